@@ -1,0 +1,24 @@
+// What the rest of the bot needs from AWS. src/aws/* implements it over the SDK; nothing else imports the SDK.
+import type { AnalyzerInfo, Finding, FindingSummary } from '../findings/model.ts';
+
+export interface AnalyzerGateway {
+  /** Every analyzer in the region (all pages), including service-linked ones (`managedBy` set). */
+  listAnalyzers(region: string): Promise<AnalyzerInfo[]>;
+  /** ACTIVE findings of one analyzer, one page at a time, following nextToken. */
+  activeFindingPages(analyzer: AnalyzerInfo, pageSize: number): AsyncIterable<FindingSummary[]>;
+  /** A finding with every page of its details, or null when AWS no longer has it (ResourceNotFound). */
+  getFinding(analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>, id: string): Promise<Finding | null>;
+}
+
+export interface TagReader {
+  /**
+   * Tags of a resource, or null when they cannot be read for this resource type (tagging API disabled)
+   * or the resource is gone. Reads in member accounts go through the assumed member role.
+   */
+  getTags(resource: {
+    arn: string;
+    type: string;
+    accountId: string;
+    region: string;
+  }): Promise<Record<string, string> | null>;
+}

@@ -1,0 +1,122 @@
+// The config file schema (YAML named by ACCESS_PATROL_CONFIG). Unknown keys are errors.
+// docs/configuration.md documents every key; keep the two in step.
+import { z } from 'zod';
+import { FINDING_TYPES, SEVERITIES, SEVERITY_CATEGORIES } from '../findings/model.ts';
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ACCOUNT_ID = /^\d{12}$/;
+/** A channel id (C…/G…) or a #name; chat.postMessage accepts both. */
+const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/;
+
+const channel = z
+  .string()
+  .regex(CHANNEL, 'a Slack channel id such as C0123456789 or a name such as #security-alerts');
+const region = z.string().regex(AWS_REGION, 'an AWS region such as eu-west-1');
+const accountId = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id');
+const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+
+const matchSchema = z
+  .strictObject({
+    tag: z
+      .strictObject({
+        key: z.string().min(1).max(128),
+        /** Glob on the tag value; omit to match any value. */
+        value: z.string().min(1).optional(),
+      })
+      .optional(),
+    accountId: oneOrMany(accountId).optional(),
+    region: oneOrMany(region).optional(),
+    resourceType: oneOrMany(
+      z.string().regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'like AWS::S3::Bucket'),
+    ).optional(),
+    findingType: oneOrMany(z.enum(FINDING_TYPES)).optional(),
+    /** Glob on the resource ARN, `*` within a segment, `**` across. */
+    resourceArn: oneOrMany(z.string().startsWith('arn:')).optional(),
+  })
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    message:
+      'a rule needs at least one condition (tag, accountId, region, resourceType, findingType, resourceArn)',
+  });
+
+const ruleSchema = z
+  .strictObject({
+    name: z.string().min(1).max(80).optional(),
+    match: matchSchema,
+    /** Where matching findings go. Omit on a tag rule to use the tag's value as the channel. */
+    channel: channel.optional(),
+  })
+  .refine((r) => r.channel !== undefined || r.match.tag !== undefined, {
+    message: 'a rule without `channel` must match a `tag`, whose value is then the channel',
+    path: ['channel'],
+  });
+
+export const configSchema = z.strictObject({
+  /** Regions to scan; every one is checked for analyzers of each type. */
+  regions: z.array(region).min(1),
+  scan: z
+    .strictObject({
+      intervalMinutes: z.number().int().min(5).max(1440).default(30),
+      /** Analyzer scans running at once across regions. */
+      concurrency: z.number().int().min(1).max(32).default(4),
+      /** ListFindingsV2 page size. */
+      pageSize: z.number().int().min(1).max(1000).default(100),
+      /** GetFindingV2 calls in flight at once per analyzer scan. */
+      detailConcurrency: z.number().int().min(1).max(32).default(4),
+    })
+    .prefault({}),
+  slack: z.strictObject({
+    defaultChannel: channel,
+    adminChannel: channel,
+    /** More new findings than this for one channel in one scan become a summary with a thread. */
+    burstThreshold: z.number().int().min(1).max(1000).default(10),
+    /** Pause between two posts to the same channel (Slack allows about one per second). */
+    postIntervalMs: z.number().int().min(0).max(60_000).default(1100),
+    /** Slack workspace URL used for links, e.g. https://acme.slack.com */
+    workspaceUrl: z.url().optional(),
+  }),
+  /** Friendly names for account ids, shown next to the id. */
+  accounts: z
+    .record(
+      z.string().regex(ACCOUNT_ID, 'account ids as keys'),
+      z.strictObject({ name: z.string().min(1).max(80) }),
+    )
+    .default({}),
+  organization: z
+    .strictObject({
+      /** Role the bot assumes in member accounts to read tags and act there. */
+      memberRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
+      externalId: z.string().min(2).max(1224).optional(),
+      sessionDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+    })
+    .optional(),
+  tags: z
+    .strictObject({
+      /** Tag whose value names the owner's channel. */
+      channelTag: z.string().min(1).max(128).default('access-patrol-channel'),
+      /** Tag whose value is the owner's e-mail. */
+      ownerEmailTag: z.string().min(1).max(128).default('owner'),
+      /** Read tags of non-IAM resources with the Resource Groups Tagging API. */
+      useResourceGroupsTaggingApi: z.boolean().default(false),
+    })
+    .prefault({}),
+  routing: z.array(ruleSchema).default([]),
+  severity: z
+    .strictObject({
+      overrides: z.partialRecord(z.enum(SEVERITY_CATEGORIES), z.enum(SEVERITIES)).default({}),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      keyPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_{}-]{1,32}:?$/, 'letters, digits, _ - { } and an optional trailing colon')
+        .default('ap:'),
+    })
+    .prefault({}),
+  /** AWS partition console host, for "Open in console" links. */
+  consoleUrl: z.url().default('https://console.aws.amazon.com'),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+export type RoutingRule = AppConfig['routing'][number];
+export type RuleMatch = RoutingRule['match'];

@@ -1,0 +1,42 @@
+// Every action id and callback id the bot puts into Slack, in one place.
+export const ACTION_IDS = {
+  archive: 'finding_archive',
+  unarchive: 'finding_unarchive',
+  rescan: 'finding_rescan',
+  deleteRole: 'finding_delete_role',
+  restoreRole: 'finding_restore_role',
+  generatePolicy: 'finding_generate_policy',
+  openConsole: 'finding_open_console',
+} as const;
+export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
+
+/** Message metadata event type carried by every finding message (used for idempotent delivery). */
+export const FINDING_MESSAGE_EVENT = 'access_patrol_finding';
+
+/**
+ * The value carried by a finding's buttons: enough to find the finding again without trusting the
+ * message text. Kept short (Slack caps button values at 2000 characters).
+ */
+export interface FindingRef {
+  /** Finding id. */
+  f: string;
+  /** Analyzer ARN. */
+  a: string;
+  /** Region. */
+  r: string;
+}
+
+export function encodeFindingRef(ref: FindingRef): string {
+  return JSON.stringify(ref);
+}
+
+export function decodeFindingRef(value: string): FindingRef | null {
+  try {
+    const v = JSON.parse(value) as Partial<FindingRef>;
+    return typeof v.f === 'string' && typeof v.a === 'string' && typeof v.r === 'string'
+      ? { f: v.f, a: v.a, r: v.r }
+      : null;
+  } catch {
+    return null;
+  }
+}
