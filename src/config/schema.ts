@@ -1,41 +1,51 @@
 // The config file schema (YAML named by ACCESS_PATROL_CONFIG). Unknown keys are errors.
 // docs/configuration.md documents every key; keep the two in step.
 import { z } from 'zod';
-import { FINDING_TYPES, SEVERITIES, SEVERITY_CATEGORIES } from '../findings/model.ts';
+import { type AnalyzerKind, FINDING_TYPES, SEVERITIES, SEVERITY_CATEGORIES } from '../findings/model.ts';
 
+const ANALYZER_KINDS = ['external', 'internal', 'unused'] as const satisfies readonly AnalyzerKind[];
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** A channel id (C…/G…) or a #name; chat.postMessage accepts both. */
-const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/;
+export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/;
 
-const channel = z
-  .string()
-  .regex(CHANNEL, 'a Slack channel id such as C0123456789 or a name such as #security-alerts');
-const region = z.string().regex(AWS_REGION, 'an AWS region such as eu-west-1');
-const accountId = z.string().regex(ACCOUNT_ID, 'a 12-digit AWS account id');
-const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+const CHANNEL_TEXT = 'a Slack channel id such as C0123456789 or a name such as #security-alerts';
+const REGION_TEXT = 'an AWS region such as eu-west-1';
+const ACCOUNT_TEXT = 'a 12-digit AWS account id';
+const channel = z.string({ error: CHANNEL_TEXT }).regex(CHANNEL, CHANNEL_TEXT);
+const region = z.string({ error: REGION_TEXT }).regex(AWS_REGION, REGION_TEXT);
+const accountId = z.string({ error: ACCOUNT_TEXT }).regex(ACCOUNT_ID, ACCOUNT_TEXT);
+/** One value or a non-empty list of them (any-of); `what` describes one value for error messages. */
+const oneOrMany = <T extends z.ZodType>(t: T, what: string) =>
+  z.union([t, z.array(t).min(1)], { error: `${what}, or a list of them` });
 
 const matchSchema = z
   .strictObject({
     tag: z
       .strictObject({
         key: z.string().min(1).max(128),
-        /** Glob on the tag value; omit to match any value. */
-        value: z.string().min(1).optional(),
+        /** Glob on the tag value (`*`, `?`); omit to match any value. */
+        value: z.string().min(1).max(256).optional(),
       })
       .optional(),
-    accountId: oneOrMany(accountId).optional(),
-    region: oneOrMany(region).optional(),
+    accountId: oneOrMany(accountId, ACCOUNT_TEXT).optional(),
+    region: oneOrMany(region, REGION_TEXT).optional(),
     resourceType: oneOrMany(
-      z.string().regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'like AWS::S3::Bucket'),
+      z.string().regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'a resource type like AWS::S3::Bucket'),
+      'a resource type like AWS::S3::Bucket',
     ).optional(),
-    findingType: oneOrMany(z.enum(FINDING_TYPES)).optional(),
-    /** Glob on the resource ARN, `*` within a segment, `**` across. */
-    resourceArn: oneOrMany(z.string().startsWith('arn:')).optional(),
+    findingType: oneOrMany(
+      z.enum(FINDING_TYPES, { error: `one of ${FINDING_TYPES.join(', ')}` }),
+      `a finding type (${FINDING_TYPES.join(', ')})`,
+    ).optional(),
+    /** Glob on the resource ARN: `*` and `?` stay within one `:`/`/` segment, `**` crosses them. */
+    resourceArn: oneOrMany(
+      z.string().startsWith('arn:', 'an ARN glob starting with arn:'),
+      'an ARN glob starting with arn:',
+    ).optional(),
   })
   .refine((m) => Object.values(m).some((v) => v !== undefined), {
-    message:
-      'a rule needs at least one condition (tag, accountId, region, resourceType, findingType, resourceArn)',
+    message: 'at least one condition (tag, accountId, region, resourceType, findingType, resourceArn)',
   });
 
 const ruleSchema = z
@@ -46,13 +56,13 @@ const ruleSchema = z
     channel: channel.optional(),
   })
   .refine((r) => r.channel !== undefined || r.match.tag !== undefined, {
-    message: 'a rule without `channel` must match a `tag`, whose value is then the channel',
+    message: 'a channel, or a `tag` condition whose value is then the channel',
     path: ['channel'],
   });
 
 export const configSchema = z.strictObject({
   /** Regions to scan; every one is checked for analyzers of each type. */
-  regions: z.array(region).min(1),
+  regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
   scan: z
     .strictObject({
       intervalMinutes: z.number().int().min(5).max(1440).default(30),
@@ -62,6 +72,14 @@ export const configSchema = z.strictObject({
       pageSize: z.number().int().min(1).max(1000).default(100),
       /** GetFindingV2 calls in flight at once per analyzer scan. */
       detailConcurrency: z.number().int().min(1).max(32).default(4),
+      /**
+       * Analyzer kinds every scanned region should have; a missing one is reported to the admin channel.
+       * An empty list turns the check off.
+       */
+      expectedAnalyzerKinds: z
+        .array(z.enum(ANALYZER_KINDS, { error: `one of ${ANALYZER_KINDS.join(', ')}` }))
+        .refine((kinds) => new Set(kinds).size === kinds.length, 'each analyzer kind listed once')
+        .default([...ANALYZER_KINDS]),
     })
     .prefault({}),
   slack: z.strictObject({
@@ -76,23 +94,18 @@ export const configSchema = z.strictObject({
   }),
   /** Friendly names for account ids, shown next to the id. */
   accounts: z
-    .record(
-      z.string().regex(ACCOUNT_ID, 'account ids as keys'),
-      z.strictObject({ name: z.string().min(1).max(80) }),
-    )
+    .record(z.string().regex(ACCOUNT_ID, ACCOUNT_TEXT), z.strictObject({ name: z.string().min(1).max(80) }))
     .default({}),
   organization: z
     .strictObject({
       /** Role the bot assumes in member accounts to read tags and act there. */
-      memberRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
+      memberRoleName: z.string({ error: 'an IAM role name' }).regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
       externalId: z.string().min(2).max(1224).optional(),
       sessionDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
     })
     .optional(),
   tags: z
     .strictObject({
-      /** Tag whose value names the owner's channel. */
-      channelTag: z.string().min(1).max(128).default('access-patrol-channel'),
       /** Tag whose value is the owner's e-mail. */
       ownerEmailTag: z.string().min(1).max(128).default('owner'),
       /** Read tags of non-IAM resources with the Resource Groups Tagging API. */

@@ -1,0 +1,128 @@
+// Every string that reaches Slack from AWS (or from tags, config, error messages) goes through one of
+// these helpers. The Block Kit builders never interpolate a raw string into mrkdwn.
+//
+// Escaping choice:
+// - `& < >` become entities, as Slack requires. With `<` escaped, nothing from AWS can form a
+//   mention (`<!channel>`, `<@U123>`), a channel link (`<#C1>`) or a link (`<https://x|y>`).
+// - Formatting characters are replaced by look-alike characters rather than by inserting zero-width
+//   characters next to them. Slack's parser decides bold/italic/strike/code by word boundaries, and
+//   zero-width spaces are known to *create* word boundaries there (that is the usual trick to force
+//   bold in the middle of a word), so a zero-width character could as easily enable formatting as
+//   disable it. A look-alike can never be a formatting marker: `*`→`∗` (U+2217), `~`→`∼` (U+223C),
+//   `` ` ``→`ˋ` (U+02CB), `_`→`ˍ` (U+02CD). An underscore between two letters or digits
+//   (`ci_deployer`, `AWSReservedSSO_Admin_1a2b`) cannot open or close italics, so it is kept: IAM
+//   names are full of underscores and people copy them from messages.
+// - Identifiers (names, ARNs, principals, actions, conditions) are shown with `code()`, which keeps
+//   `* _ ~` intact (Slack does not format inside a code span) and replaces only the backtick.
+// - `@channel`, `@here`, `@everyone` as words get a zero-width space after the `@` (in all three
+//   helpers). A bot's plain `@here` does not notify anyone; this is belt and braces, invisible to
+//   readers, and leaves e-mail addresses (`ops@here.com`) alone.
+// - Control characters (including newlines) become spaces and bidi overrides are removed: AWS text
+//   is shown on one line, so it cannot fake a block quote, a list, or a new line of our own text,
+//   and cannot reorder what is displayed.
+
+const ZWSP = '\u200B';
+
+/** C0/C1 control characters, including \n \r \t. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]+/g;
+/** Bidi embedding/override/isolate controls and marks. */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+/** A surrogate that is not part of a pair (JSON would carry it, Slack would show garbage). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ALNUM = /[\p{L}\p{N}]/u;
+const BROADCAST = /(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)(?![\p{L}\p{N}_])/giu;
+
+/** One line of displayable text: no control characters, no bidi overrides, no lone surrogates. */
+export function clean(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD').replace(BIDI, '').replace(CONTROL, ' ');
+}
+
+function entities(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escape text for a mrkdwn field: no mentions, links, or formatting can come out of `s`. */
+export function escapeMrkdwn(s: string): string {
+  const e = entities(clean(s)).replace(/\*/g, '\u2217').replace(/~/g, '\u223C').replace(/`/g, '\u02CB');
+  let out = '';
+  for (let i = 0; i < e.length; i++) {
+    const c = e[i]!;
+    if (c === '_') {
+      const before = e[i - 1];
+      const after = e[i + 1];
+      const inWord = before !== undefined && after !== undefined && ALNUM.test(before) && ALNUM.test(after);
+      out += inWord ? '_' : '\u02CD';
+    } else {
+      out += c;
+    }
+  }
+  return defuseBroadcast(out);
+}
+
+function defuseBroadcast(s: string): string {
+  return s.replace(BROADCAST, `$1@${ZWSP}$2`);
+}
+
+/**
+ * An inline code span for an identifier from AWS: `&<>` escaped, backticks replaced (they would end
+ * the span), everything else verbatim. `max` caps the content as escaped (the span stays closed).
+ */
+export function code(s: string, max?: number): string {
+  let inner = defuseBroadcast(entities(clean(s)).replace(/`/g, '\u02CB'));
+  if (max !== undefined && inner.length > max) inner = `${cutEscaped(inner, Math.max(1, max - 1))}…`;
+  // An empty or all-space span would show its backticks literally.
+  if (inner.trim() === '') return '(empty)';
+  return `\`${inner}\``;
+}
+
+/**
+ * Text for a plain_text object (header, button label, confirm dialog). Slack does not parse
+ * plain_text, so `&` stays as is; `<` and `>` still become look-alikes (‹ ›) so that no output of
+ * ours contains a raw `<` taken from AWS data, whatever field it lands in. `max` truncates.
+ */
+export function plain(s: string, max?: number): string {
+  const p = defuseBroadcast(clean(s).replace(/</g, '\u2039').replace(/>/g, '\u203A'));
+  if (max === undefined || p.length <= max) return p;
+  return `${cutEscaped(p, Math.max(0, max - 1))}…`;
+}
+
+const SAFE_URL = /^https:\/\/[^\s<>|"`]+$/;
+
+/**
+ * A mrkdwn link. Only for URLs this bot builds itself (console links); throws on anything that is
+ * not a plain https URL, so a malformed value can never break out of the `<…|…>` syntax.
+ */
+export function link(url: string, label: string): string {
+  if (!SAFE_URL.test(url)) throw new Error(`link: refusing to link an unsafe URL: ${url.slice(0, 80)}`);
+  return `<${url.replace(/&/g, '&amp;')}|${escapeMrkdwn(label)}>`;
+}
+
+/** A channel reference: a real link for an id (`<#C123>`), escaped text for a `#name`. */
+export function channelRef(channel: string): string {
+  if (/^[CG][A-Z0-9]{6,}$/.test(channel)) return `<#${channel}>`;
+  const name = channel.startsWith('#') ? channel : `#${channel}`;
+  return escapeMrkdwn(name);
+}
+
+/**
+ * Cut `s` to at most `n` characters without splitting an `&amp;`/`&lt;`/`&gt;` entity or a
+ * surrogate pair. Shared with limits.ts (which adds the ellipsis).
+ */
+export function cutEscaped(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let end = Math.max(0, n);
+  const amp = s.lastIndexOf('&', end - 1);
+  if (amp !== -1 && amp > end - 5) {
+    const m = /^&(amp|lt|gt);/.exec(s.slice(amp, amp + 5));
+    if (m && amp + m[0].length > end) end = amp;
+  }
+  const last = s.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return s.slice(0, end);
+}
+
+/** Undo entity escaping for display outside Slack (terminal rendering, tests). */
+export function unescapeEntities(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}

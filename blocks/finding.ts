@@ -1,0 +1,519 @@
+// One finding as one Slack message. Pure: the same input gives the same JSON (time comes from `now`).
+import { createHash } from 'node:crypto';
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import { differenceInDays, formatDistanceStrict } from 'date-fns';
+import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
+import type { Assessed } from '../src/findings/severity.ts';
+import { ACTION_IDS, encodeFindingRef } from '../src/slack/ids.ts';
+import { code, escapeMrkdwn, plain } from './escape.ts';
+import {
+  capBlocks,
+  context,
+  fitButtonText,
+  fitButtonValue,
+  fitMessageText,
+  LIMITS,
+  listWithMore,
+  type SlackMessage,
+  section,
+  truncate,
+} from './limits.ts';
+
+export interface FindingState {
+  status: FindingStatus;
+  /** When it was resolved or archived (ISO-8601). */
+  at?: string;
+}
+
+export interface FindingView {
+  finding: Finding;
+  severity: Assessed;
+  route: Route;
+  accountName?: string;
+  /** Console host of the partition, e.g. https://console.aws.amazon.com */
+  consoleUrl: string;
+  now: Date;
+  /** Overrides `finding.status` (e.g. when a button archived it and the scan has not run yet). */
+  state?: FindingState;
+}
+
+export const SEVERITY_EMOJI: Record<Severity, string> = {
+  critical: '🔴',
+  high: '🟠',
+  medium: '🟡',
+  low: '🔵',
+  info: '⚪',
+};
+
+/** Block ids of a finding message, for handlers that look for a block. */
+export const FINDING_BLOCK_IDS = {
+  headline: 'finding_headline',
+  fields: 'finding_fields',
+  details: 'finding_details',
+  context: 'finding_context',
+  actions: 'finding_actions',
+} as const;
+
+// Caps for single items inside lists and fields (the lists themselves are capped by listWithMore).
+const ITEM_MAX = 200;
+const NAME_MAX = 120;
+const ARN_MAX = 400;
+
+// ---------------------------------------------------------------------------------------------
+// Headline: "S3 bucket `logs-prod` is public". Built from segments so that the same words can be
+// rendered as mrkdwn (identifiers in code spans) and as the plain notification text.
+
+type Seg = { lit: string } | { id: string } | { txt: string };
+const lit = (s: string): Seg => ({ lit: s });
+const id = (s: string): Seg => ({ id: s });
+const txt = (s: string): Seg => ({ txt: s });
+
+export interface Headline {
+  /** For blocks: identifiers as code spans. */
+  mrkdwn: string;
+  /** For the fallback `text`: everything escaped, no code spans. */
+  text: string;
+}
+
+function renderSegs(segs: readonly Seg[]): Headline {
+  let mrkdwn = '';
+  let text = '';
+  for (const s of segs) {
+    if ('lit' in s) {
+      mrkdwn += s.lit;
+      text += s.lit;
+    } else if ('id' in s) {
+      mrkdwn += code(s.id, NAME_MAX);
+      text += escapeMrkdwn(truncate(s.id, NAME_MAX));
+    } else {
+      mrkdwn += escapeMrkdwn(s.txt);
+      text += escapeMrkdwn(s.txt);
+    }
+  }
+  return { mrkdwn, text };
+}
+
+const RESOURCE_KINDS: Record<string, string> = {
+  'AWS::S3::Bucket': 'S3 bucket',
+  'AWS::S3::AccessPoint': 'S3 access point',
+  'AWS::S3::Glacier': 'S3 Glacier vault',
+  'AWS::S3Express::DirectoryBucket': 'S3 directory bucket',
+  'AWS::S3Express::AccessPoint': 'S3 directory bucket access point',
+  'AWS::S3Tables::TableBucket': 'S3 table bucket',
+  'AWS::S3Tables::Table': 'S3 table',
+  'AWS::IAM::Role': 'Role',
+  'AWS::IAM::User': 'User',
+  'AWS::KMS::Key': 'KMS key',
+  'AWS::Lambda::Function': 'Lambda function',
+  'AWS::Lambda::LayerVersion': 'Lambda layer',
+  'AWS::SQS::Queue': 'SQS queue',
+  'AWS::SNS::Topic': 'SNS topic',
+  'AWS::SecretsManager::Secret': 'Secret',
+  'AWS::EFS::FileSystem': 'EFS file system',
+  'AWS::DynamoDB::Table': 'DynamoDB table',
+  'AWS::DynamoDB::Stream': 'DynamoDB stream',
+  'AWS::ECR::Repository': 'ECR repository',
+  'AWS::RDS::DBSnapshot': 'RDS snapshot',
+  'AWS::RDS::DBClusterSnapshot': 'RDS cluster snapshot',
+  'AWS::EC2::Snapshot': 'EBS snapshot',
+};
+
+/** "S3 bucket", "Role", …; for an unknown type "Glue Database" from `AWS::Glue::Database`. */
+function resourceKind(resourceType: string): Seg {
+  const known = RESOURCE_KINDS[resourceType];
+  if (known) return lit(known);
+  const m = /^AWS::([A-Za-z0-9]+)::([A-Za-z0-9]+)$/.exec(resourceType);
+  return m ? txt(`${m[1]} ${m[2]}`) : lit('Resource');
+}
+
+/** The short name of a resource from its ARN: bucket name, role name, key id, function name, … */
+export function resourceName(resourceType: string, arn: string): string {
+  if (!arn.startsWith('arn:')) return arn;
+  const res = arn.split(':').slice(5).join(':').replace(/\/+$/, '');
+  if (resourceType === 'AWS::Lambda::LayerVersion') return res.split(':')[1] ?? res; // layer:name:version
+  if (resourceType === 'AWS::DynamoDB::Stream') return res.split('/')[1] ?? res; // table/name/stream/label
+  const slash = res.lastIndexOf('/');
+  if (slash >= 0 && slash < res.length - 1) return res.slice(slash + 1);
+  const colon = res.lastIndexOf(':');
+  if (colon >= 0 && colon < res.length - 1) return res.slice(colon + 1);
+  return res || arn;
+}
+
+function isoDay(iso: string): string | undefined {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
+}
+
+/** A date as YYYY-MM-DD (UTC), or the raw text escaped when it does not parse. */
+function day(iso: string): string {
+  return isoDay(iso) ?? escapeMrkdwn(truncate(iso, 40));
+}
+
+function daysSince(iso: string, now: Date): number | undefined {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : Math.max(0, differenceInDays(now, t));
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function unusedFor(lastAccessed: string | undefined, now: Date): Seg[] {
+  if (lastAccessed === undefined) return [lit(' has never been used')];
+  const d = daysSince(lastAccessed, now);
+  if (d === undefined) return [lit(' unused since '), txt(lastAccessed)];
+  return [lit(` unused for ${plural(d, 'day')}`)];
+}
+
+/** The account of a principal value: a 12-digit id, or the account inside an ARN. */
+function accountOfPrincipal(value: string): string | undefined {
+  if (/^\d{12}$/.test(value)) return value;
+  const part = value.startsWith('arn:') ? value.split(':')[4] : undefined;
+  return part && /^\d{12}$/.test(part) ? part : undefined;
+}
+
+function principalValues(grants: readonly AccessGrant[]): string[] {
+  return unique(grants.flatMap((g) => Object.values(g.principal)));
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/** "role `x` in account 1111", "account 1111", or the value as an identifier. */
+function describePrincipal(value: string): Seg[] {
+  if (/^\d{12}$/.test(value)) return [lit('account '), txt(value)];
+  const m = /^arn:aws[a-z-]*:iam::(\d{12}):(role|user)\/(?:.*\/)?([^/]+)$/.exec(value);
+  if (m) return [lit(`${m[2]} `), id(m[3]!), lit(' in account '), txt(m[1]!)];
+  if (/^arn:aws[a-z-]*:iam::(\d{12}):root$/.test(value)) {
+    return [lit('account '), txt(accountOfPrincipal(value)!)];
+  }
+  return [id(value)];
+}
+
+function headlineSegs(f: Finding, now: Date): Seg[] {
+  const kind = resourceKind(f.resourceType);
+  const name = id(resourceName(f.resourceType, f.resourceArn));
+  const d = f.details;
+  switch (d.kind) {
+    case 'externalAccess': {
+      if (d.isPublic) return [kind, lit(' '), name, lit(' is public')];
+      const principals = principalValues(d.grants);
+      const accounts = unique(principals.map(accountOfPrincipal));
+      const base = [kind, lit(' '), name, lit(' is shared with ')];
+      if (principals.length === 0)
+        return [kind, lit(' '), name, lit(' is shared outside your zone of trust')];
+      if (accounts.length === 1 && accounts[0] !== undefined)
+        return [...base, lit('account '), txt(accounts[0])];
+      if (principals.length === 1) return [...base, ...describePrincipal(principals[0]!)];
+      if (accounts.every((a) => a !== undefined))
+        return [...base, lit(`${accounts.length} external accounts`)];
+      return [...base, lit(`${principals.length} external principals`)];
+    }
+    case 'internalAccess': {
+      const principals = principalValues(d.grants);
+      const base = [kind, lit(' '), name, lit(' is accessible to ')];
+      if (principals.length === 1) return [...base, ...describePrincipal(principals[0]!)];
+      const scope = d.grants.every((g) => g.accessType === 'INTRA_ACCOUNT')
+        ? 'the account'
+        : 'the organization';
+      if (principals.length === 0) return [kind, lit(' '), name, lit(` is accessible within ${scope}`)];
+      return [...base, lit(`${principals.length} principals in ${scope}`)];
+    }
+    case 'unusedRole':
+      return [lit('Role '), name, ...unusedFor(d.lastAccessed, now)];
+    case 'unusedAccessKey':
+      return [
+        lit('Access key '),
+        id(d.accessKeyId),
+        lit(' of user '),
+        name,
+        ...unusedFor(d.lastAccessed, now),
+      ];
+    case 'unusedPassword':
+      return [lit('Password of user '), name, ...unusedFor(d.lastAccessed, now)];
+    case 'unusedPermission': {
+      const n = d.services.length;
+      const tail = n === 0 ? ' has unused permissions' : ` has unused permissions in ${plural(n, 'service')}`;
+      return [kind, lit(' '), name, lit(tail)];
+    }
+  }
+}
+
+/** What is wrong, in plain words: "S3 bucket `logs-prod` is public". */
+export function findingHeadline(finding: Finding, now: Date): Headline {
+  return renderSegs(headlineSegs(finding, now));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Console link. The URL forms are the ones AWS uses as `SourceUrl` when Access Analyzer sends
+// findings to Security Hub (IAM User Guide, "Integration with AWS Security Hub"):
+//   external access: …/access-analyzer/home?region=R#/findings/details/<finding id>
+//   unused access:   …/access-analyzer/home?region=R#/unused-access-findings?resource=<resource ARN>
+// No documented form was found for internal access findings; they use the finding-details form.
+
+const UNUSED_TYPES = new Set<string>([
+  'UnusedIAMRole',
+  'UnusedIAMUserAccessKey',
+  'UnusedIAMUserPassword',
+  'UnusedPermission',
+]);
+
+export function findingConsoleUrl(consoleUrl: string, f: Finding): string {
+  const base = `${consoleUrl.replace(/\/+$/, '')}/access-analyzer/home?region=${encodeURIComponent(f.region)}`;
+  const url = UNUSED_TYPES.has(f.findingType)
+    ? `${base}#/unused-access-findings?resource=${encodeURIComponent(f.resourceArn)}`
+    : `${base}#/findings/details/${encodeURIComponent(f.id)}`;
+  return url.length <= LIMITS.buttonUrl ? url : `${base}#/findings`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fields and details.
+
+const field = (label: string, value: string) => `*${label}*\n${value}`;
+
+function severityText(a: Assessed): string {
+  const word = a.severity.charAt(0).toUpperCase() + a.severity.slice(1);
+  return `${SEVERITY_EMOJI[a.severity]} ${word} (${a.category.replace(/-/g, ' ')})`;
+}
+
+function accountText(accountId: string, name?: string): string {
+  return name ? `${code(accountId, 40)} (${escapeMrkdwn(truncate(name, 80))})` : code(accountId, 40);
+}
+
+function ageText(createdAt: string, now: Date): string {
+  const t = Date.parse(createdAt);
+  if (Number.isNaN(t)) return `Created ${day(createdAt)}`;
+  return `Created ${formatDistanceStrict(t, now, { addSuffix: true })} (${day(createdAt)})`;
+}
+
+function statusText(status: FindingStatus, at?: string): string {
+  const word = { ACTIVE: 'Active', ARCHIVED: 'Archived', RESOLVED: 'Resolved' }[status];
+  return at !== undefined && status !== 'ACTIVE' ? `${word} ${day(at)}` : word;
+}
+
+function lastUsedText(lastAccessed: string | undefined): string {
+  return lastAccessed === undefined ? 'Never used' : day(lastAccessed);
+}
+
+function principalItem(key: string, value: string): string {
+  if (key === 'AWS') return value === '*' ? `${code(value)} (anyone)` : code(value, ITEM_MAX);
+  return code(`${key}: ${value}`, ITEM_MAX);
+}
+
+const FIELD_LIST_ITEMS = 25;
+const FIELD_LIST_CHARS = LIMITS.sectionFieldText - 100;
+
+/** A capped list of raw values: only the items that can be shown are formatted. */
+function list(raw: readonly string[], format: (s: string) => string, none: string): string {
+  if (raw.length === 0) return none;
+  const shown = raw.slice(0, FIELD_LIST_ITEMS).map(format);
+  return listWithMore(shown, FIELD_LIST_ITEMS, FIELD_LIST_CHARS, ', ', raw.length);
+}
+
+function grantFields(grants: readonly AccessGrant[], internal: boolean): string[] {
+  const principals = unique(
+    grants.flatMap((g) => Object.entries(g.principal).map((kv) => JSON.stringify(kv))),
+  );
+  const actions = unique(grants.flatMap((g) => g.actions));
+  const conditions = unique(
+    grants.flatMap((g) => Object.entries(g.conditions).map(([k, v]) => `${k} = ${v}`)),
+  );
+  const sources = unique(grants.flatMap((g) => g.sources));
+  const item = (s: string) => code(s, ITEM_MAX);
+  const short = (s: string) => code(s, 40);
+  const principal = (json: string) => {
+    const [k, v] = JSON.parse(json) as [string, string];
+    return principalItem(k, v);
+  };
+  const out = [
+    field(`Principals (${principals.length})`, list(principals, principal, 'None listed')),
+    field(`Actions (${actions.length})`, list(actions, item, 'None listed')),
+    field('Conditions', list(conditions, item, 'None')),
+  ];
+  if (internal) {
+    const owners = unique(grants.flatMap((g) => (g.principalOwnerAccount ? [g.principalOwnerAccount] : [])));
+    const types = unique(grants.flatMap((g) => (g.accessType ? [g.accessType] : [])));
+    const ptypes = unique(grants.flatMap((g) => (g.principalType ? [g.principalType] : [])));
+    out.push(field('Principal owner account', list(owners, short, 'Unknown')));
+    out.push(field('Access type', list(types, short, 'Unknown')));
+    out.push(field('Principal type', list(ptypes, short, 'Unknown')));
+  }
+  out.push(field('Granted by', list(sources, item, 'Unknown')));
+  return out;
+}
+
+function detailsBlock(f: Finding): KnownBlock | undefined {
+  const d = f.details;
+  switch (d.kind) {
+    case 'externalAccess':
+      return {
+        ...section(undefined, [field('Public', d.isPublic ? 'Yes' : 'No'), ...grantFields(d.grants, false)]),
+        block_id: FINDING_BLOCK_IDS.details,
+      };
+    case 'internalAccess':
+      return { ...section(undefined, grantFields(d.grants, true)), block_id: FINDING_BLOCK_IDS.details };
+    case 'unusedRole':
+      return {
+        ...section(undefined, [field('Last used', lastUsedText(d.lastAccessed))]),
+        block_id: FINDING_BLOCK_IDS.details,
+      };
+    case 'unusedAccessKey':
+      return {
+        ...section(undefined, [
+          field('Access key', code(d.accessKeyId, ITEM_MAX)),
+          field('User', code(resourceName(f.resourceType, f.resourceArn), NAME_MAX)),
+          field('Last used', lastUsedText(d.lastAccessed)),
+        ]),
+        block_id: FINDING_BLOCK_IDS.details,
+      };
+    case 'unusedPassword':
+      return {
+        ...section(undefined, [
+          field('User', code(resourceName(f.resourceType, f.resourceArn), NAME_MAX)),
+          field('Password last used', lastUsedText(d.lastAccessed)),
+        ]),
+        block_id: FINDING_BLOCK_IDS.details,
+      };
+    case 'unusedPermission': {
+      if (d.services.length === 0) return undefined;
+      const SERVICES = 20;
+      const ACTIONS = 8;
+      const lines = d.services.slice(0, SERVICES).map((s) => {
+        const actions = s.actions
+          .slice(0, ACTIONS)
+          .map(
+            (a) =>
+              `${code(a.action, ITEM_MAX)} (${a.lastAccessed ? `last used ${day(a.lastAccessed)}` : 'never used'})`,
+          );
+        const used = s.lastAccessed ? `last used ${day(s.lastAccessed)}` : 'never used';
+        const acts =
+          actions.length > 0 ? `: ${listWithMore(actions, ACTIONS, 500, ', ', s.actions.length)}` : '';
+        return truncate(`• ${code(s.serviceNamespace, 80)}, ${used}${acts}`, 700);
+      });
+      const title = `*Unused services (${d.services.length})*\n`;
+      const body = listWithMore(lines, SERVICES, LIMITS.sectionText - title.length, '\n', d.services.length);
+      return { ...section(title + body), block_id: FINDING_BLOCK_IDS.details };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buttons.
+
+function button(text: string, actionId: string, value: string, style?: Button['style']): Button {
+  const b: Button = {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: fitButtonText(text) },
+    value: fitButtonValue(value),
+  };
+  if (style) b.style = style;
+  return b;
+}
+
+function actionsBlock(f: Finding, status: FindingStatus, consoleUrl: string): ActionsBlock {
+  const value = encodeFindingRef({ f: f.id, a: f.analyzerArn, r: f.region });
+  const elements: Button[] = [
+    {
+      type: 'button',
+      action_id: ACTION_IDS.openConsole,
+      text: { type: 'plain_text', text: 'Open in console' },
+      url: findingConsoleUrl(consoleUrl, f),
+    },
+  ];
+  if (status === 'ACTIVE') {
+    elements.push(button('Archive', ACTION_IDS.archive, value));
+    if (f.findingType === 'ExternalAccess') elements.push(button('Rescan', ACTION_IDS.rescan, value));
+    if (f.resourceType === 'AWS::IAM::Role' || f.resourceType === 'AWS::IAM::User') {
+      elements.push(button('Generate policy', ACTION_IDS.generatePolicy, value));
+    }
+    if (f.findingType === 'UnusedIAMRole') {
+      const del = button('Delete role', ACTION_IDS.deleteRole, value, 'danger');
+      const role = resourceName(f.resourceType, f.resourceArn);
+      del.confirm = {
+        title: { type: 'plain_text', text: 'Delete this role?' },
+        text: {
+          type: 'plain_text',
+          text: plain(
+            `Delete role ${truncate(role, 120)} in account ${f.accountId}? Anything that still uses it will lose access.`,
+            LIMITS.confirmText,
+          ),
+        },
+        confirm: { type: 'plain_text', text: 'Delete role' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+        style: 'danger',
+      };
+      elements.push(del);
+    }
+  } else if (status === 'ARCHIVED') {
+    elements.push(button('Unarchive', ACTION_IDS.unarchive, value));
+  }
+  return { type: 'actions', block_id: FINDING_BLOCK_IDS.actions, elements };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function stateLine(state: FindingState | undefined): string | undefined {
+  if (!state || state.status === 'ACTIVE') return undefined;
+  const at = state.at !== undefined ? ` ${day(state.at)}` : '';
+  return state.status === 'RESOLVED' ? `✅ *Resolved${at}*` : `🗄️ *Archived${at}*`;
+}
+
+/** The Slack message for one finding. */
+export function findingMessage(input: FindingView): SlackMessage {
+  const { finding: f, severity, route, accountName, now } = input;
+  const status: FindingStatus = input.state?.status ?? f.status;
+  const state: FindingState | undefined = input.state ?? (f.status === 'ACTIVE' ? undefined : { status });
+  const head = findingHeadline(f, now);
+  const emoji = SEVERITY_EMOJI[severity.severity];
+
+  const first = stateLine(state);
+  const headline = `${emoji} *${head.mrkdwn}*`;
+  const blocks: KnownBlock[] = [
+    { ...section(first ? `${first}\n${headline}` : headline), block_id: FINDING_BLOCK_IDS.headline },
+    {
+      ...section(undefined, [
+        field('Severity', severityText(severity)),
+        field('Account', accountText(f.accountId, accountName)),
+        field('Region', escapeMrkdwn(f.region)),
+        field('Resource type', code(f.resourceType, 80)),
+        field('Age', ageText(f.createdAt, now)),
+        field('Status', statusText(status, state?.at)),
+        field('Resource', code(f.resourceArn, ARN_MAX)),
+      ]),
+      block_id: FINDING_BLOCK_IDS.fields,
+    },
+  ];
+  const details = detailsBlock(f);
+  if (details) blocks.push(details);
+
+  const ctx = [`Finding ${code(f.id, 80)}`, `Analyzer ${code(analyzerName(f.analyzerArn), 80)}`];
+  const reason = route.reason ? `: ${escapeMrkdwn(truncate(route.reason, 300))}` : '';
+  ctx.push(`Routed by rule ${code(route.rule, 80)}${reason}`);
+  if (route.ownerEmail) ctx.push(`Owner ${escapeMrkdwn(truncate(route.ownerEmail, 120))}`);
+  if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
+  blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
+  blocks.push(actionsBlock(f, status, input.consoleUrl));
+
+  const prefix = status === 'ACTIVE' ? '' : `${status === 'RESOLVED' ? '✅ Resolved' : '🗄️ Archived'}: `;
+  const where = `(${escapeMrkdwn(f.accountId)}, ${escapeMrkdwn(f.region)})`;
+  const text = fitMessageText(`${prefix}[${severity.severity.toUpperCase()}] ${head.text} ${where}`);
+  return { text, blocks: capBlocks(blocks) };
+}
+
+function analyzerName(arn: string): string {
+  const i = arn.indexOf(':analyzer/');
+  return i >= 0 ? arn.slice(i + ':analyzer/'.length) : arn;
+}
+
+/** The time findingMessageKey renders at, so that nothing relative to `now` enters the key. */
+const KEY_REFERENCE_TIME = new Date(0);
+
+/**
+ * A stable key of what a finding message shows: sha1 (first 16 hex) of the message JSON rendered at
+ * a fixed reference time. Everything computed from `now` (the age field, "unused for N days") drops
+ * out, so a day passing does not make a message look changed; any other visible change does.
+ */
+export function findingMessageKey(input: FindingView): string {
+  const message = findingMessage({ ...input, now: KEY_REFERENCE_TIME });
+  return createHash('sha1').update(JSON.stringify(message)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,383 @@
+// Delivers one scan's events for one channel: posts new findings (or one summary plus a thread when
+// there are more than the burst threshold), updates changed and closed ones in place, and falls back
+// to the default channel when the owner's channel cannot take messages.
+//
+// Idempotency (a job may be retried after a crash at any point):
+//  - events leave the outbox only after they are handled, so a retry resumes where it stopped;
+//  - a finding with a saved message ts is updated, never posted again;
+//  - before posting, the finding's hash records `pendingSince`/`pendingChannel`; the message carries
+//    the finding id in its metadata. A retry that finds a pending marker but no ts looks for that
+//    message in the channel (or thread) first and adopts its ts instead of posting a second time.
+import type { Job } from 'bullmq';
+import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
+import { capBlocks } from '../blocks/limits.ts';
+import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
+import { burstSummaryMessage } from '../blocks/summary.ts';
+import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
+import { type Assessed, assessSeverity } from '../src/findings/severity.ts';
+import {
+  CHANNEL_UNUSABLE_ERRORS,
+  type OutgoingMessage,
+  type PostedMessage,
+  SlackError,
+} from '../src/slack/client.ts';
+import type { FindingState } from '../src/store/findings.ts';
+import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import type { JobDeps } from './deps.ts';
+import { Outbox, type OutboxEvent } from './outbox.ts';
+import type { DeliverData } from './queues.ts';
+
+export interface DeliverResult {
+  scanId: string;
+  channel: string;
+  posted: number;
+  updated: number;
+  unchanged: number;
+  closed: number;
+  notices: number;
+  summary?: { channel: string; ts: string; findings: number };
+  fallback?: { to: string; error: string };
+  /** Post and update calls made (the steady-state target is zero). */
+  slackWrites: number;
+}
+
+interface Target {
+  channel: string;
+  /** Set when the owner's channel refused our messages and we post to the default channel. */
+  fallbackError?: string;
+}
+
+export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Promise<DeliverResult> {
+  const { scanId, channel } = job.data;
+  const { config, store, slack, redis, keys } = deps;
+  const log = deps.logger.child({ jobId: job.id, scanId, channel });
+  const outbox = new Outbox(redis, keys);
+  const result: DeliverResult = {
+    scanId,
+    channel,
+    posted: 0,
+    updated: 0,
+    unchanged: 0,
+    closed: 0,
+    notices: 0,
+    slackWrites: 0,
+  };
+  const target: Target = { channel };
+  const pace = async () => {
+    result.slackWrites++;
+    if (config.slack.postIntervalMs > 0) await deps.sleep(config.slack.postIntervalMs);
+  };
+
+  /** Posts to the target channel; on an unusable channel switches to the default channel once. */
+  const post = async (
+    msg: OutgoingMessage,
+    opts: { threadTs?: string; findingId?: string },
+  ): Promise<PostedMessage> => {
+    try {
+      const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
+      await rememberChannelId(deps, target.channel, posted.channel);
+      await pace();
+      if (!target.fallbackError) await clearChannelNotice(deps, channel);
+      return posted;
+    } catch (err) {
+      if (
+        !(err instanceof SlackError) ||
+        !CHANNEL_UNUSABLE_ERRORS.has(err.code) ||
+        target.fallbackError ||
+        channel === config.slack.defaultChannel ||
+        opts.threadTs // a thread lives in one channel; the summary already decided where it goes
+      ) {
+        throw err;
+      }
+      log.warn({ error: err.code }, 'channel unusable; falling back to the default channel');
+      target.channel = config.slack.defaultChannel;
+      target.fallbackError = err.code;
+      result.fallback = { to: target.channel, error: err.code };
+      await reportChannelOnce(deps, channel, err.code);
+      return post(msg, opts);
+    }
+  };
+
+  // A burst: one summary message, the findings go into its thread.
+  let threadTs: string | undefined;
+  const stats = await redis.hgetall(keys.burstStats(scanId, channel));
+  const newCount = Number(stats.new ?? 0);
+  if (newCount > config.slack.burstThreshold) {
+    const summary = await ensureSummary(deps, scanId, channel, stats, post, target);
+    threadTs = summary.ts;
+    target.channel = summary.channel;
+    result.summary = { channel: summary.channel, ts: summary.ts, findings: newCount };
+  }
+
+  for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
+    if (event.kind === 'notice') {
+      await post({ text: event.text, blocks: event.blocks }, {});
+      result.notices++;
+    } else if (event.kind === 'finding') {
+      await deliverFinding(deps, event, { post, threadTs, target, result, pace });
+    } else {
+      await deliverClosed(deps, event, { result, pace });
+    }
+    await outbox.pop(scanId, channel);
+  }
+  log.info(result, 'channel delivered');
+  return result;
+}
+
+function withNote(msg: OutgoingMessage, target: Target, ownChannel: string): OutgoingMessage {
+  if (!target.fallbackError) return msg;
+  return {
+    text: msg.text,
+    blocks: capBlocks([...msg.blocks, fallbackNoteBlock(ownChannel, target.fallbackError)]),
+  };
+}
+
+async function ensureSummary(
+  deps: JobDeps,
+  scanId: string,
+  channel: string,
+  stats: Record<string, string>,
+  post: (msg: OutgoingMessage, opts: { findingId?: string }) => Promise<PostedMessage>,
+  target: Target,
+): Promise<PostedMessage> {
+  const key = deps.keys.summary(scanId, channel);
+  const saved = await deps.redis.hgetall(key);
+  if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
+  const marker = `summary-${scanId}`;
+  if (saved.pendingSince) {
+    const found = await findPostedSafely(
+      deps,
+      saved.pendingChannel ?? channel,
+      marker,
+      Number(saved.pendingSince),
+    );
+    if (found) {
+      await deps.redis.hset(key, { channel: found.channel, ts: found.ts });
+      return found;
+    }
+  }
+  const worst = (await deps.redis.zrange(deps.keys.burstWorst(scanId, channel), 0, 9)).map(
+    (raw) => JSON.parse(raw) as { finding: Finding; severity: Assessed },
+  );
+  const counts = (prefix: string) =>
+    Object.fromEntries(
+      Object.entries(stats)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), Number(v)]),
+    );
+  const msg = burstSummaryMessage({
+    channel,
+    counts: { total: Number(stats.new ?? 0), byType: counts('type:'), bySeverity: counts('sev:') },
+    items: worst.map((w) => ({ ...w, accountName: deps.config.accounts[w.finding.accountId]?.name })),
+    now: deps.now(),
+  });
+  const nowSec = Math.floor(deps.now().getTime() / 1000);
+  await deps.redis
+    .multi()
+    .hset(key, { pendingSince: String(nowSec), pendingChannel: await knownChannelId(deps, target.channel) })
+    .expire(key, SCAN_SCRATCH_TTL_SECONDS)
+    .exec();
+  const posted = await post(msg, { findingId: marker });
+  await deps.redis.hset(key, { channel: posted.channel, ts: posted.ts });
+  return posted;
+}
+
+interface FindingCtx {
+  post: (msg: OutgoingMessage, opts: { threadTs?: string; findingId?: string }) => Promise<PostedMessage>;
+  threadTs?: string;
+  target: Target;
+  result: DeliverResult;
+  pace: () => Promise<void>;
+}
+
+async function deliverFinding(
+  deps: JobDeps,
+  event: Extract<OutboxEvent, { kind: 'finding' }>,
+  ctx: FindingCtx,
+): Promise<void> {
+  const { finding, route, severity } = event;
+  const { store } = deps;
+  const view: FindingView = {
+    finding,
+    severity,
+    route,
+    accountName: deps.config.accounts[finding.accountId]?.name,
+    consoleUrl: deps.config.consoleUrl,
+    now: deps.now(),
+    state: { status: 'ACTIVE' },
+  };
+  const msg = findingMessage(view);
+  const fingerprint = findingMessageKey(view);
+  const state = await store.get(finding.id);
+
+  if (state?.ts && state.channel) {
+    if (state.fingerprint === fingerprint && state.status === 'ACTIVE') {
+      await store.set(finding.id, { updatedAt: finding.updatedAt });
+      ctx.result.unchanged++;
+      return;
+    }
+    try {
+      await deps.slack.update(state.channel, state.ts, msg);
+      await ctx.pace();
+      await store.set(finding.id, {
+        status: 'ACTIVE',
+        fingerprint,
+        updatedAt: finding.updatedAt,
+        severity: severity.severity,
+      });
+      ctx.result.updated++;
+      return;
+    } catch (err) {
+      // The message was deleted by someone: post a fresh one below.
+      if (!(err instanceof SlackError) || err.code !== 'message_not_found') throw err;
+    }
+  }
+
+  const base: Partial<FindingState> = {
+    status: 'ACTIVE',
+    routeChannel: route.channel,
+    analyzerArn: finding.analyzerArn,
+    region: finding.region,
+    accountId: finding.accountId,
+    findingType: finding.findingType,
+    resourceArn: finding.resourceArn,
+    resourceType: finding.resourceType,
+    severity: severity.severity,
+    createdAt: finding.createdAt,
+    firstSeen: state?.firstSeen ?? deps.now().toISOString(),
+  };
+  let posted: PostedMessage | null = null;
+  if (state?.pendingSince && state.pendingChannel) {
+    posted = await findPostedSafely(
+      deps,
+      state.pendingChannel,
+      finding.id,
+      Number(state.pendingSince),
+      state.pendingThreadTs,
+    );
+  }
+  if (!posted) {
+    await store.set(finding.id, {
+      ...base,
+      // updatedAt stays empty until the ts is saved, so a scan in between still sees a change.
+      updatedAt: '',
+      pendingSince: String(Math.floor(deps.now().getTime() / 1000)),
+      pendingChannel: await knownChannelId(deps, ctx.target.channel),
+      pendingThreadTs: ctx.threadTs,
+    });
+    posted = await ctx.post(msg, { threadTs: ctx.threadTs, findingId: finding.id });
+    await deps.afterPostHook?.(finding.id);
+  }
+  await store.set(finding.id, {
+    ...base,
+    fingerprint,
+    updatedAt: finding.updatedAt,
+    channel: posted.channel,
+    ts: posted.ts,
+    threadTs: ctx.threadTs,
+  });
+  await store.clearPending(finding.id);
+  ctx.result.posted++;
+}
+
+async function deliverClosed(
+  deps: JobDeps,
+  event: Extract<OutboxEvent, { kind: 'closed' }>,
+  ctx: { result: DeliverResult; pace: () => Promise<void> },
+): Promise<void> {
+  const state = await deps.store.get(event.id);
+  if (!state) return;
+  if (!state.ts || !state.channel || state.status === event.status) {
+    await deps.store.set(event.id, { status: event.status, updatedAt: event.at });
+    return;
+  }
+  const finding = event.finding ?? findingFromState(event.id, state);
+  const severity = event.finding
+    ? assessSeverity(event.finding, deps.config.severity.overrides)
+    : { ...assessSeverity(finding), severity: state.severity as Severity };
+  const view: FindingView = {
+    finding: { ...finding, status: event.status },
+    severity,
+    route: { channel: state.routeChannel, rule: 'stored', reason: 'message already posted' },
+    accountName: deps.config.accounts[state.accountId]?.name,
+    consoleUrl: deps.config.consoleUrl,
+    now: deps.now(),
+    state: { status: event.status, at: event.at },
+  };
+  try {
+    await deps.slack.update(state.channel, state.ts, findingMessage(view));
+    await ctx.pace();
+  } catch (err) {
+    if (!(err instanceof SlackError) || err.code !== 'message_not_found') throw err;
+  }
+  await deps.store.set(event.id, {
+    status: event.status,
+    updatedAt: event.at,
+    fingerprint: findingMessageKey(view),
+  });
+  ctx.result.closed++;
+}
+
+/** When AWS has forgotten a finding, its message is closed from what the bot stored. */
+function findingFromState(id: string, s: FindingState): Finding {
+  const details: Record<FindingType, FindingDetails> = {
+    ExternalAccess: { kind: 'externalAccess', isPublic: false, grants: [] },
+    InternalAccess: { kind: 'internalAccess', grants: [] },
+    UnusedIAMRole: { kind: 'unusedRole' },
+    UnusedIAMUserAccessKey: { kind: 'unusedAccessKey', accessKeyId: 'unknown' },
+    UnusedIAMUserPassword: { kind: 'unusedPassword' },
+    UnusedPermission: { kind: 'unusedPermission', services: [] },
+  };
+  const findingType = s.findingType as FindingType;
+  return {
+    id,
+    analyzerArn: s.analyzerArn,
+    region: s.region,
+    accountId: s.accountId,
+    resourceArn: s.resourceArn,
+    resourceType: s.resourceType,
+    findingType,
+    status: s.status,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    details: details[findingType] ?? details.ExternalAccess,
+  };
+}
+
+async function findPostedSafely(
+  deps: JobDeps,
+  channel: string,
+  marker: string,
+  sinceEpochSeconds: number,
+  threadTs?: string,
+): Promise<PostedMessage | null> {
+  try {
+    return await deps.slack.findPosted(channel, marker, { sinceEpochSeconds, threadTs });
+  } catch (err) {
+    // Cannot look (e.g. a channel name where Slack wants an id): posting again is the lesser harm.
+    deps.logger.warn({ channel, marker, err: (err as Error).message }, 'could not check for an earlier post');
+    return null;
+  }
+}
+
+async function rememberChannelId(deps: JobDeps, name: string, id: string): Promise<void> {
+  if (name !== id) await deps.redis.set(deps.keys.channelId(name), id);
+}
+
+async function knownChannelId(deps: JobDeps, channel: string): Promise<string> {
+  return channel.startsWith('#')
+    ? ((await deps.redis.get(deps.keys.channelId(channel))) ?? channel)
+    : channel;
+}
+
+async function reportChannelOnce(deps: JobDeps, channel: string, error: string): Promise<void> {
+  const key = deps.keys.notice(`channel:${channel}`);
+  if ((await deps.redis.get(key)) === error) return;
+  const msg = channelFallbackNotice({ channel, error });
+  await deps.slack.post(deps.config.slack.adminChannel, msg);
+  await deps.redis.set(key, error);
+}
+
+async function clearChannelNotice(deps: JobDeps, channel: string): Promise<void> {
+  await deps.redis.del(deps.keys.notice(`channel:${channel}`));
+}

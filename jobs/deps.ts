@@ -1,0 +1,25 @@
+// What job processors need, built once by the entry point and passed in.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
+import type { AppConfig } from '../src/config/schema.ts';
+import type { SlackGateway } from '../src/slack/client.ts';
+import type { FindingStore } from '../src/store/findings.ts';
+import type { Keys } from '../src/store/keys.ts';
+import type { Queues } from './queues.ts';
+
+export interface JobDeps {
+  config: AppConfig;
+  redis: Redis;
+  keys: Keys;
+  store: FindingStore;
+  analyzers: AnalyzerGateway;
+  tags: TagReader;
+  slack: SlackGateway;
+  queues: Queues;
+  logger: Logger;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** Test hook: called after a message is posted and before its ts is saved. */
+  afterPostHook?: (findingId: string) => Promise<void> | void;
+}

@@ -1,0 +1,47 @@
+// Finding events waiting for delivery, one Redis list per (scan, channel). The scan fills it,
+// the channel's deliver job drains it head first, removing an event only after it is handled.
+import type { KnownBlock } from '@slack/types';
+import type { Redis } from 'ioredis';
+import type { Finding, Route } from '../src/findings/model.ts';
+import type { Assessed } from '../src/findings/severity.ts';
+import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+
+export type OutboxEvent =
+  /** A new finding, or an ACTIVE one whose AWS updatedAt moved: post it or update its message. */
+  | { kind: 'finding'; finding: Finding; route: Route; severity: Assessed }
+  /** A finding that left the ACTIVE list; `finding` is null when AWS no longer has it at all. */
+  | { kind: 'closed'; id: string; status: 'RESOLVED' | 'ARCHIVED'; at: string; finding: Finding | null }
+  /** An admin-channel note. */
+  | { kind: 'notice'; key: string; text: string; blocks: KnownBlock[] };
+
+export class Outbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+  ) {}
+
+  async push(scanId: string, channel: string, events: OutboxEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const key = this.k.outbox(scanId, channel);
+    await this.redis
+      .multi()
+      .rpush(key, ...events.map((e) => JSON.stringify(e)))
+      .expire(key, SCAN_SCRATCH_TTL_SECONDS)
+      .sadd(this.k.scanChannels(scanId), channel)
+      .expire(this.k.scanChannels(scanId), SCAN_SCRATCH_TTL_SECONDS)
+      .exec();
+  }
+
+  async head(scanId: string, channel: string): Promise<OutboxEvent | null> {
+    const raw = await this.redis.lindex(this.k.outbox(scanId, channel), 0);
+    return raw ? (JSON.parse(raw) as OutboxEvent) : null;
+  }
+
+  async pop(scanId: string, channel: string): Promise<void> {
+    await this.redis.lpop(this.k.outbox(scanId, channel));
+  }
+
+  async channels(scanId: string): Promise<string[]> {
+    return (await this.redis.smembers(this.k.scanChannels(scanId))).sort();
+  }
+}

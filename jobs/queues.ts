@@ -1,0 +1,102 @@
+// BullMQ wiring: queue and job names, job payloads, deterministic job ids, default options.
+import { createHash } from 'node:crypto';
+import { type DefaultJobOptions, FlowProducer, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AnalyzerInfo } from '../src/findings/model.ts';
+
+export const QUEUES = { scan: 'scan', deliver: 'deliver' } as const;
+
+export const JOBS = {
+  scanRun: 'scan-run',
+  scanAnalyzer: 'scan-analyzer',
+  scanFinalize: 'scan-finalize',
+  deliverChannel: 'deliver-channel',
+} as const;
+
+export interface ScanRunData {
+  /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */
+  regions?: string[];
+  requestedBy?: string;
+}
+export interface ScanAnalyzerData {
+  scanId: string;
+  analyzer: AnalyzerInfo;
+}
+export interface ScanFinalizeData {
+  scanId: string;
+}
+export interface DeliverData {
+  scanId: string;
+  channel: string;
+}
+
+/** Job ids must not contain `:` and must not be all digits (BullMQ rules). */
+export function jobId(...parts: string[]): string {
+  return parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('-');
+}
+
+export function shortHash(s: string): string {
+  return createHash('sha1').update(s).digest('hex').slice(0, 12);
+}
+
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+};
+
+/** BullMQ keeps its own keys under `<keyPrefix>bull:`. */
+export function bullPrefix(keyPrefix: string): string {
+  return `${keyPrefix.replace(/:$/, '')}:bull`;
+}
+
+export interface Queues {
+  scan: Queue<ScanRunData | ScanAnalyzerData | ScanFinalizeData>;
+  deliver: Queue<DeliverData>;
+  flows: FlowProducer;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** Producer side: give it a fail-fast connection (enableOfflineQueue: false) in the web role. */
+export function createQueues(connection: Redis, keyPrefix: string): Queues {
+  const prefix = bullPrefix(keyPrefix);
+  const scan = new Queue<ScanRunData | ScanAnalyzerData | ScanFinalizeData>(QUEUES.scan, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+  const deliver = new Queue<DeliverData>(QUEUES.deliver, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+  const flows = new FlowProducer({ connection, prefix });
+  return {
+    scan,
+    deliver,
+    flows,
+    prefix,
+    async close() {
+      await Promise.all([scan.close(), deliver.close(), flows.close()]);
+    },
+  };
+}
+
+export function createQueueEvents(
+  connection: Redis,
+  keyPrefix: string,
+  name: keyof typeof QUEUES,
+): QueueEvents {
+  return new QueueEvents(QUEUES[name], { connection, prefix: bullPrefix(keyPrefix) });
+}
+
+/** Upserts the periodic scan; idempotent, so every replica may call it at start. */
+export async function registerSchedulers(queues: Queues, intervalMinutes: number): Promise<void> {
+  await queues.scan.upsertJobScheduler(
+    'periodic-scan',
+    { every: intervalMinutes * 60_000 },
+    { name: JOBS.scanRun, data: {} satisfies ScanRunData },
+  );
+}

@@ -1,0 +1,326 @@
+// The scan: discover analyzers per region, then one job per analyzer streams its ACTIVE findings,
+// diffs them against Redis and queues finding events per owner channel; a finalize job then starts
+// one deliver job per channel.
+import type { KnownBlock } from '@slack/types';
+import type { Job } from 'bullmq';
+import {
+  analyzerMissingNotice,
+  analyzerNotActiveNotice,
+  coverageRestoredNotice,
+  scanAccessDeniedNotice,
+} from '../blocks/notice.ts';
+import { AwsError, toAwsError } from '../src/aws/errors.ts';
+import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary } from '../src/findings/model.ts';
+import { routeFinding } from '../src/findings/routing.ts';
+import { assessSeverity } from '../src/findings/severity.ts';
+import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import type { JobDeps } from './deps.ts';
+import { Outbox, type OutboxEvent } from './outbox.ts';
+import {
+  type DeliverData,
+  JOBS,
+  jobId,
+  QUEUES,
+  type ScanAnalyzerData,
+  type ScanFinalizeData,
+  type ScanRunData,
+  shortHash,
+} from './queues.ts';
+
+export interface ScanRunResult {
+  scanId: string;
+  regions: string[];
+  analyzers: number;
+  finalizeJobId: string;
+}
+
+export interface AnalyzerScanResult {
+  analyzerArn: string;
+  region: string;
+  ok: boolean;
+  error?: string;
+  pages: number;
+  active: number;
+  new: number;
+  changed: number;
+  closed: number;
+  detailCalls: number;
+}
+
+export interface FinalizeResult {
+  scanId: string;
+  analyzers: AnalyzerScanResult[];
+  deliverJobIds: string[];
+}
+
+/** A stable scan id from the job id, so a retried job keeps using the same scratch keys. */
+export function scanIdOf(job: Pick<Job, 'id'>): string {
+  return jobId('s', job.id ?? 'unknown');
+}
+
+/** Posts an admin notice only when the state it reports differs from the last one reported. */
+async function noticeOnChange(
+  deps: JobDeps,
+  outbox: Outbox,
+  scanId: string,
+  key: string,
+  state: string,
+  build: () => { text: string; blocks: KnownBlock[] },
+): Promise<void> {
+  const redisKey = deps.keys.notice(key);
+  const previous = await deps.redis.get(redisKey);
+  if (previous === state) return;
+  if (state === 'ok' && previous === null) return;
+  const msg = build();
+  await outbox.push(scanId, deps.config.slack.adminChannel, [
+    { kind: 'notice', key, text: msg.text, blocks: msg.blocks },
+  ]);
+  await deps.redis.set(redisKey, state);
+}
+
+const EXPECTED_KINDS: AnalyzerKind[] = ['external', 'internal', 'unused'];
+
+export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<ScanRunResult> {
+  const scanId = scanIdOf(job);
+  const log = deps.logger.child({ jobId: job.id, scanId });
+  const outbox = new Outbox(deps.redis, deps.keys);
+  const regions = job.data.regions?.length ? job.data.regions : deps.config.regions;
+  const expected = deps.config.scan.expectedAnalyzerKinds ?? EXPECTED_KINDS;
+  const toScan: AnalyzerInfo[] = [];
+
+  for (const region of regions) {
+    let analyzers: AnalyzerInfo[];
+    try {
+      analyzers = await deps.analyzers.listAnalyzers(region);
+    } catch (err) {
+      const e = toAwsError(err, 'AccessAnalyzer.ListAnalyzers');
+      if (e.kind !== 'access-denied') throw e;
+      log.error({ region, err: e.message }, 'cannot list analyzers: access denied; skipping region');
+      await noticeOnChange(deps, outbox, scanId, `denied:${region}`, `denied:${e.code}`, () =>
+        scanAccessDeniedNotice({ region, operation: e.operation, message: e.message }),
+      );
+      continue;
+    }
+    await noticeOnChange(deps, outbox, scanId, `denied:${region}`, 'ok', () =>
+      coverageRestoredNotice({ region, what: 'access to its analyzers' }),
+    );
+    const own = analyzers.filter((a) => !a.managedBy);
+    const missing = expected.filter((kind) => !own.some((a) => a.kind === kind));
+    await noticeOnChange(
+      deps,
+      outbox,
+      scanId,
+      `missing:${region}`,
+      missing.length ? missing.join(',') : 'ok',
+      () =>
+        missing.length
+          ? analyzerMissingNotice({ region, kinds: missing })
+          : coverageRestoredNotice({ region, what: 'an analyzer of every type' }),
+    );
+    for (const a of own) {
+      const state = a.status === 'ACTIVE' ? 'ok' : `${a.status}:${a.statusReason ?? ''}`;
+      await noticeOnChange(deps, outbox, scanId, `analyzer:${shortHash(a.arn)}`, state, () =>
+        state === 'ok'
+          ? coverageRestoredNotice({ region, what: `analyzer ${a.name}` })
+          : analyzerNotActiveNotice({ analyzer: a }),
+      );
+      if (a.status === 'ACTIVE') toScan.push(a);
+    }
+  }
+
+  const finalizeJobId = jobId(JOBS.scanFinalize, scanId);
+  await deps.queues.flows.add({
+    name: JOBS.scanFinalize,
+    queueName: QUEUES.scan,
+    data: { scanId } satisfies ScanFinalizeData,
+    opts: { jobId: finalizeJobId },
+    children: toScan.map((analyzer) => ({
+      name: JOBS.scanAnalyzer,
+      queueName: QUEUES.scan,
+      data: { scanId, analyzer } satisfies ScanAnalyzerData,
+      // A failed analyzer scan must not hold back delivery of the others.
+      opts: {
+        jobId: jobId(JOBS.scanAnalyzer, scanId, shortHash(analyzer.arn)),
+        ignoreDependencyOnFailure: true,
+      },
+    })),
+  });
+  log.info({ regions, analyzers: toScan.length }, 'scan started');
+  return { scanId, regions, analyzers: toScan.length, finalizeJobId };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping order of results. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): Promise<AnalyzerScanResult> {
+  const { scanId, analyzer } = job.data;
+  const log = deps.logger.child({ jobId: job.id, scanId, analyzer: analyzer.arn });
+  const outbox = new Outbox(deps.redis, deps.keys);
+  const { config, store, keys, redis } = deps;
+  const result: AnalyzerScanResult = {
+    analyzerArn: analyzer.arn,
+    region: analyzer.region,
+    ok: true,
+    pages: 0,
+    active: 0,
+    new: 0,
+    changed: 0,
+    closed: 0,
+    detailCalls: 0,
+  };
+  const seenKey = keys.analyzerSeen(analyzer.arn, scanId);
+  const activeKey = keys.analyzerActive(analyzer.arn);
+  await redis.del(seenKey); // a retried job starts its listing again
+
+  const getDetail = async (id: string): Promise<Finding | null> => {
+    result.detailCalls++;
+    return deps.analyzers.getFinding(analyzer, id);
+  };
+
+  try {
+    for await (const page of deps.analyzers.activeFindingPages(analyzer, config.scan.pageSize)) {
+      result.pages++;
+      result.active += page.length;
+      if (page.length === 0) continue;
+      await redis
+        .multi()
+        .sadd(seenKey, ...page.map((f) => f.id))
+        .expire(seenKey, SCAN_SCRATCH_TTL_SECONDS)
+        .exec();
+      const states = await store.getMany(page.map((f) => f.id));
+      const todo: { summary: FindingSummary; isNew: boolean }[] = [];
+      page.forEach((summary, i) => {
+        const s = states[i];
+        if (!s) todo.push({ summary, isNew: true });
+        else if (s.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt)
+          todo.push({ summary, isNew: false });
+      });
+      if (todo.length === 0) continue;
+      const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
+      const byChannel = new Map<string, OutboxEvent[]>();
+      for (const [i, t] of todo.entries()) {
+        const finding = details[i];
+        if (!finding) continue; // gone between list and get: the next scan sees it closed
+        const severity = assessSeverity(finding, config.severity.overrides);
+        const route = await routeFinding(finding, {
+          rules: config.routing,
+          defaultChannel: config.slack.defaultChannel,
+          tags: config.tags,
+          getTags: () =>
+            deps.tags.getTags({
+              arn: finding.resourceArn,
+              type: finding.resourceType,
+              accountId: finding.accountId,
+              region: finding.region,
+            }),
+        });
+        if (t.isNew) {
+          result.new++;
+          await recordBurstCandidate(deps, scanId, route.channel, finding, severity);
+        } else result.changed++;
+        const list = byChannel.get(route.channel) ?? [];
+        list.push({ kind: 'finding', finding, route, severity });
+        byChannel.set(route.channel, list);
+      }
+      for (const [channel, events] of byChannel) await outbox.push(scanId, channel, events);
+    }
+  } catch (err) {
+    const e = err instanceof AwsError ? err : toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
+    if (e.kind !== 'access-denied') throw e;
+    // Denied: report, keep the previous active set (nothing is marked resolved on a partial listing).
+    log.error({ err: e.message }, 'analyzer scan denied');
+    await redis.del(seenKey);
+    await noticeOnChange(deps, outbox, scanId, `denied:${shortHash(analyzer.arn)}`, `denied:${e.code}`, () =>
+      scanAccessDeniedNotice({
+        region: analyzer.region,
+        analyzerArn: analyzer.arn,
+        operation: e.operation,
+        message: e.message,
+      }),
+    );
+    return { ...result, ok: false, error: e.message };
+  }
+  await noticeOnChange(deps, outbox, scanId, `denied:${shortHash(analyzer.arn)}`, 'ok', () =>
+    coverageRestoredNotice({ region: analyzer.region, what: `access to analyzer ${analyzer.name}` }),
+  );
+
+  // Findings the bot knew as active that this complete listing did not return: closed.
+  const vanished = await redis.sdiff(activeKey, seenKey);
+  for (const id of vanished) {
+    const state = await store.get(id);
+    if (!state || state.status !== 'ACTIVE') continue;
+    const finding = await getDetail(id);
+    if (finding?.status === 'ACTIVE') continue; // listed again by now; the next scan takes it
+    const status = finding?.status === 'ARCHIVED' ? 'ARCHIVED' : 'RESOLVED';
+    const at = finding?.updatedAt ?? deps.now().toISOString();
+    result.closed++;
+    await outbox.push(scanId, state.routeChannel, [{ kind: 'closed', id, status, at, finding }]);
+  }
+  if (result.active > 0) await redis.rename(seenKey, activeKey);
+  else await redis.del(activeKey, seenKey);
+
+  log.info(result, 'analyzer scanned');
+  return result;
+}
+
+async function recordBurstCandidate(
+  deps: JobDeps,
+  scanId: string,
+  channel: string,
+  finding: Finding,
+  severity: ReturnType<typeof assessSeverity>,
+): Promise<void> {
+  const stats = deps.keys.burstStats(scanId, channel);
+  const worst = deps.keys.burstWorst(scanId, channel);
+  const score = severity.rank * 1e13 + Date.parse(finding.createdAt);
+  await deps.redis
+    .multi()
+    .hincrby(stats, 'new', 1)
+    .hincrby(stats, `type:${finding.findingType}`, 1)
+    .hincrby(stats, `sev:${severity.severity}`, 1)
+    .expire(stats, SCAN_SCRATCH_TTL_SECONDS)
+    .zadd(worst, score, JSON.stringify({ finding, severity }))
+    .zremrangebyrank(worst, 10, -1)
+    .expire(worst, SCAN_SCRATCH_TTL_SECONDS)
+    .exec();
+}
+
+export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): Promise<FinalizeResult> {
+  const { scanId } = job.data;
+  const children = await job.getChildrenValues<AnalyzerScanResult>();
+  const analyzers = Object.values(children);
+  const failed = await job.getIgnoredChildrenFailures();
+  for (const [key, reason] of Object.entries(failed)) {
+    deps.logger.error({ scanId, child: key, reason }, 'analyzer scan failed after retries');
+  }
+  const outbox = new Outbox(deps.redis, deps.keys);
+  const deliverJobIds: string[] = [];
+  for (const channel of await outbox.channels(scanId)) {
+    const id = jobId('deliver', scanId, shortHash(channel));
+    await deps.queues.deliver.add(JOBS.deliverChannel, { scanId, channel } satisfies DeliverData, {
+      jobId: id,
+    });
+    deliverJobIds.push(id);
+  }
+  await deps.redis.set(
+    deps.keys.lastScan(),
+    JSON.stringify({
+      scanId,
+      at: deps.now().toISOString(),
+      analyzers,
+      failedAnalyzers: Object.keys(failed).length,
+    }),
+  );
+  return { scanId, analyzers, deliverJobIds };
+}

@@ -1,0 +1,68 @@
+// BullMQ workers: one per queue, dispatching on the job name.
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { deliverChannel } from './deliver.ts';
+import type { JobDeps } from './deps.ts';
+import {
+  bullPrefix,
+  type DeliverData,
+  JOBS,
+  QUEUES,
+  type ScanAnalyzerData,
+  type ScanFinalizeData,
+  type ScanRunData,
+} from './queues.ts';
+import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
+
+export interface Workers {
+  scan: Worker;
+  deliver: Worker;
+  close(): Promise<void>;
+}
+
+/** `connection` must be a blocking-capable connection (maxRetriesPerRequest: null). */
+export function createWorkers(
+  deps: JobDeps,
+  connection: Redis,
+  opts: { deliverConcurrency?: number } = {},
+): Workers {
+  const prefix = bullPrefix(deps.config.redis.keyPrefix);
+  const scan = new Worker(
+    QUEUES.scan,
+    async (job: Job) => {
+      switch (job.name) {
+        case JOBS.scanRun:
+          return runScan(deps, job as Job<ScanRunData>);
+        case JOBS.scanAnalyzer:
+          return scanAnalyzer(deps, job as Job<ScanAnalyzerData>);
+        case JOBS.scanFinalize:
+          return finalizeScan(deps, job as Job<ScanFinalizeData>);
+        default:
+          throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.scan}`);
+      }
+    },
+    { connection, prefix, concurrency: deps.config.scan.concurrency },
+  );
+  const deliver = new Worker(QUEUES.deliver, async (job: Job<DeliverData>) => deliverChannel(deps, job), {
+    connection,
+    prefix,
+    // Channels are delivered in parallel; within a channel one job paces its own posts.
+    concurrency: opts.deliverConcurrency ?? 8,
+  });
+  for (const w of [scan, deliver]) {
+    w.on('error', (err) => deps.logger.error({ err: err.message, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) =>
+      deps.logger.error(
+        { jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message },
+        'job failed',
+      ),
+    );
+  }
+  return {
+    scan,
+    deliver,
+    async close() {
+      await Promise.all([scan.close(), deliver.close()]);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Access Analyzer reads: analyzers, ACTIVE finding pages (streamed), one finding with all its detail pages.
+import {
+  GetFindingV2Command,
+  type GetFindingV2CommandOutput,
+  ListAnalyzersCommand,
+  ListFindingsV2Command,
+} from '@aws-sdk/client-accessanalyzer';
+import { type AnalyzerInfo, analyzerKindOf, type Finding, type FindingSummary } from '../findings/model.ts';
+import { normalizeFinding, normalizeSummary } from '../findings/normalize.ts';
+import type { AwsClients } from './clients.ts';
+import { toAwsError } from './errors.ts';
+import type { AnalyzerGateway } from './types.ts';
+
+export function createAnalyzerGateway(clients: Pick<AwsClients, 'accessAnalyzer'>): AnalyzerGateway {
+  return {
+    async listAnalyzers(region) {
+      const client = clients.accessAnalyzer(region);
+      const analyzers: AnalyzerInfo[] = [];
+      let nextToken: string | undefined;
+      do {
+        const out = await client
+          .send(new ListAnalyzersCommand(nextToken ? { nextToken } : {}))
+          .catch((err: unknown) => {
+            throw toAwsError(err, 'AccessAnalyzer.ListAnalyzers');
+          });
+        for (const a of out.analyzers ?? []) {
+          if (!a.arn || !a.name || !a.type) continue;
+          const info: AnalyzerInfo = {
+            arn: a.arn,
+            name: a.name,
+            type: a.type,
+            kind: analyzerKindOf(a.type),
+            region,
+            status: a.status ?? 'ACTIVE',
+          };
+          if (a.statusReason?.code) info.statusReason = a.statusReason.code;
+          if (a.managedBy) info.managedBy = a.managedBy;
+          analyzers.push(info);
+        }
+        nextToken = out.nextToken || undefined;
+      } while (nextToken);
+      return analyzers;
+    },
+
+    // A generator, so the next page is requested only when the consumer asks for it.
+    async *activeFindingPages(analyzer, pageSize): AsyncGenerator<FindingSummary[]> {
+      const client = clients.accessAnalyzer(analyzer.region);
+      let nextToken: string | undefined;
+      do {
+        const out = await client
+          .send(
+            new ListFindingsV2Command({
+              analyzerArn: analyzer.arn,
+              filter: { status: { eq: ['ACTIVE'] } },
+              maxResults: pageSize,
+              ...(nextToken ? { nextToken } : {}),
+            }),
+          )
+          .catch((err: unknown) => {
+            throw toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
+          });
+        nextToken = out.nextToken || undefined;
+        yield (out.findings ?? []).map((f) => normalizeSummary(f, analyzer));
+      } while (nextToken);
+    },
+
+    async getFinding(analyzer, id): Promise<Finding | null> {
+      const client = clients.accessAnalyzer(analyzer.region);
+      const pages: GetFindingV2CommandOutput[] = [];
+      let nextToken: string | undefined;
+      try {
+        do {
+          const out = await client.send(
+            new GetFindingV2Command({
+              analyzerArn: analyzer.arn,
+              id,
+              ...(nextToken ? { nextToken } : {}),
+            }),
+          );
+          pages.push(out);
+          nextToken = out.nextToken || undefined;
+        } while (nextToken);
+      } catch (err) {
+        const e = toAwsError(err, 'AccessAnalyzer.GetFindingV2');
+        if (e.kind === 'not-found') return null;
+        throw e;
+      }
+      return normalizeFinding(pages, analyzer);
+    },
+  };
+}

@@ -1,0 +1,207 @@
+// Builds and caches the SDK clients, and the credentials for member accounts (STS AssumeRole).
+// Retries are the SDK's standard strategy (it honours Retry-After as a lower bound); only maxAttempts is set.
+import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandOutput,
+  GetCallerIdentityCommand,
+  STSClient,
+  type STSClientConfig,
+} from '@aws-sdk/client-sts';
+import type { AppConfig } from '../config/schema.ts';
+import { AwsError, toAwsError } from './errors.ts';
+
+type CredentialsOption = NonNullable<STSClientConfig['credentials']>;
+/** `AwsCredentialIdentityProvider` from @smithy/types, named through the client config. */
+export type CredentialProvider = Extract<CredentialsOption, (...args: never[]) => unknown>;
+/** `AwsCredentialIdentity`: access key, secret, session token, expiration. */
+export type CredentialIdentity = Exclude<CredentialsOption, CredentialProvider>;
+
+export interface AwsLogger {
+  warn(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface AwsClientsOptions {
+  /** Base credentials; omit in production to use the SDK's default chain. Tests pass static fakes. */
+  credentials?: CredentialProvider | CredentialIdentity;
+  /** Total attempts per call, including the first (SDK standard retry). Default 5. */
+  maxAttempts?: number;
+  /** Endpoint overrides for tests and the sandbox; production leaves them unset (the SDK reads AWS_ENDPOINT_URL_*). */
+  endpoints?: { accessAnalyzer?: string; iam?: string; sts?: string; tagging?: string };
+  organization?: AppConfig['organization'];
+  logger?: AwsLogger;
+  /** Region of the STS client used for GetCallerIdentity and AssumeRole. Default us-east-1. */
+  stsRegion?: string;
+  /** Clock for credential expiry; tests only. */
+  now?: () => number;
+}
+
+export interface AwsClients {
+  accessAnalyzer(region: string): AccessAnalyzerClient;
+  /** IAM in the caller's account, or in `accountId` through the member role. */
+  iam(accountId?: string): IAMClient;
+  /** STS with the base credentials. */
+  sts(): STSClient;
+  tagging(region: string, accountId?: string): ResourceGroupsTaggingAPIClient;
+  /** The account of the base credentials (GetCallerIdentity, asked once). */
+  callerAccount(): Promise<string>;
+  /** Credentials for acting in `accountId`: the assumed member role, or the base credentials. */
+  credentialsFor(accountId: string): Promise<CredentialIdentity>;
+}
+
+export const SESSION_NAME = 'access-patrol';
+/** IAM is global; its endpoint signs for us-east-1 in the commercial partition. */
+const IAM_REGION = 'us-east-1';
+/** Assumed credentials are renewed this long before they expire. */
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+interface AssumedEntry {
+  promise: Promise<CredentialIdentity>;
+  /** Set once the AssumeRole call has answered. */
+  refreshAt?: number;
+}
+
+export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const now = opts.now ?? Date.now;
+  const org = opts.organization;
+  const clients = new Map<string, unknown>();
+  const assumed = new Map<string, AssumedEntry>();
+  let caller: Promise<string> | undefined;
+
+  const cached = <T>(key: string, build: () => T): T => {
+    let client = clients.get(key) as T | undefined;
+    if (client === undefined) {
+      client = build();
+      clients.set(key, client);
+    }
+    return client;
+  };
+
+  const baseConfig = (region: string, endpoint: string | undefined) => ({
+    region,
+    maxAttempts,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  });
+
+  /** Without an organization config every call runs with the base credentials. */
+  const accountKey = (accountId: string | undefined) => (org && accountId ? accountId : '');
+
+  const configFor = (region: string, endpoint: string | undefined, accountId: string | undefined) => {
+    const base = baseConfig(region, endpoint);
+    const account = accountKey(accountId);
+    if (!account) return base;
+    // The SDK memoizes this provider and calls it again when `expiration` is near.
+    const credentials: CredentialProvider = () => self.credentialsFor(account);
+    return { ...base, credentials };
+  };
+
+  const sts = () =>
+    cached('sts', () => new STSClient(baseConfig(opts.stsRegion ?? IAM_REGION, opts.endpoints?.sts)));
+
+  const baseCredentials = (): Promise<CredentialIdentity> => sts().config.credentials();
+
+  const assumeRole = async (accountId: string, memberRoleName: string): Promise<CredentialIdentity> => {
+    if (!org) throw new Error('assumeRole without organization config');
+    const roleArn = `arn:aws:iam::${accountId}:role/${memberRoleName}`;
+    opts.logger?.debug({ accountId, roleArn }, 'assuming member role');
+    let out: AssumeRoleCommandOutput;
+    try {
+      out = await sts().send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: SESSION_NAME,
+          DurationSeconds: org.sessionDurationSeconds,
+          ...(org.externalId ? { ExternalId: org.externalId } : {}),
+        }),
+      );
+    } catch (err) {
+      const e = toAwsError(err, 'STS.AssumeRole');
+      opts.logger?.warn({ accountId, roleArn, code: e.code }, 'cannot assume member role');
+      throw new AwsError(
+        e.kind,
+        'STS.AssumeRole',
+        e.code,
+        `cannot assume ${roleArn} in account ${accountId}: ${e.message}`,
+        e.retryAfterSeconds,
+      );
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) {
+      throw new AwsError(
+        'unavailable',
+        'STS.AssumeRole',
+        'MissingCredentials',
+        `AssumeRole of ${roleArn} in account ${accountId} returned no credentials`,
+      );
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+  };
+
+  const self: AwsClients = {
+    accessAnalyzer: (region) =>
+      cached(
+        `access-analyzer|${region}`,
+        () => new AccessAnalyzerClient(baseConfig(region, opts.endpoints?.accessAnalyzer)),
+      ),
+
+    iam: (accountId) =>
+      cached(
+        `iam|${IAM_REGION}|${accountKey(accountId)}`,
+        () => new IAMClient(configFor(IAM_REGION, opts.endpoints?.iam, accountId)),
+      ),
+
+    sts,
+
+    tagging: (region, accountId) =>
+      cached(
+        `tagging|${region}|${accountKey(accountId)}`,
+        () => new ResourceGroupsTaggingAPIClient(configFor(region, opts.endpoints?.tagging, accountId)),
+      ),
+
+    callerAccount: () => {
+      caller ??= sts()
+        .send(new GetCallerIdentityCommand({}))
+        .then((out) => {
+          if (!out.Account) throw new Error('GetCallerIdentity returned no account');
+          return out.Account;
+        })
+        .catch((err: unknown) => {
+          caller = undefined;
+          throw toAwsError(err, 'STS.GetCallerIdentity');
+        });
+      return caller;
+    },
+
+    credentialsFor: async (accountId) => {
+      if (!org || accountId === (await self.callerAccount())) return baseCredentials();
+      const hit = assumed.get(accountId);
+      if (hit && (hit.refreshAt === undefined || now() < hit.refreshAt)) return hit.promise;
+
+      const entry: AssumedEntry = { promise: assumeRole(accountId, org.memberRoleName) };
+      assumed.set(accountId, entry);
+      entry.promise.then(
+        (creds) => {
+          entry.refreshAt = creds.expiration
+            ? creds.expiration.getTime() - REFRESH_BEFORE_MS
+            : Number.POSITIVE_INFINITY;
+        },
+        () => {
+          if (assumed.get(accountId) === entry) assumed.delete(accountId);
+        },
+      );
+      return entry.promise;
+    },
+  };
+  return self;
+}

@@ -1,0 +1,202 @@
+// `access-patrol` command line: start, scan, check-config, owners.
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { createAwsClients } from './aws/clients.ts';
+import { createTagReader } from './aws/tags.ts';
+import { formatProblems } from './config/env.ts';
+import { loadAll } from './config/load.ts';
+import { parseResourceArn } from './findings/arn.ts';
+import { explainRoute } from './findings/routing.ts';
+import { createLogger } from './log.ts';
+import { createRuntime, type ScanReport } from './runtime.ts';
+
+const USAGE = `usage: access-patrol <command> [options]
+
+commands:
+  start [--role all|web|worker]   run the bot (default: web, worker and scheduler in one process)
+  scan [--region r]...            run one full scan now, wait for delivery, print a summary
+  check-config                    validate the environment and the config file, list every problem
+  owners <resource-arn>           show which routing rule sends a resource's findings where, and why
+`;
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const loaded = await loadAll(env);
+  if (!loaded.ok) {
+    process.stderr.write(
+      `access-patrol: configuration has ${loaded.problems.length} problem(s):\n${formatProblems(loaded.problems)}\n`,
+    );
+    return 2;
+  }
+  const { config } = loaded;
+  const logger = createLogger({ level: loaded.env.logLevel });
+
+  switch (command) {
+    case 'check-config': {
+      process.stdout.write(
+        `configuration OK: ${config.regions.length} region(s), ${config.routing.length} routing rule(s), default channel ${config.slack.defaultChannel}\n`,
+      );
+      return 0;
+    }
+    case 'owners': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true });
+      const arn = positionals[0];
+      if (!arn) {
+        process.stderr.write('usage: access-patrol owners <resource-arn>\n');
+        return 2;
+      }
+      const info = parseResourceArn(arn, { region: config.regions[0] });
+      if (typeof info === 'string') {
+        process.stderr.write(`access-patrol owners: ${info}\n`);
+        return 2;
+      }
+      const tags = createTagReader(
+        createAwsClients({ organization: config.organization, logger }),
+        config.tags,
+      );
+      const explained = await explainRoute(
+        {
+          ...info,
+          findingType: info.resourceType.startsWith('AWS::IAM::') ? 'UnusedIAMRole' : 'ExternalAccess',
+        },
+        {
+          rules: config.routing,
+          defaultChannel: config.slack.defaultChannel,
+          tags: config.tags,
+          getTags: () =>
+            tags.getTags({
+              arn: info.resourceArn,
+              type: info.resourceType,
+              accountId: info.accountId,
+              region: info.region,
+            }),
+        },
+      );
+      process.stdout.write(`${formatExplanation(arn, explained)}\n`);
+      return 0;
+    }
+    case 'scan': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { region: { type: 'string', multiple: true } },
+        strict: true,
+      });
+      const unknown = (values.region ?? []).filter((r) => !config.regions.includes(r));
+      if (unknown.length) {
+        process.stderr.write(
+          `access-patrol scan: region(s) not in config: ${unknown.join(', ')} (configured: ${config.regions.join(', ')})\n`,
+        );
+        return 2;
+      }
+      const rt = createRuntime({ env: loaded.env, config, logger });
+      rt.startWorkers();
+      try {
+        const report = await rt.scanNow({ regions: values.region });
+        process.stdout.write(`${formatScanReport(report)}\n`);
+        return report.finalize.analyzers.some((a) => !a.ok) ? 1 : 0;
+      } catch (err) {
+        process.stderr.write(`access-patrol scan failed: ${(err as Error).message}\n`);
+        return 1;
+      } finally {
+        await rt.close();
+      }
+    }
+    case 'start': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { role: { type: 'string', default: 'all' } },
+        strict: true,
+      });
+      const role = values.role;
+      if (role !== 'all' && role !== 'web' && role !== 'worker') {
+        process.stderr.write(`access-patrol start: --role must be all, web or worker (got "${role}")\n`);
+        return 2;
+      }
+      return start(role, loaded.env, config, logger);
+    }
+    default:
+      process.stderr.write(`access-patrol: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function start(
+  role: 'all' | 'web' | 'worker',
+  env: Parameters<typeof createRuntime>[0]['env'] & { port: number },
+  config: Parameters<typeof createRuntime>[0]['config'],
+  logger: Logger,
+): Promise<number> {
+  const rt = createRuntime({ env, config, logger });
+  if (role !== 'web') {
+    rt.startWorkers();
+    await rt.registerSchedulers();
+    logger.info(
+      { everyMinutes: config.scan.intervalMinutes, regions: config.regions },
+      'workers and scan scheduler started',
+    );
+  }
+  // Health endpoints; the Slack receiver joins this role when interactivity lands.
+  const server = createServer(async (req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200).end('ok');
+    } else if (req.url === '/readyz') {
+      const ready = await rt.deps.redis.ping().then(
+        () => true,
+        () => false,
+      );
+      res.writeHead(ready ? 200 : 503).end(ready ? 'ready' : 'redis unreachable');
+    } else res.writeHead(404).end();
+  });
+  server.listen(env.port);
+  logger.info({ port: env.port, role }, 'access-patrol started');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await new Promise<void>((r) => server.close(() => r()));
+  await rt.close();
+  return 0;
+}
+
+export function formatScanReport(report: ScanReport): string {
+  const lines: string[] = [];
+  const a = report.finalize.analyzers;
+  const sum = (f: (x: (typeof a)[number]) => number) => a.reduce((n, x) => n + f(x), 0);
+  lines.push(
+    `scan ${report.run.scanId}: ${report.run.regions.length} region(s), ${a.length} analyzer(s) scanned, ${sum((x) => x.active)} active finding(s)`,
+  );
+  lines.push(`  new ${sum((x) => x.new)}, changed ${sum((x) => x.changed)}, closed ${sum((x) => x.closed)}`);
+  for (const x of a.filter((y) => !y.ok)) lines.push(`  FAILED ${x.analyzerArn}: ${x.error}`);
+  for (const d of report.deliveries) {
+    const parts = [`posted ${d.posted}`, `updated ${d.updated}`, `closed ${d.closed}`];
+    if (d.notices) parts.push(`notices ${d.notices}`);
+    if (d.summary) parts.push(`as a summary with a thread (${d.summary.findings} new)`);
+    if (d.fallback) parts.push(`fell back to ${d.fallback.to} (${d.fallback.error})`);
+    lines.push(`  ${d.channel}: ${parts.join(', ')}`);
+  }
+  if (report.deliveries.length === 0) lines.push('  nothing to post or update');
+  return lines.join('\n');
+}
+
+function formatExplanation(arn: string, explained: Awaited<ReturnType<typeof explainRoute>>): string {
+  return JSON.stringify({ arn, ...explained }, null, 2);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`access-patrol: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

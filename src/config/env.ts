@@ -1,0 +1,173 @@
+// The environment (12-factor): secrets and endpoints. The only module that reads process.env, and only
+// through parseEnv(process.env) called by the entry point. The AWS SDK reads its own AWS_* variables
+// (credential chain, AWS_PROFILE, AWS_ENDPOINT_URL_*) itself; we only pick the region here so that
+// AWS_DEFAULT_REGION works too (SDK v3 ignores it).
+import { z } from 'zod';
+import { type Checked, type ConfigProblem, formatProblems, maskSecret, truncate } from './problems.ts';
+
+export type { Checked, ConfigProblem } from './problems.ts';
+export { formatProblems };
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export interface Env {
+  slackBotToken: string;
+  slackSigningSecret?: string;
+  slackAppToken?: string;
+  /** Slack Web API base, always ending in `/api/` (the form WebClient's `slackApiUrl` expects). */
+  slackApiUrl?: string;
+  redisUrl: string;
+  configPath: string;
+  logLevel: LogLevelName;
+  port: number;
+  awsRegion?: string;
+}
+
+/** How the web role receives Slack requests. */
+export type SlackReceiverEnv = { mode: 'socket'; appToken: string } | { mode: 'http'; signingSecret: string };
+
+export const ENV_DEFAULTS = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  configPath: './access-patrol.yml',
+  logLevel: 'info',
+  port: 3000,
+} as const satisfies Partial<Env>;
+
+const VARS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_API_URL',
+  'REDIS_URL',
+  'ACCESS_PATROL_CONFIG',
+  'LOG_LEVEL',
+  'PORT',
+  'AWS_REGION',
+] as const;
+type Var = (typeof VARS)[number];
+
+const EXPECTED: Record<Var, string> = {
+  SLACK_BOT_TOKEN: 'a Slack bot token starting with xoxb-',
+  SLACK_SIGNING_SECRET: "the Slack app's signing secret",
+  SLACK_APP_TOKEN: 'a Slack app-level token starting with xapp- (Socket Mode), or unset',
+  SLACK_API_URL: 'an http(s) URL such as https://slack.com/api/, or unset',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  ACCESS_PATROL_CONFIG: 'a path to the YAML config file',
+  LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
+  PORT: 'a TCP port number 0-65535',
+  AWS_REGION: 'an AWS region such as eu-west-1, or unset',
+};
+
+const SECRET: ReadonlySet<Var> = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']);
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-'),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),
+  SLACK_API_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform(slackApiBase)
+    .optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(ENV_DEFAULTS.redisUrl),
+  ACCESS_PATROL_CONFIG: z.string().default(ENV_DEFAULTS.configPath),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default(ENV_DEFAULTS.logLevel),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(ENV_DEFAULTS.port),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .optional(),
+});
+
+/** Validates the variables access-patrol reads; every problem is reported, secrets masked. */
+export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
+  // Blank means unset (a `.env` line like `SLACK_APP_TOKEN=`); surrounding whitespace is a copy-paste slip.
+  const raw: Partial<Record<Var, string>> = {};
+  const source: Partial<Record<Var, string>> = {};
+  for (const name of VARS) {
+    const value = env[name]?.trim();
+    if (value) {
+      raw[name] = name === 'LOG_LEVEL' ? value.toLowerCase() : value;
+      source[name] = name;
+    }
+  }
+  const defaultRegion = env.AWS_DEFAULT_REGION?.trim();
+  if (!raw.AWS_REGION && defaultRegion) {
+    raw.AWS_REGION = defaultRegion;
+    source.AWS_REGION = 'AWS_DEFAULT_REGION';
+  }
+
+  const result = envSchema.safeParse(raw);
+  if (!result.success) {
+    const seen = new Set<Var>();
+    const problems: ConfigProblem[] = [];
+    for (const issue of result.error.issues) {
+      const name = issue.path[0] as Var;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      problems.push({
+        path: `env.${source[name] ?? name}`,
+        expected: EXPECTED[name],
+        got: describeEnvValue(name, raw[name]),
+      });
+    }
+    return { ok: false, problems };
+  }
+  const v = result.data;
+  return {
+    ok: true,
+    value: {
+      slackBotToken: v.SLACK_BOT_TOKEN,
+      ...(v.SLACK_SIGNING_SECRET !== undefined && { slackSigningSecret: v.SLACK_SIGNING_SECRET }),
+      ...(v.SLACK_APP_TOKEN !== undefined && { slackAppToken: v.SLACK_APP_TOKEN }),
+      ...(v.SLACK_API_URL !== undefined && { slackApiUrl: v.SLACK_API_URL }),
+      redisUrl: v.REDIS_URL,
+      configPath: v.ACCESS_PATROL_CONFIG,
+      logLevel: v.LOG_LEVEL,
+      port: v.PORT,
+      ...(v.AWS_REGION !== undefined && { awsRegion: v.AWS_REGION }),
+    },
+  };
+}
+
+/**
+ * The web role needs a way to receive Slack requests: Socket Mode (SLACK_APP_TOKEN, preferred when set)
+ * or HTTP with request signature checks (SLACK_SIGNING_SECRET).
+ */
+export function requireWebEnv(env: Env): Checked<SlackReceiverEnv> {
+  if (env.slackAppToken) return { ok: true, value: { mode: 'socket', appToken: env.slackAppToken } };
+  if (env.slackSigningSecret) {
+    return { ok: true, value: { mode: 'http', signingSecret: env.slackSigningSecret } };
+  }
+  return {
+    ok: false,
+    problems: [
+      {
+        path: 'env.SLACK_SIGNING_SECRET',
+        expected: 'the signing secret (HTTP receiver) or SLACK_APP_TOKEN (Socket Mode) for the web role',
+        got: 'neither is set',
+      },
+    ],
+  };
+}
+
+/**
+ * `https://slack.com`, `https://slack.com/api` and `https://slack.com/api/` all become
+ * `https://slack.com/api/`; a sandbox at `http://127.0.0.1:4000` becomes `http://127.0.0.1:4000/api/`.
+ */
+export function slackApiBase(url: string): string {
+  const u = new URL(url);
+  const path = u.pathname.replace(/\/+$/, '');
+  u.pathname = `${path.endsWith('/api') ? path : `${path}/api`}/`;
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+function describeEnvValue(name: Var, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET.has(name)) return maskSecret(value);
+  // A Redis URL may carry a password.
+  const shown = name === 'REDIS_URL' ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+  return JSON.stringify(truncate(shown, 60));
+}

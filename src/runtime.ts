@@ -1,0 +1,118 @@
+// Composition root: builds Redis connections, AWS and Slack gateways, queues and workers from a
+// validated env and config. The CLI, the demo and the end-to-end tests all start the bot through here.
+import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DeliverResult } from '../jobs/deliver.ts';
+import type { JobDeps } from '../jobs/deps.ts';
+import { createQueueEvents, createQueues, JOBS, type Queues, registerSchedulers } from '../jobs/queues.ts';
+import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
+import { createWorkers, type Workers } from '../jobs/workers.ts';
+import { createAnalyzerGateway } from './aws/analyzer.ts';
+import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
+import { createTagReader } from './aws/tags.ts';
+import type { Env } from './config/env.ts';
+import type { AppConfig } from './config/schema.ts';
+import { SlackGateway } from './slack/client.ts';
+import { FindingStore } from './store/findings.ts';
+import { keys } from './store/keys.ts';
+
+export interface RuntimeOptions {
+  env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'>;
+  config: AppConfig;
+  logger: Logger;
+  /** Endpoint and credential overrides for the sandbox and tests. */
+  aws?: Pick<AwsClientsOptions, 'endpoints' | 'credentials' | 'maxAttempts'>;
+  slackRetries?: number;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  afterPostHook?: JobDeps['afterPostHook'];
+}
+
+export interface ScanReport {
+  run: ScanRunResult;
+  finalize: FinalizeResult;
+  deliveries: DeliverResult[];
+}
+
+export interface Runtime {
+  deps: JobDeps;
+  queues: Queues;
+  /** Starts the workers in this process. */
+  startWorkers(): Workers;
+  registerSchedulers(): Promise<void>;
+  /** Enqueues one scan now and waits until every channel has been delivered. */
+  scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
+  close(): Promise<void>;
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  const { config, logger } = opts;
+  // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
+  const workerRedis = new Redis(opts.env.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const redis = new Redis(opts.env.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  for (const r of [workerRedis, redis])
+    r.on('error', (err) => logger.error({ err: err.message }, 'redis error'));
+  const k = keys(config.redis.keyPrefix);
+  const queues = createQueues(redis, config.redis.keyPrefix);
+  const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger });
+  const deps: JobDeps = {
+    config,
+    redis,
+    keys: k,
+    store: new FindingStore(redis, k),
+    analyzers: createAnalyzerGateway(clients),
+    tags: createTagReader(clients, config.tags),
+    slack: new SlackGateway({
+      token: opts.env.slackBotToken,
+      apiUrl: opts.env.slackApiUrl,
+      retries: opts.slackRetries,
+    }),
+    queues,
+    logger,
+    now: opts.now ?? (() => new Date()),
+    sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    afterPostHook: opts.afterPostHook,
+  };
+  const started: Workers[] = [];
+
+  return {
+    deps,
+    queues,
+    startWorkers() {
+      const w = createWorkers(deps, workerRedis);
+      started.push(w);
+      return w;
+    },
+    registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes),
+    async scanNow({ regions, timeoutMs = 30 * 60_000 } = {}) {
+      const conns = [workerRedis.duplicate(), workerRedis.duplicate()] as const;
+      const scanEvents = createQueueEvents(conns[0], config.redis.keyPrefix, 'scan');
+      const deliverEvents = createQueueEvents(conns[1], config.redis.keyPrefix, 'deliver');
+      try {
+        await Promise.all([scanEvents.waitUntilReady(), deliverEvents.waitUntilReady()]);
+        const id = `scan-now-${Date.now().toString(36)}`;
+        const job = await queues.scan.add(JOBS.scanRun, { regions }, { jobId: id });
+        const run = (await job.waitUntilFinished(scanEvents, timeoutMs)) as ScanRunResult;
+        const fin = await Job.fromId(queues.scan, run.finalizeJobId);
+        if (!fin) throw new Error(`finalize job ${run.finalizeJobId} not found`);
+        const finalize = (await fin.waitUntilFinished(scanEvents, timeoutMs)) as FinalizeResult;
+        const deliveries: DeliverResult[] = [];
+        for (const djId of finalize.deliverJobIds) {
+          const dj = await Job.fromId(queues.deliver, djId);
+          if (!dj) throw new Error(`deliver job ${djId} not found`);
+          deliveries.push((await dj.waitUntilFinished(deliverEvents, timeoutMs)) as DeliverResult);
+        }
+        return { run, finalize, deliveries };
+      } finally {
+        await Promise.all([scanEvents.close(), deliverEvents.close()]);
+        await Promise.all(conns.map((c) => c.quit().catch(() => undefined)));
+      }
+    },
+    async close() {
+      for (const w of started) await w.close();
+      await queues.close();
+      await Promise.all([workerRedis.quit(), redis.quit()]);
+    },
+  };
+}

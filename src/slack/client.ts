@@ -1,0 +1,153 @@
+// The only place that builds the Slack Web API client and owns its retry policy.
+// 429s are not left to the WebClient (its default pauses every call for up to ~30 minutes):
+// each call waits out Retry-After itself and tries again a bounded number of times.
+import type { KnownBlock } from '@slack/types';
+import { ErrorCode, type WebAPIPlatformError, type WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import { FINDING_MESSAGE_EVENT } from './ids.ts';
+
+export interface SlackClientOptions {
+  token: string;
+  /** Web API base, e.g. https://slack.com/api/ (default) or a local stand-in. */
+  apiUrl?: string;
+  /** Retries of network failures and 5xx inside one call (BullMQ retries the job beyond that). */
+  retries?: number;
+  /** How many 429s in a row one call sits out before giving up. */
+  maxRateLimitWaits?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+export interface OutgoingMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** Slack errors that mean "this channel cannot take our messages"; the finding goes elsewhere. */
+export const CHANNEL_UNUSABLE_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'channel_is_archived',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+]);
+
+export class SlackError extends Error {
+  override readonly name = 'SlackError';
+  constructor(
+    readonly method: string,
+    readonly code: string,
+  ) {
+    super(`Slack ${method} failed: ${code}`);
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function createWebClient(opts: SlackClientOptions): WebClient {
+  return new WebClient(opts.token, {
+    slackApiUrl: opts.apiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: opts.retries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+  });
+}
+
+export class SlackGateway {
+  readonly web: WebClient;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxWaits: number;
+  /** Every Retry-After honoured, for reporting. */
+  rateLimitedWaits = 0;
+
+  constructor(opts: SlackClientOptions) {
+    this.web = createWebClient(opts);
+    this.sleep = opts.sleep ?? defaultSleep;
+    this.maxWaits = opts.maxRateLimitWaits ?? 10;
+  }
+
+  private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    for (let waits = 0; ; waits++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === ErrorCode.RateLimitedError && waits < this.maxWaits) {
+          this.rateLimitedWaits++;
+          await this.sleep(Math.max(1, (err as WebAPIRateLimitedError).retryAfter) * 1000);
+          continue;
+        }
+        if (code === ErrorCode.PlatformError) {
+          throw new SlackError(method, (err as WebAPIPlatformError).data.error);
+        }
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Posts a message. `findingId` goes into the message metadata, which is how a retried delivery
+   * recognises a message it already posted (see findPosted).
+   */
+  async post(channel: string, msg: OutgoingMessage, opts: { threadTs?: string; findingId?: string } = {}) {
+    const res = await this.call('chat.postMessage', () =>
+      this.web.chat.postMessage({
+        channel,
+        text: msg.text,
+        blocks: msg.blocks,
+        thread_ts: opts.threadTs,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: opts.findingId
+          ? { event_type: FINDING_MESSAGE_EVENT, event_payload: { finding_id: opts.findingId } }
+          : undefined,
+      }),
+    );
+    return { channel: res.channel ?? channel, ts: res.ts ?? '' } satisfies PostedMessage;
+  }
+
+  async update(channel: string, ts: string, msg: OutgoingMessage): Promise<void> {
+    await this.call('chat.update', () =>
+      this.web.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  /**
+   * Looks for a message this bot already posted for a finding (by metadata), in the channel since
+   * `since` or in a thread. Used only to recover from a crash between posting and saving the ts.
+   */
+  async findPosted(
+    channel: string,
+    findingId: string,
+    opts: { sinceEpochSeconds: number; threadTs?: string },
+  ): Promise<PostedMessage | null> {
+    const oldest = String(Math.max(0, opts.sinceEpochSeconds - 60));
+    const res = opts.threadTs
+      ? await this.call('conversations.replies', () =>
+          this.web.conversations.replies({
+            channel,
+            ts: opts.threadTs!,
+            oldest,
+            include_all_metadata: true,
+            limit: 200,
+          }),
+        )
+      : await this.call('conversations.history', () =>
+          this.web.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200 }),
+        );
+    for (const m of res.messages ?? []) {
+      const meta = m.metadata as { event_type?: string; event_payload?: { finding_id?: string } } | undefined;
+      if (
+        meta?.event_type === FINDING_MESSAGE_EVENT &&
+        meta.event_payload?.finding_id === findingId &&
+        m.ts
+      ) {
+        return { channel, ts: m.ts };
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,112 @@
+// Finding state and message references in Redis: one small hash per finding.
+import type { Redis } from 'ioredis';
+import type { FindingStatus } from '../findings/model.ts';
+import type { Keys } from './keys.ts';
+
+/** What the bot remembers about a finding between scans (kept under 1 KB: no details, no blocks). */
+export interface FindingState {
+  /** Last status the bot showed. */
+  status: FindingStatus;
+  /** AWS updatedAt at the time the message was last made current. */
+  updatedAt: string;
+  /** Hash of what the message shows; equal hash = no chat.update needed. */
+  fingerprint: string;
+  /** Where the message is: channel id as Slack returned it, and message ts. */
+  channel?: string;
+  ts?: string;
+  /** Parent ts when the message is a reply in a burst summary's thread. */
+  threadTs?: string;
+  /** Channel the routing rules chose (may differ from `channel` after a fallback). */
+  routeChannel: string;
+  analyzerArn: string;
+  region: string;
+  accountId: string;
+  findingType: string;
+  resourceArn: string;
+  resourceType: string;
+  severity: string;
+  createdAt: string;
+  firstSeen: string;
+  /** Set just before chat.postMessage, cleared when the ts is saved: see deliver.ts. */
+  pendingSince?: string;
+  pendingChannel?: string;
+  pendingThreadTs?: string;
+}
+
+const FIELDS: Record<keyof FindingState, string> = {
+  status: 'st',
+  updatedAt: 'up',
+  fingerprint: 'fp',
+  channel: 'ch',
+  ts: 'ts',
+  threadTs: 'tt',
+  routeChannel: 'rc',
+  analyzerArn: 'an',
+  region: 'rg',
+  accountId: 'ac',
+  findingType: 'ty',
+  resourceArn: 'rs',
+  resourceType: 'rt',
+  severity: 'sv',
+  createdAt: 'cr',
+  firstSeen: 'fs',
+  pendingSince: 'ps',
+  pendingChannel: 'pc',
+  pendingThreadTs: 'pt',
+};
+
+function toHash(state: Partial<FindingState>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(state)) {
+    if (v !== undefined) out[FIELDS[k as keyof FindingState]] = v;
+  }
+  return out;
+}
+
+function fromHash(h: Record<string, string>): FindingState | null {
+  if (!h.st) return null;
+  const out: Record<string, string> = {};
+  for (const [k, f] of Object.entries(FIELDS)) {
+    const v = h[f];
+    if (v !== undefined && v !== '') out[k] = v;
+  }
+  return out as unknown as FindingState;
+}
+
+export class FindingStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+  ) {}
+
+  async get(id: string): Promise<FindingState | null> {
+    return fromHash(await this.redis.hgetall(this.k.finding(id)));
+  }
+
+  /** Status and updatedAt of many findings in one round trip (the per-page diff). */
+  async getMany(ids: string[]): Promise<(Pick<FindingState, 'status' | 'updatedAt'> | null)[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.k.finding(id), FIELDS.status, FIELDS.updatedAt);
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, v]) => {
+      if (err) throw err;
+      const [status, updatedAt] = v as (string | null)[];
+      return status ? { status: status as FindingStatus, updatedAt: updatedAt ?? '' } : null;
+    });
+  }
+
+  async set(id: string, state: Partial<FindingState>): Promise<void> {
+    const h = toHash(state);
+    if (Object.keys(h).length > 0) await this.redis.hset(this.k.finding(id), h);
+  }
+
+  async clearPending(id: string): Promise<void> {
+    await this.redis.hdel(
+      this.k.finding(id),
+      FIELDS.pendingSince,
+      FIELDS.pendingChannel,
+      FIELDS.pendingThreadTs,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+// The only module that knows Redis key names. Every key starts with the configured prefix (default `ap:`).
+import { createHash } from 'node:crypto';
+
+/** Analyzer ARNs are long; keys use a short stable hash of them. */
+function short(s: string): string {
+  return createHash('sha1').update(s).digest('hex').slice(0, 16);
+}
+
+export function keys(prefix: string) {
+  const p = prefix;
+  return {
+    finding: (id: string) => `${p}finding:${id}`,
+    analyzerActive: (analyzerArn: string) => `${p}analyzer:${short(analyzerArn)}:active`,
+    analyzerSeen: (analyzerArn: string, scanId: string) =>
+      `${p}analyzer:${short(analyzerArn)}:seen:${scanId}`,
+    outbox: (scanId: string, channel: string) => `${p}outbox:${scanId}:${channel}`,
+    scanChannels: (scanId: string) => `${p}scan:${scanId}:channels`,
+    scanStats: (scanId: string) => `${p}scan:${scanId}:stats`,
+    burstStats: (scanId: string, channel: string) => `${p}scan:${scanId}:burst:${channel}`,
+    burstWorst: (scanId: string, channel: string) => `${p}scan:${scanId}:worst:${channel}`,
+    summary: (scanId: string, channel: string) => `${p}scan:${scanId}:summary:${channel}`,
+    notice: (key: string) => `${p}notice:${key}`,
+    channelId: (name: string) => `${p}channel-id:${name}`,
+    lastScan: () => `${p}last-scan`,
+  };
+}
+export type Keys = ReturnType<typeof keys>;
+
+/** Scratch keys of one scan expire on their own even if a scan dies half-way. */
+export const SCAN_SCRATCH_TTL_SECONDS = 2 * 24 * 3600;

@@ -1,0 +1,114 @@
+// Slack Web API behind nock: records chat.postMessage / chat.update / conversations.* calls,
+// answers like Slack (ok:false errors, 429 with Retry-After) and keeps posted messages for history.
+import nock from 'nock';
+
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+}
+
+export interface FakeSlack {
+  calls: SlackCall[];
+  posted: {
+    channel: string;
+    ts: string;
+    text: string;
+    blocks: unknown[];
+    thread_ts?: string;
+    metadata?: unknown;
+  }[];
+  /** Make every post to this channel fail with this Slack error. */
+  failChannel(channel: string, error: string): void;
+  /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
+  rateLimitNext(times: number): void;
+  byMethod(method: string): SlackCall[];
+  reset(): void;
+}
+
+function parse(body: unknown): Record<string, unknown> {
+  const raw: Record<string, unknown> =
+    typeof body === 'string'
+      ? Object.fromEntries(new URLSearchParams(body))
+      : ((body ?? {}) as Record<string, unknown>);
+  for (const key of ['blocks', 'metadata']) {
+    if (typeof raw[key] === 'string') raw[key] = JSON.parse(raw[key] as string);
+  }
+  return raw;
+}
+
+export const SLACK_API = 'https://slack.com';
+
+export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
+  let seq = 1_700_000_000;
+  let rateLimited = 0;
+  const failing = new Map<string, string>();
+  const idOf = (c: string) => channelIds[c] ?? c;
+  const fake: FakeSlack = {
+    calls: [],
+    posted: [],
+    failChannel: (c, e) => failing.set(c, e),
+    rateLimitNext: (n) => {
+      rateLimited = n;
+    },
+    byMethod: (m) => fake.calls.filter((c) => c.method === m),
+    reset() {
+      fake.calls.length = 0;
+    },
+  };
+  nock(SLACK_API)
+    .persist()
+    .post(/^\/api\/[a-zA-Z.]+$/)
+    .reply((uri, body) => {
+      const method = uri.replace('/api/', '');
+      const args = parse(body);
+      if (method === 'chat.postMessage' && rateLimited > 0) {
+        rateLimited--;
+        fake.calls.push({ method: `${method} (429)`, args });
+        return [429, '', { 'retry-after': '1' }];
+      }
+      fake.calls.push({ method, args });
+      const channel = String(args.channel);
+      switch (method) {
+        case 'chat.postMessage': {
+          const error = failing.get(channel);
+          if (error) return [200, { ok: false, error }];
+          const ts = `${++seq}.000100`;
+          fake.posted.push({
+            channel: idOf(channel),
+            ts,
+            text: String(args.text),
+            blocks: (args.blocks as unknown[]) ?? [],
+            thread_ts: args.thread_ts as string | undefined,
+            metadata: args.metadata,
+          });
+          return [200, { ok: true, channel: idOf(channel), ts }];
+        }
+        case 'chat.update': {
+          const m = fake.posted.find((p) => p.channel === channel && p.ts === args.ts);
+          if (!m) return [200, { ok: false, error: 'message_not_found' }];
+          m.text = String(args.text);
+          m.blocks = (args.blocks as unknown[]) ?? [];
+          return [200, { ok: true, channel, ts: args.ts }];
+        }
+        case 'conversations.history':
+        case 'conversations.replies': {
+          const msgs = fake.posted
+            .filter((p) => p.channel === channel)
+            .filter((p) =>
+              method === 'conversations.replies' ? p.thread_ts === args.ts || p.ts === args.ts : !p.thread_ts,
+            )
+            .reverse();
+          return [
+            200,
+            {
+              ok: true,
+              messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })),
+            },
+          ];
+        }
+        default:
+          return [200, { ok: false, error: 'unknown_method' }];
+      }
+    });
+  return fake;
+}

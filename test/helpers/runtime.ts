@@ -1,0 +1,50 @@
+// Builds a real runtime (real Redis, real BullMQ workers) for integration tests, with AWS and Slack
+// pointed at nock, a unique key prefix per runtime, and helpers to wipe its keys afterwards.
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { type AppConfig, configSchema } from '../../src/config/schema.ts';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { FAKE_CREDENTIALS } from '../factories/aws.ts';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let n = 0;
+export function uniquePrefix(tag: string): string {
+  return `t${tag}${process.pid.toString(36)}${(n++).toString(36)}${Date.now().toString(36).slice(-4)}:`;
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}): AppConfig {
+  return configSchema.parse({
+    regions: ['eu-west-1'],
+    slack: { defaultChannel: 'C0DEFAULT', adminChannel: 'C0ADMIN', postIntervalMs: 0 },
+    redis: { keyPrefix: uniquePrefix('p') },
+    ...overrides,
+  });
+}
+
+export function testRuntime(config: AppConfig, extra: Partial<RuntimeOptions> = {}): Runtime {
+  return createRuntime({
+    env: { redisUrl: REDIS_URL, slackBotToken: 'xoxb-test-token' },
+    config,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    aws: { credentials: FAKE_CREDENTIALS, maxAttempts: 3 },
+    slackRetries: 0,
+    sleep: async () => {},
+    ...extra,
+  });
+}
+
+/** Deletes every key under a prefix (test clean-up). */
+export async function wipePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length) await redis.del(...batch);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}

@@ -1,0 +1,186 @@
+import { ListAnalyzersCommand } from '@aws-sdk/client-accessanalyzer';
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.ts';
+import { AwsError } from '../../src/aws/errors.ts';
+import {
+  assumeRoleXml,
+  awsQueryErrorXml,
+  CALLER_ACCOUNT,
+  FAKE_CREDENTIALS,
+  getCallerIdentityXml,
+  MEMBER_ACCOUNT,
+} from '../factories/aws.ts';
+
+const STS = 'https://sts.us-east-1.amazonaws.com';
+const XML = { 'content-type': 'text/xml' };
+const ROLE_ARN = `arn:aws:iam::${MEMBER_ACCOUNT}:role/AccessPatrolMember`;
+const organization = {
+  memberRoleName: 'AccessPatrolMember',
+  externalId: 'ap-ext-7f3e',
+  sessionDurationSeconds: 1800,
+};
+
+/** Records every STS request body (awsQuery form fields, as nock parses them). */
+function stsMock() {
+  const bodies: Record<string, string>[] = [];
+  const scope = nock(STS);
+  const record = (body: Record<string, string>) => {
+    bodies.push(body);
+    return true;
+  };
+  return {
+    bodies,
+    scope,
+    callerIdentity: () =>
+      scope
+        .post('/', (b: Record<string, string>) => b.Action === 'GetCallerIdentity' && record(b))
+        .reply(200, getCallerIdentityXml(), XML),
+    assumeRole: (expiration: Date, accessKeyId?: string) =>
+      scope
+        .post('/', (b: Record<string, string>) => b.Action === 'AssumeRole' && record(b))
+        .reply(200, assumeRoleXml(ROLE_ARN, expiration, accessKeyId), XML),
+  };
+}
+
+const inOneHour = () => new Date(Date.now() + 3_600_000);
+
+describe('createAwsClients: caller account', () => {
+  it('asks GetCallerIdentity once and caches the account', async () => {
+    const sts = stsMock();
+    sts.callerIdentity();
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 });
+
+    expect(await clients.callerAccount()).toBe(CALLER_ACCOUNT);
+    expect(await clients.callerAccount()).toBe(CALLER_ACCOUNT);
+
+    expect(sts.bodies).toEqual([{ Action: 'GetCallerIdentity', Version: '2011-06-15' }]);
+  });
+
+  it('uses the base credentials for the caller account without assuming a role', async () => {
+    const sts = stsMock();
+    sts.callerIdentity();
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1, organization });
+
+    const creds = await clients.credentialsFor(CALLER_ACCOUNT);
+
+    expect(creds.accessKeyId).toBe(FAKE_CREDENTIALS.accessKeyId);
+    expect(sts.bodies.map((b) => b.Action)).toEqual(['GetCallerIdentity']);
+  });
+
+  it('uses the base credentials everywhere when no organization is configured', async () => {
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 });
+
+    const creds = await clients.credentialsFor(MEMBER_ACCOUNT);
+
+    expect(creds.accessKeyId).toBe(FAKE_CREDENTIALS.accessKeyId);
+    expect(clients.iam(MEMBER_ACCOUNT)).toBe(clients.iam());
+  });
+});
+
+describe('createAwsClients: member accounts', () => {
+  it('assumes the member role once with external id, session name and duration, shared by concurrent callers', async () => {
+    const sts = stsMock();
+    sts.callerIdentity();
+    sts.assumeRole(inOneHour());
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1, organization });
+
+    const [a, b] = await Promise.all([
+      clients.credentialsFor(MEMBER_ACCOUNT),
+      clients.credentialsFor(MEMBER_ACCOUNT),
+    ]);
+    const c = await clients.credentialsFor(MEMBER_ACCOUNT);
+
+    expect(a.accessKeyId).toBe('ASIAMEMBEREXAMPLE001');
+    expect(a.sessionToken).toBe('FwoGZXIvYXdzEXAMPLESESSIONTOKEN');
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(sts.bodies.filter((x) => x.Action === 'AssumeRole')).toEqual([
+      {
+        Action: 'AssumeRole',
+        Version: '2011-06-15',
+        RoleArn: ROLE_ARN,
+        RoleSessionName: 'access-patrol',
+        DurationSeconds: '1800',
+        ExternalId: 'ap-ext-7f3e',
+      },
+    ]);
+  });
+
+  it('assumes the role again once the credentials are within 5 minutes of expiring', async () => {
+    const sts = stsMock();
+    const expiration = new Date('2030-01-01T12:00:00Z');
+    sts.callerIdentity();
+    sts.assumeRole(expiration, 'ASIAFIRSTEXAMPLE0001');
+    sts.assumeRole(new Date('2030-01-01T13:00:00Z'), 'ASIASECONDEXAMPLE002');
+    let now = expiration.getTime() - 10 * 60_000;
+    const clients = createAwsClients({
+      credentials: FAKE_CREDENTIALS,
+      maxAttempts: 1,
+      organization,
+      now: () => now,
+    });
+
+    expect((await clients.credentialsFor(MEMBER_ACCOUNT)).accessKeyId).toBe('ASIAFIRSTEXAMPLE0001');
+    now = expiration.getTime() - 6 * 60_000;
+    expect((await clients.credentialsFor(MEMBER_ACCOUNT)).accessKeyId).toBe('ASIAFIRSTEXAMPLE0001');
+    now = expiration.getTime() - 4 * 60_000;
+    expect((await clients.credentialsFor(MEMBER_ACCOUNT)).accessKeyId).toBe('ASIASECONDEXAMPLE002');
+
+    expect(sts.bodies.filter((x) => x.Action === 'AssumeRole')).toHaveLength(2);
+  });
+
+  it('reports a denied AssumeRole as access-denied naming the role and account, and tries again next time', async () => {
+    const sts = stsMock();
+    sts.callerIdentity();
+    sts.scope
+      .post('/', (b: Record<string, string>) => b.Action === 'AssumeRole')
+      .reply(
+        403,
+        awsQueryErrorXml(
+          'AccessDenied',
+          `User: arn:aws:sts::${CALLER_ACCOUNT}:assumed-role/access-patrol/i-0abc is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
+        ),
+        XML,
+      );
+    sts.assumeRole(inOneHour());
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1, organization });
+
+    const err = await clients.credentialsFor(MEMBER_ACCOUNT).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AwsError);
+    expect(err).toMatchObject({ kind: 'access-denied', operation: 'STS.AssumeRole', code: 'AccessDenied' });
+    expect((err as Error).message).toContain(`cannot assume ${ROLE_ARN} in account ${MEMBER_ACCOUNT}`);
+    expect((await clients.credentialsFor(MEMBER_ACCOUNT)).accessKeyId).toBe('ASIAMEMBEREXAMPLE001');
+  });
+});
+
+describe('createAwsClients: client cache and endpoints', () => {
+  it('caches clients per service, region and account, with IAM in us-east-1', async () => {
+    const clients = createAwsClients({ credentials: FAKE_CREDENTIALS, organization });
+
+    expect(clients.accessAnalyzer('eu-west-1')).toBe(clients.accessAnalyzer('eu-west-1'));
+    expect(clients.accessAnalyzer('eu-west-1')).not.toBe(clients.accessAnalyzer('us-east-1'));
+    expect(clients.iam(MEMBER_ACCOUNT)).toBe(clients.iam(MEMBER_ACCOUNT));
+    expect(clients.iam(MEMBER_ACCOUNT)).not.toBe(clients.iam());
+    expect(clients.tagging('eu-west-1', MEMBER_ACCOUNT)).not.toBe(
+      clients.tagging('eu-west-2', MEMBER_ACCOUNT),
+    );
+    expect(clients.sts()).toBe(clients.sts());
+    expect(await clients.iam().config.region()).toBe('us-east-1');
+    expect(await clients.accessAnalyzer('eu-west-1').config.maxAttempts()).toBe(5);
+  });
+
+  it('sends to an endpoint override verbatim (sandbox)', async () => {
+    const scope = nock('http://localhost:4566').get('/analyzer').reply(200, { analyzers: [] });
+    const clients = createAwsClients({
+      credentials: FAKE_CREDENTIALS,
+      maxAttempts: 1,
+      endpoints: { accessAnalyzer: 'http://localhost:4566' },
+    });
+
+    await clients.accessAnalyzer('eu-west-1').send(new ListAnalyzersCommand({}));
+
+    expect(scope.isDone()).toBe(true);
+  });
+});

@@ -1,0 +1,276 @@
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.ts';
+import { AwsError } from '../../src/aws/errors.ts';
+import { createTagReader, iamNameOf } from '../../src/aws/tags.ts';
+import {
+  assumeRoleXml,
+  awsQueryErrorXml,
+  CALLER_ACCOUNT,
+  FAKE_CREDENTIALS,
+  getCallerIdentityXml,
+  getResourcesOutput,
+  getRoleXml,
+  listUserTagsXml,
+  MEMBER_ACCOUNT,
+  REGION,
+} from '../factories/aws.ts';
+
+const IAM = 'https://iam.amazonaws.com';
+const STS = 'https://sts.us-east-1.amazonaws.com';
+const TAGGING = `https://tagging.${REGION}.amazonaws.com`;
+const XML = { 'content-type': 'text/xml' };
+const MEMBER_ROLE_ARN = `arn:aws:iam::${MEMBER_ACCOUNT}:role/AccessPatrolMember`;
+const organization = {
+  memberRoleName: 'AccessPatrolMember',
+  externalId: 'ap-ext-7f3e',
+  sessionDurationSeconds: 3600,
+};
+
+const reader = (useResourceGroupsTaggingApi = true, withOrg = true) =>
+  createTagReader(
+    createAwsClients({
+      credentials: FAKE_CREDENTIALS,
+      maxAttempts: 1,
+      ...(withOrg ? { organization } : {}),
+    }),
+    { useResourceGroupsTaggingApi },
+  );
+
+const role = (accountId: string, path = '/') => ({
+  arn: `arn:aws:iam::${accountId}:role${path}deployer`,
+  type: 'AWS::IAM::Role',
+  accountId,
+  region: REGION,
+});
+const user = (accountId: string) => ({
+  arn: `arn:aws:iam::${accountId}:user/ops/ci-bot`,
+  type: 'AWS::IAM::User',
+  accountId,
+  region: REGION,
+});
+const queue = (accountId: string) => ({
+  arn: `arn:aws:sqs:${REGION}:${accountId}:orders`,
+  type: 'AWS::SQS::Queue',
+  accountId,
+  region: REGION,
+});
+
+interface Seen {
+  body: Record<string, string>;
+  authorization: string;
+  securityToken: string | undefined;
+}
+
+/** Mocks STS for the caller identity and (optionally) one AssumeRole; returns the AssumeRole bodies. */
+function mockSts(assumeRole: boolean) {
+  const assumeBodies: Record<string, string>[] = [];
+  const scope = nock(STS)
+    .post('/', (b: Record<string, string>) => b.Action === 'GetCallerIdentity')
+    .reply(200, getCallerIdentityXml(CALLER_ACCOUNT), XML);
+  if (assumeRole) {
+    scope
+      .post('/', (b: Record<string, string>) => {
+        if (b.Action !== 'AssumeRole') return false;
+        assumeBodies.push(b);
+        return true;
+      })
+      .reply(200, assumeRoleXml(MEMBER_ROLE_ARN, new Date(Date.now() + 3_600_000)), XML);
+  }
+  return assumeBodies;
+}
+
+/** A nock reply that records the request (awsQuery form body parsed) and answers `xml`. */
+function recordIam(seen: Seen[], xml: string, status = 200) {
+  return function (this: { req: { headers: Record<string, string> } }, _uri: string, body: unknown) {
+    seen.push({
+      body:
+        typeof body === 'string'
+          ? Object.fromEntries(new URLSearchParams(body))
+          : (body as Record<string, string>),
+      authorization: this.req.headers.authorization ?? '',
+      securityToken: this.req.headers['x-amz-security-token'],
+    });
+    return [status, xml, XML] as [number, string, Record<string, string>];
+  };
+}
+
+describe('TagReader: IAM roles', () => {
+  it('reads GetRole tags with the role name taken from the last path segment', async () => {
+    mockSts(false);
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/')
+      .reply(
+        recordIam(
+          seen,
+          getRoleXml('deployer', CALLER_ACCOUNT, { team: 'payments', owner: 'a@acme.io' }, '/ci/'),
+        ),
+      );
+
+    const tags = await reader().getTags(role(CALLER_ACCOUNT, '/ci/'));
+
+    expect(tags).toEqual({ team: 'payments', owner: 'a@acme.io' });
+    expect(seen.map((s) => s.body)).toEqual([
+      { Action: 'GetRole', Version: '2010-05-08', RoleName: 'deployer' },
+    ]);
+    // Caller account: signed with the base key, for us-east-1.
+    expect(seen[0]?.authorization).toContain(`Credential=${FAKE_CREDENTIALS.accessKeyId}/`);
+    expect(seen[0]?.authorization).toContain('/us-east-1/iam/aws4_request');
+  });
+
+  it('assumes the member role once for two reads in a member account and sends the external id', async () => {
+    const assumeBodies = mockSts(true);
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/')
+      .times(2)
+      .reply(
+        recordIam(seen, getRoleXml('deployer', MEMBER_ACCOUNT, { 'access-patrol-channel': '#payments' })),
+      );
+    const tags = reader();
+
+    expect(await tags.getTags(role(MEMBER_ACCOUNT))).toEqual({ 'access-patrol-channel': '#payments' });
+    expect(await tags.getTags(role(MEMBER_ACCOUNT))).toEqual({ 'access-patrol-channel': '#payments' });
+
+    expect(assumeBodies).toEqual([
+      {
+        Action: 'AssumeRole',
+        Version: '2011-06-15',
+        RoleArn: MEMBER_ROLE_ARN,
+        RoleSessionName: 'access-patrol',
+        DurationSeconds: '3600',
+        ExternalId: 'ap-ext-7f3e',
+      },
+    ]);
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.authorization).toContain('Credential=ASIAMEMBEREXAMPLE001/');
+      expect(s.securityToken).toBe('FwoGZXIvYXdzEXAMPLESESSIONTOKEN');
+    }
+  });
+
+  it('returns null when the role no longer exists (NoSuchEntity)', async () => {
+    mockSts(false);
+    nock(IAM)
+      .post('/')
+      .reply(404, awsQueryErrorXml('NoSuchEntity', 'The role with name deployer cannot be found.'), XML);
+
+    expect(await reader().getTags(role(CALLER_ACCOUNT))).toBeNull();
+  });
+
+  it('throws access-denied AwsError when GetRole is not allowed', async () => {
+    mockSts(false);
+    nock(IAM)
+      .post('/')
+      .reply(403, awsQueryErrorXml('AccessDenied', 'not authorized to perform: iam:GetRole'), XML);
+
+    await expect(reader().getTags(role(CALLER_ACCOUNT))).rejects.toMatchObject({
+      name: 'AwsError',
+      kind: 'access-denied',
+      operation: 'IAM.GetRole',
+      code: 'AccessDenied',
+    });
+  });
+
+  it('surfaces a denied AssumeRole as access-denied naming the member role, without calling IAM', async () => {
+    nock(STS)
+      .post('/', (b: Record<string, string>) => b.Action === 'GetCallerIdentity')
+      .reply(200, getCallerIdentityXml(CALLER_ACCOUNT), XML)
+      .post('/', (b: Record<string, string>) => b.Action === 'AssumeRole')
+      .reply(403, awsQueryErrorXml('AccessDenied', 'not authorized to perform: sts:AssumeRole'), XML);
+    const iam = nock(IAM)
+      .post('/')
+      .reply(200, getRoleXml('deployer', MEMBER_ACCOUNT, {}), XML);
+
+    const err = await reader()
+      .getTags(role(MEMBER_ACCOUNT))
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AwsError);
+    expect(err).toMatchObject({ kind: 'access-denied', operation: 'STS.AssumeRole' });
+    expect((err as Error).message).toContain(MEMBER_ROLE_ARN);
+    expect((err as Error).message).toContain(`account ${MEMBER_ACCOUNT}`);
+    expect(iam.isDone()).toBe(false);
+  });
+});
+
+describe('TagReader: IAM users', () => {
+  it('follows ListUserTags markers over every page', async () => {
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/', (b: Record<string, string>) => b.Marker === undefined)
+      .reply(recordIam(seen, listUserTagsXml({ team: 'platform' }, 'marker-2')))
+      .post('/', (b: Record<string, string>) => b.Marker === 'marker-2')
+      .reply(recordIam(seen, listUserTagsXml({ owner: 'ops@acme.io' })));
+
+    const tags = await reader(true, false).getTags(user(CALLER_ACCOUNT));
+
+    expect(tags).toEqual({ team: 'platform', owner: 'ops@acme.io' });
+    expect(seen.map((s) => s.body)).toEqual([
+      { Action: 'ListUserTags', Version: '2010-05-08', UserName: 'ci-bot' },
+      { Action: 'ListUserTags', Version: '2010-05-08', UserName: 'ci-bot', Marker: 'marker-2' },
+    ]);
+  });
+
+  it('returns null when the user is gone', async () => {
+    nock(IAM)
+      .post('/')
+      .reply(404, awsQueryErrorXml('NoSuchEntity', 'The user with name ci-bot cannot be found.'), XML);
+
+    expect(await reader(true, false).getTags(user(CALLER_ACCOUNT))).toBeNull();
+  });
+});
+
+describe('TagReader: other resources', () => {
+  it('reads tags with the Resource Groups Tagging API in the resource region, through the member role', async () => {
+    mockSts(true);
+    const seen: { body: unknown; headers: Record<string, string> }[] = [];
+    nock(TAGGING)
+      .post('/')
+      .reply(function (_uri, body) {
+        // nock parses only application/json; JSON 1.1 arrives as a string.
+        seen.push({
+          body: typeof body === 'string' ? JSON.parse(body) : body,
+          headers: this.req.headers as Record<string, string>,
+        });
+        return [
+          200,
+          getResourcesOutput(queue(MEMBER_ACCOUNT).arn, { 'access-patrol-channel': 'C0PAYMENTS1' }),
+          { 'content-type': 'application/x-amz-json-1.1' },
+        ];
+      });
+
+    const tags = await reader().getTags(queue(MEMBER_ACCOUNT));
+
+    expect(tags).toEqual({ 'access-patrol-channel': 'C0PAYMENTS1' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.body).toEqual({ ResourceARNList: [queue(MEMBER_ACCOUNT).arn] });
+    expect(seen[0]?.headers['x-amz-target']).toBe('ResourceGroupsTaggingAPI_20170126.GetResources');
+    expect(seen[0]?.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(seen[0]?.headers.authorization).toContain(`/${REGION}/tagging/aws4_request`);
+    expect(seen[0]?.headers.authorization).toContain('Credential=ASIAMEMBEREXAMPLE001/');
+  });
+
+  it('reports no tags as an empty record', async () => {
+    nock(TAGGING)
+      .post('/')
+      .reply(200, getResourcesOutput(queue(CALLER_ACCOUNT).arn, null), {
+        'content-type': 'application/x-amz-json-1.1',
+      });
+
+    expect(await reader(true, false).getTags(queue(CALLER_ACCOUNT))).toEqual({});
+  });
+
+  it('returns null without calling AWS when the tagging API is disabled', async () => {
+    expect(await reader(false, false).getTags(queue(CALLER_ACCOUNT))).toBeNull();
+  });
+});
+
+describe('iamNameOf', () => {
+  it('takes the last path segment of a role or user ARN', () => {
+    expect(iamNameOf('arn:aws:iam::123456789012:role/path/to/name')).toBe('name');
+    expect(iamNameOf('arn:aws:iam::123456789012:role/plain')).toBe('plain');
+    expect(iamNameOf('arn:aws:iam::123456789012:user/ci-bot')).toBe('ci-bot');
+  });
+});

@@ -1,0 +1,496 @@
+import type { KnownBlock } from '@slack/types';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findingMessage } from '../../blocks/finding.ts';
+import {
+  assertWithinLimits,
+  capBlocks,
+  fitButtonValue,
+  fitFields,
+  fitHeader,
+  fitSection,
+  LIMITS,
+  limitViolations,
+  listWithMore,
+  type SlackMessage,
+  truncate,
+} from '../../blocks/limits.ts';
+import {
+  analyzerMissingNotice,
+  analyzerNotActiveNotice,
+  channelFallbackNotice,
+  fallbackNoteBlock,
+  scanAccessDeniedNotice,
+} from '../../blocks/notice.ts';
+import { renderText } from '../../blocks/render.ts';
+import { burstSummaryMessage } from '../../blocks/summary.ts';
+import {
+  type AccessGrant,
+  FINDING_STATUSES,
+  type Finding,
+  type FindingDetails,
+  type FindingType,
+} from '../../src/findings/model.ts';
+import { assessSeverity } from '../../src/findings/severity.ts';
+import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
+
+const CONSOLE = 'https://console.aws.amazon.com';
+
+// ---- arbitraries -------------------------------------------------------------------------------
+
+const HOSTILE = [
+  '<!channel>',
+  '<!here>',
+  '<!everyone>',
+  '<@U123ABC>',
+  '<#C0123456>',
+  '<https://evil.example|click here>',
+  '<mailto:x@y|x>',
+  '*bold*',
+  '_italic_',
+  '~strike~',
+  '`code`',
+  '```',
+  '&amp;',
+  '&lt;!channel&gt;',
+  '@channel',
+  ' @here ',
+  '\n> quote\n',
+  '\u202Egnp.exe',
+  '&',
+  '<',
+  '>',
+];
+
+/** Short hostile strings, for list items. */
+const short = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.array(fc.constantFrom(...HOSTILE, 'a', ' ', 'ä', '😀'), { maxLength: 8 }).map((xs) => xs.join('')),
+);
+
+/** Names: hostile, unicode, or 500+ characters. */
+const name = fc.oneof(
+  short,
+  fc.string({ unit: 'binary', minLength: 500, maxLength: 600 }),
+  fc.constantFrom(...HOSTILE).map((h) => h.repeat(60)),
+);
+
+const date = fc.oneof(
+  fc
+    .date({
+      min: new Date('2015-01-01T00:00:00Z'),
+      max: new Date('2035-01-01T00:00:00Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString()),
+  short,
+);
+
+/** Ids stay ids: they go into button values, which must not be truncated. */
+const idLike = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 120 });
+
+const grants = fc
+  .record({
+    principals: fc.array(short, { maxLength: 300, size: 'max' }),
+    actions: fc.array(short, { maxLength: 1000, size: 'max' }),
+    conditions: fc.array(fc.tuple(short, name), { maxLength: 30 }),
+    sources: fc.array(short, { maxLength: 5 }),
+    owner: fc.option(name, { nil: undefined }),
+    accessType: fc.option(short, { nil: undefined }),
+  })
+  .map(({ principals, actions, conditions, sources, owner, accessType }): AccessGrant[] => {
+    const list = principals.length > 0 ? principals : ['999988887777'];
+    return list.map((p, i) => {
+      const g: AccessGrant = {
+        principal: i % 3 === 0 ? { AWS: p } : { [`Type${i % 5}`]: p },
+        actions: i === 0 ? actions : actions.slice(0, 3),
+        conditions: i === 0 ? Object.fromEntries(conditions) : {},
+        sources,
+      };
+      if (owner !== undefined) g.principalOwnerAccount = owner;
+      if (accessType !== undefined) g.accessType = accessType;
+      return g;
+    });
+  });
+
+const details: Record<FindingType, fc.Arbitrary<FindingDetails>> = {
+  ExternalAccess: fc
+    .tuple(fc.boolean(), grants)
+    .map(([isPublic, g]) => ({ kind: 'externalAccess', isPublic, grants: g })),
+  InternalAccess: grants.map((g) => ({ kind: 'internalAccess', grants: g })),
+  UnusedIAMRole: fc
+    .option(date, { nil: undefined })
+    .map((lastAccessed) => ({ kind: 'unusedRole', lastAccessed })),
+  UnusedIAMUserAccessKey: fc
+    .tuple(name, fc.option(date, { nil: undefined }))
+    .map(([accessKeyId, lastAccessed]) => ({ kind: 'unusedAccessKey', accessKeyId, lastAccessed })),
+  UnusedIAMUserPassword: fc
+    .option(date, { nil: undefined })
+    .map((lastAccessed) => ({ kind: 'unusedPassword', lastAccessed })),
+  UnusedPermission: fc
+    .array(
+      fc.record({
+        serviceNamespace: name,
+        lastAccessed: fc.option(date, { nil: undefined }),
+        actions: fc.array(fc.record({ action: short, lastAccessed: fc.option(date, { nil: undefined }) }), {
+          maxLength: 200,
+          size: 'medium',
+        }),
+      }),
+      { maxLength: 300, size: 'medium' },
+    )
+    .map((services) => ({ kind: 'unusedPermission', services })),
+};
+
+const RESOURCE_TYPES = [
+  'AWS::S3::Bucket',
+  'AWS::IAM::Role',
+  'AWS::IAM::User',
+  'AWS::KMS::Key',
+  'AWS::Lambda::LayerVersion',
+];
+
+const finding: fc.Arbitrary<Finding> = fc
+  .constantFrom(...(Object.keys(details) as FindingType[]))
+  .chain((findingType) =>
+    fc.record({
+      findingType: fc.constant(findingType),
+      details: details[findingType],
+      id: idLike,
+      analyzerName: idLike,
+      region: fc.oneof(fc.constant('eu-west-1'), idLike),
+      accountId: name,
+      resourceArn: fc.oneof(
+        name,
+        name.map((n) => `arn:aws:iam::111111111111:role/${n}`),
+        name.map((n) => `arn:aws:s3:::${n}`),
+      ),
+      resourceType: fc.oneof(fc.constantFrom(...RESOURCE_TYPES), name),
+      status: fc.constantFrom(...FINDING_STATUSES),
+      createdAt: date,
+      error: fc.option(name, { nil: undefined }),
+    }),
+  )
+  .map((r) =>
+    makeFinding({
+      findingType: r.findingType,
+      details: r.details,
+      id: r.id,
+      analyzerArn: `arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/${r.analyzerName}`,
+      region: r.region,
+      accountId: r.accountId,
+      resourceArn: r.resourceArn,
+      resourceType: r.resourceType,
+      status: r.status,
+      createdAt: r.createdAt,
+      ...(r.error === undefined ? {} : { error: r.error }),
+    }),
+  );
+
+// ---- checks ------------------------------------------------------------------------------------
+
+/** Every string a reader sees: not button URLs (ours) or values (opaque ids read back by handlers). */
+function texts(message: SlackMessage): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, key?: string) => {
+    if (typeof v === 'string') {
+      if (key !== 'url' && key !== 'value') out.push(v);
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(x, k);
+    }
+  };
+  walk(message);
+  return out;
+}
+
+/** No mention, link or broadcast can come from data: the only `<…>` is our own channel link. */
+function expectInert(message: SlackMessage): void {
+  for (const t of texts(message)) {
+    const withoutOurs = t.replace(/<#[CG][A-Z0-9]{6,}>/g, '');
+    expect(withoutOurs).not.toContain('<');
+    expect(t).not.toMatch(/<[!@]|<http/);
+    expect(t).not.toMatch(/(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)(?![\p{L}\p{N}_])/iu);
+  }
+}
+
+function check(message: SlackMessage): void {
+  assertWithinLimits(message);
+  expectInert(message);
+  expect(() => renderText(message)).not.toThrow();
+}
+
+// ---- tests -------------------------------------------------------------------------------------
+
+describe('limit helpers', () => {
+  it('truncate ends with an ellipsis and respects max', () => {
+    expect(truncate('abcdef', 6)).toBe('abcdef');
+    expect(truncate('abcdef', 4)).toBe('abc…');
+    expect(truncate('abcdef', 0)).toBe('');
+    expect(truncate('ab&amp;cd', 6)).toBe('ab…');
+  });
+
+  it('listWithMore says how many it left out', () => {
+    expect(listWithMore([], 5, 100)).toBe('');
+    expect(listWithMore(['a', 'b', 'c'], 5, 100)).toBe('a, b, c');
+    expect(listWithMore(['a', 'b', 'c', 'd'], 2, 100)).toBe('a, b and 2 more');
+    expect(listWithMore(['aaaa', 'bbbb', 'cccc'], 10, 16)).toBe('aaaa and 2 more');
+    expect(listWithMore(['x'.repeat(50), 'y'], 10, 20)).toBe(`${'x'.repeat(8)}… and 1 more`);
+    expect(listWithMore(['a', 'b'], 10, 100, '\n')).toBe('a\nb');
+  });
+
+  it('listWithMore stays within maxChars (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 80 }), { maxLength: 200 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 20, max: 3000 }),
+        (items, maxItems, maxChars) => {
+          expect(listWithMore(items, maxItems, maxChars).length).toBeLessThanOrEqual(maxChars);
+        },
+      ),
+    );
+  });
+
+  it('capBlocks keeps 50 and says how many were cut', () => {
+    const blocks: KnownBlock[] = Array.from({ length: 60 }, () => ({ type: 'divider' }));
+    const capped = capBlocks(blocks);
+    expect(capped).toHaveLength(50);
+    expect(capped[49]).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: '11 more sections not shown' }],
+    });
+    expect(capBlocks(blocks.slice(0, 50))).toHaveLength(50);
+  });
+
+  it('fit helpers', () => {
+    expect(fitSection('')).toBe('—');
+    expect(fitSection('x'.repeat(5000))).toHaveLength(LIMITS.sectionText);
+    expect(fitHeader('<!here> '.repeat(40))).toHaveLength(LIMITS.headerText);
+    const fields = fitFields(Array.from({ length: 14 }, (_, i) => `f${i}`));
+    expect(fields).toHaveLength(10);
+    expect(fields[9]).toBe('5 more fields not shown');
+    expect(fitButtonValue('x'.repeat(2000))).toHaveLength(2000);
+    expect(() => fitButtonValue('x'.repeat(2001))).toThrow(/2001 characters/);
+  });
+
+  it('assertWithinLimits reports every violation', () => {
+    const bad: SlackMessage = {
+      text: '',
+      blocks: [
+        ...Array.from({ length: 50 }, (): KnownBlock => ({ type: 'divider' })),
+        { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: 's'.repeat(3001) },
+          fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn' as const, text: 'f'.repeat(2001) })),
+        },
+        {
+          type: 'context',
+          elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn' as const, text: 'c' })),
+        },
+        {
+          type: 'actions',
+          elements: [
+            {
+              type: 'button',
+              action_id: 'a',
+              text: { type: 'plain_text', text: 'b'.repeat(76) },
+              value: 'v'.repeat(2001),
+            },
+            { type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'ok' } },
+          ],
+        },
+      ],
+    };
+    const v = limitViolations(bad);
+    for (const expected of [
+      'text: missing fallback text',
+      'blocks: 54 > 50',
+      'blocks[50] (header).text: 151 characters > 150',
+      'blocks[51] (section).text: 3001 characters > 3000',
+      'blocks[51] (section).fields: 11 > 10',
+      'blocks[51] (section).fields[0]: 2001 characters > 2000',
+      'blocks[52] (context).elements: 11 > 10',
+      'blocks[53] (actions).elements[0].text: 76 characters > 75',
+      'blocks[53] (actions).elements[0].value: 2001 characters > 2000',
+      'blocks[53] (actions).elements[1].action_id: duplicate a',
+    ]) {
+      expect(v).toContain(expected);
+    }
+    expect(() => assertWithinLimits(bad)).toThrow(/exceeds Block Kit limits/);
+  });
+});
+
+describe('builders stay within limits and inert for hostile input (property)', () => {
+  it('findingMessage', () => {
+    fc.assert(
+      fc.property(
+        finding,
+        fc.option(name, { nil: undefined }),
+        fc.record({ rule: name, reason: name, ownerEmail: fc.option(name, { nil: undefined }) }),
+        fc.option(
+          fc.record({
+            status: fc.constantFrom(...FINDING_STATUSES),
+            at: fc.option(date, { nil: undefined }),
+          }),
+          {
+            nil: undefined,
+          },
+        ),
+        fc.date({
+          min: new Date('2020-01-01T00:00:00Z'),
+          max: new Date('2030-01-01T00:00:00Z'),
+          noInvalidDate: true,
+        }),
+        (f, accountName, r, state, now) => {
+          const route = makeRoute({ rule: r.rule, reason: r.reason });
+          if (r.ownerEmail !== undefined) route.ownerEmail = r.ownerEmail;
+          const m = findingMessage({
+            finding: f,
+            severity: assessSeverity(f),
+            route,
+            ...(accountName === undefined ? {} : { accountName }),
+            ...(state === undefined
+              ? {}
+              : { state: state.at === undefined ? { status: state.status } : state }),
+            consoleUrl: CONSOLE,
+            now,
+          });
+          check(m);
+          for (const b of m.blocks) {
+            if (b.type !== 'actions') continue;
+            for (const e of b.elements) {
+              if (e.type === 'button' && e.url !== undefined) {
+                expect(e.url.startsWith(`${CONSOLE}/access-analyzer/home?region=`)).toBe(true);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('burstSummaryMessage', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ finding, accountName: fc.option(name, { nil: undefined }) }), { maxLength: 40 }),
+        fc.oneof(fc.constant('C0123456789'), fc.constant('#team-data'), name),
+        (items, channel) => {
+          const m = burstSummaryMessage({
+            channel,
+            now: F_NOW,
+            items: items.map(({ finding: f, accountName }) => ({
+              finding: f,
+              severity: assessSeverity(f),
+              ...(accountName === undefined ? {} : { accountName }),
+            })),
+          });
+          check(m);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('notices', () => {
+    fc.assert(
+      fc.property(name, name, name, name, fc.nat({ max: 100_000 }), (a, b, c, d, n) => {
+        check(analyzerMissingNotice({ region: a, kinds: ['external', 'internal', 'unused'] }));
+        check(
+          analyzerNotActiveNotice({
+            analyzer: { arn: a, name: b, type: c, kind: 'unused', region: d, status: c, statusReason: d },
+          }),
+        );
+        check(scanAccessDeniedNotice({ region: a, analyzerArn: b, operation: c, message: d }));
+        check(scanAccessDeniedNotice({ region: a, operation: c, message: d }));
+        check(channelFallbackNotice({ channel: a, error: b, findingCount: n }));
+        check({ text: 'x', blocks: [fallbackNoteBlock(a, b)] });
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('worst cases', () => {
+  it('300 principals, 1000 actions, 500-character names, hostile everywhere', () => {
+    const hostile = '<!channel> *x* `y` &amp; <@U1> <https://evil|z> ';
+    const long = hostile.repeat(12);
+    const grants: AccessGrant[] = Array.from({ length: 300 }, (_, i) => ({
+      principal: { AWS: `${long}${i}` },
+      actions: Array.from({ length: 1000 }, (_, j) => `${hostile}${j}`),
+      conditions: { [`${long}k${i}`]: long },
+      sources: [long],
+      principalOwnerAccount: long,
+      accessType: long,
+    }));
+    for (const details of [
+      { kind: 'externalAccess', isPublic: false, grants } as const,
+      { kind: 'internalAccess', grants } as const,
+    ]) {
+      const f = makeFinding({
+        findingType: details.kind === 'externalAccess' ? 'ExternalAccess' : 'InternalAccess',
+        resourceArn: `arn:aws:s3:::${long}`,
+        accountId: long,
+        error: long,
+        details,
+      });
+      check(
+        findingMessage({
+          finding: f,
+          severity: assessSeverity(f),
+          route: makeRoute({ rule: long, reason: long, ownerEmail: long }),
+          accountName: long,
+          consoleUrl: CONSOLE,
+          now: F_NOW,
+        }),
+      );
+    }
+    const services = Array.from({ length: 500 }, (_, i) => ({
+      serviceNamespace: `${long}${i}`,
+      lastAccessed: long,
+      actions: Array.from({ length: 300 }, (_, j) => ({ action: `${hostile}${j}`, lastAccessed: long })),
+    }));
+    const f = makeFinding({
+      findingType: 'UnusedPermission',
+      details: { kind: 'unusedPermission', services },
+    });
+    check(
+      findingMessage({
+        finding: f,
+        severity: assessSeverity(f),
+        route: makeRoute(),
+        consoleUrl: CONSOLE,
+        now: F_NOW,
+      }),
+    );
+  });
+});
+
+describe('burst summary at scale', () => {
+  it('stays within limits for 10,000 findings', () => {
+    const types: FindingType[] = [
+      'ExternalAccess',
+      'InternalAccess',
+      'UnusedIAMRole',
+      'UnusedIAMUserAccessKey',
+      'UnusedIAMUserPassword',
+      'UnusedPermission',
+    ];
+    const items = Array.from({ length: 10_000 }, (_, i) => {
+      const f = makeFinding({
+        findingType: types[i % types.length]!,
+        id: `id-${i}`,
+        resourceArn: `arn:aws:iam::111111111111:role/${'r'.repeat(i % 700)}-${i}`,
+      });
+      return { finding: f, severity: assessSeverity(f), accountName: `acct <!here> ${i}` };
+    });
+    const m = burstSummaryMessage({ channel: 'C0123456789', items, now: F_NOW });
+    check(m);
+    expect(m.text).toBe('10000 new access findings: 1667 critical, 3334 medium, 4999 low');
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { findingMessage } from '../../blocks/finding.ts';
+import { renderText } from '../../blocks/render.ts';
+import { assessSeverity } from '../../src/findings/severity.ts';
+import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
+
+describe('renderText', () => {
+  it('renders a finding for a terminal', () => {
+    const finding = makeFinding({ findingType: 'UnusedIAMRole' });
+    const out = renderText(
+      findingMessage({
+        finding,
+        severity: assessSeverity(finding),
+        route: makeRoute(),
+        consoleUrl: 'https://console.aws.amazon.com',
+        now: F_NOW,
+      }),
+    );
+    expect(out).toContain('🟡 *Role `ci-deployer` unused for 97 days*');
+    expect(out).toContain('  Severity: 🟡 Medium (unused role)');
+    expect(out).toContain('  Last used: 2024-11-24');
+    expect(out).toMatch(
+      /^\[Open in console\]\(https:\/\/console\.aws\.amazon\.com\/\S+\) \[Archive\] \[Generate policy\] \[!Delete role\]$/m,
+    );
+  });
+
+  it('renders headers, dividers, links and unescapes entities for display', () => {
+    const out = renderText({
+      text: 'x',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'Hello' } },
+        { type: 'divider' },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: 'a &lt;!channel&gt; &amp; <https://x.example|site> <#C0123456>' },
+        },
+        {
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: 'one' },
+            { type: 'plain_text', text: 'two' },
+          ],
+        },
+      ],
+    });
+    expect(out).toBe('=== HELLO ===\n----\na <!channel> & site (https://x.example) #C0123456\n  one | two');
+  });
+
+  it('falls back to the text without blocks', () => {
+    expect(renderText({ text: 'a &amp; b', blocks: [] })).toBe('a & b');
+  });
+});
