@@ -49,7 +49,7 @@ interface Target {
 
 export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
-  const { config, store, slack, redis, keys } = deps;
+  const { config, slack, redis, keys } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
   const outbox = new Outbox(redis, keys);
   const result: DeliverResult = {
@@ -236,6 +236,7 @@ async function deliverFinding(
   const base: Partial<FindingState> = {
     status: 'ACTIVE',
     routeChannel: route.channel,
+    routeRule: route.rule,
     analyzerArn: finding.analyzerArn,
     region: finding.region,
     accountId: finding.accountId,
@@ -298,7 +299,11 @@ async function deliverClosed(
   const view: FindingView = {
     finding: { ...finding, status: event.status },
     severity,
-    route: { channel: state.routeChannel, rule: 'stored', reason: 'message already posted' },
+    route: {
+      channel: state.routeChannel,
+      rule: state.routeRule ?? 'default',
+      reason: `routed to ${state.routeChannel} when first seen`,
+    },
     accountName: deps.config.accounts[state.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),

@@ -259,7 +259,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
   const vanished = await redis.sdiff(activeKey, seenKey);
   for (const id of vanished) {
     const state = await store.get(id);
-    if (!state || state.status !== 'ACTIVE') continue;
+    if (state?.status !== 'ACTIVE') continue;
     const finding = await getDetail(id);
     if (finding?.status === 'ACTIVE') continue; // listed again by now; the next scan takes it
     const status = finding?.status === 'ARCHIVED' ? 'ARCHIVED' : 'RESOLVED';

@@ -16,8 +16,9 @@ export interface FindingState {
   ts?: string;
   /** Parent ts when the message is a reply in a burst summary's thread. */
   threadTs?: string;
-  /** Channel the routing rules chose (may differ from `channel` after a fallback). */
+  /** Channel the routing rules chose (may differ from `channel` after a fallback), and the rule's name. */
   routeChannel: string;
+  routeRule?: string;
   analyzerArn: string;
   region: string;
   accountId: string;
@@ -41,6 +42,7 @@ const FIELDS: Record<keyof FindingState, string> = {
   ts: 'ts',
   threadTs: 'tt',
   routeChannel: 'rc',
+  routeRule: 'ru',
   analyzerArn: 'an',
   region: 'rg',
   accountId: 'ac',

@@ -11,7 +11,10 @@ import {
   ValidationException,
 } from '@aws-sdk/client-accessanalyzer';
 import { GetRoleCommand, IAMClient, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
-import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AwsSandbox, type SandboxData, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -25,7 +28,10 @@ import {
 } from '../../sandbox/fixtures/demo-org.ts';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');
-const CREDS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const CREDS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 
 let sandbox: AwsSandbox | undefined;
 afterEach(async () => {
@@ -57,7 +63,12 @@ async function caught(p: Promise<unknown>): Promise<Error & Record<string, unkno
   throw new Error('expected the call to fail');
 }
 
-async function listAll(client: AccessAnalyzerClient, analyzerArn: string, maxResults?: number, status = 'ACTIVE') {
+async function listAll(
+  client: AccessAnalyzerClient,
+  analyzerArn: string,
+  maxResults?: number,
+  status = 'ACTIVE',
+) {
   const pages: string[][] = [];
   let nextToken: string | undefined;
   do {
@@ -91,17 +102,24 @@ describe('Access Analyzer (REST-JSON)', () => {
 
     const eu = await aa('eu-west-1').send(new ListAnalyzersCommand({}));
     const failed = eu.analyzers?.find((a) => a.arn === DEMO_ANALYZERS.euFailedInternal);
-    expect(failed).toMatchObject({ status: 'FAILED', statusReason: { code: 'SERVICE_LINKED_ROLE_CREATION_FAILED' } });
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      statusReason: { code: 'SERVICE_LINKED_ROLE_CREATION_FAILED' },
+    });
 
     const ap = await aa('ap-southeast-2').send(new ListAnalyzersCommand({}));
     expect(ap.analyzers).toEqual([]);
 
-    const typed = await aa('us-east-1').send(new ListAnalyzersCommand({ type: 'ORGANIZATION_UNUSED_ACCESS' }));
+    const typed = await aa('us-east-1').send(
+      new ListAnalyzersCommand({ type: 'ORGANIZATION_UNUSED_ACCESS' }),
+    );
     expect(typed.analyzers?.map((a) => a.arn)).toEqual([DEMO_ANALYZERS.usUnused]);
 
     const first = await aa('us-east-1').send(new ListAnalyzersCommand({ maxResults: 3 }));
     expect(first.analyzers).toHaveLength(3);
-    const second = await aa('us-east-1').send(new ListAnalyzersCommand({ maxResults: 3, nextToken: first.nextToken }));
+    const second = await aa('us-east-1').send(
+      new ListAnalyzersCommand({ maxResults: 3, nextToken: first.nextToken }),
+    );
     expect(second.analyzers).toHaveLength(1);
     expect(second.nextToken).toBeUndefined();
   });
@@ -138,7 +156,14 @@ describe('Access Analyzer (REST-JSON)', () => {
   });
 
   it('uses 100 findings per page by default', async () => {
-    const data = bulkData({ findings: 500, regions: 1, internal: false, archivedRatio: 0, resolvedRatio: 0, seed: 7 });
+    const data = bulkData({
+      findings: 500,
+      regions: 1,
+      internal: false,
+      archivedRatio: 0,
+      resolvedRatio: 0,
+      seed: 7,
+    });
     await start(data);
     const arn = data.analyzers[0]!.arn;
     const pages = await listAll(aa(data.regions[0]!), arn);
@@ -171,7 +196,10 @@ describe('Access Analyzer (REST-JSON)', () => {
     expect(details.flatMap((d) => d.externalAccessDetails?.action ?? [])).toHaveLength(120);
 
     const unused = await client.send(
-      new GetFindingV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, id: DEMO_FINDING_IDS.unusedRoleCiDeployer }),
+      new GetFindingV2Command({
+        analyzerArn: DEMO_ANALYZERS.usUnused,
+        id: DEMO_FINDING_IDS.unusedRoleCiDeployer,
+      }),
     );
     expect(unused.findingType).toBe('UnusedIAMRole');
     const lastAccessed = unused.findingDetails?.[0]?.unusedIamRoleDetails?.lastAccessed;
@@ -208,14 +236,19 @@ describe('Access Analyzer (REST-JSON)', () => {
     expect(noAnalyzer.name).toBe('ResourceNotFoundException');
 
     const badToken = await caught(
-      client.send(new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usExternal, nextToken: 'garbage' })),
+      client.send(
+        new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usExternal, nextToken: 'garbage' }),
+      ),
     );
     expect(badToken).toBeInstanceOf(ValidationException);
     expect(badToken).toMatchObject({ reason: 'fieldValidationFailed', fieldList: [{ name: 'nextToken' }] });
 
     const badStatus = await caught(
       client.send(
-        new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usExternal, filter: { status: { eq: ['OPEN'] } } }),
+        new ListFindingsV2Command({
+          analyzerArn: DEMO_ANALYZERS.usExternal,
+          filter: { status: { eq: ['OPEN'] } },
+        }),
       ),
     );
     expect(badStatus).toMatchObject({ name: 'ValidationException', fieldList: [{ name: 'filter.status' }] });
@@ -259,10 +292,17 @@ describe('Access Analyzer (REST-JSON)', () => {
     s.data.findings.remove(DEMO_FINDING_IDS.unusedPassword);
     const after = (await listAll(client, DEMO_ANALYZERS.usUnused)).flat();
     expect(after).toEqual(
-      before.filter((id) => id !== DEMO_FINDING_IDS.unusedRoleCiDeployer && id !== DEMO_FINDING_IDS.unusedPassword),
+      before.filter(
+        (id) => id !== DEMO_FINDING_IDS.unusedRoleCiDeployer && id !== DEMO_FINDING_IDS.unusedPassword,
+      ),
     );
     const gone = await caught(
-      client.send(new GetFindingV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, id: DEMO_FINDING_IDS.unusedPassword })),
+      client.send(
+        new GetFindingV2Command({
+          analyzerArn: DEMO_ANALYZERS.usUnused,
+          id: DEMO_FINDING_IDS.unusedPassword,
+        }),
+      ),
     );
     expect(gone.name).toBe('ResourceNotFoundException');
 
@@ -279,12 +319,18 @@ describe('Access Analyzer (REST-JSON)', () => {
   it('resumes a page token after findings before it were removed', async () => {
     const s = await start();
     const client = aa('us-east-1');
-    const first = await client.send(new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, maxResults: 3 }));
+    const first = await client.send(
+      new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, maxResults: 3 }),
+    );
     const list = s.data.findings.forAnalyzer(DEMO_ANALYZERS.usUnused);
     const expectedNext = list[3]!.id;
     s.data.findings.remove(list[0]!.id);
     const second = await client.send(
-      new ListFindingsV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, maxResults: 3, nextToken: first.nextToken }),
+      new ListFindingsV2Command({
+        analyzerArn: DEMO_ANALYZERS.usUnused,
+        maxResults: 3,
+        nextToken: first.nextToken,
+      }),
     );
     expect(second.findings?.[0]?.id).toBe(expectedNext);
   });
@@ -324,7 +370,9 @@ describe('IAM and STS (awsQuery)', () => {
     const first = await iam().send(new ListUserTagsCommand({ UserName: 'alice.admin', MaxItems: 2 }));
     expect(first.Tags).toHaveLength(2);
     expect(first.IsTruncated).toBe(true);
-    const second = await iam().send(new ListUserTagsCommand({ UserName: 'alice.admin', MaxItems: 2, Marker: first.Marker }));
+    const second = await iam().send(
+      new ListUserTagsCommand({ UserName: 'alice.admin', MaxItems: 2, Marker: first.Marker }),
+    );
     expect(second.IsTruncated).toBe(false);
     expect([...first.Tags!, ...second.Tags!]).toEqual([
       { Key: 'team', Value: 'security' },
@@ -340,7 +388,9 @@ describe('IAM and STS (awsQuery)', () => {
     const roleArn = `arn:aws:iam::${DEMO_ACCOUNTS.prod}:role/${DEMO_MEMBER_ROLE.name}`;
 
     const wrong = await caught(
-      sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'access-patrol', ExternalId: 'nope' })),
+      sts().send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'access-patrol', ExternalId: 'nope' }),
+      ),
     );
     expect(wrong.name).toBe('AccessDenied');
     expect((wrong.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(403);
@@ -359,12 +409,20 @@ describe('IAM and STS (awsQuery)', () => {
     expect(me.Account).toBe(DEMO_ACCOUNTS.securityTooling);
 
     const out = await sts().send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'access-patrol', ExternalId: DEMO_MEMBER_ROLE.externalId }),
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: 'access-patrol',
+        ExternalId: DEMO_MEMBER_ROLE.externalId,
+      }),
     );
     const c = out.Credentials!;
     expect(c.AccessKeyId).toMatch(/^ASIA222222222222/);
     expect(c.Expiration).toBeInstanceOf(Date);
-    const member = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const member = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
     const who = await sts(member).send(new GetCallerIdentityCommand({}));
     expect(who).toMatchObject({
       Account: DEMO_ACCOUNTS.prod,
@@ -377,12 +435,18 @@ describe('IAM and STS (awsQuery)', () => {
     );
     const role = await iam(member).send(new GetRoleCommand({ RoleName: 'ci-deployer' }));
     expect(role.Role?.Arn).toContain(DEMO_ACCOUNTS.prod);
-    expect(s.requests.at(-1)).toMatchObject({ service: 'iam', operation: 'GetRole', account: DEMO_ACCOUNTS.prod });
+    expect(s.requests.at(-1)).toMatchObject({
+      service: 'iam',
+      operation: 'GetRole',
+      account: DEMO_ACCOUNTS.prod,
+    });
 
     const kms = 'arn:aws:kms:us-east-1:222222222222:key/6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
     const direct = await tagging('us-east-1').send(new GetResourcesCommand({ ResourceARNList: [kms] }));
     expect(direct.ResourceTagMappingList).toEqual([]);
-    const viaRole = await tagging('us-east-1', member).send(new GetResourcesCommand({ ResourceARNList: [kms] }));
+    const viaRole = await tagging('us-east-1', member).send(
+      new GetResourcesCommand({ ResourceARNList: [kms] }),
+    );
     expect(viaRole.ResourceTagMappingList?.[0]?.Tags).toContainEqual({
       Key: 'access-patrol-channel',
       Value: '#team-payments',
@@ -395,14 +459,21 @@ describe('Resource Groups Tagging API (JSON 1.1)', () => {
     await start();
     const out = await tagging('us-east-1').send(
       new GetResourcesCommand({
-        ResourceARNList: ['arn:aws:s3:::logs-prod', 'arn:aws:s3:::<!channel>-exports', 'arn:aws:s3:::unknown'],
+        ResourceARNList: [
+          'arn:aws:s3:::logs-prod',
+          'arn:aws:s3:::<!channel>-exports',
+          'arn:aws:s3:::unknown',
+        ],
       }),
     );
     expect(out.ResourceTagMappingList?.map((m) => m.ResourceARN)).toEqual([
       'arn:aws:s3:::logs-prod',
       'arn:aws:s3:::<!channel>-exports',
     ]);
-    expect(out.ResourceTagMappingList?.[0]?.Tags).toContainEqual({ Key: 'owner', Value: 'alice@example.com' });
+    expect(out.ResourceTagMappingList?.[0]?.Tags).toContainEqual({
+      Key: 'owner',
+      Value: 'alice@example.com',
+    });
     // Regional resources are found only in their region.
     const sqs = 'arn:aws:sqs:us-east-1:222222222222:orders-events';
     const eu = await tagging('eu-west-1').send(new GetResourcesCommand({ ResourceARNList: [sqs] }));

@@ -1,0 +1,138 @@
+// `npm run demo`: starts the AWS and Slack stand-ins with the demo organisation, runs the bot against
+// them for one scan, prints every channel's messages as text, then shows that a second scan with no
+// changes makes no Slack call and that a resolved finding is updated in place.
+import { readFile } from 'node:fs/promises';
+import pino from 'pino';
+import { renderText } from '../blocks/render.ts';
+import { formatScanReport } from '../src/cli.ts';
+import { formatProblems } from '../src/config/env.ts';
+import { parseConfigText } from '../src/config/load.ts';
+import { createRuntime } from '../src/runtime.ts';
+import { startAwsSandbox } from './aws.ts';
+import { DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
+import { ensureRedis } from './redis.ts';
+import { type SandboxMessage, startSlackSandbox } from './slack.ts';
+
+export interface DemoOptions {
+  redisUrl?: string;
+  out?: (line: string) => void;
+  logLevel?: string;
+}
+
+export interface DemoResult {
+  channels: Record<string, SandboxMessage[]>;
+  secondScanSlackCalls: number;
+  secondScanDetailCalls: number;
+  resolvedUpdate: boolean;
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const text = await readFile(new URL('./demo-config.yml', import.meta.url), 'utf8');
+  const parsed = parseConfigText(text, 'sandbox/demo-config.yml');
+  if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
+  // A fresh key prefix per run, so the demo always starts from an empty state.
+  const config = { ...parsed.config, redis: { keyPrefix: `demo${Date.now().toString(36)}:` } };
+
+  const redis = await ensureRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379');
+  const aws = await startAwsSandbox({ data: demoData(new Date()) });
+  // #team-gone does not exist: its findings fall back to the default channel.
+  const slack = await startSlackSandbox({
+    channels: Object.values(DEMO_CHANNELS).filter((c) => c !== DEMO_CHANNELS.gone),
+  });
+  const rt = createRuntime({
+    env: { redisUrl: redis.url, slackBotToken: 'xoxb-sandbox-demo', slackApiUrl: slack.apiUrl },
+    config,
+    logger: pino({ level: opts.logLevel ?? 'warn' }),
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXDEMO00001', secretAccessKey: 'sandbox-secret' },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
+      maxAttempts: 3,
+    },
+  });
+  rt.startWorkers();
+  try {
+    out(
+      `access-patrol demo: sandbox AWS at ${aws.url}, sandbox Slack at ${slack.url}, Redis at ${redis.url}`,
+    );
+    out(
+      `regions: ${config.regions.join(', ')}; ${aws.data.findings.size} findings in the sandbox organisation\n`,
+    );
+
+    const first = await rt.scanNow({ timeoutMs: 120_000 });
+    out(formatScanReport(first));
+    const channels: Record<string, SandboxMessage[]> = {};
+    const names = [...new Set(slack.messages.map((m) => m.channelName ?? m.channel))].sort();
+    for (const name of names) {
+      const msgs = slack.channelMessages(name);
+      channels[name] = msgs;
+      out(
+        `\n${'═'.repeat(100)}\n${name}: ${msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts).length} message(s), ${msgs.filter((m) => m.thread_ts && m.thread_ts !== m.ts).length} thread repl(ies)\n${'═'.repeat(100)}`,
+      );
+      for (const m of msgs) {
+        const reply = m.thread_ts && m.thread_ts !== m.ts;
+        const body = renderText({ text: m.text, blocks: m.blocks as never });
+        out(`${reply ? '    ↳ in thread' : '──'} ts ${m.ts}`);
+        out(
+          body
+            .split('\n')
+            .map((l) => (reply ? `    ${l}` : l))
+            .join('\n'),
+        );
+        out('');
+      }
+    }
+
+    out(`\n${'═'.repeat(100)}\nSecond scan, nothing changed in AWS:`);
+    const slackBefore = slack.calls.length;
+    const detailsBefore = aws.counts().GetFindingV2 ?? 0;
+    const second = await rt.scanNow({ timeoutMs: 120_000 });
+    out(formatScanReport(second));
+    const secondScanSlackCalls = slack.calls.length - slackBefore;
+    const secondScanDetailCalls = (aws.counts().GetFindingV2 ?? 0) - detailsBefore;
+    out(`Slack calls: ${secondScanSlackCalls}, GetFindingV2 calls: ${secondScanDetailCalls}`);
+
+    out(`\nThe public bucket's policy is fixed; AWS marks its finding RESOLVED. Third scan:`);
+    const id = DEMO_FINDING_IDS.publicBucketLogsProd;
+    aws.data.findings.update(id, { status: 'RESOLVED', updatedAt: new Date().toISOString() });
+    const third = await rt.scanNow({ timeoutMs: 120_000 });
+    out(formatScanReport(third));
+    const updated = slack.messages.find((m) => m.metadata?.event_payload?.finding_id === id);
+    const resolvedUpdate = !!updated && updated.updates > 0;
+    if (updated) {
+      out(`\nThe message (ts ${updated.ts}) now reads:`);
+      out(renderText({ text: updated.text, blocks: updated.blocks as never }));
+    }
+    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate };
+  } finally {
+    await rt.close();
+    await wipe(redis.url, config.redis.keyPrefix);
+    await Promise.all([aws.close(), slack.close()]);
+    await redis.stop();
+  }
+}
+
+async function wipe(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length) await r.del(...batch);
+    } while (cursor !== '0');
+  } finally {
+    await r.quit();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runDemo({ redisUrl: process.env.REDIS_URL }).then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,578 @@
+// A local Slack Web API for the demo, end-to-end tests and the benchmark: point a real WebClient at
+// `apiUrl` (slackApiUrl). Speaks what @slack/web-api 8 sends: POST /api/<method> with an
+// application/x-www-form-urlencoded body whose nested fields (blocks, metadata, ...) are
+// JSON-stringified, and a Bearer token. JSON bodies (application/json) are accepted too.
+// Answers like Slack: HTTP 200 with `{ ok: false, error }` for API errors, 429 + Retry-After when rate-limited.
+import { createHash } from 'node:crypto';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SandboxMessage {
+  /** Channel id (C…). */
+  channel: string;
+  /** The name it was posted to, when posted by name (`#sec-alerts`). */
+  channelName?: string;
+  ts: string;
+  text: string;
+  blocks: Record<string, unknown>[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Set on replies (and on parents once they have replies). */
+  thread_ts?: string;
+  reply_count?: number;
+  reply_users?: string[];
+  latest_reply?: string;
+  unfurl_links?: boolean;
+  unfurl_media?: boolean;
+  /** How many times chat.update changed it. */
+  updates: number;
+  edited?: { user: string; ts: string };
+  /** The message as first posted, for tests that check what changed. */
+  history: { text: string; blocks: Record<string, unknown>[] }[];
+}
+
+export interface SlackSandboxOptions {
+  port?: number;
+  /** Default false (no limit). Slack allows about one message per second per channel. */
+  rateLimit?: { perChannelPerSecond: number } | false;
+  /** Known channel ids or #names; any other channel → channel_not_found. Default: every channel exists. */
+  channels?: string[];
+  /** Channels (ids or #names) the bot is not a member of → not_in_channel. */
+  notInChannel?: string[];
+  /** When set, only this token is accepted (others → invalid_auth). Default: any Bearer token. */
+  token?: string;
+}
+
+export interface SlackCall {
+  method: string;
+  body: Record<string, unknown>;
+  /** The error code answered, if any (`ratelimited` for 429s). */
+  error?: string;
+}
+
+export interface SlackSandbox {
+  /** Base URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** `${url}/api/`: the WebClient's slackApiUrl. */
+  apiUrl: string;
+  close(): Promise<void>;
+  /** Every message posted (top-level and replies), in posting order (live). */
+  messages: SandboxMessage[];
+  /** Every API call with its decoded body (blocks/metadata parsed), in arrival order (live). */
+  calls: SlackCall[];
+  /** Block Kit problems found in rejected (invalid_blocks) calls. */
+  violations: { method: string; channel: string; problems: string[] }[];
+  /** Messages of one channel (by id or #name), top-level and replies, in posting order. */
+  channelMessages(channel: string): SandboxMessage[];
+  /** A thread's replies (without the parent), oldest first. */
+  threadReplies(channel: string, threadTs: string): SandboxMessage[];
+  /** The stable fake id for a channel name (`#sec-alerts` → C…). Ids are returned unchanged. */
+  channelId(channel: string): string;
+  /** Count of 429 answers. */
+  rateLimited(): number;
+}
+
+const BOT_USER = 'U0SANDBOXBOT';
+const BOT_ID = 'B0SANDBOXBOT';
+const APP_ID = 'A0SANDBOXAPP';
+const TEAM_ID = 'T0SANDBOX';
+const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+
+class SlackFault extends Error {
+  constructor(
+    readonly error: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(error);
+  }
+}
+
+/** The fake id of a channel name: `C` + 10 upper-case base-32 characters of its hash. Stable across runs. */
+export function fakeChannelId(name: string): string {
+  const n = name.replace(/^#/, '').toLowerCase();
+  const digest = createHash('sha256').update(n).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let s = 'C';
+  for (let i = 0; i < 10; i++) s += alphabet[digest[i]! % 32];
+  return s;
+}
+
+export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise<SlackSandbox> {
+  const messages: SandboxMessage[] = [];
+  const calls: SlackCall[] = [];
+  const violations: SlackSandbox['violations'] = [];
+  const byChannel = new Map<string, SandboxMessage[]>();
+  const names = new Map<string, string>(); // id → name (without #)
+  const postTimes = new Map<string, number[]>();
+  let lastTsMicros = 0;
+  let rateLimitedCount = 0;
+
+  const channelId = (channel: string): string => {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const id = fakeChannelId(channel);
+    names.set(id, channel.replace(/^#/, '').toLowerCase());
+    return id;
+  };
+  const known = opts.channels ? new Set(opts.channels.map(channelId)) : undefined;
+  const notIn = new Set((opts.notInChannel ?? []).map(channelId));
+
+  /** Resolves a channel argument; throws channel_not_found / not_in_channel. */
+  const resolveChannel = (raw: unknown): string => {
+    if (typeof raw !== 'string' || raw === '') throw new SlackFault('channel_not_found');
+    const id = channelId(raw);
+    if (known && !known.has(id)) throw new SlackFault('channel_not_found');
+    if (notIn.has(id)) throw new SlackFault('not_in_channel');
+    return id;
+  };
+
+  const nextTs = (): string => {
+    const nowMicros = Date.now() * 1000;
+    lastTsMicros = Math.max(nowMicros, lastTsMicros + 1);
+    const secs = Math.floor(lastTsMicros / 1_000_000);
+    return `${secs}.${String(lastTsMicros % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const find = (channel: string, ts: unknown): SandboxMessage | undefined =>
+    byChannel.get(channel)?.find((m) => m.ts === ts);
+
+  const checkRate = (channel: string): boolean => {
+    if (!opts.rateLimit) return true;
+    const now = Date.now();
+    const times = (postTimes.get(channel) ?? []).filter((t) => now - t < 1000);
+    if (times.length >= opts.rateLimit.perChannelPerSecond) {
+      postTimes.set(channel, times);
+      return false;
+    }
+    times.push(now);
+    postTimes.set(channel, times);
+    return true;
+  };
+
+  const messageJson = (m: SandboxMessage, withMetadata: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = {
+      type: 'message',
+      user: BOT_USER,
+      bot_id: BOT_ID,
+      app_id: APP_ID,
+      team: TEAM_ID,
+      text: m.text,
+      ts: m.ts,
+      blocks: m.blocks,
+    };
+    if (m.thread_ts) out.thread_ts = m.thread_ts;
+    if (m.reply_count !== undefined) {
+      out.reply_count = m.reply_count;
+      out.reply_users = m.reply_users;
+      out.reply_users_count = 1;
+      out.latest_reply = m.latest_reply;
+    }
+    if (m.edited) out.edited = m.edited;
+    if (withMetadata && m.metadata) out.metadata = m.metadata;
+    return out;
+  };
+
+  const checkMessage = (
+    method: string,
+    channel: string,
+    body: Record<string, unknown>,
+    isUpdate: boolean,
+  ) => {
+    const blocks = body.blocks;
+    const text = body.text;
+    if (blocks !== undefined && !Array.isArray(blocks)) throw new SlackFault('invalid_blocks_format');
+    if (
+      !isUpdate &&
+      (typeof text !== 'string' || text === '') &&
+      (!Array.isArray(blocks) || blocks.length === 0)
+    ) {
+      throw new SlackFault('no_text');
+    }
+    if (typeof text === 'string' && text.length > 40_000) throw new SlackFault('msg_too_long');
+    if (Array.isArray(blocks)) {
+      const problems = blockProblems(blocks as unknown[]);
+      if (problems.length > 0) {
+        violations.push({ method, channel, problems });
+        throw new SlackFault('invalid_blocks', {
+          errors: problems,
+          response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
+        });
+      }
+    }
+    if (body.metadata !== undefined) {
+      const md = body.metadata as Record<string, unknown> | null;
+      if (!md || typeof md.event_type !== 'string' || typeof md.event_payload !== 'object') {
+        throw new SlackFault('invalid_metadata_format');
+      }
+    }
+  };
+
+  const methods: Record<string, (body: Record<string, unknown>) => Record<string, unknown>> = {
+    'auth.test': () => ({
+      url: 'https://sandbox.slack.com/',
+      team: 'Sandbox',
+      user: 'access-patrol',
+      team_id: TEAM_ID,
+      user_id: BOT_USER,
+      bot_id: BOT_ID,
+      is_enterprise_install: false,
+    }),
+
+    'chat.postMessage': (body) => {
+      const channel = resolveChannel(body.channel);
+      checkMessage('chat.postMessage', channel, body, false);
+      let parent: SandboxMessage | undefined;
+      if (body.thread_ts !== undefined && body.thread_ts !== '') {
+        parent = find(channel, body.thread_ts);
+        if (!parent || (parent.thread_ts && parent.thread_ts !== parent.ts)) {
+          throw new SlackFault('thread_not_found');
+        }
+      }
+      if (!checkRate(channel)) throw new SlackFault('ratelimited');
+      const m: SandboxMessage = {
+        channel,
+        ts: nextTs(),
+        text: typeof body.text === 'string' ? body.text : '',
+        blocks: Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [],
+        updates: 0,
+        history: [],
+      };
+      const name = names.get(channel);
+      if (name) m.channelName = `#${name}`;
+      if (body.metadata) m.metadata = body.metadata as SandboxMessage['metadata'] & object;
+      if (body.unfurl_links !== undefined) m.unfurl_links = bool(body.unfurl_links);
+      if (body.unfurl_media !== undefined) m.unfurl_media = bool(body.unfurl_media);
+      if (parent) {
+        m.thread_ts = parent.ts;
+        parent.thread_ts = parent.ts;
+        parent.reply_count = (parent.reply_count ?? 0) + 1;
+        parent.reply_users = [BOT_USER];
+        parent.latest_reply = m.ts;
+      }
+      messages.push(m);
+      let list = byChannel.get(channel);
+      if (!list) {
+        list = [];
+        byChannel.set(channel, list);
+      }
+      list.push(m);
+      return { channel, ts: m.ts, message: messageJson(m, false) };
+    },
+
+    'chat.update': (body) => {
+      const channel = resolveChannel(body.channel);
+      const m = find(channel, body.ts);
+      if (!m) throw new SlackFault('message_not_found');
+      checkMessage('chat.update', channel, body, true);
+      m.history.push({ text: m.text, blocks: m.blocks });
+      if (typeof body.text === 'string') m.text = body.text;
+      if (Array.isArray(body.blocks)) m.blocks = body.blocks as Record<string, unknown>[];
+      if (body.metadata) m.metadata = body.metadata as SandboxMessage['metadata'] & object;
+      m.updates++;
+      m.edited = { user: BOT_USER, ts: nextTs() };
+      return { channel, ts: m.ts, text: m.text, message: messageJson(m, false) };
+    },
+
+    'chat.delete': (body) => {
+      const channel = resolveChannel(body.channel);
+      const m = find(channel, body.ts);
+      if (!m) throw new SlackFault('message_not_found');
+      const list = byChannel.get(channel)!;
+      list.splice(list.indexOf(m), 1);
+      messages.splice(messages.indexOf(m), 1);
+      return { channel, ts: m.ts };
+    },
+
+    'chat.postEphemeral': (body) => {
+      resolveChannel(body.channel);
+      if (typeof body.user !== 'string') throw new SlackFault('user_not_in_channel');
+      return { message_ts: nextTs() };
+    },
+
+    'chat.getPermalink': (body) => {
+      const channel = resolveChannel(body.channel);
+      if (!find(channel, body.message_ts)) throw new SlackFault('message_not_found');
+      return {
+        channel,
+        permalink: `https://sandbox.slack.com/archives/${channel}/p${String(body.message_ts).replace('.', '')}`,
+      };
+    },
+
+    'conversations.info': (body) => {
+      const channel = resolveChannel(body.channel);
+      const name = names.get(channel) ?? channel.toLowerCase();
+      return { channel: { id: channel, name, is_channel: true, is_member: true, is_archived: false } };
+    },
+
+    'conversations.history': (body) => {
+      const channel = resolveChannel(body.channel);
+      const withMeta = bool(body.include_all_metadata);
+      const all = (byChannel.get(channel) ?? []).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+      const inRange = window(all, body);
+      const newestFirst = [...inRange].reverse();
+      return page(newestFirst, body, (m) => messageJson(m, withMeta));
+    },
+
+    'conversations.replies': (body) => {
+      const channel = resolveChannel(body.channel);
+      const withMeta = bool(body.include_all_metadata);
+      const parent = find(channel, body.ts);
+      if (!parent) throw new SlackFault('thread_not_found');
+      const replies = (byChannel.get(channel) ?? []).filter((m) => m.thread_ts === parent.ts && m !== parent);
+      // Slack always returns the parent first, then replies in the oldest/latest window, oldest first.
+      const thread = [parent, ...window(replies, body)];
+      return page(thread, body, (m) => messageJson(m, withMeta));
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      const method = url.pathname.replace(/^\/api\//, '');
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: Record<string, unknown>;
+      try {
+        body = decodeBody(raw, String(req.headers['content-type'] ?? ''));
+        for (const [k, v] of url.searchParams) body[k] ??= v;
+      } catch {
+        calls.push({ method, body: {}, error: 'invalid_form_data' });
+        return send(res, 200, { ok: false, error: 'invalid_form_data' });
+      }
+      const call: SlackCall = { method, body };
+      calls.push(call);
+      const auth = String(req.headers.authorization ?? '');
+      const token = auth.startsWith('Bearer ')
+        ? auth.slice(7)
+        : typeof body.token === 'string'
+          ? body.token
+          : '';
+      if (!token || (opts.token !== undefined && token !== opts.token)) {
+        call.error = 'invalid_auth';
+        return send(res, 200, { ok: false, error: 'invalid_auth' });
+      }
+      const handler = methods[method];
+      if (!url.pathname.startsWith('/api/') || !handler) {
+        call.error = 'unknown_method';
+        return send(res, 200, { ok: false, error: 'unknown_method' });
+      }
+      try {
+        const out = handler(body);
+        return send(res, 200, { ok: true, ...out });
+      } catch (err) {
+        if (err instanceof SlackFault) {
+          call.error = err.error;
+          if (err.error === 'ratelimited') {
+            rateLimitedCount++;
+            return send(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' });
+          }
+          return send(res, 200, { ok: false, error: err.error, ...err.extra });
+        }
+        call.error = 'internal_error';
+        return send(res, 500, { ok: false, error: 'internal_error', detail: String(err) });
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    apiUrl: `${url}/api/`,
+    messages,
+    calls,
+    violations,
+    channelId,
+    channelMessages: (channel) => [...(byChannel.get(channelId(channel)) ?? [])],
+    threadReplies: (channel, threadTs) =>
+      (byChannel.get(channelId(channel)) ?? []).filter((m) => m.thread_ts === threadTs && m.ts !== threadTs),
+    rateLimited: () => rateLimitedCount,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+// -------------------------------------------------------------------- helpers
+
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata']);
+
+/** Form fields are strings; the WebClient JSON-stringifies objects and arrays, so parse those back. */
+function decodeBody(raw: string, contentType: string): Record<string, unknown> {
+  if (raw.trim() === '') return {};
+  if (contentType.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (JSON_FIELDS.has(k)) {
+      try {
+        out[k] = JSON.parse(v);
+        continue;
+      } catch {
+        // not JSON: keep the string (Slack would answer invalid_blocks_format)
+      }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function bool(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+/** oldest/latest/inclusive window over messages sorted oldest first. */
+function window(list: SandboxMessage[], body: Record<string, unknown>): SandboxMessage[] {
+  const inclusive = bool(body.inclusive);
+  const oldest = body.oldest !== undefined ? Number(body.oldest) : undefined;
+  const latest = body.latest !== undefined ? Number(body.latest) : undefined;
+  return list.filter((m) => {
+    const t = Number(m.ts);
+    if (oldest !== undefined && (inclusive ? t < oldest : t <= oldest)) return false;
+    if (latest !== undefined && (inclusive ? t > latest : t >= latest)) return false;
+    return true;
+  });
+}
+
+/** `limit` (default 100, max 999) and an opaque `cursor`. */
+function page<T>(
+  items: T[],
+  body: Record<string, unknown>,
+  render: (t: T) => Record<string, unknown>,
+): Record<string, unknown> {
+  const limit = Math.min(Math.max(Number(body.limit ?? 100) || 100, 1), 999);
+  let start = 0;
+  if (typeof body.cursor === 'string' && body.cursor !== '') {
+    start = Number(
+      Buffer.from(body.cursor, 'base64url')
+        .toString('utf8')
+        .replace(/^next:/, ''),
+    );
+    if (!Number.isInteger(start) || start < 0) throw new SlackFault('invalid_cursor');
+  }
+  const slice = items.slice(start, start + limit);
+  const hasMore = start + limit < items.length;
+  return {
+    messages: slice.map(render),
+    has_more: hasMore,
+    pin_count: 0,
+    response_metadata: {
+      next_cursor: hasMore ? Buffer.from(`next:${start + limit}`).toString('base64url') : '',
+    },
+  };
+}
+
+/** The Block Kit limits Slack enforces with invalid_blocks (the subset we check). */
+export function blockProblems(blocks: unknown[]): string[] {
+  const p: string[] = [];
+  if (blocks.length > 50)
+    p.push(`no more than 50 items allowed [json-pointer:/blocks] (got ${blocks.length})`);
+  const text = (v: unknown): string | undefined =>
+    v && typeof v === 'object' && typeof (v as { text?: unknown }).text === 'string'
+      ? (v as { text: string }).text
+      : undefined;
+  const maxLen = (s: string | undefined, max: number, at: string) => {
+    if (s === undefined) return;
+    if (s.length > max)
+      p.push(`must be less than ${max + 1} characters [json-pointer:${at}] (got ${s.length})`);
+    if (s.length === 0) p.push(`must be more than 0 characters [json-pointer:${at}]`);
+  };
+  const button = (b: Record<string, unknown>, at: string) => {
+    maxLen(text(b.text), 75, `${at}/text/text`);
+    if (typeof b.value === 'string') maxLen(b.value, 2000, `${at}/value`);
+    if (typeof b.url === 'string') maxLen(b.url, 3000, `${at}/url`);
+    if (typeof b.action_id === 'string') maxLen(b.action_id, 255, `${at}/action_id`);
+  };
+  blocks.forEach((raw, i) => {
+    const at = `/blocks/${i}`;
+    if (!raw || typeof raw !== 'object') {
+      p.push(`invalid block [json-pointer:${at}]`);
+      return;
+    }
+    const b = raw as Record<string, unknown>;
+    if (typeof b.block_id === 'string') maxLen(b.block_id, 255, `${at}/block_id`);
+    switch (b.type) {
+      case 'header':
+        if ((b.text as { type?: string } | undefined)?.type !== 'plain_text') {
+          p.push(`must be plain_text [json-pointer:${at}/text/type]`);
+        }
+        maxLen(text(b.text), 150, `${at}/text/text`);
+        break;
+      case 'section': {
+        const fields = b.fields as unknown[] | undefined;
+        if (b.text === undefined && (!Array.isArray(fields) || fields.length === 0)) {
+          p.push(`must provide either text or fields [json-pointer:${at}]`);
+        }
+        maxLen(text(b.text), 3000, `${at}/text/text`);
+        if (Array.isArray(fields)) {
+          if (fields.length > 10)
+            p.push(`no more than 10 items allowed [json-pointer:${at}/fields] (got ${fields.length})`);
+          fields.forEach((f, j) => {
+            maxLen(text(f), 2000, `${at}/fields/${j}/text`);
+          });
+        }
+        const acc = b.accessory as Record<string, unknown> | undefined;
+        if (acc?.type === 'button') button(acc, `${at}/accessory`);
+        break;
+      }
+      case 'context': {
+        const els = b.elements as unknown[] | undefined;
+        if (!Array.isArray(els) || els.length === 0)
+          p.push(`must contain at least 1 element [json-pointer:${at}/elements]`);
+        else {
+          if (els.length > 10)
+            p.push(`no more than 10 items allowed [json-pointer:${at}/elements] (got ${els.length})`);
+          els.forEach((e, j) => {
+            maxLen(text(e), 3000, `${at}/elements/${j}/text`);
+          });
+        }
+        break;
+      }
+      case 'actions': {
+        const els = b.elements as unknown[] | undefined;
+        if (!Array.isArray(els) || els.length === 0)
+          p.push(`must contain at least 1 element [json-pointer:${at}/elements]`);
+        else {
+          if (els.length > 25)
+            p.push(`no more than 25 items allowed [json-pointer:${at}/elements] (got ${els.length})`);
+          els.forEach((e, j) => {
+            const el = e as Record<string, unknown>;
+            if (el?.type === 'button') button(el, `${at}/elements/${j}`);
+          });
+        }
+        break;
+      }
+      case 'divider':
+      case 'image':
+      case 'rich_text':
+      case 'input':
+      case 'file':
+      case 'video':
+      case 'markdown':
+        break;
+      default:
+        p.push(`unknown block type ${String(b.type)} [json-pointer:${at}/type]`);
+    }
+  });
+  return p;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}

@@ -1,0 +1,177 @@
+// The in-memory organisation served by the AWS sandbox (sandbox/aws.ts). Everything here is live:
+// the server reads it on every request, so tests and the demo change findings between scans by
+// mutating it (or through FindingStore's helpers).
+/** One element of GetFindingV2 `findingDetails` as JSON on the wire (timestamps as ISO-8601 strings). */
+export type WireDetail = Record<string, unknown>;
+
+export interface SandboxAccount {
+  id: string;
+  name: string;
+}
+
+export interface SandboxAnalyzer {
+  arn: string;
+  name: string;
+  /** ACCOUNT | ORGANIZATION | ACCOUNT_UNUSED_ACCESS | ORGANIZATION_UNUSED_ACCESS | *_INTERNAL_ACCESS */
+  type: string;
+  region: string;
+  /** The account that owns the analyzer (the delegated administrator for organisation analyzers). */
+  account: string;
+  createdAt: string;
+  status: 'ACTIVE' | 'CREATING' | 'DISABLED' | 'FAILED';
+  /** statusReason.code, e.g. SERVICE_LINKED_ROLE_CREATION_FAILED. */
+  statusReason?: string;
+  /** Service principal of a service-linked analyzer, e.g. securityhubv2.amazonaws.com. */
+  managedBy?: string;
+  lastResourceAnalyzed?: string;
+  lastResourceAnalyzedAt?: string;
+  tags?: Record<string, string>;
+  /** GetAnalyzer only (ListAnalyzers omits it), e.g. `{ unusedAccess: { unusedAccessAge: 90 } }`. */
+  configuration?: Record<string, unknown>;
+}
+
+export interface SandboxFinding {
+  id: string;
+  analyzerArn: string;
+  resource: string;
+  resourceType: string;
+  resourceOwnerAccount: string;
+  findingType: string;
+  status: 'ACTIVE' | 'ARCHIVED' | 'RESOLVED';
+  createdAt: string;
+  updatedAt: string;
+  analyzedAt: string;
+  /** e.g. ACCESS_DENIED; such findings carry no details. */
+  error?: string;
+  /** findingDetails elements; when absent, SandboxData.detailsFor generates them. */
+  details?: WireDetail[];
+}
+
+export interface SandboxTag {
+  Key: string;
+  Value: string;
+}
+
+export interface SandboxRole {
+  account: string;
+  name: string;
+  path?: string;
+  roleId?: string;
+  createDate: string;
+  description?: string;
+  /** A policy document; served URL-encoded as IAM does. */
+  assumeRolePolicyDocument?: Record<string, unknown>;
+  maxSessionDuration?: number;
+  tags?: Record<string, string>;
+  lastUsed?: { date?: string; region?: string };
+  permissionsBoundaryArn?: string;
+}
+
+export interface SandboxUser {
+  account: string;
+  name: string;
+  path?: string;
+  userId?: string;
+  createDate: string;
+  passwordLastUsed?: string;
+  tags?: Record<string, string>;
+}
+
+/** A non-IAM resource, for the Resource Groups Tagging API. */
+export interface SandboxResource {
+  account: string;
+  /** Omitted for global ARNs such as S3 buckets: found from every region. */
+  region?: string;
+  tags: Record<string, string>;
+}
+
+export interface SandboxData {
+  /** The account of the base (non-assumed) credentials: the delegated administrator. */
+  callerAccount: string;
+  /** Name of the principal behind the base credentials (GetCallerIdentity). */
+  callerUserName?: string;
+  accounts: SandboxAccount[];
+  regions: string[];
+  analyzers: SandboxAnalyzer[];
+  findings: FindingStore;
+  roles: SandboxRole[];
+  users: SandboxUser[];
+  /** Tags of non-IAM resources by ARN (Resource Groups Tagging API). */
+  resources: Record<string, SandboxResource>;
+  /** The role AssumeRole accepts in member accounts; ExternalId must match when set. */
+  memberRole?: { name: string; externalId?: string };
+  /**
+   * When true, IAM and tagging reads see only the account of the credentials (member resources need
+   * the assumed member role). When false (default), a read falls back to any account.
+   */
+  strictAccounts?: boolean;
+  /** Details for findings stored without `details` (bulk data generates them from the id). */
+  detailsFor?: (finding: SandboxFinding) => WireDetail[];
+  /** Roles/users/resources not in the lists above, made up on demand (bulk data). */
+  lookupRole?: (account: string, name: string) => SandboxRole | undefined;
+  lookupUser?: (account: string, name: string) => SandboxUser | undefined;
+  lookupResource?: (arn: string) => SandboxResource | undefined;
+}
+
+/**
+ * Findings indexed by analyzer ARN (array order = ListFindingsV2 order) and by id.
+ * Mutating a finding object in place (status, updatedAt) is seen by the next request too.
+ */
+export class FindingStore {
+  private readonly byAnalyzer = new Map<string, SandboxFinding[]>();
+  private readonly byId = new Map<string, SandboxFinding>();
+
+  constructor(findings: Iterable<SandboxFinding> = []) {
+    for (const f of findings) this.add(f);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Adds a finding at the end of its analyzer's list; replaces one with the same id. */
+  add(f: SandboxFinding): SandboxFinding {
+    if (this.byId.has(f.id)) this.remove(f.id);
+    let list = this.byAnalyzer.get(f.analyzerArn);
+    if (!list) {
+      list = [];
+      this.byAnalyzer.set(f.analyzerArn, list);
+    }
+    list.push(f);
+    this.byId.set(f.id, f);
+    return f;
+  }
+
+  get(id: string): SandboxFinding | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Changes fields of a finding (e.g. `{ status: 'RESOLVED', updatedAt }`); throws if unknown. */
+  update(id: string, patch: Partial<Omit<SandboxFinding, 'id' | 'analyzerArn'>>): SandboxFinding {
+    const f = this.byId.get(id);
+    if (!f) throw new Error(`sandbox: no finding ${id}`);
+    Object.assign(f, patch);
+    return f;
+  }
+
+  /** Deletes a finding (AWS deletes RESOLVED findings after 90 days, and error findings vanish). */
+  remove(id: string): boolean {
+    const f = this.byId.get(id);
+    if (!f) return false;
+    this.byId.delete(id);
+    const list = this.byAnalyzer.get(f.analyzerArn);
+    if (list) {
+      const i = list.indexOf(f);
+      if (i >= 0) list.splice(i, 1);
+    }
+    return true;
+  }
+
+  forAnalyzer(analyzerArn: string): readonly SandboxFinding[] {
+    return this.byAnalyzer.get(analyzerArn) ?? [];
+  }
+
+  all(): IterableIterator<SandboxFinding> {
+    return this.byId.values();
+  }
+}

@@ -1,0 +1,56 @@
+// `npm run demo` end to end: the sandbox AWS and Slack servers, the real bot with real Redis and
+// BullMQ, and the demo organisation. Asserts what a person would see in each channel.
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../sandbox/demo.ts';
+import { DEMO_CHANNELS, DEMO_FINDING_IDS } from '../../sandbox/fixtures/demo-org.ts';
+import { REDIS_URL } from '../helpers/runtime.ts';
+
+describe('npm run demo', () => {
+  it('routes, summarises and escapes the demo organisation, then rescans without Slack calls', async () => {
+    const lines: string[] = [];
+    const result = await runDemo({ redisUrl: REDIS_URL, out: (l) => lines.push(l), logLevel: 'silent' });
+    const output = lines.join('\n');
+
+    // Routing by channel tag, by team tag, and fallback for a channel that does not exist.
+    const topLevel = (ch: string) =>
+      (result.channels[ch] ?? []).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+    expect(topLevel(DEMO_CHANNELS.platform).length).toBeGreaterThan(0);
+    expect(topLevel(DEMO_CHANNELS.payments).length).toBeGreaterThan(0);
+    expect(result.channels[DEMO_CHANNELS.gone]).toBeUndefined();
+    expect(output).toMatch(/#team-gone: .*fell back to #sec-alerts \(channel_not_found\)/);
+
+    // The 14-role burst is one summary with its findings in the thread.
+    const sandbox = result.channels[DEMO_CHANNELS.sandbox] ?? [];
+    const parents = sandbox.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+    expect(parents).toHaveLength(1);
+    expect(parents[0]!.text).toMatch(/new access findings/);
+    expect(
+      sandbox.filter((m) => m.thread_ts === parents[0]!.ts && m.ts !== parents[0]!.ts).length,
+    ).toBeGreaterThanOrEqual(14);
+
+    // Admin channel: the region without analyzers and the FAILED analyzer, once each.
+    const admin = result.channels[DEMO_CHANNELS.admin] ?? [];
+    expect(admin.some((m) => /ap-southeast-2/.test(m.text))).toBe(true);
+    expect(admin.some((m) => /failed/i.test(m.text))).toBe(true);
+
+    // Hostile strings never become mentions or links.
+    const everything = JSON.stringify(
+      Object.values(result.channels)
+        .flat()
+        .map((m) => [m.text, m.blocks]),
+    );
+    expect(everything).not.toMatch(/<!channel>|<!here>|<!everyone>|<@U|<https:\/\/evil/);
+    expect(everything).toContain('&lt;!channel&gt;-exports');
+
+    // The service-linked analyzer's finding and the archived one are not posted.
+    const ids = Object.values(result.channels)
+      .flat()
+      .map((m) => m.metadata?.event_payload?.finding_id);
+    expect(ids).not.toContain(DEMO_FINDING_IDS.securityHubFinding);
+    expect(ids).not.toContain(DEMO_FINDING_IDS.archivedBucket);
+
+    expect(result.secondScanSlackCalls).toBe(0);
+    expect(result.secondScanDetailCalls).toBe(0);
+    expect(result.resolvedUpdate).toBe(true);
+  });
+});

@@ -1,0 +1,248 @@
+// The Slack sandbox, driven by a real @slack/web-api WebClient.
+import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  fakeChannelId,
+  type SlackSandbox,
+  type SlackSandboxOptions,
+  startSlackSandbox,
+} from '../../sandbox/slack.ts';
+
+let sandbox: SlackSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+// The WebClient logs Slack's response_metadata.messages at error level; keep test output clean.
+const quiet: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => LogLevel.ERROR,
+  setName() {},
+};
+
+async function start(opts: SlackSandboxOptions = {}) {
+  sandbox = await startSlackSandbox(opts);
+  const web = new WebClient('xoxb-sandbox-token', {
+    slackApiUrl: sandbox.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger: quiet,
+  });
+  return { s: sandbox, web };
+}
+
+async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } }) as const;
+const metadata = (findingId: string) => ({
+  event_type: 'access_patrol_finding',
+  event_payload: { finding_id: findingId },
+});
+
+describe('Slack sandbox', () => {
+  it('answers auth.test and rejects calls without a token', async () => {
+    const { s, web } = await start();
+    expect(await web.auth.test()).toMatchObject({
+      ok: true,
+      user_id: expect.any(String),
+      team_id: expect.any(String),
+    });
+    const anon = new WebClient(undefined, { slackApiUrl: s.apiUrl, retryConfig: { retries: 0 } });
+    const err = await caught(anon.auth.test());
+    expect(err.code).toBe(ErrorCode.PlatformError);
+    expect((err.data as { error: string }).error).toBe('invalid_auth');
+  });
+
+  it('posts by channel name, maps it to a stable id, and keeps what the WebClient sent', async () => {
+    const { s, web } = await start();
+    const a = await web.chat.postMessage({
+      channel: '#sec-alerts',
+      text: 'public bucket',
+      blocks: [section('*logs-prod* is public')],
+      unfurl_links: false,
+      metadata: metadata('f-1'),
+    });
+    const b = await web.chat.postMessage({ channel: '#sec-alerts', text: 'second' });
+    expect(a.channel).toBe(fakeChannelId('#sec-alerts'));
+    expect(a.channel).toMatch(/^C[A-Z0-9]{10}$/);
+    expect(a.ts).toMatch(/^\d{10}\.\d{6}$/);
+    expect(Number(b.ts)).toBeGreaterThan(Number(a.ts));
+    expect(a.message).toMatchObject({ text: 'public bucket', ts: a.ts });
+
+    // @slack/web-api sends a form body; nested fields arrive JSON-encoded and are decoded.
+    const call = s.calls.find((c) => c.method === 'chat.postMessage')!;
+    expect(call.body.blocks).toEqual([section('*logs-prod* is public')]);
+    expect(call.body.metadata).toEqual(metadata('f-1'));
+    expect(call.body.unfurl_links).toBe('false');
+
+    const msgs = s.channelMessages('#sec-alerts');
+    expect(msgs.map((m) => m.text)).toEqual(['public bucket', 'second']);
+    expect(msgs[0]).toMatchObject({
+      channelName: '#sec-alerts',
+      metadata: metadata('f-1'),
+      unfurl_links: false,
+    });
+    expect(s.channelMessages(a.channel!)).toHaveLength(2);
+  });
+
+  it('updates a message, and answers message_not_found for an unknown ts', async () => {
+    const { s, web } = await start();
+    const posted = await web.chat.postMessage({
+      channel: 'C0SECALERT1',
+      text: 'v1',
+      blocks: [section('v1')],
+    });
+    const upd = await web.chat.update({
+      channel: posted.channel!,
+      ts: posted.ts!,
+      text: 'v2',
+      blocks: [section('v2')],
+    });
+    expect(upd).toMatchObject({ ok: true, ts: posted.ts, text: 'v2' });
+    const [m] = s.channelMessages('C0SECALERT1');
+    expect(m).toMatchObject({ text: 'v2', blocks: [section('v2')], updates: 1 });
+    expect(m!.history).toEqual([{ text: 'v1', blocks: [section('v1')] }]);
+
+    const err = await caught(web.chat.update({ channel: 'C0SECALERT1', ts: '1700000000.000001', text: 'x' }));
+    expect((err.data as { error: string }).error).toBe('message_not_found');
+  });
+
+  it('conversations.history: newest first, top level only, metadata on request, oldest bound', async () => {
+    const { web } = await start();
+    const first = await web.chat.postMessage({
+      channel: '#team-sandbox',
+      text: 'summary',
+      metadata: metadata('f-a'),
+    });
+    await web.chat.postMessage({ channel: '#team-sandbox', text: 'reply', thread_ts: first.ts });
+    const last = await web.chat.postMessage({
+      channel: '#team-sandbox',
+      text: 'later',
+      metadata: metadata('f-b'),
+    });
+
+    const h = await web.conversations.history({
+      channel: first.channel!,
+      include_all_metadata: true,
+      limit: 10,
+    });
+    expect(h.messages?.map((m) => m.text)).toEqual(['later', 'summary']);
+    expect(h.messages?.[0]?.metadata).toEqual(metadata('f-b'));
+    expect(h.messages?.[1]).toMatchObject({ reply_count: 1, thread_ts: first.ts });
+
+    const plain = await web.conversations.history({ channel: first.channel! });
+    expect(plain.messages?.[0]?.metadata).toBeUndefined();
+
+    const since = await web.conversations.history({ channel: first.channel!, oldest: first.ts! });
+    expect(since.messages?.map((m) => m.ts)).toEqual([last.ts]);
+
+    const paged = await web.conversations.history({ channel: first.channel!, limit: 1 });
+    expect(paged.has_more).toBe(true);
+    const rest = await web.conversations.history({
+      channel: first.channel!,
+      limit: 1,
+      cursor: paged.response_metadata?.next_cursor,
+    });
+    expect(rest.messages?.map((m) => m.text)).toEqual(['summary']);
+
+    const replies = await web.conversations.replies({
+      channel: first.channel!,
+      ts: first.ts!,
+      include_all_metadata: true,
+    });
+    expect(replies.messages?.map((m) => m.text)).toEqual(['summary', 'reply']);
+    expect(replies.messages?.[0]?.metadata).toEqual(metadata('f-a'));
+  });
+
+  it('answers channel_not_found and not_in_channel', async () => {
+    const { web } = await start({
+      channels: ['#sec-alerts', '#team-payments'],
+      notInChannel: ['#team-payments'],
+    });
+    await expect(web.chat.postMessage({ channel: '#sec-alerts', text: 'ok' })).resolves.toMatchObject({
+      ok: true,
+    });
+    const missing = await caught(web.chat.postMessage({ channel: '#team-gone', text: 'x' }));
+    expect(missing.code).toBe(ErrorCode.PlatformError);
+    expect((missing.data as { error: string }).error).toBe('channel_not_found');
+    const notIn = await caught(web.chat.postMessage({ channel: '#team-payments', text: 'x' }));
+    expect((notIn.data as { error: string }).error).toBe('not_in_channel');
+  });
+
+  it('rejects Block Kit limit violations with invalid_blocks and records them', async () => {
+    const { s, web } = await start();
+    const cases: { name: string; blocks: Record<string, unknown>[] }[] = [
+      { name: '51 blocks', blocks: Array.from({ length: 51 }, () => section('x')) },
+      { name: 'section text', blocks: [section('x'.repeat(3001))] },
+      { name: 'header', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] },
+      {
+        name: 'fields',
+        blocks: [
+          { type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) },
+        ],
+      },
+      {
+        name: 'button value',
+        blocks: [
+          {
+            type: 'actions',
+            elements: [
+              {
+                type: 'button',
+                text: { type: 'plain_text', text: 'Archive' },
+                action_id: 'a',
+                value: 'v'.repeat(2001),
+              },
+            ],
+          },
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const err = await caught(
+        // biome-ignore lint/suspicious/noExplicitAny: deliberately invalid blocks
+        web.chat.postMessage({ channel: '#sec-alerts', text: c.name, blocks: c.blocks as any }),
+      );
+      expect((err.data as { error: string }).error, c.name).toBe('invalid_blocks');
+    }
+    expect(s.violations).toHaveLength(cases.length);
+    expect(s.violations[1]?.problems[0]).toContain('/blocks/0/text/text');
+    expect(s.channelMessages('#sec-alerts')).toEqual([]);
+
+    // At the limits is fine.
+    await web.chat.postMessage({
+      channel: '#sec-alerts',
+      text: 'max',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(150) } },
+        ...Array.from({ length: 49 }, () => section('x'.repeat(3000))),
+      ],
+    });
+  });
+
+  it('rate-limits chat.postMessage per channel with 429 and Retry-After: 1', async () => {
+    const { s, web } = await start({ rateLimit: { perChannelPerSecond: 1 } });
+    await web.chat.postMessage({ channel: '#sec-alerts', text: 'one' });
+    const err = await caught(web.chat.postMessage({ channel: '#sec-alerts', text: 'two' }));
+    expect(err.code).toBe(ErrorCode.RateLimitedError);
+    expect(err.retryAfter).toBe(1);
+    // Another channel has its own budget.
+    await expect(web.chat.postMessage({ channel: '#team-data', text: 'one' })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(s.rateLimited()).toBe(1);
+    expect(s.channelMessages('#sec-alerts')).toHaveLength(1);
+  });
+});
