@@ -7,7 +7,7 @@ import { createTagReader } from './aws/tags.ts';
 import { formatProblems } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import { parseResourceArn } from './findings/arn.ts';
-import { explainRoute } from './findings/routing.ts';
+import { explainRoute, formatRouteExplanation } from './findings/routing.ts';
 import { createLogger } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 
@@ -77,7 +77,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             }),
         },
       );
-      process.stdout.write(`${formatExplanation(arn, explained)}\n`);
+      process.stdout.write(`${arn} (${info.resourceType}, account ${info.accountId}, ${info.region})\n${formatRouteExplanation(explained)}\n`);
       return 0;
     }
     case 'scan': {
@@ -185,10 +185,6 @@ export function formatScanReport(report: ScanReport): string {
   }
   if (report.deliveries.length === 0) lines.push('  nothing to post or update');
   return lines.join('\n');
-}
-
-function formatExplanation(arn: string, explained: Awaited<ReturnType<typeof explainRoute>>): string {
-  return JSON.stringify({ arn, ...explained }, null, 2);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -22,6 +22,8 @@ export function keys(prefix: string) {
     notice: (key: string) => `${p}notice:${key}`,
     channelId: (name: string) => `${p}channel-id:${name}`,
     lastScan: () => `${p}last-scan`,
+    /** Stream of who did what (src/store/audit.ts). */
+    audit: () => `${p}audit`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

@@ -1,0 +1,130 @@
+// The access-patrol command line: check-config lists every problem; owners explains routing for a
+// resource by reading its tags from the sandbox AWS server through the SDK's endpoint variables.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
+import { demoData } from '../../sandbox/fixtures/demo-org.ts';
+import { main } from '../../src/cli.ts';
+
+let out: string;
+let err: string;
+let dir: string;
+
+beforeEach(async () => {
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  dir = await mkdtemp(join(tmpdir(), 'ap-cli-'));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function configFile(text: string): Promise<string> {
+  const path = join(dir, 'access-patrol.yml');
+  await writeFile(path, text);
+  return path;
+}
+
+const GOOD = `regions: [us-east-1, eu-west-1]
+slack:
+  defaultChannel: "#sec-alerts"
+  adminChannel: "#access-patrol-admin"
+routing:
+  - name: channel tag
+    match: { tag: { key: access-patrol-channel } }
+  - name: prod account
+    match: { accountId: "222222222222" }
+    channel: "#prod-security"
+`;
+
+describe('access-patrol check-config', () => {
+  it('accepts a valid environment and config file', async () => {
+    const code = await main(['check-config'], {
+      SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+      ACCESS_PATROL_CONFIG: await configFile(GOOD),
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/configuration OK: 2 region\(s\), 2 routing rule\(s\)/);
+  });
+
+  it('lists every problem of the environment and the file at once and exits 2', async () => {
+    const code = await main(['check-config'], {
+      SLACK_BOT_TOKEN: 'xoxp-this-is-a-user-token-not-a-bot-one',
+      ACCESS_PATROL_CONFIG: await configFile(`regions: [mars]
+scan:
+  intervalMinute: 15
+slack:
+  defaultChannel: security
+`),
+    });
+    expect(code).toBe(2);
+    expect(err).toMatch(/env\.SLACK_BOT_TOKEN/);
+    expect(err).not.toContain('xoxp-this-is-a-user-token-not-a-bot-one');
+    expect(err).toMatch(/regions\[0\]/);
+    expect(err).toMatch(/scan\.intervalMinute.*did you mean intervalMinutes/);
+    expect(err).toMatch(/slack\.defaultChannel/);
+    expect(err).toMatch(/slack\.adminChannel/);
+  });
+
+  it('says which file is missing', async () => {
+    const code = await main(['check-config'], {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      ACCESS_PATROL_CONFIG: join(dir, 'nope.yml'),
+    });
+    expect(code).toBe(2);
+    expect(err).toContain('nope.yml');
+  });
+});
+
+describe('access-patrol owners', () => {
+  let aws: AwsSandbox;
+  beforeEach(async () => {
+    aws = await startAwsSandbox({ data: demoData(new Date()) });
+  });
+  afterEach(async () => {
+    await aws.close();
+  });
+
+  it('explains which rule routes a tagged role and why', async () => {
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      ACCESS_PATROL_CONFIG: await configFile(GOOD),
+    };
+    for (const [k, v] of Object.entries({
+      AWS_ENDPOINT_URL_IAM: aws.url,
+      AWS_ENDPOINT_URL_STS: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIASANDBOXCLI000001',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_REGION: 'us-east-1',
+    })) {
+      vi.stubEnv(k, v);
+    }
+    const code = await main(['owners', 'arn:aws:iam::222222222222:role/ci-deployer'], env);
+    expect(err).not.toMatch(/access-patrol/);
+    expect(code).toBe(0);
+    expect(out).toMatch(/AWS::IAM::Role, account 222222222222/);
+    expect(out).toMatch(/channel tag/);
+    expect(out).toMatch(/→ #team-platform \(rule 'channel tag'\)/);
+    expect(aws.counts().GetRole).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rejects something that is not an ARN', async () => {
+    const code = await main(['owners', 'logs-prod'], {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      ACCESS_PATROL_CONFIG: await configFile(GOOD),
+    });
+    expect(code).toBe(2);
+    expect(err).toMatch(/not an ARN/);
+  });
+});
