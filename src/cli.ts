@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
-import { formatProblems } from './config/env.ts';
+import { formatProblems, requireWebEnv } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import { parseResourceArn } from './findings/arn.ts';
 import { explainRoute, formatRouteExplanation } from './findings/routing.ts';
@@ -77,7 +77,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             }),
         },
       );
-      process.stdout.write(`${arn} (${info.resourceType}, account ${info.accountId}, ${info.region})\n${formatRouteExplanation(explained)}\n`);
+      process.stdout.write(
+        `${arn} (${info.resourceType}, account ${info.accountId}, ${info.region})\n${formatRouteExplanation(explained)}\n`,
+      );
       return 0;
     }
     case 'scan': {
@@ -116,6 +118,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (role !== 'all' && role !== 'web' && role !== 'worker') {
         process.stderr.write(`access-patrol start: --role must be all, web or worker (got "${role}")\n`);
         return 2;
+      }
+      if (role !== 'worker') {
+        const web = requireWebEnv(loaded.env);
+        if (!web.ok) {
+          process.stderr.write(`access-patrol start: the web role needs:\n${formatProblems(web.problems)}\n`);
+          return 2;
+        }
       }
       return start(role, loaded.env, config, logger);
     }
