@@ -61,7 +61,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     redis,
     keys: k,
     store: new FindingStore(redis, k),
-    analyzers: createAnalyzerGateway(clients),
+    analyzers: createAnalyzerGateway(clients, {
+      onUnsupported: (findingId, analyzerArn, reason) =>
+        logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),
+    }),
     tags: createTagReader(clients, config.tags),
     slack: new SlackGateway({
       token: opts.env.slackBotToken,

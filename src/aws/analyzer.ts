@@ -11,7 +11,18 @@ import type { AwsClients } from './clients.ts';
 import { toAwsError } from './errors.ts';
 import type { AnalyzerGateway } from './types.ts';
 
-export function createAnalyzerGateway(clients: Pick<AwsClients, 'accessAnalyzer'>): AnalyzerGateway {
+export interface AnalyzerGatewayOptions {
+  /**
+   * Called for a listed finding the bot cannot read (a finding type or status newer than this
+   * code). The finding is skipped so one odd finding never fails a whole analyzer's scan.
+   */
+  onUnsupported?: (findingId: string, analyzerArn: string, reason: string) => void;
+}
+
+export function createAnalyzerGateway(
+  clients: Pick<AwsClients, 'accessAnalyzer'>,
+  opts: AnalyzerGatewayOptions = {},
+): AnalyzerGateway {
   return {
     async listAnalyzers(region) {
       const client = clients.accessAnalyzer(region);
@@ -60,7 +71,15 @@ export function createAnalyzerGateway(clients: Pick<AwsClients, 'accessAnalyzer'
             throw toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
           });
         nextToken = out.nextToken || undefined;
-        yield (out.findings ?? []).map((f) => normalizeSummary(f, analyzer));
+        const page: FindingSummary[] = [];
+        for (const f of out.findings ?? []) {
+          try {
+            page.push(normalizeSummary(f, analyzer));
+          } catch (err) {
+            opts.onUnsupported?.(f.id ?? '?', analyzer.arn, (err as Error).message);
+          }
+        }
+        yield page;
       } while (nextToken);
     },
 

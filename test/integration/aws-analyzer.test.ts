@@ -190,6 +190,29 @@ describe('AnalyzerGateway.activeFindingPages', () => {
     ]);
   });
 
+  it('skips a finding of a type this version does not know, reports it, and keeps the rest', async () => {
+    nock(HOST)
+      .post('/findingv2')
+      .reply(200, {
+        findings: [
+          findingSummaryV2({ id: 'f-future', findingType: 'SomeFutureFindingType' as never }),
+          findingSummaryV2({ id: 'f-ok' }),
+        ],
+      });
+    const skipped: string[] = [];
+    const gw = createAnalyzerGateway(createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 }), {
+      onUnsupported: (id, arn, reason) => skipped.push(`${id} ${arn} ${reason}`),
+    });
+
+    const pages = [];
+    for await (const p of gw.activeFindingPages(analyzer, 100)) pages.push(p);
+
+    expect(pages.map((p) => p.map((f) => f.id))).toEqual([['f-ok']]);
+    expect(skipped).toEqual([
+      expect.stringMatching(/^f-future .*analyzer\/org-external .*SomeFutureFindingType/),
+    ]);
+  });
+
   it('waits out a 429 with Retry-After: 1 and completes with two requests', async () => {
     const scope = nock(HOST)
       .post('/findingv2')
