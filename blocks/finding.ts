@@ -23,7 +23,15 @@ export interface FindingState {
   status: FindingStatus;
   /** When it was resolved or archived (ISO-8601). */
   at?: string;
+  /** Slack user id of who archived it from Slack. */
+  by?: string;
+  /** Why (typed by that person). */
+  reason?: string;
+  /** When an archive made from Slack expires (YYYY-MM-DD). */
+  until?: string;
 }
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export interface FindingView {
   finding: Finding;
@@ -455,7 +463,11 @@ function actionsBlock(f: Finding, status: FindingStatus, consoleUrl: string): Ac
 function stateLine(state: FindingState | undefined): string | undefined {
   if (!state || state.status === 'ACTIVE') return undefined;
   const at = state.at !== undefined ? ` ${day(state.at)}` : '';
-  return state.status === 'RESOLVED' ? `✅ *Resolved${at}*` : `🗄️ *Archived${at}*`;
+  if (state.status === 'RESOLVED') return `✅ *Resolved${at}*`;
+  const by = state.by && SLACK_USER_ID.test(state.by) ? ` by <@${state.by}>` : '';
+  const reason = state.reason ? `: ${escapeMrkdwn(truncate(state.reason, 500))}` : '';
+  const until = state.until ? `, until ${escapeMrkdwn(state.until)}` : '';
+  return `🗄️ *Archived${at}${by}*${reason}${until}`;
 }
 
 /** The Slack message for one finding. */

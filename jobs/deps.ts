@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
+import type { AuditLog } from '../src/store/audit.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { Keys } from '../src/store/keys.ts';
 import type { Queues } from './queues.ts';
@@ -13,6 +14,7 @@ export interface JobDeps {
   redis: Redis;
   keys: Keys;
   store: FindingStore;
+  audit: AuditLog;
   analyzers: AnalyzerGateway;
   tags: TagReader;
   slack: SlackGateway;

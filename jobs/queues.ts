@@ -4,14 +4,38 @@ import { type DefaultJobOptions, FlowProducer, Queue, QueueEvents } from 'bullmq
 import type { Redis } from 'ioredis';
 import type { AnalyzerInfo } from '../src/findings/model.ts';
 
-export const QUEUES = { scan: 'scan', deliver: 'deliver' } as const;
+export const QUEUES = { scan: 'scan', deliver: 'deliver', actions: 'actions' } as const;
 
 export const JOBS = {
   scanRun: 'scan-run',
   scanAnalyzer: 'scan-analyzer',
   scanFinalize: 'scan-finalize',
   deliverChannel: 'deliver-channel',
+  archive: 'archive',
+  unarchive: 'unarchive',
+  rescan: 'rescan',
+  rescanCheck: 'rescan-check',
+  archiveExpiry: 'archive-expiry',
 } as const;
+
+/** A person's request from Slack, carried by every action job. */
+export interface ActionRequest {
+  findingId: string;
+  analyzerArn: string;
+  region: string;
+  /** Slack user id of who asked ('system' for the bot's own follow-ups). */
+  userId: string;
+  /** Where to tell the person how it went (the finding message's channel, or the command's). */
+  replyChannel?: string;
+  /** Slack's action_ts or command trigger: makes the job id unique per click. */
+  requestTs: string;
+}
+export interface ArchiveData extends ActionRequest {
+  reason: string;
+  /** YYYY-MM-DD: the archive expires and the finding becomes ACTIVE again. */
+  until?: string;
+}
+export type ActionJobData = ActionRequest | ArchiveData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */
@@ -54,6 +78,7 @@ export function bullPrefix(keyPrefix: string): string {
 export interface Queues {
   scan: Queue<ScanRunData | ScanAnalyzerData | ScanFinalizeData>;
   deliver: Queue<DeliverData>;
+  actions: Queue<ActionJobData>;
   flows: FlowProducer;
   prefix: string;
   close(): Promise<void>;
@@ -72,14 +97,20 @@ export function createQueues(connection: Redis, keyPrefix: string): Queues {
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
+  const actions = new Queue<ActionJobData>(QUEUES.actions, {
+    connection,
+    prefix,
+    defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 3 },
+  });
   const flows = new FlowProducer({ connection, prefix });
   return {
     scan,
     deliver,
+    actions,
     flows,
     prefix,
     async close() {
-      await Promise.all([scan.close(), deliver.close(), flows.close()]);
+      await Promise.all([scan.close(), deliver.close(), actions.close(), flows.close()]);
     },
   };
 }

@@ -1,9 +1,11 @@
 // BullMQ workers: one per queue, dispatching on the job name.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { processAction } from './actions.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import {
+  type ActionRequest,
   bullPrefix,
   type DeliverData,
   JOBS,
@@ -17,6 +19,7 @@ import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
 export interface Workers {
   scan: Worker;
   deliver: Worker;
+  actions: Worker;
   close(): Promise<void>;
 }
 
@@ -49,7 +52,12 @@ export function createWorkers(
     // Channels are delivered in parallel; within a channel one job paces its own posts.
     concurrency: opts.deliverConcurrency ?? 8,
   });
-  for (const w of [scan, deliver]) {
+  const actions = new Worker(QUEUES.actions, async (job: Job<ActionRequest>) => processAction(deps, job), {
+    connection,
+    prefix,
+    concurrency: 4,
+  });
+  for (const w of [scan, deliver, actions]) {
     w.on('error', (err) => deps.logger.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) =>
       deps.logger.error(
@@ -61,8 +69,9 @@ export function createWorkers(
   return {
     scan,
     deliver,
+    actions,
     async close() {
-      await Promise.all([scan.close(), deliver.close()]);
+      await Promise.all([scan.close(), deliver.close(), actions.close()]);
     },
   };
 }

@@ -1,7 +1,9 @@
 // `access-patrol` command line: start, scan, check-config, owners.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { auditExport } from './audit-export.ts';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
 import { formatProblems, requireWebEnv } from './config/env.ts';
@@ -10,6 +12,8 @@ import { parseResourceArn } from './findings/arn.ts';
 import { explainRoute, formatRouteExplanation } from './findings/routing.ts';
 import { createLogger } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
+import { AuditLog } from './store/audit.ts';
+import { keys } from './store/keys.ts';
 
 const USAGE = `usage: access-patrol <command> [options]
 
@@ -18,6 +22,7 @@ commands:
   scan [--region r]...            run one full scan now, wait for delivery, print a summary
   check-config                    validate the environment and the config file, list every problem
   owners <resource-arn>           show which routing rule sends a resource's findings where, and why
+  audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -127,6 +132,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
       }
       return start(role, loaded.env, config, logger);
+    }
+    case 'audit': {
+      if (rest[0] !== 'export') {
+        process.stderr.write('usage: access-patrol audit export [--since YYYY-MM-DD]\n');
+        return 2;
+      }
+      const redis = new Redis(loaded.env.redisUrl, { maxRetriesPerRequest: 3 });
+      try {
+        const audit = new AuditLog(redis, keys(config.redis.keyPrefix), config.audit);
+        return await auditExport(rest.slice(1), { audit, out: process.stdout, err: process.stderr });
+      } finally {
+        await redis.quit();
+      }
     }
     default:
       process.stderr.write(`access-patrol: unknown command "${command}"\n${USAGE}`);

@@ -14,6 +14,7 @@ import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { SlackGateway } from './slack/client.ts';
+import { AuditLog } from './store/audit.ts';
 import { FindingStore } from './store/findings.ts';
 import { keys } from './store/keys.ts';
 
@@ -61,6 +62,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     redis,
     keys: k,
     store: new FindingStore(redis, k),
+    audit: new AuditLog(redis, k, config.audit),
     analyzers: createAnalyzerGateway(clients, {
       onUnsupported: (findingId, analyzerArn, reason) =>
         logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),

@@ -4,6 +4,8 @@ import {
   type GetFindingV2CommandOutput,
   ListAnalyzersCommand,
   ListFindingsV2Command,
+  StartResourceScanCommand,
+  UpdateFindingsCommand,
 } from '@aws-sdk/client-accessanalyzer';
 import { type AnalyzerInfo, analyzerKindOf, type Finding, type FindingSummary } from '../findings/model.ts';
 import { normalizeFinding, normalizeSummary } from '../findings/normalize.ts';
@@ -105,6 +107,30 @@ export function createAnalyzerGateway(
         throw e;
       }
       return normalizeFinding(pages, analyzer);
+    },
+
+    async updateFindingStatus(analyzer, ids, status, clientToken) {
+      await clients
+        .accessAnalyzer(analyzer.region)
+        .send(new UpdateFindingsCommand({ analyzerArn: analyzer.arn, ids, status, clientToken }))
+        .catch((err: unknown) => {
+          throw toAwsError(err, 'AccessAnalyzer.UpdateFindings');
+        });
+    },
+
+    async startResourceScan(analyzer, resourceArn, accountId) {
+      await clients
+        .accessAnalyzer(analyzer.region)
+        .send(
+          new StartResourceScanCommand({
+            analyzerArn: analyzer.arn,
+            resourceArn,
+            ...(accountId ? { resourceOwnerAccount: accountId } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw toAwsError(err, 'AccessAnalyzer.StartResourceScan');
+        });
     },
   };
 }

@@ -8,6 +8,19 @@ export interface AnalyzerGateway {
   activeFindingPages(analyzer: AnalyzerInfo, pageSize: number): AsyncIterable<FindingSummary[]>;
   /** A finding with every page of its details, or null when AWS no longer has it (ResourceNotFound). */
   getFinding(analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>, id: string): Promise<Finding | null>;
+  /** UpdateFindings: ARCHIVED or ACTIVE (AWS cannot set RESOLVED). `clientToken` makes a retry safe. */
+  updateFindingStatus(
+    analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>,
+    ids: string[],
+    status: 'ARCHIVED' | 'ACTIVE',
+    clientToken?: string,
+  ): Promise<void>;
+  /** StartResourceScan (external access analyzers only). */
+  startResourceScan(
+    analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>,
+    resourceArn: string,
+    accountId?: string,
+  ): Promise<void>;
 }
 
 export interface TagReader {

@@ -60,6 +60,66 @@ const ruleSchema = z
     path: ['channel'],
   });
 
+// --- permissions and audit ------------------------------------------------------------------------
+
+/** What people may ask the bot to do; each has an entry under `permissions`. */
+export const PERMISSION_ACTIONS = [
+  'archive',
+  'unarchive',
+  'rescan',
+  'delete-role',
+  'restore-role',
+  'generate-policy',
+  'scan',
+] as const;
+
+const SLACK_USER_TEXT = 'a Slack user id such as U0123456789 (W… on Enterprise Grid)';
+const USER_GROUP_TEXT = 'a Slack user group id such as S0123456789';
+const slackUser = z.string({ error: SLACK_USER_TEXT }).regex(/^[UW][A-Z0-9]{2,}$/, SLACK_USER_TEXT);
+const userGroup = z.string({ error: USER_GROUP_TEXT }).regex(/^S[A-Z0-9]{2,}$/, USER_GROUP_TEXT);
+const people = {
+  /** Slack user ids allowed. */
+  users: z.array(slackUser).default([]),
+  /** Slack user group ids whose members are allowed. */
+  userGroups: z.array(userGroup).default([]),
+};
+/** An action on one finding that the people of the finding's owner channel may take by default. */
+const ownerAction = z
+  .strictObject({ ...people, ownerChannelMembers: z.boolean().default(true) })
+  .prefault({});
+/** An action that channel membership must never grant: `ownerChannelMembers` can only be false. */
+const restrictedAction = (why: string) =>
+  z
+    .strictObject({ ...people, ownerChannelMembers: z.literal(false, { error: why }).default(false) })
+    .prefault({});
+const ROLE_ACTION_WHY =
+  'false: deleting or restoring an IAM role can break every workload that uses it, and anyone may join ' +
+  'a channel, so only admins and the users and userGroups listed here may do it';
+const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
+
+const permissionsSchema = z
+  .strictObject({
+    /** May do every action. */
+    admins: z.strictObject(people).prefault({}),
+    archive: ownerAction,
+    unarchive: ownerAction,
+    rescan: ownerAction,
+    'generate-policy': ownerAction,
+    'delete-role': restrictedAction(ROLE_ACTION_WHY),
+    'restore-role': restrictedAction(ROLE_ACTION_WHY),
+    scan: restrictedAction(SCAN_WHY),
+  } satisfies Record<(typeof PERMISSION_ACTIONS)[number] | 'admins', z.ZodType>)
+  .prefault({});
+
+const auditSchema = z
+  .strictObject({
+    /** Entries older than this many days are trimmed (approximately: whole stream nodes at a time). */
+    retentionDays: z.number().int().min(1).max(3650).default(400),
+    /** The stream is capped at about this many entries, whatever their age. */
+    maxEntries: z.number().int().min(1000).max(100_000_000).default(1_000_000),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Regions to scan; every one is checked for analyzers of each type. */
   regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
@@ -128,6 +188,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** AWS partition console host, for "Open in console" links. */
   consoleUrl: z.url().default('https://console.aws.amazon.com'),
+  /** Who may do what; see docs/configuration.md#permissions. */
+  permissions: permissionsSchema,
+  /** The audit stream of who did what. */
+  audit: auditSchema,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -109,6 +109,13 @@ export class SlackGateway {
     return { channel: res.channel ?? channel, ts: res.ts ?? '' } satisfies PostedMessage;
   }
 
+  /** A message only `user` sees; Slack does not guarantee delivery, so never the only record. */
+  async ephemeral(channel: string, user: string, msg: OutgoingMessage): Promise<void> {
+    await this.call('chat.postEphemeral', () =>
+      this.web.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
   async update(channel: string, ts: string, msg: OutgoingMessage): Promise<void> {
     await this.call('chat.update', () =>
       this.web.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }),

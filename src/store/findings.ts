@@ -28,6 +28,10 @@ export interface FindingState {
   severity: string;
   createdAt: string;
   firstSeen: string;
+  /** Archive made from Slack: who, why, until when (YYYY-MM-DD). */
+  archivedBy?: string;
+  archiveReason?: string;
+  archiveUntil?: string;
   /** Set just before chat.postMessage, cleared when the ts is saved: see deliver.ts. */
   pendingSince?: string;
   pendingChannel?: string;
@@ -52,6 +56,9 @@ const FIELDS: Record<keyof FindingState, string> = {
   severity: 'sv',
   createdAt: 'cr',
   firstSeen: 'fs',
+  archivedBy: 'ab',
+  archiveReason: 'ar',
+  archiveUntil: 'au',
   pendingSince: 'ps',
   pendingChannel: 'pc',
   pendingThreadTs: 'pt',
@@ -101,6 +108,10 @@ export class FindingStore {
   async set(id: string, state: Partial<FindingState>): Promise<void> {
     const h = toHash(state);
     if (Object.keys(h).length > 0) await this.redis.hset(this.k.finding(id), h);
+  }
+
+  async clearArchive(id: string): Promise<void> {
+    await this.redis.hdel(this.k.finding(id), FIELDS.archivedBy, FIELDS.archiveReason, FIELDS.archiveUntil);
   }
 
   async clearPending(id: string): Promise<void> {

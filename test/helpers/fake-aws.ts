@@ -99,6 +99,32 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
       });
     nock(host)
       .persist()
+      .put('/finding')
+      .reply((_uri, body) => {
+        const b = (typeof body === 'string' ? JSON.parse(body) : body) as {
+          analyzerArn: string;
+          ids: string[];
+          status: string;
+        };
+        state.requests.push({ op: 'UpdateFindings', region, id: `${b.ids.join(',')}=${b.status}` });
+        for (const f of state.regions.get(region)!.findings.get(b.analyzerArn) ?? []) {
+          if (b.ids.includes(f.summary.id)) {
+            f.summary.status = b.status as typeof f.summary.status;
+            f.summary.updatedAt = new Date();
+          }
+        }
+        return [200, {}];
+      });
+    nock(host)
+      .persist()
+      .post('/resource/scan')
+      .reply((_uri, body) => {
+        const b = (typeof body === 'string' ? JSON.parse(body) : body) as { resourceArn: string };
+        state.requests.push({ op: 'StartResourceScan', region, id: b.resourceArn });
+        return [200, {}];
+      });
+    nock(host)
+      .persist()
       .get(/^\/findingv2\/[^/?]+/)
       .query(true)
       .reply((uri) => {

@@ -90,6 +90,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
           m.blocks = (args.blocks as unknown[]) ?? [];
           return [200, { ok: true, channel, ts: args.ts }];
         }
+        case 'chat.postEphemeral':
+          return [200, { ok: true, message_ts: `${++seq}.000200` }];
         case 'conversations.history':
         case 'conversations.replies': {
           const msgs = fake.posted

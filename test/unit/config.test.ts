@@ -49,6 +49,17 @@ describe('parseConfigText', () => {
         severity: { overrides: {} },
         redis: { keyPrefix: 'ap:' },
         consoleUrl: 'https://console.aws.amazon.com',
+        permissions: {
+          admins: { users: [], userGroups: [] },
+          archive: { users: [], userGroups: [], ownerChannelMembers: true },
+          unarchive: { users: [], userGroups: [], ownerChannelMembers: true },
+          rescan: { users: [], userGroups: [], ownerChannelMembers: true },
+          'generate-policy': { users: [], userGroups: [], ownerChannelMembers: true },
+          'delete-role': { users: [], userGroups: [], ownerChannelMembers: false },
+          'restore-role': { users: [], userGroups: [], ownerChannelMembers: false },
+          scan: { users: [], userGroups: [], ownerChannelMembers: false },
+        },
+        audit: { retentionDays: 400, maxEntries: 1_000_000 },
       },
     });
   });

@@ -1,0 +1,71 @@
+// Short messages about what someone did to a finding: thread replies (the record everyone sees)
+// and ephemeral notes (what only the person who clicked sees).
+import { escapeMrkdwn } from './escape.ts';
+import { context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+
+const USER = /^[UW][A-Z0-9]{2,}$/;
+const who = (userId: string) => (USER.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
+
+function note(mrkdwn: string, text: string, extra?: string): SlackMessage {
+  return {
+    text: fitMessageText(text),
+    blocks: extra ? [section(mrkdwn), context([extra])] : [section(mrkdwn)],
+  };
+}
+
+export function archivedReceipt(input: { userId: string; reason: string; until?: string }): SlackMessage {
+  const reason = escapeMrkdwn(truncate(input.reason, 1000));
+  const until = input.until
+    ? ` It becomes active again on ${escapeMrkdwn(input.until)} unless it is resolved by then.`
+    : '';
+  return note(
+    `🗄️ ${who(input.userId)} archived this finding: ${reason}.${until}`,
+    `Archived by ${input.userId}: ${truncate(input.reason, 200)}`,
+  );
+}
+
+export function unarchivedReceipt(input: { userId: string; expired?: string }): SlackMessage {
+  return input.expired
+    ? note(
+        `⏰ The archive expired on ${escapeMrkdwn(input.expired)}; the finding is active again.`,
+        `Archive expired on ${input.expired}; the finding is active again`,
+      )
+    : note(
+        `↩️ ${who(input.userId)} unarchived this finding; it is active again.`,
+        `Unarchived by ${input.userId}`,
+      );
+}
+
+export function rescanReceipt(input: {
+  userId: string;
+  outcome: 'requested' | 'resolved' | 'still-active';
+}): SlackMessage {
+  switch (input.outcome) {
+    case 'requested':
+      return note(
+        `🔄 ${who(input.userId)} asked AWS to rescan the resource. The message updates when AWS has re-analyzed it.`,
+        `Rescan requested by ${input.userId}`,
+      );
+    case 'resolved':
+      return note('✅ Rescan done: AWS no longer reports this access. Resolved.', 'Rescan done: resolved');
+    case 'still-active':
+      return note('🔄 Rescan done: the access is still there.', 'Rescan done: still active');
+  }
+}
+
+/** A click on a finding that has changed since its message was drawn. */
+export function staleNote(input: { status: string; action: string }): SlackMessage {
+  const status = input.status === 'GONE' ? 'no longer known to AWS' : input.status.toLowerCase();
+  return note(
+    `ℹ️ Nothing was done: this finding is already ${escapeMrkdwn(status)}. The message now shows its current state.`,
+    `Nothing was done: the finding is already ${status}`,
+  );
+}
+
+export function actionFailedNote(input: { action: string; error: string }): SlackMessage {
+  return note(
+    `⚠️ Could not ${escapeMrkdwn(input.action)} this finding: ${escapeMrkdwn(truncate(input.error, 500))}`,
+    `Could not ${input.action}: ${truncate(input.error, 200)}`,
+    'Nothing was changed. The attempt is in the audit log.',
+  );
+}

@@ -1,0 +1,203 @@
+// What people ask for from Slack, done by the worker: archive (with an optional expiry), unarchive,
+// rescan. Each job re-reads the finding from AWS first: a click on a finding that is no longer
+// ACTIVE (or no longer archived) changes nothing in AWS, redraws the message and tells the person.
+
+import { type Job, UnrecoverableError } from 'bullmq';
+import { addDays, differenceInMilliseconds, parseISO } from 'date-fns';
+import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
+import {
+  actionFailedNote,
+  archivedReceipt,
+  rescanReceipt,
+  staleNote,
+  unarchivedReceipt,
+} from '../blocks/receipts.ts';
+import { AwsError } from '../src/aws/errors.ts';
+import type { Finding } from '../src/findings/model.ts';
+import { assessSeverity } from '../src/findings/severity.ts';
+import type { OutgoingMessage } from '../src/slack/client.ts';
+import type { FindingState } from '../src/store/findings.ts';
+import type { JobDeps } from './deps.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId } from './queues.ts';
+
+export interface ActionResult {
+  outcome: 'succeeded' | 'stale';
+  status: string;
+}
+
+/** How long after StartResourceScan the finding is read again (AWS analyzes asynchronously). */
+export const RESCAN_CHECK_DELAY_MS = 60_000;
+
+export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
+  const data = job.data;
+  const analyzer = { arn: data.analyzerArn, region: data.region };
+  const action = job.name;
+  const audit = (
+    outcome: 'succeeded' | 'failed' | 'stale',
+    extra: { detail?: string; error?: string } = {},
+  ) =>
+    deps.audit.record({
+      actor: data.userId,
+      action,
+      outcome,
+      findingId: data.findingId,
+      region: data.region,
+      requestId: job.id,
+      ...extra,
+    });
+
+  try {
+    const finding = await deps.analyzers.getFinding(analyzer, data.findingId);
+    const state = await deps.store.get(data.findingId);
+    const expected = action === JOBS.unarchive || action === JOBS.archiveExpiry ? 'ARCHIVED' : 'ACTIVE';
+    if (action === JOBS.rescanCheck && finding?.status !== 'ACTIVE') {
+      const status = finding?.status ?? 'RESOLVED';
+      if (finding) await redraw(deps, finding, state, { status, at: finding.updatedAt });
+      await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'resolved' }));
+      return { outcome: 'succeeded', status };
+    }
+    if (!finding || finding.status !== expected) {
+      if (finding) await redraw(deps, finding, state, { status: finding.status });
+      await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action }));
+      await audit('stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
+      return { outcome: 'stale', status: finding?.status ?? 'GONE' };
+    }
+    const at = deps.now().toISOString();
+
+    switch (action) {
+      case JOBS.archive: {
+        const { reason, until } = data as ArchiveData;
+        await deps.analyzers.updateFindingStatus(analyzer, [data.findingId], 'ARCHIVED', job.id);
+        await deps.store.set(data.findingId, {
+          status: 'ARCHIVED',
+          archivedBy: data.userId,
+          archiveReason: reason,
+          archiveUntil: until,
+        });
+        await redraw(deps, finding, state, { status: 'ARCHIVED', at, by: data.userId, reason, until });
+        await threadReply(deps, state, archivedReceipt({ userId: data.userId, reason, until }));
+        if (until) {
+          // Midnight UTC at the start of the expiry day.
+          const due = parseISO(`${until}T00:00:00Z`);
+          await deps.queues.actions.add(
+            JOBS.archiveExpiry,
+            { ...data, userId: 'system', requestTs: until } satisfies ActionRequest,
+            {
+              jobId: jobId(JOBS.archiveExpiry, data.findingId, until),
+              delay: Math.max(0, differenceInMilliseconds(due, deps.now())),
+            },
+          );
+        }
+        await audit('succeeded', { detail: until ? `${reason} (until ${until})` : reason });
+        return { outcome: 'succeeded', status: 'ARCHIVED' };
+      }
+      case JOBS.unarchive:
+      case JOBS.archiveExpiry: {
+        if (action === JOBS.archiveExpiry && state?.archiveUntil && state.archiveUntil !== data.requestTs) {
+          // The archive was renewed or replaced since this expiry was scheduled.
+          return { outcome: 'stale', status: 'ARCHIVED' };
+        }
+        await deps.analyzers.updateFindingStatus(analyzer, [data.findingId], 'ACTIVE', job.id);
+        await deps.store.clearArchive(data.findingId);
+        await deps.store.set(data.findingId, { status: 'ACTIVE' });
+        await redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' });
+        await threadReply(
+          deps,
+          state,
+          unarchivedReceipt(
+            action === JOBS.archiveExpiry
+              ? { userId: 'system', expired: data.requestTs }
+              : { userId: data.userId },
+          ),
+        );
+        await audit('succeeded', action === JOBS.archiveExpiry ? { detail: 'archive expired' } : {});
+        return { outcome: 'succeeded', status: 'ACTIVE' };
+      }
+      case JOBS.rescan: {
+        if (finding.findingType !== 'ExternalAccess') {
+          throw new UnrecoverableError('only external access findings can be rescanned');
+        }
+        await deps.analyzers.startResourceScan(analyzer, finding.resourceArn, finding.accountId);
+        await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'requested' }));
+        await deps.queues.actions.add(
+          JOBS.rescanCheck,
+          { ...data },
+          {
+            jobId: jobId(JOBS.rescanCheck, data.findingId, data.requestTs),
+            delay: RESCAN_CHECK_DELAY_MS,
+          },
+        );
+        await audit('succeeded');
+        return { outcome: 'succeeded', status: 'ACTIVE' };
+      }
+      case JOBS.rescanCheck: {
+        // Still ACTIVE after AWS re-analyzed the resource.
+        await redraw(deps, finding, state, { status: 'ACTIVE' });
+        await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'still-active' }));
+        return { outcome: 'succeeded', status: 'ACTIVE' };
+      }
+      default:
+        throw new UnrecoverableError(`unknown action ${action}`);
+    }
+  } catch (err) {
+    const final =
+      err instanceof UnrecoverableError ||
+      (err instanceof AwsError && ['access-denied', 'invalid', 'not-found'].includes(err.kind)) ||
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final) {
+      const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+      await audit('failed', { error: message });
+      await tell(deps, data, actionFailedNote({ action, error: message })).catch(() => undefined);
+      if (!(err instanceof UnrecoverableError)) throw new UnrecoverableError(message);
+    }
+    throw err;
+  }
+}
+
+/** Redraws the finding's message in place with the given state. */
+async function redraw(
+  deps: JobDeps,
+  finding: Finding,
+  state: FindingState | null,
+  view: NonNullable<FindingView['state']>,
+): Promise<void> {
+  if (!state?.channel || !state.ts) return;
+  const v: FindingView = {
+    finding,
+    severity: assessSeverity(finding, deps.config.severity.overrides),
+    route: {
+      channel: state.routeChannel,
+      rule: state.routeRule ?? 'default',
+      reason: `routed to ${state.routeChannel} when first seen`,
+    },
+    accountName: deps.config.accounts[finding.accountId]?.name,
+    consoleUrl: deps.config.consoleUrl,
+    now: deps.now(),
+    state: view,
+  };
+  await deps.slack.update(state.channel, state.ts, findingMessage(v));
+  await deps.store.set(finding.id, {
+    status: view.status,
+    fingerprint: findingMessageKey(v),
+    updatedAt: finding.updatedAt,
+  });
+}
+
+/** A reply in the finding message's thread: the record everyone in the channel sees. */
+async function threadReply(deps: JobDeps, state: FindingState | null, msg: OutgoingMessage): Promise<void> {
+  if (!state?.channel || !state.ts) return;
+  await deps.slack.post(state.channel, msg, { threadTs: state.threadTs ?? state.ts });
+}
+
+/** Tells the person who asked; best effort (Slack does not guarantee ephemeral delivery). */
+async function tell(deps: JobDeps, data: ActionRequest, msg: OutgoingMessage): Promise<void> {
+  if (!data.replyChannel || data.userId === 'system') return;
+  await deps.slack.ephemeral(data.replyChannel, data.userId, msg).catch((err: unknown) => {
+    deps.logger.warn({ err: (err as Error).message, user: data.userId }, 'ephemeral reply failed');
+  });
+}
+
+/** Latest allowed archive expiry, as the command parser and the modal check it. */
+export function maxArchiveUntil(now: Date): Date {
+  return addDays(now, 365);
+}

@@ -1,0 +1,176 @@
+// Who may do what (config `permissions`). `authorize` is pure policy over injected membership lookups;
+// `slackMembership` answers those lookups from the Slack Web API with a short in-process cache.
+import type { WebClient } from '@slack/web-api';
+import { type AppConfig, PERMISSION_ACTIONS } from '../config/schema.ts';
+
+export const ACTIONS = PERMISSION_ACTIONS;
+export type Action = (typeof ACTIONS)[number];
+export type PermissionsConfig = AppConfig['permissions'];
+
+/** Membership facts `authorize` needs; either may throw when Slack cannot answer. */
+export interface Membership {
+  isInChannel(userId: string, channel: string): Promise<boolean>;
+  isInGroup(userId: string, groupId: string): Promise<boolean>;
+}
+
+export interface AuthorizeInput {
+  action: Action;
+  userId: string;
+  /** Channel id of the finding's message (its owner channel); absent for actions on no finding. */
+  findingChannel?: string;
+}
+
+export type Authorization =
+  | { allowed: true; via: string }
+  | {
+      allowed: false;
+      /** What would have allowed it, in words. */
+      need: string;
+      /** Who can do it, as Slack mrkdwn: `<@U…>`, `<!subteam^S…>`, `members of <#C…>`. */
+      askOneOf: string[];
+    };
+
+/**
+ * Decides whether `userId` may take `action`. Lists are checked before any lookup, and lookups stop
+ * at the first grant. A lookup that fails only matters if nothing else grants: then it is rethrown,
+ * so a Slack outage is never reported as "not allowed".
+ */
+export async function authorize(
+  input: AuthorizeInput,
+  deps: { config: PermissionsConfig; membership: Membership },
+): Promise<Authorization> {
+  const { action, userId, findingChannel } = input;
+  const { admins } = deps.config;
+  const rule = deps.config[action];
+  const byChannel = rule.ownerChannelMembers && findingChannel !== undefined;
+
+  if (admins.users.includes(userId)) return { allowed: true, via: 'admin' };
+  if (rule.users.includes(userId)) return { allowed: true, via: `listed in permissions.${action}.users` };
+
+  const checks: { via: string; check: () => Promise<boolean> }[] = [];
+  if (byChannel) {
+    checks.push({
+      via: `member of ${channelRef(findingChannel)}`,
+      check: () => deps.membership.isInChannel(userId, findingChannel),
+    });
+  }
+  for (const group of admins.userGroups) {
+    checks.push({
+      via: `admin (member of ${groupRef(group)})`,
+      check: () => deps.membership.isInGroup(userId, group),
+    });
+  }
+  for (const group of rule.userGroups) {
+    checks.push({
+      via: `member of ${groupRef(group)}, listed in permissions.${action}.userGroups`,
+      check: () => deps.membership.isInGroup(userId, group),
+    });
+  }
+
+  let failure: unknown;
+  let failed = false;
+  for (const { via, check } of checks) {
+    try {
+      if (await check()) return { allowed: true, via };
+    } catch (err) {
+      if (!failed) failure = err;
+      failed = true;
+    }
+  }
+  if (failed) throw failure;
+
+  const askOneOf = unique([
+    ...admins.users.map(userRef),
+    ...admins.userGroups.map(groupRef),
+    ...rule.users.map(userRef),
+    ...rule.userGroups.map(groupRef),
+    ...(byChannel ? [`members of ${channelRef(findingChannel)}`] : []),
+  ]);
+  return { allowed: false, need: needText(action, byChannel ? findingChannel : undefined), askOneOf };
+}
+
+function needText(action: Action, channel: string | undefined): string {
+  const ways = [
+    'an admin (permissions.admins)',
+    `listed in permissions.${action}`,
+    ...(channel === undefined ? [] : [`a member of ${channelRef(channel)}`]),
+  ];
+  const last = ways.pop();
+  const list = ways.length > 0 ? `${ways.join(', ')} or ${last}` : last;
+  return `to ${action} you must be ${list}`;
+}
+
+export const userRef = (id: string) => `<@${id}>`;
+export const groupRef = (id: string) => `<!subteam^${id}>`;
+/** Channel ids render as links; a `#name` is shown as written. */
+export const channelRef = (channel: string) => (channel.startsWith('#') ? channel : `<#${channel}>`);
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+// --- Slack-backed membership ----------------------------------------------------------------------
+
+export interface SlackMembershipOptions {
+  /** How long one channel's or group's member list is reused; default 5 minutes. */
+  ttlMs?: number;
+  /** Lists kept at most (oldest dropped first); default 500. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/**
+ * Membership from `conversations.members` (paged) and `usergroups.users.list`, each list cached per
+ * channel or group for `ttlMs`. Concurrent lookups of one list share one request. Build one per process.
+ */
+export function slackMembership(web: WebClient, opts: SlackMembershipOptions = {}): Membership {
+  const ttlMs = opts.ttlMs ?? 5 * 60_000;
+  const maxEntries = opts.maxEntries ?? 500;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { expires: number; members: Promise<Set<string>> }>();
+
+  const members = (key: string, load: () => Promise<Set<string>>): Promise<Set<string>> => {
+    const hit = cache.get(key);
+    if (hit && hit.expires > now()) return hit.members;
+    cache.delete(key);
+    while (cache.size >= maxEntries) {
+      const oldest = cache.keys().next().value;
+      if (oldest === undefined) break;
+      cache.delete(oldest);
+    }
+    const loading = load();
+    cache.set(key, { expires: now() + ttlMs, members: loading });
+    // A failed lookup is not cached: the next call asks Slack again.
+    loading.catch(() => {
+      if (cache.get(key)?.members === loading) cache.delete(key);
+    });
+    return loading;
+  };
+
+  return {
+    async isInChannel(userId, channel) {
+      const set = await members(`c:${channel}`, async () => {
+        const ids = new Set<string>();
+        let cursor: string | undefined;
+        do {
+          const res = await web.conversations.members({
+            channel,
+            limit: 1000,
+            ...(cursor ? { cursor } : {}),
+          });
+          for (const id of res.members ?? []) ids.add(id);
+          cursor = res.response_metadata?.next_cursor || undefined;
+        } while (cursor);
+        return ids;
+      });
+      return set.has(userId);
+    },
+    async isInGroup(userId, groupId) {
+      const set = await members(`g:${groupId}`, async () => {
+        const res = await web.usergroups.users.list({ usergroup: groupId });
+        return new Set(res.users ?? []);
+      });
+      return set.has(userId);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// Action jobs (archive, unarchive, archive expiry, rescan) with real Redis and BullMQ workers, AWS and
+// Slack behind nock: the AWS calls made, the message redrawn in place, the thread record, the audit.
+import { type Job, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ActionRequest, type ArchiveData, bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
+import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+
+const REGION = 'eu-west-1';
+const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-external`;
+const ALICE = 'U0ALICE01';
+
+let config: AppConfig;
+let aws: FakeAws;
+let slack: FakeSlack;
+let rt: Runtime;
+let events: QueueEvents;
+let eventsConn: Redis;
+
+function addFinding(id: string) {
+  aws.regions
+    .get(REGION)!
+    .findings.get(ANALYZER)!
+    .push({
+      summary: findingSummaryV2({
+        id,
+        resource: `arn:aws:s3:::${id}`,
+        resourceOwnerAccount: '222222222222',
+      }) as never,
+      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
+    });
+}
+const finding = (id: string) =>
+  aws.regions
+    .get(REGION)!
+    .findings.get(ANALYZER)!
+    .find((f) => f.summary.id === id)!;
+
+async function run(
+  name: string,
+  data: ActionRequest | ArchiveData,
+  id = jobId(name, data.findingId, data.requestTs),
+) {
+  const job = (await rt.queues.actions.add(name, data, { jobId: id })) as Job;
+  return job.waitUntilFinished(events, 20_000).catch((err: Error) => ({ error: err.message }));
+}
+
+const request = (over: Partial<ArchiveData> = {}): ArchiveData => ({
+  findingId: 'f-1',
+  analyzerArn: ANALYZER,
+  region: REGION,
+  userId: ALICE,
+  replyChannel: 'C0PROD001',
+  requestTs: '1795000000.000100',
+  reason: 'approved vendor share, ticket SEC-42',
+  ...over,
+});
+
+beforeEach(async () => {
+  config = testConfig({
+    routing: [{ name: 'prod', match: { accountId: '222222222222' }, channel: 'C0PROD001' }],
+    scan: { expectedAnalyzerKinds: ['external'] },
+  });
+  aws = fakeAccessAnalyzer({ [REGION]: {} });
+  slack = fakeSlack();
+  addFinding('f-1');
+  rt = testRuntime(config);
+  rt.startWorkers();
+  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.reset();
+});
+
+afterEach(async () => {
+  await events.close();
+  await eventsConn.quit();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('archive', () => {
+  it('archives in AWS, redraws the message with who and why, and records it in the thread and the audit log', async () => {
+    const messageTs = slack.posted[0]!.ts;
+
+    const result = await run(JOBS.archive, request({ until: '2099-03-01' }));
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ARCHIVED' });
+    expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
+    const update = slack.byMethod('chat.update')[0]!;
+    expect(update.args).toMatchObject({ channel: 'C0PROD001', ts: messageTs });
+    const shown = JSON.stringify(update.args.blocks);
+    expect(shown).toContain(`Archived`);
+    expect(shown).toContain(`by <@${ALICE}>`);
+    expect(shown).toContain('approved vendor share, ticket SEC-42');
+    expect(shown).toContain('until 2099-03-01');
+    expect(shown).toContain('finding_unarchive');
+    const reply = slack.posted.find((p) => p.thread_ts === messageTs)!;
+    expect(reply.text).toMatch(/Archived by U0ALICE01/);
+    const [entry] = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entry).toMatchObject({ actor: ALICE, action: 'archive', outcome: 'succeeded' });
+    const expiry = await rt.queues.actions.getJob(jobId(JOBS.archiveExpiry, 'f-1', '2099-03-01'));
+    expect(await expiry?.getState()).toBe('delayed');
+    expect((await rt.deps.store.get('f-1'))?.status).toBe('ARCHIVED');
+  });
+
+  it('runs once when the same click arrives twice', async () => {
+    await Promise.all([run(JOBS.archive, request()), run(JOBS.archive, request())]);
+    expect(aws.count('UpdateFindings')).toBe(1);
+  });
+
+  it('changes nothing in AWS when the finding was resolved meanwhile, and redraws the message', async () => {
+    finding('f-1').summary.status = 'RESOLVED';
+
+    const result = await run(JOBS.archive, request());
+
+    expect(result).toEqual({ outcome: 'stale', status: 'RESOLVED' });
+    expect(aws.count('UpdateFindings')).toBe(0);
+    expect(JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks)).toMatch(/Resolved/);
+    expect(slack.byMethod('chat.postEphemeral')[0]!.args).toMatchObject({
+      channel: 'C0PROD001',
+      user: ALICE,
+    });
+    const [entry] = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entry).toMatchObject({ outcome: 'stale' });
+  });
+
+  it('sets the finding ACTIVE again when the archive expires, and says so in the thread', async () => {
+    await rt.close();
+    rt = testRuntime(config, { now: () => new Date('2027-03-02T08:00:00Z') });
+    rt.startWorkers();
+    await run(JOBS.archive, request({ until: '2027-03-01' }));
+    // The expiry job was due immediately (its date has passed on this clock).
+    const expiry = (await rt.queues.actions.getJob(jobId(JOBS.archiveExpiry, 'f-1', '2027-03-01')))!;
+    await expiry.waitUntilFinished(events, 20_000);
+
+    expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual([
+      'f-1=ARCHIVED',
+      'f-1=ACTIVE',
+    ]);
+    expect(slack.posted.some((p) => /Archive expired on 2027-03-01/.test(p.text))).toBe(true);
+    expect((await rt.deps.store.get('f-1'))?.status).toBe('ACTIVE');
+    expect((await rt.deps.store.get('f-1'))?.archiveUntil).toBeUndefined();
+  });
+});
+
+describe('unarchive', () => {
+  it('refuses to act on a finding that is not archived', async () => {
+    const result = await run(JOBS.unarchive, request());
+    expect(result).toEqual({ outcome: 'stale', status: 'ACTIVE' });
+    expect(aws.count('UpdateFindings')).toBe(0);
+  });
+});
+
+describe('rescan', () => {
+  it('starts a resource scan, then marks the message resolved when AWS no longer reports the access', async () => {
+    const messageTs = slack.posted[0]!.ts;
+
+    await run(JOBS.rescan, request());
+
+    expect(aws.requests.filter((r) => r.op === 'StartResourceScan').map((r) => r.id)).toEqual([
+      'arn:aws:s3:::f-1',
+    ]);
+    expect(slack.posted.find((p) => p.thread_ts === messageTs)?.text).toMatch(/Rescan requested/);
+    const check = (await rt.queues.actions.getJob(jobId(JOBS.rescanCheck, 'f-1', request().requestTs)))!;
+    expect(await check.getState()).toBe('delayed');
+
+    finding('f-1').summary.status = 'RESOLVED';
+    await check.promote();
+    await check.waitUntilFinished(events, 20_000);
+
+    expect(JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks)).toMatch(/Resolved/);
+    expect(slack.posted.some((p) => /Rescan done: resolved/.test(p.text))).toBe(true);
+  });
+});

@@ -1,0 +1,251 @@
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { createWebClient } from '../../src/slack/client.ts';
+import {
+  ACTIONS,
+  type Action,
+  authorize,
+  type Membership,
+  type PermissionsConfig,
+  slackMembership,
+} from '../../src/slack/permissions.ts';
+
+const BASE = {
+  regions: ['eu-west-1'],
+  slack: { defaultChannel: 'C0DEFAULT', adminChannel: 'C0ADMIN' },
+};
+
+function permissions(p: Record<string, unknown> = {}): PermissionsConfig {
+  return configSchema.parse({ ...BASE, permissions: p }).permissions;
+}
+
+const CONFIG = permissions({
+  admins: { users: ['UADMIN'], userGroups: ['SSECOPS'] },
+  archive: { users: ['UARCHIVER'] },
+  'delete-role': { userGroups: ['SPLATFORM'] },
+});
+
+/** Channel C0OWNER has UMEMBER; group SSECOPS has UGROUPADMIN; SPLATFORM has UPLATFORM. */
+function fakeMembership(): Membership & { calls: string[] } {
+  const channels: Record<string, string[]> = { C0OWNER: ['UMEMBER', 'UGROUPADMIN'] };
+  const groups: Record<string, string[]> = { SSECOPS: ['UGROUPADMIN'], SPLATFORM: ['UPLATFORM'] };
+  const calls: string[] = [];
+  return {
+    calls,
+    async isInChannel(user, channel) {
+      calls.push(`channel ${channel}`);
+      return channels[channel]?.includes(user) ?? false;
+    },
+    async isInGroup(user, group) {
+      calls.push(`group ${group}`);
+      return groups[group]?.includes(user) ?? false;
+    },
+  };
+}
+
+const check = (action: Action, userId: string, findingChannel: string | null = 'C0OWNER') =>
+  authorize(
+    { action, userId, ...(findingChannel ? { findingChannel } : {}) },
+    { config: CONFIG, membership: fakeMembership() },
+  );
+
+describe('authorize', () => {
+  it.each(ACTIONS)('lets an admin %s', async (action) => {
+    expect(await check(action, 'UADMIN')).toEqual({ allowed: true, via: 'admin' });
+  });
+
+  it.each(ACTIONS)('lets a member of an admin user group %s', async (action) => {
+    expect(await check(action, 'UGROUPADMIN', null)).toEqual({
+      allowed: true,
+      via: 'admin (member of <!subteam^SSECOPS>)',
+    });
+  });
+
+  it.each([
+    ['archive', true],
+    ['unarchive', true],
+    ['rescan', true],
+    ['generate-policy', true],
+    ['delete-role', false],
+    ['restore-role', false],
+    ['scan', false],
+  ] as const)('a member of the owner channel may %s: %s', async (action, allowed) => {
+    const result = await check(action, 'UMEMBER');
+    expect(result.allowed).toBe(allowed);
+    if (result.allowed) expect(result.via).toBe('member of <#C0OWNER>');
+  });
+
+  it('does not grant by channel when the action is on no finding', async () => {
+    expect((await check('archive', 'UMEMBER', null)).allowed).toBe(false);
+  });
+
+  it('lets a user listed for the action do it, and only that action', async () => {
+    expect(await check('archive', 'UARCHIVER', null)).toEqual({
+      allowed: true,
+      via: 'listed in permissions.archive.users',
+    });
+    expect((await check('unarchive', 'UARCHIVER', null)).allowed).toBe(false);
+  });
+
+  it('lets a member of a user group listed for the action do it', async () => {
+    expect(await check('delete-role', 'UPLATFORM')).toEqual({
+      allowed: true,
+      via: 'member of <!subteam^SPLATFORM>, listed in permissions.delete-role.userGroups',
+    });
+    expect((await check('restore-role', 'UPLATFORM')).allowed).toBe(false);
+  });
+
+  it('tells a refused person what is needed and whom to ask', async () => {
+    expect(await check('archive', 'USTRANGER')).toEqual({
+      allowed: false,
+      need: 'to archive you must be an admin (permissions.admins), listed in permissions.archive or a member of <#C0OWNER>',
+      askOneOf: ['<@UADMIN>', '<!subteam^SSECOPS>', '<@UARCHIVER>', 'members of <#C0OWNER>'],
+    });
+    expect(await check('delete-role', 'UMEMBER')).toEqual({
+      allowed: false,
+      need: 'to delete-role you must be an admin (permissions.admins) or listed in permissions.delete-role',
+      askOneOf: ['<@UADMIN>', '<!subteam^SSECOPS>', '<!subteam^SPLATFORM>'],
+    });
+  });
+
+  it('refuses everyone but owner-channel members when nobody is configured', async () => {
+    const membership = fakeMembership();
+    const config = permissions();
+    expect(
+      await authorize(
+        { action: 'delete-role', userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+        { config, membership },
+      ),
+    ).toEqual({
+      allowed: false,
+      need: 'to delete-role you must be an admin (permissions.admins) or listed in permissions.delete-role',
+      askOneOf: [],
+    });
+    expect(membership.calls).toEqual([]);
+    expect(
+      await authorize(
+        { action: 'rescan', userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+        { config, membership },
+      ),
+    ).toEqual({ allowed: true, via: 'member of <#C0OWNER>' });
+  });
+
+  it('checks listed users before asking Slack, and stops at the first grant', async () => {
+    const membership = fakeMembership();
+    await authorize(
+      { action: 'archive', userId: 'UARCHIVER', findingChannel: 'C0OWNER' },
+      { config: CONFIG, membership },
+    );
+    expect(membership.calls).toEqual([]);
+    await authorize(
+      { action: 'archive', userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+      { config: CONFIG, membership },
+    );
+    expect(membership.calls).toEqual(['channel C0OWNER']);
+  });
+
+  it('rethrows a failed lookup rather than refusing, unless another check grants', async () => {
+    const broken: Membership = {
+      isInChannel: async () => {
+        throw new Error('ratelimited');
+      },
+      isInGroup: async (user, group) => group === 'SSECOPS' && user === 'UGROUPADMIN',
+    };
+    const ask = (userId: string) =>
+      authorize(
+        { action: 'archive', userId, findingChannel: 'C0OWNER' },
+        { config: CONFIG, membership: broken },
+      );
+    await expect(ask('USTRANGER')).rejects.toThrow('ratelimited');
+    expect(await ask('UGROUPADMIN')).toEqual({ allowed: true, via: 'admin (member of <!subteam^SSECOPS>)' });
+  });
+});
+
+describe('permissions config', () => {
+  const yaml = (permissionsYaml: string) => `regions: [eu-west-1]
+slack:
+  defaultChannel: C0DEFAULT
+  adminChannel: C0ADMIN
+permissions:
+${permissionsYaml}`;
+
+  it('defaults: owner-channel members for finding actions, admins only for the rest', () => {
+    const p = permissions();
+    expect(p.admins).toEqual({ users: [], userGroups: [] });
+    for (const a of ['archive', 'unarchive', 'rescan', 'generate-policy'] as const)
+      expect(p[a]).toEqual({ users: [], userGroups: [], ownerChannelMembers: true });
+    for (const a of ['delete-role', 'restore-role', 'scan'] as const)
+      expect(p[a]).toEqual({ users: [], userGroups: [], ownerChannelMembers: false });
+  });
+
+  it.each(['delete-role', 'restore-role'])(
+    'rejects ownerChannelMembers: true for %s, saying why',
+    (action) => {
+      const result = parseConfigText(yaml(`  ${action}:\n    ownerChannelMembers: true\n`), 'test.yml');
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems).toEqual([
+        {
+          path: `permissions.${action}.ownerChannelMembers`,
+          expected:
+            'false: deleting or restoring an IAM role can break every workload that uses it, and anyone may join a channel, so only admins and the users and userGroups listed here may do it',
+          got: 'true',
+          at: 'test.yml:7:26',
+        },
+      ]);
+    },
+  );
+
+  it('rejects malformed user and group ids and unknown actions', () => {
+    const result = parseConfigText(
+      yaml(`  admins: { users: [bob], userGroups: [U0123] }\n  archiv: { users: [U0123] }\n`),
+      'test.yml',
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => `${p.path}: ${p.expected}`)).toEqual([
+      'permissions.admins.users[0]: a Slack user id such as U0123456789 (W… on Enterprise Grid)',
+      'permissions.admins.userGroups[0]: a Slack user group id such as S0123456789',
+      expect.stringMatching(/^permissions\.archiv: no such key \(did you mean archive\?/),
+    ]);
+  });
+});
+
+describe('slackMembership', () => {
+  const API = 'https://slack.test/api/';
+  const web = () => createWebClient({ token: 'xoxb-test', apiUrl: API, retries: 0 });
+
+  it('pages through conversations.members and caches the channel for the TTL', async () => {
+    let t = 0;
+    const m = slackMembership(web(), { ttlMs: 1000, now: () => t });
+    const scope = nock('https://slack.test')
+      .post('/api/conversations.members', (b) => b.channel === 'C1' && !b.cursor)
+      .reply(200, { ok: true, members: ['U1'], response_metadata: { next_cursor: 'next' } })
+      .post('/api/conversations.members', (b) => b.channel === 'C1' && b.cursor === 'next')
+      .reply(200, { ok: true, members: ['U2'], response_metadata: { next_cursor: '' } });
+    expect(await m.isInChannel('U2', 'C1')).toBe(true);
+    expect(await m.isInChannel('U3', 'C1')).toBe(false);
+    expect(scope.isDone()).toBe(true);
+
+    t = 1001;
+    nock('https://slack.test')
+      .post('/api/conversations.members')
+      .reply(200, { ok: true, members: ['U3'], response_metadata: { next_cursor: '' } });
+    expect(await m.isInChannel('U3', 'C1')).toBe(true);
+  });
+
+  it('reads user groups with usergroups.users.list, cached, and does not cache failures', async () => {
+    const m = slackMembership(web());
+    nock('https://slack.test')
+      .post('/api/usergroups.users.list', (b) => b.usergroup === 'S1')
+      .reply(200, { ok: false, error: 'no_such_subteam' })
+      .post('/api/usergroups.users.list', (b) => b.usergroup === 'S1')
+      .once()
+      .reply(200, { ok: true, users: ['U1'] });
+    await expect(m.isInGroup('U1', 'S1')).rejects.toThrow(/no_such_subteam/);
+    expect(await m.isInGroup('U1', 'S1')).toBe(true);
+    expect(await m.isInGroup('U2', 'S1')).toBe(false);
+  });
+});
