@@ -69,3 +69,35 @@ export function actionFailedNote(input: { action: string; error: string }): Slac
     'Nothing was changed. The attempt is in the audit log.',
   );
 }
+
+/** A refused action: what was needed and who can do it instead. */
+export function refusedNote(input: { action: string; need: string; askOneOf: string[] }): SlackMessage {
+  const ask = input.askOneOf.length
+    ? `Ask one of: ${input.askOneOf.slice(0, 20).join(', ')}${input.askOneOf.length > 20 ? ` and ${input.askOneOf.length - 20} more` : ''}.`
+    : 'Nobody is configured to do this; an admin can grant it under `permissions` in the config.';
+  return note(
+    `🚫 You can't ${escapeMrkdwn(input.action)} this: you need ${escapeMrkdwn(input.need)}. ${ask}`,
+    `You can't ${input.action} this: you need ${input.need}`,
+  );
+}
+
+/** The request was accepted and queued. */
+export function acceptedNote(text: string): SlackMessage {
+  return note(`⏳ ${escapeMrkdwn(text)}`, text);
+}
+
+/** Something the person asked for could not even be queued (Redis or Slack trouble). */
+export function unavailableNote(what: string): SlackMessage {
+  return note(
+    `⚠️ ${escapeMrkdwn(what)} Nothing was changed; please try again in a minute.`,
+    `${what} Nothing was changed.`,
+  );
+}
+
+/** A feature this version does not have yet. */
+export function notAvailableNote(what: string): SlackMessage {
+  return note(
+    `ℹ️ ${escapeMrkdwn(what)} is not available in this version of access-patrol. Nothing was changed.`,
+    `${what} is not available yet`,
+  );
+}

@@ -1,17 +1,19 @@
 // `access-patrol` command line: start, scan, check-config, owners.
-import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { auditExport } from './audit-export.ts';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
-import { formatProblems, requireWebEnv } from './config/env.ts';
+import { type Env, formatProblems, requireWebEnv } from './config/env.ts';
 import { loadAll } from './config/load.ts';
+import type { AppConfig } from './config/schema.ts';
 import { parseResourceArn } from './findings/arn.ts';
 import { explainRoute, formatRouteExplanation } from './findings/routing.ts';
 import { createLogger } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
+import { createSlackApp, type SlackApp } from './slack/app.ts';
+import { registerListeners } from './slack/listeners/index.ts';
 import { AuditLog } from './store/audit.ts';
 import { keys } from './store/keys.ts';
 
@@ -154,8 +156,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 async function start(
   role: 'all' | 'web' | 'worker',
-  env: Parameters<typeof createRuntime>[0]['env'] & { port: number },
-  config: Parameters<typeof createRuntime>[0]['config'],
+  env: Env,
+  config: AppConfig,
   logger: Logger,
 ): Promise<number> {
   const rt = createRuntime({ env, config, logger });
@@ -167,19 +169,40 @@ async function start(
       'workers and scan scheduler started',
     );
   }
-  // Health endpoints; the Slack receiver joins this role when interactivity lands.
-  const server = createServer(async (req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200).end('ok');
-    } else if (req.url === '/readyz') {
-      const ready = await rt.deps.redis.ping().then(
-        () => true,
-        () => false,
-      );
-      res.writeHead(ready ? 200 : 503).end(ready ? 'ready' : 'redis unreachable');
-    } else res.writeHead(404).end();
-  });
-  server.listen(env.port);
+  let slack: SlackApp | undefined;
+  if (role !== 'worker') {
+    const web = requireWebEnv(env);
+    if (!web.ok) throw new Error(`the web role needs:\n${formatProblems(web.problems)}`);
+    slack = createSlackApp({
+      receiver: web.value,
+      botToken: env.slackBotToken,
+      slackApiUrl: env.slackApiUrl,
+      port: env.port,
+      logger,
+      ready: () =>
+        rt.deps.redis.ping().then(
+          () => true,
+          () => false,
+        ),
+      register: (app) =>
+        registerListeners(app, {
+          config,
+          actions: rt.queues.actions,
+          scan: rt.queues.scan,
+          store: rt.deps.store,
+          audit: rt.deps.audit,
+          logger,
+          now: rt.deps.now,
+          status: () => rt.status(),
+        }),
+    });
+    try {
+      await slack.start();
+    } catch (err) {
+      await rt.close();
+      throw err;
+    }
+  }
   logger.info({ port: env.port, role }, 'access-patrol started');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -189,7 +212,8 @@ async function start(
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await new Promise<void>((r) => server.close(() => r()));
+  // Stop taking Slack requests first, then let workers finish and close queues and Redis.
+  await slack?.stop();
   await rt.close();
   return 0;
 }

@@ -3,6 +3,7 @@
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { StatusView } from '../blocks/command-replies.ts';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
 import { createQueueEvents, createQueues, JOBS, type Queues, registerSchedulers } from '../jobs/queues.ts';
@@ -42,6 +43,8 @@ export interface Runtime {
   /** Starts the workers in this process. */
   startWorkers(): Workers;
   registerSchedulers(): Promise<void>;
+  /** Last scan and queue depths (for /access status). */
+  status(): Promise<StatusView>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
   close(): Promise<void>;
@@ -90,6 +93,27 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       return w;
     },
     registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes),
+    async status() {
+      const raw = await redis.get(k.lastScan());
+      const last = raw ? (JSON.parse(raw) as StatusView['lastScan']) : null;
+      const counts = async (q: { getJobCounts(...t: string[]): Promise<Record<string, number>> }) => {
+        const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        return {
+          waiting: c.waiting ?? 0,
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+        };
+      };
+      return {
+        lastScan: last,
+        queues: {
+          scan: await counts(queues.scan),
+          deliver: await counts(queues.deliver),
+          actions: await counts(queues.actions),
+        },
+      };
+    },
     async scanNow({ regions, timeoutMs = 30 * 60_000 } = {}) {
       const conns = [workerRedis.duplicate(), workerRedis.duplicate()] as const;
       const scanEvents = createQueueEvents(conns[0], config.redis.keyPrefix, 'scan');

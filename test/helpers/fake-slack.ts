@@ -17,6 +17,9 @@ export interface FakeSlack {
     thread_ts?: string;
     metadata?: unknown;
   }[];
+  /** Channel members (conversations.members) and user group members (usergroups.users.list). */
+  members: Record<string, string[]>;
+  groups: Record<string, string[]>;
   /** Make every post to this channel fail with this Slack error. */
   failChannel(channel: string, error: string): void;
   /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
@@ -46,6 +49,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
   const fake: FakeSlack = {
     calls: [],
     posted: [],
+    members: {},
+    groups: {},
     failChannel: (c, e) => failing.set(c, e),
     rateLimitNext: (n) => {
       rateLimited = n;
@@ -90,6 +95,12 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
           m.blocks = (args.blocks as unknown[]) ?? [];
           return [200, { ok: true, channel, ts: args.ts }];
         }
+        case 'conversations.members':
+          return [200, { ok: true, members: fake.members[channel] ?? [], response_metadata: { next_cursor: '' } }];
+        case 'usergroups.users.list':
+          return [200, { ok: true, users: fake.groups[String(args.usergroup)] ?? [] }];
+        case 'views.open':
+          return [200, { ok: true, view: { id: `V${++seq}` } }];
         case 'chat.postEphemeral':
           return [200, { ok: true, message_ts: `${++seq}.000200` }];
         case 'conversations.history':

@@ -1,0 +1,99 @@
+// Ephemeral replies to /access verbs that read state: show, audit, status.
+import type { KnownBlock } from '@slack/types';
+import type { StoredAuditEntry } from '../src/store/audit.ts';
+import type { FindingState } from '../src/store/findings.ts';
+import { code, escapeMrkdwn } from './escape.ts';
+import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const channelLink = (c: string) => (CHANNEL_ID.test(c) ? `<#${c}>` : escapeMrkdwn(c));
+
+export function findingSummaryReply(id: string, s: FindingState | null): SlackMessage {
+  if (!s) {
+    return {
+      text: `No finding ${truncate(id, 80)} is known to access-patrol`,
+      blocks: [
+        section(`No finding ${code(id, 80)} is known to access-patrol (it may not have been scanned yet).`),
+      ],
+    };
+  }
+  const where = s.channel
+    ? `Message in ${channelLink(s.channel)}${s.ts ? ` (ts ${escapeMrkdwn(s.ts)})` : ''}`
+    : 'Not posted yet';
+  const archived =
+    s.status === 'ARCHIVED' && s.archivedBy
+      ? `\nArchived by ${USER_ID.test(s.archivedBy) ? `<@${s.archivedBy}>` : escapeMrkdwn(s.archivedBy)}: ${escapeMrkdwn(truncate(s.archiveReason ?? '', 300))}${s.archiveUntil ? `, until ${escapeMrkdwn(s.archiveUntil)}` : ''}`
+      : '';
+  return {
+    text: fitMessageText(`Finding ${id}: ${s.findingType} ${s.status}`),
+    blocks: capBlocks([
+      section(
+        `*${escapeMrkdwn(s.findingType)}* on ${code(s.resourceArn, 400)}\nStatus *${escapeMrkdwn(s.status.toLowerCase())}*, severity *${escapeMrkdwn(s.severity)}*, account ${code(s.accountId)}, ${escapeMrkdwn(s.region)}${archived}`,
+      ),
+      context([`Finding ${code(id, 80)} · ${where} · first seen ${escapeMrkdwn(s.firstSeen.slice(0, 10))}`]),
+    ]),
+  };
+}
+
+export function auditReply(entries: StoredAuditEntry[]): SlackMessage {
+  if (entries.length === 0)
+    return { text: 'No audit entries match', blocks: [section('No audit entries match.')] };
+  const lines = entries.map((e) => {
+    const who = USER_ID.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
+    const finding = e.findingId ? ` ${code(e.findingId, 40)}` : '';
+    const extra = e.error
+      ? `: ${escapeMrkdwn(truncate(e.error, 120))}`
+      : e.detail
+        ? `: ${escapeMrkdwn(truncate(e.detail, 120))}`
+        : '';
+    return `${escapeMrkdwn(e.at.slice(0, 16).replace('T', ' '))} ${who} *${escapeMrkdwn(e.action)}*${finding} ${escapeMrkdwn(e.outcome)}${extra}`;
+  });
+  const blocks: KnownBlock[] = [];
+  let chunk = '';
+  for (const line of lines) {
+    if (chunk.length + line.length + 1 > 2900) {
+      blocks.push(section(chunk));
+      chunk = '';
+    }
+    chunk += `${line}\n`;
+  }
+  if (chunk) blocks.push(section(chunk.trimEnd()));
+  return { text: `${entries.length} audit entries`, blocks: capBlocks(blocks) };
+}
+
+export interface StatusView {
+  lastScan: {
+    scanId: string;
+    at: string;
+    analyzers: { region: string; ok: boolean; active: number; error?: string }[];
+  } | null;
+  queues: Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
+}
+
+export function statusReply(v: StatusView): SlackMessage {
+  const scan = v.lastScan
+    ? `Last scan ${escapeMrkdwn(v.lastScan.at.slice(0, 16).replace('T', ' '))} UTC: ${v.lastScan.analyzers.length} analyzer(s), ${v.lastScan.analyzers.reduce((n, a) => n + a.active, 0)} active finding(s)` +
+      v.lastScan.analyzers
+        .filter((a) => !a.ok)
+        .map((a) => `\n⚠️ ${escapeMrkdwn(a.region)}: ${escapeMrkdwn(truncate(a.error ?? 'failed', 200))}`)
+        .join('')
+    : 'No scan has finished yet.';
+  const byRegion = new Map<string, number>();
+  for (const a of v.lastScan?.analyzers ?? [])
+    byRegion.set(a.region, (byRegion.get(a.region) ?? 0) + a.active);
+  const regions = [...byRegion].map(([r, n]) => `${escapeMrkdwn(r)}: ${n}`).join(', ');
+  const queues = Object.entries(v.queues)
+    .map(
+      ([q, c]) =>
+        `*${escapeMrkdwn(q)}* waiting ${c.waiting}, active ${c.active}, delayed ${c.delayed}, failed ${c.failed}`,
+    )
+    .join('\n');
+  return {
+    text: fitMessageText(v.lastScan ? `Last scan ${v.lastScan.at}` : 'No scan has finished yet'),
+    blocks: capBlocks([
+      section(scan + (regions ? `\nActive by region: ${regions}` : '')),
+      section(queues || 'No queues'),
+    ]),
+  };
+}

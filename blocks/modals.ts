@@ -1,0 +1,86 @@
+// Modals opened from finding messages. The finding travels in private_metadata (ids only); the
+// handler reloads everything else.
+import type { KnownBlock, ModalView } from '@slack/types';
+import { formatISO } from 'date-fns';
+import { code } from './escape.ts';
+import { section, truncate } from './limits.ts';
+
+export const ARCHIVE_MODAL = {
+  callbackId: 'archive_modal',
+  reasonBlock: 'archive_reason',
+  reasonAction: 'reason',
+  untilBlock: 'archive_until',
+  untilAction: 'until',
+} as const;
+
+export interface ArchiveModalMetadata {
+  /** Finding id, analyzer ARN, region. */
+  f: string;
+  a: string;
+  r: string;
+  /** Message the click came from. */
+  c?: string;
+  t?: string;
+}
+
+export function archiveModal(input: { meta: ArchiveModalMetadata; headline: string; now: Date }): ModalView {
+  const blocks: KnownBlock[] = [
+    section(`Archive ${truncate(input.headline, 2500)}\nFinding ${code(input.meta.f, 80)}`),
+    {
+      type: 'input',
+      block_id: ARCHIVE_MODAL.reasonBlock,
+      label: { type: 'plain_text', text: 'Why is this access acceptable?' },
+      element: {
+        type: 'plain_text_input',
+        action_id: ARCHIVE_MODAL.reasonAction,
+        multiline: true,
+        min_length: 3,
+        max_length: 500,
+        placeholder: { type: 'plain_text', text: 'e.g. approved vendor share, ticket SEC-42' },
+      },
+    },
+    {
+      type: 'input',
+      block_id: ARCHIVE_MODAL.untilBlock,
+      optional: true,
+      label: { type: 'plain_text', text: 'Active again on (optional)' },
+      hint: {
+        type: 'plain_text',
+        text: 'AWS archives never expire; with a date the bot sets the finding active again.',
+      },
+      element: {
+        type: 'datepicker',
+        action_id: ARCHIVE_MODAL.untilAction,
+        placeholder: {
+          type: 'plain_text',
+          text: `after ${formatISO(input.now, { representation: 'date' })}`,
+        },
+      },
+    },
+  ];
+  return {
+    type: 'modal',
+    callback_id: ARCHIVE_MODAL.callbackId,
+    private_metadata: JSON.stringify(input.meta),
+    title: { type: 'plain_text', text: 'Archive finding' },
+    submit: { type: 'plain_text', text: 'Archive' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks,
+  };
+}
+
+export function parseArchiveMetadata(raw: string): ArchiveModalMetadata | null {
+  try {
+    const m = JSON.parse(raw) as Partial<ArchiveModalMetadata>;
+    if (typeof m.f !== 'string' || typeof m.a !== 'string' || typeof m.r !== 'string') return null;
+    return {
+      f: m.f,
+      a: m.a,
+      r: m.r,
+      c: typeof m.c === 'string' ? m.c : undefined,
+      t: typeof m.t === 'string' ? m.t : undefined,
+    };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,140 @@
+// The buttons on a finding message. Each acks at once, checks the permission, and either opens a
+// modal (archive) or enqueues the job (unarchive, rescan); the worker does the AWS work.
+import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { code } from '../../../blocks/escape.ts';
+import { archiveModal } from '../../../blocks/modals.ts';
+import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
+import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
+import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
+  client: { views: { open(args: { trigger_id: string; view: unknown }): Promise<unknown> } };
+};
+
+interface Click {
+  ref: FindingRef;
+  userId: string;
+  channel?: string;
+  messageTs?: string;
+  actionTs: string;
+}
+
+function clickOf(args: ButtonArgs): Click | null {
+  const ref = decodeFindingRef(args.action.value ?? '');
+  if (!ref) return null;
+  return {
+    ref,
+    userId: args.body.user.id,
+    channel: args.body.channel?.id,
+    messageTs: args.body.message?.ts,
+    actionTs: args.action.action_ts,
+  };
+}
+
+const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }) =>
+  args.respond({
+    response_type: 'ephemeral',
+    replace_original: false,
+    text: msg.text,
+    blocks: msg.blocks as never,
+  });
+
+export function archiveButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    const click = clickOf(args);
+    const reply = replyVia(args);
+    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
+    const ok = await permitted(deps, reply, {
+      action: 'archive',
+      userId: click.userId,
+      findingChannel: click.channel,
+      findingId: click.ref.f,
+      region: click.ref.r,
+    });
+    if (!ok) return;
+    const state = await deps.store.get(click.ref.f).catch(() => null);
+    const headline = state
+      ? `${state.resourceType} ${code(state.resourceArn, 300)}`
+      : `finding ${code(click.ref.f)}`;
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: archiveModal({
+        meta: { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs },
+        headline,
+        now: deps.now(),
+      }),
+    });
+  };
+}
+
+/** Unarchive and rescan: no modal, straight to the queue. */
+export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan') {
+  const jobName = action === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
+  const accepted =
+    action === 'unarchive'
+      ? 'Unarchiving…'
+      : 'Rescanning… the message updates when AWS has re-analyzed the resource.';
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    const click = clickOf(args);
+    const reply = replyVia(args);
+    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
+    const ok = await permitted(deps, reply, {
+      action,
+      userId: click.userId,
+      findingChannel: click.channel,
+      findingId: click.ref.f,
+      region: click.ref.r,
+    });
+    if (!ok) return;
+    const data: ActionRequest = {
+      findingId: click.ref.f,
+      analyzerArn: click.ref.a,
+      region: click.ref.r,
+      userId: click.userId,
+      replyChannel: click.channel,
+      requestTs: click.actionTs,
+    };
+    // One job per finding and click: a double click or a Slack retry carries the same action_ts.
+    const queued = await enqueue(deps, reply, () =>
+      deps.actions.add(jobName, data, { jobId: jobId(jobName, click.ref.f, click.actionTs) }),
+    );
+    if (!queued) return;
+    await deps.audit
+      .record({
+        actor: click.userId,
+        action,
+        outcome: 'requested',
+        findingId: click.ref.f,
+        region: click.ref.r,
+      })
+      .catch(() => undefined);
+    await reply(acceptedNote(accepted));
+  };
+}
+
+/** Buttons whose work is not in this version yet: say so plainly, change nothing. */
+export function notYetButton(what: string) {
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    await replyVia(args)(notAvailableNote(what));
+  };
+}
+
+export function registerFindingButtons(app: App, deps: ListenerDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.archive, archiveButton(deps) as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.unarchive, queuedButton(deps, 'unarchive') as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.rescan, queuedButton(deps, 'rescan') as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteRole, notYetButton('Deleting a role') as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.restoreRole, notYetButton('Restoring a role') as never);
+  app.action<BlockAction<ButtonAction>>(
+    ACTION_IDS.generatePolicy,
+    notYetButton('Generating a policy') as never,
+  );
+  // The console link button also sends an action; acknowledge it so Slack shows no error.
+  app.action(ACTION_IDS.openConsole, async ({ ack }) => {
+    await ack();
+  });
+}

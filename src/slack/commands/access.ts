@@ -1,0 +1,174 @@
+// The /access slash command: parse, answer read-only verbs from state, enqueue the rest.
+// Every reply is ephemeral; malformed input gets what was wrong plus that verb's usage.
+import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { auditReply, findingSummaryReply, statusReply } from '../../../blocks/command-replies.ts';
+import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
+import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
+import {
+  ENQUEUE_TIMEOUT_MS,
+  enqueue,
+  type ListenerDeps,
+  permitted,
+  withTimeout,
+} from '../listeners/common.ts';
+import { type Command, parseCommand } from './parse.ts';
+
+type CommandArgs = SlackCommandMiddlewareArgs;
+type Msg = { text: string; blocks: unknown[] };
+
+const NOT_YET: Partial<Record<Command['verb'], string>> = {
+  findings: 'Listing findings',
+  owners: 'Explaining owners from Slack (use `access-patrol owners <arn>` on the command line)',
+  'generate-policy': 'Generating a policy',
+  validate: 'Validating a policy',
+  digest: 'The digest',
+};
+
+export function accessCommand(deps: ListenerDeps) {
+  return async (args: CommandArgs) => {
+    // Ack at once with nothing visible; the answer follows through response_url.
+    await args.ack();
+    const reply = (msg: Msg) =>
+      args.respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks as never });
+    const userId = args.command.user_id;
+    const parsed = parseCommand(args.command.text ?? '', deps.now());
+    if (!parsed.ok) {
+      await reply(commandErrorMessage(parsed));
+      return;
+    }
+    const cmd = parsed.command;
+    try {
+      await handle(deps, cmd, {
+        userId,
+        channel: args.command.channel_id,
+        trigger: args.command.trigger_id,
+        reply,
+      });
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, verb: cmd.verb, user: userId }, '/access failed');
+      await reply(unavailableNote(`\`/access ${cmd.verb}\` failed: ${(err as Error).message}.`));
+    }
+  };
+}
+
+async function handle(
+  deps: ListenerDeps,
+  cmd: Command,
+  ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
+): Promise<void> {
+  const { reply, userId } = ctx;
+  switch (cmd.verb) {
+    case 'help':
+      await reply(helpMessage(cmd.topic));
+      return;
+    case 'show':
+      await reply(
+        findingSummaryReply(
+          cmd.findingId,
+          await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state'),
+        ),
+      );
+      return;
+    case 'audit': {
+      const user = cmd.user?.kind === 'id' ? cmd.user.id : cmd.user?.name;
+      const entries = await withTimeout(
+        deps.audit.query({ findingId: cmd.findingId, user, last: cmd.last }),
+        ENQUEUE_TIMEOUT_MS,
+        'reading the audit log',
+      );
+      await reply(auditReply(entries));
+      return;
+    }
+    case 'status':
+      await reply(statusReply(await withTimeout(deps.status(), ENQUEUE_TIMEOUT_MS, 'reading status')));
+      return;
+    case 'scan': {
+      if (cmd.region && !deps.config.regions.includes(cmd.region)) {
+        await reply(
+          commandErrorMessage({
+            verb: 'scan',
+            error: `region \`${cmd.region}\` is not in the config (configured: ${deps.config.regions.join(', ')})`,
+          }),
+        );
+        return;
+      }
+      if (!(await permitted(deps, reply, { action: 'scan', userId }))) return;
+      const queued = await enqueue(deps, reply, () =>
+        deps.scan.add(
+          JOBS.scanRun,
+          { regions: cmd.region ? [cmd.region] : undefined, requestedBy: userId },
+          { jobId: jobId('scan-cmd', ctx.trigger) },
+        ),
+      );
+      if (queued) {
+        await deps.audit
+          .record({ actor: userId, action: 'scan', outcome: 'requested', region: cmd.region })
+          .catch(() => undefined);
+        await reply(
+          acceptedNote(
+            `Scan of ${cmd.region ?? 'every configured region'} queued; findings appear in their channels.`,
+          ),
+        );
+      }
+      return;
+    }
+    case 'archive':
+    case 'unarchive':
+    case 'rescan': {
+      const state = await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
+      if (!state) {
+        await reply(findingSummaryReply(cmd.findingId, null));
+        return;
+      }
+      const allowed = await permitted(deps, reply, {
+        action: cmd.verb,
+        userId,
+        findingChannel: state.channel,
+        findingId: cmd.findingId,
+        region: state.region,
+      });
+      if (!allowed) return;
+      const base: ActionRequest = {
+        findingId: cmd.findingId,
+        analyzerArn: state.analyzerArn,
+        region: state.region,
+        userId,
+        replyChannel: ctx.channel,
+        requestTs: ctx.trigger,
+      };
+      const data: ActionRequest | ArchiveData =
+        cmd.verb === 'archive'
+          ? { ...base, reason: cmd.reason, ...(cmd.until ? { until: cmd.until } : {}) }
+          : base;
+      const name =
+        cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
+      const queued = await enqueue(deps, reply, () =>
+        deps.actions.add(name, data, { jobId: jobId(name, cmd.findingId, ctx.trigger) }),
+      );
+      if (queued) {
+        await deps.audit
+          .record({
+            actor: userId,
+            action: cmd.verb,
+            outcome: 'requested',
+            findingId: cmd.findingId,
+            region: state.region,
+          })
+          .catch(() => undefined);
+        await reply(
+          acceptedNote(
+            `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${cmd.findingId}…`,
+          ),
+        );
+      }
+      return;
+    }
+    default:
+      await reply(notAvailableNote(NOT_YET[cmd.verb] ?? `\`${cmd.verb}\``));
+  }
+}
+
+export function registerAccessCommand(app: App, deps: ListenerDeps): void {
+  app.command('/access', accessCommand(deps));
+}

@@ -1,0 +1,93 @@
+// What every listener does the same way: authorise and audit a request, enqueue its job within
+// Slack's 3-second budget, and answer the person ephemerally.
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { StatusView } from '../../../blocks/command-replies.ts';
+import { refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import type { ActionJobData } from '../../../jobs/queues.ts';
+import type { AppConfig } from '../../config/schema.ts';
+import type { AuditLog } from '../../store/audit.ts';
+import type { FindingStore } from '../../store/findings.ts';
+import type { Action, Authorization, AuthorizeInput } from '../permissions.ts';
+
+export interface ListenerDeps {
+  config: AppConfig;
+  actions: Queue<ActionJobData>;
+  scan: Queue;
+  store: FindingStore;
+  audit: AuditLog;
+  authorize: (input: AuthorizeInput) => Promise<Authorization>;
+  logger: Logger;
+  now: () => Date;
+  /** Last scan and queue depths, for /access status. */
+  status: () => Promise<StatusView>;
+}
+
+/** Enqueueing must answer well inside Slack's 3 seconds even when Redis is down. */
+export const ENQUEUE_TIMEOUT_MS = 1500;
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+type Reply = (msg: { text: string; blocks: unknown[] }) => Promise<unknown>;
+
+/**
+ * Checks the permission; a refusal is answered and audited. Returns true when allowed.
+ * A failing membership lookup is reported as such, never as a refusal.
+ */
+export async function permitted(
+  deps: ListenerDeps,
+  reply: Reply,
+  input: { action: Action; userId: string; findingChannel?: string; findingId?: string; region?: string },
+): Promise<boolean> {
+  let decision: Authorization;
+  try {
+    decision = await deps.authorize(input);
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message, user: input.userId }, 'permission check failed');
+    await reply(unavailableNote('Could not check your permission with Slack.'));
+    return false;
+  }
+  if (decision.allowed) return true;
+  await reply(refusedNote({ action: input.action, need: decision.need, askOneOf: decision.askOneOf }));
+  await deps.audit
+    .record({
+      actor: input.userId,
+      action: input.action,
+      outcome: 'refused',
+      findingId: input.findingId,
+      region: input.region,
+      detail: decision.need,
+    })
+    .catch((err: unknown) => deps.logger.error({ err: (err as Error).message }, 'audit write failed'));
+  return false;
+}
+
+/** Adds a job with a deterministic id (a repeated click or Slack retry adds nothing). */
+export async function enqueue(
+  deps: ListenerDeps,
+  reply: Reply,
+  add: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await withTimeout(add(), ENQUEUE_TIMEOUT_MS, 'queueing the request');
+    return true;
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
+    await reply(unavailableNote('The bot could not queue your request (its Redis is not answering).'));
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+// Registry of the bot's Slack listeners (commands, actions, views). The web role calls
+// registerListeners once, before the receiver starts.
+import type { App } from '@slack/bolt';
+import { registerFindingButtons } from '../actions/finding-buttons.ts';
+import { registerAccessCommand } from '../commands/access.ts';
+import { authorize, slackMembership } from '../permissions.ts';
+import { registerArchiveView } from '../views/archive-submit.ts';
+import type { ListenerDeps } from './common.ts';
+
+export type { ListenerDeps };
+
+/** `authorize` defaults to the config's permissions checked against Slack membership. */
+export function registerListeners(
+  app: App,
+  deps: Omit<ListenerDeps, 'authorize'> & Partial<Pick<ListenerDeps, 'authorize'>>,
+): void {
+  const membership = slackMembership(app.client);
+  const full: ListenerDeps = {
+    ...deps,
+    authorize:
+      deps.authorize ?? ((input) => authorize(input, { config: deps.config.permissions, membership })),
+  };
+  registerAccessCommand(app, full);
+  registerFindingButtons(app, full);
+  registerArchiveView(app, full);
+}

@@ -1,0 +1,130 @@
+// The archive modal's submission: validate (reason required, expiry a future date within a year),
+// then enqueue the archive job. Validation errors go back into the modal, next to the field.
+import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { addDays, formatISO } from 'date-fns';
+import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
+import { acceptedNote } from '../../../blocks/receipts.ts';
+import { type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
+import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../commands/parse.ts';
+import { ENQUEUE_TIMEOUT_MS, type ListenerDeps, permitted, withTimeout } from '../listeners/common.ts';
+
+type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
+  client: {
+    chat: {
+      postEphemeral(args: {
+        channel: string;
+        user: string;
+        text: string;
+        blocks?: unknown[];
+      }): Promise<unknown>;
+    };
+  };
+};
+
+/** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
+export function validateArchiveInput(
+  values: ViewSubmitAction['view']['state']['values'],
+  now: Date,
+): { ok: true; reason: string; until?: string } | { ok: false; errors: Record<string, string> } {
+  const reason = (values[ARCHIVE_MODAL.reasonBlock]?.[ARCHIVE_MODAL.reasonAction]?.value ?? '').trim();
+  const until = values[ARCHIVE_MODAL.untilBlock]?.[ARCHIVE_MODAL.untilAction]?.selected_date ?? undefined;
+  const errors: Record<string, string> = {};
+  if (reason.length < 3)
+    errors[ARCHIVE_MODAL.reasonBlock] = 'Say why this access is acceptable (at least 3 characters).';
+  if (reason.length > MAX_REASON_LENGTH)
+    errors[ARCHIVE_MODAL.reasonBlock] = `At most ${MAX_REASON_LENGTH} characters.`;
+  if (until) {
+    const today = formatISO(now, { representation: 'date' });
+    const latest = formatISO(addDays(now, MAX_ARCHIVE_DAYS), { representation: 'date' });
+    if (until <= today) errors[ARCHIVE_MODAL.untilBlock] = 'Pick a date after today.';
+    else if (until > latest)
+      errors[ARCHIVE_MODAL.untilBlock] = `Pick a date within ${MAX_ARCHIVE_DAYS} days (by ${latest}).`;
+  }
+  return Object.keys(errors).length
+    ? { ok: false, errors }
+    : { ok: true, reason, ...(until ? { until } : {}) };
+}
+
+export function archiveSubmit(deps: ListenerDeps) {
+  return async (args: SubmitArgs) => {
+    const { view, body } = args;
+    const meta = parseArchiveMetadata(view.private_metadata);
+    if (!meta) {
+      await args.ack({
+        response_action: 'errors',
+        errors: {
+          [ARCHIVE_MODAL.reasonBlock]: 'This form lost its finding; close it and click Archive again.',
+        },
+      });
+      return;
+    }
+    const input = validateArchiveInput(view.state.values, deps.now());
+    if (!input.ok) {
+      await args.ack({ response_action: 'errors', errors: input.errors });
+      return;
+    }
+    const userId = body.user.id;
+    const tell = async (msg: { text: string; blocks: unknown[] }) => {
+      if (meta.c)
+        await args.client.chat
+          .postEphemeral({ channel: meta.c, user: userId, text: msg.text, blocks: msg.blocks })
+          .catch(() => undefined);
+    };
+    // Permission is checked again: the modal may have stayed open while it was taken away.
+    const allowed = await permitted(deps, tell, {
+      action: 'archive',
+      userId,
+      findingChannel: meta.c,
+      findingId: meta.f,
+      region: meta.r,
+    });
+    if (!allowed) {
+      await args.ack();
+      return;
+    }
+    const data: ArchiveData = {
+      findingId: meta.f,
+      analyzerArn: meta.a,
+      region: meta.r,
+      userId,
+      replyChannel: meta.c,
+      requestTs: view.id,
+      reason: input.reason,
+      ...(input.until ? { until: input.until } : {}),
+    };
+    try {
+      // A resubmitted view (Slack retry) has the same view id: one job.
+      await withTimeout(
+        deps.actions.add(JOBS.archive, data, { jobId: jobId(JOBS.archive, meta.f, view.id) }),
+        ENQUEUE_TIMEOUT_MS,
+        'queueing',
+      );
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
+      await args.ack({
+        response_action: 'errors',
+        errors: {
+          [ARCHIVE_MODAL.reasonBlock]:
+            'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+        },
+      });
+      return;
+    }
+    await args.ack();
+    await deps.audit
+      .record({
+        actor: userId,
+        action: 'archive',
+        outcome: 'requested',
+        findingId: meta.f,
+        region: meta.r,
+        detail: input.reason,
+      })
+      .catch(() => undefined);
+    await tell(acceptedNote('Archiving…'));
+  };
+}
+
+export function registerArchiveView(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>(ARCHIVE_MODAL.callbackId, archiveSubmit(deps) as never);
+}

@@ -1,0 +1,188 @@
+// The real Bolt HTTP receiver on a free port, reached with real signed requests: signature and
+// timestamp checks, the health routes and shutdown.
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import {
+  blockActionBody,
+  signedPost,
+  slackSignature,
+  slashCommandBody,
+  viewSubmissionBody,
+} from '../helpers/slack-requests.ts';
+
+const SECRET = 'integration-signing-secret';
+
+interface Seen {
+  commands: { text: string; user: string }[];
+  actions: { actionId: string; value: string | undefined }[];
+  views: { callbackId: string; privateMetadata: string }[];
+}
+
+let slack: SlackApp;
+let baseUrl: string;
+let ready: boolean;
+let seen: Seen;
+
+describe('Slack HTTP receiver', () => {
+  beforeEach(async () => {
+    ready = true;
+    seen = { commands: [], actions: [], views: [] };
+    slack = createSlackApp({
+      receiver: { mode: 'http', signingSecret: SECRET },
+      botToken: 'xoxb-integration-test',
+      slackApiUrl: 'https://slack.com/api/',
+      port: 0,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      ready: async () => ready,
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+      register: (app) => {
+        app.command('/access', async ({ ack, command }) => {
+          seen.commands.push({ text: command.text, user: command.user_id });
+          await ack({ response_type: 'ephemeral', text: 'on it' });
+        });
+        app.action('approve', async ({ ack, action }) => {
+          seen.actions.push({
+            actionId: (action as { action_id: string }).action_id,
+            value: (action as { value?: string }).value,
+          });
+          await ack();
+        });
+        app.view('archive_reason', async ({ ack, view }) => {
+          seen.views.push({ callbackId: view.callback_id, privateMetadata: view.private_metadata });
+          await ack();
+        });
+      },
+    });
+    const { port } = await slack.start();
+    expect(port).toBeGreaterThan(0);
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterEach(async () => {
+    await slack.stop();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('runs the /access listener for a correctly signed slash command and returns its ack body', async () => {
+    const res = await signedPost(baseUrl, slashCommandBody({ text: 'list' }), SECRET);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ response_type: 'ephemeral', text: 'on it' });
+    expect(seen.commands).toEqual([{ text: 'list', user: 'U0ALICE' }]);
+  });
+
+  it('answers 401 to a bad signature and never runs the listener', async () => {
+    const body = slashCommandBody();
+    const res = await signedPost(baseUrl, body, SECRET, {
+      signature: slackSignature('some-other-secret', Math.floor(Date.now() / 1000), body),
+    });
+
+    expect(res.status).toBe(401);
+    expect(seen.commands).toEqual([]);
+  });
+
+  it('answers 401 to a correctly signed request whose timestamp is more than 5 minutes old', async () => {
+    const res = await signedPost(baseUrl, slashCommandBody(), SECRET, {
+      timestamp: Math.floor(Date.now() / 1000) - 5 * 60 - 10,
+    });
+
+    expect(res.status).toBe(401);
+    expect(seen.commands).toEqual([]);
+  });
+
+  it('answers 401 to a body changed after signing', async () => {
+    const ts = Math.floor(Date.now() / 1000);
+    const signature = slackSignature(SECRET, ts, slashCommandBody({ text: 'list' }));
+    const res = await signedPost(baseUrl, slashCommandBody({ text: 'grant admin' }), SECRET, {
+      timestamp: ts,
+      signature,
+    });
+
+    expect(res.status).toBe(401);
+    expect(seen.commands).toEqual([]);
+  });
+
+  it('routes signed block actions and view submissions to their listeners', async () => {
+    const action = await signedPost(baseUrl, blockActionBody({ actionId: 'approve', value: 'f-1' }), SECRET);
+    const view = await signedPost(
+      baseUrl,
+      viewSubmissionBody({
+        callbackId: 'archive_reason',
+        privateMetadata: '{"findingId":"f-1"}',
+        values: { reason: { reason_input: { type: 'plain_text_input', value: 'expected' } } },
+      }),
+      SECRET,
+    );
+
+    expect([action.status, view.status]).toEqual([200, 200]);
+    expect(seen.actions).toEqual([{ actionId: 'approve', value: 'f-1' }]);
+    expect(seen.views).toEqual([{ callbackId: 'archive_reason', privateMetadata: '{"findingId":"f-1"}' }]);
+  });
+
+  it('answers /healthz with 200 ok', async () => {
+    const res = await fetch(`${baseUrl}/healthz`);
+
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok');
+  });
+
+  it('answers /readyz with 503 and a reason while not ready, and 200 once ready', async () => {
+    ready = false;
+    const down = await fetch(`${baseUrl}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.text()).toMatch(/^not ready: /);
+
+    ready = true;
+    const up = await fetch(`${baseUrl}/readyz`);
+    expect(up.status).toBe(200);
+    expect(await up.text()).toBe('ready');
+  });
+
+  it('closes the port on stop()', async () => {
+    await slack.stop();
+
+    await expect(fetch(`${baseUrl}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('Slack app without a known bot identity', () => {
+  it('checks the token with auth.test when it starts', async () => {
+    const authTest = nock('https://slack.com')
+      .post('/api/auth.test')
+      .reply(200, { ok: true, user_id: 'U0BOT', bot_id: 'B0BOT', team_id: 'T0TEST' });
+    const other = createSlackApp({
+      receiver: { mode: 'http', signingSecret: SECRET },
+      botToken: 'xoxb-integration-test',
+      slackApiUrl: 'https://slack.com/api/',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      ready: async () => true,
+      register: () => {},
+    });
+    try {
+      await other.start();
+      expect(authTest.isDone()).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('fails to start with the Slack error when the token is rejected', async () => {
+    nock('https://slack.com').post('/api/auth.test').reply(200, { ok: false, error: 'invalid_auth' });
+    const other = createSlackApp({
+      receiver: { mode: 'http', signingSecret: SECRET },
+      botToken: 'xoxb-revoked',
+      slackApiUrl: 'https://slack.com/api/',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      ready: async () => true,
+      register: () => {},
+    });
+
+    await expect(other.start()).rejects.toThrow(/invalid_auth/);
+    await other.stop();
+  });
+});

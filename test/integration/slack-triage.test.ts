@@ -1,0 +1,313 @@
+// Triage from Slack through the real Bolt receiver: real signed HTTP requests, the bot's own
+// listeners, real Redis and BullMQ workers, AWS and Slack (Web API and response_url) behind nock.
+import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ARCHIVE_MODAL } from '../../blocks/modals.ts';
+import { bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { registerListeners } from '../../src/slack/listeners/index.ts';
+import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
+import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import {
+  blockActionBody,
+  RESPONSE_URL_BASE,
+  signedPost,
+  slashCommandBody,
+  viewSubmissionBody,
+} from '../helpers/slack-requests.ts';
+
+const SECRET = 'triage-signing-secret';
+const REGION = 'eu-west-1';
+const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-external`;
+const OWNER_CHANNEL = 'C0PROD001';
+const MEMBER = 'U0ALICE';
+const OUTSIDER = 'U0MALLORY';
+const ADMIN = 'U0ADMIN01';
+
+let config: AppConfig;
+let aws: FakeAws;
+let slack: FakeSlack;
+let rt: Runtime;
+let app: SlackApp;
+let baseUrl: string;
+let events: QueueEvents;
+let eventsConn: Redis;
+let responses: { url: string; body: Record<string, unknown> }[];
+
+const ref = encodeFindingRef({ f: 'f-1', a: ANALYZER, r: REGION });
+
+function startApp(overrides: { actionsQueue?: Queue } = {}) {
+  app = createSlackApp({
+    receiver: { mode: 'http', signingSecret: SECRET },
+    botToken: 'xoxb-triage-test',
+    slackApiUrl: 'https://slack.com/api/',
+    port: 0,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ready: async () => true,
+    botId: 'B0BOT',
+    botUserId: 'U0BOT',
+    register: (a) =>
+      registerListeners(a, {
+        config,
+        actions: (overrides.actionsQueue ?? rt.queues.actions) as never,
+        scan: rt.queues.scan,
+        store: rt.deps.store,
+        audit: rt.deps.audit,
+        logger: rt.deps.logger,
+        now: () => new Date(),
+        status: () => rt.status(),
+      }),
+  });
+  return app.start().then(({ port }) => {
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+}
+
+async function finished(name: string, id: string) {
+  for (let i = 0; i < 100; i++) {
+    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
+    if (job) return job.waitUntilFinished(events, 20_000);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${name} ${id} never appeared`);
+}
+
+const lastResponse = () => responses.at(-1)?.body ?? {};
+const click = (actionId: string, user: string, extra: { actionTs?: string } = {}) =>
+  blockActionBody({
+    actionId,
+    value: ref,
+    user: { id: user },
+    channel: { id: OWNER_CHANNEL, name: 'prod-security' },
+    messageTs: slack.posted[0]!.ts,
+    ...extra,
+  });
+
+beforeEach(async () => {
+  config = testConfig({
+    routing: [{ name: 'prod', match: { accountId: '222222222222' }, channel: OWNER_CHANNEL }],
+    scan: { expectedAnalyzerKinds: ['external'] },
+    permissions: { admins: { users: [ADMIN] } },
+  });
+  aws = fakeAccessAnalyzer({ [REGION]: {} });
+  slack = fakeSlack();
+  slack.members[OWNER_CHANNEL] = [MEMBER];
+  aws.regions
+    .get(REGION)!
+    .findings.get(ANALYZER)!
+    .push({
+      summary: findingSummaryV2({
+        id: 'f-1',
+        resource: 'arn:aws:s3:::vendor-share',
+        resourceOwnerAccount: '222222222222',
+      }) as never,
+      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
+    });
+  responses = [];
+  nock(RESPONSE_URL_BASE)
+    .persist()
+    .post(/.*/)
+    .reply((uri, body) => {
+      responses.push({
+        url: uri,
+        body: (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>,
+      });
+      return [200, 'ok'];
+    });
+  rt = testRuntime(config);
+  rt.startWorkers();
+  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.reset();
+  await startApp();
+});
+
+afterEach(async () => {
+  await app.stop();
+  await events.close();
+  await eventsConn.quit();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('Archive button and modal', () => {
+  it('opens the archive modal for a member of the owner channel', async () => {
+    const res = await signedPost(baseUrl, click(ACTION_IDS.archive, MEMBER), SECRET);
+
+    expect(res.status).toBe(200);
+    await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
+    const open = slack.byMethod('views.open');
+    const view = JSON.parse(String(open[0]!.args.view)) as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe(ARCHIVE_MODAL.callbackId);
+    expect(JSON.parse(view.private_metadata)).toMatchObject({
+      f: 'f-1',
+      a: ANALYZER,
+      r: REGION,
+      c: OWNER_CHANNEL,
+    });
+  });
+
+  it('refuses someone outside the owner channel, says who can, changes nothing and audits it', async () => {
+    await signedPost(baseUrl, click(ACTION_IDS.archive, OUTSIDER), SECRET);
+
+    expect(slack.byMethod('views.open')).toHaveLength(0);
+    await expect.poll(() => responses.length).toBe(1);
+    expect(lastResponse()).toMatchObject({ response_type: 'ephemeral' });
+    expect(String(lastResponse().text)).toMatch(/can't archive/);
+    expect(JSON.stringify(lastResponse().blocks)).toContain(`<@${ADMIN}>`);
+    const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
+    expect(entry).toMatchObject({ action: 'archive', outcome: 'refused', findingId: 'f-1' });
+  });
+
+  it('archives when the modal is submitted with a reason and an expiry', async () => {
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const body = viewSubmissionBody({
+      callbackId: ARCHIVE_MODAL.callbackId,
+      privateMetadata: JSON.stringify({ f: 'f-1', a: ANALYZER, r: REGION, c: OWNER_CHANNEL, t: '1.2' }),
+      values: {
+        [ARCHIVE_MODAL.reasonBlock]: {
+          [ARCHIVE_MODAL.reasonAction]: { type: 'plain_text_input', value: 'vendor share, SEC-42' },
+        },
+        [ARCHIVE_MODAL.untilBlock]: {
+          [ARCHIVE_MODAL.untilAction]: { type: 'datepicker', selected_date: until },
+        },
+      },
+      user: { id: MEMBER },
+      viewId: 'V0ARCHIVE1',
+    });
+    const res = await signedPost(baseUrl, body, SECRET);
+    expect(res.status).toBe(200);
+
+    await finished(JOBS.archive, jobId(JOBS.archive, 'f-1', 'V0ARCHIVE1'));
+
+    expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
+    const shown = JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks);
+    expect(shown).toContain(`by <@${MEMBER}>`);
+    expect(shown).toContain(`until ${until}`);
+  });
+
+  it('keeps the modal open with field errors for an empty reason and a past date', async () => {
+    const body = viewSubmissionBody({
+      callbackId: ARCHIVE_MODAL.callbackId,
+      privateMetadata: JSON.stringify({ f: 'f-1', a: ANALYZER, r: REGION }),
+      values: {
+        [ARCHIVE_MODAL.reasonBlock]: {
+          [ARCHIVE_MODAL.reasonAction]: { type: 'plain_text_input', value: ' ' },
+        },
+        [ARCHIVE_MODAL.untilBlock]: {
+          [ARCHIVE_MODAL.untilAction]: { type: 'datepicker', selected_date: '2020-01-01' },
+        },
+      },
+      user: { id: MEMBER },
+    });
+    const res = await signedPost(baseUrl, body, SECRET);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      response_action: 'errors',
+      errors: {
+        [ARCHIVE_MODAL.reasonBlock]: expect.stringMatching(/why/i),
+        [ARCHIVE_MODAL.untilBlock]: 'Pick a date after today.',
+      },
+    });
+    expect(await rt.queues.actions.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 0 });
+  });
+});
+
+describe('Rescan button', () => {
+  it('makes one StartResourceScan call when the same click arrives twice', async () => {
+    const body = click(ACTION_IDS.rescan, MEMBER);
+    await signedPost(baseUrl, body, SECRET);
+    await signedPost(baseUrl, body, SECRET);
+    const actionTs = (
+      JSON.parse(decodeURIComponent(body.replace(/^payload=/, '').replace(/\+/g, ' '))) as {
+        actions: { action_ts: string }[];
+      }
+    ).actions[0]!.action_ts;
+
+    await finished(JOBS.rescan, jobId(JOBS.rescan, 'f-1', actionTs));
+
+    expect(aws.count('StartResourceScan')).toBe(1);
+    await expect.poll(() => responses.some((r) => /Rescanning/.test(String(r.body.text)))).toBe(true);
+  });
+
+  it('answers at once that nothing was queued when Redis is not answering', async () => {
+    await app.stop();
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    dead.on('error', () => undefined);
+    const deadQueue = new Queue('actions', { connection: dead, prefix: 'dead' });
+    deadQueue.on('error', () => undefined);
+    await startApp({ actionsQueue: deadQueue });
+    const started = Date.now();
+
+    await signedPost(baseUrl, click(ACTION_IDS.rescan, MEMBER), SECRET);
+
+    await expect.poll(() => responses.length, { timeout: 3000 }).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(String(lastResponse().text)).toMatch(/could not queue/);
+    expect(aws.count('StartResourceScan')).toBe(0);
+    await deadQueue.close().catch(() => undefined);
+    dead.disconnect();
+  });
+});
+
+describe('/access', () => {
+  it.each([
+    ['fidnings', /did you mean `?findings/],
+    ['archive f-1', /--reason/],
+    ['findings --severity urgent', /critical, high, medium, low, info/],
+    ['scan mars-1', /region/],
+    ['archive f-1 --reason x --until 2020-01-01', /past|after today/],
+  ])('answers `/access %s` with what was wrong and the usage, ephemerally', async (text, error) => {
+    const res = await signedPost(baseUrl, slashCommandBody({ text, user_id: MEMBER }), SECRET);
+    expect(res.status).toBe(200);
+    await expect.poll(() => responses.length).toBe(1);
+    expect(lastResponse().response_type).toBe('ephemeral');
+    expect(JSON.stringify(lastResponse())).toMatch(error);
+  });
+
+  it('archives by finding id from the command line', async () => {
+    const body = slashCommandBody({
+      text: 'archive f-1 --reason "vendor share"',
+      user_id: MEMBER,
+      trigger_id: '123.456.trig',
+    });
+    await signedPost(baseUrl, body, SECRET);
+
+    await finished(JOBS.archive, jobId(JOBS.archive, 'f-1', '123.456.trig'));
+
+    expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
+    const entries = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entries.map((e) => e.outcome)).toEqual(['succeeded', 'requested']);
+  });
+
+  it('shows what the bot knows about a finding', async () => {
+    await signedPost(baseUrl, slashCommandBody({ text: 'show f-1', user_id: MEMBER }), SECRET);
+    await expect.poll(() => responses.length).toBe(1);
+    const shown = JSON.stringify(lastResponse().blocks);
+    expect(shown).toContain('arn:aws:s3:::vendor-share');
+    expect(shown).toContain(`<#${OWNER_CHANNEL}>`);
+  });
+
+  it('tells a non-admin who may start a scan', async () => {
+    await signedPost(baseUrl, slashCommandBody({ text: 'scan', user_id: MEMBER }), SECRET);
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(lastResponse().text)).toMatch(/can't scan/);
+    expect(await rt.queues.scan.getJobCounts('waiting')).toMatchObject({ waiting: 0 });
+  });
+});
