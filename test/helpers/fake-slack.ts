@@ -96,7 +96,10 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
           return [200, { ok: true, channel, ts: args.ts }];
         }
         case 'conversations.members':
-          return [200, { ok: true, members: fake.members[channel] ?? [], response_metadata: { next_cursor: '' } }];
+          return [
+            200,
+            { ok: true, members: fake.members[channel] ?? [], response_metadata: { next_cursor: '' } },
+          ];
         case 'usergroups.users.list':
           return [200, { ok: true, users: fake.groups[String(args.usergroup)] ?? [] }];
         case 'views.open':
