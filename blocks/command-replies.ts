@@ -1,7 +1,7 @@
 // Ephemeral replies to /access verbs that read state: show, audit, status.
 import type { KnownBlock } from '@slack/types';
 import type { StoredAuditEntry } from '../src/store/audit.ts';
-import type { FindingState } from '../src/store/findings.ts';
+import type { FindingState, ListedFinding } from '../src/store/findings.ts';
 import { code, escapeMrkdwn } from './escape.ts';
 import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
 
@@ -94,6 +94,51 @@ export function statusReply(v: StatusView): SlackMessage {
     blocks: capBlocks([
       section(scan + (regions ? `\nActive by region: ${regions}` : '')),
       section(queues || 'No queues'),
+    ]),
+  };
+}
+
+export const FINDINGS_PAGE_SIZE = 10;
+
+/** One page of `/access findings`, worst first then oldest, each linking to its message. */
+export function findingsListReply(input: {
+  items: ListedFinding[];
+  page: number;
+  total: number;
+  truncated: boolean;
+  filterText: string;
+  /** e.g. https://acme.slack.com, for links straight to each message. */
+  workspaceUrl?: string;
+}): SlackMessage {
+  const pages = Math.max(1, Math.ceil(input.total / FINDINGS_PAGE_SIZE));
+  if (input.total === 0) {
+    return {
+      text: 'No findings match',
+      blocks: [section(`No findings match ${escapeMrkdwn(input.filterText)}.`)],
+    };
+  }
+  const lines = input.items.map((f) => {
+    const where =
+      f.channel && f.ts
+        ? input.workspaceUrl &&
+          /^https:\/\/[a-z0-9-]+\.slack\.com$/.test(input.workspaceUrl) &&
+          CHANNEL_ID.test(f.channel)
+          ? `<${input.workspaceUrl}/archives/${f.channel}/p${f.ts.replace('.', '')}|message>`
+          : `in ${channelLink(f.channel)}`
+        : 'not posted yet';
+    return `• *${escapeMrkdwn(f.severity)}* ${escapeMrkdwn(f.findingType)} ${code(f.resourceArn, 200)} (${code(f.accountId)}, ${escapeMrkdwn(f.region)}, since ${escapeMrkdwn((f.createdAt ?? '').slice(0, 10))}) ${code(f.id, 40)} ${where}`;
+  });
+  const more = input.truncated ? ' (the search stopped at 5000 matches; narrow it with filters)' : '';
+  return {
+    text: `${input.total} findings match, page ${input.page} of ${pages}`,
+    blocks: capBlocks([
+      section(`*${input.total} findings* match ${escapeMrkdwn(input.filterText)}${more}`),
+      section(lines.join('\n')),
+      context([
+        input.page < pages
+          ? `Page ${input.page} of ${pages}. Next: \`/access findings … --page ${input.page + 1}\``
+          : `Page ${input.page} of ${pages}.`,
+      ]),
     ]),
   };
 }

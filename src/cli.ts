@@ -184,17 +184,7 @@ async function start(
           () => true,
           () => false,
         ),
-      register: (app) =>
-        registerListeners(app, {
-          config,
-          actions: rt.queues.actions,
-          scan: rt.queues.scan,
-          store: rt.deps.store,
-          audit: rt.deps.audit,
-          logger,
-          now: rt.deps.now,
-          status: () => rt.status(),
-        }),
+      register: (app) => registerListeners(app, rt.listenerDeps()),
     });
     try {
       await slack.start();

@@ -15,8 +15,9 @@ import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { SlackGateway } from './slack/client.ts';
+import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
-import { FindingStore } from './store/findings.ts';
+import { FindingStore, listFindings } from './store/findings.ts';
 import { keys } from './store/keys.ts';
 
 export interface RuntimeOptions {
@@ -45,6 +46,8 @@ export interface Runtime {
   registerSchedulers(): Promise<void>;
   /** Last scan and queue depths (for /access status). */
   status(): Promise<StatusView>;
+  /** What the Slack listeners need (authorisation is added where the Slack client exists). */
+  listenerDeps(): Omit<ListenerDeps, 'authorize'>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
   close(): Promise<void>;
@@ -93,6 +96,19 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       return w;
     },
     registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes),
+    listenerDeps() {
+      return {
+        config,
+        actions: queues.actions,
+        scan: queues.scan,
+        store: deps.store,
+        audit: deps.audit,
+        logger,
+        now: deps.now,
+        status: () => this.status(),
+        listFindings: (filter) => listFindings(redis, k, filter),
+      };
+    },
     async status() {
       const raw = await redis.get(k.lastScan());
       const last = raw ? (JSON.parse(raw) as StatusView['lastScan']) : null;

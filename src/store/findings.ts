@@ -123,3 +123,80 @@ export class FindingStore {
     );
   }
 }
+
+/** What `/access findings` filters on. */
+export interface FindingFilter {
+  findingType?: string;
+  accountId?: string;
+  region?: string;
+  severity?: string;
+  status?: string;
+  /** createdAt before this instant. */
+  createdBefore?: string;
+}
+
+export type ListedFinding = Pick<
+  FindingState,
+  | 'status'
+  | 'findingType'
+  | 'severity'
+  | 'accountId'
+  | 'region'
+  | 'resourceArn'
+  | 'createdAt'
+  | 'channel'
+  | 'ts'
+> & { id: string };
+
+const LIST_FIELDS = [
+  'status',
+  'findingType',
+  'severity',
+  'accountId',
+  'region',
+  'resourceArn',
+  'createdAt',
+  'channel',
+  'ts',
+] as const;
+
+/**
+ * Walks every finding hash (SCAN, batches of 500, one pipelined HMGET per batch) and returns those
+ * matching, at most `limit`. Reads only; meant for an occasional person's query, not a hot path.
+ */
+export async function listFindings(
+  redis: Redis,
+  k: Keys,
+  filter: FindingFilter,
+  limit = 5000,
+): Promise<{ items: ListedFinding[]; truncated: boolean }> {
+  const items: ListedFinding[] = [];
+  const prefix = k.finding('');
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (batch.length === 0) continue;
+    const pipe = redis.pipeline();
+    for (const key of batch) pipe.hmget(key, ...LIST_FIELDS.map((f) => FIELDS[f]));
+    const rows = (await pipe.exec()) ?? [];
+    rows.forEach(([err, v], i) => {
+      if (err) throw err;
+      const vals = v as (string | null)[];
+      const row = Object.fromEntries(LIST_FIELDS.map((f, j) => [f, vals[j] ?? undefined])) as Record<
+        string,
+        string | undefined
+      >;
+      if (!row.status) return;
+      if (filter.findingType && row.findingType !== filter.findingType) return;
+      if (filter.accountId && row.accountId !== filter.accountId) return;
+      if (filter.region && row.region !== filter.region) return;
+      if (filter.severity && row.severity !== filter.severity) return;
+      if (filter.status && row.status !== filter.status) return;
+      if (filter.createdBefore && !(row.createdAt && row.createdAt < filter.createdBefore)) return;
+      items.push({ ...(row as unknown as ListedFinding), id: batch[i]!.slice(prefix.length) });
+    });
+    if (items.length >= limit) return { items: items.slice(0, limit), truncated: true };
+  } while (cursor !== '0');
+  return { items, truncated: false };
+}

@@ -56,14 +56,8 @@ function startApp(overrides: { actionsQueue?: Queue } = {}) {
     botUserId: 'U0BOT',
     register: (a) =>
       registerListeners(a, {
-        config,
-        actions: (overrides.actionsQueue ?? rt.queues.actions) as never,
-        scan: rt.queues.scan,
-        store: rt.deps.store,
-        audit: rt.deps.audit,
-        logger: rt.deps.logger,
-        now: () => new Date(),
-        status: () => rt.status(),
+        ...rt.listenerDeps(),
+        ...(overrides.actionsQueue ? { actions: overrides.actionsQueue as never } : {}),
       }),
   });
   return app.start().then(({ port }) => {
@@ -294,6 +288,27 @@ describe('/access', () => {
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
     const entries = await rt.deps.audit.query({ findingId: 'f-1' });
     expect(entries.map((e) => e.outcome)).toEqual(['succeeded', 'requested']);
+  });
+
+  it('lists open findings matching the filters, worst first, with where each message is', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'findings --severity high --region eu-west-1', user_id: MEMBER }),
+      SECRET,
+    );
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(lastResponse().text)).toBe('1 findings match, page 1 of 1');
+    const shown = JSON.stringify(lastResponse().blocks);
+    expect(shown).toContain('arn:aws:s3:::vendor-share');
+    expect(shown).toContain(`<#${OWNER_CHANNEL}>`);
+
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'findings --status archived', user_id: MEMBER }),
+      SECRET,
+    );
+    await expect.poll(() => responses.length).toBe(2);
+    expect(String(lastResponse().text)).toBe('No findings match');
   });
 
   it('shows what the bot knows about a finding', async () => {

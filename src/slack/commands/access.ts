@@ -1,10 +1,17 @@
 // The /access slash command: parse, answer read-only verbs from state, enqueue the rest.
 // Every reply is ephemeral; malformed input gets what was wrong plus that verb's usage.
 import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { auditReply, findingSummaryReply, statusReply } from '../../../blocks/command-replies.ts';
+import {
+  auditReply,
+  FINDINGS_PAGE_SIZE,
+  findingSummaryReply,
+  findingsListReply,
+  statusReply,
+} from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
+import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
   enqueue,
@@ -18,7 +25,6 @@ type CommandArgs = SlackCommandMiddlewareArgs;
 type Msg = { text: string; blocks: unknown[] };
 
 const NOT_YET: Partial<Record<Command['verb'], string>> = {
-  findings: 'Listing findings',
   owners: 'Explaining owners from Slack (use `access-patrol owners <arn>` on the command line)',
   'generate-policy': 'Generating a policy',
   validate: 'Validating a policy',
@@ -78,6 +84,51 @@ async function handle(
         'reading the audit log',
       );
       await reply(auditReply(entries));
+      return;
+    }
+    case 'findings': {
+      const account = cmd.account
+        ? (Object.entries(deps.config.accounts).find(([, a]) => a.name === cmd.account)?.[0] ?? cmd.account)
+        : undefined;
+      const status = cmd.status ?? 'ACTIVE';
+      const createdBefore =
+        cmd.olderThanDays !== undefined
+          ? new Date(deps.now().getTime() - cmd.olderThanDays * 86_400_000).toISOString()
+          : undefined;
+      const { items, truncated } = await deps.listFindings({
+        findingType: cmd.type,
+        accountId: account,
+        region: cmd.region,
+        severity: cmd.severity,
+        status,
+        createdBefore,
+      });
+      items.sort(
+        (a, b) =>
+          SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) ||
+          (a.createdAt ?? '').localeCompare(b.createdAt ?? ''),
+      );
+      const start = (cmd.page - 1) * FINDINGS_PAGE_SIZE;
+      const filterText = [
+        status.toLowerCase(),
+        cmd.type,
+        account && `account ${account}`,
+        cmd.region,
+        cmd.severity,
+        cmd.olderThanDays !== undefined && `older than ${cmd.olderThanDays} days`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      await reply(
+        findingsListReply({
+          items: items.slice(start, start + FINDINGS_PAGE_SIZE),
+          page: cmd.page,
+          total: items.length,
+          truncated,
+          filterText,
+          workspaceUrl: deps.config.slack.workspaceUrl,
+        }),
+      );
       return;
     }
     case 'status':

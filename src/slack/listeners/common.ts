@@ -7,7 +7,7 @@ import { refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
 import type { ActionJobData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
 import type { AuditLog } from '../../store/audit.ts';
-import type { FindingStore } from '../../store/findings.ts';
+import type { FindingFilter, FindingStore, ListedFinding } from '../../store/findings.ts';
 import type { Action, Authorization, AuthorizeInput } from '../permissions.ts';
 
 export interface ListenerDeps {
@@ -19,6 +19,8 @@ export interface ListenerDeps {
   authorize: (input: AuthorizeInput) => Promise<Authorization>;
   logger: Logger;
   now: () => Date;
+  /** Findings matching a filter, for /access findings. */
+  listFindings: (filter: FindingFilter) => Promise<{ items: ListedFinding[]; truncated: boolean }>;
   /** Last scan and queue depths, for /access status. */
   status: () => Promise<StatusView>;
 }
