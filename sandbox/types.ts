@@ -65,6 +65,20 @@ export interface SandboxRole {
   tags?: Record<string, string>;
   lastUsed?: { date?: string; region?: string };
   permissionsBoundaryArn?: string;
+  /** ARNs of attached managed policies, in ListAttachedRolePolicies order. */
+  attachedPolicies?: string[];
+  /** Inline policies by name, in ListRolePolicies order; documents are served URL-encoded. */
+  inlinePolicies?: Record<string, Record<string, unknown>>;
+}
+
+/** An instance profile: its own entity in IAM, holding at most one role (by name, same account). */
+export interface SandboxInstanceProfile {
+  account: string;
+  name: string;
+  path?: string;
+  instanceProfileId?: string;
+  createDate: string;
+  roles: string[];
 }
 
 export interface SandboxUser {
@@ -96,6 +110,8 @@ export interface SandboxData {
   findings: FindingStore;
   roles: SandboxRole[];
   users: SandboxUser[];
+  /** Instance profiles (ListInstanceProfilesForRole, AddRoleToInstanceProfile, ...). */
+  instanceProfiles?: SandboxInstanceProfile[];
   /** Tags of non-IAM resources by ARN (Resource Groups Tagging API). */
   resources: Record<string, SandboxResource>;
   /** The role AssumeRole accepts in member accounts; ExternalId must match when set. */

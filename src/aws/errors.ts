@@ -51,6 +51,22 @@ const KIND_BY_CODE: Record<string, AwsErrorKind> = {
   ConcurrentModificationException: 'conflict',
   ServiceQuotaExceededException: 'quota',
   LimitExceededException: 'quota',
+  // IAM (awsQuery): the wire code and the SDK's exception name.
+  LimitExceeded: 'quota',
+  EntityTemporarilyUnmodifiable: 'conflict',
+  EntityTemporarilyUnmodifiableException: 'conflict',
+  EntityAlreadyExists: 'conflict',
+  EntityAlreadyExistsException: 'conflict',
+  UnmodifiableEntity: 'invalid',
+  UnmodifiableEntityException: 'invalid',
+  MalformedPolicyDocument: 'invalid',
+  MalformedPolicyDocumentException: 'invalid',
+  PolicyNotAttachable: 'invalid',
+  PolicyNotAttachableException: 'invalid',
+  InvalidInput: 'invalid',
+  ValidationError: 'invalid',
+  ServiceFailure: 'unavailable',
+  ServiceFailureException: 'unavailable',
 };
 
 /** Maps an SDK error (or anything thrown) to an AwsError; leaves AwsError untouched. */

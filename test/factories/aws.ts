@@ -231,3 +231,101 @@ export function getResourcesOutput(arn: string, tags: Record<string, string> | n
         : [{ ResourceARN: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
   };
 }
+
+// ---- IAM role lifecycle (awsQuery) replies ----
+
+const iamMetadata =
+  '<ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata>';
+const paging = (marker?: string) =>
+  `<IsTruncated>${marker ? 'true' : 'false'}</IsTruncated>${marker ? `<Marker>${marker}</Marker>` : ''}`;
+
+/** `<OpResponse><OpResult>inner</OpResult>…`; with `inner` undefined, no Result element (void operations). */
+export function iamResponseXml(action: string, inner?: string): string {
+  const result = inner === undefined ? '' : `<${action}Result>${inner}</${action}Result>`;
+  return `<${action}Response xmlns="${IAM_NS}">${result}${iamMetadata}</${action}Response>`;
+}
+
+export interface RoleXmlOptions {
+  roleName: string;
+  accountId?: string;
+  path?: string;
+  trust?: Record<string, unknown>;
+  description?: string;
+  maxSessionDuration?: number;
+  permissionsBoundaryArn?: string;
+  tags?: Record<string, string>;
+  lastUsed?: { date: string; region: string };
+}
+
+export const EC2_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+
+/** GetRole with the full role: trust policy URL-encoded as IAM sends it, boundary, last use. */
+export function getRoleDetailXml(o: RoleXmlOptions): string {
+  const path = o.path ?? '/';
+  const accountId = o.accountId ?? CALLER_ACCOUNT;
+  let role =
+    `<Path>${path}</Path><RoleName>${o.roleName}</RoleName><RoleId>AROADBQP57FF2AEXAMPLE</RoleId>` +
+    `<Arn>arn:aws:iam::${accountId}:role${path}${o.roleName}</Arn><CreateDate>2023-04-10T09:00:00Z</CreateDate>` +
+    `<AssumeRolePolicyDocument>${encodeURIComponent(JSON.stringify(o.trust ?? EC2_TRUST))}</AssumeRolePolicyDocument>`;
+  if (o.description !== undefined) role += `<Description>${o.description}</Description>`;
+  role += `<MaxSessionDuration>${o.maxSessionDuration ?? 3600}</MaxSessionDuration>`;
+  if (o.permissionsBoundaryArn) {
+    role += `<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>${o.permissionsBoundaryArn}</PermissionsBoundaryArn></PermissionsBoundary>`;
+  }
+  if (o.tags && Object.keys(o.tags).length > 0) role += `<Tags>${tagsXml(o.tags)}</Tags>`;
+  role += o.lastUsed
+    ? `<RoleLastUsed><LastUsedDate>${o.lastUsed.date}</LastUsedDate><Region>${o.lastUsed.region}</Region></RoleLastUsed>`
+    : '<RoleLastUsed/>';
+  return iamResponseXml('GetRole', `<Role>${role}</Role>`);
+}
+
+export function listAttachedRolePoliciesXml(arns: string[], marker?: string): string {
+  const members = arns
+    .map(
+      (arn) =>
+        `<member><PolicyName>${arn.slice(arn.lastIndexOf('/') + 1)}</PolicyName><PolicyArn>${arn}</PolicyArn></member>`,
+    )
+    .join('');
+  return iamResponseXml(
+    'ListAttachedRolePolicies',
+    `<AttachedPolicies>${members}</AttachedPolicies>${paging(marker)}`,
+  );
+}
+
+export function listRolePoliciesXml(names: string[], marker?: string): string {
+  const members = names.map((n) => `<member>${n}</member>`).join('');
+  return iamResponseXml('ListRolePolicies', `<PolicyNames>${members}</PolicyNames>${paging(marker)}`);
+}
+
+export function getRolePolicyXml(
+  roleName: string,
+  policyName: string,
+  document: Record<string, unknown>,
+): string {
+  return iamResponseXml(
+    'GetRolePolicy',
+    `<RoleName>${roleName}</RoleName><PolicyName>${policyName}</PolicyName>` +
+      `<PolicyDocument>${encodeURIComponent(JSON.stringify(document))}</PolicyDocument>`,
+  );
+}
+
+export function listInstanceProfilesForRoleXml(
+  profileNames: string[],
+  accountId = CALLER_ACCOUNT,
+  marker?: string,
+): string {
+  const members = profileNames
+    .map(
+      (name) =>
+        `<member><Path>/</Path><InstanceProfileName>${name}</InstanceProfileName><InstanceProfileId>AIPAJ3VEXAMPLE</InstanceProfileId>` +
+        `<Arn>arn:aws:iam::${accountId}:instance-profile/${name}</Arn><CreateDate>2023-04-10T09:00:00Z</CreateDate><Roles/></member>`,
+    )
+    .join('');
+  return iamResponseXml(
+    'ListInstanceProfilesForRole',
+    `<InstanceProfiles>${members}</InstanceProfiles>${paging(marker)}`,
+  );
+}
