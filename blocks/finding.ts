@@ -29,6 +29,8 @@ export interface FindingState {
   reason?: string;
   /** When an archive made from Slack expires (YYYY-MM-DD). */
   until?: string;
+  /** The role was deleted from Slack (the finding stays ACTIVE until the analyzer runs again). */
+  deleted?: { by: string; at: string; backupKey: string };
 }
 
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -418,7 +420,12 @@ function button(text: string, actionId: string, value: string, style?: Button['s
   return b;
 }
 
-function actionsBlock(f: Finding, status: FindingStatus, consoleUrl: string): ActionsBlock {
+function actionsBlock(
+  f: Finding,
+  status: FindingStatus,
+  consoleUrl: string,
+  deleted?: FindingState['deleted'],
+): ActionsBlock {
   const value = encodeFindingRef({ f: f.id, a: f.analyzerArn, r: f.region });
   const elements: Button[] = [
     {
@@ -428,7 +435,15 @@ function actionsBlock(f: Finding, status: FindingStatus, consoleUrl: string): Ac
       url: findingConsoleUrl(consoleUrl, f),
     },
   ];
-  if (status === 'ACTIVE') {
+  if (deleted) {
+    elements.push(
+      button(
+        'Restore role',
+        ACTION_IDS.restoreRole,
+        JSON.stringify({ k: deleted.backupKey, ...JSON.parse(value) }),
+      ),
+    );
+  } else if (status === 'ACTIVE') {
     elements.push(button('Archive', ACTION_IDS.archive, value));
     if (f.findingType === 'ExternalAccess') elements.push(button('Rescan', ACTION_IDS.rescan, value));
     if (f.resourceType === 'AWS::IAM::Role' || f.resourceType === 'AWS::IAM::User') {
@@ -461,6 +476,10 @@ function actionsBlock(f: Finding, status: FindingStatus, consoleUrl: string): Ac
 // ---------------------------------------------------------------------------------------------
 
 function stateLine(state: FindingState | undefined): string | undefined {
+  if (state?.deleted) {
+    const by = SLACK_USER_ID.test(state.deleted.by) ? ` by <@${state.deleted.by}>` : '';
+    return `🗑️ *Role deleted ${day(state.deleted.at)}${by}*: a backup is kept; Restore recreates it.`;
+  }
   if (!state || state.status === 'ACTIVE') return undefined;
   const at = state.at !== undefined ? ` ${day(state.at)}` : '';
   if (state.status === 'RESOLVED') return `✅ *Resolved${at}*`;
@@ -504,7 +523,7 @@ export function findingMessage(input: FindingView): SlackMessage {
   if (route.ownerEmail) ctx.push(`Owner ${escapeMrkdwn(truncate(route.ownerEmail, 120))}`);
   if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
   blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
-  blocks.push(actionsBlock(f, status, input.consoleUrl));
+  blocks.push(actionsBlock(f, status, input.consoleUrl, state?.deleted));
 
   const prefix = status === 'ACTIVE' ? '' : `${status === 'RESOLVED' ? '✅ Resolved' : '🗄️ Archived'}: `;
   const where = `(${escapeMrkdwn(f.accountId)}, ${escapeMrkdwn(f.region)})`;

@@ -155,7 +155,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
 }
 
 /** Redraws the finding's message in place with the given state. */
-async function redraw(
+export async function redraw(
   deps: JobDeps,
   finding: Finding,
   state: FindingState | null,
@@ -184,13 +184,17 @@ async function redraw(
 }
 
 /** A reply in the finding message's thread: the record everyone in the channel sees. */
-async function threadReply(deps: JobDeps, state: FindingState | null, msg: OutgoingMessage): Promise<void> {
+export async function threadReply(
+  deps: JobDeps,
+  state: FindingState | null,
+  msg: OutgoingMessage,
+): Promise<void> {
   if (!state?.channel || !state.ts) return;
   await deps.slack.post(state.channel, msg, { threadTs: state.threadTs ?? state.ts });
 }
 
 /** Tells the person who asked; best effort (Slack does not guarantee ephemeral delivery). */
-async function tell(deps: JobDeps, data: ActionRequest, msg: OutgoingMessage): Promise<void> {
+export async function tell(deps: JobDeps, data: ActionRequest, msg: OutgoingMessage): Promise<void> {
   if (!data.replyChannel || data.userId === 'system') return;
   await deps.slack.ephemeral(data.replyChannel, data.userId, msg).catch((err: unknown) => {
     deps.logger.warn({ err: (err as Error).message, user: data.userId }, 'ephemeral reply failed');

@@ -1,10 +1,12 @@
 // What job processors need, built once by the entry point and passed in.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { IamGateway } from '../src/aws/iam.ts';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
 import type { AuditLog } from '../src/store/audit.ts';
+import type { RoleBackupStore } from '../src/store/backups.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { Keys } from '../src/store/keys.ts';
 import type { Queues } from './queues.ts';
@@ -15,6 +17,8 @@ export interface JobDeps {
   keys: Keys;
   store: FindingStore;
   audit: AuditLog;
+  iam: IamGateway;
+  backups: RoleBackupStore;
   analyzers: AnalyzerGateway;
   tags: TagReader;
   slack: SlackGateway;

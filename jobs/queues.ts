@@ -16,6 +16,9 @@ export const JOBS = {
   rescan: 'rescan',
   rescanCheck: 'rescan-check',
   archiveExpiry: 'archive-expiry',
+  deleteRolePreview: 'delete-role-preview',
+  deleteRole: 'delete-role',
+  restoreRole: 'restore-role',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -35,7 +38,14 @@ export interface ArchiveData extends ActionRequest {
   /** YYYY-MM-DD: the archive expires and the finding becomes ACTIVE again. */
   until?: string;
 }
-export type ActionJobData = ActionRequest | ArchiveData;
+export interface DeleteRolePreviewData extends ActionRequest {
+  /** The loading modal the preview job fills in (views.update). */
+  viewId: string;
+}
+export interface RestoreRoleData extends ActionRequest {
+  backupKey: string;
+}
+export type ActionJobData = ActionRequest | ArchiveData | DeleteRolePreviewData | RestoreRoleData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */

@@ -7,13 +7,16 @@ import type { JobDeps } from './deps.ts';
 import {
   type ActionRequest,
   bullPrefix,
+  type DeleteRolePreviewData,
   type DeliverData,
   JOBS,
   QUEUES,
+  type RestoreRoleData,
   type ScanAnalyzerData,
   type ScanFinalizeData,
   type ScanRunData,
 } from './queues.ts';
+import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
 import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
 
 export interface Workers {
@@ -52,11 +55,26 @@ export function createWorkers(
     // Channels are delivered in parallel; within a channel one job paces its own posts.
     concurrency: opts.deliverConcurrency ?? 8,
   });
-  const actions = new Worker(QUEUES.actions, async (job: Job<ActionRequest>) => processAction(deps, job), {
-    connection,
-    prefix,
-    concurrency: 4,
-  });
+  const actions = new Worker(
+    QUEUES.actions,
+    async (job: Job<ActionRequest>) => {
+      switch (job.name) {
+        case JOBS.deleteRolePreview:
+          return deleteRolePreview(deps, job as Job<DeleteRolePreviewData>);
+        case JOBS.deleteRole:
+          return deleteRole(deps, job);
+        case JOBS.restoreRole:
+          return restoreRole(deps, job as Job<RestoreRoleData>);
+        default:
+          return processAction(deps, job);
+      }
+    },
+    {
+      connection,
+      prefix,
+      concurrency: 4,
+    },
+  );
   for (const w of [scan, deliver, actions]) {
     w.on('error', (err) => deps.logger.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) =>

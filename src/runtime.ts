@@ -11,12 +11,14 @@ import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
+import { createIamGateway } from './aws/iam.ts';
 import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
+import { RoleBackupStore } from './store/backups.ts';
 import { FindingStore, listFindings } from './store/findings.ts';
 import { keys } from './store/keys.ts';
 
@@ -69,6 +71,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     keys: k,
     store: new FindingStore(redis, k),
     audit: new AuditLog(redis, k, config.audit),
+    iam: createIamGateway(clients),
+    backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
     analyzers: createAnalyzerGateway(clients, {
       onUnsupported: (findingId, analyzerArn, reason) =>
         logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),

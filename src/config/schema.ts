@@ -188,6 +188,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** AWS partition console host, for "Open in console" links. */
   consoleUrl: z.url().default('https://console.aws.amazon.com'),
+  /** Safety rules for deleting unused roles from Slack. */
+  roles: z
+    .strictObject({
+      /** A role used more recently than this (GetRole RoleLastUsed) is never deleted. */
+      minUnusedDays: z.number().int().min(30).max(400).default(90),
+      /** A role carrying any of these tag keys is never deleted. */
+      protectTagKeys: z.array(z.string().min(1).max(128)).default(['access-patrol:protect']),
+      /** How long role backups are kept in Redis. */
+      backupRetentionDays: z.number().int().min(7).max(3650).default(365),
+    })
+    .prefault({}),
   /** Who may do what; see docs/configuration.md#permissions. */
   permissions: permissionsSchema,
   /** The audit stream of who did what. */

@@ -32,6 +32,10 @@ export interface FindingState {
   archivedBy?: string;
   archiveReason?: string;
   archiveUntil?: string;
+  /** Role deleted from Slack: who, when, and the Redis key of its backup. */
+  deletedBy?: string;
+  deletedAt?: string;
+  backupKey?: string;
   /** Set just before chat.postMessage, cleared when the ts is saved: see deliver.ts. */
   pendingSince?: string;
   pendingChannel?: string;
@@ -59,6 +63,9 @@ const FIELDS: Record<keyof FindingState, string> = {
   archivedBy: 'ab',
   archiveReason: 'ar',
   archiveUntil: 'au',
+  deletedBy: 'db',
+  deletedAt: 'da',
+  backupKey: 'bk',
   pendingSince: 'ps',
   pendingChannel: 'pc',
   pendingThreadTs: 'pt',
@@ -112,6 +119,10 @@ export class FindingStore {
 
   async clearArchive(id: string): Promise<void> {
     await this.redis.hdel(this.k.finding(id), FIELDS.archivedBy, FIELDS.archiveReason, FIELDS.archiveUntil);
+  }
+
+  async clearDeleted(id: string): Promise<void> {
+    await this.redis.hdel(this.k.finding(id), FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
   }
 
   async clearPending(id: string): Promise<void> {

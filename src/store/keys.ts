@@ -22,6 +22,8 @@ export function keys(prefix: string) {
     notice: (key: string) => `${p}notice:${key}`,
     channelId: (name: string) => `${p}channel-id:${name}`,
     lastScan: () => `${p}last-scan`,
+    roleBackup: (accountId: string, roleName: string, takenAt: string) =>
+      `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
   };

@@ -103,7 +103,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
         case 'usergroups.users.list':
           return [200, { ok: true, users: fake.groups[String(args.usergroup)] ?? [] }];
         case 'views.open':
-          return [200, { ok: true, view: { id: `V${++seq}` } }];
+        case 'views.update':
+          return [200, { ok: true, view: { id: String(args.view_id ?? `V${++seq}`) } }];
         case 'chat.postEphemeral':
           return [200, { ok: true, message_ts: `${++seq}.000200` }];
         case 'conversations.history':

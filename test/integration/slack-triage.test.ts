@@ -260,6 +260,27 @@ describe('Rescan button', () => {
   });
 });
 
+describe('Delete role button', () => {
+  it('is refused to a channel member who is not an admin', async () => {
+    await signedPost(baseUrl, click(ACTION_IDS.deleteRole, MEMBER), SECRET);
+
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(lastResponse().text)).toMatch(/can't delete-role/);
+    expect(slack.byMethod('views.open')).toHaveLength(0);
+  });
+
+  it('opens the confirm dialog for an admin and has a worker fill it in', async () => {
+    await signedPost(baseUrl, click(ACTION_IDS.deleteRole, ADMIN), SECRET);
+
+    await expect.poll(() => slack.byMethod('views.update').length, { timeout: 10_000 }).toBe(1);
+    expect(String(slack.byMethod('views.open')[0]!.args.view)).toMatch(/Reading the role from AWS/);
+    // This finding is not an unused role: the dialog says why nothing will be deleted.
+    expect(String(slack.byMethod('views.update')[0]!.args.view)).toMatch(
+      /will not be deleted: only unused-role findings/,
+    );
+  });
+});
+
 describe('/access', () => {
   it.each([
     ['fidnings', /did you mean `?findings/],

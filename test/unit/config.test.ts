@@ -60,6 +60,7 @@ describe('parseConfigText', () => {
           scan: { users: [], userGroups: [], ownerChannelMembers: false },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
+        roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },
       },
     });
   });

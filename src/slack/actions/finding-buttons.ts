@@ -1,15 +1,24 @@
 // The buttons on a finding message. Each acks at once, checks the permission, and either opens a
 // modal (archive) or enqueues the job (unarchive, rescan); the worker does the AWS work.
 import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { deleteRoleLoadingModal } from '../../../blocks/delete-role.ts';
 import { code } from '../../../blocks/escape.ts';
 import { archiveModal } from '../../../blocks/modals.ts';
 import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
-import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
+import {
+  type ActionRequest,
+  type DeleteRolePreviewData,
+  JOBS,
+  jobId,
+  type RestoreRoleData,
+} from '../../../jobs/queues.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
-  client: { views: { open(args: { trigger_id: string; view: unknown }): Promise<unknown> } };
+  client: {
+    views: { open(args: { trigger_id: string; view: unknown }): Promise<{ view?: { id?: string } }> };
+  };
 };
 
 interface Click {
@@ -115,6 +124,86 @@ export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan')
   };
 }
 
+/** Delete role: admins only; a modal opens at once and a worker fills it in after reading the role. */
+export function deleteRoleButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    const click = clickOf(args);
+    const reply = replyVia(args);
+    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
+    const ok = await permitted(deps, reply, {
+      action: 'delete-role',
+      userId: click.userId,
+      findingChannel: click.channel,
+      findingId: click.ref.f,
+      region: click.ref.r,
+    });
+    if (!ok) return;
+    const meta = { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
+    const opened = await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: deleteRoleLoadingModal(meta),
+    });
+    const viewId = opened.view?.id;
+    if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
+    const data: DeleteRolePreviewData = {
+      findingId: click.ref.f,
+      analyzerArn: click.ref.a,
+      region: click.ref.r,
+      userId: click.userId,
+      replyChannel: click.channel,
+      requestTs: click.actionTs,
+      viewId,
+    };
+    await enqueue(deps, reply, () =>
+      deps.actions.add(JOBS.deleteRolePreview, data, {
+        jobId: jobId(JOBS.deleteRolePreview, click.ref.f, viewId),
+      }),
+    );
+  };
+}
+
+/** Restore role: admins only; recreates the role from the backup named on the button. */
+export function restoreRoleButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    const click = clickOf(args);
+    const reply = replyVia(args);
+    let backupKey: unknown;
+    try {
+      backupKey = (JSON.parse(args.action.value ?? '{}') as { k?: unknown }).k;
+    } catch {
+      backupKey = undefined;
+    }
+    if (!click || typeof backupKey !== 'string') {
+      return void (await reply(unavailableNote('This button carries no backup reference.')));
+    }
+    const ok = await permitted(deps, reply, {
+      action: 'restore-role',
+      userId: click.userId,
+      findingChannel: click.channel,
+      findingId: click.ref.f,
+      region: click.ref.r,
+    });
+    if (!ok) return;
+    const data: RestoreRoleData = {
+      findingId: click.ref.f,
+      analyzerArn: click.ref.a,
+      region: click.ref.r,
+      userId: click.userId,
+      replyChannel: click.channel,
+      requestTs: click.actionTs,
+      backupKey,
+    };
+    const queued = await enqueue(deps, reply, () =>
+      deps.actions.add(JOBS.restoreRole, data, {
+        jobId: jobId(JOBS.restoreRole, click.ref.f, click.actionTs),
+      }),
+    );
+    if (queued) await reply(acceptedNote('Restoring the role from its backup…'));
+  };
+}
+
 /** Buttons whose work is not in this version yet: say so plainly, change nothing. */
 export function notYetButton(what: string) {
   return async (args: ButtonArgs) => {
@@ -127,8 +216,8 @@ export function registerFindingButtons(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.archive, archiveButton(deps) as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.unarchive, queuedButton(deps, 'unarchive') as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.rescan, queuedButton(deps, 'rescan') as never);
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteRole, notYetButton('Deleting a role') as never);
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.restoreRole, notYetButton('Restoring a role') as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteRole, deleteRoleButton(deps) as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.restoreRole, restoreRoleButton(deps) as never);
   app.action<BlockAction<ButtonAction>>(
     ACTION_IDS.generatePolicy,
     notYetButton('Generating a policy') as never,

@@ -5,6 +5,7 @@ import { registerFindingButtons } from '../actions/finding-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
+import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
 import type { ListenerDeps } from './common.ts';
 
 export type { ListenerDeps };
@@ -23,4 +24,5 @@ export function registerListeners(
   registerAccessCommand(app, full);
   registerFindingButtons(app, full);
   registerArchiveView(app, full);
+  registerDeleteRoleView(app, full);
 }

@@ -1,0 +1,191 @@
+// The bot under measurement, in a process of its own: the runtime (workers, SDK clients, Slack client,
+// Redis connections) exactly as `access-patrol start` builds it, and nothing else. bench/scan.bench.ts
+// drives it over IPC and does its own bookkeeping (sandbox counts, Redis walks) in the parent, so the
+// RSS and heap sampled here are the bot's alone.
+//   parent → { type: 'init', init }        child → { type: 'ready', memory }
+//   parent → { type: 'scan' }              child → { type: 'scanned', result } | { type: 'error', message }
+//   parent → { type: 'close' }             child exits
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+import type { Job } from 'bullmq';
+import pino from 'pino';
+import { configSchema } from '../src/config/schema.ts';
+import { createRuntime, type Runtime, type ScanReport } from '../src/runtime.ts';
+
+export interface BotInit {
+  redisUrl: string;
+  awsUrl: string;
+  slackApiUrl: string;
+  /** The config object (validated again here). */
+  config: unknown;
+  logLevel: string;
+  /** Write a heap snapshot (in the working directory) the first time heapUsed passes this many MB. */
+  heapSnapshotMb?: number;
+}
+
+export interface PhaseTimes {
+  /** ms from the start of the scan */
+  runDone?: number;
+  analyzersFirstStart?: number;
+  analyzersLastDone?: number;
+  finalizeDone?: number;
+  deliverFirstStart?: number;
+  deliverLastDone?: number;
+  /** Busy time (finishedOn - processedOn) summed over analyzer jobs, and the longest one. */
+  analyzerBusy: number;
+  slowestAnalyzer: number;
+}
+
+export interface BotScan {
+  report: ScanReport;
+  wallMs: number;
+  /** Peaks sampled every 50 ms. */
+  rss: number;
+  heap: number;
+  /** Kernel RSS high-water mark for the scan (VmHWM, reset before it), when readable. */
+  hwm: number | undefined;
+  /** Memory when the scan started and when it ended. */
+  startMemory: NodeJS.MemoryUsage;
+  endMemory: NodeJS.MemoryUsage;
+  /** After a forced full GC at the end of the scan (the bot runs with --expose-gc): what is retained. */
+  afterGc?: NodeJS.MemoryUsage;
+  cpuMs: number;
+  /** Event loop utilisation over the scan (1 = the loop never idled). */
+  elu: number;
+  phases: PhaseTimes;
+  heapSnapshot?: string;
+}
+
+type Msg = { type: 'init'; init: BotInit } | { type: 'scan' } | { type: 'close' };
+
+const MB = 1024 * 1024;
+const send = (m: unknown) => process.send?.(m);
+
+/** Linux: clear_refs 5 resets VmHWM, so each scan gets its own kernel peak. */
+function resetHighWaterMark(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux, or not allowed: VmHWM is then the peak since the process started
+  }
+}
+
+function highWaterMark(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let rt: Runtime | undefined;
+let init: BotInit | undefined;
+let phases: PhaseTimes = { analyzerBusy: 0, slowestAnalyzer: 0 };
+let t0 = 0;
+let snapshotTaken: string | undefined;
+
+function start(i: BotInit): void {
+  init = i;
+  const config = configSchema.parse(i.config);
+  rt = createRuntime({
+    env: { redisUrl: i.redisUrl, slackBotToken: 'xoxb-sandbox-bench', slackApiUrl: i.slackApiUrl },
+    config,
+    logger: pino({ level: i.logLevel }),
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXBENCH0001', secretAccessKey: 'sandbox-secret' },
+      endpoints: { accessAnalyzer: i.awsUrl, iam: i.awsUrl, sts: i.awsUrl, tagging: i.awsUrl },
+      maxAttempts: 3,
+    },
+  });
+  const workers = rt.startWorkers();
+  const rel = (t: number | undefined) => (t ?? Date.now()) - t0;
+  workers.scan.on('completed', (job: Job) => {
+    const s = job.processedOn ?? Date.now();
+    const e = job.finishedOn ?? Date.now();
+    if (job.name === 'scan-run') phases.runDone = rel(e);
+    if (job.name === 'scan-analyzer') {
+      phases.analyzersFirstStart = Math.min(phases.analyzersFirstStart ?? Number.POSITIVE_INFINITY, rel(s));
+      phases.analyzersLastDone = Math.max(phases.analyzersLastDone ?? 0, rel(e));
+      phases.analyzerBusy += e - s;
+      phases.slowestAnalyzer = Math.max(phases.slowestAnalyzer, e - s);
+    }
+    if (job.name === 'scan-finalize') phases.finalizeDone = rel(e);
+  });
+  workers.deliver.on('completed', (job: Job) => {
+    phases.deliverFirstStart = Math.min(
+      phases.deliverFirstStart ?? Number.POSITIVE_INFINITY,
+      rel(job.processedOn),
+    );
+    phases.deliverLastDone = Math.max(phases.deliverLastDone ?? 0, rel(job.finishedOn));
+  });
+}
+
+async function scan(): Promise<BotScan> {
+  if (!rt) throw new Error('not initialised');
+  let rss = 0;
+  let heap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+    const at = init?.heapSnapshotMb;
+    if (at !== undefined && !snapshotTaken && m.heapUsed > at * MB) {
+      snapshotTaken = writeHeapSnapshot(`bench-bot-${Date.now()}.heapsnapshot`);
+    }
+  };
+  phases = { analyzerBusy: 0, slowestAnalyzer: 0 };
+  const startMemory = process.memoryUsage();
+  resetHighWaterMark();
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  sample();
+  const timer = setInterval(sample, 50);
+  t0 = Date.now();
+  try {
+    const report = await rt.scanNow({ timeoutMs: 60 * 60_000 });
+    const wallMs = Date.now() - t0;
+    sample();
+    const cpu = process.cpuUsage(cpu0);
+    const result: BotScan = {
+      report,
+      wallMs,
+      rss,
+      heap,
+      hwm: highWaterMark(),
+      startMemory,
+      endMemory: process.memoryUsage(),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      elu: performance.eventLoopUtilization(elu0).utilization,
+      phases,
+    };
+    if (snapshotTaken) result.heapSnapshot = snapshotTaken;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) {
+      gc();
+      result.afterGc = process.memoryUsage();
+    }
+    return result;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+process.on('message', (msg: Msg) => {
+  if (msg.type === 'init') {
+    start(msg.init);
+    send({ type: 'ready', memory: process.memoryUsage() });
+  } else if (msg.type === 'scan') {
+    scan().then(
+      (result) => send({ type: 'scanned', result }),
+      (err: Error) => send({ type: 'error', message: err.stack ?? String(err) }),
+    );
+  } else if (msg.type === 'close') {
+    void (async () => {
+      await rt?.close();
+      process.exit(0); // exits normally, so --cpu-prof writes its profile
+    })();
+  }
+});
+process.on('disconnect', () => process.exit(0));

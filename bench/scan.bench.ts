@@ -1,0 +1,622 @@
+// `npm run bench [-- --findings N --regions R]`: a first scan and a steady-state rescan of a large
+// synthetic organisation (sandbox/fixtures/bulk.ts), printing wall time, peak memory, AWS requests
+// against the minimum, Slack calls and Redis bytes per finding. Prints figures; it is not a test
+// (exit code 0 even when a target is missed, 1 only when the benchmark itself fails).
+//
+// Three processes: this one (orchestration, sandbox counts, Redis walks), the AWS and Slack sandboxes
+// (bench/sandbox-child.ts) and the bot (bench/bot-child.ts), so the RSS and heap reported are the
+// bot's own: the runtime, its workers, SDK clients and Redis connections, loaded through tsx as
+// bin/access-patrol.js does.
+// Slack is not paced (slack.postIntervalMs 0, no sandbox rate limit): see the paced estimate printed.
+// See docs/performance.md for the method and the measured figures.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import type { DeliverResult } from '../jobs/deliver.ts';
+import type { AnalyzerScanResult } from '../jobs/scan.ts';
+import { ensureRedis } from '../sandbox/redis.ts';
+import { configSchema } from '../src/config/schema.ts';
+import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import type { BotInit, BotScan } from './bot-child.ts';
+import type { ChildStats, Expected } from './sandbox-child.ts';
+
+const MB = 1024 * 1024;
+const TARGETS = { rssBytes: 300 * MB, redisBytesPerFinding: 1024 };
+/** Slack allows about one message per second per channel; the bot's default pause is 1100 ms. */
+const PACED_PER_SECOND = 1;
+const DEFAULT_POST_INTERVAL_MS = 1100;
+const DELIVER_CONCURRENCY = 8; // jobs/workers.ts default
+
+const { values: args } = parseArgs({
+  options: {
+    findings: { type: 'string', default: '100000' },
+    regions: { type: 'string', default: '10' },
+    'log-level': { type: 'string', default: 'error' },
+    /** Write a heap snapshot of the bot when its heapUsed first passes this many MB (investigation). */
+    'heap-snapshot-mb': { type: 'string' },
+    /** Run the bot with --cpu-prof, writing .cpuprofile files into this directory (investigation). */
+    'cpu-prof-dir': { type: 'string' },
+    /** Run the bot with --max-old-space-size=N (investigation: does a heap cap bound the peak RSS?). */
+    'bot-max-old-space-mb': { type: 'string' },
+    /** Stop after the first scan (investigation). */
+    'first-only': { type: 'boolean', default: false },
+  },
+});
+const FINDINGS = Number(args.findings);
+const REGIONS = Number(args.regions);
+if (!Number.isInteger(FINDINGS) || FINDINGS < 1) throw new Error('--findings must be a positive integer');
+if (!Number.isInteger(REGIONS) || REGIONS < 1 || REGIONS > 16) throw new Error('--regions must be 1..16');
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const mb = (b: number) => `${(b / MB).toFixed(1)} MB`;
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const pf = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const rpad = (s: string | number, n: number) => String(s).padStart(n);
+
+// ---------------------------------------------------------------- the sandbox child
+
+interface Sandbox {
+  child: ChildProcess;
+  awsUrl: string;
+  slackApiUrl: string;
+  expected: Expected;
+  stats(): Promise<ChildStats>;
+}
+
+async function startSandboxChild(): Promise<Sandbox> {
+  const script = fileURLToPath(new URL('./sandbox-child.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, '--findings', String(FINDINGS), '--regions', String(REGIONS)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => resolve(line));
+    child.once('exit', (code) => reject(new Error(`sandbox child exited with code ${code}`)));
+  });
+  const ready = JSON.parse(first) as { awsUrl: string; slackApiUrl: string; expected: Expected };
+  let nextId = 0;
+  const stats = () =>
+    new Promise<ChildStats>((resolve) => {
+      const id = ++nextId;
+      const onMessage = (msg: { type?: string; id?: number; stats?: ChildStats }) => {
+        if (msg?.type !== 'stats' || msg.id !== id) return;
+        child.off('message', onMessage);
+        resolve(msg.stats!);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'stats', id });
+    });
+  return { child, ...ready, stats };
+}
+
+function diff(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const v = (b[k] ?? 0) - (a[k] ?? 0);
+    if (v !== 0) d[k] = v;
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------- Redis measurement
+
+interface RedisUsage {
+  byCategory: Record<string, { keys: number; bytes: number }>;
+  findingKeys: number;
+  sampleMean: number;
+  sampleSize: number;
+  activeSetBytes: number;
+  activeMembers: number;
+  outboxKeys: number;
+  outboxLength: number;
+  scratchTtl: number | undefined;
+  /** OBJECT ENCODING of the sampled finding hashes (listpack is the compact one). */
+  encodings: Record<string, number>;
+  /** Hash fields whose value is longer than hash-max-listpack-value in the sample, with how often. */
+  longFields: string[];
+  listpackValue: number | string;
+}
+
+function categoryOf(prefix: string, key: string): string {
+  const rest = key.slice(prefix.length);
+  if (rest.startsWith('finding:')) return 'finding hashes';
+  if (/^analyzer:[^:]+:active$/.test(rest)) return 'analyzer active sets';
+  if (/^analyzer:[^:]+:seen:/.test(rest)) return 'analyzer seen sets (scratch)';
+  if (rest.startsWith('outbox:')) return 'outbox lists';
+  if (rest.startsWith('scan:')) return 'scan scratch (burst stats/worst, summary, channels)';
+  if (rest.startsWith('bull:')) return 'BullMQ jobs and queues';
+  return 'other (notices, channel ids, last-scan)';
+}
+
+async function measureRedis(r: Redis, prefix: string): Promise<RedisUsage> {
+  const allKeys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    allKeys.push(...batch);
+  } while (cursor !== '0');
+  const usage = new Map<string, number>();
+  for (let i = 0; i < allKeys.length; i += 2000) {
+    const pipe = r.pipeline();
+    const chunk = allKeys.slice(i, i + 2000);
+    for (const k of chunk) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+    const res = (await pipe.exec()) ?? [];
+    for (const [j, k] of chunk.entries()) usage.set(k, Number(res[j]?.[1] ?? 0));
+  }
+  const byCategory: RedisUsage['byCategory'] = {};
+  for (const [k, bytes] of usage) {
+    const cat = categoryOf(prefix, k);
+    const c = byCategory[cat] ?? { keys: 0, bytes: 0 };
+    byCategory[cat] = c;
+    c.keys++;
+    c.bytes += bytes;
+  }
+  const findingKeys = allKeys.filter((k) => k.startsWith(`${prefix}finding:`));
+  // A random sample of 1000 finding hashes (partial Fisher-Yates).
+  const sample = [...findingKeys];
+  const n = Math.min(1000, sample.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(Math.random() * (sample.length - i));
+    [sample[i], sample[j]] = [sample[j]!, sample[i]!];
+  }
+  const sampleBytes = sample.slice(0, n).reduce((s, k) => s + (usage.get(k) ?? 0), 0);
+  const activeKeys = allKeys.filter((k) => /^analyzer:[^:]+:active$/.test(k.slice(prefix.length)));
+  let activeMembers = 0;
+  for (const k of activeKeys) activeMembers += await r.scard(k);
+  const outboxKeys = allKeys.filter((k) => k.startsWith(`${prefix}outbox:`));
+  let outboxLength = 0;
+  for (const k of outboxKeys) outboxLength += await r.llen(k);
+  const scratch = allKeys.find((k) => k.startsWith(`${prefix}scan:`));
+  let listpackValue: number | string = '?';
+  try {
+    const cfg = (await r.config('GET', 'hash-max-listpack-value')) as string[];
+    listpackValue = Number(cfg[1] ?? Number.NaN);
+  } catch {
+    // CONFIG may be disabled (managed Redis)
+  }
+  const limit = typeof listpackValue === 'number' && Number.isFinite(listpackValue) ? listpackValue : 64;
+  const encodings: Record<string, number> = {};
+  const long = new Map<string, number>();
+  const pipe = r.pipeline();
+  for (const k of sample.slice(0, n)) pipe.object('ENCODING', k).hgetall(k);
+  const res = (await pipe.exec()) ?? [];
+  for (let i = 0; i < res.length; i += 2) {
+    const enc = String(res[i]?.[1]);
+    encodings[enc] = (encodings[enc] ?? 0) + 1;
+    for (const [f, v] of Object.entries((res[i + 1]?.[1] ?? {}) as Record<string, string>))
+      if (Buffer.byteLength(v) > limit) long.set(f, (long.get(f) ?? 0) + 1);
+  }
+  return {
+    encodings,
+    longFields: [...long].map(([f, c]) => `${f} (${c}/${n})`),
+    listpackValue,
+    byCategory,
+    findingKeys: findingKeys.length,
+    sampleMean: n ? sampleBytes / n : 0,
+    sampleSize: n,
+    activeSetBytes: activeKeys.reduce((s, k) => s + (usage.get(k) ?? 0), 0),
+    activeMembers,
+    outboxKeys: outboxKeys.length,
+    outboxLength,
+    scratchTtl: scratch ? await r.ttl(scratch) : undefined,
+  };
+}
+
+async function redisInfo(r: Redis): Promise<{ usedMemory: number; cpu: number; commands: number }> {
+  const mem = await r.info('memory');
+  const cpu = await r.info('cpu');
+  const stats = await r.info('stats');
+  const num = (text: string, field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(text)?.[1]);
+  return {
+    usedMemory: num(mem, 'used_memory'),
+    cpu: num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys'),
+    commands: num(stats, 'total_commands_processed'),
+  };
+}
+
+async function wipe(r: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (batch.length) await r.del(...batch);
+  } while (cursor !== '0');
+}
+
+// ---------------------------------------------------------------- the bot child
+
+interface Bot {
+  child: ChildProcess;
+  idle: NodeJS.MemoryUsage;
+  scan(): Promise<BotScan>;
+  close(): Promise<void>;
+}
+
+async function startBot(init: BotInit): Promise<Bot> {
+  const script = fileURLToPath(new URL('./bot-child.ts', import.meta.url));
+  const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
+  if (args['bot-max-old-space-mb']) prof.push(`--max-old-space-size=${args['bot-max-old-space-mb']}`);
+  const child = spawn(process.execPath, [...prof, '--expose-gc', '--import', 'tsx', script], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`bot child exited with code ${code}`))),
+  );
+  exited.catch(() => undefined);
+  const next = <T>(type: string) =>
+    Promise.race([
+      exited,
+      new Promise<T>((resolve, reject) => {
+        const on = (m: { type: string; message?: string } & T) => {
+          if (m.type === 'error') {
+            child.off('message', on);
+            reject(new Error(`bot: ${m.message}`));
+          } else if (m.type === type) {
+            child.off('message', on);
+            resolve(m);
+          }
+        };
+        child.on('message', on);
+      }),
+    ]);
+  const ready = next<{ memory: NodeJS.MemoryUsage }>('ready');
+  child.send({ type: 'init', init });
+  const { memory } = await ready;
+  return {
+    child,
+    idle: memory,
+    async scan() {
+      const done = next<{ result: BotScan }>('scanned');
+      child.send({ type: 'scan' });
+      return (await done).result;
+    },
+    async close() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'close' });
+      await gone;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- one measured scan
+
+interface Measured extends BotScan {
+  aws: Record<string, number>;
+  awsErrors: number;
+  slack: Record<string, number>;
+  slackErrors: number;
+  perChannel: ChildStats['slack']['perChannel'];
+  messages: number;
+  topLevel: number;
+  replies: number;
+  childCpuMs: number;
+  childRss: number;
+  redisCpuMs: number;
+  redisCommands: number;
+}
+
+const sumCpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+
+async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measured> {
+  const before = await sandbox.stats();
+  const redisBefore = await redisInfo(admin);
+  const scan = await bot.scan();
+  const after = await sandbox.stats();
+  const redisAfter = await redisInfo(admin);
+  const perChannel: Measured['perChannel'] = {};
+  for (const [ch, v] of Object.entries(after.slack.perChannel)) {
+    const b = before.slack.perChannel[ch] ?? { posts: 0, updates: 0 };
+    if (v.posts - b.posts || v.updates - b.updates)
+      perChannel[ch] = { posts: v.posts - b.posts, updates: v.updates - b.updates };
+  }
+  return {
+    ...scan,
+    aws: diff(before.aws, after.aws),
+    awsErrors: after.awsErrors - before.awsErrors,
+    slack: diff(before.slack.byMethod, after.slack.byMethod),
+    slackErrors: after.slack.errors - before.slack.errors,
+    perChannel,
+    messages: after.slack.messages - before.slack.messages,
+    topLevel: after.slack.topLevel - before.slack.topLevel,
+    replies: after.slack.replies - before.slack.replies,
+    childCpuMs: sumCpu(after.cpu) - sumCpu(before.cpu),
+    childRss: after.rss,
+    redisCpuMs: (redisAfter.cpu - redisBefore.cpu) * 1000,
+    // minus the INFO calls of this benchmark; other clients of a shared Redis would count too
+    redisCommands: redisAfter.commands - redisBefore.commands - 3,
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const redisHandle = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const sandbox = await startSandboxChild();
+  const { expected } = sandbox;
+  const keyPrefix = `bench${Date.now().toString(36)}:`;
+  const config = configSchema.parse({
+    regions: expected.regions,
+    slack: {
+      defaultChannel: '#sec-alerts',
+      adminChannel: '#access-patrol-admin',
+      postIntervalMs: 0, // not paced: see the paced estimate
+    },
+    organization: { memberRoleName: expected.memberRole.name, externalId: expected.memberRole.externalId },
+    tags: { useResourceGroupsTaggingApi: true },
+    routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
+    redis: { keyPrefix },
+  });
+  const init: BotInit = {
+    redisUrl: redisHandle.url,
+    awsUrl: sandbox.awsUrl,
+    slackApiUrl: sandbox.slackApiUrl,
+    config,
+    logLevel: args['log-level'],
+  };
+  if (args['heap-snapshot-mb']) init.heapSnapshotMb = Number(args['heap-snapshot-mb']);
+  const admin = new Redis(redisHandle.url);
+  const bots: Bot[] = [];
+
+  const minListPages = expected.analyzers.reduce(
+    (s, a) => s + Math.max(1, Math.ceil(a.active / config.scan.pageSize)),
+    0,
+  );
+  const tagReadsMin = expected.tagReads.role + expected.tagReads.user + expected.tagReads.other;
+
+  out(`access-patrol scan benchmark`);
+  out(
+    `data: ${expected.totalFindings} findings (${expected.activeFindings} ACTIVE) over ${expected.regions.length} regions, ` +
+      `${expected.analyzers.length} analyzers; routing by tag access-patrol-channel (8 team channels)`,
+  );
+  out(
+    `config: scan.concurrency ${config.scan.concurrency}, scan.detailConcurrency ${config.scan.detailConcurrency}, ` +
+      `scan.pageSize ${config.scan.pageSize}, deliver concurrency ${DELIVER_CONCURRENCY}, ` +
+      `slack.burstThreshold ${config.slack.burstThreshold}, slack.postIntervalMs ${config.slack.postIntervalMs} ` +
+      `(production default ${DEFAULT_POST_INTERVAL_MS}); Slack sandbox rate limit off`,
+  );
+  out(
+    `machine: ${cpus().length} CPUs, Node ${process.version}; Redis ${redisHandle.url}; ` +
+      `sandboxes in child pid ${sandbox.child.pid}; key prefix ${keyPrefix}`,
+  );
+
+  const redisBase = await redisInfo(admin);
+  try {
+    const bot = await startBot(init);
+    bots.push(bot);
+    out(
+      `bot process (pid ${bot.child.pid}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
+    );
+
+    // ------------------------------------------------------------ 1. first scan
+    out(`\n== 1. First scan (empty Redis state) ==`);
+    const first = await measure(bot, sandbox, admin);
+    const redisAfterFirst = await redisInfo(admin);
+    printScan(first);
+    const awsRows: [string, number, number | string][] = [
+      ['ListAnalyzers', first.aws.ListAnalyzers ?? 0, expected.regions.length],
+      ['ListFindingsV2', first.aws.ListFindingsV2 ?? 0, minListPages],
+      ['GetFindingV2', first.aws.GetFindingV2 ?? 0, expected.activeFindings],
+      ['IAM GetRole', first.aws.GetRole ?? 0, expected.tagReads.role],
+      ['IAM ListUserTags', first.aws.ListUserTags ?? 0, expected.tagReads.user],
+      [
+        'Tagging GetResources',
+        first.aws.GetResources ?? 0,
+        `${expected.tagReads.other} (1 per finding; ${expected.taggingBatchedMin} if batched 100 ARNs/call)`,
+      ],
+      [
+        'STS AssumeRole',
+        first.aws.AssumeRole ?? 0,
+        `${expected.accountsWithFindings} (1 per member account)`,
+      ],
+    ];
+    const shown = new Set(['ListAnalyzers', 'ListFindingsV2', 'GetFindingV2', 'GetRole', 'ListUserTags']);
+    for (const s of ['GetResources', 'AssumeRole']) shown.add(s);
+    for (const [op, n] of Object.entries(first.aws)) if (!shown.has(op)) awsRows.push([op, n, '-']);
+    out(`AWS requests (made / minimum):`);
+    for (const [op, n, min] of awsRows) out(`  ${pad(op, 22)} ${rpad(n, 8)}   min ${min}`);
+    out(
+      `  tag reads total ${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0) + (first.aws.GetResources ?? 0)} / min ${tagReadsMin} unbatched; AWS error answers: ${first.awsErrors}`,
+    );
+    printSlack(first);
+
+    // Paced estimate: every post and update waits postIntervalMs; channels in parallel, 8 at a time.
+    const channelOrder = first.report.deliveries.map((d) => d.channel);
+    const writesOf = (ch: string) =>
+      (first.perChannel[ch]?.posts ?? 0) + (first.perChannel[ch]?.updates ?? 0);
+    const makespan = (perWriteSec: number) => {
+      const free = Array.from({ length: DELIVER_CONCURRENCY }, () => 0);
+      for (const ch of channelOrder) {
+        free.sort((a, b) => a - b);
+        free[0]! += writesOf(ch) * perWriteSec;
+      }
+      return Math.max(...free);
+    };
+    const busiest = channelOrder.reduce((m, ch) => Math.max(m, writesOf(ch)), 0);
+    out(
+      `Paced delivery estimate (production paces writes per channel; channels run in parallel, ${DELIVER_CONCURRENCY} at a time):`,
+    );
+    out(
+      `  busiest channel ${busiest} writes → ${secs((busiest / PACED_PER_SECOND) * 1000)} at ${PACED_PER_SECOND} msg/s/channel ` +
+        `(${(busiest / PACED_PER_SECOND / 3600).toFixed(2)} h); whole delivery ${secs(makespan(1 / PACED_PER_SECOND) * 1000)} ` +
+        `at 1 msg/s, ${secs(makespan(DEFAULT_POST_INTERVAL_MS / 1000) * 1000)} at the default postIntervalMs ${DEFAULT_POST_INTERVAL_MS}`,
+    );
+
+    // ------------------------------------------------------------ 3. Redis after the first scan
+    out(`\n== Redis after the first scan ==`);
+    const usage = await measureRedis(admin, keyPrefix);
+    const findings = usage.findingKeys || 1;
+    const perFindingSampled = usage.sampleMean + usage.activeSetBytes / findings;
+    const hashTotal = usage.byCategory['finding hashes']?.bytes ?? 0;
+    const perFindingExact = (hashTotal + usage.activeSetBytes) / findings;
+    out(`  ${pad('key group', 56)} ${rpad('keys', 8)} ${rpad('bytes', 12)}`);
+    for (const [cat, v] of Object.entries(usage.byCategory).sort((a, b) => b[1].bytes - a[1].bytes))
+      out(`  ${pad(cat, 56)} ${rpad(v.keys, 8)} ${rpad(v.bytes, 12)}`);
+    out(
+      `  finding hashes: ${usage.findingKeys} (ACTIVE findings ${expected.activeFindings}); ` +
+        `MEMORY USAGE sample of ${usage.sampleSize}: mean ${usage.sampleMean.toFixed(0)} B/hash; ` +
+        `encodings in the sample: ${Object.entries(usage.encodings)
+          .map(([e, n]) => `${e} ${n}`)
+          .join(', ')}`,
+    );
+    out(
+      `  active sets: ${usage.activeMembers} members, ${usage.activeSetBytes} B = ${(usage.activeSetBytes / findings).toFixed(0)} B/finding`,
+    );
+    out(
+      `  bytes per finding (sampled hash + active sets): ${perFindingSampled.toFixed(0)} B; ` +
+        `exact over all hashes: ${perFindingExact.toFixed(0)} B`,
+    );
+    out(
+      `  INFO used_memory delta over the first scan: ${mb(redisAfterFirst.usedMemory - redisBase.usedMemory)} ` +
+        `= ${((redisAfterFirst.usedMemory - redisBase.usedMemory) / findings).toFixed(0)} B/finding ` +
+        `(includes BullMQ and scratch keys, allocator overhead, and anything else using this Redis)`,
+    );
+    out(
+      `  outbox lists after delivery: ${usage.outboxKeys} keys, ${usage.outboxLength} events; ` +
+        `scan scratch TTL ${usage.scratchTtl ?? '-'} s (SCAN_SCRATCH_TTL_SECONDS ${SCAN_SCRATCH_TTL_SECONDS})`,
+    );
+    if (usage.longFields.length)
+      out(
+        `  hash fields longer than 64 bytes (hash-max-listpack-value ${usage.listpackValue}) in the sample: ${usage.longFields.join(', ')}`,
+      );
+
+    if (args['first-only']) return;
+
+    // ------------------------------------------------------------ 2. steady-state rescans
+    const expectedSteady: Record<string, number> = {
+      ListAnalyzers: expected.regions.length,
+      ListFindingsV2: minListPages,
+    };
+    const steady = async (title: string, b: Bot) => {
+      out(`\n== 2. ${title} ==`);
+      const m = await measure(b, sandbox, admin);
+      printScan(m);
+      out(`AWS requests (made / expected):`);
+      for (const op of new Set([...Object.keys(expectedSteady), ...Object.keys(m.aws)]))
+        out(`  ${pad(op, 22)} ${rpad(m.aws[op] ?? 0, 8)}   expected ${expectedSteady[op] ?? 0}`);
+      printSlack(m);
+      return m;
+    };
+    const second = await steady('Steady-state rescan, same bot process (nothing changed in AWS)', bot);
+    await bot.close();
+    const fresh = await startBot(init);
+    bots.push(fresh);
+    out(
+      `\nrestarted bot (pid ${fresh.child.pid}) idle: RSS ${mb(fresh.idle.rss)}, heapUsed ${mb(fresh.idle.heapUsed)}`,
+    );
+    const third = await steady('Steady-state rescan, freshly started bot process', fresh);
+
+    // ------------------------------------------------------------ targets
+    out(`\n== Targets ==`);
+    const rows: [string, string, boolean][] = [];
+    for (const [label, m] of [
+      ['same process', second],
+      ['fresh process', third],
+    ] as const) {
+      const slackCalls = Object.values(m.slack).reduce((s, n) => s + n, 0);
+      const onlyListing = Object.entries(m.aws).every(
+        ([op, n]) => op in expectedSteady && n === expectedSteady[op],
+      );
+      rows.push(
+        [`steady state (${label}): zero Slack calls`, String(slackCalls), slackCalls === 0],
+        [`steady state (${label}): zero GetFindingV2`, String(m.aws.GetFindingV2 ?? 0), !m.aws.GetFindingV2],
+        [
+          `steady state (${label}): only ListAnalyzers + ListFindingsV2 pages`,
+          `${m.aws.ListAnalyzers ?? 0} + ${m.aws.ListFindingsV2 ?? 0}`,
+          onlyListing,
+        ],
+        [`steady state (${label}): peak RSS < 300 MB`, mb(m.rss), m.rss < TARGETS.rssBytes],
+      );
+    }
+    rows.push(
+      ['first scan: peak RSS < 300 MB', mb(first.rss), first.rss < TARGETS.rssBytes],
+      [
+        'Redis < 1 KB per finding',
+        `${perFindingSampled.toFixed(0)} B`,
+        perFindingSampled < TARGETS.redisBytesPerFinding,
+      ],
+    );
+    for (const [what, got, ok] of rows) out(`  ${pf(ok)}  ${pad(what, 70)} ${got}`);
+  } finally {
+    for (const b of bots) await b.close().catch(() => undefined);
+    await wipe(admin, keyPrefix);
+    await admin.quit();
+    sandbox.child.kill('SIGTERM');
+    await redisHandle.stop();
+  }
+}
+
+function printScan(m: Measured): void {
+  const a = m.report.finalize.analyzers as AnalyzerScanResult[];
+  const sum = (f: (x: AnalyzerScanResult) => number) => a.reduce((s, x) => s + f(x), 0);
+  const d = m.report.deliveries as DeliverResult[];
+  const dsum = (f: (x: DeliverResult) => number) => d.reduce((s, x) => s + f(x), 0);
+  const p = m.phases;
+  out(`wall time ${secs(m.wallMs)}`);
+  out(
+    `  phases: scan-run (ListAnalyzers, notices, flow) done at ${secs(p.runDone ?? 0)}; analyzer jobs ` +
+      `${secs(p.analyzersFirstStart ?? 0)} → ${secs(p.analyzersLastDone ?? 0)} (busy ${secs(p.analyzerBusy)} summed over ` +
+      `${a.length} jobs, slowest ${secs(p.slowestAnalyzer)}); finalize done at ${secs(p.finalizeDone ?? 0)}; ` +
+      `delivery ${secs(p.deliverFirstStart ?? 0)} → ${secs(p.deliverLastDone ?? 0)} (${d.length} channel jobs)`,
+  );
+  out(
+    `  CPU: bot ${secs(m.cpuMs)} (event loop utilisation ${(m.elu * 100).toFixed(0)}%), ` +
+      `sandbox child ${secs(m.childCpuMs)}, redis-server ${secs(m.redisCpuMs)}; ` +
+      `Redis commands ${m.redisCommands} (${(
+        m.redisCommands /
+          Math.max(
+            1,
+            sum((x) => x.active),
+          )
+      ).toFixed(1)} per active finding)`,
+  );
+  out(
+    `bot peak RSS ${mb(m.rss)} (kernel VmHWM ${m.hwm === undefined ? '-' : mb(m.hwm)}), peak heapUsed ${mb(m.heap)}; ` +
+      `at start RSS ${mb(m.startMemory.rss)} / heapUsed ${mb(m.startMemory.heapUsed)}, ` +
+      `at end ${mb(m.endMemory.rss)} / ${mb(m.endMemory.heapUsed)}` +
+      (m.afterGc ? `, after a forced GC ${mb(m.afterGc.rss)} / ${mb(m.afterGc.heapUsed)}` : '') +
+      `; sandbox child RSS ${mb(m.childRss)} (not counted)`,
+  );
+  if (m.heapSnapshot) out(`  heap snapshot: ${m.heapSnapshot}`);
+  out(
+    `scan: ${sum((x) => x.pages)} pages, ${sum((x) => x.active)} active, ${sum((x) => x.new)} new, ` +
+      `${sum((x) => x.changed)} changed, ${sum((x) => x.closed)} closed, ${sum((x) => x.detailCalls)} detail calls, ` +
+      `${a.filter((x) => !x.ok).length} analyzers failed`,
+  );
+  out(
+    `delivery: ${dsum((x) => x.posted)} posted, ${dsum((x) => x.updated)} updated, ${dsum((x) => x.closed)} closed, ` +
+      `${dsum((x) => x.notices)} notices, ${d.filter((x) => x.summary).length} burst summaries, ` +
+      `${dsum((x) => x.slackWrites)} Slack writes`,
+  );
+}
+
+function printSlack(m: Measured): void {
+  const calls = Object.entries(m.slack)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  out(
+    `Slack calls: ${calls || 'none'}${m.slackErrors ? ` (${m.slackErrors} errors)` : ''}; ` +
+      `messages posted ${m.messages} (${m.topLevel} top-level, ${m.replies} thread replies)`,
+  );
+  const chans = Object.entries(m.perChannel).sort((a, b) => a[0].localeCompare(b[0]));
+  if (chans.length) {
+    out(
+      `  per channel (posts + updates): ${chans.map(([c, v]) => `${c} ${v.posts}+${v.updates}`).join(', ')}`,
+    );
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`benchmark failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

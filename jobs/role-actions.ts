@@ -1,0 +1,189 @@
+// Deleting an unused role from Slack, and restoring it. The preview job reads the role and fills in
+// the confirm modal; the delete job checks everything again just before deleting, saves a complete
+// backup (Redis and the thread) before the first change, then deletes; restore recreates the role.
+
+import { type Job, UnrecoverableError } from 'bullmq';
+import { differenceInDays } from 'date-fns';
+import {
+  backupSnippet,
+  deleteRoleBlockedModal,
+  deleteRoleConfirmModal,
+  deletionReceipt,
+  restoreReceipt,
+} from '../blocks/delete-role.ts';
+import { actionFailedNote, staleNote } from '../blocks/receipts.ts';
+import { AwsError } from '../src/aws/errors.ts';
+import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
+import { iamNameOf } from '../src/aws/tags.ts';
+import type { AppConfig } from '../src/config/schema.ts';
+import type { Finding } from '../src/findings/model.ts';
+import { redraw, tell, threadReply } from './actions.ts';
+import type { JobDeps } from './deps.ts';
+import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from './queues.ts';
+
+/** Why a role must not be deleted now, or null when every check passes. */
+export function deletionBlocker(
+  finding: Finding | null,
+  role: RoleInspection | null,
+  rules: AppConfig['roles'],
+  now: Date,
+): string | null {
+  if (!finding) return 'AWS no longer reports this finding.';
+  if (finding.status !== 'ACTIVE') return `the finding is ${finding.status.toLowerCase()}.`;
+  if (finding.findingType !== 'UnusedIAMRole') return 'only unused-role findings can delete a role.';
+  if (!role) return 'the role no longer exists.';
+  if (role.isServiceLinked)
+    return `it is a service-linked role (path ${role.path}); only its AWS service can delete it.`;
+  const tag = role.tags.find((t) => rules.protectTagKeys.includes(t.Key));
+  if (tag) return `it carries the protection tag ${tag.Key}.`;
+  if (role.lastUsed.date && differenceInDays(now, role.lastUsed.date) < rules.minUnusedDays) {
+    return `it was used on ${role.lastUsed.date.toISOString().slice(0, 10)}, less than ${rules.minUnusedDays} days ago.`;
+  }
+  return null;
+}
+
+class Blocked extends Error {}
+
+function roleOf(finding: Pick<Finding, 'resourceArn' | 'accountId'>) {
+  return { accountId: finding.accountId, roleName: iamNameOf(finding.resourceArn) };
+}
+
+async function audit(
+  deps: JobDeps,
+  job: Job<ActionRequest>,
+  outcome: 'succeeded' | 'failed' | 'stale',
+  extra: { detail?: string; error?: string; resourceArn?: string; accountId?: string } = {},
+) {
+  await deps.audit.record({
+    actor: job.data.userId,
+    action: job.name,
+    outcome,
+    findingId: job.data.findingId,
+    region: job.data.region,
+    requestId: job.id,
+    ...extra,
+  });
+}
+
+export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePreviewData>): Promise<string> {
+  const d = job.data;
+  const meta = { f: d.findingId, a: d.analyzerArn, r: d.region, c: d.replyChannel };
+  const finding = await deps.analyzers.getFinding({ arn: d.analyzerArn, region: d.region }, d.findingId);
+  let inspection: RoleInspection | null = null;
+  let blocker: string | null;
+  try {
+    // Read the role only for a finding that could lead to a deletion at all.
+    if (finding?.status === 'ACTIVE' && finding.findingType === 'UnusedIAMRole') {
+      inspection = await deps.iam.inspectRole(roleOf(finding).accountId, roleOf(finding).roleName);
+    }
+    blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
+  } catch (err) {
+    blocker = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+  }
+  const view =
+    blocker || !inspection
+      ? deleteRoleBlockedModal(meta, blocker ?? 'the role could not be read.')
+      : deleteRoleConfirmModal({ meta, inspection, minUnusedDays: deps.config.roles.minUnusedDays });
+  await deps.slack.web.views.update({ view_id: d.viewId, view: view as never });
+  return blocker ? 'blocked' : 'confirm';
+}
+
+export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promise<{ outcome: string }> {
+  const d = job.data;
+  const analyzer = { arn: d.analyzerArn, region: d.region };
+  const finding = await deps.analyzers.getFinding(analyzer, d.findingId);
+  const state = await deps.store.get(d.findingId);
+  if (state?.deletedBy) {
+    await tell(deps, d, staleNote({ status: 'deleted already', action: 'delete-role' }));
+    return { outcome: 'stale' };
+  }
+  if (finding?.status !== 'ACTIVE') {
+    if (finding) await redraw(deps, finding, state, { status: finding.status });
+    await tell(deps, d, staleNote({ status: finding?.status ?? 'GONE', action: 'delete-role' }));
+    await audit(deps, job, 'stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
+    return { outcome: 'stale' };
+  }
+  const { accountId, roleName } = roleOf(finding);
+  const now = deps.now();
+  let backupKey: string | undefined;
+  let backup: ReturnType<typeof backupFromInspection> | undefined;
+  try {
+    const report = await deps.iam.deleteRole(accountId, roleName, {
+      onInspected: async (inspection) => {
+        // The last check, on the role as it is right now, before the first change.
+        const blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
+        if (blocker) throw new Blocked(blocker);
+        backup = backupFromInspection(inspection, now);
+        backupKey = await deps.backups.save(backup);
+      },
+    });
+    if (backup && backupKey) await threadReply(deps, state, backupSnippet(backup, backupKey));
+    const receipt = {
+      userId: d.userId,
+      roleName,
+      done: report.done,
+      notDone: report.notDone,
+      ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
+    };
+    await threadReply(deps, state, deletionReceipt(receipt));
+    if (!report.ok) {
+      await audit(deps, job, 'failed', { error: receipt.error, resourceArn: finding.resourceArn, accountId });
+      await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: receipt.error ?? '' }));
+      return { outcome: 'failed' };
+    }
+    if (backupKey) {
+      await deps.store.set(d.findingId, { deletedBy: d.userId, deletedAt: now.toISOString(), backupKey });
+      await redraw(deps, finding, state, {
+        status: 'ACTIVE',
+        deleted: { by: d.userId, at: now.toISOString(), backupKey },
+      });
+    }
+    await audit(deps, job, 'succeeded', {
+      resourceArn: finding.resourceArn,
+      accountId,
+      detail: report.alreadyGone ? 'role was already gone' : `backup ${backupKey}`,
+    });
+    return { outcome: 'succeeded' };
+  } catch (err) {
+    const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    await audit(deps, job, err instanceof Blocked ? 'stale' : 'failed', {
+      error: message,
+      resourceArn: finding.resourceArn,
+      accountId,
+    });
+    await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: message }));
+    throw new UnrecoverableError(message);
+  }
+}
+
+export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Promise<{ outcome: string }> {
+  const d = job.data;
+  const backup = await deps.backups.get(d.backupKey);
+  if (!backup) {
+    const message = `no backup at ${d.backupKey} (backups are kept ${deps.config.roles.backupRetentionDays} days)`;
+    await audit(deps, job, 'failed', { error: message });
+    await tell(deps, d, actionFailedNote({ action: 'restore the role of', error: message }));
+    throw new UnrecoverableError(message);
+  }
+  const report = await deps.iam.restoreRole(backup);
+  const state = await deps.store.get(d.findingId);
+  const receipt = {
+    userId: d.userId,
+    roleName: backup.roleName,
+    done: report.done,
+    notDone: report.notDone,
+    ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
+  };
+  await threadReply(deps, state, restoreReceipt(receipt));
+  if (report.ok) {
+    await deps.store.clearDeleted(d.findingId);
+    const finding = await deps.analyzers.getFinding({ arn: d.analyzerArn, region: d.region }, d.findingId);
+    if (finding) await redraw(deps, finding, state, { status: finding.status });
+  }
+  await audit(deps, job, report.ok ? 'succeeded' : 'failed', {
+    resourceArn: backup.arn,
+    accountId: backup.accountId,
+    ...(receipt.error ? { error: receipt.error } : {}),
+  });
+  return { outcome: report.ok ? 'succeeded' : 'failed' };
+}

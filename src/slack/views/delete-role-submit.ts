@@ -1,0 +1,75 @@
+// The delete-role confirm modal's submission: check the permission again and enqueue the deletion.
+// The job re-checks the finding and the role just before deleting.
+import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
+import { acceptedNote } from '../../../blocks/receipts.ts';
+import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
+import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+
+type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
+  client: {
+    chat: {
+      postEphemeral(args: {
+        channel: string;
+        user: string;
+        text: string;
+        blocks?: unknown[];
+      }): Promise<unknown>;
+    };
+  };
+};
+
+export function deleteRoleSubmit(deps: ListenerDeps) {
+  return async (args: SubmitArgs) => {
+    await args.ack();
+    const { view, body } = args;
+    let meta: { f?: string; a?: string; r?: string; c?: string };
+    try {
+      meta = JSON.parse(view.private_metadata) as typeof meta;
+    } catch {
+      return;
+    }
+    if (!meta.f || !meta.a || !meta.r) return;
+    const userId = body.user.id;
+    const tell = async (msg: { text: string; blocks: unknown[] }) => {
+      if (meta.c)
+        await args.client.chat
+          .postEphemeral({ channel: meta.c, user: userId, text: msg.text, blocks: msg.blocks })
+          .catch(() => undefined);
+    };
+    const allowed = await permitted(deps, tell, {
+      action: 'delete-role',
+      userId,
+      findingChannel: meta.c,
+      findingId: meta.f,
+      region: meta.r,
+    });
+    if (!allowed) return;
+    const data: ActionRequest = {
+      findingId: meta.f,
+      analyzerArn: meta.a,
+      region: meta.r,
+      userId,
+      replyChannel: meta.c,
+      requestTs: view.id,
+    };
+    const queued = await enqueue(deps, tell, () =>
+      deps.actions.add(JOBS.deleteRole, data, { jobId: jobId(JOBS.deleteRole, meta.f!, view.id) }),
+    );
+    if (!queued) return;
+    await deps.audit
+      .record({
+        actor: userId,
+        action: 'delete-role',
+        outcome: 'requested',
+        findingId: meta.f,
+        region: meta.r,
+      })
+      .catch(() => undefined);
+    await tell(acceptedNote('Deleting the role: checking it once more, saving a backup, then deleting…'));
+  };
+}
+
+export function registerDeleteRoleView(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>(DELETE_ROLE_MODAL.callbackId, deleteRoleSubmit(deps) as never);
+}

@@ -1,0 +1,25 @@
+// Role backups taken just before a role is deleted from Slack; the Restore button reads them back.
+import type { Redis } from 'ioredis';
+import type { RoleBackup } from '../aws/iam.ts';
+import type { Keys } from './keys.ts';
+
+export class RoleBackupStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Saves a backup and returns its key; saving the same backup twice is harmless. */
+  async save(backup: RoleBackup): Promise<string> {
+    const key = this.k.roleBackup(backup.accountId, backup.roleName, backup.takenAt);
+    await this.redis.set(key, JSON.stringify(backup), 'EX', this.retentionDays * 86_400);
+    return key;
+  }
+
+  async get(key: string): Promise<RoleBackup | null> {
+    if (!key.startsWith(this.k.roleBackup('', '', '').split('::')[0]!)) return null;
+    const raw = await this.redis.get(key);
+    return raw ? (JSON.parse(raw) as RoleBackup) : null;
+  }
+}

@@ -1,0 +1,181 @@
+// Deleting an unused role from Slack and restoring it, against the sandbox AWS server (real HTTP,
+// the member account reached through the assumed role), real Redis and BullMQ, Slack behind nock.
+import { type Job, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ActionJobData, type ActionRequest, bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_ANALYZERS,
+  DEMO_FINDING_IDS,
+  DEMO_MEMBER_ROLE,
+  demoData,
+} from '../../sandbox/fixtures/demo-org.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { ACTION_IDS } from '../../src/slack/ids.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+
+const ADMIN = 'U0ADMIN01';
+const ID = DEMO_FINDING_IDS.unusedRoleCiDeployer;
+const PROD = DEMO_ACCOUNTS.prod;
+
+let config: AppConfig;
+let aws: AwsSandbox;
+let slack: FakeSlack;
+let rt: Runtime;
+let events: QueueEvents;
+let eventsConn: Redis;
+
+const request = (requestTs = '1795000000.000100'): ActionRequest => ({
+  findingId: ID,
+  analyzerArn: DEMO_ANALYZERS.usUnused,
+  region: 'us-east-1',
+  userId: ADMIN,
+  replyChannel: 'C0PLATFORM1',
+  requestTs,
+});
+
+async function run(name: string, data: ActionJobData) {
+  const job = (await rt.queues.actions.add(name, data, {
+    jobId: jobId(name, data.findingId, data.requestTs),
+  })) as Job;
+  return job.waitUntilFinished(events, 20_000).catch((err: Error) => ({ error: err.message }));
+}
+
+const ciDeployer = () => aws.data.roles.find((r) => r.account === PROD && r.name === 'ci-deployer');
+const mutating = () =>
+  aws.requests
+    .filter((r) => r.service === 'iam' && /^(Delete|Detach|Remove|Create|Put|Attach|Add)/.test(r.operation))
+    .map((r) => r.operation);
+
+beforeEach(async () => {
+  aws = await startAwsSandbox({ data: demoData(new Date(), { burst: false }) });
+  slack = fakeSlack();
+  config = testConfig({
+    regions: ['us-east-1'],
+    scan: { expectedAnalyzerKinds: ['external', 'unused'] },
+    organization: { memberRoleName: DEMO_MEMBER_ROLE.name, externalId: DEMO_MEMBER_ROLE.externalId },
+    permissions: { admins: { users: [ADMIN] } },
+  });
+  rt = testRuntime(config, {
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
+      maxAttempts: 1,
+    },
+  });
+  rt.startWorkers();
+  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.requests.length = 0;
+});
+
+afterEach(async () => {
+  await events.close();
+  await eventsConn.quit();
+  await rt.close();
+  await aws.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('delete an unused role', () => {
+  it('fills the confirm modal with the role, its last use and exactly what will be removed', async () => {
+    await run(JOBS.deleteRolePreview, { ...request(), viewId: 'V0CONFIRM1' });
+
+    const update = slack.byMethod('views.update')[0]!;
+    expect(update.args.view_id).toBe('V0CONFIRM1');
+    const view = String(update.args.view);
+    expect(view).toContain('ci-deployer');
+    expect(view).toContain(PROD);
+    expect(view).toMatch(/last used \d{4}-\d{2}-\d{2}/);
+    expect(view).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess');
+    expect(view).toContain('ecr-push');
+    expect(view).toContain('"submit"');
+    expect(mutating()).toEqual([]);
+  });
+
+  it('backs the role up, deletes it, shows who deleted it with a Restore button, and restores it exactly', async () => {
+    const before = await rt.deps.iam.inspectRole(PROD, 'ci-deployer');
+
+    expect(await run(JOBS.deleteRole, request())).toEqual({ outcome: 'succeeded' });
+
+    expect(ciDeployer()).toBeUndefined();
+    expect(mutating().filter((o) => o === 'DeleteRole')).toHaveLength(1);
+    const state = (await rt.deps.store.get(ID))!;
+    expect(state).toMatchObject({ deletedBy: ADMIN });
+    const backup = (await rt.deps.backups.get(state.backupKey!))!;
+    expect(backup.attachedPolicyArns).toEqual(before!.attachedPolicies.map((p) => p.arn));
+    expect(backup.inlinePolicies).toEqual(before!.inlinePolicies);
+    // The finding sits in a burst summary's thread, so its record goes there too.
+    const threadTexts = slack.posted
+      .filter((p) => p.thread_ts === (state.threadTs ?? state.ts) && !p.text.startsWith('['))
+      .map((p) => p.text);
+    expect(threadTexts).toEqual([
+      expect.stringMatching(/^Backup of role ci-deployer/),
+      'Role ci-deployer deleted',
+    ]);
+    const redrawn = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(redrawn).toContain(`Role deleted`);
+    expect(redrawn).toContain(`<@${ADMIN}>`);
+    expect(redrawn).toContain(ACTION_IDS.restoreRole);
+    expect(redrawn).not.toContain(ACTION_IDS.deleteRole);
+
+    expect(
+      await run(JOBS.restoreRole, { ...request('1795000001.000100'), backupKey: state.backupKey! }),
+    ).toEqual({
+      outcome: 'succeeded',
+    });
+
+    const after = (await rt.deps.iam.inspectRole(PROD, 'ci-deployer'))!;
+    expect(after.attachedPolicies).toEqual(before!.attachedPolicies);
+    expect(after.inlinePolicies).toEqual(before!.inlinePolicies);
+    expect(after.tags).toEqual(before!.tags);
+    expect(JSON.parse(after.assumeRolePolicyDocument)).toEqual(JSON.parse(before!.assumeRolePolicyDocument));
+    expect(after.description).toBe(before!.description);
+    expect((await rt.deps.store.get(ID))?.deletedBy).toBeUndefined();
+    const entries = await rt.deps.audit.query({ findingId: ID });
+    expect(entries.map((e) => `${e.action} ${e.outcome}`)).toEqual([
+      'restore-role succeeded',
+      'delete-role succeeded',
+    ]);
+  });
+
+  it('refuses, changing nothing, when the role was used recently', async () => {
+    ciDeployer()!.lastUsed = {
+      date: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+      region: 'us-east-1',
+    };
+
+    const result = await run(JOBS.deleteRole, request());
+
+    expect(result).toEqual({ error: expect.stringMatching(/less than 90 days ago/) });
+    expect(mutating()).toEqual([]);
+    expect(ciDeployer()).toBeDefined();
+    const [entry] = await rt.deps.audit.query({ findingId: ID });
+    expect(entry).toMatchObject({ action: 'delete-role', outcome: 'stale' });
+    expect(slack.byMethod('chat.postEphemeral')[0]!.args.user).toBe(ADMIN);
+  });
+
+  it('refuses a role that carries the protection tag', async () => {
+    ciDeployer()!.tags = { ...ciDeployer()!.tags, 'access-patrol:protect': 'true' };
+
+    const result = await run(JOBS.deleteRole, request());
+
+    expect(result).toEqual({ error: expect.stringMatching(/protection tag access-patrol:protect/) });
+    expect(mutating()).toEqual([]);
+  });
+
+  it('does nothing when the finding is no longer active', async () => {
+    aws.data.findings.update(ID, { status: 'RESOLVED' });
+
+    expect(await run(JOBS.deleteRole, request())).toEqual({ outcome: 'stale' });
+    expect(mutating()).toEqual([]);
+    expect(JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks)).toMatch(/Resolved/);
+  });
+});
