@@ -1,4 +1,5 @@
 // Finding state and message references in Redis: one small hash per finding.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { FindingStatus } from '../findings/model.ts';
 import type { Keys } from './keys.ts';
@@ -71,12 +72,25 @@ const FIELDS: Record<keyof FindingState, string> = {
   pendingThreadTs: 'pt',
 };
 
+/**
+ * Redis keeps a hash in its compact listpack encoding only while every value is at most 64 bytes
+ * (hash-max-listpack-value); one longer value turns the whole hash into a hashtable at about three
+ * times the memory. So the analyzer ARN is stored as a short id (resolved through one small
+ * `analyzers` hash), and any other value longer than 64 bytes (a long resource ARN, an archive
+ * reason, a backup key) goes into a side hash that only such findings have.
+ */
+const LISTPACK_VALUE_MAX = 64;
+
 function toHash(state: Partial<FindingState>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(state)) {
     if (v !== undefined) out[FIELDS[k as keyof FindingState]] = v;
   }
   return out;
+}
+
+function analyzerId(arn: string): string {
+  return createHash('sha1').update(arn).digest('hex').slice(0, 16);
 }
 
 function fromHash(h: Record<string, string>): FindingState | null {
@@ -90,13 +104,29 @@ function fromHash(h: Record<string, string>): FindingState | null {
 }
 
 export class FindingStore {
+  private readonly analyzerArns = new Map<string, string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly k: Keys,
   ) {}
 
   async get(id: string): Promise<FindingState | null> {
-    return fromHash(await this.redis.hgetall(this.k.finding(id)));
+    const res =
+      (await this.redis.pipeline().hgetall(this.k.finding(id)).hgetall(this.k.findingLong(id)).exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    const h = { ...(res[0]?.[1] as Record<string, string>), ...(res[1]?.[1] as Record<string, string>) };
+    if (h.an && !h.an.startsWith('arn:')) h.an = await this.analyzerArn(h.an);
+    return fromHash(h);
+  }
+
+  private async analyzerArn(id: string): Promise<string> {
+    let arn = this.analyzerArns.get(id);
+    if (!arn) {
+      arn = (await this.redis.hget(this.k.analyzers(), id)) ?? '';
+      if (arn) this.analyzerArns.set(id, arn);
+    }
+    return arn;
   }
 
   /** Status and updatedAt of many findings in one round trip (the per-page diff). */
@@ -114,15 +144,48 @@ export class FindingStore {
 
   async set(id: string, state: Partial<FindingState>): Promise<void> {
     const h = toHash(state);
-    if (Object.keys(h).length > 0) await this.redis.hset(this.k.finding(id), h);
+    if (Object.keys(h).length === 0) return;
+    const multi = this.redis.multi();
+    if (state.analyzerArn) {
+      const aid = analyzerId(state.analyzerArn);
+      h[FIELDS.analyzerArn] = aid;
+      if (this.analyzerArns.get(aid) !== state.analyzerArn) {
+        multi.hset(this.k.analyzers(), aid, state.analyzerArn);
+        this.analyzerArns.set(aid, state.analyzerArn);
+      }
+    }
+    const short: Record<string, string> = {};
+    const long: Record<string, string> = {};
+    for (const [f, v] of Object.entries(h)) {
+      if (Buffer.byteLength(v) > LISTPACK_VALUE_MAX) long[f] = v;
+      else short[f] = v;
+    }
+    // A field lives in exactly one of the two hashes.
+    if (Object.keys(short).length) {
+      multi.hset(this.k.finding(id), short);
+      multi.hdel(this.k.findingLong(id), ...Object.keys(short));
+    }
+    if (Object.keys(long).length) {
+      multi.hset(this.k.findingLong(id), long);
+      multi.hdel(this.k.finding(id), ...Object.keys(long));
+    }
+    await multi.exec();
+  }
+
+  private async del(id: string, ...fields: string[]): Promise<void> {
+    await this.redis
+      .multi()
+      .hdel(this.k.finding(id), ...fields)
+      .hdel(this.k.findingLong(id), ...fields)
+      .exec();
   }
 
   async clearArchive(id: string): Promise<void> {
-    await this.redis.hdel(this.k.finding(id), FIELDS.archivedBy, FIELDS.archiveReason, FIELDS.archiveUntil);
+    await this.del(id, FIELDS.archivedBy, FIELDS.archiveReason, FIELDS.archiveUntil);
   }
 
   async clearDeleted(id: string): Promise<void> {
-    await this.redis.hdel(this.k.finding(id), FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
+    await this.del(id, FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
   }
 
   async clearPending(id: string): Promise<void> {
@@ -159,6 +222,8 @@ export type ListedFinding = Pick<
   | 'ts'
 > & { id: string };
 
+const LONG_SUFFIX = ':long';
+
 const LIST_FIELDS = [
   'status',
   'findingType',
@@ -189,7 +254,8 @@ export async function listFindings(
     cursor = next;
     if (batch.length === 0) continue;
     const pipe = redis.pipeline();
-    for (const key of batch) pipe.hmget(key, ...LIST_FIELDS.map((f) => FIELDS[f]));
+    const findingKeys = batch.filter((key) => !key.endsWith(LONG_SUFFIX));
+    for (const key of findingKeys) pipe.hmget(key, ...LIST_FIELDS.map((f) => FIELDS[f]));
     const rows = (await pipe.exec()) ?? [];
     rows.forEach(([err, v], i) => {
       if (err) throw err;
@@ -205,8 +271,18 @@ export async function listFindings(
       if (filter.severity && row.severity !== filter.severity) return;
       if (filter.status && row.status !== filter.status) return;
       if (filter.createdBefore && !(row.createdAt && row.createdAt < filter.createdBefore)) return;
-      items.push({ ...(row as unknown as ListedFinding), id: batch[i]!.slice(prefix.length) });
+      items.push({ ...(row as unknown as ListedFinding), id: findingKeys[i]!.slice(prefix.length) });
     });
+    // Long resource ARNs live in the side hash.
+    const missing = items.filter((it) => !it.resourceArn);
+    if (missing.length) {
+      const p2 = redis.pipeline();
+      for (const it of missing) p2.hget(k.findingLong(it.id), FIELDS.resourceArn);
+      const arns = (await p2.exec()) ?? [];
+      missing.forEach((it, j) => {
+        it.resourceArn = (arns[j]?.[1] as string | null) ?? '';
+      });
+    }
     if (items.length >= limit) return { items: items.slice(0, limit), truncated: true };
   } while (cursor !== '0');
   return { items, truncated: false };

@@ -10,6 +10,10 @@ export function keys(prefix: string) {
   const p = prefix;
   return {
     finding: (id: string) => `${p}finding:${id}`,
+    /** Values of a finding longer than Redis's compact-hash limit (see FindingStore). */
+    findingLong: (id: string) => `${p}finding:${id}:long`,
+    /** Short analyzer id -> analyzer ARN. */
+    analyzers: () => `${p}analyzers`,
     analyzerActive: (analyzerArn: string) => `${p}analyzer:${short(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
       `${p}analyzer:${short(analyzerArn)}:seen:${scanId}`,

@@ -125,6 +125,26 @@ describe('findings pipeline', () => {
     expect(report.deliveries.reduce((n, d) => n + d.posted, 0)).toBe(3);
   });
 
+  it('keeps every finding hash in the compact Redis encoding, even for a long resource ARN', async () => {
+    const longName = `exports-${'x'.repeat(120)}`;
+    addFinding({ id: 'f-long', bucket: longName });
+    addFinding({ id: 'f-short', bucket: 'short' });
+
+    await scan();
+
+    const redis = rt!.deps.redis;
+    const prefix = config.redis.keyPrefix;
+    expect(await redis.object('ENCODING', `${prefix}finding:f-long`)).toBe('listpack');
+    expect(await redis.object('ENCODING', `${prefix}finding:f-short`)).toBe('listpack');
+    expect(await redis.exists(`${prefix}finding:f-short:long`)).toBe(0);
+    const state = await rt!.deps.store.get('f-long');
+    expect(state).toMatchObject({
+      resourceArn: `arn:aws:s3:::${longName}`,
+      analyzerArn: ANALYZER,
+      status: 'ACTIVE',
+    });
+  });
+
   it('makes no Slack call and no GetFindingV2 call when a second scan sees the same findings', async () => {
     addFinding({ id: 'f-1' });
     addFinding({ id: 'f-2' });
