@@ -4,12 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { renderText } from '../blocks/render.ts';
+import { JOBS } from '../jobs/queues.ts';
 import { formatScanReport } from '../src/cli.ts';
 import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
-import { DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
+import { DEMO_ACCOUNTS, DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis } from './redis.ts';
 import { type SandboxMessage, startSlackSandbox } from './slack.ts';
 
@@ -24,6 +25,74 @@ export interface DemoResult {
   secondScanSlackCalls: number;
   secondScanDetailCalls: number;
   resolvedUpdate: boolean;
+  /** The triage flows the demo drives through the worker, and whether each did what it should. */
+  archived: boolean;
+  roleDeleted: boolean;
+  roleRestored: boolean;
+}
+
+/**
+ * Triage as the worker runs it after a button: archive a finding with an expiry, delete the unused
+ * role ci-deployer (backup first), then restore it. Prints the message and its thread after each.
+ */
+async function demoTriage(
+  rt: ReturnType<typeof createRuntime>,
+  aws: Awaited<ReturnType<typeof startAwsSandbox>>,
+  slack: Awaited<ReturnType<typeof startSlackSandbox>>,
+  out: (line: string) => void,
+): Promise<Pick<DemoResult, 'archived' | 'roleDeleted' | 'roleRestored'>> {
+  const show = (id: string) => {
+    const m = slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
+    if (!m) return;
+    out(renderText({ text: m.text, blocks: m.blocks as never }));
+    const thread = m.thread_ts ?? m.ts;
+    for (const r of slack.threadReplies(m.channel, thread).filter((x) => x.ts > m.ts && !x.metadata)) {
+      out(
+        `    ↳ ${renderText({ text: r.text, blocks: r.blocks as never })
+          .split('\n')
+          .join('\n      ')}`,
+      );
+    }
+  };
+  const request = async (id: string, userId: string, n: number) => {
+    const s = await rt.deps.store.get(id);
+    if (!s) throw new Error(`demo: finding ${id} was not posted`);
+    return {
+      findingId: id,
+      analyzerArn: s.analyzerArn,
+      region: s.region,
+      userId,
+      replyChannel: s.channel,
+      requestTs: `demo-${n}`,
+    };
+  };
+
+  out(`\n${'═'.repeat(100)}\nTriage (what the worker does after the buttons)\n${'═'.repeat(100)}`);
+  const trustId = DEMO_FINDING_IDS.roleTrustExternal;
+  const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  out(`\nU0ALICE archives finding ${trustId}: "vendor audit role, contract VND-7", until ${until}:`);
+  await rt.runAction(JOBS.archive, {
+    ...(await request(trustId, 'U0ALICE', 1)),
+    reason: 'vendor audit role, contract VND-7',
+    until,
+  });
+  show(trustId);
+  const archived = aws.data.findings.get(trustId)?.status === 'ARCHIVED';
+
+  const roleId = DEMO_FINDING_IDS.unusedRoleCiDeployer;
+  const ciDeployer = () =>
+    aws.data.roles.some((r) => r.account === DEMO_ACCOUNTS.prod && r.name === 'ci-deployer');
+  out(
+    `\nU0BOB (admin) deletes the unused role ci-deployer; the worker checks it again, saves a backup, deletes:`,
+  );
+  await rt.runAction(JOBS.deleteRole, await request(roleId, 'U0BOB', 2));
+  show(roleId);
+  const roleDeleted = !ciDeployer();
+  const backupKey = (await rt.deps.store.get(roleId))?.backupKey;
+  out(`\nU0BOB clicks Restore role:`);
+  if (backupKey) await rt.runAction(JOBS.restoreRole, { ...(await request(roleId, 'U0BOB', 3)), backupKey });
+  show(roleId);
+  return { archived, roleDeleted, roleRestored: ciDeployer() };
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
@@ -103,7 +172,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       out(`\nThe message (ts ${updated.ts}) now reads:`);
       out(renderText({ text: updated.text, blocks: updated.blocks as never }));
     }
-    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate };
+    const triage = await demoTriage(rt, aws, slack, out);
+    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate, ...triage };
   } finally {
     await rt.close();
     await wipe(redis.url, config.redis.keyPrefix);

@@ -6,7 +6,15 @@ import type { Logger } from 'pino';
 import type { StatusView } from '../blocks/command-replies.ts';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
-import { createQueueEvents, createQueues, JOBS, type Queues, registerSchedulers } from '../jobs/queues.ts';
+import {
+  type ActionJobData,
+  createQueueEvents,
+  createQueues,
+  JOBS,
+  jobId,
+  type Queues,
+  registerSchedulers,
+} from '../jobs/queues.ts';
 import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
@@ -50,6 +58,8 @@ export interface Runtime {
   status(): Promise<StatusView>;
   /** What the Slack listeners need (authorisation is added where the Slack client exists). */
   listenerDeps(): Omit<ListenerDeps, 'authorize'>;
+  /** Enqueues one action job (as a Slack listener would) and waits for its result. */
+  runAction(name: string, data: ActionJobData, timeoutMs?: number): Promise<unknown>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
   close(): Promise<void>;
@@ -133,6 +143,20 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
           actions: await counts(queues.actions),
         },
       };
+    },
+    async runAction(name, data, timeoutMs = 60_000) {
+      const conn = workerRedis.duplicate();
+      const events = createQueueEvents(conn, config.redis.keyPrefix, 'actions');
+      try {
+        await events.waitUntilReady();
+        const job = await queues.actions.add(name, data, {
+          jobId: jobId(name, data.findingId, data.requestTs),
+        });
+        return await job.waitUntilFinished(events, timeoutMs);
+      } finally {
+        await events.close();
+        await conn.quit().catch(() => undefined);
+      }
     },
     async scanNow({ regions, timeoutMs = 30 * 60_000 } = {}) {
       const conns = [workerRedis.duplicate(), workerRedis.duplicate()] as const;

@@ -39,7 +39,10 @@ describe('npm run demo', () => {
         .flat()
         .map((m) => [m.text, m.blocks]),
     );
-    expect(everything).not.toMatch(/<!channel>|<!here>|<!everyone>|<@U|<https:\/\/evil/);
+    // (the only mentions are the bot's own, of the people who acted, e.g. <@U0ALICE>)
+    expect(everything).not.toMatch(/<!channel>|<!here>|<!everyone>|<@U024BE7LH|<https:\/\/evil/);
+    for (const mention of everything.match(/<@[A-Z0-9]+/g) ?? [])
+      expect(['<@U0ALICE', '<@U0BOB']).toContain(mention);
     expect(everything).toContain('&lt;!channel&gt;-exports');
 
     // The service-linked analyzer's finding and the archived one are not posted.
@@ -52,5 +55,10 @@ describe('npm run demo', () => {
     expect(result.secondScanSlackCalls).toBe(0);
     expect(result.secondScanDetailCalls).toBe(0);
     expect(result.resolvedUpdate).toBe(true);
+
+    // Triage through the worker: archive with an expiry, delete the unused role, restore it.
+    expect(result).toMatchObject({ archived: true, roleDeleted: true, roleRestored: true });
+    expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
+    expect(output).toMatch(/restored role `ci-deployer` from its backup/);
   });
 });
