@@ -290,6 +290,8 @@ async function deliverClosed(
   if (!state) return;
   if (!state.ts || !state.channel || state.status === event.status) {
     await deps.store.set(event.id, { status: event.status, updatedAt: event.at });
+    if (event.status === 'RESOLVED')
+      await deps.store.retire(event.id, deps.config.redis.resolvedRetentionDays);
     return;
   }
   const finding = event.finding ?? findingFromState(event.id, state);
@@ -307,7 +309,14 @@ async function deliverClosed(
     accountName: deps.config.accounts[state.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    state: { status: event.status, at: event.at },
+    state: {
+      status: event.status,
+      at: event.at,
+      // A role deleted from Slack keeps its Restore button after AWS resolves the finding.
+      ...(state.deletedBy && state.deletedAt && state.backupKey
+        ? { deleted: { by: state.deletedBy, at: state.deletedAt, backupKey: state.backupKey } }
+        : {}),
+    },
   };
   try {
     await deps.slack.update(state.channel, state.ts, findingMessage(view));
@@ -320,6 +329,8 @@ async function deliverClosed(
     updatedAt: event.at,
     fingerprint: findingMessageKey(view),
   });
+  // AWS deletes RESOLVED findings 90 days after their last update; the bot's state follows.
+  if (event.status === 'RESOLVED') await deps.store.retire(event.id, deps.config.redis.resolvedRetentionDays);
   ctx.result.closed++;
 }
 

@@ -101,7 +101,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const parsed = parseConfigText(text, 'sandbox/demo-config.yml');
   if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
   // A fresh key prefix per run, so the demo always starts from an empty state.
-  const config = { ...parsed.config, redis: { keyPrefix: `demo${Date.now().toString(36)}:` } };
+  const config = {
+    ...parsed.config,
+    redis: { ...parsed.config.redis, keyPrefix: `demo${Date.now().toString(36)}:` },
+  };
 
   const redis = await ensureRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379');
   const aws = await startAwsSandbox({ data: demoData(new Date()) });

@@ -184,6 +184,8 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_{}-]{1,32}:?$/, 'letters, digits, _ - { } and an optional trailing colon')
         .default('ap:'),
+      /** Days the state of a RESOLVED finding is kept (AWS deletes them after 90 days). */
+      resolvedRetentionDays: z.number().int().min(1).max(3650).default(90),
     })
     .prefault({}),
   /** AWS partition console host, for "Open in console" links. */

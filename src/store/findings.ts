@@ -169,7 +169,19 @@ export class FindingStore {
       multi.hset(this.k.findingLong(id), long);
       multi.hdel(this.k.finding(id), ...Object.keys(long));
     }
+    // A finding that is active (again) is kept until it closes.
+    if (state.status === 'ACTIVE') multi.persist(this.k.finding(id)).persist(this.k.findingLong(id));
     await multi.exec();
+  }
+
+  /** Lets a closed finding's state expire (its message stays in Slack as it is). */
+  async retire(id: string, days: number): Promise<void> {
+    const seconds = days * 86_400;
+    await this.redis
+      .multi()
+      .expire(this.k.finding(id), seconds)
+      .expire(this.k.findingLong(id), seconds)
+      .exec();
   }
 
   private async del(id: string, ...fields: string[]): Promise<void> {

@@ -146,6 +146,18 @@ describe('delete an unused role', () => {
     ]);
   });
 
+  it('keeps the Restore button when AWS later resolves the finding', async () => {
+    await run(JOBS.deleteRole, request());
+    aws.data.findings.update(ID, { status: 'RESOLVED', updatedAt: new Date().toISOString() });
+    slack.reset();
+
+    await rt.scanNow({ timeoutMs: 20_000 });
+
+    const redrawn = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(redrawn).toContain('Resolved');
+    expect(redrawn).toContain(ACTION_IDS.restoreRole);
+  });
+
   it('refuses, changing nothing, when the role was used recently', async () => {
     ciDeployer()!.lastUsed = {
       date: new Date(Date.now() - 10 * 86_400_000).toISOString(),

@@ -210,6 +210,10 @@ describe('findings pipeline', () => {
     expect(shown).toMatch(/Resolved/);
     expect(shown).not.toContain('finding_archive');
     expect((await rt!.deps.store.get('f-1'))?.status).toBe('RESOLVED');
+    // Its state now expires with AWS's own 90-day retention of resolved findings.
+    const ttl = await rt!.deps.redis.ttl(`${config.redis.keyPrefix}finding:f-1`);
+    expect(ttl).toBeGreaterThan(89 * 86_400);
+    expect(ttl).toBeLessThanOrEqual(90 * 86_400);
   });
 
   it('marks a finding archived when AWS says it was archived', async () => {

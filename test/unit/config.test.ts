@@ -47,7 +47,7 @@ describe('parseConfigText', () => {
         tags: { ownerEmailTag: 'owner', useResourceGroupsTaggingApi: false },
         routing: [],
         severity: { overrides: {} },
-        redis: { keyPrefix: 'ap:' },
+        redis: { keyPrefix: 'ap:', resolvedRetentionDays: 90 },
         consoleUrl: 'https://console.aws.amazon.com',
         permissions: {
           admins: { users: [], userGroups: [] },
