@@ -142,3 +142,20 @@ export function findingsListReply(input: {
     ]),
   };
 }
+
+/** `/access owners`: the rule-by-rule explanation, shown verbatim (it quotes tag values). */
+export function ownersReply(result: { ok: true; text: string } | { ok: false; error: string }): SlackMessage {
+  if (!result.ok) {
+    return {
+      text: fitMessageText(result.error),
+      blocks: [section(`⚠️ ${escapeMrkdwn(truncate(result.error, 2000))}`)],
+    };
+  }
+  const chunks: string[] = [];
+  for (let i = 0; i < result.text.length && chunks.length < 10; i += 2800)
+    chunks.push(result.text.slice(i, i + 2800));
+  return {
+    text: fitMessageText(result.text.split('\n').at(-1) ?? 'owners'),
+    blocks: capBlocks(chunks.map((c) => section(`\`\`\`${escapeMrkdwn(c.replace(/`/g, 'ˋ'))}\`\`\``))),
+  };
+}

@@ -19,6 +19,7 @@ export const JOBS = {
   deleteRolePreview: 'delete-role-preview',
   deleteRole: 'delete-role',
   restoreRole: 'restore-role',
+  owners: 'owners',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -45,7 +46,19 @@ export interface DeleteRolePreviewData extends ActionRequest {
 export interface RestoreRoleData extends ActionRequest {
   backupKey: string;
 }
-export type ActionJobData = ActionRequest | ArchiveData | DeleteRolePreviewData | RestoreRoleData;
+/** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
+export interface OwnersData {
+  arn: string;
+  userId: string;
+  replyChannel: string;
+  requestTs: string;
+}
+export type ActionJobData =
+  | ActionRequest
+  | ArchiveData
+  | DeleteRolePreviewData
+  | RestoreRoleData
+  | OwnersData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */

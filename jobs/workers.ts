@@ -4,12 +4,14 @@ import type { Redis } from 'ioredis';
 import { processAction } from './actions.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
+import { explainOwnersJob } from './owners.ts';
 import {
   type ActionRequest,
   bullPrefix,
   type DeleteRolePreviewData,
   type DeliverData,
   JOBS,
+  type OwnersData,
   QUEUES,
   type RestoreRoleData,
   type ScanAnalyzerData,
@@ -65,6 +67,8 @@ export function createWorkers(
           return deleteRole(deps, job);
         case JOBS.restoreRole:
           return restoreRole(deps, job as Job<RestoreRoleData>);
+        case JOBS.owners:
+          return explainOwnersJob(deps, job as unknown as Job<OwnersData>);
         default:
           return processAction(deps, job);
       }

@@ -8,8 +8,7 @@ import { createTagReader } from './aws/tags.ts';
 import { type Env, formatProblems, requireWebEnv } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import type { AppConfig } from './config/schema.ts';
-import { parseResourceArn } from './findings/arn.ts';
-import { explainRoute, formatRouteExplanation } from './findings/routing.ts';
+import { explainOwners } from './findings/owners.ts';
 import { createLogger } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
@@ -57,36 +56,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stderr.write('usage: access-patrol owners <resource-arn>\n');
         return 2;
       }
-      const info = parseResourceArn(arn, { region: config.regions[0] });
-      if (typeof info === 'string') {
-        process.stderr.write(`access-patrol owners: ${info}\n`);
-        return 2;
-      }
       const tags = createTagReader(
         createAwsClients({ organization: config.organization, logger }),
         config.tags,
       );
-      const explained = await explainRoute(
-        {
-          ...info,
-          findingType: info.resourceType.startsWith('AWS::IAM::') ? 'UnusedIAMRole' : 'ExternalAccess',
-        },
-        {
-          rules: config.routing,
-          defaultChannel: config.slack.defaultChannel,
-          tags: config.tags,
-          getTags: () =>
-            tags.getTags({
-              arn: info.resourceArn,
-              type: info.resourceType,
-              accountId: info.accountId,
-              region: info.region,
-            }),
-        },
-      );
-      process.stdout.write(
-        `${arn} (${info.resourceType}, account ${info.accountId}, ${info.region})\n${formatRouteExplanation(explained)}\n`,
-      );
+      const explained = await explainOwners(arn, config, tags);
+      if (!explained.ok) {
+        process.stderr.write(`access-patrol owners: ${explained.error}\n`);
+        return 2;
+      }
+      process.stdout.write(`${explained.text}\n`);
       return 0;
     }
     case 'scan': {

@@ -14,6 +14,7 @@ import {
   jobId,
   type Queues,
   registerSchedulers,
+  shortHash,
 } from '../jobs/queues.ts';
 import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
@@ -150,7 +151,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       try {
         await events.waitUntilReady();
         const job = await queues.actions.add(name, data, {
-          jobId: jobId(name, data.findingId, data.requestTs),
+          jobId: jobId(name, 'findingId' in data ? data.findingId : shortHash(data.arn), data.requestTs),
         });
         return await job.waitUntilFinished(events, timeoutMs);
       } finally {

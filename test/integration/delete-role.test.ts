@@ -40,7 +40,7 @@ const request = (requestTs = '1795000000.000100'): ActionRequest => ({
 
 async function run(name: string, data: ActionJobData) {
   const job = (await rt.queues.actions.add(name, data, {
-    jobId: jobId(name, data.findingId, data.requestTs),
+    jobId: jobId(name, (data as ActionRequest).findingId, data.requestTs),
   })) as Job;
   return job.waitUntilFinished(events, 20_000).catch((err: Error) => ({ error: err.message }));
 }

@@ -332,6 +332,24 @@ describe('/access', () => {
     expect(String(lastResponse().text)).toBe('No findings match');
   });
 
+  it('explains which rule owns a resource, from a worker, ephemerally', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({
+        text: 'owners arn:aws:iam::222222222222:role/app',
+        user_id: MEMBER,
+        channel_id: 'C0SEC',
+      }),
+      SECRET,
+    );
+
+    await expect.poll(() => slack.byMethod('chat.postEphemeral').length, { timeout: 10_000 }).toBe(1);
+    const eph = slack.byMethod('chat.postEphemeral')[0]!.args;
+    expect(eph).toMatchObject({ channel: 'C0SEC', user: MEMBER });
+    expect(String(eph.text)).toBe(`→ ${OWNER_CHANNEL} (rule 'prod')`);
+    expect(JSON.stringify(eph.blocks)).toContain('AWS::IAM::Role, account 222222222222');
+  });
+
   it('shows what the bot knows about a finding', async () => {
     await signedPost(baseUrl, slashCommandBody({ text: 'show f-1', user_id: MEMBER }), SECRET);
     await expect.poll(() => responses.length).toBe(1);

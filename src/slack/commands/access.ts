@@ -25,7 +25,6 @@ type CommandArgs = SlackCommandMiddlewareArgs;
 type Msg = { text: string; blocks: unknown[] };
 
 const NOT_YET: Partial<Record<Command['verb'], string>> = {
-  owners: 'Explaining owners from Slack (use `access-patrol owners <arn>` on the command line)',
   'generate-policy': 'Generating a policy',
   validate: 'Validating a policy',
   digest: 'The digest',
@@ -84,6 +83,17 @@ async function handle(
         'reading the audit log',
       );
       await reply(auditReply(entries));
+      return;
+    }
+    case 'owners': {
+      const queued = await enqueue(deps, reply, () =>
+        deps.actions.add(
+          JOBS.owners,
+          { arn: cmd.arn, userId, replyChannel: ctx.channel, requestTs: ctx.trigger },
+          { jobId: jobId(JOBS.owners, ctx.trigger) },
+        ),
+      );
+      if (queued) await reply(acceptedNote('Checking the routing rules (and the resource’s tags)…'));
       return;
     }
     case 'findings': {
