@@ -14,6 +14,7 @@ import {
 } from '../../../jobs/queues.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+import type { Action } from '../permissions.ts';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
   client: {
@@ -49,20 +50,51 @@ const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }
     blocks: msg.blocks as never,
   });
 
+type Reply = ReturnType<typeof replyVia>;
+
+/**
+ * The start every finding button shares: ack, read the finding reference, check the permission
+ * (a refusal is answered and audited). Returns null when the click goes no further.
+ */
+async function allowedClick(
+  deps: ListenerDeps,
+  args: ButtonArgs,
+  action: Action,
+): Promise<{ click: Click; reply: Reply } | null> {
+  await args.ack();
+  const click = clickOf(args);
+  const reply = replyVia(args);
+  if (!click) {
+    await reply(unavailableNote('This button carries no finding reference.'));
+    return null;
+  }
+  const ok = await permitted(deps, reply, {
+    action,
+    userId: click.userId,
+    findingChannel: click.channel,
+    findingId: click.ref.f,
+    region: click.ref.r,
+  });
+  return ok ? { click, reply } : null;
+}
+
+/** The job payload for a click on a finding. */
+function requestOf(click: Click): ActionRequest {
+  return {
+    findingId: click.ref.f,
+    analyzerArn: click.ref.a,
+    region: click.ref.r,
+    userId: click.userId,
+    replyChannel: click.channel,
+    requestTs: click.actionTs,
+  };
+}
+
 export function archiveButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    await args.ack();
-    const click = clickOf(args);
-    const reply = replyVia(args);
-    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
-    const ok = await permitted(deps, reply, {
-      action: 'archive',
-      userId: click.userId,
-      findingChannel: click.channel,
-      findingId: click.ref.f,
-      region: click.ref.r,
-    });
-    if (!ok) return;
+    const allowed = await allowedClick(deps, args, 'archive');
+    if (!allowed) return;
+    const { click } = allowed;
     const state = await deps.store.get(click.ref.f).catch(() => null);
     const headline = state
       ? `${state.resourceType} ${code(state.resourceArn, 300)}`
@@ -86,26 +118,10 @@ export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan')
       ? 'Unarchiving…'
       : 'Rescanning… the message updates when AWS has re-analyzed the resource.';
   return async (args: ButtonArgs) => {
-    await args.ack();
-    const click = clickOf(args);
-    const reply = replyVia(args);
-    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
-    const ok = await permitted(deps, reply, {
-      action,
-      userId: click.userId,
-      findingChannel: click.channel,
-      findingId: click.ref.f,
-      region: click.ref.r,
-    });
-    if (!ok) return;
-    const data: ActionRequest = {
-      findingId: click.ref.f,
-      analyzerArn: click.ref.a,
-      region: click.ref.r,
-      userId: click.userId,
-      replyChannel: click.channel,
-      requestTs: click.actionTs,
-    };
+    const allowed = await allowedClick(deps, args, action);
+    if (!allowed) return;
+    const { click, reply } = allowed;
+    const data = requestOf(click);
     // One job per finding and click: a double click or a Slack retry carries the same action_ts.
     const queued = await enqueue(deps, reply, () =>
       deps.actions.add(jobName, data, { jobId: jobId(jobName, click.ref.f, click.actionTs) }),
@@ -127,18 +143,9 @@ export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan')
 /** Delete role: admins only; a modal opens at once and a worker fills it in after reading the role. */
 export function deleteRoleButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    await args.ack();
-    const click = clickOf(args);
-    const reply = replyVia(args);
-    if (!click) return void (await reply(unavailableNote('This button carries no finding reference.')));
-    const ok = await permitted(deps, reply, {
-      action: 'delete-role',
-      userId: click.userId,
-      findingChannel: click.channel,
-      findingId: click.ref.f,
-      region: click.ref.r,
-    });
-    if (!ok) return;
+    const allowed = await allowedClick(deps, args, 'delete-role');
+    if (!allowed) return;
+    const { click, reply } = allowed;
     const meta = { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
     const opened = await args.client.views.open({
       trigger_id: args.body.trigger_id,
@@ -146,15 +153,7 @@ export function deleteRoleButton(deps: ListenerDeps) {
     });
     const viewId = opened.view?.id;
     if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
-    const data: DeleteRolePreviewData = {
-      findingId: click.ref.f,
-      analyzerArn: click.ref.a,
-      region: click.ref.r,
-      userId: click.userId,
-      replyChannel: click.channel,
-      requestTs: click.actionTs,
-      viewId,
-    };
+    const data: DeleteRolePreviewData = { ...requestOf(click), viewId };
     await enqueue(deps, reply, () =>
       deps.actions.add(JOBS.deleteRolePreview, data, {
         jobId: jobId(JOBS.deleteRolePreview, click.ref.f, viewId),
@@ -166,35 +165,19 @@ export function deleteRoleButton(deps: ListenerDeps) {
 /** Restore role: admins only; recreates the role from the backup named on the button. */
 export function restoreRoleButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    await args.ack();
-    const click = clickOf(args);
-    const reply = replyVia(args);
     let backupKey: unknown;
     try {
       backupKey = (JSON.parse(args.action.value ?? '{}') as { k?: unknown }).k;
     } catch {
       backupKey = undefined;
     }
-    if (!click || typeof backupKey !== 'string') {
+    const allowed = await allowedClick(deps, args, 'restore-role');
+    if (!allowed) return;
+    const { click, reply } = allowed;
+    if (typeof backupKey !== 'string') {
       return void (await reply(unavailableNote('This button carries no backup reference.')));
     }
-    const ok = await permitted(deps, reply, {
-      action: 'restore-role',
-      userId: click.userId,
-      findingChannel: click.channel,
-      findingId: click.ref.f,
-      region: click.ref.r,
-    });
-    if (!ok) return;
-    const data: RestoreRoleData = {
-      findingId: click.ref.f,
-      analyzerArn: click.ref.a,
-      region: click.ref.r,
-      userId: click.userId,
-      replyChannel: click.channel,
-      requestTs: click.actionTs,
-      backupKey,
-    };
+    const data: RestoreRoleData = { ...requestOf(click), backupKey };
     const queued = await enqueue(deps, reply, () =>
       deps.actions.add(JOBS.restoreRole, data, {
         jobId: jobId(JOBS.restoreRole, click.ref.f, click.actionTs),
