@@ -183,6 +183,28 @@ describe('delete an unused role', () => {
     expect(mutating()).toEqual([]);
   });
 
+  it('names the member role and account when the role there cannot be assumed', async () => {
+    aws.data.memberRole = { name: DEMO_MEMBER_ROLE.name, externalId: 'rotated-external-id' };
+
+    const result = await run(JOBS.deleteRole, request());
+
+    const expected = new RegExp(
+      `cannot assume arn:aws:iam::${PROD}:role/${DEMO_MEMBER_ROLE.name} in account ${PROD}`,
+    );
+    expect(result).toEqual({ outcome: 'failed' });
+    expect(mutating()).toEqual([]);
+    expect(ciDeployer()).toBeDefined();
+    const told = slack.byMethod('chat.postEphemeral')[0]!.args;
+    expect(told.user).toBe(ADMIN);
+    expect(JSON.stringify(told.blocks)).toMatch(expected);
+    const [entry] = await rt.deps.audit.query({ findingId: ID });
+    expect(entry).toMatchObject({
+      action: 'delete-role',
+      outcome: 'failed',
+      error: expect.stringMatching(expected),
+    });
+  });
+
   it('does nothing when the finding is no longer active', async () => {
     aws.data.findings.update(ID, { status: 'RESOLVED' });
 
