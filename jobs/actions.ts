@@ -154,17 +154,20 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
   }
 }
 
-/** Redraws the finding's message in place with the given state. */
-export async function redraw(
-  deps: JobDeps,
+/**
+ * The view of a finding whose message was posted earlier: routing as it was decided then (from the
+ * stored state), severity as now assessed unless given.
+ */
+export function storedFindingView(
+  deps: Pick<JobDeps, 'config' | 'now'>,
   finding: Finding,
-  state: FindingState | null,
+  state: FindingState,
   view: NonNullable<FindingView['state']>,
-): Promise<void> {
-  if (!state?.channel || !state.ts) return;
-  const v: FindingView = {
+  severity: FindingView['severity'] = assessSeverity(finding, deps.config.severity.overrides),
+): FindingView {
+  return {
     finding,
-    severity: assessSeverity(finding, deps.config.severity.overrides),
+    severity,
     route: {
       channel: state.routeChannel,
       rule: state.routeRule ?? 'default',
@@ -175,6 +178,17 @@ export async function redraw(
     now: deps.now(),
     state: view,
   };
+}
+
+/** Redraws the finding's message in place with the given state. */
+export async function redraw(
+  deps: JobDeps,
+  finding: Finding,
+  state: FindingState | null,
+  view: NonNullable<FindingView['state']>,
+): Promise<void> {
+  if (!state?.channel || !state.ts) return;
+  const v = storedFindingView(deps, finding, state, view);
   await deps.slack.update(state.channel, state.ts, findingMessage(v));
   await deps.store.set(finding.id, {
     status: view.status,

@@ -23,6 +23,7 @@ import {
 } from '../src/slack/client.ts';
 import type { FindingState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import { storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import type { DeliverData } from './queues.ts';
@@ -298,18 +299,11 @@ async function deliverClosed(
   const severity = event.finding
     ? assessSeverity(event.finding, deps.config.severity.overrides)
     : { ...assessSeverity(finding), severity: state.severity as Severity };
-  const view: FindingView = {
-    finding: { ...finding, status: event.status },
-    severity,
-    route: {
-      channel: state.routeChannel,
-      rule: state.routeRule ?? 'default',
-      reason: `routed to ${state.routeChannel} when first seen`,
-    },
-    accountName: deps.config.accounts[state.accountId]?.name,
-    consoleUrl: deps.config.consoleUrl,
-    now: deps.now(),
-    state: {
+  const view = storedFindingView(
+    deps,
+    { ...finding, status: event.status },
+    state,
+    {
       status: event.status,
       at: event.at,
       // A role deleted from Slack keeps its Restore button after AWS resolves the finding.
@@ -317,7 +311,8 @@ async function deliverClosed(
         ? { deleted: { by: state.deletedBy, at: state.deletedAt, backupKey: state.backupKey } }
         : {}),
     },
-  };
+    severity,
+  );
   try {
     await deps.slack.update(state.channel, state.ts, findingMessage(view));
     await ctx.pace();
