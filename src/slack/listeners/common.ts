@@ -1,5 +1,6 @@
 // What every listener does the same way: authorise and audit a request, enqueue its job within
 // Slack's 3-second budget, and answer the person ephemerally.
+import type { SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { StatusView } from '../../../blocks/command-replies.ts';
@@ -92,4 +93,31 @@ export async function enqueue(
     await reply(unavailableNote('The bot could not queue your request (its Redis is not answering).'));
     return false;
   }
+}
+
+/** A modal's submission args, with the Slack client a listener uses to answer after the modal closed. */
+export type ViewSubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
+  client: {
+    chat: {
+      postEphemeral(args: {
+        channel: string;
+        user: string;
+        text: string;
+        blocks?: unknown[];
+      }): Promise<unknown>;
+    };
+  };
+};
+
+/**
+ * After a modal closes there is no response_url: answers go as ephemeral messages in the channel the
+ * modal was opened from (best effort; none when that channel is unknown).
+ */
+export function ephemeralReply(args: ViewSubmitArgs, channel: string | undefined, user: string): Reply {
+  return async (msg) => {
+    if (!channel) return;
+    await args.client.chat
+      .postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks })
+      .catch(() => undefined);
+  };
 }

@@ -1,25 +1,21 @@
 // The archive modal's submission: validate (reason required, expiry a future date within a year),
 // then enqueue the archive job. Validation errors go back into the modal, next to the field.
-import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import { addDays, formatISO } from 'date-fns';
 import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
 import { acceptedNote } from '../../../blocks/receipts.ts';
 import { type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
 import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../commands/parse.ts';
-import { ENQUEUE_TIMEOUT_MS, type ListenerDeps, permitted, withTimeout } from '../listeners/common.ts';
+import {
+  ENQUEUE_TIMEOUT_MS,
+  ephemeralReply,
+  type ListenerDeps,
+  permitted,
+  type ViewSubmitArgs,
+  withTimeout,
+} from '../listeners/common.ts';
 
-type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
-  client: {
-    chat: {
-      postEphemeral(args: {
-        channel: string;
-        user: string;
-        text: string;
-        blocks?: unknown[];
-      }): Promise<unknown>;
-    };
-  };
-};
+type SubmitArgs = ViewSubmitArgs;
 
 /** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
 export function validateArchiveInput(
@@ -64,12 +60,7 @@ export function archiveSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const tell = async (msg: { text: string; blocks: unknown[] }) => {
-      if (meta.c)
-        await args.client.chat
-          .postEphemeral({ channel: meta.c, user: userId, text: msg.text, blocks: msg.blocks })
-          .catch(() => undefined);
-    };
+    const tell = ephemeralReply(args, meta.c, userId);
     // Permission is checked again: the modal may have stayed open while it was taken away.
     const allowed = await permitted(deps, tell, {
       action: 'archive',

@@ -1,23 +1,18 @@
 // The delete-role confirm modal's submission: check the permission again and enqueue the deletion.
 // The job re-checks the finding and the role just before deleting.
-import type { App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { App, ViewSubmitAction } from '@slack/bolt';
 import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
 import { acceptedNote } from '../../../blocks/receipts.ts';
 import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
-import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+import {
+  enqueue,
+  ephemeralReply,
+  type ListenerDeps,
+  permitted,
+  type ViewSubmitArgs,
+} from '../listeners/common.ts';
 
-type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
-  client: {
-    chat: {
-      postEphemeral(args: {
-        channel: string;
-        user: string;
-        text: string;
-        blocks?: unknown[];
-      }): Promise<unknown>;
-    };
-  };
-};
+type SubmitArgs = ViewSubmitArgs;
 
 export function deleteRoleSubmit(deps: ListenerDeps) {
   return async (args: SubmitArgs) => {
@@ -31,12 +26,7 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
     }
     if (!meta.f || !meta.a || !meta.r) return;
     const userId = body.user.id;
-    const tell = async (msg: { text: string; blocks: unknown[] }) => {
-      if (meta.c)
-        await args.client.chat
-          .postEphemeral({ channel: meta.c, user: userId, text: msg.text, blocks: msg.blocks })
-          .catch(() => undefined);
-    };
+    const tell = ephemeralReply(args, meta.c, userId);
     const allowed = await permitted(deps, tell, {
       action: 'delete-role',
       userId,
