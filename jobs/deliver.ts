@@ -245,6 +245,7 @@ async function deliverFinding(
     resourceArn: finding.resourceArn,
     resourceType: finding.resourceType,
     severity: severity.severity,
+    category: severity.category,
     createdAt: finding.createdAt,
     firstSeen: state?.firstSeen ?? deps.now().toISOString(),
   };

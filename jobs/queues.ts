@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { type DefaultJobOptions, FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AppConfig } from '../src/config/schema.ts';
 import type { AnalyzerInfo } from '../src/findings/model.ts';
 
 export const QUEUES = { scan: 'scan', deliver: 'deliver', actions: 'actions' } as const;
@@ -20,6 +21,7 @@ export const JOBS = {
   deleteRole: 'delete-role',
   restoreRole: 'restore-role',
   owners: 'owners',
+  agingSweep: 'aging-sweep',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -146,11 +148,26 @@ export function createQueueEvents(
   return new QueueEvents(QUEUES[name], { connection, prefix: bullPrefix(keyPrefix) });
 }
 
-/** Upserts the periodic scan; idempotent, so every replica may call it at start. */
-export async function registerSchedulers(queues: Queues, intervalMinutes: number): Promise<void> {
+/** The aging sweep's schedule when the caller passes no `aging` config (the schema's defaults). */
+const DEFAULT_AGING_SCHEDULE = { sweepCron: '0 8 * * *', timezone: 'UTC' };
+
+/**
+ * Upserts the periodic scan and the daily aging sweep (jobs/aging.ts); idempotent, so every replica
+ * may call it at start.
+ */
+export async function registerSchedulers(
+  queues: Queues,
+  intervalMinutes: number,
+  aging: Pick<AppConfig['aging'], 'sweepCron' | 'timezone'> = DEFAULT_AGING_SCHEDULE,
+): Promise<void> {
   await queues.scan.upsertJobScheduler(
     'periodic-scan',
     { every: intervalMinutes * 60_000 },
     { name: JOBS.scanRun, data: {} satisfies ScanRunData },
+  );
+  await queues.scan.upsertJobScheduler(
+    JOBS.agingSweep,
+    { pattern: aging.sweepCron, tz: aging.timezone },
+    { name: JOBS.agingSweep, data: {} },
   );
 }

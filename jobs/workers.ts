@@ -2,6 +2,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { processAction } from './actions.ts';
+import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { explainOwnersJob } from './owners.ts';
@@ -45,6 +46,8 @@ export function createWorkers(
           return scanAnalyzer(deps, job as Job<ScanAnalyzerData>);
         case JOBS.scanFinalize:
           return finalizeScan(deps, job as Job<ScanFinalizeData>);
+        case JOBS.agingSweep:
+          return agingSweep(deps);
         default:
           throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.scan}`);
       }

@@ -120,6 +120,46 @@ const auditSchema = z
   })
   .prefault({});
 
+/** A cron pattern of five or six space-separated fields (BullMQ's cron-parser checks the rest). */
+const CRON_TEXT = 'a cron pattern such as "0 8 * * *" (minute hour day-of-month month day-of-week)';
+const cron = z.string({ error: CRON_TEXT }).regex(/^\S+( \S+){4,5}$/, CRON_TEXT);
+const TIMEZONE_TEXT = 'an IANA time zone such as UTC or Europe/Berlin';
+const timezone = z.string({ error: TIMEZONE_TEXT }).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, TIMEZONE_TEXT);
+const slaDays = (d: number) => z.number().int().min(1).max(3650).default(d);
+
+/** Reminders on findings left open past their SLA, and escalation after repeated reminders. */
+const agingSchema = z
+  .strictObject({
+    /** Days a finding of each category may stay ACTIVE before it is overdue. */
+    slaDays: z
+      .strictObject({
+        'public-access': slaDays(1),
+        'cross-account-access': slaDays(7),
+        'internal-access': slaDays(14),
+        'unused-role': slaDays(30),
+        'unused-credential': slaDays(30),
+        'unused-permission': slaDays(30),
+      } satisfies Record<(typeof SEVERITY_CATEGORIES)[number], z.ZodType>)
+      .prefault({}),
+    /** Days between two reminders on the same overdue finding. */
+    remindEveryDays: z.number().int().min(1).max(365).default(3),
+    /** The reminder that makes this many escalates once to `escalationChannel`. */
+    escalateAfterReminders: z.number().int().min(1).max(100).default(3),
+    /** Where escalations go; absent: slack.adminChannel. */
+    escalationChannel: channel.optional(),
+    /** When the sweep runs, and the time zone of both the pattern and of day counting. */
+    sweepCron: cron.default('0 8 * * *'),
+    timezone: timezone.default('UTC'),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Regions to scan; every one is checked for analyzers of each type. */
   regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
@@ -205,6 +245,8 @@ export const configSchema = z.strictObject({
   permissions: permissionsSchema,
   /** The audit stream of who did what. */
   audit: auditSchema,
+  /** SLA reminders and escalation of findings left open. */
+  aging: agingSchema,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -41,6 +41,12 @@ export interface FindingState {
   pendingSince?: string;
   pendingChannel?: string;
   pendingThreadTs?: string;
+  /** Severity category (src/findings/model.ts SEVERITY_CATEGORIES), for SLAs: see jobs/aging.ts. */
+  category?: string;
+  /** Aging reminders: ISO time of the last one, how many so far, and a snooze end (ISO). */
+  lastReminderAt?: string;
+  reminders?: string;
+  snoozedUntil?: string;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -70,7 +76,14 @@ const FIELDS: Record<keyof FindingState, string> = {
   pendingSince: 'ps',
   pendingChannel: 'pc',
   pendingThreadTs: 'pt',
+  category: 'cg',
+  lastReminderAt: 'lr',
+  reminders: 'rn',
+  snoozedUntil: 'sz',
 };
+
+/** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */
+export const FINDING_FIELDS: Readonly<typeof FIELDS> = FIELDS;
 
 /**
  * Redis keeps a hash in its compact listpack encoding only while every value is at most 64 bytes

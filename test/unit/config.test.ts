@@ -61,6 +61,20 @@ describe('parseConfigText', () => {
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },
+        aging: {
+          slaDays: {
+            'public-access': 1,
+            'cross-account-access': 7,
+            'internal-access': 14,
+            'unused-role': 30,
+            'unused-credential': 30,
+            'unused-permission': 30,
+          },
+          remindEveryDays: 3,
+          escalateAfterReminders: 3,
+          sweepCron: '0 8 * * *',
+          timezone: 'UTC',
+        },
       },
     });
   });

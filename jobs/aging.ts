@@ -1,0 +1,265 @@
+// Aging and escalation: a scheduled sweep (`aging-sweep` on the scan queue) reminds, in the finding's
+// thread, about ACTIVE findings left open past their SLA, every `aging.remindEveryDays`, and posts one
+// escalation after `aging.escalateAfterReminders` reminders.
+//
+// Days are calendar days in `aging.timezone`. @date-fns/tz is not a dependency, so the calendar date
+// of an instant in that zone is read with Intl.DateTimeFormat and compared with date-fns
+// differenceInCalendarDays.
+//
+// Retries and concurrent sweeps (a retried job, two replicas) never remind twice:
+// - A reminder is *claimed* before it is posted, by one Lua script on the finding's hash that checks
+//   the finding is still ACTIVE and that `lastReminderAt` is still the value this sweep read, then
+//   sets `lastReminderAt` to now and increments `reminders` (compare-and-set). Only one claimer can
+//   win; a retried sweep reads the new `lastReminderAt`, which is less than remindEveryDays old.
+// - If the post fails, the claim is undone (again compare-and-set, so only our own claim) and the
+//   error fails the job, whose retry tries again. A crash between claim and post loses that one
+//   reminder (the next comes remindEveryDays later): at most once, never twice.
+// - The escalation is guarded by a marker key (SET NX) taken before posting and dropped if the post
+//   fails. Every sweep checks "reminders >= escalateAfterReminders and no marker", so an escalation
+//   whose post failed is retried, and one that was posted is never repeated.
+import { differenceInCalendarDays } from 'date-fns';
+import { agingEscalation, agingReminder } from '../blocks/aging.ts';
+import type { AppConfig } from '../src/config/schema.ts';
+import { SEVERITY_CATEGORIES, type SeverityCategory } from '../src/findings/model.ts';
+import { FINDING_FIELDS as F, type FindingState } from '../src/store/findings.ts';
+import { threadReply } from './actions.ts';
+import type { JobDeps } from './deps.ts';
+
+export type AgingConfig = AppConfig['aging'];
+
+export interface AgingState {
+  category: SeverityCategory;
+  ageDays: number;
+  slaDays: number;
+  overdueDays: number;
+  overdue: boolean;
+}
+
+/** Escalation markers are kept this long (a finding open a year gets one more escalation). */
+const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;
+/** SCAN COUNT per batch, as listFindings. */
+const SCAN_BATCH = 500;
+
+/**
+ * The category of a stored finding: the stored one, or (states saved before `category` was stored)
+ * one derived from the finding type. An external access finding without a stored category is taken
+ * as cross-account: whether it is public is in its details, which the state does not keep.
+ */
+export function findingCategory(f: { category?: string; findingType?: string }): SeverityCategory | null {
+  if (f.category && (SEVERITY_CATEGORIES as readonly string[]).includes(f.category)) {
+    return f.category as SeverityCategory;
+  }
+  switch (f.findingType) {
+    case 'ExternalAccess':
+      return 'cross-account-access';
+    case 'InternalAccess':
+      return 'internal-access';
+    case 'UnusedIAMRole':
+      return 'unused-role';
+    case 'UnusedIAMUserAccessKey':
+    case 'UnusedIAMUserPassword':
+      return 'unused-credential';
+    case 'UnusedPermission':
+      return 'unused-permission';
+    default:
+      return null;
+  }
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar date of `at` in `timeZone`, as a local-midnight Date (for differenceInCalendarDays). */
+export function calendarDay(at: Date, timeZone: string): Date {
+  let fmt = dayFormats.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' });
+    dayFormats.set(timeZone, fmt);
+  }
+  const part = (type: string) => Number(fmt.formatToParts(at).find((p) => p.type === type)?.value);
+  return new Date(part('year'), part('month') - 1, part('day'));
+}
+
+/** Calendar days from `from` to `to` in `timeZone` (0 on the same day). */
+export function daysBetween(from: Date, to: Date, timeZone: string): number {
+  return differenceInCalendarDays(calendarDay(to, timeZone), calendarDay(from, timeZone));
+}
+
+/**
+ * How old a finding is against its SLA: overdue once it has been open more calendar days than its
+ * category's SLA. Null when the category is unknown (no SLA applies).
+ */
+export function agingState(
+  finding: { createdAt: string; category?: string; findingType?: string },
+  now: Date,
+  config: Pick<AgingConfig, 'slaDays' | 'timezone'>,
+): AgingState | null {
+  const category = findingCategory(finding);
+  const created = new Date(finding.createdAt);
+  if (!category || Number.isNaN(created.getTime())) return null;
+  const ageDays = Math.max(0, daysBetween(created, now, config.timezone));
+  const slaDays = config.slaDays[category];
+  const overdueDays = Math.max(0, ageDays - slaDays);
+  return { category, ageDays, slaDays, overdueDays, overdue: overdueDays > 0 };
+}
+
+export interface AgingSweepResult {
+  scanned: number;
+  overdue: number;
+  snoozed: number;
+  reminded: number;
+  escalated: number;
+}
+
+/** Fields read for every finding in the walk (one HMGET each, pipelined per SCAN batch). */
+const SWEEP_FIELDS = [
+  'status',
+  'createdAt',
+  'category',
+  'findingType',
+  'channel',
+  'ts',
+  'lastReminderAt',
+  'reminders',
+  'snoozedUntil',
+] as const satisfies readonly (keyof FindingState)[];
+type SweepRow = { [K in (typeof SWEEP_FIELDS)[number]]?: string } & { id: string };
+
+/** Compare-and-set claim of one reminder; returns the new reminder count, or -1 when someone else won. */
+const CLAIM = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'ACTIVE' then return -1 end
+if (redis.call('HGET', KEYS[1], ARGV[2]) or '') ~= ARGV[4] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[5])
+return redis.call('HINCRBY', KEYS[1], ARGV[3], 1)`;
+/** Undoes our own claim (only if `lastReminderAt` is still ours). */
+const UNCLAIM = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[4]) end
+redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+return 1`;
+
+function escalationMarker(deps: JobDeps, findingId: string): string {
+  return deps.keys.notice(`aging-escalated:${findingId}`);
+}
+
+/** Walks every ACTIVE finding once (SCAN in batches) and reminds/escalates the overdue ones. */
+export async function agingSweep(deps: JobDeps, now: Date = deps.now()): Promise<AgingSweepResult> {
+  const cfg = deps.config.aging;
+  const result: AgingSweepResult = { scanned: 0, overdue: 0, snoozed: 0, reminded: 0, escalated: 0 };
+  const prefix = deps.keys.finding('');
+  let cursor = '0';
+  do {
+    const [next, batch] = await deps.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', SCAN_BATCH);
+    cursor = next;
+    const findingKeys = batch.filter((key) => !key.endsWith(':long'));
+    if (findingKeys.length === 0) continue;
+    const pipe = deps.redis.pipeline();
+    for (const key of findingKeys) pipe.hmget(key, ...SWEEP_FIELDS.map((f) => F[f]));
+    const rows = (await pipe.exec()) ?? [];
+    for (const [i, [err, v]] of rows.entries()) {
+      if (err) throw err;
+      const vals = v as (string | null)[];
+      const row = Object.fromEntries(SWEEP_FIELDS.map((f, j) => [f, vals[j] || undefined])) as SweepRow;
+      row.id = findingKeys[i]!.slice(prefix.length);
+      if (row.status !== 'ACTIVE' || !row.createdAt) continue;
+      result.scanned++;
+      await sweepOne(deps, cfg, row, now, result);
+    }
+  } while (cursor !== '0');
+  deps.logger.info({ ...result }, 'aging sweep done');
+  return result;
+}
+
+async function sweepOne(
+  deps: JobDeps,
+  cfg: AgingConfig,
+  row: SweepRow,
+  now: Date,
+  result: AgingSweepResult,
+): Promise<void> {
+  const aging = agingState({ createdAt: row.createdAt!, ...row }, now, cfg);
+  if (!aging?.overdue) return;
+  result.overdue++;
+  if (row.snoozedUntil && new Date(row.snoozedUntil).getTime() > now.getTime()) {
+    result.snoozed++;
+    return;
+  }
+  // Without a message there is no thread to remind in.
+  if (!row.channel || !row.ts) return;
+  let reminders = Number(row.reminders ?? 0) || 0;
+  const due =
+    !row.lastReminderAt ||
+    daysBetween(new Date(row.lastReminderAt), now, cfg.timezone) >= cfg.remindEveryDays;
+  const escalateTo = cfg.escalationChannel ?? deps.config.slack.adminChannel;
+  const pace = () => deps.sleep(deps.config.slack.postIntervalMs);
+
+  if (due) {
+    const key = deps.keys.finding(row.id);
+    const at = now.toISOString();
+    const prev = row.lastReminderAt ?? '';
+    const claimed = Number(
+      await deps.redis.eval(CLAIM, 1, key, F.status, F.lastReminderAt, F.reminders, prev, at),
+    );
+    if (claimed < 0) return; // another sweep (or an earlier attempt of this one) reminded already
+    reminders = claimed;
+    const state = await deps.store.get(row.id);
+    const escalating = reminders >= cfg.escalateAfterReminders && !(await isEscalated(deps, row.id));
+    try {
+      await threadReply(
+        deps,
+        state,
+        agingReminder({
+          ...aging,
+          reminder: reminders,
+          escalateAfter: cfg.escalateAfterReminders,
+          escalatedTo: escalating ? escalateTo : undefined,
+        }),
+      );
+    } catch (err) {
+      await deps.redis.eval(UNCLAIM, 1, key, F.lastReminderAt, F.reminders, at, prev);
+      throw err;
+    }
+    result.reminded++;
+    await pace();
+  }
+
+  if (reminders >= cfg.escalateAfterReminders) {
+    const marker = escalationMarker(deps, row.id);
+    const took = await deps.redis.set(marker, now.toISOString(), 'EX', ESCALATION_MARKER_TTL_SECONDS, 'NX');
+    if (took !== 'OK') return;
+    const state = await deps.store.get(row.id);
+    try {
+      await deps.slack.post(
+        escalateTo,
+        agingEscalation({
+          ...aging,
+          findingId: row.id,
+          findingType: state?.findingType ?? row.findingType ?? 'unknown',
+          resourceArn: state?.resourceArn ?? '',
+          accountId: state?.accountId ?? '',
+          region: state?.region ?? '',
+          severity: state?.severity ?? '',
+          reminders,
+          channel: state?.channel,
+          permalink: permalink(deps, state),
+        }),
+      );
+    } catch (err) {
+      await deps.redis.del(marker);
+      throw err;
+    }
+    result.escalated++;
+    await pace();
+  }
+}
+
+async function isEscalated(deps: JobDeps, findingId: string): Promise<boolean> {
+  return (await deps.redis.exists(escalationMarker(deps, findingId))) === 1;
+}
+
+function permalink(deps: JobDeps, state: FindingState | null): string | undefined {
+  const base = deps.config.slack.workspaceUrl?.replace(/\/$/, '');
+  if (!base || !state?.channel || !state.ts || !/^[CG][A-Z0-9]+$/.test(state.channel)) return undefined;
+  const ts = `p${state.ts.replace('.', '')}`;
+  const thread = state.threadTs ? `?thread_ts=${state.threadTs}&cid=${state.channel}` : '';
+  return `${base}/archives/${state.channel}/${ts}${thread}`;
+}
