@@ -99,6 +99,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         }
         await deps.analyzers.updateFindingStatus(analyzer, [data.findingId], 'ACTIVE', job.id);
         await deps.store.clearArchive(data.findingId);
+        await deps.store.clearReminders(data.findingId);
         await deps.store.set(data.findingId, { status: 'ACTIVE' });
         await redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' });
         await threadReply(

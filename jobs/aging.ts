@@ -138,7 +138,7 @@ redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
 return 1`;
 
 function escalationMarker(deps: JobDeps, findingId: string): string {
-  return deps.keys.notice(`aging-escalated:${findingId}`);
+  return deps.keys.agingEscalated(findingId);
 }
 
 /** Walks every ACTIVE finding once (SCAN in batches) and reminds/escalates the overdue ones. */

@@ -210,6 +210,8 @@ async function deliverFinding(
   const msg = findingMessage(view);
   const fingerprint = findingMessageKey(view);
   const state = await store.get(finding.id);
+  // Reopened (by AWS, or unarchived outside the bot): its SLA reminders start afresh.
+  if (state && state.status !== 'ACTIVE') await store.clearReminders(finding.id);
 
   if (state?.ts && state.channel) {
     if (state.fingerprint === fingerprint && state.status === 'ACTIVE') {

@@ -110,7 +110,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       started.push(w);
       return w;
     },
-    registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes),
+    registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes, config.aging),
     listenerDeps() {
       return {
         config,

@@ -209,6 +209,18 @@ export class FindingStore {
     await this.del(id, FIELDS.archivedBy, FIELDS.archiveReason, FIELDS.archiveUntil);
   }
 
+  /**
+   * A finding that becomes ACTIVE again (unarchived, archive expired, reopened by AWS) starts its
+   * reminders and escalation afresh: the reminder count, the last reminder and the escalation marker go.
+   */
+  async clearReminders(id: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hdel(this.k.finding(id), FIELDS.lastReminderAt, FIELDS.reminders)
+      .del(this.k.agingEscalated(id))
+      .exec();
+  }
+
   async clearDeleted(id: string): Promise<void> {
     await this.del(id, FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
   }

@@ -24,6 +24,8 @@ export function keys(prefix: string) {
     burstWorst: (scanId: string, channel: string) => `${p}scan:${scanId}:worst:${channel}`,
     summary: (scanId: string, channel: string) => `${p}scan:${scanId}:summary:${channel}`,
     notice: (key: string) => `${p}notice:${key}`,
+    /** Set when the aging sweep escalated a finding (jobs/aging.ts); cleared when the finding reopens. */
+    agingEscalated: (findingId: string) => `${p}notice:aging-escalated:${findingId}`,
     channelId: (name: string) => `${p}channel-id:${name}`,
     lastScan: () => `${p}last-scan`,
     roleBackup: (accountId: string, roleName: string, takenAt: string) =>

@@ -151,7 +151,56 @@ describe('archive', () => {
   });
 });
 
+async function markEscalated(id: string) {
+  await rt.deps.store.set(id, { reminders: '3', lastReminderAt: '2026-01-10T08:00:00.000Z' });
+  await rt.deps.redis.set(rt.deps.keys.agingEscalated(id), '2026-01-10T08:00:00.000Z');
+}
+async function agingLeft(id: string) {
+  const s = await rt.deps.store.get(id);
+  return {
+    reminders: s?.reminders,
+    lastReminderAt: s?.lastReminderAt,
+    escalated: await rt.deps.redis.exists(rt.deps.keys.agingEscalated(id)),
+  };
+}
+const FRESH = { reminders: undefined, lastReminderAt: undefined, escalated: 0 };
+
 describe('unarchive', () => {
+  it('starts SLA reminders and escalation afresh for the reopened finding', async () => {
+    await run(JOBS.archive, request());
+    await markEscalated('f-1');
+
+    expect(await run(JOBS.unarchive, request({ requestTs: '1795000000.000200' }))).toEqual({
+      outcome: 'succeeded',
+      status: 'ACTIVE',
+    });
+    expect(await agingLeft('f-1')).toEqual(FRESH);
+  });
+
+  it('keeps the reminders of a finding that stayed ACTIVE through a rescan', async () => {
+    await markEscalated('f-1');
+    await rt.scanNow({ timeoutMs: 20_000 });
+    expect(await agingLeft('f-1')).toEqual({
+      reminders: '3',
+      lastReminderAt: '2026-01-10T08:00:00.000Z',
+      escalated: 1,
+    });
+  });
+
+  it('starts reminders afresh when AWS reopens a finding the bot had shown archived', async () => {
+    finding('f-1').summary.status = 'ARCHIVED';
+    await rt.scanNow({ timeoutMs: 20_000 });
+    expect((await rt.deps.store.get('f-1'))?.status).toBe('ARCHIVED');
+    await markEscalated('f-1');
+
+    finding('f-1').summary.status = 'ACTIVE';
+    finding('f-1').summary.updatedAt = new Date('2026-02-01T00:00:00Z');
+    await rt.scanNow({ timeoutMs: 20_000 });
+
+    expect((await rt.deps.store.get('f-1'))?.status).toBe('ACTIVE');
+    expect(await agingLeft('f-1')).toEqual(FRESH);
+  });
+
   it('refuses to act on a finding that is not archived', async () => {
     const result = await run(JOBS.unarchive, request());
     expect(result).toEqual({ outcome: 'stale', status: 'ACTIVE' });

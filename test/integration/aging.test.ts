@@ -166,7 +166,19 @@ describe('scheduler', () => {
     expect(all.filter((s) => s.key === JOBS.agingSweep)).toHaveLength(1);
   });
 
-  it('is registered by the runtime with the default schedule', async () => {
+  it('is registered by the runtime with the configured schedule', async () => {
+    await rt.registerSchedulers();
+    expect(await rt.queues.scan.getJobScheduler(JOBS.agingSweep)).toMatchObject({
+      pattern: '30 7 * * 1-5',
+      tz: 'Europe/Berlin',
+    });
+  });
+
+  it('is registered by the runtime at 08:00 UTC when the config says nothing', async () => {
+    await rt.close();
+    await wipePrefix(config.redis.keyPrefix);
+    config = testConfig();
+    rt = testRuntime(config, { now: () => clock });
     await rt.registerSchedulers();
     expect(await rt.queues.scan.getJobScheduler(JOBS.agingSweep)).toMatchObject({
       pattern: '0 8 * * *',
