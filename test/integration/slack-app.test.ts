@@ -1,14 +1,17 @@
 // The real Bolt HTTP receiver on a free port, reached with real signed requests: signature and
-// timestamp checks, the health routes and shutdown.
+// timestamp checks, the health routes and shutdown. Then Socket Mode against a local WebSocket server.
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import {
   blockActionBody,
   signedPost,
   slackSignature,
   slashCommandBody,
+  TEST_APP_ID,
   viewSubmissionBody,
 } from '../helpers/slack-requests.ts';
 
@@ -184,5 +187,146 @@ describe('Slack app without a known bot identity', () => {
 
     await expect(other.start()).rejects.toThrow(/invalid_auth/);
     await other.stop();
+  });
+});
+
+/**
+ * A local Socket Mode endpoint: apps.connections.open (behind nock) hands the client a ws:// URL of this
+ * server, which says hello and then sends envelopes as Slack does; the client's acks are collected.
+ */
+interface SocketModeServer {
+  url: string;
+  acks: { envelope_id: string; payload?: unknown }[];
+  connections: number;
+  send(envelope: Record<string, unknown>): void;
+  /** Resolves with the ack of `envelopeId` once the client sent it. */
+  ackOf(envelopeId: string): Promise<{ envelope_id: string; payload?: unknown }>;
+  close(): Promise<void>;
+}
+
+async function socketModeServer(): Promise<SocketModeServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const sockets: WebSocket[] = [];
+  const waiters = new Map<string, (ack: { envelope_id: string; payload?: unknown }) => void>();
+  const server: SocketModeServer = {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link/?ticket=t-1&app_id=${TEST_APP_ID}`,
+    acks: [],
+    connections: 0,
+    send(envelope) {
+      for (const s of sockets) s.send(JSON.stringify(envelope));
+    },
+    ackOf(envelopeId) {
+      const seenAck = server.acks.find((a) => a.envelope_id === envelopeId);
+      if (seenAck) return Promise.resolve(seenAck);
+      return new Promise((r) => waiters.set(envelopeId, r));
+    },
+    async close() {
+      for (const s of sockets) s.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    },
+  };
+  wss.on('connection', (socket) => {
+    server.connections++;
+    sockets.push(socket);
+    socket.on('message', (data) => {
+      const ack = JSON.parse(String(data)) as { envelope_id: string; payload?: unknown };
+      server.acks.push(ack);
+      waiters.get(ack.envelope_id)?.(ack);
+    });
+    socket.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'applink-test', approximate_connection_time: 18060 },
+        connection_info: { app_id: TEST_APP_ID },
+      }),
+    );
+  });
+  return server;
+}
+
+describe('Slack Socket Mode receiver', () => {
+  const API = 'https://slack.sandbox.test';
+  let ws: SocketModeServer;
+  let seenCommands: { text: string; user: string }[];
+  let seenActions: string[];
+  let socketApp: SlackApp;
+
+  beforeEach(async () => {
+    ws = await socketModeServer();
+    seenCommands = [];
+    seenActions = [];
+    // The app-level token opens the connection, at the configured API URL (not slack.com).
+    nock(API, { reqheaders: { authorization: 'Bearer xapp-1-A0PATROL-test' } })
+      .post('/api/apps.connections.open')
+      .reply(200, { ok: true, url: ws.url });
+    socketApp = createSlackApp({
+      receiver: { mode: 'socket', appToken: 'xapp-1-A0PATROL-test' },
+      botToken: 'xoxb-integration-test',
+      slackApiUrl: `${API}/api/`,
+      port: 0,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      ready: async () => true,
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+      register: (app) => {
+        app.command('/access', async ({ ack, command }) => {
+          seenCommands.push({ text: command.text, user: command.user_id });
+          await ack({ response_type: 'ephemeral', text: `on it: ${command.text}` });
+        });
+        app.action('approve', async ({ ack, action }) => {
+          seenActions.push((action as { value?: string }).value ?? '');
+          await ack();
+        });
+      },
+    });
+  });
+
+  afterEach(async () => {
+    await socketApp.stop();
+    await ws.close();
+  });
+
+  it('connects through apps.connections.open at the configured API URL and serves health on its port', async () => {
+    const { port } = await socketApp.start();
+
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(ws.connections).toBe(1);
+    const live = await fetch(`http://127.0.0.1:${port}/healthz`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect([live.status, ready.status]).toEqual([200, 200]);
+  });
+
+  it('runs the /access listener for a slash command envelope and acks it with the reply', async () => {
+    await socketApp.start();
+    const payload = Object.fromEntries(new URLSearchParams(slashCommandBody({ text: 'status' })));
+
+    ws.send({ envelope_id: 'env-cmd-1', type: 'slash_commands', accepts_response_payload: true, payload });
+
+    expect(await ws.ackOf('env-cmd-1')).toEqual({
+      envelope_id: 'env-cmd-1',
+      payload: { response_type: 'ephemeral', text: 'on it: status' },
+    });
+    expect(seenCommands).toEqual([{ text: 'status', user: 'U0ALICE' }]);
+  });
+
+  it('routes an interactive envelope (a button click) to its action listener and acks it', async () => {
+    await socketApp.start();
+    const payload = JSON.parse(
+      new URLSearchParams(blockActionBody({ actionId: 'approve', value: 'f-9' })).get('payload')!,
+    );
+
+    ws.send({ envelope_id: 'env-act-1', type: 'interactive', accepts_response_payload: false, payload });
+
+    expect((await ws.ackOf('env-act-1')).envelope_id).toBe('env-act-1');
+    expect(seenActions).toEqual(['f-9']);
+  });
+
+  it('closes the socket and the health port on stop()', async () => {
+    const { port } = await socketApp.start();
+    await socketApp.stop();
+
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 });
