@@ -107,49 +107,46 @@ export function backupSnippet(backup: RoleBackup, key: string): SlackMessage {
   return { text: fitMessageText(`Backup of role ${backup.roleName}`), blocks: capBlocks(blocks) };
 }
 
-export function deletionReceipt(input: {
+export interface StepsOutcome {
   userId: string;
   roleName: string;
   done: string[];
   notDone: string[];
   error?: string;
-}): SlackMessage {
-  const ok = !input.error;
-  const done = input.done.length
-    ? input.done.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`).join('\n')
-    : '• nothing';
-  const notDone = input.notDone.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`).join('\n');
-  const head = ok
-    ? `🗑️ <@${input.userId}> deleted role ${code(input.roleName, 200)}.`
-    : `⚠️ Deleting role ${code(input.roleName, 200)} stopped: ${escapeMrkdwn(truncate(input.error ?? '', 500))}`;
-  const body = `${head}\n*Done*\n${done}${notDone ? `\n*Not done*\n${notDone}` : ''}`;
-  return {
-    text: fitMessageText(ok ? `Role ${input.roleName} deleted` : `Deleting role ${input.roleName} stopped`),
-    blocks: capBlocks([section(truncate(body, 2900))]),
-  };
 }
 
-export function restoreReceipt(input: {
-  userId: string;
-  roleName: string;
-  done: string[];
-  notDone: string[];
-  error?: string;
-}): SlackMessage {
-  const ok = !input.error;
+/** One receipt shape for deletion and restore: a headline, then what was done and what was not. */
+function stepsReceipt(o: StepsOutcome, head: string, text: string): SlackMessage {
+  const bullets = (items: string[]) => items.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`);
   const lines = [
-    ok
-      ? `♻️ <@${input.userId}> restored role ${code(input.roleName, 200)} from its backup.`
-      : `⚠️ Restoring role ${code(input.roleName, 200)} was incomplete: ${escapeMrkdwn(truncate(input.error ?? '', 500))}`,
-    ...input.done.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`),
-    ...(input.notDone.length
-      ? ['*Not done*', ...input.notDone.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`)]
-      : []),
+    head,
+    '*Done*',
+    ...(o.done.length ? bullets(o.done) : ['• nothing']),
+    ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
   ];
-  return {
-    text: fitMessageText(
-      ok ? `Role ${input.roleName} restored` : `Restoring role ${input.roleName} was incomplete`,
-    ),
-    blocks: capBlocks([section(truncate(lines.join('\n'), 2900))]),
-  };
+  return { text: fitMessageText(text), blocks: capBlocks([section(truncate(lines.join('\n'), 2900))]) };
+}
+
+const failure = (o: StepsOutcome) => escapeMrkdwn(truncate(o.error ?? '', 500));
+
+export function deletionReceipt(o: StepsOutcome): SlackMessage {
+  const role = code(o.roleName, 200);
+  return o.error
+    ? stepsReceipt(o, `⚠️ Deleting role ${role} stopped: ${failure(o)}`, `Deleting role ${o.roleName} stopped`)
+    : stepsReceipt(o, `🗑️ <@${o.userId}> deleted role ${role}.`, `Role ${o.roleName} deleted`);
+}
+
+export function restoreReceipt(o: StepsOutcome): SlackMessage {
+  const role = code(o.roleName, 200);
+  return o.error
+    ? stepsReceipt(
+        o,
+        `⚠️ Restoring role ${role} was incomplete: ${failure(o)}`,
+        `Restoring role ${o.roleName} was incomplete`,
+      )
+    : stepsReceipt(
+        o,
+        `♻️ <@${o.userId}> restored role ${role} from its backup.`,
+        `Role ${o.roleName} restored`,
+      );
 }
