@@ -31,6 +31,8 @@ export interface FindingState {
   until?: string;
   /** The role was deleted from Slack (the finding stays ACTIVE until the analyzer runs again). */
   deleted?: { by: string; at: string; backupKey: string };
+  /** Aging reminders are snoozed (ACTIVE findings only): who, until when (ISO), why. */
+  snoozed?: { by: string; until: string; reason: string };
 }
 
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -425,6 +427,7 @@ function actionsBlock(
   status: FindingStatus,
   consoleUrl: string,
   deleted?: FindingState['deleted'],
+  snoozed?: FindingState['snoozed'],
 ): ActionsBlock {
   const value = encodeFindingRef({ f: f.id, a: f.analyzerArn, r: f.region });
   const elements: Button[] = [
@@ -467,6 +470,12 @@ function actionsBlock(
       };
       elements.push(del);
     }
+    if (f.findingType === 'UnusedPermission') {
+      elements.push(button('Show recommendation', ACTION_IDS.recommend, value));
+    }
+    elements.push(
+      snoozed ? button('Unsnooze', ACTION_IDS.unsnooze, value) : button('Snooze', ACTION_IDS.snooze, value),
+    );
   } else if (status === 'ARCHIVED') {
     elements.push(button('Unarchive', ACTION_IDS.unarchive, value));
   }
@@ -480,6 +489,7 @@ function stateLine(state: FindingState | undefined): string | undefined {
     const by = SLACK_USER_ID.test(state.deleted.by) ? ` by <@${state.deleted.by}>` : '';
     return `🗑️ *Role deleted ${day(state.deleted.at)}${by}*: a backup is kept; Restore recreates it.`;
   }
+  if (state?.status === 'ACTIVE' && state.snoozed) return snoozeLine(state.snoozed);
   if (!state || state.status === 'ACTIVE') return undefined;
   const at = state.at !== undefined ? ` ${day(state.at)}` : '';
   if (state.status === 'RESOLVED') return `✅ *Resolved${at}*`;
@@ -487,6 +497,12 @@ function stateLine(state: FindingState | undefined): string | undefined {
   const reason = state.reason ? `: ${escapeMrkdwn(truncate(state.reason, 500))}` : '';
   const until = state.until ? `, until ${escapeMrkdwn(state.until)}` : '';
   return `🗄️ *Archived${at}${by}*${reason}${until}`;
+}
+
+function snoozeLine(z: NonNullable<FindingState['snoozed']>): string {
+  const by = SLACK_USER_ID.test(z.by) ? ` by <@${z.by}>` : '';
+  const reason = z.reason ? `: ${escapeMrkdwn(truncate(z.reason, 500))}` : '';
+  return `💤 *Snoozed${by} until ${day(z.until)}*${reason}`;
 }
 
 /** The Slack message for one finding. */
@@ -523,7 +539,7 @@ export function findingMessage(input: FindingView): SlackMessage {
   if (route.ownerEmail) ctx.push(`Owner ${escapeMrkdwn(truncate(route.ownerEmail, 120))}`);
   if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
   blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
-  blocks.push(actionsBlock(f, status, input.consoleUrl, state?.deleted));
+  blocks.push(actionsBlock(f, status, input.consoleUrl, state?.deleted, state?.snoozed));
 
   const prefix = status === 'ACTIVE' ? '' : `${status === 'RESOLVED' ? '✅ Resolved' : '🗄️ Archived'}: `;
   const where = `(${escapeMrkdwn(f.accountId)}, ${escapeMrkdwn(f.region)})`;

@@ -84,3 +84,57 @@ export function parseArchiveMetadata(raw: string): ArchiveModalMetadata | null {
     return null;
   }
 }
+
+export const SNOOZE_MODAL = {
+  callbackId: 'snooze_modal',
+  daysBlock: 'snooze_days',
+  daysAction: 'days',
+  reasonBlock: 'snooze_reason',
+  reasonAction: 'reason',
+} as const;
+
+/** Snooze: pause the aging reminders of an ACTIVE finding for 1, 7 or 30 days. Same metadata as archive. */
+export function snoozeModal(input: { meta: ArchiveModalMetadata; headline: string }): ModalView {
+  const option = (days: number) => ({
+    text: { type: 'plain_text' as const, text: days === 1 ? '1 day' : `${days} days` },
+    value: String(days),
+  });
+  const blocks: KnownBlock[] = [
+    section(
+      `Snooze the reminders about ${truncate(input.headline, 2500)}\nFinding ${code(input.meta.f, 80)}\nThe finding stays active in AWS; reminders resume when the snooze ends.`,
+    ),
+    {
+      type: 'input',
+      block_id: SNOOZE_MODAL.daysBlock,
+      label: { type: 'plain_text', text: 'For how long?' },
+      element: {
+        type: 'radio_buttons',
+        action_id: SNOOZE_MODAL.daysAction,
+        options: [option(1), option(7), option(30)],
+        initial_option: option(7),
+      },
+    },
+    {
+      type: 'input',
+      block_id: SNOOZE_MODAL.reasonBlock,
+      label: { type: 'plain_text', text: 'Why wait?' },
+      element: {
+        type: 'plain_text_input',
+        action_id: SNOOZE_MODAL.reasonAction,
+        multiline: true,
+        min_length: 3,
+        max_length: 500,
+        placeholder: { type: 'plain_text', text: 'e.g. fix ships in the next release, ticket SEC-42' },
+      },
+    },
+  ];
+  return {
+    type: 'modal',
+    callback_id: SNOOZE_MODAL.callbackId,
+    private_metadata: JSON.stringify(input.meta),
+    title: { type: 'plain_text', text: 'Snooze reminders' },
+    submit: { type: 'plain_text', text: 'Snooze' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks,
+  };
+}

@@ -101,3 +101,27 @@ export function notAvailableNote(what: string): SlackMessage {
     `${what} is not available yet`,
   );
 }
+
+/** Aging reminders paused (or the pause renewed) from Slack. `until` is ISO; shown as its UTC day. */
+export function snoozedReceipt(input: {
+  userId: string;
+  days: number;
+  until: string;
+  reason: string;
+}): SlackMessage {
+  const day = input.until.slice(0, 10);
+  const reason = escapeMrkdwn(truncate(input.reason, 1000));
+  const span = input.days === 1 ? '1 day' : `${input.days} days`;
+  return note(
+    `💤 ${who(input.userId)} snoozed reminders for ${span}, until ${escapeMrkdwn(day)}: ${reason}`,
+    `Snoozed by ${input.userId} until ${day}: ${truncate(input.reason, 200)}`,
+    'The finding stays active; reminders resume when the snooze ends.',
+  );
+}
+
+export function unsnoozedReceipt(input: { userId: string }): SlackMessage {
+  return note(
+    `⏰ ${who(input.userId)} ended the snooze; aging reminders resume.`,
+    `Snooze ended by ${input.userId}`,
+  );
+}

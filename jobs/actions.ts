@@ -9,8 +9,10 @@ import {
   actionFailedNote,
   archivedReceipt,
   rescanReceipt,
+  snoozedReceipt,
   staleNote,
   unarchivedReceipt,
+  unsnoozedReceipt,
 } from '../blocks/receipts.ts';
 import { AwsError } from '../src/aws/errors.ts';
 import type { Finding } from '../src/findings/model.ts';
@@ -18,7 +20,7 @@ import { assessSeverity } from '../src/findings/severity.ts';
 import type { OutgoingMessage } from '../src/slack/client.ts';
 import type { FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId } from './queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
 
 export interface ActionResult {
   outcome: 'succeeded' | 'stale';
@@ -137,6 +139,40 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'still-active' }));
         return { outcome: 'succeeded', status: 'ACTIVE' };
       }
+      case JOBS.snooze: {
+        // Only Redis changes: the aging sweep skips findings whose snoozedUntil is in the future.
+        const { days, reason } = data as SnoozeData;
+        const snooze = {
+          snoozedUntil: addDays(deps.now(), days).toISOString(),
+          snoozedBy: data.userId,
+          snoozeReason: reason,
+        };
+        await deps.store.set(data.findingId, snooze);
+        await redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' });
+        await threadReply(
+          deps,
+          state,
+          snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
+        );
+        await audit('succeeded', { detail: `${days} days until ${snooze.snoozedUntil}: ${reason}` });
+        return { outcome: 'succeeded', status: 'ACTIVE' };
+      }
+      case JOBS.unsnooze: {
+        await deps.store.clearSnooze(data.findingId);
+        const cleared = state && {
+          ...state,
+          snoozedUntil: undefined,
+          snoozedBy: undefined,
+          snoozeReason: undefined,
+        };
+        await redraw(deps, finding, cleared, { status: 'ACTIVE' });
+        await threadReply(deps, state, unsnoozedReceipt({ userId: data.userId }));
+        await audit(
+          'succeeded',
+          state?.snoozedUntil ? { detail: `was snoozed until ${state.snoozedUntil}` } : {},
+        );
+        return { outcome: 'succeeded', status: 'ACTIVE' };
+      }
       default:
         throw new UnrecoverableError(`unknown action ${action}`);
     }
@@ -177,8 +213,19 @@ export function storedFindingView(
     accountName: deps.config.accounts[finding.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    state: view,
+    state: { ...snoozedView(deps.now(), state, view), ...view },
   };
+}
+
+/** A snooze still running, shown on ACTIVE findings' messages. */
+function snoozedView(
+  now: Date,
+  state: FindingState,
+  view: NonNullable<FindingView['state']>,
+): Pick<NonNullable<FindingView['state']>, 'snoozed'> {
+  const until = state.snoozedUntil;
+  if (view.status !== 'ACTIVE' || !until || !(Date.parse(until) > now.getTime())) return {};
+  return { snoozed: { by: state.snoozedBy ?? '', until, reason: state.snoozeReason ?? '' } };
 }
 
 /** Redraws the finding's message in place with the given state. */

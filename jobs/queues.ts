@@ -22,6 +22,10 @@ export const JOBS = {
   restoreRole: 'restore-role',
   owners: 'owners',
   agingSweep: 'aging-sweep',
+  snooze: 'snooze',
+  unsnooze: 'unsnooze',
+  recommend: 'recommend',
+  recommendPoll: 'recommend-poll',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -55,12 +59,27 @@ export interface OwnersData {
   replyChannel: string;
   requestTs: string;
 }
+/** Snooze durations people may pick (days). */
+export const SNOOZE_DAYS = [1, 7, 30] as const;
+export type SnoozeDays = (typeof SNOOZE_DAYS)[number];
+export interface SnoozeData extends ActionRequest {
+  days: SnoozeDays;
+  reason: string;
+}
+/** A recommendation poll (jobs/recommend.ts): which poll this is and when asking began. */
+export interface RecommendPollData extends ActionRequest {
+  poll: number;
+  /** ISO time the recommend job asked AWS; the total wait is measured from it. */
+  startedAt: string;
+}
 export type ActionJobData =
   | ActionRequest
   | ArchiveData
   | DeleteRolePreviewData
   | RestoreRoleData
-  | OwnersData;
+  | OwnersData
+  | SnoozeData
+  | RecommendPollData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */

@@ -14,11 +14,13 @@ import {
   JOBS,
   type OwnersData,
   QUEUES,
+  type RecommendPollData,
   type RestoreRoleData,
   type ScanAnalyzerData,
   type ScanFinalizeData,
   type ScanRunData,
 } from './queues.ts';
+import { recommend, recommendPoll } from './recommend.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
 import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
 
@@ -72,6 +74,10 @@ export function createWorkers(
           return restoreRole(deps, job as Job<RestoreRoleData>);
         case JOBS.owners:
           return explainOwnersJob(deps, job as unknown as Job<OwnersData>);
+        case JOBS.recommend:
+          return recommend(deps, job);
+        case JOBS.recommendPoll:
+          return recommendPoll(deps, job as Job<RecommendPollData>);
         default:
           return processAction(deps, job);
       }

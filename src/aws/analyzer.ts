@@ -1,5 +1,8 @@
 // Access Analyzer reads: analyzers, ACTIVE finding pages (streamed), one finding with all its detail pages.
 import {
+  GenerateFindingRecommendationCommand,
+  GetFindingRecommendationCommand,
+  type GetFindingRecommendationCommandOutput,
   GetFindingV2Command,
   type GetFindingV2CommandOutput,
   ListAnalyzersCommand,
@@ -11,7 +14,10 @@ import { type AnalyzerInfo, analyzerKindOf, type Finding, type FindingSummary } 
 import { normalizeFinding, normalizeSummary } from '../findings/normalize.ts';
 import type { AwsClients } from './clients.ts';
 import { toAwsError } from './errors.ts';
-import type { AnalyzerGateway } from './types.ts';
+import type { AnalyzerGateway, FindingRecommendation } from './types.ts';
+
+/** recommendedSteps per GetFindingRecommendation page (the API allows 1–1000). */
+const RECOMMENDATION_PAGE = 100;
 
 export interface AnalyzerGatewayOptions {
   /**
@@ -131,6 +137,63 @@ export function createAnalyzerGateway(
         .catch((err: unknown) => {
           throw toAwsError(err, 'AccessAnalyzer.StartResourceScan');
         });
+    },
+
+    // POST /recommendation/{id}?analyzerArn=… with no body; an empty 200 when started.
+    async generateFindingRecommendation(analyzer, id) {
+      await clients
+        .accessAnalyzer(analyzer.region)
+        .send(new GenerateFindingRecommendationCommand({ analyzerArn: analyzer.arn, id }))
+        .catch((err: unknown) => {
+          throw toAwsError(err, 'AccessAnalyzer.GenerateFindingRecommendation');
+        });
+    },
+
+    async getFindingRecommendation(analyzer, id) {
+      const client = clients.accessAnalyzer(analyzer.region);
+      const pages: GetFindingRecommendationCommandOutput[] = [];
+      let nextToken: string | undefined;
+      try {
+        do {
+          const out = await client.send(
+            new GetFindingRecommendationCommand({
+              analyzerArn: analyzer.arn,
+              id,
+              maxResults: RECOMMENDATION_PAGE,
+              ...(nextToken ? { nextToken } : {}),
+            }),
+          );
+          pages.push(out);
+          nextToken = out.nextToken || undefined;
+        } while (nextToken);
+      } catch (err) {
+        const e = toAwsError(err, 'AccessAnalyzer.GetFindingRecommendation');
+        if (e.kind === 'not-found') return null;
+        throw e;
+      }
+      const first = pages[0]!;
+      const rec: FindingRecommendation = {
+        status: first.status ?? 'IN_PROGRESS',
+        steps: pages.flatMap((p) =>
+          (p.recommendedSteps ?? []).flatMap((s) => {
+            const u = s.unusedPermissionsRecommendedStep;
+            if (!u) return [];
+            return [
+              {
+                action: u.recommendedAction ?? 'UNKNOWN',
+                ...(u.existingPolicyId ? { existingPolicyId: u.existingPolicyId } : {}),
+                ...(u.recommendedPolicy ? { recommendedPolicy: u.recommendedPolicy } : {}),
+                ...(u.policyUpdatedAt ? { policyUpdatedAt: u.policyUpdatedAt.toISOString() } : {}),
+              },
+            ];
+          }),
+        ),
+      };
+      if (first.startedAt) rec.startedAt = first.startedAt.toISOString();
+      if (first.completedAt) rec.completedAt = first.completedAt.toISOString();
+      if (first.resourceArn) rec.resourceArn = first.resourceArn;
+      if (first.error) rec.error = { code: first.error.code ?? 'Error', message: first.error.message ?? '' };
+      return rec;
     },
   };
 }

@@ -21,6 +21,37 @@ export interface AnalyzerGateway {
     resourceArn: string,
     accountId?: string,
   ): Promise<void>;
+  /** GenerateFindingRecommendation (unused-permission findings): starts an asynchronous recommendation. */
+  generateFindingRecommendation(analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>, id: string): Promise<void>;
+  /**
+   * GetFindingRecommendation with every page of `recommendedSteps`, or null when AWS has none for
+   * the finding (ResourceNotFound: never generated, or expired).
+   */
+  getFindingRecommendation(
+    analyzer: Pick<AnalyzerInfo, 'arn' | 'region'>,
+    id: string,
+  ): Promise<FindingRecommendation | null>;
+}
+
+/** One step of an unused-permissions recommendation. */
+export interface RecommendedStep {
+  /** CREATE_POLICY or DETACH_POLICY (kept as a string: AWS may add actions). */
+  action: string;
+  /** The policy to detach (DETACH_POLICY) or to replace (CREATE_POLICY), when AWS names it. */
+  existingPolicyId?: string;
+  /** The policy document to create (CREATE_POLICY), JSON text as AWS sent it. */
+  recommendedPolicy?: string;
+  policyUpdatedAt?: string;
+}
+
+export interface FindingRecommendation {
+  /** IN_PROGRESS, SUCCEEDED or FAILED. */
+  status: string;
+  startedAt?: string;
+  completedAt?: string;
+  resourceArn?: string;
+  error?: { code: string; message: string };
+  steps: RecommendedStep[];
 }
 
 export interface TagReader {

@@ -71,6 +71,8 @@ export const PERMISSION_ACTIONS = [
   'restore-role',
   'generate-policy',
   'scan',
+  'snooze',
+  'recommend',
 ] as const;
 
 const SLACK_USER_TEXT = 'a Slack user id such as U0123456789 (W… on Enterprise Grid)';
@@ -108,6 +110,10 @@ const permissionsSchema = z
     'delete-role': restrictedAction(ROLE_ACTION_WHY),
     'restore-role': restrictedAction(ROLE_ACTION_WHY),
     scan: restrictedAction(SCAN_WHY),
+    /** Snooze or unsnooze a finding's aging reminders. */
+    snooze: ownerAction,
+    /** Ask AWS for a recommendation on an unused-permissions finding. */
+    recommend: ownerAction,
   } satisfies Record<(typeof PERMISSION_ACTIONS)[number] | 'admins', z.ZodType>)
   .prefault({});
 

@@ -7,6 +7,9 @@ export const ACTION_IDS = {
   restoreRole: 'finding_restore_role',
   generatePolicy: 'finding_generate_policy',
   openConsole: 'finding_open_console',
+  snooze: 'finding_snooze',
+  unsnooze: 'finding_unsnooze',
+  recommend: 'finding_recommend',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

@@ -47,6 +47,9 @@ export interface FindingState {
   lastReminderAt?: string;
   reminders?: string;
   snoozedUntil?: string;
+  /** Snooze made from Slack: who (user id) and why. */
+  snoozedBy?: string;
+  snoozeReason?: string;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -80,6 +83,8 @@ const FIELDS: Record<keyof FindingState, string> = {
   lastReminderAt: 'lr',
   reminders: 'rn',
   snoozedUntil: 'sz',
+  snoozedBy: 'zb',
+  snoozeReason: 'zr',
 };
 
 /** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */
@@ -223,6 +228,10 @@ export class FindingStore {
 
   async clearDeleted(id: string): Promise<void> {
     await this.del(id, FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
+  }
+
+  async clearSnooze(id: string): Promise<void> {
+    await this.del(id, FIELDS.snoozedUntil, FIELDS.snoozedBy, FIELDS.snoozeReason);
   }
 
   async clearPending(id: string): Promise<void> {

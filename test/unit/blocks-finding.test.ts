@@ -57,43 +57,55 @@ describe('findingMessage per finding type', () => {
       'public external access',
       view(),
       'S3 bucket `logs-prod` is public',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan, ACTION_IDS.snooze],
     ],
     [
       'cross-account external access',
       view({ finding: makeCrossAccountFinding() }),
       `KMS key \`1234abcd-12ab-34cd-56ef-1234567890ab\` is shared with account ${F_EXTERNAL_ACCOUNT}`,
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan, ACTION_IDS.snooze],
     ],
     [
       'internal access',
       view({ type: 'InternalAccess' }),
       'KMS key `1234abcd-12ab-34cd-56ef-1234567890ab` is accessible to role `data-reader` in account 222222222222',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.snooze],
     ],
     [
       'unused role',
       view({ type: 'UnusedIAMRole' }),
       'Role `ci-deployer` unused for 97 days',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy, ACTION_IDS.deleteRole],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.generatePolicy,
+        ACTION_IDS.deleteRole,
+        ACTION_IDS.snooze,
+      ],
     ],
     [
       'unused access key',
       view({ type: 'UnusedIAMUserAccessKey' }),
       'Access key `AKIAIOSFODNN7EXAMPLE` of user `bob` unused for 120 days',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy, ACTION_IDS.snooze],
     ],
     [
       'unused password',
       view({ type: 'UnusedIAMUserPassword' }),
       'Password of user `alice` has never been used',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy, ACTION_IDS.snooze],
     ],
     [
       'unused permission',
       view({ type: 'UnusedPermission' }),
       'Role `app-backend` has unused permissions in 3 services',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.generatePolicy,
+        ACTION_IDS.recommend,
+        ACTION_IDS.snooze,
+      ],
     ],
   ];
 
@@ -230,7 +242,12 @@ describe('findingMessage state', () => {
   it('state ACTIVE overrides an archived finding', () => {
     const finding = makeFinding({ status: 'ARCHIVED' });
     const v = view({ finding, state: { status: 'ACTIVE' } });
-    expect(buttons(v)).toEqual([ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan]);
+    expect(buttons(v)).toEqual([
+      ACTION_IDS.openConsole,
+      ACTION_IDS.archive,
+      ACTION_IDS.rescan,
+      ACTION_IDS.snooze,
+    ]);
     expect(findingMessage(v).text.startsWith('[CRITICAL]')).toBe(true);
   });
 });
@@ -408,6 +425,16 @@ const GOLDEN_PUBLIC_BUCKET = {
           value:
             '{"f":"0f1e2d3c-0000-4000-8000-000000000001","a":"arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external","r":"eu-west-1"}',
         },
+        {
+          type: 'button',
+          action_id: 'finding_snooze',
+          text: {
+            type: 'plain_text',
+            text: 'Snooze',
+          },
+          value:
+            '{"f":"0f1e2d3c-0000-4000-8000-000000000001","a":"arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external","r":"eu-west-1"}',
+        },
       ],
     },
   ],
@@ -552,6 +579,16 @@ const GOLDEN_UNUSED_ROLE = {
             },
             style: 'danger',
           },
+        },
+        {
+          type: 'button',
+          action_id: 'finding_snooze',
+          text: {
+            type: 'plain_text',
+            text: 'Snooze',
+          },
+          value:
+            '{"f":"0f1e2d3c-0000-4000-8000-000000000003","a":"arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-unused","r":"eu-west-1"}',
         },
       ],
     },

@@ -58,6 +58,8 @@ describe('parseConfigText', () => {
           'delete-role': { users: [], userGroups: [], ownerChannelMembers: false },
           'restore-role': { users: [], userGroups: [], ownerChannelMembers: false },
           scan: { users: [], userGroups: [], ownerChannelMembers: false },
+          snooze: { users: [], userGroups: [], ownerChannelMembers: true },
+          recommend: { users: [], userGroups: [], ownerChannelMembers: true },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },

@@ -71,6 +71,8 @@ describe('authorize', () => {
     ['delete-role', false],
     ['restore-role', false],
     ['scan', false],
+    ['snooze', true],
+    ['recommend', true],
   ] as const)('a member of the owner channel may %s: %s', async (action, allowed) => {
     const result = await check(action, 'UMEMBER');
     expect(result.allowed).toBe(allowed);

@@ -16,13 +16,13 @@ import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
   client: {
     views: { open(args: { trigger_id: string; view: unknown }): Promise<{ view?: { id?: string } }> };
   };
 };
 
-interface Click {
+export interface Click {
   ref: FindingRef;
   userId: string;
   channel?: string;
@@ -56,7 +56,7 @@ type Reply = ReturnType<typeof replyVia>;
  * The start every finding button shares: ack, read the finding reference, check the permission
  * (a refusal is answered and audited). Returns null when the click goes no further.
  */
-async function allowedClick(
+export async function allowedClick(
   deps: ListenerDeps,
   args: ButtonArgs,
   action: Action,
@@ -79,7 +79,7 @@ async function allowedClick(
 }
 
 /** The job payload for a click on a finding. */
-function requestOf(click: Click): ActionRequest {
+export function requestOf(click: Click): ActionRequest {
   return {
     findingId: click.ref.f,
     analyzerArn: click.ref.a,

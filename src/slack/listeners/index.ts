@@ -2,10 +2,13 @@
 // registerListeners once, before the receiver starts.
 import type { App } from '@slack/bolt';
 import { registerFindingButtons } from '../actions/finding-buttons.ts';
+import { registerRecommendButton } from '../actions/recommend-button.ts';
+import { registerSnoozeButtons } from '../actions/snooze-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
+import { registerSnoozeView } from '../views/snooze-submit.ts';
 import type { ListenerDeps } from './common.ts';
 
 export type { ListenerDeps };
@@ -25,4 +28,7 @@ export function registerListeners(
   registerFindingButtons(app, full);
   registerArchiveView(app, full);
   registerDeleteRoleView(app, full);
+  registerSnoozeButtons(app, full);
+  registerSnoozeView(app, full);
+  registerRecommendButton(app, full);
 }

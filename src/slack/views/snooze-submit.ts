@@ -1,0 +1,114 @@
+// The snooze modal's submission: validate (a duration of 1, 7 or 30 days; a reason), check the
+// `snooze` permission again, then enqueue the snooze job. Errors go back into the modal.
+import type { App, ViewSubmitAction } from '@slack/bolt';
+import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
+import { acceptedNote } from '../../../blocks/receipts.ts';
+import { JOBS, jobId, SNOOZE_DAYS, type SnoozeData, type SnoozeDays } from '../../../jobs/queues.ts';
+import { MAX_REASON_LENGTH } from '../commands/parse.ts';
+import {
+  ENQUEUE_TIMEOUT_MS,
+  ephemeralReply,
+  type ListenerDeps,
+  permitted,
+  type ViewSubmitArgs,
+  withTimeout,
+} from '../listeners/common.ts';
+
+/** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
+export function validateSnoozeInput(
+  values: ViewSubmitAction['view']['state']['values'],
+): { ok: true; days: SnoozeDays; reason: string } | { ok: false; errors: Record<string, string> } {
+  const picked = values[SNOOZE_MODAL.daysBlock]?.[SNOOZE_MODAL.daysAction]?.selected_option?.value;
+  const reason = (values[SNOOZE_MODAL.reasonBlock]?.[SNOOZE_MODAL.reasonAction]?.value ?? '').trim();
+  const days = SNOOZE_DAYS.find((d) => String(d) === picked);
+  const errors: Record<string, string> = {};
+  if (days === undefined) errors[SNOOZE_MODAL.daysBlock] = 'Pick 1, 7 or 30 days.';
+  if (reason.length < 3)
+    errors[SNOOZE_MODAL.reasonBlock] = 'Say why the reminders can wait (at least 3 characters).';
+  if (reason.length > MAX_REASON_LENGTH)
+    errors[SNOOZE_MODAL.reasonBlock] = `At most ${MAX_REASON_LENGTH} characters.`;
+  return days === undefined || Object.keys(errors).length
+    ? { ok: false, errors }
+    : { ok: true, days, reason };
+}
+
+export function snoozeSubmit(deps: ListenerDeps) {
+  return async (args: ViewSubmitArgs) => {
+    const { view, body } = args;
+    const meta = parseArchiveMetadata(view.private_metadata);
+    if (!meta) {
+      await args.ack({
+        response_action: 'errors',
+        errors: {
+          [SNOOZE_MODAL.reasonBlock]: 'This form lost its finding; close it and click Snooze again.',
+        },
+      });
+      return;
+    }
+    const input = validateSnoozeInput(view.state.values);
+    if (!input.ok) {
+      await args.ack({ response_action: 'errors', errors: input.errors });
+      return;
+    }
+    const userId = body.user.id;
+    const tell = ephemeralReply(args, meta.c, userId);
+    // Permission is checked again: the modal may have stayed open while it was taken away.
+    const allowed = await permitted(deps, tell, {
+      action: 'snooze',
+      userId,
+      findingChannel: meta.c,
+      findingId: meta.f,
+      region: meta.r,
+    });
+    if (!allowed) {
+      await args.ack();
+      return;
+    }
+    const data: SnoozeData = {
+      findingId: meta.f,
+      analyzerArn: meta.a,
+      region: meta.r,
+      userId,
+      replyChannel: meta.c,
+      requestTs: view.id,
+      days: input.days,
+      reason: input.reason,
+    };
+    try {
+      // A resubmitted view (Slack retry) has the same view id: one job.
+      await withTimeout(
+        deps.actions.add(JOBS.snooze, data, { jobId: jobId(JOBS.snooze, meta.f, view.id) }),
+        ENQUEUE_TIMEOUT_MS,
+        'queueing',
+      );
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
+      await args.ack({
+        response_action: 'errors',
+        errors: {
+          [SNOOZE_MODAL.reasonBlock]:
+            'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+        },
+      });
+      return;
+    }
+    await args.ack();
+    await deps.audit
+      .record({
+        actor: userId,
+        action: 'snooze',
+        outcome: 'requested',
+        findingId: meta.f,
+        region: meta.r,
+        detail: `${input.days} days: ${input.reason}`,
+      })
+      .catch(() => undefined);
+    await tell(
+      acceptedNote(`Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`),
+    );
+  };
+}
+
+export function registerSnoozeView(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>(SNOOZE_MODAL.callbackId, snoozeSubmit(deps) as never);
+}

@@ -1,0 +1,364 @@
+// Show recommendation through the real Bolt receiver (signed HTTP), real Redis and BullMQ workers,
+// AWS and Slack behind nock: GenerateFindingRecommendation, then delayed GetFindingRecommendation
+// polls with growing delays (promoted by the test instead of waited for), and what the thread shows.
+import { type Job, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { registerListeners } from '../../src/slack/listeners/index.ts';
+import {
+  analyzerSummary,
+  CALLER_ACCOUNT,
+  findingSummaryV2,
+  unusedPermissionDetail,
+} from '../factories/aws.ts';
+import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import {
+  type FakeRecommendations,
+  fakeRecommendations,
+  type RecommendationAnswer,
+} from '../helpers/fake-recommendations.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody, RESPONSE_URL_BASE, signedPost } from '../helpers/slack-requests.ts';
+
+const SECRET = 'recommend-signing-secret';
+const REGION = 'eu-west-1';
+const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-unused`;
+const OWNER_CHANNEL = 'C0PROD001';
+const MEMBER = 'U0ALICE';
+const OUTSIDER = 'U0MALLORY';
+const ROLE = 'arn:aws:iam::222222222222:role/app-backend';
+const FID = 'f-up';
+const T0 = new Date('2025-02-10T09:00:00Z');
+
+let config: AppConfig;
+let aws: FakeAws;
+let recs: FakeRecommendations;
+let slack: FakeSlack;
+let rt: Runtime;
+let app: SlackApp;
+let baseUrl: string;
+let events: QueueEvents;
+let eventsConn: Redis;
+let responses: Record<string, unknown>[];
+let clock: Date;
+
+const POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::app-data/*' }],
+});
+const detach = (arn: string) => ({
+  unusedPermissionsRecommendedStep: { recommendedAction: 'DETACH_POLICY', existingPolicyId: arn },
+});
+const create = (policy: string, replaces?: string) => ({
+  unusedPermissionsRecommendedStep: {
+    recommendedAction: 'CREATE_POLICY',
+    recommendedPolicy: policy,
+    ...(replaces ? { existingPolicyId: replaces } : {}),
+  },
+});
+const inProgress: RecommendationAnswer = { status: 'IN_PROGRESS' };
+const succeeded = (over: Partial<RecommendationAnswer> = {}): RecommendationAnswer => ({
+  status: 'SUCCEEDED',
+  completedAt: '2025-02-10T09:00:20Z',
+  recommendedSteps: [
+    create(POLICY, 'arn:aws:iam::222222222222:policy/app-broad'),
+    detach('arn:aws:iam::aws:policy/AmazonS3FullAccess'),
+  ],
+  ...over,
+});
+
+const messageTs = () => slack.posted[0]!.ts;
+const thread = () => slack.posted.filter((p) => p.thread_ts === messageTs());
+const pollId = (requestTs: string, n: number) => jobId(JOBS.recommendPoll, FID, requestTs, String(n));
+
+async function waitJob(id: string) {
+  for (let i = 0; i < 100; i++) {
+    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
+    if (job) return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} never appeared`);
+}
+
+/** Clicks Show recommendation and waits for the recommend job; returns the click's action_ts. */
+async function clickRecommend(user = MEMBER): Promise<{ requestTs: string; result: unknown }> {
+  const body = blockActionBody({
+    actionId: ACTION_IDS.recommend,
+    value: encodeFindingRef({ f: FID, a: ANALYZER, r: REGION }),
+    user: { id: user },
+    channel: { id: OWNER_CHANNEL, name: 'prod-security' },
+    messageTs: messageTs(),
+  });
+  const requestTs = (
+    JSON.parse(new URLSearchParams(body).get('payload')!) as { actions: { action_ts: string }[] }
+  ).actions[0]!.action_ts;
+  await signedPost(baseUrl, body, SECRET);
+  if (user !== MEMBER) return { requestTs, result: undefined };
+  const job = await waitJob(jobId(JOBS.recommend, FID, requestTs));
+  return { requestTs, result: await job.waitUntilFinished(events, 20_000) };
+}
+
+/** Promotes poll `n` (asserting it waits `delay` ms first) with the clock moved on, and runs it. */
+async function runPoll(requestTs: string, n: number, delay: number, elapsedMs: number) {
+  const job = (await rt.queues.actions.getJob(pollId(requestTs, n))) as Job;
+  expect(job, `poll ${n}`).toBeDefined();
+  expect(await job.getState()).toBe('delayed');
+  expect(job.opts.delay).toBe(delay);
+  clock = new Date(T0.getTime() + elapsedMs);
+  await job.promote();
+  return job.waitUntilFinished(events, 20_000);
+}
+
+beforeEach(async () => {
+  clock = T0;
+  config = testConfig({
+    routing: [{ name: 'prod', match: { accountId: '222222222222' }, channel: OWNER_CHANNEL }],
+    scan: { expectedAnalyzerKinds: ['unused'] },
+  });
+  aws = fakeAccessAnalyzer({
+    [REGION]: { analyzers: [analyzerSummary({ name: 'org-unused', type: 'ORGANIZATION_UNUSED_ACCESS' })] },
+  });
+  recs = fakeRecommendations(REGION);
+  slack = fakeSlack();
+  slack.members[OWNER_CHANNEL] = [MEMBER];
+  aws.regions
+    .get(REGION)!
+    .findings.get(ANALYZER)!
+    .push({
+      summary: findingSummaryV2({
+        id: FID,
+        resource: ROLE,
+        resourceType: 'AWS::IAM::Role',
+        resourceOwnerAccount: '222222222222',
+        findingType: 'UnusedPermission',
+      }) as never,
+      details: [
+        unusedPermissionDetail(),
+        unusedPermissionDetail({
+          serviceNamespace: 'dynamodb',
+          lastAccessed: undefined,
+          actions: [{ action: 'dynamodb:DeleteTable' }],
+        }),
+      ],
+    });
+  responses = [];
+  nock(RESPONSE_URL_BASE)
+    .persist()
+    .post(/.*/)
+    .reply((_uri, body) => {
+      responses.push((typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>);
+      return [200, 'ok'];
+    });
+  rt = testRuntime(config, { now: () => clock });
+  rt.startWorkers();
+  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.reset();
+  app = createSlackApp({
+    receiver: { mode: 'http', signingSecret: SECRET },
+    botToken: 'xoxb-recommend-test',
+    slackApiUrl: 'https://slack.com/api/',
+    port: 0,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ready: async () => true,
+    botId: 'B0BOT',
+    botUserId: 'U0BOT',
+    register: (a) => registerListeners(a, rt.listenerDeps()),
+  });
+  const { port } = await app.start();
+  baseUrl = `http://127.0.0.1:${port}`;
+});
+
+afterEach(async () => {
+  await app.stop();
+  await events.close();
+  await eventsConn.quit();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('Show recommendation', () => {
+  it('is a button on the unused-permission finding message', () => {
+    const shown = JSON.stringify(slack.posted[0]!.blocks);
+    expect(shown).toContain(`"action_id":"${ACTION_IDS.recommend}"`);
+    expect(shown).toContain('Show recommendation');
+  });
+
+  it('generates, polls with growing delays while IN_PROGRESS, then posts the steps and unused actions in the thread', async () => {
+    recs.afterGenerate = [inProgress, inProgress, succeeded()];
+
+    const { requestTs, result } = await clickRecommend();
+
+    expect(result).toEqual({ outcome: 'polling', status: 'IN_PROGRESS' });
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(responses[0]!.text)).toMatch(/^Asking AWS for a recommendation…/);
+    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
+    const generate = recs.requests[1]!;
+    expect(generate).toMatchObject({ id: FID, analyzerArn: ANALYZER, body: '' });
+
+    expect(await runPoll(requestTs, 1, 5_000, 5_000)).toEqual({ outcome: 'polling', status: 'IN_PROGRESS' });
+    expect(await runPoll(requestTs, 2, 10_000, 15_000)).toEqual({
+      outcome: 'polling',
+      status: 'IN_PROGRESS',
+    });
+    expect(thread()).toHaveLength(0);
+    expect(await runPoll(requestTs, 3, 20_000, 35_000)).toEqual({ outcome: 'posted', status: 'SUCCEEDED' });
+
+    expect(recs.ops()).toEqual([
+      'GetFindingRecommendation',
+      'GenerateFindingRecommendation',
+      'GetFindingRecommendation',
+      'GetFindingRecommendation',
+      'GetFindingRecommendation',
+    ]);
+    expect(await rt.queues.actions.getJob(pollId(requestTs, 4))).toBeUndefined();
+    const [reply] = thread();
+    expect(reply!.text).toBe(`Recommendation for ${ROLE}: 2 steps`);
+    const shown = JSON.stringify(reply!.blocks);
+    expect(shown).toContain(`asked by <@${MEMBER}>`);
+    expect(shown).toContain(
+      '*1.* Create policy with this document to replace `arn:aws:iam::222222222222:policy/app-broad`',
+    );
+    expect(shown).toContain(JSON.stringify(`\`\`\`\n${JSON.stringify(JSON.parse(POLICY), null, 2)}\n\`\`\``));
+    expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/AmazonS3FullAccess`');
+    expect(shown).toContain('*Unused services and actions (2)*');
+    expect(shown).toContain(
+      '• `s3`, last used 2024-05-01: `s3:PutObject` (last used 2024-05-01), `s3:DeleteObject` (never used)',
+    );
+    expect(shown).toContain('• `dynamodb`, never used: `dynamodb:DeleteTable` (never used)');
+    const entries = await rt.deps.audit.query({ findingId: FID });
+    expect(entries.map((e) => [e.action, e.outcome])).toEqual([
+      ['recommend', 'succeeded'],
+      ['recommend', 'requested'],
+    ]);
+    expect(entries[0]!.detail).toBe('2 steps (CREATE_POLICY, DETACH_POLICY)');
+  });
+
+  it('follows nextToken for every page of recommended steps', async () => {
+    recs.afterGenerate = [
+      succeeded({ recommendedSteps: [detach('arn:aws:iam::aws:policy/P1')], nextToken: 'page-2' }),
+    ];
+    recs.pages['page-2'] = { recommendedSteps: [detach('arn:aws:iam::aws:policy/P2')], nextToken: 'page-3' };
+    recs.pages['page-3'] = { recommendedSteps: [detach('arn:aws:iam::aws:policy/P3')] };
+
+    const { requestTs } = await clickRecommend();
+    await runPoll(requestTs, 1, 5_000, 5_000);
+
+    const gets = recs.requests.filter((r) => r.op === 'GetFindingRecommendation');
+    expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'page-2', 'page-3']);
+    const shown = JSON.stringify(thread()[0]!.blocks);
+    expect(shown).toContain('*1.* Detach policy `arn:aws:iam::aws:policy/P1`');
+    expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/P2`');
+    expect(shown).toContain('*3.* Detach policy `arn:aws:iam::aws:policy/P3`');
+  });
+
+  it('says in words why AWS could not recommend when the recommendation FAILED', async () => {
+    recs.afterGenerate = [
+      inProgress,
+      {
+        status: 'FAILED',
+        error: { code: 'UNSUPPORTED_PRINCIPAL', message: 'The user <!channel> is in a group.' },
+      },
+    ];
+
+    const { requestTs } = await clickRecommend();
+    await runPoll(requestTs, 1, 5_000, 5_000);
+    expect(await runPoll(requestTs, 2, 10_000, 15_000)).toEqual({ outcome: 'failed', status: 'FAILED' });
+
+    const [reply] = thread();
+    expect(reply!.text).toBe('No recommendation: UNSUPPORTED_PRINCIPAL: The user <!channel> is in a group.');
+    const shown = JSON.stringify(reply!.blocks);
+    expect(shown).toContain('`UNSUPPORTED_PRINCIPAL` The user &lt;!channel&gt; is in a group.');
+    expect(shown).not.toContain('<!channel>');
+    expect(shown).toContain('IAM user who is in a group');
+    expect(String(slack.byMethod('chat.postEphemeral')[0]!.args.text)).toMatch(/UNSUPPORTED_PRINCIPAL/);
+    const [entry] = await rt.deps.audit.query({ findingId: FID });
+    expect(entry).toMatchObject({
+      action: 'recommend',
+      outcome: 'failed',
+      error: 'UNSUPPORTED_PRINCIPAL: The user <!channel> is in a group.',
+    });
+  });
+
+  it('tells the person when AWS refuses to generate one (ValidationException)', async () => {
+    recs.generateError = 'ValidationException';
+
+    const { result } = await clickRecommend();
+
+    expect(result).toEqual({ outcome: 'failed', status: 'FAILED' });
+    expect(thread()[0]!.text).toMatch(/^No recommendation: ValidationException/);
+    expect(await rt.queues.actions.getJobCounts('delayed')).toEqual({ delayed: 0 });
+  });
+
+  it('stops asking after five minutes and says it timed out', async () => {
+    recs.afterGenerate = [inProgress];
+    const { requestTs } = await clickRecommend();
+
+    const delays = [5_000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000];
+    let elapsed = 0;
+    const outcomes: unknown[] = [];
+    for (const [i, delay] of delays.entries()) {
+      elapsed += delay;
+      outcomes.push(((await runPoll(requestTs, i + 1, delay, elapsed)) as { outcome: string }).outcome);
+    }
+
+    expect(outcomes).toEqual(['polling', 'polling', 'polling', 'polling', 'polling', 'polling', 'timed-out']);
+    expect(await rt.queues.actions.getJob(pollId(requestTs, 8))).toBeUndefined();
+    expect(thread().map((p) => p.text)).toEqual(['No recommendation after 5 minutes; try again later']);
+    const [entry] = await rt.deps.audit.query({ findingId: FID });
+    expect(entry).toMatchObject({ action: 'recommend', outcome: 'failed' });
+    expect(entry!.error).toMatch(/still IN_PROGRESS after 5 minutes/);
+  });
+
+  it('reuses a recommendation AWS completed recently instead of generating again', async () => {
+    recs.answers = [succeeded({ recommendedSteps: [detach('arn:aws:iam::aws:policy/Old')] })];
+
+    const { result } = await clickRecommend();
+
+    expect(result).toEqual({ outcome: 'posted', status: 'SUCCEEDED' });
+    expect(recs.ops()).toEqual(['GetFindingRecommendation']);
+    const shown = JSON.stringify(thread()[0]!.blocks);
+    expect(shown).toContain('Detach policy `arn:aws:iam::aws:policy/Old`');
+    expect(shown).toContain('AWS made this recommendation at 2025-02-10T09:00:20.000Z');
+  });
+
+  it('generates anew when the recommendation AWS has is older than a day', async () => {
+    recs.answers = [succeeded({ completedAt: '2025-02-08T09:00:00Z' })];
+    recs.afterGenerate = [inProgress];
+
+    await clickRecommend();
+
+    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
+  });
+
+  it('changes nothing when the finding was resolved meanwhile', async () => {
+    aws.regions.get(REGION)!.findings.get(ANALYZER)![0]!.summary.status = 'RESOLVED';
+
+    const { result } = await clickRecommend();
+
+    expect(result).toEqual({ outcome: 'stale', status: 'RESOLVED' });
+    expect(recs.ops()).toEqual([]);
+    expect(String(slack.byMethod('chat.postEphemeral')[0]!.args.text)).toMatch(/already resolved/);
+  });
+
+  it('is refused to someone outside the owner channel', async () => {
+    await clickRecommend(OUTSIDER);
+
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(responses[0]!.text)).toMatch(/can't recommend/);
+    expect(await rt.queues.actions.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
+    const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
+    expect(entry).toMatchObject({ action: 'recommend', outcome: 'refused' });
+  });
+});

@@ -1,0 +1,332 @@
+// Snooze and unsnooze through the real Bolt receiver (signed HTTP), real Redis and BullMQ workers,
+// AWS and Slack behind nock, on a fixed clock: the modal, its validation, the permission, the job's
+// message redraw, thread record, stored state and audit, and the aging sweep honouring the snooze.
+import { type Job, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SNOOZE_MODAL } from '../../blocks/modals.ts';
+import { agingSweep } from '../../jobs/aging.ts';
+import { bullPrefix, JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { registerListeners } from '../../src/slack/listeners/index.ts';
+import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
+import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import {
+  blockActionBody,
+  RESPONSE_URL_BASE,
+  signedPost,
+  viewSubmissionBody,
+} from '../helpers/slack-requests.ts';
+
+const SECRET = 'snooze-signing-secret';
+const REGION = 'eu-west-1';
+const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-external`;
+const OWNER_CHANNEL = 'C0PROD001';
+const MEMBER = 'U0ALICE';
+const OUTSIDER = 'U0MALLORY';
+const ref = encodeFindingRef({ f: 'f-1', a: ANALYZER, r: REGION });
+const meta = JSON.stringify({ f: 'f-1', a: ANALYZER, r: REGION, c: OWNER_CHANNEL, t: '1.2' });
+
+let config: AppConfig;
+let aws: FakeAws;
+let slack: FakeSlack;
+let rt: Runtime;
+let app: SlackApp;
+let baseUrl: string;
+let events: QueueEvents;
+let eventsConn: Redis;
+let responses: Record<string, unknown>[];
+// Created 2025-01-02 (factory): a cross-account finding, 7-day SLA, overdue on this clock.
+let clock: Date;
+
+const messageTs = () => slack.posted[0]!.ts;
+const threadTexts = () => slack.posted.filter((p) => p.thread_ts === messageTs()).map((p) => p.text);
+
+async function finished(id: string) {
+  for (let i = 0; i < 100; i++) {
+    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
+    if (job) return job.waitUntilFinished(events, 20_000);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} never appeared`);
+}
+
+function submit(values: Record<string, Record<string, Record<string, unknown>>>, viewId = 'V0SNOOZE1') {
+  return signedPost(
+    baseUrl,
+    viewSubmissionBody({
+      callbackId: SNOOZE_MODAL.callbackId,
+      privateMetadata: meta,
+      values,
+      user: { id: MEMBER },
+      viewId,
+    }),
+    SECRET,
+  );
+}
+
+const snoozeValues = (days: string | undefined, reason: string) => ({
+  [SNOOZE_MODAL.daysBlock]: {
+    [SNOOZE_MODAL.daysAction]: {
+      type: 'radio_buttons',
+      selected_option: days ? { value: days, text: { type: 'plain_text', text: days } } : null,
+    },
+  },
+  [SNOOZE_MODAL.reasonBlock]: { [SNOOZE_MODAL.reasonAction]: { type: 'plain_text_input', value: reason } },
+});
+
+async function runSnooze(over: Partial<SnoozeData> = {}) {
+  const data: SnoozeData = {
+    findingId: 'f-1',
+    analyzerArn: ANALYZER,
+    region: REGION,
+    userId: MEMBER,
+    replyChannel: OWNER_CHANNEL,
+    requestTs: `V${Math.random().toString(36).slice(2, 8)}`,
+    days: 7,
+    reason: 'fix ships Friday',
+    ...over,
+  };
+  const job = (await rt.queues.actions.add(JOBS.snooze, data, {
+    jobId: jobId(JOBS.snooze, data.findingId, data.requestTs),
+  })) as Job;
+  return job.waitUntilFinished(events, 20_000);
+}
+
+beforeEach(async () => {
+  clock = new Date('2025-02-10T09:00:00Z');
+  config = testConfig({
+    routing: [{ name: 'prod', match: { accountId: '222222222222' }, channel: OWNER_CHANNEL }],
+    scan: { expectedAnalyzerKinds: ['external'] },
+    aging: { timezone: 'UTC' },
+  });
+  aws = fakeAccessAnalyzer({ [REGION]: {} });
+  slack = fakeSlack();
+  slack.members[OWNER_CHANNEL] = [MEMBER];
+  aws.regions
+    .get(REGION)!
+    .findings.get(ANALYZER)!
+    .push({
+      summary: findingSummaryV2({
+        id: 'f-1',
+        resource: 'arn:aws:s3:::vendor-share',
+        resourceOwnerAccount: '222222222222',
+      }) as never,
+      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
+    });
+  responses = [];
+  nock(RESPONSE_URL_BASE)
+    .persist()
+    .post(/.*/)
+    .reply((_uri, body) => {
+      responses.push((typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>);
+      return [200, 'ok'];
+    });
+  rt = testRuntime(config, { now: () => clock });
+  rt.startWorkers();
+  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.reset();
+  app = createSlackApp({
+    receiver: { mode: 'http', signingSecret: SECRET },
+    botToken: 'xoxb-snooze-test',
+    slackApiUrl: 'https://slack.com/api/',
+    port: 0,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ready: async () => true,
+    botId: 'B0BOT',
+    botUserId: 'U0BOT',
+    register: (a) => registerListeners(a, rt.listenerDeps()),
+  });
+  const { port } = await app.start();
+  baseUrl = `http://127.0.0.1:${port}`;
+});
+
+afterEach(async () => {
+  await app.stop();
+  await events.close();
+  await eventsConn.quit();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('Snooze button and modal', () => {
+  it('opens the snooze modal with 1, 7 and 30 days for a member of the owner channel', async () => {
+    const click = blockActionBody({
+      actionId: ACTION_IDS.snooze,
+      value: ref,
+      user: { id: MEMBER },
+      channel: { id: OWNER_CHANNEL, name: 'prod-security' },
+      messageTs: messageTs(),
+    });
+    await signedPost(baseUrl, click, SECRET);
+
+    await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
+    const view = JSON.parse(String(slack.byMethod('views.open')[0]!.args.view)) as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { element?: { options?: { value: string }[] } }[];
+    };
+    expect(view.callback_id).toBe(SNOOZE_MODAL.callbackId);
+    expect(JSON.parse(view.private_metadata)).toMatchObject({ f: 'f-1', c: OWNER_CHANNEL });
+    expect(view.blocks[1]!.element!.options!.map((o) => o.value)).toEqual(['1', '7', '30']);
+  });
+
+  it('refuses someone outside the owner channel, opens nothing and audits it', async () => {
+    const click = blockActionBody({
+      actionId: ACTION_IDS.snooze,
+      value: ref,
+      user: { id: OUTSIDER },
+      channel: { id: OWNER_CHANNEL, name: 'prod-security' },
+      messageTs: messageTs(),
+    });
+    await signedPost(baseUrl, click, SECRET);
+
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(responses[0]!.text)).toMatch(/can't snooze/);
+    expect(slack.byMethod('views.open')).toHaveLength(0);
+    const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
+    expect(entry).toMatchObject({ action: 'snooze', outcome: 'refused', findingId: 'f-1' });
+  });
+
+  it('keeps the modal open with field errors when no duration is picked and the reason is empty', async () => {
+    const res = await submit(snoozeValues(undefined, '  '));
+
+    expect(await res.json()).toEqual({
+      response_action: 'errors',
+      errors: {
+        [SNOOZE_MODAL.daysBlock]: 'Pick 1, 7 or 30 days.',
+        [SNOOZE_MODAL.reasonBlock]: expect.stringMatching(/why/i),
+      },
+    });
+    expect(await rt.queues.actions.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 0 });
+  });
+
+  it('rejects a duration that is not offered', async () => {
+    const res = await submit(snoozeValues('90', 'long enough reason'));
+    expect(await res.json()).toEqual({
+      response_action: 'errors',
+      errors: { [SNOOZE_MODAL.daysBlock]: 'Pick 1, 7 or 30 days.' },
+    });
+  });
+
+  it('snoozes on submit: redraws the message, records it in the thread, Redis and the audit log', async () => {
+    const res = await submit(snoozeValues('7', 'fix ships <!channel> Friday'));
+    expect(res.status).toBe(200);
+
+    await finished(jobId(JOBS.snooze, 'f-1', 'V0SNOOZE1'));
+
+    // Read from AWS first, no AWS write.
+    expect(aws.requests.map((r) => r.op)).toEqual(['GetFindingV2']);
+    const update = slack.byMethod('chat.update')[0]!;
+    expect(update.args).toMatchObject({ channel: OWNER_CHANNEL, ts: messageTs() });
+    const shown = JSON.stringify(update.args.blocks);
+    expect(shown).toContain(
+      `💤 *Snoozed by <@${MEMBER}> until 2025-02-17*: fix ships &lt;!channel&gt; Friday`,
+    );
+    expect(shown).not.toContain('<!channel>');
+    expect(shown).toContain(ACTION_IDS.unsnooze);
+    expect(shown).not.toContain(`"${ACTION_IDS.snooze}"`);
+    expect(threadTexts()).toEqual(['Snoozed by U0ALICE until 2025-02-17: fix ships <!channel> Friday']);
+    const thread = slack.posted.find((p) => p.thread_ts === messageTs())!;
+    expect(JSON.stringify(thread.blocks)).not.toContain('<!channel>');
+    expect(await rt.deps.store.get('f-1')).toMatchObject({
+      status: 'ACTIVE',
+      snoozedUntil: '2025-02-17T09:00:00.000Z',
+      snoozedBy: MEMBER,
+      snoozeReason: 'fix ships <!channel> Friday',
+    });
+    const entries = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entries.map((e) => [e.action, e.outcome])).toEqual([
+      ['snooze', 'succeeded'],
+      ['snooze', 'requested'],
+    ]);
+    expect(entries[0]).toMatchObject({
+      actor: MEMBER,
+      detail: '7 days until 2025-02-17T09:00:00.000Z: fix ships <!channel> Friday',
+    });
+    await expect.poll(() => slack.byMethod('chat.postEphemeral').length).toBe(1);
+    expect(String(slack.byMethod('chat.postEphemeral')[0]!.args.text)).toBe(
+      'Snoozing the reminders for 7 days…',
+    );
+  });
+});
+
+describe('snooze job', () => {
+  it('changes nothing when the finding was resolved meanwhile: redraws and tells the person', async () => {
+    aws.regions.get(REGION)!.findings.get(ANALYZER)![0]!.summary.status = 'RESOLVED';
+
+    expect(await runSnooze()).toEqual({ outcome: 'stale', status: 'RESOLVED' });
+
+    expect((await rt.deps.store.get('f-1'))?.snoozedUntil).toBeUndefined();
+    expect(JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks)).toMatch(/Resolved/);
+    expect(String(slack.byMethod('chat.postEphemeral')[0]!.args.text)).toMatch(/already resolved/);
+    const [entry] = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entry).toMatchObject({ action: 'snooze', outcome: 'stale' });
+  });
+
+  it('unsnoozes from the button: clears the state, redraws with Snooze again, audits', async () => {
+    await runSnooze({ days: 30 });
+    slack.reset();
+
+    const click = blockActionBody({
+      actionId: ACTION_IDS.unsnooze,
+      value: ref,
+      user: { id: MEMBER },
+      channel: { id: OWNER_CHANNEL, name: 'prod-security' },
+      messageTs: messageTs(),
+    });
+    await signedPost(baseUrl, click, SECRET);
+    await expect
+      .poll(() => threadTexts().includes(`Snooze ended by ${MEMBER}`), { timeout: 10_000 })
+      .toBe(true);
+
+    const state = await rt.deps.store.get('f-1');
+    expect(state?.snoozedUntil).toBeUndefined();
+    expect(state?.snoozeReason).toBeUndefined();
+    const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(shown).not.toContain('Snoozed');
+    expect(shown).toContain(`"${ACTION_IDS.snooze}"`);
+    await expect
+      .poll(async () => (await rt.deps.audit.query({ findingId: 'f-1' }))[0]?.outcome)
+      .toBe('succeeded');
+    const [entry] = await rt.deps.audit.query({ findingId: 'f-1' });
+    expect(entry).toMatchObject({
+      action: 'unsnooze',
+      actor: MEMBER,
+      detail: 'was snoozed until 2025-03-12T09:00:00.000Z',
+    });
+  });
+});
+
+describe('aging sweep and snooze', () => {
+  it('reminds before the snooze, not while snoozed, and again once it has ended', async () => {
+    const reminders = () => threadTexts().filter((t) => t.startsWith('Reminder'));
+
+    expect(await agingSweep(rt.deps, clock)).toMatchObject({ reminded: 1, snoozed: 0 });
+    expect(reminders()).toHaveLength(1);
+
+    await runSnooze({ days: 7 }); // until 2025-02-17T09:00Z
+
+    // Three days later a reminder would be due, but the finding is snoozed.
+    clock = new Date('2025-02-13T09:00:00Z');
+    expect(await agingSweep(rt.deps, clock)).toMatchObject({ reminded: 0, snoozed: 1 });
+    clock = new Date('2025-02-17T08:59:00Z');
+    expect(await agingSweep(rt.deps, clock)).toMatchObject({ reminded: 0, snoozed: 1 });
+    expect(reminders()).toHaveLength(1);
+
+    clock = new Date('2025-02-17T09:00:00Z');
+    expect(await agingSweep(rt.deps, clock)).toMatchObject({ reminded: 1, snoozed: 0 });
+    expect(reminders()).toHaveLength(2);
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { assertWithinLimits, LIMITS } from '../../blocks/limits.ts';
+import {
+  policyCodeBlocks,
+  recommendationFailedMessage,
+  recommendationMessage,
+  UNSUPPORTED_HINT,
+} from '../../blocks/recommendation.ts';
+import { recommendPollDelay, reusable } from '../../jobs/recommend.ts';
+import { makeFinding } from '../factories/finding.ts';
+
+const ROLE = 'arn:aws:iam::111111111111:role/app-backend';
+const sectionTexts = (blocks: unknown[]) =>
+  blocks.flatMap((b) => {
+    const s = b as { type: string; text?: { text: string } };
+    return s.type === 'section' && s.text ? [s.text.text] : [];
+  });
+
+describe('recommendationMessage', () => {
+  it('renders a detach step and a create step with the policy pretty-printed in a code block (golden)', () => {
+    const m = recommendationMessage({
+      userId: 'U0ALICE',
+      resourceArn: ROLE,
+      steps: [
+        { action: 'DETACH_POLICY', existingPolicyId: 'arn:aws:iam::aws:policy/AdministratorAccess' },
+        { action: 'CREATE_POLICY', recommendedPolicy: '{"Version":"2012-10-17","Statement":[]}' },
+      ],
+      services: [
+        {
+          serviceNamespace: 'ec2',
+          lastAccessed: '2024-06-01T00:00:00Z',
+          actions: [{ action: 'ec2:RunInstances' }],
+        },
+      ],
+    });
+    expect(m).toEqual({
+      text: `Recommendation for ${ROLE}: 2 steps`,
+      blocks: [
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: `💡 Recommendation for \`${ROLE}\`, asked by <@U0ALICE>: 2 steps.` },
+        },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '*1.* Detach policy `arn:aws:iam::aws:policy/AdministratorAccess`' },
+        },
+        { type: 'section', text: { type: 'mrkdwn', text: '*2.* Create policy with this document' } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '```\n{\n  "Version": "2012-10-17",\n  "Statement": []\n}\n```' },
+        },
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: '*Unused services and actions (1)*\n• `ec2`, last used 2024-06-01: `ec2:RunInstances` (never used)',
+          },
+        },
+        {
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: 'Nothing was changed in AWS: review the steps and apply them yourself.' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('never lets AWS-supplied text ping, link or close a code block', () => {
+    const hostile = 'arn:aws:iam::111111111111:policy/<!channel>`evil`<@U0BOSS>';
+    const policy = JSON.stringify({
+      Statement: [
+        { Sid: '<!here> ```', Effect: 'Allow', Action: '*', Resource: '<https://evil.example|click>' },
+      ],
+    });
+    const m = recommendationMessage({
+      userId: 'U0ALICE',
+      resourceArn: '<!everyone>',
+      steps: [
+        { action: 'DETACH_POLICY', existingPolicyId: hostile },
+        { action: 'CREATE_POLICY', recommendedPolicy: policy, existingPolicyId: hostile },
+      ],
+      services: [{ serviceNamespace: '<!channel>', actions: [{ action: '*<@U1>*' }] }],
+    });
+    const json = JSON.stringify(m.blocks);
+    for (const raw of ['<!channel>', '<!here>', '<!everyone>', '<@U0BOSS>', '<@U1>', '<https://']) {
+      expect(json).not.toContain(raw);
+    }
+    expect(json).toContain('&lt;!channel&gt;');
+    // Only our own fences: the policy's backticks are replaced.
+    for (const text of sectionTexts(m.blocks)) {
+      if (text.startsWith('```')) expect(text.slice(3, -3)).not.toContain('`');
+    }
+    assertWithinLimits(m);
+  });
+
+  it('splits a long policy across several code blocks, each within the section limit', () => {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: Array.from({ length: 150 }, (_, i) => ({
+        Sid: `S${i}`,
+        Effect: 'Allow',
+        Action: [`s3:GetObject${i}`, `s3:PutObject${i}`],
+        Resource: `arn:aws:s3:::bucket-${i}/*`,
+      })),
+    });
+    const blocks = policyCodeBlocks(policy);
+    expect(blocks.length).toBeGreaterThan(3);
+    const texts = sectionTexts(blocks);
+    for (const t of texts) {
+      expect(t.length).toBeLessThanOrEqual(LIMITS.sectionText);
+      expect(t.startsWith('```\n') && t.endsWith('\n```')).toBe(true);
+    }
+    // Nothing lost: the chunks put together are the pretty-printed document.
+    expect(texts.map((t) => t.slice(4, -4)).join('\n')).toBe(JSON.stringify(JSON.parse(policy), null, 2));
+    const m = recommendationMessage({
+      userId: 'U0ALICE',
+      resourceArn: ROLE,
+      steps: [{ action: 'CREATE_POLICY', recommendedPolicy: policy }],
+    });
+    assertWithinLimits(m);
+  });
+
+  it('shows a document that is not JSON as it came', () => {
+    expect(sectionTexts(policyCodeBlocks('not json & <b>'))).toEqual(['```\nnot json &amp; &lt;b&gt;\n```']);
+  });
+});
+
+describe('recommendationFailedMessage', () => {
+  it('says what AWS reported and which cases AWS does not support', () => {
+    const m = recommendationFailedMessage({
+      userId: 'U0ALICE',
+      code: 'SERVICE_ERROR',
+      message: 'a <!here> b',
+    });
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('`SERVICE_ERROR` a &lt;!here&gt; b');
+    expect(json).not.toContain('<!here>');
+    expect(json).toContain(UNSUPPORTED_HINT);
+  });
+});
+
+describe('recommendation polling', () => {
+  it('waits 5 s, then twice as long each time, at most a minute', () => {
+    expect([1, 2, 3, 4, 5, 6, 20].map(recommendPollDelay)).toEqual([
+      5_000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000,
+    ]);
+  });
+
+  it('reuses only a SUCCEEDED recommendation made after the finding changed and within a day', () => {
+    const finding = makeFinding({ updatedAt: '2025-03-01T00:00:00.000Z' });
+    const now = new Date('2025-03-01T12:00:00Z');
+    const rec = (status: string, completedAt?: string) => ({
+      status,
+      steps: [],
+      ...(completedAt ? { completedAt } : {}),
+    });
+    expect(reusable(rec('SUCCEEDED', '2025-03-01T10:00:00Z'), finding, now)).toBe(true);
+    expect(reusable(rec('SUCCEEDED', '2025-02-28T23:00:00Z'), finding, now)).toBe(false);
+    expect(
+      reusable(rec('SUCCEEDED', '2025-03-01T10:00:00Z'), finding, new Date('2025-03-02T11:00:00Z')),
+    ).toBe(false);
+    expect(reusable(rec('FAILED', '2025-03-01T10:00:00Z'), finding, now)).toBe(false);
+    expect(reusable(rec('SUCCEEDED'), finding, now)).toBe(false);
+  });
+});
