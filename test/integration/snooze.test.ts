@@ -22,6 +22,7 @@ import {
   blockActionBody,
   RESPONSE_URL_BASE,
   signedPost,
+  slashCommandBody,
   viewSubmissionBody,
 } from '../helpers/slack-requests.ts';
 
@@ -306,6 +307,41 @@ describe('snooze job', () => {
       actor: MEMBER,
       detail: 'was snoozed until 2025-03-12T09:00:00.000Z',
     });
+  });
+});
+
+describe('/access snooze', () => {
+  it('snoozes by finding id from the command line', async () => {
+    const body = slashCommandBody({
+      text: 'snooze f-1 --days 1 --reason "waiting for the release"',
+      user_id: MEMBER,
+      trigger_id: '123.456.snooze',
+    });
+    await signedPost(baseUrl, body, SECRET);
+
+    await finished(jobId(JOBS.snooze, 'f-1', '123.456.snooze'));
+
+    expect(await rt.deps.store.get('f-1')).toMatchObject({
+      snoozedUntil: '2025-02-11T09:00:00.000Z',
+      snoozeReason: 'waiting for the release',
+    });
+    expect(threadTexts()).toEqual(['Snoozed by U0ALICE until 2025-02-11: waiting for the release']);
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(responses[0]!.text)).toBe('Snoozing the reminders about f-1 for 1 day…');
+  });
+
+  it('answers a malformed snooze with what was wrong and the usage', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'snooze f-1 --days 3 --reason x', user_id: MEMBER }),
+      SECRET,
+    );
+
+    await expect.poll(() => responses.length).toBe(1);
+    const shown = JSON.stringify(responses[0]);
+    expect(shown).toContain('--days must be 1, 7 or 30');
+    expect(shown).toContain('/access snooze &lt;finding-id&gt; --days 1|7|30');
+    expect(await rt.queues.actions.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 0 });
   });
 });
 
