@@ -25,6 +25,7 @@ export const JOBS = {
   agingSweep: 'aging-sweep',
   snooze: 'snooze',
   unsnooze: 'unsnooze',
+  snoozeEnd: 'snooze-end',
   recommend: 'recommend',
   recommendPoll: 'recommend-poll',
 } as const;

@@ -276,6 +276,40 @@ describe('snooze job', () => {
     expect(entry).toMatchObject({ action: 'snooze', outcome: 'stale' });
   });
 
+  it('ends the snooze on its day: the message loses its snooze line and the thread says so', async () => {
+    await runSnooze({ days: 7 });
+    const end = (await rt.queues.actions.getJob(jobId(JOBS.snoozeEnd, 'f-1', '2025-02-17T09:00:00.000Z')))!;
+    expect(await end.getState()).toBe('delayed');
+    expect(end.opts.delay).toBe(7 * 86_400_000);
+
+    clock = new Date('2025-02-17T09:00:00Z');
+    await end.promote();
+    expect(await end.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+
+    expect(threadTexts().at(-1)).toBe('Snooze ended on 2025-02-17; reminders resume');
+    const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(shown).not.toContain('Snoozed');
+    expect(shown).toContain(`"${ACTION_IDS.snooze}"`);
+    expect((await rt.deps.store.get('f-1'))?.snoozedUntil).toBeUndefined();
+  });
+
+  it('leaves a renewed snooze alone when the first one would have ended', async () => {
+    await runSnooze({ days: 1 });
+    const first = (await rt.queues.actions.getJob(jobId(JOBS.snoozeEnd, 'f-1', '2025-02-11T09:00:00.000Z')))!;
+    await runSnooze({ days: 30, reason: 'renewed: release slipped' });
+    slack.reset();
+
+    clock = new Date('2025-02-11T09:00:00Z');
+    await first.promote();
+    expect(await first.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'stale', status: 'ACTIVE' });
+
+    expect(slack.calls).toEqual([]);
+    expect(await rt.deps.store.get('f-1')).toMatchObject({
+      snoozedUntil: '2025-03-12T09:00:00.000Z',
+      snoozeReason: 'renewed: release slipped',
+    });
+  });
+
   it('unsnoozes from the button: clears the state, redraws with Snooze again, audits', async () => {
     await runSnooze({ days: 30 });
     slack.reset();
