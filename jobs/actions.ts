@@ -237,14 +237,14 @@ export function storedFindingView(
 }
 
 /** A snooze still running, shown on ACTIVE findings' messages. */
-function snoozedView(
+export function snoozedView(
   now: Date,
-  state: FindingState,
+  state: FindingState | null,
   view: NonNullable<FindingView['state']>,
 ): Pick<NonNullable<FindingView['state']>, 'snoozed'> {
-  const until = state.snoozedUntil;
+  const until = state?.snoozedUntil;
   if (view.status !== 'ACTIVE' || !until || !(Date.parse(until) > now.getTime())) return {};
-  return { snoozed: { by: state.snoozedBy ?? '', until, reason: state.snoozeReason ?? '' } };
+  return { snoozed: { by: state?.snoozedBy ?? '', until, reason: state?.snoozeReason ?? '' } };
 }
 
 /** Redraws the finding's message in place with the given state. */

@@ -276,6 +276,21 @@ describe('snooze job', () => {
     expect(entry).toMatchObject({ action: 'snooze', outcome: 'stale' });
   });
 
+  it('keeps the snooze on the message when a scan redraws the changed finding', async () => {
+    await runSnooze({ days: 7 });
+    const f = aws.regions.get(REGION)!.findings.get(ANALYZER)![0]!;
+    f.summary.updatedAt = new Date('2025-02-10T10:00:00Z') as never;
+    f.details = [externalAccessDetail({ principal: { AWS: '555566667777' } })];
+    slack.reset();
+
+    await rt.scanNow({ timeoutMs: 20_000 });
+
+    const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(shown).toContain('555566667777');
+    expect(shown).toContain(`💤 *Snoozed by <@${MEMBER}> until 2025-02-17*: fix ships Friday`);
+    expect(shown).toContain(`"${ACTION_IDS.unsnooze}"`);
+  });
+
   it('ends the snooze on its day: the message loses its snooze line and the thread says so', async () => {
     await runSnooze({ days: 7 });
     const end = (await rt.queues.actions.getJob(jobId(JOBS.snoozeEnd, 'f-1', '2025-02-17T09:00:00.000Z')))!;
