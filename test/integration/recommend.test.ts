@@ -258,6 +258,7 @@ describe('Show recommendation', () => {
 
     const gets = recs.requests.filter((r) => r.op === 'GetFindingRecommendation');
     expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'page-2', 'page-3']);
+    expect(new Set(gets.map((r) => r.maxResults))).toEqual(new Set(['100']));
     const shown = JSON.stringify(thread()[0]!.blocks);
     expect(shown).toContain('*1.* Detach policy `arn:aws:iam::aws:policy/P1`');
     expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/P2`');
