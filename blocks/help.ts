@@ -25,6 +25,10 @@ const DETAILS: Partial<Record<Verb, readonly string[]>> = {
     '--user: only what this person did',
     '--last: how many entries, 1 to 200 (default 20)',
   ],
+  snooze: [
+    '--days: how long the reminders pause: 1, 7 or 30 days',
+    '--reason: why the reminders can wait; quote it when it has spaces',
+  ],
   'generate-policy': [
     '--days: days of CloudTrail activity to read, 1 to 90 (default 30)',
     '--trail: the trail to read, if not the one in the config',
@@ -57,12 +61,15 @@ const EXAMPLES: Record<Verb, readonly string[]> = {
   ],
   validate: ['/access validate'],
   digest: ['/access digest'],
+  snooze: [
+    '/access snooze 3f2a9c1e-8b7d-4e6f-a5c4-2d1b0e9f8a7c --days 7 --reason "Fix ships Friday, SEC-42"',
+  ],
 };
 
 const GROUPS: readonly { title: string; verbs: readonly Verb[] }[] = [
   {
     title: 'Findings',
-    verbs: ['findings', 'show', 'archive', 'unarchive', 'rescan', 'owners', 'generate-policy'],
+    verbs: ['findings', 'show', 'archive', 'unarchive', 'rescan', 'snooze', 'owners', 'generate-policy'],
   },
   { title: 'Operations', verbs: ['scan', 'status', 'audit', 'digest', 'validate', 'help'] },
 ];

@@ -119,7 +119,14 @@ export function snoozedReceipt(input: {
   );
 }
 
-export function unsnoozedReceipt(input: { userId: string }): SlackMessage {
+export function unsnoozedReceipt(input: { userId: string; ended?: string }): SlackMessage {
+  if (input.ended) {
+    const day = input.ended.slice(0, 10);
+    return note(
+      `⏰ The snooze ended on ${escapeMrkdwn(day)}; aging reminders resume.`,
+      `Snooze ended on ${day}; reminders resume`,
+    );
+  }
   return note(
     `⏰ ${who(input.userId)} ended the snooze; aging reminders resume.`,
     `Snooze ended by ${input.userId}`,

@@ -26,7 +26,8 @@ export const UNSUPPORTED_HINT =
 const FENCE = '```';
 /** Room for the fences and a newline around each chunk of a code block. */
 const CODE_CHUNK = LIMITS.sectionText - 2 * FENCE.length - 2;
-const LINE_MAX = 500;
+/** A single line longer than a whole block is cut (pretty-printed JSON lines are short). */
+const LINE_MAX = CODE_CHUNK;
 
 function day(iso: string | undefined): string {
   if (!iso) return 'never used';

@@ -154,10 +154,24 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           state,
           snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
         );
+        // At the end the message loses its snooze line and the thread says reminders resume.
+        await deps.queues.actions.add(
+          JOBS.snoozeEnd,
+          { ...data, userId: 'system', requestTs: snooze.snoozedUntil } satisfies ActionRequest,
+          {
+            jobId: jobId(JOBS.snoozeEnd, data.findingId, snooze.snoozedUntil),
+            delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())),
+          },
+        );
         await audit('succeeded', { detail: `${days} days until ${snooze.snoozedUntil}: ${reason}` });
         return { outcome: 'succeeded', status: 'ACTIVE' };
       }
-      case JOBS.unsnooze: {
+      case JOBS.unsnooze:
+      case JOBS.snoozeEnd: {
+        if (action === JOBS.snoozeEnd && state?.snoozedUntil !== data.requestTs) {
+          // Ended early, or renewed since this end was scheduled.
+          return { outcome: 'stale', status: 'ACTIVE' };
+        }
         await deps.store.clearSnooze(data.findingId);
         const cleared = state && {
           ...state,
@@ -166,7 +180,13 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           snoozeReason: undefined,
         };
         await redraw(deps, finding, cleared, { status: 'ACTIVE' });
-        await threadReply(deps, state, unsnoozedReceipt({ userId: data.userId }));
+        await threadReply(
+          deps,
+          state,
+          unsnoozedReceipt(
+            action === JOBS.snoozeEnd ? { userId: 'system', ended: data.requestTs } : { userId: data.userId },
+          ),
+        );
         await audit(
           'succeeded',
           state?.snoozedUntil ? { detail: `was snoozed until ${state.snoozedUntil}` } : {},
@@ -218,14 +238,14 @@ export function storedFindingView(
 }
 
 /** A snooze still running, shown on ACTIVE findings' messages. */
-function snoozedView(
+export function snoozedView(
   now: Date,
-  state: FindingState,
+  state: FindingState | null,
   view: NonNullable<FindingView['state']>,
 ): Pick<NonNullable<FindingView['state']>, 'snoozed'> {
-  const until = state.snoozedUntil;
+  const until = state?.snoozedUntil;
   if (view.status !== 'ACTIVE' || !until || !(Date.parse(until) > now.getTime())) return {};
-  return { snoozed: { by: state.snoozedBy ?? '', until, reason: state.snoozeReason ?? '' } };
+  return { snoozed: { by: state?.snoozedBy ?? '', until, reason: state?.snoozeReason ?? '' } };
 }
 
 /** Redraws the finding's message in place with the given state. */

@@ -23,7 +23,7 @@ import {
 } from '../src/slack/client.ts';
 import type { FindingState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
-import { storedFindingView } from './actions.ts';
+import { snoozedView, storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import type { DeliverData } from './queues.ts';
@@ -198,6 +198,7 @@ async function deliverFinding(
 ): Promise<void> {
   const { finding, route, severity } = event;
   const { store } = deps;
+  const state = await store.get(finding.id);
   const view: FindingView = {
     finding,
     severity,
@@ -205,11 +206,11 @@ async function deliverFinding(
     accountName: deps.config.accounts[finding.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    state: { status: 'ACTIVE' },
+    // A snooze made from Slack stays on the message when the finding changes.
+    state: { status: 'ACTIVE', ...snoozedView(deps.now(), state, { status: 'ACTIVE' }) },
   };
   const msg = findingMessage(view);
   const fingerprint = findingMessageKey(view);
-  const state = await store.get(finding.id);
   // Reopened (by AWS, or unarchived outside the bot): its SLA reminders start afresh.
   if (state && state.status !== 'ACTIVE') await store.clearReminders(finding.id);
 

@@ -4,6 +4,7 @@ import { type DefaultJobOptions, FlowProducer, Queue, QueueEvents } from 'bullmq
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { AnalyzerInfo } from '../src/findings/model.ts';
+import type { SnoozeDays } from '../src/slack/commands/parse.ts';
 
 export const QUEUES = { scan: 'scan', deliver: 'deliver', actions: 'actions' } as const;
 
@@ -24,6 +25,7 @@ export const JOBS = {
   agingSweep: 'aging-sweep',
   snooze: 'snooze',
   unsnooze: 'unsnooze',
+  snoozeEnd: 'snooze-end',
   recommend: 'recommend',
   recommendPoll: 'recommend-poll',
 } as const;
@@ -59,9 +61,6 @@ export interface OwnersData {
   replyChannel: string;
   requestTs: string;
 }
-/** Snooze durations people may pick (days). */
-export const SNOOZE_DAYS = [1, 7, 30] as const;
-export type SnoozeDays = (typeof SNOOZE_DAYS)[number];
 export interface SnoozeData extends ActionRequest {
   days: SnoozeDays;
   reason: string;

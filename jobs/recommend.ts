@@ -150,17 +150,16 @@ async function publish(
 ): Promise<RecommendResult> {
   const state = await deps.store.get(data.findingId);
   const services = finding?.details.kind === 'unusedPermission' ? finding.details.services : undefined;
-  await threadReply(
-    deps,
-    state,
-    recommendationMessage({
-      userId: data.userId,
-      resourceArn: rec.resourceArn ?? finding?.resourceArn ?? state?.resourceArn ?? data.findingId,
-      steps: rec.steps,
-      ...(services ? { services } : {}),
-      ...(reusedFrom ? { reusedFrom } : {}),
-    }),
-  );
+  const msg = recommendationMessage({
+    userId: data.userId,
+    resourceArn: rec.resourceArn ?? finding?.resourceArn ?? state?.resourceArn ?? data.findingId,
+    steps: rec.steps,
+    ...(services ? { services } : {}),
+    ...(reusedFrom ? { reusedFrom } : {}),
+  });
+  // A finding without a message (never posted) has no thread: the person who asked gets it.
+  if (state?.channel && state.ts) await threadReply(deps, state, msg);
+  else await tell(deps, data, msg);
   const actions = rec.steps.map((s) => s.action).join(', ') || 'no change';
   await audit('succeeded', {
     detail: `${rec.steps.length} steps (${actions})${reusedFrom ? `, reused from ${reusedFrom}` : ''}`,

@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sandboxRecommendations } from './recommendations.ts';
 import type {
   SandboxAnalyzer,
   SandboxData,
@@ -265,6 +266,8 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     },
   };
 
+  const recommendations = sandboxRecommendations(data, (f) => new AwsFault(f.status, f.code, f.message));
+
   /** Which Access Analyzer operation a request is, and how to run it. */
   const routeAnalyzer = (
     method: string,
@@ -291,6 +294,13 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     }
     if (method === 'POST' && path === '/resource/scan') {
       return { operation: 'StartResourceScan', run: (c, _q, b) => analyzerOps.StartResourceScan(c, b()) };
+    }
+    const recommendation = recommendations.route(method, seg);
+    if (recommendation) {
+      return {
+        operation: recommendation.operation,
+        run: (c, q) => recommendation.run(analyzerByArn(q.get('analyzerArn') ?? undefined, c).arn, q),
+      };
     }
     return {
       operation: `Unknown:${method} ${path}`,

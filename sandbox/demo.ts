@@ -2,9 +2,10 @@
 // them for one scan, prints every channel's messages as text, then shows that a second scan with no
 // changes makes no Slack call and that a resolved finding is updated in place.
 import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { renderText } from '../blocks/render.ts';
-import { JOBS } from '../jobs/queues.ts';
+import { type ActionRequest, createQueueEvents, JOBS, jobId, type SnoozeData } from '../jobs/queues.ts';
 import { formatScanReport } from '../src/cli.ts';
 import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
@@ -29,6 +30,9 @@ export interface DemoResult {
   archived: boolean;
   roleDeleted: boolean;
   roleRestored: boolean;
+  /** Snooze and Show recommendation on the unused-permission finding of app-backend. */
+  snoozed: boolean;
+  recommended: boolean;
 }
 
 /**
@@ -40,7 +44,7 @@ async function demoTriage(
   aws: Awaited<ReturnType<typeof startAwsSandbox>>,
   slack: Awaited<ReturnType<typeof startSlackSandbox>>,
   out: (line: string) => void,
-): Promise<Pick<DemoResult, 'archived' | 'roleDeleted' | 'roleRestored'>> {
+): Promise<Pick<DemoResult, 'archived' | 'roleDeleted' | 'roleRestored' | 'snoozed' | 'recommended'>> {
   const show = (id: string) => {
     const m = slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
     if (!m) return;
@@ -92,7 +96,50 @@ async function demoTriage(
   out(`\nU0BOB clicks Restore role:`);
   if (backupKey) await rt.runAction(JOBS.restoreRole, { ...(await request(roleId, 'U0BOB', 3)), backupKey });
   show(roleId);
-  return { archived, roleDeleted, roleRestored: ciDeployer() };
+  const more = await demoSnoozeAndRecommend(rt, request, show, out);
+  return { archived, roleDeleted, roleRestored: ciDeployer(), ...more };
+}
+
+/**
+ * Snooze a finding's reminders, then ask AWS for a recommendation. The recommendation's checks are
+ * delayed jobs (5 s, 10 s, …); the demo promotes each one instead of waiting out its delay.
+ */
+async function demoSnoozeAndRecommend(
+  rt: ReturnType<typeof createRuntime>,
+  request: (id: string, userId: string, n: number) => Promise<ActionRequest>,
+  show: (id: string) => void,
+  out: (line: string) => void,
+): Promise<Pick<DemoResult, 'snoozed' | 'recommended'>> {
+  const id = DEMO_FINDING_IDS.unusedPermission;
+  out(`\nU0ALICE snoozes the reminders about ${id} for 7 days: "scoped-down policy ships in release 42":`);
+  await rt.runAction(JOBS.snooze, {
+    ...(await request(id, 'U0ALICE', 4)),
+    days: 7,
+    reason: 'scoped-down policy ships in release 42',
+  } satisfies SnoozeData);
+  const snoozed = !!(await rt.deps.store.get(id))?.snoozedUntil;
+
+  out(`\nU0ALICE clicks Show recommendation; the worker asks AWS and checks back until it is ready:`);
+  const req = await request(id, 'U0ALICE', 5);
+  await rt.runAction(JOBS.recommend, req);
+  const conn = new Redis({ ...rt.deps.redis.options, maxRetriesPerRequest: null });
+  const events = createQueueEvents(conn, rt.deps.config.redis.keyPrefix, 'actions');
+  try {
+    await events.waitUntilReady();
+    for (let n = 1; n <= 10; n++) {
+      const poll = await rt.queues.actions.getJob(jobId(JOBS.recommendPoll, id, req.requestTs, String(n)));
+      if (!poll) break;
+      await poll.promote().catch(() => undefined);
+      await poll.waitUntilFinished(events, 30_000);
+    }
+  } finally {
+    await events.close();
+    await conn.quit().catch(() => undefined);
+  }
+  show(id);
+  const entries = await rt.deps.audit.query({ findingId: id, last: 5 });
+  const recommended = entries.some((e) => e.action === 'recommend' && e.outcome === 'succeeded');
+  return { snoozed, recommended };
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {

@@ -60,5 +60,14 @@ describe('npm run demo', () => {
     expect(result).toMatchObject({ archived: true, roleDeleted: true, roleRestored: true });
     expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
+
+    // Snooze and Show recommendation on app-backend's unused permissions, through the worker.
+    expect(result).toMatchObject({ snoozed: true, recommended: true });
+    expect(output).toMatch(/💤 \*Snoozed by @U0ALICE until \d{4}-\d{2}-\d{2}\*: scoped-down policy ships/);
+    expect(output).toMatch(/\[Show recommendation\] \[Unsnooze\]/);
+    expect(output).toMatch(
+      /\*1\.\* Create policy with this document to replace `arn:aws:iam::222222222222:policy\//,
+    );
+    expect(output).toMatch(/\*2\.\* Detach policy `arn:aws:iam::222222222222:policy\//);
   });
 });

@@ -12,6 +12,7 @@ import type { Runtime } from '../../src/runtime.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
+import { FINDING_FIELDS } from '../../src/store/findings.ts';
 import {
   analyzerSummary,
   CALLER_ACCOUNT,
@@ -257,6 +258,7 @@ describe('Show recommendation', () => {
 
     const gets = recs.requests.filter((r) => r.op === 'GetFindingRecommendation');
     expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'page-2', 'page-3']);
+    expect(new Set(gets.map((r) => r.maxResults))).toEqual(new Set(['100']));
     const shown = JSON.stringify(thread()[0]!.blocks);
     expect(shown).toContain('*1.* Detach policy `arn:aws:iam::aws:policy/P1`');
     expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/P2`');
@@ -331,6 +333,21 @@ describe('Show recommendation', () => {
     const shown = JSON.stringify(thread()[0]!.blocks);
     expect(shown).toContain('Detach policy `arn:aws:iam::aws:policy/Old`');
     expect(shown).toContain('AWS made this recommendation at 2025-02-10T09:00:20.000Z');
+  });
+
+  it('tells the person directly when the finding has no message to reply under', async () => {
+    await rt.deps.redis.hdel(rt.deps.keys.finding(FID), FINDING_FIELDS.channel, FINDING_FIELDS.ts);
+    recs.answers = [succeeded()];
+
+    await clickRecommend();
+
+    expect(thread()).toHaveLength(0);
+    const eph = slack.byMethod('chat.postEphemeral')[0]!.args;
+    expect(eph).toMatchObject({
+      channel: OWNER_CHANNEL,
+      user: MEMBER,
+      text: `Recommendation for ${ROLE}: 2 steps`,
+    });
   });
 
   it('generates anew when the recommendation AWS has is older than a day', async () => {

@@ -22,6 +22,7 @@ import {
   blockActionBody,
   RESPONSE_URL_BASE,
   signedPost,
+  slashCommandBody,
   viewSubmissionBody,
 } from '../helpers/slack-requests.ts';
 
@@ -275,6 +276,55 @@ describe('snooze job', () => {
     expect(entry).toMatchObject({ action: 'snooze', outcome: 'stale' });
   });
 
+  it('keeps the snooze on the message when a scan redraws the changed finding', async () => {
+    await runSnooze({ days: 7 });
+    const f = aws.regions.get(REGION)!.findings.get(ANALYZER)![0]!;
+    f.summary.updatedAt = new Date('2025-02-10T10:00:00Z') as never;
+    f.details = [externalAccessDetail({ principal: { AWS: '555566667777' } })];
+    slack.reset();
+
+    await rt.scanNow({ timeoutMs: 20_000 });
+
+    const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(shown).toContain('555566667777');
+    expect(shown).toContain(`💤 *Snoozed by <@${MEMBER}> until 2025-02-17*: fix ships Friday`);
+    expect(shown).toContain(`"${ACTION_IDS.unsnooze}"`);
+  });
+
+  it('ends the snooze on its day: the message loses its snooze line and the thread says so', async () => {
+    await runSnooze({ days: 7 });
+    const end = (await rt.queues.actions.getJob(jobId(JOBS.snoozeEnd, 'f-1', '2025-02-17T09:00:00.000Z')))!;
+    expect(await end.getState()).toBe('delayed');
+    expect(end.opts.delay).toBe(7 * 86_400_000);
+
+    clock = new Date('2025-02-17T09:00:00Z');
+    await end.promote();
+    expect(await end.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+
+    expect(threadTexts().at(-1)).toBe('Snooze ended on 2025-02-17; reminders resume');
+    const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(shown).not.toContain('Snoozed');
+    expect(shown).toContain(`"${ACTION_IDS.snooze}"`);
+    expect((await rt.deps.store.get('f-1'))?.snoozedUntil).toBeUndefined();
+  });
+
+  it('leaves a renewed snooze alone when the first one would have ended', async () => {
+    await runSnooze({ days: 1 });
+    const first = (await rt.queues.actions.getJob(jobId(JOBS.snoozeEnd, 'f-1', '2025-02-11T09:00:00.000Z')))!;
+    await runSnooze({ days: 30, reason: 'renewed: release slipped' });
+    slack.reset();
+
+    clock = new Date('2025-02-11T09:00:00Z');
+    await first.promote();
+    expect(await first.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'stale', status: 'ACTIVE' });
+
+    expect(slack.calls).toEqual([]);
+    expect(await rt.deps.store.get('f-1')).toMatchObject({
+      snoozedUntil: '2025-03-12T09:00:00.000Z',
+      snoozeReason: 'renewed: release slipped',
+    });
+  });
+
   it('unsnoozes from the button: clears the state, redraws with Snooze again, audits', async () => {
     await runSnooze({ days: 30 });
     slack.reset();
@@ -306,6 +356,41 @@ describe('snooze job', () => {
       actor: MEMBER,
       detail: 'was snoozed until 2025-03-12T09:00:00.000Z',
     });
+  });
+});
+
+describe('/access snooze', () => {
+  it('snoozes by finding id from the command line', async () => {
+    const body = slashCommandBody({
+      text: 'snooze f-1 --days 1 --reason "waiting for the release"',
+      user_id: MEMBER,
+      trigger_id: '123.456.snooze',
+    });
+    await signedPost(baseUrl, body, SECRET);
+
+    await finished(jobId(JOBS.snooze, 'f-1', '123.456.snooze'));
+
+    expect(await rt.deps.store.get('f-1')).toMatchObject({
+      snoozedUntil: '2025-02-11T09:00:00.000Z',
+      snoozeReason: 'waiting for the release',
+    });
+    expect(threadTexts()).toEqual(['Snoozed by U0ALICE until 2025-02-11: waiting for the release']);
+    await expect.poll(() => responses.length).toBe(1);
+    expect(String(responses[0]!.text)).toBe('Snoozing the reminders about f-1 for 1 day…');
+  });
+
+  it('answers a malformed snooze with what was wrong and the usage', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'snooze f-1 --days 3 --reason x', user_id: MEMBER }),
+      SECRET,
+    );
+
+    await expect.poll(() => responses.length).toBe(1);
+    const shown = JSON.stringify(responses[0]);
+    expect(shown).toContain('--days must be 1, 7 or 30');
+    expect(shown).toContain('/access snooze &lt;finding-id&gt; --days 1|7|30');
+    expect(await rt.queues.actions.getJobCounts()).toMatchObject({ waiting: 0, active: 0, completed: 0 });
   });
 });
 

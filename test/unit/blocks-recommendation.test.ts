@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { findingMessage } from '../../blocks/finding.ts';
 import { assertWithinLimits, LIMITS } from '../../blocks/limits.ts';
 import {
   policyCodeBlocks,
@@ -7,7 +9,8 @@ import {
   UNSUPPORTED_HINT,
 } from '../../blocks/recommendation.ts';
 import { recommendPollDelay, reusable } from '../../jobs/recommend.ts';
-import { makeFinding } from '../factories/finding.ts';
+import { assessSeverity } from '../../src/findings/severity.ts';
+import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
 
 const ROLE = 'arn:aws:iam::111111111111:role/app-backend';
 const sectionTexts = (blocks: unknown[]) =>
@@ -162,5 +165,90 @@ describe('recommendation polling', () => {
     ).toBe(false);
     expect(reusable(rec('FAILED', '2025-03-01T10:00:00Z'), finding, now)).toBe(false);
     expect(reusable(rec('SUCCEEDED'), finding, now)).toBe(false);
+  });
+});
+
+const HOSTILE = [
+  '<!channel>',
+  '<!here>',
+  '<@U0BOSS>',
+  '<#C0123456>',
+  '<https://evil.example|x>',
+  '```',
+  '`',
+  '*b*',
+  '\n> q\n',
+  '&lt;!here&gt;',
+];
+const text = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+  fc.array(fc.constantFrom(...HOSTILE, 'a', ' ', '\n'), { maxLength: 12 }).map((xs) => xs.join('')),
+  fc.string({ unit: 'binary', minLength: 2000, maxLength: 4000 }),
+);
+/** No mention, channel link or URL link may come out of AWS text. */
+const RAW_MARKUP = /<[!@#]|<https?:/;
+
+describe('recommendation and snooze rendering (property)', () => {
+  it('never exceeds a Slack limit nor lets AWS text form a mention or link', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            action: fc.oneof(fc.constantFrom('CREATE_POLICY', 'DETACH_POLICY'), text),
+            existingPolicyId: fc.option(text, { nil: undefined }),
+            recommendedPolicy: fc.option(
+              fc.oneof(
+                text,
+                fc
+                  .array(fc.record({ Sid: text, Action: fc.array(text, { maxLength: 30 }) }), {
+                    maxLength: 40,
+                  })
+                  .map((st) => JSON.stringify({ Statement: st })),
+              ),
+              { nil: undefined },
+            ),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.array(
+          fc.record({
+            serviceNamespace: text,
+            lastAccessed: fc.option(text, { nil: undefined }),
+            actions: fc.array(fc.record({ action: text }), { maxLength: 15 }),
+          }),
+          { maxLength: 25 },
+        ),
+        text,
+        (steps, services, resourceArn) => {
+          const m = recommendationMessage({ userId: 'U0ALICE', resourceArn, steps, services });
+          assertWithinLimits(m);
+          // The only mention is the bot's own, of who asked.
+          expect(JSON.stringify(m.blocks).replaceAll('<@U0ALICE>', '')).not.toMatch(RAW_MARKUP);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('shows a snooze reason escaped and within limits', () => {
+    fc.assert(
+      fc.property(text, (reason) => {
+        const finding = makeFinding();
+        const m = findingMessage({
+          finding,
+          severity: assessSeverity(finding),
+          route: makeRoute(),
+          consoleUrl: 'https://console.aws.amazon.com',
+          now: F_NOW,
+          state: { status: 'ACTIVE', snoozed: { by: 'U0ALICE', until: '2025-03-08T12:00:00.000Z', reason } },
+        });
+        assertWithinLimits(m);
+        const first = m.blocks[0] as { text: { text: string } };
+        expect(first.text.text.startsWith('💤 *Snoozed by <@U0ALICE> until 2025-03-08*')).toBe(true);
+        expect(first.text.text.replace('<@U0ALICE>', '')).not.toMatch(RAW_MARKUP);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -121,6 +121,11 @@ describe('parseCommand: commands that parse', () => {
     ],
     ['validate', { verb: 'validate' }],
     ['digest', { verb: 'digest' }],
+    [
+      `snooze ${ID} --days 7 --reason "fix ships Friday"`,
+      { verb: 'snooze', findingId: ID, days: 7, reason: 'fix ships Friday' },
+    ],
+    [`SNOOZE ${ID} --reason=waiting --days=1`, { verb: 'snooze', findingId: ID, days: 1, reason: 'waiting' }],
     ['  FINDINGS\u00A0 --page\t3  ', { verb: 'findings', page: 3 }],
   ])('%j', (text, command) => {
     expect(ok(text)).toStrictEqual(command);
@@ -271,6 +276,23 @@ describe('parseCommand: malformed commands name exactly what was wrong', () => {
       'generate-policy',
       /^--trail must be a CloudTrail trail ARN like arn:aws:cloudtrail:eu-west-1:123456789012:trail\/name \(got `arn:aws:s3:::trail-bucket`\)$/,
     ],
+    ['snooze', 'snooze', '`snooze` needs a finding id'],
+    [`snooze ${ID} --reason x`, 'snooze', '`snooze` needs --days 1, 7 or 30'],
+    [`snooze ${ID} --days 14 --reason x`, 'snooze', '--days must be 1, 7 or 30 (got `14`)'],
+    [`snooze ${ID} --days 7d --reason x`, 'snooze', '--days must be 1, 7 or 30 (got `7d`)'],
+    [`snooze ${ID} --days 7`, 'snooze', '`snooze` needs --reason "why the reminders can wait"'],
+    [`snooze ${ID} --days 7 --reason`, 'snooze', '--reason needs a value'],
+    [
+      `snooze ${ID} --days 7 --reason fix ships Friday`,
+      'snooze',
+      '`snooze` takes one argument (finding id); unexpected `ships` (put a reason with spaces in quotes: --reason "…")',
+    ],
+    [
+      `snooze ${ID} --days 7 --reason "${'x'.repeat(501)}"`,
+      'snooze',
+      '--reason must be at most 500 characters (got 501)',
+    ],
+    [`snooze ${ID} --until 2027-01-01`, 'snooze', /^unknown flag `--until` for `snooze`/],
     // echoed input cannot break out of its code span
     [
       'show a`b',

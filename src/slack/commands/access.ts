@@ -10,7 +10,7 @@ import {
 } from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
@@ -66,6 +66,9 @@ async function handle(
   switch (cmd.verb) {
     case 'help':
       await reply(helpMessage(cmd.topic));
+      return;
+    case 'snooze':
+      await snoozeCommand(deps, cmd, ctx);
       return;
     case 'show':
       await reply(
@@ -228,6 +231,57 @@ async function handle(
     default:
       await reply(notAvailableNote(NOT_YET[cmd.verb] ?? `\`${cmd.verb}\``));
   }
+}
+
+/** `/access snooze <id> --days N --reason "…"`: the same job as the Snooze button's modal. */
+async function snoozeCommand(
+  deps: ListenerDeps,
+  cmd: Extract<Command, { verb: 'snooze' }>,
+  ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
+): Promise<void> {
+  const { reply, userId } = ctx;
+  const state = await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
+  if (!state) {
+    await reply(findingSummaryReply(cmd.findingId, null));
+    return;
+  }
+  const allowed = await permitted(deps, reply, {
+    action: 'snooze',
+    userId,
+    findingChannel: state.channel,
+    findingId: cmd.findingId,
+    region: state.region,
+  });
+  if (!allowed) return;
+  const data: SnoozeData = {
+    findingId: cmd.findingId,
+    analyzerArn: state.analyzerArn,
+    region: state.region,
+    userId,
+    replyChannel: ctx.channel,
+    requestTs: ctx.trigger,
+    days: cmd.days,
+    reason: cmd.reason,
+  };
+  const queued = await enqueue(deps, reply, () =>
+    deps.actions.add(JOBS.snooze, data, { jobId: jobId(JOBS.snooze, cmd.findingId, ctx.trigger) }),
+  );
+  if (!queued) return;
+  await deps.audit
+    .record({
+      actor: userId,
+      action: 'snooze',
+      outcome: 'requested',
+      findingId: cmd.findingId,
+      region: state.region,
+      detail: `${cmd.days} days: ${cmd.reason}`,
+    })
+    .catch(() => undefined);
+  await reply(
+    acceptedNote(
+      `Snoozing the reminders about ${cmd.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
+    ),
+  );
 }
 
 export function registerAccessCommand(app: App, deps: ListenerDeps): void {

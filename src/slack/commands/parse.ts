@@ -26,6 +26,7 @@ export const VERBS = [
   'generate-policy',
   'validate',
   'digest',
+  'snooze',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -71,7 +72,12 @@ export type Command =
       regions: 'all' | string[];
     }
   | { verb: 'validate' }
-  | { verb: 'digest' };
+  | { verb: 'digest' }
+  | { verb: 'snooze'; findingId: string; days: SnoozeDays; reason: string };
+
+/** How long `snooze` may pause a finding's reminders, in days (the modal offers the same). */
+export const SNOOZE_DAYS = [1, 7, 30] as const;
+export type SnoozeDays = (typeof SNOOZE_DAYS)[number];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; verb?: Verb; error: string };
 
@@ -119,6 +125,10 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
   },
   validate: { syntax: '/access validate', description: 'Check the configuration and the AWS permissions.' },
   digest: { syntax: '/access digest', description: 'Post the findings digest now.' },
+  snooze: {
+    syntax: '/access snooze <finding-id> --days 1|7|30 --reason "..."',
+    description: "Pause a finding's aging reminders for a while, with a reason; it stays active.",
+  },
 };
 
 /** One line per verb: syntax, then what it does. */
@@ -154,6 +164,7 @@ const FLAGS: Record<Verb, readonly string[]> = {
   'generate-policy': ['days', 'trail', 'regions'],
   validate: [],
   digest: [],
+  snooze: ['days', 'reason'],
 };
 
 /** Positional arguments per verb: how many are required, and what they are called. */
@@ -171,6 +182,7 @@ const ARGS: Record<Verb, { required: number; names: readonly string[] }> = {
   'generate-policy': { required: 1, names: ['role or user ARN'] },
   validate: { required: 0, names: [] },
   digest: { required: 0, names: [] },
+  snooze: { required: 1, names: ['finding id'] },
 };
 
 class CommandError extends Error {}
@@ -588,6 +600,19 @@ function build(verb: Verb, { args, flags }: Parsed, now: Date): Command {
     case 'validate':
     case 'digest':
       return { verb };
+    case 'snooze': {
+      const id = findingId(arg!);
+      const days = flags.get('days');
+      if (days === undefined) fail('`snooze` needs --days 1, 7 or 30');
+      const n = SNOOZE_DAYS.find((d) => String(d) === days);
+      if (n === undefined) fail(`--days must be 1, 7 or 30 (got ${echo(days)})`);
+      const reason = flags.get('reason');
+      if (reason === undefined) fail('`snooze` needs --reason "why the reminders can wait"');
+      if (reason.length > MAX_REASON_LENGTH) {
+        fail(`--reason must be at most ${MAX_REASON_LENGTH} characters (got ${reason.length})`);
+      }
+      return { verb, findingId: id, days: n, reason };
+    }
   }
 }
 

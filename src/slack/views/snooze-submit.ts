@@ -3,8 +3,8 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
 import { acceptedNote } from '../../../blocks/receipts.ts';
-import { JOBS, jobId, SNOOZE_DAYS, type SnoozeData, type SnoozeDays } from '../../../jobs/queues.ts';
-import { MAX_REASON_LENGTH } from '../commands/parse.ts';
+import { JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
+import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../commands/parse.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
   ephemeralReply,
