@@ -225,6 +225,7 @@ async function deliverFinding(
         fingerprint,
         updatedAt: finding.updatedAt,
         severity: severity.severity,
+        ownerEmail: route.ownerEmail,
       });
       ctx.result.updated++;
       return;
@@ -248,6 +249,7 @@ async function deliverFinding(
     category: severity.category,
     createdAt: finding.createdAt,
     firstSeen: state?.firstSeen ?? deps.now().toISOString(),
+    ownerEmail: route.ownerEmail,
   };
   let posted: PostedMessage | null = null;
   if (state?.pendingSince && state.pendingChannel) {

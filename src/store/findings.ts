@@ -47,6 +47,8 @@ export interface FindingState {
   lastReminderAt?: string;
   reminders?: string;
   snoozedUntil?: string;
+  /** Owner e-mail from the resource's `tags.ownerEmailTag` tag, when routing read the tags (digest DMs). */
+  ownerEmail?: string;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -80,6 +82,7 @@ const FIELDS: Record<keyof FindingState, string> = {
   lastReminderAt: 'lr',
   reminders: 'rn',
   snoozedUntil: 'sz',
+  ownerEmail: 'oe',
 };
 
 /** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */
