@@ -22,6 +22,7 @@ export const JOBS = {
   restoreRole: 'restore-role',
   owners: 'owners',
   agingSweep: 'aging-sweep',
+  digestRun: 'digest-run',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -151,14 +152,21 @@ export function createQueueEvents(
 /** The aging sweep's schedule when the caller passes no `aging` config (the schema's defaults). */
 const DEFAULT_AGING_SCHEDULE = { sweepCron: '0 8 * * *', timezone: 'UTC' };
 
+/** The weekly digest's schedule when the caller passes no `digest` config (the schema's defaults). */
+const DEFAULT_DIGEST_SCHEDULE = { cron: '0 9 * * 1', timezone: 'UTC' };
+
+/** Scheduler id of the weekly digest (jobs/digest.ts). */
+export const DIGEST_SCHEDULER = 'weekly-digest';
+
 /**
- * Upserts the periodic scan and the daily aging sweep (jobs/aging.ts); idempotent, so every replica
- * may call it at start.
+ * Upserts the periodic scan, the daily aging sweep (jobs/aging.ts) and the weekly digest
+ * (jobs/digest.ts); idempotent, so every replica may call it at start.
  */
 export async function registerSchedulers(
   queues: Queues,
   intervalMinutes: number,
   aging: Pick<AppConfig['aging'], 'sweepCron' | 'timezone'> = DEFAULT_AGING_SCHEDULE,
+  digest: Pick<AppConfig['digest'], 'cron' | 'timezone'> = DEFAULT_DIGEST_SCHEDULE,
 ): Promise<void> {
   await queues.scan.upsertJobScheduler(
     'periodic-scan',
@@ -169,5 +177,10 @@ export async function registerSchedulers(
     JOBS.agingSweep,
     { pattern: aging.sweepCron, tz: aging.timezone },
     { name: JOBS.agingSweep, data: {} },
+  );
+  await queues.scan.upsertJobScheduler(
+    DIGEST_SCHEDULER,
+    { pattern: digest.cron, tz: digest.timezone },
+    { name: JOBS.digestRun, data: {} },
   );
 }
