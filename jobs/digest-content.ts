@@ -120,7 +120,8 @@ export function computeDigest(
   rows: readonly DigestRow[],
   archives: readonly ArchiveRecord[],
   now: Date,
-  config: { timezone: string; slaDays: AppConfig['aging']['slaDays'] },
+  /** `timezone`: the digest's (the week); `aging`: SLAs and the time zone overdue days count in. */
+  config: { timezone: string; aging: Pick<AppConfig['aging'], 'slaDays' | 'timezone'> },
   previous?: DigestCounts,
 ): OwnerDigestData {
   const tz = config.timezone;
@@ -146,10 +147,7 @@ export function computeDigest(
       bump(byType, r.findingType ?? 'unknown');
       bump(bySeverity, r.severity ?? 'unknown');
       if (!r.createdAt) continue;
-      const aging = agingState({ ...r, createdAt: r.createdAt }, now, {
-        slaDays: config.slaDays,
-        timezone: tz,
-      });
+      const aging = agingState({ ...r, createdAt: r.createdAt }, now, config.aging);
       const snoozed = r.snoozedUntil !== undefined && Date.parse(r.snoozedUntil) > now.getTime();
       if (aging?.overdue && !snoozed) {
         counts.overdue++;

@@ -168,7 +168,7 @@ async function buildTarget(
     rows,
     input.archives,
     input.now,
-    { timezone: cfg.digest.timezone, slaDays: cfg.aging.slaDays },
+    { timezone: cfg.digest.timezone, aging: cfg.aging },
     await previousCounts(deps, target.ownerKey, week.previousId),
   );
   let message: SlackMessage | null;

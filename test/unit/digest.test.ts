@@ -15,7 +15,7 @@ const config = configSchema.parse({
   regions: ['eu-west-1'],
   slack: { defaultChannel: 'C0DEFAULT', adminChannel: 'C0ADMIN' },
 });
-const SLA = { timezone: 'UTC', slaDays: config.aging.slaDays };
+const SLA = { timezone: 'UTC', aging: config.aging };
 /** Monday 2030-05-20 09:00 UTC: the digest covers Monday 13 to Sunday 19 May (ISO week 20). */
 const NOW = new Date('2030-05-20T09:00:00Z');
 

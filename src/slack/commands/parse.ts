@@ -118,7 +118,7 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
     description: 'Generate a least-privilege policy from CloudTrail activity.',
   },
   validate: { syntax: '/access validate', description: 'Check the configuration and the AWS permissions.' },
-  digest: { syntax: '/access digest', description: 'Post the findings digest now.' },
+  digest: { syntax: '/access digest', description: 'Show this channel’s weekly digest now (only to you).' },
 };
 
 /** One line per verb: syntax, then what it does. */

@@ -1,8 +1,9 @@
-// Registry of the bot's Slack listeners (commands, actions, views). The web role calls
+// Registry of the bot's Slack listeners (commands, actions, views, events). The web role calls
 // registerListeners once, before the receiver starts.
 import type { App } from '@slack/bolt';
 import { registerFindingButtons } from '../actions/finding-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
+import { registerAppHome } from '../events/app-home.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
@@ -25,4 +26,5 @@ export function registerListeners(
   registerFindingButtons(app, full);
   registerArchiveView(app, full);
   registerDeleteRoleView(app, full);
+  registerAppHome(app, full);
 }
