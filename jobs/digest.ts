@@ -18,7 +18,9 @@ import {
   digestMessage,
   unknownOwnerEmailsNotice,
 } from '../blocks/digest.ts';
-import type { SlackMessage } from '../blocks/limits.ts';
+import { channelRef, code } from '../blocks/escape.ts';
+import { capBlocks, context, type SlackMessage } from '../blocks/limits.ts';
+import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
 import { FINDING_FIELDS as F } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import {
@@ -324,7 +326,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
     const message = t.message;
     try {
       const outcome = await sendOnce(deps, t.ownerKey, week, now, async () => {
-        if (t.kind === 'channel') return deps.slack.post(t.to, message);
+        if (t.kind === 'channel') return postToChannel(deps, t.to, message);
         const user = await deps.slack.lookupUserByEmail(t.to);
         if (!user) return null;
         return deps.slack.post(await deps.slack.openDm(user), message);
@@ -373,6 +375,27 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
     throw new Error(`digest for ${week}: ${result.failed.map((f) => `${f.to}: ${f.error}`).join('; ')}`);
   }
   return result;
+}
+
+/**
+ * Posts a channel's digest; a channel the bot cannot post to (gone, archived, not invited) gets its
+ * digest in the default channel with a note, as its findings do (jobs/deliver.ts).
+ */
+async function postToChannel(deps: JobDeps, channel: string, message: SlackMessage) {
+  try {
+    return await deps.slack.post(channel, message);
+  } catch (err) {
+    const fallback = deps.config.slack.defaultChannel;
+    if (!(err instanceof SlackError) || !CHANNEL_UNUSABLE_ERRORS.has(err.code) || channel === fallback)
+      throw err;
+    return deps.slack.post(fallback, {
+      text: message.text,
+      blocks: capBlocks([
+        context([`Digest of ${channelRef(channel)}, which the bot cannot post to (${code(err.code)}).`]),
+        ...message.blocks,
+      ]),
+    });
+  }
 }
 
 /**

@@ -112,7 +112,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       started.push(w);
       return w;
     },
-    registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes),
+    registerSchedulers: () =>
+      registerSchedulers(queues, config.scan.intervalMinutes, undefined, config.digest),
     listenerDeps() {
       return {
         config,

@@ -60,5 +60,13 @@ describe('npm run demo', () => {
     expect(result).toMatchObject({ archived: true, roleDeleted: true, roleRestored: true });
     expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
+
+    // The weekly digest at the end: every owner channel, and a DM to owners Slack knows by e-mail.
+    expect(result.digest.sentTo).toEqual(
+      expect.arrayContaining([DEMO_CHANNELS.payments, DEMO_CHANNELS.platform, DEMO_CHANNELS.default]),
+    );
+    expect(result.digest.sentTo).toEqual(expect.arrayContaining(['erin@example.com']));
+    expect(result.digest.unknownEmails).toEqual(expect.arrayContaining(['dave@example.com']));
+    expect(output).toMatch(/#team-payments got:\n=== WEEKLY ACCESS DIGEST: #TEAM-PAYMENTS ===/);
   });
 });

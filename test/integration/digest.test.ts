@@ -1,14 +1,16 @@
 // The weekly digest with real Redis and Slack behind nock, on a fixed clock: what each owner channel
 // gets for a seeded week, DMs to owners by e-mail, unknown addresses reported once, empty weeks,
 // retries that never send twice, and the scheduler registration.
+
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDigest } from '../../jobs/digest.ts';
-import { DIGEST_SCHEDULER, JOBS, registerSchedulers } from '../../jobs/queues.ts';
+import { type DigestRunResult, runDigest } from '../../jobs/digest.ts';
+import { createQueueEvents, DIGEST_SCHEDULER, JOBS, jobId, registerSchedulers } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
 
 const ANALYZER = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
 const PAY = 'C0PAY0001';
@@ -253,6 +255,44 @@ describe('weekly digest', () => {
     expect(postsTo(PAY)).toHaveLength(1);
   });
 
+  it('posts the digest of a channel the bot cannot post to in the default channel, with a note', async () => {
+    await seedWeek();
+    slack.failChannel('#quiet', 'channel_not_found');
+    await runDigest(rt.deps);
+    const inDefault = postsTo('C0DEFAULT');
+    expect(inDefault.map((p) => p.text)).toEqual([
+      'All clear for #quiet in 2030-W20: nothing open, nothing new.',
+      'All clear for this channel in 2030-W20: nothing open, nothing new.',
+    ]);
+    expect(texts(inDefault[0]!.blocks)).toContain(
+      'Digest of #quiet, which the bot cannot post to (`channel_not_found`).',
+    );
+  });
+
+  it('runs as a worker job: a duplicated job id adds nothing, a second run sends nothing', async () => {
+    await seedWeek();
+    rt.startWorkers();
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const events = createQueueEvents(conn, config.redis.keyPrefix, 'scan');
+    try {
+      await events.waitUntilReady();
+      const id = jobId(JOBS.digestRun, '2030-W20');
+      const first = await rt.queues.scan.add(JOBS.digestRun, {}, { jobId: id });
+      const dup = await rt.queues.scan.add(JOBS.digestRun, {}, { jobId: id });
+      expect(dup.id).toBe(first.id);
+      const done = (await first.waitUntilFinished(events, 20_000)) as DigestRunResult;
+      expect(done.sent.map((s) => s.to)).toEqual(['#quiet', 'C0DEFAULT', PAY, 'dana@example.com']);
+      // Another run of the same week (the scheduler's, say) finds every owner served.
+      const other = await rt.queues.scan.add(JOBS.digestRun, {}, { jobId: `${id}-again` });
+      const again = (await other.waitUntilFinished(events, 20_000)) as DigestRunResult;
+      expect(again.sent).toEqual([]);
+      expect(postsTo(PAY)).toHaveLength(1);
+    } finally {
+      await events.close();
+      await conn.quit();
+    }
+  });
+
   it('keeps the last digest of each owner for the App Home', async () => {
     await seedWeek();
     await runDigest(rt.deps);
@@ -295,6 +335,14 @@ describe('scheduler', () => {
     });
     const all = await rt.queues.scan.getJobSchedulers();
     expect(all.filter((s) => s.key === DIGEST_SCHEDULER)).toHaveLength(1);
+  });
+
+  it('is registered by the runtime with the configured schedule', async () => {
+    await rt.registerSchedulers();
+    expect(await rt.queues.scan.getJobScheduler(DIGEST_SCHEDULER)).toMatchObject({
+      pattern: '0 8 * * 1',
+      tz: 'Europe/Berlin',
+    });
   });
 
   it('uses the schema defaults when no digest config is passed', async () => {
