@@ -6,6 +6,7 @@ import {
   trend,
   unknownOwnerEmailsNotice,
 } from '../../blocks/digest.ts';
+import { HOME_BLOCKS, HOME_FINDINGS, type HomeFinding, homeView } from '../../blocks/home.ts';
 import { assertWithinLimits, limitViolations } from '../../blocks/limits.ts';
 import { renderText } from '../../blocks/render.ts';
 import { computeDigest, type DigestRow, digestWeek, isEmptyDigest } from '../../jobs/digest-content.ts';
@@ -304,5 +305,77 @@ describe('allClearMessage and unknownOwnerEmailsNotice', () => {
     assertWithinLimits(msg);
     expect(JSON.stringify(msg.blocks)).not.toContain('<!here>');
     expect(renderText(msg)).toContain('gone@example.com');
+  });
+});
+
+describe('homeView', () => {
+  const finding = (i: number, over: Partial<HomeFinding> = {}): HomeFinding => ({
+    id: `f-${i}`,
+    findingType: 'ExternalAccess',
+    severity: 'high',
+    resourceArn: `arn:aws:s3:::bucket-${i}`,
+    accountId: '111111111111',
+    region: 'eu-west-1',
+    channel: 'C0PAY1234',
+    ts: `1716192000.${String(i).padStart(6, '0')}`,
+    ...over,
+  });
+
+  it('stays within the Home tab’s 100 blocks however many findings there are, and says how many are left out', () => {
+    const view = homeView({
+      findings: Array.from({ length: 500 }, (_, i) => finding(i)),
+      total: 500,
+      overdue: 0,
+      byEmail: true,
+      workspaceUrl: 'https://acme.slack.com',
+    });
+    expect(view.blocks.length).toBeLessThanOrEqual(HOME_BLOCKS);
+    expect(limitViolations({ text: 'home', blocks: view.blocks.slice(0, 50) })).toEqual([]);
+    expect(limitViolations({ text: 'home', blocks: view.blocks.slice(50) })).toEqual([]);
+    expect(renderText({ text: '', blocks: view.blocks })).toContain(
+      `${500 - HOME_FINDINGS} more not shown. \`/access findings\` lists and filters them all.`,
+    );
+  });
+
+  it('escapes AWS-supplied text and marks overdue findings', () => {
+    const view = homeView({
+      findings: [
+        finding(1, {
+          findingType: HOSTILE,
+          severity: HOSTILE,
+          resourceArn: HOSTILE,
+          region: HOSTILE,
+          overdue: { ageDays: 20, slaDays: 7, overdueDays: 13 },
+        }),
+      ],
+      total: 1,
+      overdue: 1,
+      byEmail: false,
+      lastDigest: {
+        week: '2030-W20',
+        at: '2030-05-20T07:00:00.000Z',
+        channel: 'D0DANA001',
+        ts: '1.2',
+        text: HOSTILE,
+      },
+    });
+    const json = JSON.stringify(view.blocks);
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<https://evil');
+    const text = renderText({ text: '', blocks: view.blocks });
+    expect(text).toContain('*1 open* (1 overdue) routed to your channels;');
+    expect(text).toContain('⏰ open 20 days, 13 days over its 7-day SLA');
+    expect(text).toContain('*Last digest* (2030-W20, sent 2030-05-20 to you):');
+  });
+
+  it('says so when the viewer owns nothing and no digest was sent', () => {
+    const text = renderText({
+      text: '',
+      blocks: homeView({ findings: [], total: 0, overdue: 0, byEmail: true }).blocks,
+    });
+    expect(text).toContain(
+      '✅ No open findings routed to your channels or on resources tagged with your e-mail.',
+    );
+    expect(text).toContain('No digest has been sent to your channels yet.');
   });
 });
