@@ -112,7 +112,7 @@ export function digestMessage(input: DigestMessageInput): SlackMessage {
   const { data, owner } = input;
   const c = data.counts;
   const title = ownerTitle(owner);
-  const weekText = `${data.week.id} (${data.week.from} to ${data.week.to})`;
+  const weekText = `${data.week.from} to ${data.week.to}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: fitHeader(`Weekly access digest: ${title.plain}`) } },
     section(headline(c, data.previous)),
@@ -163,12 +163,13 @@ export function digestMessage(input: DigestMessageInput): SlackMessage {
 }
 
 /** The one line sent for a week with nothing open and nothing new. */
-export function allClearMessage(owner: DigestOwner, weekId: string): SlackMessage {
+export function allClearMessage(owner: DigestOwner, week: { from: string; to: string }): SlackMessage {
   const title = ownerTitle(owner);
+  const days = `${week.from} to ${week.to}`;
   return {
-    text: fitMessageText(`All clear for ${title.plain} in ${weekId}: nothing open, nothing new.`),
+    text: fitMessageText(`All clear for ${title.plain} (${days}): nothing open, nothing new.`),
     blocks: [
-      section(`✅ *All clear* for ${title.mrkdwn} in ${escapeMrkdwn(weekId)}: nothing open, nothing new.`),
+      section(`✅ *All clear* for ${title.mrkdwn} (${escapeMrkdwn(days)}): nothing open, nothing new.`),
     ],
   };
 }

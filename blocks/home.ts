@@ -78,7 +78,7 @@ export function homeView(input: HomeInput): { type: 'home'; blocks: KnownBlock[]
     const where = url ? ` · ${link(url, 'open it')}` : '';
     blocks.push(
       section(
-        `*Last digest* (${escapeMrkdwn(d.week)}, sent ${escapeMrkdwn(d.at.slice(0, 10))} to ${to}): ` +
+        `*Last digest* (sent ${escapeMrkdwn(d.at.slice(0, 10))} to ${to}): ` +
           `${escapeMrkdwn(truncate(d.text, 1000))}${where}`,
       ),
     );

@@ -4,14 +4,16 @@
 //
 // "The week" is the 7 calendar days before the digest's day, in the digest's time zone: a digest run
 // on Monday covers Monday to Sunday of the week before, so two weekly runs never count one event
-// twice and never miss one. The week's id is the ISO week of those 7 days (e.g. 2026-W48).
+// twice and never miss one. The week's id is the ISO week the digest runs in (e.g. 2026-W49): every
+// run within one ISO week (the scheduled one, a retry, a manual one) shares it, so an owner gets at
+// most one digest per ISO week.
 import { format, subDays } from 'date-fns';
 import type { AppConfig } from '../src/config/schema.ts';
 import { SEVERITIES } from '../src/findings/model.ts';
 import { agingState, calendarDay, daysBetween } from './aging.ts';
 
 export interface DigestWeek {
-  /** ISO week of the covered days, e.g. 2026-W48; the idempotency and snapshot key. */
+  /** ISO week of the run day, e.g. 2026-W49; the idempotency and snapshot key. */
   id: string;
   /** The week before, for the trend. */
   previousId: string;
@@ -25,8 +27,8 @@ export function digestWeek(now: Date, timeZone: string): DigestWeek {
   const today = calendarDay(now, timeZone);
   const last = subDays(today, 1);
   return {
-    id: format(last, "RRRR-'W'II"),
-    previousId: format(subDays(last, 7), "RRRR-'W'II"),
+    id: format(today, "RRRR-'W'II"),
+    previousId: format(subDays(today, 7), "RRRR-'W'II"),
     from: format(subDays(today, 7), 'yyyy-MM-dd'),
     to: format(last, 'yyyy-MM-dd'),
   };

@@ -177,7 +177,7 @@ async function buildTarget(
   if (isEmptyDigest(data)) {
     message =
       target.kind === 'channel' && cfg.digest.emptyWeek === 'all-clear'
-        ? allClearMessage(target.owner, week.id)
+        ? allClearMessage(target.owner, week)
         : null;
   } else {
     message = digestMessage({
@@ -212,13 +212,15 @@ export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise
 
   const byChannel = new Map<string, DigestRow[]>([[cfg.slack.defaultChannel, []]]);
   const byEmail = new Map<string, DigestRow[]>();
+  const add = (m: Map<string, DigestRow[]>, key: string, r: DigestRow) => {
+    const list = m.get(key);
+    if (list) list.push(r);
+    else m.set(key, [r]);
+  };
   for (const r of rows) {
     const ch = ownerChannelOf(r);
-    if (ch) byChannel.set(ch, [...(byChannel.get(ch) ?? []), r]);
-    if (cfg.digest.dmOwners && r.ownerEmail) {
-      const email = r.ownerEmail.toLowerCase();
-      byEmail.set(email, [...(byEmail.get(email) ?? []), r]);
-    }
+    if (ch) add(byChannel, ch, r);
+    if (cfg.digest.dmOwners && r.ownerEmail) add(byEmail, r.ownerEmail.toLowerCase(), r);
   }
   const targets: DigestTarget[] = [];
   for (const [channel, list] of [...byChannel].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -275,7 +277,7 @@ export async function channelDigestPreview(deps: JobDeps, channel: string): Prom
     { ownerKey: channelOwnerKey(channel), owner: { kind: 'channel', channel }, to: channel, kind: 'channel' },
     mine,
   );
-  return target.message ?? allClearMessage({ kind: 'channel', channel }, week.id);
+  return target.message ?? allClearMessage({ kind: 'channel', channel }, week);
 }
 
 /** What the App Home shows of the last digest an owner got. */

@@ -142,7 +142,9 @@ describe('/access digest', () => {
   it('answers with the all-clear in a channel that owns nothing', async () => {
     await signedPost(baseUrl, slashCommandBody({ text: 'digest', channel_id: 'C0EMPTY01' }), SECRET);
     await expect.poll(() => responses.length).toBe(1);
-    expect(responses[0]!.text).toBe('All clear for this channel in 2030-W20: nothing open, nothing new.');
+    expect(responses[0]!.text).toBe(
+      'All clear for this channel (2030-05-13 to 2030-05-19): nothing open, nothing new.',
+    );
   });
 });
 
@@ -188,7 +190,7 @@ describe('App Home', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(text).toContain('⏰ open 49 days, 42 days over its 7-day SLA');
     expect(text).not.toContain('erin');
-    expect(text).toContain('*Last digest* (2030-W20, sent 2030-05-20 to <#C0PAY0001>)');
+    expect(text).toContain('*Last digest* (sent 2030-05-20 to <#C0PAY0001>)');
     expect(slack.byMethod('users.info').map((c) => c.args.user)).toEqual(['U0DANA']);
   });
 

@@ -14,7 +14,7 @@ import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runti
 
 const ANALYZER = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
 const PAY = 'C0PAY0001';
-/** Monday 2030-05-20, 09:00 in Berlin: the digest covers 13 to 19 May, ISO week 20. */
+/** Monday 2030-05-20, 09:00 in Berlin: the digest covers 13 to 19 May; runs this ISO week share W21. */
 const MONDAY = new Date('2030-05-20T07:00:00Z');
 
 let config: AppConfig;
@@ -115,7 +115,7 @@ async function seedWeek(): Promise<void> {
     }),
   );
   // Last week's counts of the payments channel, for the trend.
-  await redis.hset(keys.digestSnapshot(`ch-${PAY}`, '2030-W19'), {
+  await redis.hset(keys.digestSnapshot(`ch-${PAY}`, '2030-W20'), {
     open: 3,
     overdue: 4,
     new: 0,
@@ -138,7 +138,7 @@ describe('weekly digest', () => {
   it('posts each owner channel its week: counts with trend, who archived, overdue oldest first with buttons', async () => {
     await seedWeek();
     const result = await runDigest(rt.deps);
-    expect(result.week).toBe('2030-W20');
+    expect(result.week).toBe('2030-W21');
 
     const [pay] = postsTo(PAY);
     expect(postsTo(PAY)).toHaveLength(1);
@@ -171,13 +171,13 @@ describe('weekly digest', () => {
 
     // Channels with nothing open and nothing new get the one-line all-clear.
     expect(postsTo('#quiet').map((p) => p.text)).toEqual([
-      'All clear for #quiet in 2030-W20: nothing open, nothing new.',
+      'All clear for #quiet (2030-05-13 to 2030-05-19): nothing open, nothing new.',
     ]);
     expect(postsTo('C0DEFAULT').map((p) => p.text)).toEqual([
-      'All clear for this channel in 2030-W20: nothing open, nothing new.',
+      'All clear for this channel (2030-05-13 to 2030-05-19): nothing open, nothing new.',
     ]);
     // This week's counts are kept for next week's trend.
-    expect(await rt.deps.redis.hgetall(rt.deps.keys.digestSnapshot(`ch-${PAY}`, '2030-W20'))).toEqual({
+    expect(await rt.deps.redis.hgetall(rt.deps.keys.digestSnapshot(`ch-${PAY}`, '2030-W21'))).toEqual({
       open: '5',
       overdue: '3',
       new: '1',
@@ -207,7 +207,7 @@ describe('weekly digest', () => {
     // The next week: the address is still unknown, and still not reported again.
     clock = new Date(MONDAY.getTime() + 7 * 86_400_000);
     const next = await runDigest(rt.deps);
-    expect(next.week).toBe('2030-W21');
+    expect(next.week).toBe('2030-W22');
     expect(next.unknownEmails).toEqual(['ghost@example.com']);
     expect(postsTo('C0ADMIN')).toHaveLength(1);
     // ...and the payments trend now compares with the week before.
@@ -222,6 +222,17 @@ describe('weekly digest', () => {
     expect(slack.posted).toHaveLength(sent);
     expect(again.sent).toEqual([]);
     expect(again.alreadySent).toEqual(['#quiet', 'C0DEFAULT', PAY, 'dana@example.com', 'ghost@example.com']);
+  });
+
+  it('a manual run later in the same ISO week sends nothing; the next week’s run sends again', async () => {
+    await seedWeek();
+    await runDigest(rt.deps);
+    const sent = slack.posted.length;
+    clock = new Date('2030-05-22T12:00:00Z'); // Wednesday
+    expect((await runDigest(rt.deps)).sent).toEqual([]);
+    expect(slack.posted).toHaveLength(sent);
+    clock = new Date('2030-05-27T07:00:00Z'); // next Monday
+    expect((await runDigest(rt.deps)).sent.map((s) => s.to)).toContain(PAY);
   });
 
   it('a post that fails is sent by the retry, and only that one', async () => {
@@ -261,8 +272,8 @@ describe('weekly digest', () => {
     await runDigest(rt.deps);
     const inDefault = postsTo('C0DEFAULT');
     expect(inDefault.map((p) => p.text)).toEqual([
-      'All clear for #quiet in 2030-W20: nothing open, nothing new.',
-      'All clear for this channel in 2030-W20: nothing open, nothing new.',
+      'All clear for #quiet (2030-05-13 to 2030-05-19): nothing open, nothing new.',
+      'All clear for this channel (2030-05-13 to 2030-05-19): nothing open, nothing new.',
     ]);
     expect(texts(inDefault[0]!.blocks)).toContain(
       'Digest of #quiet, which the bot cannot post to (`channel_not_found`).',
@@ -276,7 +287,7 @@ describe('weekly digest', () => {
     const events = createQueueEvents(conn, config.redis.keyPrefix, 'scan');
     try {
       await events.waitUntilReady();
-      const id = jobId(JOBS.digestRun, '2030-W20');
+      const id = jobId(JOBS.digestRun, '2030-W21');
       const first = await rt.queues.scan.add(JOBS.digestRun, {}, { jobId: id });
       const dup = await rt.queues.scan.add(JOBS.digestRun, {}, { jobId: id });
       expect(dup.id).toBe(first.id);
@@ -297,7 +308,7 @@ describe('weekly digest', () => {
     await seedWeek();
     await runDigest(rt.deps);
     const last = JSON.parse((await rt.deps.redis.get(rt.deps.keys.digestLast(`ch-${PAY}`)))!);
-    expect(last).toMatchObject({ week: '2030-W20', channel: PAY, at: MONDAY.toISOString() });
+    expect(last).toMatchObject({ week: '2030-W21', channel: PAY, at: MONDAY.toISOString() });
     expect(last.text).toMatch(/^Weekly access digest for this channel: 5 open/);
   });
 });

@@ -35,18 +35,25 @@ const row = (id: string, over: Partial<DigestRow>): DigestRow => ({
 describe('digestWeek', () => {
   it('is the 7 calendar days before the run day, named by ISO week', () => {
     expect(digestWeek(NOW, 'UTC')).toEqual({
-      id: '2030-W20',
-      previousId: '2030-W19',
+      id: '2030-W21',
+      previousId: '2030-W20',
       from: '2030-05-13',
       to: '2030-05-19',
     });
   });
 
   it('counts days in the configured time zone', () => {
-    // 23:30 UTC on Sunday is already Monday in Tokyo: the week that ended is W20 there, W19 in UTC.
-    const late = new Date('2030-05-20T23:30:00Z');
-    expect(digestWeek(late, 'Asia/Tokyo')).toMatchObject({ id: '2030-W21', from: '2030-05-14' });
-    expect(digestWeek(late, 'UTC')).toMatchObject({ id: '2030-W20', from: '2030-05-13' });
+    // 23:30 UTC on Sunday is already Monday in Tokyo: a new ISO week there, not yet in UTC.
+    const late = new Date('2030-05-19T23:30:00Z');
+    expect(digestWeek(late, 'Asia/Tokyo')).toMatchObject({ id: '2030-W21', from: '2030-05-13' });
+    expect(digestWeek(late, 'UTC')).toMatchObject({ id: '2030-W20', from: '2030-05-12' });
+  });
+
+  it('is one id for every run day of an ISO week', () => {
+    const ids = [20, 21, 22, 23, 24, 25, 26].map(
+      (d) => digestWeek(new Date(`2030-05-${d}T12:00:00Z`), 'UTC').id,
+    );
+    expect(new Set(ids)).toEqual(new Set(['2030-W21']));
   });
 });
 
@@ -295,9 +302,14 @@ describe('digestMessage', () => {
 
 describe('allClearMessage and unknownOwnerEmailsNotice', () => {
   it('is one line', () => {
-    const msg = allClearMessage({ kind: 'channel', channel: '#payments' }, '2030-W20');
+    const msg = allClearMessage(
+      { kind: 'channel', channel: '#payments' },
+      { from: '2030-05-13', to: '2030-05-19' },
+    );
     expect(msg.blocks).toHaveLength(1);
-    expect(renderText(msg)).toBe('✅ *All clear* for #payments in 2030-W20: nothing open, nothing new.');
+    expect(renderText(msg)).toBe(
+      '✅ *All clear* for #payments (2030-05-13 to 2030-05-19): nothing open, nothing new.',
+    );
   });
 
   it('quotes addresses safely', () => {
@@ -352,7 +364,7 @@ describe('homeView', () => {
       overdue: 1,
       byEmail: false,
       lastDigest: {
-        week: '2030-W20',
+        week: '2030-W21',
         at: '2030-05-20T07:00:00.000Z',
         channel: 'D0DANA001',
         ts: '1.2',
@@ -365,7 +377,7 @@ describe('homeView', () => {
     const text = renderText({ text: '', blocks: view.blocks });
     expect(text).toContain('*1 open* (1 overdue) routed to your channels;');
     expect(text).toContain('⏰ open 20 days, 13 days over its 7-day SLA');
-    expect(text).toContain('*Last digest* (2030-W20, sent 2030-05-20 to you):');
+    expect(text).toContain('*Last digest* (sent 2030-05-20 to you):');
   });
 
   it('says so when the viewer owns nothing and no digest was sent', () => {
