@@ -155,12 +155,12 @@ const DEFAULT_AGING_SCHEDULE = { sweepCron: '0 8 * * *', timezone: 'UTC' };
 /** The weekly digest's schedule when the caller passes no `digest` config (the schema's defaults). */
 const DEFAULT_DIGEST_SCHEDULE = { cron: '0 9 * * 1', timezone: 'UTC' };
 
-/** Scheduler id of the weekly digest (jobs/digest.ts). */
+/** Scheduler id of the weekly digest (jobs/digest.ts), upserted by registerSchedulers too. */
 export const DIGEST_SCHEDULER = 'weekly-digest';
 
 /**
- * Upserts the periodic scan, the daily aging sweep (jobs/aging.ts) and the weekly digest
- * (jobs/digest.ts); idempotent, so every replica may call it at start.
+ * Upserts the periodic scan and the daily aging sweep (jobs/aging.ts); idempotent, so every replica
+ * may call it at start.
  */
 export async function registerSchedulers(
   queues: Queues,

@@ -1,4 +1,4 @@
-// Registry of the bot's Slack listeners (commands, actions, views, events). The web role calls
+// Registry of the bot's Slack listeners (commands, actions, views). The web role calls
 // registerListeners once, before the receiver starts.
 import type { App } from '@slack/bolt';
 import { registerFindingButtons } from '../actions/finding-buttons.ts';
