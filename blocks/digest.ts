@@ -43,6 +43,7 @@ export interface DigestMessageInput {
 
 const CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /**
  * A link to a message without chat.getPermalink (the rule `/access findings` uses): the workspace
@@ -146,7 +147,8 @@ export function digestMessage(input: DigestMessageInput): SlackMessage {
     );
     input.overdue.forEach((e, i) => {
       blocks.push(section(overdueLine(e, input.workspaceUrl)));
-      if (input.buttons)
+      // The region goes into the button's console URL; a stored one is always a real region.
+      if (input.buttons && AWS_REGION.test(e.region))
         blocks.push(
           findingButtons(e as Parameters<typeof findingButtons>[0], input.consoleUrl, `digest_overdue_${i}`),
         );

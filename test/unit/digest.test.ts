@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   allClearMessage,
@@ -389,5 +390,85 @@ describe('homeView', () => {
       '✅ No open findings routed to your channels or on resources tagged with your e-mail.',
     );
     expect(text).toContain('No digest has been sent to your channels yet.');
+  });
+});
+
+describe('digest and Home builders never exceed a Slack limit', () => {
+  const hostile = fc.oneof(
+    fc.constantFrom(HOSTILE, '<!channel>', '&&&&', '`', '*', '_', '\u202e', ''),
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.string({ unit: 'binary', minLength: 400, maxLength: 3500 }),
+  );
+  const count = fc.nat({ max: 100_000 });
+  const entry = fc.record({
+    findingType: hostile,
+    severity: hostile,
+    resourceArn: hostile,
+    accountId: hostile,
+    region: hostile,
+    ageDays: fc.nat({ max: 4000 }),
+    slaDays: fc.integer({ min: 1, max: 3650 }),
+    overdueDays: fc.nat({ max: 4000 }),
+  });
+
+  it('digestMessage', () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 20 }),
+        fc.array(fc.tuple(hostile, count), { maxLength: 30 }),
+        fc.record({ open: count, overdue: count, new: count, resolved: count, archived: count }),
+        fc.array(fc.record({ by: fc.option(hostile, { nil: null }), count }), { maxLength: 30 }),
+        fc.boolean(),
+        (items, byType, counts, archivedBy, buttons) => {
+          const msg = digestMessage({
+            owner: { kind: 'channel', channel: '#payments' },
+            data: {
+              week: digestWeek(NOW, 'UTC'),
+              counts,
+              byType,
+              bySeverity: byType,
+              archivedBy,
+              resolvedAfterDeletion: [],
+              previous: counts,
+            },
+            overdue: items.map((e, i) => ({
+              ...overdueEntry(i),
+              ...e,
+            })),
+            timezone: 'UTC',
+            consoleUrl: 'https://console.aws.amazon.com',
+            workspaceUrl: 'https://acme.slack.com',
+            buttons,
+          });
+          expect(limitViolations(msg)).toEqual([]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('homeView', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 120 }), hostile, (items, digestText) => {
+        const view = homeView({
+          findings: items.map((e, i) => ({ id: `f-${i}`, ...e, overdue: e })),
+          total: items.length,
+          overdue: items.length,
+          byEmail: true,
+          lastDigest: {
+            week: '2030-W21',
+            at: NOW.toISOString(),
+            channel: 'C0PAY1234',
+            ts: '1.2',
+            text: digestText,
+          },
+          workspaceUrl: 'https://acme.slack.com',
+        });
+        expect(view.blocks.length).toBeLessThanOrEqual(HOME_BLOCKS);
+        expect(limitViolations({ text: 'home', blocks: view.blocks.slice(0, 50) })).toEqual([]);
+        expect(limitViolations({ text: 'home', blocks: view.blocks.slice(50) })).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
