@@ -280,6 +280,24 @@ export async function channelDigestPreview(deps: JobDeps, channel: string): Prom
   return target.message ?? allClearMessage({ kind: 'channel', channel }, week);
 }
 
+/**
+ * The digest of one owner's own resources now (their DM digest), for `/access digest` typed in a
+ * DM. Null when the week has nothing to report for them. Records nothing.
+ */
+export async function ownerDigestPreview(deps: JobDeps, email: string): Promise<SlackMessage | null> {
+  const now = deps.now();
+  const owner = email.toLowerCase();
+  const rows = (await loadDigestRows(deps)).filter((r) => r.ownerEmail?.toLowerCase() === owner);
+  const archives = await loadArchives(deps, new Date(now.getTime() - 9 * 86_400_000));
+  const target = await buildTarget(
+    deps,
+    { rows, archives, now },
+    { ownerKey: userOwnerKey(owner), owner: { kind: 'user' }, to: owner, kind: 'user' },
+    rows,
+  );
+  return target.message;
+}
+
 /** What the App Home shows of the last digest an owner got. */
 export interface LastDigest {
   week: string;

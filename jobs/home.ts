@@ -2,10 +2,17 @@
 // in, or on a resource whose owner tag is their e-mail), overdue first, and the last digest they got.
 // Read-only: Redis state plus users.info / users.conversations, cached briefly per person.
 import { HOME_FINDINGS, type HomeFinding, homeView } from '../blocks/home.ts';
+import { type SlackMessage, section } from '../blocks/limits.ts';
 import { SEVERITIES } from '../src/findings/model.ts';
 import { agingState } from './aging.ts';
 import type { JobDeps } from './deps.ts';
-import { channelOwnerKey, type LastDigest, loadDigestRows, userOwnerKey } from './digest.ts';
+import {
+  channelOwnerKey,
+  type LastDigest,
+  loadDigestRows,
+  ownerDigestPreview,
+  userOwnerKey,
+} from './digest.ts';
 import { ownerChannelOf } from './digest-content.ts';
 
 /** Channel membership and e-mail change rarely; opening the Home tab twice should not re-read them. */
@@ -97,4 +104,29 @@ export async function appHomeView(deps: JobDeps, userId: string): Promise<Return
     ...(lastDigest ? { lastDigest } : {}),
     workspaceUrl: deps.config.slack.workspaceUrl,
   });
+}
+
+/**
+ * `/access digest` in a DM: the digest of the person's own resources (those whose owner tag is
+ * their Slack e-mail), as their weekly DM would show it now.
+ */
+export async function personalDigestPreview(deps: JobDeps, userId: string): Promise<SlackMessage> {
+  const { email } = await viewerOf(deps, userId);
+  if (!email) {
+    return {
+      text: 'Slack shows no e-mail address for you',
+      blocks: [
+        section(
+          'Slack shows no e-mail address for you, so the bot cannot tell which resources are yours. ' +
+            'Type `/access digest` in an owner channel for that channel’s digest.',
+        ),
+      ],
+    };
+  }
+  return (
+    (await ownerDigestPreview(deps, email)) ?? {
+      text: 'Nothing to report on your resources this week',
+      blocks: [section('✅ Nothing to report on resources tagged with your e-mail this week.')],
+    }
+  );
 }

@@ -7,7 +7,7 @@ import type { StatusView } from '../blocks/command-replies.ts';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
 import { channelDigestPreview } from '../jobs/digest.ts';
-import { appHomeView } from '../jobs/home.ts';
+import { appHomeView, personalDigestPreview } from '../jobs/home.ts';
 import {
   type ActionJobData,
   createQueueEvents,
@@ -125,7 +125,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         now: deps.now,
         status: () => this.status(),
         listFindings: (filter) => listFindings(redis, k, filter),
-        channelDigest: (channel) => channelDigestPreview(deps, channel),
+        channelDigest: (channel, userId) =>
+          channel.startsWith('D') ? personalDigestPreview(deps, userId) : channelDigestPreview(deps, channel),
         homeView: (userId) => appHomeView(deps, userId),
       };
     },

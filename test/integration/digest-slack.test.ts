@@ -148,6 +148,33 @@ describe('/access digest', () => {
   });
 });
 
+describe('/access digest in a DM', () => {
+  it('shows the person the digest of the resources tagged with their e-mail', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'digest', channel_id: 'D0ERIN001', user_id: 'U0ERIN' }),
+      SECRET,
+    );
+    await expect.poll(() => responses.length).toBe(1);
+    expect(responses[0]).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'Weekly access digest for your resources: 1 open (0 overdue), 1 new, 0 resolved, 0 archived',
+    });
+    expect(JSON.stringify(responses[0]!.blocks)).toContain('Weekly access digest: your resources');
+    expect(slack.byMethod('chat.postMessage')).toEqual([]);
+  });
+
+  it('says there is nothing to report when no resource carries their e-mail', async () => {
+    await signedPost(
+      baseUrl,
+      slashCommandBody({ text: 'digest', channel_id: 'D0DANA001', user_id: 'U0DANA' }),
+      SECRET,
+    );
+    await expect.poll(() => responses.length).toBe(1);
+    expect(responses[0]!.text).toBe('Nothing to report on your resources this week');
+  });
+});
+
 function homeOpened(user: string, tab = 'home'): string {
   return JSON.stringify({
     token: 'legacy-verification-token',

@@ -229,13 +229,13 @@ async function handle(
       return;
     }
     case 'digest':
-      // The channel's digest now, to the person only; nothing is recorded as sent.
+      // The channel's digest now (in a DM: the person's own), to the person only; nothing is recorded.
       if (!deps.channelDigest) {
         await reply(notAvailableNote(NOT_YET.digest ?? 'The digest'));
         return;
       }
       await reply(
-        await withTimeout(deps.channelDigest(ctx.channel), DIGEST_TIMEOUT_MS, 'building the digest'),
+        await withTimeout(deps.channelDigest(ctx.channel, userId), DIGEST_TIMEOUT_MS, 'building the digest'),
       );
       return;
     default:

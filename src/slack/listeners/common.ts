@@ -25,7 +25,7 @@ export interface ListenerDeps {
   /** Last scan and queue depths, for /access status. */
   status: () => Promise<StatusView>;
   /** This week's digest of a channel as it would be sent now, for /access digest (records nothing). */
-  channelDigest?: (channel: string) => Promise<{ text: string; blocks: unknown[] }>;
+  channelDigest?: (channel: string, userId: string) => Promise<{ text: string; blocks: unknown[] }>;
   /** The App Home view of one person (their findings and last digest). */
   homeView?: (userId: string) => Promise<{ type: 'home'; blocks: unknown[] }>;
 }
