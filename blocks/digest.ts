@@ -176,15 +176,15 @@ export function allClearMessage(owner: DigestOwner, week: { from: string; to: st
   };
 }
 
-/** An admin notice: owner tags name addresses that are no Slack user's (sent once per address). */
+/** An admin notice: owner tags name addresses of no active Slack user (sent once per address). */
 export function unknownOwnerEmailsNotice(emails: readonly string[]): SlackMessage {
   const list = emails.slice(0, 20).map((e) => code(e, 200));
   const more = emails.length > list.length ? ` and ${emails.length - list.length} more` : '';
   return {
-    text: fitMessageText(`Owner e-mails unknown to Slack: ${emails.join(', ')}`),
+    text: fitMessageText(`Owner e-mails the digest cannot DM: ${emails.join(', ')}`),
     blocks: [
       section(
-        `📭 The digest could not DM these owners: no Slack user has the address ${list.join(', ')}${more}. ` +
+        `📭 The digest could not DM these owners: no active Slack user has the address ${list.join(', ')}${more}. ` +
           'Fix the owner tag on their resources; each address is reported once.',
       ),
     ],

@@ -34,6 +34,14 @@ import {
 } from './digest-content.ts';
 import { shortHash } from './queues.ts';
 
+/** Slack errors that mean a person found by e-mail cannot get a DM (deactivated, a bot). */
+const UNREACHABLE_USER_ERRORS = new Set([
+  'user_disabled',
+  'account_inactive',
+  'cannot_dm_bot',
+  'user_not_found',
+]);
+
 /** Claims and snapshots outlive the week they belong to. */
 const CLAIM_TTL_SECONDS = 14 * 86_400;
 const SNAPSHOT_TTL_SECONDS = 35 * 86_400;
@@ -329,7 +337,8 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
     failed: [],
   };
   const log = deps.logger.child({ week });
-  const newlyUnknown: string[] = [];
+  /** Addresses reported for the first time, with their claim (dropped again if the report fails). */
+  const newlyUnknown: { email: string; ownerKey: string }[] = [];
 
   for (const t of plan.targets) {
     // The trend needs this week's counts whatever is sent.
@@ -349,12 +358,19 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
         if (t.kind === 'channel') return postToChannel(deps, t.to, message);
         const user = await deps.slack.lookupUserByEmail(t.to);
         if (!user) return null;
-        return deps.slack.post(await deps.slack.openDm(user), message);
+        try {
+          return await deps.slack.post(await deps.slack.openDm(user), message);
+        } catch (err) {
+          // A deactivated account cannot be messaged, this week or any other: report it like an unknown one.
+          if (err instanceof SlackError && UNREACHABLE_USER_ERRORS.has(err.code)) return null;
+          throw err;
+        }
       });
       if (outcome === 'already') result.alreadySent.push(t.to);
       else if (outcome === 'no-user') {
         result.unknownEmails.push(t.to);
-        if ((await deps.redis.sadd(deps.keys.digestUnknownEmails(), t.to)) === 1) newlyUnknown.push(t.to);
+        if ((await deps.redis.sadd(deps.keys.digestUnknownEmails(), t.to)) === 1)
+          newlyUnknown.push({ email: t.to, ownerKey: t.ownerKey });
       } else {
         result.sent.push({ kind: t.kind, to: t.to, channel: outcome.channel });
         const last: LastDigest = {
@@ -375,10 +391,13 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
   }
 
   if (newlyUnknown.length) {
+    const emails = newlyUnknown.map((u) => u.email);
     try {
-      await deps.slack.post(deps.config.slack.adminChannel, unknownOwnerEmailsNotice(newlyUnknown));
+      await deps.slack.post(deps.config.slack.adminChannel, unknownOwnerEmailsNotice(emails));
     } catch (err) {
-      await deps.redis.srem(deps.keys.digestUnknownEmails(), ...newlyUnknown);
+      // The retry looks these owners up again and reports them then.
+      await deps.redis.srem(deps.keys.digestUnknownEmails(), ...emails);
+      await deps.redis.del(...newlyUnknown.map((u) => deps.keys.digestSent(u.ownerKey, week)));
       result.failed.push({ to: deps.config.slack.adminChannel, error: (err as Error).message });
     }
   }

@@ -202,7 +202,7 @@ describe('weekly digest', () => {
     expect(texts(dm[0]!.blocks)).not.toContain('"actions"');
     const admin = postsTo('C0ADMIN');
     expect(admin).toHaveLength(1);
-    expect(admin[0]!.text).toBe('Owner e-mails unknown to Slack: ghost@example.com');
+    expect(admin[0]!.text).toBe('Owner e-mails the digest cannot DM: ghost@example.com');
 
     // The next week: the address is still unknown, and still not reported again.
     clock = new Date(MONDAY.getTime() + 7 * 86_400_000);
@@ -212,6 +212,28 @@ describe('weekly digest', () => {
     expect(postsTo('C0ADMIN')).toHaveLength(1);
     // ...and the payments trend now compares with the week before.
     expect(texts(postsTo(PAY)[1]!.blocks)).toContain('*Open* 5 (no change since last week)');
+  });
+
+  it('reports an unknown address on the retry when the admin notice failed', async () => {
+    await seedWeek();
+    slack.failChannel('C0ADMIN', 'fatal_error');
+    await expect(runDigest(rt.deps)).rejects.toThrow(/C0ADMIN/);
+    slack.failChannel('C0ADMIN', '');
+    await runDigest(rt.deps);
+    expect(postsTo('C0ADMIN').map((p) => p.text)).toEqual([
+      'Owner e-mails the digest cannot DM: ghost@example.com',
+    ]);
+    expect(postsTo('D0DANA')).toHaveLength(1);
+  });
+
+  it('reports an owner whose account cannot get DMs like an unknown one, once', async () => {
+    await seedWeek();
+    slack.failChannel('D0DANA', 'account_inactive');
+    const result = await runDigest(rt.deps);
+    expect(result.unknownEmails).toEqual(['dana@example.com', 'ghost@example.com']);
+    expect(postsTo('C0ADMIN').map((p) => p.text)).toEqual([
+      'Owner e-mails the digest cannot DM: dana@example.com, ghost@example.com',
+    ]);
   });
 
   it('sends nothing a second time when the job runs again for the same week', async () => {
