@@ -564,3 +564,19 @@ export function findingMessageKey(input: FindingView): string {
   const message = findingMessage({ ...input, now: KEY_REFERENCE_TIME });
   return createHash('sha1').update(JSON.stringify(message)).digest('hex').slice(0, 16);
 }
+
+/**
+ * The buttons of an ACTIVE finding shown outside its own message (the digest's overdue list): the
+ * same action ids and values as on the finding's message, so the finding listeners handle the clicks.
+ * `blockId` keeps block ids unique when several findings share one message.
+ */
+export function findingButtons(
+  f: Pick<
+    Finding,
+    'id' | 'analyzerArn' | 'region' | 'findingType' | 'resourceType' | 'resourceArn' | 'accountId'
+  >,
+  consoleUrl: string,
+  blockId: string,
+): ActionsBlock {
+  return { ...actionsBlock(f as Finding, 'ACTIVE', consoleUrl), block_id: blockId };
+}

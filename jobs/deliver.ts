@@ -228,6 +228,7 @@ async function deliverFinding(
         fingerprint,
         updatedAt: finding.updatedAt,
         severity: severity.severity,
+        ownerEmail: route.ownerEmail,
       });
       ctx.result.updated++;
       return;
@@ -251,6 +252,7 @@ async function deliverFinding(
     category: severity.category,
     createdAt: finding.createdAt,
     firstSeen: state?.firstSeen ?? deps.now().toISOString(),
+    ownerEmail: route.ownerEmail,
   };
   let posted: PostedMessage | null = null;
   if (state?.pendingSince && state.pendingChannel) {

@@ -28,4 +28,6 @@ export interface JobDeps {
   sleep: (ms: number) => Promise<void>;
   /** Test hook: called after a message is posted and before its ts is saved. */
   afterPostHook?: (findingId: string) => Promise<void> | void;
+  /** Test hook: called after a digest was posted to an owner and before the send is recorded. */
+  afterDigestPostHook?: (ownerKey: string) => Promise<void> | void;
 }

@@ -28,6 +28,7 @@ export const JOBS = {
   snoozeEnd: 'snooze-end',
   recommend: 'recommend',
   recommendPoll: 'recommend-poll',
+  digestRun: 'digest-run',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -169,6 +170,12 @@ export function createQueueEvents(
 /** The aging sweep's schedule when the caller passes no `aging` config (the schema's defaults). */
 const DEFAULT_AGING_SCHEDULE = { sweepCron: '0 8 * * *', timezone: 'UTC' };
 
+/** The weekly digest's schedule when the caller passes no `digest` config (the schema's defaults). */
+const DEFAULT_DIGEST_SCHEDULE = { cron: '0 9 * * 1', timezone: 'UTC' };
+
+/** Scheduler id of the weekly digest (jobs/digest.ts), upserted by registerSchedulers too. */
+export const DIGEST_SCHEDULER = 'weekly-digest';
+
 /**
  * Upserts the periodic scan and the daily aging sweep (jobs/aging.ts); idempotent, so every replica
  * may call it at start.
@@ -177,6 +184,7 @@ export async function registerSchedulers(
   queues: Queues,
   intervalMinutes: number,
   aging: Pick<AppConfig['aging'], 'sweepCron' | 'timezone'> = DEFAULT_AGING_SCHEDULE,
+  digest: Pick<AppConfig['digest'], 'cron' | 'timezone'> = DEFAULT_DIGEST_SCHEDULE,
 ): Promise<void> {
   await queues.scan.upsertJobScheduler(
     'periodic-scan',
@@ -187,5 +195,10 @@ export async function registerSchedulers(
     JOBS.agingSweep,
     { pattern: aging.sweepCron, tz: aging.timezone },
     { name: JOBS.agingSweep, data: {} },
+  );
+  await queues.scan.upsertJobScheduler(
+    DIGEST_SCHEDULER,
+    { pattern: digest.cron, tz: digest.timezone },
+    { name: JOBS.digestRun, data: {} },
   );
 }

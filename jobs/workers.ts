@@ -5,6 +5,7 @@ import { processAction } from './actions.ts';
 import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
+import { runDigest } from './digest.ts';
 import { explainOwnersJob } from './owners.ts';
 import {
   type ActionRequest,
@@ -50,6 +51,8 @@ export function createWorkers(
           return finalizeScan(deps, job as Job<ScanFinalizeData>);
         case JOBS.agingSweep:
           return agingSweep(deps);
+        case JOBS.digestRun:
+          return runDigest(deps);
         default:
           throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.scan}`);
       }

@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { renderText } from '../blocks/render.ts';
+import { runDigest } from '../jobs/digest.ts';
 import { type ActionRequest, createQueueEvents, JOBS, jobId, type SnoozeData } from '../jobs/queues.ts';
-import { formatScanReport } from '../src/cli.ts';
+import { formatDigestResult, formatScanReport } from '../src/cli.ts';
 import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createRuntime } from '../src/runtime.ts';
@@ -33,6 +34,8 @@ export interface DemoResult {
   /** Snooze and Show recommendation on the unused-permission finding of app-backend. */
   snoozed: boolean;
   recommended: boolean;
+  /** The weekly digest run at the end: channels and owners it went to, addresses Slack did not know. */
+  digest: { sentTo: string[]; unknownEmails: string[] };
 }
 
 /**
@@ -158,6 +161,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   // #team-gone does not exist: its findings fall back to the default channel.
   const slack = await startSlackSandbox({
     channels: Object.values(DEMO_CHANNELS).filter((c) => c !== DEMO_CHANNELS.gone),
+    // Owners whose e-mail tag names a Slack user get the digest by DM; the others are reported once.
+    users: [
+      { id: 'U0CAROL01', name: 'carol', email: 'carol@example.com' },
+      { id: 'U0ERIN001', name: 'erin', email: 'erin@example.com', channels: [DEMO_CHANNELS.payments] },
+      { id: 'U0BOB0001', name: 'bob', email: 'bob@example.com', channels: [DEMO_CHANNELS.platform] },
+    ],
   });
   const rt = createRuntime({
     env: { redisUrl: redis.url, slackBotToken: 'xoxb-sandbox-demo', slackApiUrl: slack.apiUrl },
@@ -223,7 +232,25 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       out(renderText({ text: updated.text, blocks: updated.blocks as never }));
     }
     const triage = await demoTriage(rt, aws, slack, out);
-    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate, ...triage };
+
+    out(`\n${'═'.repeat(100)}\nThe weekly digest, run now (as the Monday scheduler would):`);
+    const digest = await runDigest(rt.deps);
+    out(formatDigestResult(digest));
+    const payments = slack
+      .channelMessages(DEMO_CHANNELS.payments)
+      .filter((m) => m.text.startsWith('Weekly access digest'));
+    for (const m of payments) {
+      out(`\n${DEMO_CHANNELS.payments} got:`);
+      out(renderText({ text: m.text, blocks: m.blocks as never }));
+    }
+    return {
+      channels,
+      secondScanSlackCalls,
+      secondScanDetailCalls,
+      resolvedUpdate,
+      ...triage,
+      digest: { sentTo: digest.sent.map((x) => x.to), unknownEmails: digest.unknownEmails },
+    };
   } finally {
     await rt.close();
     await wipe(redis.url, config.redis.keyPrefix);

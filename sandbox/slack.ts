@@ -40,6 +40,17 @@ export interface SlackSandboxOptions {
   notInChannel?: string[];
   /** When set, only this token is accepted (others → invalid_auth). Default: any Bearer token. */
   token?: string;
+  /** People of the workspace (users.lookupByEmail, users.info, users.conversations, conversations.open). */
+  users?: SandboxUser[];
+}
+
+export interface SandboxUser {
+  /** U… */
+  id: string;
+  name: string;
+  email: string;
+  /** Channels (ids or #names) the person is a member of. */
+  channels?: string[];
 }
 
 export interface SlackCall {
@@ -69,6 +80,10 @@ export interface SlackSandbox {
   channelId(channel: string): string;
   /** Count of 429 answers. */
   rateLimited(): number;
+  /** Home tabs published (views.publish) per user id, last one last. */
+  homes: Record<string, { type: string; blocks: Record<string, unknown>[] }[]>;
+  /** The DM channel id conversations.open gives for a user. */
+  dmChannelId(userId: string): string;
 }
 
 const BOT_USER = 'U0SANDBOXBOT';
@@ -105,6 +120,23 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   const postTimes = new Map<string, number[]>();
   let lastTsMicros = 0;
   let rateLimitedCount = 0;
+  const users = opts.users ?? [];
+  const homes: SlackSandbox['homes'] = {};
+  const dmChannelId = (userId: string) => `D${userId.replace(/^[UW]/, '')}`;
+  const userJson = (u: SandboxUser) => ({
+    id: u.id,
+    team_id: TEAM_ID,
+    name: u.name,
+    real_name: u.name,
+    deleted: false,
+    is_bot: false,
+    profile: { email: u.email, real_name: u.name, display_name: u.name },
+  });
+  const userById = (id: unknown): SandboxUser => {
+    const u = users.find((x) => x.id === id);
+    if (!u) throw new SlackFault('user_not_found');
+    return u;
+  };
 
   const channelId = (channel: string): string => {
     if (CHANNEL_ID.test(channel)) return channel;
@@ -119,7 +151,8 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   const resolveChannel = (raw: unknown): string => {
     if (typeof raw !== 'string' || raw === '') throw new SlackFault('channel_not_found');
     const id = channelId(raw);
-    if (known && !known.has(id)) throw new SlackFault('channel_not_found');
+    const isUserDm = users.some((u) => dmChannelId(u.id) === id);
+    if (known && !known.has(id) && !isUserDm) throw new SlackFault('channel_not_found');
     if (notIn.has(id)) throw new SlackFault('not_in_channel');
     return id;
   };
@@ -323,6 +356,59 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     },
   };
 
+  // People, DMs and the Home tab.
+  Object.assign(methods, {
+    'users.lookupByEmail': (body: Record<string, unknown>) => {
+      const email = String(body.email ?? '').toLowerCase();
+      const u = users.find((x) => x.email.toLowerCase() === email);
+      if (!u) throw new SlackFault('users_not_found');
+      return { user: userJson(u) };
+    },
+    'users.info': (body: Record<string, unknown>) => ({ user: userJson(userById(body.user)) }),
+    'users.conversations': (body: Record<string, unknown>) => {
+      const u = body.user === undefined ? undefined : userById(body.user);
+      const list = (u?.channels ?? []).map((c) => {
+        const id = channelId(c);
+        return {
+          id,
+          name: names.get(id) ?? id.toLowerCase(),
+          is_channel: true,
+          is_private: false,
+          is_archived: false,
+          is_member: true,
+        };
+      });
+      return { channels: list, response_metadata: { next_cursor: '' } };
+    },
+    'conversations.open': (body: Record<string, unknown>) => {
+      const ids = String(body.users ?? '')
+        .split(',')
+        .filter(Boolean);
+      if (ids.length === 0) throw new SlackFault('users_list_not_supplied');
+      if (ids.length > 1) throw new SlackFault('not_enough_users'); // group DMs are not needed here
+      const u = userById(ids[0]);
+      return { channel: { id: dmChannelId(u.id) } };
+    },
+    'views.publish': (body: Record<string, unknown>) => {
+      const u = userById(body.user_id);
+      const view = body.view as { type?: unknown; blocks?: unknown } | undefined;
+      if (!view || typeof view !== 'object') throw new SlackFault('invalid_arguments');
+      if (view.type !== 'home' || !Array.isArray(view.blocks)) throw new SlackFault('invalid_arguments');
+      const blocks = view.blocks as Record<string, unknown>[];
+      // Home tabs allow 100 blocks; blockProblems checks 50 at a time.
+      const problems =
+        blocks.length > 100
+          ? [`no more than 100 items allowed [json-pointer:/view/blocks] (got ${blocks.length})`]
+          : [...blockProblems(blocks.slice(0, 50)), ...blockProblems(blocks.slice(50))];
+      if (problems.length > 0) {
+        violations.push({ method: 'views.publish', channel: u.id, problems });
+        throw new SlackFault('invalid_blocks', { errors: problems });
+      }
+      homes[u.id] = [...(homes[u.id] ?? []), { type: 'home', blocks }];
+      return { view: { id: `V${nextTs().replace('.', '')}`, type: 'home', blocks, team_id: TEAM_ID } };
+    },
+  } satisfies typeof methods);
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -391,6 +477,8 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     threadReplies: (channel, threadTs) =>
       (byChannel.get(channelId(channel)) ?? []).filter((m) => m.thread_ts === threadTs && m.ts !== threadTs),
     rateLimited: () => rateLimitedCount,
+    homes,
+    dmChannelId,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -401,7 +489,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
 
 // -------------------------------------------------------------------- helpers
 
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata']);
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'view']);
 
 /** Form fields are strings; the WebClient JSON-stringifies objects and arrays, so parse those back. */
 function decodeBody(raw: string, contentType: string): Record<string, unknown> {

@@ -1,7 +1,9 @@
-// `access-patrol` command line: start, scan, check-config, owners.
+// `access-patrol` command line: start, scan, check-config, owners, audit export, digest.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { renderText } from '../blocks/render.ts';
+import { type DigestPlan, type DigestRunResult, planDigest, runDigest } from '../jobs/digest.ts';
 import { auditExport } from './audit-export.ts';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
@@ -24,6 +26,8 @@ commands:
   check-config                    validate the environment and the config file, list every problem
   owners <resource-arn>           show which routing rule sends a resource's findings where, and why
   audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
+  digest [--dry-run]              send this week's digests now (never twice per owner and week);
+                                  --dry-run prints what would be sent to whom and sends nothing
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -127,6 +131,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await redis.quit();
       }
     }
+    case 'digest': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'dry-run': { type: 'boolean', default: false } },
+        strict: true,
+      });
+      const rt = createRuntime({ env: loaded.env, config, logger });
+      try {
+        if (values['dry-run']) {
+          process.stdout.write(`${formatDigestPlan(await planDigest(rt.deps), config)}\n`);
+          return 0;
+        }
+        const result = await runDigest(rt.deps);
+        process.stdout.write(`${formatDigestResult(result)}\n`);
+        return 0;
+      } catch (err) {
+        process.stderr.write(`access-patrol digest failed: ${(err as Error).message}\n`);
+        return 1;
+      } finally {
+        await rt.close();
+      }
+    }
     default:
       process.stderr.write(`access-patrol: unknown command "${command}"\n${USAGE}`);
       return 2;
@@ -185,6 +211,34 @@ async function start(
   await slack?.stop();
   await rt.close();
   return 0;
+}
+
+/** `digest --dry-run`: every owner, where it would go, and the message as text. */
+export function formatDigestPlan(plan: DigestPlan, config: AppConfig): string {
+  const w = plan.week;
+  const lines = [`digest ${w.id} (${w.from} to ${w.to}, ${config.digest.timezone}): dry run, nothing sent`];
+  for (const t of plan.targets) {
+    const to = t.kind === 'channel' ? `channel ${t.to}` : `DM to ${t.to} (the Slack user with this e-mail)`;
+    if (!t.message) {
+      lines.push(
+        '',
+        `→ ${to}: nothing (${t.kind === 'channel' ? 'empty week, emptyWeek: skip' : 'nothing to report'})`,
+      );
+      continue;
+    }
+    lines.push('', `→ ${to}`, renderText(t.message));
+  }
+  return lines.join('\n');
+}
+
+export function formatDigestResult(r: DigestRunResult): string {
+  const lines = [
+    `digest ${r.week}: sent ${r.sent.length}, already sent ${r.alreadySent.length}, skipped ${r.skipped.length}`,
+  ];
+  for (const s of r.sent)
+    lines.push(`  sent to ${s.kind === 'channel' ? s.to : `${s.to} (DM ${s.channel})`}`);
+  if (r.unknownEmails.length) lines.push(`  no Slack user for: ${r.unknownEmails.join(', ')}`);
+  return lines.join('\n');
 }
 
 export function formatScanReport(report: ScanReport): string {

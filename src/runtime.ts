@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { StatusView } from '../blocks/command-replies.ts';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
+import { channelDigestPreview } from '../jobs/digest.ts';
+import { appHomeView, personalDigestPreview } from '../jobs/home.ts';
 import {
   type ActionJobData,
   createQueueEvents,
@@ -110,7 +112,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       started.push(w);
       return w;
     },
-    registerSchedulers: () => registerSchedulers(queues, config.scan.intervalMinutes, config.aging),
+    registerSchedulers: () =>
+      registerSchedulers(queues, config.scan.intervalMinutes, config.aging, config.digest),
     listenerDeps() {
       return {
         config,
@@ -122,6 +125,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         now: deps.now,
         status: () => this.status(),
         listFindings: (filter) => listFindings(redis, k, filter),
+        channelDigest: (channel, userId) =>
+          channel.startsWith('D') ? personalDigestPreview(deps, userId) : channelDigestPreview(deps, channel),
+        homeView: (userId) => appHomeView(deps, userId),
       };
     },
     async status() {

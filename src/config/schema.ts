@@ -166,6 +166,21 @@ const agingSchema = z
   })
   .prefault({});
 
+/** The weekly digest per owner channel (and per owner by e-mail), and when it is sent. */
+const digestSchema = z
+  .strictObject({
+    /** When the digest job runs, in `timezone`; the week it reports is the 7 calendar days before. */
+    cron: cron.default('0 9 * * 1'),
+    timezone: timezone.default('UTC'),
+    /** A channel with nothing open and nothing new: a one-line all-clear, or no message at all. */
+    emptyWeek: z.enum(['all-clear', 'skip'], { error: 'all-clear or skip' }).default('all-clear'),
+    /** Also send each owner (known by the `tags.ownerEmailTag` tag) a DM about their own resources. */
+    dmOwners: z.boolean().default(true),
+    /** Overdue findings listed (oldest first) with their buttons; the rest are counted. */
+    overdueLimit: z.number().int().min(1).max(20).default(10),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** Regions to scan; every one is checked for analyzers of each type. */
   regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
@@ -253,6 +268,8 @@ export const configSchema = z.strictObject({
   audit: auditSchema,
   /** SLA reminders and escalation of findings left open. */
   aging: agingSchema,
+  /** The weekly digest. */
+  digest: digestSchema,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -157,4 +157,57 @@ export class SlackGateway {
     }
     return null;
   }
+
+  /** The user with this e-mail address, or null when Slack has none (`users_not_found`). Needs users:read.email. */
+  async lookupUserByEmail(email: string): Promise<string | null> {
+    try {
+      const res = await this.call('users.lookupByEmail', () => this.web.users.lookupByEmail({ email }));
+      return res.user?.id ?? null;
+    } catch (err) {
+      if (err instanceof SlackError && err.code === 'users_not_found') return null;
+      throw err;
+    }
+  }
+
+  /** The DM channel with a user (conversations.open; needs im:write). */
+  async openDm(userId: string): Promise<string> {
+    const res = await this.call('conversations.open', () => this.web.conversations.open({ users: userId }));
+    const id = res.channel?.id;
+    if (!id) throw new SlackError('conversations.open', 'no_channel_returned');
+    return id;
+  }
+
+  /** A user's profile e-mail (users.info; needs users:read.email), or undefined. */
+  async userEmail(userId: string): Promise<string | undefined> {
+    const res = await this.call('users.info', () => this.web.users.info({ user: userId }));
+    return res.user?.profile?.email || undefined;
+  }
+
+  /** Channels (public and private) a user is a member of, as ids and #names (users.conversations, all pages). */
+  async userChannels(userId: string): Promise<string[]> {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await this.call('users.conversations', () =>
+        this.web.users.conversations({
+          user: userId,
+          types: 'public_channel,private_channel',
+          exclude_archived: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      for (const c of res.channels ?? []) {
+        if (c.id) out.push(c.id);
+        if (c.name) out.push(`#${c.name}`);
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return out;
+  }
+
+  /** Publishes a user's App Home tab (views.publish). */
+  async publishHome(userId: string, view: { type: 'home'; blocks: KnownBlock[] }): Promise<void> {
+    await this.call('views.publish', () => this.web.views.publish({ user_id: userId, view }));
+  }
 }

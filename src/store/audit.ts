@@ -124,6 +124,36 @@ export class AuditLog {
     return out;
   }
 
+  /**
+   * Entries whose `at` is `since` or later that `keep` accepts, newest first. Reads back from the
+   * newest entry in batches and stops at the first older one (the digest's week), or after `maxScan`.
+   */
+  async since(since: Date, keep: (e: StoredAuditEntry) => boolean): Promise<StoredAuditEntry[]> {
+    const stop = since.toISOString();
+    const out: StoredAuditEntry[] = [];
+    let max = '+';
+    let examined = 0;
+    while (examined < this.maxScan) {
+      const batch = (await this.redis.xrevrange(
+        this.k.audit(),
+        max,
+        '-',
+        'COUNT',
+        QUERY_BATCH,
+      )) as RawEntry[];
+      for (const raw of batch) {
+        const e = toEntry(raw);
+        if (e.at < stop) return out;
+        if (keep(e)) out.push(e);
+      }
+      examined += batch.length;
+      const lastId = batch.at(-1)?.[0];
+      if (batch.length < QUERY_BATCH || lastId === undefined) break;
+      max = `(${lastId}`;
+    }
+    return out;
+  }
+
   /** Writes every entry (from `since`, oldest first) as one JSON object per line; returns how many. */
   async exportJsonLines(out: Writable, since?: Date): Promise<number> {
     let min = since ? `${since.getTime()}-0` : '-';

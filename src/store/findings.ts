@@ -50,6 +50,8 @@ export interface FindingState {
   /** Snooze made from Slack: who (user id) and why. */
   snoozedBy?: string;
   snoozeReason?: string;
+  /** Owner e-mail from the resource's `tags.ownerEmailTag` tag, when routing read the tags (digest DMs). */
+  ownerEmail?: string;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -85,6 +87,7 @@ const FIELDS: Record<keyof FindingState, string> = {
   snoozedUntil: 'sz',
   snoozedBy: 'zb',
   snoozeReason: 'zr',
+  ownerEmail: 'oe',
 };
 
 /** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */

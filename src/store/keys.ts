@@ -32,6 +32,16 @@ export function keys(prefix: string) {
       `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
+    /** Digest sent (or being sent) to one owner for one week: the claim that makes a retry safe. */
+    digestSent: (owner: string, week: string) => `${p}digest:${owner}:${week}`,
+    /** Counts of one channel's digest for one week, for next week's trend. */
+    digestSnapshot: (channel: string, week: string) => `${p}digest-snapshot:${channel}:${week}`,
+    /** The last digest sent to one owner (JSON), for the App Home tab. */
+    digestLast: (owner: string) => `${p}digest-last:${owner}`,
+    /** Owner e-mail addresses Slack did not know, already reported to the admin channel. */
+    digestUnknownEmails: () => `${p}digest-unknown-emails`,
+    /** A person's channels (users.conversations), cached briefly for the App Home tab. */
+    userChannels: (userId: string) => `${p}user-channels:${userId}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

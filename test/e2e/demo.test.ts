@@ -69,5 +69,12 @@ describe('npm run demo', () => {
       /\*1\.\* Create policy with this document to replace `arn:aws:iam::222222222222:policy\//,
     );
     expect(output).toMatch(/\*2\.\* Detach policy `arn:aws:iam::222222222222:policy\//);
+    // The weekly digest at the end: every owner channel, and a DM to owners Slack knows by e-mail.
+    expect(result.digest.sentTo).toEqual(
+      expect.arrayContaining([DEMO_CHANNELS.payments, DEMO_CHANNELS.platform, DEMO_CHANNELS.default]),
+    );
+    expect(result.digest.sentTo).toEqual(expect.arrayContaining(['erin@example.com']));
+    expect(result.digest.unknownEmails).toEqual(expect.arrayContaining(['dave@example.com']));
+    expect(output).toMatch(/#team-payments got:\n=== WEEKLY ACCESS DIGEST: #TEAM-PAYMENTS ===/);
   });
 });

@@ -20,6 +20,10 @@ export interface FakeSlack {
   /** Channel members (conversations.members) and user group members (usergroups.users.list). */
   members: Record<string, string[]>;
   groups: Record<string, string[]>;
+  /** Users by e-mail (users.lookupByEmail, users.info) and the channels each is in (users.conversations). */
+  users: Record<string, { id: string; channels?: { id: string; name: string }[] }>;
+  /** Home views published per user id (views.publish), last one last. */
+  homes: Record<string, { type: string; blocks: unknown[] }[]>;
   /** Make every post to this channel fail with this Slack error. */
   failChannel(channel: string, error: string): void;
   /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
@@ -51,6 +55,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
     posted: [],
     members: {},
     groups: {},
+    users: {},
+    homes: {},
     failChannel: (c, e) => failing.set(c, e),
     rateLimitNext: (n) => {
       rateLimited = n;
@@ -122,6 +128,30 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
               messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })),
             },
           ];
+        }
+        case 'users.lookupByEmail': {
+          const u = fake.users[String(args.email).toLowerCase()];
+          return u
+            ? [200, { ok: true, user: { id: u.id, profile: { email: args.email } } }]
+            : [200, { ok: false, error: 'users_not_found' }];
+        }
+        case 'users.info': {
+          const found = Object.entries(fake.users).find(([, u]) => u.id === args.user);
+          return found
+            ? [200, { ok: true, user: { id: found[1].id, profile: { email: found[0] } } }]
+            : [200, { ok: false, error: 'user_not_found' }];
+        }
+        case 'users.conversations': {
+          const found = Object.values(fake.users).find((u) => u.id === args.user);
+          return [200, { ok: true, channels: found?.channels ?? [], response_metadata: { next_cursor: '' } }];
+        }
+        case 'conversations.open':
+          return [200, { ok: true, channel: { id: `D${String(args.users).slice(1)}` } }];
+        case 'views.publish': {
+          const user = String(args.user_id);
+          const view = typeof args.view === 'string' ? JSON.parse(args.view) : args.view;
+          fake.homes[user] = [...(fake.homes[user] ?? []), view as { type: string; blocks: unknown[] }];
+          return [200, { ok: true, view: { id: `V${++seq}` } }];
         }
         default:
           return [200, { ok: false, error: 'unknown_method' }];

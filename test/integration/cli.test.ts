@@ -3,10 +3,15 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { main } from '../../src/cli.ts';
+import { FindingStore } from '../../src/store/findings.ts';
+import { keys } from '../../src/store/keys.ts';
+import { fakeSlack } from '../helpers/fake-slack.ts';
+import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
 let out: string;
 let err: string;
@@ -126,5 +131,93 @@ describe('access-patrol owners', () => {
     });
     expect(code).toBe(2);
     expect(err).toMatch(/not an ARN/);
+  });
+});
+
+describe('access-patrol digest', () => {
+  let prefix: string;
+  let env: Record<string, string>;
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('cli');
+    env = {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      REDIS_URL,
+      ACCESS_PATROL_CONFIG: await configFile(`regions: [eu-west-1]
+slack:
+  defaultChannel: "#sec-alerts"
+  adminChannel: "#access-patrol-admin"
+  postIntervalMs: 0
+redis:
+  keyPrefix: "${prefix}"
+digest:
+  emptyWeek: skip
+`),
+    };
+    const redis = new Redis(REDIS_URL);
+    try {
+      await new FindingStore(redis, keys(prefix)).set('f-open', {
+        status: 'ACTIVE',
+        updatedAt: daysAgo(40),
+        fingerprint: 'fp',
+        routeChannel: '#payments',
+        analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org',
+        region: 'eu-west-1',
+        accountId: '222222222222',
+        findingType: 'ExternalAccess',
+        resourceArn: 'arn:aws:s3:::payments-exports',
+        resourceType: 'AWS::S3::Bucket',
+        severity: 'high',
+        category: 'cross-account-access',
+        createdAt: daysAgo(40),
+        firstSeen: daysAgo(40),
+        ownerEmail: 'dana@example.com',
+      });
+    } finally {
+      await redis.quit();
+    }
+  });
+  afterEach(async () => {
+    await wipePrefix(prefix);
+  });
+
+  it('--dry-run prints what each owner would get and sends nothing', async () => {
+    const slack = fakeSlack();
+    const code = await main(['digest', '--dry-run'], env);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /^digest \d{4}-W\d{2} \(\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}, UTC\): dry run, nothing sent/,
+    );
+    expect(out).toContain('→ channel #payments\n=== WEEKLY ACCESS DIGEST: #PAYMENTS ===');
+    expect(out).toContain('*Open* 1 · *Overdue* 1 · *New* 0');
+    expect(out).toContain(
+      'ExternalAccess on `arn:aws:s3:::payments-exports` (`222222222222`, eu-west-1): open 40 days',
+    );
+    expect(out).toContain('→ channel #sec-alerts: nothing (empty week, emptyWeek: skip)');
+    expect(out).toContain('→ DM to dana@example.com (the Slack user with this e-mail)');
+    expect(slack.calls).toEqual([]);
+    // Nothing recorded: a real run afterwards still sends.
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.keys(`${prefix}digest*`)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('without --dry-run sends the digests now, and a second run sends nothing more', async () => {
+    const slack = fakeSlack();
+    slack.users['dana@example.com'] = { id: 'U0DANA' };
+    expect(await main(['digest'], env)).toBe(0);
+    expect(out).toMatch(/sent 2, already sent 0, skipped 1/);
+    expect(out).toContain('sent to #payments');
+    expect(out).toContain('sent to dana@example.com (DM D0DANA)');
+    expect(slack.posted.map((p) => p.channel)).toEqual(['#payments', 'D0DANA']);
+    out = '';
+    expect(await main(['digest'], env)).toBe(0);
+    expect(out).toMatch(/sent 0, already sent 2, skipped 1/);
+    expect(slack.posted).toHaveLength(2);
   });
 });

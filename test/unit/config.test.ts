@@ -77,8 +77,25 @@ describe('parseConfigText', () => {
           sweepCron: '0 8 * * *',
           timezone: 'UTC',
         },
+        digest: {
+          cron: '0 9 * * 1',
+          timezone: 'UTC',
+          emptyWeek: 'all-clear',
+          dmOwners: true,
+          overdueLimit: 10,
+        },
       },
     });
+  });
+
+  it('rejects a digest section with an unknown empty-week mode, time zone or key', () => {
+    const result = parseConfigText(
+      `${MINIMAL}digest:\n  emptyWeek: silent\n  timezone: Mars/Olympus\n  overdueLimit: 0\n  extra: 1\n`,
+      'test.yml',
+    );
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.problems.map((p) => p.path);
+    expect(paths).toEqual(['digest.emptyWeek', 'digest.timezone', 'digest.overdueLimit', 'digest.extra']);
   });
 
   it('lists every problem at once, in file order, with path, position, expectation and value', () => {

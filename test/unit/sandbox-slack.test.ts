@@ -246,3 +246,54 @@ describe('Slack sandbox', () => {
     expect(s.channelMessages('#sec-alerts')).toHaveLength(1);
   });
 });
+
+describe('people, DMs and the Home tab', () => {
+  const users = [
+    { id: 'U0DANA001', name: 'dana', email: 'Dana@Example.com', channels: ['#payments', 'C0OPS0001'] },
+  ];
+
+  it('finds a user by e-mail (any case), and answers users_not_found for an unknown address', async () => {
+    const { web } = await start({ users });
+    const found = await web.users.lookupByEmail({ email: 'dana@example.com' });
+    expect(found.user).toMatchObject({ id: 'U0DANA001', profile: { email: 'Dana@Example.com' } });
+    const err = await caught(web.users.lookupByEmail({ email: 'ghost@example.com' }));
+    expect(err.code).toBe(ErrorCode.PlatformError);
+    expect((err.data as { error: string }).error).toBe('users_not_found');
+    expect((await web.users.info({ user: 'U0DANA001' })).user?.profile?.email).toBe('Dana@Example.com');
+    expect(((await caught(web.users.info({ user: 'U0NOBODY1' }))).data as { error: string }).error).toBe(
+      'user_not_found',
+    );
+  });
+
+  it('lists a user’s channels and opens a DM with a stable id', async () => {
+    const { s, web } = await start({ users });
+    const res = await web.users.conversations({ user: 'U0DANA001', types: 'public_channel,private_channel' });
+    expect(res.channels?.map((c) => [c.id, c.name])).toEqual([
+      [fakeChannelId('#payments'), 'payments'],
+      ['C0OPS0001', 'c0ops0001'],
+    ]);
+    const dm = await web.conversations.open({ users: 'U0DANA001' });
+    expect(dm.channel?.id).toBe(s.dmChannelId('U0DANA001'));
+    const posted = await web.chat.postMessage({ channel: dm.channel!.id!, text: 'hello' });
+    expect(posted.channel).toBe('D0DANA001');
+  });
+
+  it('publishes a Home view of up to 100 blocks and rejects more, or a non-home view', async () => {
+    const { s, web } = await start({ users });
+    const section = { type: 'section', text: { type: 'mrkdwn', text: 'x' } };
+    await web.views.publish({
+      user_id: 'U0DANA001',
+      view: { type: 'home', blocks: Array(100).fill(section) },
+    });
+    expect(s.homes.U0DANA001).toHaveLength(1);
+    const tooMany = await caught(
+      web.views.publish({ user_id: 'U0DANA001', view: { type: 'home', blocks: Array(101).fill(section) } }),
+    );
+    expect((tooMany.data as { error: string }).error).toBe('invalid_blocks');
+    const modal = await caught(
+      web.views.publish({ user_id: 'U0DANA001', view: { type: 'modal', blocks: [section] } as never }),
+    );
+    expect((modal.data as { error: string }).error).toBe('invalid_arguments');
+    expect(s.homes.U0DANA001).toHaveLength(1);
+  });
+});

@@ -30,6 +30,9 @@ const NOT_YET: Partial<Record<Command['verb'], string>> = {
   digest: 'The digest',
 };
 
+/** Building a digest walks every finding state: more than a Redis round trip, still well bounded. */
+const DIGEST_TIMEOUT_MS = 10_000;
+
 export function accessCommand(deps: ListenerDeps) {
   return async (args: CommandArgs) => {
     // Ack at once with nothing visible; the answer follows through response_url.
@@ -228,6 +231,16 @@ async function handle(
       }
       return;
     }
+    case 'digest':
+      // The channel's digest now (in a DM: the person's own), to the person only; nothing is recorded.
+      if (!deps.channelDigest) {
+        await reply(notAvailableNote(NOT_YET.digest ?? 'The digest'));
+        return;
+      }
+      await reply(
+        await withTimeout(deps.channelDigest(ctx.channel, userId), DIGEST_TIMEOUT_MS, 'building the digest'),
+      );
+      return;
     default:
       await reply(notAvailableNote(NOT_YET[cmd.verb] ?? `\`${cmd.verb}\``));
   }

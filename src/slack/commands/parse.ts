@@ -124,7 +124,7 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
     description: 'Generate a least-privilege policy from CloudTrail activity.',
   },
   validate: { syntax: '/access validate', description: 'Check the configuration and the AWS permissions.' },
-  digest: { syntax: '/access digest', description: 'Post the findings digest now.' },
+  digest: { syntax: '/access digest', description: 'Show this channel’s weekly digest now (only to you).' },
   snooze: {
     syntax: '/access snooze <finding-id> --days 1|7|30 --reason "..."',
     description: "Pause a finding's aging reminders for a while, with a reason; it stays active.",

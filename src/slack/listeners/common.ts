@@ -24,6 +24,10 @@ export interface ListenerDeps {
   listFindings: (filter: FindingFilter) => Promise<{ items: ListedFinding[]; truncated: boolean }>;
   /** Last scan and queue depths, for /access status. */
   status: () => Promise<StatusView>;
+  /** This week's digest of a channel as it would be sent now, for /access digest (records nothing). */
+  channelDigest?: (channel: string, userId: string) => Promise<{ text: string; blocks: unknown[] }>;
+  /** The App Home view of one person (their findings and last digest). */
+  homeView?: (userId: string) => Promise<{ type: 'home'; blocks: unknown[] }>;
 }
 
 /** Enqueueing must answer well inside Slack's 3 seconds even when Redis is down. */

@@ -5,6 +5,7 @@ import { registerFindingButtons } from '../actions/finding-buttons.ts';
 import { registerRecommendButton } from '../actions/recommend-button.ts';
 import { registerSnoozeButtons } from '../actions/snooze-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
+import { registerAppHome } from '../events/app-home.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
@@ -31,4 +32,5 @@ export function registerListeners(
   registerSnoozeButtons(app, full);
   registerSnoozeView(app, full);
   registerRecommendButton(app, full);
+  registerAppHome(app, full);
 }
