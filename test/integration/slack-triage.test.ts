@@ -1,28 +1,26 @@
 // Triage from Slack through the real Bolt receiver: real signed HTTP requests, the bot's own
 // listeners, real Redis and BullMQ workers, AWS and Slack (Web API and response_url) behind nock.
-import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import nock from 'nock';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_MODAL } from '../../blocks/modals.ts';
-import { bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import { JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
-import { registerListeners } from '../../src/slack/listeners/index.ts';
 import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
 import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
-  blockActionBody,
-  RESPONSE_URL_BASE,
-  signedPost,
-  slashCommandBody,
-  viewSubmissionBody,
-} from '../helpers/slack-requests.ts';
+  type ActionEvents,
+  actionEvents,
+  type Receiver,
+  recordResponses,
+  type SlackResponse,
+  startReceiver,
+} from '../helpers/triage.ts';
 
 const SECRET = 'triage-signing-secret';
 const REGION = 'eu-west-1';
@@ -36,42 +34,17 @@ let config: AppConfig;
 let aws: FakeAws;
 let slack: FakeSlack;
 let rt: Runtime;
-let app: SlackApp;
-let baseUrl: string;
-let events: QueueEvents;
-let eventsConn: Redis;
-let responses: { url: string; body: Record<string, unknown> }[];
+let receiver: Receiver;
+let actions: ActionEvents;
+let responses: SlackResponse[];
 
 const ref = encodeFindingRef({ f: 'f-1', a: ANALYZER, r: REGION });
 
-function startApp(overrides: { actionsQueue?: Queue } = {}) {
-  app = createSlackApp({
-    receiver: { mode: 'http', signingSecret: SECRET },
-    botToken: 'xoxb-triage-test',
-    slackApiUrl: 'https://slack.com/api/',
-    port: 0,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ready: async () => true,
-    botId: 'B0BOT',
-    botUserId: 'U0BOT',
-    register: (a) =>
-      registerListeners(a, {
-        ...rt.listenerDeps(),
-        ...(overrides.actionsQueue ? { actions: overrides.actionsQueue as never } : {}),
-      }),
+async function startApp(overrides: { actionsQueue?: Queue } = {}) {
+  receiver = await startReceiver(rt, {
+    secret: SECRET,
+    deps: overrides.actionsQueue ? { actions: overrides.actionsQueue as never } : {},
   });
-  return app.start().then(({ port }) => {
-    baseUrl = `http://127.0.0.1:${port}`;
-  });
-}
-
-async function finished(name: string, id: string) {
-  for (let i = 0; i < 100; i++) {
-    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
-    if (job) return job.waitUntilFinished(events, 20_000);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`job ${name} ${id} never appeared`);
 }
 
 const lastResponse = () => responses.at(-1)?.body ?? {};
@@ -105,22 +78,10 @@ beforeEach(async () => {
       }) as never,
       details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
     });
-  responses = [];
-  nock(RESPONSE_URL_BASE)
-    .persist()
-    .post(/.*/)
-    .reply((uri, body) => {
-      responses.push({
-        url: uri,
-        body: (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>,
-      });
-      return [200, 'ok'];
-    });
+  responses = recordResponses();
   rt = testRuntime(config);
   rt.startWorkers();
-  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
-  await events.waitUntilReady();
+  actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
   slack.reset();
   aws.reset();
@@ -128,16 +89,15 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await app.stop();
-  await events.close();
-  await eventsConn.quit();
+  await receiver.stop();
+  await actions.close();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
 });
 
 describe('Archive button and modal', () => {
   it('opens the archive modal for a member of the owner channel', async () => {
-    const res = await signedPost(baseUrl, click(ACTION_IDS.archive, MEMBER), SECRET);
+    const res = await receiver.post(click(ACTION_IDS.archive, MEMBER));
 
     expect(res.status).toBe(200);
     await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
@@ -153,7 +113,7 @@ describe('Archive button and modal', () => {
   });
 
   it('refuses someone outside the owner channel, says who can, changes nothing and audits it', async () => {
-    await signedPost(baseUrl, click(ACTION_IDS.archive, OUTSIDER), SECRET);
+    await receiver.post(click(ACTION_IDS.archive, OUTSIDER));
 
     expect(slack.byMethod('views.open')).toHaveLength(0);
     await expect.poll(() => responses.length).toBe(1);
@@ -180,10 +140,10 @@ describe('Archive button and modal', () => {
       user: { id: MEMBER },
       viewId: 'V0ARCHIVE1',
     });
-    const res = await signedPost(baseUrl, body, SECRET);
+    const res = await receiver.post(body);
     expect(res.status).toBe(200);
 
-    await finished(JOBS.archive, jobId(JOBS.archive, 'f-1', 'V0ARCHIVE1'));
+    await actions.finished(jobId(JOBS.archive, 'f-1', 'V0ARCHIVE1'));
 
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
     const shown = JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks);
@@ -205,7 +165,7 @@ describe('Archive button and modal', () => {
       },
       user: { id: MEMBER },
     });
-    const res = await signedPost(baseUrl, body, SECRET);
+    const res = await receiver.post(body);
 
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
@@ -222,22 +182,22 @@ describe('Archive button and modal', () => {
 describe('Rescan button', () => {
   it('makes one StartResourceScan call when the same click arrives twice', async () => {
     const body = click(ACTION_IDS.rescan, MEMBER);
-    await signedPost(baseUrl, body, SECRET);
-    await signedPost(baseUrl, body, SECRET);
+    await receiver.post(body);
+    await receiver.post(body);
     const actionTs = (
       JSON.parse(decodeURIComponent(body.replace(/^payload=/, '').replace(/\+/g, ' '))) as {
         actions: { action_ts: string }[];
       }
     ).actions[0]!.action_ts;
 
-    await finished(JOBS.rescan, jobId(JOBS.rescan, 'f-1', actionTs));
+    await actions.finished(jobId(JOBS.rescan, 'f-1', actionTs));
 
     expect(aws.count('StartResourceScan')).toBe(1);
     await expect.poll(() => responses.some((r) => /Rescanning/.test(String(r.body.text)))).toBe(true);
   });
 
   it('answers at once that nothing was queued when Redis is not answering', async () => {
-    await app.stop();
+    await receiver.stop();
     const dead = new Redis('redis://127.0.0.1:1', {
       enableOfflineQueue: false,
       lazyConnect: true,
@@ -249,7 +209,7 @@ describe('Rescan button', () => {
     await startApp({ actionsQueue: deadQueue });
     const started = Date.now();
 
-    await signedPost(baseUrl, click(ACTION_IDS.rescan, MEMBER), SECRET);
+    await receiver.post(click(ACTION_IDS.rescan, MEMBER));
 
     await expect.poll(() => responses.length, { timeout: 3000 }).toBe(1);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -262,7 +222,7 @@ describe('Rescan button', () => {
 
 describe('Delete role button', () => {
   it('is refused to a channel member who is not an admin', async () => {
-    await signedPost(baseUrl, click(ACTION_IDS.deleteRole, MEMBER), SECRET);
+    await receiver.post(click(ACTION_IDS.deleteRole, MEMBER));
 
     await expect.poll(() => responses.length).toBe(1);
     expect(String(lastResponse().text)).toMatch(/can't delete-role/);
@@ -270,7 +230,7 @@ describe('Delete role button', () => {
   });
 
   it('opens the confirm dialog for an admin and has a worker fill it in', async () => {
-    await signedPost(baseUrl, click(ACTION_IDS.deleteRole, ADMIN), SECRET);
+    await receiver.post(click(ACTION_IDS.deleteRole, ADMIN));
 
     await expect.poll(() => slack.byMethod('views.update').length, { timeout: 10_000 }).toBe(1);
     expect(String(slack.byMethod('views.open')[0]!.args.view)).toMatch(/Reading the role from AWS/);
@@ -289,7 +249,7 @@ describe('/access', () => {
     ['scan mars-1', /region/],
     ['archive f-1 --reason x --until 2020-01-01', /past|after today/],
   ])('answers `/access %s` with what was wrong and the usage, ephemerally', async (text, error) => {
-    const res = await signedPost(baseUrl, slashCommandBody({ text, user_id: MEMBER }), SECRET);
+    const res = await receiver.post(slashCommandBody({ text, user_id: MEMBER }));
     expect(res.status).toBe(200);
     await expect.poll(() => responses.length).toBe(1);
     expect(lastResponse().response_type).toBe('ephemeral');
@@ -302,9 +262,9 @@ describe('/access', () => {
       user_id: MEMBER,
       trigger_id: '123.456.trig',
     });
-    await signedPost(baseUrl, body, SECRET);
+    await receiver.post(body);
 
-    await finished(JOBS.archive, jobId(JOBS.archive, 'f-1', '123.456.trig'));
+    await actions.finished(jobId(JOBS.archive, 'f-1', '123.456.trig'));
 
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
     const entries = await rt.deps.audit.query({ findingId: 'f-1' });
@@ -312,10 +272,8 @@ describe('/access', () => {
   });
 
   it('lists open findings matching the filters, worst first, with where each message is', async () => {
-    await signedPost(
-      baseUrl,
+    await receiver.post(
       slashCommandBody({ text: 'findings --severity high --region eu-west-1', user_id: MEMBER }),
-      SECRET,
     );
     await expect.poll(() => responses.length).toBe(1);
     expect(String(lastResponse().text)).toBe('1 findings match, page 1 of 1');
@@ -323,24 +281,18 @@ describe('/access', () => {
     expect(shown).toContain('arn:aws:s3:::vendor-share');
     expect(shown).toContain(`<#${OWNER_CHANNEL}>`);
 
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: 'findings --status archived', user_id: MEMBER }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: 'findings --status archived', user_id: MEMBER }));
     await expect.poll(() => responses.length).toBe(2);
     expect(String(lastResponse().text)).toBe('No findings match');
   });
 
   it('explains which rule owns a resource, from a worker, ephemerally', async () => {
-    await signedPost(
-      baseUrl,
+    await receiver.post(
       slashCommandBody({
         text: 'owners arn:aws:iam::222222222222:role/app',
         user_id: MEMBER,
         channel_id: 'C0SEC',
       }),
-      SECRET,
     );
 
     await expect.poll(() => slack.byMethod('chat.postEphemeral').length, { timeout: 10_000 }).toBe(1);
@@ -351,7 +303,7 @@ describe('/access', () => {
   });
 
   it('shows what the bot knows about a finding', async () => {
-    await signedPost(baseUrl, slashCommandBody({ text: 'show f-1', user_id: MEMBER }), SECRET);
+    await receiver.post(slashCommandBody({ text: 'show f-1', user_id: MEMBER }));
     await expect.poll(() => responses.length).toBe(1);
     const shown = JSON.stringify(lastResponse().blocks);
     expect(shown).toContain('arn:aws:s3:::vendor-share');
@@ -359,7 +311,7 @@ describe('/access', () => {
   });
 
   it('tells a non-admin who may start a scan', async () => {
-    await signedPost(baseUrl, slashCommandBody({ text: 'scan', user_id: MEMBER }), SECRET);
+    await receiver.post(slashCommandBody({ text: 'scan', user_id: MEMBER }));
     await expect.poll(() => responses.length).toBe(1);
     expect(String(lastResponse().text)).toMatch(/can't scan/);
     expect(await rt.queues.scan.getJobCounts('waiting')).toMatchObject({ waiting: 0 });

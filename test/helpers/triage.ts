@@ -1,0 +1,105 @@
+// What the Slack-facing integration tests share: the real Bolt HTTP receiver with the bot's own
+// listeners, the replies sent to response_url, and waiting for the jobs a listener enqueued.
+import { type Job, type Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import nock from 'nock';
+import pino from 'pino';
+import { bullPrefix } from '../../jobs/queues.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import type { ListenerDeps } from '../../src/slack/listeners/common.ts';
+import { registerListeners } from '../../src/slack/listeners/index.ts';
+import { REDIS_URL } from './runtime.ts';
+import { RESPONSE_URL_BASE, signedPost } from './slack-requests.ts';
+
+export interface SlackResponse {
+  url: string;
+  body: Record<string, unknown>;
+}
+
+/** Answers every POST to Slack's response_url host and records it (what `respond()` sent). */
+export function recordResponses(): SlackResponse[] {
+  const responses: SlackResponse[] = [];
+  nock(RESPONSE_URL_BASE)
+    .persist()
+    .post(/.*/)
+    .reply((uri, body) => {
+      responses.push({
+        url: uri,
+        body: (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>,
+      });
+      return [200, 'ok'];
+    });
+  return responses;
+}
+
+export interface ActionEvents {
+  events: QueueEvents;
+  /** Waits until a job with this id exists (a listener enqueues it), then until it has finished. */
+  finished(id: string, timeoutMs?: number): Promise<unknown>;
+  /** Adds a job to the actions queue and waits for its result. */
+  run(name: string, data: object, id: string, timeoutMs?: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** QueueEvents of the actions queue (on its own blocking connection), ready before it returns. */
+export async function actionEvents(rt: Runtime, config: AppConfig): Promise<ActionEvents> {
+  const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const events = new QueueEvents('actions', { connection: conn, prefix: bullPrefix(config.redis.keyPrefix) });
+  await events.waitUntilReady();
+  const queue = rt.queues.actions as Queue;
+  return {
+    events,
+    async finished(id, timeoutMs = 20_000) {
+      for (let i = 0; i < 100; i++) {
+        const job = (await queue.getJob(id)) as Job | undefined;
+        if (job) return job.waitUntilFinished(events, timeoutMs);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`job ${id} never appeared`);
+    },
+    async run(name, data, id, timeoutMs = 20_000) {
+      const job = (await queue.add(name, data as never, { jobId: id })) as Job;
+      return job.waitUntilFinished(events, timeoutMs);
+    },
+    async close() {
+      await events.close();
+      await conn.quit();
+    },
+  };
+}
+
+export interface Receiver {
+  app: SlackApp;
+  baseUrl: string;
+  /** POSTs a body signed with the receiver's secret to /slack/events. */
+  post(body: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The real Bolt HTTP receiver on a free port, with the bot's listeners over this runtime. */
+export async function startReceiver(
+  rt: Runtime,
+  opts: { secret: string; deps?: Partial<ListenerDeps> },
+): Promise<Receiver> {
+  const app = createSlackApp({
+    receiver: { mode: 'http', signingSecret: opts.secret },
+    botToken: 'xoxb-integration-test',
+    slackApiUrl: 'https://slack.com/api/',
+    port: 0,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ready: async () => true,
+    botId: 'B0BOT',
+    botUserId: 'U0BOT',
+    register: (a) => registerListeners(a, { ...rt.listenerDeps(), ...opts.deps }),
+  });
+  const { port } = await app.start();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    baseUrl,
+    post: (body) => signedPost(baseUrl, body, opts.secret),
+    stop: () => app.stop(),
+  };
+}
