@@ -30,6 +30,14 @@ export function keys(prefix: string) {
       `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
+    /** Policy generation requests of one account, oldest first (the head holds or awaits the slot). */
+    policyQueue: (accountId: string) => `${p}policy-gen:queue:${accountId}`,
+    /** The request holding the account's one generation slot. */
+    policyActive: (accountId: string) => `${p}policy-gen:active:${accountId}`,
+    /** One policy generation request and its progress (JSON). */
+    policyRequest: (requestId: string) => `${p}policy-gen:req:${requestId}`,
+    /** Start times of the account's generations (sorted set, ms), for the daily quota. */
+    policyStarts: (accountId: string) => `${p}policy-gen:starts:${accountId}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;
