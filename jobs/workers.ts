@@ -7,12 +7,21 @@ import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { explainOwnersJob } from './owners.ts';
 import {
+  pollPolicyGeneration,
+  requestPolicyGeneration,
+  startPolicyGeneration,
+  validatePolicyJob,
+} from './policy.ts';
+import {
   type ActionRequest,
   bullPrefix,
   type DeleteRolePreviewData,
   type DeliverData,
   JOBS,
   type OwnersData,
+  type PolicyRequestData,
+  type PolicyStepData,
+  type PolicyValidateData,
   QUEUES,
   type RestoreRoleData,
   type ScanAnalyzerData,
@@ -72,6 +81,14 @@ export function createWorkers(
           return restoreRole(deps, job as Job<RestoreRoleData>);
         case JOBS.owners:
           return explainOwnersJob(deps, job as unknown as Job<OwnersData>);
+        case JOBS.policyRequest:
+          return requestPolicyGeneration(deps, job as unknown as Job<PolicyRequestData>);
+        case JOBS.policyStart:
+          return startPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
+        case JOBS.policyPoll:
+          return pollPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
+        case JOBS.policyValidate:
+          return validatePolicyJob(deps, job as unknown as Job<PolicyValidateData>);
         default:
           return processAction(deps, job);
       }
