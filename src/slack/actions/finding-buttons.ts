@@ -15,14 +15,15 @@ import {
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
+import { generatePolicyButton } from './generate-policy.ts';
 
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
   client: {
     views: { open(args: { trigger_id: string; view: unknown }): Promise<{ view?: { id?: string } }> };
   };
 };
 
-interface Click {
+export interface Click {
   ref: FindingRef;
   userId: string;
   channel?: string;
@@ -56,7 +57,7 @@ type Reply = ReturnType<typeof replyVia>;
  * The start every finding button shares: ack, read the finding reference, check the permission
  * (a refusal is answered and audited). Returns null when the click goes no further.
  */
-async function allowedClick(
+export async function allowedClick(
   deps: ListenerDeps,
   args: ButtonArgs,
   action: Action,
@@ -201,10 +202,7 @@ export function registerFindingButtons(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.rescan, queuedButton(deps, 'rescan') as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteRole, deleteRoleButton(deps) as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.restoreRole, restoreRoleButton(deps) as never);
-  app.action<BlockAction<ButtonAction>>(
-    ACTION_IDS.generatePolicy,
-    notYetButton('Generating a policy') as never,
-  );
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.generatePolicy, generatePolicyButton(deps) as never);
   // The console link button also sends an action; acknowledge it so Slack shows no error.
   app.action(ACTION_IDS.openConsole, async ({ ack }) => {
     await ack();

@@ -6,6 +6,8 @@ import { registerAccessCommand } from '../commands/access.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
+import { registerGeneratePolicyView } from '../views/generate-policy-submit.ts';
+import { registerValidatePolicyView } from '../views/validate-policy-submit.ts';
 import type { ListenerDeps } from './common.ts';
 
 export type { ListenerDeps };
@@ -25,4 +27,6 @@ export function registerListeners(
   registerFindingButtons(app, full);
   registerArchiveView(app, full);
   registerDeleteRoleView(app, full);
+  registerGeneratePolicyView(app, full);
+  registerValidatePolicyView(app, full);
 }
