@@ -10,6 +10,7 @@ import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
+import { demoPolicyGeneration } from './demo-policy.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis } from './redis.ts';
 import { type SandboxMessage, startSlackSandbox } from './slack.ts';
@@ -29,6 +30,8 @@ export interface DemoResult {
   archived: boolean;
   roleDeleted: boolean;
   roleRestored: boolean;
+  /** A least-privilege policy was generated for ci-deployer and posted in its finding's thread. */
+  policyGenerated: boolean;
 }
 
 /**
@@ -176,7 +179,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       out(renderText({ text: updated.text, blocks: updated.blocks as never }));
     }
     const triage = await demoTriage(rt, aws, slack, out);
-    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate, ...triage };
+    const policy = await demoPolicyGeneration(rt, aws, slack, out);
+    return { channels, secondScanSlackCalls, secondScanDetailCalls, resolvedUpdate, ...triage, ...policy };
   } finally {
     await rt.close();
     await wipe(redis.url, config.redis.keyPrefix);

@@ -60,5 +60,10 @@ describe('npm run demo', () => {
     expect(result).toMatchObject({ archived: true, roleDeleted: true, roleRestored: true });
     expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
+
+    // A least-privilege policy for ci-deployer, generated through the queue and posted in its thread.
+    expect(result.policyGenerated).toBe(true);
+    expect(output).toMatch(/Keeps 4 of 18 actions/);
+    expect(output).toContain('CheckNoNewAccess: PASS');
   });
 });
