@@ -450,7 +450,21 @@ export async function pollPolicyGeneration(
   if (!cfg || !req || req.status === 'done' || !req.awsJobId) return { outcome: 'stale' };
   const region = regionOf(deps);
   const subject = subjectOf(req);
-  const result = await deps.policy.getGeneratedPolicy(accountId, region, req.awsJobId);
+  let result: GeneratedPolicyResult;
+  try {
+    result = await deps.policy.getGeneratedPolicy(accountId, region, req.awsJobId);
+  } catch (err) {
+    // Retried by BullMQ while it may help; after that the request ends here, so the account's
+    // queue moves on instead of waiting for the slot to expire.
+    const final =
+      !(err instanceof AwsError) ||
+      ['access-denied', 'invalid', 'not-found'].includes(err.kind) ||
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (!final) throw err;
+    const code = err instanceof AwsError ? err.code : 'Error';
+    await end(deps, req, 'ERROR', { code, message: (err as Error).message });
+    throw new UnrecoverableError((err as Error).message);
+  }
   const now = deps.now();
   const startedAt = new Date(req.startedAt ?? now.toISOString());
   req.polls = attempt + 1;
@@ -510,11 +524,16 @@ export async function pollPolicyGeneration(
 async function end(
   deps: JobDeps,
   req: PolicyRequestState,
-  status: 'FAILED' | 'CANCELED' | 'TIMED_OUT',
+  status: 'FAILED' | 'CANCELED' | 'TIMED_OUT' | 'ERROR',
   error?: { code: string; message: string },
 ): Promise<{ outcome: string }> {
   const subject = subjectOf(req);
-  const word = status === 'FAILED' ? 'failed' : status === 'CANCELED' ? 'canceled' : 'timed out';
+  const word = {
+    FAILED: 'failed',
+    CANCELED: 'canceled',
+    TIMED_OUT: 'timed out',
+    ERROR: 'could not be followed',
+  }[status];
   await showProgress(deps, req, generationEndedNote(subject, word)).catch(() => undefined);
   await postToAnchor(deps, req, generationFailedMessage(subject, { status, ...(error ? { error } : {}) }));
   await audit(deps, req, 'failed', {
@@ -606,6 +625,15 @@ export async function validatePolicyJob(
       d,
       validationReply({ policyType: d.policyType, findings, ...(publicAccess ? { publicAccess } : {}) }),
     );
+    const count = (t: PolicyFinding['findingType']) => findings.filter((f) => f.findingType === t).length;
+    await deps.audit.record({
+      actor: d.userId,
+      action: 'validate-policy',
+      outcome: 'succeeded',
+      region,
+      requestId: job.id,
+      detail: `${d.policyType}: ${count('ERROR')} errors, ${count('SECURITY_WARNING')} security warnings, ${count('WARNING')} warnings, ${count('SUGGESTION')} suggestions${publicAccess ? `; public access ${publicAccess.result.result} as ${publicAccess.resourceType}` : ''}`,
+    });
     return { findings: findings.length };
   } catch (err) {
     const final =
@@ -614,6 +642,14 @@ export async function validatePolicyJob(
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (!final) throw err;
     const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    await deps.audit.record({
+      actor: d.userId,
+      action: 'validate-policy',
+      outcome: 'failed',
+      region,
+      requestId: job.id,
+      error: message,
+    });
     await tellPerson(deps, d, policyFailedNote('validate the policy', message));
     throw new UnrecoverableError(message);
   }

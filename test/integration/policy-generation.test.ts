@@ -282,6 +282,25 @@ describe('policy generation queue', () => {
     expect(ephemeralTexts().some((t) => t.includes(`ahead of you in account ${STAGING}`))).toBe(false);
   });
 
+  it('ends the request and frees the account when the generation cannot be read any more', async () => {
+    aws.data.policyTools = { pollsUntilDone: 1000 };
+    await ask(request(CI_DEPLOYER, 'R-denied'));
+    await expect.poll(() => awsCalls('GetGeneratedPolicy').length, { timeout: 10_000 }).toBeGreaterThan(0);
+
+    aws.faults.accessDenied.push({ region: 'us-east-1', operation: 'GetGeneratedPolicy' });
+    await done('R-denied');
+
+    const failed = slack.posted.find((p) => p.text.startsWith('Policy generation could not run'))!;
+    expect(JSON.stringify(failed.blocks)).toContain('`AccessDeniedException`');
+    expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
+    const [entry] = await rt.deps.audit.query({ user: USER });
+    expect(entry).toMatchObject({
+      action: 'generate-policy',
+      outcome: 'failed',
+      error: expect.stringMatching(/^AccessDeniedException/),
+    });
+  });
+
   it('starts one generation when the same request arrives twice', async () => {
     await ask(request(CI_DEPLOYER, 'R-twice'));
     await ask(request(CI_DEPLOYER, 'R-twice'));
