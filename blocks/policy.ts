@@ -243,7 +243,7 @@ export function generationResultMessage(r: GenerationResultInput): SlackMessage 
       : '';
     blocks.push(
       section(
-        `*Keeps ${c.kept} of ${c.current} actions.* The generated policy names ${c.generated} ${c.generated === 1 ? 'action' : 'actions'} in ${c.services} ${c.services === 1 ? 'service' : 'services'}; the principal holds ${c.current} distinct action entries today (attached and inline policies).${wild}${extra}${notAction}`,
+        `*Keeps ${c.kept} of ${c.current} actions.* The generated policy names ${c.generated} ${c.generated === 1 ? 'action' : 'actions'} in ${c.services} ${c.services === 1 ? 'service' : 'services'}; the principal holds ${c.current} distinct action entries today (attached and inline policies, a user's groups included).${wild}${extra}${notAction}`,
       ),
     );
   } else {

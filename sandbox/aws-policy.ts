@@ -433,6 +433,13 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         if (!u) throw noSuch(`The user with name ${name}`);
         return u;
       };
+      const groupOf = (ctx: PolicyCtx, name: string | null) => {
+        const g =
+          (data.groups ?? []).find((x) => x.account === ctx.account && x.name === name) ??
+          (data.strictAccounts ? undefined : (data.groups ?? []).find((x) => x.name === name));
+        if (!g) throw noSuch(`The group with name ${name}`);
+        return g;
+      };
       const encoded = (doc: Record<string, unknown>) => xml(encodeURIComponent(JSON.stringify(doc)));
       return {
         GetPolicy(_ctx, p) {
@@ -465,6 +472,40 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
           const u = userOf(ctx, p.get('UserName'));
           const names = Object.keys(u.inlinePolicies ?? {});
           return `<PolicyNames>${names.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames><IsTruncated>false</IsTruncated>`;
+        },
+        ListGroupsForUser(ctx, p) {
+          const u = userOf(ctx, p.get('UserName'));
+          const members = (u.groups ?? [])
+            .map((g) => groupOf(ctx, g))
+            .map(
+              (g) =>
+                `<member><Path>/</Path><GroupName>${xml(g.name)}</GroupName><GroupId>AGPA${g.account}${g.name.length}</GroupId>` +
+                `<Arn>arn:aws:iam::${g.account}:group/${xml(g.name)}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></member>`,
+            )
+            .join('');
+          return `<Groups>${members}</Groups><IsTruncated>false</IsTruncated>`;
+        },
+        ListAttachedGroupPolicies(ctx, p) {
+          const g = groupOf(ctx, p.get('GroupName'));
+          const members = (g.attachedPolicies ?? [])
+            .map(
+              (arn) =>
+                `<member><PolicyName>${xml(arn.slice(arn.lastIndexOf('/') + 1))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
+            )
+            .join('');
+          return `<AttachedPolicies>${members}</AttachedPolicies><IsTruncated>false</IsTruncated>`;
+        },
+        ListGroupPolicies(ctx, p) {
+          const g = groupOf(ctx, p.get('GroupName'));
+          const names = Object.keys(g.inlinePolicies ?? {});
+          return `<PolicyNames>${names.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames><IsTruncated>false</IsTruncated>`;
+        },
+        GetGroupPolicy(ctx, p) {
+          const g = groupOf(ctx, p.get('GroupName'));
+          const name = p.get('PolicyName') ?? '';
+          const doc = g.inlinePolicies?.[name];
+          if (!doc) throw noSuch(`The group policy with name ${name}`);
+          return `<GroupName>${xml(g.name)}</GroupName><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
         },
         GetUserPolicy(ctx, p) {
           const u = userOf(ctx, p.get('UserName'));

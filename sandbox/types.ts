@@ -93,6 +93,16 @@ export interface SandboxUser {
   attachedPolicies?: string[];
   /** Inline policies by name (ListUserPolicies, GetUserPolicy). */
   inlinePolicies?: Record<string, Record<string, unknown>>;
+  /** Names of the IAM groups the user is in (same account; ListGroupsForUser). */
+  groups?: string[];
+}
+
+/** An IAM group and its policies (the user side of policy generation's comparison). */
+export interface SandboxGroup {
+  account: string;
+  name: string;
+  attachedPolicies?: string[];
+  inlinePolicies?: Record<string, Record<string, unknown>>;
 }
 
 /** One policy generation (StartPolicyGeneration), as sandbox/aws-policy.ts keeps it. */
@@ -164,6 +174,8 @@ export interface SandboxData {
   lookupResource?: (arn: string) => SandboxResource | undefined;
   /** Customer and AWS managed policy documents by ARN (GetPolicy, GetPolicyVersion). */
   managedPolicies?: Record<string, Record<string, unknown>>;
+  /** IAM groups (ListGroupsForUser and the group policy reads). */
+  groups?: SandboxGroup[];
   /** Policy generation behaviour (sandbox/aws-policy.ts). */
   policyTools?: SandboxPolicyTools;
   /** Every policy generation started, live (tests cancel or inspect them). */

@@ -12,10 +12,14 @@ import {
   type ValidatePolicyFinding,
 } from '@aws-sdk/client-accessanalyzer';
 import {
+  GetGroupPolicyCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetUserPolicyCommand,
+  ListAttachedGroupPoliciesCommand,
   ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
   ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import type { AwsClients } from './clients.ts';
@@ -112,9 +116,12 @@ export interface CheckResult {
 export interface PrincipalPolicies {
   principalArn: string;
   kind: 'role' | 'user';
-  /** Managed policies with their default version's document; `error` when it could not be read. */
-  attached: { arn: string; name: string; document?: string; error?: string }[];
-  inline: { name: string; document: string }[];
+  /**
+   * Managed policies with their default version's document; `error` when it could not be read.
+   * `via` names the group a user holds it through.
+   */
+  attached: { arn: string; name: string; document?: string; error?: string; via?: string }[];
+  inline: { name: string; document: string; via?: string }[];
 }
 
 export interface PolicyGateway {
@@ -235,35 +242,82 @@ export function createPolicyGateway(
     }
   };
 
-  const userPolicies = async (accountId: string, userName: string) => {
-    const client = clients.iam(accountId);
-    const attached: { arn: string; name: string }[] = [];
+  /** Follows Marker/IsTruncated over every page of an IAM list. */
+  const allPages = async <T>(
+    fetch: (marker: string | undefined) => Promise<{ IsTruncated?: boolean; Marker?: string; items?: T[] }>,
+  ): Promise<T[]> => {
+    const all: T[] = [];
     let marker: string | undefined;
     do {
-      const out = await client.send(
-        new ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      for (const p of out.AttachedPolicies ?? []) {
-        attached.push({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '' });
-      }
+      const out = await fetch(marker);
+      all.push(...(out.items ?? []));
       marker = out.IsTruncated ? out.Marker : undefined;
     } while (marker);
-    const names: string[] = [];
-    do {
-      const out = await client.send(
-        new ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      names.push(...(out.PolicyNames ?? []));
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
-    const inline: { name: string; document: string }[] = [];
-    for (const name of names) {
-      try {
-        const out = await client.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: name }));
-        inline.push({ name, document: decodeDocument(out.PolicyDocument ?? '') });
-      } catch (err) {
-        if (toAwsError(err, 'IAM.GetUserPolicy').kind !== 'not-found') throw err;
+    return all;
+  };
+  const withMarker = (marker: string | undefined) => (marker ? { Marker: marker } : {});
+
+  /** A user's own policies and those of every group it is in (which it holds as well). */
+  const userPolicies = async (accountId: string, userName: string) => {
+    const client = clients.iam(accountId);
+    const attached: PrincipalPolicies['attached'] = [];
+    const inline: PrincipalPolicies['inline'] = [];
+    const readInline = async (
+      names: string[],
+      get: (name: string) => Promise<string | undefined>,
+      via?: string,
+    ) => {
+      for (const name of names) {
+        try {
+          const doc = await get(name);
+          inline.push({ name, document: decodeDocument(doc ?? ''), ...(via ? { via } : {}) });
+        } catch (err) {
+          if (toAwsError(err, 'IAM.GetPolicy').kind !== 'not-found') throw err;
+        }
       }
+    };
+    const own = await allPages((m) =>
+      client
+        .send(new ListAttachedUserPoliciesCommand({ UserName: userName, ...withMarker(m) }))
+        .then((o) => ({ ...o, items: o.AttachedPolicies })),
+    );
+    attached.push(...own.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '' })));
+    const ownNames = await allPages((m) =>
+      client
+        .send(new ListUserPoliciesCommand({ UserName: userName, ...withMarker(m) }))
+        .then((o) => ({ ...o, items: o.PolicyNames })),
+    );
+    await readInline(
+      ownNames,
+      async (name) =>
+        (await client.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: name })))
+          .PolicyDocument,
+    );
+    const groups = await allPages((m) =>
+      client
+        .send(new ListGroupsForUserCommand({ UserName: userName, ...withMarker(m) }))
+        .then((o) => ({ ...o, items: o.Groups })),
+    );
+    for (const g of groups) {
+      const GroupName = g.GroupName ?? '';
+      const via = `group ${GroupName}`;
+      const groupAttached = await allPages((m) =>
+        client
+          .send(new ListAttachedGroupPoliciesCommand({ GroupName, ...withMarker(m) }))
+          .then((o) => ({ ...o, items: o.AttachedPolicies })),
+      );
+      attached.push(...groupAttached.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '', via })));
+      const groupNames = await allPages((m) =>
+        client
+          .send(new ListGroupPoliciesCommand({ GroupName, ...withMarker(m) }))
+          .then((o) => ({ ...o, items: o.PolicyNames })),
+      );
+      await readInline(
+        groupNames,
+        async (name) =>
+          (await client.send(new GetGroupPolicyCommand({ GroupName, PolicyName: name }))).PolicyDocument,
+        via,
+      );
     }
     return { attached, inline };
   };
@@ -394,8 +448,8 @@ export function createPolicyGateway(
           'InvalidArn',
           `${principalArn} is not an IAM role or user ARN`,
         );
-      let attached: { arn: string; name: string }[];
-      let inline: { name: string; document: string }[];
+      let attached: { arn: string; name: string; via?: string }[];
+      let inline: PrincipalPolicies['inline'];
       try {
         if (p.kind === 'role') {
           const role = await iam.inspectRole(p.accountId, p.name);

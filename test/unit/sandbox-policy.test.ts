@@ -233,7 +233,7 @@ describe('what a principal holds today', () => {
     expect(JSON.parse(held.inline[0]!.document)).toMatchObject({ Version: '2012-10-17' });
   });
 
-  it('reads a user the same way', async () => {
+  it('reads a user with the policies of its groups, saying which group each comes from', async () => {
     const user = aws.data.users.find((u) => u.name === 'legacy-etl')!;
     user.attachedPolicies = ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'];
     user.inlinePolicies = {
@@ -242,17 +242,33 @@ describe('what a principal holds today', () => {
         Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }],
       },
     };
+    user.groups = ['data-engineers'];
+    aws.data.groups = [
+      {
+        account: STAGING,
+        name: 'data-engineers',
+        attachedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+        inlinePolicies: {
+          glue: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'glue:StartJobRun', Resource: '*' }],
+          },
+        },
+      },
+    ];
 
     const held = (await gw.principalPolicies(`arn:aws:iam::${STAGING}:user/legacy-etl`))!;
 
     expect(held.kind).toBe('user');
-    expect(held.attached).toEqual([
-      expect.objectContaining({
-        name: 'AmazonS3ReadOnlyAccess',
-        document: expect.stringContaining('s3:Get*'),
-      }),
+    expect(held.attached.map((a) => [a.name, a.via, a.document !== undefined])).toEqual([
+      ['AmazonS3ReadOnlyAccess', undefined, true],
+      ['ReadOnlyAccess', 'group data-engineers', true],
     ]);
-    expect(held.inline).toEqual([{ name: 'etl-write', document: expect.stringContaining('s3:PutObject') }]);
+    expect(held.inline).toEqual([
+      { name: 'etl-write', document: expect.stringContaining('s3:PutObject') },
+      { name: 'glue', document: expect.stringContaining('glue:StartJobRun'), via: 'group data-engineers' },
+    ]);
+    expect(aws.requests.filter((r) => r.service === 'iam').every((r) => r.account === STAGING)).toBe(true);
   });
 
   it('is null for a principal that no longer exists', async () => {
