@@ -216,10 +216,15 @@ export async function advanceAccount(deps: JobDeps, accountId: string): Promise<
   )) as string | null;
   if (!head) return null;
   const req = await loadRequest(deps, head);
-  if (!req) {
-    // Expired meanwhile: drop it and try the next one.
+  if (!req || req.status === 'done') {
+    // Expired or ended without its release: drop it and try the next one.
     await release(deps, accountId, head);
     return advanceAccount(deps, accountId);
+  }
+  if (req.status === 'running' && req.awsJobId) {
+    // Its slot expired while the generation ran (its poll jobs were lost): resume polling.
+    await schedulePoll(deps, req, req.polls ?? 0);
+    return head;
   }
   await deps.queues.actions.add(
     JOBS.policyStart,

@@ -3,6 +3,7 @@
 // through the assumed role), real Redis and BullMQ, Slack behind nock.
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { advanceAccount } from '../../jobs/policy.ts';
 import { JOBS, jobId, type PolicyRequestData } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
@@ -299,6 +300,55 @@ describe('policy generation queue', () => {
       outcome: 'failed',
       error: expect.stringMatching(/^AccessDeniedException/),
     });
+  });
+
+  it('gives the account slot to exactly one of many concurrent claims', async () => {
+    for (const id of ['R-a', 'R-b']) {
+      await redis.set(
+        rt.deps.keys.policyRequest(id),
+        JSON.stringify({ ...request(CI_DEPLOYER, id), status: 'queued' }),
+      );
+      await redis.rpush(rt.deps.keys.policyQueue(PROD), id);
+    }
+
+    const claims = await Promise.all(Array.from({ length: 8 }, () => advanceAccount(rt.deps, PROD)));
+
+    expect(claims.filter((c) => c !== null)).toEqual(['R-a']);
+    expect(await redis.get(rt.deps.keys.policyActive(PROD))).toBe('R-a');
+    await Promise.all([done('R-a'), done('R-b')]);
+    expect(awsCalls('StartPolicyGeneration').map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it('resumes polling a running generation whose slot expired after its poll jobs were lost', async () => {
+    const now = new Date().toISOString();
+    aws.data.policyTools = { pollsUntilDone: 1 };
+    aws.data.policyGenerations!.push({
+      jobId: 'lost-job',
+      account: PROD,
+      principalArn: CI_DEPLOYER,
+      status: 'IN_PROGRESS',
+      startedOn: now,
+      polls: 0,
+      trails: [{ cloudTrailArn: TRAIL, allRegions: true }],
+      startTime: now,
+      endTime: now,
+    });
+    const state = {
+      ...request(CI_DEPLOYER, 'R-lost'),
+      status: 'running',
+      awsJobId: 'lost-job',
+      startedAt: now,
+      polls: 5,
+    };
+    await redis.set(rt.deps.keys.policyRequest('R-lost'), JSON.stringify(state));
+    await redis.rpush(rt.deps.keys.policyQueue(PROD), 'R-lost');
+
+    expect(await advanceAccount(rt.deps, PROD)).toBe('R-lost');
+    await done('R-lost');
+
+    expect(awsCalls('StartPolicyGeneration')).toHaveLength(0);
+    expect(awsCalls('GetGeneratedPolicy').length).toBeGreaterThan(0);
+    expect(postedText().some((t) => t.startsWith(`Policy generated for ${CI_DEPLOYER}`))).toBe(true);
   });
 
   it('starts one generation when the same request arrives twice', async () => {
