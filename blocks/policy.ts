@@ -343,6 +343,8 @@ export function generatePolicyModal(input: {
     ),
   ];
   if (input.trails.length > 0) {
+    // Option values are the trail's index in the config: an ARN can be longer than a value may be (150).
+    const options = input.trails.slice(0, 100).map((t, i) => option(t.split(':trail/')[1] ?? t, String(i)));
     blocks.push({
       type: 'input',
       block_id: M.trailSelectBlock,
@@ -351,8 +353,8 @@ export function generatePolicyModal(input: {
       element: {
         type: 'static_select',
         action_id: M.trailSelectAction,
-        initial_option: option(input.trails[0]!.split(':trail/')[1] ?? input.trails[0]!, input.trails[0]!),
-        options: input.trails.slice(0, 100).map((t) => option(t.split(':trail/')[1] ?? t, t)),
+        initial_option: options[0]!,
+        options,
       },
     });
   }

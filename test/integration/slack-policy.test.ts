@@ -164,7 +164,9 @@ describe('Generate policy button and modal', () => {
     expect(view.callback_id).toBe(M.callbackId);
     expect(JSON.parse(view.private_metadata)).toMatchObject({ f: FINDING, p: CI_DEPLOYER, c: state.channel });
     const el = (id: string) => view.blocks.find((b) => b.block_id === id)!.element!;
-    expect(el(M.trailSelectBlock)).toMatchObject({ initial_option: { value: TRAIL } });
+    expect(el(M.trailSelectBlock)).toMatchObject({
+      initial_option: { text: { type: 'plain_text', text: 'org-trail' }, value: '0' },
+    });
     expect(el(M.daysBlock)).toMatchObject({
       type: 'number_input',
       initial_value: '45',
@@ -219,7 +221,7 @@ describe('Generate policy button and modal', () => {
       viewSubmissionBody({
         callbackId: M.callbackId,
         privateMetadata: meta(),
-        values: gpValues({ trail: TRAIL, days: '14', regions: 'us-east-1, eu-west-1' }),
+        values: gpValues({ trail: '0', days: '14', regions: 'us-east-1, eu-west-1' }),
         user: { id: ADMIN },
         viewId: 'V0GENPOL1',
       }),

@@ -38,8 +38,9 @@ export function validateGeneratePolicyInput(
     else
       errors[M.trailTextBlock] =
         'A CloudTrail trail ARN, like arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail.';
-  } else if (selected) {
-    trailArn = selected;
+  } else if (selected !== undefined) {
+    trailArn = configuredTrails[Number(selected)];
+    if (!trailArn) errors[M.trailSelectBlock] = 'That trail is no longer configured; pick one again.';
   } else if (configuredTrails.length === 0) {
     errors[M.trailTextBlock] = 'Name the trail to read (no trail is configured).';
   }
