@@ -62,6 +62,8 @@ export interface PolicyRequestState extends PolicyRequestData {
   polls?: number;
   /** When the first Conflict was met (retries stop after maxWaitMinutes). */
   conflictSince?: string;
+  /** The attempt number of the next start (conflict retries count up). */
+  startAttempt?: number;
   resultPosted?: boolean;
 }
 
@@ -226,16 +228,18 @@ export async function advanceAccount(deps: JobDeps, accountId: string): Promise<
     await schedulePoll(deps, req, req.polls ?? 0);
     return head;
   }
+  // The same id as a pending conflict retry, so a re-claim never starts twice.
+  const attempt = req.startAttempt ?? 0;
   await deps.queues.actions.add(
     JOBS.policyStart,
     {
       requestId: head,
       accountId,
-      attempt: 0,
+      attempt,
       userId: req.userId,
       requestTs: req.requestTs,
     } satisfies PolicyStepData,
-    { jobId: jobId(JOBS.policyStart, head, '0') },
+    { jobId: jobId(JOBS.policyStart, head, String(attempt)) },
   );
   return head;
 }
@@ -380,6 +384,7 @@ export async function startPolicyGeneration(
         await tellPerson(deps, req, generationConflictNote({ accountId, retryInSeconds: delay / 1000 }));
       req.status = 'conflict';
       req.conflictSince = since;
+      req.startAttempt = attempt + 1;
       await saveRequest(deps, req);
       await deps.queues.actions.add(
         JOBS.policyStart,
