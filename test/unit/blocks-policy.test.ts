@@ -1,8 +1,12 @@
 // Policy generation and validation messages: escaping of AWS text and Block Kit limits.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { limitViolations } from '../../blocks/limits.ts';
 import {
+  generationConflictNote,
   generationFailedMessage,
+  generationProgress,
+  generationQueuedNote,
   generationResultMessage,
   policyDocumentMessages,
   validationReply,
@@ -116,5 +120,78 @@ describe('policy messages', () => {
     expect(shown).toContain("1 of today's entries are wildcards (`s3:*`), each counted once.");
     expect(shown).toContain('CheckNoNewAccess: PASS');
     expect(limitViolations(m)).toEqual([]);
+  });
+});
+
+describe('policy messages with any AWS text', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 400 }),
+    fc.constantFrom('<!channel>', '<@U024BE7LH>', '```', '*bold*', '&amp;', '<https://evil|x>', '\u202Eabc'),
+  );
+  const finding = fc.record({
+    findingType: fc.constantFrom('ERROR', 'SECURITY_WARNING', 'WARNING', 'SUGGESTION' as const),
+    issueCode: text,
+    details: text,
+    learnMoreLink: fc.oneof(text, fc.constant('https://docs.aws.amazon.com/x')),
+    locations: fc.nat(5),
+  });
+  const check = fc.record({
+    result: fc.constantFrom('PASS', 'FAIL' as const),
+    message: text,
+    reasons: fc.array(fc.record({ description: text, statementId: fc.option(text, { nil: undefined }) }), {
+      maxLength: 15,
+    }),
+  });
+
+  it('never exceeds a Block Kit limit and never lets AWS text mention anyone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 3 }),
+        fc.array(finding, { maxLength: 40 }),
+        fc.array(check, { minLength: 1, maxLength: 3 }),
+        fc.array(text, { maxLength: 30 }),
+        text,
+        (policies, findings, checks, names, error) => {
+          const comparison = {
+            generated: 3,
+            services: 1,
+            current: names.length,
+            currentWildcards: names,
+            kept: 1,
+            notCovered: names,
+            notActionStatements: 1,
+          };
+          const messages = [
+            ...policyDocumentMessages(policies),
+            generationResultMessage({
+              ...subject,
+              result: { status: 'SUCCEEDED', isComplete: false, policies },
+              comparison,
+              unreadable: names,
+              noNewAccess: checks,
+              findings,
+            }),
+            validationReply({
+              policyType: 'RESOURCE_POLICY',
+              findings,
+              publicAccess: { resourceType: 'AWS::S3::Bucket', result: checks[0]! },
+            }),
+            generationFailedMessage(subject, { status: 'FAILED', error: { code: error, message: error } }),
+            generationQueuedNote({ ahead: 2, accountId: '123456789012', principalArn: error }),
+            generationConflictNote({ accountId: '123456789012', retryInSeconds: 30 }),
+            generationProgress(
+              { ...subject, principalArn: error },
+              { polls: 2, startedAt: new Date(0), now: new Date(60_000) },
+            ),
+          ];
+          for (const m of messages) {
+            expect(limitViolations(m)).toEqual([]);
+            const json = JSON.stringify(m);
+            expect(json).not.toMatch(/<!channel>|<@U024BE7LH|<https:\/\/evil/);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
