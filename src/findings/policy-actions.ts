@@ -7,7 +7,7 @@
 // and is listed separately; "keeps K of N" compares the generated actions with those N entries.
 
 export interface PolicyActions {
-  /** Distinct Allow actions, lower-cased, in first-seen order. */
+  /** Distinct Allow actions (compared case-insensitively, spelled as first seen), in first-seen order. */
   actions: string[];
   /** Allow statements using NotAction: they grant "everything but", which cannot be counted. */
   notActionStatements: number;
@@ -46,7 +46,7 @@ export function allowedActions(documents: readonly string[]): PolicyActions {
         const key = a.trim().toLowerCase();
         if (key && !seen.has(key)) {
           seen.add(key);
-          out.actions.push(key);
+          out.actions.push(a.trim());
         }
       }
     }
@@ -70,7 +70,7 @@ function pattern(action: string): RegExp {
 /** True when `action` (a concrete action or a pattern) is granted by one of `grants`. */
 export function coveredBy(action: string, grants: readonly string[]): boolean {
   const a = action.toLowerCase();
-  return grants.some((g) => g === a || (isWildcard(g) && pattern(g).test(a)));
+  return grants.some((g) => g.toLowerCase() === a || (isWildcard(g) && pattern(g).test(a)));
 }
 
 export interface ActionComparison {
@@ -80,7 +80,7 @@ export interface ActionComparison {
   services: number;
   /** Distinct Allow action entries the principal holds today (a wildcard counts once). */
   current: number;
-  /** Today's wildcard entries (e.g. `s3:get*`, `*`). */
+  /** Today's wildcard entries (e.g. `s3:Get*`, `*`). */
   currentWildcards: string[];
   /** Generated actions already granted today: the "kept" count. */
   kept: number;
@@ -98,7 +98,7 @@ export function compareActions(
   const notCovered = gen.actions.filter((a) => !coveredBy(a, cur.actions));
   return {
     generated: gen.actions.length,
-    services: new Set(gen.actions.map((a) => a.split(':')[0])).size,
+    services: new Set(gen.actions.map((a) => a.split(':')[0]!.toLowerCase())).size,
     current: cur.actions.length,
     currentWildcards: cur.actions.filter(isWildcard),
     kept: gen.actions.length - notCovered.length,

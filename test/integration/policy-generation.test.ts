@@ -168,6 +168,26 @@ describe('policy generation from a finding', () => {
     expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
   });
 
+  it('names the generated actions the principal does not hold today, and CheckNoNewAccess fails', async () => {
+    aws.data.policyTools = {
+      pollsUntilDone: 0,
+      activity: { [CI_DEPLOYER]: ['ecr:PutImage', 'dynamodb:DeleteTable'] },
+    };
+
+    await ask(request(CI_DEPLOYER, 'V0NEW', { findingId: DEMO_FINDING_IDS.unusedRoleCiDeployer }));
+    await done('V0NEW');
+
+    const result = slack.posted.find((p) => p.text.startsWith(`Policy generated for ${CI_DEPLOYER}`))!;
+    expect(result.text).toBe(`Policy generated for ${CI_DEPLOYER}: keeps 1 of 18 actions`);
+    const shown = JSON.stringify(result.blocks);
+    expect(shown).toContain('1 generated action is not in today');
+    expect(shown).toContain('`dynamodb:DeleteTable`');
+    expect(shown).toContain('CheckNoNewAccess: FAIL');
+    expect(shown).toContain('dynamodb:DeleteTable).');
+    const [entry] = await rt.deps.audit.query({ user: USER });
+    expect(entry!.detail).toMatch(/keeps 1 of 18 actions; complete true; CheckNoNewAccess FAIL/);
+  });
+
   it('says a generation failed, with AWS’s jobError, and frees the account', async () => {
     aws.data.policyTools = {
       pollsUntilDone: 1,

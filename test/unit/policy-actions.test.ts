@@ -10,7 +10,7 @@ import {
 const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
 describe('policy actions', () => {
-  it('lists distinct Allow actions once, lower-cased, ignoring Deny and counting NotAction statements', () => {
+  it('lists distinct Allow actions once (any case), ignoring Deny and counting NotAction statements', () => {
     const out = allowedActions([
       doc(
         { Effect: 'Allow', Action: ['s3:GetObject', 'S3:getobject', 'ec2:Describe*'], Resource: '*' },
@@ -21,7 +21,7 @@ describe('policy actions', () => {
       'not json',
     ]);
     expect(out).toEqual({
-      actions: ['s3:getobject', 'ec2:describe*', 'sqs:sendmessage'],
+      actions: ['s3:GetObject', 'ec2:Describe*', 'sqs:SendMessage'],
       notActionStatements: 1,
       unreadable: 1,
     });
@@ -50,7 +50,7 @@ describe('policy actions', () => {
       current: 3,
       currentWildcards: ['s3:*'],
       kept: 2,
-      notCovered: ['sqs:sendmessage'],
+      notCovered: ['sqs:SendMessage'],
       notActionStatements: 0,
     });
   });
