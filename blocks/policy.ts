@@ -466,7 +466,10 @@ export function validatePolicyModal(input: { channel: string; resourceTypes: rea
         block_id: M.resourceBlock,
         optional: true,
         label: { type: 'plain_text', text: 'Check for public access as (resource policies)' },
-        hint: { type: 'plain_text', text: 'Runs CheckNoPublicAccess for this resource type as well.' },
+        hint: {
+          type: 'plain_text',
+          text: 'Runs CheckNoPublicAccess for this resource type as well; a resource policy of an S3 bucket or access point, a DynamoDB table or a trust policy also gets ValidatePolicy checks for that type.',
+        },
         element: {
           type: 'static_select',
           action_id: M.resourceAction,

@@ -30,11 +30,12 @@ import {
   validationReply,
 } from '../blocks/policy.ts';
 import { AwsError } from '../src/aws/errors.ts';
-import type {
-  CheckResult,
-  GeneratedPolicyResult,
-  PolicyFinding,
-  PublicAccessResourceType,
+import {
+  type CheckResult,
+  type GeneratedPolicyResult,
+  type PolicyFinding,
+  type PublicAccessResourceType,
+  VALIDATE_RESOURCE_TYPES,
 } from '../src/aws/policy.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import { type ActionComparison, combinePolicies, compareActions } from '../src/findings/policy-actions.ts';
@@ -615,10 +616,15 @@ export async function validatePolicyJob(
   const d = job.data;
   const region = regionOf(deps);
   try {
+    // A resource policy for a type ValidatePolicy knows also gets that type's own checks.
+    const resourceChecks =
+      d.policyType === 'RESOURCE_POLICY' &&
+      (VALIDATE_RESOURCE_TYPES as readonly string[]).includes(d.resourceType ?? '');
     const findings = await deps.policy.validatePolicy({
       region,
       document: d.document,
       policyType: d.policyType,
+      ...(resourceChecks ? { validatePolicyResourceType: d.resourceType } : {}),
     });
     const publicAccess = d.resourceType
       ? {

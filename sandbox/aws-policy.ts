@@ -57,6 +57,14 @@ const PUBLIC_CHECK_TYPES = new Set([
   'AWS::S3Tables::Table',
   'AWS::S3Express::AccessPoint',
 ]);
+const VALIDATE_RESOURCE_TYPES = new Set([
+  'AWS::S3::Bucket',
+  'AWS::S3::AccessPoint',
+  'AWS::S3::MultiRegionAccessPoint',
+  'AWS::S3ObjectLambda::AccessPoint',
+  'AWS::IAM::AssumeRolePolicyDocument',
+  'AWS::DynamoDB::Table',
+]);
 /** A few AWS managed policies the demo organisation attaches, abridged. */
 const AWS_MANAGED: Record<string, Record<string, unknown>> = {
   'arn:aws:iam::aws:policy/ReadOnlyAccess': {
@@ -318,7 +326,24 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
       if (!POLICY_TYPES.has(String(body.policyType))) {
         throw validation(fault, 'policyType', `Invalid policyType: ${String(body.policyType)}`);
       }
-      const findings = validate(text);
+      const resourceType = body.validatePolicyResourceType;
+      if (resourceType !== undefined) {
+        if (body.policyType !== 'RESOURCE_POLICY') {
+          throw validation(
+            fault,
+            'validatePolicyResourceType',
+            'validatePolicyResourceType applies to RESOURCE_POLICY only.',
+          );
+        }
+        if (!VALIDATE_RESOURCE_TYPES.has(String(resourceType))) {
+          throw validation(
+            fault,
+            'validatePolicyResourceType',
+            `Invalid validatePolicyResourceType: ${String(resourceType)}`,
+          );
+        }
+      }
+      const findings = validate(text, resourceType !== undefined);
       const size = Number(q.get('maxResults') ?? 100) || 100;
       const start = Number(q.get('nextToken') ?? 0) || 0;
       const out: Record<string, unknown> = { findings: findings.slice(start, start + size) };
@@ -530,7 +555,7 @@ function parsed(fault: Fault, v: unknown, field: string): Record<string, unknown
 }
 
 /** Plausible ValidatePolicy findings for the mistakes people paste most. */
-function validate(text: string): Record<string, unknown>[] {
+function validate(text: string, resourceChecks = false): Record<string, unknown>[] {
   const finding = (findingType: string, issueCode: string, details: string, path: unknown[] = []) => ({
     findingType,
     issueCode,
@@ -585,6 +610,14 @@ function validate(text: string): Record<string, unknown>[] {
           finding('ERROR', 'INVALID_ACTION', `The action ${a} does not exist.`, ['Statement', i, 'Action']),
         );
       }
+    }
+    if (resourceChecks && st.Principal === undefined && st.NotPrincipal === undefined) {
+      out.push(
+        finding('ERROR', 'MISSING_PRINCIPAL', 'Add a Principal element to the policy statement.', [
+          'Statement',
+          i,
+        ]),
+      );
     }
     const passRole = actions.some((a) => a === '*' || /^iam:(\*|passrole|pass\*|p\*)$/i.test(a));
     if (st.Effect === 'Allow' && passRole && resources.includes('*')) {

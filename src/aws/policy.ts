@@ -64,6 +64,16 @@ export const PUBLIC_ACCESS_RESOURCE_TYPES = [
 ] as const;
 export type PublicAccessResourceType = (typeof PUBLIC_ACCESS_RESOURCE_TYPES)[number];
 
+/** ValidatePolicy `validatePolicyResourceType` values: resource-specific checks of a resource policy. */
+export const VALIDATE_RESOURCE_TYPES = [
+  'AWS::S3::Bucket',
+  'AWS::S3::AccessPoint',
+  'AWS::S3::MultiRegionAccessPoint',
+  'AWS::S3ObjectLambda::AccessPoint',
+  'AWS::IAM::AssumeRolePolicyDocument',
+  'AWS::DynamoDB::Table',
+] as const;
+
 export interface TrailSpec {
   cloudTrailArn: string;
   /** Regions of the trail to read; absent with `allRegions: true` for every region. */

@@ -391,6 +391,45 @@ describe('/access generate-policy and /access validate', () => {
     });
   });
 
+  it('adds the resource type’s own checks to a resource policy ValidatePolicy knows', async () => {
+    const document = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }],
+    });
+    const submit = (policyType: string) =>
+      signedPost(
+        baseUrl,
+        viewSubmissionBody({
+          callbackId: V.callbackId,
+          privateMetadata: JSON.stringify({ c: COMMAND_CHANNEL }),
+          values: {
+            [V.documentBlock]: { [V.documentAction]: { type: 'plain_text_input', value: document } },
+            [V.typeBlock]: {
+              [V.typeAction]: { type: 'static_select', selected_option: { value: policyType } },
+            },
+            [V.resourceBlock]: {
+              [V.resourceAction]: { type: 'static_select', selected_option: { value: 'AWS::S3::Bucket' } },
+            },
+          },
+        }),
+        SECRET,
+      );
+    const replies = () =>
+      slack.byMethod('chat.postEphemeral').filter((c) => /Policy validated/.test(String(c.args.text)));
+
+    await submit('RESOURCE_POLICY');
+    await expect.poll(() => replies().length, { timeout: 10_000 }).toBe(1);
+    expect(JSON.stringify(replies()[0]!.args.blocks)).toContain('`MISSING_PRINCIPAL`');
+
+    // An identity policy gets no resource-type checks (ValidatePolicy would refuse them).
+    await submit('IDENTITY_POLICY');
+    await expect.poll(() => replies().length, { timeout: 10_000 }).toBe(2);
+    expect(JSON.stringify(replies()[1]!.args.blocks)).not.toContain('MISSING_PRINCIPAL');
+    expect(aws.requests.filter((r) => r.operation === 'ValidatePolicy').map((r) => r.status)).toEqual([
+      200, 200,
+    ]);
+  });
+
   it('explains validate in the help', async () => {
     await signedPost(baseUrl, slashCommandBody({ text: 'help validate', user_id: OUTSIDER }), SECRET);
     await expect.poll(() => responses.length).toBe(1);
