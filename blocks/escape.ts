@@ -126,3 +126,14 @@ export function cutEscaped(s: string, n: number): string {
 export function unescapeEntities(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
+
+/**
+ * The lines of a multi-line code block (for JSON from AWS, shown inside ```): each line cleaned and
+ * `&<>` escaped, line breaks kept, broadcasts defused, and backtick runs broken so nothing in the
+ * text can close the block. Slack does not format inside a code block, so `* _ ~` stay as they are.
+ */
+export function codeBlockLines(s: string): string[] {
+  return s
+    .split('\n')
+    .map((line) => defuseBroadcast(entities(clean(line))).replace(/``+/g, (m) => 'ˋ'.repeat(m.length)));
+}

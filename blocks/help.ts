@@ -34,6 +34,11 @@ const DETAILS: Partial<Record<Verb, readonly string[]>> = {
     '--trail: the trail to read, if not the one in the config',
     '--regions: all (the default) or regions separated by commas',
   ],
+  validate: [
+    'opens a form: paste the policy document (JSON), pick identity, resource or SCP',
+    'optionally pick a resource type (S3 bucket, KMS key, SQS queue…) to check for public access too',
+    'the findings come back to you only (ephemeral), with issue codes and links to the AWS docs',
+  ],
 };
 
 const EXAMPLES: Record<Verb, readonly string[]> = {

@@ -269,3 +269,32 @@ export function assertWithinLimits(message: SlackMessage): void {
   const v = limitViolations(message);
   if (v.length > 0) throw new Error(`Slack message exceeds Block Kit limits:\n- ${v.join('\n- ')}`);
 }
+
+/**
+ * Code blocks (```…```) holding `lines` (already escaped), each within a section's 3000 characters:
+ * lines are kept whole where they fit, and a line longer than a block is cut across blocks.
+ */
+export function codeSections(
+  lines: readonly string[],
+  max: number = LIMITS.sectionText - 10,
+): SectionBlock[] {
+  const chunks: string[] = [];
+  let current = '';
+  const push = () => {
+    if (current !== '') chunks.push(current);
+    current = '';
+  };
+  for (const line of lines) {
+    let rest = line;
+    while (rest.length > max) {
+      push();
+      const cut = cutEscaped(rest, max);
+      chunks.push(cut);
+      rest = rest.slice(cut.length);
+    }
+    if (current.length + rest.length + 1 > max) push();
+    current = current === '' ? rest : `${current}\n${rest}`;
+  }
+  push();
+  return chunks.map((c) => ({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${c}\`\`\`` } }));
+}

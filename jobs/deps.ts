@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { IamGateway } from '../src/aws/iam.ts';
+import type { PolicyGateway } from '../src/aws/policy.ts';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
@@ -21,6 +22,8 @@ export interface JobDeps {
   backups: RoleBackupStore;
   analyzers: AnalyzerGateway;
   tags: TagReader;
+  /** Policy generation, ValidatePolicy and the Check* calls. */
+  policy: PolicyGateway;
   slack: SlackGateway;
   queues: Queues;
   logger: Logger;

@@ -29,6 +29,10 @@ export const JOBS = {
   recommend: 'recommend',
   recommendPoll: 'recommend-poll',
   digestRun: 'digest-run',
+  policyRequest: 'policy-request',
+  policyStart: 'policy-start',
+  policyPoll: 'policy-poll',
+  policyValidate: 'policy-validate',
 } as const;
 
 /** A person's request from Slack, carried by every action job. */
@@ -72,6 +76,42 @@ export interface RecommendPollData extends ActionRequest {
   /** ISO time the recommend job asked AWS; the total wait is measured from it. */
   startedAt: string;
 }
+/** A request for a least-privilege policy (button modal or `/access generate-policy`). */
+export interface PolicyRequestData {
+  /** Deterministic from where it was asked (view id or trigger), so a retry is the same request. */
+  requestId: string;
+  /** The IAM role or user. */
+  principalArn: string;
+  accountId: string;
+  /** Days of CloudTrail activity, ending now. */
+  days: number;
+  /** Absent: the configured trails. */
+  trailArn?: string;
+  regions: 'all' | string[];
+  userId: string;
+  replyChannel?: string;
+  requestTs: string;
+  /** Set when asked from a finding message: the result goes into its thread. */
+  findingId?: string;
+}
+/** One step of a queued generation: start it (attempt counts conflict retries) or poll it. */
+export interface PolicyStepData {
+  requestId: string;
+  accountId: string;
+  attempt: number;
+  userId: string;
+  requestTs: string;
+}
+/** `/access validate`: a pasted document to check. */
+export interface PolicyValidateData {
+  document: string;
+  policyType: 'IDENTITY_POLICY' | 'RESOURCE_POLICY' | 'SERVICE_CONTROL_POLICY';
+  /** CheckNoPublicAccess as this resource type, when chosen. */
+  resourceType?: string;
+  userId: string;
+  replyChannel?: string;
+  requestTs: string;
+}
 export type ActionJobData =
   | ActionRequest
   | ArchiveData
@@ -79,7 +119,10 @@ export type ActionJobData =
   | RestoreRoleData
   | OwnersData
   | SnoozeData
-  | RecommendPollData;
+  | RecommendPollData
+  | PolicyRequestData
+  | PolicyStepData
+  | PolicyValidateData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */

@@ -8,12 +8,21 @@ import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
 import { explainOwnersJob } from './owners.ts';
 import {
+  pollPolicyGeneration,
+  requestPolicyGeneration,
+  startPolicyGeneration,
+  validatePolicyJob,
+} from './policy.ts';
+import {
   type ActionRequest,
   bullPrefix,
   type DeleteRolePreviewData,
   type DeliverData,
   JOBS,
   type OwnersData,
+  type PolicyRequestData,
+  type PolicyStepData,
+  type PolicyValidateData,
   QUEUES,
   type RecommendPollData,
   type RestoreRoleData,
@@ -81,6 +90,14 @@ export function createWorkers(
           return recommend(deps, job);
         case JOBS.recommendPoll:
           return recommendPoll(deps, job as Job<RecommendPollData>);
+        case JOBS.policyRequest:
+          return requestPolicyGeneration(deps, job as unknown as Job<PolicyRequestData>);
+        case JOBS.policyStart:
+          return startPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
+        case JOBS.policyPoll:
+          return pollPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
+        case JOBS.policyValidate:
+          return validatePolicyJob(deps, job as unknown as Job<PolicyValidateData>);
         default:
           return processAction(deps, job);
       }

@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createPolicySandbox } from './aws-policy.ts';
 import { sandboxRecommendations } from './recommendations.ts';
 import type {
   SandboxAnalyzer,
@@ -112,6 +113,10 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
   };
   const issued = new Map<string, Issued>();
   let analyzerRequests = 0;
+  const policyTools = createPolicySandbox(
+    data,
+    (status, code, message, extra) => new AwsFault(status, code, message, extra),
+  );
 
   const accountOfKey = (akid: string | undefined): string => {
     if (!akid) return data.callerAccount;
@@ -277,6 +282,8 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     run: (ctx: Ctx, q: URLSearchParams, body: () => Record<string, unknown>) => unknown;
   } => {
     const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const policyRoute = policyTools.route(method, path);
+    if (policyRoute) return policyRoute;
     if (method === 'GET' && path === '/analyzer') {
       return { operation: 'ListAnalyzers', run: (c, q) => analyzerOps.ListAnalyzers(c, q) };
     }
@@ -673,6 +680,8 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     },
   };
 
+  const policyIamOps = policyTools.iamOps(xml);
+
   const handleQuery = (res: ServerResponse, ctx: Ctx, raw: string) => {
     const p = new URLSearchParams(raw);
     const action = p.get('Action') ?? '';
@@ -683,7 +692,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     const record = rec(service, action || 'Unknown', ctx);
     const requestId = randomUUID();
     try {
-      const op = (isSts ? stsOps : iamOps)[action];
+      const op = (isSts ? stsOps : { ...policyIamOps, ...iamOps })[action];
       if (!op)
         throw new AwsFault(
           400,

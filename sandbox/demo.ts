@@ -12,6 +12,7 @@ import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
+import { demoPolicyGeneration } from './demo-policy.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis } from './redis.ts';
 import { type SandboxMessage, startSlackSandbox } from './slack.ts';
@@ -36,6 +37,8 @@ export interface DemoResult {
   recommended: boolean;
   /** The weekly digest run at the end: channels and owners it went to, addresses Slack did not know. */
   digest: { sentTo: string[]; unknownEmails: string[] };
+  /** A least-privilege policy was generated for ci-deployer and posted in its finding's thread. */
+  policyGenerated: boolean;
 }
 
 /**
@@ -233,6 +236,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     const triage = await demoTriage(rt, aws, slack, out);
 
+    const policy = await demoPolicyGeneration(rt, aws, slack, out);
+
     out(`\n${'═'.repeat(100)}\nThe weekly digest, run now (as the Monday scheduler would):`);
     const digest = await runDigest(rt.deps);
     out(formatDigestResult(digest));
@@ -249,6 +254,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       secondScanDetailCalls,
       resolvedUpdate,
       ...triage,
+      ...policy,
       digest: { sentTo: digest.sent.map((x) => x.to), unknownEmails: digest.unknownEmails },
     };
   } finally {

@@ -89,6 +89,51 @@ export interface SandboxUser {
   createDate: string;
   passwordLastUsed?: string;
   tags?: Record<string, string>;
+  /** ARNs of attached managed policies (ListAttachedUserPolicies). */
+  attachedPolicies?: string[];
+  /** Inline policies by name (ListUserPolicies, GetUserPolicy). */
+  inlinePolicies?: Record<string, Record<string, unknown>>;
+  /** Names of the IAM groups the user is in (same account; ListGroupsForUser). */
+  groups?: string[];
+}
+
+/** An IAM group and its policies (the user side of policy generation's comparison). */
+export interface SandboxGroup {
+  account: string;
+  name: string;
+  attachedPolicies?: string[];
+  inlinePolicies?: Record<string, Record<string, unknown>>;
+}
+
+/** One policy generation (StartPolicyGeneration), as sandbox/aws-policy.ts keeps it. */
+export interface SandboxPolicyGeneration {
+  jobId: string;
+  account: string;
+  principalArn: string;
+  clientToken?: string;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+  startedOn: string;
+  completedOn?: string;
+  /** GetGeneratedPolicy calls answered so far. */
+  polls: number;
+  jobError?: { code: string; message: string };
+  trails: Record<string, unknown>[];
+  startTime: string;
+  endTime: string;
+}
+
+/** How the sandbox's policy generation behaves. */
+export interface SandboxPolicyTools {
+  /** GetGeneratedPolicy answers IN_PROGRESS this many times before the outcome. Default 3. */
+  pollsUntilDone?: number;
+  /** Generations per account in 24 hours before 402 ServiceQuotaExceeded. Default 50. */
+  dailyQuota?: number;
+  /** Principals whose generation FAILS with this jobError. */
+  failPrincipals?: Record<string, { code: string; message: string }>;
+  /** Actions CloudTrail saw per principal ARN; default: every other action of its inline policies. */
+  activity?: Record<string, string[]>;
+  /** generatedPolicyResult.properties.isComplete; default true. */
+  isComplete?: boolean;
 }
 
 /** A non-IAM resource, for the Resource Groups Tagging API. */
@@ -127,6 +172,14 @@ export interface SandboxData {
   lookupRole?: (account: string, name: string) => SandboxRole | undefined;
   lookupUser?: (account: string, name: string) => SandboxUser | undefined;
   lookupResource?: (arn: string) => SandboxResource | undefined;
+  /** Customer and AWS managed policy documents by ARN (GetPolicy, GetPolicyVersion). */
+  managedPolicies?: Record<string, Record<string, unknown>>;
+  /** IAM groups (ListGroupsForUser and the group policy reads). */
+  groups?: SandboxGroup[];
+  /** Policy generation behaviour (sandbox/aws-policy.ts). */
+  policyTools?: SandboxPolicyTools;
+  /** Every policy generation started, live (tests cancel or inspect them). */
+  policyGenerations?: SandboxPolicyGeneration[];
 }
 
 /**

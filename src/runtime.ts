@@ -23,6 +23,7 @@ import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
 import { createIamGateway } from './aws/iam.ts';
+import { createPolicyGateway } from './aws/policy.ts';
 import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
@@ -91,6 +92,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),
     }),
     tags: createTagReader(clients, config.tags),
+    policy: createPolicyGateway(clients, createIamGateway(clients)),
     slack: new SlackGateway({
       token: opts.env.slackBotToken,
       apiUrl: opts.env.slackApiUrl,
@@ -157,7 +159,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       try {
         await events.waitUntilReady();
         const job = await queues.actions.add(name, data, {
-          jobId: jobId(name, 'findingId' in data ? data.findingId : shortHash(data.arn), data.requestTs),
+          jobId: jobId(name, runActionKey(data), data.requestTs),
         });
         return await job.waitUntilFinished(events, timeoutMs);
       } finally {
@@ -195,4 +197,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       await Promise.all([workerRedis.quit(), redis.quit()]);
     },
   };
+}
+
+/** The domain key of an action job's id: its finding, else a hash of what it is about. */
+function runActionKey(data: ActionJobData): string {
+  if ('findingId' in data && data.findingId) return data.findingId;
+  if ('arn' in data) return shortHash(data.arn);
+  if ('requestId' in data) return data.requestId;
+  return shortHash(JSON.stringify(data));
 }

@@ -42,6 +42,8 @@ export interface AwsClientsOptions {
 
 export interface AwsClients {
   accessAnalyzer(region: string): AccessAnalyzerClient;
+  /** Access Analyzer in `accountId` (through the member role), for calls tied to no analyzer. */
+  accessAnalyzerIn(region: string, accountId: string): AccessAnalyzerClient;
   /** IAM in the caller's account, or in `accountId` through the member role. */
   iam(accountId?: string): IAMClient;
   /** STS with the base credentials. */
@@ -153,6 +155,12 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
       cached(
         `access-analyzer|${region}`,
         () => new AccessAnalyzerClient(baseConfig(region, opts.endpoints?.accessAnalyzer)),
+      ),
+
+    accessAnalyzerIn: (region, accountId) =>
+      cached(
+        `access-analyzer|${region}|${accountKey(accountId)}`,
+        () => new AccessAnalyzerClient(configFor(region, opts.endpoints?.accessAnalyzer, accountId)),
       ),
 
     iam: (accountId) =>

@@ -180,6 +180,46 @@ const digestSchema = z
     overdueLimit: z.number().int().min(1).max(20).default(10),
   })
   .prefault({});
+const TRAIL_ARN_TEXT =
+  'a CloudTrail trail ARN such as arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail';
+const trailArn = z
+  .string({ error: TRAIL_ARN_TEXT })
+  .regex(/^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/, TRAIL_ARN_TEXT);
+const ACCESS_ROLE_TEXT =
+  "an IAM role ARN such as arn:aws:iam::{accountId}:role/service-role/AccessAnalyzerMonitorServiceRole ({accountId} is replaced by the principal's account)";
+
+/** Least-privilege policy generation from CloudTrail (Access Analyzer StartPolicyGeneration). */
+const policyGenerationSchema = z.strictObject({
+  /**
+   * The service role Access Analyzer assumes to read the trail. `{accountId}` becomes the account of
+   * the principal, so one entry serves every account that has the same role name.
+   */
+  accessRoleArn: z
+    .string({ error: ACCESS_ROLE_TEXT })
+    .regex(/^arn:aws[-a-z]*:iam::(\d{12}|\{accountId\}):role\/\S+$/, ACCESS_ROLE_TEXT),
+  /** Per-account access roles, for accounts whose role differs from `accessRoleArn`. */
+  accessRoleArnByAccount: z
+    .record(accountId, z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/\S+$/, ACCESS_ROLE_TEXT))
+    .default({}),
+  /** Trails read when a request names none. */
+  trails: z.array(trailArn).default([]),
+  /** Region where generation runs; absent: the first of `regions`. */
+  region: region.optional(),
+  /** Days of activity read when a request does not say. */
+  defaultDays: z.number().int().min(1).max(90).default(30),
+  /** GetGeneratedPolicy polling: the first check after `firstPollSeconds`, each wait twice the last, up to `maxPollSeconds`. */
+  firstPollSeconds: z.number().positive().max(3600).default(30),
+  maxPollSeconds: z.number().positive().max(3600).default(300),
+  /** A generation still running after this long is canceled and reported. */
+  maxWaitMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(120),
+  /** Generations AWS allows per account in 24 hours (50; 5 in some regions). Canceled ones count. */
+  dailyQuota: z.number().int().min(1).max(1000).default(50),
+});
 
 export const configSchema = z.strictObject({
   /** Regions to scan; every one is checked for analyzers of each type. */
@@ -270,6 +310,8 @@ export const configSchema = z.strictObject({
   aging: agingSchema,
   /** The weekly digest. */
   digest: digestSchema,
+  /** Least-privilege policy generation; absent: generate-policy requests are answered with what to set. */
+  policyGeneration: policyGenerationSchema.optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -42,6 +42,14 @@ export function keys(prefix: string) {
     digestUnknownEmails: () => `${p}digest-unknown-emails`,
     /** A person's channels (users.conversations), cached briefly for the App Home tab. */
     userChannels: (userId: string) => `${p}user-channels:${userId}`,
+    /** Policy generation requests of one account, oldest first (the head holds or awaits the slot). */
+    policyQueue: (accountId: string) => `${p}policy-gen:queue:${accountId}`,
+    /** The request holding the account's one generation slot. */
+    policyActive: (accountId: string) => `${p}policy-gen:active:${accountId}`,
+    /** One policy generation request and its progress (JSON). */
+    policyRequest: (requestId: string) => `${p}policy-gen:req:${requestId}`,
+    /** Start times of the account's generations (sorted set, ms), for the daily quota. */
+    policyStarts: (accountId: string) => `${p}policy-gen:starts:${accountId}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

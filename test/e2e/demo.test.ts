@@ -76,5 +76,9 @@ describe('npm run demo', () => {
     expect(result.digest.sentTo).toEqual(expect.arrayContaining(['erin@example.com']));
     expect(result.digest.unknownEmails).toEqual(expect.arrayContaining(['dave@example.com']));
     expect(output).toMatch(/#team-payments got:\n=== WEEKLY ACCESS DIGEST: #TEAM-PAYMENTS ===/);
+    // A least-privilege policy for ci-deployer, generated through the queue and posted in its thread.
+    expect(result.policyGenerated).toBe(true);
+    expect(output).toMatch(/Keeps 4 of 18 actions/);
+    expect(output).toContain('CheckNoNewAccess: PASS');
   });
 });

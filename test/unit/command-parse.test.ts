@@ -111,6 +111,7 @@ describe('parseCommand: commands that parse', () => {
         verb: 'generate-policy',
         principalArn: 'arn:aws-us-gov:iam::123456789012:user/ops/alice',
         days: 90,
+        daysGiven: true,
         trailArn: TRAIL,
         regions: ['eu-west-1', 'us-east-1'],
       },

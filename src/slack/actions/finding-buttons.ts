@@ -4,7 +4,7 @@ import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '
 import { deleteRoleLoadingModal } from '../../../blocks/delete-role.ts';
 import { code } from '../../../blocks/escape.ts';
 import { archiveModal } from '../../../blocks/modals.ts';
-import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { acceptedNote, unavailableNote } from '../../../blocks/receipts.ts';
 import {
   type ActionRequest,
   type DeleteRolePreviewData,
@@ -15,6 +15,7 @@ import {
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
+import { generatePolicyButton } from './generate-policy.ts';
 
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & {
   client: {
@@ -187,24 +188,13 @@ export function restoreRoleButton(deps: ListenerDeps) {
   };
 }
 
-/** Buttons whose work is not in this version yet: say so plainly, change nothing. */
-export function notYetButton(what: string) {
-  return async (args: ButtonArgs) => {
-    await args.ack();
-    await replyVia(args)(notAvailableNote(what));
-  };
-}
-
 export function registerFindingButtons(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.archive, archiveButton(deps) as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.unarchive, queuedButton(deps, 'unarchive') as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.rescan, queuedButton(deps, 'rescan') as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteRole, deleteRoleButton(deps) as never);
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.restoreRole, restoreRoleButton(deps) as never);
-  app.action<BlockAction<ButtonAction>>(
-    ACTION_IDS.generatePolicy,
-    notYetButton('Generating a policy') as never,
-  );
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.generatePolicy, generatePolicyButton(deps) as never);
   // The console link button also sends an action; acknowledge it so Slack shows no error.
   app.action(ACTION_IDS.openConsole, async ({ ack }) => {
     await ack();

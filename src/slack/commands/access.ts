@@ -1,6 +1,6 @@
 // The /access slash command: parse, answer read-only verbs from state, enqueue the rest.
 // Every reply is ephemeral; malformed input gets what was wrong plus that verb's usage.
-import type { App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import {
   auditReply,
   FINDINGS_PAGE_SIZE,
@@ -20,15 +20,10 @@ import {
   withTimeout,
 } from '../listeners/common.ts';
 import { type Command, parseCommand } from './parse.ts';
+import { generatePolicyCommand, validatePolicyCommand } from './policy.ts';
 
-type CommandArgs = SlackCommandMiddlewareArgs;
+type CommandArgs = SlackCommandMiddlewareArgs & Partial<Pick<AllMiddlewareArgs, 'client'>>;
 type Msg = { text: string; blocks: unknown[] };
-
-const NOT_YET: Partial<Record<Command['verb'], string>> = {
-  'generate-policy': 'Generating a policy',
-  validate: 'Validating a policy',
-  digest: 'The digest',
-};
 
 /** Building a digest walks every finding state: more than a Redis round trip, still well bounded. */
 const DIGEST_TIMEOUT_MS = 10_000;
@@ -52,6 +47,10 @@ export function accessCommand(deps: ListenerDeps) {
         channel: args.command.channel_id,
         trigger: args.command.trigger_id,
         reply,
+        openView: async (view) => {
+          if (!args.client) throw new Error('no Slack client to open a view');
+          return args.client.views.open({ trigger_id: args.command.trigger_id, view: view as never });
+        },
       });
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, verb: cmd.verb, user: userId }, '/access failed');
@@ -63,7 +62,13 @@ export function accessCommand(deps: ListenerDeps) {
 async function handle(
   deps: ListenerDeps,
   cmd: Command,
-  ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
+  ctx: {
+    userId: string;
+    channel: string;
+    trigger: string;
+    reply: (m: Msg) => Promise<unknown>;
+    openView: (view: unknown) => Promise<unknown>;
+  },
 ): Promise<void> {
   const { reply, userId } = ctx;
   switch (cmd.verb) {
@@ -234,15 +239,23 @@ async function handle(
     case 'digest':
       // The channel's digest now (in a DM: the person's own), to the person only; nothing is recorded.
       if (!deps.channelDigest) {
-        await reply(notAvailableNote(NOT_YET.digest ?? 'The digest'));
+        await reply(notAvailableNote('The digest'));
         return;
       }
       await reply(
         await withTimeout(deps.channelDigest(ctx.channel, userId), DIGEST_TIMEOUT_MS, 'building the digest'),
       );
       return;
-    default:
-      await reply(notAvailableNote(NOT_YET[cmd.verb] ?? `\`${cmd.verb}\``));
+    case 'generate-policy':
+      await generatePolicyCommand(deps, cmd, ctx);
+      return;
+    case 'validate':
+      await validatePolicyCommand(deps, ctx);
+      return;
+    default: {
+      const unhandled: never = cmd;
+      throw new Error(`no handler for /access ${(unhandled as Command).verb}`);
+    }
   }
 }
 

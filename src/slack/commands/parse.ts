@@ -67,6 +67,8 @@ export type Command =
       principalArn: string;
       /** Days of CloudTrail activity to analyze, 1..90, defaults to 30. */
       days: number;
+      /** True when `--days` was typed; otherwise the configured default applies. */
+      daysGiven?: boolean;
       trailArn?: string;
       /** Regions of the trail to analyze; defaults to `all`. */
       regions: 'all' | string[];
@@ -123,7 +125,10 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
       '/access generate-policy <role-or-user-arn> [--days 30] [--trail <trail-arn>] [--regions all|r1,r2]',
     description: 'Generate a least-privilege policy from CloudTrail activity.',
   },
-  validate: { syntax: '/access validate', description: 'Check the configuration and the AWS permissions.' },
+  validate: {
+    syntax: '/access validate',
+    description: 'Paste a policy to validate: ValidatePolicy, and a public-access check for a resource type.',
+  },
   digest: { syntax: '/access digest', description: 'Show this channel’s weekly digest now (only to you).' },
   snooze: {
     syntax: '/access snooze <finding-id> --days 1|7|30 --reason "..."',
@@ -582,7 +587,10 @@ function build(verb: Verb, { args, flags }: Parsed, now: Date): Command {
         regions: 'all',
       };
       const days = flags.get('days');
-      if (days !== undefined) c.days = wholeNumber('--days', days, 1, MAX_POLICY_DAYS);
+      if (days !== undefined) {
+        c.days = wholeNumber('--days', days, 1, MAX_POLICY_DAYS);
+        c.daysGiven = true;
+      }
       const trail = flags.get('trail');
       if (trail !== undefined) {
         if (!TRAIL_ARN.test(trail)) {

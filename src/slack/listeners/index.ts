@@ -9,7 +9,9 @@ import { registerAppHome } from '../events/app-home.ts';
 import { authorize, slackMembership } from '../permissions.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
+import { registerGeneratePolicyView } from '../views/generate-policy-submit.ts';
 import { registerSnoozeView } from '../views/snooze-submit.ts';
+import { registerValidatePolicyView } from '../views/validate-policy-submit.ts';
 import type { ListenerDeps } from './common.ts';
 
 export type { ListenerDeps };
@@ -33,4 +35,6 @@ export function registerListeners(
   registerSnoozeView(app, full);
   registerRecommendButton(app, full);
   registerAppHome(app, full);
+  registerGeneratePolicyView(app, full);
+  registerValidatePolicyView(app, full);
 }

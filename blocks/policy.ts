@@ -1,0 +1,511 @@
+// Messages and modals of least-privilege policy generation and policy validation. Everything that
+// comes from AWS (policies, finding details, error messages) goes through the escape helpers.
+import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import { formatISO } from 'date-fns';
+import type { CheckResult, GeneratedPolicyResult, PolicyFinding, PolicyType } from '../src/aws/policy.ts';
+import type { ActionComparison } from '../src/findings/policy-actions.ts';
+import { code, codeBlockLines, escapeMrkdwn, link, plain } from './escape.ts';
+import {
+  capBlocks,
+  codeSections,
+  context,
+  fitMessageText,
+  LIMITS,
+  listWithMore,
+  type SlackMessage,
+  section,
+  truncate,
+} from './limits.ts';
+
+/** The notification text: Slack parses it as mrkdwn too, so it is escaped like the blocks. */
+const fallback = (text: string) => fitMessageText(escapeMrkdwn(text));
+
+const who = (userId: string) => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
+
+/** Code blocks per message for a generated policy; the rest goes into follow-up messages. */
+export const POLICY_BLOCKS_PER_MESSAGE = 40;
+
+export interface GenerationSubject {
+  principalArn: string;
+  accountId: string;
+  days: number;
+  userId: string;
+}
+
+function subjectText(s: GenerationSubject): string {
+  return `${code(s.principalArn, 300)} (${s.days} days of CloudTrail activity)`;
+}
+
+/** Ephemeral: the request waits behind others in the same account. */
+export function generationQueuedNote(input: {
+  ahead: number;
+  accountId: string;
+  principalArn: string;
+}): SlackMessage {
+  const ahead = `${input.ahead} ${input.ahead === 1 ? 'request' : 'requests'}`;
+  return {
+    text: fallback(`Queued, ${ahead} ahead of you in account ${input.accountId}`),
+    blocks: [
+      section(
+        `⏳ Policy generation for ${code(input.principalArn, 300)} is queued, ${ahead} ahead of you in account ${code(input.accountId)}.`,
+      ),
+      context([
+        'AWS runs one policy generation at a time per account; yours starts when the ones before it finish.',
+      ]),
+    ],
+  };
+}
+
+/** Ephemeral: a generation not started by the bot holds the account; the request keeps its place. */
+export function generationConflictNote(input: { accountId: string; retryInSeconds: number }): SlackMessage {
+  return {
+    text: fallback(`Another policy generation is running in account ${input.accountId}; retrying`),
+    blocks: [
+      section(
+        `⏳ AWS says another policy generation is already running in account ${code(input.accountId)} (not one this bot started). Your request keeps its place and is tried again in about ${Math.max(1, Math.round(input.retryInSeconds))} seconds.`,
+      ),
+    ],
+  };
+}
+
+/** Ephemeral: the account's daily limit is reached. */
+export function generationQuotaNote(input: {
+  accountId: string;
+  quota: number;
+  tryAfter: Date;
+}): SlackMessage {
+  const at = `${formatISO(input.tryAfter).slice(0, 16).replace('T', ' ')} UTC`;
+  return {
+    text: fallback(`Daily limit of ${input.quota} policy generations reached in account ${input.accountId}`),
+    blocks: [
+      section(
+        `🛑 The daily limit of ${input.quota} policy generations is reached in account ${code(input.accountId)} (canceled generations count too). Nothing was started; try again after ${escapeMrkdwn(at)}.`,
+      ),
+    ],
+  };
+}
+
+/** Ephemeral: a policy request or check could not be done. */
+export function policyFailedNote(what: string, error: string): SlackMessage {
+  return {
+    text: fallback(`Could not ${what}: ${truncate(error, 200)}`),
+    blocks: [
+      section(`⚠️ Could not ${escapeMrkdwn(what)}: ${escapeMrkdwn(truncate(error, 1500))}`),
+      context(['Nothing was changed in IAM.']),
+    ],
+  };
+}
+
+/** Ephemeral: policy generation is not set up. */
+export function notConfiguredNote(what: string): SlackMessage {
+  return {
+    text: fallback(`${what} is not configured`),
+    blocks: [section(`ℹ️ ${escapeMrkdwn(what)}. Nothing was started.`)],
+  };
+}
+
+/** The note in the thread while a generation runs; updated in place at each poll. */
+export function generationProgress(
+  s: GenerationSubject,
+  input: { polls: number; startedAt: Date; now: Date; nextCheckSeconds?: number },
+): SlackMessage {
+  const minutes = Math.max(0, Math.round((input.now.getTime() - input.startedAt.getTime()) / 60_000));
+  const checked =
+    input.polls === 0 ? 'started' : `still running after ${minutes} min, checked ${input.polls}×`;
+  const next =
+    input.nextCheckSeconds !== undefined ? `; next check in ${Math.round(input.nextCheckSeconds)} s` : '';
+  return {
+    text: fallback(`Generating a least-privilege policy for ${s.principalArn}`),
+    blocks: [
+      section(
+        `⏳ ${who(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${checked}${next}.`,
+      ),
+    ],
+  };
+}
+
+/** The progress note once the generation has ended. */
+export function generationEndedNote(s: GenerationSubject, outcome: string): SlackMessage {
+  return {
+    text: fallback(`Policy generation for ${s.principalArn}: ${outcome}`),
+    blocks: [
+      section(
+        `${who(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${escapeMrkdwn(outcome)}.`,
+      ),
+    ],
+  };
+}
+
+/** FAILED (with AWS's jobError), CANCELED, or given up by the bot. */
+export function generationFailedMessage(
+  s: GenerationSubject,
+  input: { status: 'FAILED' | 'CANCELED' | 'TIMED_OUT' | 'ERROR'; error?: { code: string; message: string } },
+): SlackMessage {
+  const [icon, what] = {
+    FAILED: ['❌', 'Policy generation failed'],
+    CANCELED: ['🚫', 'Policy generation was canceled'],
+    TIMED_OUT: ['⌛', 'Policy generation took too long and was canceled'],
+    ERROR: ['⚠️', 'Policy generation could not run'],
+  }[input.status];
+  const err = input.error
+    ? `\n${code(input.error.code, 100)}: ${escapeMrkdwn(truncate(input.error.message, 1500))}`
+    : '';
+  return {
+    text: fallback(`${what} for ${s.principalArn}`),
+    blocks: [
+      section(`${icon} ${what} for ${subjectText(s)}.${err}`),
+      context(['Nothing was changed in IAM. The attempt is in the audit log.']),
+    ],
+  };
+}
+
+const FINDING_ICONS: Record<PolicyFinding['findingType'], string> = {
+  ERROR: '🔴',
+  SECURITY_WARNING: '🟠',
+  WARNING: '🟡',
+  SUGGESTION: '🔵',
+};
+const FINDING_ORDER: PolicyFinding['findingType'][] = ['ERROR', 'SECURITY_WARNING', 'WARNING', 'SUGGESTION'];
+
+/** ValidatePolicy findings, worst first: counts, then one line each (issue code, details, learn-more link). */
+export function validationLines(findings: readonly PolicyFinding[], max = 20): string {
+  if (findings.length === 0)
+    return '✅ ValidatePolicy: no errors, security warnings, warnings or suggestions.';
+  const sorted = [...findings].sort(
+    (a, b) => FINDING_ORDER.indexOf(a.findingType) - FINDING_ORDER.indexOf(b.findingType),
+  );
+  const counts = FINDING_ORDER.map((t) => [t, findings.filter((f) => f.findingType === t).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${n} ${t.toLowerCase().replace('_', ' ')}${n === 1 ? '' : 's'}`);
+  const lines = sorted.slice(0, max).map((f) => {
+    const more = /^https:\/\/[^\s<>|"`]+$/.test(f.learnMoreLink)
+      ? ` ${link(f.learnMoreLink, 'learn more')}`
+      : '';
+    return `${FINDING_ICONS[f.findingType] ?? '•'} ${code(f.issueCode, 80)} ${escapeMrkdwn(truncate(f.details, 300))}${more}`;
+  });
+  const hidden = sorted.length > max ? `\n… and ${sorted.length - max} more` : '';
+  return `*ValidatePolicy:* ${counts.join(', ')}\n${lines.join('\n')}${hidden}`;
+}
+
+function checkLines(label: string, r: CheckResult): string {
+  const head = r.result === 'PASS' ? `✅ *${label}: PASS*` : `❌ *${label}: FAIL*`;
+  const reasons = r.reasons
+    .slice(0, 10)
+    .map((x) => {
+      const where = x.statementId
+        ? ` (statement ${code(x.statementId, 60)})`
+        : x.statementIndex !== undefined
+          ? ` (statement ${x.statementIndex})`
+          : '';
+      return `• ${escapeMrkdwn(truncate(x.description, 300))}${where}`;
+    })
+    .join('\n');
+  return `${head} ${escapeMrkdwn(truncate(r.message, 400))}${reasons ? `\n${reasons}` : ''}`;
+}
+
+export interface GenerationResultInput extends GenerationSubject {
+  result: GeneratedPolicyResult;
+  comparison: ActionComparison | null;
+  /** Managed policies whose document could not be read (not counted). */
+  unreadable: string[];
+  /** CheckNoNewAccess per generated policy; null when today's policies could not be read. */
+  noNewAccess: CheckResult[] | null;
+  findings: PolicyFinding[];
+}
+
+/** The summary posted when a generation succeeded; the policy itself follows (policyDocumentMessages). */
+export function generationResultMessage(r: GenerationResultInput): SlackMessage {
+  const c = r.comparison;
+  const coverage =
+    r.result.isComplete === false
+      ? '⚠️ CloudTrail coverage was *incomplete*: some of the period or some regions had no readable logs, so the policy may miss actions.'
+      : '✅ CloudTrail coverage was complete for the requested period.';
+  const blocks: KnownBlock[] = [
+    section(`✅ Least-privilege policy generated for ${subjectText(r)}, asked by ${who(r.userId)}.`),
+    section(coverage),
+  ];
+  if (c) {
+    const wild = c.currentWildcards.length
+      ? ` ${c.currentWildcards.length} of today's entries are wildcards (${listWithMore(
+          c.currentWildcards.map((w) => code(w, 60)),
+          5,
+          400,
+        )}), each counted once.`
+      : '';
+    const extra = c.notCovered.length
+      ? ` ${c.notCovered.length} generated ${c.notCovered.length === 1 ? 'action is' : 'actions are'} not in today's policies: ${listWithMore(
+          c.notCovered.map((a) => code(a, 80)),
+          10,
+          800,
+        )}.`
+      : '';
+    const notAction = c.notActionStatements
+      ? ` ${c.notActionStatements} NotAction ${c.notActionStatements === 1 ? 'statement' : 'statements'} could not be counted.`
+      : '';
+    blocks.push(
+      section(
+        `*Keeps ${c.kept} of ${c.current} actions.* The generated policy names ${c.generated} ${c.generated === 1 ? 'action' : 'actions'} in ${c.services} ${c.services === 1 ? 'service' : 'services'}; the principal holds ${c.current} distinct action entries today (attached and inline policies, a user's groups included).${wild}${extra}${notAction}`,
+      ),
+    );
+  } else {
+    blocks.push(section('ℹ️ What the principal holds today could not be read, so there is no comparison.'));
+  }
+  if (r.unreadable.length) {
+    blocks.push(
+      context([
+        `Not counted (could not read): ${listWithMore(
+          r.unreadable.map((u) => code(u, 200)),
+          5,
+          1500,
+        )}`,
+      ]),
+    );
+  }
+  if (r.noNewAccess) {
+    r.noNewAccess.forEach((check, i) => {
+      const label = r.noNewAccess!.length > 1 ? `CheckNoNewAccess (policy ${i + 1})` : 'CheckNoNewAccess';
+      blocks.push(section(truncate(checkLines(label, check), LIMITS.sectionText)));
+    });
+  }
+  blocks.push(section(truncate(validationLines(r.findings), LIMITS.sectionText)));
+  blocks.push(
+    context([
+      'The policy is below. It is built from CloudTrail management events: data events are not named at action level and iam:PassRole is never included.',
+    ]),
+  );
+  const text = c
+    ? `Policy generated for ${r.principalArn}: keeps ${c.kept} of ${c.current} actions`
+    : `Policy generated for ${r.principalArn}`;
+  return { text: fallback(text), blocks: capBlocks(blocks) };
+}
+
+/** The generated policies as pretty JSON in code blocks, over as many messages as they need. */
+export function policyDocumentMessages(policies: readonly string[]): SlackMessage[] {
+  const messages: SlackMessage[] = [];
+  policies.forEach((policy, i) => {
+    let pretty = policy;
+    try {
+      pretty = JSON.stringify(JSON.parse(policy), null, 2);
+    } catch {
+      // shown as AWS sent it
+    }
+    const sections = codeSections(codeBlockLines(pretty));
+    const label =
+      policies.length > 1 ? `Generated policy ${i + 1} of ${policies.length}` : 'Generated policy';
+    for (let at = 0; at < sections.length; at += POLICY_BLOCKS_PER_MESSAGE) {
+      const part = sections.slice(at, at + POLICY_BLOCKS_PER_MESSAGE);
+      const parts = Math.ceil(sections.length / POLICY_BLOCKS_PER_MESSAGE);
+      const title = parts > 1 ? `${label} (part ${at / POLICY_BLOCKS_PER_MESSAGE + 1} of ${parts})` : label;
+      messages.push({ text: fallback(title), blocks: [section(`*${escapeMrkdwn(title)}*`), ...part] });
+    }
+  });
+  return messages;
+}
+
+// ---------------------------------------------------------------------------------------------- modals
+
+export const GENERATE_POLICY_MODAL = {
+  callbackId: 'generate_policy_modal',
+  trailSelectBlock: 'gp_trail_select',
+  trailSelectAction: 'trail_select',
+  trailTextBlock: 'gp_trail_text',
+  trailTextAction: 'trail_text',
+  daysBlock: 'gp_days',
+  daysAction: 'days',
+  regionsBlock: 'gp_regions',
+  regionsAction: 'regions',
+} as const;
+
+export interface GeneratePolicyModalMetadata {
+  /** Finding id, analyzer ARN, region, channel and message of the click. */
+  f: string;
+  a: string;
+  r: string;
+  c?: string;
+  t?: string;
+  /** The principal (the finding's role or user). */
+  p: string;
+}
+
+const option = (text: string, value: string): PlainTextOption => ({
+  text: { type: 'plain_text', text: plain(text, 75) },
+  value,
+});
+
+export function generatePolicyModal(input: {
+  meta: GeneratePolicyModalMetadata;
+  trails: readonly string[];
+  defaultDays: number;
+}): ModalView {
+  const M = GENERATE_POLICY_MODAL;
+  const blocks: KnownBlock[] = [
+    section(
+      `Generate a least-privilege policy for ${code(input.meta.p, 300)} from its CloudTrail activity. The result is posted in the finding's thread.`,
+    ),
+  ];
+  if (input.trails.length > 0) {
+    // Option values are the trail's index in the config: an ARN can be longer than a value may be (150).
+    const options = input.trails.slice(0, 100).map((t, i) => option(t.split(':trail/')[1] ?? t, String(i)));
+    blocks.push({
+      type: 'input',
+      block_id: M.trailSelectBlock,
+      optional: true,
+      label: { type: 'plain_text', text: 'Trail' },
+      element: {
+        type: 'static_select',
+        action_id: M.trailSelectAction,
+        initial_option: options[0]!,
+        options,
+      },
+    });
+  }
+  blocks.push(
+    {
+      type: 'input',
+      block_id: M.trailTextBlock,
+      optional: true,
+      label: { type: 'plain_text', text: input.trails.length ? 'Or another trail ARN' : 'Trail ARN' },
+      element: {
+        type: 'plain_text_input',
+        action_id: M.trailTextAction,
+        placeholder: {
+          type: 'plain_text',
+          text: 'arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail',
+        },
+      },
+    },
+    {
+      type: 'input',
+      block_id: M.daysBlock,
+      label: { type: 'plain_text', text: 'Days of activity to read (1–90)' },
+      element: {
+        type: 'number_input',
+        action_id: M.daysAction,
+        is_decimal_allowed: false,
+        min_value: '1',
+        max_value: '90',
+        initial_value: String(input.defaultDays),
+      },
+    },
+    {
+      type: 'input',
+      block_id: M.regionsBlock,
+      label: { type: 'plain_text', text: 'Regions of the trail' },
+      hint: { type: 'plain_text', text: 'all, or regions separated by commas (eu-west-1,us-east-1)' },
+      element: {
+        type: 'plain_text_input',
+        action_id: M.regionsAction,
+        initial_value: 'all',
+      },
+    },
+  );
+  return {
+    type: 'modal',
+    callback_id: M.callbackId,
+    private_metadata: JSON.stringify(input.meta),
+    title: { type: 'plain_text', text: 'Generate policy' },
+    submit: { type: 'plain_text', text: 'Generate' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks,
+  };
+}
+
+export const VALIDATE_POLICY_MODAL = {
+  callbackId: 'validate_policy_modal',
+  documentBlock: 'vp_document',
+  documentAction: 'document',
+  typeBlock: 'vp_type',
+  typeAction: 'policy_type',
+  resourceBlock: 'vp_resource_type',
+  resourceAction: 'resource_type',
+} as const;
+
+export const VALIDATE_POLICY_TYPES: readonly { value: PolicyType; label: string }[] = [
+  { value: 'IDENTITY_POLICY', label: 'Identity policy (role, user, group)' },
+  { value: 'RESOURCE_POLICY', label: 'Resource policy (bucket, key, queue…)' },
+  { value: 'SERVICE_CONTROL_POLICY', label: 'Service control policy (SCP)' },
+];
+
+/** `/access validate`: paste a document, pick its type, optionally a resource type for CheckNoPublicAccess. */
+export function validatePolicyModal(input: { channel: string; resourceTypes: readonly string[] }): ModalView {
+  const M = VALIDATE_POLICY_MODAL;
+  const types = VALIDATE_POLICY_TYPES.map((t) => option(t.label, t.value));
+  return {
+    type: 'modal',
+    callback_id: M.callbackId,
+    private_metadata: JSON.stringify({ c: input.channel }),
+    title: { type: 'plain_text', text: 'Validate a policy' },
+    submit: { type: 'plain_text', text: 'Validate' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: M.documentBlock,
+        label: { type: 'plain_text', text: 'Policy document (JSON)' },
+        element: {
+          type: 'plain_text_input',
+          action_id: M.documentAction,
+          multiline: true,
+          max_length: 3000,
+          placeholder: { type: 'plain_text', text: '{"Version": "2012-10-17", "Statement": [...]}' },
+        },
+      },
+      {
+        type: 'input',
+        block_id: M.typeBlock,
+        label: { type: 'plain_text', text: 'Policy type' },
+        element: {
+          type: 'static_select',
+          action_id: M.typeAction,
+          initial_option: types[0]!,
+          options: types,
+        },
+      },
+      {
+        type: 'input',
+        block_id: M.resourceBlock,
+        optional: true,
+        label: { type: 'plain_text', text: 'Check for public access as (resource policies)' },
+        hint: {
+          type: 'plain_text',
+          text: 'Runs CheckNoPublicAccess for this resource type as well; a resource policy of an S3 bucket or access point, a DynamoDB table or a trust policy also gets ValidatePolicy checks for that type.',
+        },
+        element: {
+          type: 'static_select',
+          action_id: M.resourceAction,
+          placeholder: { type: 'plain_text', text: 'no public-access check' },
+          options: input.resourceTypes.slice(0, 100).map((t) => option(t, t)),
+        },
+      },
+    ],
+  };
+}
+
+/** The answer to a validation: ValidatePolicy findings, and CheckNoPublicAccess when asked. */
+export function validationReply(input: {
+  policyType: PolicyType;
+  findings: readonly PolicyFinding[];
+  publicAccess?: { resourceType: string; result: CheckResult };
+}): SlackMessage {
+  const blocks: KnownBlock[] = [
+    section(`🔎 Validated as ${code(input.policyType)}.`),
+    section(truncate(validationLines(input.findings), LIMITS.sectionText)),
+  ];
+  if (input.publicAccess) {
+    blocks.push(
+      section(
+        truncate(
+          checkLines(`CheckNoPublicAccess as ${input.publicAccess.resourceType}`, input.publicAccess.result),
+          LIMITS.sectionText,
+        ),
+      ),
+    );
+  }
+  const errors = input.findings.filter((f) => f.findingType === 'ERROR').length;
+  const warnings = input.findings.filter((f) => f.findingType === 'SECURITY_WARNING').length;
+  const pub = input.publicAccess ? `, public access ${input.publicAccess.result.result}` : '';
+  return {
+    text: fallback(`Policy validated: ${errors} errors, ${warnings} security warnings${pub}`),
+    blocks: capBlocks(blocks),
+  };
+}

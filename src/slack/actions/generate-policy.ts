@@ -1,0 +1,42 @@
+// The Generate policy button on a role's or user's finding: check the permission, then open the modal
+// (trail, days, regions) at once; its submission enqueues the request (views/generate-policy-submit.ts).
+
+import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.ts';
+import { unavailableNote } from '../../../blocks/receipts.ts';
+import { missingConfig } from '../../../jobs/policy.ts';
+import type { ListenerDeps } from '../listeners/common.ts';
+import { allowedClick, type ButtonArgs } from './finding-buttons.ts';
+
+const PRINCIPAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User']);
+
+export function generatePolicyButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs) => {
+    const allowed = await allowedClick(deps, args, 'generate-policy');
+    if (!allowed) return;
+    const { click, reply } = allowed;
+    const missing = missingConfig(deps.config);
+    if (missing) return void (await reply(notConfiguredNote(missing)));
+    const state = await deps.store.get(click.ref.f).catch(() => null);
+    if (!state || !PRINCIPAL_TYPES.has(state.resourceType)) {
+      return void (await reply(
+        unavailableNote('A policy can be generated only for the IAM role or user of a known finding.'),
+      ));
+    }
+    const cfg = deps.config.policyGeneration!;
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: generatePolicyModal({
+        meta: {
+          f: click.ref.f,
+          a: click.ref.a,
+          r: click.ref.r,
+          c: click.channel,
+          t: click.messageTs,
+          p: state.resourceArn,
+        },
+        trails: cfg.trails,
+        defaultDays: cfg.defaultDays,
+      }),
+    });
+  };
+}

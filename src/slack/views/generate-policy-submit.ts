@@ -1,0 +1,155 @@
+// The Generate policy modal's submission: validate trail, days and regions (errors shown next to the
+// field), check the permission again, enqueue the request. The worker queues it per account.
+import type { App, ViewSubmitAction } from '@slack/bolt';
+import { GENERATE_POLICY_MODAL, type GeneratePolicyModalMetadata } from '../../../blocks/policy.ts';
+import { acceptedNote } from '../../../blocks/receipts.ts';
+import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
+import { parsePrincipalArn } from '../../aws/policy.ts';
+import {
+  ENQUEUE_TIMEOUT_MS,
+  ephemeralReply,
+  type ListenerDeps,
+  permitted,
+  type ViewSubmitArgs,
+  withTimeout,
+} from '../listeners/common.ts';
+
+const TRAIL_ARN = /^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+export interface GeneratePolicyInput {
+  trailArn?: string;
+  days: number;
+  regions: 'all' | string[];
+}
+
+/** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
+export function validateGeneratePolicyInput(
+  values: ViewSubmitAction['view']['state']['values'],
+  configuredTrails: readonly string[],
+): { ok: true; input: GeneratePolicyInput } | { ok: false; errors: Record<string, string> } {
+  const M = GENERATE_POLICY_MODAL;
+  const errors: Record<string, string> = {};
+  const typed = (values[M.trailTextBlock]?.[M.trailTextAction]?.value ?? '').trim();
+  const selected = values[M.trailSelectBlock]?.[M.trailSelectAction]?.selected_option?.value ?? undefined;
+  let trailArn: string | undefined;
+  if (typed) {
+    if (TRAIL_ARN.test(typed)) trailArn = typed;
+    else
+      errors[M.trailTextBlock] =
+        'A CloudTrail trail ARN, like arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail.';
+  } else if (selected !== undefined) {
+    trailArn = configuredTrails[Number(selected)];
+    if (!trailArn) errors[M.trailSelectBlock] = 'That trail is no longer configured; pick one again.';
+  } else if (configuredTrails.length === 0) {
+    errors[M.trailTextBlock] = 'Name the trail to read (no trail is configured).';
+  }
+  const rawDays = (values[M.daysBlock]?.[M.daysAction]?.value ?? '').trim();
+  const days = Number(rawDays);
+  if (!/^\d+$/.test(rawDays) || days < 1 || days > 90)
+    errors[M.daysBlock] = 'A whole number of days from 1 to 90.';
+  const rawRegions = (values[M.regionsBlock]?.[M.regionsAction]?.value ?? 'all').trim().toLowerCase();
+  let regions: 'all' | string[] = 'all';
+  if (rawRegions !== '' && rawRegions !== 'all') {
+    const list = [...new Set(rawRegions.split(',').map((r) => r.trim()))];
+    const bad = list.filter((r) => !REGION.test(r));
+    if (bad.length)
+      errors[M.regionsBlock] = `"all", or regions separated by commas (not a region: ${bad.join(', ')}).`;
+    regions = list;
+  }
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return { ok: true, input: { ...(trailArn ? { trailArn } : {}), days, regions } };
+}
+
+function parseMeta(raw: string): GeneratePolicyModalMetadata | null {
+  try {
+    const m = JSON.parse(raw) as Partial<GeneratePolicyModalMetadata>;
+    if (
+      typeof m.f !== 'string' ||
+      typeof m.a !== 'string' ||
+      typeof m.r !== 'string' ||
+      typeof m.p !== 'string'
+    ) {
+      return null;
+    }
+    return m as GeneratePolicyModalMetadata;
+  } catch {
+    return null;
+  }
+}
+
+export function generatePolicySubmit(deps: ListenerDeps) {
+  return async (args: ViewSubmitArgs) => {
+    const M = GENERATE_POLICY_MODAL;
+    const { view, body } = args;
+    const meta = parseMeta(view.private_metadata);
+    const principal = meta ? parsePrincipalArn(meta.p) : null;
+    if (!meta || !principal) {
+      await args.ack({
+        response_action: 'errors',
+        errors: { [M.daysBlock]: 'This form lost its finding; close it and click Generate policy again.' },
+      });
+      return;
+    }
+    const checked = validateGeneratePolicyInput(
+      view.state.values,
+      deps.config.policyGeneration?.trails ?? [],
+    );
+    if (!checked.ok) {
+      await args.ack({ response_action: 'errors', errors: checked.errors });
+      return;
+    }
+    const userId = body.user.id;
+    const tell = ephemeralReply(args, meta.c, userId);
+    const allowed = await permitted(deps, tell, {
+      action: 'generate-policy',
+      userId,
+      findingChannel: meta.c,
+      findingId: meta.f,
+      region: meta.r,
+    });
+    if (!allowed) {
+      await args.ack();
+      return;
+    }
+    const requestId = jobId('pg', view.id);
+    const data: PolicyRequestData = {
+      requestId,
+      principalArn: meta.p,
+      accountId: principal.accountId,
+      ...checked.input,
+      userId,
+      ...(meta.c ? { replyChannel: meta.c } : {}),
+      requestTs: view.id,
+      findingId: meta.f,
+    };
+    try {
+      // A resubmitted view (Slack retry) has the same view id: one request.
+      await withTimeout(
+        deps.actions.add(JOBS.policyRequest, data, { jobId: jobId(JOBS.policyRequest, requestId) }),
+        ENQUEUE_TIMEOUT_MS,
+        'queueing',
+      );
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
+      await args.ack({
+        response_action: 'errors',
+        errors: {
+          [M.daysBlock]:
+            'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
+        },
+      });
+      return;
+    }
+    await args.ack();
+    await tell(
+      acceptedNote(
+        `Policy generation for ${meta.p} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
+      ),
+    );
+  };
+}
+
+export function registerGeneratePolicyView(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>(GENERATE_POLICY_MODAL.callbackId, generatePolicySubmit(deps) as never);
+}

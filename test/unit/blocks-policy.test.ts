@@ -1,0 +1,197 @@
+// Policy generation and validation messages: escaping of AWS text and Block Kit limits.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { limitViolations } from '../../blocks/limits.ts';
+import {
+  generationConflictNote,
+  generationFailedMessage,
+  generationProgress,
+  generationQueuedNote,
+  generationResultMessage,
+  policyDocumentMessages,
+  validationReply,
+} from '../../blocks/policy.ts';
+
+const subject = {
+  principalArn: 'arn:aws:iam::123456789012:role/ci',
+  accountId: '123456789012',
+  days: 30,
+  userId: 'U0ALICE',
+};
+
+describe('policy messages', () => {
+  it('splits a very long generated policy over several code blocks and messages, all within limits', () => {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: Array.from({ length: 3000 }, (_, i) => ({
+        Effect: 'Allow',
+        Action: [`s3:GetObject${i}`],
+        Resource: `arn:aws:s3:::bucket-${i}/<&>*`,
+      })),
+    });
+    const messages = policyDocumentMessages([policy]);
+
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) expect(limitViolations(m)).toEqual([]);
+    const text = messages
+      .flatMap((m) => m.blocks.slice(1))
+      .map((b) => (b as { text: { text: string } }).text.text);
+    expect(text.every((t) => t.startsWith('```') && t.endsWith('```'))).toBe(true);
+    const joined = text.map((t) => t.slice(3, -3)).join('\n');
+    expect(joined).toContain('"arn:aws:s3:::bucket-7/&lt;&amp;&gt;*"');
+    expect(messages[0]!.text).toBe(`Generated policy (part 1 of ${messages.length})`);
+  });
+
+  it('cannot be broken out of: backticks and mentions in AWS text stay inert', () => {
+    const [m] = policyDocumentMessages(['{"Sid":"```<!channel>"}']);
+    expect(JSON.stringify(m)).not.toContain('<!channel>');
+    expect((m!.blocks[1] as { text: { text: string } }).text.text).toBe(
+      '```{\n  "Sid": "ˋˋˋ&lt;!channel&gt;"\n}```',
+    );
+  });
+
+  it('shows jobError code and message escaped', () => {
+    const m = generationFailedMessage(subject, {
+      status: 'FAILED',
+      error: { code: 'SERVICE_ERROR', message: '<@U123> *boom*' },
+    });
+    expect(m.text).toBe('Policy generation failed for arn:aws:iam::123456789012:role/ci');
+    expect(JSON.stringify(m.blocks)).toContain('`SERVICE_ERROR`: &lt;@U123&gt; ∗boom∗');
+  });
+
+  it('summarises validation findings worst first with issue codes and learn-more links', () => {
+    const m = validationReply({
+      policyType: 'IDENTITY_POLICY',
+      findings: [
+        {
+          findingType: 'SUGGESTION',
+          issueCode: 'MISSING_VERSION',
+          details: 'Add a Version',
+          learnMoreLink: 'https://docs.aws.amazon.com/a',
+          locations: 1,
+        },
+        {
+          findingType: 'ERROR',
+          issueCode: 'INVALID_ACTION',
+          details: 'The action s3:Foo does not exist.',
+          learnMoreLink: 'https://docs.aws.amazon.com/b',
+          locations: 1,
+        },
+      ],
+      publicAccess: {
+        resourceType: 'AWS::S3::Bucket',
+        result: {
+          result: 'FAIL',
+          message: 'public',
+          reasons: [{ description: 'index 0', statementIndex: 0 }],
+        },
+      },
+    });
+    expect(m.text).toBe('Policy validated: 1 errors, 0 security warnings, public access FAIL');
+    const shown = (m.blocks[1] as { text: { text: string } }).text.text;
+    expect(shown.split('\n')).toEqual([
+      '*ValidatePolicy:* 1 error, 1 suggestion',
+      '🔴 `INVALID_ACTION` The action s3:Foo does not exist. <https://docs.aws.amazon.com/b|learn more>',
+      '🔵 `MISSING_VERSION` Add a Version <https://docs.aws.amazon.com/a|learn more>',
+    ]);
+    expect(JSON.stringify(m.blocks[2])).toContain('CheckNoPublicAccess as AWS::S3::Bucket: FAIL');
+  });
+
+  it('says when CloudTrail coverage was incomplete and how wildcards were counted', () => {
+    const m = generationResultMessage({
+      ...subject,
+      result: { status: 'SUCCEEDED', isComplete: false, policies: ['{}'] },
+      comparison: {
+        generated: 28,
+        services: 6,
+        current: 240,
+        currentWildcards: ['s3:*'],
+        kept: 28,
+        notCovered: [],
+        notActionStatements: 0,
+      },
+      unreadable: [],
+      noNewAccess: [{ result: 'PASS', message: 'no new access', reasons: [] }],
+      findings: [],
+    });
+    expect(m.text).toBe('Policy generated for arn:aws:iam::123456789012:role/ci: keeps 28 of 240 actions');
+    const shown = JSON.stringify(m.blocks);
+    expect(shown).toContain('CloudTrail coverage was *incomplete*');
+    expect(shown).toContain("1 of today's entries are wildcards (`s3:*`), each counted once.");
+    expect(shown).toContain('CheckNoNewAccess: PASS');
+    expect(limitViolations(m)).toEqual([]);
+  });
+});
+
+describe('policy messages with any AWS text', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 400 }),
+    fc.constantFrom('<!channel>', '<@U024BE7LH>', '```', '*bold*', '&amp;', '<https://evil|x>', '\u202Eabc'),
+  );
+  const finding = fc.record({
+    findingType: fc.constantFrom('ERROR', 'SECURITY_WARNING', 'WARNING', 'SUGGESTION' as const),
+    issueCode: text,
+    details: text,
+    learnMoreLink: fc.oneof(text, fc.constant('https://docs.aws.amazon.com/x')),
+    locations: fc.nat(5),
+  });
+  const check = fc.record({
+    result: fc.constantFrom('PASS', 'FAIL' as const),
+    message: text,
+    reasons: fc.array(fc.record({ description: text, statementId: fc.option(text, { nil: undefined }) }), {
+      maxLength: 15,
+    }),
+  });
+
+  it('never exceeds a Block Kit limit and never lets AWS text mention anyone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 3 }),
+        fc.array(finding, { maxLength: 40 }),
+        fc.array(check, { minLength: 1, maxLength: 3 }),
+        fc.array(text, { maxLength: 30 }),
+        text,
+        (policies, findings, checks, names, error) => {
+          const comparison = {
+            generated: 3,
+            services: 1,
+            current: names.length,
+            currentWildcards: names,
+            kept: 1,
+            notCovered: names,
+            notActionStatements: 1,
+          };
+          const messages = [
+            ...policyDocumentMessages(policies),
+            generationResultMessage({
+              ...subject,
+              result: { status: 'SUCCEEDED', isComplete: false, policies },
+              comparison,
+              unreadable: names,
+              noNewAccess: checks,
+              findings,
+            }),
+            validationReply({
+              policyType: 'RESOURCE_POLICY',
+              findings,
+              publicAccess: { resourceType: 'AWS::S3::Bucket', result: checks[0]! },
+            }),
+            generationFailedMessage(subject, { status: 'FAILED', error: { code: error, message: error } }),
+            generationQueuedNote({ ahead: 2, accountId: '123456789012', principalArn: error }),
+            generationConflictNote({ accountId: '123456789012', retryInSeconds: 30 }),
+            generationProgress(
+              { ...subject, principalArn: error },
+              { polls: 2, startedAt: new Date(0), now: new Date(60_000) },
+            ),
+          ];
+          for (const m of messages) {
+            expect(limitViolations(m)).toEqual([]);
+            const json = JSON.stringify(m);
+            expect(json).not.toMatch(/<!channel>|<@U024BE7LH|<https:\/\/evil/);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
