@@ -15,6 +15,17 @@ export function agingPhrase(a: AgingFacts): string {
   return `open ${days(a.ageDays)}, ${days(a.overdueDays)} over its ${a.slaDays}-day SLA`;
 }
 
+/** `<@U…> <!subteam^S…> ` for ids the config schema has validated; empty without owners. */
+function mentions(owners: { users: string[]; userGroups: string[] } | undefined): string {
+  if (!owners) return '';
+  const valid = (id: string) => /^[A-Z0-9]+$/.test(id);
+  const tags = [
+    ...owners.users.filter(valid).map((u) => `<@${u}>`),
+    ...owners.userGroups.filter(valid).map((g) => `<!subteam^${g}>`),
+  ];
+  return tags.length ? `${tags.join(' ')} ` : '';
+}
+
 export function agingReminder(
   input: AgingFacts & {
     /** 1 for the first reminder. */
@@ -22,6 +33,8 @@ export function agingReminder(
     escalateAfter: number;
     /** Set on the reminder that escalates. */
     escalatedTo?: string;
+    /** Owners of the routing rule (validated Slack ids), mentioned so the reminder reaches them. */
+    owners?: { users: string[]; userGroups: string[] };
   },
 ): SlackMessage {
   const phrase = agingPhrase(input);
@@ -34,7 +47,9 @@ export function agingReminder(
   return {
     text: fitMessageText(`Reminder: this finding is ${phrase}`),
     blocks: [
-      section(`⏰ This finding is ${escapeMrkdwn(phrase)}. Please fix it, or archive it with a reason.`),
+      section(
+        `⏰ ${mentions(input.owners)}This finding is ${escapeMrkdwn(phrase)}. Please fix it, or archive it with a reason.`,
+      ),
       context([extra]),
     ],
   };

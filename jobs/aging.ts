@@ -21,6 +21,7 @@ import { differenceInCalendarDays } from 'date-fns';
 import { agingEscalation, agingReminder } from '../blocks/aging.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import { SEVERITY_CATEGORIES, type SeverityCategory } from '../src/findings/model.ts';
+import { ruleOwners } from '../src/findings/routing.ts';
 import { FINDING_FIELDS as F, type FindingState } from '../src/store/findings.ts';
 import { threadReply } from './actions.ts';
 import type { JobDeps } from './deps.ts';
@@ -212,6 +213,7 @@ async function sweepOne(
           reminder: reminders,
           escalateAfter: cfg.escalateAfterReminders,
           escalatedTo: escalating ? escalateTo : undefined,
+          owners: ruleOwners(deps.config.routing, state?.routeRule),
         }),
       );
     } catch (err) {

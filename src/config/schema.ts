@@ -48,12 +48,21 @@ const matchSchema = z
     message: 'at least one condition (tag, accountId, region, resourceType, findingType, resourceArn)',
   });
 
+const SLACK_USER_TEXT = 'a Slack user id such as U0123456789 (W… on Enterprise Grid)';
+const USER_GROUP_TEXT = 'a Slack user group id such as S0123456789';
+const slackUser = z.string({ error: SLACK_USER_TEXT }).regex(/^[UW][A-Z0-9]{2,}$/, SLACK_USER_TEXT);
+const userGroup = z.string({ error: USER_GROUP_TEXT }).regex(/^S[A-Z0-9]{2,}$/, USER_GROUP_TEXT);
+
 const ruleSchema = z
   .strictObject({
     name: z.string().min(1).max(80).optional(),
     match: matchSchema,
     /** Where matching findings go. Omit on a tag rule to use the tag's value as the channel. */
     channel: channel.optional(),
+    /** People mentioned in the SLA reminders of this rule's findings (jobs/aging.ts). */
+    owners: z
+      .strictObject({ users: z.array(slackUser).default([]), userGroups: z.array(userGroup).default([]) })
+      .optional(),
   })
   .refine((r) => r.channel !== undefined || r.match.tag !== undefined, {
     message: 'a channel, or a `tag` condition whose value is then the channel',
@@ -75,10 +84,6 @@ export const PERMISSION_ACTIONS = [
   'recommend',
 ] as const;
 
-const SLACK_USER_TEXT = 'a Slack user id such as U0123456789 (W… on Enterprise Grid)';
-const USER_GROUP_TEXT = 'a Slack user group id such as S0123456789';
-const slackUser = z.string({ error: SLACK_USER_TEXT }).regex(/^[UW][A-Z0-9]{2,}$/, SLACK_USER_TEXT);
-const userGroup = z.string({ error: USER_GROUP_TEXT }).regex(/^S[A-Z0-9]{2,}$/, USER_GROUP_TEXT);
 const people = {
   /** Slack user ids allowed. */
   users: z.array(slackUser).default([]),

@@ -117,6 +117,22 @@ async function evaluate(
   return { route, verdicts };
 }
 
+/**
+ * The owners configured on the rule that routed a finding, from the rule label stored with it
+ * (`routeRule`: the rule's name, or `rule #n`); none for the default route or a rule since removed.
+ */
+export function ruleOwners(
+  rules: readonly RoutingRule[],
+  routeRule: string | undefined,
+): { users: string[]; userGroups: string[] } | undefined {
+  if (!routeRule || routeRule === 'default') return undefined;
+  const byName = rules.find((r) => r.name === routeRule);
+  if (byName) return byName.owners;
+  const n = /^rule #(\d+)$/.exec(routeRule);
+  const rule = n ? rules[Number(n[1]) - 1] : undefined;
+  return rule && !rule.name ? rule.owners : undefined;
+}
+
 function ruleLabel(rule: RoutingRule, index: number): string {
   return rule.name ? `rule '${rule.name}' (#${index})` : `rule #${index}`;
 }

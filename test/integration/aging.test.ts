@@ -155,6 +155,35 @@ describe('aging sweep', () => {
   });
 });
 
+describe('owners in reminders', () => {
+  it("mentions the routing rule's owners (users and user groups) in the reminder", async () => {
+    await rt.close();
+    await wipePrefix(config.redis.keyPrefix);
+    config = testConfig({
+      routing: [
+        {
+          name: 'payments',
+          match: { accountId: '222222222222' },
+          channel: 'C0PROD001',
+          owners: { users: ['U0DANA'], userGroups: ['S0PAYTEAM'] },
+        },
+        { match: { accountId: '333333333333' }, channel: 'C0OPS0001', owners: { users: ['U0OPS'] } },
+      ],
+    });
+    rt = testRuntime(config, { now: () => clock });
+    await rt.deps.store.set('named', state({ ts: '1800000000.000100', routeRule: 'payments' }));
+    await rt.deps.store.set('unnamed', state({ ts: '1800000000.000200', routeRule: 'rule #2' }));
+    await rt.deps.store.set('fallback', state({ ts: '1800000000.000300', routeRule: 'default' }));
+
+    expect(await agingSweep(rt.deps)).toMatchObject({ reminded: 3 });
+
+    const shown = (ts: string) => JSON.stringify(repliesTo(ts)[0]!.blocks);
+    expect(shown('1800000000.000100')).toContain('⏰ <@U0DANA> <!subteam^S0PAYTEAM> This finding is open');
+    expect(shown('1800000000.000200')).toContain('⏰ <@U0OPS> This finding is open');
+    expect(shown('1800000000.000300')).toContain('⏰ This finding is open');
+  });
+});
+
 describe('scheduler', () => {
   it('upserts the aging sweep with the configured cron pattern and time zone', async () => {
     await registerSchedulers(rt.queues, config.scan.intervalMinutes, config.aging);

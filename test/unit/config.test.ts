@@ -151,6 +151,15 @@ routing:
 
   const cases: { name: string; yaml: string; problem: Partial<ConfigProblem> }[] = [
     {
+      name: 'a routing owner that is not a Slack user id',
+      yaml: 'regions: [eu-west-1]\nslack: { defaultChannel: "#a", adminChannel: "#b" }\nrouting:\n  - match: { accountId: "222222222222" }\n    channel: "#p"\n    owners: { users: ["@dana"] }\n',
+      problem: {
+        path: 'routing[0].owners.users[0]',
+        expected: 'a Slack user id such as U0123456789 (W… on Enterprise Grid)',
+        got: '"@dana"',
+      },
+    },
+    {
       name: 'a missing required key',
       yaml: 'regions: [eu-west-1]\nslack: { defaultChannel: "#a" }\n',
       problem: {
