@@ -1,6 +1,7 @@
 // Domain-model findings (src/findings/model.ts) for tests, one realistic default per finding type.
 // Deterministic: the same call gives the same finding, so golden tests can use them.
 import type { AnalyzerInfo, Finding, FindingDetails, FindingType, Route } from '../../src/findings/model.ts';
+import type { FindingState } from '../../src/store/findings.ts';
 
 export const F_REGION = 'eu-west-1';
 export const F_ACCOUNT = '111111111111';
@@ -162,6 +163,26 @@ export function makeAnalyzer(overrides: Partial<AnalyzerInfo> = {}): AnalyzerInf
     kind: 'external',
     region: F_REGION,
     status: 'ACTIVE',
+    ...overrides,
+  };
+}
+
+/**
+ * What the store holds for an open, high-severity cross-account finding on an S3 bucket in account
+ * 222222222222. Tests that seed Redis directly add the dates, channel and message they are about.
+ */
+export function makeFindingState(overrides: Partial<FindingState> = {}): Partial<FindingState> {
+  return {
+    status: 'ACTIVE',
+    fingerprint: 'fp',
+    analyzerArn: F_EXTERNAL_ANALYZER,
+    region: F_REGION,
+    accountId: '222222222222',
+    findingType: 'ExternalAccess',
+    resourceArn: 'arn:aws:s3:::payments-exports',
+    resourceType: 'AWS::S3::Bucket',
+    severity: 'high',
+    category: 'cross-account-access',
     ...overrides,
   };
 }

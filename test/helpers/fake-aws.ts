@@ -2,11 +2,19 @@
 // ListFindingsV2 paging, GetFindingV2, and injectable faults. Records every request it answers.
 import type { AnalyzerSummary, FindingDetails, GetFindingV2Response } from '@aws-sdk/client-accessanalyzer';
 import nock from 'nock';
-import { analyzerSummary, CALLER_ACCOUNT } from '../factories/aws.ts';
+import { analyzerSummary, CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
 
 export interface FakeFinding {
   summary: Omit<GetFindingV2Response, 'findingDetails'> & { id: string; status: string };
   details: FindingDetails[];
+}
+
+/** A finding on `resource` in `ownerAccount` that grants access to the outside account 999988887777. */
+export function crossAccountFinding(id: string, resource: string, ownerAccount: string): FakeFinding {
+  return {
+    summary: findingSummaryV2({ id, resource, resourceOwnerAccount: ownerAccount }) as never,
+    details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
+  };
 }
 
 export interface FakeRegion {

@@ -34,6 +34,17 @@ export function testRuntime(config: AppConfig, extra: Partial<RuntimeOptions> = 
   });
 }
 
+/** A runtime whose AWS clients reach the sandbox AWS server at `sandbox.url` over real HTTP. */
+export function sandboxRuntime(config: AppConfig, sandbox: { url: string }): Runtime {
+  return testRuntime(config, {
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
+      endpoints: { accessAnalyzer: sandbox.url, iam: sandbox.url, sts: sandbox.url, tagging: sandbox.url },
+      maxAttempts: 1,
+    },
+  });
+}
+
 /** Deletes every key under a prefix (test clean-up). */
 export async function wipePrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);

@@ -11,27 +11,38 @@ import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import type { ListenerDeps } from '../../src/slack/listeners/common.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
 import { REDIS_URL } from './runtime.ts';
-import { RESPONSE_URL_BASE, signedPost } from './slack-requests.ts';
+import { RESPONSE_URL_BASE, type SignedPostOptions, signedPost } from './slack-requests.ts';
 
 export interface SlackResponse {
   url: string;
   body: Record<string, unknown>;
 }
 
-/** Answers every POST to Slack's response_url host and records it (what `respond()` sent). */
-export function recordResponses(): SlackResponse[] {
-  const responses: SlackResponse[] = [];
+function answerResponses(record: (response: SlackResponse) => void): void {
   nock(RESPONSE_URL_BASE)
     .persist()
     .post(/.*/)
     .reply((uri, body) => {
-      responses.push({
+      record({
         url: uri,
         body: (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>,
       });
       return [200, 'ok'];
     });
+}
+
+/** Answers every POST to Slack's response_url host and records it (what `respond()` sent). */
+export function recordResponses(): SlackResponse[] {
+  const responses: SlackResponse[] = [];
+  answerResponses((r) => responses.push(r));
   return responses;
+}
+
+/** Like `recordResponses`, for tests that only look at what was sent, not where. */
+export function recordResponseBodies(): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  answerResponses((r) => bodies.push(r.body));
+  return bodies;
 }
 
 export interface ActionEvents {
@@ -74,7 +85,7 @@ export interface Receiver {
   app: SlackApp;
   baseUrl: string;
   /** POSTs a body signed with the receiver's secret to /slack/events. */
-  post(body: string): Promise<Response>;
+  post(body: string, opts?: SignedPostOptions): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -99,7 +110,7 @@ export async function startReceiver(
   return {
     app,
     baseUrl,
-    post: (body) => signedPost(baseUrl, body, opts.secret),
+    post: (body, postOpts) => signedPost(baseUrl, body, opts.secret, postOpts),
     stop: () => app.stop(),
   };
 }

@@ -1,15 +1,15 @@
 // Action jobs (archive, unarchive, archive expiry, rescan) with real Redis and BullMQ workers, AWS and
 // Slack behind nock: the AWS calls made, the message redrawn in place, the thread record, the audit.
-import { type Job, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionRequest, type ArchiveData, bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
-import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { CALLER_ACCOUNT } from '../factories/aws.ts';
+import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { type ActionEvents, actionEvents } from '../helpers/triage.ts';
 
 const REGION = 'eu-west-1';
 const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-external`;
@@ -19,21 +19,13 @@ let config: AppConfig;
 let aws: FakeAws;
 let slack: FakeSlack;
 let rt: Runtime;
-let events: QueueEvents;
-let eventsConn: Redis;
+let actions: ActionEvents;
 
 function addFinding(id: string) {
   aws.regions
     .get(REGION)!
     .findings.get(ANALYZER)!
-    .push({
-      summary: findingSummaryV2({
-        id,
-        resource: `arn:aws:s3:::${id}`,
-        resourceOwnerAccount: '222222222222',
-      }) as never,
-      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
-    });
+    .push(crossAccountFinding(id, `arn:aws:s3:::${id}`, '222222222222'));
 }
 const finding = (id: string) =>
   aws.regions
@@ -41,13 +33,14 @@ const finding = (id: string) =>
     .findings.get(ANALYZER)!
     .find((f) => f.summary.id === id)!;
 
+// Adds to the current runtime's queue: one test replaces the runtime with one on another clock.
 async function run(
   name: string,
   data: ActionRequest | ArchiveData,
   id = jobId(name, data.findingId, data.requestTs),
 ) {
   const job = (await rt.queues.actions.add(name, data, { jobId: id })) as Job;
-  return job.waitUntilFinished(events, 20_000).catch((err: Error) => ({ error: err.message }));
+  return job.waitUntilFinished(actions.events, 20_000).catch((err: Error) => ({ error: err.message }));
 }
 
 const request = (over: Partial<ArchiveData> = {}): ArchiveData => ({
@@ -71,17 +64,14 @@ beforeEach(async () => {
   addFinding('f-1');
   rt = testRuntime(config);
   rt.startWorkers();
-  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
-  await events.waitUntilReady();
+  actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
   slack.reset();
   aws.reset();
 });
 
 afterEach(async () => {
-  await events.close();
-  await eventsConn.quit();
+  await actions.close();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
 });
@@ -139,7 +129,7 @@ describe('archive', () => {
     await run(JOBS.archive, request({ until: '2027-03-01' }));
     // The expiry job was due immediately (its date has passed on this clock).
     const expiry = (await rt.queues.actions.getJob(jobId(JOBS.archiveExpiry, 'f-1', '2027-03-01')))!;
-    await expiry.waitUntilFinished(events, 20_000);
+    await expiry.waitUntilFinished(actions.events, 20_000);
 
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual([
       'f-1=ARCHIVED',
@@ -223,7 +213,7 @@ describe('rescan', () => {
 
     finding('f-1').summary.status = 'RESOLVED';
     await check.promote();
-    await check.waitUntilFinished(events, 20_000);
+    await check.waitUntilFinished(actions.events, 20_000);
 
     expect(JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks)).toMatch(/Resolved/);
     expect(slack.posted.some((p) => /Rescan done: resolved/.test(p.text))).toBe(true);

@@ -7,10 +7,10 @@ import { JOBS, registerSchedulers } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
+import { makeFindingState } from '../factories/finding.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
 
-const ANALYZER = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
 const ESCALATION = 'C0ESCALATE';
 
 let config: AppConfig;
@@ -19,25 +19,15 @@ let rt: Runtime;
 let clock: Date;
 
 function state(over: Partial<FindingState>): Partial<FindingState> {
-  return {
-    status: 'ACTIVE',
+  return makeFindingState({
     updatedAt: '2030-05-08T10:00:00.000Z',
-    fingerprint: 'fp',
     routeChannel: 'C0PROD001',
-    analyzerArn: ANALYZER,
-    region: 'eu-west-1',
-    accountId: '222222222222',
-    findingType: 'ExternalAccess',
-    resourceArn: 'arn:aws:s3:::payments-exports',
-    resourceType: 'AWS::S3::Bucket',
-    severity: 'high',
-    category: 'cross-account-access',
     createdAt: '2030-05-08T10:00:00.000Z',
     firstSeen: '2030-05-08T10:05:00.000Z',
     channel: 'C0PROD001',
     ts: '1800000000.000100',
     ...over,
-  };
+  });
 }
 
 const repliesTo = (ts: string) => slack.posted.filter((p) => p.thread_ts === ts);

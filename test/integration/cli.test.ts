@@ -10,6 +10,7 @@ import { demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { main } from '../../src/cli.ts';
 import { FindingStore } from '../../src/store/findings.ts';
 import { keys } from '../../src/store/keys.ts';
+import { makeFindingState } from '../factories/finding.ts';
 import { fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
@@ -157,23 +158,17 @@ digest:
     };
     const redis = new Redis(REDIS_URL);
     try {
-      await new FindingStore(redis, keys(prefix)).set('f-open', {
-        status: 'ACTIVE',
-        updatedAt: daysAgo(40),
-        fingerprint: 'fp',
-        routeChannel: '#payments',
-        analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org',
-        region: 'eu-west-1',
-        accountId: '222222222222',
-        findingType: 'ExternalAccess',
-        resourceArn: 'arn:aws:s3:::payments-exports',
-        resourceType: 'AWS::S3::Bucket',
-        severity: 'high',
-        category: 'cross-account-access',
-        createdAt: daysAgo(40),
-        firstSeen: daysAgo(40),
-        ownerEmail: 'dana@example.com',
-      });
+      await new FindingStore(redis, keys(prefix)).set(
+        'f-open',
+        makeFindingState({
+          updatedAt: daysAgo(40),
+          routeChannel: '#payments',
+          analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org',
+          createdAt: daysAgo(40),
+          firstSeen: daysAgo(40),
+          ownerEmail: 'dana@example.com',
+        }),
+      );
     } finally {
       await redis.quit();
     }

@@ -1,9 +1,7 @@
 // Deleting an unused role from Slack and restoring it, against the sandbox AWS server (real HTTP,
 // the member account reached through the assumed role), real Redis and BullMQ, Slack behind nock.
-import { type Job, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionJobData, type ActionRequest, bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ACCOUNTS,
@@ -16,7 +14,8 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS } from '../../src/slack/ids.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { type ActionEvents, actionEvents } from '../helpers/triage.ts';
 
 const ADMIN = 'U0ADMIN01';
 const ID = DEMO_FINDING_IDS.unusedRoleCiDeployer;
@@ -26,8 +25,7 @@ let config: AppConfig;
 let aws: AwsSandbox;
 let slack: FakeSlack;
 let rt: Runtime;
-let events: QueueEvents;
-let eventsConn: Redis;
+let actions: ActionEvents;
 
 const request = (requestTs = '1795000000.000100'): ActionRequest => ({
   findingId: ID,
@@ -38,11 +36,10 @@ const request = (requestTs = '1795000000.000100'): ActionRequest => ({
   requestTs,
 });
 
-async function run(name: string, data: ActionJobData) {
-  const job = (await rt.queues.actions.add(name, data, {
-    jobId: jobId(name, (data as ActionRequest).findingId, data.requestTs),
-  })) as Job;
-  return job.waitUntilFinished(events, 20_000).catch((err: Error) => ({ error: err.message }));
+function run(name: string, data: ActionJobData) {
+  return actions
+    .run(name, data, jobId(name, (data as ActionRequest).findingId, data.requestTs))
+    .catch((err: Error) => ({ error: err.message }));
 }
 
 const ciDeployer = () => aws.data.roles.find((r) => r.account === PROD && r.name === 'ci-deployer');
@@ -60,25 +57,16 @@ beforeEach(async () => {
     organization: { memberRoleName: DEMO_MEMBER_ROLE.name, externalId: DEMO_MEMBER_ROLE.externalId },
     permissions: { admins: { users: [ADMIN] } },
   });
-  rt = testRuntime(config, {
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
-      maxAttempts: 1,
-    },
-  });
+  rt = sandboxRuntime(config, aws);
   rt.startWorkers();
-  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
-  await events.waitUntilReady();
+  actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
   slack.reset();
   aws.requests.length = 0;
 });
 
 afterEach(async () => {
-  await events.close();
-  await eventsConn.quit();
+  await actions.close();
   await rt.close();
   await aws.close();
   await wipePrefix(config.redis.keyPrefix);

@@ -1,26 +1,17 @@
 // The digest and the App Home through the real Bolt receiver: signed HTTP requests for `/access digest`
 // and `app_home_opened`, real Redis state on a fixed clock, Slack's Web API and response_url behind nock.
-import nock from 'nock';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDigest } from '../../jobs/digest.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
-import { registerListeners } from '../../src/slack/listeners/index.ts';
 import type { FindingState } from '../../src/store/findings.ts';
+import { makeFindingState } from '../factories/finding.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
-import {
-  RESPONSE_URL_BASE,
-  signedPost,
-  slashCommandBody,
-  TEST_APP_ID,
-  TEST_TEAM,
-} from '../helpers/slack-requests.ts';
+import { slashCommandBody, TEST_APP_ID, TEST_TEAM } from '../helpers/slack-requests.ts';
+import { type Receiver, recordResponseBodies, startReceiver } from '../helpers/triage.ts';
 
 const SECRET = 'digest-signing-secret';
-const ANALYZER = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
 const PAY = 'C0PAY0001';
 const OPS = 'C0OPS0001';
 const NOW = new Date('2030-05-20T07:00:00Z');
@@ -28,30 +19,19 @@ const NOW = new Date('2030-05-20T07:00:00Z');
 let config: AppConfig;
 let slack: FakeSlack;
 let rt: Runtime;
-let app: SlackApp;
-let baseUrl: string;
+let receiver: Receiver;
 let responses: Record<string, unknown>[];
 
 function state(over: Partial<FindingState>): Partial<FindingState> {
-  return {
-    status: 'ACTIVE',
+  return makeFindingState({
     updatedAt: '2030-05-01T10:00:00.000Z',
-    fingerprint: 'fp',
     routeChannel: PAY,
     channel: PAY,
-    analyzerArn: ANALYZER,
-    region: 'eu-west-1',
-    accountId: '222222222222',
-    findingType: 'ExternalAccess',
-    resourceArn: 'arn:aws:s3:::payments-exports',
-    resourceType: 'AWS::S3::Bucket',
-    severity: 'high',
-    category: 'cross-account-access',
     createdAt: '2030-05-18T10:00:00.000Z',
     firstSeen: '2030-05-18T10:05:00.000Z',
     ts: '1800000000.000100',
     ...over,
-  };
+  });
 }
 
 beforeEach(async () => {
@@ -66,14 +46,7 @@ beforeEach(async () => {
   slack = fakeSlack();
   slack.users['dana@example.com'] = { id: 'U0DANA', channels: [{ id: PAY, name: 'payments' }] };
   slack.users['erin@example.com'] = { id: 'U0ERIN', channels: [] };
-  responses = [];
-  nock(RESPONSE_URL_BASE)
-    .persist()
-    .post(/.*/)
-    .reply((_uri, body) => {
-      responses.push((typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>);
-      return [200, 'ok'];
-    });
+  responses = recordResponseBodies();
   rt = testRuntime(config, { now: () => NOW });
   const { store } = rt.deps;
   await store.set('fresh', state({}));
@@ -101,30 +74,18 @@ beforeEach(async () => {
     }),
   );
   await store.set('ops-closed', state({ routeChannel: OPS, channel: OPS, status: 'RESOLVED' }));
-  app = createSlackApp({
-    receiver: { mode: 'http', signingSecret: SECRET },
-    botToken: 'xoxb-digest-test',
-    slackApiUrl: 'https://slack.com/api/',
-    port: 0,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ready: async () => true,
-    botId: 'B0BOT',
-    botUserId: 'U0BOT',
-    register: (a) => registerListeners(a, rt.listenerDeps()),
-  });
-  const { port } = await app.start();
-  baseUrl = `http://127.0.0.1:${port}`;
+  receiver = await startReceiver(rt, { secret: SECRET });
 });
 
 afterEach(async () => {
-  await app.stop();
+  await receiver.stop();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
 });
 
 describe('/access digest', () => {
   it('shows the channel’s digest to the person only, and records nothing', async () => {
-    const res = await signedPost(baseUrl, slashCommandBody({ text: 'digest', channel_id: PAY }), SECRET);
+    const res = await receiver.post(slashCommandBody({ text: 'digest', channel_id: PAY }));
     expect(res.status).toBe(200);
     await expect.poll(() => responses.length).toBe(1);
     expect(responses[0]).toMatchObject({
@@ -140,7 +101,7 @@ describe('/access digest', () => {
   });
 
   it('answers with the all-clear in a channel that owns nothing', async () => {
-    await signedPost(baseUrl, slashCommandBody({ text: 'digest', channel_id: 'C0EMPTY01' }), SECRET);
+    await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'C0EMPTY01' }));
     await expect.poll(() => responses.length).toBe(1);
     expect(responses[0]!.text).toBe(
       'All clear for this channel (2030-05-13 to 2030-05-19): nothing open, nothing new.',
@@ -150,11 +111,7 @@ describe('/access digest', () => {
 
 describe('/access digest in a DM', () => {
   it('shows the person the digest of the resources tagged with their e-mail', async () => {
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: 'digest', channel_id: 'D0ERIN001', user_id: 'U0ERIN' }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'D0ERIN001', user_id: 'U0ERIN' }));
     await expect.poll(() => responses.length).toBe(1);
     expect(responses[0]).toMatchObject({
       response_type: 'ephemeral',
@@ -165,11 +122,7 @@ describe('/access digest in a DM', () => {
   });
 
   it('says there is nothing to report when no resource carries their e-mail', async () => {
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: 'digest', channel_id: 'D0DANA001', user_id: 'U0DANA' }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'D0DANA001', user_id: 'U0DANA' }));
     await expect.poll(() => responses.length).toBe(1);
     expect(responses[0]!.text).toBe('Nothing to report on your resources this week');
   });
@@ -193,7 +146,7 @@ function homeOpened(user: string, tab = 'home'): string {
   });
 }
 
-const post = (body: string) => signedPost(baseUrl, body, SECRET, { contentType: 'application/json' });
+const post = (body: string) => receiver.post(body, { contentType: 'application/json' });
 const homeText = (user: string) => JSON.stringify(slack.homes[user]?.at(-1)?.blocks ?? []);
 
 describe('App Home', () => {

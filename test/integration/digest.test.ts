@@ -9,10 +9,10 @@ import { createQueueEvents, DIGEST_SCHEDULER, JOBS, jobId, registerSchedulers } 
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
+import { makeFindingState } from '../factories/finding.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
 
-const ANALYZER = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
 const PAY = 'C0PAY0001';
 /** Monday 2030-05-20, 09:00 in Berlin: the digest covers 13 to 19 May; runs this ISO week share W21. */
 const MONDAY = new Date('2030-05-20T07:00:00Z');
@@ -23,24 +23,14 @@ let rt: Runtime;
 let clock: Date;
 
 function state(over: Partial<FindingState>): Partial<FindingState> {
-  return {
-    status: 'ACTIVE',
+  return makeFindingState({
     updatedAt: '2030-05-01T10:00:00.000Z',
-    fingerprint: 'fp',
     routeChannel: PAY,
     channel: PAY,
-    analyzerArn: ANALYZER,
-    region: 'eu-west-1',
-    accountId: '222222222222',
-    findingType: 'ExternalAccess',
-    resourceArn: 'arn:aws:s3:::payments-exports',
-    resourceType: 'AWS::S3::Bucket',
-    severity: 'high',
-    category: 'cross-account-access',
     createdAt: '2030-05-01T10:00:00.000Z',
     firstSeen: '2030-05-01T10:05:00.000Z',
     ...over,
-  };
+  });
 }
 
 function setup(digest: Record<string, unknown> = {}) {

@@ -15,7 +15,7 @@ import {
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
 
 const USER = 'U0ALICE';
 const PROD = DEMO_ACCOUNTS.prod;
@@ -81,13 +81,7 @@ beforeEach(async () => {
       maxPollSeconds: 0.2,
     },
   });
-  rt = testRuntime(config, {
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
-      maxAttempts: 1,
-    },
-  });
+  rt = sandboxRuntime(config, aws);
   rt.startWorkers();
   redis = new Redis(REDIS_URL);
 });

@@ -1,17 +1,12 @@
 // Show recommendation through the real Bolt receiver (signed HTTP), real Redis and BullMQ workers,
 // AWS and Slack behind nock: GenerateFindingRecommendation, then delayed GetFindingRecommendation
 // polls with growing delays (promoted by the test instead of waited for), and what the thread shows.
-import { type Job, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import nock from 'nock';
-import pino from 'pino';
+import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bullPrefix, JOBS, jobId } from '../../jobs/queues.ts';
+import { JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
-import { registerListeners } from '../../src/slack/listeners/index.ts';
 import { FINDING_FIELDS } from '../../src/store/findings.ts';
 import {
   analyzerSummary,
@@ -26,8 +21,15 @@ import {
   type RecommendationAnswer,
 } from '../helpers/fake-recommendations.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
-import { blockActionBody, RESPONSE_URL_BASE, signedPost } from '../helpers/slack-requests.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody } from '../helpers/slack-requests.ts';
+import {
+  type ActionEvents,
+  actionEvents,
+  type Receiver,
+  recordResponseBodies,
+  startReceiver,
+} from '../helpers/triage.ts';
 
 const SECRET = 'recommend-signing-secret';
 const REGION = 'eu-west-1';
@@ -44,10 +46,8 @@ let aws: FakeAws;
 let recs: FakeRecommendations;
 let slack: FakeSlack;
 let rt: Runtime;
-let app: SlackApp;
-let baseUrl: string;
-let events: QueueEvents;
-let eventsConn: Redis;
+let receiver: Receiver;
+let actions: ActionEvents;
 let responses: Record<string, unknown>[];
 let clock: Date;
 
@@ -80,15 +80,6 @@ const messageTs = () => slack.posted[0]!.ts;
 const thread = () => slack.posted.filter((p) => p.thread_ts === messageTs());
 const pollId = (requestTs: string, n: number) => jobId(JOBS.recommendPoll, FID, requestTs, String(n));
 
-async function waitJob(id: string) {
-  for (let i = 0; i < 100; i++) {
-    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
-    if (job) return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`job ${id} never appeared`);
-}
-
 /** Clicks Show recommendation and waits for the recommend job; returns the click's action_ts. */
 async function clickRecommend(user = MEMBER): Promise<{ requestTs: string; result: unknown }> {
   const body = blockActionBody({
@@ -101,10 +92,9 @@ async function clickRecommend(user = MEMBER): Promise<{ requestTs: string; resul
   const requestTs = (
     JSON.parse(new URLSearchParams(body).get('payload')!) as { actions: { action_ts: string }[] }
   ).actions[0]!.action_ts;
-  await signedPost(baseUrl, body, SECRET);
+  await receiver.post(body);
   if (user !== MEMBER) return { requestTs, result: undefined };
-  const job = await waitJob(jobId(JOBS.recommend, FID, requestTs));
-  return { requestTs, result: await job.waitUntilFinished(events, 20_000) };
+  return { requestTs, result: await actions.finished(jobId(JOBS.recommend, FID, requestTs)) };
 }
 
 /** Promotes poll `n` (asserting it waits `delay` ms first) with the clock moved on, and runs it. */
@@ -115,7 +105,7 @@ async function runPoll(requestTs: string, n: number, delay: number, elapsedMs: n
   expect(job.opts.delay).toBe(delay);
   clock = new Date(T0.getTime() + elapsedMs);
   await job.promote();
-  return job.waitUntilFinished(events, 20_000);
+  return job.waitUntilFinished(actions.events, 20_000);
 }
 
 beforeEach(async () => {
@@ -150,41 +140,19 @@ beforeEach(async () => {
         }),
       ],
     });
-  responses = [];
-  nock(RESPONSE_URL_BASE)
-    .persist()
-    .post(/.*/)
-    .reply((_uri, body) => {
-      responses.push((typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>);
-      return [200, 'ok'];
-    });
+  responses = recordResponseBodies();
   rt = testRuntime(config, { now: () => clock });
   rt.startWorkers();
-  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
-  await events.waitUntilReady();
+  actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
   slack.reset();
   aws.reset();
-  app = createSlackApp({
-    receiver: { mode: 'http', signingSecret: SECRET },
-    botToken: 'xoxb-recommend-test',
-    slackApiUrl: 'https://slack.com/api/',
-    port: 0,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ready: async () => true,
-    botId: 'B0BOT',
-    botUserId: 'U0BOT',
-    register: (a) => registerListeners(a, rt.listenerDeps()),
-  });
-  const { port } = await app.start();
-  baseUrl = `http://127.0.0.1:${port}`;
+  receiver = await startReceiver(rt, { secret: SECRET });
 });
 
 afterEach(async () => {
-  await app.stop();
-  await events.close();
-  await eventsConn.quit();
+  await receiver.stop();
+  await actions.close();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
 });

@@ -1,8 +1,6 @@
 // Policy generation and validation from Slack through the real Bolt receiver: signed HTTP requests,
 // the bot's own listeners, real Redis and BullMQ workers, the sandbox AWS server, Slack behind nock.
 import { Redis } from 'ioredis';
-import nock from 'nock';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATE_POLICY_MODAL, VALIDATE_POLICY_MODAL } from '../../blocks/policy.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -15,19 +13,12 @@ import {
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
-import { registerListeners } from '../../src/slack/listeners/index.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
-import {
-  blockActionBody,
-  RESPONSE_URL_BASE,
-  signedPost,
-  slashCommandBody,
-  viewSubmissionBody,
-} from '../helpers/slack-requests.ts';
+import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
+import { type Receiver, recordResponses, type SlackResponse, startReceiver } from '../helpers/triage.ts';
 
 const SECRET = 'policy-signing-secret';
 const ADMIN = 'U0ADMIN01';
@@ -42,11 +33,10 @@ let config: AppConfig;
 let aws: AwsSandbox;
 let slack: FakeSlack;
 let rt: Runtime;
-let app: SlackApp;
-let baseUrl: string;
+let receiver: Receiver;
 let redis: Redis;
 let state: FindingState;
-let responses: { url: string; body: Record<string, unknown> }[];
+let responses: SlackResponse[];
 
 const ref = encodeFindingRef({ f: FINDING, a: DEMO_ANALYZERS.usUnused, r: 'us-east-1' });
 const click = (user: string) =>
@@ -104,47 +94,19 @@ beforeEach(async () => {
       maxPollSeconds: 0.1,
     },
   });
-  rt = testRuntime(config, {
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
-      maxAttempts: 1,
-    },
-  });
+  rt = sandboxRuntime(config, aws);
   rt.startWorkers();
   redis = new Redis(REDIS_URL);
   await rt.scanNow({ timeoutMs: 20_000 });
   state = (await rt.deps.store.get(FINDING))!;
   slack.reset();
   aws.requests.length = 0;
-  responses = [];
-  nock(RESPONSE_URL_BASE)
-    .persist()
-    .post(/.*/)
-    .reply((uri, body) => {
-      responses.push({
-        url: uri,
-        body: (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>,
-      });
-      return [200, 'ok'];
-    });
-  app = createSlackApp({
-    receiver: { mode: 'http', signingSecret: SECRET },
-    botToken: 'xoxb-policy-test',
-    slackApiUrl: 'https://slack.com/api/',
-    port: 0,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ready: async () => true,
-    botId: 'B0BOT',
-    botUserId: 'U0BOT',
-    register: (a) => registerListeners(a, rt.listenerDeps()),
-  });
-  const { port } = await app.start();
-  baseUrl = `http://127.0.0.1:${port}`;
+  responses = recordResponses();
+  receiver = await startReceiver(rt, { secret: SECRET });
 });
 
 afterEach(async () => {
-  await app.stop();
+  await receiver.stop();
   await rt.close();
   await redis.quit();
   await aws.close();
@@ -153,7 +115,7 @@ afterEach(async () => {
 
 describe('Generate policy button and modal', () => {
   it('opens the modal with the configured trail, the default days and all regions', async () => {
-    await signedPost(baseUrl, click(ADMIN), SECRET);
+    await receiver.post(click(ADMIN));
 
     await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
     const view = JSON.parse(String(slack.byMethod('views.open')[0]!.args.view)) as {
@@ -177,7 +139,7 @@ describe('Generate policy button and modal', () => {
   });
 
   it('refuses someone who may not, says who can, opens nothing and audits it', async () => {
-    await signedPost(baseUrl, click(OUTSIDER), SECRET);
+    await receiver.post(click(OUTSIDER));
 
     await expect.poll(() => responses.length).toBe(1);
     expect(String(responses[0]!.body.text)).toMatch(/can't generate-policy/);
@@ -188,15 +150,13 @@ describe('Generate policy button and modal', () => {
   });
 
   it('keeps the modal open with errors next to a bad trail ARN, days and regions', async () => {
-    const res = await signedPost(
-      baseUrl,
+    const res = await receiver.post(
       viewSubmissionBody({
         callbackId: M.callbackId,
         privateMetadata: meta(),
         values: gpValues({ typed: 'arn:aws:s3:::trail-bucket', days: '120', regions: 'eu-west-1,mars' }),
         user: { id: ADMIN },
       }),
-      SECRET,
     );
 
     expect(await res.json()).toEqual({
@@ -216,8 +176,7 @@ describe('Generate policy button and modal', () => {
   });
 
   it('generates the policy on submit and posts the result in the finding’s thread', async () => {
-    await signedPost(
-      baseUrl,
+    await receiver.post(
       viewSubmissionBody({
         callbackId: M.callbackId,
         privateMetadata: meta(),
@@ -225,7 +184,6 @@ describe('Generate policy button and modal', () => {
         user: { id: ADMIN },
         viewId: 'V0GENPOL1',
       }),
-      SECRET,
     );
 
     await requestDone('pg-V0GENPOL1');
@@ -245,15 +203,13 @@ describe('Generate policy button and modal', () => {
 
 describe('/access generate-policy and /access validate', () => {
   it('queues a generation from the command and posts progress and result in that channel', async () => {
-    await signedPost(
-      baseUrl,
+    await receiver.post(
       slashCommandBody({
         text: `generate-policy ${CI_DEPLOYER} --days 7`,
         user_id: ADMIN,
         channel_id: COMMAND_CHANNEL,
         trigger_id: '111.222.trig',
       }),
-      SECRET,
     );
 
     await expect.poll(() => responses.length).toBe(1);
@@ -272,11 +228,7 @@ describe('/access generate-policy and /access validate', () => {
   });
 
   it('uses the configured default days and refuses people not allowed without a finding', async () => {
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: `generate-policy ${CI_DEPLOYER}`, user_id: OUTSIDER }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: `generate-policy ${CI_DEPLOYER}`, user_id: OUTSIDER }));
 
     await expect.poll(() => responses.length).toBe(1);
     expect(String(responses[0]!.body.text)).toMatch(/can't generate-policy/);
@@ -284,17 +236,13 @@ describe('/access generate-policy and /access validate', () => {
       completed: 0,
     });
 
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: `generate-policy ${CI_DEPLOYER}`, user_id: ADMIN }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: `generate-policy ${CI_DEPLOYER}`, user_id: ADMIN }));
     await expect.poll(() => responses.length).toBe(2);
     expect(String(responses[1]!.body.text)).toMatch(/requested \(45 days of CloudTrail activity\)/);
   });
 
   it('opens the validate form with the policy types and the public-access resource types', async () => {
-    await signedPost(baseUrl, slashCommandBody({ text: 'validate', user_id: OUTSIDER }), SECRET);
+    await receiver.post(slashCommandBody({ text: 'validate', user_id: OUTSIDER }));
 
     await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
     const view = JSON.parse(String(slack.byMethod('views.open')[0]!.args.view)) as {
@@ -313,8 +261,7 @@ describe('/access generate-policy and /access validate', () => {
   });
 
   it('shows a JSON error on the document field and queues nothing', async () => {
-    const res = await signedPost(
-      baseUrl,
+    const res = await receiver.post(
       viewSubmissionBody({
         callbackId: V.callbackId,
         privateMetadata: JSON.stringify({ c: COMMAND_CHANNEL }),
@@ -327,7 +274,6 @@ describe('/access generate-policy and /access validate', () => {
           },
         },
       }),
-      SECRET,
     );
 
     expect(await res.json()).toEqual({
@@ -344,8 +290,7 @@ describe('/access generate-policy and /access validate', () => {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }],
     });
-    await signedPost(
-      baseUrl,
+    await receiver.post(
       viewSubmissionBody({
         callbackId: V.callbackId,
         privateMetadata: JSON.stringify({ c: COMMAND_CHANNEL }),
@@ -360,7 +305,6 @@ describe('/access generate-policy and /access validate', () => {
         },
         user: { id: OUTSIDER },
       }),
-      SECRET,
     );
 
     await expect
@@ -397,8 +341,7 @@ describe('/access generate-policy and /access validate', () => {
       Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }],
     });
     const submit = (policyType: string) =>
-      signedPost(
-        baseUrl,
+      receiver.post(
         viewSubmissionBody({
           callbackId: V.callbackId,
           privateMetadata: JSON.stringify({ c: COMMAND_CHANNEL }),
@@ -412,7 +355,6 @@ describe('/access generate-policy and /access validate', () => {
             },
           },
         }),
-        SECRET,
       );
     const replies = () =>
       slack.byMethod('chat.postEphemeral').filter((c) => /Policy validated/.test(String(c.args.text)));
@@ -431,7 +373,7 @@ describe('/access generate-policy and /access validate', () => {
   });
 
   it('explains validate in the help', async () => {
-    await signedPost(baseUrl, slashCommandBody({ text: 'help validate', user_id: OUTSIDER }), SECRET);
+    await receiver.post(slashCommandBody({ text: 'help validate', user_id: OUTSIDER }));
     await expect.poll(() => responses.length).toBe(1);
     expect(JSON.stringify(responses[0]!.body.blocks)).toContain('Paste a policy to validate');
   });

@@ -8,8 +8,8 @@ import { JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
-import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
-import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { CALLER_ACCOUNT } from '../factories/aws.ts';
+import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
@@ -70,14 +70,7 @@ beforeEach(async () => {
   aws.regions
     .get(REGION)!
     .findings.get(ANALYZER)!
-    .push({
-      summary: findingSummaryV2({
-        id: 'f-1',
-        resource: 'arn:aws:s3:::vendor-share',
-        resourceOwnerAccount: '222222222222',
-      }) as never,
-      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
-    });
+    .push(crossAccountFinding('f-1', 'arn:aws:s3:::vendor-share', '222222222222'));
   responses = recordResponses();
   rt = testRuntime(config);
   rt.startWorkers();

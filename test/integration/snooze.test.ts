@@ -1,30 +1,25 @@
 // Snooze and unsnooze through the real Bolt receiver (signed HTTP), real Redis and BullMQ workers,
 // AWS and Slack behind nock, on a fixed clock: the modal, its validation, the permission, the job's
 // message redraw, thread record, stored state and audit, and the aging sweep honouring the snooze.
-import { type Job, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import nock from 'nock';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SNOOZE_MODAL } from '../../blocks/modals.ts';
 import { agingSweep } from '../../jobs/aging.ts';
-import { bullPrefix, JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
+import { JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
-import { registerListeners } from '../../src/slack/listeners/index.ts';
-import { CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
-import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
+import { CALLER_ACCOUNT, externalAccessDetail } from '../factories/aws.ts';
+import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { REDIS_URL, testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
-  blockActionBody,
-  RESPONSE_URL_BASE,
-  signedPost,
-  slashCommandBody,
-  viewSubmissionBody,
-} from '../helpers/slack-requests.ts';
+  type ActionEvents,
+  actionEvents,
+  type Receiver,
+  recordResponseBodies,
+  startReceiver,
+} from '../helpers/triage.ts';
 
 const SECRET = 'snooze-signing-secret';
 const REGION = 'eu-west-1';
@@ -39,10 +34,8 @@ let config: AppConfig;
 let aws: FakeAws;
 let slack: FakeSlack;
 let rt: Runtime;
-let app: SlackApp;
-let baseUrl: string;
-let events: QueueEvents;
-let eventsConn: Redis;
+let receiver: Receiver;
+let actions: ActionEvents;
 let responses: Record<string, unknown>[];
 // Created 2025-01-02 (factory): a cross-account finding, 7-day SLA, overdue on this clock.
 let clock: Date;
@@ -50,18 +43,8 @@ let clock: Date;
 const messageTs = () => slack.posted[0]!.ts;
 const threadTexts = () => slack.posted.filter((p) => p.thread_ts === messageTs()).map((p) => p.text);
 
-async function finished(id: string) {
-  for (let i = 0; i < 100; i++) {
-    const job = (await rt.queues.actions.getJob(id)) as Job | undefined;
-    if (job) return job.waitUntilFinished(events, 20_000);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`job ${id} never appeared`);
-}
-
 function submit(values: Record<string, Record<string, Record<string, unknown>>>, viewId = 'V0SNOOZE1') {
-  return signedPost(
-    baseUrl,
+  return receiver.post(
     viewSubmissionBody({
       callbackId: SNOOZE_MODAL.callbackId,
       privateMetadata: meta,
@@ -69,7 +52,6 @@ function submit(values: Record<string, Record<string, Record<string, unknown>>>,
       user: { id: MEMBER },
       viewId,
     }),
-    SECRET,
   );
 }
 
@@ -95,10 +77,7 @@ async function runSnooze(over: Partial<SnoozeData> = {}) {
     reason: 'fix ships Friday',
     ...over,
   };
-  const job = (await rt.queues.actions.add(JOBS.snooze, data, {
-    jobId: jobId(JOBS.snooze, data.findingId, data.requestTs),
-  })) as Job;
-  return job.waitUntilFinished(events, 20_000);
+  return actions.run(JOBS.snooze, data, jobId(JOBS.snooze, data.findingId, data.requestTs));
 }
 
 beforeEach(async () => {
@@ -114,49 +93,20 @@ beforeEach(async () => {
   aws.regions
     .get(REGION)!
     .findings.get(ANALYZER)!
-    .push({
-      summary: findingSummaryV2({
-        id: 'f-1',
-        resource: 'arn:aws:s3:::vendor-share',
-        resourceOwnerAccount: '222222222222',
-      }) as never,
-      details: [externalAccessDetail({ principal: { AWS: '999988887777' } })],
-    });
-  responses = [];
-  nock(RESPONSE_URL_BASE)
-    .persist()
-    .post(/.*/)
-    .reply((_uri, body) => {
-      responses.push((typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>);
-      return [200, 'ok'];
-    });
+    .push(crossAccountFinding('f-1', 'arn:aws:s3:::vendor-share', '222222222222'));
+  responses = recordResponseBodies();
   rt = testRuntime(config, { now: () => clock });
   rt.startWorkers();
-  eventsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  events = new QueueEvents('actions', { connection: eventsConn, prefix: bullPrefix(config.redis.keyPrefix) });
-  await events.waitUntilReady();
+  actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
   slack.reset();
   aws.reset();
-  app = createSlackApp({
-    receiver: { mode: 'http', signingSecret: SECRET },
-    botToken: 'xoxb-snooze-test',
-    slackApiUrl: 'https://slack.com/api/',
-    port: 0,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ready: async () => true,
-    botId: 'B0BOT',
-    botUserId: 'U0BOT',
-    register: (a) => registerListeners(a, rt.listenerDeps()),
-  });
-  const { port } = await app.start();
-  baseUrl = `http://127.0.0.1:${port}`;
+  receiver = await startReceiver(rt, { secret: SECRET });
 });
 
 afterEach(async () => {
-  await app.stop();
-  await events.close();
-  await eventsConn.quit();
+  await receiver.stop();
+  await actions.close();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
 });
@@ -170,7 +120,7 @@ describe('Snooze button and modal', () => {
       channel: { id: OWNER_CHANNEL, name: 'prod-security' },
       messageTs: messageTs(),
     });
-    await signedPost(baseUrl, click, SECRET);
+    await receiver.post(click);
 
     await expect.poll(() => slack.byMethod('views.open').length).toBe(1);
     const view = JSON.parse(String(slack.byMethod('views.open')[0]!.args.view)) as {
@@ -191,7 +141,7 @@ describe('Snooze button and modal', () => {
       channel: { id: OWNER_CHANNEL, name: 'prod-security' },
       messageTs: messageTs(),
     });
-    await signedPost(baseUrl, click, SECRET);
+    await receiver.post(click);
 
     await expect.poll(() => responses.length).toBe(1);
     expect(String(responses[0]!.text)).toMatch(/can't snooze/);
@@ -225,7 +175,7 @@ describe('Snooze button and modal', () => {
     const res = await submit(snoozeValues('7', 'fix ships <!channel> Friday'));
     expect(res.status).toBe(200);
 
-    await finished(jobId(JOBS.snooze, 'f-1', 'V0SNOOZE1'));
+    await actions.finished(jobId(JOBS.snooze, 'f-1', 'V0SNOOZE1'));
 
     // Read from AWS first, no AWS write.
     expect(aws.requests.map((r) => r.op)).toEqual(['GetFindingV2']);
@@ -299,7 +249,10 @@ describe('snooze job', () => {
 
     clock = new Date('2025-02-17T09:00:00Z');
     await end.promote();
-    expect(await end.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(await end.waitUntilFinished(actions.events, 20_000)).toEqual({
+      outcome: 'succeeded',
+      status: 'ACTIVE',
+    });
 
     expect(threadTexts().at(-1)).toBe('Snooze ended on 2025-02-17; reminders resume');
     const shown = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
@@ -316,7 +269,10 @@ describe('snooze job', () => {
 
     clock = new Date('2025-02-11T09:00:00Z');
     await first.promote();
-    expect(await first.waitUntilFinished(events, 20_000)).toEqual({ outcome: 'stale', status: 'ACTIVE' });
+    expect(await first.waitUntilFinished(actions.events, 20_000)).toEqual({
+      outcome: 'stale',
+      status: 'ACTIVE',
+    });
 
     expect(slack.calls).toEqual([]);
     expect(await rt.deps.store.get('f-1')).toMatchObject({
@@ -336,7 +292,7 @@ describe('snooze job', () => {
       channel: { id: OWNER_CHANNEL, name: 'prod-security' },
       messageTs: messageTs(),
     });
-    await signedPost(baseUrl, click, SECRET);
+    await receiver.post(click);
     await expect
       .poll(() => threadTexts().includes(`Snooze ended by ${MEMBER}`), { timeout: 10_000 })
       .toBe(true);
@@ -366,9 +322,9 @@ describe('/access snooze', () => {
       user_id: MEMBER,
       trigger_id: '123.456.snooze',
     });
-    await signedPost(baseUrl, body, SECRET);
+    await receiver.post(body);
 
-    await finished(jobId(JOBS.snooze, 'f-1', '123.456.snooze'));
+    await actions.finished(jobId(JOBS.snooze, 'f-1', '123.456.snooze'));
 
     expect(await rt.deps.store.get('f-1')).toMatchObject({
       snoozedUntil: '2025-02-11T09:00:00.000Z',
@@ -380,11 +336,7 @@ describe('/access snooze', () => {
   });
 
   it('answers a malformed snooze with what was wrong and the usage', async () => {
-    await signedPost(
-      baseUrl,
-      slashCommandBody({ text: 'snooze f-1 --days 3 --reason x', user_id: MEMBER }),
-      SECRET,
-    );
+    await receiver.post(slashCommandBody({ text: 'snooze f-1 --days 3 --reason x', user_id: MEMBER }));
 
     await expect.poll(() => responses.length).toBe(1);
     const shown = JSON.stringify(responses[0]);
