@@ -4,7 +4,7 @@ import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '
 import { deleteRoleLoadingModal } from '../../../blocks/delete-role.ts';
 import { code } from '../../../blocks/escape.ts';
 import { archiveModal } from '../../../blocks/modals.ts';
-import { acceptedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { unavailableNote } from '../../../blocks/receipts.ts';
 import {
   type ActionRequest,
   type DeleteRolePreviewData,
@@ -13,7 +13,7 @@ import {
   type RestoreRoleData,
 } from '../../../jobs/queues.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
-import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+import { enqueue, type ListenerDeps, permitted, requestAction } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
 import { generatePolicyButton } from './generate-policy.ts';
 
@@ -122,22 +122,12 @@ export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan')
     const allowed = await allowedClick(deps, args, action);
     if (!allowed) return;
     const { click, reply } = allowed;
-    const data = requestOf(click);
-    // One job per finding and click: a double click or a Slack retry carries the same action_ts.
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(jobName, data, { jobId: jobId(jobName, click.ref.f, click.actionTs) }),
-    );
-    if (!queued) return;
-    await deps.audit
-      .record({
-        actor: click.userId,
-        action,
-        outcome: 'requested',
-        findingId: click.ref.f,
-        region: click.ref.r,
-      })
-      .catch(() => undefined);
-    await reply(acceptedNote(accepted));
+    await requestAction(deps, reply, {
+      // One job per finding and click: a double click or a Slack retry carries the same action_ts.
+      job: { name: jobName, data: requestOf(click), id: jobId(jobName, click.ref.f, click.actionTs) },
+      audit: { actor: click.userId, action, findingId: click.ref.f, region: click.ref.r },
+      accepted,
+    });
   };
 }
 
@@ -179,12 +169,10 @@ export function restoreRoleButton(deps: ListenerDeps) {
       return void (await reply(unavailableNote('This button carries no backup reference.')));
     }
     const data: RestoreRoleData = { ...requestOf(click), backupKey };
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(JOBS.restoreRole, data, {
-        jobId: jobId(JOBS.restoreRole, click.ref.f, click.actionTs),
-      }),
-    );
-    if (queued) await reply(acceptedNote('Restoring the role from its backup…'));
+    await requestAction(deps, reply, {
+      job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, click.ref.f, click.actionTs) },
+      accepted: 'Restoring the role from its backup…',
+    });
   };
 }
 

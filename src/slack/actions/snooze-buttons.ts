@@ -3,10 +3,9 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { code } from '../../../blocks/escape.ts';
 import { snoozeModal } from '../../../blocks/modals.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { JOBS, jobId } from '../../../jobs/queues.ts';
 import { ACTION_IDS } from '../ids.ts';
-import { enqueue, type ListenerDeps } from '../listeners/common.ts';
+import { type ListenerDeps, requestAction } from '../listeners/common.ts';
 import { allowedClick, type ButtonArgs, requestOf } from './finding-buttons.ts';
 
 export function snoozeButton(deps: ListenerDeps) {
@@ -33,23 +32,16 @@ export function unsnoozeButton(deps: ListenerDeps) {
     const allowed = await allowedClick(deps, args, 'snooze');
     if (!allowed) return;
     const { click, reply } = allowed;
-    // One job per finding and click: a double click or a Slack retry carries the same action_ts.
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(JOBS.unsnooze, requestOf(click), {
-        jobId: jobId(JOBS.unsnooze, click.ref.f, click.actionTs),
-      }),
-    );
-    if (!queued) return;
-    await deps.audit
-      .record({
-        actor: click.userId,
-        action: 'unsnooze',
-        outcome: 'requested',
-        findingId: click.ref.f,
-        region: click.ref.r,
-      })
-      .catch(() => undefined);
-    await reply(acceptedNote('Ending the snooze…'));
+    await requestAction(deps, reply, {
+      // One job per finding and click: a double click or a Slack retry carries the same action_ts.
+      job: {
+        name: JOBS.unsnooze,
+        data: requestOf(click),
+        id: jobId(JOBS.unsnooze, click.ref.f, click.actionTs),
+      },
+      audit: { actor: click.userId, action: 'unsnooze', findingId: click.ref.f, region: click.ref.r },
+      accepted: 'Ending the snooze…',
+    });
   };
 }
 
