@@ -3,7 +3,7 @@
 import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { deleteRoleLoadingModal } from '../../../blocks/delete-role.ts';
 import { code } from '../../../blocks/escape.ts';
-import { archiveModal } from '../../../blocks/modals.ts';
+import { type ArchiveModalMetadata, archiveModal } from '../../../blocks/modals.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import {
   type ActionRequest,
@@ -91,9 +91,22 @@ export function requestOf(click: Click): ActionRequest {
   };
 }
 
-export function archiveButton(deps: ListenerDeps) {
+/** What a modal opened from a finding button carries in its private_metadata. */
+export function modalMetaOf(click: Click): ArchiveModalMetadata {
+  return { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
+}
+
+/**
+ * A button that opens a modal on the finding once the permission is checked; the modal is headed by
+ * the finding's resource (or its id when the finding is not in the store).
+ */
+export function modalButton(
+  deps: ListenerDeps,
+  action: Action,
+  modal: (input: { meta: ArchiveModalMetadata; headline: string }) => unknown,
+) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'archive');
+    const allowed = await allowedClick(deps, args, action);
     if (!allowed) return;
     const { click } = allowed;
     const state = await deps.store.get(click.ref.f).catch(() => null);
@@ -102,13 +115,13 @@ export function archiveButton(deps: ListenerDeps) {
       : `finding ${code(click.ref.f)}`;
     await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: archiveModal({
-        meta: { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs },
-        headline,
-        now: deps.now(),
-      }),
+      view: modal({ meta: modalMetaOf(click), headline }),
     });
   };
+}
+
+export function archiveButton(deps: ListenerDeps) {
+  return modalButton(deps, 'archive', (input) => archiveModal({ ...input, now: deps.now() }));
 }
 
 /** Unarchive and rescan: no modal, straight to the queue. */
@@ -137,10 +150,9 @@ export function deleteRoleButton(deps: ListenerDeps) {
     const allowed = await allowedClick(deps, args, 'delete-role');
     if (!allowed) return;
     const { click, reply } = allowed;
-    const meta = { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
     const opened = await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: deleteRoleLoadingModal(meta),
+      view: deleteRoleLoadingModal(modalMetaOf(click)),
     });
     const viewId = opened.view?.id;
     if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
