@@ -124,24 +124,38 @@ export function archiveButton(deps: ListenerDeps) {
   return modalButton(deps, 'archive', (input) => archiveModal({ ...input, now: deps.now() }));
 }
 
-/** Unarchive and rescan: no modal, straight to the queue. */
-export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan') {
-  const jobName = action === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
-  const accepted =
-    action === 'unarchive'
-      ? 'Unarchiving…'
-      : 'Rescanning… the message updates when AWS has re-analyzed the resource.';
+/**
+ * A button that goes straight to the queue: the job carries the click's request and is recorded in
+ * the audit log as `audited` (the permission needed can differ, as Unsnooze needs `snooze`).
+ */
+export function jobButton(
+  deps: ListenerDeps,
+  spec: { permission: Action; job: string; audited: string; accepted: string },
+) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, action);
+    const allowed = await allowedClick(deps, args, spec.permission);
     if (!allowed) return;
     const { click, reply } = allowed;
     await requestAction(deps, reply, {
       // One job per finding and click: a double click or a Slack retry carries the same action_ts.
-      job: { name: jobName, data: requestOf(click), id: jobId(jobName, click.ref.f, click.actionTs) },
-      audit: { actor: click.userId, action, findingId: click.ref.f, region: click.ref.r },
-      accepted,
+      job: { name: spec.job, data: requestOf(click), id: jobId(spec.job, click.ref.f, click.actionTs) },
+      audit: { actor: click.userId, action: spec.audited, findingId: click.ref.f, region: click.ref.r },
+      accepted: spec.accepted,
     });
   };
+}
+
+/** Unarchive and rescan: no modal, straight to the queue. */
+export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan') {
+  return jobButton(deps, {
+    permission: action,
+    job: action === 'unarchive' ? JOBS.unarchive : JOBS.rescan,
+    audited: action,
+    accepted:
+      action === 'unarchive'
+        ? 'Unarchiving…'
+        : 'Rescanning… the message updates when AWS has re-analyzed the resource.',
+  });
 }
 
 /** Delete role: admins only; a modal opens at once and a worker fills it in after reading the role. */
