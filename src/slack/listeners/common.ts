@@ -4,8 +4,9 @@ import type { SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { StatusView } from '../../../blocks/command-replies.ts';
+import type { ArchiveModalMetadata } from '../../../blocks/modals.ts';
 import { acceptedNote, refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
-import type { ActionJobData, ScanRunData } from '../../../jobs/queues.ts';
+import type { ActionJobData, ActionRequest, ScanRunData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
 import type { AuditEntry, AuditLog } from '../../store/audit.ts';
 import type { FindingFilter, FindingStore, ListedFinding } from '../../store/findings.ts';
@@ -173,6 +174,29 @@ export type ViewSubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
     };
   };
 };
+
+/**
+ * A submission of a modal opened from a finding (its ids in `meta`): the request its job carries and
+ * the permission it needs, checked again because the modal may have stayed open while it was taken away.
+ */
+export function findingModalRequest(
+  action: Action,
+  meta: ArchiveModalMetadata,
+  userId: string,
+  viewId: string,
+): { base: ActionRequest; permission: PermissionCheck } {
+  return {
+    base: {
+      findingId: meta.f,
+      analyzerArn: meta.a,
+      region: meta.r,
+      userId,
+      replyChannel: meta.c,
+      requestTs: viewId,
+    },
+    permission: { action, userId, findingChannel: meta.c, findingId: meta.f, region: meta.r },
+  };
+}
 
 /**
  * After a modal closes there is no response_url: answers go as ephemeral messages in the channel the

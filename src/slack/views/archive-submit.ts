@@ -7,6 +7,7 @@ import { type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
 import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../commands/parse.ts';
 import {
   ephemeralReply,
+  findingModalRequest,
   formAnswers,
   type ListenerDeps,
   requestAction,
@@ -58,19 +59,14 @@ export function archiveSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
+    const { base, permission } = findingModalRequest('archive', meta, userId, view.id);
     const data: ArchiveData = {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
-      userId,
-      replyChannel: meta.c,
-      requestTs: view.id,
+      ...base,
       reason: input.reason,
       ...(input.until ? { until: input.until } : {}),
     };
     const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      // Permission is checked again: the modal may have stayed open while it was taken away.
-      permission: { action: 'archive', userId, findingChannel: meta.c, findingId: meta.f, region: meta.r },
+      permission,
       // A resubmitted view (Slack retry) has the same view id: one job.
       job: { name: JOBS.archive, data, id: jobId(JOBS.archive, meta.f, view.id) },
       ...formAnswers(

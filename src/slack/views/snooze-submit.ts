@@ -6,6 +6,7 @@ import { JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../commands/parse.ts';
 import {
   ephemeralReply,
+  findingModalRequest,
   formAnswers,
   type ListenerDeps,
   requestAction,
@@ -49,19 +50,10 @@ export function snoozeSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const data: SnoozeData = {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
-      userId,
-      replyChannel: meta.c,
-      requestTs: view.id,
-      days: input.days,
-      reason: input.reason,
-    };
+    const { base, permission } = findingModalRequest('snooze', meta, userId, view.id);
+    const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
     const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      // Permission is checked again: the modal may have stayed open while it was taken away.
-      permission: { action: 'snooze', userId, findingChannel: meta.c, findingId: meta.f, region: meta.r },
+      permission,
       // A resubmitted view (Slack retry) has the same view id: one job.
       job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, meta.f, view.id) },
       ...formAnswers(
