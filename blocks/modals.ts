@@ -23,6 +23,25 @@ export interface ArchiveModalMetadata {
   t?: string;
 }
 
+/** A form in a modal: its submission carries `meta` (ids only) in private_metadata; Cancel closes it. */
+export function formModal(input: {
+  callbackId: string;
+  meta: unknown;
+  title: string;
+  submit: string;
+  blocks: KnownBlock[];
+}): ModalView {
+  return {
+    type: 'modal',
+    callback_id: input.callbackId,
+    private_metadata: JSON.stringify(input.meta),
+    title: { type: 'plain_text', text: input.title },
+    submit: { type: 'plain_text', text: input.submit },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: input.blocks,
+  };
+}
+
 export function archiveModal(input: { meta: ArchiveModalMetadata; headline: string; now: Date }): ModalView {
   const blocks: KnownBlock[] = [
     section(`Archive ${truncate(input.headline, 2500)}\nFinding ${code(input.meta.f, 80)}`),
@@ -58,15 +77,13 @@ export function archiveModal(input: { meta: ArchiveModalMetadata; headline: stri
       },
     },
   ];
-  return {
-    type: 'modal',
-    callback_id: ARCHIVE_MODAL.callbackId,
-    private_metadata: JSON.stringify(input.meta),
-    title: { type: 'plain_text', text: 'Archive finding' },
-    submit: { type: 'plain_text', text: 'Archive' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return formModal({
+    callbackId: ARCHIVE_MODAL.callbackId,
+    meta: input.meta,
+    title: 'Archive finding',
+    submit: 'Archive',
     blocks,
-  };
+  });
 }
 
 export function parseArchiveMetadata(raw: string): ArchiveModalMetadata | null {
@@ -128,13 +145,11 @@ export function snoozeModal(input: { meta: ArchiveModalMetadata; headline: strin
       },
     },
   ];
-  return {
-    type: 'modal',
-    callback_id: SNOOZE_MODAL.callbackId,
-    private_metadata: JSON.stringify(input.meta),
-    title: { type: 'plain_text', text: 'Snooze reminders' },
-    submit: { type: 'plain_text', text: 'Snooze' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return formModal({
+    callbackId: SNOOZE_MODAL.callbackId,
+    meta: input.meta,
+    title: 'Snooze reminders',
+    submit: 'Snooze',
     blocks,
-  };
+  });
 }

@@ -16,6 +16,7 @@ import {
   section,
   truncate,
 } from './limits.ts';
+import { formModal } from './modals.ts';
 
 /** The notification text: Slack parses it as mrkdwn too, so it is escaped like the blocks. */
 const fallback = (text: string) => fitMessageText(escapeMrkdwn(text));
@@ -399,15 +400,13 @@ export function generatePolicyModal(input: {
       },
     },
   );
-  return {
-    type: 'modal',
-    callback_id: M.callbackId,
-    private_metadata: JSON.stringify(input.meta),
-    title: { type: 'plain_text', text: 'Generate policy' },
-    submit: { type: 'plain_text', text: 'Generate' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return formModal({
+    callbackId: M.callbackId,
+    meta: input.meta,
+    title: 'Generate policy',
+    submit: 'Generate',
     blocks,
-  };
+  });
 }
 
 export const VALIDATE_POLICY_MODAL = {
@@ -430,13 +429,11 @@ export const VALIDATE_POLICY_TYPES: readonly { value: PolicyType; label: string 
 export function validatePolicyModal(input: { channel: string; resourceTypes: readonly string[] }): ModalView {
   const M = VALIDATE_POLICY_MODAL;
   const types = VALIDATE_POLICY_TYPES.map((t) => option(t.label, t.value));
-  return {
-    type: 'modal',
-    callback_id: M.callbackId,
-    private_metadata: JSON.stringify({ c: input.channel }),
-    title: { type: 'plain_text', text: 'Validate a policy' },
-    submit: { type: 'plain_text', text: 'Validate' },
-    close: { type: 'plain_text', text: 'Cancel' },
+  return formModal({
+    callbackId: M.callbackId,
+    meta: { c: input.channel },
+    title: 'Validate a policy',
+    submit: 'Validate',
     blocks: [
       {
         type: 'input',
@@ -478,7 +475,7 @@ export function validatePolicyModal(input: { channel: string; resourceTypes: rea
         },
       },
     ],
-  };
+  });
 }
 
 /** The answer to a validation: ValidatePolicy findings, and CheckNoPublicAccess when asked. */

@@ -3,8 +3,8 @@
 import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { deleteRoleLoadingModal } from '../../../blocks/delete-role.ts';
 import { code } from '../../../blocks/escape.ts';
-import { archiveModal } from '../../../blocks/modals.ts';
-import { acceptedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { type ArchiveModalMetadata, archiveModal } from '../../../blocks/modals.ts';
+import { unavailableNote } from '../../../blocks/receipts.ts';
 import {
   type ActionRequest,
   type DeleteRolePreviewData,
@@ -13,7 +13,7 @@ import {
   type RestoreRoleData,
 } from '../../../jobs/queues.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
-import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+import { enqueue, type ListenerDeps, permitted, requestAction } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
 import { generatePolicyButton } from './generate-policy.ts';
 
@@ -91,9 +91,22 @@ export function requestOf(click: Click): ActionRequest {
   };
 }
 
-export function archiveButton(deps: ListenerDeps) {
+/** What a modal opened from a finding button carries in its private_metadata. */
+export function modalMetaOf(click: Click): ArchiveModalMetadata {
+  return { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
+}
+
+/**
+ * A button that opens a modal on the finding once the permission is checked; the modal is headed by
+ * the finding's resource (or its id when the finding is not in the store).
+ */
+export function modalButton(
+  deps: ListenerDeps,
+  action: Action,
+  modal: (input: { meta: ArchiveModalMetadata; headline: string }) => unknown,
+) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'archive');
+    const allowed = await allowedClick(deps, args, action);
     if (!allowed) return;
     const { click } = allowed;
     const state = await deps.store.get(click.ref.f).catch(() => null);
@@ -102,43 +115,47 @@ export function archiveButton(deps: ListenerDeps) {
       : `finding ${code(click.ref.f)}`;
     await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: archiveModal({
-        meta: { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs },
-        headline,
-        now: deps.now(),
-      }),
+      view: modal({ meta: modalMetaOf(click), headline }),
+    });
+  };
+}
+
+export function archiveButton(deps: ListenerDeps) {
+  return modalButton(deps, 'archive', (input) => archiveModal({ ...input, now: deps.now() }));
+}
+
+/**
+ * A button that goes straight to the queue: the job carries the click's request and is recorded in
+ * the audit log as `audited` (the permission needed can differ, as Unsnooze needs `snooze`).
+ */
+export function jobButton(
+  deps: ListenerDeps,
+  spec: { permission: Action; job: string; audited: string; accepted: string },
+) {
+  return async (args: ButtonArgs) => {
+    const allowed = await allowedClick(deps, args, spec.permission);
+    if (!allowed) return;
+    const { click, reply } = allowed;
+    await requestAction(deps, reply, {
+      // One job per finding and click: a double click or a Slack retry carries the same action_ts.
+      job: { name: spec.job, data: requestOf(click), id: jobId(spec.job, click.ref.f, click.actionTs) },
+      audit: { actor: click.userId, action: spec.audited, findingId: click.ref.f, region: click.ref.r },
+      accepted: spec.accepted,
     });
   };
 }
 
 /** Unarchive and rescan: no modal, straight to the queue. */
 export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan') {
-  const jobName = action === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
-  const accepted =
-    action === 'unarchive'
-      ? 'Unarchiving…'
-      : 'Rescanning… the message updates when AWS has re-analyzed the resource.';
-  return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, action);
-    if (!allowed) return;
-    const { click, reply } = allowed;
-    const data = requestOf(click);
-    // One job per finding and click: a double click or a Slack retry carries the same action_ts.
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(jobName, data, { jobId: jobId(jobName, click.ref.f, click.actionTs) }),
-    );
-    if (!queued) return;
-    await deps.audit
-      .record({
-        actor: click.userId,
-        action,
-        outcome: 'requested',
-        findingId: click.ref.f,
-        region: click.ref.r,
-      })
-      .catch(() => undefined);
-    await reply(acceptedNote(accepted));
-  };
+  return jobButton(deps, {
+    permission: action,
+    job: action === 'unarchive' ? JOBS.unarchive : JOBS.rescan,
+    audited: action,
+    accepted:
+      action === 'unarchive'
+        ? 'Unarchiving…'
+        : 'Rescanning… the message updates when AWS has re-analyzed the resource.',
+  });
 }
 
 /** Delete role: admins only; a modal opens at once and a worker fills it in after reading the role. */
@@ -147,10 +164,9 @@ export function deleteRoleButton(deps: ListenerDeps) {
     const allowed = await allowedClick(deps, args, 'delete-role');
     if (!allowed) return;
     const { click, reply } = allowed;
-    const meta = { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
     const opened = await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: deleteRoleLoadingModal(meta),
+      view: deleteRoleLoadingModal(modalMetaOf(click)),
     });
     const viewId = opened.view?.id;
     if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
@@ -179,12 +195,10 @@ export function restoreRoleButton(deps: ListenerDeps) {
       return void (await reply(unavailableNote('This button carries no backup reference.')));
     }
     const data: RestoreRoleData = { ...requestOf(click), backupKey };
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(JOBS.restoreRole, data, {
-        jobId: jobId(JOBS.restoreRole, click.ref.f, click.actionTs),
-      }),
-    );
-    if (queued) await reply(acceptedNote('Restoring the role from its backup…'));
+    await requestAction(deps, reply, {
+      job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, click.ref.f, click.actionTs) },
+      accepted: 'Restoring the role from its backup…',
+    });
   };
 }
 

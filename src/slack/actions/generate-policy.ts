@@ -5,7 +5,7 @@ import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.t
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { missingConfig } from '../../../jobs/policy.ts';
 import type { ListenerDeps } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs } from './finding-buttons.ts';
+import { allowedClick, type ButtonArgs, modalMetaOf } from './finding-buttons.ts';
 
 const PRINCIPAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User']);
 
@@ -26,14 +26,7 @@ export function generatePolicyButton(deps: ListenerDeps) {
     await args.client.views.open({
       trigger_id: args.body.trigger_id,
       view: generatePolicyModal({
-        meta: {
-          f: click.ref.f,
-          a: click.ref.a,
-          r: click.ref.r,
-          c: click.channel,
-          t: click.messageTs,
-          p: state.resourceArn,
-        },
+        meta: { ...modalMetaOf(click), p: state.resourceArn },
         trails: cfg.trails,
         defaultDays: cfg.defaultDays,
       }),

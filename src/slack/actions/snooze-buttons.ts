@@ -1,56 +1,23 @@
 // Snooze and Unsnooze on a finding message. Snooze opens a modal (duration and reason); Unsnooze goes
 // straight to the queue. Both need the `snooze` permission; the worker re-reads the finding first.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { code } from '../../../blocks/escape.ts';
 import { snoozeModal } from '../../../blocks/modals.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
-import { JOBS, jobId } from '../../../jobs/queues.ts';
+import { JOBS } from '../../../jobs/queues.ts';
 import { ACTION_IDS } from '../ids.ts';
-import { enqueue, type ListenerDeps } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, requestOf } from './finding-buttons.ts';
+import type { ListenerDeps } from '../listeners/common.ts';
+import { jobButton, modalButton } from './finding-buttons.ts';
 
 export function snoozeButton(deps: ListenerDeps) {
-  return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'snooze');
-    if (!allowed) return;
-    const { click } = allowed;
-    const state = await deps.store.get(click.ref.f).catch(() => null);
-    const headline = state
-      ? `${state.resourceType} ${code(state.resourceArn, 300)}`
-      : `finding ${code(click.ref.f)}`;
-    await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: snoozeModal({
-        meta: { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs },
-        headline,
-      }),
-    });
-  };
+  return modalButton(deps, 'snooze', snoozeModal);
 }
 
 export function unsnoozeButton(deps: ListenerDeps) {
-  return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'snooze');
-    if (!allowed) return;
-    const { click, reply } = allowed;
-    // One job per finding and click: a double click or a Slack retry carries the same action_ts.
-    const queued = await enqueue(deps, reply, () =>
-      deps.actions.add(JOBS.unsnooze, requestOf(click), {
-        jobId: jobId(JOBS.unsnooze, click.ref.f, click.actionTs),
-      }),
-    );
-    if (!queued) return;
-    await deps.audit
-      .record({
-        actor: click.userId,
-        action: 'unsnooze',
-        outcome: 'requested',
-        findingId: click.ref.f,
-        region: click.ref.r,
-      })
-      .catch(() => undefined);
-    await reply(acceptedNote('Ending the snooze…'));
-  };
+  return jobButton(deps, {
+    permission: 'snooze',
+    job: JOBS.unsnooze,
+    audited: 'unsnooze',
+    accepted: 'Ending the snooze…',
+  });
 }
 
 export function registerSnoozeButtons(app: App, deps: ListenerDeps): void {

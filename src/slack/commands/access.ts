@@ -9,16 +9,17 @@ import {
   statusReply,
 } from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
-import { acceptedNote, notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
-  enqueue,
   type ListenerDeps,
-  permitted,
+  type PermissionCheck,
+  requestAction,
   withTimeout,
 } from '../listeners/common.ts';
+import type { Action } from '../permissions.ts';
 import { type Command, parseCommand } from './parse.ts';
 import { generatePolicyCommand, validatePolicyCommand } from './policy.ts';
 
@@ -96,17 +97,16 @@ async function handle(
       await reply(auditReply(entries));
       return;
     }
-    case 'owners': {
-      const queued = await enqueue(deps, reply, () =>
-        deps.actions.add(
-          JOBS.owners,
-          { arn: cmd.arn, userId, replyChannel: ctx.channel, requestTs: ctx.trigger },
-          { jobId: jobId(JOBS.owners, ctx.trigger) },
-        ),
-      );
-      if (queued) await reply(acceptedNote('Checking the routing rules (and the resource’s tags)…'));
+    case 'owners':
+      await requestAction(deps, reply, {
+        job: {
+          name: JOBS.owners,
+          data: { arn: cmd.arn, userId, replyChannel: ctx.channel, requestTs: ctx.trigger },
+          id: jobId(JOBS.owners, ctx.trigger),
+        },
+        accepted: 'Checking the routing rules (and the resource’s tags)…',
+      });
       return;
-    }
     case 'findings': {
       const account = cmd.account
         ? (Object.entries(deps.config.accounts).find(([, a]) => a.name === cmd.account)?.[0] ?? cmd.account)
@@ -165,75 +165,37 @@ async function handle(
         );
         return;
       }
-      if (!(await permitted(deps, reply, { action: 'scan', userId }))) return;
-      const queued = await enqueue(deps, reply, () =>
-        deps.scan.add(
-          JOBS.scanRun,
-          { regions: cmd.region ? [cmd.region] : undefined, requestedBy: userId },
-          { jobId: jobId('scan-cmd', ctx.trigger) },
-        ),
-      );
-      if (queued) {
-        await deps.audit
-          .record({ actor: userId, action: 'scan', outcome: 'requested', region: cmd.region })
-          .catch(() => undefined);
-        await reply(
-          acceptedNote(
-            `Scan of ${cmd.region ?? 'every configured region'} queued; findings appear in their channels.`,
-          ),
-        );
-      }
+      await requestAction(deps, reply, {
+        permission: { action: 'scan', userId },
+        job: {
+          queue: 'scan',
+          name: JOBS.scanRun,
+          data: { regions: cmd.region ? [cmd.region] : undefined, requestedBy: userId },
+          id: jobId('scan-cmd', ctx.trigger),
+        },
+        audit: { actor: userId, action: 'scan', region: cmd.region },
+        accepted: `Scan of ${cmd.region ?? 'every configured region'} queued; findings appear in their channels.`,
+      });
       return;
     }
     case 'archive':
     case 'unarchive':
     case 'rescan': {
-      const state = await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
-      if (!state) {
-        await reply(findingSummaryReply(cmd.findingId, null));
-        return;
-      }
-      const allowed = await permitted(deps, reply, {
-        action: cmd.verb,
-        userId,
-        findingChannel: state.channel,
-        findingId: cmd.findingId,
-        region: state.region,
-      });
-      if (!allowed) return;
-      const base: ActionRequest = {
-        findingId: cmd.findingId,
-        analyzerArn: state.analyzerArn,
-        region: state.region,
-        userId,
-        replyChannel: ctx.channel,
-        requestTs: ctx.trigger,
-      };
+      const found = await findingRequest(deps, cmd.verb, cmd.findingId, ctx);
+      if (!found) return;
+      const { base, permission } = found;
       const data: ActionRequest | ArchiveData =
         cmd.verb === 'archive'
           ? { ...base, reason: cmd.reason, ...(cmd.until ? { until: cmd.until } : {}) }
           : base;
       const name =
         cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
-      const queued = await enqueue(deps, reply, () =>
-        deps.actions.add(name, data, { jobId: jobId(name, cmd.findingId, ctx.trigger) }),
-      );
-      if (queued) {
-        await deps.audit
-          .record({
-            actor: userId,
-            action: cmd.verb,
-            outcome: 'requested',
-            findingId: cmd.findingId,
-            region: state.region,
-          })
-          .catch(() => undefined);
-        await reply(
-          acceptedNote(
-            `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${cmd.findingId}…`,
-          ),
-        );
-      }
+      await requestAction(deps, reply, {
+        permission,
+        job: { name, data, id: jobId(name, cmd.findingId, ctx.trigger) },
+        audit: { actor: userId, action: cmd.verb, findingId: cmd.findingId, region: base.region },
+        accepted: `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${cmd.findingId}…`,
+      });
       return;
     }
     case 'digest':
@@ -266,48 +228,56 @@ async function snoozeCommand(
   ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
 ): Promise<void> {
   const { reply, userId } = ctx;
-  const state = await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
-  if (!state) {
-    await reply(findingSummaryReply(cmd.findingId, null));
-    return;
-  }
-  const allowed = await permitted(deps, reply, {
-    action: 'snooze',
-    userId,
-    findingChannel: state.channel,
-    findingId: cmd.findingId,
-    region: state.region,
-  });
-  if (!allowed) return;
-  const data: SnoozeData = {
-    findingId: cmd.findingId,
-    analyzerArn: state.analyzerArn,
-    region: state.region,
-    userId,
-    replyChannel: ctx.channel,
-    requestTs: ctx.trigger,
-    days: cmd.days,
-    reason: cmd.reason,
-  };
-  const queued = await enqueue(deps, reply, () =>
-    deps.actions.add(JOBS.snooze, data, { jobId: jobId(JOBS.snooze, cmd.findingId, ctx.trigger) }),
-  );
-  if (!queued) return;
-  await deps.audit
-    .record({
+  const found = await findingRequest(deps, 'snooze', cmd.findingId, ctx);
+  if (!found) return;
+  const { base, permission } = found;
+  const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
+  await requestAction(deps, reply, {
+    permission,
+    job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, cmd.findingId, ctx.trigger) },
+    audit: {
       actor: userId,
       action: 'snooze',
-      outcome: 'requested',
       findingId: cmd.findingId,
-      region: state.region,
+      region: base.region,
       detail: `${cmd.days} days: ${cmd.reason}`,
-    })
-    .catch(() => undefined);
-  await reply(
-    acceptedNote(
-      `Snoozing the reminders about ${cmd.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
-    ),
-  );
+    },
+    accepted: `Snoozing the reminders about ${cmd.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
+  });
+}
+
+/**
+ * A command on a finding: the request its job carries and the permission it needs, judged by the
+ * finding's owner channel (not the channel the command was typed in). An unknown finding is answered
+ * as such (null).
+ */
+async function findingRequest(
+  deps: ListenerDeps,
+  action: Action,
+  findingId: string,
+  ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
+): Promise<{ base: ActionRequest; permission: PermissionCheck } | null> {
+  const state = await withTimeout(deps.store.get(findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
+  if (!state) {
+    await ctx.reply(findingSummaryReply(findingId, null));
+    return null;
+  }
+  const base: ActionRequest = {
+    findingId,
+    analyzerArn: state.analyzerArn,
+    region: state.region,
+    userId: ctx.userId,
+    replyChannel: ctx.channel,
+    requestTs: ctx.trigger,
+  };
+  const permission: PermissionCheck = {
+    action,
+    userId: ctx.userId,
+    findingChannel: state.channel,
+    findingId,
+    region: state.region,
+  };
+  return { base, permission };
 }
 
 export function registerAccessCommand(app: App, deps: ListenerDeps): void {

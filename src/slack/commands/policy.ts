@@ -2,11 +2,11 @@
 // finding button (progress and result are posted in the channel where it was asked); the second opens
 // the modal to paste a policy (views/validate-policy-submit.ts).
 import { notConfiguredNote, validatePolicyModal } from '../../../blocks/policy.ts';
-import { acceptedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import { unavailableNote } from '../../../blocks/receipts.ts';
 import { missingConfig } from '../../../jobs/policy.ts';
 import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
 import { PUBLIC_ACCESS_RESOURCE_TYPES, parsePrincipalArn } from '../../aws/policy.ts';
-import { enqueue, type ListenerDeps, permitted } from '../listeners/common.ts';
+import { type ListenerDeps, requestAction } from '../listeners/common.ts';
 import type { Command } from './parse.ts';
 
 type Msg = { text: string; blocks: unknown[] };
@@ -27,8 +27,6 @@ export async function generatePolicyCommand(
   if (missing) return void (await ctx.reply(notConfiguredNote(missing)));
   const principal = parsePrincipalArn(cmd.principalArn);
   if (!principal) return void (await ctx.reply(unavailableNote('That is not an IAM role or user ARN.')));
-  // No finding, so no owner channel: admins and the people listed under permissions.generate-policy.
-  if (!(await permitted(deps, ctx.reply, { action: 'generate-policy', userId: ctx.userId }))) return;
   const requestId = jobId('pg', ctx.trigger);
   const days = cmd.daysGiven ? cmd.days : deps.config.policyGeneration!.defaultDays;
   const data: PolicyRequestData = {
@@ -42,16 +40,12 @@ export async function generatePolicyCommand(
     replyChannel: ctx.channel,
     requestTs: ctx.trigger,
   };
-  const queued = await enqueue(deps, ctx.reply, () =>
-    deps.actions.add(JOBS.policyRequest, data, { jobId: jobId(JOBS.policyRequest, requestId) }),
-  );
-  if (queued) {
-    await ctx.reply(
-      acceptedNote(
-        `Policy generation for ${cmd.principalArn} requested (${days} days of CloudTrail activity). Progress and the result are posted here.`,
-      ),
-    );
-  }
+  await requestAction(deps, ctx.reply, {
+    // No finding, so no owner channel: admins and the people listed under permissions.generate-policy.
+    permission: { action: 'generate-policy', userId: ctx.userId },
+    job: { name: JOBS.policyRequest, data, id: jobId(JOBS.policyRequest, requestId) },
+    accepted: `Policy generation for ${cmd.principalArn} requested (${days} days of CloudTrail activity). Progress and the result are posted here.`,
+  });
 }
 
 export async function validatePolicyCommand(deps: ListenerDeps, ctx: Ctx): Promise<void> {

@@ -4,10 +4,11 @@ import type { SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { StatusView } from '../../../blocks/command-replies.ts';
-import { refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
-import type { ActionJobData } from '../../../jobs/queues.ts';
+import type { ArchiveModalMetadata } from '../../../blocks/modals.ts';
+import { acceptedNote, refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import type { ActionJobData, ActionRequest, ScanRunData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
-import type { AuditLog } from '../../store/audit.ts';
+import type { AuditEntry, AuditLog } from '../../store/audit.ts';
 import type { FindingFilter, FindingStore, ListedFinding } from '../../store/findings.ts';
 import type { Action, Authorization, AuthorizeInput } from '../permissions.ts';
 
@@ -51,15 +52,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 type Reply = (msg: { text: string; blocks: unknown[] }) => Promise<unknown>;
 
+/** What a permission check is about: who asks for what, on which finding when there is one. */
+export type PermissionCheck = {
+  action: Action;
+  userId: string;
+  findingChannel?: string;
+  findingId?: string;
+  region?: string;
+};
+
 /**
  * Checks the permission; a refusal is answered and audited. Returns true when allowed.
  * A failing membership lookup is reported as such, never as a refusal.
  */
-export async function permitted(
-  deps: ListenerDeps,
-  reply: Reply,
-  input: { action: Action; userId: string; findingChannel?: string; findingId?: string; region?: string },
-): Promise<boolean> {
+export async function permitted(deps: ListenerDeps, reply: Reply, input: PermissionCheck): Promise<boolean> {
   let decision: Authorization;
   try {
     decision = await deps.authorize(input);
@@ -89,14 +95,70 @@ export async function enqueue(
   reply: Reply,
   add: () => Promise<unknown>,
 ): Promise<boolean> {
+  return queued(deps, add, () =>
+    reply(unavailableNote('The bot could not queue your request (its Redis is not answering).')),
+  );
+}
+
+async function queued(
+  deps: ListenerDeps,
+  add: () => Promise<unknown>,
+  onUnqueued: () => Promise<unknown>,
+): Promise<boolean> {
   try {
     await withTimeout(add(), ENQUEUE_TIMEOUT_MS, 'queueing the request');
     return true;
   } catch (err) {
     deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
-    await reply(unavailableNote('The bot could not queue your request (its Redis is not answering).'));
+    await onUnqueued();
     return false;
   }
+}
+
+/** A job a person asks for; its id comes from the request, so a repeated click or retry adds nothing. */
+export type RequestedJob =
+  | { queue?: 'actions'; name: string; data: ActionJobData; id: string }
+  | { queue: 'scan'; name: string; data: ScanRunData; id: string };
+
+export interface ActionRequestSpec {
+  /** Checked first (a refusal is answered and audited); absent when the caller has checked already. */
+  permission?: PermissionCheck;
+  job: RequestedJob;
+  /** Recorded as `requested` once the job is queued. */
+  audit?: Omit<AuditEntry, 'at' | 'outcome'>;
+  /** Told to the person once the job is queued. */
+  accepted: string;
+  /** How a Redis outage is answered; by default with an ephemeral note (a modal shows it in the form). */
+  onUnqueued?: () => Promise<unknown>;
+  /** Runs as soon as the job is queued, before the audit and the answer (a modal closes here). */
+  onQueued?: () => Promise<unknown>;
+}
+
+export type RequestOutcome = 'refused' | 'unqueued' | 'requested';
+
+/**
+ * The steps after validation every request shares: check the permission, queue the job within the
+ * enqueue deadline, record the request in the audit log and tell the person it is under way.
+ */
+export async function requestAction(
+  deps: ListenerDeps,
+  reply: Reply,
+  spec: ActionRequestSpec,
+): Promise<RequestOutcome> {
+  if (spec.permission && !(await permitted(deps, reply, spec.permission))) return 'refused';
+  const { job } = spec;
+  const add = () =>
+    job.queue === 'scan'
+      ? deps.scan.add(job.name, job.data, { jobId: job.id })
+      : deps.actions.add(job.name, job.data, { jobId: job.id });
+  const ok = spec.onUnqueued ? await queued(deps, add, spec.onUnqueued) : await enqueue(deps, reply, add);
+  if (!ok) return 'unqueued';
+  await spec.onQueued?.();
+  if (spec.audit) {
+    await deps.audit.record({ ...spec.audit, outcome: 'requested' }).catch(() => undefined);
+  }
+  await reply(acceptedNote(spec.accepted));
+  return 'requested';
 }
 
 /** A modal's submission args, with the Slack client a listener uses to answer after the modal closed. */
@@ -114,6 +176,29 @@ export type ViewSubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
 };
 
 /**
+ * A submission of a modal opened from a finding (its ids in `meta`): the request its job carries and
+ * the permission it needs, checked again because the modal may have stayed open while it was taken away.
+ */
+export function findingModalRequest(
+  action: Action,
+  meta: ArchiveModalMetadata,
+  userId: string,
+  viewId: string,
+): { base: ActionRequest; permission: PermissionCheck } {
+  return {
+    base: {
+      findingId: meta.f,
+      analyzerArn: meta.a,
+      region: meta.r,
+      userId,
+      replyChannel: meta.c,
+      requestTs: viewId,
+    },
+    permission: { action, userId, findingChannel: meta.c, findingId: meta.f, region: meta.r },
+  };
+}
+
+/**
  * After a modal closes there is no response_url: answers go as ephemeral messages in the channel the
  * modal was opened from (best effort; none when that channel is unknown).
  */
@@ -123,5 +208,20 @@ export function ephemeralReply(args: ViewSubmitArgs, channel: string | undefined
     await args.client.chat
       .postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks })
       .catch(() => undefined);
+  };
+}
+
+/**
+ * A modal answers a request in the form itself: a Redis outage shows next to `block` and the form
+ * stays open; once the job is queued the form closes.
+ */
+export function formAnswers(
+  args: ViewSubmitArgs,
+  block: string,
+  unqueued: string,
+): Pick<ActionRequestSpec, 'onUnqueued' | 'onQueued'> {
+  return {
+    onUnqueued: () => args.ack({ response_action: 'errors', errors: { [block]: unqueued } }),
+    onQueued: () => args.ack(),
   };
 }

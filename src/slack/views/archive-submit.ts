@@ -3,16 +3,15 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { addDays, formatISO } from 'date-fns';
 import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
 import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../commands/parse.ts';
 import {
-  ENQUEUE_TIMEOUT_MS,
   ephemeralReply,
+  findingModalRequest,
+  formAnswers,
   type ListenerDeps,
-  permitted,
+  requestAction,
   type ViewSubmitArgs,
-  withTimeout,
 } from '../listeners/common.ts';
 
 type SubmitArgs = ViewSubmitArgs;
@@ -60,59 +59,25 @@ export function archiveSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const tell = ephemeralReply(args, meta.c, userId);
-    // Permission is checked again: the modal may have stayed open while it was taken away.
-    const allowed = await permitted(deps, tell, {
-      action: 'archive',
-      userId,
-      findingChannel: meta.c,
-      findingId: meta.f,
-      region: meta.r,
-    });
-    if (!allowed) {
-      await args.ack();
-      return;
-    }
+    const { base, permission } = findingModalRequest('archive', meta, userId, view.id);
     const data: ArchiveData = {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
-      userId,
-      replyChannel: meta.c,
-      requestTs: view.id,
+      ...base,
       reason: input.reason,
       ...(input.until ? { until: input.until } : {}),
     };
-    try {
+    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
+      permission,
       // A resubmitted view (Slack retry) has the same view id: one job.
-      await withTimeout(
-        deps.actions.add(JOBS.archive, data, { jobId: jobId(JOBS.archive, meta.f, view.id) }),
-        ENQUEUE_TIMEOUT_MS,
-        'queueing',
-      );
-    } catch (err) {
-      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [ARCHIVE_MODAL.reasonBlock]:
-            'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-        },
-      });
-      return;
-    }
-    await args.ack();
-    await deps.audit
-      .record({
-        actor: userId,
-        action: 'archive',
-        outcome: 'requested',
-        findingId: meta.f,
-        region: meta.r,
-        detail: input.reason,
-      })
-      .catch(() => undefined);
-    await tell(acceptedNote('Archiving…'));
+      job: { name: JOBS.archive, data, id: jobId(JOBS.archive, meta.f, view.id) },
+      ...formAnswers(
+        args,
+        ARCHIVE_MODAL.reasonBlock,
+        'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+      ),
+      audit: { actor: userId, action: 'archive', findingId: meta.f, region: meta.r, detail: input.reason },
+      accepted: 'Archiving…',
+    });
+    if (outcome === 'refused') await args.ack();
   };
 }
 

@@ -2,13 +2,11 @@
 // The job re-checks the finding and the role just before deleting.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
 import {
-  enqueue,
   ephemeralReply,
   type ListenerDeps,
-  permitted,
+  requestAction,
   type ViewSubmitArgs,
 } from '../listeners/common.ts';
 
@@ -26,15 +24,6 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
     }
     if (!meta.f || !meta.a || !meta.r) return;
     const userId = body.user.id;
-    const tell = ephemeralReply(args, meta.c, userId);
-    const allowed = await permitted(deps, tell, {
-      action: 'delete-role',
-      userId,
-      findingChannel: meta.c,
-      findingId: meta.f,
-      region: meta.r,
-    });
-    if (!allowed) return;
     const data: ActionRequest = {
       findingId: meta.f,
       analyzerArn: meta.a,
@@ -43,20 +32,18 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
       replyChannel: meta.c,
       requestTs: view.id,
     };
-    const queued = await enqueue(deps, tell, () =>
-      deps.actions.add(JOBS.deleteRole, data, { jobId: jobId(JOBS.deleteRole, meta.f!, view.id) }),
-    );
-    if (!queued) return;
-    await deps.audit
-      .record({
-        actor: userId,
+    await requestAction(deps, ephemeralReply(args, meta.c, userId), {
+      permission: {
         action: 'delete-role',
-        outcome: 'requested',
+        userId,
+        findingChannel: meta.c,
         findingId: meta.f,
         region: meta.r,
-      })
-      .catch(() => undefined);
-    await tell(acceptedNote('Deleting the role: checking it once more, saving a backup, then deleting…'));
+      },
+      job: { name: JOBS.deleteRole, data, id: jobId(JOBS.deleteRole, meta.f, view.id) },
+      audit: { actor: userId, action: 'delete-role', findingId: meta.f, region: meta.r },
+      accepted: 'Deleting the role: checking it once more, saving a backup, then deleting…',
+    });
   };
 }
 

@@ -2,16 +2,14 @@
 // field), check the permission again, enqueue the request. The worker queues it per account.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { GENERATE_POLICY_MODAL, type GeneratePolicyModalMetadata } from '../../../blocks/policy.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
 import { parsePrincipalArn } from '../../aws/policy.ts';
 import {
-  ENQUEUE_TIMEOUT_MS,
   ephemeralReply,
+  formAnswers,
   type ListenerDeps,
-  permitted,
+  requestAction,
   type ViewSubmitArgs,
-  withTimeout,
 } from '../listeners/common.ts';
 
 const TRAIL_ARN = /^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/;
@@ -100,18 +98,6 @@ export function generatePolicySubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const tell = ephemeralReply(args, meta.c, userId);
-    const allowed = await permitted(deps, tell, {
-      action: 'generate-policy',
-      userId,
-      findingChannel: meta.c,
-      findingId: meta.f,
-      region: meta.r,
-    });
-    if (!allowed) {
-      await args.ack();
-      return;
-    }
     const requestId = jobId('pg', view.id);
     const data: PolicyRequestData = {
       requestId,
@@ -123,30 +109,24 @@ export function generatePolicySubmit(deps: ListenerDeps) {
       requestTs: view.id,
       findingId: meta.f,
     };
-    try {
+    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
+      permission: {
+        action: 'generate-policy',
+        userId,
+        findingChannel: meta.c,
+        findingId: meta.f,
+        region: meta.r,
+      },
       // A resubmitted view (Slack retry) has the same view id: one request.
-      await withTimeout(
-        deps.actions.add(JOBS.policyRequest, data, { jobId: jobId(JOBS.policyRequest, requestId) }),
-        ENQUEUE_TIMEOUT_MS,
-        'queueing',
-      );
-    } catch (err) {
-      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [M.daysBlock]:
-            'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
-        },
-      });
-      return;
-    }
-    await args.ack();
-    await tell(
-      acceptedNote(
-        `Policy generation for ${meta.p} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
+      job: { name: JOBS.policyRequest, data, id: jobId(JOBS.policyRequest, requestId) },
+      ...formAnswers(
+        args,
+        M.daysBlock,
+        'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
       ),
-    );
+      accepted: `Policy generation for ${meta.p} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
+    });
+    if (outcome === 'refused') await args.ack();
   };
 }
 

@@ -2,16 +2,15 @@
 // `snooze` permission again, then enqueue the snooze job. Errors go back into the modal.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../commands/parse.ts';
 import {
-  ENQUEUE_TIMEOUT_MS,
   ephemeralReply,
+  findingModalRequest,
+  formAnswers,
   type ListenerDeps,
-  permitted,
+  requestAction,
   type ViewSubmitArgs,
-  withTimeout,
 } from '../listeners/common.ts';
 
 /** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
@@ -51,61 +50,27 @@ export function snoozeSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const tell = ephemeralReply(args, meta.c, userId);
-    // Permission is checked again: the modal may have stayed open while it was taken away.
-    const allowed = await permitted(deps, tell, {
-      action: 'snooze',
-      userId,
-      findingChannel: meta.c,
-      findingId: meta.f,
-      region: meta.r,
-    });
-    if (!allowed) {
-      await args.ack();
-      return;
-    }
-    const data: SnoozeData = {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
-      userId,
-      replyChannel: meta.c,
-      requestTs: view.id,
-      days: input.days,
-      reason: input.reason,
-    };
-    try {
+    const { base, permission } = findingModalRequest('snooze', meta, userId, view.id);
+    const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
+    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
+      permission,
       // A resubmitted view (Slack retry) has the same view id: one job.
-      await withTimeout(
-        deps.actions.add(JOBS.snooze, data, { jobId: jobId(JOBS.snooze, meta.f, view.id) }),
-        ENQUEUE_TIMEOUT_MS,
-        'queueing',
-      );
-    } catch (err) {
-      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [SNOOZE_MODAL.reasonBlock]:
-            'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-        },
-      });
-      return;
-    }
-    await args.ack();
-    await deps.audit
-      .record({
+      job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, meta.f, view.id) },
+      ...formAnswers(
+        args,
+        SNOOZE_MODAL.reasonBlock,
+        'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+      ),
+      audit: {
         actor: userId,
         action: 'snooze',
-        outcome: 'requested',
         findingId: meta.f,
         region: meta.r,
         detail: `${input.days} days: ${input.reason}`,
-      })
-      .catch(() => undefined);
-    await tell(
-      acceptedNote(`Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`),
-    );
+      },
+      accepted: `Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`,
+    });
+    if (outcome === 'refused') await args.ack();
   };
 }
 

@@ -3,15 +3,14 @@
 // the person ephemerally in the channel where they typed the command.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { VALIDATE_POLICY_MODAL, VALIDATE_POLICY_TYPES } from '../../../blocks/policy.ts';
-import { acceptedNote } from '../../../blocks/receipts.ts';
 import { JOBS, jobId, type PolicyValidateData } from '../../../jobs/queues.ts';
 import { PUBLIC_ACCESS_RESOURCE_TYPES } from '../../aws/policy.ts';
 import {
-  ENQUEUE_TIMEOUT_MS,
   ephemeralReply,
+  formAnswers,
   type ListenerDeps,
+  requestAction,
   type ViewSubmitArgs,
-  withTimeout,
 } from '../listeners/common.ts';
 
 /** Where JSON.parse stopped, in words people can find in their text. */
@@ -75,28 +74,15 @@ export function validatePolicySubmit(deps: ListenerDeps) {
       ...(channel ? { replyChannel: channel } : {}),
       requestTs: view.id,
     };
-    try {
-      await withTimeout(
-        deps.actions.add(JOBS.policyValidate, data, { jobId: jobId(JOBS.policyValidate, view.id) }),
-        ENQUEUE_TIMEOUT_MS,
-        'queueing',
-      );
-    } catch (err) {
-      deps.logger.error({ err: (err as Error).message }, 'enqueue failed');
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [M.documentBlock]: 'The bot could not queue this (its Redis is not answering); try again.',
-        },
-      });
-      return;
-    }
-    await args.ack();
-    await ephemeralReply(
-      args,
-      channel,
-      userId,
-    )(acceptedNote('Validating the policy with IAM Access Analyzer…'));
+    await requestAction(deps, ephemeralReply(args, channel, userId), {
+      job: { name: JOBS.policyValidate, data, id: jobId(JOBS.policyValidate, view.id) },
+      ...formAnswers(
+        args,
+        M.documentBlock,
+        'The bot could not queue this (its Redis is not answering); try again.',
+      ),
+      accepted: 'Validating the policy with IAM Access Analyzer…',
+    });
   };
 }
 
