@@ -2,11 +2,10 @@
 import type { KnownBlock } from '@slack/types';
 import type { StoredAuditEntry } from '../src/store/audit.ts';
 import type { FindingState, ListedFinding } from '../src/store/findings.ts';
-import { code, escapeMrkdwn } from './escape.ts';
+import { code, escapeMrkdwn, userRef } from './escape.ts';
 import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const channelLink = (c: string) => (CHANNEL_ID.test(c) ? `<#${c}>` : escapeMrkdwn(c));
 
 export function findingSummaryReply(id: string, s: FindingState | null): SlackMessage {
@@ -23,7 +22,7 @@ export function findingSummaryReply(id: string, s: FindingState | null): SlackMe
     : 'Not posted yet';
   const archived =
     s.status === 'ARCHIVED' && s.archivedBy
-      ? `\nArchived by ${USER_ID.test(s.archivedBy) ? `<@${s.archivedBy}>` : escapeMrkdwn(s.archivedBy)}: ${escapeMrkdwn(truncate(s.archiveReason ?? '', 300))}${s.archiveUntil ? `, until ${escapeMrkdwn(s.archiveUntil)}` : ''}`
+      ? `\nArchived by ${userRef(s.archivedBy)}: ${escapeMrkdwn(truncate(s.archiveReason ?? '', 300))}${s.archiveUntil ? `, until ${escapeMrkdwn(s.archiveUntil)}` : ''}`
       : '';
   return {
     text: fitMessageText(`Finding ${id}: ${s.findingType} ${s.status}`),
@@ -40,7 +39,7 @@ export function auditReply(entries: StoredAuditEntry[]): SlackMessage {
   if (entries.length === 0)
     return { text: 'No audit entries match', blocks: [section('No audit entries match.')] };
   const lines = entries.map((e) => {
-    const who = USER_ID.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
+    const who = userRef(e.actor);
     const finding = e.findingId ? ` ${code(e.findingId, 40)}` : '';
     const extra = e.error
       ? `: ${escapeMrkdwn(truncate(e.error, 120))}`

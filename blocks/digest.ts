@@ -3,7 +3,7 @@ import type { KnownBlock } from '@slack/types';
 import type { DigestCounts, OwnerDigestData } from '../jobs/digest-content.ts';
 import type { Severity } from '../src/findings/model.ts';
 import { agingPhrase } from './aging.ts';
-import { channelRef, code, escapeMrkdwn, link } from './escape.ts';
+import { channelRef, code, escapeMrkdwn, link, userRef } from './escape.ts';
 import { findingButtons, SEVERITY_EMOJI } from './finding.ts';
 import { capBlocks, context, fitHeader, fitMessageText, type SlackMessage, section } from './limits.ts';
 
@@ -42,7 +42,6 @@ export interface DigestMessageInput {
 }
 
 const CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /**
@@ -70,7 +69,7 @@ export function trend(current: number, previous: number | undefined): string {
 
 function who(by: string | null): string {
   if (by === null) return 'outside Slack';
-  return SLACK_USER_ID.test(by) ? `<@${by}>` : escapeMrkdwn(by);
+  return userRef(by);
 }
 
 function ownerTitle(owner: DigestOwner): { mrkdwn: string; plain: string } {

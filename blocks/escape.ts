@@ -98,6 +98,14 @@ export function link(url: string, label: string): string {
   return `<${url.replace(/&/g, '&amp;')}|${escapeMrkdwn(label)}>`;
 }
 
+/** A Slack user id: `U…`, or `W…` on Enterprise Grid. */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/** A person: a mention for a Slack user id (`<@U123>`), escaped text for anything else ('system'). */
+export function userRef(user: string): string {
+  return SLACK_USER_ID.test(user) ? `<@${user}>` : escapeMrkdwn(user);
+}
+
 /** A channel reference: a real link for an id (`<#C123>`), escaped text for a `#name`. */
 export function channelRef(channel: string): string {
   if (/^[CG][A-Z0-9]{6,}$/.test(channel)) return `<#${channel}>`;

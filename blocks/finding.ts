@@ -5,7 +5,7 @@ import { differenceInDays, formatDistanceStrict } from 'date-fns';
 import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
 import { ACTION_IDS, encodeFindingRef } from '../src/slack/ids.ts';
-import { code, escapeMrkdwn, plain } from './escape.ts';
+import { code, escapeMrkdwn, plain, SLACK_USER_ID } from './escape.ts';
 import {
   capBlocks,
   context,
@@ -34,8 +34,6 @@ export interface FindingState {
   /** Aging reminders are snoozed (ACTIVE findings only): who, until when (ISO), why. */
   snoozed?: { by: string; until: string; reason: string };
 }
-
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export interface FindingView {
   finding: Finding;

@@ -4,7 +4,7 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { formatISO } from 'date-fns';
 import type { CheckResult, GeneratedPolicyResult, PolicyFinding, PolicyType } from '../src/aws/policy.ts';
 import type { ActionComparison } from '../src/findings/policy-actions.ts';
-import { code, codeBlockLines, escapeMrkdwn, link, plain } from './escape.ts';
+import { code, codeBlockLines, escapeMrkdwn, link, plain, userRef } from './escape.ts';
 import {
   capBlocks,
   codeSections,
@@ -20,8 +20,6 @@ import { formModal } from './modals.ts';
 
 /** The notification text: Slack parses it as mrkdwn too, so it is escaped like the blocks. */
 const fallback = (text: string) => fitMessageText(escapeMrkdwn(text));
-
-const who = (userId: string) => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
 
 /** Code blocks per message for a generated policy; the rest goes into follow-up messages. */
 export const POLICY_BLOCKS_PER_MESSAGE = 40;
@@ -119,7 +117,7 @@ export function generationProgress(
     text: fallback(`Generating a least-privilege policy for ${s.principalArn}`),
     blocks: [
       section(
-        `⏳ ${who(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${checked}${next}.`,
+        `⏳ ${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${checked}${next}.`,
       ),
     ],
   };
@@ -131,7 +129,7 @@ export function generationEndedNote(s: GenerationSubject, outcome: string): Slac
     text: fallback(`Policy generation for ${s.principalArn}: ${outcome}`),
     blocks: [
       section(
-        `${who(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${escapeMrkdwn(outcome)}.`,
+        `${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${escapeMrkdwn(outcome)}.`,
       ),
     ],
   };
@@ -222,7 +220,7 @@ export function generationResultMessage(r: GenerationResultInput): SlackMessage 
       ? '⚠️ CloudTrail coverage was *incomplete*: some of the period or some regions had no readable logs, so the policy may miss actions.'
       : '✅ CloudTrail coverage was complete for the requested period.';
   const blocks: KnownBlock[] = [
-    section(`✅ Least-privilege policy generated for ${subjectText(r)}, asked by ${who(r.userId)}.`),
+    section(`✅ Least-privilege policy generated for ${subjectText(r)}, asked by ${userRef(r.userId)}.`),
     section(coverage),
   ];
   if (c) {

@@ -1,10 +1,7 @@
 // Short messages about what someone did to a finding: thread replies (the record everyone sees)
 // and ephemeral notes (what only the person who clicked sees).
-import { escapeMrkdwn } from './escape.ts';
+import { escapeMrkdwn, userRef } from './escape.ts';
 import { context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
-
-const USER = /^[UW][A-Z0-9]{2,}$/;
-const who = (userId: string) => (USER.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
 
 function note(mrkdwn: string, text: string, extra?: string): SlackMessage {
   return {
@@ -19,7 +16,7 @@ export function archivedReceipt(input: { userId: string; reason: string; until?:
     ? ` It becomes active again on ${escapeMrkdwn(input.until)} unless it is resolved by then.`
     : '';
   return note(
-    `🗄️ ${who(input.userId)} archived this finding: ${reason}.${until}`,
+    `🗄️ ${userRef(input.userId)} archived this finding: ${reason}.${until}`,
     `Archived by ${input.userId}: ${truncate(input.reason, 200)}`,
   );
 }
@@ -31,7 +28,7 @@ export function unarchivedReceipt(input: { userId: string; expired?: string }): 
         `Archive expired on ${input.expired}; the finding is active again`,
       )
     : note(
-        `↩️ ${who(input.userId)} unarchived this finding; it is active again.`,
+        `↩️ ${userRef(input.userId)} unarchived this finding; it is active again.`,
         `Unarchived by ${input.userId}`,
       );
 }
@@ -43,7 +40,7 @@ export function rescanReceipt(input: {
   switch (input.outcome) {
     case 'requested':
       return note(
-        `🔄 ${who(input.userId)} asked AWS to rescan the resource. The message updates when AWS has re-analyzed it.`,
+        `🔄 ${userRef(input.userId)} asked AWS to rescan the resource. The message updates when AWS has re-analyzed it.`,
         `Rescan requested by ${input.userId}`,
       );
     case 'resolved':
@@ -113,7 +110,7 @@ export function snoozedReceipt(input: {
   const reason = escapeMrkdwn(truncate(input.reason, 1000));
   const span = input.days === 1 ? '1 day' : `${input.days} days`;
   return note(
-    `💤 ${who(input.userId)} snoozed reminders for ${span}, until ${escapeMrkdwn(day)}: ${reason}`,
+    `💤 ${userRef(input.userId)} snoozed reminders for ${span}, until ${escapeMrkdwn(day)}: ${reason}`,
     `Snoozed by ${input.userId} until ${day}: ${truncate(input.reason, 200)}`,
     'The finding stays active; reminders resume when the snooze ends.',
   );
@@ -128,7 +125,7 @@ export function unsnoozedReceipt(input: { userId: string; ended?: string }): Sla
     );
   }
   return note(
-    `⏰ ${who(input.userId)} ended the snooze; aging reminders resume.`,
+    `⏰ ${userRef(input.userId)} ended the snooze; aging reminders resume.`,
     `Snooze ended by ${input.userId}`,
   );
 }

@@ -4,7 +4,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { RecommendedStep } from '../src/aws/types.ts';
 import type { UnusedService } from '../src/findings/model.ts';
-import { code, escapeMrkdwn } from './escape.ts';
+import { code, escapeMrkdwn, userRef } from './escape.ts';
 import {
   capBlocks,
   context,
@@ -15,9 +15,6 @@ import {
   section,
   truncate,
 } from './limits.ts';
-
-const USER = /^[UW][A-Z0-9]{2,}$/;
-const who = (userId: string) => (USER.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
 
 /** What AWS says it cannot recommend on (IAM User Guide, unused access recommendations). */
 export const UNSUPPORTED_HINT =
@@ -115,7 +112,7 @@ export function recommendationMessage(input: RecommendationInput): SlackMessage 
   const n = input.steps.length;
   const blocks: KnownBlock[] = [
     section(
-      `💡 Recommendation for ${code(input.resourceArn, 400)}, asked by ${who(input.userId)}: ${
+      `💡 Recommendation for ${code(input.resourceArn, 400)}, asked by ${userRef(input.userId)}: ${
         n === 0 ? 'AWS recommends no change.' : `${n === 1 ? '1 step' : `${n} steps`}.`
       }`,
     ),
@@ -144,7 +141,7 @@ export function recommendationFailedMessage(input: {
     text: fitMessageText(`No recommendation: ${input.code}: ${input.message}`),
     blocks: [
       section(
-        `⚠️ AWS could not make a recommendation for ${who(input.userId)}: ${code(input.code, 80)} ${escapeMrkdwn(truncate(input.message, 1000))}`,
+        `⚠️ AWS could not make a recommendation for ${userRef(input.userId)}: ${code(input.code, 80)} ${escapeMrkdwn(truncate(input.message, 1000))}`,
       ),
       context([UNSUPPORTED_HINT]),
     ],
@@ -157,7 +154,7 @@ export function recommendationTimedOutMessage(input: { userId: string; minutes: 
     text: fitMessageText(`No recommendation after ${input.minutes} minutes; try again later`),
     blocks: [
       section(
-        `⏳ AWS had not finished the recommendation ${who(input.userId)} asked for after ${input.minutes} minutes. The bot stopped asking; click Show recommendation again later.`,
+        `⏳ AWS had not finished the recommendation ${userRef(input.userId)} asked for after ${input.minutes} minutes. The bot stopped asking; click Show recommendation again later.`,
       ),
     ],
   };

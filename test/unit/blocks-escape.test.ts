@@ -8,6 +8,7 @@ import {
   link,
   plain,
   unescapeEntities,
+  userRef,
 } from '../../blocks/escape.ts';
 import { truncate } from '../../blocks/limits.ts';
 
@@ -144,5 +145,15 @@ describe('truncation never cuts an entity in half', () => {
         expect(t).not.toMatch(/[\uD800-\uDBFF]$/);
       }),
     );
+  });
+});
+
+describe('userRef', () => {
+  it('mentions a Slack user id and escapes anything else', () => {
+    expect(userRef('U0ALICE01')).toBe('<@U0ALICE01>');
+    expect(userRef('W0GRID001')).toBe('<@W0GRID001>');
+    expect(userRef('system')).toBe('system');
+    expect(userRef('<!channel>')).toBe('&lt;!channel&gt;');
+    expect(userRef('U0ALICE> <!here')).toBe('U0ALICE&gt; &lt;!here');
   });
 });
