@@ -114,3 +114,21 @@ export async function startReceiver(
     stop: () => app.stop(),
   };
 }
+
+/**
+ * Makes the next call of `obj[method]` throw (then calls go through again): a step of a job that
+ * fails once, e.g. the audit append after the receipt was posted, so BullMQ retries the job.
+ */
+export function failOnce<T extends object>(
+  obj: T,
+  method: keyof T & string,
+  error = new Error(`${method} failed`),
+) {
+  const original = (obj[method] as (...args: unknown[]) => unknown).bind(obj);
+  let failed = false;
+  (obj as Record<string, unknown>)[method] = (...args: unknown[]) => {
+    if (failed) return original(...args);
+    failed = true;
+    return Promise.reject(error);
+  };
+}
