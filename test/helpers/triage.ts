@@ -116,19 +116,20 @@ export async function startReceiver(
 }
 
 /**
- * Makes the next call of `obj[method]` throw (then calls go through again): a step of a job that
- * fails once, e.g. the audit append after the receipt was posted, so BullMQ retries the job.
+ * Makes the next call of `obj[method]` (that `when` accepts) fail, then lets calls through again: a
+ * step of a job that fails once, e.g. the audit append after the receipt was posted, so BullMQ
+ * retries the job.
  */
 export function failOnce<T extends object>(
   obj: T,
   method: keyof T & string,
-  error = new Error(`${method} failed`),
+  when: (...args: never[]) => boolean = () => true,
 ) {
   const original = (obj[method] as (...args: unknown[]) => unknown).bind(obj);
   let failed = false;
   (obj as Record<string, unknown>)[method] = (...args: unknown[]) => {
-    if (failed) return original(...args);
+    if (failed || !when(...(args as never[]))) return original(...args);
     failed = true;
-    return Promise.reject(error);
+    return Promise.reject(new Error(`${method} failed`));
   };
 }
