@@ -20,6 +20,7 @@ import { assessSeverity } from '../src/findings/severity.ts';
 import type { OutgoingMessage } from '../src/slack/client.ts';
 import type { FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
+import { onceKey, postOnce } from './post-once.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
 
 export interface ActionResult {
@@ -34,6 +35,8 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
   const data = job.data;
   const analyzer = { arn: data.analyzerArn, region: data.region };
   const action = job.name;
+  // Every action posts one receipt; a retry after a later step failed does not post it again.
+  const receipt = onceKey(job, 'receipt');
   const audit = (
     outcome: 'succeeded' | 'failed' | 'stale',
     extra: { detail?: string; error?: string } = {},
@@ -55,7 +58,12 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
     if (action === JOBS.rescanCheck && finding?.status !== 'ACTIVE') {
       const status = finding?.status ?? 'RESOLVED';
       if (finding) await redraw(deps, finding, state, { status, at: finding.updatedAt });
-      await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'resolved' }));
+      await threadReplyOnce(
+        deps,
+        state,
+        rescanReceipt({ userId: data.userId, outcome: 'resolved' }),
+        receipt,
+      );
       return { outcome: 'succeeded', status };
     }
     if (!finding || finding.status !== expected) {
@@ -77,7 +85,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           archiveUntil: until,
         });
         await redraw(deps, finding, state, { status: 'ARCHIVED', at, by: data.userId, reason, until });
-        await threadReply(deps, state, archivedReceipt({ userId: data.userId, reason, until }));
+        await threadReplyOnce(deps, state, archivedReceipt({ userId: data.userId, reason, until }), receipt);
         if (until) {
           // Midnight UTC at the start of the expiry day.
           const due = parseISO(`${until}T00:00:00Z`);
@@ -104,7 +112,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         await deps.store.clearReminders(data.findingId);
         await deps.store.set(data.findingId, { status: 'ACTIVE' });
         await redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' });
-        await threadReply(
+        await threadReplyOnce(
           deps,
           state,
           unarchivedReceipt(
@@ -112,6 +120,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
               ? { userId: 'system', expired: data.requestTs }
               : { userId: data.userId },
           ),
+          receipt,
         );
         await audit('succeeded', action === JOBS.archiveExpiry ? { detail: 'archive expired' } : {});
         return { outcome: 'succeeded', status: 'ACTIVE' };
@@ -121,7 +130,12 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           throw new UnrecoverableError('only external access findings can be rescanned');
         }
         await deps.analyzers.startResourceScan(analyzer, finding.resourceArn, finding.accountId);
-        await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'requested' }));
+        await threadReplyOnce(
+          deps,
+          state,
+          rescanReceipt({ userId: data.userId, outcome: 'requested' }),
+          receipt,
+        );
         await deps.queues.actions.add(
           JOBS.rescanCheck,
           { ...data },
@@ -136,7 +150,12 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       case JOBS.rescanCheck: {
         // Still ACTIVE after AWS re-analyzed the resource.
         await redraw(deps, finding, state, { status: 'ACTIVE' });
-        await threadReply(deps, state, rescanReceipt({ userId: data.userId, outcome: 'still-active' }));
+        await threadReplyOnce(
+          deps,
+          state,
+          rescanReceipt({ userId: data.userId, outcome: 'still-active' }),
+          receipt,
+        );
         return { outcome: 'succeeded', status: 'ACTIVE' };
       }
       case JOBS.snooze: {
@@ -149,10 +168,11 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         };
         await deps.store.set(data.findingId, snooze);
         await redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' });
-        await threadReply(
+        await threadReplyOnce(
           deps,
           state,
           snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
+          receipt,
         );
         // At the end the message loses its snooze line and the thread says reminders resume.
         await deps.queues.actions.add(
@@ -180,12 +200,13 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           snoozeReason: undefined,
         };
         await redraw(deps, finding, cleared, { status: 'ACTIVE' });
-        await threadReply(
+        await threadReplyOnce(
           deps,
           state,
           unsnoozedReceipt(
             action === JOBS.snoozeEnd ? { userId: 'system', ended: data.requestTs } : { userId: data.userId },
           ),
+          receipt,
         );
         await audit(
           'succeeded',
@@ -273,6 +294,21 @@ export async function threadReply(
 ): Promise<void> {
   if (!state?.channel || !state.ts) return;
   await deps.slack.post(state.channel, msg, { threadTs: state.threadTs ?? state.ts });
+}
+
+/**
+ * threadReply for a retryable job: posted at most once per `onceKey` (the job id and the step), so a
+ * retry after a later step failed does not repeat the receipt (jobs/post-once.ts).
+ */
+export async function threadReplyOnce(
+  deps: JobDeps,
+  state: FindingState | null,
+  msg: OutgoingMessage,
+  onceKey: string,
+): Promise<void> {
+  const { channel, ts } = state ?? {};
+  if (!channel || !ts) return;
+  await postOnce(deps, onceKey, () => deps.slack.post(channel, msg, { threadTs: state?.threadTs ?? ts }));
 }
 
 /** Tells the person who asked; best effort (Slack does not guarantee ephemeral delivery). */

@@ -41,6 +41,7 @@ import type { AppConfig } from '../src/config/schema.ts';
 import { type ActionComparison, combinePolicies, compareActions } from '../src/findings/policy-actions.ts';
 import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
 import type { JobDeps } from './deps.ts';
+import { onceKey, postOnce } from './post-once.ts';
 import {
   JOBS,
   jobId,
@@ -169,15 +170,21 @@ async function audit(
 /**
  * Posts into the request's anchor: the finding's thread, or the channel where it was asked (the first
  * post becomes the thread of the rest). A channel the bot cannot post in falls back to a DM.
+ * Posted at most once per `once` key (jobs/post-once.ts): a retry of the job does not repeat it, and
+ * learns where the earlier attempt posted it. Returns the message ts, when known.
  */
-async function postToAnchor(deps: JobDeps, req: PolicyRequestState, msg: OutgoingMessage): Promise<string> {
+async function postToAnchor(
+  deps: JobDeps,
+  req: PolicyRequestState,
+  msg: OutgoingMessage,
+  once: string,
+): Promise<string | undefined> {
   const anchor = req.anchor ?? { channel: req.userId };
   try {
-    const posted = await deps.slack.post(
-      anchor.channel,
-      msg,
-      anchor.threadTs ? { threadTs: anchor.threadTs } : {},
+    const posted = await postOnce(deps, once, () =>
+      deps.slack.post(anchor.channel, msg, anchor.threadTs ? { threadTs: anchor.threadTs } : {}),
     );
+    if (!posted) return undefined;
     if (!anchor.threadTs) req.anchor = { channel: posted.channel, threadTs: posted.ts };
     return posted.ts;
   } catch (err) {
@@ -192,16 +199,23 @@ async function postToAnchor(deps: JobDeps, req: PolicyRequestState, msg: Outgoin
       'cannot post the policy result there; sending a DM',
     );
     req.anchor = { channel: req.userId };
-    return postToAnchor(deps, req, msg);
+    return postToAnchor(deps, req, msg, once);
   }
 }
 
-async function showProgress(deps: JobDeps, req: PolicyRequestState, msg: OutgoingMessage): Promise<void> {
+/** Updates the progress note in place, or posts it (once per `once` key) when there is none yet. */
+async function showProgress(
+  deps: JobDeps,
+  req: PolicyRequestState,
+  msg: OutgoingMessage,
+  once: string,
+): Promise<void> {
   if (req.progressTs && req.anchor) {
     await deps.slack.update(req.anchor.channel, req.progressTs, msg);
     return;
   }
-  req.progressTs = await postToAnchor(deps, req, msg);
+  const ts = await postToAnchor(deps, req, msg, once);
+  if (ts) req.progressTs = ts;
 }
 
 /** Claims the account's slot for the head of its FIFO, if free, and queues that request's start. */
@@ -408,6 +422,7 @@ export async function startPolicyGeneration(
         status: 'ERROR',
         error: { code: err instanceof AwsError ? err.code : 'Error', message },
       }),
+      onceKey(job, 'result'),
     ).catch(() => undefined);
     await tellPerson(deps, req, policyFailedNote(`generate a policy for ${req.principalArn}`, message));
     await audit(deps, req, 'failed', { error: message });
@@ -428,6 +443,7 @@ export async function startPolicyGeneration(
       now,
       nextCheckSeconds: pollDelayMs(cfg, 0) / 1000,
     }),
+    onceKey(job, 'progress'),
   ).catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'progress note failed'));
   await saveRequest(deps, req);
   await schedulePoll(deps, req, 0);
@@ -473,7 +489,7 @@ export async function pollPolicyGeneration(
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (!final) throw err;
     const code = err instanceof AwsError ? err.code : 'Error';
-    await end(deps, req, 'ERROR', { code, message: (err as Error).message });
+    await end(deps, job, req, 'ERROR', { code, message: (err as Error).message });
     throw new UnrecoverableError((err as Error).message);
   }
   const now = deps.now();
@@ -483,7 +499,7 @@ export async function pollPolicyGeneration(
   if (result.status === 'IN_PROGRESS') {
     if (now.getTime() - startedAt.getTime() > cfg.maxWaitMinutes * 60_000) {
       await deps.policy.cancelGeneration(accountId, region, req.awsJobId).catch(() => undefined);
-      return end(deps, req, 'TIMED_OUT', {
+      return end(deps, job, req, 'TIMED_OUT', {
         code: 'TIMED_OUT',
         message: `still running after ${cfg.maxWaitMinutes} minutes; canceled so the account's next request can run`,
       });
@@ -499,6 +515,7 @@ export async function pollPolicyGeneration(
         now,
         nextCheckSeconds: pollDelayMs(cfg, attempt + 1) / 1000,
       }),
+      onceKey(job, 'progress'),
     ).catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'progress note failed'));
     await saveRequest(deps, req);
     await schedulePoll(deps, req, attempt + 1);
@@ -507,11 +524,22 @@ export async function pollPolicyGeneration(
   if (result.status === 'SUCCEEDED') {
     if (!req.resultPosted) {
       const report = await buildReport(deps, req, result);
-      await showProgress(deps, req, generationEndedNote(subject, 'done, the result is below')).catch(
-        () => undefined,
+      await showProgress(
+        deps,
+        req,
+        generationEndedNote(subject, 'done, the result is below'),
+        onceKey(job, 'progress'),
+      ).catch(() => undefined);
+      await postToAnchor(
+        deps,
+        req,
+        generationResultMessage({ ...subject, ...report, result }),
+        onceKey(job, 'result'),
       );
-      await postToAnchor(deps, req, generationResultMessage({ ...subject, ...report, result }));
-      for (const m of policyDocumentMessages(result.policies)) await postToAnchor(deps, req, m);
+      const documents = policyDocumentMessages(result.policies);
+      for (const [i, m] of documents.entries()) {
+        await postToAnchor(deps, req, m, onceKey(job, `policy-${i}`));
+      }
       req.resultPosted = true;
       await saveRequest(deps, req);
       const c = report.comparison;
@@ -529,11 +557,12 @@ export async function pollPolicyGeneration(
     await finish(deps, req);
     return { outcome: 'succeeded' };
   }
-  return end(deps, req, result.status, result.error);
+  return end(deps, job, req, result.status, result.error);
 }
 
 async function end(
   deps: JobDeps,
+  job: Job<PolicyStepData>,
   req: PolicyRequestState,
   status: 'FAILED' | 'CANCELED' | 'TIMED_OUT' | 'ERROR',
   error?: { code: string; message: string },
@@ -545,8 +574,15 @@ async function end(
     TIMED_OUT: 'timed out',
     ERROR: 'could not be followed',
   }[status];
-  await showProgress(deps, req, generationEndedNote(subject, word)).catch(() => undefined);
-  await postToAnchor(deps, req, generationFailedMessage(subject, { status, ...(error ? { error } : {}) }));
+  await showProgress(deps, req, generationEndedNote(subject, word), onceKey(job, 'progress')).catch(
+    () => undefined,
+  );
+  await postToAnchor(
+    deps,
+    req,
+    generationFailedMessage(subject, { status, ...(error ? { error } : {}) }),
+    onceKey(job, 'result'),
+  );
   await audit(deps, req, 'failed', {
     detail: status.toLowerCase(),
     ...(error ? { error: `${error.code}: ${error.message}` } : { error: status.toLowerCase() }),

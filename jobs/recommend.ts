@@ -19,8 +19,9 @@ import {
 import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
-import { redraw, tell, threadReply } from './actions.ts';
+import { redraw, tell, threadReplyOnce } from './actions.ts';
 import type { JobDeps } from './deps.ts';
+import { onceKey } from './post-once.ts';
 import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
 
 /** Delay before the first check, doubled for each further check up to RECOMMEND_POLL_MAX_DELAY_MS. */
@@ -84,7 +85,7 @@ export async function recommend(deps: JobDeps, job: Job<ActionRequest>): Promise
     }
     const existing = await deps.analyzers.getFindingRecommendation(analyzer, data.findingId);
     if (existing && reusable(existing, finding, deps.now())) {
-      return publish(deps, data, audit, existing, finding, existing.completedAt);
+      return publish(deps, job, audit, existing, finding, existing.completedAt);
     }
     if (existing?.status !== 'IN_PROGRESS') {
       await deps.analyzers.generateFindingRecommendation(analyzer, data.findingId);
@@ -104,7 +105,7 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
       // Started, then gone: AWS no longer has it (the finding was resolved or replaced).
       return fail(
         deps,
-        data,
+        job,
         audit,
         'ResourceNotFound',
         'AWS no longer has a recommendation for this finding.',
@@ -112,10 +113,10 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
     }
     if (rec.status === 'SUCCEEDED') {
       const finding = await deps.analyzers.getFinding(analyzer, data.findingId).catch(() => null);
-      return publish(deps, data, audit, rec, finding);
+      return publish(deps, job, audit, rec, finding);
     }
     if (rec.status === 'FAILED') {
-      return fail(deps, data, audit, rec.error?.code ?? 'FAILED', rec.error?.message ?? 'No reason given.');
+      return fail(deps, job, audit, rec.error?.code ?? 'FAILED', rec.error?.message ?? 'No reason given.');
     }
     const next = data.poll + 1;
     const waited = differenceInMilliseconds(deps.now(), parseISO(data.startedAt));
@@ -123,7 +124,7 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
       const minutes = Math.round(RECOMMEND_MAX_WAIT_MS / 60_000);
       const state = await deps.store.get(data.findingId);
       const msg = recommendationTimedOutMessage({ userId: data.userId, minutes });
-      await threadReply(deps, state, msg);
+      await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
       await tell(deps, data, msg);
       await audit('failed', { error: `still ${rec.status} after ${minutes} minutes; stopped asking` });
       return { outcome: 'timed-out', status: rec.status };
@@ -142,12 +143,13 @@ async function schedulePoll(deps: JobDeps, data: RecommendPollData): Promise<voi
 
 async function publish(
   deps: JobDeps,
-  data: ActionRequest,
+  job: Job<ActionRequest>,
   audit: Audit,
   rec: FindingRecommendation,
   finding: Finding | null,
   reusedFrom?: string,
 ): Promise<RecommendResult> {
+  const data = job.data;
   const state = await deps.store.get(data.findingId);
   const services = finding?.details.kind === 'unusedPermission' ? finding.details.services : undefined;
   const msg = recommendationMessage({
@@ -158,7 +160,7 @@ async function publish(
     ...(reusedFrom ? { reusedFrom } : {}),
   });
   // A finding without a message (never posted) has no thread: the person who asked gets it.
-  if (state?.channel && state.ts) await threadReply(deps, state, msg);
+  if (state?.channel && state.ts) await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
   else await tell(deps, data, msg);
   const actions = rec.steps.map((s) => s.action).join(', ') || 'no change';
   await audit('succeeded', {
@@ -169,14 +171,15 @@ async function publish(
 
 async function fail(
   deps: JobDeps,
-  data: ActionRequest,
+  job: Job<ActionRequest>,
   audit: Audit,
   code: string,
   message: string,
 ): Promise<RecommendResult> {
+  const data = job.data;
   const state = await deps.store.get(data.findingId);
   const msg = recommendationFailedMessage({ userId: data.userId, code, message });
-  await threadReply(deps, state, msg);
+  await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
   await tell(deps, data, msg);
   await audit('failed', { error: `${code}: ${message}` });
   return { outcome: 'failed', status: 'FAILED' };
@@ -198,7 +201,7 @@ async function guarded(
   } catch (err) {
     const data = job.data;
     if (err instanceof AwsError && err.kind === 'invalid') {
-      return fail(deps, data, audit, err.code, err.message);
+      return fail(deps, job, audit, err.code, err.message);
     }
     const final =
       err instanceof UnrecoverableError ||

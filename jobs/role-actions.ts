@@ -17,8 +17,9 @@ import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
-import { redraw, tell, threadReply } from './actions.ts';
+import { redraw, tell, threadReplyOnce } from './actions.ts';
 import type { JobDeps } from './deps.ts';
+import { onceKey } from './post-once.ts';
 import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from './queues.ts';
 
 /** Why a role must not be deleted now, or null when every check passes. */
@@ -117,7 +118,10 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
         backupKey = await deps.backups.save(backup);
       },
     });
-    if (backup && backupKey) await threadReply(deps, state, backupSnippet(backup, backupKey));
+    // Posted once each: a retry must not repeat them (the backup is already saved in Redis above).
+    if (backup && backupKey) {
+      await threadReplyOnce(deps, state, backupSnippet(backup, backupKey), onceKey(job, 'backup'));
+    }
     const receipt = {
       userId: d.userId,
       roleName,
@@ -125,7 +129,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
       notDone: report.notDone,
       ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
     };
-    await threadReply(deps, state, deletionReceipt(receipt));
+    await threadReplyOnce(deps, state, deletionReceipt(receipt), onceKey(job, 'receipt'));
     if (!report.ok) {
       await audit(deps, job, 'failed', { error: receipt.error, resourceArn: finding.resourceArn, accountId });
       await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: receipt.error ?? '' }));
@@ -174,7 +178,7 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
     notDone: report.notDone,
     ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
   };
-  await threadReply(deps, state, restoreReceipt(receipt));
+  await threadReplyOnce(deps, state, restoreReceipt(receipt), onceKey(job, 'receipt'));
   if (report.ok) {
     await deps.store.clearDeleted(d.findingId);
     const finding = await deps.analyzers.getFinding({ arn: d.analyzerArn, region: d.region }, d.findingId);

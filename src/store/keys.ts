@@ -30,6 +30,11 @@ export function keys(prefix: string) {
     lastScan: () => `${p}last-scan`,
     roleBackup: (accountId: string, roleName: string, takenAt: string) =>
       `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
+    /**
+     * A message a job posts once (jobs/post-once.ts), by a key stable across the job's retries:
+     * `claimed <time>` before the post, `sent <channel> <ts>` after it.
+     */
+    jobPost: (onceKey: string) => `${p}job-post:${onceKey}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
     /** Digest sent (or being sent) to one owner for one week: the claim that makes a retry safe. */

@@ -26,6 +26,8 @@ export interface FakeSlack {
   homes: Record<string, { type: string; blocks: unknown[] }[]>;
   /** Make every post to this channel fail with this Slack error. */
   failChannel(channel: string, error: string): void;
+  /** Answer the next N chat.postMessage calls with this Slack error (ok: false). */
+  failPostsNext(times: number, error: string): void;
   /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
   rateLimitNext(times: number): void;
   byMethod(method: string): SlackCall[];
@@ -48,6 +50,7 @@ export const SLACK_API = 'https://slack.com';
 export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
   let seq = 1_700_000_000;
   let rateLimited = 0;
+  let failPosts: { times: number; error: string } = { times: 0, error: '' };
   const failing = new Map<string, string>();
   const idOf = (c: string) => channelIds[c] ?? c;
   const fake: FakeSlack = {
@@ -58,6 +61,9 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
     users: {},
     homes: {},
     failChannel: (c, e) => failing.set(c, e),
+    failPostsNext: (times, error) => {
+      failPosts = { times, error };
+    },
     rateLimitNext: (n) => {
       rateLimited = n;
     },
@@ -83,6 +89,10 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
         case 'chat.postMessage': {
           const error = failing.get(channel);
           if (error) return [200, { ok: false, error }];
+          if (failPosts.times > 0) {
+            failPosts.times--;
+            return [200, { ok: false, error: failPosts.error }];
+          }
           const ts = `${++seq}.000100`;
           fake.posted.push({
             channel: idOf(channel),

@@ -114,3 +114,22 @@ export async function startReceiver(
     stop: () => app.stop(),
   };
 }
+
+/**
+ * Makes the next call of `obj[method]` (that `when` accepts) fail, then lets calls through again: a
+ * step of a job that fails once, e.g. the audit append after the receipt was posted, so BullMQ
+ * retries the job.
+ */
+export function failOnce<T extends object>(
+  obj: T,
+  method: keyof T & string,
+  when: (...args: never[]) => boolean = () => true,
+) {
+  const original = (obj[method] as (...args: unknown[]) => unknown).bind(obj);
+  let failed = false;
+  (obj as Record<string, unknown>)[method] = (...args: unknown[]) => {
+    if (failed || !when(...(args as never[]))) return original(...args);
+    failed = true;
+    return Promise.reject(new Error(`${method} failed`));
+  };
+}

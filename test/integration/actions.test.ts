@@ -2,14 +2,14 @@
 // Slack behind nock: the AWS calls made, the message redrawn in place, the thread record, the audit.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionRequest, type ArchiveData, JOBS, jobId } from '../../jobs/queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
-import { type ActionEvents, actionEvents } from '../helpers/triage.ts';
+import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';
 
 const REGION = 'eu-west-1';
 const ANALYZER = `arn:aws:access-analyzer:${REGION}:${CALLER_ACCOUNT}:analyzer/org-external`;
@@ -217,5 +217,74 @@ describe('rescan', () => {
 
     expect(JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks)).toMatch(/Resolved/);
     expect(slack.posted.some((p) => /Rescan done: resolved/.test(p.text))).toBe(true);
+  });
+});
+
+describe('a job retried after a step failed', () => {
+  // The retry follows at once here; the queue's backoff would make each test wait seconds.
+  async function runRetried(name: string, data: ActionRequest | SnoozeData) {
+    const job = (await rt.queues.actions.add(name, data, {
+      jobId: jobId(name, data.findingId, data.requestTs),
+      backoff: { type: 'fixed', delay: 10 },
+    })) as Job;
+    const result = await job.waitUntilFinished(actions.events, 20_000);
+    return { result, attempts: (await rt.queues.actions.getJob(job.id!))!.attemptsMade };
+  }
+  const thread = (pattern: RegExp) =>
+    slack.posted.filter((p) => p.thread_ts === slack.posted[0]!.ts && pattern.test(p.text));
+  const audited = async () =>
+    (await rt.deps.audit.query({ findingId: 'f-1' })).map((e) => `${e.action} ${e.outcome}`);
+
+  it('posts the rescan receipt once when the audit append failed after it', async () => {
+    failOnce(rt.deps.audit, 'record');
+
+    const { result, attempts } = await runRetried(JOBS.rescan, request());
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(attempts).toBe(2);
+    expect(thread(/Rescan requested/)).toHaveLength(1);
+    // AWS was asked again by the retry (harmless), and one check is scheduled.
+    expect(aws.count('StartResourceScan')).toBe(2);
+    const check = await rt.queues.actions.getJob(jobId(JOBS.rescanCheck, 'f-1', request().requestTs));
+    expect(await check?.getState()).toBe('delayed');
+    expect(await audited()).toEqual(['rescan succeeded']);
+  });
+
+  it('posts the snooze receipt once when the audit append failed after it, and keeps the snooze', async () => {
+    failOnce(rt.deps.audit, 'record');
+    const snooze: SnoozeData = { ...request(), days: 7, reason: 'fix ships Friday' };
+
+    const { result, attempts } = await runRetried(JOBS.snooze, snooze);
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(attempts).toBe(2);
+    expect(thread(/^Snoozed by/)).toHaveLength(1);
+    expect((await rt.deps.store.get('f-1'))?.snoozedBy).toBe(ALICE);
+    expect(await audited()).toEqual(['snooze succeeded']);
+  });
+
+  it('posts the unsnooze receipt once when the audit append failed after it', async () => {
+    await run(JOBS.snooze, { ...request(), days: 7, reason: 'fix ships Friday' } as SnoozeData);
+    failOnce(rt.deps.audit, 'record');
+
+    const { result, attempts } = await runRetried(JOBS.unsnooze, request({ requestTs: '1795000000.000200' }));
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(attempts).toBe(2);
+    expect(thread(/^Snooze ended by/)).toHaveLength(1);
+    expect((await rt.deps.store.get('f-1'))?.snoozedUntil).toBeUndefined();
+    expect(await audited()).toEqual(['unsnooze succeeded', 'snooze succeeded']);
+  });
+
+  it('posts the receipt on the retry when Slack failed to take it', async () => {
+    slack.failPostsNext(1, 'internal_error');
+
+    const { result, attempts } = await runRetried(JOBS.rescan, request());
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(attempts).toBe(2);
+    expect(slack.byMethod('chat.postMessage')).toHaveLength(2);
+    expect(thread(/Rescan requested/)).toHaveLength(1);
+    expect(await audited()).toEqual(['rescan succeeded']);
   });
 });

@@ -1,5 +1,6 @@
 // Deleting an unused role from Slack and restoring it, against the sandbox AWS server (real HTTP,
 // the member account reached through the assumed role), real Redis and BullMQ, Slack behind nock.
+import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -15,7 +16,7 @@ import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS } from '../../src/slack/ids.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
-import { type ActionEvents, actionEvents } from '../helpers/triage.ts';
+import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';
 
 const ADMIN = 'U0ADMIN01';
 const ID = DEMO_FINDING_IDS.unusedRoleCiDeployer;
@@ -199,5 +200,38 @@ describe('delete an unused role', () => {
     expect(await run(JOBS.deleteRole, request())).toEqual({ outcome: 'stale' });
     expect(mutating()).toEqual([]);
     expect(JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks)).toMatch(/Resolved/);
+  });
+});
+
+describe('a restore retried after a step failed', () => {
+  it('posts the restore receipt once when the audit append failed after it, and the role stays restored', async () => {
+    expect(await run(JOBS.deleteRole, request())).toEqual({ outcome: 'succeeded' });
+    const state = (await rt.deps.store.get(ID))!;
+    failOnce(rt.deps.audit, 'record');
+    const data = { ...request('1795000001.000100'), backupKey: state.backupKey! };
+    // The retry follows at once here instead of after the queue's backoff.
+    const job = (await rt.queues.actions.add(JOBS.restoreRole, data, {
+      jobId: jobId(JOBS.restoreRole, ID, data.requestTs),
+      backoff: { type: 'fixed', delay: 10 },
+    })) as Job;
+
+    expect(await job.waitUntilFinished(actions.events, 20_000)).toEqual({ outcome: 'succeeded' });
+
+    expect((await rt.queues.actions.getJob(job.id!))!.attemptsMade).toBe(2);
+    expect(ciDeployer()).toBeDefined();
+    expect((await rt.deps.store.get(ID))?.deletedBy).toBeUndefined();
+    const threadTexts = slack.posted
+      .filter((p) => p.thread_ts === (state.threadTs ?? state.ts) && !p.text.startsWith('['))
+      .map((p) => p.text);
+    expect(threadTexts).toEqual([
+      expect.stringMatching(/^Backup of role ci-deployer/),
+      'Role ci-deployer deleted',
+      'Role ci-deployer restored',
+    ]);
+    const entries = await rt.deps.audit.query({ findingId: ID });
+    expect(entries.map((e) => `${e.action} ${e.outcome}`)).toEqual([
+      'restore-role succeeded',
+      'delete-role succeeded',
+    ]);
   });
 });

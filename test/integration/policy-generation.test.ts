@@ -16,6 +16,7 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { failOnce } from '../helpers/triage.ts';
 
 const USER = 'U0ALICE';
 const PROD = DEMO_ACCOUNTS.prod;
@@ -160,6 +161,32 @@ describe('policy generation from a finding', () => {
     expect(entries[0]!.detail).toMatch(/keeps 4 of 18 actions; complete true; CheckNoNewAccess PASS/);
     expect(await redis.llen(rt.deps.keys.policyQueue(PROD))).toBe(0);
     expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
+  });
+
+  it('posts the result once when posting the policy after it failed and the poll was retried', async () => {
+    const findingId = DEMO_FINDING_IDS.unusedRoleCiDeployer;
+    const posts = slack.posted.length;
+    failOnce(
+      rt.deps.slack,
+      'post',
+      (_channel: string, msg: { text: string }) => msg.text === 'Generated policy',
+    );
+
+    await ask(request(CI_DEPLOYER, 'V0GEN1', { findingId }));
+    await done('V0GEN1');
+
+    expect(slack.posted.slice(posts).map((p) => p.text)).toEqual([
+      `Policy generation for ${CI_DEPLOYER}: done, the result is below`,
+      `Policy generated for ${CI_DEPLOYER}: keeps 4 of 18 actions`,
+      'Generated policy',
+    ]);
+    const poll = await rt.queues.actions.getJob(jobId(JOBS.policyPoll, 'V0GEN1', '3'));
+    expect(poll?.attemptsMade).toBe(2);
+    const entries = await rt.deps.audit.query({ user: USER });
+    expect(entries.map((e) => `${e.action} ${e.outcome}`)).toEqual([
+      'generate-policy succeeded',
+      'generate-policy requested',
+    ]);
   });
 
   it('names the generated actions the principal does not hold today, and CheckNoNewAccess fails', async () => {

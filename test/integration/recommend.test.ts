@@ -26,6 +26,7 @@ import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
   actionEvents,
+  failOnce,
   type Receiver,
   recordResponseBodies,
   startReceiver,
@@ -345,5 +346,36 @@ describe('Show recommendation', () => {
     expect(await rt.queues.actions.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
     expect(entry).toMatchObject({ action: 'recommend', outcome: 'refused' });
+  });
+});
+
+describe('a recommendation job retried after a step failed', () => {
+  it('posts the recommendation once when the audit append failed after it', async () => {
+    recs.answers = [succeeded()];
+    failOnce(rt.deps.audit, 'record');
+    const data = {
+      findingId: FID,
+      analyzerArn: ANALYZER,
+      region: REGION,
+      userId: MEMBER,
+      replyChannel: OWNER_CHANNEL,
+      requestTs: '1795000000.000100',
+    };
+    // The retry follows at once here instead of after the queue's backoff.
+    const job = (await rt.queues.actions.add(JOBS.recommend, data, {
+      jobId: jobId(JOBS.recommend, FID, data.requestTs),
+      backoff: { type: 'fixed', delay: 10 },
+    })) as Job;
+
+    expect(await job.waitUntilFinished(actions.events, 20_000)).toEqual({
+      outcome: 'posted',
+      status: 'SUCCEEDED',
+    });
+
+    expect((await rt.queues.actions.getJob(job.id!))!.attemptsMade).toBe(2);
+    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GetFindingRecommendation']);
+    expect(thread().map((p) => p.text)).toEqual([`Recommendation for ${ROLE}: 2 steps`]);
+    const entries = await rt.deps.audit.query({ findingId: FID });
+    expect(entries.map((e) => [e.action, e.outcome])).toEqual([['recommend', 'succeeded']]);
   });
 });
