@@ -31,6 +31,13 @@ export interface ActionResult {
 /** How long after StartResourceScan the finding is read again (AWS analyzes asynchronously). */
 export const RESCAN_CHECK_DELAY_MS = 60_000;
 
+/** What an action leaves the finding as in AWS (actions that change its status). */
+const STATUS_AFTER: Partial<Record<string, string>> = {
+  [JOBS.archive]: 'ARCHIVED',
+  [JOBS.unarchive]: 'ACTIVE',
+  [JOBS.archiveExpiry]: 'ACTIVE',
+};
+
 export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
   const data = job.data;
   const analyzer = { arn: data.analyzerArn, region: data.region };
@@ -66,7 +73,14 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       );
       return { outcome: 'succeeded', status };
     }
-    if (!finding || finding.status !== expected) {
+    // A retry of a job whose AWS write went through before a later step failed finds the finding
+    // already in the state it asked for: it finishes the remaining steps instead of calling it stale.
+    const resumed =
+      job.attemptsMade > 0 &&
+      !!finding &&
+      finding.status === STATUS_AFTER[action] &&
+      finding.status !== expected;
+    if (!finding || (finding.status !== expected && !resumed)) {
       if (finding) await redraw(deps, finding, state, { status: finding.status });
       await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action }));
       await audit('stale', { detail: `finding is ${finding?.status ?? 'gone'}` });

@@ -235,6 +235,38 @@ describe('a job retried after a step failed', () => {
   const audited = async () =>
     (await rt.deps.audit.query({ findingId: 'f-1' })).map((e) => `${e.action} ${e.outcome}`);
 
+  it('finishes an archive whose AWS write went through before the audit append failed', async () => {
+    failOnce(rt.deps.audit, 'record');
+
+    const { result, attempts } = await runRetried(JOBS.archive, request());
+
+    // The retry finds the finding ARCHIVED in AWS: its own write, not someone else's, so not stale.
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ARCHIVED' });
+    expect(attempts).toBe(2);
+    expect(thread(/Archived by U0ALICE01/)).toHaveLength(1);
+    expect(JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks)).toContain(`by <@${ALICE}>`);
+    expect(slack.byMethod('chat.postEphemeral').map((c) => String(c.args.text))).not.toContainEqual(
+      expect.stringMatching(/Nothing was done/),
+    );
+    expect(await audited()).toEqual(['archive succeeded']);
+    expect(await rt.deps.store.get('f-1')).toMatchObject({ status: 'ARCHIVED', archivedBy: ALICE });
+  });
+
+  it('finishes an unarchive whose AWS write went through before the audit append failed', async () => {
+    await run(JOBS.archive, request());
+    failOnce(rt.deps.audit, 'record');
+
+    const { result, attempts } = await runRetried(
+      JOBS.unarchive,
+      request({ requestTs: '1795000000.000200' }),
+    );
+
+    expect(result).toEqual({ outcome: 'succeeded', status: 'ACTIVE' });
+    expect(attempts).toBe(2);
+    expect(thread(/Unarchived/i)).toHaveLength(1);
+    expect(await audited()).toEqual(['unarchive succeeded', 'archive succeeded']);
+  });
+
   it('posts the rescan receipt once when the audit append failed after it', async () => {
     failOnce(rt.deps.audit, 'record');
 
