@@ -20,7 +20,7 @@ import type { Finding } from '../src/findings/model.ts';
 import { redraw, tell, threadReplyOnce } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
-import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from './queues.ts';
+import { type ActionRequest, type DeleteRolePreviewData, type RestoreRoleData, shortHash } from './queues.ts';
 
 /** Why a role must not be deleted now, or null when every check passes. */
 export function deletionBlocker(
@@ -107,21 +107,25 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
   const { accountId, roleName } = roleOf(finding);
   const now = deps.now();
   let backupKey: string | undefined;
-  let backup: ReturnType<typeof backupFromInspection> | undefined;
   try {
     const report = await deps.iam.deleteRole(accountId, roleName, {
       onInspected: async (inspection) => {
         // The last check, on the role as it is right now, before the first change.
         const blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
         if (blocker) throw new Blocked(blocker);
-        backup = backupFromInspection(inspection, now);
+        const backup = backupFromInspection(inspection, now);
         backupKey = await deps.backups.save(backup);
+        // The snippet too goes out before the first change (a failed post stops the deletion). Once
+        // per content: a retry, or a re-inspection after DeleteConflict that found the same role,
+        // does not post it again.
+        await threadReplyOnce(
+          deps,
+          state,
+          backupSnippet(backup, backupKey),
+          onceKey(job, `backup-${shortHash(JSON.stringify({ ...backup, takenAt: '' }))}`),
+        );
       },
     });
-    // Posted once each: a retry must not repeat them (the backup is already saved in Redis above).
-    if (backup && backupKey) {
-      await threadReplyOnce(deps, state, backupSnippet(backup, backupKey), onceKey(job, 'backup'));
-    }
     const receipt = {
       userId: d.userId,
       roleName,

@@ -147,6 +147,19 @@ describe('delete an unused role', () => {
     expect(redrawn).toContain(ACTION_IDS.restoreRole);
   });
 
+  it('posts the backup to the thread before the first change: a backup it cannot post stops the deletion', async () => {
+    slack.failPostsNext(10, 'fatal_error');
+
+    await run(JOBS.deleteRole, request());
+
+    expect(mutating()).toEqual([]);
+    expect(ciDeployer()).toBeDefined();
+    expect((await rt.deps.store.get(ID))?.deletedBy).toBeUndefined();
+    expect(slack.byMethod('chat.postMessage').map((c) => String(c.args.text))).toContainEqual(
+      expect.stringMatching(/^Backup of role ci-deployer/),
+    );
+  });
+
   it('refuses, changing nothing, when the role was used recently', async () => {
     ciDeployer()!.lastUsed = {
       date: new Date(Date.now() - 10 * 86_400_000).toISOString(),
