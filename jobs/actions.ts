@@ -22,6 +22,7 @@ import type { FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey, postOnce } from './post-once.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
+import { isFinalFailure } from './retry.ts';
 
 export interface ActionResult {
   outcome: 'succeeded' | 'stale';
@@ -232,10 +233,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         throw new UnrecoverableError(`unknown action ${action}`);
     }
   } catch (err) {
-    const final =
-      err instanceof UnrecoverableError ||
-      (err instanceof AwsError && ['access-denied', 'invalid', 'not-found'].includes(err.kind)) ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(err, job);
     if (final) {
       const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
       await audit('failed', { error: message });

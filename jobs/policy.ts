@@ -49,6 +49,7 @@ import {
   type PolicyStepData,
   type PolicyValidateData,
 } from './queues.ts';
+import { isFinalFailure } from './retry.ts';
 
 type PolicyConfig = NonNullable<AppConfig['policyGeneration']>;
 
@@ -409,10 +410,7 @@ export async function startPolicyGeneration(
       return { outcome: 'conflict' };
     }
     if (err instanceof AwsError && err.kind === 'quota') return refuseQuota(`${err.code}: ${err.message}`);
-    const final =
-      !(err instanceof AwsError) ||
-      ['access-denied', 'invalid', 'not-found'].includes(err.kind) ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(err, job, { nonAwsIsFinal: true });
     if (!final) throw err;
     const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
     await postToAnchor(
@@ -483,10 +481,7 @@ export async function pollPolicyGeneration(
   } catch (err) {
     // Retried by BullMQ while it may help; after that the request ends here, so the account's
     // queue moves on instead of waiting for the slot to expire.
-    const final =
-      !(err instanceof AwsError) ||
-      ['access-denied', 'invalid', 'not-found'].includes(err.kind) ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(err, job, { nonAwsIsFinal: true });
     if (!final) throw err;
     const code = err instanceof AwsError ? err.code : 'Error';
     await end(deps, job, req, 'ERROR', { code, message: (err as Error).message });
@@ -688,10 +683,7 @@ export async function validatePolicyJob(
     });
     return { findings: findings.length };
   } catch (err) {
-    const final =
-      !(err instanceof AwsError) ||
-      ['access-denied', 'invalid', 'not-found'].includes(err.kind) ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(err, job, { nonAwsIsFinal: true });
     if (!final) throw err;
     const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
     await deps.audit.record({

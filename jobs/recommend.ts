@@ -23,6 +23,7 @@ import { redraw, tell, threadReplyOnce } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
+import { isFinalFailure } from './retry.ts';
 
 /** Delay before the first check, doubled for each further check up to RECOMMEND_POLL_MAX_DELAY_MS. */
 export const RECOMMEND_POLL_FIRST_DELAY_MS = 5_000;
@@ -203,10 +204,7 @@ async function guarded(
     if (err instanceof AwsError && err.kind === 'invalid') {
       return fail(deps, job, audit, err.code, err.message);
     }
-    const final =
-      err instanceof UnrecoverableError ||
-      (err instanceof AwsError && ['access-denied', 'not-found'].includes(err.kind)) ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(err, job, { permanent: ['access-denied', 'not-found'] });
     if (final) {
       const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
       await audit('failed', { error: message });
