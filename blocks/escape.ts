@@ -14,9 +14,11 @@
 //   names are full of underscores and people copy them from messages.
 // - Identifiers (names, ARNs, principals, actions, conditions) are shown with `code()`, which keeps
 //   `* _ ~` intact (Slack does not format inside a code span) and replaces only the backtick.
-// - `@channel`, `@here`, `@everyone` as words get a zero-width space after the `@` (in all three
-//   helpers). A bot's plain `@here` does not notify anyone; this is belt and braces, invisible to
-//   readers, and leaves e-mail addresses (`ops@here.com`) alone.
+// - `@channel`, `@here`, `@everyone` at the start of a word get a zero-width space after the `@` (in
+//   all three helpers), whatever follows them: `@channelˋ` too, so that truncating the text later
+//   (which may cut the letter after `channel`) cannot uncover a bare `@channel`. A bot's plain
+//   `@here` does not notify anyone; this is belt and braces, invisible to readers, and leaves
+//   e-mail addresses (`ops@here.com`) alone.
 // - Control characters (including newlines) become spaces and bidi overrides are removed: AWS text
 //   is shown on one line, so it cannot fake a block quote, a list, or a new line of our own text,
 //   and cannot reorder what is displayed.
@@ -31,7 +33,7 @@ const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 /** A surrogate that is not part of a pair (JSON would carry it, Slack would show garbage). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ALNUM = /[\p{L}\p{N}]/u;
-const BROADCAST = /(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)(?![\p{L}\p{N}_])/giu;
+const BROADCAST = /(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)/giu;
 
 /** One line of displayable text: no control characters, no bidi overrides, no lone surrogates. */
 export function clean(s: string): string {

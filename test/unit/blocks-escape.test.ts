@@ -51,7 +51,11 @@ describe('escapeMrkdwn', () => {
       `hey @${ZWSP}channel and @${ZWSP}here, @${ZWSP}everyone!`,
     );
     expect(escapeMrkdwn('ops@here.com')).toBe('ops@here.com');
-    expect(escapeMrkdwn('@channels')).toBe('@channels');
+    // A word that only starts with a broadcast is defused too: cutting the text later must not
+    // uncover a bare @channel (a property test found one in a truncated code span).
+    expect(escapeMrkdwn('@channels')).toBe(`@${ZWSP}channels`);
+    expect(truncate(escapeMrkdwn('see @channelx'), 13)).toBe(`see @${ZWSP}channe…`);
+    expect(code('*bold*@channel```', 16)).toBe(`\`*bold*@${ZWSP}channel…\``);
   });
 
   it('puts AWS text on one line and drops bidi overrides', () => {
