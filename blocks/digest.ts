@@ -1,21 +1,14 @@
 // The weekly digest message (a channel's, or an owner's DM) and its one-line all-clear.
 import type { KnownBlock } from '@slack/types';
-import type { DigestCounts, OwnerDigestData } from '../jobs/digest-content.ts';
+import type { DigestCounts, OverdueFinding, OwnerDigestData } from '../jobs/digest-content.ts';
 import type { Severity } from '../src/findings/model.ts';
 import { agingPhrase } from './aging.ts';
-import { channelRef, code, escapeMrkdwn, link, userRef } from './escape.ts';
+import { CHANNEL_ID, channelRef, code, escapeMrkdwn, link, userRef } from './escape.ts';
 import { findingButtons, SEVERITY_EMOJI } from './finding.ts';
 import { capBlocks, context, fitHeader, fitMessageText, type SlackMessage, section } from './limits.ts';
 
 /** An overdue finding as listed: the numbers plus what the line and its buttons need. */
-export interface DigestOverdueEntry {
-  id: string;
-  findingType: string;
-  severity: string;
-  createdAt: string;
-  ageDays: number;
-  slaDays: number;
-  overdueDays: number;
+export interface DigestOverdueEntry extends OverdueFinding {
   resourceArn: string;
   resourceType: string;
   accountId: string;
@@ -41,7 +34,6 @@ export interface DigestMessageInput {
   buttons: boolean;
 }
 
-const CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /**

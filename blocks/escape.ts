@@ -108,9 +108,12 @@ export function userRef(user: string): string {
   return SLACK_USER_ID.test(user) ? `<@${user}>` : escapeMrkdwn(user);
 }
 
+/** A public or private channel id (not a DM). */
+export const CHANNEL_ID = /^[CG][A-Z0-9]{6,}$/;
+
 /** A channel reference: a real link for an id (`<#C123>`), escaped text for a `#name`. */
 export function channelRef(channel: string): string {
-  if (/^[CG][A-Z0-9]{6,}$/.test(channel)) return `<#${channel}>`;
+  if (CHANNEL_ID.test(channel)) return `<#${channel}>`;
   const name = channel.startsWith('#') ? channel : `#${channel}`;
   return escapeMrkdwn(name);
 }
