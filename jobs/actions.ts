@@ -18,10 +18,11 @@ import { AwsError } from '../src/aws/errors.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import type { OutgoingMessage } from '../src/slack/client.ts';
-import type { FindingState } from '../src/store/findings.ts';
+import type { CardMember, FindingState } from '../src/store/findings.ts';
+import { idsByAnalyzer, readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData, shortHash } from './queues.ts';
 import { isFinalFailure } from './retry.ts';
 
 export interface ActionResult {
@@ -41,7 +42,6 @@ const STATUS_AFTER: Partial<Record<string, string>> = {
 
 export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
   const data = job.data;
-  const analyzer = { arn: data.analyzerArn, region: data.region };
   const action = job.name;
   // Every action posts one receipt; a retry after a later step failed does not post it again.
   const receipt = onceKey(job, 'receipt');
@@ -60,9 +60,10 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
     });
 
   try {
-    const finding = await deps.analyzers.getFinding(analyzer, data.findingId);
-    const state = await deps.store.get(data.findingId);
     const expected = action === JOBS.unarchive || action === JOBS.archiveExpiry ? 'ARCHIVED' : 'ACTIVE';
+    // Through an id of the card whose analyzer still has it in the state the action expects.
+    const { finding, state, members, acting } = await readCard(deps, data, expected);
+    const analyzer = { arn: acting.analyzerArn, region: acting.region };
     if (action === JOBS.rescanCheck && finding?.status !== 'ACTIVE') {
       const status = finding?.status ?? 'RESOLVED';
       if (finding) await redraw(deps, finding, state, { status, at: finding.updatedAt });
@@ -92,7 +93,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
     switch (action) {
       case JOBS.archive: {
         const { reason, until } = data as ArchiveData;
-        await deps.analyzers.updateFindingStatus(analyzer, [data.findingId], 'ARCHIVED', job.id);
+        await setCardStatus(deps, job, members, acting, 'ACTIVE', 'ARCHIVED');
         await deps.store.set(data.findingId, {
           status: 'ARCHIVED',
           archivedBy: data.userId,
@@ -122,7 +123,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           // The archive was renewed or replaced since this expiry was scheduled.
           return { outcome: 'stale', status: 'ARCHIVED' };
         }
-        await deps.analyzers.updateFindingStatus(analyzer, [data.findingId], 'ACTIVE', job.id);
+        await setCardStatus(deps, job, members, acting, 'ARCHIVED', 'ACTIVE');
         await deps.store.clearArchive(data.findingId);
         await deps.store.clearReminders(data.findingId);
         await deps.store.set(data.findingId, { status: 'ACTIVE' });
@@ -241,6 +242,26 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       if (!(err instanceof UnrecoverableError)) throw new UnrecoverableError(message);
     }
     throw err;
+  }
+}
+
+/**
+ * Moves every id of the card that is `from` (under a live analyzer) to `to` in AWS, one UpdateFindings
+ * per analyzer, and records each id's new status. The acting analyzer's call carries the job id as
+ * its client token (a retry is the same request); the others a token derived from it.
+ */
+async function setCardStatus(
+  deps: JobDeps,
+  job: Job<ActionRequest>,
+  members: CardMember[],
+  acting: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>,
+  from: 'ACTIVE' | 'ARCHIVED',
+  to: 'ACTIVE' | 'ARCHIVED',
+): Promise<void> {
+  for (const [i, group] of idsByAnalyzer(members, from, acting).entries()) {
+    const token = i === 0 ? job.id : `${job.id}-${shortHash(group.analyzer.arn)}`;
+    await deps.analyzers.updateFindingStatus(group.analyzer, group.ids, to, token);
+    for (const id of group.ids) await deps.store.setIdStatus(job.data.findingId, id, to);
   }
 }
 

@@ -211,12 +211,26 @@ async function deliverFinding(
   };
   const msg = findingMessage(view);
   const fingerprint = findingMessageKey(view);
+  // Drawn from another id of the card (its first id is closed): the card's own fields stay its
+  // first id's, so that id's next listing is still compared with what AWS last said of it.
+  const own: Partial<FindingState> = event.via
+    ? {}
+    : { updatedAt: finding.updatedAt, analyzerArn: finding.analyzerArn, region: finding.region };
   // Reopened (by AWS, or unarchived outside the bot): its SLA reminders start afresh.
-  if (state && state.status !== 'ACTIVE') await store.clearReminders(finding.id);
+  if (state && state.status !== 'ACTIVE') {
+    await store.clearReminders(finding.id);
+    await store.keep(finding.id);
+  }
+  // A card from before natural keys learns its key the first time it changes.
+  if (state && event.naturalKey && !state.naturalKey) {
+    if ((await store.claimNaturalKey(event.naturalKey, finding.id)) === finding.id) {
+      await store.set(finding.id, { naturalKey: event.naturalKey });
+    }
+  }
 
   if (state?.ts && state.channel) {
     if (state.fingerprint === fingerprint && state.status === 'ACTIVE') {
-      await store.set(finding.id, { updatedAt: finding.updatedAt });
+      if (!event.via) await store.set(finding.id, { updatedAt: finding.updatedAt });
       ctx.result.unchanged++;
       return;
     }
@@ -226,7 +240,7 @@ async function deliverFinding(
       await store.set(finding.id, {
         status: 'ACTIVE',
         fingerprint,
-        updatedAt: finding.updatedAt,
+        ...(event.via ? {} : { updatedAt: finding.updatedAt }),
         severity: severity.severity,
         ownerEmail: route.ownerEmail,
       });
@@ -242,8 +256,8 @@ async function deliverFinding(
     status: 'ACTIVE',
     routeChannel: route.channel,
     routeRule: route.rule,
-    analyzerArn: finding.analyzerArn,
-    region: finding.region,
+    ...(event.via ? {} : { analyzerArn: finding.analyzerArn, region: finding.region }),
+    ...(event.naturalKey && !state?.naturalKey ? { naturalKey: event.naturalKey } : {}),
     accountId: finding.accountId,
     findingType: finding.findingType,
     resourceArn: finding.resourceArn,
@@ -268,7 +282,7 @@ async function deliverFinding(
     await store.set(finding.id, {
       ...base,
       // updatedAt stays empty until the ts is saved, so a scan in between still sees a change.
-      updatedAt: '',
+      ...(event.via ? {} : { updatedAt: '' }),
       pendingSince: String(Math.floor(deps.now().getTime() / 1000)),
       pendingChannel: await knownChannelId(deps, ctx.target.channel),
       pendingThreadTs: ctx.threadTs,
@@ -278,8 +292,8 @@ async function deliverFinding(
   }
   await store.set(finding.id, {
     ...base,
+    ...own,
     fingerprint,
-    updatedAt: finding.updatedAt,
     channel: posted.channel,
     ts: posted.ts,
     threadTs: ctx.threadTs,

@@ -7,8 +7,12 @@ import type { Assessed } from '../src/findings/severity.ts';
 import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 
 export type OutboxEvent =
-  /** A new finding, or an ACTIVE one whose AWS updatedAt moved: post it or update its message. */
-  | { kind: 'finding'; finding: Finding; route: Route; severity: Assessed }
+  /**
+   * A new finding, or an ACTIVE one whose AWS updatedAt moved: post it or update its message.
+   * `finding.id` is the card's id; `via` is set when another id of the card is what changed (the
+   * card's first id is closed, or the card reopens through it); `naturalKey` for a new card.
+   */
+  | { kind: 'finding'; finding: Finding; route: Route; severity: Assessed; via?: string; naturalKey?: string }
   /** A finding that left the ACTIVE list; `finding` is null when AWS no longer has it at all. */
   | { kind: 'closed'; id: string; status: 'RESOLVED' | 'ARCHIVED'; at: string; finding: Finding | null }
   /** An admin-channel note. */

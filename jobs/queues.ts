@@ -46,6 +46,11 @@ export interface ActionRequest {
   replyChannel?: string;
   /** Slack's action_ts or command trigger: makes the job id unique per click. */
   requestTs: string;
+  /**
+   * The finding id a follow-up job acts through when it is not the card's (`findingId`): another
+   * analyzer's id of the same problem. Set by the job that chose it (a recommendation's polls).
+   */
+  awsId?: string;
 }
 export interface ArchiveData extends ActionRequest {
   reason: string;

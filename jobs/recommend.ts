@@ -20,6 +20,7 @@ import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { redraw, tell, threadReplyOnce } from './actions.ts';
+import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
@@ -70,11 +71,16 @@ export function reusable(rec: FindingRecommendation, finding: Finding, now: Date
 
 export async function recommend(deps: JobDeps, job: Job<ActionRequest>): Promise<RecommendResult> {
   const data = job.data;
-  const analyzer = { arn: data.analyzerArn, region: data.region };
   const audit = auditOf(deps, job);
   return guarded(deps, job, audit, async () => {
-    const finding = await deps.analyzers.getFinding(analyzer, data.findingId);
-    const state = await deps.store.get(data.findingId);
+    // AWS recommends per finding id: the polls ask through the same id and analyzer.
+    const { finding, state, acting } = await readCard(deps, data, 'ACTIVE');
+    const analyzer = { arn: acting.analyzerArn, region: acting.region };
+    const through = {
+      analyzerArn: acting.analyzerArn,
+      region: acting.region,
+      ...(acting.id !== data.findingId ? { awsId: acting.id } : {}),
+    };
     if (finding?.status !== 'ACTIVE') {
       if (finding) await redraw(deps, finding, state, { status: finding.status });
       await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action: 'recommend' }));
@@ -84,14 +90,14 @@ export async function recommend(deps: JobDeps, job: Job<ActionRequest>): Promise
     if (finding.findingType !== 'UnusedPermission') {
       throw new UnrecoverableError('AWS makes recommendations only for unused-permission findings');
     }
-    const existing = await deps.analyzers.getFindingRecommendation(analyzer, data.findingId);
+    const existing = await deps.analyzers.getFindingRecommendation(analyzer, acting.id);
     if (existing && reusable(existing, finding, deps.now())) {
       return publish(deps, job, audit, existing, finding, existing.completedAt);
     }
     if (existing?.status !== 'IN_PROGRESS') {
-      await deps.analyzers.generateFindingRecommendation(analyzer, data.findingId);
+      await deps.analyzers.generateFindingRecommendation(analyzer, acting.id);
     }
-    await schedulePoll(deps, { ...data, poll: 1, startedAt: deps.now().toISOString() });
+    await schedulePoll(deps, { ...data, ...through, poll: 1, startedAt: deps.now().toISOString() });
     return { outcome: 'polling', status: 'IN_PROGRESS' };
   });
 }
@@ -101,7 +107,8 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
   const analyzer = { arn: data.analyzerArn, region: data.region };
   const audit = auditOf(deps, job);
   return guarded(deps, job, audit, async () => {
-    const rec = await deps.analyzers.getFindingRecommendation(analyzer, data.findingId);
+    const awsId = data.awsId ?? data.findingId;
+    const rec = await deps.analyzers.getFindingRecommendation(analyzer, awsId);
     if (!rec) {
       // Started, then gone: AWS no longer has it (the finding was resolved or replaced).
       return fail(
@@ -113,8 +120,8 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
       );
     }
     if (rec.status === 'SUCCEEDED') {
-      const finding = await deps.analyzers.getFinding(analyzer, data.findingId).catch(() => null);
-      return publish(deps, job, audit, rec, finding);
+      const read = await deps.analyzers.getFinding(analyzer, awsId).catch(() => null);
+      return publish(deps, job, audit, rec, read && { ...read, id: data.findingId });
     }
     if (rec.status === 'FAILED') {
       return fail(deps, job, audit, rec.error?.code ?? 'FAILED', rec.error?.message ?? 'No reason given.');

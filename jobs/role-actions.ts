@@ -18,6 +18,7 @@ import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { redraw, tell, threadReplyOnce } from './actions.ts';
+import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, type DeleteRolePreviewData, type RestoreRoleData, shortHash } from './queues.ts';
@@ -69,7 +70,7 @@ async function audit(
 export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePreviewData>): Promise<string> {
   const d = job.data;
   const meta = { f: d.findingId, a: d.analyzerArn, r: d.region, c: d.replyChannel };
-  const finding = await deps.analyzers.getFinding({ arn: d.analyzerArn, region: d.region }, d.findingId);
+  const { finding } = await readCard(deps, d, 'ACTIVE');
   let inspection: RoleInspection | null = null;
   let blocker: string | null;
   try {
@@ -91,9 +92,7 @@ export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePrevie
 
 export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promise<{ outcome: string }> {
   const d = job.data;
-  const analyzer = { arn: d.analyzerArn, region: d.region };
-  const finding = await deps.analyzers.getFinding(analyzer, d.findingId);
-  const state = await deps.store.get(d.findingId);
+  const { finding, state } = await readCard(deps, d, 'ACTIVE');
   if (state?.deletedBy) {
     await tell(deps, d, staleNote({ status: 'deleted already', action: 'delete-role' }));
     return { outcome: 'stale' };
@@ -185,7 +184,7 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
   await threadReplyOnce(deps, state, restoreReceipt(receipt), onceKey(job, 'receipt'));
   if (report.ok) {
     await deps.store.clearDeleted(d.findingId);
-    const finding = await deps.analyzers.getFinding({ arn: d.analyzerArn, region: d.region }, d.findingId);
+    const { finding } = await readCard(deps, d, 'ACTIVE');
     if (finding) await redraw(deps, finding, state, { status: finding.status });
   }
   await audit(deps, job, report.ok ? 'succeeded' : 'failed', {

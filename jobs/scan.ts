@@ -10,9 +10,11 @@ import {
   scanAccessDeniedNotice,
 } from '../blocks/notice.ts';
 import { AwsError, toAwsError } from '../src/aws/errors.ts';
-import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary } from '../src/findings/model.ts';
+import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary, Route } from '../src/findings/model.ts';
+import { naturalKeyOf } from '../src/findings/natural-key.ts';
 import { routeFinding } from '../src/findings/routing.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
+import type { ListedIdState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
@@ -44,6 +46,8 @@ export interface AnalyzerScanResult {
   new: number;
   changed: number;
   closed: number;
+  /** Ids new to the bot that joined the card of another id with the same natural key. */
+  joined: number;
   detailCalls: number;
 }
 
@@ -104,6 +108,7 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
     await noticeOnChange(deps, outbox, scanId, `denied:${region}`, 'ok', () =>
       coverageRestoredNotice({ region, what: 'access to its analyzers' }),
     );
+    await deps.store.setAnalyzerStatuses(region, analyzers);
     const own = analyzers.filter((a) => !a.managedBy);
     const missing = expected.filter((kind) => !own.some((a) => a.kind === kind));
     await noticeOnChange(
@@ -177,6 +182,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     new: 0,
     changed: 0,
     closed: 0,
+    joined: 0,
     detailCalls: 0,
   };
   const seenKey = keys.analyzerSeen(analyzer.arn, scanId);
@@ -199,20 +205,51 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         .expire(seenKey, SCAN_SCRATCH_TTL_SECONDS)
         .exec();
       const states = await store.getMany(page.map((f) => f.id));
-      const todo: { summary: FindingSummary; isNew: boolean }[] = [];
+      const todo: { summary: FindingSummary; seen: ListedIdState | null }[] = [];
       page.forEach((summary, i) => {
-        const s = states[i];
-        if (!s) todo.push({ summary, isNew: true });
-        else if (s.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt)
-          todo.push({ summary, isNew: false });
+        const s = states[i] ?? null;
+        if (s?.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt) todo.push({ summary, seen: s });
       });
       if (todo.length === 0) continue;
       const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
       const byChannel = new Map<string, OutboxEvent[]>();
+      const queue = (channel: string, event: OutboxEvent) => {
+        const list = byChannel.get(channel) ?? [];
+        list.push(event);
+        byChannel.set(channel, list);
+      };
       for (const [i, t] of todo.entries()) {
         const finding = details[i];
         if (!finding) continue; // gone between list and get: the next scan sees it closed
         const severity = assessSeverity(finding, config.severity.overrides);
+        // An id the bot has not seen: a new card, or one more id for a card it already has.
+        const seen = t.seen;
+        const naturalKey = naturalKeyOf(finding);
+        if (!seen) {
+          const cardId = await store.claimNaturalKey(naturalKey, finding.id);
+          if (cardId !== finding.id) {
+            await store.joinCard(cardId, {
+              id: finding.id,
+              analyzerArn: finding.analyzerArn,
+              region: finding.region,
+              status: 'ACTIVE',
+              updatedAt: finding.updatedAt,
+            });
+            result.joined++;
+            const event = await joinedIdEvent(deps, cardId, finding, severity);
+            if (event) queue(event.channel, event.event);
+            continue;
+          }
+        } else if (seen.kind === 'member') {
+          await store.setMember(finding.id, { status: 'ACTIVE', updatedAt: finding.updatedAt });
+          result.changed++;
+          const event = await joinedIdEvent(deps, seen.cardId, finding, severity);
+          if (event) queue(event.channel, event.event);
+          continue;
+        } else if (seen.status !== 'ACTIVE' && seen.cardStatus === 'ACTIVE') {
+          // The card's first id is listed again while others kept the card open.
+          await store.setIdStatus(seen.cardId, finding.id, 'ACTIVE');
+        }
         const route = await routeFinding(finding, {
           rules: config.routing,
           defaultChannel: config.slack.defaultChannel,
@@ -225,13 +262,11 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
               region: finding.region,
             }),
         });
-        if (t.isNew) {
+        if (!seen) {
           result.new++;
           await recordBurstCandidate(deps, scanId, route.channel, finding, severity);
         } else result.changed++;
-        const list = byChannel.get(route.channel) ?? [];
-        list.push({ kind: 'finding', finding, route, severity });
-        byChannel.set(route.channel, list);
+        queue(route.channel, { kind: 'finding', finding, route, severity, naturalKey });
       }
       for (const [channel, events] of byChannel) await outbox.push(scanId, channel, events);
     }
@@ -255,23 +290,62 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     coverageRestoredNotice({ region: analyzer.region, what: `access to analyzer ${analyzer.name}` }),
   );
 
-  // Findings the bot knew as active that this complete listing did not return: closed.
+  // Ids the bot knew as active that this complete listing did not return: closed. A card closes
+  // when the last of its ids under a live analyzer has.
   const vanished = await redis.sdiff(activeKey, seenKey);
   for (const id of vanished) {
-    const state = await store.get(id);
-    if (state?.status !== 'ACTIVE') continue;
+    const [seen] = await store.getMany([id]);
+    if (seen?.status !== 'ACTIVE') continue;
     const finding = await getDetail(id);
     if (finding?.status === 'ACTIVE') continue; // listed again by now; the next scan takes it
     const status = finding?.status === 'ARCHIVED' ? 'ARCHIVED' : 'RESOLVED';
     const at = finding?.updatedAt ?? deps.now().toISOString();
+    const card = await store.get(seen.cardId);
+    await store.setIdStatus(seen.cardId, id, status);
+    if (!card) continue;
+    const members = await store.cardMembers(seen.cardId, card);
+    const open = members.filter((m) => m.id !== id && m.status === 'ACTIVE');
+    if (open.some((m) => m.live)) continue; // the card stays: another analyzer still reports it
+    if (card.status !== 'ACTIVE') continue;
+    // Ids of analyzers that are gone or disabled close with the card, so that a listing of them
+    // later (an analyzer back from FAILED) is seen as a change.
+    for (const m of open) await store.setIdStatus(seen.cardId, m.id, status);
     result.closed++;
-    await outbox.push(scanId, state.routeChannel, [{ kind: 'closed', id, status, at, finding }]);
+    await outbox.push(scanId, card.routeChannel, [
+      { kind: 'closed', id: seen.cardId, status, at, finding: finding && { ...finding, id: seen.cardId } },
+    ]);
   }
   if (result.active > 0) await redis.rename(seenKey, activeKey);
   else await redis.del(activeKey, seenKey);
 
   log.info(result, 'analyzer scanned');
   return result;
+}
+
+/**
+ * What a listed id that joined a card changes on the card: nothing while the card's first id is
+ * ACTIVE (it is what the card shows); otherwise the card is drawn from this id (reopened when it
+ * was closed), in the channel where its message is, routed as when it was first seen.
+ */
+async function joinedIdEvent(
+  deps: JobDeps,
+  cardId: string,
+  finding: Finding,
+  severity: ReturnType<typeof assessSeverity>,
+): Promise<{ channel: string; event: OutboxEvent } | null> {
+  const card = await deps.store.get(cardId);
+  if (!card) return null; // the card is being created by this scan from its first id
+  if (card.status === 'ACTIVE' && (card.ownStatus ?? card.status) === 'ACTIVE') return null;
+  const route: Route = {
+    channel: card.routeChannel,
+    rule: card.routeRule ?? 'default',
+    reason: `routed to ${card.routeChannel} when first seen`,
+    ...(card.ownerEmail ? { ownerEmail: card.ownerEmail } : {}),
+  };
+  return {
+    channel: card.routeChannel,
+    event: { kind: 'finding', finding: { ...finding, id: cardId }, route, severity, via: finding.id },
+  };
 }
 
 async function recordBurstCandidate(

@@ -52,6 +52,13 @@ export interface FindingState {
   snoozeReason?: string;
   /** Owner e-mail from the resource's `tags.ownerEmailTag` tag, when routing read the tags (digest DMs). */
   ownerEmail?: string;
+  /** Natural key of the card (src/findings/natural-key.ts): later ids with this key join the card. */
+  naturalKey?: string;
+  /**
+   * Status of the card's first id, kept only once other ids joined the card (then the card's
+   * `status` is ACTIVE while any of its ids is, and this one may differ).
+   */
+  ownStatus?: FindingStatus;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -88,6 +95,8 @@ const FIELDS: Record<keyof FindingState, string> = {
   snoozedBy: 'zb',
   snoozeReason: 'zr',
   ownerEmail: 'oe',
+  naturalKey: 'nk',
+  ownStatus: 'ms',
 };
 
 /** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */
@@ -150,17 +159,184 @@ export class FindingStore {
     return arn;
   }
 
-  /** Status and updatedAt of many findings in one round trip (the per-page diff). */
-  async getMany(ids: string[]): Promise<(Pick<FindingState, 'status' | 'updatedAt'> | null)[]> {
+  /**
+   * What the bot knows of many listed finding ids in one round trip (the per-page diff): for each,
+   * its own status and AWS updatedAt, and the card it belongs to (itself for a card's first id).
+   */
+  async getMany(ids: string[]): Promise<(ListedIdState | null)[]> {
     if (ids.length === 0) return [];
     const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.k.finding(id), FIELDS.status, FIELDS.updatedAt);
+    for (const id of ids) {
+      pipe.hmget(this.k.finding(id), FIELDS.status, FIELDS.updatedAt, FIELDS.ownStatus);
+      pipe.hmget(this.k.member(id), MEMBER.status, MEMBER.updatedAt, MEMBER.cardId);
+    }
     const res = (await pipe.exec()) ?? [];
-    return res.map(([err, v]) => {
-      if (err) throw err;
-      const [status, updatedAt] = v as (string | null)[];
-      return status ? { status: status as FindingStatus, updatedAt: updatedAt ?? '' } : null;
+    return ids.map((id, i) => {
+      const [e1, card] = res[2 * i] ?? [];
+      const [e2, member] = res[2 * i + 1] ?? [];
+      if (e1) throw e1;
+      if (e2) throw e2;
+      const [status, updatedAt, own] = card as (string | null)[];
+      if (status) {
+        return {
+          kind: 'card',
+          cardId: id,
+          status: (own ?? status) as FindingStatus,
+          cardStatus: status as FindingStatus,
+          updatedAt: updatedAt ?? '',
+        };
+      }
+      const [mStatus, mUpdated, cardId] = member as (string | null)[];
+      if (mStatus && cardId) {
+        return { kind: 'member', cardId, status: mStatus as FindingStatus, updatedAt: mUpdated ?? '' };
+      }
+      return null;
     });
+  }
+
+  // --- Cards with more than one id ---------------------------------------------------------------
+
+  /**
+   * Claims a natural key for a new id: returns the id of the key's card, which is `id` itself when
+   * no card had the key (SET NX, so two analyzer jobs seeing the same problem at once make one card).
+   */
+  async claimNaturalKey(naturalKey: string, id: string): Promise<string> {
+    const key = this.k.naturalKey(naturalKey);
+    const claimed = await this.redis.set(key, id, 'NX');
+    if (claimed === 'OK') return id;
+    return (await this.redis.get(key)) ?? id;
+  }
+
+  /**
+   * Records that `member.id` reports the same problem as card `cardId`. The first join also writes
+   * the card's first id's own status (`ownStatus`), which from then on may differ from the card's.
+   */
+  async joinCard(cardId: string, member: CardMemberInput): Promise<void> {
+    const aid = analyzerId(member.analyzerArn);
+    const [ownStatus, cardStatus] = await this.redis.hmget(
+      this.k.finding(cardId),
+      FIELDS.ownStatus,
+      FIELDS.status,
+    );
+    const multi = this.redis.multi();
+    this.registerAnalyzer(multi, aid, member.analyzerArn);
+    multi.hset(this.k.member(member.id), {
+      [MEMBER.status]: member.status,
+      [MEMBER.updatedAt]: member.updatedAt,
+      [MEMBER.analyzer]: aid,
+      [MEMBER.region]: member.region,
+      [MEMBER.cardId]: cardId,
+    });
+    multi.sadd(this.k.cardMembers(cardId), member.id);
+    // A card being created in this very scan has no status yet: its first id is ACTIVE.
+    if (!ownStatus) multi.hset(this.k.finding(cardId), FIELDS.ownStatus, cardStatus ?? 'ACTIVE');
+    await multi.exec();
+  }
+
+  /** A joined id's own status (and AWS updatedAt) as the last listing saw it. */
+  async setMember(id: string, fields: { status?: FindingStatus; updatedAt?: string }): Promise<void> {
+    const h: Record<string, string> = {};
+    if (fields.status) h[MEMBER.status] = fields.status;
+    if (fields.updatedAt !== undefined) h[MEMBER.updatedAt] = fields.updatedAt;
+    if (Object.keys(h).length) await this.redis.hset(this.k.member(id), h);
+  }
+
+  /** The status of one id of a card: the first id's (`ownStatus`) or a joined id's. */
+  async setIdStatus(cardId: string, id: string, status: FindingStatus): Promise<void> {
+    if (id === cardId) {
+      const multi = await this.redis.exists(this.k.cardMembers(cardId));
+      if (multi) await this.redis.hset(this.k.finding(cardId), FIELDS.ownStatus, status);
+      return;
+    }
+    await this.setMember(id, { status });
+  }
+
+  /**
+   * The card of any finding id a person names (`/access show`, `archive`, ...): the card it is the
+   * first id of, or the card it joined. Null when the bot knows neither.
+   */
+  async getCard(id: string): Promise<{ cardId: string; state: FindingState } | null> {
+    const cardId = await this.cardIdOf(id);
+    const state = cardId ? await this.get(cardId) : null;
+    return cardId && state ? { cardId, state } : null;
+  }
+
+  /** The card an id belongs to: itself when it is a card's first id, its card when it joined one. */
+  async cardIdOf(id: string): Promise<string | null> {
+    const [isCard, cardId] = await Promise.all([
+      this.redis.hexists(this.k.finding(id), FIELDS.status),
+      this.redis.hget(this.k.member(id), MEMBER.cardId),
+    ]);
+    if (isCard) return id;
+    return cardId ?? null;
+  }
+
+  /**
+   * Every id of a card, its first id first: where each lives (analyzer, region), its own status,
+   * and whether its analyzer was ACTIVE at the last listing of its region (unknown counts as live).
+   */
+  async cardMembers(cardId: string, card?: FindingState | null): Promise<CardMember[]> {
+    const state = card === undefined ? await this.get(cardId) : card;
+    if (!state) return [];
+    const ids = (await this.redis.smembers(this.k.cardMembers(cardId))).sort();
+    const members: CardMember[] = [
+      {
+        id: cardId,
+        analyzerArn: state.analyzerArn,
+        region: state.region,
+        status: state.ownStatus ?? state.status,
+        live: true,
+        first: true,
+      },
+    ];
+    if (ids.length) {
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hmget(this.k.member(id), MEMBER.status, MEMBER.analyzer, MEMBER.region);
+      const rows = (await pipe.exec()) ?? [];
+      for (const [i, id] of ids.entries()) {
+        const [err, v] = rows[i] ?? [];
+        if (err) throw err;
+        const [status, aid, region] = v as (string | null)[];
+        if (!status || !aid) continue;
+        members.push({
+          id,
+          analyzerArn: await this.analyzerArn(aid),
+          region: region ?? '',
+          status: status as FindingStatus,
+          live: true,
+          first: false,
+        });
+      }
+    }
+    const aids = members.map((m) => analyzerId(m.analyzerArn));
+    const statuses = await this.redis.hmget(this.k.analyzerStatus(), ...aids);
+    members.forEach((m, i) => {
+      const s = statuses[i];
+      m.live = !s || s === 'ACTIVE';
+    });
+    return members;
+  }
+
+  /**
+   * Records the analyzers ListAnalyzers returned for a region; analyzers the bot knew in that region
+   * that were not listed are recorded as GONE. A joined id of a non-live analyzer neither keeps its
+   * card open nor is acted through (a former delegated administrator's analyzers become DISABLED).
+   */
+  async setAnalyzerStatuses(region: string, listed: { arn: string; status: string }[]): Promise<void> {
+    const known = await this.redis.hgetall(this.k.analyzers());
+    const h: Record<string, string> = {};
+    for (const [aid, arn] of Object.entries(known)) {
+      if (arn.split(':')[3] === region) h[aid] = 'GONE';
+    }
+    for (const a of listed) h[analyzerId(a.arn)] = a.status;
+    if (Object.keys(h).length) await this.redis.hset(this.k.analyzerStatus(), h);
+  }
+
+  private registerAnalyzer(multi: ReturnType<Redis['multi']>, aid: string, arn: string): void {
+    if (this.analyzerArns.get(aid) !== arn) {
+      multi.hset(this.k.analyzers(), aid, arn);
+      this.analyzerArns.set(aid, arn);
+    }
   }
 
   async set(id: string, state: Partial<FindingState>): Promise<void> {
@@ -170,10 +346,7 @@ export class FindingStore {
     if (state.analyzerArn) {
       const aid = analyzerId(state.analyzerArn);
       h[FIELDS.analyzerArn] = aid;
-      if (this.analyzerArns.get(aid) !== state.analyzerArn) {
-        multi.hset(this.k.analyzers(), aid, state.analyzerArn);
-        this.analyzerArns.set(aid, state.analyzerArn);
-      }
+      this.registerAnalyzer(multi, aid, state.analyzerArn);
     }
     const short: Record<string, string> = {};
     const long: Record<string, string> = {};
@@ -195,14 +368,37 @@ export class FindingStore {
     await multi.exec();
   }
 
-  /** Lets a closed finding's state expire (its message stays in Slack as it is). */
+  /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
   async retire(id: string, days: number): Promise<void> {
     const seconds = days * 86_400;
-    await this.redis
+    const [naturalKey, members] = await Promise.all([
+      this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
+      this.redis.smembers(this.k.cardMembers(id)),
+    ]);
+    const multi = this.redis
       .multi()
       .expire(this.k.finding(id), seconds)
       .expire(this.k.findingLong(id), seconds)
-      .exec();
+      .expire(this.k.cardMembers(id), seconds);
+    if (naturalKey) multi.expire(this.k.naturalKey(naturalKey), seconds);
+    for (const m of members) multi.expire(this.k.member(m), seconds);
+    await multi.exec();
+  }
+
+  /** A card that became ACTIVE again is kept until it closes, with its ids and key. */
+  async keep(id: string): Promise<void> {
+    const [naturalKey, members] = await Promise.all([
+      this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
+      this.redis.smembers(this.k.cardMembers(id)),
+    ]);
+    const multi = this.redis
+      .multi()
+      .persist(this.k.finding(id))
+      .persist(this.k.findingLong(id))
+      .persist(this.k.cardMembers(id));
+    if (naturalKey) multi.persist(this.k.naturalKey(naturalKey));
+    for (const m of members) multi.persist(this.k.member(m));
+    await multi.exec();
   }
 
   private async del(id: string, ...fields: string[]): Promise<void> {
@@ -245,6 +441,41 @@ export class FindingStore {
       FIELDS.pendingThreadTs,
     );
   }
+}
+
+/** Field names of a joined id's hash (`member:<id>`). */
+const MEMBER = { status: 'st', updatedAt: 'up', analyzer: 'an', region: 'rg', cardId: 'cd' } as const;
+
+/** One listed id as the per-page diff sees it. */
+export interface ListedIdState {
+  /** `card`: the first id of its card (the card hash is keyed by it); `member`: it joined a card. */
+  kind: 'card' | 'member';
+  cardId: string;
+  /** This id's own status (ACTIVE while AWS lists it as such) and AWS updatedAt. */
+  status: FindingStatus;
+  updatedAt: string;
+  /** The card's status (for a first id): ACTIVE while any of the card's ids is. */
+  cardStatus?: FindingStatus;
+}
+
+export interface CardMemberInput {
+  id: string;
+  analyzerArn: string;
+  region: string;
+  status: FindingStatus;
+  updatedAt: string;
+}
+
+/** One finding id of a card. */
+export interface CardMember {
+  id: string;
+  analyzerArn: string;
+  region: string;
+  status: FindingStatus;
+  /** Its analyzer was ACTIVE at the last listing (or has not been listed since the bot knew it). */
+  live: boolean;
+  /** The card's first id (the one its buttons, audit entries and commands name). */
+  first: boolean;
 }
 
 /** What `/access findings` filters on. */

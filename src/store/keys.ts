@@ -14,6 +14,17 @@ export function keys(prefix: string) {
     findingLong: (id: string) => `${p}finding:${id}:long`,
     /** Short analyzer id -> analyzer ARN. */
     analyzers: () => `${p}analyzers`,
+    /** Short analyzer id -> its status at the last ListAnalyzers of its region (GONE when no longer listed). */
+    analyzerStatus: () => `${p}analyzer-status`,
+    /**
+     * A finding id that joined another id's card (same natural key): its own status and analyzer.
+     * The card's first id has no such hash; its card hash (`finding:<id>`) holds those.
+     */
+    member: (id: string) => `${p}member:${id}`,
+    /** The ids that joined a card after its first (a set; absent while the card has one id). */
+    cardMembers: (cardId: string) => `${p}card-members:${cardId}`,
+    /** Natural key (src/findings/natural-key.ts) -> the id of its card. */
+    naturalKey: (key: string) => `${p}nk:${key}`,
     analyzerActive: (analyzerArn: string) => `${p}analyzer:${short(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
       `${p}analyzer:${short(analyzerArn)}:seen:${scanId}`,

@@ -79,18 +79,20 @@ async function handle(
     case 'snooze':
       await snoozeCommand(deps, cmd, ctx);
       return;
-    case 'show':
-      await reply(
-        findingSummaryReply(
-          cmd.findingId,
-          await withTimeout(deps.store.get(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state'),
-        ),
-      );
+    case 'show': {
+      // Any id of a card shows the card (another analyzer's id of the same problem included).
+      const card = await withTimeout(deps.store.getCard(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
+      await reply(findingSummaryReply(card?.cardId ?? cmd.findingId, card?.state ?? null));
       return;
+    }
     case 'audit': {
       const user = cmd.user?.kind === 'id' ? cmd.user.id : cmd.user?.name;
       const entries = await withTimeout(
-        deps.audit.query({ findingId: cmd.findingId, user, last: cmd.last }),
+        (async () => {
+          // The audit trail is kept per card: another id of the same problem finds it too.
+          const findingId = cmd.findingId && ((await deps.store.cardIdOf(cmd.findingId)) ?? cmd.findingId);
+          return deps.audit.query({ findingId, user, last: cmd.last });
+        })(),
         ENQUEUE_TIMEOUT_MS,
         'reading the audit log',
       );
@@ -192,9 +194,9 @@ async function handle(
         cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
       await requestAction(deps, reply, {
         permission,
-        job: { name, data, id: jobId(name, cmd.findingId, ctx.trigger) },
-        audit: { actor: userId, action: cmd.verb, findingId: cmd.findingId, region: base.region },
-        accepted: `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${cmd.findingId}…`,
+        job: { name, data, id: jobId(name, base.findingId, ctx.trigger) },
+        audit: { actor: userId, action: cmd.verb, findingId: base.findingId, region: base.region },
+        accepted: `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${base.findingId}…`,
       });
       return;
     }
@@ -234,15 +236,15 @@ async function snoozeCommand(
   const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
   await requestAction(deps, reply, {
     permission,
-    job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, cmd.findingId, ctx.trigger) },
+    job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, ctx.trigger) },
     audit: {
       actor: userId,
       action: 'snooze',
-      findingId: cmd.findingId,
+      findingId: base.findingId,
       region: base.region,
       detail: `${cmd.days} days: ${cmd.reason}`,
     },
-    accepted: `Snoozing the reminders about ${cmd.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
+    accepted: `Snoozing the reminders about ${base.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
   });
 }
 
@@ -254,14 +256,16 @@ async function snoozeCommand(
 async function findingRequest(
   deps: ListenerDeps,
   action: Action,
-  findingId: string,
+  named: string,
   ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
 ): Promise<{ base: ActionRequest; permission: PermissionCheck } | null> {
-  const state = await withTimeout(deps.store.get(findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
-  if (!state) {
-    await ctx.reply(findingSummaryReply(findingId, null));
+  const card = await withTimeout(deps.store.getCard(named), ENQUEUE_TIMEOUT_MS, 'reading state');
+  if (!card) {
+    await ctx.reply(findingSummaryReply(named, null));
     return null;
   }
+  // The request names the card, whichever of its ids the person typed.
+  const { cardId: findingId, state } = card;
   const base: ActionRequest = {
     findingId,
     analyzerArn: state.analyzerArn,

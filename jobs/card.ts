@@ -1,0 +1,71 @@
+// A card is one real problem (one natural key); AWS may report it under several finding ids, one per
+// analyzer. Actions name the card (its first id) and act through an id whose analyzer still has it.
+import type { Finding, FindingStatus } from '../src/findings/model.ts';
+import type { CardMember, FindingState } from '../src/store/findings.ts';
+import type { JobDeps } from './deps.ts';
+import type { ActionRequest } from './queues.ts';
+
+export interface CardRead {
+  /** The finding as AWS has it under the acting id, carrying the card's id; null when AWS has none. */
+  finding: Finding | null;
+  state: FindingState | null;
+  /** Every id of the card (just the card's id when the bot has no state for it). */
+  members: CardMember[];
+  /** The id the action goes through. */
+  acting: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>;
+}
+
+/**
+ * The id to act through: the first id of a live analyzer whose status is `want` (the card's first id
+ * before the others), else the card's first id, else what the request carries.
+ */
+export function actingMember(
+  members: CardMember[],
+  want: FindingStatus,
+  fallback: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>,
+): Pick<CardMember, 'id' | 'analyzerArn' | 'region'> {
+  return (
+    members.find((m) => m.live && m.status === want) ??
+    members.find((m) => m.status === want) ??
+    members[0] ??
+    fallback
+  );
+}
+
+/** The ids of the card an action that moves it from `from` changes, grouped by analyzer. */
+export function idsByAnalyzer(
+  members: CardMember[],
+  from: FindingStatus,
+  acting: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>,
+): { analyzer: { arn: string; region: string }; ids: string[] }[] {
+  const chosen = members.filter((m) => m.live && m.status === from);
+  if (!chosen.some((m) => m.id === acting.id))
+    chosen.unshift({ ...acting, status: from, live: true, first: false });
+  const groups = new Map<string, { analyzer: { arn: string; region: string }; ids: string[] }>();
+  for (const m of chosen) {
+    const g = groups.get(m.analyzerArn) ?? { analyzer: { arn: m.analyzerArn, region: m.region }, ids: [] };
+    if (!g.ids.includes(m.id)) g.ids.push(m.id);
+    groups.set(m.analyzerArn, g);
+  }
+  // The acting analyzer first: it is the one the request's own client token belongs to.
+  return [...groups.values()].sort(
+    (a, b) => Number(b.analyzer.arn === acting.analyzerArn) - Number(a.analyzer.arn === acting.analyzerArn),
+  );
+}
+
+/**
+ * Reads the card a request names from AWS, through the id that fits what the action expects to find
+ * (`want`): the finding comes back with the card's id, so that redraws and records land on the card.
+ */
+export async function readCard(
+  deps: Pick<JobDeps, 'store' | 'analyzers'>,
+  data: Pick<ActionRequest, 'findingId' | 'analyzerArn' | 'region'>,
+  want: FindingStatus,
+): Promise<CardRead> {
+  const state = await deps.store.get(data.findingId);
+  const fallback = { id: data.findingId, analyzerArn: data.analyzerArn, region: data.region };
+  const members = state ? await deps.store.cardMembers(data.findingId, state) : [];
+  const acting = actingMember(members, want, fallback);
+  const read = await deps.analyzers.getFinding({ arn: acting.analyzerArn, region: acting.region }, acting.id);
+  return { finding: read && { ...read, id: data.findingId }, state, members, acting };
+}
