@@ -83,6 +83,16 @@ export function acceptedNote(text: string): SlackMessage {
   return note(`⏳ ${escapeMrkdwn(text)}`, text);
 }
 
+/** The same request is already under way (a second click, or someone else asked first). */
+export function alreadyRequestedNote(input: { userId?: string; at?: string }): SlackMessage {
+  const who = input.userId ? `${userRef(input.userId)} asked` : 'It was asked';
+  const when = input.at ? ` at ${input.at.slice(11, 16)} UTC` : '';
+  return note(
+    `⏳ Already under way: ${who} for this${escapeMrkdwn(when)}. Nothing more to do; the result appears in the thread.`,
+    'Already under way; nothing more to do.',
+  );
+}
+
 /** Something the person asked for could not even be queued (Redis or Slack trouble). */
 export function unavailableNote(what: string): SlackMessage {
   return note(

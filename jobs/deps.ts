@@ -9,6 +9,7 @@ import type { SlackGateway } from '../src/slack/client.ts';
 import type { AuditLog } from '../src/store/audit.ts';
 import type { RoleBackupStore } from '../src/store/backups.ts';
 import type { FindingStore } from '../src/store/findings.ts';
+import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
 import type { Queues } from './queues.ts';
 
@@ -17,6 +18,8 @@ export interface JobDeps {
   redis: Redis;
   keys: Keys;
   store: FindingStore;
+  /** Requests under way (one job per intent); the last job of a request releases it. */
+  intents: IntentStore;
   audit: AuditLog;
   iam: IamGateway;
   backups: RoleBackupStore;

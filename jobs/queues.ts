@@ -51,6 +51,11 @@ export interface ActionRequest {
    * analyzer's id of the same problem. Set by the job that chose it (a recommendation's polls).
    */
   awsId?: string;
+  /**
+   * The intent the request holds (src/store/intents.ts) and the token it holds it with; the last job
+   * of the request releases it.
+   */
+  intent?: { key: string; token: string };
 }
 export interface ArchiveData extends ActionRequest {
   reason: string;

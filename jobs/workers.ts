@@ -108,6 +108,16 @@ export function createWorkers(
       concurrency: 4,
     },
   );
+  // A request's intent ends with its last job: when that job completes (and schedules no follow-up
+  // carrying the intent) or fails for good.
+  actions.on('completed', (job: Job<ActionRequest>, result: unknown) => {
+    if (job.data.intent && !continues(job.name, result)) void releaseIntent(deps, job);
+  });
+  actions.on('failed', (job: Job<ActionRequest> | undefined, err: Error) => {
+    if (!job?.data.intent) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
+    if (final || job.attemptsMade >= (job.opts.attempts ?? 1)) void releaseIntent(deps, job);
+  });
   for (const w of [scan, deliver, actions]) {
     w.on('error', (err) => deps.logger.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) =>
@@ -125,4 +135,25 @@ export function createWorkers(
       await Promise.all([scan.close(), deliver.close(), actions.close()]);
     },
   };
+}
+
+/** Whether a completed job handed its request on to a follow-up (a rescan's check, a recommendation's poll). */
+function continues(name: string, result: unknown): boolean {
+  const outcome = (result as { outcome?: string } | null)?.outcome;
+  if (name === JOBS.rescan) return outcome === 'succeeded';
+  if (name === JOBS.recommend || name === JOBS.recommendPoll) return outcome === 'polling';
+  return false;
+}
+
+async function releaseIntent(deps: JobDeps, job: Job<ActionRequest>): Promise<void> {
+  const intent = job.data.intent;
+  if (!intent) return;
+  await deps.intents
+    .release(intent.key, intent.token)
+    .catch((err: unknown) =>
+      deps.logger.warn(
+        { err: (err as Error).message, jobId: job.id },
+        'could not release the request; it expires',
+      ),
+    );
 }

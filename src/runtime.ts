@@ -32,6 +32,7 @@ import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
 import { RoleBackupStore } from './store/backups.ts';
 import { FindingStore, listFindings } from './store/findings.ts';
+import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
 
 export interface RuntimeOptions {
@@ -84,6 +85,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     redis,
     keys: k,
     store: new FindingStore(redis, k),
+    intents: new IntentStore(redis, k),
     audit: new AuditLog(redis, k, config.audit),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
@@ -122,6 +124,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         actions: queues.actions,
         scan: queues.scan,
         store: deps.store,
+        intents: deps.intents,
         audit: deps.audit,
         logger,
         now: deps.now,

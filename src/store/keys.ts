@@ -35,6 +35,8 @@ export function keys(prefix: string) {
     burstWorst: (scanId: string, channel: string) => `${p}scan:${scanId}:worst:${channel}`,
     summary: (scanId: string, channel: string) => `${p}scan:${scanId}:summary:${channel}`,
     notice: (key: string) => `${p}notice:${key}`,
+    /** A request in progress (src/store/intents.ts): `<action>:<subject>` -> the job doing it. */
+    intent: (intent: string) => `${p}intent:${intent}`,
     /** Set when the aging sweep escalated a finding (jobs/aging.ts); cleared when the finding reopens. */
     agingEscalated: (findingId: string) => `${p}notice:aging-escalated:${findingId}`,
     channelId: (name: string) => `${p}channel-id:${name}`,

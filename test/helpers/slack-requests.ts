@@ -114,6 +114,8 @@ export interface BlockActionInput {
   message?: { text?: string; blocks?: unknown[] };
   responseUrl?: string;
   triggerId?: string;
+  /** Every click has its own; a Slack retry repeats the body, and so the action_ts. */
+  actionTs?: string;
 }
 
 /** A button click in a channel message (`block_actions`), as `payload=<json>`. */
@@ -150,7 +152,7 @@ export function blockActionBody(input: BlockActionInput): string {
         block_id: blockId,
         value: input.value ?? '',
         type: 'button',
-        action_ts: `${(Date.now() / 1000).toFixed(6)}`,
+        action_ts: input.actionTs ?? `${(Date.now() / 1000).toFixed(6)}`,
       },
     ],
   });

@@ -11,9 +11,17 @@ import {
   JOBS,
   jobId,
   type RestoreRoleData,
+  shortHash,
 } from '../../../jobs/queues.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
-import { enqueue, type ListenerDeps, permitted, requestAction } from '../listeners/common.ts';
+import {
+  enqueue,
+  firstClick,
+  intentOf,
+  type ListenerDeps,
+  permitted,
+  requestAction,
+} from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
 import { generatePolicyButton } from './generate-policy.ts';
 
@@ -109,6 +117,7 @@ export function modalButton(
     const allowed = await allowedClick(deps, args, action);
     if (!allowed) return;
     const { click } = allowed;
+    if (!(await firstClick(deps, action, click.ref.f, click.userId))) return;
     const state = await deps.store.get(click.ref.f).catch(() => null);
     const headline = state
       ? `${state.resourceType} ${code(state.resourceArn, 300)}`
@@ -137,7 +146,9 @@ export function jobButton(
     if (!allowed) return;
     const { click, reply } = allowed;
     await requestAction(deps, reply, {
-      // One job per finding and click: a double click or a Slack retry carries the same action_ts.
+      // One job per card while one runs: every click has its own action_ts, so a double click is
+      // caught by the intent, a Slack retry (same action_ts) by the job id.
+      intent: intentOf(spec.job, click.ref.f, click.userId),
       job: { name: spec.job, data: requestOf(click), id: jobId(spec.job, click.ref.f, click.actionTs) },
       audit: { actor: click.userId, action: spec.audited, findingId: click.ref.f, region: click.ref.r },
       accepted: spec.accepted,
@@ -164,6 +175,7 @@ export function deleteRoleButton(deps: ListenerDeps) {
     const allowed = await allowedClick(deps, args, 'delete-role');
     if (!allowed) return;
     const { click, reply } = allowed;
+    if (!(await firstClick(deps, 'delete-role', click.ref.f, click.userId))) return;
     const opened = await args.client.views.open({
       trigger_id: args.body.trigger_id,
       view: deleteRoleLoadingModal(modalMetaOf(click)),
@@ -196,6 +208,8 @@ export function restoreRoleButton(deps: ListenerDeps) {
     }
     const data: RestoreRoleData = { ...requestOf(click), backupKey };
     await requestAction(deps, reply, {
+      // One restore per backup at a time, whoever clicks.
+      intent: intentOf(JOBS.restoreRole, shortHash(backupKey), click.userId),
       job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, click.ref.f, click.actionTs) },
       accepted: 'Restoring the role from its backup…',
     });

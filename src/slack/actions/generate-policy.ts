@@ -4,7 +4,7 @@
 import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { missingConfig } from '../../../jobs/policy.ts';
-import type { ListenerDeps } from '../listeners/common.ts';
+import { firstClick, type ListenerDeps } from '../listeners/common.ts';
 import { allowedClick, type ButtonArgs, modalMetaOf } from './finding-buttons.ts';
 
 const PRINCIPAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User']);
@@ -14,6 +14,7 @@ export function generatePolicyButton(deps: ListenerDeps) {
     const allowed = await allowedClick(deps, args, 'generate-policy');
     if (!allowed) return;
     const { click, reply } = allowed;
+    if (!(await firstClick(deps, 'generate-policy', click.ref.f, click.userId))) return;
     const missing = missingConfig(deps.config);
     if (missing) return void (await reply(notConfiguredNote(missing)));
     const state = await deps.store.get(click.ref.f).catch(() => null);

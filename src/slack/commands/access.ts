@@ -14,6 +14,7 @@ import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } fr
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
+  intentOf,
   type ListenerDeps,
   type PermissionCheck,
   requestAction,
@@ -194,6 +195,7 @@ async function handle(
         cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
       await requestAction(deps, reply, {
         permission,
+        intent: intentOf(name, base.findingId, userId, false),
         job: { name, data, id: jobId(name, base.findingId, ctx.trigger) },
         audit: { actor: userId, action: cmd.verb, findingId: base.findingId, region: base.region },
         accepted: `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${base.findingId}…`,
@@ -236,6 +238,7 @@ async function snoozeCommand(
   const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
   await requestAction(deps, reply, {
     permission,
+    intent: intentOf(JOBS.snooze, base.findingId, userId, false),
     job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, ctx.trigger) },
     audit: {
       actor: userId,

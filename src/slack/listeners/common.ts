@@ -5,11 +5,17 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { StatusView } from '../../../blocks/command-replies.ts';
 import type { ArchiveModalMetadata } from '../../../blocks/modals.ts';
-import { acceptedNote, refusedNote, unavailableNote } from '../../../blocks/receipts.ts';
+import {
+  acceptedNote,
+  alreadyRequestedNote,
+  refusedNote,
+  unavailableNote,
+} from '../../../blocks/receipts.ts';
 import type { ActionJobData, ActionRequest, ScanRunData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
 import type { AuditEntry, AuditLog } from '../../store/audit.ts';
 import type { FindingFilter, FindingStore, ListedFinding } from '../../store/findings.ts';
+import { DOUBLE_CLICK_MS, type IntentClaim, type IntentStore } from '../../store/intents.ts';
 import type { Action, Authorization, AuthorizeInput } from '../permissions.ts';
 
 export interface ListenerDeps {
@@ -17,6 +23,8 @@ export interface ListenerDeps {
   actions: Queue<ActionJobData>;
   scan: Queue;
   store: FindingStore;
+  /** Requests under way, so a second click on the same thing adds nothing. */
+  intents: IntentStore;
   audit: AuditLog;
   authorize: (input: AuthorizeInput) => Promise<Authorization>;
   logger: Logger;
@@ -120,9 +128,60 @@ export type RequestedJob =
   | { queue?: 'actions'; name: string; data: ActionJobData; id: string }
   | { queue: 'scan'; name: string; data: ScanRunData; id: string };
 
+/**
+ * What "the same request" is for one action (`rescan:<card>`, `restore-role:<backup>`, ...): while
+ * its job (and its follow-ups) run, another request with the same intent queues nothing.
+ */
+export interface IntentSpec {
+  key: string;
+  /** Who asks (a repeat by the same person is a double click: `quiet` answers it with nothing). */
+  userId: string;
+  /** How long the intent is held at most when its job never reports back. */
+  ttlMs: number;
+  /** Buttons: a second click by the same person gets no second answer. Commands always answer. */
+  quiet?: boolean;
+}
+
+/**
+ * An intent's longest life, when its last job never reports back: past a rescan's delayed check
+ * (60 s) and a recommendation's polls (5 minutes), with their retries.
+ */
+export const INTENT_TTL_MS = 10 * 60_000;
+
+/** The intent of `action` on `subject` (a card id, a backup): one job at a time. */
+export function intentOf(action: string, subject: string, userId: string, quiet = true): IntentSpec {
+  return { key: `${action}:${subject}`, userId, ttlMs: INTENT_TTL_MS, quiet };
+}
+
+/**
+ * For buttons that open a modal: true for the first click of a person on this button of this card,
+ * false for a second one within DOUBLE_CLICK_MS (which then opens nothing and says nothing). A Redis
+ * failure lets the click through: opening a dialog changes nothing.
+ */
+export async function firstClick(
+  deps: ListenerDeps,
+  button: string,
+  cardId: string,
+  userId: string,
+): Promise<boolean> {
+  const holder = { jobId: `open-${button}`, userId, at: deps.now().toISOString() };
+  try {
+    const claim = await withTimeout(
+      deps.intents.claim(`open:${button}:${cardId}:${userId}`, holder, DOUBLE_CLICK_MS),
+      ENQUEUE_TIMEOUT_MS,
+      'checking for a double click',
+    );
+    return claim.claimed;
+  } catch {
+    return true;
+  }
+}
+
 export interface ActionRequestSpec {
   /** Checked first (a refusal is answered and audited); absent when the caller has checked already. */
   permission?: PermissionCheck;
+  /** One job per intent (see IntentSpec); absent for requests that may run side by side. */
+  intent?: IntentSpec;
   job: RequestedJob;
   /** Recorded as `requested` once the job is queued. */
   audit?: Omit<AuditEntry, 'at' | 'outcome'>;
@@ -134,7 +193,7 @@ export interface ActionRequestSpec {
   onQueued?: () => Promise<unknown>;
 }
 
-export type RequestOutcome = 'refused' | 'unqueued' | 'requested';
+export type RequestOutcome = 'refused' | 'unqueued' | 'requested' | 'duplicate';
 
 /**
  * The steps after validation every request shares: check the permission, queue the job within the
@@ -146,13 +205,42 @@ export async function requestAction(
   spec: ActionRequestSpec,
 ): Promise<RequestOutcome> {
   if (spec.permission && !(await permitted(deps, reply, spec.permission))) return 'refused';
-  const { job } = spec;
+  const { job, intent } = spec;
+  const unqueued =
+    spec.onUnqueued ??
+    (() => reply(unavailableNote('The bot could not queue your request (its Redis is not answering).')));
+  if (intent) {
+    const holder = { jobId: job.id, userId: intent.userId, at: deps.now().toISOString() };
+    let claim: IntentClaim;
+    try {
+      claim = await withTimeout(
+        deps.intents.claim(intent.key, holder, intent.ttlMs),
+        ENQUEUE_TIMEOUT_MS,
+        'claiming the request',
+      );
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'intent claim failed');
+      await unqueued();
+      return 'unqueued';
+    }
+    if (!claim.claimed) {
+      await spec.onQueued?.();
+      const sameClick = intent.quiet && (!claim.holder || claim.holder.userId === intent.userId);
+      if (!sameClick)
+        await reply(alreadyRequestedNote({ userId: claim.holder?.userId, at: claim.holder?.at }));
+      return 'duplicate';
+    }
+  }
+  const data = intent ? { ...job.data, intent: { key: intent.key, token: job.id } } : job.data;
   const add = () =>
     job.queue === 'scan'
-      ? deps.scan.add(job.name, job.data, { jobId: job.id })
-      : deps.actions.add(job.name, job.data, { jobId: job.id });
-  const ok = spec.onUnqueued ? await queued(deps, add, spec.onUnqueued) : await enqueue(deps, reply, add);
-  if (!ok) return 'unqueued';
+      ? deps.scan.add(job.name, data as ScanRunData, { jobId: job.id })
+      : deps.actions.add(job.name, data as ActionJobData, { jobId: job.id });
+  const ok = await queued(deps, add, unqueued);
+  if (!ok) {
+    if (intent) await deps.intents.release(intent.key, job.id, 0).catch(() => undefined);
+    return 'unqueued';
+  }
   await spec.onQueued?.();
   if (spec.audit) {
     await deps.audit.record({ ...spec.audit, outcome: 'requested' }).catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   ephemeralReply,
   findingModalRequest,
   formAnswers,
+  intentOf,
   type ListenerDeps,
   requestAction,
   type ViewSubmitArgs,
@@ -67,6 +68,7 @@ export function archiveSubmit(deps: ListenerDeps) {
     };
     const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
       permission,
+      intent: intentOf(JOBS.archive, meta.f, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
       job: { name: JOBS.archive, data, id: jobId(JOBS.archive, meta.f, view.id) },
       ...formAnswers(

@@ -5,6 +5,7 @@ import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
 import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
 import {
   ephemeralReply,
+  intentOf,
   type ListenerDeps,
   requestAction,
   type ViewSubmitArgs,
@@ -40,6 +41,7 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
         findingId: meta.f,
         region: meta.r,
       },
+      intent: intentOf(JOBS.deleteRole, meta.f, userId),
       job: { name: JOBS.deleteRole, data, id: jobId(JOBS.deleteRole, meta.f, view.id) },
       audit: { actor: userId, action: 'delete-role', findingId: meta.f, region: meta.r },
       accepted: 'Deleting the role: checking it once more, saving a backup, then deleting…',

@@ -8,6 +8,7 @@ import {
   ephemeralReply,
   findingModalRequest,
   formAnswers,
+  intentOf,
   type ListenerDeps,
   requestAction,
   type ViewSubmitArgs,
@@ -54,6 +55,7 @@ export function snoozeSubmit(deps: ListenerDeps) {
     const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
     const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
       permission,
+      intent: intentOf(JOBS.snooze, meta.f, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
       job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, meta.f, view.id) },
       ...formAnswers(

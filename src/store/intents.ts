@@ -1,0 +1,55 @@
+// One job per intent: a person's request (archive this card, rescan it, restore this backup) is
+// held while its job runs, so a second click (which Slack sends with its own action_ts and
+// trigger_id) or a second submission adds no second job, AWS call, reply or audit entry.
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.ts';
+
+/** Who holds an intent: the job doing it, who asked and when. */
+export interface IntentHolder {
+  jobId: string;
+  userId: string;
+  at: string;
+}
+
+export type IntentClaim = { claimed: true } | { claimed: false; holder: IntentHolder | null };
+
+// Ends the intent only if this job still holds it (an expired and re-claimed one stays). It lingers
+// for ARGV[2] ms, so that the second click of a double click that arrives after a fast job finished
+// is still the same request.
+const RELEASE = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, h = pcall(cjson.decode, v)
+if ok and h.jobId == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** How far apart two clicks on the same thing count as one double click. */
+export const DOUBLE_CLICK_MS = 2_000;
+
+export class IntentStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+  ) {}
+
+  /** SET NX with a lifetime: the safety net when a job never reports back. */
+  async claim(intent: string, holder: IntentHolder, ttlMs: number): Promise<IntentClaim> {
+    const key = this.k.intent(intent);
+    const ok = await this.redis.set(key, JSON.stringify(holder), 'PX', ttlMs, 'NX');
+    if (ok === 'OK') return { claimed: true };
+    const raw = await this.redis.get(key);
+    let current: IntentHolder | null = null;
+    try {
+      current = raw ? (JSON.parse(raw) as IntentHolder) : null;
+    } catch {
+      current = null;
+    }
+    return { claimed: false, holder: current };
+  }
+
+  /** Ends the intent when its job (or the last of its follow-ups) is done (after DOUBLE_CLICK_MS). */
+  async release(intent: string, jobId: string, lingerMs = DOUBLE_CLICK_MS): Promise<boolean> {
+    return (await this.redis.eval(RELEASE, 1, this.k.intent(intent), jobId, String(lingerMs))) === 1;
+  }
+}
