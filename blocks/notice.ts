@@ -1,24 +1,22 @@
 // Notices for the admin channel: things an operator must fix for the bot to see everything.
 import type { ContextBlock, KnownBlock } from '@slack/types';
-import type { AnalyzerInfo, AnalyzerKind } from '../src/findings/model.ts';
+import type { MissingAnalyzer, Zone } from '../src/findings/coverage.ts';
+import { type AnalyzerInfo, type AnalyzerKind, accountOfArn } from '../src/findings/model.ts';
 import { channelRef, code, escapeMrkdwn } from './escape.ts';
 import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
 
-const KIND_WORDS: Record<AnalyzerKind, { analyzer: string; unchecked: string; type: string }> = {
+const KIND_WORDS: Record<AnalyzerKind, { analyzer: string; unchecked: string }> = {
   external: {
     analyzer: 'external-access',
     unchecked: 'resources shared outside the account or organization',
-    type: 'ACCOUNT',
   },
   internal: {
     analyzer: 'internal-access',
     unchecked: 'access to critical resources from inside the account or organization',
-    type: 'ACCOUNT_INTERNAL_ACCESS',
   },
   unused: {
     analyzer: 'unused-access',
     unchecked: 'unused roles, keys and permissions',
-    type: 'ACCOUNT_UNUSED_ACCESS',
   },
 };
 
@@ -28,24 +26,157 @@ function message(text: string, body: string, extra: string[] = []): SlackMessage
   return { text: fitMessageText(text), blocks: capBlocks(blocks) };
 }
 
-/** No analyzer of these kinds in a region. */
+function createCommand(region: string, kind: AnalyzerKind, type: string): string {
+  return code(
+    `aws accessanalyzer create-analyzer --region ${region} --analyzer-name access-patrol-${kind} --type ${type}`,
+  );
+}
+
+/** Names an account by its id and, when the config has one, its friendly name. */
+export type AccountNamer = (accountId: string) => string | undefined;
+
+function accountWords(id: string, name: AccountNamer | undefined): string {
+  const n = name?.(id);
+  return `account ${code(id)}${n ? ` (${escapeMrkdwn(truncate(n, 80))})` : ''}`;
+}
+
+/** The zone of trust in words: "the organization (administered from account `1111…` (security))". */
+export function zoneWords(zone: Zone, name?: AccountNamer): string {
+  if (zone.kind === 'organization') {
+    return zone.adminAccount
+      ? `the organization (administered from ${accountWords(zone.adminAccount, name)})`
+      : 'the organization';
+  }
+  return zone.accountId ? accountWords(zone.accountId, name) : "the bot's account";
+}
+
+/** Regional analyzer kinds (external, internal access) missing in one region. */
 export function analyzerMissingNotice(input: {
   region: string;
-  kinds: readonly AnalyzerKind[];
+  missing: readonly MissingAnalyzer[];
+  /** The organisation's analyzers are administered from this account. */
+  organization?: boolean;
 }): SlackMessage {
   const region = escapeMrkdwn(input.region);
-  const kinds = [...new Set(input.kinds)];
-  const lines = kinds.map((k) => {
-    const w = KIND_WORDS[k];
+  const lines = input.missing.map((m) => {
+    const w = KIND_WORDS[m.kind];
     return `No ${w.analyzer} analyzer in ${region}: ${w.unchecked} there are not being checked.`;
   });
-  const fixes = kinds.map((k) =>
-    code(
-      `aws accessanalyzer create-analyzer --region ${input.region} --analyzer-name access-patrol-${k} --type ${KIND_WORDS[k].type}`,
-    ),
+  const notes = input.missing.flatMap((m) =>
+    m.orgInternalElsewhere
+      ? [
+          `AWS allows one organization-level internal access analyzer per organization (${code(m.orgInternalElsewhere.name, 120)} in ${escapeMrkdwn(m.orgInternalElsewhere.region)}): in ${region} use an account-level one, in the account that owns the resources.`,
+        ]
+      : [],
   );
-  const body = `⚠️ ${lines.join('\n')}\nCreate ${kinds.length === 1 ? 'it' : 'them'} (use the ORGANIZATION types from the delegated administrator account), or remove the region from \`regions\` in the config.`;
+  const fixes = input.missing.map((m) => createCommand(input.region, m.kind, m.type));
+  const from = input.organization ? " from this account (it administers the organization's analyzers)" : '';
+  const body = [
+    `⚠️ ${lines.join('\n')}`,
+    ...notes,
+    `Create ${input.missing.length === 1 ? 'it' : 'them'}${from}, or remove the region from \`regions\` in the config. Analyzers of these types are per region.`,
+  ].join('\n');
   return message(lines.join(' ') || `No analyzers missing in ${region}.`, body, fixes);
+}
+
+/** No unused-access analyzer for the zone of trust in any scanned region. */
+export function unusedAnalyzerMissingNotice(input: {
+  zone: Zone;
+  create: { type: string; region: string };
+  scannedRegions: readonly string[];
+  /** Accounts named in the config besides the zone's (an account-level analyzer does not see them). */
+  otherAccounts?: readonly string[];
+  /** A service-linked analyzer that covers only its own account. */
+  partialServiceLinked?: AnalyzerInfo;
+  accountName?: AccountNamer;
+}): SlackMessage {
+  const zone = zoneWords(input.zone, input.accountName);
+  const regions = input.scannedRegions.map(escapeMrkdwn).join(', ');
+  const headline = `No unused-access analyzer for ${zone} in the scanned regions (${regions}): unused roles, keys and permissions are not being checked.`;
+  const lines = [
+    `⚠️ ${headline}`,
+    'Unused access is analysed once per account or organization, in any one region: its findings are the same in every region and it is billed per analyzer, so one is enough. If you have one in a region the bot does not scan, add that region to `regions`; otherwise create one.',
+  ];
+  if (input.partialServiceLinked) {
+    const sl = input.partialServiceLinked;
+    lines.push(
+      `The service-linked analyzer ${code(sl.name, 120)} (managed by ${code(sl.managedBy ?? '', 120)}) covers only ${zoneWords({ kind: 'account', ...(accountOfArn(sl.arn) ? { accountId: accountOfArn(sl.arn)! } : {}) }, input.accountName)}.`,
+    );
+  }
+  const others = input.otherAccounts ?? [];
+  if (input.zone.kind === 'account' && others.length > 0) {
+    lines.push(
+      `An account-level analyzer does not see the other accounts in the config (${others
+        .slice(0, 10)
+        .map((a) => code(a))
+        .join(
+          ', ',
+        )}${others.length > 10 ? ', …' : ''}): one ${code('ORGANIZATION_UNUSED_ACCESS')} analyzer, created from the organization's management account or delegated administrator, covers every member account.`,
+    );
+  }
+  const text = `No unused-access analyzer for ${plainZone(input.zone)} in the scanned regions (${input.scannedRegions.join(', ')}).`;
+  return message(escapeMrkdwn(text), lines.join('\n'), [
+    createCommand(input.create.region, 'unused', input.create.type),
+  ]);
+}
+
+function plainZone(zone: Zone): string {
+  if (zone.kind === 'organization') return 'the organization';
+  return zone.accountId ? `account ${zone.accountId}` : "the bot's account";
+}
+
+/** More than one customer-managed unused-access analyzer for one zone of trust. */
+export function duplicateUnusedAnalyzersNotice(input: {
+  zone: Zone;
+  analyzers: readonly AnalyzerInfo[];
+  accountName?: AccountNamer;
+}): SlackMessage {
+  const zone = zoneWords(input.zone, input.accountName);
+  const named = input.analyzers.map((a) => `${code(a.name, 120)} (${escapeMrkdwn(a.region)})`);
+  const body = [
+    `💸 ${input.analyzers.length} unused-access analyzers cover ${zone}: ${named.join(', ')}.`,
+    'Same findings, billed per analyzer: unused access does not depend on the region, so each one reports the same unused roles, keys and permissions again. Keep one (check their tracking periods and exclusions with `get-analyzer`) and delete the others.',
+  ].join('\n');
+  const fixes = input.analyzers
+    .slice(1, 10)
+    .map((a) =>
+      code(`aws accessanalyzer delete-analyzer --region ${a.region} --analyzer-name ${a.name}`, 300),
+    );
+  const text = `${input.analyzers.length} unused-access analyzers cover ${plainZone(input.zone)} (${input.analyzers
+    .map((a) => `${a.name} in ${a.region}`)
+    .join(', ')}): same findings, billed per analyzer.`;
+  return message(escapeMrkdwn(truncate(text, 2000)), body, fixes);
+}
+
+/** The only unused-access source of the zone is a service-linked analyzer: its findings are shown read-only. */
+export function serviceLinkedUnusedNotice(input: {
+  zone: Zone;
+  analyzer: AnalyzerInfo;
+  accountName?: AccountNamer;
+}): SlackMessage {
+  const a = input.analyzer;
+  const zone = zoneWords(input.zone, input.accountName);
+  const body = [
+    `ℹ️ Unused access for ${zone} comes only from ${code(a.name, 120)} (${escapeMrkdwn(a.region)}), a service-linked analyzer managed by ${code(a.managedBy ?? '', 120)}. Its settings belong to that service (Security Hub's: a fixed 90-day window, at no extra cost).`,
+    'The bot posts its findings read-only: AWS lets no one else change a service-linked analyzer or its findings, so their messages have no Archive, Unarchive or Show recommendation button. To triage unused access from Slack, create an unused-access analyzer of your own.',
+  ].join('\n');
+  const text = `Unused access for ${plainZone(input.zone)} comes only from the service-linked analyzer ${a.name}; its findings are shown read-only.`;
+  return message(escapeMrkdwn(truncate(text, 2000)), body);
+}
+
+/** An analyzer's scan failed after every retry: its findings were not checked this time. */
+export function analyzerScanFailedNotice(input: {
+  analyzer: Pick<AnalyzerInfo, 'arn' | 'name' | 'region'>;
+  error: string;
+  attempts: number;
+}): SlackMessage {
+  const a = input.analyzer;
+  const body = [
+    `⚠️ Scanning analyzer ${code(a.name, 120)} (${escapeMrkdwn(a.region)}) failed after ${input.attempts} attempt${input.attempts === 1 ? '' : 's'}: ${escapeMrkdwn(truncate(input.error, 500))}`,
+    'Its findings were not checked in this scan: new ones were not posted and none was marked resolved. The next scan tries again.',
+  ].join('\n');
+  const text = `Scanning analyzer ${truncate(a.name, 120)} (${a.region}) failed: its findings were not checked in this scan.`;
+  return message(escapeMrkdwn(text), body, [`Analyzer ARN ${code(a.arn, 400)}`]);
 }
 
 const STATUS_REASONS: Record<string, string> = {
@@ -146,9 +277,12 @@ export function fallbackNoteBlock(channel: string, error: string): ContextBlock 
 }
 
 /** A problem reported earlier is gone (analyzer created, access granted, analyzer active again). */
-export function coverageRestoredNotice(input: { region: string; what: string }): SlackMessage {
+export function coverageRestoredNotice(input: { region?: string; what: string }): SlackMessage {
+  const what = escapeMrkdwn(truncate(input.what, 300));
+  if (input.region === undefined) {
+    return message(`Resolved: ${what}.`, `✅ Resolved: ${what}.`);
+  }
   const region = escapeMrkdwn(input.region);
-  const what = escapeMrkdwn(truncate(input.what, 200));
   return message(
     `Resolved in ${region}: the bot has ${what} again.`,
     `✅ Resolved in ${region}: the bot has ${what} again.`,

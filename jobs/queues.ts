@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { AnalyzerInfo } from '../src/findings/model.ts';
 import type { SnoozeDays } from '../src/slack/commands/parse.ts';
+import { RETRY_BACKOFF } from './retry.ts';
 
 export const QUEUES = { scan: 'scan', deliver: 'deliver', actions: 'actions' } as const;
 
@@ -167,6 +168,21 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
 };
 
+/**
+ * Options of the scan queue's jobs, flow nodes included: jobs added through a FlowProducer do not
+ * get the queue's defaultJobOptions, so runScan passes these on every node. Their retries wait for
+ * AWS's Retry-After when it throttled (jobs/retry.ts).
+ */
+export function scanJobOptions(
+  scan: Pick<AppConfig['scan'], 'attempts' | 'retryDelayMs'>,
+): DefaultJobOptions {
+  return {
+    ...DEFAULT_JOB_OPTIONS,
+    attempts: scan.attempts,
+    backoff: { type: RETRY_BACKOFF, delay: scan.retryDelayMs, jitter: 0.5 },
+  };
+}
+
 /** BullMQ keeps its own keys under `<keyPrefix>bull:`. */
 export function bullPrefix(keyPrefix: string): string {
   return `${keyPrefix.replace(/:$/, '')}:bull`;
@@ -181,13 +197,20 @@ export interface Queues {
   close(): Promise<void>;
 }
 
+/** The scan settings when the caller passes no config (the schema's defaults). */
+const DEFAULT_SCAN_RETRY = { attempts: 8, retryDelayMs: 2000 };
+
 /** Producer side: give it a fail-fast connection (enableOfflineQueue: false) in the web role. */
-export function createQueues(connection: Redis, keyPrefix: string): Queues {
+export function createQueues(
+  connection: Redis,
+  keyPrefix: string,
+  scanRetry: Pick<AppConfig['scan'], 'attempts' | 'retryDelayMs'> = DEFAULT_SCAN_RETRY,
+): Queues {
   const prefix = bullPrefix(keyPrefix);
   const scan = new Queue<ScanRunData | ScanAnalyzerData | ScanFinalizeData>(QUEUES.scan, {
     connection,
     prefix,
-    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+    defaultJobOptions: scanJobOptions(scanRetry),
   });
   const deliver = new Queue<DeliverData>(QUEUES.deliver, {
     connection,

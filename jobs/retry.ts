@@ -20,3 +20,31 @@ export function isFinalFailure(
   } else if (opts.nonAwsIsFinal) return true;
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
+
+/** The backoff type of jobs whose retries honour AWS's Retry-After (see `retryBackoff`). */
+export const RETRY_BACKOFF = 'exponential-retry-after';
+/** No retry of a job waits longer than this, whatever the attempt. */
+export const MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * BullMQ backoff strategy for RETRY_BACKOFF: exponential from the job's `backoff.delay` with jitter
+ * (`backoff.jitter`, default 0.5), capped at MAX_RETRY_DELAY_MS, and never shorter than the
+ * `retryAfterSeconds` AWS sent with a ThrottlingException the SDK's own retries could not outlast.
+ */
+export function retryBackoff(
+  attemptsMade: number,
+  _type?: string,
+  err?: Error,
+  job?: { opts: { backoff?: number | { delay?: number; jitter?: number } } },
+): number {
+  const b = job?.opts.backoff;
+  const base = typeof b === 'number' ? b : (b?.delay ?? 2000);
+  const jitter = typeof b === 'object' ? (b.jitter ?? 0.5) : 0.5;
+  const max = Math.min(MAX_RETRY_DELAY_MS, base * 2 ** Math.max(0, attemptsMade - 1));
+  const delay = Math.floor(max * (1 - jitter) + Math.random() * max * jitter);
+  const retryAfter =
+    err instanceof AwsError && err.kind === 'throttled' && err.retryAfterSeconds
+      ? err.retryAfterSeconds * 1000
+      : 0;
+  return Math.max(delay, retryAfter);
+}

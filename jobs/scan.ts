@@ -2,14 +2,19 @@
 // diffs them against Redis and queues finding events per owner channel; a finalize job then starts
 // one deliver job per channel.
 import type { KnownBlock } from '@slack/types';
-import type { Job } from 'bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
 import {
   analyzerMissingNotice,
   analyzerNotActiveNotice,
+  analyzerScanFailedNotice,
   coverageRestoredNotice,
+  duplicateUnusedAnalyzersNotice,
   scanAccessDeniedNotice,
+  serviceLinkedUnusedNotice,
+  unusedAnalyzerMissingNotice,
 } from '../blocks/notice.ts';
 import { AwsError, toAwsError } from '../src/aws/errors.ts';
+import { assessCoverage, type RegionListing, type Zone, zoneKey } from '../src/findings/coverage.ts';
 import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary, Route } from '../src/findings/model.ts';
 import { naturalKeyOf } from '../src/findings/natural-key.ts';
 import { routeFinding } from '../src/findings/routing.ts';
@@ -26,6 +31,7 @@ import {
   type ScanAnalyzerData,
   type ScanFinalizeData,
   type ScanRunData,
+  scanJobOptions,
   shortHash,
 } from './queues.ts';
 
@@ -38,9 +44,15 @@ export interface ScanRunResult {
 
 export interface AnalyzerScanResult {
   analyzerArn: string;
+  /** The analyzer's name (absent only when a failed job's data could not be read back). */
+  name?: string;
   region: string;
   ok: boolean;
   error?: string;
+  /** Set when the job failed after every retry (throttled, AWS unavailable, ...): nothing was checked. */
+  failed?: boolean;
+  /** Attempts made, when the job failed. */
+  attempts?: number;
   pages: number;
   active: number;
   new: number;
@@ -69,13 +81,13 @@ async function noticeOnChange(
   scanId: string,
   key: string,
   state: string,
-  build: () => { text: string; blocks: KnownBlock[] },
+  build: (previous: string | null) => { text: string; blocks: KnownBlock[] },
 ): Promise<void> {
   const redisKey = deps.keys.notice(key);
   const previous = await deps.redis.get(redisKey);
   if (previous === state) return;
   if (state === 'ok' && previous === null) return;
-  const msg = build();
+  const msg = build(previous);
   await outbox.push(scanId, deps.config.slack.adminChannel, [
     { kind: 'notice', key, text: msg.text, blocks: msg.blocks },
   ]);
@@ -84,13 +96,21 @@ async function noticeOnChange(
 
 const EXPECTED_KINDS: AnalyzerKind[] = ['external', 'internal', 'unused'];
 
+/** Notice keys of the unused-access coverage of the zone of trust the bot lists (one account's view). */
+const UNUSED_COVERAGE_NOTICE = 'unused-coverage';
+const UNUSED_DUPLICATES_NOTICE = 'unused-duplicates';
+
 export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<ScanRunResult> {
   const scanId = scanIdOf(job);
   const log = deps.logger.child({ jobId: job.id, scanId });
   const outbox = new Outbox(deps.redis, deps.keys);
-  const regions = job.data.regions?.length ? job.data.regions : deps.config.regions;
-  const expected = deps.config.scan.expectedAnalyzerKinds ?? EXPECTED_KINDS;
-  const toScan: AnalyzerInfo[] = [];
+  const { config } = deps;
+  const regions = job.data.regions?.length ? job.data.regions : config.regions;
+  const expected = config.scan.expectedAnalyzerKinds ?? EXPECTED_KINDS;
+  const accountName = (id: string) => config.accounts[id]?.name;
+  const listings: RegionListing[] = [];
+  // Unused access can only be judged from every configured region: it may live in any one of them.
+  let complete = config.regions.every((r) => regions.includes(r));
 
   for (const region of regions) {
     let analyzers: AnalyzerInfo[];
@@ -100,6 +120,7 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
       const e = toAwsError(err, 'AccessAnalyzer.ListAnalyzers');
       if (e.kind !== 'access-denied') throw e;
       log.error({ region, err: e.message }, 'cannot list analyzers: access denied; skipping region');
+      complete = false;
       await noticeOnChange(deps, outbox, scanId, `denied:${region}`, `denied:${e.code}`, () =>
         scanAccessDeniedNotice({ region, operation: e.operation, message: e.message }),
       );
@@ -109,49 +130,122 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
       coverageRestoredNotice({ region, what: 'access to its analyzers' }),
     );
     await deps.store.setAnalyzerStatuses(region, analyzers);
-    const own = analyzers.filter((a) => !a.managedBy);
-    const missing = expected.filter((kind) => !own.some((a) => a.kind === kind));
-    await noticeOnChange(
-      deps,
-      outbox,
-      scanId,
-      `missing:${region}`,
-      missing.length ? missing.join(',') : 'ok',
-      () =>
-        missing.length
-          ? analyzerMissingNotice({ region, kinds: missing })
-          : coverageRestoredNotice({ region, what: 'an analyzer of every type' }),
-    );
-    for (const a of own) {
+    listings.push({ region, analyzers });
+    for (const a of analyzers.filter((x) => !x.managedBy)) {
       const state = a.status === 'ACTIVE' ? 'ok' : `${a.status}:${a.statusReason ?? ''}`;
       await noticeOnChange(deps, outbox, scanId, `analyzer:${shortHash(a.arn)}`, state, () =>
         state === 'ok'
           ? coverageRestoredNotice({ region, what: `analyzer ${a.name}` })
           : analyzerNotActiveNotice({ analyzer: a }),
       );
-      if (a.status === 'ACTIVE') toScan.push(a);
     }
   }
 
+  const coverage = assessCoverage({ listings, complete, expected, configuredRegions: config.regions });
+  const { organization } = coverage;
+  for (const { region, missing } of coverage.regional) {
+    const state = missing.length ? missing.map((m) => `${m.kind}:${m.type}`).join(',') : 'ok';
+    await noticeOnChange(deps, outbox, scanId, `missing:${region}`, state, () =>
+      missing.length
+        ? analyzerMissingNotice({ region, missing, organization })
+        : coverageRestoredNotice({ region, what: 'an analyzer of every expected regional type' }),
+    );
+  }
+  const unused = coverage.unused;
+  if (unused) {
+    const zone = unused.zone;
+    const state =
+      unused.state === 'ok'
+        ? 'ok'
+        : unused.state === 'missing'
+          ? `missing:${zoneKey(zone)}:${unused.create?.type}`
+          : `service-linked:${unused.serviceLinked?.arn}`;
+    await noticeOnChange(deps, outbox, scanId, UNUSED_COVERAGE_NOTICE, state, (previous) => {
+      if (unused.state === 'missing' && unused.create) {
+        return unusedAnalyzerMissingNotice({
+          zone,
+          create: unused.create,
+          scannedRegions: listings.map((l) => l.region),
+          otherAccounts: Object.keys(config.accounts).filter(
+            (a) => zone.kind === 'account' && a !== zone.accountId,
+          ),
+          ...(unused.partialServiceLinked ? { partialServiceLinked: unused.partialServiceLinked } : {}),
+          accountName,
+        });
+      }
+      if (unused.state === 'service-linked' && unused.serviceLinked) {
+        return serviceLinkedUnusedNotice({ zone, analyzer: unused.serviceLinked, accountName });
+      }
+      return coverageRestoredNotice({
+        what: previous?.startsWith('service-linked')
+          ? `unused access for ${zoneText(zone)} now comes from an unused-access analyzer of your own; its findings have every button again`
+          : `an unused-access analyzer covers ${zoneText(zone)} again`,
+      });
+    });
+  }
+  // Duplicates seen are certain even in a partial listing; "resolved" needs the whole picture.
+  const dupState = coverage.duplicateUnused.length
+    ? coverage.duplicateUnused
+        .flatMap((g) => g.analyzers.map((a) => a.arn))
+        .sort()
+        .join(',')
+    : complete
+      ? 'ok'
+      : null;
+  if (dupState !== null) {
+    await noticeOnChange(deps, outbox, scanId, UNUSED_DUPLICATES_NOTICE, dupState, () => {
+      const g = coverage.duplicateUnused[0];
+      return g
+        ? duplicateUnusedAnalyzersNotice({ zone: g.zone, analyzers: g.analyzers, accountName })
+        : coverageRestoredNotice({
+            what: 'one unused-access analyzer per account or organization now, so each unused finding is reported and billed once',
+          });
+    });
+  }
+
+  // Service-linked analyzers' findings are read-only; action jobs look the analyzer up here.
+  const linked = listings.flatMap((l) => l.analyzers.filter((a) => a.managedBy));
+  if (linked.length) {
+    await deps.redis.hset(
+      deps.keys.serviceLinkedAnalyzers(),
+      Object.fromEntries(linked.map((a) => [a.arn, a.managedBy!])),
+    );
+  }
+  const toScan = coverage.toScan;
+  for (const a of linked.filter((x) => !toScan.includes(x))) {
+    log.debug({ analyzer: a.arn, managedBy: a.managedBy }, 'service-linked analyzer not scanned');
+  }
+
   const finalizeJobId = jobId(JOBS.scanFinalize, scanId);
-  await deps.queues.flows.add({
-    name: JOBS.scanFinalize,
-    queueName: QUEUES.scan,
-    data: { scanId } satisfies ScanFinalizeData,
-    opts: { jobId: finalizeJobId },
-    children: toScan.map((analyzer) => ({
-      name: JOBS.scanAnalyzer,
+  const opts = scanJobOptions(config.scan);
+  await deps.queues.flows.add(
+    {
+      name: JOBS.scanFinalize,
       queueName: QUEUES.scan,
-      data: { scanId, analyzer } satisfies ScanAnalyzerData,
-      // A failed analyzer scan must not hold back delivery of the others.
-      opts: {
-        jobId: jobId(JOBS.scanAnalyzer, scanId, shortHash(analyzer.arn)),
-        ignoreDependencyOnFailure: true,
-      },
-    })),
-  });
+      data: { scanId } satisfies ScanFinalizeData,
+      opts: { ...opts, jobId: finalizeJobId },
+      children: toScan.map((analyzer) => ({
+        name: JOBS.scanAnalyzer,
+        queueName: QUEUES.scan,
+        data: { scanId, analyzer } satisfies ScanAnalyzerData,
+        // A failed analyzer scan must not hold back delivery of the others; finalize reports it.
+        opts: {
+          ...opts,
+          jobId: jobId(JOBS.scanAnalyzer, scanId, shortHash(analyzer.arn)),
+          ignoreDependencyOnFailure: true,
+        },
+      })),
+    },
+    // Flow nodes do not get the queue's defaultJobOptions; give them the same ones explicitly.
+    { queuesOptions: { [QUEUES.scan]: { defaultJobOptions: opts } } },
+  );
   log.info({ regions, analyzers: toScan.length }, 'scan started');
   return { scanId, regions, analyzers: toScan.length, finalizeJobId };
+}
+
+function zoneText(zone: Zone): string {
+  if (zone.kind === 'organization') return 'the organization';
+  return zone.accountId ? `account ${zone.accountId}` : "the bot's account";
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping order of results. */
@@ -175,6 +269,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
   const { config, store, keys, redis } = deps;
   const result: AnalyzerScanResult = {
     analyzerArn: analyzer.arn,
+    name: analyzer.name,
     region: analyzer.region,
     ok: true,
     pages: 0,
@@ -187,7 +282,22 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
   };
   const seenKey = keys.analyzerSeen(analyzer.arn, scanId);
   const activeKey = keys.analyzerActive(analyzer.arn);
-  await redis.del(seenKey); // a retried job starts its listing again
+  // A retried job lists again from the first page; what an earlier attempt queued is not queued twice.
+  const queuedKey = keys.scanQueued(scanId, analyzer.arn);
+  await redis.del(seenKey);
+  const notQueued = async <T>(items: T[], idOf: (t: T) => string): Promise<T[]> => {
+    if (items.length === 0) return items;
+    const done = await redis.smismember(queuedKey, ...items.map(idOf));
+    return items.filter((_, i) => done[i] !== 1);
+  };
+  const markQueued = async (ids: string[]) => {
+    if (ids.length)
+      await redis
+        .multi()
+        .sadd(queuedKey, ...ids)
+        .expire(queuedKey, SCAN_SCRATCH_TTL_SECONDS)
+        .exec();
+  };
 
   const getDetail = async (id: string): Promise<Finding | null> => {
     result.detailCalls++;
@@ -205,11 +315,12 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         .expire(seenKey, SCAN_SCRATCH_TTL_SECONDS)
         .exec();
       const states = await store.getMany(page.map((f) => f.id));
-      const todo: { summary: FindingSummary; seen: ListedIdState | null }[] = [];
+      const changed: { summary: FindingSummary; seen: ListedIdState | null }[] = [];
       page.forEach((summary, i) => {
         const s = states[i] ?? null;
-        if (s?.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt) todo.push({ summary, seen: s });
+        if (s?.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt) changed.push({ summary, seen: s });
       });
+      const todo = await notQueued(changed, (t) => t.summary.id);
       if (todo.length === 0) continue;
       const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
       const byChannel = new Map<string, OutboxEvent[]>();
@@ -269,9 +380,12 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         queue(route.channel, { kind: 'finding', finding, route, severity, naturalKey });
       }
       for (const [channel, events] of byChannel) await outbox.push(scanId, channel, events);
+      await markQueued(todo.map((t) => t.summary.id));
     }
   } catch (err) {
     const e = err instanceof AwsError ? err : toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
+    // An analyzer deleted since the listing, or a request AWS rejects: retrying cannot help.
+    if (e.kind === 'not-found' || e.kind === 'invalid') throw new UnrecoverableError(e.message);
     if (e.kind !== 'access-denied') throw e;
     // Denied: report, keep the previous active set (nothing is marked resolved on a partial listing).
     log.error({ err: e.message }, 'analyzer scan denied');
@@ -292,7 +406,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
 
   // Ids the bot knew as active that this complete listing did not return: closed. A card closes
   // when the last of its ids under a live analyzer has.
-  const vanished = await redis.sdiff(activeKey, seenKey);
+  const vanished = await notQueued(await redis.sdiff(activeKey, seenKey), (id) => id);
   for (const id of vanished) {
     const [seen] = await store.getMany([id]);
     if (seen?.status !== 'ACTIVE') continue;
@@ -314,6 +428,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     await outbox.push(scanId, card.routeChannel, [
       { kind: 'closed', id: seen.cardId, status, at, finding: finding && { ...finding, id: seen.cardId } },
     ]);
+    await markQueued([id]);
   }
   if (result.active > 0) await redis.rename(seenKey, activeKey);
   else await redis.del(activeKey, seenKey);
@@ -372,13 +487,50 @@ async function recordBurstCandidate(
 
 export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): Promise<FinalizeResult> {
   const { scanId } = job.data;
+  const outbox = new Outbox(deps.redis, deps.keys);
   const children = await job.getChildrenValues<AnalyzerScanResult>();
   const analyzers = Object.values(children);
-  const failed = await job.getIgnoredChildrenFailures();
-  for (const [key, reason] of Object.entries(failed)) {
-    deps.logger.error({ scanId, child: key, reason }, 'analyzer scan failed after retries');
+  // Children that failed after every retry: reported, never left out of the count.
+  const failures = await job.getIgnoredChildrenFailures();
+  for (const [key, reason] of Object.entries(failures)) {
+    const child = await Job.fromId<ScanAnalyzerData>(deps.queues.scan, key.slice(key.lastIndexOf(':') + 1));
+    const analyzer = child?.data.analyzer;
+    const attempts = child?.attemptsMade ?? 0;
+    deps.logger.error(
+      { scanId, child: key, analyzer: analyzer?.arn, attempts, reason },
+      'analyzer scan failed after retries',
+    );
+    const failed: AnalyzerScanResult = {
+      analyzerArn: analyzer?.arn ?? key,
+      region: analyzer?.region ?? 'unknown',
+      ok: false,
+      failed: true,
+      attempts,
+      error: reason,
+      pages: 0,
+      active: 0,
+      new: 0,
+      changed: 0,
+      closed: 0,
+      joined: 0,
+      detailCalls: 0,
+    };
+    if (analyzer) {
+      failed.name = analyzer.name;
+      await noticeOnChange(deps, outbox, scanId, `scan-failed:${shortHash(analyzer.arn)}`, 'failed', () =>
+        analyzerScanFailedNotice({ analyzer, error: reason, attempts }),
+      );
+    }
+    analyzers.push(failed);
   }
-  const outbox = new Outbox(deps.redis, deps.keys);
+  for (const a of analyzers.filter((x) => !x.failed)) {
+    await noticeOnChange(deps, outbox, scanId, `scan-failed:${shortHash(a.analyzerArn)}`, 'ok', () =>
+      coverageRestoredNotice({
+        region: a.region,
+        what: `a complete scan of analyzer ${a.name ?? a.analyzerArn}`,
+      }),
+    );
+  }
   const deliverJobIds: string[] = [];
   for (const channel of await outbox.channels(scanId)) {
     const id = jobId('deliver', scanId, shortHash(channel));
@@ -393,7 +545,7 @@ export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): P
       scanId,
       at: deps.now().toISOString(),
       analyzers,
-      failedAnalyzers: Object.keys(failed).length,
+      failedAnalyzers: analyzers.filter((a) => a.failed).length,
     }),
   );
   return { scanId, analyzers, deliverJobIds };

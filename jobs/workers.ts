@@ -31,6 +31,7 @@ import {
   type ScanRunData,
 } from './queues.ts';
 import { recommend, recommendPoll } from './recommend.ts';
+import { RETRY_BACKOFF, retryBackoff } from './retry.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
 import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
 
@@ -66,7 +67,17 @@ export function createWorkers(
           throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.scan}`);
       }
     },
-    { connection, prefix, concurrency: deps.config.scan.concurrency },
+    {
+      connection,
+      prefix,
+      concurrency: deps.config.scan.concurrency,
+      settings: {
+        backoffStrategy: (attempts, type, err, job) => {
+          if (type !== RETRY_BACKOFF) throw new Error(`unknown backoff type ${type}`);
+          return retryBackoff(attempts, type, err, job);
+        },
+      },
+    },
   );
   const deliver = new Worker(QUEUES.deliver, async (job: Job<DeliverData>) => deliverChannel(deps, job), {
     connection,

@@ -78,7 +78,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   for (const r of [workerRedis, redis])
     r.on('error', (err) => logger.error({ err: err.message }, 'redis error'));
   const k = keys(config.redis.keyPrefix);
-  const queues = createQueues(redis, config.redis.keyPrefix);
+  const queues = createQueues(redis, config.redis.keyPrefix, config.scan);
   const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger });
   const deps: JobDeps = {
     config,

@@ -227,7 +227,7 @@ const policyGenerationSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  /** Regions to scan; every one is checked for analyzers of each type. */
+  /** Regions to scan; each is checked for external and internal access analyzers, and all of them together for one unused-access analyzer. */
   regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
   scan: z
     .strictObject({
@@ -239,13 +239,18 @@ export const configSchema = z.strictObject({
       /** GetFindingV2 calls in flight at once per analyzer scan. */
       detailConcurrency: z.number().int().min(1).max(32).default(4),
       /**
-       * Analyzer kinds every scanned region should have; a missing one is reported to the admin channel.
-       * An empty list turns the check off.
+       * Analyzer kinds the bot expects; a missing one is reported to the admin channel. External and
+       * internal access are expected in every scanned region, unused access once for the account or
+       * organisation, in any scanned region. An empty list turns the check off.
        */
       expectedAnalyzerKinds: z
         .array(z.enum(ANALYZER_KINDS, { error: `one of ${ANALYZER_KINDS.join(', ')}` }))
         .refine((kinds) => new Set(kinds).size === kinds.length, 'each analyzer kind listed once')
         .default([...ANALYZER_KINDS]),
+      /** Attempts of each scan job (one analyzer's listing, the finalize step), retries included. */
+      attempts: z.number().int().min(1).max(50).default(8),
+      /** First wait before a scan job is retried; it doubles each time (with jitter, up to 60 s) and is never shorter than AWS's Retry-After. */
+      retryDelayMs: z.number().int().min(1).max(60_000).default(2000),
     })
     .prefault({}),
   slack: z.strictObject({

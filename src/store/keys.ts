@@ -28,6 +28,10 @@ export function keys(prefix: string) {
     analyzerActive: (analyzerArn: string) => `${p}analyzer:${short(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
       `${p}analyzer:${short(analyzerArn)}:seen:${scanId}`,
+    /** Service-linked analyzer ARN -> the service that manages it: their findings are read-only. */
+    serviceLinkedAnalyzers: () => `${p}analyzers:service-linked`,
+    /** Finding ids one analyzer's scan has queued for delivery, so a retried attempt queues them once. */
+    scanQueued: (scanId: string, analyzerArn: string) => `${p}scan:${scanId}:queued:${short(analyzerArn)}`,
     outbox: (scanId: string, channel: string) => `${p}outbox:${scanId}:${channel}`,
     scanChannels: (scanId: string) => `${p}scan:${scanId}:channels`,
     scanStats: (scanId: string) => `${p}scan:${scanId}:stats`,

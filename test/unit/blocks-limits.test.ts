@@ -18,9 +18,14 @@ import {
 import {
   analyzerMissingNotice,
   analyzerNotActiveNotice,
+  analyzerScanFailedNotice,
   channelFallbackNotice,
+  coverageRestoredNotice,
+  duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
   scanAccessDeniedNotice,
+  serviceLinkedUnusedNotice,
+  unusedAnalyzerMissingNotice,
 } from '../../blocks/notice.ts';
 import { renderText } from '../../blocks/render.ts';
 import { burstSummaryMessage } from '../../blocks/summary.ts';
@@ -400,7 +405,44 @@ describe('builders stay within limits and inert for hostile input (property)', (
   it('notices', () => {
     fc.assert(
       fc.property(name, name, name, name, fc.nat({ max: 100_000 }), (a, b, c, d, n) => {
-        check(analyzerMissingNotice({ region: a, kinds: ['external', 'internal', 'unused'] }));
+        const analyzer = {
+          arn: a,
+          name: b,
+          type: c,
+          kind: 'unused' as const,
+          region: d,
+          status: c,
+          managedBy: d,
+        };
+        check(
+          analyzerMissingNotice({
+            region: a,
+            missing: [
+              { kind: 'external', type: b },
+              { kind: 'internal', type: c, orgInternalElsewhere: analyzer },
+            ],
+            organization: n % 2 === 0,
+          }),
+        );
+        const zone =
+          n % 2
+            ? ({ kind: 'organization', adminAccount: a } as const)
+            : ({ kind: 'account', accountId: b } as const);
+        const accountName = () => d;
+        check(
+          unusedAnalyzerMissingNotice({
+            zone,
+            create: { type: c, region: a },
+            scannedRegions: [a, b, c, d],
+            otherAccounts: [a, b, c, d, a, b, c, d, a, b, c, d],
+            partialServiceLinked: analyzer,
+            accountName,
+          }),
+        );
+        check(duplicateUnusedAnalyzersNotice({ zone, analyzers: Array(12).fill(analyzer), accountName }));
+        check(serviceLinkedUnusedNotice({ zone, analyzer, accountName }));
+        check(analyzerScanFailedNotice({ analyzer, error: d, attempts: n }));
+        check(coverageRestoredNotice({ what: a }));
         check(
           analyzerNotActiveNotice({
             analyzer: { arn: a, name: b, type: c, kind: 'unused', region: d, status: c, statusReason: d },

@@ -3,20 +3,119 @@ import { assertWithinLimits } from '../../blocks/limits.ts';
 import {
   analyzerMissingNotice,
   analyzerNotActiveNotice,
+  analyzerScanFailedNotice,
   channelFallbackNotice,
+  duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
   scanAccessDeniedNotice,
+  serviceLinkedUnusedNotice,
+  unusedAnalyzerMissingNotice,
 } from '../../blocks/notice.ts';
 import { makeAnalyzer } from '../factories/finding.ts';
 
 describe('admin notices', () => {
-  it('analyzerMissingNotice says what is not being checked and how to fix it', () => {
-    const m = analyzerMissingNotice({ region: 'ap-southeast-2', kinds: ['unused'] });
+  it('analyzerMissingNotice names the regional kinds missing and the type to create for each', () => {
+    const m = analyzerMissingNotice({
+      region: 'ap-southeast-2',
+      missing: [
+        { kind: 'external', type: 'ORGANIZATION' },
+        {
+          kind: 'internal',
+          type: 'ACCOUNT_INTERNAL_ACCESS',
+          orgInternalElsewhere: makeAnalyzer({ name: 'org-internal', region: 'us-east-1', kind: 'internal' }),
+        },
+      ],
+      organization: true,
+    });
     assertWithinLimits(m);
     expect(m.text).toBe(
-      'No unused-access analyzer in ap-southeast-2: unused roles, keys and permissions there are not being checked.',
+      'No external-access analyzer in ap-southeast-2: resources shared outside the account or organization there are not being checked. No internal-access analyzer in ap-southeast-2: access to critical resources from inside the account or organization there are not being checked.',
     );
-    expect(JSON.stringify(m.blocks)).toContain('--type ACCOUNT_UNUSED_ACCESS');
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain(
+      'aws accessanalyzer create-analyzer --region ap-southeast-2 --analyzer-name access-patrol-external --type ORGANIZATION`',
+    );
+    expect(json).toContain('--type ACCOUNT_INTERNAL_ACCESS');
+    expect(json).toContain(
+      'one organization-level internal access analyzer per organization (`org-internal` in us-east-1)',
+    );
+    expect(json).toContain('from this account (it administers the organization');
+    expect(json).not.toMatch(/unused/i);
+  });
+
+  it('unusedAnalyzerMissingNotice asks for one analyzer for the zone of trust, not one per region', () => {
+    const m = unusedAnalyzerMissingNotice({
+      zone: { kind: 'organization', adminAccount: '111111111111' },
+      create: { type: 'ORGANIZATION_UNUSED_ACCESS', region: 'us-east-1' },
+      scannedRegions: ['us-east-1', 'eu-west-1'],
+      accountName: (id) => (id === '111111111111' ? 'security' : undefined),
+    });
+    assertWithinLimits(m);
+    expect(m.text).toBe(
+      'No unused-access analyzer for the organization in the scanned regions (us-east-1, eu-west-1).',
+    );
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('administered from account `111111111111` (security)');
+    expect(json).toContain('once per account or organization, in any one region');
+    expect(json).toContain(
+      '`aws accessanalyzer create-analyzer --region us-east-1 --analyzer-name access-patrol-unused --type ORGANIZATION_UNUSED_ACCESS`',
+    );
+    expect(json.match(/create-analyzer/g)).toHaveLength(1);
+
+    const single = unusedAnalyzerMissingNotice({
+      zone: { kind: 'account', accountId: '111111111111' },
+      create: { type: 'ACCOUNT_UNUSED_ACCESS', region: 'eu-west-1' },
+      scannedRegions: ['eu-west-1'],
+      otherAccounts: ['222222222222'],
+    });
+    expect(JSON.stringify(single.blocks)).toContain('--type ACCOUNT_UNUSED_ACCESS');
+    expect(JSON.stringify(single.blocks)).toContain(
+      'An account-level analyzer does not see the other accounts in the config (`222222222222`)',
+    );
+  });
+
+  it('duplicateUnusedAnalyzersNotice names every analyzer once, in one notice', () => {
+    const a = makeAnalyzer({ name: 'org-unused', kind: 'unused', region: 'us-east-1' });
+    const b = makeAnalyzer({ name: 'org-unused', kind: 'unused', region: 'eu-west-1' });
+    const m = duplicateUnusedAnalyzersNotice({ zone: { kind: 'organization' }, analyzers: [a, b] });
+    assertWithinLimits(m);
+    expect(m.text).toBe(
+      '2 unused-access analyzers cover the organization (org-unused in us-east-1, org-unused in eu-west-1): same findings, billed per analyzer.',
+    );
+    expect(JSON.stringify(m.blocks)).toContain(
+      '`aws accessanalyzer delete-analyzer --region eu-west-1 --analyzer-name org-unused`',
+    );
+  });
+
+  it('serviceLinkedUnusedNotice says the findings are shown read-only and why', () => {
+    const m = serviceLinkedUnusedNotice({
+      zone: { kind: 'account', accountId: '111111111111' },
+      analyzer: makeAnalyzer({
+        name: '_AccessAnalyzerForSecurityHub-abc',
+        kind: 'unused',
+        region: 'us-east-1',
+        managedBy: 'securityhubv2.amazonaws.com',
+      }),
+    });
+    assertWithinLimits(m);
+    expect(m.text).toBe(
+      'Unused access for account 111111111111 comes only from the service-linked analyzer \u02CDAccessAnalyzerForSecurityHub-abc; its findings are shown read-only.',
+    );
+    expect(JSON.stringify(m.blocks)).toContain('no Archive, Unarchive or Show recommendation button');
+  });
+
+  it('analyzerScanFailedNotice says nothing was checked and that the next scan retries', () => {
+    const m = analyzerScanFailedNotice({
+      analyzer: makeAnalyzer(),
+      error: 'AccessAnalyzer.ListFindingsV2: ThrottlingException: Rate exceeded',
+      attempts: 8,
+    });
+    assertWithinLimits(m);
+    expect(m.text).toBe(
+      'Scanning analyzer org-external (eu-west-1) failed: its findings were not checked in this scan.',
+    );
+    expect(JSON.stringify(m.blocks)).toContain('failed after 8 attempts');
+    expect(JSON.stringify(m.blocks)).toContain('The next scan tries again.');
   });
 
   it('analyzerNotActiveNotice explains the status reason in plain words', () => {
