@@ -1,6 +1,6 @@
 // The AWS and Slack sandboxes with bulk data, in a process of their own, so that the benchmark's
 // RSS and heap figures are the bot's alone. Started by bench/scan.bench.ts; also runnable by hand:
-//   npx tsx bench/sandbox-child.ts --findings 10000 --regions 4
+//   npx tsx bench/sandbox-child.ts --findings 10000 --regions 4 [--aws-rate-limit 20 [--aws-burst 40]]
 // Prints one JSON line on stdout ({ awsUrl, slackApiUrl, expected }) once both servers listen. With an
 // IPC channel (started by the benchmark) it answers { type: 'stats' } with request and call counts.
 // Slack is not rate-limited here: the benchmark measures the bot, not Slack's pacing.
@@ -27,6 +27,8 @@ export interface Expected {
 export interface ChildStats {
   aws: Record<string, number>;
   awsErrors: number;
+  /** Access Analyzer requests answered 429 ThrottlingException (the rate limit). */
+  awsThrottled: number;
   slack: {
     byMethod: Record<string, number>;
     errors: number;
@@ -45,8 +47,12 @@ const { values } = parseArgs({
   options: {
     findings: { type: 'string', default: '100000' },
     regions: { type: 'string', default: '10' },
+    /** Access Analyzer requests per second per region before 429 ThrottlingException (0: unlimited). */
+    'aws-rate-limit': { type: 'string', default: '0' },
+    'aws-burst': { type: 'string' },
   },
 });
+const rate = Number(values['aws-rate-limit']);
 const data = bulkData({ findings: Number(values.findings), regions: Number(values.regions) });
 
 const expected: Expected = {
@@ -84,7 +90,17 @@ for (const a of data.analyzers) {
 for (const n of batches.values()) expected.taggingBatchedMin += Math.ceil(n / 100);
 expected.accountsWithFindings = accounts.size;
 
-const aws = await startAwsSandbox({ data });
+const aws = await startAwsSandbox({
+  data,
+  ...(rate > 0
+    ? {
+        rateLimit: {
+          perSecond: rate,
+          ...(values['aws-burst'] ? { burst: Number(values['aws-burst']) } : {}),
+        },
+      }
+    : {}),
+});
 const slack = await startSlackSandbox({ rateLimit: false });
 
 function stats(): ChildStats {
@@ -115,6 +131,7 @@ function stats(): ChildStats {
   return {
     aws: aws.counts(),
     awsErrors: aws.requests.filter((r) => r.status >= 400).length,
+    awsThrottled: aws.throttled(),
     slack: {
       byMethod,
       errors,

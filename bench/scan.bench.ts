@@ -43,12 +43,20 @@ const { values: args } = parseArgs({
     'bot-max-old-space-mb': { type: 'string' },
     /** Stop after the first scan (investigation). */
     'first-only': { type: 'boolean', default: false },
+    /** Access Analyzer answers 429 ThrottlingException above this many requests per second per region (0: unlimited). */
+    'aws-rate-limit': { type: 'string', default: '0' },
+    /** Bucket size of that limit (requests at once); default the rate. */
+    'aws-burst': { type: 'string' },
   },
 });
 const FINDINGS = Number(args.findings);
 const REGIONS = Number(args.regions);
 if (!Number.isInteger(FINDINGS) || FINDINGS < 1) throw new Error('--findings must be a positive integer');
 if (!Number.isInteger(REGIONS) || REGIONS < 1 || REGIONS > 16) throw new Error('--regions must be 1..16');
+const AWS_RATE = Number(args['aws-rate-limit']);
+const AWS_BURST = args['aws-burst'] === undefined ? undefined : Number(args['aws-burst']);
+if (!Number.isFinite(AWS_RATE) || AWS_RATE < 0) throw new Error('--aws-rate-limit must be a number >= 0');
+if (AWS_BURST !== undefined && !(AWS_BURST >= 1)) throw new Error('--aws-burst must be a number >= 1');
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const mb = (b: number) => `${(b / MB).toFixed(1)} MB`;
@@ -71,7 +79,18 @@ async function startSandboxChild(): Promise<Sandbox> {
   const script = fileURLToPath(new URL('./sandbox-child.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, '--findings', String(FINDINGS), '--regions', String(REGIONS)],
+    [
+      '--import',
+      'tsx',
+      script,
+      '--findings',
+      String(FINDINGS),
+      '--regions',
+      String(REGIONS),
+      '--aws-rate-limit',
+      String(AWS_RATE),
+      ...(AWS_BURST === undefined ? [] : ['--aws-burst', String(AWS_BURST)]),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   const first = await new Promise<string>((resolve, reject) => {
@@ -293,6 +312,7 @@ async function startBot(init: BotInit): Promise<Bot> {
 interface Measured extends BotScan {
   aws: Record<string, number>;
   awsErrors: number;
+  awsThrottled: number;
   slack: Record<string, number>;
   slackErrors: number;
   perChannel: ChildStats['slack']['perChannel'];
@@ -323,6 +343,7 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
     ...scan,
     aws: diff(before.aws, after.aws),
     awsErrors: after.awsErrors - before.awsErrors,
+    awsThrottled: after.awsThrottled - before.awsThrottled,
     slack: diff(before.slack.byMethod, after.slack.byMethod),
     slackErrors: after.slack.errors - before.slack.errors,
     perChannel,
@@ -593,7 +614,8 @@ function printScan(m: Measured): void {
   out(
     `scan: ${sum((x) => x.pages)} pages, ${sum((x) => x.active)} active, ${sum((x) => x.new)} new, ` +
       `${sum((x) => x.changed)} changed, ${sum((x) => x.closed)} closed, ${sum((x) => x.detailCalls)} detail calls, ` +
-      `${a.filter((x) => !x.ok).length} analyzers failed`,
+      `${a.filter((x) => !x.ok).length} of ${a.length} analyzers failed` +
+      (m.awsThrottled ? `; ${m.awsThrottled} Access Analyzer requests answered 429 ThrottlingException` : ''),
   );
   out(
     `delivery: ${dsum((x) => x.posted)} posted, ${dsum((x) => x.updated)} updated, ${dsum((x) => x.closed)} closed, ` +

@@ -65,17 +65,33 @@ export interface StatusView {
   lastScan: {
     scanId: string;
     at: string;
-    analyzers: { region: string; ok: boolean; active: number; error?: string }[];
+    analyzers: {
+      analyzerArn?: string;
+      name?: string;
+      region: string;
+      ok: boolean;
+      active: number;
+      error?: string;
+      failed?: boolean;
+    }[];
   } | null;
   queues: Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
 }
 
+function failedCount(v: StatusView): string {
+  const n = v.lastScan?.analyzers.filter((a) => !a.ok).length ?? 0;
+  return n > 0 ? `*${n} failed*, ` : '';
+}
+
 export function statusReply(v: StatusView): SlackMessage {
   const scan = v.lastScan
-    ? `Last scan ${escapeMrkdwn(v.lastScan.at.slice(0, 16).replace('T', ' '))} UTC: ${v.lastScan.analyzers.length} analyzer(s), ${v.lastScan.analyzers.reduce((n, a) => n + a.active, 0)} active finding(s)` +
+    ? `Last scan ${escapeMrkdwn(v.lastScan.at.slice(0, 16).replace('T', ' '))} UTC: ${v.lastScan.analyzers.length} analyzer(s), ${failedCount(v)}${v.lastScan.analyzers.reduce((n, a) => n + a.active, 0)} active finding(s)` +
       v.lastScan.analyzers
         .filter((a) => !a.ok)
-        .map((a) => `\n⚠️ ${escapeMrkdwn(a.region)}: ${escapeMrkdwn(truncate(a.error ?? 'failed', 200))}`)
+        .map(
+          (a) =>
+            `\n⚠️ ${a.name ? `${code(a.name, 120)} ` : ''}${escapeMrkdwn(a.region)}: ${escapeMrkdwn(truncate(a.error ?? 'failed', 200))}${a.failed ? ' (not checked; the next scan retries)' : ''}`,
+        )
         .join('')
     : 'No scan has finished yet.';
   const byRegion = new Map<string, number>();

@@ -445,7 +445,9 @@ function actionsBlock(
       ),
     );
   } else if (status === 'ACTIVE') {
-    elements.push(button('Archive', ACTION_IDS.archive, value));
+    // A service-linked analyzer's findings are read-only in AWS: no button that would change them.
+    const writable = f.managedBy === undefined;
+    if (writable) elements.push(button('Archive', ACTION_IDS.archive, value));
     if (f.findingType === 'ExternalAccess') elements.push(button('Rescan', ACTION_IDS.rescan, value));
     if (f.resourceType === 'AWS::IAM::Role' || f.resourceType === 'AWS::IAM::User') {
       elements.push(button('Generate policy', ACTION_IDS.generatePolicy, value));
@@ -468,13 +470,13 @@ function actionsBlock(
       };
       elements.push(del);
     }
-    if (f.findingType === 'UnusedPermission') {
+    if (f.findingType === 'UnusedPermission' && writable) {
       elements.push(button('Show recommendation', ACTION_IDS.recommend, value));
     }
     elements.push(
       snoozed ? button('Unsnooze', ACTION_IDS.unsnooze, value) : button('Snooze', ACTION_IDS.snooze, value),
     );
-  } else if (status === 'ARCHIVED') {
+  } else if (status === 'ARCHIVED' && f.managedBy === undefined) {
     elements.push(button('Unarchive', ACTION_IDS.unarchive, value));
   }
   return { type: 'actions', block_id: FINDING_BLOCK_IDS.actions, elements };
@@ -536,6 +538,7 @@ export function findingMessage(input: FindingView): SlackMessage {
   ctx.push(`Routed by rule ${code(route.rule, 80)}${reason}`);
   if (route.ownerEmail) ctx.push(`Owner ${escapeMrkdwn(truncate(route.ownerEmail, 120))}`);
   if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
+  if (f.managedBy) ctx.push(`🔒 Read-only: its analyzer is managed by ${code(f.managedBy, 120)}`);
   blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
   blocks.push(actionsBlock(f, status, input.consoleUrl, state?.deleted, state?.snoozed));
 

@@ -70,11 +70,14 @@ export function analyzerMissingNotice(input: {
       : [],
   );
   const fixes = input.missing.map((m) => createCommand(input.region, m.kind, m.type));
-  const from = input.organization ? " from this account (it administers the organization's analyzers)" : '';
+  const orgTypes = input.organization && input.missing.some((m) => m.type.startsWith('ORGANIZATION'));
+  const from = orgTypes
+    ? " (organization-level ones from this account: it administers the organization's analyzers)"
+    : '';
   const body = [
     `⚠️ ${lines.join('\n')}`,
     ...notes,
-    `Create ${input.missing.length === 1 ? 'it' : 'them'}${from}, or remove the region from \`regions\` in the config. Analyzers of these types are per region.`,
+    `Analyzers of these types work per region: create ${input.missing.length === 1 ? 'it' : 'them'} in ${region}${from}, or remove the region from \`regions\` in the config.`,
   ].join('\n');
   return message(lines.join(' ') || `No analyzers missing in ${region}.`, body, fixes);
 }

@@ -1,6 +1,6 @@
 // Short messages about what someone did to a finding: thread replies (the record everyone sees)
 // and ephemeral notes (what only the person who clicked sees).
-import { escapeMrkdwn, userRef } from './escape.ts';
+import { code, escapeMrkdwn, userRef } from './escape.ts';
 import { context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
 
 function note(mrkdwn: string, text: string, extra?: string): SlackMessage {
@@ -137,5 +137,13 @@ export function unsnoozedReceipt(input: { userId: string; ended?: string }): Sla
   return note(
     `⏰ ${userRef(input.userId)} ended the snooze; aging reminders resume.`,
     `Snooze ended by ${input.userId}`,
+  );
+}
+
+/** A button that would change a finding AWS keeps read-only (its analyzer is service-linked). */
+export function readOnlyNote(input: { action: string; managedBy: string }): SlackMessage {
+  return note(
+    `ℹ️ This finding comes from a service-linked analyzer managed by ${code(input.managedBy, 120)}: AWS keeps its findings read-only, so the bot cannot ${escapeMrkdwn(input.action)} it. Nothing was changed.`,
+    `This finding is read-only (managed by ${input.managedBy}); nothing was changed.`,
   );
 }

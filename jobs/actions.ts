@@ -8,6 +8,7 @@ import { type FindingView, findingMessage, findingMessageKey } from '../blocks/f
 import {
   actionFailedNote,
   archivedReceipt,
+  readOnlyNote,
   rescanReceipt,
   snoozedReceipt,
   staleNote,
@@ -18,6 +19,7 @@ import { AwsError } from '../src/aws/errors.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import type { OutgoingMessage } from '../src/slack/client.ts';
+import { serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
 import { idsByAnalyzer, readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
@@ -62,7 +64,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
   try {
     const expected = action === JOBS.unarchive || action === JOBS.archiveExpiry ? 'ARCHIVED' : 'ACTIVE';
     // Through an id of the card whose analyzer still has it in the state the action expects.
-    const { finding, state, members, acting } = await readCard(deps, data, expected);
+    const { finding, state, members, acting, managedBy } = await readCard(deps, data, expected);
     const analyzer = { arn: acting.analyzerArn, region: acting.region };
     if (action === JOBS.rescanCheck && finding?.status !== 'ACTIVE') {
       const status = finding?.status ?? 'RESOLVED';
@@ -89,6 +91,20 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       return { outcome: 'stale', status: finding?.status ?? 'GONE' };
     }
     const at = deps.now().toISOString();
+    if (managedBy && STATUS_AFTER[action]) {
+      // AWS keeps a service-linked analyzer's findings read-only: UpdateFindings would be refused.
+      await redraw(deps, finding, state, { status: finding.status });
+      await tell(
+        deps,
+        data,
+        readOnlyNote({
+          action: action === JOBS.archive ? 'archive' : 'unarchive',
+          managedBy,
+        }),
+      );
+      await audit('failed', { error: `read-only: the analyzer is managed by ${managedBy}` });
+      return { outcome: 'stale', status: finding.status };
+    }
 
     switch (action) {
       case JOBS.archive: {
@@ -258,7 +274,10 @@ async function setCardStatus(
   from: 'ACTIVE' | 'ARCHIVED',
   to: 'ACTIVE' | 'ARCHIVED',
 ): Promise<void> {
-  for (const [i, group] of idsByAnalyzer(members, from, acting).entries()) {
+  // Ids under a service-linked analyzer are read-only in AWS: they keep their status.
+  const readOnly = await serviceLinkedAnalyzers(deps.redis, deps.keys);
+  const groups = idsByAnalyzer(members, from, acting).filter((g) => !readOnly.has(g.analyzer.arn));
+  for (const [i, group] of groups.entries()) {
     const token = i === 0 ? job.id : `${job.id}-${shortHash(group.analyzer.arn)}`;
     await deps.analyzers.updateFindingStatus(group.analyzer, group.ids, to, token);
     for (const id of group.ids) await deps.store.setIdStatus(job.data.findingId, id, to);

@@ -1,6 +1,7 @@
 // A card is one real problem (one natural key); AWS may report it under several finding ids, one per
 // analyzer. Actions name the card (its first id) and act through an id whose analyzer still has it.
 import type { Finding, FindingStatus } from '../src/findings/model.ts';
+import { analyzerRef } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import type { ActionRequest } from './queues.ts';
@@ -13,6 +14,8 @@ export interface CardRead {
   members: CardMember[];
   /** The id the action goes through. */
   acting: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>;
+  /** The service that manages the acting id's analyzer, when it is service-linked (read-only). */
+  managedBy?: string;
 }
 
 /**
@@ -58,7 +61,7 @@ export function idsByAnalyzer(
  * (`want`): the finding comes back with the card's id, so that redraws and records land on the card.
  */
 export async function readCard(
-  deps: Pick<JobDeps, 'store' | 'analyzers'>,
+  deps: Pick<JobDeps, 'store' | 'analyzers' | 'redis' | 'keys'>,
   data: Pick<ActionRequest, 'findingId' | 'analyzerArn' | 'region'>,
   want: FindingStatus,
 ): Promise<CardRead> {
@@ -66,6 +69,9 @@ export async function readCard(
   const fallback = { id: data.findingId, analyzerArn: data.analyzerArn, region: data.region };
   const members = state ? await deps.store.cardMembers(data.findingId, state) : [];
   const acting = actingMember(members, want, fallback);
-  const read = await deps.analyzers.getFinding({ arn: acting.analyzerArn, region: acting.region }, acting.id);
-  return { finding: read && { ...read, id: data.findingId }, state, members, acting };
+  const analyzer = await analyzerRef(deps.redis, deps.keys, acting.analyzerArn, acting.region);
+  const read = await deps.analyzers.getFinding(analyzer, acting.id);
+  const card: CardRead = { finding: read && { ...read, id: data.findingId }, state, members, acting };
+  if (analyzer.managedBy) card.managedBy = analyzer.managedBy;
+  return card;
 }

@@ -10,7 +10,7 @@
 // (none, FAILED, older) is generated anew: AWS replaces the finding's recommendation when asked again.
 import { type Job, UnrecoverableError } from 'bullmq';
 import { differenceInMilliseconds, parseISO } from 'date-fns';
-import { actionFailedNote, staleNote } from '../blocks/receipts.ts';
+import { actionFailedNote, readOnlyNote, staleNote } from '../blocks/receipts.ts';
 import {
   recommendationFailedMessage,
   recommendationMessage,
@@ -74,7 +74,13 @@ export async function recommend(deps: JobDeps, job: Job<ActionRequest>): Promise
   const audit = auditOf(deps, job);
   return guarded(deps, job, audit, async () => {
     // AWS recommends per finding id: the polls ask through the same id and analyzer.
-    const { finding, state, acting } = await readCard(deps, data, 'ACTIVE');
+    const { finding, state, acting, managedBy } = await readCard(deps, data, 'ACTIVE');
+    if (managedBy) {
+      // GenerateFindingRecommendation would write to an analyzer another service owns.
+      await tell(deps, data, readOnlyNote({ action: 'generate a recommendation for', managedBy }));
+      await audit('failed', { error: `read-only: the analyzer is managed by ${managedBy}` });
+      return { outcome: 'stale', status: 'ACTIVE' };
+    }
     const analyzer = { arn: acting.analyzerArn, region: acting.region };
     const through = {
       analyzerArn: acting.analyzerArn,

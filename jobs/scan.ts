@@ -19,6 +19,7 @@ import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary, Route } from 
 import { naturalKeyOf } from '../src/findings/natural-key.ts';
 import { routeFinding } from '../src/findings/routing.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
+import { recordServiceLinked } from '../src/store/analyzers.ts';
 import type { ListedIdState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { JobDeps } from './deps.ts';
@@ -129,7 +130,6 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
     await noticeOnChange(deps, outbox, scanId, `denied:${region}`, 'ok', () =>
       coverageRestoredNotice({ region, what: 'access to its analyzers' }),
     );
-    await deps.store.setAnalyzerStatuses(region, analyzers);
     listings.push({ region, analyzers });
     for (const a of analyzers.filter((x) => !x.managedBy)) {
       const state = a.status === 'ACTIVE' ? 'ok' : `${a.status}:${a.statusReason ?? ''}`;
@@ -203,15 +203,21 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
     });
   }
 
-  // Service-linked analyzers' findings are read-only; action jobs look the analyzer up here.
+  // Service-linked analyzers' findings are read-only; action jobs look the analyzer up there.
   const linked = listings.flatMap((l) => l.analyzers.filter((a) => a.managedBy));
-  if (linked.length) {
-    await deps.redis.hset(
-      deps.keys.serviceLinkedAnalyzers(),
-      Object.fromEntries(linked.map((a) => [a.arn, a.managedBy!])),
+  await recordServiceLinked(deps.redis, deps.keys, linked);
+  const toScan = coverage.toScan;
+  // A service-linked analyzer the bot does not read is no live source of a card: its ids neither
+  // keep a card open nor are acted through.
+  for (const l of listings) {
+    await deps.store.setAnalyzerStatuses(
+      l.region,
+      l.analyzers.map((a) => ({
+        arn: a.arn,
+        status: a.managedBy && !toScan.includes(a) ? 'NOT_READ' : a.status,
+      })),
     );
   }
-  const toScan = coverage.toScan;
   for (const a of linked.filter((x) => !toScan.includes(x))) {
     log.debug({ analyzer: a.arn, managedBy: a.managedBy }, 'service-linked analyzer not scanned');
   }

@@ -22,17 +22,37 @@ import type {
 
 export * from './types.ts';
 
+/**
+ * Access Analyzer's request rate, per region, as a token bucket: `burst` requests at once, refilled
+ * at `perSecond`. A request that finds the bucket empty answers 429 ThrottlingException as AWS
+ * does on the wire (x-amzn-ErrorType, a JSON `message`, Retry-After in whole seconds).
+ */
+export interface AwsRateLimit {
+  perSecond: number;
+  /** Bucket size; default `perSecond` (at least 1). */
+  burst?: number;
+}
+
 export interface AwsSandboxFaults {
   /** Every Nth Access Analyzer request answers 429 ThrottlingException with Retry-After: 1. */
   throttleEvery?: number | undefined;
+  /** Per-region request rate of Access Analyzer (undefined: unlimited). Live: change it between calls. */
+  rateLimit?: AwsRateLimit | undefined;
   /** Access Analyzer requests in these regions (optionally only this operation) answer 403. */
   accessDenied: { region: string; operation?: string }[];
+  /**
+   * Access Analyzer requests in these regions (optionally only this operation, and only requests
+   * for a next page: a listing that fails half way) answer 500 InternalServerException.
+   */
+  internalError: { region: string; operation?: string; nextPagesOnly?: boolean }[];
 }
 
 export interface AwsSandboxOptions {
   port?: number;
   data: SandboxData;
   throttleEvery?: number;
+  /** Access Analyzer answers 429 above this per-region request rate. */
+  rateLimit?: AwsRateLimit;
   accessDenied?: { region: string; operation?: string }[];
 }
 
@@ -55,6 +75,8 @@ export interface AwsSandbox {
   requests: AwsRequestRecord[];
   /** Requests per operation name, e.g. `{ ListFindingsV2: 12, GetFindingV2: 40 }` (throttled ones included). */
   counts(): Record<string, number>;
+  /** Access Analyzer requests answered 429 ThrottlingException so far. */
+  throttled(): number;
   /** The live data: changes are seen by the next request. */
   data: SandboxData;
   /** Live fault injection: change it between calls. */
@@ -109,8 +131,28 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
   const requests: AwsRequestRecord[] = [];
   const faults: AwsSandboxFaults = {
     throttleEvery: opts.throttleEvery,
+    rateLimit: opts.rateLimit,
     accessDenied: [...(opts.accessDenied ?? [])],
+    internalError: [],
   };
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  /** Takes a token from the region's bucket; the seconds to wait when there is none. */
+  const takeToken = (region: string): number | undefined => {
+    const limit = faults.rateLimit;
+    if (!limit || !(limit.perSecond > 0)) return undefined;
+    const size = Math.max(1, limit.burst ?? limit.perSecond);
+    const now = performance.now();
+    const b = buckets.get(region) ?? { tokens: size, at: now };
+    b.tokens = Math.min(size, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
+    b.at = now;
+    buckets.set(region, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
+  };
+  let throttledCount = 0;
   const issued = new Map<string, Issued>();
   let analyzerRequests = 0;
   const policyTools = createPolicySandbox(
@@ -142,6 +184,21 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
         resourceId: arn,
         resourceType: 'AWS::AccessAnalyzer::Analyzer',
       });
+    }
+    return a;
+  };
+
+  /**
+   * A service-linked analyzer belongs to the service that manages it: its findings are read-only to
+   * everyone else (AWS documents no exact error for this; the sandbox refuses with AccessDenied).
+   */
+  const writableAnalyzer = (a: SandboxAnalyzer, operation: string, ctx: Ctx): SandboxAnalyzer => {
+    if (a.managedBy) {
+      throw new AwsFault(
+        403,
+        'AccessDeniedException',
+        `User: arn:aws:iam::${ctx.account}:user/access-patrol is not authorized to perform: access-analyzer:${operation} on resource: ${a.arn} because it is a service-linked analyzer managed by ${a.managedBy}`,
+      );
     }
     return a;
   };
@@ -221,7 +278,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     },
 
     UpdateFindings(ctx: Ctx, body: Record<string, unknown>) {
-      const analyzer = analyzerByArn(body.analyzerArn, ctx);
+      const analyzer = writableAnalyzer(analyzerByArn(body.analyzerArn, ctx), 'UpdateFindings', ctx);
       if (body.status !== 'ACTIVE' && body.status !== 'ARCHIVED') {
         throw validation('status', `Invalid status: ${String(body.status)}`, 'fieldValidationFailed');
       }
@@ -306,7 +363,13 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     if (recommendation) {
       return {
         operation: recommendation.operation,
-        run: (c, q) => recommendation.run(analyzerByArn(q.get('analyzerArn') ?? undefined, c).arn, q),
+        run: (c, q) => {
+          const a = analyzerByArn(q.get('analyzerArn') ?? undefined, c);
+          if (recommendation.operation === 'GenerateFindingRecommendation') {
+            writableAnalyzer(a, recommendation.operation, c);
+          }
+          return recommendation.run(a.arn, q);
+        },
       };
     }
     return {
@@ -329,6 +392,10 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
       if (faults.throttleEvery && analyzerRequests % faults.throttleEvery === 0) {
         throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': '1' });
       }
+      const wait = takeToken(ctx.region ?? '');
+      if (wait !== undefined) {
+        throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': String(wait) });
+      }
       if (
         faults.accessDenied.some(
           (d) => d.region === ctx.region && (!d.operation || d.operation === route.operation),
@@ -341,12 +408,23 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
         );
       }
       const body = () => parseJsonBody(raw);
+      if (
+        faults.internalError.some(
+          (f) =>
+            f.region === ctx.region &&
+            (!f.operation || f.operation === route.operation) &&
+            (!f.nextPagesOnly || url.searchParams.has('nextToken') || /"nextToken"\s*:\s*"/.test(raw)),
+        )
+      ) {
+        throw new AwsFault(500, 'InternalServerException', 'Internal server error');
+      }
       const out = route.run(ctx, url.searchParams, body);
       record.status = 200;
       sendJson(res, 200, out ?? {}, 'application/json');
     } catch (err) {
       const f = asFault(err);
       record.status = f.status;
+      if (f.code === 'ThrottlingException') throttledCount++;
       sendJson(res, f.status, { message: f.message, ...f.extra }, 'application/json', {
         'x-amzn-ErrorType': f.code,
         ...f.headers,
@@ -833,6 +911,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
       for (const r of requests) c[r.operation] = (c[r.operation] ?? 0) + 1;
       return c;
     },
+    throttled: () => throttledCount,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

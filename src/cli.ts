@@ -245,11 +245,15 @@ export function formatScanReport(report: ScanReport): string {
   const lines: string[] = [];
   const a = report.finalize.analyzers;
   const sum = (f: (x: (typeof a)[number]) => number) => a.reduce((n, x) => n + f(x), 0);
+  const failed = a.filter((y) => !y.ok);
   lines.push(
-    `scan ${report.run.scanId}: ${report.run.regions.length} region(s), ${a.length} analyzer(s) scanned, ${sum((x) => x.active)} active finding(s)`,
+    `scan ${report.run.scanId}: ${report.run.regions.length} region(s), ${a.length - failed.length} analyzer(s) scanned, ${failed.length} failed, ${sum((x) => x.active)} active finding(s)`,
   );
   lines.push(`  new ${sum((x) => x.new)}, changed ${sum((x) => x.changed)}, closed ${sum((x) => x.closed)}`);
-  for (const x of a.filter((y) => !y.ok)) lines.push(`  FAILED ${x.analyzerArn}: ${x.error}`);
+  for (const x of failed) {
+    const tries = x.attempts ? ` after ${x.attempts} attempt(s)` : '';
+    lines.push(`  FAILED ${x.analyzerArn}${tries}: ${x.error}`);
+  }
   for (const d of report.deliveries) {
     const parts = [`posted ${d.posted}`, `updated ${d.updated}`, `closed ${d.closed}`];
     if (d.notices) parts.push(`notices ${d.notices}`);

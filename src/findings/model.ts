@@ -58,6 +58,11 @@ export interface FindingSummary {
   updatedAt: string; // ISO-8601
   analyzedAt?: string;
   error?: string;
+  /**
+   * The service that manages the analyzer that reported it (a service-linked analyzer, such as
+   * Security Hub's): AWS keeps such findings read-only, so nothing may archive them from here.
+   */
+  managedBy?: string;
 }
 
 /** A finding with its details (GetFindingV2, all detail pages). */

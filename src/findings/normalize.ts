@@ -25,6 +25,8 @@ export interface AnalyzerRef {
   arn: string;
   region: string;
   kind?: AnalyzerKind;
+  /** Set for a service-linked analyzer: its findings are read-only. */
+  managedBy?: string;
 }
 
 /** One GetFindingV2 page (a command output is one too; `$metadata` is ignored). */
@@ -81,6 +83,7 @@ function common(s: CommonFields, analyzer: AnalyzerRef, findingType: FindingType
   const analyzedAt = iso(s.analyzedAt);
   if (analyzedAt !== undefined) summary.analyzedAt = analyzedAt;
   if (s.error) summary.error = s.error;
+  if (analyzer.managedBy) summary.managedBy = analyzer.managedBy;
   return summary;
 }
 

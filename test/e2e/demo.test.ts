@@ -32,6 +32,16 @@ describe('npm run demo', () => {
     const admin = result.channels[DEMO_CHANNELS.admin] ?? [];
     expect(admin.some((m) => /ap-southeast-2/.test(m.text))).toBe(true);
     expect(admin.some((m) => /failed/i.test(m.text))).toBe(true);
+    // Coverage as AWS works: ap-southeast-2 lacks the regional kinds (an organisation external
+    // analyzer; an account-level internal one, the organisation's one being in us-east-1); the one
+    // organisation unused-access analyzer covers every region, so no region is told to add one.
+    const missing = admin.find((m) => /No external-access analyzer in ap-southeast-2/.test(m.text));
+    const missingJson = JSON.stringify(missing?.blocks);
+    expect(missingJson).toContain(
+      '--region ap-southeast-2 --analyzer-name access-patrol-external --type ORGANIZATION`',
+    );
+    expect(missingJson).toContain('--type ACCOUNT_INTERNAL_ACCESS');
+    expect(JSON.stringify(admin.map((m) => [m.text, m.blocks]))).not.toMatch(/unused/i);
 
     // Hostile strings never become mentions or links.
     const everything = JSON.stringify(

@@ -39,7 +39,7 @@ describe('admin notices', () => {
     expect(json).toContain(
       'one organization-level internal access analyzer per organization (`org-internal` in us-east-1)',
     );
-    expect(json).toContain('from this account (it administers the organization');
+    expect(json).toContain('organization-level ones from this account: it administers the organization');
     expect(json).not.toMatch(/unused/i);
   });
 

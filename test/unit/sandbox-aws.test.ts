@@ -39,7 +39,10 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function start(data: SandboxData = demoData(NOW), extra: { throttleEvery?: number } = {}) {
+async function start(
+  data: SandboxData = demoData(NOW),
+  extra: { throttleEvery?: number; rateLimit?: { perSecond: number; burst?: number } } = {},
+) {
   sandbox = await startAwsSandbox({ data, ...extra });
   return sandbox;
 }
@@ -91,7 +94,7 @@ describe('Access Analyzer (REST-JSON)', () => {
     await start();
     const us = await aa('us-east-1').send(new ListAnalyzersCommand({}));
     expect(us.analyzers?.map((a) => a.type).sort()).toEqual([
-      'ORGANIZATION',
+      'ACCOUNT_UNUSED_ACCESS',
       'ORGANIZATION',
       'ORGANIZATION_INTERNAL_ACCESS',
       'ORGANIZATION_UNUSED_ACCESS',
@@ -277,6 +280,57 @@ describe('Access Analyzer (REST-JSON)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(s.requests.filter((r) => r.status === 429)).toHaveLength(2);
     expect(s.counts().ListAnalyzers).toBe(5);
+  });
+
+  it('answers 429 ThrottlingException above a per-region request rate, as AWS does on the wire', async () => {
+    const s = await start(demoData(NOW), { rateLimit: { perSecond: 1, burst: 2 } });
+    const us = aa('us-east-1');
+    await us.send(new ListAnalyzersCommand({}));
+    await us.send(new ListAnalyzersCommand({}));
+    const t = await caught(us.send(new ListAnalyzersCommand({})));
+    expect(t).toBeInstanceOf(ThrottlingException);
+    expect(t.message).toBe('Rate exceeded');
+    expect(t.retryAfterSeconds).toBe(1);
+    // Another region has a bucket of its own.
+    await expect(aa('eu-west-1').send(new ListAnalyzersCommand({}))).resolves.toBeDefined();
+    expect(s.throttled()).toBe(1);
+
+    // The raw answer: status, error type header, Retry-After, a JSON body with the message.
+    const raw = await fetch(`${s.url}/analyzer`, {
+      headers: {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261129/us-east-1/access-analyzer/aws4_request, SignedHeaders=host, Signature=0',
+      },
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('x-amzn-errortype')).toBe('ThrottlingException');
+    expect(raw.headers.get('retry-after')).toBe('1');
+    expect(raw.headers.get('content-type')).toBe('application/json');
+    expect(await raw.json()).toEqual({ message: 'Rate exceeded' });
+
+    // The bucket refills at the rate: a second later there is a token again.
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(us.send(new ListAnalyzersCommand({}))).resolves.toBeDefined();
+    // Live: lifting the limit lets every request through.
+    s.faults.rateLimit = undefined;
+    for (let i = 0; i < 5; i++) await us.send(new ListAnalyzersCommand({}));
+    expect(s.throttled()).toBe(2);
+  });
+
+  it('keeps a service-linked analyzer read-only: its findings list, UpdateFindings is refused', async () => {
+    const s = await start();
+    const linked = s.data.analyzers.find((a) => a.managedBy)!;
+    const client = aa(linked.region);
+    const ids = (await listAll(client, linked.arn)).flat();
+    expect(ids.length).toBeGreaterThan(0);
+    const one = await client.send(new GetFindingV2Command({ analyzerArn: linked.arn, id: ids[0]! }));
+    expect(one.status).toBe('ACTIVE');
+    const refused = await caught(
+      client.send(new UpdateFindingsCommand({ analyzerArn: linked.arn, ids: [ids[0]!], status: 'ARCHIVED' })),
+    );
+    expect(refused).toBeInstanceOf(AccessDeniedException);
+    expect(refused.message).toContain(`managed by ${linked.managedBy}`);
+    expect(s.data.findings.get(ids[0]!)?.status).toBe('ACTIVE');
   });
 
   it('serves live data: status changes, removals and UpdateFindings show on the next request', async () => {
