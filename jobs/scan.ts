@@ -327,6 +327,8 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         if (s?.status !== 'ACTIVE' || s.updatedAt !== summary.updatedAt) changed.push({ summary, seen: s });
       });
       const todo = await notQueued(changed, (t) => t.summary.id);
+      // Queued by an earlier attempt: still new or changed in this scan's counts.
+      for (const t of changed) if (!todo.includes(t)) t.isNew ? result.new++ : result.changed++;
       if (todo.length === 0) continue;
       const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
       const byChannel = new Map<string, OutboxEvent[]>();

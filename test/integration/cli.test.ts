@@ -216,3 +216,64 @@ digest:
     expect(slack.posted).toHaveLength(2);
   });
 });
+
+describe('access-patrol scan', () => {
+  let aws: AwsSandbox;
+  let prefix: string;
+  beforeEach(async () => {
+    aws = await startAwsSandbox({ data: demoData(new Date(), { burst: false }) });
+    prefix = uniquePrefix('cliscan');
+    for (const [k, v] of Object.entries({
+      AWS_ENDPOINT_URL_ACCESSANALYZER: aws.url,
+      AWS_ENDPOINT_URL_IAM: aws.url,
+      AWS_ENDPOINT_URL_STS: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIASANDBOXCLI000001',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_REGION: 'us-east-1',
+    })) {
+      vi.stubEnv(k, v);
+    }
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await aws.close();
+    await wipePrefix(prefix);
+  });
+
+  it('reports an analyzer that kept failing in its summary and exits 1; the next scan retries it', async () => {
+    const slack = fakeSlack();
+    aws.faults.internalError.push({ region: 'eu-west-1', operation: 'ListFindingsV2' });
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      REDIS_URL,
+      ACCESS_PATROL_CONFIG: await configFile(`regions: [us-east-1, eu-west-1]
+scan:
+  attempts: 2
+  retryDelayMs: 10
+slack:
+  defaultChannel: "#sec-alerts"
+  adminChannel: "#access-patrol-admin"
+  postIntervalMs: 0
+redis:
+  keyPrefix: "${prefix}"
+`),
+    };
+
+    expect(await main(['scan'], env)).toBe(1);
+    expect(out).toMatch(
+      /^scan \S+: 2 region\(s\), 3 analyzer\(s\) scanned, 1 failed, \d+ active finding\(s\)/,
+    );
+    expect(out).toContain(
+      'FAILED arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external after 2 attempt(s): ',
+    );
+    const notices = slack.posted.filter((p) => p.channel === '#access-patrol-admin').map((p) => p.text);
+    expect(notices).toContain(
+      'Scanning analyzer org-external (eu-west-1) failed: its findings were not checked in this scan.',
+    );
+
+    aws.faults.internalError.length = 0;
+    out = '';
+    expect(await main(['scan'], env)).toBe(0);
+    expect(out).toMatch(/4 analyzer\(s\) scanned, 0 failed/);
+  }, 60_000);
+});

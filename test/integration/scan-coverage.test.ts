@@ -345,6 +345,8 @@ describe('throttling', () => {
     expect(aws.throttled()).toBeGreaterThan(0);
     expect(report.finalize.analyzers.filter((a) => !a.ok)).toEqual([]);
     expect(report.finalize.analyzers).toHaveLength(5);
+    // Counted once each, whichever attempt of its analyzer's job queued it.
+    expect(report.finalize.analyzers.reduce((n, a) => n + a.new, 0)).toBe(findings.length);
     const ids = postedIds();
     expect(ids).toHaveLength(findings.length);
     expect(new Set(ids).size).toBe(findings.length);

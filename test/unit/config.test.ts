@@ -124,7 +124,7 @@ routing:
         path: 'scan.intervalMinute',
         at: 'test.yml:3:3',
         expected:
-          'no such key (did you mean intervalMinutes? known: intervalMinutes, concurrency, pageSize, detailConcurrency, expectedAnalyzerKinds)',
+          'no such key (did you mean intervalMinutes? known: intervalMinutes, concurrency, pageSize, detailConcurrency, expectedAnalyzerKinds, attempts, retryDelayMs)',
         got: '15',
       },
       {
