@@ -36,6 +36,8 @@ describe('parseConfigText', () => {
           pageSize: 100,
           detailConcurrency: 4,
           expectedAnalyzerKinds: ['external', 'internal', 'unused'],
+          attempts: 8,
+          retryDelayMs: 2000,
         },
         slack: {
           defaultChannel: '#security',
