@@ -328,7 +328,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
       });
       const todo = await notQueued(changed, (t) => t.summary.id);
       // Queued by an earlier attempt: still new or changed in this scan's counts.
-      for (const t of changed) if (!todo.includes(t)) t.isNew ? result.new++ : result.changed++;
+      for (const t of changed) if (!todo.includes(t)) t.seen ? result.changed++ : result.new++;
       if (todo.length === 0) continue;
       const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
       const byChannel = new Map<string, OutboxEvent[]>();
