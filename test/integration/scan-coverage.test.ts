@@ -323,6 +323,26 @@ describe('a service-linked unused-access analyzer', () => {
       /^Resolved: unused access for account 111111111111 now comes from an unused-access analyzer of your own/,
     );
   });
+
+  it('no longer holds a card open once the bot stops reading it', async () => {
+    await start(linkedData(), { config: { scan: { expectedAnalyzerKinds: ['external', 'unused'] } } });
+    await scan();
+    const card = await rt!.deps.store.get('sl-role');
+    expect(card?.status).toBe('ACTIVE');
+
+    // An analyzer of your own reports the same unused role under its own id: it joins the card.
+    const own = analyzer(EU, 'unused', 'ACCOUNT_UNUSED_ACCESS');
+    aws.data.analyzers.push(own);
+    aws.data.findings.add(unusedRole('own-role', own.arn, 'old-batch'));
+    await scan();
+    expect(postedIds().filter((id) => id === 'sl-role' || id === 'own-role')).toEqual(['sl-role']);
+
+    // AWS resolves it there; the service-linked analyzer, no longer read, does not keep it open.
+    aws.data.findings.update('own-role', { status: 'RESOLVED', updatedAt: '2026-11-20T00:00:00.000Z' });
+    await scan();
+    expect((await rt!.deps.store.get('sl-role'))?.status).toBe('RESOLVED');
+    expect(slack.byMethod('chat.update').some((c) => /Resolved/.test(String(c.args.text)))).toBe(true);
+  });
 });
 
 describe('throttling', () => {
