@@ -25,6 +25,8 @@ export interface DemoOptions {
 
 export interface DemoResult {
   channels: Record<string, SandboxMessage[]>;
+  /** The share two analyzers report under two ids: how many cards it got, and ids under the card. */
+  reportedTwice: { ids: number; cards: number; members: number };
   secondScanSlackCalls: number;
   secondScanDetailCalls: number;
   resolvedUpdate: boolean;
@@ -214,6 +216,24 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       }
     }
 
+    // One problem that two analyzers report under their own ids: one card.
+    const twice = [DEMO_FINDING_IDS.reportedTwiceOrg, DEMO_FINDING_IDS.reportedTwiceAccount];
+    const twiceCards = slack.messages.filter((m) =>
+      twice.includes(m.metadata?.event_payload?.finding_id as never),
+    );
+    const reportedTwice = {
+      ids: twice.length,
+      cards: twiceCards.length,
+      members: twiceCards[0]
+        ? (await rt.deps.store.cardMembers(twiceCards[0].metadata!.event_payload!.finding_id as string))
+            .length
+        : 0,
+    };
+    out(
+      `\n${'═'.repeat(100)}\nOne problem, two finding ids: the bucket security-tooling-exports is shared outside the organisation; org-external and account-external each report it.\n` +
+        `Cards posted: ${reportedTwice.cards} (finding ids under it: ${reportedTwice.members})`,
+    );
+
     out(`\n${'═'.repeat(100)}\nSecond scan, nothing changed in AWS:`);
     const slackBefore = slack.calls.length;
     const detailsBefore = aws.counts().GetFindingV2 ?? 0;
@@ -250,6 +270,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     return {
       channels,
+      reportedTwice,
       secondScanSlackCalls,
       secondScanDetailCalls,
       resolvedUpdate,

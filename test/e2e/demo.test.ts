@@ -62,6 +62,10 @@ describe('npm run demo', () => {
     expect(ids).not.toContain(DEMO_FINDING_IDS.securityHubFinding);
     expect(ids).not.toContain(DEMO_FINDING_IDS.archivedBucket);
 
+    // One problem reported by two analyzers under two ids is one card, with both ids under it.
+    expect(result.reportedTwice).toEqual({ ids: 2, cards: 1, members: 2 });
+    expect(output).toMatch(/Cards posted: 1 \(finding ids under it: 2\)/);
+
     expect(result.secondScanSlackCalls).toBe(0);
     expect(result.secondScanDetailCalls).toBe(0);
     expect(result.resolvedUpdate).toBe(true);

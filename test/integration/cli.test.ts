@@ -261,7 +261,7 @@ redis:
 
     expect(await main(['scan'], env)).toBe(1);
     expect(out).toMatch(
-      /^scan \S+: 2 region\(s\), 3 analyzer\(s\) scanned, 1 failed, \d+ active finding\(s\)/,
+      /^scan \S+: 2 region\(s\), 4 analyzer\(s\) scanned, 1 failed, \d+ active finding\(s\)/,
     );
     expect(out).toContain(
       'FAILED arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external after 2 attempt(s): ',
@@ -274,6 +274,6 @@ redis:
     aws.faults.internalError.length = 0;
     out = '';
     expect(await main(['scan'], env)).toBe(0);
-    expect(out).toMatch(/4 analyzer\(s\) scanned, 0 failed/);
+    expect(out).toMatch(/5 analyzer\(s\) scanned, 0 failed/);
   }, 60_000);
 });

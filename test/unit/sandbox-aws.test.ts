@@ -94,6 +94,7 @@ describe('Access Analyzer (REST-JSON)', () => {
     await start();
     const us = await aa('us-east-1').send(new ListAnalyzersCommand({}));
     expect(us.analyzers?.map((a) => a.type).sort()).toEqual([
+      'ACCOUNT',
       'ACCOUNT_UNUSED_ACCESS',
       'ORGANIZATION',
       'ORGANIZATION_INTERNAL_ACCESS',
@@ -123,7 +124,7 @@ describe('Access Analyzer (REST-JSON)', () => {
     const second = await aa('us-east-1').send(
       new ListAnalyzersCommand({ maxResults: 3, nextToken: first.nextToken }),
     );
-    expect(second.analyzers).toHaveLength(1);
+    expect(second.analyzers).toHaveLength(2);
     expect(second.nextToken).toBeUndefined();
   });
 
