@@ -3,9 +3,23 @@
 // application/x-www-form-urlencoded body whose nested fields (blocks, metadata, ...) are
 // JSON-stringified, and a Bearer token. JSON bodies (application/json) are accepted too.
 // Answers like Slack: HTTP 200 with `{ ok: false, error }` for API errors, 429 + Retry-After when rate-limited.
+// Besides the Web API it keeps what Slack keeps per person (modals, ephemeral messages, the Home tab)
+// and serves each interaction's response_url at /response/<token> (sandbox/slack-surfaces.ts), so a
+// workspace page (sandbox/workspace/) can send real interactions to the bot (sandbox/slack-dispatch.ts).
 import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { blockProblems, viewProblems } from './block-kit-rules.ts';
+import {
+  createSurfaces,
+  type ResponseTarget,
+  type SandboxView,
+  SlackFault,
+  type Surfaces,
+} from './slack-surfaces.ts';
+
+export type { ResponseTarget, SandboxView };
+export { blockProblems, viewProblems };
 
 export interface SandboxMessage {
   /** Channel id (C…). */
@@ -28,7 +42,28 @@ export interface SandboxMessage {
   edited?: { user: string; ts: string };
   /** The message as first posted, for tests that check what changed. */
   history: { text: string; blocks: Record<string, unknown>[] }[];
+  /** Set on messages a person typed (the workspace page's message box); absent on the bot's. */
+  user?: string;
 }
+
+/** A message only one person sees: chat.postEphemeral, a response_url answer, or Slackbot's own note. */
+export interface SandboxEphemeral {
+  channel: string;
+  user: string;
+  ts: string;
+  text: string;
+  blocks: Record<string, unknown>[];
+  thread_ts?: string;
+  /** Who it is from: the app (bot) or Slack itself (a failed command, an unknown command). */
+  from: 'app' | 'slackbot';
+}
+
+/** What changed, for a page that shows the workspace live. */
+export type SandboxChange =
+  | { kind: 'message'; channel: string; ts: string }
+  | { kind: 'ephemeral'; channel: string; user: string }
+  | { kind: 'view'; user: string }
+  | { kind: 'home'; user: string };
 
 export interface SlackSandboxOptions {
   port?: number;
@@ -42,6 +77,10 @@ export interface SlackSandboxOptions {
   token?: string;
   /** People of the workspace (users.lookupByEmail, users.info, users.conversations, conversations.open). */
   users?: SandboxUser[];
+  /** User groups (usergroups.users.list): group id → user ids. */
+  usergroups?: Record<string, string[]>;
+  /** Clock for trigger_id and response_url lifetimes (tests move it). Default Date.now. */
+  now?: () => number;
 }
 
 export interface SandboxUser {
@@ -84,22 +123,39 @@ export interface SlackSandbox {
   homes: Record<string, { type: string; blocks: Record<string, unknown>[] }[]>;
   /** The DM channel id conversations.open gives for a user. */
   dmChannelId(userId: string): string;
+  /** Ephemeral messages, in posting order (live). */
+  ephemerals: SandboxEphemeral[];
+  /** Modals, trigger_ids and response_urls (sandbox/slack-surfaces.ts). */
+  surfaces: Surfaces;
+  /** A response_url for an interaction, served by this sandbox. */
+  responseUrl(target: ResponseTarget): string;
+  /** Adds an ephemeral message (Slack's own notes about a failed interaction). */
+  addEphemeral(e: Omit<SandboxEphemeral, 'ts'>): SandboxEphemeral;
+  /** A message a person typed into a channel (or a thread). */
+  postAsUser(channel: string, user: string, text: string, threadTs?: string): SandboxMessage;
+  /** A message from the app that did not come through the Web API (a slash command's in_channel answer). */
+  postAsApp(channel: string, msg: { text: string; blocks: Record<string, unknown>[] }): SandboxMessage;
+  /** The people of the workspace, as configured. */
+  users: SandboxUser[];
+  /** The name (without #) the sandbox knows for a channel id. */
+  channelName(id: string): string | undefined;
+  /** Calls `fn` on every change; returns the unsubscribe function. */
+  onChange(fn: (change: SandboxChange) => void): () => void;
 }
 
 const BOT_USER = 'U0SANDBOXBOT';
 const BOT_ID = 'B0SANDBOXBOT';
 const APP_ID = 'A0SANDBOXAPP';
 const TEAM_ID = 'T0SANDBOX';
+/** The sandbox workspace and the bot's identity in it, as interaction payloads carry them. */
+export const SANDBOX_WORKSPACE = {
+  teamId: TEAM_ID,
+  teamDomain: 'sandbox',
+  appId: APP_ID,
+  botId: BOT_ID,
+  botUserId: BOT_USER,
+} as const;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
-
-class SlackFault extends Error {
-  constructor(
-    readonly error: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(error);
-  }
-}
 
 /** The fake id of a channel name: `C` + 10 upper-case base-32 characters of its hash. Stable across runs. */
 export function fakeChannelId(name: string): string {
@@ -123,6 +179,20 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   const users = opts.users ?? [];
   const homes: SlackSandbox['homes'] = {};
   const dmChannelId = (userId: string) => `D${userId.replace(/^[UW]/, '')}`;
+  const now = opts.now ?? Date.now;
+  const ephemerals: SandboxEphemeral[] = [];
+  const listeners = new Set<(change: SandboxChange) => void>();
+  const emit = (change: SandboxChange) => {
+    for (const fn of listeners) fn(change);
+  };
+  const surfaces = createSurfaces({
+    teamId: TEAM_ID,
+    appId: APP_ID,
+    botId: BOT_ID,
+    now,
+    changed: (user) => emit({ kind: 'view', user }),
+  });
+  let baseUrl = '';
   const userJson = (u: SandboxUser) => ({
     id: u.id,
     team_id: TEAM_ID,
@@ -180,17 +250,58 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     return true;
   };
 
-  const messageJson = (m: SandboxMessage, withMetadata: boolean): Record<string, unknown> => {
-    const out: Record<string, unknown> = {
-      type: 'message',
-      user: BOT_USER,
-      bot_id: BOT_ID,
-      app_id: APP_ID,
-      team: TEAM_ID,
-      text: m.text,
-      ts: m.ts,
-      blocks: m.blocks,
+  /** Keeps a new message (the bot's, or a person's with `user`), as a reply when `parent` is given. */
+  const store = (
+    channel: string,
+    body: Record<string, unknown>,
+    parent: SandboxMessage | undefined,
+    user?: string,
+  ): SandboxMessage => {
+    const m: SandboxMessage = {
+      channel,
+      ts: nextTs(),
+      text: typeof body.text === 'string' ? body.text : '',
+      blocks: Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [],
+      updates: 0,
+      history: [],
     };
+    if (user) m.user = user;
+    const name = names.get(channel);
+    if (name) m.channelName = `#${name}`;
+    if (body.metadata) m.metadata = body.metadata as SandboxMessage['metadata'] & object;
+    if (body.unfurl_links !== undefined) m.unfurl_links = bool(body.unfurl_links);
+    if (body.unfurl_media !== undefined) m.unfurl_media = bool(body.unfurl_media);
+    if (parent) {
+      m.thread_ts = parent.ts;
+      parent.thread_ts = parent.ts;
+      parent.reply_count = (parent.reply_count ?? 0) + 1;
+      parent.reply_users = [...new Set([...(parent.reply_users ?? []), user ?? BOT_USER])];
+      parent.latest_reply = m.ts;
+    }
+    messages.push(m);
+    let list = byChannel.get(channel);
+    if (!list) {
+      list = [];
+      byChannel.set(channel, list);
+    }
+    list.push(m);
+    emit({ kind: 'message', channel, ts: m.ts });
+    return m;
+  };
+
+  const messageJson = (m: SandboxMessage, withMetadata: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = m.user
+      ? { type: 'message', user: m.user, team: TEAM_ID, text: m.text, ts: m.ts, blocks: m.blocks }
+      : {
+          type: 'message',
+          user: BOT_USER,
+          bot_id: BOT_ID,
+          app_id: APP_ID,
+          team: TEAM_ID,
+          text: m.text,
+          ts: m.ts,
+          blocks: m.blocks,
+        };
     if (m.thread_ts) out.thread_ts = m.thread_ts;
     if (m.reply_count !== undefined) {
       out.reply_count = m.reply_count;
@@ -260,33 +371,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         }
       }
       if (!checkRate(channel)) throw new SlackFault('ratelimited');
-      const m: SandboxMessage = {
-        channel,
-        ts: nextTs(),
-        text: typeof body.text === 'string' ? body.text : '',
-        blocks: Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [],
-        updates: 0,
-        history: [],
-      };
-      const name = names.get(channel);
-      if (name) m.channelName = `#${name}`;
-      if (body.metadata) m.metadata = body.metadata as SandboxMessage['metadata'] & object;
-      if (body.unfurl_links !== undefined) m.unfurl_links = bool(body.unfurl_links);
-      if (body.unfurl_media !== undefined) m.unfurl_media = bool(body.unfurl_media);
-      if (parent) {
-        m.thread_ts = parent.ts;
-        parent.thread_ts = parent.ts;
-        parent.reply_count = (parent.reply_count ?? 0) + 1;
-        parent.reply_users = [BOT_USER];
-        parent.latest_reply = m.ts;
-      }
-      messages.push(m);
-      let list = byChannel.get(channel);
-      if (!list) {
-        list = [];
-        byChannel.set(channel, list);
-      }
-      list.push(m);
+      const m = store(channel, body, parent);
       return { channel, ts: m.ts, message: messageJson(m, false) };
     },
 
@@ -301,6 +386,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       if (body.metadata) m.metadata = body.metadata as SandboxMessage['metadata'] & object;
       m.updates++;
       m.edited = { user: BOT_USER, ts: nextTs() };
+      emit({ kind: 'message', channel, ts: m.ts });
       return { channel, ts: m.ts, text: m.text, message: messageJson(m, false) };
     },
 
@@ -311,13 +397,27 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       const list = byChannel.get(channel)!;
       list.splice(list.indexOf(m), 1);
       messages.splice(messages.indexOf(m), 1);
+      emit({ kind: 'message', channel, ts: m.ts });
       return { channel, ts: m.ts };
     },
 
     'chat.postEphemeral': (body) => {
-      resolveChannel(body.channel);
+      const channel = resolveChannel(body.channel);
       if (typeof body.user !== 'string') throw new SlackFault('user_not_in_channel');
-      return { message_ts: nextTs() };
+      const person = users.find((u) => u.id === body.user);
+      if (person?.channels && !person.channels.map(channelId).includes(channel)) {
+        throw new SlackFault('user_not_in_channel');
+      }
+      checkMessage('chat.postEphemeral', channel, body, false);
+      const e = addEphemeral({
+        channel,
+        user: body.user,
+        text: typeof body.text === 'string' ? body.text : '',
+        blocks: Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [],
+        ...(typeof body.thread_ts === 'string' && body.thread_ts !== '' && { thread_ts: body.thread_ts }),
+        from: 'app',
+      });
+      return { message_ts: e.ts };
     },
 
     'chat.getPermalink': (body) => {
@@ -355,6 +455,30 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       return page(thread, body, (m) => messageJson(m, withMeta));
     },
   };
+
+  const addEphemeral = (e: Omit<SandboxEphemeral, 'ts'>): SandboxEphemeral => {
+    const full = { ...e, ts: nextTs() };
+    ephemerals.push(full);
+    emit({ kind: 'ephemeral', channel: e.channel, user: e.user });
+    return full;
+  };
+
+  /** Members of a channel: the people whose `channels` include it. */
+  const membersOf = (channel: string): string[] =>
+    users.filter((u) => (u.channels ?? []).some((c) => channelId(c) === channel)).map((u) => u.id);
+
+  // Modals (views.open, views.push, views.update), channel members and user groups.
+  Object.assign(methods, surfaces.methods, {
+    'conversations.members': (body: Record<string, unknown>) => {
+      const channel = resolveChannel(body.channel);
+      return { members: membersOf(channel), response_metadata: { next_cursor: '' } };
+    },
+    'usergroups.users.list': (body: Record<string, unknown>) => {
+      const group = opts.usergroups?.[String(body.usergroup ?? '')];
+      if (!group) throw new SlackFault('no_such_subteam');
+      return { users: [...group] };
+    },
+  } satisfies typeof methods);
 
   // People, DMs and the Home tab.
   Object.assign(methods, {
@@ -395,19 +519,93 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       if (!view || typeof view !== 'object') throw new SlackFault('invalid_arguments');
       if (view.type !== 'home' || !Array.isArray(view.blocks)) throw new SlackFault('invalid_arguments');
       const blocks = view.blocks as Record<string, unknown>[];
-      // Home tabs allow 100 blocks; blockProblems checks 50 at a time.
-      const problems =
-        blocks.length > 100
-          ? [`no more than 100 items allowed [json-pointer:/view/blocks] (got ${blocks.length})`]
-          : [...blockProblems(blocks.slice(0, 50)), ...blockProblems(blocks.slice(50))];
+      const problems = viewProblems(view, 'home');
       if (problems.length > 0) {
         violations.push({ method: 'views.publish', channel: u.id, problems });
         throw new SlackFault('invalid_blocks', { errors: problems });
       }
       homes[u.id] = [...(homes[u.id] ?? []), { type: 'home', blocks }];
+      emit({ kind: 'home', user: u.id });
       return { view: { id: `V${nextTs().replace('.', '')}`, type: 'home', blocks, team_id: TEAM_ID } };
     },
   } satisfies typeof methods);
+
+  const postAsUser = (channel: string, user: string, text: string, threadTs?: string): SandboxMessage => {
+    const id = resolveChannel(channel);
+    const parent = threadTs ? find(id, threadTs) : undefined;
+    if (threadTs && !parent) throw new SlackFault('thread_not_found');
+    return store(id, { text }, parent, user);
+  };
+
+  /**
+   * A POST to an interaction's response_url (JSON, as Bolt's respond() sends it). Slack checks the
+   * message like chat.postMessage does, then replaces or deletes the message the interaction came
+   * from, posts in the channel (response_type in_channel), or shows an ephemeral reply (default).
+   */
+  const respond = (res: ServerResponse, token: string, raw: string) => {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      return sendText(res, 400, 'invalid_payload');
+    }
+    let target: ResponseTarget;
+    try {
+      target = surfaces.useResponseUrl(token);
+    } catch (err) {
+      return sendText(res, 404, (err as SlackFault).error);
+    }
+    calls.push({ method: 'response_url', body });
+    const text = typeof body.text === 'string' ? body.text : '';
+    const blocks = Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [];
+    const del = bool(body.delete_original);
+    if (!del) {
+      if (text === '' && blocks.length === 0) return sendText(res, 400, 'no_text');
+      const problems = body.blocks === undefined ? [] : blockProblems(blocks);
+      if (problems.length > 0) {
+        violations.push({ method: 'response_url', channel: target.channel, problems });
+        return sendText(res, 400, 'invalid_blocks');
+      }
+    }
+    const replace = bool(body.replace_original);
+    if ((del || replace) && target.messageTs) {
+      if (target.ephemeral) {
+        const i = ephemerals.findIndex((e) => e.user === target.user && e.ts === target.messageTs);
+        if (i >= 0) {
+          if (del) ephemerals.splice(i, 1);
+          else Object.assign(ephemerals[i]!, { text, blocks });
+          emit({ kind: 'ephemeral', channel: target.channel, user: target.user });
+        }
+      } else {
+        const m = find(target.channel, target.messageTs);
+        if (m && del) {
+          byChannel.get(target.channel)!.splice(byChannel.get(target.channel)!.indexOf(m), 1);
+          messages.splice(messages.indexOf(m), 1);
+        } else if (m) {
+          m.history.push({ text: m.text, blocks: m.blocks });
+          Object.assign(m, { text, blocks, updates: m.updates + 1 });
+        }
+        emit({ kind: 'message', channel: target.channel, ts: target.messageTs });
+      }
+      return sendText(res, 200, 'ok');
+    }
+    if (del) return sendText(res, 200, 'ok');
+    const threadTs = typeof body.thread_ts === 'string' && body.thread_ts !== '' ? body.thread_ts : undefined;
+    if (body.response_type === 'in_channel') {
+      store(target.channel, { text, blocks }, threadTs ? find(target.channel, threadTs) : undefined);
+    } else {
+      addEphemeral({
+        channel: target.channel,
+        user: target.user,
+        text,
+        blocks,
+        ...(threadTs && { thread_ts: threadTs }),
+        from: 'app',
+      });
+    }
+    return sendText(res, 200, 'ok');
+  };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -416,6 +614,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const method = url.pathname.replace(/^\/api\//, '');
       const raw = Buffer.concat(chunks).toString('utf8');
+      if (url.pathname.startsWith('/response/')) return respond(res, url.pathname.slice(10), raw);
       let body: Record<string, unknown>;
       try {
         body = decodeBody(raw, String(req.headers['content-type'] ?? ''));
@@ -465,6 +664,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  baseUrl = url;
 
   return {
     url,
@@ -479,6 +679,18 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     rateLimited: () => rateLimitedCount,
     homes,
     dmChannelId,
+    ephemerals,
+    surfaces,
+    responseUrl: (target) => surfaces.issueResponseUrl(baseUrl, target),
+    addEphemeral,
+    postAsUser,
+    postAsApp: (channel, msg) => store(resolveChannel(channel), msg, undefined),
+    users,
+    channelName: (id) => names.get(id),
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -555,99 +767,12 @@ function page<T>(
   };
 }
 
-/** The Block Kit limits Slack enforces with invalid_blocks (the subset we check). */
-export function blockProblems(blocks: unknown[]): string[] {
-  const p: string[] = [];
-  if (blocks.length > 50)
-    p.push(`no more than 50 items allowed [json-pointer:/blocks] (got ${blocks.length})`);
-  const text = (v: unknown): string | undefined =>
-    v && typeof v === 'object' && typeof (v as { text?: unknown }).text === 'string'
-      ? (v as { text: string }).text
-      : undefined;
-  const maxLen = (s: string | undefined, max: number, at: string) => {
-    if (s === undefined) return;
-    if (s.length > max)
-      p.push(`must be less than ${max + 1} characters [json-pointer:${at}] (got ${s.length})`);
-    if (s.length === 0) p.push(`must be more than 0 characters [json-pointer:${at}]`);
-  };
-  const button = (b: Record<string, unknown>, at: string) => {
-    maxLen(text(b.text), 75, `${at}/text/text`);
-    if (typeof b.value === 'string') maxLen(b.value, 2000, `${at}/value`);
-    if (typeof b.url === 'string') maxLen(b.url, 3000, `${at}/url`);
-    if (typeof b.action_id === 'string') maxLen(b.action_id, 255, `${at}/action_id`);
-  };
-  blocks.forEach((raw, i) => {
-    const at = `/blocks/${i}`;
-    if (!raw || typeof raw !== 'object') {
-      p.push(`invalid block [json-pointer:${at}]`);
-      return;
-    }
-    const b = raw as Record<string, unknown>;
-    if (typeof b.block_id === 'string') maxLen(b.block_id, 255, `${at}/block_id`);
-    switch (b.type) {
-      case 'header':
-        if ((b.text as { type?: string } | undefined)?.type !== 'plain_text') {
-          p.push(`must be plain_text [json-pointer:${at}/text/type]`);
-        }
-        maxLen(text(b.text), 150, `${at}/text/text`);
-        break;
-      case 'section': {
-        const fields = b.fields as unknown[] | undefined;
-        if (b.text === undefined && (!Array.isArray(fields) || fields.length === 0)) {
-          p.push(`must provide either text or fields [json-pointer:${at}]`);
-        }
-        maxLen(text(b.text), 3000, `${at}/text/text`);
-        if (Array.isArray(fields)) {
-          if (fields.length > 10)
-            p.push(`no more than 10 items allowed [json-pointer:${at}/fields] (got ${fields.length})`);
-          fields.forEach((f, j) => {
-            maxLen(text(f), 2000, `${at}/fields/${j}/text`);
-          });
-        }
-        const acc = b.accessory as Record<string, unknown> | undefined;
-        if (acc?.type === 'button') button(acc, `${at}/accessory`);
-        break;
-      }
-      case 'context': {
-        const els = b.elements as unknown[] | undefined;
-        if (!Array.isArray(els) || els.length === 0)
-          p.push(`must contain at least 1 element [json-pointer:${at}/elements]`);
-        else {
-          if (els.length > 10)
-            p.push(`no more than 10 items allowed [json-pointer:${at}/elements] (got ${els.length})`);
-          els.forEach((e, j) => {
-            maxLen(text(e), 3000, `${at}/elements/${j}/text`);
-          });
-        }
-        break;
-      }
-      case 'actions': {
-        const els = b.elements as unknown[] | undefined;
-        if (!Array.isArray(els) || els.length === 0)
-          p.push(`must contain at least 1 element [json-pointer:${at}/elements]`);
-        else {
-          if (els.length > 25)
-            p.push(`no more than 25 items allowed [json-pointer:${at}/elements] (got ${els.length})`);
-          els.forEach((e, j) => {
-            const el = e as Record<string, unknown>;
-            if (el?.type === 'button') button(el, `${at}/elements/${j}`);
-          });
-        }
-        break;
-      }
-      case 'divider':
-      case 'image':
-      case 'rich_text':
-      case 'input':
-      case 'file':
-      case 'video':
-      case 'markdown':
-        break;
-      default:
-        p.push(`unknown block type ${String(b.type)} [json-pointer:${at}/type]`);
-    }
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
   });
-  return p;
+  res.end(text);
 }
 
 function send(
