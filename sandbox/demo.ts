@@ -14,7 +14,7 @@ import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
 import { demoPolicyGeneration } from './demo-policy.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
-import { ensureRedis } from './redis.ts';
+import { ensureRedis, wipePrefix } from './redis.ts';
 import { type SandboxMessage, startSlackSandbox } from './slack.ts';
 
 export interface DemoOptions {
@@ -280,24 +280,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     };
   } finally {
     await rt.close();
-    await wipe(redis.url, config.redis.keyPrefix);
+    await wipePrefix(redis.url, config.redis.keyPrefix);
     await Promise.all([aws.close(), slack.close()]);
     await redis.stop();
-  }
-}
-
-async function wipe(url: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const r = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (batch.length) await r.del(...batch);
-    } while (cursor !== '0');
-  } finally {
-    await r.quit();
   }
 }
 

@@ -64,3 +64,18 @@ export async function ensureRedis(
   child.kill('SIGTERM');
   throw new Error(`redis-server on port ${port} did not answer`);
 }
+
+/** Deletes every key under a prefix (the demo's and `npm run try`'s state, when they stop). */
+export async function wipePrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length) await r.del(...batch);
+    } while (cursor !== '0');
+  } finally {
+    await r.quit();
+  }
+}
