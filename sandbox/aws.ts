@@ -221,6 +221,10 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     },
 
     GetAnalyzer(ctx: Ctx, name: string) {
+      // analyzerName is a name (pattern [A-Za-z][A-Za-z0-9_.-]*), never an ARN.
+      if (!/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/.test(name)) {
+        throw validation('analyzerName', `Invalid analyzer name: ${name}`, 'fieldValidationFailed');
+      }
       const a = data.analyzers.find(
         (x) => x.name === name && x.region === ctx.region && x.account === ctx.account,
       );
@@ -279,6 +283,9 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
 
     UpdateFindings(ctx: Ctx, body: Record<string, unknown>) {
       const analyzer = writableAnalyzer(analyzerByArn(body.analyzerArn, ctx), 'UpdateFindings', ctx);
+      if (body.status === undefined || body.status === null) {
+        throw validation('status', 'status is required', 'fieldValidationFailed');
+      }
       if (body.status !== 'ACTIVE' && body.status !== 'ARCHIVED') {
         throw validation('status', `Invalid status: ${String(body.status)}`, 'fieldValidationFailed');
       }
