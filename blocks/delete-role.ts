@@ -2,9 +2,10 @@
 // backup snippet, and the outcome messages of deletion and restore.
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { RoleBackup, RoleInspection } from '../src/aws/iam.ts';
-import { code, escapeMrkdwn } from './escape.ts';
+import { code, codeBlockLines, escapeMrkdwn } from './escape.ts';
 import {
   capBlocks,
+  codeSections,
   context,
   fitMessageText,
   listWithMore,
@@ -93,16 +94,16 @@ export function deleteRoleBlockedModal(meta: DeleteRoleMetadata, reason: string)
   };
 }
 
-/** The backup as a thread reply: the role's full definition, split over blocks when long. */
+/**
+ * The backup as a thread reply: the role's full definition as JSON in code blocks, split over
+ * blocks when long, reading back exactly (line breaks and `*` kept, as inside any code block).
+ */
 export function backupSnippet(backup: RoleBackup, key: string): SlackMessage {
-  const json = JSON.stringify(backup, null, 2).replace(/```/g, 'ˋˋˋ');
-  const chunks: string[] = [];
-  for (let i = 0; i < json.length && chunks.length < 40; i += 2800) chunks.push(json.slice(i, i + 2800));
   const blocks: KnownBlock[] = [
     section(
       `💾 Backup of role ${code(backup.roleName, 200)} taken ${escapeMrkdwn(backup.takenAt)}, kept as ${code(key, 300)}:`,
     ),
-    ...chunks.map((c) => section(`\`\`\`${escapeMrkdwn(c)}\`\`\``)),
+    ...codeSections(codeBlockLines(JSON.stringify(backup, null, 2))),
   ];
   return { text: fitMessageText(`Backup of role ${backup.roleName}`), blocks: capBlocks(blocks) };
 }
