@@ -162,6 +162,7 @@ export function createDispatcher(opts: DispatchOptions) {
           channel: c.channel,
           messageTs: c.messageTs,
           ephemeral: c.ephemeral === true,
+          ...(threadTs && { threadTs }),
         }),
         actions: [action],
       };

@@ -55,6 +55,8 @@ export interface ResponseTarget {
   messageTs?: string;
   /** True when that message is an ephemeral one. */
   ephemeral?: boolean;
+  /** The thread that message is in: ephemeral answers show there. */
+  threadTs?: string;
 }
 
 export interface SurfacesOptions {

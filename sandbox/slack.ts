@@ -591,7 +591,8 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       return sendText(res, 200, 'ok');
     }
     if (del) return sendText(res, 200, 'ok');
-    const threadTs = typeof body.thread_ts === 'string' && body.thread_ts !== '' ? body.thread_ts : undefined;
+    const threadTs =
+      typeof body.thread_ts === 'string' && body.thread_ts !== '' ? body.thread_ts : target.threadTs;
     if (body.response_type === 'in_channel') {
       store(target.channel, { text, blocks }, threadTs ? find(target.channel, threadTs) : undefined);
     } else {

@@ -98,9 +98,9 @@ async function refresh() {
   const select = $('as-user');
   if (select.options.length === 0) {
     for (const u of s.users) select.add(new Option(u.name, u.id));
-    if (!ui.user) ui.user = s.users[0]?.id ?? '';
-    select.value = ui.user;
   }
+  ui.user = s.me;
+  select.value = s.me;
   if (s.view !== ui.view) {
     ui.view = s.view;
     if (viewFromHash() !== s.view) history.replaceState(null, '', `#/${s.view}`);

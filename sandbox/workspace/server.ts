@@ -148,7 +148,8 @@ export async function startWorkspaceServer(opts: WorkspaceServerOptions): Promis
     )}</span>${tag} <time>${time(m.ts)}</time>${edited}</header><div class="blocks">${messageBodyHtml(m, ctx)}</div>${replies}</article>`;
   };
 
-  const state = (user: string, view: string, thread: string | undefined): Json => {
+  const state = (asked: string, view: string, thread: string | undefined): Json => {
+    const user = slack.users.some((u) => u.id === asked) ? asked : (slack.users[0]?.id ?? '');
     const channels = channelsOf(user);
     const current =
       view === 'home' ? 'home' : (channels.find((c) => c.id === view)?.id ?? channels[0]?.id ?? 'home');
@@ -223,6 +224,7 @@ export async function startWorkspaceServer(opts: WorkspaceServerOptions): Promis
             html: viewHtml(top, { ...mrkdwnCtx }),
           }
         : null,
+      me: user,
       users: slack.users.map((u) => ({ id: u.id, name: u.name })),
     };
   };
