@@ -91,6 +91,15 @@ function showModal(modal) {
   focus?.focus();
 }
 
+/** Replaces a region only when its content changed (what the person is reading stays put). */
+const shown = new WeakMap();
+function setHtml(el, html) {
+  if (shown.get(el) === html) return false;
+  shown.set(el, html);
+  el.innerHTML = html;
+  return true;
+}
+
 async function refresh() {
   const params = new URLSearchParams({ user: ui.user, view: ui.view });
   if (ui.thread) params.set('thread', ui.thread);
@@ -105,20 +114,19 @@ async function refresh() {
     ui.view = s.view;
     if (viewFromHash() !== s.view) history.replaceState(null, '', `#/${s.view}`);
   }
-  $('sidebar').innerHTML = s.sidebar;
+  setHtml($('sidebar'), s.sidebar);
   $('pane-title').textContent = s.title;
   document.title = `${s.title} · sandbox workspace`;
   const list = $('messages');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.innerHTML = s.main;
-  if (atBottom) list.scrollTop = list.scrollHeight;
+  if (setHtml(list, s.main) && atBottom) list.scrollTop = list.scrollHeight;
   const composer = $('composer');
   composer.hidden = s.view === 'home';
   $('composer-label').textContent = `Message ${s.title}`;
   $('composer-input').placeholder = `Message ${s.title}`;
   const pane = $('thread-pane');
   pane.hidden = !s.thread;
-  $('thread').innerHTML = s.thread ?? '';
+  setHtml($('thread'), s.thread ?? '');
   showModal(s.modal);
   if (s.view === 'home' && ui.homeOpenedFor !== ui.user) {
     ui.homeOpenedFor = ui.user;

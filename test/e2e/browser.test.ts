@@ -34,7 +34,9 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 
+/** Switches to the workspace tab (a page behind another gets no animation frames, so acts slowly). */
 async function signIn(user: { name: string }): Promise<void> {
+  await slack.bringToFront();
   await slack.getByLabel('Signed in as').selectOption({ label: user.name });
 }
 
@@ -92,6 +94,7 @@ describe.skipIf(unavailable !== undefined)('npm run try in Chromium', { timeout:
   it('shows a new card in the owner’s channel, without a reload, after a scan finds a public bucket', async () => {
     await signIn(TRY_USERS.member);
     await openChannel('#sec-alerts');
+    await aws.bringToFront();
     await bucketRow('payments-reports').getByRole('button', { name: 'Make public' }).click();
     await expect.poll(() => bucketRow('payments-reports').textContent()).toMatch(/PUBLIC/);
     await aws.getByRole('button', { name: 'Run the scheduler now' }).click();
@@ -99,6 +102,7 @@ describe.skipIf(unavailable !== undefined)('npm run try in Chromium', { timeout:
       .getByRole('status')
       .filter({ hasText: /scan \d+ finished/ })
       .waitFor(SEEN);
+    await slack.bringToFront();
 
     // The channel the bucket's tag names counts the new message, then shows the card.
     const payments = slack

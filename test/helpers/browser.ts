@@ -31,11 +31,6 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      // Two pages are open at once (the workspace and the AWS page): keep the one behind as lively
-      // as the one in front, as two windows side by side would be.
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
     ],
   });
   context.setDefaultTimeout(20_000);
