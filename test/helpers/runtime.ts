@@ -1,7 +1,7 @@
 // Builds a real runtime (real Redis, real BullMQ workers) for integration tests, with AWS and Slack
 // pointed at nock, a unique key prefix per runtime, and helpers to wipe its keys afterwards.
-import { Redis } from 'ioredis';
 import pino from 'pino';
+import { wipePrefix as wipeRedisPrefix } from '../../sandbox/redis.ts';
 import { type AppConfig, configSchema } from '../../src/config/schema.ts';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
 import { FAKE_CREDENTIALS } from '../factories/aws.ts';
@@ -46,16 +46,6 @@ export function sandboxRuntime(config: AppConfig, sandbox: { url: string }): Run
 }
 
 /** Deletes every key under a prefix (test clean-up). */
-export async function wipePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (batch.length) await redis.del(...batch);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
+export function wipePrefix(prefix: string): Promise<void> {
+  return wipeRedisPrefix(REDIS_URL, prefix);
 }

@@ -14,7 +14,7 @@ import {
   UpdateFindingsCommand,
   ValidationException,
 } from '@aws-sdk/client-accessanalyzer';
-import { type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../blocks/limits.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -23,16 +23,7 @@ import { DEMO_ANALYZERS, DEMO_FINDING_IDS, demoData } from '../../sandbox/fixtur
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { ACK_DEADLINE_MS, createDispatcher, SUBMIT_TROUBLE } from '../../sandbox/slack-dispatch.ts';
 import { RESPONSE_URL_MAX_USES, TRIGGER_TTL_MS } from '../../sandbox/slack-surfaces.ts';
-
-const quiet: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => LogLevel.ERROR,
-  setName() {},
-};
+import { caught, quietSlackLogger } from '../helpers/caught.ts';
 
 let aws: AwsSandbox | undefined;
 let slack: SlackSandbox | undefined;
@@ -45,14 +36,6 @@ afterEach(async () => {
   aws = slack = app = undefined;
 });
 
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 const slackError = (err: Error & Record<string, unknown>) => (err.data as { error: string }).error;
 const slackMessages = (err: Error & Record<string, unknown>) =>
   (err.data as { response_metadata?: { messages?: string[] } }).response_metadata?.messages ?? [];
@@ -152,7 +135,7 @@ async function slackClient(opts: Parameters<typeof startSlackSandbox>[0] = {}) {
   return new WebClient('xoxb-fidelity', {
     slackApiUrl: slack.apiUrl,
     retryConfig: { retries: 0 },
-    logger: quiet,
+    logger: quietSlackLogger,
   });
 }
 const modal = (title = 'Archive finding') => ({
