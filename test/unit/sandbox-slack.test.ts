@@ -1,5 +1,5 @@
 // The Slack sandbox, driven by a real @slack/web-api WebClient.
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fakeChannelId,
@@ -7,23 +7,13 @@ import {
   type SlackSandboxOptions,
   startSlackSandbox,
 } from '../../sandbox/slack.ts';
+import { caught, quietSlackLogger as quiet } from '../helpers/caught.ts';
 
 let sandbox: SlackSandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();
   sandbox = undefined;
 });
-
-// The WebClient logs Slack's response_metadata.messages at error level; keep test output clean.
-const quiet: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => LogLevel.ERROR,
-  setName() {},
-};
 
 async function start(opts: SlackSandboxOptions = {}) {
   sandbox = await startSlackSandbox(opts);
@@ -34,15 +24,6 @@ async function start(opts: SlackSandboxOptions = {}) {
     logger: quiet,
   });
   return { s: sandbox, web };
-}
-
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } }) as const;
