@@ -245,5 +245,8 @@ $('as-user').addEventListener('change', (ev) => {
 
 window.addEventListener('hashchange', navigate);
 ui.view = viewFromHash();
-new EventSource('/ui/events').addEventListener('change', refreshSoon);
+// Changes in AWS alone show on the AWS page; what the bot then posts arrives as its own change.
+new EventSource('/ui/events').addEventListener('change', (ev) => {
+  if (JSON.parse(ev.data).kind !== 'aws') refreshSoon();
+});
 void refresh();
