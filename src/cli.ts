@@ -1,4 +1,5 @@
 // `access-patrol` command line: start, scan, check-config, owners, audit export, digest.
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,7 +12,7 @@ import { type Env, formatProblems, requireWebEnv } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import type { AppConfig } from './config/schema.ts';
 import { explainOwners } from './findings/owners.ts';
-import { createLogger } from './log.ts';
+import { createLogger, scrubSecrets } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { registerListeners } from './slack/listeners/index.ts';
@@ -265,12 +266,19 @@ export function formatScanReport(report: ScanReport): string {
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`access-patrol: ${(err as Error).stack ?? err}\n`);
-      process.exit(1);
-    },
-  );
+/**
+ * The binary's entry: runs a command and turns anything thrown into one line on stderr (exit 1), so an
+ * operator sees what failed, not a stack.
+ */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await main(argv, env);
+  } catch (err) {
+    process.stderr.write(`${scrubSecrets(`access-patrol: ${(err as Error)?.message ?? String(err)}`)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then((code) => process.exit(code));
 }

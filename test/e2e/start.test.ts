@@ -1,4 +1,4 @@
-// `access-patrol start` as a real process: it upserts the scan scheduler, the scheduled scan posts
+// `access-patrol start` as a real process (the compiled build, plain node): it upserts the scan scheduler, the scheduled scan posts
 // the sandbox organisation's findings, /healthz and /readyz answer, and SIGTERM shuts it down cleanly.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -6,16 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { DEMO_CHANNELS, demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
+import { BIN, ensureBuilt } from '../helpers/build.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
 let child: ChildProcess | undefined;
 let aws: AwsSandbox | undefined;
 let slack: SlackSandbox | undefined;
 const prefix = uniquePrefix('s');
+
+beforeAll(() => ensureBuilt(), 120_000);
 
 afterEach(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
@@ -61,7 +64,7 @@ routing:
       );
       const port = 30_000 + Math.floor(Math.random() * 20_000);
       let stderr = '';
-      child = spawn(process.execPath, ['bin/access-patrol.js', 'start'], {
+      child = spawn(process.execPath, [BIN, 'start'], {
         env: {
           PATH: process.env.PATH,
           SLACK_BOT_TOKEN: 'xoxb-start-test',
@@ -85,8 +88,8 @@ routing:
       });
       const exited = new Promise<number | null>((r) => child!.on('exit', (code) => r(code)));
 
-      // The child compiles the whole bot with tsx before it listens: on a busy machine that alone can
-      // take tens of seconds, so the wait is generous (it ends as soon as /healthz answers).
+      // The child runs the compiled build; on a busy machine loading it can still take seconds, so the
+      // wait is generous (it ends as soon as /healthz answers).
       const health = await until(
         'healthz',
         () =>

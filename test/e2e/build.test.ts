@@ -1,0 +1,62 @@
+// The compiled build: what the container image and `npx access-patrol` run, with plain node and only
+// the production dependencies (`npm ci --omit=dev`).
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ensureBuilt, ROOT } from '../helpers/build.ts';
+
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+async function jsFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await jsFiles(path)));
+    else if (entry.name.endsWith('.js')) out.push(path);
+  }
+  return out;
+}
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+describe('the compiled build', () => {
+  it('runs the binary with plain node', async () => {
+    const r = await run(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: access-patrol <command>/);
+  });
+
+  it('imports only node built-ins, its own files and production dependencies', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.devDependencies)).toContain('tsx');
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    const builtins = new Set(builtinModules);
+    const imported = new Set<string>();
+    const files = await jsFiles(join(ROOT, 'dist'));
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/\.ts$/);
+        if (spec.startsWith('.')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    const outside = [...imported].filter(
+      (name) => !name.startsWith('node:') && !builtins.has(name) && !(name in pkg.dependencies),
+    );
+    expect(outside).toEqual([]);
+    expect(imported).toContain('bullmq');
+  });
+});
