@@ -10,7 +10,7 @@ export async function auditExport(
   args: string[],
   deps: { audit: Pick<AuditLog, 'exportJsonLines'>; out: Writable; err: Writable },
 ): Promise<number> {
-  const parsed = parseArgs(args);
+  const parsed = parseAuditExportArgs(args);
   if ('help' in parsed) {
     deps.out.write(`${AUDIT_EXPORT_USAGE}\n`);
     return 0;
@@ -30,9 +30,9 @@ export async function auditExport(
   }
 }
 
-type Parsed = { since?: Date } | { problem: string } | { help: true };
+export type Parsed = { since?: Date } | { problem: string } | { help: true };
 
-function parseArgs(args: string[]): Parsed {
+export function parseAuditExportArgs(args: string[]): Parsed {
   let since: Date | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

@@ -1,14 +1,14 @@
 // `access-patrol` command line: start, scan, check-config, owners, audit export, digest.
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { renderText } from '../blocks/render.ts';
 import { type DigestPlan, type DigestRunResult, planDigest, runDigest } from '../jobs/digest.ts';
-import { auditExport } from './audit-export.ts';
+import { auditExport, parseAuditExportArgs } from './audit-export.ts';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
-import { type Env, formatProblems, requireWebEnv } from './config/env.ts';
+import { type Env, formatProblems, loadDotEnv, requireWebEnv } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import type { AppConfig } from './config/schema.ts';
 import { explainOwners } from './findings/owners.ts';
@@ -29,13 +29,147 @@ commands:
   audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
   digest [--dry-run]              send this week's digests now (never twice per owner and week);
                                   --dry-run prints what would be sent to whom and sends nothing
+
+The environment comes from the process and, when present, ./.env (the process wins).
 `;
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+type OptionSpec = ParseArgsConfig['options'];
+
+/** Each command's arguments, parsed before any configuration is read. */
+const COMMANDS = {
+  start: { usage: 'start [--role all|web|worker]', options: { role: { type: 'string', default: 'all' } } },
+  scan: { usage: 'scan [--region r]...', options: { region: { type: 'string', multiple: true } } },
+  'check-config': { usage: 'check-config', options: {} },
+  owners: { usage: 'owners <resource-arn>', options: {}, positionals: 1 },
+  audit: { usage: 'audit export [--since YYYY-MM-DD]', options: {} },
+  digest: { usage: 'digest [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } } },
+} satisfies Record<string, { usage: string; options: OptionSpec; positionals?: number }>;
+type Command = keyof typeof COMMANDS;
+
+/** A mistake in the command line: one line for the person, then the command's usage; exit 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
+    super(message);
+  }
+}
+
+interface ParsedCommand {
+  command: Command;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+  rest: string[];
+}
+
+function parseCommand(argv: string[]): ParsedCommand | 'help' {
+  const [name, ...rest] = argv;
+  if (name === undefined) throw new UsageError('no command given');
+  if (name === 'help' || name === '--help' || name === '-h') return 'help';
+  if (!Object.hasOwn(COMMANDS, name)) {
+    const close = closestWord(name, Object.keys(COMMANDS));
+    throw new UsageError(
+      `unknown command ${JSON.stringify(name)}${close ? ` (did you mean ${close}?)` : ''}`,
+    );
+  }
+  const command = name as Command;
+  const spec: { options: OptionSpec; positionals?: number } = COMMANDS[command];
+  if (command === 'audit') {
+    if (rest[0] === '--help' || rest[0] === '-h')
+      return { command, values: { help: true }, positionals: [], rest };
+    if (rest[0] !== 'export')
+      throw new UsageError(
+        rest[0] ? `unknown audit command ${JSON.stringify(rest[0])}` : 'which audit command? (export)',
+        command,
+      );
+    const parsed = parseAuditExportArgs(rest.slice(1));
+    if ('problem' in parsed) throw new UsageError(parsed.problem, command);
+    return { command, values: 'help' in parsed ? { help: true } : {}, positionals: [], rest };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(
+      argumentProblem(err as Error & { code?: string }, Object.keys(spec.options ?? {})),
+      command,
+    );
+  }
+  const max = spec.positionals ?? 0;
+  if (!parsed.values.help && parsed.positionals.length > max)
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`, command);
+  return { command, values: parsed.values, positionals: parsed.positionals, rest };
+}
+
+/** node:util parseArgs errors, in one short line with a suggestion. */
+function argumentProblem(err: Error & { code?: string }, known: string[]): string {
+  const quoted = err.message.match(/'([^']+)'/)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const close = closestWord(quoted.replace(/^-+/, ''), known);
+      return `unknown option ${quoted}${close ? ` (did you mean --${close}?)` : ''}`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return err.message.replace(/\.$/, '').replace(/^Option /, 'option ');
+    default:
+      return err.message.split('. ')[0] ?? err.message;
+  }
+}
+
+function closestWord(word: string, known: string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of known) {
+    const d = editDistance(word.toLowerCase(), name.toLowerCase());
+    if (d <= Math.max(1, Math.floor(name.length / 2)) && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+export interface MainOptions {
+  /** The `.env` file read into `env` before main, if any (check-config says so). */
+  dotEnv?: string;
+}
+
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  opts: MainOptions = {},
+): Promise<number> {
+  let parsed: ParsedCommand | 'help';
+  try {
+    parsed = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const where = err.command ? ` ${err.command}` : '';
+    const usage = err.command ? `usage: access-patrol ${COMMANDS[err.command].usage}\n` : USAGE;
+    process.stderr.write(`access-patrol${where}: ${err.message}\n${usage}`);
+    return 2;
+  }
+  if (parsed === 'help') {
     process.stdout.write(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  const { command, values, positionals, rest } = parsed;
+  if (values.help) {
+    process.stdout.write(`usage: access-patrol ${COMMANDS[command].usage}\n`);
+    return 0;
   }
   const loaded = await loadAll(env);
   if (!loaded.ok) {
@@ -50,15 +184,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   switch (command) {
     case 'check-config': {
       process.stdout.write(
-        `configuration OK: ${config.regions.length} region(s), ${config.routing.length} routing rule(s), default channel ${config.slack.defaultChannel}\n`,
+        `configuration OK: ${config.regions.length} region(s), ${config.routing.length} routing rule(s), default channel ${config.slack.defaultChannel}${opts.dotEnv ? ` (environment includes ${opts.dotEnv})` : ''}\n`,
       );
       return 0;
     }
     case 'owners': {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true });
       const arn = positionals[0];
       if (!arn) {
-        process.stderr.write('usage: access-patrol owners <resource-arn>\n');
+        process.stderr.write(
+          `access-patrol owners: no resource ARN given\nusage: access-patrol ${COMMANDS.owners.usage}\n`,
+        );
         return 2;
       }
       const tags = createTagReader(
@@ -74,12 +209,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     case 'scan': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { region: { type: 'string', multiple: true } },
-        strict: true,
-      });
-      const unknown = (values.region ?? []).filter((r) => !config.regions.includes(r));
+      const regions = values.region as string[] | undefined;
+      const unknown = (regions ?? []).filter((r) => !config.regions.includes(r));
       if (unknown.length) {
         process.stderr.write(
           `access-patrol scan: region(s) not in config: ${unknown.join(', ')} (configured: ${config.regions.join(', ')})\n`,
@@ -89,7 +220,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const rt = createRuntime({ env: loaded.env, config, logger });
       rt.startWorkers();
       try {
-        const report = await rt.scanNow({ regions: values.region });
+        const report = await rt.scanNow({ regions });
         process.stdout.write(`${formatScanReport(report)}\n`);
         return report.finalize.analyzers.some((a) => !a.ok) ? 1 : 0;
       } catch (err) {
@@ -100,14 +231,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
     }
     case 'start': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { role: { type: 'string', default: 'all' } },
-        strict: true,
-      });
       const role = values.role;
       if (role !== 'all' && role !== 'web' && role !== 'worker') {
-        process.stderr.write(`access-patrol start: --role must be all, web or worker (got "${role}")\n`);
+        process.stderr.write(
+          `access-patrol start: --role must be all, web or worker (got "${String(role)}")\nusage: access-patrol ${COMMANDS.start.usage}\n`,
+        );
         return 2;
       }
       if (role !== 'worker') {
@@ -120,10 +248,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return start(role, loaded.env, config, logger);
     }
     case 'audit': {
-      if (rest[0] !== 'export') {
-        process.stderr.write('usage: access-patrol audit export [--since YYYY-MM-DD]\n');
-        return 2;
-      }
       const redis = new Redis(loaded.env.redisUrl, { maxRetriesPerRequest: 3 });
       try {
         const audit = new AuditLog(redis, keys(config.redis.keyPrefix), config.audit);
@@ -133,11 +257,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
     }
     case 'digest': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { 'dry-run': { type: 'boolean', default: false } },
-        strict: true,
-      });
       const rt = createRuntime({ env: loaded.env, config, logger });
       try {
         if (values['dry-run']) {
@@ -154,9 +273,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await rt.close();
       }
     }
-    default:
-      process.stderr.write(`access-patrol: unknown command "${command}"\n${USAGE}`);
-      return 2;
   }
 }
 
@@ -267,12 +383,13 @@ export function formatScanReport(report: ScanReport): string {
 }
 
 /**
- * The binary's entry: runs a command and turns anything thrown into one line on stderr (exit 1), so an
- * operator sees what failed, not a stack.
+ * The binary's entry: reads `./.env` when present, runs a command and turns anything thrown into one
+ * line on stderr (exit 1), so an operator sees what failed, not a stack.
  */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    return await main(argv, env);
+    const dotEnv = loadDotEnv(env);
+    return await main(argv, env, dotEnv ? { dotEnv } : {});
   } catch (err) {
     process.stderr.write(`${scrubSecrets(`access-patrol: ${(err as Error)?.message ?? String(err)}`)}\n`);
     return 1;

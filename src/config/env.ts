@@ -2,6 +2,8 @@
 // through parseEnv(process.env) called by the entry point. The AWS SDK reads its own AWS_* variables
 // (credential chain, AWS_PROFILE, AWS_ENDPOINT_URL_*) itself; we only pick the region here so that
 // AWS_DEFAULT_REGION works too (SDK v3 ignores it).
+import { readFileSync } from 'node:fs';
+import { parseEnv as parseDotEnv } from 'node:util';
 import { z } from 'zod';
 import { type Checked, type ConfigProblem, formatProblems, maskSecret, truncate } from './problems.ts';
 
@@ -61,10 +63,19 @@ const EXPECTED: Record<Var, string> = {
 
 const SECRET: ReadonlySet<Var> = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']);
 
+/**
+ * Values that only look like secrets: the placeholders of .env.example and their usual variants
+ * (`xoxb-your-bot-token`, `<signing secret>`, `changeme`, `xapp-xxxx`). Slack would refuse them at the
+ * first call; saying so now names the variable to fill in.
+ */
+const PLACEHOLDER = /your[-_ ]|^<.*>$|change[-_ ]?me|replace[-_ ]?me|^(xox[a-z]|xapp)-x+$|^x{6,}$/i;
+const notPlaceholder = (s: z.ZodString) =>
+  s.refine((v) => !PLACEHOLDER.test(v), { message: 'placeholder', abort: true });
+
 const envSchema = z.object({
-  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-'),
-  SLACK_SIGNING_SECRET: z.string().optional(),
-  SLACK_APP_TOKEN: z.string().startsWith('xapp-').optional(),
+  SLACK_BOT_TOKEN: notPlaceholder(z.string().startsWith('xoxb-')),
+  SLACK_SIGNING_SECRET: notPlaceholder(z.string()).optional(),
+  SLACK_APP_TOKEN: notPlaceholder(z.string().startsWith('xapp-')).optional(),
   SLACK_API_URL: z
     .url({ protocol: /^https?$/ })
     .transform(slackApiBase)
@@ -107,8 +118,11 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
       seen.add(name);
       problems.push({
         path: `env.${source[name] ?? name}`,
-        expected: EXPECTED[name],
-        got: describeEnvValue(name, raw[name]),
+        expected: issue.message === 'placeholder' ? `${EXPECTED[name]}, not a placeholder` : EXPECTED[name],
+        got:
+          issue.message === 'placeholder'
+            ? `the placeholder ${JSON.stringify(raw[name])} (copy the real value from the Slack app's settings)`
+            : describeEnvValue(name, raw[name]),
       });
     }
     return { ok: false, problems };
@@ -128,6 +142,26 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
       ...(v.AWS_REGION !== undefined && { awsRegion: v.AWS_REGION }),
     },
   };
+}
+
+/**
+ * Reads `.env` (or `path`) into `env` when the file exists, for the variables `env` does not set
+ * already: the process environment wins, as with `docker run --env-file` or a shell export. The AWS SDK
+ * reads its own variables (AWS_PROFILE, AWS_ENDPOINT_URL_*) from the same object. Returns the file read,
+ * or undefined when there is none.
+ */
+export function loadDotEnv(env: NodeJS.ProcessEnv, path = '.env'): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  for (const [name, value] of Object.entries(parseDotEnv(text))) {
+    if (env[name] === undefined) env[name] = value;
+  }
+  return path;
 }
 
 /**

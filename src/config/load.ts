@@ -76,7 +76,10 @@ export function parseConfigText(text: string, sourceName: string): ConfigResult 
   // Cross-key checks read the raw data defensively so they report alongside schema problems.
   problems.push(...crossChecks(data, locate));
 
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems: inSourceOrder(dedupe(problems)) };
+  if (problems.length > 0 || !parsed.success) {
+    const sourceLines = text.split(/\r?\n/);
+    return { ok: false, problems: inSourceOrder(dedupe(problems)).map((p) => withQuoteHint(p, sourceLines)) };
+  }
   return { ok: true, config: parsed.data };
 }
 
@@ -353,6 +356,23 @@ function crossChecks(data: unknown, locate: Locate): ConfigProblem[] {
 }
 
 // --- helpers --------------------------------------------------------------------------------------
+
+/**
+ * In YAML an unquoted value starting with `#` (a channel name!) is a comment, so the key reads as null.
+ * When a null sits on a line whose value is such a comment, say so and show the quoted form.
+ */
+function withQuoteHint(problem: ConfigProblem, sourceLines: readonly string[]): ConfigProblem {
+  if (problem.got !== 'null' || !problem.at) return problem;
+  const line = Number(problem.at.match(/:(\d+):\d+$/)?.[1]);
+  const source = sourceLines[line - 1];
+  const comment = source?.match(/(?:^\s*-|:)\s+(#\S.*?)\s*$/)?.[1];
+  if (!comment) return problem;
+  const word = comment.split(/\s/)[0]!;
+  return {
+    ...problem,
+    got: `null (YAML reads the unquoted ${JSON.stringify(word)} as a comment: quote it, "${word}")`,
+  };
+}
 
 function valueAt(data: unknown, path: Path): unknown {
   let current = data;

@@ -1,5 +1,6 @@
 // The config file schema (YAML named by ACCESS_PATROL_CONFIG). Unknown keys are errors.
 // docs/configuration.md documents every key; keep the two in step.
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { type AnalyzerKind, FINDING_TYPES, SEVERITIES, SEVERITY_CATEGORIES } from '../findings/model.ts';
 
@@ -131,18 +132,50 @@ const auditSchema = z
   })
   .prefault({});
 
-/** A cron pattern of five or six space-separated fields (BullMQ's cron-parser checks the rest). */
+/**
+ * A cron pattern, checked by cron-parser, the parser BullMQ's job schedulers use, so a pattern that
+ * passes here is one the scheduler accepts at start.
+ */
 const CRON_TEXT = 'a cron pattern such as "0 8 * * *" (minute hour day-of-month month day-of-week)';
-const cron = z.string({ error: CRON_TEXT }).regex(/^\S+( \S+){4,5}$/, CRON_TEXT);
+const cron = z.string({ error: CRON_TEXT }).superRefine((pattern, ctx) => {
+  const problem = cronProblem(pattern);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${CRON_TEXT}; ${problem}` });
+});
 const TIMEZONE_TEXT = 'an IANA time zone such as UTC or Europe/Berlin';
-const timezone = z.string({ error: TIMEZONE_TEXT }).refine((tz) => {
+const timezone = z.string({ error: TIMEZONE_TEXT }).refine(isTimeZone, TIMEZONE_TEXT);
+
+function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
   } catch {
     return false;
   }
-}, TIMEZONE_TEXT);
+}
+
+/** What cron-parser says is wrong with `pattern` (in `tz`), or undefined when it can compute a next run. */
+export function cronProblem(pattern: string, tz?: string): string | undefined {
+  if (!/^\S+( \S+){4,5}$/.test(pattern.trim())) return 'five or six fields separated by spaces';
+  try {
+    CronExpressionParser.parse(pattern, { ...(tz !== undefined && { tz }) }).next();
+    return undefined;
+  } catch (err) {
+    return `cron-parser: ${(err as Error).message}`;
+  }
+}
+
+/** The pattern and zone as BullMQ combines them: a zone cron-parser cannot use would fail at start. */
+function patternInZone(patternKey: string) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const pattern = value[patternKey];
+    const tz = value.timezone;
+    if (typeof pattern !== 'string' || typeof tz !== 'string' || !isTimeZone(tz) || cronProblem(pattern))
+      return;
+    const problem = cronProblem(pattern, tz);
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `${TIMEZONE_TEXT}; ${problem}` });
+  };
+}
 const slaDays = (d: number) => z.number().int().min(1).max(3650).default(d);
 
 /** Reminders on findings left open past their SLA, and escalation after repeated reminders. */
@@ -169,6 +202,7 @@ const agingSchema = z
     sweepCron: cron.default('0 8 * * *'),
     timezone: timezone.default('UTC'),
   })
+  .superRefine(patternInZone('sweepCron'))
   .prefault({});
 
 /** The weekly digest per owner channel (and per owner by e-mail), and when it is sent. */
@@ -184,6 +218,7 @@ const digestSchema = z
     /** Overdue findings listed (oldest first) with their buttons; the rest are counted. */
     overdueLimit: z.number().int().min(1).max(20).default(10),
   })
+  .superRefine(patternInZone('cron'))
   .prefault({});
 const TRAIL_ARN_TEXT =
   'a CloudTrail trail ARN such as arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail';

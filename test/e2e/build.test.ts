@@ -1,15 +1,19 @@
 // The compiled build: what the container image and `npx access-patrol` run, with plain node and only
 // the production dependencies (`npm ci --omit=dev`).
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ensureBuilt, ROOT } from '../helpers/build.ts';
 
-const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH } }).then(
+const run = (args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}) =>
+  promisify(execFile)(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+  }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -31,6 +35,28 @@ describe('the compiled build', () => {
     const r = await run(['help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: access-patrol <command>/);
+  });
+
+  it('reads ./.env, where the process environment wins, and reports mistakes without a stack', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ap-dotenv-'));
+    await writeFile(
+      join(dir, 'access-patrol.yml'),
+      'regions: [eu-west-1]\nslack: { defaultChannel: "#a", adminChannel: "#b" }\n',
+    );
+    await writeFile(join(dir, '.env'), 'SLACK_BOT_TOKEN=xoxb-from-dotenv-file\nLOG_LEVEL=loud\n');
+    const bad = await run(['check-config'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/env\.LOG_LEVEL: expected one of trace, .* got "loud"/);
+    const ok = await run(['check-config'], dir, { LOG_LEVEL: 'warn' });
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/^configuration OK: 1 region\(s\), .*\(environment includes \.env\)\n$/);
+    const typo = await run(['scan', '--regoin', 'x'], dir);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.split('\n')).toEqual([
+      'access-patrol scan: unknown option --regoin (did you mean --region?)',
+      'usage: access-patrol scan [--region r]...',
+      '',
+    ]);
   });
 
   it('imports only node built-ins, its own files and production dependencies', async () => {

@@ -65,6 +65,7 @@ routing:
       const port = 30_000 + Math.floor(Math.random() * 20_000);
       let stderr = '';
       child = spawn(process.execPath, [BIN, 'start'], {
+        cwd: dir, // no developer's .env
         env: {
           PATH: process.env.PATH,
           SLACK_BOT_TOKEN: 'xoxb-start-test',

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { demoData } from '../../sandbox/fixtures/demo-org.ts';
-import { main } from '../../src/cli.ts';
+import { main, run } from '../../src/cli.ts';
 import { FindingStore } from '../../src/store/findings.ts';
 import { keys } from '../../src/store/keys.ts';
 import { makeFindingState } from '../factories/finding.ts';
@@ -54,7 +54,66 @@ routing:
     channel: "#prod-security"
 `;
 
+describe('command line mistakes', () => {
+  it('names an unknown command before reading any configuration', async () => {
+    expect(await main(['sacn'], {})).toBe(2);
+    expect(err).toMatch(
+      /^access-patrol: unknown command "sacn" \(did you mean scan\?\)\nusage: access-patrol <command>/,
+    );
+    expect(err).not.toMatch(/configuration|SLACK_BOT_TOKEN/);
+  });
+
+  it('reports an unknown option in one line with the command’s usage, exit 2, no stack', async () => {
+    expect(await main(['scan', '--regoin', 'eu-west-1'], {})).toBe(2);
+    expect(err).toBe(
+      'access-patrol scan: unknown option --regoin (did you mean --region?)\nusage: access-patrol scan [--region r]...\n',
+    );
+    err = '';
+    expect(await main(['owners', 'arn:a', 'arn:b'], {})).toBe(2);
+    expect(err).toBe(
+      'access-patrol owners: unexpected argument "arn:b"\nusage: access-patrol owners <resource-arn>\n',
+    );
+    err = '';
+    expect(await main(['audit', 'exprot'], {})).toBe(2);
+    expect(err).toMatch(
+      /^access-patrol audit: unknown audit command "exprot"\nusage: access-patrol audit export/,
+    );
+  });
+
+  it('prints a command’s usage for --help, without configuration', async () => {
+    expect(await main(['digest', '--help'], {})).toBe(0);
+    expect(out).toBe('usage: access-patrol digest [--dry-run]\n');
+    expect(await main([], {})).toBe(2);
+    expect(err).toMatch(/^access-patrol: no command given\nusage:/);
+  });
+
+  it('turns a failure of a command into one line (run, the binary’s entry)', async () => {
+    // A config path that is a directory passes the env check and fails reading, as a real mistake would.
+    const code = await run(['check-config'], { SLACK_BOT_TOKEN: 'xoxb-1', ACCESS_PATROL_CONFIG: dir });
+    expect(code).toBe(2);
+    expect(err).toMatch(/expected a readable YAML config file .* got a directory/);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('access-patrol check-config', () => {
+  it('rejects a cron pattern the scheduler would refuse, and the .env.example placeholder token', async () => {
+    const code = await main(['check-config'], {
+      SLACK_BOT_TOKEN: 'xoxb-your-bot-token',
+      ACCESS_PATROL_CONFIG: await configFile(
+        `${GOOD}digest:\n  cron: "99 99 * * *"\n  timezone: Mars/Base\n`,
+      ),
+    });
+    expect(code).toBe(2);
+    expect(err).toMatch(
+      /env\.SLACK_BOT_TOKEN: expected .*not a placeholder, got the placeholder "xoxb-your-bot-token"/,
+    );
+    expect(err).toMatch(
+      /digest\.cron: expected a cron pattern .*cron-parser: Constraint error, got value 99/,
+    );
+    expect(err).toMatch(/digest\.timezone: expected an IANA time zone/);
+  });
+
   it('accepts a valid environment and config file', async () => {
     const code = await main(['check-config'], {
       SLACK_BOT_TOKEN: 'xoxb-1-2-abc',

@@ -2,8 +2,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { parseEnv as parseDotEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type Env, formatProblems, parseEnv, requireWebEnv, slackApiBase } from '../../src/config/env.ts';
+import {
+  type Env,
+  formatProblems,
+  loadDotEnv,
+  parseEnv,
+  requireWebEnv,
+  slackApiBase,
+} from '../../src/config/env.ts';
 import { loadAll, loadConfigFile, parseConfigText } from '../../src/config/load.ts';
 import type { ConfigProblem } from '../../src/config/problems.ts';
 import { boltLogger, createLogger } from '../../src/log.ts';
@@ -88,6 +96,39 @@ describe('parseConfigText', () => {
         },
       },
     });
+  });
+
+  it('rejects cron patterns and time zones that BullMQ’s cron-parser would refuse at start', () => {
+    const problems = problemsOf(
+      `${MINIMAL}digest:\n  cron: "99 99 * * *"\naging:\n  sweepCron: "0 8 * *"\n  timezone: Europe/Paris\n`,
+    );
+    expect(problems.map((p) => [p.path, p.got])).toEqual([
+      ['digest.cron', '"99 99 * * *"'],
+      ['aging.sweepCron', '"0 8 * *"'],
+    ]);
+    expect(problems[0]!.expected).toMatch(/cron-parser: Constraint error, got value 99 expected range 0-59/);
+    expect(problems[1]!.expected).toMatch(/five or six fields/);
+    // Six fields (with seconds) and named days are what cron-parser accepts too.
+    expect(parseConfigText(`${MINIMAL}digest:\n  cron: "0 30 9 * * MON-FRI"\n`, 'test.yml').ok).toBe(true);
+  });
+
+  it('says to quote a channel name that YAML read as a comment', () => {
+    const problems = problemsOf(`
+regions: [eu-west-1]
+slack:
+  defaultChannel: #security
+  adminChannel: C0123456789
+routing:
+  - match: { accountId: "111111111111" }
+    channel:   # a real comment, no value
+`);
+    expect(problems.map((p) => [p.path, p.got])).toEqual([
+      [
+        'slack.defaultChannel',
+        'null (YAML reads the unquoted "#security" as a comment: quote it, "#security")',
+      ],
+      ['routing[0].channel', 'null'],
+    ]);
   });
 
   it('rejects a digest section with an unknown empty-week mode, time zone or key', () => {
@@ -383,6 +424,41 @@ describe('parseEnv', () => {
   ];
   it.each(urls)('normalises SLACK_API_URL %s to %s', (input, expected) => {
     expect(slackApiBase(input)).toBe(expected);
+  });
+});
+
+describe('placeholders and .env', () => {
+  it('rejects every placeholder of .env.example, naming the variable', async () => {
+    const example = parseDotEnv(await readFile(new URL('../../.env.example', import.meta.url), 'utf8'));
+    expect(example.SLACK_BOT_TOKEN).toBe('xoxb-your-bot-token');
+    const result = parseEnv({
+      ...example,
+      SLACK_SIGNING_SECRET: 'your-signing-secret',
+      SLACK_APP_TOKEN: 'xapp-xxxx',
+    });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((p) => p.path)).toEqual([
+      'env.SLACK_BOT_TOKEN',
+      'env.SLACK_SIGNING_SECRET',
+      'env.SLACK_APP_TOKEN',
+    ]);
+    expect(problems[0]!.got).toMatch(/^the placeholder "xoxb-your-bot-token"/);
+    expect(
+      parseEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5' }).ok,
+    ).toBe(true);
+  });
+
+  it('reads .env into the variables the process does not set, and nothing when there is none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ap-env-'));
+    const path = join(dir, '.env');
+    await writeFile(path, `# comment\nSLACK_BOT_TOKEN=${BOT_TOKEN}\nLOG_LEVEL=debug\nPORT="4001"\n`);
+    const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn' };
+    expect(loadDotEnv(env, path)).toBe(path);
+    expect(env).toEqual({ SLACK_BOT_TOKEN: BOT_TOKEN, LOG_LEVEL: 'warn', PORT: '4001' });
+    const untouched: NodeJS.ProcessEnv = {};
+    expect(loadDotEnv(untouched, join(dir, 'missing.env'))).toBeUndefined();
+    expect(untouched).toEqual({});
   });
 });
 
