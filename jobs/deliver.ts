@@ -121,7 +121,9 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
     }
     await outbox.pop(scanId, channel);
   }
-  log.info(result, 'channel delivered');
+  // scanId and channel are already the child logger's bindings.
+  const { scanId: _scanId, channel: _channel, ...counts } = result;
+  log.info(counts, 'channel delivered');
   return result;
 }
 

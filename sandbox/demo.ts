@@ -3,13 +3,13 @@
 // changes makes no Slack call and that a resolved finding is updated in place.
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { renderText } from '../blocks/render.ts';
 import { runDigest } from '../jobs/digest.ts';
 import { type ActionRequest, createQueueEvents, JOBS, jobId, type SnoozeData } from '../jobs/queues.ts';
 import { formatDigestResult, formatScanReport } from '../src/cli.ts';
-import { formatProblems } from '../src/config/env.ts';
+import { formatProblems, type LogLevelName } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
+import { createLogger } from '../src/log.ts';
 import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
 import { demoPolicyGeneration } from './demo-policy.ts';
@@ -176,7 +176,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const rt = createRuntime({
     env: { redisUrl: redis.url, slackBotToken: 'xoxb-sandbox-demo', slackApiUrl: slack.apiUrl },
     config,
-    logger: pino({ level: opts.logLevel ?? 'warn' }),
+    // Logs go to stderr, so the demo's report on stdout reads cleanly.
+    logger: createLogger({
+      level: (opts.logLevel ?? 'warn') as LogLevelName,
+      pretty: process.stderr.isTTY === true,
+    }),
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXDEMO00001', secretAccessKey: 'sandbox-secret' },
       endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },

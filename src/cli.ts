@@ -8,7 +8,7 @@ import { type DigestPlan, type DigestRunResult, planDigest, runDigest } from '..
 import { auditExport, parseAuditExportArgs } from './audit-export.ts';
 import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
-import { type Env, formatProblems, loadDotEnv, requireWebEnv } from './config/env.ts';
+import { type Env, formatProblems, loadDotEnv, requireWebEnv, secretValues } from './config/env.ts';
 import { loadAll } from './config/load.ts';
 import type { AppConfig } from './config/schema.ts';
 import { explainOwners } from './findings/owners.ts';
@@ -30,7 +30,9 @@ commands:
   digest [--dry-run]              send this week's digests now (never twice per owner and week);
                                   --dry-run prints what would be sent to whom and sends nothing
 
-The environment comes from the process and, when present, ./.env (the process wins).
+Every command takes --pretty: readable log lines instead of JSON (the default on a terminal).
+Logs go to stderr, reports to stdout. The environment comes from the process and, when present,
+./.env (the process wins).
 `;
 
 type OptionSpec = ParseArgsConfig['options'];
@@ -91,7 +93,7 @@ function parseCommand(argv: string[]): ParsedCommand | 'help' {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' }, pretty: { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });
@@ -179,7 +181,11 @@ export async function main(
     return 2;
   }
   const { config } = loaded;
-  const logger = createLogger({ level: loaded.env.logLevel });
+  const logger = createLogger({
+    level: loaded.env.logLevel,
+    pretty: values.pretty === true || process.stderr.isTTY === true,
+    secrets: secretValues(env),
+  });
 
   switch (command) {
     case 'check-config': {

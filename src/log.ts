@@ -2,6 +2,7 @@
 // SDKs log through it.
 import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import type { LogLevelName } from './config/env.ts';
 
 export type { Logger } from 'pino';
@@ -46,22 +47,71 @@ export const REDACT_PATHS: string[] = [
 
 /** Slack tokens that slip into free text (an error message quoting a request, say). */
 const TOKEN_IN_TEXT = /\b(xox[abposre]|xapp)-[A-Za-z0-9-]{6,}/g;
+/** The password of a Redis URL (`redis://user:password@host`). */
+const URL_PASSWORD = /\b(rediss?:\/\/)[^@\s/"]*@/g;
+/**
+ * A JSON member whose key names a secret, at any depth of a log line: `"SecretAccessKey":"…"`,
+ * `"authorization":"…"`, `"x-slack-signature":"…"`. Redaction paths only reach fixed depths.
+ */
+const SECRET_MEMBER =
+  /"([A-Za-z_-]*(?:[Tt]oken|TOKEN|[Ss]ecret|SECRET|[Pp]assword|PASSWORD|[Aa]uthorization|[Ss]ignature|[Cc]ookie)[A-Za-z_-]*)":"(?:[^"\\]|\\.)*"/g;
+/** Keys that contain those words but name no secret. */
+const NOT_SECRET_KEYS = new Set(['nextToken', 'NextToken', 'next_cursor', 'clientToken', 'secretsRedacted']);
 
 export function scrubSecrets(text: string): string {
-  return text.replace(TOKEN_IN_TEXT, (_m, kind: string) => `${kind}-[REDACTED]`);
+  return text
+    .replace(TOKEN_IN_TEXT, (_m, kind: string) => `${kind}-[REDACTED]`)
+    .replace(URL_PASSWORD, '$1***@');
+}
+
+/**
+ * Removes every secret from one serialized log line: the known values (as they appear inside JSON
+ * strings, so an Error's message and stack are covered too), Slack tokens by shape, Redis URL passwords
+ * and members whose key names a secret.
+ */
+export function scrubLine(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const secret of secrets) {
+    const inJson = JSON.stringify(secret).slice(1, -1);
+    out = out.split(inJson).join('[REDACTED]');
+    if (inJson !== secret) out = out.split(secret).join('[REDACTED]');
+  }
+  return scrubSecrets(out).replace(SECRET_MEMBER, (member, key: string) =>
+    NOT_SECRET_KEYS.has(key) ? member : `"${key}":"[REDACTED]"`,
+  );
 }
 
 export interface LoggerOptions {
   level: LogLevelName;
-  /** One readable line per entry for a terminal, instead of JSON. */
+  /** One readable, coloured line per entry (pino-pretty) instead of JSON: for a terminal. */
   pretty?: boolean;
-  /** Where lines go; stdout by default (tests pass a collector). */
+  /** Where lines go; stderr by default, so command reports on stdout stay clean (tests pass a collector). */
   destination?: DestinationStream;
   name?: string;
+  /**
+   * Values never written, wherever they appear: the tokens and secret keys of the environment
+   * (`secretValues` in src/config/env.ts). Short values (under 8 characters) are ignored.
+   */
+  secrets?: readonly string[];
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const out = options.destination ?? (options.pretty ? process.stdout : pino.destination(1));
+  const out = options.destination ?? pino.destination({ dest: 2, sync: true });
+  const secrets = [...new Set(options.secrets ?? [])].filter((v) => v.length >= 8);
+  const format = options.pretty
+    ? prettyFactory({
+        colorize: options.destination === undefined && process.stderr.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname',
+        singleLine: false,
+      })
+    : undefined;
+  const scrubbed: DestinationStream = {
+    write(line: string) {
+      const clean = scrubLine(line, secrets);
+      out.write(format ? format(clean) : clean);
+    },
+  };
   return pino(
     {
       level: options.level,
@@ -69,12 +119,12 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a));
-          return method.apply(this, scrubbed as Parameters<typeof method>);
+          const clean = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a));
+          return method.apply(this, clean as Parameters<typeof method>);
         },
       },
     },
-    options.pretty ? prettyStream(out) : out,
+    scrubbed,
   );
 }
 
@@ -121,42 +171,6 @@ export function boltLogger(parent: Logger): BoltLogger {
     },
     setName(name: string) {
       log.setBindings({ name });
-    },
-  };
-}
-
-const LEVEL_LABELS: Record<number, string> = {
-  10: 'TRACE',
-  20: 'DEBUG',
-  30: 'INFO ',
-  40: 'WARN ',
-  50: 'ERROR',
-  60: 'FATAL',
-};
-
-/** A tiny stand-in for pino-pretty (not a dependency): `12:00:01 INFO  [name] msg key=value …`. */
-function prettyStream(out: { write(chunk: string): unknown }): DestinationStream {
-  return {
-    write(line: string) {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        out.write(line);
-        return;
-      }
-      const { level, time, msg, name, pid: _pid, hostname: _host, err, ...rest } = entry;
-      const clock = new Date(typeof time === 'number' ? time : Date.now()).toISOString().slice(11, 19);
-      const fields = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(' ');
-      const stack =
-        err && typeof err === 'object' && 'stack' in err
-          ? `\n${String((err as { stack: unknown }).stack)}`
-          : '';
-      out.write(
-        `${clock} ${LEVEL_LABELS[level as number] ?? String(level)} ${name ? `[${String(name)}] ` : ''}${String(msg ?? '')}${fields ? ` ${fields}` : ''}${stack}\n`,
-      );
     },
   };
 }

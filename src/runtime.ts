@@ -27,6 +27,7 @@ import { createPolicyGateway } from './aws/policy.ts';
 import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
+import { boltLogger } from './log.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
@@ -99,6 +100,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       token: opts.env.slackBotToken,
       apiUrl: opts.env.slackApiUrl,
       retries: opts.slackRetries,
+      logger: boltLogger(logger),
     }),
     queues,
     logger,

@@ -144,6 +144,30 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
   };
 }
 
+/** Variables whose values are secrets; the logger removes those values wherever they appear. */
+const SECRET_VARS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+] as const;
+
+/** The secret values in `env` (and the password of REDIS_URL), for log redaction by value. */
+export function secretValues(env: NodeJS.ProcessEnv): string[] {
+  const values = SECRET_VARS.map((name) => env[name]?.trim()).filter((v): v is string => !!v);
+  const redis = env.REDIS_URL?.trim();
+  if (redis) {
+    try {
+      const password = decodeURIComponent(new URL(redis).password);
+      if (password) values.push(password);
+    } catch {
+      // not a URL: parseEnv reports it
+    }
+  }
+  return values;
+}
+
 /**
  * Reads `.env` (or `path`) into `env` when the file exists, for the variables `env` does not set
  * already: the process environment wins, as with `docker run --env-file` or a shell export. The AWS SDK

@@ -2,7 +2,13 @@
 // 429s are not left to the WebClient (its default pauses every call for up to ~30 minutes):
 // each call waits out Retry-After itself and tries again a bounded number of times.
 import type { KnownBlock } from '@slack/types';
-import { ErrorCode, type WebAPIPlatformError, type WebAPIRateLimitedError, WebClient } from '@slack/web-api';
+import {
+  ErrorCode,
+  type Logger as SlackLogger,
+  type WebAPIPlatformError,
+  type WebAPIRateLimitedError,
+  WebClient,
+} from '@slack/web-api';
 import { FINDING_MESSAGE_EVENT } from './ids.ts';
 
 export interface SlackClientOptions {
@@ -14,6 +20,8 @@ export interface SlackClientOptions {
   /** How many 429s in a row one call sits out before giving up. */
   maxRateLimitWaits?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Where the Web API client logs (its own default is the console, i.e. stdout). */
+  logger?: SlackLogger;
 }
 
 export interface PostedMessage {
@@ -51,6 +59,7 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export function createWebClient(opts: SlackClientOptions): WebClient {
   return new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
+    ...(opts.logger && { logger: opts.logger, logLevel: opts.logger.getLevel() }),
     rejectRateLimitedCalls: true,
     retryConfig: { retries: opts.retries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 5000 },
   });

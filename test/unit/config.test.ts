@@ -544,6 +544,21 @@ describe('logging keeps secrets out', () => {
     expect(lines[0]?.msg).toBe('calling with xoxb-[REDACTED]');
   });
 
+  it('writes readable lines with --pretty, scrubbed like the JSON ones', () => {
+    let text = '';
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    });
+    const log = createLogger({ level: 'info', pretty: true, destination, secrets: ['aws-secret-value-1'] });
+    log.warn({ scanId: 'scan-1', key: 'aws-secret-value-1' }, `could not post with ${BOT_TOKEN}`);
+    expect(text).toMatch(
+      /^\[\d\d:\d\d:\d\d\] WARN: could not post with xoxb-\[REDACTED\]\n\s+scanId: "scan-1"\n\s+key: "\[REDACTED\]"\n$/,
+    );
+  });
+
   it('adapts pino to Bolt’s logger', () => {
     const { lines, destination } = collect();
     const bolt = boltLogger(createLogger({ level: 'info', destination }));
