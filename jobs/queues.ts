@@ -183,6 +183,14 @@ export function scanJobOptions(
   };
 }
 
+/** Lost or refused Redis connections: the runtime's Redis watch reports those, once per backoff step. */
+export function isConnectionError(err: Error & { code?: string }): boolean {
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN)$/.test(err.code ?? '') ||
+    /Connection is closed|connect ETIMEDOUT|Stream isn't writeable/.test(err.message)
+  );
+}
+
 /** BullMQ keeps its own keys under `<keyPrefix>bull:`. */
 export function bullPrefix(keyPrefix: string): string {
   return `${keyPrefix.replace(/:$/, '')}:bull`;

@@ -18,6 +18,7 @@ import {
   bullPrefix,
   type DeleteRolePreviewData,
   type DeliverData,
+  isConnectionError,
   JOBS,
   type OwnersData,
   type PolicyRequestData,
@@ -39,6 +40,8 @@ export interface Workers {
   scan: Worker;
   deliver: Worker;
   actions: Worker;
+  /** Every worker is running (not closed, not closing). */
+  running(): boolean;
   close(): Promise<void>;
 }
 
@@ -130,7 +133,10 @@ export function createWorkers(
     if (final || job.attemptsMade >= (job.opts.attempts ?? 1)) void releaseIntent(deps, job);
   });
   for (const w of [scan, deliver, actions]) {
-    w.on('error', (err) => deps.logger.error({ err: err.message, queue: w.name }, 'worker error'));
+    w.on('error', (err) => {
+      if (isConnectionError(err)) deps.logger.debug({ err: err.message, queue: w.name }, 'worker lost Redis');
+      else deps.logger.error({ err: err.message, queue: w.name }, 'worker error');
+    });
     w.on('failed', (job, err) =>
       deps.logger.error(
         { jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message },
@@ -142,6 +148,7 @@ export function createWorkers(
     scan,
     deliver,
     actions,
+    running: () => [scan, deliver, actions].every((w) => w.isRunning()),
     async close() {
       await Promise.all([scan.close(), deliver.close(), actions.close()]);
     },

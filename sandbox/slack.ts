@@ -75,6 +75,8 @@ export interface SlackSandboxOptions {
   notInChannel?: string[];
   /** When set, only this token is accepted (others → invalid_auth). Default: any Bearer token. */
   token?: string;
+  /** Tokens Slack has revoked (→ token_revoked), as after an app is reinstalled or a token rotated. */
+  revokedTokens?: string[];
   /** People of the workspace (users.lookupByEmail, users.info, users.conversations, conversations.open). */
   users?: SandboxUser[];
   /** User groups (usergroups.users.list): group id → user ids. */
@@ -632,6 +634,10 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         : typeof body.token === 'string'
           ? body.token
           : '';
+      if (opts.revokedTokens?.includes(token)) {
+        call.error = 'token_revoked';
+        return send(res, 200, { ok: false, error: 'token_revoked' });
+      }
       if (!token || (opts.token !== undefined && token !== opts.token)) {
         call.error = 'invalid_auth';
         return send(res, 200, { ok: false, error: 'invalid_auth' });

@@ -12,6 +12,13 @@ import { type Env, formatProblems, loadDotEnv, requireWebEnv, secretValues } fro
 import { loadAll } from './config/load.ts';
 import type { AppConfig } from './config/schema.ts';
 import { explainOwners } from './findings/owners.ts';
+import {
+  createHealth,
+  type Health,
+  type HealthServer,
+  type ReadinessCheck,
+  startHealthServer,
+} from './health.ts';
 import { createLogger, scrubSecrets } from './log.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
@@ -224,8 +231,9 @@ export async function main(
         return 2;
       }
       const rt = createRuntime({ env: loaded.env, config, logger });
-      rt.startWorkers();
       try {
+        await rt.waitForRedis();
+        rt.startWorkers();
         const report = await rt.scanNow({ regions });
         process.stdout.write(`${formatScanReport(report)}\n`);
         return report.finalize.analyzers.some((a) => !a.ok) ? 1 : 0;
@@ -254,17 +262,23 @@ export async function main(
       return start(role, loaded.env, config, logger);
     }
     case 'audit': {
-      const redis = new Redis(loaded.env.redisUrl, { maxRetriesPerRequest: 3 });
+      // A few quick reconnects, then the export fails with the connection error.
+      const redis = new Redis(loaded.env.redisUrl, {
+        maxRetriesPerRequest: 1,
+        retryStrategy: (times) => (times > 3 ? null : 250 * times),
+      });
+      redis.on('error', () => undefined);
       try {
         const audit = new AuditLog(redis, keys(config.redis.keyPrefix), config.audit);
         return await auditExport(rest.slice(1), { audit, out: process.stdout, err: process.stderr });
       } finally {
-        await redis.quit();
+        redis.disconnect();
       }
     }
     case 'digest': {
       const rt = createRuntime({ env: loaded.env, config, logger });
       try {
+        await rt.waitForRedis();
         if (values['dry-run']) {
           process.stdout.write(`${formatDigestPlan(await planDigest(rt.deps), config)}\n`);
           return 0;
@@ -289,39 +303,63 @@ async function start(
   logger: Logger,
 ): Promise<number> {
   const rt = createRuntime({ env, config, logger });
-  if (role !== 'web') {
-    rt.startWorkers();
-    await rt.registerSchedulers();
-    logger.info(
-      { everyMinutes: config.scan.intervalMinutes, regions: config.regions },
-      'workers and scan scheduler started',
-    );
-  }
+  const workers = role !== 'web' ? rt.startWorkers() : undefined;
+  const checks: Record<string, ReadinessCheck> = { redis: () => rt.redisCheck() };
+  if (workers) checks.workers = () => workers.running() || 'workers stopped';
+  let stopping = false;
+  // Schedulers are upserted once Redis answers, so a Redis outage at start delays them instead of
+  // stopping the process: it listens, reports not ready and recovers when Redis returns.
+  if (workers)
+    void (async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          await rt.waitForRedis(60_000);
+          await rt.registerSchedulers();
+          logger.info(
+            { everyMinutes: config.scan.intervalMinutes, regions: config.regions },
+            'workers and scan scheduler started',
+          );
+          return;
+        } catch (err) {
+          if (stopping) return;
+          logger.warn({ attempt, err: (err as Error).message }, 'could not register the schedulers yet');
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+      }
+    })();
+
   let slack: SlackApp | undefined;
-  if (role !== 'worker') {
-    const web = requireWebEnv(env);
-    if (!web.ok) throw new Error(`the web role needs:\n${formatProblems(web.problems)}`);
-    slack = createSlackApp({
-      receiver: web.value,
-      botToken: env.slackBotToken,
-      slackApiUrl: env.slackApiUrl,
-      port: env.port,
-      logger,
-      ready: () =>
-        rt.deps.redis.ping().then(
-          () => true,
-          () => false,
-        ),
-      register: (app) => registerListeners(app, rt.listenerDeps()),
-    });
-    try {
-      await slack.start();
-    } catch (err) {
-      await rt.close();
-      throw err;
+  let healthServer: HealthServer | undefined;
+  let health: Health | undefined;
+  let port: number;
+  try {
+    if (role !== 'worker') {
+      const web = requireWebEnv(env);
+      if (!web.ok) throw new Error(`the web role needs:\n${formatProblems(web.problems)}`);
+      slack = createSlackApp({
+        receiver: web.value,
+        botToken: env.slackBotToken,
+        slackApiUrl: env.slackApiUrl,
+        port: env.port,
+        logger,
+        ready: checks,
+        register: (app) => registerListeners(app, rt.listenerDeps()),
+      });
+      port = (await slack.start()).port;
+    } else {
+      // A worker serves the same health routes, so one container healthcheck fits every role.
+      health = createHealth({ checks, logger });
+      healthServer = await startHealthServer(health, env.port);
+      port = healthServer.port;
     }
+  } catch (err) {
+    stopping = true;
+    health?.stop();
+    await healthServer?.close();
+    await rt.close();
+    throw err;
   }
-  logger.info({ port: env.port, role }, 'access-patrol started');
+  logger.info({ port, role }, 'access-patrol started');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -330,8 +368,11 @@ async function start(
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  stopping = true;
   // Stop taking Slack requests first, then let workers finish and close queues and Redis.
   await slack?.stop();
+  health?.stop();
+  await healthServer?.close();
   await rt.close();
   return 0;
 }

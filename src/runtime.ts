@@ -12,6 +12,7 @@ import {
   type ActionJobData,
   createQueueEvents,
   createQueues,
+  isConnectionError,
   JOBS,
   jobId,
   type Queues,
@@ -60,6 +61,10 @@ export interface Runtime {
   /** Starts the workers in this process. */
   startWorkers(): Workers;
   registerSchedulers(): Promise<void>;
+  /** Readiness: true when Redis answers a PING, else why not. */
+  redisCheck(): Promise<true | string>;
+  /** Resolves once Redis answers; rejects with a clear message (URL without password) after `ms`. */
+  waitForRedis(ms?: number): Promise<void>;
   /** Last scan and queue depths (for /access status). */
   status(): Promise<StatusView>;
   /** What the Slack listeners need (authorisation is added where the Slack client exists). */
@@ -74,12 +79,29 @@ export interface Runtime {
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, logger } = opts;
   // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
-  const workerRedis = new Redis(opts.env.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-  const redis = new Redis(opts.env.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
-  for (const r of [workerRedis, redis])
-    r.on('error', (err) => logger.error({ err: err.message }, 'redis error'));
+  const retryStrategy = redisBackoff;
+  const workerRedis = new Redis(opts.env.redisUrl, {
+    maxRetriesPerRequest: null,
+    lazyConnect: false,
+    retryStrategy,
+  });
+  const redis = new Redis(opts.env.redisUrl, {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    retryStrategy,
+  });
+  const monitor = watchRedis(redis, opts.env.redisUrl, logger);
+  // The command connection reports outages (one line per backoff step); the others stay quiet.
+  workerRedis.on('error', () => undefined);
   const k = keys(config.redis.keyPrefix);
   const queues = createQueues(redis, config.redis.keyPrefix, config.scan);
+  // Without a listener BullMQ prints every connection error with console.error.
+  const onQueueError = (err: Error) => {
+    if (isConnectionError(err)) logger.debug({ err: err.message }, 'queue lost Redis');
+    else logger.error({ err: err.message }, 'queue error');
+  };
+  for (const q of [queues.scan, queues.deliver, queues.actions]) q.on('error', onQueueError);
+  queues.flows.on('error', onQueueError);
   const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger });
   const deps: JobDeps = {
     config,
@@ -120,6 +142,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     },
     registerSchedulers: () =>
       registerSchedulers(queues, config.scan.intervalMinutes, config.aging, config.digest),
+    redisCheck: () => monitor.check(),
+    waitForRedis: (ms = 5000) => monitor.waitUntilReady(ms),
     listenerDeps() {
       return {
         config,
@@ -199,7 +223,83 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     async close() {
       for (const w of started) await w.close();
       await queues.close();
-      await Promise.all([workerRedis.quit(), redis.quit()]);
+      monitor.stop();
+      // quit() needs an answer; with Redis down, drop the connections instead of waiting for one.
+      await Promise.all([workerRedis, redis].map((r) => (r.status === 'ready' ? r.quit() : r.disconnect())));
+    },
+  };
+}
+
+/** Reconnect delays: 0.2 s doubling to 30 s, with jitter so replicas do not reconnect in step. */
+export function redisBackoff(times: number): number {
+  const base = Math.min(30_000, 200 * 2 ** Math.min(times - 1, 10));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** A Redis URL fit for a log line: the password replaced. */
+export function redisUrlForLog(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/**
+ * Follows one connection: a line per reconnect attempt while Redis is unreachable (what failed, where,
+ * the next delay), one when it answers again, and readiness from its state.
+ */
+function watchRedis(redis: Redis, url: string, logger: Logger) {
+  const shown = redisUrlForLog(url);
+  let lastError: (Error & { code?: string }) | undefined;
+  let attempts = 0;
+  redis.on('error', (err: Error & { code?: string }) => {
+    lastError = err;
+  });
+  redis.on('reconnecting', (delay: number) => {
+    attempts++;
+    const why = lastError?.code ?? lastError?.message ?? 'connection closed';
+    logger.warn(
+      { redis: shown, attempt: attempts, retryInMs: delay, error: why },
+      `Redis unreachable at ${shown} (${why}); retrying in ${(delay / 1000).toFixed(1)} s`,
+    );
+  });
+  redis.on('ready', () => {
+    if (attempts > 0) logger.info({ redis: shown, attempts }, `Redis at ${shown} answers again`);
+    attempts = 0;
+    lastError = undefined;
+  });
+  const why = () => lastError?.code ?? lastError?.message ?? `connection ${redis.status}`;
+  let stopped = false;
+  return {
+    async check(): Promise<true | string> {
+      if (redis.status !== 'ready') return `Redis at ${shown} unreachable (${why()})`;
+      try {
+        await redis.ping();
+        return true;
+      } catch (err) {
+        return `Redis at ${shown} does not answer (${(err as Error).message})`;
+      }
+    },
+    waitUntilReady(ms: number): Promise<void> {
+      if (redis.status === 'ready') return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          redis.off('ready', done);
+          reject(
+            new Error(
+              stopped
+                ? 'stopped'
+                : `Redis at ${shown} does not answer (${why()}) after ${Math.round(ms / 1000)} s; start it or set REDIS_URL`,
+            ),
+          );
+        }, ms);
+        redis.once('ready', done);
+      });
+    },
+    stop() {
+      stopped = true;
     },
   };
 }

@@ -1,10 +1,18 @@
 // Builds the Bolt app for the web role: HTTP receiver (signed requests on /slack/events) or Socket Mode,
-// plus /healthz and /readyz, which Bolt serves in HTTP mode and a small side server serves in Socket Mode.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// plus /healthz and /readyz (src/health.ts), which Bolt serves in HTTP mode and a small side server
+// serves in Socket Mode. Readiness includes the receiver itself: listening, or Socket Mode connected.
 import type { AddressInfo } from 'node:net';
-import { App, type AppOptions } from '@slack/bolt';
+import { App, type AppOptions, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { SlackReceiverEnv } from '../config/env.ts';
+import {
+  createHealth,
+  HEALTH_PATHS,
+  type HealthServer,
+  type ReadinessCheck,
+  type Route,
+  startHealthServer,
+} from '../health.ts';
 import { boltLogger, scrubSecrets } from '../log.ts';
 
 export interface SlackAppOptions {
@@ -15,8 +23,13 @@ export interface SlackAppOptions {
   /** HTTP port: the Slack receiver in HTTP mode, the health server in Socket Mode. 0 picks a free one. */
   port: number;
   logger: Logger;
-  /** True when the process can do its work (Redis reachable, config loaded). */
-  ready: () => Promise<boolean>;
+  /**
+   * What else readiness needs besides the receiver: one check (true when the process can do its work,
+   * else false or why not), or named checks (`{ redis, workers }`).
+   */
+  ready: ReadinessCheck | Record<string, ReadinessCheck>;
+  /** More routes on the same port (GET), e.g. /metrics. */
+  routes?: Route[];
   /** Adds the listeners; called once, before the receiver starts. */
   register: (app: App) => void;
   /** With botUserId: skips the auth.test call Bolt would otherwise make. */
@@ -32,15 +45,26 @@ export interface SlackApp {
   start(): Promise<{ port: number }>;
   /** Stops the receiver (and the health server); safe to call when not started. */
   stop(): Promise<void>;
+  /** Why the receiver cannot take requests now (not listening yet, Socket Mode not connected), or undefined. */
+  receiverProblem(): string | undefined;
 }
 
-export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz' } as const;
+export { HEALTH_PATHS };
 
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const { logger, receiver } = opts;
   const slackLog = boltLogger(logger);
-  const health = healthHandlers(opts.ready, opts.readyTimeoutMs ?? 2000, logger);
   const knownBot = opts.botId !== undefined && opts.botUserId !== undefined;
+  /** The receiver's state as readiness sees it. */
+  let receiverState: string | undefined = 'not started';
+  const health = createHealth({
+    checks: {
+      receiver: () => receiverState ?? true,
+      ...(typeof opts.ready === 'function' ? { app: opts.ready } : opts.ready),
+    },
+    logger,
+    ...(opts.readyTimeoutMs !== undefined && { timeoutMs: opts.readyTimeoutMs }),
+  });
 
   const common: AppOptions = {
     token: opts.botToken,
@@ -58,6 +82,32 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       rejectRateLimitedCalls: true,
     },
   };
+  // Socket Mode: the receiver is built here so readiness can follow its client's connection.
+  const socket =
+    receiver.mode === 'socket'
+      ? new SocketModeReceiver({
+          appToken: receiver.appToken,
+          logger: slackLog,
+          logLevel: slackLog.getLevel(),
+          installerOptions: { clientOptions: common.clientOptions ?? {} },
+        })
+      : undefined;
+  if (socket) {
+    const client = socket.client;
+    client.on('connecting', () => {
+      receiverState = 'Socket Mode connecting';
+    });
+    client.on('connected', () => {
+      if (receiverState) logger.info('slack socket mode connected');
+      receiverState = undefined;
+    });
+    client.on('reconnecting', () => {
+      receiverState = 'Socket Mode reconnecting (apps.connections.open or the WebSocket failed)';
+    });
+    client.on('disconnected', () => {
+      receiverState = 'Socket Mode disconnected';
+    });
+  }
   const app =
     receiver.mode === 'http'
       ? new App({
@@ -67,9 +117,14 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
           customRoutes: [
             { path: HEALTH_PATHS.live, method: ['GET', 'HEAD'], handler: health.live },
             { path: HEALTH_PATHS.ready, method: ['GET', 'HEAD'], handler: health.ready },
+            ...(opts.routes ?? []).map((r) => ({
+              path: r.path,
+              method: ['GET', 'HEAD'],
+              handler: r.handler,
+            })),
           ],
         })
-      : new App({ ...common, socketMode: true, appToken: receiver.appToken });
+      : new App({ ...common, receiver: socket! });
 
   app.error(async (error) => {
     const e = error as Error & { code?: string; original?: unknown };
@@ -83,92 +138,84 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
 
   opts.register(app);
 
-  let healthServer: Server | undefined;
+  let healthServer: HealthServer | undefined;
   let started = false;
 
   return {
     app,
+    receiverProblem: () => receiverState,
     async start() {
-      if (!knownBot) await app.init();
+      if (!knownBot) await initOrExplain(app);
       if (receiver.mode === 'http') {
         const server = await app.start(opts.port);
         started = true;
+        receiverState = undefined;
         const port = (server.address() as AddressInfo).port;
         logger.info({ port, mode: 'http' }, 'slack receiver listening');
         return { port };
       }
-      healthServer = createServer((req, res) => {
-        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-        if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
-        else if (path === HEALTH_PATHS.live) health.live(req, res);
-        else if (path === HEALTH_PATHS.ready) health.ready(req, res);
-        else res.writeHead(404).end();
-      });
-      const port = await listen(healthServer, opts.port);
+      // Health first: while Socket Mode connects (or keeps failing to), /readyz says so.
+      healthServer = await startHealthServer(health, opts.port, opts.routes);
+      const { port } = healthServer;
+      receiverState = 'Socket Mode connecting (apps.connections.open)';
       try {
         await app.start();
       } catch (err) {
-        await close(healthServer);
+        await healthServer.close();
         healthServer = undefined;
-        throw err;
+        throw explainSlackError(err, 'apps.connections.open (the app-level token, SLACK_APP_TOKEN)');
       }
       started = true;
       logger.info({ port, mode: 'socket' }, 'slack socket mode connected; health server listening');
       return { port };
     },
     async stop() {
+      health.stop();
       if (started) {
         started = false;
+        receiverState = 'stopped';
         await app.stop();
       }
       if (healthServer) {
         const s = healthServer;
         healthServer = undefined;
-        await close(s);
+        await s.close();
       }
     },
   };
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+/** auth.test at start: a rejected token is one clear sentence, not Bolt's stack. */
+async function initOrExplain(app: App): Promise<void> {
+  try {
+    await app.init();
+  } catch (err) {
+    throw explainSlackError(err, 'auth.test (the bot token, SLACK_BOT_TOKEN)');
+  }
+}
 
-function healthHandlers(
-  ready: () => Promise<boolean>,
-  timeoutMs: number,
-  logger: Logger,
-): { live: Handler; ready: Handler } {
-  return {
-    live: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    },
-    ready: (_req, res) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<string>((r) => {
-        timer = setTimeout(() => r(`readiness check timed out after ${timeoutMs} ms`), timeoutMs);
-      });
-      const checked = ready().then(
-        (ok) => (ok ? undefined : 'not ready: Redis unreachable or config not loaded'),
-        (err: unknown) => `readiness check failed: ${scrubSecrets((err as Error)?.message ?? String(err))}`,
-      );
-      void Promise.race([checked, timedOut]).then((reason) => {
-        clearTimeout(timer);
-        if (reason) logger.warn({ reason }, 'readiness check failed');
-        res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain' }).end(reason ?? 'ready');
-      });
-    },
+const TOKEN_ERRORS: Record<string, string> = {
+  invalid_auth: 'the token is not valid',
+  not_authed: 'no token was sent',
+  token_revoked: 'the token was revoked',
+  token_expired: 'the token expired',
+  account_inactive: 'the app was uninstalled or its user deactivated',
+  not_allowed_token_type: 'this kind of token cannot be used here',
+};
+
+/** A Slack error from start-up as one actionable line, with Slack's code. */
+export function explainSlackError(err: unknown, what: string): Error {
+  const e = err as {
+    code?: string;
+    data?: { error?: string };
+    original?: { data?: { error?: string } };
+    message?: string;
   };
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  const code = e.data?.error ?? e.original?.data?.error ?? e.message?.match(/\b([a-z]+(?:_[a-z]+)+)\b/)?.[1];
+  if (code && TOKEN_ERRORS[code]) {
+    return new Error(
+      `Slack refused ${what}: ${code} (${TOKEN_ERRORS[code]}). Reinstall the app or copy a current token from its settings page.`,
+    );
+  }
+  return new Error(`Slack ${what} failed: ${scrubSecrets(e.message ?? String(err))}`);
 }

@@ -323,6 +323,43 @@ describe('Slack Socket Mode receiver', () => {
     expect(seenActions).toEqual(['f-9']);
   });
 
+  it('is not ready while apps.connections.open fails, and ready once the socket is connected', async () => {
+    nock.cleanAll();
+    nock(API).post('/api/apps.connections.open').reply(200, { ok: false, error: 'internal_error' });
+    nock(API).post('/api/apps.connections.open').reply(200, { ok: true, url: ws.url });
+    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const retrying = createSlackApp({
+      receiver: { mode: 'socket', appToken: 'xapp-1-A0PATROL-test' },
+      botToken: 'xoxb-integration-test',
+      slackApiUrl: `${API}/api/`,
+      port,
+      logger: pino({ level: 'silent' }),
+      ready: async () => true,
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+      register: () => {},
+    });
+    const started = retrying.start();
+    try {
+      const readyz = () =>
+        fetch(`http://127.0.0.1:${port}/readyz`).then(async (r) => [r.status, await r.text()]);
+      let first: unknown[] | undefined;
+      for (let i = 0; i < 50 && !first; i++) {
+        first = await readyz().catch(() => undefined);
+        if (!first) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(first?.[0]).toBe(503);
+      expect(first?.[1]).toMatch(/^not ready: receiver: Socket Mode (connecting|reconnecting)/);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // The client waits its reconnect delay, asks again and connects.
+      await started;
+      expect(await readyz()).toEqual([200, 'ready']);
+      expect(retrying.receiverProblem()).toBeUndefined();
+    } finally {
+      await retrying.stop();
+    }
+  }, 20_000);
+
   it('closes the socket and the health port on stop()', async () => {
     const { port } = await socketApp.start();
     await socketApp.stop();
