@@ -1,4 +1,5 @@
 # Build stage: compile the TypeScript sources to dist/ with the dev dependencies.
+# Node.js 26 is the Active LTS line (Node 22 is the oldest the bot supports).
 FROM node:26-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -23,6 +24,10 @@ COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/blocks ./dist/blocks
 COPY --from=build /app/dist/jobs ./dist/jobs
 USER node
+ENV PORT=3000
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Every role (web, worker, all) serves /healthz on PORT, so one check fits every container.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
 CMD ["node", "bin/access-patrol.js", "start"]
