@@ -20,6 +20,7 @@ import {
   startHealthServer,
 } from './health.ts';
 import { createLogger, scrubSecrets } from './log.ts';
+import { createMetrics, measureSlackAcks, metricsRoute } from './metrics.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { registerListeners } from './slack/listeners/index.ts';
@@ -302,7 +303,9 @@ async function start(
   config: AppConfig,
   logger: Logger,
 ): Promise<number> {
-  const rt = createRuntime({ env, config, logger });
+  const rt = createRuntime({ env, config, logger, metrics: createMetrics({ processMetrics: true }) });
+  const routes = [metricsRoute(rt.metrics)];
+  const stopAckTimer = role !== 'worker' ? measureSlackAcks(rt.metrics) : () => undefined;
   const workers = role !== 'web' ? rt.startWorkers() : undefined;
   const checks: Record<string, ReadinessCheck> = { redis: () => rt.redisCheck() };
   if (workers) checks.workers = () => workers.running() || 'workers stopped';
@@ -343,17 +346,19 @@ async function start(
         port: env.port,
         logger,
         ready: checks,
+        routes,
         register: (app) => registerListeners(app, rt.listenerDeps()),
       });
       port = (await slack.start()).port;
     } else {
       // A worker serves the same health routes, so one container healthcheck fits every role.
       health = createHealth({ checks, logger });
-      healthServer = await startHealthServer(health, env.port);
+      healthServer = await startHealthServer(health, env.port, routes);
       port = healthServer.port;
     }
   } catch (err) {
     stopping = true;
+    stopAckTimer();
     health?.stop();
     await healthServer?.close();
     await rt.close();
@@ -371,6 +376,7 @@ async function start(
   stopping = true;
   // Stop taking Slack requests first, then let workers finish and close queues and Redis.
   await slack?.stop();
+  stopAckTimer();
   health?.stop();
   await healthServer?.close();
   await rt.close();

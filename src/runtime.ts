@@ -17,9 +17,10 @@ import {
   jobId,
   type Queues,
   registerSchedulers,
+  type ScanAnalyzerData,
   shortHash,
 } from '../jobs/queues.ts';
-import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
+import type { AnalyzerScanResult, FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
@@ -29,11 +30,12 @@ import { createTagReader } from './aws/tags.ts';
 import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { boltLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
 import { RoleBackupStore } from './store/backups.ts';
-import { FindingStore, listFindings } from './store/findings.ts';
+import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
 
@@ -47,7 +49,11 @@ export interface RuntimeOptions {
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   afterPostHook?: JobDeps['afterPostHook'];
+  /** Where the counters go (the CLI passes one with process metrics); a fresh registry by default. */
+  metrics?: RuntimeMetrics;
 }
+
+export type RuntimeMetrics = ReturnType<typeof createMetrics>;
 
 export interface ScanReport {
   run: ScanRunResult;
@@ -61,6 +67,7 @@ export interface Runtime {
   /** Starts the workers in this process. */
   startWorkers(): Workers;
   registerSchedulers(): Promise<void>;
+  metrics: RuntimeMetrics;
   /** Readiness: true when Redis answers a PING, else why not. */
   redisCheck(): Promise<true | string>;
   /** Resolves once Redis answers; rejects with a clear message (URL without password) after `ms`. */
@@ -79,6 +86,7 @@ export interface Runtime {
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, logger } = opts;
   // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
+  const metrics = opts.metrics ?? createMetrics();
   const retryStrategy = redisBackoff;
   const workerRedis = new Redis(opts.env.redisUrl, {
     maxRetriesPerRequest: null,
@@ -91,6 +99,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     retryStrategy,
   });
   const monitor = watchRedis(redis, opts.env.redisUrl, logger);
+  redis.on('reconnecting', () => metrics.redisReconnects.inc());
   // The command connection reports outages (one line per backoff step); the others stay quiet.
   workerRedis.on('error', () => undefined);
   const k = keys(config.redis.keyPrefix);
@@ -102,7 +111,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
   for (const q of [queues.scan, queues.deliver, queues.actions]) q.on('error', onQueueError);
   queues.flows.on('error', onQueueError);
-  const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger });
+  const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger, metrics });
   const deps: JobDeps = {
     config,
     redis,
@@ -123,6 +132,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       apiUrl: opts.env.slackApiUrl,
       retries: opts.slackRetries,
       logger: boltLogger(logger),
+      metrics,
     }),
     queues,
     logger,
@@ -131,13 +141,52 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     afterPostHook: opts.afterPostHook,
   };
   const started: Workers[] = [];
+  let findingCounts: { at: number; rows: Promise<FindingCount[]> } | undefined;
+  metrics.collectFrom({
+    // A walk of every finding hash: at most once a minute, whatever the scrape interval.
+    findings: () => {
+      const now = Date.now();
+      if (!findingCounts || now - findingCounts.at > 60_000) {
+        findingCounts = { at: now, rows: countFindings(redis, k) };
+        findingCounts.rows.catch(() => {
+          findingCounts = undefined;
+        });
+      }
+      return findingCounts.rows;
+    },
+    queues: async () => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const [name, q] of Object.entries({
+        scan: queues.scan,
+        deliver: queues.deliver,
+        actions: queues.actions,
+      }))
+        out[name] = await q.getJobCounts(
+          'waiting',
+          'active',
+          'delayed',
+          'failed',
+          'prioritized',
+          'waiting-children',
+        );
+      return out;
+    },
+    redisPing: async () => {
+      if (redis.status !== 'ready') return undefined;
+      const t0 = process.hrtime.bigint();
+      await redis.ping();
+      return Number(process.hrtime.bigint() - t0) / 1e9;
+    },
+  });
 
   return {
     deps,
     queues,
+    metrics,
     startWorkers() {
       const w = createWorkers(deps, workerRedis);
       started.push(w);
+      recordJobs(w, metrics);
       return w;
     },
     registerSchedulers: () =>
@@ -228,6 +277,46 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       await Promise.all([workerRedis, redis].map((r) => (r.status === 'ready' ? r.quit() : r.disconnect())));
     },
   };
+}
+
+/** Job durations and failures from BullMQ's worker events; analyzer scans also by region and analyzer. */
+function recordJobs(workers: Workers, metrics: RuntimeMetrics): void {
+  for (const w of [workers.scan, workers.deliver, workers.actions]) {
+    // A retried attempt has no finishedOn yet: it ends now.
+    const seconds = (job: Job) =>
+      job.processedOn ? ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000 : undefined;
+    w.on('completed', (job: Job, result: unknown) => {
+      const s = seconds(job);
+      if (s !== undefined)
+        metrics.jobDuration.observe({ queue: w.name, name: job.name, outcome: 'completed' }, s);
+      if (job.name === JOBS.scanAnalyzer && s !== undefined) {
+        const r = result as Partial<AnalyzerScanResult> | undefined;
+        metrics.analyzerScan.observe(
+          {
+            region: r?.region ?? '',
+            analyzer: r?.analyzerArn ?? '',
+            outcome: r?.ok === false ? 'failed' : 'ok',
+          },
+          s,
+        );
+      }
+    });
+    w.on('failed', (job: Job | undefined) => {
+      if (!job) return;
+      const s = seconds(job);
+      if (s !== undefined)
+        metrics.jobDuration.observe({ queue: w.name, name: job.name, outcome: 'failed' }, s);
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || job.finishedOn !== undefined;
+      metrics.jobFailures.inc({ queue: w.name, name: job.name, final: String(final) });
+      if (job.name === JOBS.scanAnalyzer && s !== undefined) {
+        const data = job.data as Partial<ScanAnalyzerData>;
+        metrics.analyzerScan.observe(
+          { region: data.analyzer?.region ?? '', analyzer: data.analyzer?.arn ?? '', outcome: 'failed' },
+          s,
+        );
+      }
+    });
+  }
 }
 
 /** Reconnect delays: 0.2 s doubling to 30 s, with jitter so replicas do not reconnect in step. */

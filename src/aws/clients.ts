@@ -11,6 +11,7 @@ import {
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
 import type { AppConfig } from '../config/schema.ts';
+import type { Metrics } from '../metrics.ts';
 import { AwsError, toAwsError } from './errors.ts';
 
 type CredentialsOption = NonNullable<STSClientConfig['credentials']>;
@@ -38,6 +39,8 @@ export interface AwsClientsOptions {
   stsRegion?: string;
   /** Clock for credential expiry; tests only. */
   now?: () => number;
+  /** Counts calls, errors and throttled attempts per operation (src/metrics.ts). */
+  metrics?: Pick<Metrics, 'awsCalls' | 'awsErrors' | 'awsThrottles'>;
 }
 
 export interface AwsClients {
@@ -79,6 +82,7 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
     let client = clients.get(key) as T | undefined;
     if (client === undefined) {
       client = build();
+      if (opts.metrics) instrument(client as Instrumentable, opts.metrics);
       clients.set(key, client);
     }
     return client;
@@ -212,4 +216,61 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
     },
   };
   return self;
+}
+
+interface Instrumentable {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize' | 'deserialize'; name: string; priority?: 'high' | 'normal' | 'low' },
+    ): void;
+  };
+}
+
+const THROTTLE_CODES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+]);
+
+/**
+ * Metrics middleware: `initialize` sees each call once (outside the SDK's retries), `deserialize` each
+ * attempt, where a throttled answer shows before the SDK retries it.
+ */
+function instrument(client: Instrumentable, metrics: NonNullable<AwsClientsOptions['metrics']>): void {
+  const labels = (context: { clientName?: string; commandName?: string }) => ({
+    service: (context.clientName ?? 'unknown').replace(/Client$/, ''),
+    operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const l = labels(context);
+      metrics.awsCalls.inc(l);
+      try {
+        return await next(args);
+      } catch (err) {
+        metrics.awsErrors.inc({ ...l, code: (err as Error).name || 'Error' });
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'accessPatrolCallMetrics' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+        if (THROTTLE_CODES.has(e.name) || e.$metadata?.httpStatusCode === 429)
+          metrics.awsThrottles.inc(labels(context));
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'accessPatrolThrottleMetrics', priority: 'high' },
+  );
 }

@@ -9,6 +9,7 @@ import {
   type WebAPIRateLimitedError,
   WebClient,
 } from '@slack/web-api';
+import type { Metrics } from '../metrics.ts';
 import { FINDING_MESSAGE_EVENT } from './ids.ts';
 
 export interface SlackClientOptions {
@@ -22,6 +23,8 @@ export interface SlackClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where the Web API client logs (its own default is the console, i.e. stdout). */
   logger?: SlackLogger;
+  /** Counts calls, errors and 429 waits per method (src/metrics.ts). */
+  metrics?: Pick<Metrics, 'slackCalls' | 'slackErrors' | 'slackRateLimited'>;
 }
 
 export interface PostedMessage {
@@ -71,14 +74,17 @@ export class SlackGateway {
   private readonly maxWaits: number;
   /** Every Retry-After honoured, for reporting. */
   rateLimitedWaits = 0;
+  private readonly metrics: SlackClientOptions['metrics'];
 
   constructor(opts: SlackClientOptions) {
     this.web = createWebClient(opts);
     this.sleep = opts.sleep ?? defaultSleep;
     this.maxWaits = opts.maxRateLimitWaits ?? 10;
+    this.metrics = opts.metrics;
   }
 
   private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    this.metrics?.slackCalls.inc({ method });
     for (let waits = 0; ; waits++) {
       try {
         return await fn();
@@ -86,12 +92,19 @@ export class SlackGateway {
         const code = (err as { code?: string }).code;
         if (code === ErrorCode.RateLimitedError && waits < this.maxWaits) {
           this.rateLimitedWaits++;
+          this.metrics?.slackRateLimited.inc({ method });
           await this.sleep(Math.max(1, (err as WebAPIRateLimitedError).retryAfter) * 1000);
           continue;
         }
         if (code === ErrorCode.PlatformError) {
-          throw new SlackError(method, (err as WebAPIPlatformError).data.error);
+          const error = (err as WebAPIPlatformError).data.error;
+          this.metrics?.slackErrors.inc({ method, error });
+          throw new SlackError(method, error);
         }
+        this.metrics?.slackErrors.inc({
+          method,
+          error: code === ErrorCode.RateLimitedError ? 'ratelimited' : (code ?? 'unknown'),
+        });
         throw err;
       }
     }

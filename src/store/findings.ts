@@ -567,3 +567,40 @@ export async function listFindings(
   } while (cursor !== '0');
   return { items, truncated: false };
 }
+
+/** One row of `countFindings`: how many finding cards share these values. */
+export interface FindingCount {
+  status: string;
+  type: string;
+  severity: string;
+  /** The owner channel routing chose (`routeChannel`). */
+  channel: string;
+  count: number;
+}
+
+/** Finding cards by status, type, severity and owner channel (SCAN in batches of 500, one HMGET each). */
+export async function countFindings(redis: Redis, k: Keys): Promise<FindingCount[]> {
+  const counts = new Map<string, FindingCount>();
+  const prefix = k.finding('');
+  const fields = [FIELDS.status, FIELDS.findingType, FIELDS.severity, FIELDS.routeChannel];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    const findingKeys = batch.filter((key) => !key.slice(prefix.length).includes(':'));
+    if (findingKeys.length === 0) continue;
+    const pipe = redis.pipeline();
+    for (const key of findingKeys) pipe.hmget(key, ...fields);
+    for (const [err, v] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      const [status, type, severity, channel] = v as (string | null)[];
+      if (!status) continue;
+      const row = { status, type: type ?? '', severity: severity ?? '', channel: channel ?? '' };
+      const id = `${row.status}\u0000${row.type}\u0000${row.severity}\u0000${row.channel}`;
+      const hit = counts.get(id);
+      if (hit) hit.count++;
+      else counts.set(id, { ...row, count: 1 });
+    }
+  } while (cursor !== '0');
+  return [...counts.values()];
+}

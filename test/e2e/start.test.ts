@@ -104,6 +104,11 @@ routing:
       });
       expect(health).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      const exposition = await metrics.text();
+      expect(exposition).toMatch(/^access_patrol_redis_up 1$/m);
+      expect(exposition).toMatch(/^access_patrol_process_resident_memory_bytes \d+/m);
 
       const redis = new Redis(REDIS_URL);
       const queue = new Queue('scan', { connection: redis, prefix: `${prefix.replace(/:$/, '')}:bull` });
