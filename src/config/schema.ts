@@ -1,5 +1,6 @@
 // The config file schema (YAML named by ACCESS_PATROL_CONFIG). Unknown keys are errors.
-// docs/configuration.md documents every key; keep the two in step.
+// Each key's `.meta({ description })` is its entry in docs/configuration.md, whose tables are generated
+// from this file (`npm run gen:docs`); `docType` and `docDefault` say what the schema alone cannot.
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { type AnalyzerKind, FINDING_TYPES, SEVERITIES, SEVERITY_CATEGORIES } from '../findings/model.ts';
@@ -13,56 +14,107 @@ export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/;
 const CHANNEL_TEXT = 'a Slack channel id such as C0123456789 or a name such as #security-alerts';
 const REGION_TEXT = 'an AWS region such as eu-west-1';
 const ACCOUNT_TEXT = 'a 12-digit AWS account id';
-const channel = z.string({ error: CHANNEL_TEXT }).regex(CHANNEL, CHANNEL_TEXT);
-const region = z.string({ error: REGION_TEXT }).regex(AWS_REGION, REGION_TEXT);
-const accountId = z.string({ error: ACCOUNT_TEXT }).regex(ACCOUNT_ID, ACCOUNT_TEXT);
+const channel = z.string({ error: CHANNEL_TEXT }).regex(CHANNEL, CHANNEL_TEXT).meta({ docType: 'channel' });
+const region = z.string({ error: REGION_TEXT }).regex(AWS_REGION, REGION_TEXT).meta({ docType: 'region' });
+const accountId = z
+  .string({ error: ACCOUNT_TEXT })
+  .regex(ACCOUNT_ID, ACCOUNT_TEXT)
+  .meta({ docType: 'account id' });
 /** One value or a non-empty list of them (any-of); `what` describes one value for error messages. */
-const oneOrMany = <T extends z.ZodType>(t: T, what: string) =>
-  z.union([t, z.array(t).min(1)], { error: `${what}, or a list of them` });
+const oneOrMany = <T extends z.ZodType>(t: T, what: string, docType: string) =>
+  z.union([t, z.array(t).min(1)], { error: `${what}, or a list of them` }).meta({ docType });
 
 const matchSchema = z
   .strictObject({
     tag: z
       .strictObject({
-        key: z.string().min(1).max(128),
-        /** Glob on the tag value (`*`, `?`); omit to match any value. */
-        value: z.string().min(1).max(256).optional(),
+        key: z
+          .string()
+          .min(1)
+          .max(128)
+          .meta({ description: 'The resource has this tag.', docDefault: 'required in `tag`' }),
+        value: z.string().min(1).max(256).optional().meta({
+          description: "The tag's value matches this glob (`*` any text, `?` one character).",
+          docType: 'glob, 1–256 characters',
+          docDefault: 'any value',
+        }),
       })
       .optional(),
-    accountId: oneOrMany(accountId, ACCOUNT_TEXT).optional(),
-    region: oneOrMany(region, REGION_TEXT).optional(),
+    accountId: oneOrMany(accountId, ACCOUNT_TEXT, 'account id or list')
+      .optional()
+      .meta({ description: "The resource's account is one of these.", docDefault: '—' }),
+    region: oneOrMany(region, REGION_TEXT, 'region or list, each one of `regions`')
+      .optional()
+      .meta({ description: "The finding's region is one of these.", docDefault: '—' }),
     resourceType: oneOrMany(
       z.string().regex(/^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$/, 'a resource type like AWS::S3::Bucket'),
       'a resource type like AWS::S3::Bucket',
-    ).optional(),
+      '`AWS::Service::Type` or list',
+    )
+      .optional()
+      .meta({ description: 'e.g. `AWS::S3::Bucket`, `AWS::IAM::Role`.', docDefault: '—' }),
     findingType: oneOrMany(
       z.enum(FINDING_TYPES, { error: `one of ${FINDING_TYPES.join(', ')}` }),
       `a finding type (${FINDING_TYPES.join(', ')})`,
-    ).optional(),
-    /** Glob on the resource ARN: `*` and `?` stay within one `:`/`/` segment, `**` crosses them. */
+      'finding type or list',
+    )
+      .optional()
+      .meta({
+        description: FINDING_TYPES.map((t) => `\`${t}\``)
+          .join(', ')
+          .concat('.'),
+        docDefault: '—',
+      }),
+    /** `*` and `?` stay within one `:`/`/` segment, `**` crosses them. */
     resourceArn: oneOrMany(
       z.string().startsWith('arn:', 'an ARN glob starting with arn:'),
       'an ARN glob starting with arn:',
-    ).optional(),
+      'ARN glob or list',
+    )
+      .optional()
+      .meta({ description: 'See [ARN globs](#arn-globs).', docDefault: '—' }),
   })
   .refine((m) => Object.values(m).some((v) => v !== undefined), {
     message: 'at least one condition (tag, accountId, region, resourceType, findingType, resourceArn)',
-  });
+  })
+  .meta({ description: 'Conditions; all must hold.', docType: 'mapping, at least one condition' });
 
 const SLACK_USER_TEXT = 'a Slack user id such as U0123456789 (W… on Enterprise Grid)';
 const USER_GROUP_TEXT = 'a Slack user group id such as S0123456789';
-const slackUser = z.string({ error: SLACK_USER_TEXT }).regex(/^[UW][A-Z0-9]{2,}$/, SLACK_USER_TEXT);
-const userGroup = z.string({ error: USER_GROUP_TEXT }).regex(/^S[A-Z0-9]{2,}$/, USER_GROUP_TEXT);
+const slackUser = z
+  .string({ error: SLACK_USER_TEXT })
+  .regex(/^[UW][A-Z0-9]{2,}$/, SLACK_USER_TEXT)
+  .meta({ docType: 'Slack user id (`U…`, `W…`)' });
+const userGroup = z
+  .string({ error: USER_GROUP_TEXT })
+  .regex(/^S[A-Z0-9]{2,}$/, USER_GROUP_TEXT)
+  .meta({ docType: 'Slack user group id (`S…`)' });
 
 const ruleSchema = z
   .strictObject({
-    name: z.string().min(1).max(80).optional(),
+    name: z.string().min(1).max(80).optional().meta({
+      description: "Shown in explanations and stored with the finding's owner.",
+      docType: 'text, 1–80 characters, unique',
+      docDefault: '`rule #n`',
+    }),
     match: matchSchema,
-    /** Where matching findings go. Omit on a tag rule to use the tag's value as the channel. */
-    channel: channel.optional(),
+    channel: channel.optional().meta({
+      description:
+        "Where matching findings go. Only a rule with a `tag` condition may omit it; then the tag's value is the channel.",
+      docDefault: "the tag's value",
+    }),
     /** People mentioned in the SLA reminders of this rule's findings (jobs/aging.ts). */
     owners: z
-      .strictObject({ users: z.array(slackUser).default([]), userGroups: z.array(userGroup).default([]) })
+      .strictObject({
+        users: z.array(slackUser).default([]).meta({
+          description:
+            "Mentioned in the [aging](#aging) reminders of this rule's findings, so an overdue finding reaches its owners, not only its channel.",
+        }),
+        userGroups: z
+          .array(userGroup)
+          .default([])
+          .meta({ description: 'Mentioned the same way (`@payments-oncall`).' }),
+      })
       .optional(),
   })
   .refine((r) => r.channel !== undefined || r.match.tag !== undefined, {
@@ -105,30 +157,56 @@ const ROLE_ACTION_WHY =
   'a channel, so only admins and the users and userGroups listed here may do it';
 const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
 
+const action = <T extends z.ZodType>(schema: T, description: string): T =>
+  schema.meta({ description, docLeaf: true }) as T;
+const OWNER = 'members of the owner channel by default';
+const NOT_CHANNEL = 'never channel members';
 const permissionsSchema = z
   .strictObject({
-    /** May do every action. */
-    admins: z.strictObject(people).prefault({}),
-    archive: ownerAction,
-    unarchive: ownerAction,
-    rescan: ownerAction,
-    'generate-policy': ownerAction,
-    'delete-role': restrictedAction(ROLE_ACTION_WHY),
-    'restore-role': restrictedAction(ROLE_ACTION_WHY),
-    scan: restrictedAction(SCAN_WHY),
-    /** Snooze or unsnooze a finding's aging reminders. */
-    snooze: ownerAction,
-    /** Ask AWS for a recommendation on an unused-permissions finding. */
-    recommend: ownerAction,
+    admins: z
+      .strictObject(people)
+      .prefault({})
+      .meta({ description: '`users` and `userGroups` who may do every action.', docLeaf: true }),
+    archive: action(ownerAction, `Archive a finding; ${OWNER}.`),
+    unarchive: action(ownerAction, `Unarchive a finding; ${OWNER}.`),
+    rescan: action(ownerAction, `Rescan a finding's resource; ${OWNER}.`),
+    'generate-policy': action(
+      ownerAction,
+      `Generate a least-privilege policy from CloudTrail; ${OWNER} (\`/access generate-policy\` names no finding, so there only admins and those listed).`,
+    ),
+    'delete-role': action(
+      restrictedAction(ROLE_ACTION_WHY),
+      `Delete an unused IAM role (a backup is kept); ${NOT_CHANNEL}.`,
+    ),
+    'restore-role': action(
+      restrictedAction(ROLE_ACTION_WHY),
+      `Recreate a deleted role from its backup; ${NOT_CHANNEL}.`,
+    ),
+    scan: action(restrictedAction(SCAN_WHY), `Start a full scan now; ${NOT_CHANNEL}.`),
+    snooze: action(ownerAction, `Snooze or unsnooze a finding's aging reminders; ${OWNER}.`),
+    recommend: action(
+      ownerAction,
+      `Ask AWS for a recommendation on an unused-permissions finding; ${OWNER}.`,
+    ),
   } satisfies Record<(typeof PERMISSION_ACTIONS)[number] | 'admins', z.ZodType>)
   .prefault({});
 
 const auditSchema = z
   .strictObject({
-    /** Entries older than this many days are trimmed (approximately: whole stream nodes at a time). */
-    retentionDays: z.number().int().min(1).max(3650).default(400),
-    /** The stream is capped at about this many entries, whatever their age. */
-    maxEntries: z.number().int().min(1000).max(100_000_000).default(1_000_000),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(400)
+      .meta({ description: 'Entries older than this are dropped.' }),
+    maxEntries: z
+      .number()
+      .int()
+      .min(1000)
+      .max(100_000_000)
+      .default(1_000_000)
+      .meta({ description: 'The stream keeps at most about this many entries, whatever their age.' }),
   })
   .prefault({});
 
@@ -137,12 +215,18 @@ const auditSchema = z
  * passes here is one the scheduler accepts at start.
  */
 const CRON_TEXT = 'a cron pattern such as "0 8 * * *" (minute hour day-of-month month day-of-week)';
-const cron = z.string({ error: CRON_TEXT }).superRefine((pattern, ctx) => {
-  const problem = cronProblem(pattern);
-  if (problem) ctx.addIssue({ code: 'custom', message: `${CRON_TEXT}; ${problem}` });
-});
+const cron = z
+  .string({ error: CRON_TEXT })
+  .superRefine((pattern, ctx) => {
+    const problem = cronProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${CRON_TEXT}; ${problem}` });
+  })
+  .meta({ docType: 'cron pattern' });
 const TIMEZONE_TEXT = 'an IANA time zone such as UTC or Europe/Berlin';
-const timezone = z.string({ error: TIMEZONE_TEXT }).refine(isTimeZone, TIMEZONE_TEXT);
+const timezone = z
+  .string({ error: TIMEZONE_TEXT })
+  .refine(isTimeZone, TIMEZONE_TEXT)
+  .meta({ docType: 'IANA time zone' });
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -181,7 +265,6 @@ const slaDays = (d: number) => z.number().int().min(1).max(3650).default(d);
 /** Reminders on findings left open past their SLA, and escalation after repeated reminders. */
 const agingSchema = z
   .strictObject({
-    /** Days a finding of each category may stay ACTIVE before it is overdue. */
     slaDays: z
       .strictObject({
         'public-access': slaDays(1),
@@ -191,16 +274,35 @@ const agingSchema = z
         'unused-credential': slaDays(30),
         'unused-permission': slaDays(30),
       } satisfies Record<(typeof SEVERITY_CATEGORIES)[number], z.ZodType>)
-      .prefault({}),
-    /** Days between two reminders on the same overdue finding. */
-    remindEveryDays: z.number().int().min(1).max(365).default(3),
-    /** The reminder that makes this many escalates once to `escalationChannel`. */
-    escalateAfterReminders: z.number().int().min(1).max(100).default(3),
-    /** Where escalations go; absent: slack.adminChannel. */
-    escalationChannel: channel.optional(),
-    /** When the sweep runs, and the time zone of both the pattern and of day counting. */
-    sweepCron: cron.default('0 8 * * *'),
-    timezone: timezone.default('UTC'),
+      .prefault({})
+      .meta({
+        description:
+          'Days a finding of each category may stay ACTIVE; it is overdue from the next day on. Categories as in [`severity`](#severity).',
+        docType: 'mapping of category → integer 1–3650',
+        docDefault:
+          '`public-access: 1`, `cross-account-access: 7`, `internal-access: 14`, `unused-role: 30`, `unused-credential: 30`, `unused-permission: 30`',
+        docLeaf: true,
+      }),
+    remindEveryDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(3)
+      .meta({ description: 'Days between two reminders on the same overdue finding.' }),
+    escalateAfterReminders: z.number().int().min(1).max(100).default(3).meta({
+      description: 'After this many reminders, one escalation message goes to `escalationChannel`.',
+    }),
+    escalationChannel: channel
+      .optional()
+      .meta({ description: 'Where escalations go.', docDefault: '`slack.adminChannel`' }),
+    sweepCron: cron.default('0 8 * * *').meta({
+      description:
+        "When the sweep runs (minute hour day-of-month month day-of-week), in `timezone`. Checked with cron-parser, the parser BullMQ's scheduler uses.",
+    }),
+    timezone: timezone
+      .default('UTC')
+      .meta({ description: 'Time zone of `sweepCron` and of day counting, e.g. `Europe/Berlin`.' }),
   })
   .superRefine(patternInZone('sweepCron'))
   .prefault({});
@@ -208,15 +310,28 @@ const agingSchema = z
 /** The weekly digest per owner channel (and per owner by e-mail), and when it is sent. */
 const digestSchema = z
   .strictObject({
-    /** When the digest job runs, in `timezone`; the week it reports is the 7 calendar days before. */
-    cron: cron.default('0 9 * * 1'),
-    timezone: timezone.default('UTC'),
-    /** A channel with nothing open and nothing new: a one-line all-clear, or no message at all. */
-    emptyWeek: z.enum(['all-clear', 'skip'], { error: 'all-clear or skip' }).default('all-clear'),
-    /** Also send each owner (known by the `tags.ownerEmailTag` tag) a DM about their own resources. */
-    dmOwners: z.boolean().default(true),
-    /** Overdue findings listed (oldest first) with their buttons; the rest are counted. */
-    overdueLimit: z.number().int().min(1).max(20).default(10),
+    cron: cron.default('0 9 * * 1').meta({
+      description:
+        "When the digest is sent (Mondays 09:00), in `timezone`. Checked with cron-parser, the parser BullMQ's scheduler uses.",
+    }),
+    timezone: timezone
+      .default('UTC')
+      .meta({ description: "Time zone of `cron` and of the week's calendar days." }),
+    emptyWeek: z.enum(['all-clear', 'skip'], { error: 'all-clear or skip' }).default('all-clear').meta({
+      description:
+        'A channel with nothing open and nothing new, resolved or archived gets a one-line all-clear, or nothing.',
+    }),
+    dmOwners: z.boolean().default(true).meta({
+      description:
+        "Also DM each owner their own resources' digest. Owners are known by the e-mail in the [`tags.ownerEmailTag`](#tags) tag; Slack finds the person with `users.lookupByEmail`. An address no Slack user has is reported to `slack.adminChannel` once. Owners with nothing to report get no DM.",
+    }),
+    overdueLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(10)
+      .meta({ description: 'Overdue findings listed with their buttons; the rest are counted.' }),
   })
   .superRefine(patternInZone('cron'))
   .prefault({});
@@ -224,139 +339,250 @@ const TRAIL_ARN_TEXT =
   'a CloudTrail trail ARN such as arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail';
 const trailArn = z
   .string({ error: TRAIL_ARN_TEXT })
-  .regex(/^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/, TRAIL_ARN_TEXT);
+  .regex(/^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/, TRAIL_ARN_TEXT)
+  .meta({ docType: 'CloudTrail trail ARN' });
 const ACCESS_ROLE_TEXT =
   "an IAM role ARN such as arn:aws:iam::{accountId}:role/service-role/AccessAnalyzerMonitorServiceRole ({accountId} is replaced by the principal's account)";
 
 /** Least-privilege policy generation from CloudTrail (Access Analyzer StartPolicyGeneration). */
 const policyGenerationSchema = z.strictObject({
-  /**
-   * The service role Access Analyzer assumes to read the trail. `{accountId}` becomes the account of
-   * the principal, so one entry serves every account that has the same role name.
-   */
   accessRoleArn: z
     .string({ error: ACCESS_ROLE_TEXT })
-    .regex(/^arn:aws[-a-z]*:iam::(\d{12}|\{accountId\}):role\/\S+$/, ACCESS_ROLE_TEXT),
-  /** Per-account access roles, for accounts whose role differs from `accessRoleArn`. */
+    .regex(/^arn:aws[-a-z]*:iam::(\d{12}|\{accountId\}):role\/\S+$/, ACCESS_ROLE_TEXT)
+    .meta({
+      description:
+        "The service role Access Analyzer assumes to read the trail (trusts `access-analyzer.amazonaws.com`). `{accountId}` is replaced by the principal's account, so one entry serves every account with the same role name, e.g. `arn:aws:iam::{accountId}:role/service-role/AccessAnalyzerMonitorServiceRole`.",
+      docType: 'role ARN, `{accountId}` allowed',
+    }),
   accessRoleArnByAccount: z
     .record(accountId, z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/\S+$/, ACCESS_ROLE_TEXT))
-    .default({}),
-  /** Trails read when a request names none. */
-  trails: z.array(trailArn).default([]),
-  /** Region where generation runs; absent: the first of `regions`. */
-  region: region.optional(),
-  /** Days of activity read when a request does not say. */
-  defaultDays: z.number().int().min(1).max(90).default(30),
-  /** GetGeneratedPolicy polling: the first check after `firstPollSeconds`, each wait twice the last, up to `maxPollSeconds`. */
-  firstPollSeconds: z.number().positive().max(3600).default(30),
-  maxPollSeconds: z.number().positive().max(3600).default(300),
-  /** A generation still running after this long is canceled and reported. */
+    .default({})
+    .meta({
+      description: 'Accounts whose service role differs from `accessRoleArn`.',
+      docType: 'mapping of account id → role ARN',
+    }),
+  trails: z.array(trailArn).default([]).meta({
+    description:
+      'Trails read when a request names none (typically the organization trail). With none configured, every request must name one.',
+  }),
+  region: region.optional().meta({
+    description: 'Where generation (and `/access validate`) runs.',
+    docDefault: 'first of `regions`',
+  }),
+  defaultDays: z.number().int().min(1).max(90).default(30).meta({
+    description:
+      "Days of activity read when a request does not say (the modal's initial value, `--days` when absent).",
+  }),
+  firstPollSeconds: z
+    .number()
+    .positive()
+    .max(3600)
+    .default(30)
+    .meta({ description: 'Wait before the first GetGeneratedPolicy.' }),
+  maxPollSeconds: z
+    .number()
+    .positive()
+    .max(3600)
+    .default(300)
+    .meta({ description: 'Longest wait between two polls.' }),
   maxWaitMinutes: z
     .number()
     .int()
     .min(1)
     .max(24 * 60)
-    .default(120),
-  /** Generations AWS allows per account in 24 hours (50; 5 in some regions). Canceled ones count. */
-  dailyQuota: z.number().int().min(1).max(1000).default(50),
+    .default(120)
+    .meta({
+      description:
+        "A generation still running after this long is canceled (so the account's queue moves on); a request kept waiting this long by a generation started outside the bot is dropped.",
+    }),
+  dailyQuota: z.number().int().min(1).max(1000).default(50).meta({
+    description:
+      "Generations AWS allows per account in 24 hours (5 in some regions; canceled ones count). The bot counts its own starts per account over a rolling 24 hours and refuses beyond this without calling AWS; AWS's own 402 is reported the same way.",
+  }),
 });
 
 export const configSchema = z.strictObject({
-  /** Regions to scan; each is checked for external and internal access analyzers, and all of them together for one unused-access analyzer. */
-  regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1),
+  regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1).meta({
+    description:
+      'Regions to scan. Each is checked for an external-access and an internal-access analyzer; all of them together for one unused-access analyzer (see `scan.expectedAnalyzerKinds`).',
+    docType: 'list of region, at least one, no repeats',
+  }),
   scan: z
     .strictObject({
-      intervalMinutes: z.number().int().min(5).max(1440).default(30),
-      /** Analyzer scans running at once across regions. */
-      concurrency: z.number().int().min(1).max(32).default(4),
-      /** ListFindingsV2 page size. */
-      pageSize: z.number().int().min(1).max(1000).default(100),
-      /** GetFindingV2 calls in flight at once per analyzer scan. */
-      detailConcurrency: z.number().int().min(1).max(32).default(4),
-      /**
-       * Analyzer kinds the bot expects; a missing one is reported to the admin channel. External and
-       * internal access are expected in every scanned region, unused access once for the account or
-       * organisation, in any scanned region. An empty list turns the check off.
-       */
+      intervalMinutes: z
+        .number()
+        .int()
+        .min(5)
+        .max(1440)
+        .default(30)
+        .meta({ description: 'Minutes between full scans.' }),
+      concurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(32)
+        .default(4)
+        .meta({ description: 'Analyzer scans running at once across regions.' }),
+      pageSize: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(100)
+        .meta({ description: '`ListFindingsV2` page size.' }),
+      detailConcurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(32)
+        .default(4)
+        .meta({ description: '`GetFindingV2` calls in flight at once per analyzer scan.' }),
       expectedAnalyzerKinds: z
         .array(z.enum(ANALYZER_KINDS, { error: `one of ${ANALYZER_KINDS.join(', ')}` }))
         .refine((kinds) => new Set(kinds).size === kinds.length, 'each analyzer kind listed once')
-        .default([...ANALYZER_KINDS]),
-      /** Attempts of each scan job (one analyzer's listing, the finalize step), retries included. */
-      attempts: z.number().int().min(1).max(50).default(8),
-      /** First wait before a scan job is retried; it doubles each time (with jitter, up to 60 s) and is never shorter than AWS's Retry-After. */
-      retryDelayMs: z.number().int().min(1).max(60_000).default(2000),
+        .default([...ANALYZER_KINDS])
+        .meta({
+          description:
+            'Analyzer kinds the bot expects, as AWS analyses them: `external` and `internal` in every scanned region; `unused` once for the account or organisation, in any one scanned region (unused access does not change with the region and is billed per analyzer, so the bot never asks for one per region). What is missing, and more than one unused-access analyzer for the same account or organisation, is reported to `slack.adminChannel` with the `create-analyzer` type to use. `[]` turns the check off (duplicates are still reported).',
+          docType: 'list of `external`, `internal`, `unused`, no repeats',
+          docDefault: 'all three',
+        }),
+      attempts: z.number().int().min(1).max(50).default(8).meta({
+        description:
+          "Attempts of each scan job (one analyzer's listing, the finalize step, and the scan queue's other jobs), the first included. An analyzer that still fails is reported (admin notice, `/access status`, `scan` exit code) and tried again by the next scan.",
+      }),
+      retryDelayMs: z.number().int().min(1).max(60_000).default(2000).meta({
+        description:
+          "Wait before the first retry of a scan job; it doubles each attempt (with jitter, at most 60 s) and is never shorter than the `Retry-After` AWS sent with a ThrottlingException. The SDK's own retries (standard mode, `Retry-After` honoured) come first.",
+      }),
     })
-    .prefault({}),
-  slack: z.strictObject({
-    defaultChannel: channel,
-    adminChannel: channel,
-    /** More new findings than this for one channel in one scan become a summary with a thread. */
-    burstThreshold: z.number().int().min(1).max(1000).default(10),
-    /** Pause between two posts to the same channel (Slack allows about one per second). */
-    postIntervalMs: z.number().int().min(0).max(60_000).default(1100),
-    /** Slack workspace URL used for links, e.g. https://acme.slack.com */
-    workspaceUrl: z.url().optional(),
-  }),
-  /** Friendly names for account ids, shown next to the id. */
+    .prefault({})
+    .meta({ description: 'Scan schedule and concurrency.' }),
+  slack: z
+    .strictObject({
+      defaultChannel: channel.meta({ description: 'Where findings go when no routing rule matches.' }),
+      adminChannel: channel.meta({ description: 'Operational messages for the people running the bot.' }),
+      burstThreshold: z.number().int().min(1).max(1000).default(10).meta({
+        description:
+          'More new findings than this for one channel in one scan are posted as one summary message with the findings in its thread.',
+      }),
+      postIntervalMs: z.number().int().min(0).max(60_000).default(1100).meta({
+        description:
+          'Pause between two posts to the same channel (Slack allows about one message per second per channel).',
+      }),
+      workspaceUrl: z
+        .url()
+        .optional()
+        .meta({ description: 'e.g. `https://acme.slack.com`, used to build links to messages.' }),
+    })
+    .meta({ description: 'Channels and posting behaviour.' }),
   accounts: z
     .record(z.string().regex(ACCOUNT_ID, ACCOUNT_TEXT), z.strictObject({ name: z.string().min(1).max(80) }))
-    .default({}),
+    .default({})
+    .meta({
+      description: 'Friendly names shown next to account ids.',
+      docType: 'mapping of account id → `{ name }`',
+    }),
   organization: z
     .strictObject({
-      /** Role the bot assumes in member accounts to read tags and act there. */
-      memberRoleName: z.string({ error: 'an IAM role name' }).regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'),
-      externalId: z.string().min(2).max(1224).optional(),
-      sessionDurationSeconds: z.number().int().min(900).max(43_200).default(3600),
+      memberRoleName: z
+        .string({ error: 'an IAM role name' })
+        .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name')
+        .meta({
+          description: 'Role the bot assumes in member accounts to read tags and act there.',
+          docType: 'IAM role name',
+          docDefault: 'required if `organization` is present',
+        }),
+      externalId: z.string().min(2).max(1224).optional().meta({
+        description: "External id passed to `AssumeRole`, if the member role's trust policy requires one.",
+      }),
+      sessionDurationSeconds: z
+        .number()
+        .int()
+        .min(900)
+        .max(43_200)
+        .default(3600)
+        .meta({ description: 'Duration of the assumed-role sessions.' }),
     })
-    .optional(),
+    .optional()
+    .meta({
+      description: 'How to act in member accounts. Absent: the bot only works in its own account.',
+    }),
   tags: z
     .strictObject({
-      /** Tag whose value is the owner's e-mail. */
-      ownerEmailTag: z.string().min(1).max(128).default('owner'),
-      /** Read tags of non-IAM resources with the Resource Groups Tagging API. */
-      useResourceGroupsTaggingApi: z.boolean().default(false),
+      ownerEmailTag: z.string().min(1).max(128).default('owner').meta({
+        description:
+          "Tag whose value is the owner's e-mail. It is read whenever routing reads the resource's tags (a rule with a `tag` condition was evaluated) and fills the route's owner e-mail, which is saved with the finding: the [digest](#digest) DMs that owner, and the App Home shows them their findings.",
+      }),
+      useResourceGroupsTaggingApi: z.boolean().default(false).meta({
+        description:
+          "Read tags of non-IAM resources (S3, KMS, SQS …) with the Resource Groups Tagging API. When `false`, only IAM roles' and users' tags are read, and tag rules do not match other resources.",
+      }),
     })
-    .prefault({}),
-  routing: z.array(ruleSchema).default([]),
+    .prefault({})
+    .meta({ description: 'Which resource tags mean what.' }),
+  routing: z
+    .array(ruleSchema)
+    .default([])
+    .meta({ description: 'Who owns which finding; see [Routing](#routing).', docType: 'list of rules' }),
   severity: z
     .strictObject({
-      overrides: z.partialRecord(z.enum(SEVERITY_CATEGORIES), z.enum(SEVERITIES)).default({}),
+      overrides: z
+        .partialRecord(z.enum(SEVERITY_CATEGORIES), z.enum(SEVERITIES))
+        .default({})
+        .meta({
+          description: `Categories: ${SEVERITY_CATEGORIES.map((c) => `\`${c}\``).join(', ')}. Severities: ${SEVERITIES.map((c) => `\`${c}\``).join(', ')}.`,
+          docType: 'mapping of category → severity',
+        }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'Severity overrides.' }),
   redis: z
     .strictObject({
       keyPrefix: z
         .string()
         .regex(/^[A-Za-z0-9_{}-]{1,32}:?$/, 'letters, digits, _ - { } and an optional trailing colon')
-        .default('ap:'),
-      /** Days the state of a RESOLVED finding is kept (AWS deletes them after 90 days). */
-      resolvedRetentionDays: z.number().int().min(1).max(3650).default(90),
+        .default('ap:')
+        .meta({
+          description:
+            'Prefix of every key access-patrol writes. On Redis Cluster use a hash tag, e.g. `{ap}:`.',
+          docType: '1–32 of letters, digits, `_ - { }`, optional trailing `:`',
+        }),
+      resolvedRetentionDays: z.number().int().min(1).max(3650).default(90).meta({
+        description:
+          'Days the state of a RESOLVED finding is kept after its message was updated (AWS deletes RESOLVED findings after 90 days). Archived findings are kept.',
+      }),
     })
-    .prefault({}),
-  /** AWS partition console host, for "Open in console" links. */
-  consoleUrl: z.url().default('https://console.aws.amazon.com'),
-  /** Safety rules for deleting unused roles from Slack. */
+    .prefault({})
+    .meta({ description: 'Redis key layout.' }),
+  consoleUrl: z.url().default('https://console.aws.amazon.com').meta({
+    description: 'AWS console host for "Open in console" links (change for GovCloud or China partitions).',
+  }),
   roles: z
     .strictObject({
-      /** A role used more recently than this (GetRole RoleLastUsed) is never deleted. */
-      minUnusedDays: z.number().int().min(30).max(400).default(90),
-      /** A role carrying any of these tag keys is never deleted. */
-      protectTagKeys: z.array(z.string().min(1).max(128)).default(['access-patrol:protect']),
-      /** How long role backups are kept in Redis. */
-      backupRetentionDays: z.number().int().min(7).max(3650).default(365),
+      minUnusedDays: z.number().int().min(30).max(400).default(90).meta({
+        description:
+          'A role whose GetRole `RoleLastUsed` is more recent than this is never deleted (checked when the confirm dialog is filled in and again just before deleting).',
+      }),
+      protectTagKeys: z.array(z.string().min(1).max(128)).default(['access-patrol:protect']).meta({
+        description: 'A role carrying any of these tags is never deleted.',
+        docType: 'list of tag keys',
+      }),
+      backupRetentionDays: z.number().int().min(7).max(3650).default(365).meta({
+        description:
+          "How long the backup taken before a deletion is kept in Redis (the Restore button needs it). The same backup is also posted in the finding's thread.",
+      }),
     })
-    .prefault({}),
-  /** Who may do what; see docs/configuration.md#permissions. */
-  permissions: permissionsSchema,
-  /** The audit stream of who did what. */
-  audit: auditSchema,
-  /** SLA reminders and escalation of findings left open. */
-  aging: agingSchema,
-  /** The weekly digest. */
-  digest: digestSchema,
-  /** Least-privilege policy generation; absent: generate-policy requests are answered with what to set. */
-  policyGeneration: policyGenerationSchema.optional(),
+    .prefault({})
+    .meta({ description: 'Safety rules for deleting unused roles from Slack.' }),
+  permissions: permissionsSchema.meta({ description: 'Who may do what; see [Permissions](#permissions).' }),
+  audit: auditSchema.meta({ description: 'Retention of the audit log; see [Audit](#audit).' }),
+  aging: agingSchema.meta({ description: 'SLA reminders and escalation of findings left open.' }),
+  digest: digestSchema.meta({ description: 'The weekly digest per owner channel and per owner e-mail.' }),
+  policyGeneration: policyGenerationSchema.optional().meta({
+    description:
+      'Least-privilege policy generation from CloudTrail. Absent: Generate policy and `/access generate-policy` answer which key to set.',
+  }),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

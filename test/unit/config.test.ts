@@ -581,3 +581,19 @@ describe('logging keeps secrets out', () => {
     ]);
   });
 });
+
+describe('docs/configuration.md and config.example.yml', () => {
+  it('has every config table generated from the schema (npm run gen:docs)', async () => {
+    const { renderConfigDoc } = await import('../../scripts/config-docs.ts');
+    const committed = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(committed, 'docs/configuration.md is stale: run npm run gen:docs').toBe(await renderConfigDoc());
+  });
+
+  it('shows every top-level key in config.example.yml, which validates', async () => {
+    const { configSchema } = await import('../../src/config/schema.ts');
+    const text = await readFile(new URL('../../config.example.yml', import.meta.url), 'utf8');
+    const keys = Object.keys(configSchema.shape);
+    for (const key of keys) expect(text, key).toMatch(new RegExp(`^${key}:`, 'm'));
+    expect(parseConfigText(text, 'config.example.yml').ok).toBe(true);
+  });
+});
