@@ -37,6 +37,9 @@ commands:
   audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
   digest [--dry-run]              send this week's digests now (never twice per owner and week);
                                   --dry-run prints what would be sent to whom and sends nothing
+  restore-role <account> <role> [--backup key] [--list]
+                                  recreate a role deleted from Slack from its backup in Redis,
+                                  without Slack; --list shows the role's backups
 
 Every command takes --pretty: readable log lines instead of JSON (the default on a terminal).
 Logs go to stderr, reports to stdout. The environment comes from the process and, when present,
@@ -53,6 +56,11 @@ const COMMANDS = {
   owners: { usage: 'owners <resource-arn>', options: {}, positionals: 1 },
   audit: { usage: 'audit export [--since YYYY-MM-DD]', options: {} },
   digest: { usage: 'digest [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } } },
+  'restore-role': {
+    usage: 'restore-role <account-id> <role-name> [--backup key] [--list]',
+    options: { backup: { type: 'string' }, list: { type: 'boolean', default: false } },
+    positionals: 2,
+  },
 } satisfies Record<string, { usage: string; options: OptionSpec; positionals?: number }>;
 type Command = keyof typeof COMMANDS;
 
@@ -276,6 +284,8 @@ export async function main(
         redis.disconnect();
       }
     }
+    case 'restore-role':
+      return restoreRoleCommand(positionals, values, loaded.env, config, logger);
     case 'digest': {
       const rt = createRuntime({ env: loaded.env, config, logger });
       try {
@@ -381,6 +391,68 @@ async function start(
   await healthServer?.close();
   await rt.close();
   return 0;
+}
+
+/**
+ * `restore-role <account> <role>`: the Restore role button without Slack (an outage, a revoked token):
+ * the newest backup (or `--backup`), recreated by the same IAM gateway, audited as actor `cli`.
+ */
+async function restoreRoleCommand(
+  positionals: string[],
+  values: ParsedCommand['values'],
+  env: Env,
+  config: AppConfig,
+  logger: Logger,
+): Promise<number> {
+  const [accountId, roleName] = positionals;
+  const usage = `usage: access-patrol ${COMMANDS['restore-role'].usage}\n`;
+  if (!accountId || !/^\d{12}$/.test(accountId) || !roleName) {
+    process.stderr.write(`access-patrol restore-role: needs a 12-digit account id and a role name\n${usage}`);
+    return 2;
+  }
+  const rt = createRuntime({ env, config, logger });
+  try {
+    await rt.waitForRedis();
+    const backups = await rt.deps.backups.list(accountId, roleName);
+    if (values.list) {
+      process.stdout.write(
+        backups.length
+          ? `${backups.map((b) => `${b.takenAt}  ${b.key}`).join('\n')}\n`
+          : `no backups of ${roleName} in ${accountId} (kept ${config.roles.backupRetentionDays} days)\n`,
+      );
+      return 0;
+    }
+    const key = typeof values.backup === 'string' ? values.backup : backups[0]?.key;
+    const backup = key ? await rt.deps.backups.get(key) : null;
+    if (!key || !backup || backup.accountId !== accountId || backup.roleName !== roleName) {
+      process.stderr.write(
+        `access-patrol restore-role: no backup of ${roleName} in ${accountId}${key ? ` at ${key}` : ''} (backups are kept ${config.roles.backupRetentionDays} days; --list shows them)\n`,
+      );
+      return 1;
+    }
+    const report = await rt.deps.iam.restoreRole(backup);
+    for (const line of report.done) process.stdout.write(`done: ${line}\n`);
+    for (const line of report.notDone) process.stdout.write(`not done: ${line}\n`);
+    await rt.deps.audit.record({
+      actor: 'cli',
+      action: 'restore-role',
+      outcome: report.ok ? 'succeeded' : 'failed',
+      resourceArn: backup.arn,
+      accountId,
+      detail: `from ${key}`,
+      ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
+    });
+    if (!report.ok) {
+      process.stderr.write(
+        `access-patrol restore-role failed: ${report.error.code}: ${report.error.message}\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(`restored ${backup.arn} from the backup taken ${backup.takenAt}\n`);
+    return 0;
+  } finally {
+    await rt.close();
+  }
 }
 
 /** `digest --dry-run`: every owner, where it would go, and the message as text. */

@@ -17,6 +17,25 @@ export class RoleBackupStore {
     return key;
   }
 
+  /** Backups of one role, newest first (for `access-patrol restore-role` when Slack is not there). */
+  async list(accountId: string, roleName: string): Promise<{ key: string; takenAt: string }[]> {
+    const prefix = this.k.roleBackup(accountId, roleName, '');
+    const found: { key: string; takenAt: string }[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        500,
+      );
+      cursor = next;
+      for (const key of batch) found.push({ key, takenAt: key.slice(prefix.length) });
+    } while (cursor !== '0');
+    return found.sort((a, b) => b.takenAt.localeCompare(a.takenAt));
+  }
+
   async get(key: string): Promise<RoleBackup | null> {
     if (!key.startsWith(this.k.roleBackup('', '', '').split('::')[0]!)) return null;
     const raw = await this.redis.get(key);

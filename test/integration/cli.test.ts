@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { main, run } from '../../src/cli.ts';
+import { AuditLog } from '../../src/store/audit.ts';
+import { RoleBackupStore } from '../../src/store/backups.ts';
 import { FindingStore } from '../../src/store/findings.ts';
 import { keys } from '../../src/store/keys.ts';
 import { makeFindingState } from '../factories/finding.ts';
@@ -335,4 +337,95 @@ redis:
     expect(await main(['scan'], env)).toBe(0);
     expect(out).toMatch(/5 analyzer\(s\) scanned, 0 failed/);
   }, 60_000);
+});
+
+describe('access-patrol restore-role', () => {
+  let aws: AwsSandbox;
+  let prefix: string;
+  beforeEach(async () => {
+    aws = await startAwsSandbox({ data: demoData(new Date()) });
+    prefix = uniquePrefix('rr');
+  });
+  afterEach(async () => {
+    await aws.close();
+    await wipePrefix(prefix);
+  });
+
+  it('recreates a deleted role from its newest backup without Slack, and audits it', async () => {
+    const redis = new Redis(REDIS_URL);
+    const store = new RoleBackupStore(redis, keys(prefix), 365);
+    const backup = {
+      version: 1 as const,
+      accountId: '111111111111',
+      roleName: 'old-batch',
+      arn: 'arn:aws:iam::111111111111:role/old-batch',
+      path: '/',
+      assumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'batch.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+      tags: [{ Key: 'team', Value: 'data' }],
+      inlinePolicies: [
+        {
+          name: 'read-reports',
+          document: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }],
+          }),
+        },
+      ],
+      attachedPolicyArns: [],
+      instanceProfileNames: [],
+    };
+    await store.save({ ...backup, description: 'older', takenAt: '2026-01-01T00:00:00.000Z' });
+    await store.save({ ...backup, description: 'newest', takenAt: '2026-02-01T00:00:00.000Z' });
+    await redis.quit();
+    for (const [k, v] of Object.entries({
+      AWS_ENDPOINT_URL_IAM: aws.url,
+      AWS_ENDPOINT_URL_STS: aws.url,
+      AWS_ACCESS_KEY_ID: 'AKIASANDBOXCLI000002',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_REGION: 'us-east-1',
+    }))
+      vi.stubEnv(k, v);
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      REDIS_URL,
+      ACCESS_PATROL_CONFIG: await configFile(`${GOOD}redis: { keyPrefix: "${prefix}" }\n`),
+    };
+
+    expect(await main(['restore-role', '111111111111', 'old-batch', '--list'], env)).toBe(0);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('  ')[0]),
+    ).toEqual(['2026-02-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+    out = '';
+    expect(await main(['restore-role', '111111111111', 'old-batch'], env)).toBe(0);
+    expect(out).toMatch(
+      /restored arn:aws:iam::111111111111:role\/old-batch from the backup taken 2026-02-01/,
+    );
+    const role = aws.data.roles.find((r) => r.account === '111111111111' && r.name === 'old-batch');
+    expect(role).toMatchObject({ description: 'newest', tags: { team: 'data' } });
+    expect(Object.keys(role?.inlinePolicies ?? {})).toEqual(['read-reports']);
+
+    const check = new Redis(REDIS_URL);
+    const entries = await new AuditLog(check, keys(prefix), { retentionDays: 30, maxEntries: 1000 }).query({
+      user: 'cli',
+    });
+    await check.quit();
+    expect(entries).toMatchObject([
+      { action: 'restore-role', outcome: 'succeeded', accountId: '111111111111' },
+    ]);
+
+    out = '';
+    err = '';
+    expect(await main(['restore-role', '111111111111', 'never-deleted'], env)).toBe(1);
+    expect(err).toMatch(
+      /no backup of never-deleted in 111111111111 \(backups are kept 365 days; --list shows them\)/,
+    );
+  });
 });
