@@ -1,7 +1,6 @@
 // `access-patrol` command line: start, scan, check-config, owners, audit export, digest.
 import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { renderText } from '../blocks/render.ts';
 import { type DigestPlan, type DigestRunResult, planDigest, runDigest } from '../jobs/digest.ts';
@@ -21,6 +20,7 @@ import {
 } from './health.ts';
 import { createLogger, scrubSecrets } from './log.ts';
 import { createMetrics, measureSlackAcks, metricsRoute } from './metrics.ts';
+import { connectRedis } from './redis.ts';
 import { createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { registerListeners } from './slack/listeners/index.ts';
@@ -272,9 +272,11 @@ export async function main(
     }
     case 'audit': {
       // A few quick reconnects, then the export fails with the connection error.
-      const redis = new Redis(loaded.env.redisUrl, {
-        maxRetriesPerRequest: 1,
-        retryStrategy: (times) => (times > 3 ? null : 250 * times),
+      const redis = connectRedis({
+        url: loaded.env.redisUrl,
+        cluster: loaded.env.redisCluster,
+        keyPrefix: config.redis.keyPrefix,
+        options: { maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 3 ? null : 250 * times) },
       });
       redis.on('error', () => undefined);
       try {

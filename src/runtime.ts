@@ -1,7 +1,7 @@
 // Composition root: builds Redis connections, AWS and Slack gateways, queues and workers from a
 // validated env and config. The CLI, the demo and the end-to-end tests all start the bot through here.
 import { Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StatusView } from '../blocks/command-replies.ts';
 import type { DeliverResult } from '../jobs/deliver.ts';
@@ -31,6 +31,7 @@ import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { boltLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { connectRedis } from './redis.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
@@ -40,7 +41,7 @@ import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
 
 export interface RuntimeOptions {
-  env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'>;
+  env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;
   config: AppConfig;
   logger: Logger;
   /** Endpoint and credential overrides for the sandbox and tests. */
@@ -88,16 +89,15 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
   const metrics = opts.metrics ?? createMetrics();
   const retryStrategy = redisBackoff;
-  const workerRedis = new Redis(opts.env.redisUrl, {
-    maxRetriesPerRequest: null,
-    lazyConnect: false,
-    retryStrategy,
-  });
-  const redis = new Redis(opts.env.redisUrl, {
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: true,
-    retryStrategy,
-  });
+  const connect = (options: Parameters<typeof connectRedis>[0]['options']) =>
+    connectRedis({
+      url: opts.env.redisUrl,
+      cluster: opts.env.redisCluster === true,
+      keyPrefix: config.redis.keyPrefix,
+      options,
+    });
+  const workerRedis = connect({ maxRetriesPerRequest: null, lazyConnect: false, retryStrategy });
+  const redis = connect({ maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy });
   const monitor = watchRedis(redis, opts.env.redisUrl, logger);
   redis.on('reconnecting', () => metrics.redisReconnects.inc());
   // The command connection reports outages (one line per backoff step); the others stay quiet.

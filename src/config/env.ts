@@ -20,6 +20,8 @@ export interface Env {
   /** Slack Web API base, always ending in `/api/` (the form WebClient's `slackApiUrl` expects). */
   slackApiUrl?: string;
   redisUrl: string;
+  /** REDIS_URL is a node of a Redis Cluster (needs a hash-tagged redis.keyPrefix). */
+  redisCluster: boolean;
   configPath: string;
   logLevel: LogLevelName;
   port: number;
@@ -42,6 +44,7 @@ const VARS = [
   'SLACK_APP_TOKEN',
   'SLACK_API_URL',
   'REDIS_URL',
+  'REDIS_CLUSTER',
   'ACCESS_PATROL_CONFIG',
   'LOG_LEVEL',
   'PORT',
@@ -55,6 +58,7 @@ const EXPECTED: Record<Var, string> = {
   SLACK_APP_TOKEN: 'a Slack app-level token starting with xapp- (Socket Mode), or unset',
   SLACK_API_URL: 'an http(s) URL such as https://slack.com/api/, or unset',
   REDIS_URL: 'a redis:// or rediss:// URL',
+  REDIS_CLUSTER: 'true (REDIS_URL is a node of a Redis Cluster) or false',
   ACCESS_PATROL_CONFIG: 'a path to the YAML config file',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
   PORT: 'a TCP port number 0-65535',
@@ -81,6 +85,10 @@ const envSchema = z.object({
     .transform(slackApiBase)
     .optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default(ENV_DEFAULTS.redisUrl),
+  REDIS_CLUSTER: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   ACCESS_PATROL_CONFIG: z.string().default(ENV_DEFAULTS.configPath),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(ENV_DEFAULTS.logLevel),
   PORT: z.coerce.number().int().min(0).max(65_535).default(ENV_DEFAULTS.port),
@@ -98,7 +106,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
   for (const name of VARS) {
     const value = env[name]?.trim();
     if (value) {
-      raw[name] = name === 'LOG_LEVEL' ? value.toLowerCase() : value;
+      raw[name] = name === 'LOG_LEVEL' || name === 'REDIS_CLUSTER' ? value.toLowerCase() : value;
       source[name] = name;
     }
   }
@@ -136,6 +144,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
       ...(v.SLACK_APP_TOKEN !== undefined && { slackAppToken: v.SLACK_APP_TOKEN }),
       ...(v.SLACK_API_URL !== undefined && { slackApiUrl: v.SLACK_API_URL }),
       redisUrl: v.REDIS_URL,
+      redisCluster: v.REDIS_CLUSTER,
       configPath: v.ACCESS_PATROL_CONFIG,
       logLevel: v.LOG_LEVEL,
       port: v.PORT,

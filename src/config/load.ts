@@ -90,7 +90,24 @@ export async function loadAll(env: NodeJS.ProcessEnv): Promise<LoadAllResult> {
     ? parsedEnv.value.configPath
     : env.ACCESS_PATROL_CONFIG?.trim() || './access-patrol.yml';
   const config = await loadConfigFile(configPath);
-  if (parsedEnv.ok && config.ok) return { ok: true, env: parsedEnv.value, config: config.config };
+  if (parsedEnv.ok && config.ok) {
+    const prefix = config.config.redis.keyPrefix;
+    if (parsedEnv.value.redisCluster && !/\{[^}]+\}/.test(prefix)) {
+      return {
+        ok: false,
+        problems: [
+          {
+            path: 'redis.keyPrefix',
+            expected:
+              'a hash-tagged prefix such as "{ap}:" with REDIS_CLUSTER=true (keys and BullMQ queues must share one cluster slot)',
+            got: JSON.stringify(prefix),
+            at: configPath,
+          },
+        ],
+      };
+    }
+    return { ok: true, env: parsedEnv.value, config: config.config };
+  }
   return {
     ok: false,
     problems: [...(parsedEnv.ok ? [] : parsedEnv.problems), ...(config.ok ? [] : config.problems)],

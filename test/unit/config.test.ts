@@ -340,6 +340,7 @@ describe('parseEnv', () => {
       value: {
         slackBotToken: BOT_TOKEN,
         redisUrl: 'redis://127.0.0.1:6379',
+        redisCluster: false,
         configPath: './access-patrol.yml',
         logLevel: 'info',
         port: 3000,
@@ -354,6 +355,7 @@ describe('parseEnv', () => {
       SLACK_APP_TOKEN: '',
       SLACK_API_URL: 'http://127.0.0.1:4000',
       REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
+      REDIS_CLUSTER: 'TRUE',
       ACCESS_PATROL_CONFIG: '/etc/access-patrol.yml',
       LOG_LEVEL: 'DEBUG',
       PORT: '8080',
@@ -366,6 +368,7 @@ describe('parseEnv', () => {
         slackSigningSecret: 'abc123',
         slackApiUrl: 'http://127.0.0.1:4000/api/',
         redisUrl: 'rediss://:pw@redis.internal:6380/2',
+        redisCluster: true,
         configPath: '/etc/access-patrol.yml',
         logLevel: 'debug',
         port: 8080,
