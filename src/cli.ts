@@ -9,6 +9,7 @@ import { createAwsClients } from './aws/clients.ts';
 import { createTagReader } from './aws/tags.ts';
 import { type Env, formatProblems, loadDotEnv, requireWebEnv, secretValues } from './config/env.ts';
 import { loadAll } from './config/load.ts';
+import { closestName } from './config/problems.ts';
 import type { AppConfig } from './config/schema.ts';
 import { explainOwners } from './findings/owners.ts';
 import {
@@ -140,25 +141,9 @@ function argumentProblem(err: Error & { code?: string }, known: string[]): strin
   }
 }
 
-function closestWord(word: string, known: string[]): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const name of known) {
-    const d = editDistance(word.toLowerCase(), name.toLowerCase());
-    if (d <= Math.max(1, Math.floor(name.length / 2)) && (!best || d < best.d)) best = { name, d };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
+/** Commands and options are short: allow about one edit in two characters. */
+const closestWord = (word: string, known: string[]) =>
+  closestName(word, known, (name) => Math.max(1, Math.floor(name.length / 2)));
 
 export interface MainOptions {
   /** The `.env` file read into `env` before main, if any (check-config says so). */

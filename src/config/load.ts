@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { type Env, parseEnv } from './env.ts';
-import { type ConfigProblem, describeValue, formatPath, truncate } from './problems.ts';
+import { type ConfigProblem, closestName, describeValue, formatPath, truncate } from './problems.ts';
 import { type AppConfig, configSchema } from './schema.ts';
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; problems: ConfigProblem[] };
@@ -250,30 +250,8 @@ function bound(word: string, origin: string, limit: number | bigint, inclusive: 
 
 function unknownKeyHint(key: string, known: string[]): string {
   if (known.length === 0) return 'no such key';
-  const close = closest(key, known);
+  const close = closestName(key, known);
   return `no such key (${close ? `did you mean ${close}? ` : ''}known: ${known.join(', ')})`;
-}
-
-function closest(key: string, known: string[]): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const name of known) {
-    const d = name.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, name);
-    if (d <= Math.max(2, Math.floor(name.length / 4)) && (!best || d < best.d)) best = { name, d };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 /** Keys the schema accepts at `path` (walking through optional/default/array/record/union wrappers). */

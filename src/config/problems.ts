@@ -61,3 +61,34 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out || '(top level)';
 }
+
+/**
+ * The known name closest to a mistyped one (a key, a command, an option), or undefined when none is
+ * close: a case-only difference, or at most `maxDistance(name)` edits (default: 2, or a quarter of
+ * the name's length).
+ */
+export function closestName(
+  word: string,
+  known: readonly string[],
+  maxDistance: (name: string) => number = (name) => Math.max(2, Math.floor(name.length / 4)),
+): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of known) {
+    const d = name.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, name);
+    if (d <= maxDistance(name) && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
