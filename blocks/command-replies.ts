@@ -35,9 +35,11 @@ export function findingSummaryReply(id: string, s: FindingState | null): SlackMe
   };
 }
 
-export function auditReply(entries: StoredAuditEntry[]): SlackMessage {
+/** `/access audit`; `scope` says what was left out for someone who may not read everything. */
+export function auditReply(entries: StoredAuditEntry[], scope?: string): SlackMessage {
+  const scopeNote = scope ? [context([`Showing ${escapeMrkdwn(scope)}.`])] : [];
   if (entries.length === 0)
-    return { text: 'No audit entries match', blocks: [section('No audit entries match.')] };
+    return { text: 'No audit entries match', blocks: [section('No audit entries match.'), ...scopeNote] };
   const lines = entries.map((e) => {
     const who = userRef(e.actor);
     const finding = e.findingId ? ` ${code(e.findingId, 40)}` : '';
@@ -58,7 +60,11 @@ export function auditReply(entries: StoredAuditEntry[]): SlackMessage {
     chunk += `${line}\n`;
   }
   if (chunk) blocks.push(section(chunk.trimEnd()));
-  return { text: `${entries.length} audit entries`, blocks: capBlocks(blocks) };
+  blocks.push(...scopeNote);
+  return {
+    text: entries.length === 1 ? '1 audit entry' : `${entries.length} audit entries`,
+    blocks: capBlocks(blocks),
+  };
 }
 
 export interface StatusView {

@@ -67,14 +67,46 @@ export function actionFailedNote(input: { action: string; error: string }): Slac
   );
 }
 
-/** A refused action: what was needed and who can do it instead. */
+/** What each permission lets someone do, in words ("You can't delete this role"). */
+const ACTION_WORDS: Record<string, string> = {
+  archive: 'archive this finding',
+  unarchive: 'unarchive this finding',
+  rescan: 'rescan this finding',
+  'delete-role': 'delete this role',
+  'restore-role': 'restore this role',
+  'generate-policy': 'generate a policy',
+  scan: 'start a scan',
+  snooze: 'snooze this finding',
+  recommend: 'ask for a recommendation on this finding',
+  read: 'see this finding',
+};
+
+/** The action was done in AWS, but Slack could not show it (its channel or message is gone). */
+export function notShownNote(input: { action: string; problem: string }): SlackMessage {
+  return note(
+    `✅ Done: ${escapeMrkdwn(input.action)} went through in AWS, but Slack could not show it on the finding's message: ${escapeMrkdwn(truncate(input.problem, 300))}.`,
+    `Done in AWS (${escapeMrkdwn(input.action)}); not shown in Slack: ${escapeMrkdwn(truncate(input.problem, 150))}`,
+    'The audit log records it.',
+  );
+}
+
+/** A refused action: what was needed (`to be …`) and who can do it instead. */
 export function refusedNote(input: { action: string; need: string; askOneOf: string[] }): SlackMessage {
   const ask = input.askOneOf.length
     ? `Ask one of: ${input.askOneOf.slice(0, 20).join(', ')}${input.askOneOf.length > 20 ? ` and ${input.askOneOf.length - 20} more` : ''}.`
     : 'Nobody is configured to do this; an admin can grant it under `permissions` in the config.';
+  const what = ACTION_WORDS[input.action] ?? `${input.action} this`;
   return note(
-    `🚫 You can't ${escapeMrkdwn(input.action)} this: you need ${escapeMrkdwn(input.need)}. ${ask}`,
-    `You can't ${input.action} this: you need ${input.need}`,
+    `🚫 You can't ${escapeMrkdwn(what)}: you need ${escapeMrkdwn(input.need)}. ${ask}`,
+    `You can't ${escapeMrkdwn(what)}: you need ${escapeMrkdwn(input.need)}`,
+  );
+}
+
+/** A request about a finding the bot does not know (forgotten after it was resolved, or forged). */
+export function unknownFindingNote(findingId: string): SlackMessage {
+  return note(
+    `🚫 Nothing was done: access-patrol knows no finding ${code(findingId, 80)}. It may have been resolved and forgotten, or the button or form was not made by this bot.`,
+    `Nothing was done: access-patrol knows no finding ${escapeMrkdwn(truncate(findingId, 80))}`,
   );
 }
 

@@ -8,6 +8,7 @@ import { type FindingView, findingMessage, findingMessageKey } from '../blocks/f
 import {
   actionFailedNote,
   archivedReceipt,
+  notShownNote,
   readOnlyNote,
   rescanReceipt,
   snoozedReceipt,
@@ -15,17 +16,16 @@ import {
   unarchivedReceipt,
   unsnoozedReceipt,
 } from '../blocks/receipts.ts';
-import { AwsError } from '../src/aws/errors.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
-import type { OutgoingMessage } from '../src/slack/client.ts';
+import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
 import { serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
 import { idsByAnalyzer, readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey, postOnce } from './post-once.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData, shortHash } from './queues.ts';
-import { isFinalFailure } from './retry.ts';
+import { failureMessage, isFinalFailure } from './retry.ts';
 
 export interface ActionResult {
   outcome: 'succeeded' | 'stale';
@@ -60,6 +60,17 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       requestId: job.id,
       ...extra,
     });
+  // Slack steps that could not be shown (the channel or message is gone); they do not undo the action.
+  const missed: string[] = [];
+  const shown = (step: () => Promise<unknown>) => showInSlack(deps, missed, step);
+  // Set once AWS (or, for a snooze, the finding's state) has changed: from then on the audit records
+  // that it succeeded, whatever happens to the messages about it.
+  let done: { detail?: string } | undefined;
+  const succeeded = async (status: string, detail?: string): Promise<ActionResult> => {
+    await audit('succeeded', withMissed(detail, missed));
+    if (missed.length) await tell(deps, data, notShownNote({ action, problem: missed.join(', ') }));
+    return { outcome: 'succeeded', status };
+  };
 
   try {
     const expected = action === JOBS.unarchive || action === JOBS.archiveExpiry ? 'ARCHIVED' : 'ACTIVE';
@@ -68,12 +79,9 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
     const analyzer = { arn: acting.analyzerArn, region: acting.region };
     if (action === JOBS.rescanCheck && finding?.status !== 'ACTIVE') {
       const status = finding?.status ?? 'RESOLVED';
-      if (finding) await redraw(deps, finding, state, { status, at: finding.updatedAt });
-      await threadReplyOnce(
-        deps,
-        state,
-        rescanReceipt({ userId: data.userId, outcome: 'resolved' }),
-        receipt,
+      if (finding) await shown(() => redraw(deps, finding, state, { status, at: finding.updatedAt }));
+      await shown(() =>
+        threadReplyOnce(deps, state, rescanReceipt({ userId: data.userId, outcome: 'resolved' }), receipt),
       );
       return { outcome: 'succeeded', status };
     }
@@ -85,7 +93,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       finding.status === STATUS_AFTER[action] &&
       finding.status !== expected;
     if (!finding || (finding.status !== expected && !resumed)) {
-      if (finding) await redraw(deps, finding, state, { status: finding.status });
+      if (finding) await shown(() => redraw(deps, finding, state, { status: finding.status }));
       await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action }));
       await audit('stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
       return { outcome: 'stale', status: finding?.status ?? 'GONE' };
@@ -93,7 +101,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
     const at = deps.now().toISOString();
     if (managedBy && STATUS_AFTER[action]) {
       // AWS keeps a service-linked analyzer's findings read-only: UpdateFindings would be refused.
-      await redraw(deps, finding, state, { status: finding.status });
+      await shown(() => redraw(deps, finding, state, { status: finding.status }));
       await tell(
         deps,
         data,
@@ -110,14 +118,19 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
       case JOBS.archive: {
         const { reason, until } = data as ArchiveData;
         await setCardStatus(deps, job, members, acting, 'ACTIVE', 'ARCHIVED');
+        done = { detail: until ? `${reason} (until ${until})` : reason };
         await deps.store.set(data.findingId, {
           status: 'ARCHIVED',
           archivedBy: data.userId,
           archiveReason: reason,
           archiveUntil: until,
         });
-        await redraw(deps, finding, state, { status: 'ARCHIVED', at, by: data.userId, reason, until });
-        await threadReplyOnce(deps, state, archivedReceipt({ userId: data.userId, reason, until }), receipt);
+        await shown(() =>
+          redraw(deps, finding, state, { status: 'ARCHIVED', at, by: data.userId, reason, until }),
+        );
+        await shown(() =>
+          threadReplyOnce(deps, state, archivedReceipt({ userId: data.userId, reason, until }), receipt),
+        );
         if (until) {
           // Midnight UTC at the start of the expiry day.
           const due = parseISO(`${until}T00:00:00Z`);
@@ -130,8 +143,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
             },
           );
         }
-        await audit('succeeded', { detail: until ? `${reason} (until ${until})` : reason });
-        return { outcome: 'succeeded', status: 'ARCHIVED' };
+        return await succeeded('ARCHIVED', done.detail);
       }
       case JOBS.unarchive:
       case JOBS.archiveExpiry: {
@@ -140,33 +152,33 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           return { outcome: 'stale', status: 'ARCHIVED' };
         }
         await setCardStatus(deps, job, members, acting, 'ARCHIVED', 'ACTIVE');
+        done = action === JOBS.archiveExpiry ? { detail: 'archive expired' } : {};
         await deps.store.clearArchive(data.findingId);
         await deps.store.clearReminders(data.findingId);
         await deps.store.set(data.findingId, { status: 'ACTIVE' });
-        await redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' });
-        await threadReplyOnce(
-          deps,
-          state,
-          unarchivedReceipt(
-            action === JOBS.archiveExpiry
-              ? { userId: 'system', expired: data.requestTs }
-              : { userId: data.userId },
+        await shown(() => redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' }));
+        await shown(() =>
+          threadReplyOnce(
+            deps,
+            state,
+            unarchivedReceipt(
+              action === JOBS.archiveExpiry
+                ? { userId: 'system', expired: data.requestTs }
+                : { userId: data.userId },
+            ),
+            receipt,
           ),
-          receipt,
         );
-        await audit('succeeded', action === JOBS.archiveExpiry ? { detail: 'archive expired' } : {});
-        return { outcome: 'succeeded', status: 'ACTIVE' };
+        return await succeeded('ACTIVE', done.detail);
       }
       case JOBS.rescan: {
         if (finding.findingType !== 'ExternalAccess') {
           throw new UnrecoverableError('only external access findings can be rescanned');
         }
         await deps.analyzers.startResourceScan(analyzer, finding.resourceArn, finding.accountId);
-        await threadReplyOnce(
-          deps,
-          state,
-          rescanReceipt({ userId: data.userId, outcome: 'requested' }),
-          receipt,
+        done = {};
+        await shown(() =>
+          threadReplyOnce(deps, state, rescanReceipt({ userId: data.userId, outcome: 'requested' }), receipt),
         );
         await deps.queues.actions.add(
           JOBS.rescanCheck,
@@ -176,17 +188,18 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
             delay: RESCAN_CHECK_DELAY_MS,
           },
         );
-        await audit('succeeded');
-        return { outcome: 'succeeded', status: 'ACTIVE' };
+        return await succeeded('ACTIVE');
       }
       case JOBS.rescanCheck: {
         // Still ACTIVE after AWS re-analyzed the resource.
-        await redraw(deps, finding, state, { status: 'ACTIVE' });
-        await threadReplyOnce(
-          deps,
-          state,
-          rescanReceipt({ userId: data.userId, outcome: 'still-active' }),
-          receipt,
+        await shown(() => redraw(deps, finding, state, { status: 'ACTIVE' }));
+        await shown(() =>
+          threadReplyOnce(
+            deps,
+            state,
+            rescanReceipt({ userId: data.userId, outcome: 'still-active' }),
+            receipt,
+          ),
         );
         return { outcome: 'succeeded', status: 'ACTIVE' };
       }
@@ -199,12 +212,15 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           snoozeReason: reason,
         };
         await deps.store.set(data.findingId, snooze);
-        await redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' });
-        await threadReplyOnce(
-          deps,
-          state,
-          snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
-          receipt,
+        done = { detail: `${days} days until ${snooze.snoozedUntil}: ${reason}` };
+        await shown(() => redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' }));
+        await shown(() =>
+          threadReplyOnce(
+            deps,
+            state,
+            snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
+            receipt,
+          ),
         );
         // At the end the message loses its snooze line and the thread says reminders resume.
         await deps.queues.actions.add(
@@ -215,8 +231,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
             delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())),
           },
         );
-        await audit('succeeded', { detail: `${days} days until ${snooze.snoozedUntil}: ${reason}` });
-        return { outcome: 'succeeded', status: 'ACTIVE' };
+        return await succeeded('ACTIVE', done.detail);
       }
       case JOBS.unsnooze:
       case JOBS.snoozeEnd: {
@@ -225,26 +240,27 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           return { outcome: 'stale', status: 'ACTIVE' };
         }
         await deps.store.clearSnooze(data.findingId);
+        done = state?.snoozedUntil ? { detail: `was snoozed until ${state.snoozedUntil}` } : {};
         const cleared = state && {
           ...state,
           snoozedUntil: undefined,
           snoozedBy: undefined,
           snoozeReason: undefined,
         };
-        await redraw(deps, finding, cleared, { status: 'ACTIVE' });
-        await threadReplyOnce(
-          deps,
-          state,
-          unsnoozedReceipt(
-            action === JOBS.snoozeEnd ? { userId: 'system', ended: data.requestTs } : { userId: data.userId },
+        await shown(() => redraw(deps, finding, cleared, { status: 'ACTIVE' }));
+        await shown(() =>
+          threadReplyOnce(
+            deps,
+            state,
+            unsnoozedReceipt(
+              action === JOBS.snoozeEnd
+                ? { userId: 'system', ended: data.requestTs }
+                : { userId: data.userId },
+            ),
+            receipt,
           ),
-          receipt,
         );
-        await audit(
-          'succeeded',
-          state?.snoozedUntil ? { detail: `was snoozed until ${state.snoozedUntil}` } : {},
-        );
-        return { outcome: 'succeeded', status: 'ACTIVE' };
+        return await succeeded('ACTIVE', done.detail);
       }
       default:
         throw new UnrecoverableError(`unknown action ${action}`);
@@ -252,13 +268,50 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
   } catch (err) {
     const final = isFinalFailure(err, job);
     if (final) {
-      const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+      const message = failureMessage(err);
+      if (done) {
+        // AWS did it; only a later step (a message, a follow-up job) failed for good.
+        deps.logger.error({ err: message, jobId: job.id }, 'action done in AWS, a later step failed');
+        await audit('succeeded', withMissed(done.detail, [...missed, message]));
+        await tell(deps, data, notShownNote({ action, problem: message }));
+        return { outcome: 'succeeded', status: STATUS_AFTER[action] ?? 'ACTIVE' };
+      }
       await audit('failed', { error: message });
       await tell(deps, data, actionFailedNote({ action, error: message })).catch(() => undefined);
       if (!(err instanceof UnrecoverableError)) throw new UnrecoverableError(message);
     }
     throw err;
   }
+}
+
+/** Slack errors after which showing the same thing again cannot help: the channel or message is gone. */
+const UNSHOWABLE_ERRORS = new Set([...CHANNEL_UNUSABLE_ERRORS, 'message_not_found', 'cant_update_message']);
+
+/**
+ * Runs one Slack step that shows what a job did (a redraw, a thread reply). When the channel or the
+ * message can no longer take it, the step is logged and its error noted in `missed` instead of
+ * failing the job: the action stands, and its audit entry says it was not shown. Other errors
+ * (a 5xx, a timeout) are thrown, so BullMQ retries the job.
+ */
+export async function showInSlack(
+  deps: Pick<JobDeps, 'logger'>,
+  missed: string[],
+  step: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    if (!(err instanceof SlackError) || !UNSHOWABLE_ERRORS.has(err.code)) throw err;
+    deps.logger.warn({ err: err.message }, 'could not show the outcome in Slack');
+    if (!missed.includes(err.code)) missed.push(err.code);
+  }
+}
+
+/** An audit detail that says what could not be shown in Slack. */
+export function withMissed(detail: string | undefined, missed: readonly string[]): { detail?: string } {
+  if (missed.length === 0) return detail === undefined ? {} : { detail };
+  const note = `not shown in Slack: ${missed.join(', ')}`;
+  return { detail: detail ? `${detail}; ${note}` : note };
 }
 
 /**

@@ -49,7 +49,7 @@ import {
   type PolicyStepData,
   type PolicyValidateData,
 } from './queues.ts';
-import { isFinalFailure } from './retry.ts';
+import { failureMessage, isFinalFailure } from './retry.ts';
 
 type PolicyConfig = NonNullable<AppConfig['policyGeneration']>;
 
@@ -412,7 +412,7 @@ export async function startPolicyGeneration(
     if (err instanceof AwsError && err.kind === 'quota') return refuseQuota(`${err.code}: ${err.message}`);
     const final = isFinalFailure(err, job, { nonAwsIsFinal: true });
     if (!final) throw err;
-    const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    const message = failureMessage(err);
     await postToAnchor(
       deps,
       req,
@@ -685,7 +685,7 @@ export async function validatePolicyJob(
   } catch (err) {
     const final = isFinalFailure(err, job, { nonAwsIsFinal: true });
     if (!final) throw err;
-    const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    const message = failureMessage(err);
     await deps.audit.record({
       actor: d.userId,
       action: 'validate-policy',

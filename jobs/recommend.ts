@@ -19,12 +19,12 @@ import {
 import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
-import { redraw, tell, threadReplyOnce } from './actions.ts';
+import { redraw, showInSlack, tell, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
-import { isFinalFailure } from './retry.ts';
+import { failureMessage, isFinalFailure } from './retry.ts';
 
 /** Delay before the first check, doubled for each further check up to RECOMMEND_POLL_MAX_DELAY_MS. */
 export const RECOMMEND_POLL_FIRST_DELAY_MS = 5_000;
@@ -88,7 +88,8 @@ export async function recommend(deps: JobDeps, job: Job<ActionRequest>): Promise
       ...(acting.id !== data.findingId ? { awsId: acting.id } : {}),
     };
     if (finding?.status !== 'ACTIVE') {
-      if (finding) await redraw(deps, finding, state, { status: finding.status });
+      if (finding)
+        await showInSlack(deps, [], () => redraw(deps, finding, state, { status: finding.status }));
       await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action: 'recommend' }));
       await audit('stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
       return { outcome: 'stale', status: finding?.status ?? 'GONE' };
@@ -138,7 +139,7 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
       const minutes = Math.round(RECOMMEND_MAX_WAIT_MS / 60_000);
       const state = await deps.store.get(data.findingId);
       const msg = recommendationTimedOutMessage({ userId: data.userId, minutes });
-      await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
+      await showInSlack(deps, [], () => threadReplyOnce(deps, state, msg, onceKey(job, 'result')));
       await tell(deps, data, msg);
       await audit('failed', { error: `still ${rec.status} after ${minutes} minutes; stopped asking` });
       return { outcome: 'timed-out', status: rec.status };
@@ -173,13 +174,21 @@ async function publish(
     ...(services ? { services } : {}),
     ...(reusedFrom ? { reusedFrom } : {}),
   });
-  // A finding without a message (never posted) has no thread: the person who asked gets it.
-  if (state?.channel && state.ts) await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
-  else await tell(deps, data, msg);
+  // A finding without a message (never posted), or whose channel no longer takes the bot's
+  // messages, has no thread to answer in: the person who asked gets it.
+  const missed: string[] = [];
+  if (state?.channel && state.ts) {
+    await showInSlack(deps, missed, () => threadReplyOnce(deps, state, msg, onceKey(job, 'result')));
+  }
+  if (!state?.channel || !state.ts || missed.length) await tell(deps, data, msg);
   const actions = rec.steps.map((s) => s.action).join(', ') || 'no change';
-  await audit('succeeded', {
-    detail: `${rec.steps.length} steps (${actions})${reusedFrom ? `, reused from ${reusedFrom}` : ''}`,
-  });
+  await audit(
+    'succeeded',
+    withMissed(
+      `${rec.steps.length} steps (${actions})${reusedFrom ? `, reused from ${reusedFrom}` : ''}`,
+      missed,
+    ),
+  );
   return { outcome: 'posted', status: 'SUCCEEDED' };
 }
 
@@ -193,7 +202,7 @@ async function fail(
   const data = job.data;
   const state = await deps.store.get(data.findingId);
   const msg = recommendationFailedMessage({ userId: data.userId, code, message });
-  await threadReplyOnce(deps, state, msg, onceKey(job, 'result'));
+  await showInSlack(deps, [], () => threadReplyOnce(deps, state, msg, onceKey(job, 'result')));
   await tell(deps, data, msg);
   await audit('failed', { error: `${code}: ${message}` });
   return { outcome: 'failed', status: 'FAILED' };
@@ -219,7 +228,7 @@ async function guarded(
     }
     const final = isFinalFailure(err, job, { permanent: ['access-denied', 'not-found'] });
     if (final) {
-      const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+      const message = failureMessage(err);
       await audit('failed', { error: message });
       await tell(deps, data, actionFailedNote({ action: 'recommend', error: message })).catch(
         () => undefined,

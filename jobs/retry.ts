@@ -1,6 +1,7 @@
 // When a failed job stops being retried: the one rule the action, recommendation and policy jobs share.
 import { type Job, UnrecoverableError } from 'bullmq';
 import { AwsError, type AwsErrorKind } from '../src/aws/errors.ts';
+import { isRedisUnavailable, REDIS_UNAVAILABLE } from '../src/store/errors.ts';
 
 /** AWS errors a retry cannot cure: the request is wrong, forbidden, or about something gone. */
 export const PERMANENT_AWS_ERRORS: readonly AwsErrorKind[] = ['access-denied', 'invalid', 'not-found'];
@@ -47,4 +48,11 @@ export function retryBackoff(
       ? err.retryAfterSeconds * 1000
       : 0;
   return Math.max(delay, retryAfter);
+}
+
+/** A failure in words for the person and the audit log: AWS's code and message, or a Redis outage as such. */
+export function failureMessage(err: unknown): string {
+  if (err instanceof AwsError) return `${err.code}: ${err.message}`;
+  if (isRedisUnavailable(err)) return REDIS_UNAVAILABLE;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -12,16 +12,16 @@ import {
   restoreReceipt,
 } from '../blocks/delete-role.ts';
 import { actionFailedNote, staleNote } from '../blocks/receipts.ts';
-import { AwsError } from '../src/aws/errors.ts';
 import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
-import { redraw, tell, threadReplyOnce } from './actions.ts';
+import { redraw, showInSlack, tell, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, type DeleteRolePreviewData, type RestoreRoleData, shortHash } from './queues.ts';
+import { failureMessage } from './retry.ts';
 
 /** Why a role must not be deleted now, or null when every check passes. */
 export function deletionBlocker(
@@ -80,7 +80,7 @@ export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePrevie
     }
     blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
   } catch (err) {
-    blocker = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    blocker = failureMessage(err);
   }
   const view =
     blocker || !inspection
@@ -98,7 +98,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
     return { outcome: 'stale' };
   }
   if (finding?.status !== 'ACTIVE') {
-    if (finding) await redraw(deps, finding, state, { status: finding.status });
+    if (finding) await showInSlack(deps, [], () => redraw(deps, finding, state, { status: finding.status }));
     await tell(deps, d, staleNote({ status: finding?.status ?? 'GONE', action: 'delete-role' }));
     await audit(deps, job, 'stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
     return { outcome: 'stale' };
@@ -106,8 +106,9 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
   const { accountId, roleName } = roleOf(finding);
   const now = deps.now();
   let backupKey: string | undefined;
+  let report: Awaited<ReturnType<JobDeps['iam']['deleteRole']>>;
   try {
-    const report = await deps.iam.deleteRole(accountId, roleName, {
+    report = await deps.iam.deleteRole(accountId, roleName, {
       onInspected: async (inspection) => {
         // The last check, on the role as it is right now, before the first change.
         const blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
@@ -125,34 +126,8 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
         );
       },
     });
-    const receipt = {
-      userId: d.userId,
-      roleName,
-      done: report.done,
-      notDone: report.notDone,
-      ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
-    };
-    await threadReplyOnce(deps, state, deletionReceipt(receipt), onceKey(job, 'receipt'));
-    if (!report.ok) {
-      await audit(deps, job, 'failed', { error: receipt.error, resourceArn: finding.resourceArn, accountId });
-      await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: receipt.error ?? '' }));
-      return { outcome: 'failed' };
-    }
-    if (backupKey) {
-      await deps.store.set(d.findingId, { deletedBy: d.userId, deletedAt: now.toISOString(), backupKey });
-      await redraw(deps, finding, state, {
-        status: 'ACTIVE',
-        deleted: { by: d.userId, at: now.toISOString(), backupKey },
-      });
-    }
-    await audit(deps, job, 'succeeded', {
-      resourceArn: finding.resourceArn,
-      accountId,
-      detail: report.alreadyGone ? 'role was already gone' : `backup ${backupKey}`,
-    });
-    return { outcome: 'succeeded' };
   } catch (err) {
-    const message = err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+    const message = failureMessage(err);
     await audit(deps, job, err instanceof Blocked ? 'stale' : 'failed', {
       error: message,
       resourceArn: finding.resourceArn,
@@ -161,6 +136,51 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
     await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: message }));
     throw new UnrecoverableError(message);
   }
+  // IAM has done what the report says. Nothing after this is retried (a retry would delete again):
+  // a message Slack does not take is logged and noted in the audit entry, never reported as the
+  // deletion failing.
+  const missed: string[] = [];
+  const shown = async (step: () => Promise<unknown>) => {
+    try {
+      await showInSlack(deps, missed, step);
+    } catch (err) {
+      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role deletion not shown in Slack');
+      missed.push(failureMessage(err));
+    }
+  };
+  const receipt = {
+    userId: d.userId,
+    roleName,
+    done: report.done,
+    notDone: report.notDone,
+    ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
+  };
+  await shown(() => threadReplyOnce(deps, state, deletionReceipt(receipt), onceKey(job, 'receipt')));
+  if (!report.ok) {
+    await audit(deps, job, 'failed', {
+      error: receipt.error,
+      resourceArn: finding.resourceArn,
+      accountId,
+      ...withMissed(undefined, missed),
+    });
+    await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: receipt.error ?? '' }));
+    return { outcome: 'failed' };
+  }
+  if (backupKey) {
+    await deps.store.set(d.findingId, { deletedBy: d.userId, deletedAt: now.toISOString(), backupKey });
+    await shown(() =>
+      redraw(deps, finding, state, {
+        status: 'ACTIVE',
+        deleted: { by: d.userId, at: now.toISOString(), backupKey: backupKey! },
+      }),
+    );
+  }
+  await audit(deps, job, 'succeeded', {
+    resourceArn: finding.resourceArn,
+    accountId,
+    ...withMissed(report.alreadyGone ? 'role was already gone' : `backup ${backupKey}`, missed),
+  });
+  return { outcome: 'succeeded' };
 }
 
 export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Promise<{ outcome: string }> {
@@ -173,6 +193,17 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
     throw new UnrecoverableError(message);
   }
   const report = await deps.iam.restoreRole(backup);
+  // IAM has done what the report says; a retry would create the role again, so Slack trouble from
+  // here on is logged and noted in the audit entry, not thrown.
+  const missed: string[] = [];
+  const shown = async (step: () => Promise<unknown>) => {
+    try {
+      await showInSlack(deps, missed, step);
+    } catch (err) {
+      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role restore not shown in Slack');
+      missed.push(failureMessage(err));
+    }
+  };
   const state = await deps.store.get(d.findingId);
   const receipt = {
     userId: d.userId,
@@ -181,16 +212,17 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
     notDone: report.notDone,
     ...(report.ok ? {} : { error: `${report.error.code}: ${report.error.message}` }),
   };
-  await threadReplyOnce(deps, state, restoreReceipt(receipt), onceKey(job, 'receipt'));
+  await shown(() => threadReplyOnce(deps, state, restoreReceipt(receipt), onceKey(job, 'receipt')));
   if (report.ok) {
     await deps.store.clearDeleted(d.findingId);
-    const { finding } = await readCard(deps, d, 'ACTIVE');
-    if (finding) await redraw(deps, finding, state, { status: finding.status });
+    const { finding } = await readCard(deps, d, 'ACTIVE').catch(() => ({ finding: null }));
+    if (finding) await shown(() => redraw(deps, finding, state, { status: finding.status }));
   }
   await audit(deps, job, report.ok ? 'succeeded' : 'failed', {
     resourceArn: backup.arn,
     accountId: backup.accountId,
     ...(receipt.error ? { error: receipt.error } : {}),
+    ...withMissed(undefined, missed),
   });
   return { outcome: report.ok ? 'succeeded' : 'failed' };
 }

@@ -208,6 +208,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         channelDigest: (channel, userId) =>
           channel.startsWith('D') ? personalDigestPreview(deps, userId) : channelDigestPreview(deps, channel),
         homeView: (userId) => appHomeView(deps, userId),
+        channelId: async (channel) =>
+          channel.startsWith('#') ? ((await redis.get(k.channelId(channel))) ?? channel) : channel,
       };
     },
     async status() {

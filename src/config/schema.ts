@@ -108,7 +108,7 @@ const ruleSchema = z
       .strictObject({
         users: z.array(slackUser).default([]).meta({
           description:
-            "Mentioned in the [aging](#aging) reminders of this rule's findings, so an overdue finding reaches its owners, not only its channel.",
+            "Mentioned in the [aging](#aging) reminders of this rule's findings, so an overdue finding reaches its owners, not only its channel; they may also take the owner actions on them (see [Permissions](#permissions)).",
         }),
         userGroups: z
           .array(userGroup)
@@ -135,6 +135,7 @@ export const PERMISSION_ACTIONS = [
   'scan',
   'snooze',
   'recommend',
+  'read',
 ] as const;
 
 const people = {
@@ -159,7 +160,7 @@ const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
 
 const action = <T extends z.ZodType>(schema: T, description: string): T =>
   schema.meta({ description, docLeaf: true }) as T;
-const OWNER = 'members of the owner channel by default';
+const OWNER = "the finding's owners (members of its owner channel, its routing rule's `owners`) by default";
 const NOT_CHANNEL = 'never channel members';
 const permissionsSchema = z
   .strictObject({
@@ -187,6 +188,10 @@ const permissionsSchema = z
     recommend: action(
       ownerAction,
       `Ask AWS for a recommendation on an unused-permissions finding; ${OWNER}.`,
+    ),
+    read: action(
+      ownerAction,
+      "See findings, their details and audit trail with `/access findings`, `show` and `audit`: admins and those listed see every finding; by default a finding's owners see their own.",
     ),
   } satisfies Record<(typeof PERMISSION_ACTIONS)[number] | 'admins', z.ZodType>)
   .prefault({});

@@ -13,11 +13,22 @@ export interface Membership {
   isInGroup(userId: string, groupId: string): Promise<boolean>;
 }
 
+/** The people a routing rule names as the owners of its findings (config `routing[].owners`). */
+export interface RuleOwners {
+  users: readonly string[];
+  userGroups: readonly string[];
+}
+
 export interface AuthorizeInput {
   action: Action;
   userId: string;
-  /** Channel id of the finding's message (its owner channel); absent for actions on no finding. */
+  /**
+   * The finding's owner channel as stored when it was routed (an id, or a `#name` the bot never
+   * resolved); absent for actions on no finding. Never the channel a click came from.
+   */
   findingChannel?: string;
+  /** The owners named by the routing rule that routed the finding, when it names any. */
+  ruleOwners?: RuleOwners;
 }
 
 export type Authorization =
@@ -42,10 +53,14 @@ export async function authorize(
   const { action, userId, findingChannel } = input;
   const { admins } = deps.config;
   const rule = deps.config[action];
+  // A finding's owners (its owner channel's members and its routing rule's owners) may take the
+  // actions whose `ownerChannelMembers` is on; an action on no finding has no owners.
   const byChannel = rule.ownerChannelMembers && findingChannel !== undefined;
+  const owners = rule.ownerChannelMembers ? input.ruleOwners : undefined;
 
   if (admins.users.includes(userId)) return { allowed: true, via: 'admin' };
   if (rule.users.includes(userId)) return { allowed: true, via: `listed in permissions.${action}.users` };
+  if (owners?.users.includes(userId)) return { allowed: true, via: 'an owner named by its routing rule' };
 
   const checks: { via: string; check: () => Promise<boolean> }[] = [];
   if (byChannel) {
@@ -63,6 +78,12 @@ export async function authorize(
   for (const group of rule.userGroups) {
     checks.push({
       via: `member of ${groupRef(group)}, listed in permissions.${action}.userGroups`,
+      check: () => deps.membership.isInGroup(userId, group),
+    });
+  }
+  for (const group of owners?.userGroups ?? []) {
+    checks.push({
+      via: `member of ${groupRef(group)}, an owner named by its routing rule`,
       check: () => deps.membership.isInGroup(userId, group),
     });
   }
@@ -84,20 +105,32 @@ export async function authorize(
     ...admins.userGroups.map(groupRef),
     ...rule.users.map(userRef),
     ...rule.userGroups.map(groupRef),
+    ...(owners?.users ?? []).map(userRef),
+    ...(owners?.userGroups ?? []).map(groupRef),
     ...(byChannel ? [`members of ${channelRef(findingChannel)}`] : []),
   ]);
-  return { allowed: false, need: needText(action, byChannel ? findingChannel : undefined), askOneOf };
+  const ruleNamesOwners = (owners?.users.length ?? 0) + (owners?.userGroups.length ?? 0) > 0;
+  return {
+    allowed: false,
+    need: needText(action, byChannel ? findingChannel : undefined, ruleNamesOwners),
+    askOneOf,
+  };
 }
 
-function needText(action: Action, channel: string | undefined): string {
+/**
+ * What would have allowed it, to follow "you need": "to be an admin (permissions.admins), listed in
+ * permissions.archive or a member of <#C…>".
+ */
+function needText(action: Action, channel: string | undefined, ruleOwners: boolean): string {
   const ways = [
     'an admin (permissions.admins)',
     `listed in permissions.${action}`,
     ...(channel === undefined ? [] : [`a member of ${channelRef(channel)}`]),
+    ...(ruleOwners ? ['an owner named by its routing rule'] : []),
   ];
   const last = ways.pop();
   const list = ways.length > 0 ? `${ways.join(', ')} or ${last}` : last;
-  return `to ${action} you must be ${list}`;
+  return `to be ${list}`;
 }
 
 export const userRef = (id: string) => `<@${id}>`;
@@ -107,6 +140,10 @@ export const channelRef = (channel: string) => (channel.startsWith('#') ? channe
 
 function unique(items: string[]): string[] {
   return [...new Set(items)];
+}
+
+function slackErrorCode(err: unknown): string | undefined {
+  return (err as { data?: { error?: string } } | null)?.data?.error;
 }
 
 // --- Slack-backed membership ----------------------------------------------------------------------
@@ -153,11 +190,19 @@ export function slackMembership(web: WebClient, opts: SlackMembershipOptions = {
         const ids = new Set<string>();
         let cursor: string | undefined;
         do {
-          const res = await web.conversations.members({
-            channel,
-            limit: 1000,
-            ...(cursor ? { cursor } : {}),
-          });
+          let res: Awaited<ReturnType<typeof web.conversations.members>>;
+          try {
+            res = await web.conversations.members({
+              channel,
+              limit: 1000,
+              ...(cursor ? { cursor } : {}),
+            });
+          } catch (err) {
+            // A channel Slack does not show the bot (deleted, private without the bot, a name the
+            // bot never resolved) has no member anyone can be checked against: nobody is one.
+            if (slackErrorCode(err) === 'channel_not_found') return new Set<string>();
+            throw err;
+          }
           for (const id of res.members ?? []) ids.add(id);
           cursor = res.response_metadata?.next_cursor || undefined;
         } while (cursor);

@@ -32,6 +32,8 @@ export interface AuditQuery {
   /** How many matching entries to return, newest first; default 20, at most 1000. */
   last?: number;
   since?: Date;
+  /** A further test an entry must pass (who may read it); asked only for entries the filters kept. */
+  keep?: (entry: StoredAuditEntry) => boolean | Promise<boolean>;
 }
 
 export interface AuditLogOptions {
@@ -110,7 +112,8 @@ export class AuditLog {
         const e = toEntry(raw);
         if (
           (q.user === undefined || e.actor === q.user) &&
-          (q.findingId === undefined || e.findingId === q.findingId)
+          (q.findingId === undefined || e.findingId === q.findingId) &&
+          (q.keep === undefined || (await q.keep(e)))
         ) {
           out.push(e);
           if (out.length === want) break;

@@ -500,6 +500,8 @@ export type ListedFinding = Pick<
   | 'createdAt'
   | 'channel'
   | 'ts'
+  | 'routeChannel'
+  | 'routeRule'
 > & { id: string };
 
 const LONG_SUFFIX = ':long';
@@ -514,6 +516,8 @@ const LIST_FIELDS = [
   'createdAt',
   'channel',
   'ts',
+  'routeChannel',
+  'routeRule',
 ] as const;
 
 /**
@@ -537,6 +541,7 @@ export async function listFindings(
     const findingKeys = batch.filter((key) => !key.endsWith(LONG_SUFFIX));
     for (const key of findingKeys) pipe.hmget(key, ...LIST_FIELDS.map((f) => FIELDS[f]));
     const rows = (await pipe.exec()) ?? [];
+    const first = items.length;
     rows.forEach(([err, v], i) => {
       if (err) throw err;
       const vals = v as (string | null)[];
@@ -553,14 +558,18 @@ export async function listFindings(
       if (filter.createdBefore && !(row.createdAt && row.createdAt < filter.createdBefore)) return;
       items.push({ ...(row as unknown as ListedFinding), id: findingKeys[i]!.slice(prefix.length) });
     });
-    // Long resource ARNs live in the side hash.
-    const missing = items.filter((it) => !it.resourceArn);
+    // Values over 64 bytes (a long resource ARN, channel name or rule name) live in the side hash.
+    const missing = items.slice(first).filter((it) => !it.resourceArn || !it.routeChannel || !it.routeRule);
     if (missing.length) {
       const p2 = redis.pipeline();
-      for (const it of missing) p2.hget(k.findingLong(it.id), FIELDS.resourceArn);
-      const arns = (await p2.exec()) ?? [];
+      for (const it of missing)
+        p2.hmget(k.findingLong(it.id), FIELDS.resourceArn, FIELDS.routeChannel, FIELDS.routeRule);
+      const longs = (await p2.exec()) ?? [];
       missing.forEach((it, j) => {
-        it.resourceArn = (arns[j]?.[1] as string | null) ?? '';
+        const [arn, route, rule] = (longs[j]?.[1] as (string | null)[] | undefined) ?? [];
+        it.resourceArn ||= arn ?? '';
+        if (!it.routeChannel && route) it.routeChannel = route;
+        if (!it.routeRule && rule) it.routeRule = rule;
       });
     }
     if (items.length >= limit) return { items: items.slice(0, limit), truncated: true };

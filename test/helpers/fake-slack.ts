@@ -24,7 +24,11 @@ export interface FakeSlack {
   users: Record<string, { id: string; channels?: { id: string; name: string }[] }>;
   /** Home views published per user id (views.publish), last one last. */
   homes: Record<string, { type: string; blocks: unknown[] }[]>;
-  /** Make every post to this channel fail with this Slack error. */
+  /**
+   * Make every post, update and ephemeral message in this channel fail with this Slack error (as a
+   * channel the bot was removed from, or that was archived or deleted, does); `channel_not_found`
+   * also fails conversations.members.
+   */
   failChannel(channel: string, error: string): void;
   /** Answer the next N chat.postMessage calls with this Slack error (ok: false). */
   failPostsNext(times: number, error: string): void;
@@ -105,6 +109,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
           return [200, { ok: true, channel: idOf(channel), ts }];
         }
         case 'chat.update': {
+          const error = failing.get(channel);
+          if (error) return [200, { ok: false, error }];
           const m = fake.posted.find((p) => p.channel === channel && p.ts === args.ts);
           if (!m) return [200, { ok: false, error: 'message_not_found' }];
           m.text = String(args.text);
@@ -112,6 +118,8 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
           return [200, { ok: true, channel, ts: args.ts }];
         }
         case 'conversations.members':
+          if (failing.get(channel) === 'channel_not_found')
+            return [200, { ok: false, error: 'channel_not_found' }];
           return [
             200,
             { ok: true, members: fake.members[channel] ?? [], response_metadata: { next_cursor: '' } },
@@ -121,8 +129,11 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
         case 'views.open':
         case 'views.update':
           return [200, { ok: true, view: { id: String(args.view_id ?? `V${++seq}`) } }];
-        case 'chat.postEphemeral':
+        case 'chat.postEphemeral': {
+          const error = failing.get(channel);
+          if (error) return [200, { ok: false, error }];
           return [200, { ok: true, message_ts: `${++seq}.000200` }];
+        }
         case 'conversations.history':
         case 'conversations.replies': {
           const msgs = fake.posted

@@ -342,7 +342,9 @@ describe('Show recommendation', () => {
     await clickRecommend(OUTSIDER);
 
     await expect.poll(() => responses.length).toBe(1);
-    expect(String(responses[0]!.text)).toMatch(/can't recommend/);
+    expect(String(responses[0]!.text)).toMatch(
+      /can't ask for a recommendation on this finding: you need to be/,
+    );
     expect(await rt.queues.actions.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
     expect(entry).toMatchObject({ action: 'recommend', outcome: 'refused' });

@@ -142,7 +142,7 @@ describe('Generate policy button and modal', () => {
     await receiver.post(click(OUTSIDER));
 
     await expect.poll(() => responses.length).toBe(1);
-    expect(String(responses[0]!.body.text)).toMatch(/can't generate-policy/);
+    expect(String(responses[0]!.body.text)).toMatch(/can't generate a policy: you need to be/);
     expect(JSON.stringify(responses[0]!.body.blocks)).toContain(`<@${ADMIN}>`);
     expect(slack.byMethod('views.open')).toHaveLength(0);
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
@@ -231,7 +231,7 @@ describe('/access generate-policy and /access validate', () => {
     await receiver.post(slashCommandBody({ text: `generate-policy ${CI_DEPLOYER}`, user_id: OUTSIDER }));
 
     await expect.poll(() => responses.length).toBe(1);
-    expect(String(responses[0]!.body.text)).toMatch(/can't generate-policy/);
+    expect(String(responses[0]!.body.text)).toMatch(/can't generate a policy: you need to be/);
     expect(await rt.queues.actions.getJobCounts('waiting', 'active', 'completed')).toMatchObject({
       completed: 0,
     });

@@ -218,7 +218,7 @@ describe('Delete role button', () => {
     await receiver.post(click(ACTION_IDS.deleteRole, MEMBER));
 
     await expect.poll(() => responses.length).toBe(1);
-    expect(String(lastResponse().text)).toMatch(/can't delete-role/);
+    expect(String(lastResponse().text)).toMatch(/can't delete this role: you need to be an admin/);
     expect(slack.byMethod('views.open')).toHaveLength(0);
   });
 
@@ -306,7 +306,7 @@ describe('/access', () => {
   it('tells a non-admin who may start a scan', async () => {
     await receiver.post(slashCommandBody({ text: 'scan', user_id: MEMBER }));
     await expect.poll(() => responses.length).toBe(1);
-    expect(String(lastResponse().text)).toMatch(/can't scan/);
+    expect(String(lastResponse().text)).toMatch(/can't start a scan: you need to be an admin/);
     expect(await rt.queues.scan.getJobCounts('waiting')).toMatchObject({ waiting: 0 });
   });
 });

@@ -70,6 +70,7 @@ describe('parseConfigText', () => {
           scan: { users: [], userGroups: [], ownerChannelMembers: false },
           snooze: { users: [], userGroups: [], ownerChannelMembers: true },
           recommend: { users: [], userGroups: [], ownerChannelMembers: true },
+          read: { users: [], userGroups: [], ownerChannelMembers: true },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },

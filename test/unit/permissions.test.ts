@@ -102,12 +102,12 @@ describe('authorize', () => {
   it('tells a refused person what is needed and whom to ask', async () => {
     expect(await check('archive', 'USTRANGER')).toEqual({
       allowed: false,
-      need: 'to archive you must be an admin (permissions.admins), listed in permissions.archive or a member of <#C0OWNER>',
+      need: 'to be an admin (permissions.admins), listed in permissions.archive or a member of <#C0OWNER>',
       askOneOf: ['<@UADMIN>', '<!subteam^SSECOPS>', '<@UARCHIVER>', 'members of <#C0OWNER>'],
     });
     expect(await check('delete-role', 'UMEMBER')).toEqual({
       allowed: false,
-      need: 'to delete-role you must be an admin (permissions.admins) or listed in permissions.delete-role',
+      need: 'to be an admin (permissions.admins) or listed in permissions.delete-role',
       askOneOf: ['<@UADMIN>', '<!subteam^SSECOPS>', '<!subteam^SPLATFORM>'],
     });
   });
@@ -122,7 +122,7 @@ describe('authorize', () => {
       ),
     ).toEqual({
       allowed: false,
-      need: 'to delete-role you must be an admin (permissions.admins) or listed in permissions.delete-role',
+      need: 'to be an admin (permissions.admins) or listed in permissions.delete-role',
       askOneOf: [],
     });
     expect(membership.calls).toEqual([]);
@@ -132,6 +132,57 @@ describe('authorize', () => {
         { config, membership },
       ),
     ).toEqual({ allowed: true, via: 'member of <#C0OWNER>' });
+  });
+
+  it("lets the owners named by the finding's routing rule take the owners' actions, not the admins'", async () => {
+    const ruleOwners = { users: ['URULEOWNER'], userGroups: ['SONCALL'] };
+    const membership = fakeMembership();
+    const ask = (action: Action, userId: string) =>
+      authorize({ action, userId, findingChannel: 'C0OWNER', ruleOwners }, { config: CONFIG, membership });
+    expect(await ask('archive', 'URULEOWNER')).toEqual({
+      allowed: true,
+      via: 'an owner named by its routing rule',
+    });
+    expect(membership.calls).toEqual([]);
+    expect((await ask('read', 'URULEOWNER')).allowed).toBe(true);
+    expect(await ask('delete-role', 'URULEOWNER')).toEqual({
+      allowed: false,
+      need: 'to be an admin (permissions.admins) or listed in permissions.delete-role',
+      askOneOf: ['<@UADMIN>', '<!subteam^SSECOPS>', '<!subteam^SPLATFORM>'],
+    });
+    expect(await ask('rescan', 'USTRANGER')).toEqual({
+      allowed: false,
+      need: 'to be an admin (permissions.admins), listed in permissions.rescan, a member of <#C0OWNER> or an owner named by its routing rule',
+      askOneOf: [
+        '<@UADMIN>',
+        '<!subteam^SSECOPS>',
+        '<@URULEOWNER>',
+        '<!subteam^SONCALL>',
+        'members of <#C0OWNER>',
+      ],
+    });
+  });
+
+  it("lets a member of a rule owners' user group act on the rule's findings", async () => {
+    const membership: Membership = {
+      isInChannel: async () => false,
+      isInGroup: async (user, group) => group === 'SONCALL' && user === 'UONCALL',
+    };
+    expect(
+      await authorize(
+        { action: 'snooze', userId: 'UONCALL', ruleOwners: { users: [], userGroups: ['SONCALL'] } },
+        { config: CONFIG, membership },
+      ),
+    ).toEqual({ allowed: true, via: 'member of <!subteam^SONCALL>, an owner named by its routing rule' });
+  });
+
+  it('reads for everyone only to admins and people listed under permissions.read', async () => {
+    const config = permissions({ admins: { users: ['UADMIN'] }, read: { users: ['UAUDITOR'] } });
+    const membership = fakeMembership();
+    const ask = (userId: string) => authorize({ action: 'read', userId }, { config, membership });
+    expect((await ask('UADMIN')).allowed).toBe(true);
+    expect((await ask('UAUDITOR')).allowed).toBe(true);
+    expect((await ask('UMEMBER')).allowed).toBe(false);
   });
 
   it('checks listed users before asking Slack, and stops at the first grant', async () => {
@@ -236,6 +287,17 @@ describe('slackMembership', () => {
       .post('/api/conversations.members')
       .reply(200, { ok: true, members: ['U3'], response_metadata: { next_cursor: '' } });
     expect(await m.isInChannel('U3', 'C1')).toBe(true);
+  });
+
+  it('counts nobody as a member of a channel Slack does not show the bot', async () => {
+    const m = slackMembership(web());
+    nock('https://slack.test')
+      .post('/api/conversations.members', (b) => b.channel === 'C0GONE')
+      .reply(200, { ok: false, error: 'channel_not_found' })
+      .post('/api/conversations.members', (b) => b.channel === 'C0LIMIT')
+      .reply(200, { ok: false, error: 'internal_error' });
+    expect(await m.isInChannel('U1', 'C0GONE')).toBe(false);
+    await expect(m.isInChannel('U1', 'C0LIMIT')).rejects.toThrow(/internal_error/);
   });
 
   it('reads user groups with usergroups.users.list, cached, and does not cache failures', async () => {

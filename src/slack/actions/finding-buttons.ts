@@ -16,10 +16,12 @@ import {
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import {
   enqueue,
+  findingJobRequest,
   firstClick,
   intentOf,
   type ListenerDeps,
-  permitted,
+  permittedOnFinding,
+  type RequestedFinding,
   requestAction,
 } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
@@ -62,14 +64,15 @@ const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }
 type Reply = ReturnType<typeof replyVia>;
 
 /**
- * The start every finding button shares: ack, read the finding reference, check the permission
- * (a refusal is answered and audited). Returns null when the click goes no further.
+ * The start every finding button shares: ack, read the finding reference, read the finding and check
+ * the permission against its stored owner, wherever the click came from (its own message, a digest,
+ * a fallback channel; a refusal is answered and audited). Returns null when the click goes no further.
  */
 export async function allowedClick(
   deps: ListenerDeps,
   args: ButtonArgs,
   action: Action,
-): Promise<{ click: Click; reply: Reply } | null> {
+): Promise<{ click: Click; reply: Reply; card: RequestedFinding } | null> {
   await args.ack();
   const click = clickOf(args);
   const reply = replyVia(args);
@@ -77,36 +80,37 @@ export async function allowedClick(
     await reply(unavailableNote('This button carries no finding reference.'));
     return null;
   }
-  const ok = await permitted(deps, reply, {
+  const card = await permittedOnFinding(deps, reply, {
     action,
     userId: click.userId,
-    findingChannel: click.channel,
     findingId: click.ref.f,
-    region: click.ref.r,
   });
-  return ok ? { click, reply } : null;
+  return card ? { click, reply, card } : null;
 }
 
-/** The job payload for a click on a finding. */
-export function requestOf(click: Click): ActionRequest {
-  return {
-    findingId: click.ref.f,
-    analyzerArn: click.ref.a,
-    region: click.ref.r,
+/** The job payload for a click on a finding: the stored card's id, analyzer and region. */
+export function requestOf(click: Click, card: RequestedFinding): ActionRequest {
+  return findingJobRequest(card, {
     userId: click.userId,
-    replyChannel: click.channel,
+    ...(click.channel ? { replyChannel: click.channel } : {}),
     requestTs: click.actionTs,
-  };
+  });
 }
 
 /** What a modal opened from a finding button carries in its private_metadata. */
-export function modalMetaOf(click: Click): ArchiveModalMetadata {
-  return { f: click.ref.f, a: click.ref.a, r: click.ref.r, c: click.channel, t: click.messageTs };
+export function modalMetaOf(click: Click, card: RequestedFinding): ArchiveModalMetadata {
+  return {
+    f: card.cardId,
+    a: card.state.analyzerArn,
+    r: card.state.region,
+    c: click.channel,
+    t: click.messageTs,
+  };
 }
 
 /**
  * A button that opens a modal on the finding once the permission is checked; the modal is headed by
- * the finding's resource (or its id when the finding is not in the store).
+ * the finding's resource.
  */
 export function modalButton(
   deps: ListenerDeps,
@@ -116,15 +120,12 @@ export function modalButton(
   return async (args: ButtonArgs) => {
     const allowed = await allowedClick(deps, args, action);
     if (!allowed) return;
-    const { click } = allowed;
-    if (!(await firstClick(deps, action, click.ref.f, click.userId))) return;
-    const state = await deps.store.get(click.ref.f).catch(() => null);
-    const headline = state
-      ? `${state.resourceType} ${code(state.resourceArn, 300)}`
-      : `finding ${code(click.ref.f)}`;
+    const { click, card } = allowed;
+    if (!(await firstClick(deps, action, card.cardId, click.userId))) return;
+    const headline = `${card.state.resourceType} ${code(card.state.resourceArn, 300)}`;
     await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: modal({ meta: modalMetaOf(click), headline }),
+      view: modal({ meta: modalMetaOf(click, card), headline }),
     });
   };
 }
@@ -144,13 +145,17 @@ export function jobButton(
   return async (args: ButtonArgs) => {
     const allowed = await allowedClick(deps, args, spec.permission);
     if (!allowed) return;
-    const { click, reply } = allowed;
+    const { click, reply, card } = allowed;
     await requestAction(deps, reply, {
       // One job per card while one runs: every click has its own action_ts, so a double click is
       // caught by the intent, a Slack retry (same action_ts) by the job id.
-      intent: intentOf(spec.job, click.ref.f, click.userId),
-      job: { name: spec.job, data: requestOf(click), id: jobId(spec.job, click.ref.f, click.actionTs) },
-      audit: { actor: click.userId, action: spec.audited, findingId: click.ref.f, region: click.ref.r },
+      intent: intentOf(spec.job, card.cardId, click.userId),
+      job: {
+        name: spec.job,
+        data: requestOf(click, card),
+        id: jobId(spec.job, card.cardId, click.actionTs),
+      },
+      audit: { actor: click.userId, action: spec.audited, findingId: card.cardId, region: card.state.region },
       accepted: spec.accepted,
     });
   };
@@ -174,18 +179,18 @@ export function deleteRoleButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
     const allowed = await allowedClick(deps, args, 'delete-role');
     if (!allowed) return;
-    const { click, reply } = allowed;
-    if (!(await firstClick(deps, 'delete-role', click.ref.f, click.userId))) return;
+    const { click, reply, card } = allowed;
+    if (!(await firstClick(deps, 'delete-role', card.cardId, click.userId))) return;
     const opened = await args.client.views.open({
       trigger_id: args.body.trigger_id,
-      view: deleteRoleLoadingModal(modalMetaOf(click)),
+      view: deleteRoleLoadingModal(modalMetaOf(click, card)),
     });
     const viewId = opened.view?.id;
     if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
-    const data: DeleteRolePreviewData = { ...requestOf(click), viewId };
+    const data: DeleteRolePreviewData = { ...requestOf(click, card), viewId };
     await enqueue(deps, reply, () =>
       deps.actions.add(JOBS.deleteRolePreview, data, {
-        jobId: jobId(JOBS.deleteRolePreview, click.ref.f, viewId),
+        jobId: jobId(JOBS.deleteRolePreview, card.cardId, viewId),
       }),
     );
   };
@@ -202,15 +207,15 @@ export function restoreRoleButton(deps: ListenerDeps) {
     }
     const allowed = await allowedClick(deps, args, 'restore-role');
     if (!allowed) return;
-    const { click, reply } = allowed;
+    const { click, reply, card } = allowed;
     if (typeof backupKey !== 'string') {
       return void (await reply(unavailableNote('This button carries no backup reference.')));
     }
-    const data: RestoreRoleData = { ...requestOf(click), backupKey };
+    const data: RestoreRoleData = { ...requestOf(click, card), backupKey };
     await requestAction(deps, reply, {
       // One restore per backup at a time, whoever clicks.
       intent: intentOf(JOBS.restoreRole, shortHash(backupKey), click.userId),
-      job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, click.ref.f, click.actionTs) },
+      job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, card.cardId, click.actionTs) },
       accepted: 'Restoring the role from its backup…',
     });
   };

@@ -13,21 +13,21 @@ export function generatePolicyButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
     const allowed = await allowedClick(deps, args, 'generate-policy');
     if (!allowed) return;
-    const { click, reply } = allowed;
-    if (!(await firstClick(deps, 'generate-policy', click.ref.f, click.userId))) return;
+    const { click, reply, card } = allowed;
+    if (!(await firstClick(deps, 'generate-policy', card.cardId, click.userId))) return;
     const missing = missingConfig(deps.config);
     if (missing) return void (await reply(notConfiguredNote(missing)));
-    const state = await deps.store.get(click.ref.f).catch(() => null);
-    if (!state || !PRINCIPAL_TYPES.has(state.resourceType)) {
+    const { state } = card;
+    if (!PRINCIPAL_TYPES.has(state.resourceType)) {
       return void (await reply(
-        unavailableNote('A policy can be generated only for the IAM role or user of a known finding.'),
+        unavailableNote('A policy can be generated only for the IAM role or user of a finding.'),
       ));
     }
     const cfg = deps.config.policyGeneration!;
     await args.client.views.open({
       trigger_id: args.body.trigger_id,
       view: generatePolicyModal({
-        meta: { ...modalMetaOf(click), p: state.resourceArn },
+        meta: { ...modalMetaOf(click, card), p: state.resourceArn },
         trails: cfg.trails,
         defaultDays: cfg.defaultDays,
       }),

@@ -14,9 +14,13 @@ import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } fr
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
+  findingJobRequest,
   intentOf,
   type ListenerDeps,
-  type PermissionCheck,
+  ownerOf,
+  permitted,
+  permittedOnFinding,
+  readerOf,
   requestAction,
   withTimeout,
 } from '../listeners/common.ts';
@@ -29,6 +33,8 @@ type Msg = { text: string; blocks: unknown[] };
 
 /** Building a digest walks every finding state: more than a Redis round trip, still well bounded. */
 const DIGEST_TIMEOUT_MS = 10_000;
+/** Reading the audit log for someone who is no admin also reads the owner of each finding it names. */
+const AUDIT_TIMEOUT_MS = 5_000;
 
 export function accessCommand(deps: ListenerDeps) {
   return async (args: CommandArgs) => {
@@ -83,21 +89,55 @@ async function handle(
     case 'show': {
       // Any id of a card shows the card (another analyzer's id of the same problem included).
       const card = await withTimeout(deps.store.getCard(cmd.findingId), ENQUEUE_TIMEOUT_MS, 'reading state');
+      if (card) {
+        // Someone else's finding (its resource, its archive reason) is for its owners and admins.
+        const owner = await ownerOf(deps, card.state);
+        const check = { action: 'read' as const, userId, findingId: card.cardId, region: card.state.region };
+        if (!(await permitted(deps, reply, { ...check, ...owner }))) return;
+      }
       await reply(findingSummaryReply(card?.cardId ?? cmd.findingId, card?.state ?? null));
       return;
     }
     case 'audit': {
       const user = cmd.user?.kind === 'id' ? cmd.user.id : cmd.user?.name;
+      const reader = await readerOf(deps, userId);
+      // One read of each finding's owner per request, however many entries name it.
+      const owned = new Map<string, Promise<boolean>>();
+      const mayReadFinding = (id: string) => {
+        let hit = owned.get(id);
+        if (!hit) {
+          hit = deps.store.get(id).then((s) => (s ? reader.mayRead(s) : false));
+          owned.set(id, hit);
+        }
+        return hit;
+      };
       const entries = await withTimeout(
         (async () => {
           // The audit trail is kept per card: another id of the same problem finds it too.
           const findingId = cmd.findingId && ((await deps.store.cardIdOf(cmd.findingId)) ?? cmd.findingId);
-          return deps.audit.query({ findingId, user, last: cmd.last });
+          return deps.audit.query({
+            findingId,
+            user,
+            last: cmd.last,
+            // Entries about findings someone does not own are not theirs to read; their own requests are.
+            ...(reader.all
+              ? {}
+              : {
+                  keep: (e) =>
+                    e.actor === userId ||
+                    (e.findingId ? mayReadFinding(e.findingId) : Promise.resolve(false)),
+                }),
+          });
         })(),
-        ENQUEUE_TIMEOUT_MS,
+        AUDIT_TIMEOUT_MS,
         'reading the audit log',
       );
-      await reply(auditReply(entries));
+      await reply(
+        auditReply(
+          entries,
+          reader.all ? undefined : 'only entries about your findings and your own requests',
+        ),
+      );
       return;
     }
     case 'owners':
@@ -119,7 +159,7 @@ async function handle(
         cmd.olderThanDays !== undefined
           ? new Date(deps.now().getTime() - cmd.olderThanDays * 86_400_000).toISOString()
           : undefined;
-      const { items, truncated } = await deps.listFindings({
+      const listed = await deps.listFindings({
         findingType: cmd.type,
         accountId: account,
         region: cmd.region,
@@ -127,6 +167,11 @@ async function handle(
         status,
         createdBefore,
       });
+      // Other teams' findings are for their owners and admins (docs/architecture.md, security model).
+      const reader = await readerOf(deps, userId);
+      const readable = await Promise.all(listed.items.map((f) => reader.mayRead(f)));
+      const items = listed.items.filter((_, i) => readable[i]);
+      const { truncated } = listed;
       items.sort(
         (a, b) =>
           SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) ||
@@ -140,6 +185,7 @@ async function handle(
         cmd.region,
         cmd.severity,
         cmd.olderThanDays !== undefined && `older than ${cmd.olderThanDays} days`,
+        !reader.all && 'yours only',
       ]
         .filter(Boolean)
         .join(', ');
@@ -184,9 +230,8 @@ async function handle(
     case 'archive':
     case 'unarchive':
     case 'rescan': {
-      const found = await findingRequest(deps, cmd.verb, cmd.findingId, ctx);
-      if (!found) return;
-      const { base, permission } = found;
+      const base = await findingRequest(deps, cmd.verb, cmd.findingId, ctx);
+      if (!base) return;
       const data: ActionRequest | ArchiveData =
         cmd.verb === 'archive'
           ? { ...base, reason: cmd.reason, ...(cmd.until ? { until: cmd.until } : {}) }
@@ -194,7 +239,6 @@ async function handle(
       const name =
         cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
       await requestAction(deps, reply, {
-        permission,
         intent: intentOf(name, base.findingId, userId, false),
         job: { name, data, id: jobId(name, base.findingId, ctx.trigger) },
         audit: { actor: userId, action: cmd.verb, findingId: base.findingId, region: base.region },
@@ -232,12 +276,10 @@ async function snoozeCommand(
   ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
 ): Promise<void> {
   const { reply, userId } = ctx;
-  const found = await findingRequest(deps, 'snooze', cmd.findingId, ctx);
-  if (!found) return;
-  const { base, permission } = found;
+  const base = await findingRequest(deps, 'snooze', cmd.findingId, ctx);
+  if (!base) return;
   const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
   await requestAction(deps, reply, {
-    permission,
     intent: intentOf(JOBS.snooze, base.findingId, userId, false),
     job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, ctx.trigger) },
     audit: {
@@ -252,39 +294,20 @@ async function snoozeCommand(
 }
 
 /**
- * A command on a finding: the request its job carries and the permission it needs, judged by the
- * finding's owner channel (not the channel the command was typed in). An unknown finding is answered
- * as such (null).
+ * A command on a finding: the permission, checked against the finding's stored owner, then the
+ * request its job carries. Null when refused (an unknown finding included: answered and audited).
  */
 async function findingRequest(
   deps: ListenerDeps,
   action: Action,
   named: string,
   ctx: { userId: string; channel: string; trigger: string; reply: (m: Msg) => Promise<unknown> },
-): Promise<{ base: ActionRequest; permission: PermissionCheck } | null> {
-  const card = await withTimeout(deps.store.getCard(named), ENQUEUE_TIMEOUT_MS, 'reading state');
-  if (!card) {
-    await ctx.reply(findingSummaryReply(named, null));
-    return null;
-  }
-  // The request names the card, whichever of its ids the person typed.
-  const { cardId: findingId, state } = card;
-  const base: ActionRequest = {
-    findingId,
-    analyzerArn: state.analyzerArn,
-    region: state.region,
-    userId: ctx.userId,
-    replyChannel: ctx.channel,
-    requestTs: ctx.trigger,
-  };
-  const permission: PermissionCheck = {
-    action,
-    userId: ctx.userId,
-    findingChannel: state.channel,
-    findingId,
-    region: state.region,
-  };
-  return { base, permission };
+): Promise<ActionRequest | null> {
+  // Judged by the finding's stored owner, not the channel the command was typed in; the request
+  // names the card, whichever of its ids the person typed.
+  const card = await permittedOnFinding(deps, ctx.reply, { action, userId: ctx.userId, findingId: named });
+  if (!card) return null;
+  return findingJobRequest(card, { userId: ctx.userId, replyChannel: ctx.channel, requestTs: ctx.trigger });
 }
 
 export function registerAccessCommand(app: App, deps: ListenerDeps): void {

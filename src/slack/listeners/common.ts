@@ -10,11 +10,13 @@ import {
   alreadyRequestedNote,
   refusedNote,
   unavailableNote,
+  unknownFindingNote,
 } from '../../../blocks/receipts.ts';
 import type { ActionJobData, ActionRequest, ScanRunData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
+import { ruleOwners } from '../../findings/routing.ts';
 import type { AuditEntry, AuditLog } from '../../store/audit.ts';
-import type { FindingFilter, FindingStore, ListedFinding } from '../../store/findings.ts';
+import type { FindingFilter, FindingState, FindingStore, ListedFinding } from '../../store/findings.ts';
 import { DOUBLE_CLICK_MS, type IntentClaim, type IntentStore } from '../../store/intents.ts';
 import type { Action, Authorization, AuthorizeInput } from '../permissions.ts';
 
@@ -37,6 +39,8 @@ export interface ListenerDeps {
   channelDigest?: (channel: string, userId: string) => Promise<{ text: string; blocks: unknown[] }>;
   /** The App Home view of one person (their findings and last digest). */
   homeView?: (userId: string) => Promise<{ type: 'home'; blocks: unknown[] }>;
+  /** The channel id the bot learned for a `#name` (on its first post there), or the name as given. */
+  channelId: (channel: string) => Promise<string>;
 }
 
 /** Enqueueing must answer well inside Slack's 3 seconds even when Redis is down. */
@@ -61,13 +65,114 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 type Reply = (msg: { text: string; blocks: unknown[] }) => Promise<unknown>;
 
 /** What a permission check is about: who asks for what, on which finding when there is one. */
-export type PermissionCheck = {
-  action: Action;
-  userId: string;
-  findingChannel?: string;
+export type PermissionCheck = AuthorizeInput & {
   findingId?: string;
   region?: string;
 };
+
+/** What a person is told when Redis fails under a listener (never ioredis's own words). */
+export const REDIS_DOWN_NOTE = {
+  read: 'The bot could not read the finding (its Redis is not answering).',
+  queue: 'The bot could not queue your request (its Redis is not answering).',
+} as const;
+
+/**
+ * The owner of a finding as stored when it was routed: the channel the routing rules chose (a
+ * `#name` resolved to the id the bot learned for it) and the owners named by that rule. Never the
+ * channel of a click, which may be a digest, a fallback channel or forged.
+ */
+export async function ownerOf(
+  deps: Pick<ListenerDeps, 'config' | 'channelId'>,
+  state: Partial<Pick<FindingState, 'routeChannel' | 'routeRule' | 'channel'>>,
+): Promise<Pick<AuthorizeInput, 'findingChannel' | 'ruleOwners'>> {
+  const route = state.routeChannel || state.channel;
+  const findingChannel = route?.startsWith('#') ? await deps.channelId(route) : route;
+  const owners = ruleOwners(deps.config.routing, state.routeRule);
+  return { ...(findingChannel ? { findingChannel } : {}), ...(owners ? { ruleOwners: owners } : {}) };
+}
+
+/** A stored finding a request is about: its card (any id of the card names it) and its state. */
+export interface RequestedFinding {
+  cardId: string;
+  state: FindingState;
+}
+
+/**
+ * Reads a finding (by any id of its card) and checks `action` against its stored owner. Returns
+ * the card when allowed. A finding the store does not know is refused (answered and audited): the
+ * bot cannot tell whose it is. A Redis failure is answered as such (`unavailable`, by default an
+ * ephemeral note).
+ */
+export async function permittedOnFinding(
+  deps: ListenerDeps,
+  reply: Reply,
+  input: { action: Action; userId: string; findingId: string; unavailable?: () => Promise<unknown> },
+): Promise<RequestedFinding | null> {
+  let card: RequestedFinding | null;
+  try {
+    card = await withTimeout(deps.store.getCard(input.findingId), ENQUEUE_TIMEOUT_MS, 'reading the finding');
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message, findingId: input.findingId }, 'finding read failed');
+    await (input.unavailable ? input.unavailable() : reply(unavailableNote(REDIS_DOWN_NOTE.read)));
+    return null;
+  }
+  if (!card) {
+    await reply(unknownFindingNote(input.findingId));
+    await auditRefusal(deps, {
+      actor: input.userId,
+      action: input.action,
+      findingId: input.findingId,
+      detail: 'finding unknown to the bot',
+    });
+    return null;
+  }
+  const owner = await ownerOf(deps, card.state);
+  const ok = await permitted(deps, reply, {
+    action: input.action,
+    userId: input.userId,
+    findingId: card.cardId,
+    region: card.state.region,
+    ...owner,
+  });
+  return ok ? card : null;
+}
+
+/**
+ * What one person may read (`/access findings`, `show`, `audit`): every finding for admins and the
+ * people listed under `permissions.read`, otherwise the findings they own (a member of the owner
+ * channel, or an owner named by the routing rule). Lookups are shared by findings with one owner.
+ */
+export interface Reader {
+  all: boolean;
+  mayRead(finding: Partial<Pick<FindingState, 'routeChannel' | 'routeRule' | 'channel'>>): Promise<boolean>;
+}
+
+export async function readerOf(deps: ListenerDeps, userId: string): Promise<Reader> {
+  if ((await deps.authorize({ action: 'read', userId })).allowed) {
+    return { all: true, mayRead: async () => true };
+  }
+  const byOwner = new Map<string, Promise<boolean>>();
+  return {
+    all: false,
+    mayRead(f) {
+      const key = [f.routeChannel, f.routeRule, f.channel].join('\n');
+      let allowed = byOwner.get(key);
+      if (!allowed) {
+        allowed = ownerOf(deps, f)
+          .then((owner) => deps.authorize({ action: 'read', userId, ...owner }))
+          .then((d) => d.allowed);
+        byOwner.set(key, allowed);
+      }
+      return allowed;
+    },
+  };
+}
+
+async function auditRefusal(deps: ListenerDeps, entry: Omit<AuditEntry, 'at' | 'outcome'>): Promise<void> {
+  await deps.audit
+    .record({ ...entry, outcome: 'refused' })
+    .catch((err: unknown) => deps.logger.error({ err: (err as Error).message }, 'audit write failed'));
+}
 
 /**
  * Checks the permission; a refusal is answered and audited. Returns true when allowed.
@@ -84,16 +189,13 @@ export async function permitted(deps: ListenerDeps, reply: Reply, input: Permiss
   }
   if (decision.allowed) return true;
   await reply(refusedNote({ action: input.action, need: decision.need, askOneOf: decision.askOneOf }));
-  await deps.audit
-    .record({
-      actor: input.userId,
-      action: input.action,
-      outcome: 'refused',
-      findingId: input.findingId,
-      region: input.region,
-      detail: decision.need,
-    })
-    .catch((err: unknown) => deps.logger.error({ err: (err as Error).message }, 'audit write failed'));
+  await auditRefusal(deps, {
+    actor: input.userId,
+    action: input.action,
+    findingId: input.findingId,
+    region: input.region,
+    detail: decision.need,
+  });
   return false;
 }
 
@@ -103,9 +205,7 @@ export async function enqueue(
   reply: Reply,
   add: () => Promise<unknown>,
 ): Promise<boolean> {
-  return queued(deps, add, () =>
-    reply(unavailableNote('The bot could not queue your request (its Redis is not answering).')),
-  );
+  return queued(deps, add, () => reply(unavailableNote(REDIS_DOWN_NOTE.queue)));
 }
 
 async function queued(
@@ -206,9 +306,7 @@ export async function requestAction(
 ): Promise<RequestOutcome> {
   if (spec.permission && !(await permitted(deps, reply, spec.permission))) return 'refused';
   const { job, intent } = spec;
-  const unqueued =
-    spec.onUnqueued ??
-    (() => reply(unavailableNote('The bot could not queue your request (its Redis is not answering).')));
+  const unqueued = spec.onUnqueued ?? (() => reply(unavailableNote(REDIS_DOWN_NOTE.queue)));
   if (intent) {
     const holder = { jobId: job.id, userId: intent.userId, at: deps.now().toISOString() };
     let claim: IntentClaim;
@@ -264,25 +362,50 @@ export type ViewSubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & {
 };
 
 /**
- * A submission of a modal opened from a finding (its ids in `meta`): the request its job carries and
- * the permission it needs, checked again because the modal may have stayed open while it was taken away.
+ * The request a job carries for an action on a stored finding: the card's id and the stored
+ * analyzer and region (not what a button or form says), who asked, and where to answer them.
  */
-export function findingModalRequest(
-  action: Action,
-  meta: ArchiveModalMetadata,
-  userId: string,
-  viewId: string,
-): { base: ActionRequest; permission: PermissionCheck } {
+export function findingJobRequest(
+  card: RequestedFinding,
+  ask: { userId: string; replyChannel?: string; requestTs: string },
+): ActionRequest {
   return {
-    base: {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
-      userId,
-      replyChannel: meta.c,
-      requestTs: viewId,
-    },
-    permission: { action, userId, findingChannel: meta.c, findingId: meta.f, region: meta.r },
+    findingId: card.cardId,
+    analyzerArn: card.state.analyzerArn,
+    region: card.state.region,
+    userId: ask.userId,
+    ...(ask.replyChannel ? { replyChannel: ask.replyChannel } : {}),
+    requestTs: ask.requestTs,
+  };
+}
+
+/**
+ * A submission of a modal opened from a finding (its id in `meta`): the permission is checked again
+ * against the finding's stored owner (the modal may have stayed open while it was taken away, and
+ * its metadata is the submitter's to forge), then the request its job carries. Null when refused.
+ */
+export async function findingModalRequest(
+  deps: ListenerDeps,
+  reply: Reply,
+  input: {
+    action: Action;
+    meta: Pick<ArchiveModalMetadata, 'f' | 'c'>;
+    userId: string;
+    viewId: string;
+    unavailable?: () => Promise<unknown>;
+  },
+): Promise<{ base: ActionRequest; card: RequestedFinding } | null> {
+  const { meta, userId } = input;
+  const card = await permittedOnFinding(deps, reply, {
+    action: input.action,
+    userId,
+    findingId: meta.f,
+    ...(input.unavailable ? { unavailable: input.unavailable } : {}),
+  });
+  if (!card) return null;
+  return {
+    card,
+    base: findingJobRequest(card, { userId, replyChannel: meta.c, requestTs: input.viewId }),
   };
 }
 
@@ -301,15 +424,23 @@ export function ephemeralReply(args: ViewSubmitArgs, channel: string | undefined
 
 /**
  * A modal answers a request in the form itself: a Redis outage shows next to `block` and the form
- * stays open; once the job is queued the form closes.
+ * stays open; once the job is queued the form closes. `close` closes it when the request went no
+ * further (refused: the reason comes as an ephemeral note). The form is answered once.
  */
 export function formAnswers(
   args: ViewSubmitArgs,
   block: string,
   unqueued: string,
-): Pick<ActionRequestSpec, 'onUnqueued' | 'onQueued'> {
+): Required<Pick<ActionRequestSpec, 'onUnqueued' | 'onQueued'>> & { close: () => Promise<unknown> } {
+  let answered = false;
+  const answer = async (response?: Parameters<ViewSubmitArgs['ack']>[0]) => {
+    if (answered) return;
+    answered = true;
+    await args.ack(response);
+  };
   return {
-    onUnqueued: () => args.ack({ response_action: 'errors', errors: { [block]: unqueued } }),
-    onQueued: () => args.ack(),
+    onUnqueued: () => answer({ response_action: 'errors', errors: { [block]: unqueued } }),
+    onQueued: () => answer(),
+    close: () => answer(),
   };
 }

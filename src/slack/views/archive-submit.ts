@@ -60,26 +60,40 @@ export function archiveSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const { base, permission } = findingModalRequest('archive', meta, userId, view.id);
+    const reply = ephemeralReply(args, meta.c, userId);
+    const { close, ...answers } = formAnswers(
+      args,
+      ARCHIVE_MODAL.reasonBlock,
+      'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+    );
+    const request = await findingModalRequest(deps, reply, {
+      action: 'archive',
+      meta,
+      userId,
+      viewId: view.id,
+      unavailable: answers.onUnqueued,
+    });
+    if (!request) return void (await close());
+    const { base } = request;
     const data: ArchiveData = {
       ...base,
       reason: input.reason,
       ...(input.until ? { until: input.until } : {}),
     };
-    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      permission,
-      intent: intentOf(JOBS.archive, meta.f, userId),
+    await requestAction(deps, reply, {
+      intent: intentOf(JOBS.archive, base.findingId, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.archive, data, id: jobId(JOBS.archive, meta.f, view.id) },
-      ...formAnswers(
-        args,
-        ARCHIVE_MODAL.reasonBlock,
-        'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-      ),
-      audit: { actor: userId, action: 'archive', findingId: meta.f, region: meta.r, detail: input.reason },
+      job: { name: JOBS.archive, data, id: jobId(JOBS.archive, base.findingId, view.id) },
+      ...answers,
+      audit: {
+        actor: userId,
+        action: 'archive',
+        findingId: base.findingId,
+        region: base.region,
+        detail: input.reason,
+      },
       accepted: 'Archiving…',
     });
-    if (outcome === 'refused') await args.ack();
   };
 }
 

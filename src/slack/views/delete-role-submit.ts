@@ -5,6 +5,7 @@ import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
 import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
 import {
   ephemeralReply,
+  findingModalRequest,
   intentOf,
   type ListenerDeps,
   requestAction,
@@ -17,33 +18,30 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
   return async (args: SubmitArgs) => {
     await args.ack();
     const { view, body } = args;
-    let meta: { f?: string; a?: string; r?: string; c?: string };
+    let meta: { f?: unknown; c?: unknown };
     try {
       meta = JSON.parse(view.private_metadata) as typeof meta;
     } catch {
       return;
     }
-    if (!meta.f || !meta.a || !meta.r) return;
+    if (typeof meta.f !== 'string' || !meta.f) return;
+    const f = meta.f;
+    const c = typeof meta.c === 'string' ? meta.c : undefined;
     const userId = body.user.id;
-    const data: ActionRequest = {
-      findingId: meta.f,
-      analyzerArn: meta.a,
-      region: meta.r,
+    const reply = ephemeralReply(args, c, userId);
+    // Checked against the finding's stored owner: the metadata is the submitter's to forge.
+    const request = await findingModalRequest(deps, reply, {
+      action: 'delete-role',
+      meta: { f, c },
       userId,
-      replyChannel: meta.c,
-      requestTs: view.id,
-    };
-    await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      permission: {
-        action: 'delete-role',
-        userId,
-        findingChannel: meta.c,
-        findingId: meta.f,
-        region: meta.r,
-      },
-      intent: intentOf(JOBS.deleteRole, meta.f, userId),
-      job: { name: JOBS.deleteRole, data, id: jobId(JOBS.deleteRole, meta.f, view.id) },
-      audit: { actor: userId, action: 'delete-role', findingId: meta.f, region: meta.r },
+      viewId: view.id,
+    });
+    if (!request) return;
+    const data: ActionRequest = request.base;
+    await requestAction(deps, reply, {
+      intent: intentOf(JOBS.deleteRole, data.findingId, userId),
+      job: { name: JOBS.deleteRole, data, id: jobId(JOBS.deleteRole, data.findingId, view.id) },
+      audit: { actor: userId, action: 'delete-role', findingId: data.findingId, region: data.region },
       accepted: 'Deleting the role: checking it once more, saving a backup, then deleting…',
     });
   };

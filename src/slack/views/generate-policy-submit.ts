@@ -2,10 +2,12 @@
 // field), check the permission again, enqueue the request. The worker queues it per account.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { GENERATE_POLICY_MODAL, type GeneratePolicyModalMetadata } from '../../../blocks/policy.ts';
+import { unavailableNote } from '../../../blocks/receipts.ts';
 import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
 import { parsePrincipalArn } from '../../aws/policy.ts';
 import {
   ephemeralReply,
+  findingModalRequest,
   formAnswers,
   type ListenerDeps,
   requestAction,
@@ -98,35 +100,44 @@ export function generatePolicySubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
+    const reply = ephemeralReply(args, meta.c, userId);
+    const { close, ...answers } = formAnswers(
+      args,
+      M.daysBlock,
+      'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
+    );
+    // Checked against the finding's stored owner, and the principal is the finding's own resource:
+    // the metadata is the submitter's to forge.
+    const request = await findingModalRequest(deps, reply, {
+      action: 'generate-policy',
+      meta,
+      userId,
+      viewId: view.id,
+      unavailable: answers.onUnqueued,
+    });
+    if (!request) return void (await close());
+    const stored = parsePrincipalArn(request.card.state.resourceArn);
+    if (!stored) {
+      await reply(unavailableNote('A policy can be generated only for the IAM role or user of a finding.'));
+      return void (await close());
+    }
     const requestId = jobId('pg', view.id);
     const data: PolicyRequestData = {
       requestId,
-      principalArn: meta.p,
-      accountId: principal.accountId,
+      principalArn: request.card.state.resourceArn,
+      accountId: stored.accountId,
       ...checked.input,
       userId,
       ...(meta.c ? { replyChannel: meta.c } : {}),
       requestTs: view.id,
-      findingId: meta.f,
+      findingId: request.base.findingId,
     };
-    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      permission: {
-        action: 'generate-policy',
-        userId,
-        findingChannel: meta.c,
-        findingId: meta.f,
-        region: meta.r,
-      },
+    await requestAction(deps, reply, {
       // A resubmitted view (Slack retry) has the same view id: one request.
       job: { name: JOBS.policyRequest, data, id: jobId(JOBS.policyRequest, requestId) },
-      ...formAnswers(
-        args,
-        M.daysBlock,
-        'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
-      ),
-      accepted: `Policy generation for ${meta.p} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
+      ...answers,
+      accepted: `Policy generation for ${request.card.state.resourceArn} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
     });
-    if (outcome === 'refused') await args.ack();
   };
 }
 

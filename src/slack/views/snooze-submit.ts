@@ -51,28 +51,36 @@ export function snoozeSubmit(deps: ListenerDeps) {
       return;
     }
     const userId = body.user.id;
-    const { base, permission } = findingModalRequest('snooze', meta, userId, view.id);
+    const reply = ephemeralReply(args, meta.c, userId);
+    const { close, ...answers } = formAnswers(
+      args,
+      SNOOZE_MODAL.reasonBlock,
+      'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
+    );
+    const request = await findingModalRequest(deps, reply, {
+      action: 'snooze',
+      meta,
+      userId,
+      viewId: view.id,
+      unavailable: answers.onUnqueued,
+    });
+    if (!request) return void (await close());
+    const { base } = request;
     const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
-    const outcome = await requestAction(deps, ephemeralReply(args, meta.c, userId), {
-      permission,
-      intent: intentOf(JOBS.snooze, meta.f, userId),
+    await requestAction(deps, reply, {
+      intent: intentOf(JOBS.snooze, base.findingId, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, meta.f, view.id) },
-      ...formAnswers(
-        args,
-        SNOOZE_MODAL.reasonBlock,
-        'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-      ),
+      job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, view.id) },
+      ...answers,
       audit: {
         actor: userId,
         action: 'snooze',
-        findingId: meta.f,
-        region: meta.r,
+        findingId: base.findingId,
+        region: base.region,
         detail: `${input.days} days: ${input.reason}`,
       },
       accepted: `Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`,
     });
-    if (outcome === 'refused') await args.ack();
   };
 }
 
