@@ -345,6 +345,7 @@ async function start(
         ready: checks,
         routes,
         register: (app) => registerListeners(app, rt.listenerDeps()),
+        claimRequest: (hash, ttl) => rt.claimSlackRequest(hash, ttl),
       });
       port = (await slack.start()).port;
     } else {

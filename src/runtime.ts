@@ -77,6 +77,8 @@ export interface Runtime {
   status(): Promise<StatusView>;
   /** What the Slack listeners need (authorisation is added where the Slack client exists). */
   listenerDeps(): Omit<ListenerDeps, 'authorize'>;
+  /** Claims a Slack request by its body's hash for `ttlSeconds`; false when it was seen before. */
+  claimSlackRequest(bodyHash: string, ttlSeconds: number): Promise<boolean>;
   /** Enqueues one action job (as a Slack listener would) and waits for its result. */
   runAction(name: string, data: ActionJobData, timeoutMs?: number): Promise<unknown>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
@@ -211,6 +213,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         channelId: async (channel) =>
           channel.startsWith('#') ? ((await redis.get(k.channelId(channel))) ?? channel) : channel,
       };
+    },
+    async claimSlackRequest(bodyHash, ttlSeconds) {
+      return (await redis.set(k.slackRequest(bodyHash), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
     },
     async status() {
       const raw = await redis.get(k.lastScan());

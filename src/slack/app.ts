@@ -2,7 +2,7 @@
 // plus /healthz and /readyz (src/health.ts), which Bolt serves in HTTP mode and a small side server
 // serves in Socket Mode. Readiness includes the receiver itself: listening, or Socket Mode connected.
 import type { AddressInfo } from 'node:net';
-import { App, type AppOptions, SocketModeReceiver } from '@slack/bolt';
+import { App, type AppOptions, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { SlackReceiverEnv } from '../config/env.ts';
 import {
@@ -14,6 +14,7 @@ import {
   startHealthServer,
 } from '../health.ts';
 import { boltLogger, scrubSecrets } from '../log.ts';
+import { guardSlackRequests, MAX_SLACK_BODY_BYTES, type RequestGuardOptions } from './request-guard.ts';
 
 export interface SlackAppOptions {
   receiver: SlackReceiverEnv;
@@ -37,6 +38,8 @@ export interface SlackAppOptions {
   botUserId?: string;
   /** How long /readyz waits for `ready()` before answering 503. */
   readyTimeoutMs?: number;
+  /** Claims a request by its body's hash, so a replay or a Slack retry is acknowledged and ignored. */
+  claimRequest?: RequestGuardOptions['claimRequest'];
 }
 
 export interface SlackApp {
@@ -50,6 +53,7 @@ export interface SlackApp {
 }
 
 export { HEALTH_PATHS };
+export const SLACK_EVENTS_PATH = '/slack/events';
 
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const { logger, receiver } = opts;
@@ -108,23 +112,39 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       receiverState = 'Socket Mode disconnected';
     });
   }
-  const app =
-    receiver.mode === 'http'
-      ? new App({
-          ...common,
-          signingSecret: receiver.signingSecret,
-          endpoints: '/slack/events',
-          customRoutes: [
-            { path: HEALTH_PATHS.live, method: ['GET', 'HEAD'], handler: health.live },
-            { path: HEALTH_PATHS.ready, method: ['GET', 'HEAD'], handler: health.ready },
-            ...(opts.routes ?? []).map((r) => ({
-              path: r.path,
-              method: ['GET', 'HEAD'],
-              handler: r.handler,
-            })),
-          ],
-        })
-      : new App({ ...common, receiver: socket! });
+  let app: App;
+  if (receiver.mode === 'http') {
+    const http = new HTTPReceiver({
+      signingSecret: receiver.signingSecret,
+      endpoints: [SLACK_EVENTS_PATH],
+      customRoutes: [
+        { path: HEALTH_PATHS.live, method: ['GET', 'HEAD'], handler: health.live },
+        { path: HEALTH_PATHS.ready, method: ['GET', 'HEAD'], handler: health.ready },
+        ...(opts.routes ?? []).map((r) => ({
+          path: r.path,
+          method: ['GET', 'HEAD'],
+          handler: r.handler,
+        })),
+      ],
+      logger: slackLog,
+      logLevel: slackLog.getLevel(),
+      bodyLimit: MAX_SLACK_BODY_BYTES,
+    });
+    // Every request to /slack/events passes the guard first (src/slack/request-guard.ts); the
+    // receiver's server looks this listener up on each request.
+    http.requestListener = guardSlackRequests(
+      {
+        signingSecret: receiver.signingSecret,
+        endpoints: [SLACK_EVENTS_PATH],
+        logger,
+        ...(opts.claimRequest ? { claimRequest: opts.claimRequest } : {}),
+      },
+      http.requestListener,
+    );
+    app = new App({ ...common, receiver: http });
+  } else {
+    app = new App({ ...common, receiver: socket! });
+  }
 
   app.error(async (error) => {
     const e = error as Error & { code?: string; original?: unknown };

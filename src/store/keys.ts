@@ -52,6 +52,8 @@ export function keys(prefix: string) {
      * `claimed <time>` before the post, `sent <channel> <ts>` after it.
      */
     jobPost: (onceKey: string) => `${p}job-post:${onceKey}`,
+    /** A Slack request already handled, by a hash of its body (src/slack/request-guard.ts). */
+    slackRequest: (bodyHash: string) => `${p}slack-request:${bodyHash}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
     /** Digest sent (or being sent) to one owner for one week: the claim that makes a retry safe. */

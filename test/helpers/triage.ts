@@ -104,6 +104,7 @@ export async function startReceiver(
     botId: 'B0BOT',
     botUserId: 'U0BOT',
     register: (a) => registerListeners(a, { ...rt.listenerDeps(), ...opts.deps }),
+    claimRequest: (hash, ttl) => rt.claimSlackRequest(hash, ttl),
   });
   const { port } = await app.start();
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -86,6 +86,8 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; verb?: V
 /** How far ahead `archive --until` may be: a temporary exception must come back within a year. */
 export const MAX_ARCHIVE_DAYS = 365;
 export const MAX_REASON_LENGTH = 500;
+/** The longest command text parsed (a reason is at most 500 characters; ARNs and flags fit easily). */
+export const MAX_COMMAND_LENGTH = 4000;
 export const DEFAULT_PAGE = 1;
 export const DEFAULT_AUDIT_LAST = 20;
 export const MAX_AUDIT_LAST = 200;
@@ -630,8 +632,13 @@ function build(verb: Verb, { args, flags }: Parsed, now: Date): Command {
  * straight or smart quotes.
  */
 export function parseCommand(text: string, now: Date): ParseResult {
-  const first = decodeEntities(text).trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  const first = decodeEntities(text.slice(0, 100)).trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   const known = isVerb(first) ? first : undefined;
+  if (text.length > MAX_COMMAND_LENGTH) {
+    // No command needs more; spelling suggestions on a huge word would cost seconds.
+    const error = `a command is at most ${MAX_COMMAND_LENGTH} characters (this one has ${text.length})`;
+    return known === undefined ? { ok: false, error } : { ok: false, verb: known, error };
+  }
   try {
     const tokens = tokenize(text);
     const head = tokens[0];
