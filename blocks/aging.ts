@@ -1,6 +1,6 @@
 // Aging messages: the reminder in an overdue finding's thread, and the one escalation message.
 import { channelRef, code, escapeMrkdwn, link } from './escape.ts';
-import { context, fitMessageText, type SlackMessage, section } from './limits.ts';
+import { context, messageText, type SlackMessage, section } from './limits.ts';
 
 const days = (n: number) => `${n} ${n === 1 ? 'day' : 'days'}`;
 
@@ -45,7 +45,7 @@ export function agingReminder(
       ? `Reminder ${input.reminder}; escalates after ${input.escalateAfter} reminders.`
       : `Reminder ${input.reminder}; already escalated.`;
   return {
-    text: fitMessageText(`Reminder: this finding is ${phrase}`),
+    text: messageText(`Reminder: this finding is ${phrase}`),
     blocks: [
       section(
         `⏰ ${mentions(input.owners)}This finding is ${escapeMrkdwn(phrase)}. Please fix it, or archive it with a reason.`,
@@ -77,7 +77,7 @@ export function agingEscalation(
       ? `the finding in ${channelRef(input.channel)}`
       : 'the finding';
   return {
-    text: fitMessageText(`Escalation: ${input.findingType} finding on ${input.resourceArn} is ${phrase}`),
+    text: messageText(`Escalation: ${input.findingType} finding on ${input.resourceArn} is ${phrase}`),
     blocks: [
       section(
         `🚨 *Escalation*: a ${escapeMrkdwn(input.severity)} ${escapeMrkdwn(input.findingType)} finding on ` +

@@ -3,7 +3,7 @@ import type { KnownBlock } from '@slack/types';
 import type { StoredAuditEntry } from '../src/store/audit.ts';
 import type { FindingState, ListedFinding } from '../src/store/findings.ts';
 import { code, escapeMrkdwn, userRef } from './escape.ts';
-import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+import { capBlocks, context, messageText, type SlackMessage, section, truncate } from './limits.ts';
 
 const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
 const channelLink = (c: string) => (CHANNEL_ID.test(c) ? `<#${c}>` : escapeMrkdwn(c));
@@ -11,7 +11,7 @@ const channelLink = (c: string) => (CHANNEL_ID.test(c) ? `<#${c}>` : escapeMrkdw
 export function findingSummaryReply(id: string, s: FindingState | null): SlackMessage {
   if (!s) {
     return {
-      text: `No finding ${truncate(id, 80)} is known to access-patrol`,
+      text: messageText(`No finding ${truncate(id, 80)} is known to access-patrol`),
       blocks: [
         section(`No finding ${code(id, 80)} is known to access-patrol (it may not have been scanned yet).`),
       ],
@@ -25,7 +25,7 @@ export function findingSummaryReply(id: string, s: FindingState | null): SlackMe
       ? `\nArchived by ${userRef(s.archivedBy)}: ${escapeMrkdwn(truncate(s.archiveReason ?? '', 300))}${s.archiveUntil ? `, until ${escapeMrkdwn(s.archiveUntil)}` : ''}`
       : '';
   return {
-    text: fitMessageText(`Finding ${id}: ${s.findingType} ${s.status}`),
+    text: messageText(`Finding ${id}: ${s.findingType} ${s.status}`),
     blocks: capBlocks([
       section(
         `*${escapeMrkdwn(s.findingType)}* on ${code(s.resourceArn, 400)}\nStatus *${escapeMrkdwn(s.status.toLowerCase())}*, severity *${escapeMrkdwn(s.severity)}*, account ${code(s.accountId)}, ${escapeMrkdwn(s.region)}${archived}`,
@@ -111,7 +111,7 @@ export function statusReply(v: StatusView): SlackMessage {
     )
     .join('\n');
   return {
-    text: fitMessageText(v.lastScan ? `Last scan ${v.lastScan.at}` : 'No scan has finished yet'),
+    text: messageText(v.lastScan ? `Last scan ${v.lastScan.at}` : 'No scan has finished yet'),
     blocks: capBlocks([
       section(scan + (regions ? `\nActive by region: ${regions}` : '')),
       section(queues || 'No queues'),
@@ -168,7 +168,7 @@ export function findingsListReply(input: {
 export function ownersReply(result: { ok: true; text: string } | { ok: false; error: string }): SlackMessage {
   if (!result.ok) {
     return {
-      text: fitMessageText(result.error),
+      text: messageText(result.error),
       blocks: [section(`⚠️ ${escapeMrkdwn(truncate(result.error, 2000))}`)],
     };
   }
@@ -176,7 +176,7 @@ export function ownersReply(result: { ok: true; text: string } | { ok: false; er
   for (let i = 0; i < result.text.length && chunks.length < 10; i += 2800)
     chunks.push(result.text.slice(i, i + 2800));
   return {
-    text: fitMessageText(result.text.split('\n').at(-1) ?? 'owners'),
+    text: messageText(result.text.split('\n').at(-1) ?? 'owners'),
     blocks: capBlocks(chunks.map((c) => section(`\`\`\`${escapeMrkdwn(c.replace(/`/g, 'ˋ'))}\`\`\``))),
   };
 }

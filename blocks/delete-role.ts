@@ -2,13 +2,13 @@
 // backup snippet, and the outcome messages of deletion and restore.
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { RoleBackup, RoleInspection } from '../src/aws/iam.ts';
-import { code, codeBlockLines, escapeMrkdwn } from './escape.ts';
+import { code, codeBlockLines, escapeMrkdwn, userRef } from './escape.ts';
 import {
   capBlocks,
   codeSections,
   context,
-  fitMessageText,
   listWithMore,
+  messageText,
   type SlackMessage,
   section,
   truncate,
@@ -46,9 +46,10 @@ export function deleteRoleConfirmModal(input: {
   minUnusedDays: number;
 }): ModalView {
   const i = input.inspection;
+  // IAM keeps RoleLastUsed for 400 days: no date means no use in that window.
   const lastUsed = i.lastUsed.date
-    ? `last used ${escapeMrkdwn(i.lastUsed.date.toISOString().slice(0, 10))}${i.lastUsed.region ? ` in ${escapeMrkdwn(i.lastUsed.region)}` : ''}`
-    : 'no recorded use in the last 400 days';
+    ? `It was last used ${escapeMrkdwn(i.lastUsed.date.toISOString().slice(0, 10))}${i.lastUsed.region ? ` in ${escapeMrkdwn(i.lastUsed.region)}` : ''}.`
+    : 'It has no recorded use in the last 400 days.';
   const list = (items: string[]) =>
     items.length
       ? listWithMore(
@@ -58,7 +59,7 @@ export function deleteRoleConfirmModal(input: {
         )
       : 'none';
   const blocks: KnownBlock[] = [
-    section(`Delete role ${code(i.roleName, 200)} in account ${code(i.accountId)}? It was ${lastUsed}.`),
+    section(`Delete role ${code(i.roleName, 200)} in account ${code(i.accountId)}? ${lastUsed}`),
     section(
       [
         `*Will be removed*`,
@@ -105,7 +106,7 @@ export function backupSnippet(backup: RoleBackup, key: string): SlackMessage {
     ),
     ...codeSections(codeBlockLines(JSON.stringify(backup, null, 2))),
   ];
-  return { text: fitMessageText(`Backup of role ${backup.roleName}`), blocks: capBlocks(blocks) };
+  return { text: messageText(`Backup of role ${backup.roleName}`), blocks: capBlocks(blocks) };
 }
 
 export interface StepsOutcome {
@@ -125,7 +126,7 @@ function stepsReceipt(o: StepsOutcome, head: string, text: string): SlackMessage
     ...(o.done.length ? bullets(o.done) : ['• nothing']),
     ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
   ];
-  return { text: fitMessageText(text), blocks: capBlocks([section(truncate(lines.join('\n'), 2900))]) };
+  return { text: messageText(text), blocks: capBlocks([section(truncate(lines.join('\n'), 2900))]) };
 }
 
 const failure = (o: StepsOutcome) => escapeMrkdwn(truncate(o.error ?? '', 500));
@@ -134,7 +135,7 @@ export function deletionReceipt(o: StepsOutcome): SlackMessage {
   const role = code(o.roleName, 200);
   return o.error
     ? stepsReceipt(o, `⚠️ Deleting role ${role} stopped: ${failure(o)}`, `Deleting role ${o.roleName} stopped`)
-    : stepsReceipt(o, `🗑️ <@${o.userId}> deleted role ${role}.`, `Role ${o.roleName} deleted`);
+    : stepsReceipt(o, `🗑️ ${userRef(o.userId)} deleted role ${role}.`, `Role ${o.roleName} deleted`);
 }
 
 export function restoreReceipt(o: StepsOutcome): SlackMessage {
@@ -147,7 +148,7 @@ export function restoreReceipt(o: StepsOutcome): SlackMessage {
       )
     : stepsReceipt(
         o,
-        `♻️ <@${o.userId}> restored role ${role} from its backup.`,
+        `♻️ ${userRef(o.userId)} restored role ${role} from its backup.`,
         `Role ${o.roleName} restored`,
       );
 }

@@ -5,7 +5,7 @@ import type { Severity } from '../src/findings/model.ts';
 import { agingPhrase } from './aging.ts';
 import { CHANNEL_ID, channelRef, code, escapeMrkdwn, link, userRef } from './escape.ts';
 import { findingButtons, SEVERITY_EMOJI } from './finding.ts';
-import { capBlocks, context, fitHeader, fitMessageText, type SlackMessage, section } from './limits.ts';
+import { capBlocks, context, fitHeader, messageText, type SlackMessage, section } from './limits.ts';
 
 /** An overdue finding as listed: the numbers plus what the line and its buttons need. */
 export interface DigestOverdueEntry extends OverdueFinding {
@@ -147,7 +147,7 @@ export function digestMessage(input: DigestMessageInput): SlackMessage {
   }
   blocks.push(context([`Week ${escapeMrkdwn(weekText)}, days in ${escapeMrkdwn(input.timezone)}`]));
 
-  const text = fitMessageText(
+  const text = messageText(
     `Weekly access digest for ${title.plain}: ${c.open} open (${c.overdue} overdue), ${c.new} new, ` +
       `${c.resolved} resolved, ${c.archived} archived`,
   );
@@ -160,7 +160,7 @@ export function allClearMessage(owner: DigestOwner, week: { from: string; to: st
   const title = ownerTitle(owner);
   const days = `${week.from} to ${week.to}`;
   return {
-    text: fitMessageText(`All clear for ${title.plain} (${days}): nothing open, nothing new.`),
+    text: messageText(`All clear for ${title.plain} (${days}): nothing open, nothing new.`),
     blocks: [
       section(`✅ *All clear* for ${title.mrkdwn} (${escapeMrkdwn(days)}): nothing open, nothing new.`),
     ],
@@ -172,7 +172,7 @@ export function unknownOwnerEmailsNotice(emails: readonly string[]): SlackMessag
   const list = emails.slice(0, 20).map((e) => code(e, 200));
   const more = emails.length > list.length ? ` and ${emails.length - list.length} more` : '';
   return {
-    text: fitMessageText(`Owner e-mails the digest cannot DM: ${emails.join(', ')}`),
+    text: messageText(`Owner e-mails the digest cannot DM: ${emails.join(', ')}`),
     blocks: [
       section(
         `📭 The digest could not DM these owners: no active Slack user has the address ${list.join(', ')}${more}. ` +

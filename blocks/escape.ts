@@ -19,25 +19,54 @@
 //   (which may cut the letter after `channel`) cannot uncover a bare `@channel`. A bot's plain
 //   `@here` does not notify anyone; this is belt and braces, invisible to readers, and leaves
 //   e-mail addresses (`ops@here.com`) alone.
-// - Control characters (including newlines) become spaces and bidi overrides are removed: AWS text
-//   is shown on one line, so it cannot fake a block quote, a list, or a new line of our own text,
-//   and cannot reorder what is displayed.
+// - Control characters (including newlines and the Unicode line and paragraph separators) become
+//   spaces: AWS text is shown on one line, so it cannot fake a block quote, a list, or a new line of
+//   our own text.
+// - Invisible characters are removed: every Unicode format character (zero-width spaces, joiners and
+//   non-joiners, bidi embeddings, overrides, isolates and marks, the BOM, tag characters, ...) and
+//   the blank fillers that render as nothing. A bidi override then cannot reorder what is displayed,
+//   and a zero-width space cannot hide inside a name or split a word for Slack's formatting parser.
+//   Removing (rather than showing a marker) keeps every helper safe to apply twice: the zero-width
+//   space the broadcast defusing inserts is removed and inserted again. A zero-width joiner inside
+//   an emoji sequence (👩‍💻) is kept.
+// - The same helpers make the top-level `text` of every message (what push notifications and screen
+//   readers use; Slack turns `<!channel>` there into a real mention too): builders escape it as they
+//   escape blocks, and a property test checks both for every builder.
 
 const ZWSP = '\u200B';
 
-/** C0/C1 control characters, including \n \r \t. */
+/** C0/C1 control characters, including \n \r \t, and the Unicode line and paragraph separators. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]+/g;
-/** Bidi embedding/override/isolate controls and marks. */
-const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]+/g;
+/**
+ * Characters that display as nothing: Unicode format characters (Cf: zero-width space, joiner and
+ * non-joiner, word joiner, BOM, bidi controls and marks, tag characters, ...), the combining grapheme
+ * joiner and the Hangul fillers.
+ */
+const INVISIBLE = /\p{Cf}|\u034F|[\u115F\u1160\u3164\uFFA0]/gu;
+const PICTOGRAPH_BEFORE = /\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?$/u;
+const PICTOGRAPH_AFTER = /^\p{Extended_Pictographic}/u;
 /** A surrogate that is not part of a pair (JSON would carry it, Slack would show garbage). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ALNUM = /[\p{L}\p{N}]/u;
 const BROADCAST = /(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)/giu;
 
-/** One line of displayable text: no control characters, no bidi overrides, no lone surrogates. */
+/** One line of displayable text: no control or invisible characters, no lone surrogates. */
 export function clean(s: string): string {
-  return s.replace(LONE_SURROGATE, '\uFFFD').replace(BIDI, '').replace(CONTROL, ' ');
+  return s
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(INVISIBLE, (c: string, at: number, all: string) =>
+      c === '\u200D' && emojiJoiner(all, at) ? c : '',
+    )
+    .replace(CONTROL, ' ');
+}
+
+/** A zero-width joiner between two pictographs: part of one emoji (👩‍💻), not hidden text. */
+function emojiJoiner(all: string, at: number): boolean {
+  return (
+    PICTOGRAPH_BEFORE.test(all.slice(Math.max(0, at - 4), at)) &&
+    PICTOGRAPH_AFTER.test(all.slice(at + 1, at + 3))
+  );
 }
 
 function entities(s: string): string {

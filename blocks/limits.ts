@@ -5,7 +5,7 @@
 // count Slack checks, so staying within them is conservative. They apply to the text as sent, that
 // is after escaping (`&amp;` counts five).
 import type { Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { cutEscaped, plain } from './escape.ts';
+import { cutEscaped, escapeMrkdwn, plain } from './escape.ts';
 
 export const LIMITS = {
   /** Blocks in one message (100 in modals and Home tabs). */
@@ -141,7 +141,16 @@ export function fitContext(text: string): string {
   return text.trim() === '' ? '—' : truncate(text, LIMITS.contextText);
 }
 
-/** The top-level fallback `text`: short, never empty. */
+/**
+ * The top-level `text` of a message from plain words and raw values (a reason, an ARN, a tag):
+ * escaped as a whole, as blocks are, because Slack parses it too (a `<!channel>` there notifies
+ * everyone), then fitted. The one way builders make it from anything not already escaped.
+ */
+export function messageText(raw: string, max: number = LIMITS.messageTextShort): string {
+  return fitMessageText(escapeMrkdwn(raw), max);
+}
+
+/** The top-level fallback `text` from already escaped text: short, never empty. */
 export function fitMessageText(text: string, max: number = LIMITS.messageTextShort): string {
   const t = truncate(text, Math.min(max, LIMITS.messageText));
   return t.trim() === '' ? 'access-patrol' : t;

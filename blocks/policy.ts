@@ -9,17 +9,14 @@ import {
   capBlocks,
   codeSections,
   context,
-  fitMessageText,
   LIMITS,
   listWithMore,
+  messageText,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
 import { formModal } from './modals.ts';
-
-/** The notification text: Slack parses it as mrkdwn too, so it is escaped like the blocks. */
-const fallback = (text: string) => fitMessageText(escapeMrkdwn(text));
 
 /** Code blocks per message for a generated policy; the rest goes into follow-up messages. */
 export const POLICY_BLOCKS_PER_MESSAGE = 40;
@@ -43,7 +40,7 @@ export function generationQueuedNote(input: {
 }): SlackMessage {
   const ahead = `${input.ahead} ${input.ahead === 1 ? 'request' : 'requests'}`;
   return {
-    text: fallback(`Queued, ${ahead} ahead of you in account ${input.accountId}`),
+    text: messageText(`Queued, ${ahead} ahead of you in account ${input.accountId}`),
     blocks: [
       section(
         `⏳ Policy generation for ${code(input.principalArn, 300)} is queued, ${ahead} ahead of you in account ${code(input.accountId)}.`,
@@ -58,7 +55,7 @@ export function generationQueuedNote(input: {
 /** Ephemeral: a generation not started by the bot holds the account; the request keeps its place. */
 export function generationConflictNote(input: { accountId: string; retryInSeconds: number }): SlackMessage {
   return {
-    text: fallback(`Another policy generation is running in account ${input.accountId}; retrying`),
+    text: messageText(`Another policy generation is running in account ${input.accountId}; retrying`),
     blocks: [
       section(
         `⏳ AWS says another policy generation is already running in account ${code(input.accountId)} (not one this bot started). Your request keeps its place and is tried again in about ${Math.max(1, Math.round(input.retryInSeconds))} seconds.`,
@@ -75,7 +72,9 @@ export function generationQuotaNote(input: {
 }): SlackMessage {
   const at = `${formatISO(input.tryAfter).slice(0, 16).replace('T', ' ')} UTC`;
   return {
-    text: fallback(`Daily limit of ${input.quota} policy generations reached in account ${input.accountId}`),
+    text: messageText(
+      `Daily limit of ${input.quota} policy generations reached in account ${input.accountId}`,
+    ),
     blocks: [
       section(
         `🛑 The daily limit of ${input.quota} policy generations is reached in account ${code(input.accountId)} (canceled generations count too). Nothing was started; try again after ${escapeMrkdwn(at)}.`,
@@ -87,7 +86,7 @@ export function generationQuotaNote(input: {
 /** Ephemeral: a policy request or check could not be done. */
 export function policyFailedNote(what: string, error: string): SlackMessage {
   return {
-    text: fallback(`Could not ${what}: ${truncate(error, 200)}`),
+    text: messageText(`Could not ${what}: ${truncate(error, 200)}`),
     blocks: [
       section(`⚠️ Could not ${escapeMrkdwn(what)}: ${escapeMrkdwn(truncate(error, 1500))}`),
       context(['Nothing was changed in IAM.']),
@@ -98,7 +97,7 @@ export function policyFailedNote(what: string, error: string): SlackMessage {
 /** Ephemeral: policy generation is not set up. */
 export function notConfiguredNote(what: string): SlackMessage {
   return {
-    text: fallback(`${what} is not configured`),
+    text: messageText(`${what} is not configured`),
     blocks: [section(`ℹ️ ${escapeMrkdwn(what)}. Nothing was started.`)],
   };
 }
@@ -114,7 +113,7 @@ export function generationProgress(
   const next =
     input.nextCheckSeconds !== undefined ? `; next check in ${Math.round(input.nextCheckSeconds)} s` : '';
   return {
-    text: fallback(`Generating a least-privilege policy for ${s.principalArn}`),
+    text: messageText(`Generating a least-privilege policy for ${s.principalArn}`),
     blocks: [
       section(
         `⏳ ${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${checked}${next}.`,
@@ -126,7 +125,7 @@ export function generationProgress(
 /** The progress note once the generation has ended. */
 export function generationEndedNote(s: GenerationSubject, outcome: string): SlackMessage {
   return {
-    text: fallback(`Policy generation for ${s.principalArn}: ${outcome}`),
+    text: messageText(`Policy generation for ${s.principalArn}: ${outcome}`),
     blocks: [
       section(
         `${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${escapeMrkdwn(outcome)}.`,
@@ -150,7 +149,7 @@ export function generationFailedMessage(
     ? `\n${code(input.error.code, 100)}: ${escapeMrkdwn(truncate(input.error.message, 1500))}`
     : '';
   return {
-    text: fallback(`${what} for ${s.principalArn}`),
+    text: messageText(`${what} for ${s.principalArn}`),
     blocks: [
       section(`${icon} ${what} for ${subjectText(s)}.${err}`),
       context(['Nothing was changed in IAM. The attempt is in the audit log.']),
@@ -187,7 +186,8 @@ export function validationLines(findings: readonly PolicyFinding[], max = 20): s
 }
 
 function checkLines(label: string, r: CheckResult): string {
-  const head = r.result === 'PASS' ? `✅ *${label}: PASS*` : `❌ *${label}: FAIL*`;
+  const l = escapeMrkdwn(label);
+  const head = r.result === 'PASS' ? `✅ *${l}: PASS*` : `❌ *${l}: FAIL*`;
   const reasons = r.reasons
     .slice(0, 10)
     .map((x) => {
@@ -275,7 +275,7 @@ export function generationResultMessage(r: GenerationResultInput): SlackMessage 
   const text = c
     ? `Policy generated for ${r.principalArn}: keeps ${c.kept} of ${c.current} actions`
     : `Policy generated for ${r.principalArn}`;
-  return { text: fallback(text), blocks: capBlocks(blocks) };
+  return { text: messageText(text), blocks: capBlocks(blocks) };
 }
 
 /** The generated policies as pretty JSON in code blocks, over as many messages as they need. */
@@ -295,7 +295,7 @@ export function policyDocumentMessages(policies: readonly string[]): SlackMessag
       const part = sections.slice(at, at + POLICY_BLOCKS_PER_MESSAGE);
       const parts = Math.ceil(sections.length / POLICY_BLOCKS_PER_MESSAGE);
       const title = parts > 1 ? `${label} (part ${at / POLICY_BLOCKS_PER_MESSAGE + 1} of ${parts})` : label;
-      messages.push({ text: fallback(title), blocks: [section(`*${escapeMrkdwn(title)}*`), ...part] });
+      messages.push({ text: messageText(title), blocks: [section(`*${escapeMrkdwn(title)}*`), ...part] });
     }
   });
   return messages;
@@ -500,7 +500,7 @@ export function validationReply(input: {
   const warnings = input.findings.filter((f) => f.findingType === 'SECURITY_WARNING').length;
   const pub = input.publicAccess ? `, public access ${input.publicAccess.result.result}` : '';
   return {
-    text: fallback(`Policy validated: ${errors} errors, ${warnings} security warnings${pub}`),
+    text: messageText(`Policy validated: ${errors} errors, ${warnings} security warnings${pub}`),
     blocks: capBlocks(blocks),
   };
 }

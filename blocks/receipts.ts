@@ -1,11 +1,12 @@
 // Short messages about what someone did to a finding: thread replies (the record everyone sees)
 // and ephemeral notes (what only the person who clicked sees).
 import { code, escapeMrkdwn, userRef } from './escape.ts';
-import { context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+import { context, messageText, type SlackMessage, section, truncate } from './limits.ts';
 
+/** `mrkdwn` is escaped by the caller; `text` is plain words and raw values, escaped here. */
 function note(mrkdwn: string, text: string, extra?: string): SlackMessage {
   return {
-    text: fitMessageText(text),
+    text: messageText(text),
     blocks: extra ? [section(mrkdwn), context([extra])] : [section(mrkdwn)],
   };
 }
@@ -85,7 +86,7 @@ const ACTION_WORDS: Record<string, string> = {
 export function notShownNote(input: { action: string; problem: string }): SlackMessage {
   return note(
     `✅ Done: ${escapeMrkdwn(input.action)} went through in AWS, but Slack could not show it on the finding's message: ${escapeMrkdwn(truncate(input.problem, 300))}.`,
-    `Done in AWS (${escapeMrkdwn(input.action)}); not shown in Slack: ${escapeMrkdwn(truncate(input.problem, 150))}`,
+    `Done in AWS (${input.action}); not shown in Slack: ${truncate(input.problem, 150)}`,
     'The audit log records it.',
   );
 }
@@ -95,10 +96,12 @@ export function refusedNote(input: { action: string; need: string; askOneOf: str
   const ask = input.askOneOf.length
     ? `Ask one of: ${input.askOneOf.slice(0, 20).join(', ')}${input.askOneOf.length > 20 ? ` and ${input.askOneOf.length - 20} more` : ''}.`
     : 'Nobody is configured to do this; an admin can grant it under `permissions` in the config.';
-  const what = ACTION_WORDS[input.action] ?? `${input.action} this`;
+  const what = Object.hasOwn(ACTION_WORDS, input.action)
+    ? ACTION_WORDS[input.action]!
+    : `${input.action} this`;
   return note(
     `🚫 You can't ${escapeMrkdwn(what)}: you need ${escapeMrkdwn(input.need)}. ${ask}`,
-    `You can't ${escapeMrkdwn(what)}: you need ${escapeMrkdwn(input.need)}`,
+    `You can't ${what}: you need ${input.need}`,
   );
 }
 
@@ -106,7 +109,7 @@ export function refusedNote(input: { action: string; need: string; askOneOf: str
 export function unknownFindingNote(findingId: string): SlackMessage {
   return note(
     `🚫 Nothing was done: access-patrol knows no finding ${code(findingId, 80)}. It may have been resolved and forgotten, or the button or form was not made by this bot.`,
-    `Nothing was done: access-patrol knows no finding ${escapeMrkdwn(truncate(findingId, 80))}`,
+    `Nothing was done: access-patrol knows no finding ${truncate(findingId, 80)}`,
   );
 }
 

@@ -8,9 +8,9 @@ import { code, escapeMrkdwn, userRef } from './escape.ts';
 import {
   capBlocks,
   context,
-  fitMessageText,
   LIMITS,
   listWithMore,
+  messageText,
   type SlackMessage,
   section,
   truncate,
@@ -126,7 +126,7 @@ export function recommendationMessage(input: RecommendationInput): SlackMessage 
   if (input.reusedFrom) notes.push(`AWS made this recommendation at ${escapeMrkdwn(input.reusedFrom)}.`);
   blocks.push(context(notes));
   return {
-    text: fitMessageText(`Recommendation for ${input.resourceArn}: ${n === 1 ? '1 step' : `${n} steps`}`),
+    text: messageText(`Recommendation for ${input.resourceArn}: ${n === 1 ? '1 step' : `${n} steps`}`),
     blocks: capBlocks(blocks),
   };
 }
@@ -138,7 +138,7 @@ export function recommendationFailedMessage(input: {
   message: string;
 }): SlackMessage {
   return {
-    text: fitMessageText(`No recommendation: ${input.code}: ${input.message}`),
+    text: messageText(`No recommendation: ${input.code}: ${input.message}`),
     blocks: [
       section(
         `⚠️ AWS could not make a recommendation for ${userRef(input.userId)}: ${code(input.code, 80)} ${escapeMrkdwn(truncate(input.message, 1000))}`,
@@ -151,7 +151,7 @@ export function recommendationFailedMessage(input: {
 /** The recommendation was still in progress when the bot stopped asking. */
 export function recommendationTimedOutMessage(input: { userId: string; minutes: number }): SlackMessage {
   return {
-    text: fitMessageText(`No recommendation after ${input.minutes} minutes; try again later`),
+    text: messageText(`No recommendation after ${input.minutes} minutes; try again later`),
     blocks: [
       section(
         `⏳ AWS had not finished the recommendation ${userRef(input.userId)} asked for after ${input.minutes} minutes. The bot stopped asking; click Show recommendation again later.`,

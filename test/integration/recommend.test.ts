@@ -248,7 +248,9 @@ describe('Show recommendation', () => {
     expect(await runPoll(requestTs, 2, 10_000, 15_000)).toEqual({ outcome: 'failed', status: 'FAILED' });
 
     const [reply] = thread();
-    expect(reply!.text).toBe('No recommendation: UNSUPPORTED_PRINCIPAL: The user <!channel> is in a group.');
+    expect(reply!.text).toBe(
+      'No recommendation: UNSUPPORTED_PRINCIPAL: The user &lt;!channel&gt; is in a group.',
+    );
     const shown = JSON.stringify(reply!.blocks);
     expect(shown).toContain('`UNSUPPORTED_PRINCIPAL` The user &lt;!channel&gt; is in a group.');
     expect(shown).not.toContain('<!channel>');

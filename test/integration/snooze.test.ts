@@ -188,7 +188,7 @@ describe('Snooze button and modal', () => {
     expect(shown).not.toContain('<!channel>');
     expect(shown).toContain(ACTION_IDS.unsnooze);
     expect(shown).not.toContain(`"${ACTION_IDS.snooze}"`);
-    expect(threadTexts()).toEqual(['Snoozed by U0ALICE until 2025-02-17: fix ships <!channel> Friday']);
+    expect(threadTexts()).toEqual(['Snoozed by U0ALICE until 2025-02-17: fix ships &lt;!channel&gt; Friday']);
     const thread = slack.posted.find((p) => p.thread_ts === messageTs())!;
     expect(JSON.stringify(thread.blocks)).not.toContain('<!channel>');
     expect(await rt.deps.store.get('f-1')).toMatchObject({

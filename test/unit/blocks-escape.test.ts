@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   channelRef,
   code,
+  codeBlockLines,
   cutEscaped,
   escapeMrkdwn,
   link,
@@ -61,6 +62,18 @@ describe('escapeMrkdwn', () => {
   it('puts AWS text on one line and drops bidi overrides', () => {
     expect(escapeMrkdwn('a\n> quote\r\n• item')).toBe('a &gt; quote • item');
     expect(escapeMrkdwn('abc\u202Egpj.exe')).toBe('abcgpj.exe');
+  });
+
+  it('removes zero-width and other invisible characters from every helper, but not from an emoji', () => {
+    const hidden = 'ad\u200Bmin\u200C\u200D\u2060\uFEFF\u00AD\u202E\u2066x\u3164\u034F\u{E0041}';
+    expect(escapeMrkdwn(hidden)).toBe('adminx');
+    expect(code(`arn:aws:iam::1:role/${hidden}`)).toBe('`arn:aws:iam::1:role/adminx`');
+    expect(plain(hidden)).toBe('adminx');
+    expect(codeBlockLines(`{"a":"${hidden}"}`)).toEqual(['{"a":"adminx"}']);
+    expect(escapeMrkdwn('👩\u200D💻 ok')).toBe('👩\u200D💻 ok');
+    expect(escapeMrkdwn('a\u2028b\u2029c')).toBe('a b c');
+    // The zero-width space that defuses a broadcast survives a second pass (and only that one).
+    expect(plain(plain('@here'))).toBe(`@${ZWSP}here`);
   });
 
   it('round-trips through unescapeEntities for &, < and >', () => {

@@ -1,7 +1,25 @@
 import type { KnownBlock } from '@slack/types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { agingEscalation, agingReminder } from '../../blocks/aging.ts';
+import {
+  auditReply,
+  findingSummaryReply,
+  findingsListReply,
+  ownersReply,
+  statusReply,
+} from '../../blocks/command-replies.ts';
+import {
+  backupSnippet,
+  deleteRoleBlockedModal,
+  deleteRoleConfirmModal,
+  deletionReceipt,
+  restoreReceipt,
+} from '../../blocks/delete-role.ts';
+import { allClearMessage, digestMessage, unknownOwnerEmailsNotice } from '../../blocks/digest.ts';
 import { findingMessage } from '../../blocks/finding.ts';
+import { commandErrorMessage, helpMessage } from '../../blocks/help.ts';
+import { homeView } from '../../blocks/home.ts';
 import {
   assertWithinLimits,
   capBlocks,
@@ -27,6 +45,39 @@ import {
   serviceLinkedUnusedNotice,
   unusedAnalyzerMissingNotice,
 } from '../../blocks/notice.ts';
+import {
+  generationConflictNote,
+  generationEndedNote,
+  generationFailedMessage,
+  generationProgress,
+  generationQueuedNote,
+  generationQuotaNote,
+  generationResultMessage,
+  notConfiguredNote,
+  policyDocumentMessages,
+  policyFailedNote,
+  validationReply,
+} from '../../blocks/policy.ts';
+import {
+  acceptedNote,
+  actionFailedNote,
+  archivedReceipt,
+  notAvailableNote,
+  notShownNote,
+  refusedNote,
+  rescanReceipt,
+  snoozedReceipt,
+  staleNote,
+  unarchivedReceipt,
+  unavailableNote,
+  unknownFindingNote,
+  unsnoozedReceipt,
+} from '../../blocks/receipts.ts';
+import {
+  recommendationFailedMessage,
+  recommendationMessage,
+  recommendationTimedOutMessage,
+} from '../../blocks/recommendation.ts';
 import { renderText } from '../../blocks/render.ts';
 import { burstSummaryMessage } from '../../blocks/summary.ts';
 import {
@@ -40,11 +91,17 @@ import { assessSeverity } from '../../src/findings/severity.ts';
 import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
 
 const CONSOLE = 'https://console.aws.amazon.com';
+/** A valid Slack user id: builders mention it (`<@U0ALICE01>`); everything else must come out inert. */
+const MENTIONED = 'U0ALICE01';
 
 // ---- arbitraries -------------------------------------------------------------------------------
 
 const HOSTILE = [
   '<!channel>',
+  'ad\u200Bmin',
+  '\u2066<!here>\u2069',
+  '\uFEFF\u200D\u2060x',
+  'a\u2028b',
   '<!here>',
   '<!everyone>',
   '<@U123ABC>',
@@ -196,12 +253,15 @@ const finding: fc.Arbitrary<Finding> = fc
 
 // ---- checks ------------------------------------------------------------------------------------
 
-/** Every string a reader sees: not button URLs (ours) or values (opaque ids read back by handlers). */
+/**
+ * Every string a reader sees: not button URLs (ours), values or a modal's private metadata (opaque
+ * data read back by handlers, never shown).
+ */
 function texts(message: SlackMessage): string[] {
   const out: string[] = [];
   const walk = (v: unknown, key?: string) => {
     if (typeof v === 'string') {
-      if (key !== 'url' && key !== 'value') out.push(v);
+      if (key !== 'url' && key !== 'value' && key !== 'private_metadata') out.push(v);
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x);
     } else if (v && typeof v === 'object') {
@@ -212,13 +272,30 @@ function texts(message: SlackMessage): string[] {
   return out;
 }
 
-/** No mention, link or broadcast can come from data: the only `<…>` is our own channel link. */
-function expectInert(message: SlackMessage): void {
-  for (const t of texts(message)) {
+/**
+ * No mention, link or broadcast can come from data, in the blocks or the top-level `text`: the only
+ * `<…>` is our own channel link. No invisible character either (zero-width, bidi), but the
+ * zero-width space that defuses a broadcast and a joiner inside an emoji.
+ */
+function expectInert(message: object): void {
+  for (const raw of texts(message as SlackMessage)) {
+    // The one person the builders below mention on purpose (a valid user id): our own markup.
+    const t = raw.replaceAll(`<@${MENTIONED}>`, '@mentioned');
     const withoutOurs = t.replace(/<#[CG][A-Z0-9]{6,}>/g, '');
     expect(withoutOurs).not.toContain('<');
     expect(t).not.toMatch(/<[!@]|<http/);
     expect(t).not.toMatch(/(^|[^\p{L}\p{N}_.+-])@(channel|here|everyone)(?![\p{L}\p{N}_])/iu);
+    const visible = t
+      .replace(/@\u200B(?=[che…]|$)/giu, '@')
+      .replace(
+        /(?<=\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?)\u200D(?=\p{Extended_Pictographic})/gu,
+        '',
+      );
+    const hidden = /[\p{Cf}\u2028\u2029]/u.exec(visible);
+    expect(
+      hidden &&
+        `U+${hidden[0].codePointAt(0)?.toString(16)} in ${JSON.stringify(visible.slice(Math.max(0, hidden.index - 12), hidden.index + 12))}`,
+    ).toBeNull();
   }
 }
 
@@ -534,5 +611,368 @@ describe('burst summary at scale', () => {
     const m = burstSummaryMessage({ channel: 'C0123456789', items, now: F_NOW });
     check(m);
     expect(m.text).toBe('10000 new access findings: 1667 critical, 3334 medium, 4999 low');
+  });
+});
+
+describe('every builder keeps its text and blocks inert for hostile input (property)', () => {
+  const userId = fc.oneof(fc.constant(MENTIONED), name);
+  const role = fc.record({
+    roleName: name,
+    accountId: name,
+    arn: name,
+    takenAt: name,
+    document: name,
+  });
+
+  it('receipts and notes', () => {
+    fc.assert(
+      fc.property(userId, name, name, name, (user, a, b, c) => {
+        check(archivedReceipt({ userId: user, reason: a, until: b }));
+        check(archivedReceipt({ userId: user, reason: a }));
+        check(unarchivedReceipt({ userId: user }));
+        check(unarchivedReceipt({ userId: user, expired: a }));
+        for (const outcome of ['requested', 'resolved', 'still-active'] as const)
+          check(rescanReceipt({ userId: user, outcome }));
+        check(staleNote({ status: a, action: b }));
+        check(actionFailedNote({ action: a, error: b }));
+        check(refusedNote({ action: a, need: b, askOneOf: [] }));
+        check(refusedNote({ action: 'delete-role', need: c, askOneOf: [] }));
+        check(acceptedNote(a));
+        check(unavailableNote(a));
+        check(notAvailableNote(a));
+        check(notShownNote({ action: a, problem: b }));
+        check(unknownFindingNote(a));
+        check(snoozedReceipt({ userId: user, days: 7, until: a, reason: b }));
+        check(unsnoozedReceipt({ userId: user }));
+        check(unsnoozedReceipt({ userId: user, ended: c }));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('command replies: show, audit, status, findings, owners', () => {
+    fc.assert(
+      fc.property(name, name, name, name, fc.nat({ max: 50 }), (a, b, c, d, n) => {
+        const state = {
+          status: 'ARCHIVED',
+          updatedAt: a,
+          fingerprint: b,
+          channel: c,
+          ts: d,
+          routeChannel: c,
+          analyzerArn: a,
+          region: b,
+          accountId: c,
+          findingType: d,
+          resourceArn: a,
+          resourceType: b,
+          severity: c,
+          createdAt: d,
+          firstSeen: a,
+          archivedBy: b,
+          archiveReason: c,
+          archiveUntil: d,
+        } as const;
+        check(findingSummaryReply(a, state as never));
+        check(findingSummaryReply(b, null));
+        const entries = Array.from({ length: n }, (_, i) => ({
+          id: `${i}-0`,
+          at: a,
+          actor: i % 2 ? b : 'U0ALICE01',
+          action: c,
+          outcome: 'succeeded' as const,
+          findingId: d,
+          ...(i % 3 ? { detail: a } : { error: b }),
+        }));
+        check(auditReply(entries));
+        check(auditReply(entries, a));
+        check(
+          statusReply({
+            lastScan: { scanId: a, at: b, analyzers: [{ region: c, ok: false, active: n, error: d }] },
+            queues: { [a]: { waiting: 1, active: 0, delayed: 0, failed: n } },
+          }),
+        );
+        const items = Array.from({ length: Math.min(n, 10) }, (_, i) => ({
+          id: `${a}${i}`,
+          status: 'ACTIVE' as const,
+          findingType: b,
+          severity: c,
+          accountId: d,
+          region: a,
+          resourceArn: b,
+          createdAt: c,
+          channel: i % 2 ? 'C0123456789' : d,
+          ts: '1700000000.000100',
+          routeChannel: c,
+        }));
+        check(
+          findingsListReply({ items, page: 1, total: n, truncated: n > 5, filterText: a, workspaceUrl: b }),
+        );
+        check(ownersReply({ ok: true, text: `${a}\n${b}\n${c}` }));
+        check(ownersReply({ ok: false, error: d }));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('digest, all-clear and the unknown owner e-mails notice', () => {
+    fc.assert(
+      fc.property(name, name, idLike, fc.array(name, { maxLength: 30 }), (a, b, id, emails) => {
+        const counts = { open: 3, overdue: 1, new: 1, resolved: 1, archived: 1 };
+        const owner = { kind: 'channel' as const, channel: a };
+        check(
+          digestMessage({
+            owner,
+            data: {
+              week: { id: b, previousId: a, from: a, to: b },
+              counts,
+              previous: counts,
+              byType: [[a, 2]],
+              bySeverity: [[b, 1]],
+              archivedBy: [
+                { by: 'U0ALICE01', count: 1 },
+                { by: a, count: 1 },
+                { by: null, count: 1 },
+              ],
+              resolvedAfterDeletion: [{ by: b, count: 1 }],
+            },
+            overdue: [
+              {
+                id,
+                findingType: b,
+                severity: a,
+                createdAt: b,
+                ageDays: 9,
+                slaDays: 7,
+                overdueDays: 2,
+                resourceArn: a,
+                resourceType: b,
+                accountId: a,
+                region: 'eu-west-1',
+                analyzerArn: `arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/${id}`,
+                channel: a,
+                ts: b,
+              },
+            ],
+            timezone: a,
+            consoleUrl: CONSOLE,
+            workspaceUrl: b,
+            buttons: true,
+          }),
+        );
+        check(allClearMessage(owner, { from: a, to: b }));
+        check(unknownOwnerEmailsNotice(emails.length ? emails : [a]));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('aging reminders and escalations', () => {
+    fc.assert(
+      fc.property(name, name, name, fc.option(name, { nil: undefined }), (a, b, c, to) => {
+        const facts = { ageDays: 12, slaDays: 7, overdueDays: 5 };
+        check(
+          agingReminder({
+            ...facts,
+            reminder: 2,
+            escalateAfter: 3,
+            ...(to === undefined ? {} : { escalatedTo: to }),
+          }),
+        );
+        check(
+          agingEscalation({
+            ...facts,
+            findingId: a,
+            findingType: b,
+            resourceArn: c,
+            accountId: a,
+            region: b,
+            severity: c,
+            reminders: 3,
+            ...(to === undefined ? {} : { channel: to }),
+          }),
+        );
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('role deletion: confirm and blocked modals, backup, receipts', () => {
+    fc.assert(
+      fc.property(role, userId, fc.array(name, { maxLength: 5 }), (r, user, steps) => {
+        const meta = { f: r.arn, a: r.accountId, r: r.roleName };
+        expectInert(
+          deleteRoleConfirmModal({
+            meta,
+            minUnusedDays: 90,
+            inspection: {
+              accountId: r.accountId,
+              roleName: r.roleName,
+              arn: r.arn,
+              roleId: r.takenAt,
+              path: '/',
+              lastUsed: {},
+              assumeRolePolicyDocument: r.document,
+              tags: [{ Key: r.roleName, Value: r.document }],
+              attachedPolicies: steps.map((x) => ({ name: x, arn: x })),
+              inlinePolicies: steps.map((x) => ({ name: x, document: r.document })),
+              instanceProfiles: steps.map((x) => ({ name: x, arn: x, path: '/' })),
+              isServiceLinked: false,
+            },
+          }),
+        );
+        expectInert(deleteRoleBlockedModal(meta, r.document));
+        check(
+          backupSnippet(
+            {
+              version: 1,
+              accountId: r.accountId,
+              roleName: r.roleName,
+              arn: r.arn,
+              path: '/',
+              assumeRolePolicyDocument: r.document,
+              tags: [],
+              inlinePolicies: [],
+              attachedPolicyArns: steps,
+              instanceProfileNames: [],
+              takenAt: r.takenAt,
+            },
+            r.arn,
+          ),
+        );
+        for (const error of [undefined, r.document]) {
+          const o = {
+            userId: user,
+            roleName: r.roleName,
+            done: steps,
+            notDone: steps,
+            ...(error ? { error } : {}),
+          };
+          check(deletionReceipt(o));
+          check(restoreReceipt(o));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('recommendations', () => {
+    fc.assert(
+      fc.property(userId, name, name, name, (user, a, b, c) => {
+        check(
+          recommendationMessage({
+            userId: user,
+            resourceArn: a,
+            steps: [
+              { action: b, existingPolicyId: c },
+              { action: 'CREATE_POLICY', recommendedPolicy: c },
+            ],
+            services: [{ serviceNamespace: a, lastAccessed: b, actions: [{ action: c, lastAccessed: a }] }],
+            reusedFrom: b,
+          }),
+        );
+        check(recommendationFailedMessage({ userId: user, code: a, message: b }));
+        check(recommendationTimedOutMessage({ userId: user, minutes: 5 }));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('policy generation and validation', () => {
+    fc.assert(
+      fc.property(userId, name, name, name, (user, a, b, c) => {
+        const subject = { principalArn: a, accountId: b, days: 30, userId: user };
+        const finding = {
+          findingType: 'ERROR' as const,
+          issueCode: a,
+          details: b,
+          learnMoreLink: c,
+          locations: 1,
+        };
+        const checkResult = {
+          result: 'FAIL' as const,
+          message: a,
+          reasons: [{ description: b, statementId: c }],
+        };
+        check(generationQueuedNote({ ahead: 2, accountId: b, principalArn: a }));
+        check(generationConflictNote({ accountId: b, retryInSeconds: 30 }));
+        check(generationQuotaNote({ accountId: b, quota: 50, tryAfter: F_NOW }));
+        check(policyFailedNote(a, b));
+        check(notConfiguredNote(c));
+        check(generationProgress(subject, { polls: 2, startedAt: F_NOW, now: F_NOW, nextCheckSeconds: 10 }));
+        check(generationEndedNote(subject, c));
+        check(generationFailedMessage(subject, { status: 'FAILED', error: { code: b, message: c } }));
+        check(
+          generationResultMessage({
+            ...subject,
+            result: { status: 'SUCCEEDED', isComplete: false, policies: [c] },
+            comparison: {
+              generated: 3,
+              services: 1,
+              current: 5,
+              currentWildcards: [a],
+              kept: 2,
+              notCovered: [b],
+              notActionStatements: 1,
+            },
+            unreadable: [c],
+            noNewAccess: [checkResult],
+            findings: [finding],
+          }),
+        );
+        for (const m of policyDocumentMessages([c, `{"Action":"${a}"}`])) check(m);
+        check(
+          validationReply({
+            policyType: 'IDENTITY_POLICY',
+            findings: [finding],
+            publicAccess: { resourceType: a, result: checkResult },
+          }),
+        );
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('help, command errors and the coverage-restored notice', () => {
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        check(helpMessage());
+        check(helpMessage(a));
+        check(commandErrorMessage({ error: a }));
+        check(commandErrorMessage({ verb: 'archive', error: b }));
+        check(coverageRestoredNotice({ region: a, what: b }));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('the App Home', () => {
+    fc.assert(
+      fc.property(name, name, name, (a, b, c) => {
+        expectInert(
+          homeView({
+            findings: [
+              {
+                id: a,
+                findingType: b,
+                severity: c,
+                resourceArn: a,
+                accountId: b,
+                region: c,
+                channel: a,
+                ts: b,
+                overdue: { ageDays: 9, slaDays: 7, overdueDays: 2 },
+              },
+            ],
+            total: 1,
+            overdue: 1,
+            byEmail: true,
+            lastDigest: { week: a, at: b, channel: c, ts: a, text: b },
+            workspaceUrl: c,
+          }),
+        );
+      }),
+      { numRuns: 40 },
+    );
   });
 });
