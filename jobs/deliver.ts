@@ -26,7 +26,8 @@ import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import { snoozedView, storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
-import type { DeliverData } from './queues.ts';
+import { onceKey, postOnce } from './post-once.ts';
+import { type DeliverData, shortHash } from './queues.ts';
 
 export interface DeliverResult {
   scanId: string;
@@ -112,7 +113,12 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
 
   for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
     if (event.kind === 'notice') {
-      await post({ text: event.text, blocks: event.blocks }, {});
+      // Claimed before it is posted (jobs/post-once.ts): a retry after the pop below failed (Redis
+      // went away) finds the claim and does not post the notice again.
+      const notice = event;
+      await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), () =>
+        post({ text: notice.text, blocks: notice.blocks }, {}),
+      );
       result.notices++;
     } else if (event.kind === 'finding') {
       await deliverFinding(deps, event, { post, threadTs, target, result, pace });

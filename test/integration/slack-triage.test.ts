@@ -8,6 +8,7 @@ import { JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { FindingStore } from '../../src/store/findings.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
@@ -209,6 +210,31 @@ describe('Rescan button', () => {
     expect(String(lastResponse().text)).toMatch(/could not queue/);
     expect(aws.count('StartResourceScan')).toBe(0);
     await deadQueue.close().catch(() => undefined);
+    dead.disconnect();
+  });
+});
+
+describe('a Redis outage', () => {
+  it("tells people the bot's Redis is not answering, not what ioredis says", async () => {
+    await receiver.stop();
+    const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, lazyConnect: true });
+    dead.on('error', () => undefined);
+    receiver = await startReceiver(rt, {
+      secret: SECRET,
+      deps: { store: new FindingStore(dead, rt.deps.keys) },
+    });
+
+    await receiver.post(slashCommandBody({ text: 'show f-1', user_id: MEMBER }));
+    await receiver.post(click(ACTION_IDS.rescan, MEMBER));
+
+    await expect.poll(() => responses.length, { timeout: 3000 }).toBe(2);
+    const texts = responses.map((r) => String(r.body.text)).sort();
+    expect(texts).toEqual([
+      "/access show could not be answered: the bot's Redis is not answering. Nothing was changed.",
+      'The bot could not read the finding (its Redis is not answering). Nothing was changed.',
+    ]);
+    expect(JSON.stringify(responses)).not.toMatch(/max retries|maxRetriesPerRequest/i);
+    expect(aws.count('StartResourceScan')).toBe(0);
     dead.disconnect();
   });
 });

@@ -12,6 +12,7 @@ import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
 import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
+import { isRedisUnavailable, REDIS_UNAVAILABLE } from '../../store/errors.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
   findingJobRequest,
@@ -62,7 +63,13 @@ export function accessCommand(deps: ListenerDeps) {
       });
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, verb: cmd.verb, user: userId }, '/access failed');
-      await reply(unavailableNote(`\`/access ${cmd.verb}\` failed: ${(err as Error).message}.`));
+      await reply(
+        unavailableNote(
+          isRedisUnavailable(err)
+            ? `/access ${cmd.verb} could not be answered: ${REDIS_UNAVAILABLE}.`
+            : `\`/access ${cmd.verb}\` failed: ${(err as Error).message}.`,
+        ),
+      );
     }
   };
 }
