@@ -185,7 +185,9 @@ describe.skipIf(unavailable !== undefined)('npm run try in Chromium', { timeout:
     await openChannel('#team-platform');
     const role = card(/Role ci-deployer unused for/);
     await pressConfirmed(role.getByRole('button', { name: 'Delete role', exact: true }), 'Delete role');
-    const refusal = card(/You can't delete-role this/).filter({ hasText: 'Only visible to you' });
+    const refusal = card(/You can't delete this role: you need to be an admin/).filter({
+      hasText: 'Only visible to you',
+    });
     await refusal.waitFor(SEEN);
     await expect(refusal.textContent()).resolves.toMatch(/Ask one of: @bob/);
     expect(await slack.getByRole('dialog').count()).toBe(0);

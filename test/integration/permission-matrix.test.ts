@@ -270,7 +270,10 @@ async function jobCount(): Promise<number> {
   return Object.values(counts).reduce((n, c) => n + c, 0);
 }
 
-/** Waits until no action job is waiting or running, then drops the delayed follow-ups. */
+/**
+ * Waits until no action job is waiting or running, then drops the delayed follow-ups and ends the
+ * requests they held (intents), so that each case starts with nothing under way.
+ */
 async function settle(): Promise<void> {
   await expect
     .poll(
@@ -282,6 +285,18 @@ async function settle(): Promise<void> {
     )
     .toBe(0);
   await rt.queues.actions.drain(true);
+  let cursor = '0';
+  do {
+    const [next, held] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${config.redis.keyPrefix}intent:*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    if (held.length) await redis.del(...held);
+  } while (cursor !== '0');
 }
 
 async function newestAudit(): Promise<StoredAuditEntry | undefined> {

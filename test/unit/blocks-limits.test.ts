@@ -61,9 +61,11 @@ import {
 import {
   acceptedNote,
   actionFailedNote,
+  alreadyRequestedNote,
   archivedReceipt,
   notAvailableNote,
   notShownNote,
+  readOnlyNote,
   refusedNote,
   rescanReceipt,
   snoozedReceipt,
@@ -642,6 +644,9 @@ describe('every builder keeps its text and blocks inert for hostile input (prope
         check(notAvailableNote(a));
         check(notShownNote({ action: a, problem: b }));
         check(unknownFindingNote(a));
+        check(readOnlyNote({ action: a, managedBy: b }));
+        check(alreadyRequestedNote({ userId: user, at: c }));
+        check(alreadyRequestedNote({}));
         check(snoozedReceipt({ userId: user, days: 7, until: a, reason: b }));
         check(unsnoozedReceipt({ userId: user }));
         check(unsnoozedReceipt({ userId: user, ended: c }));
