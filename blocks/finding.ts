@@ -1,10 +1,10 @@
 // One finding as one Slack message. Pure: the same input gives the same JSON (time comes from `now`).
-import { createHash } from 'node:crypto';
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { differenceInDays, formatDistanceStrict } from 'date-fns';
 import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
 import { ACTION_IDS, encodeFindingRef } from '../src/slack/ids.ts';
+import { shortHash } from '../src/util/hash.ts';
 import { code, escapeMrkdwn, plain, SLACK_USER_ID } from './escape.ts';
 import {
   capBlocks,
@@ -563,7 +563,7 @@ const KEY_REFERENCE_TIME = new Date(0);
  */
 export function findingMessageKey(input: FindingView): string {
   const message = findingMessage({ ...input, now: KEY_REFERENCE_TIME });
-  return createHash('sha1').update(JSON.stringify(message)).digest('hex').slice(0, 16);
+  return shortHash(JSON.stringify(message), 16);
 }
 
 /**

@@ -21,11 +21,13 @@ import { assessSeverity } from '../src/findings/severity.ts';
 import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
 import { serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
+import { shortHash } from '../src/util/hash.ts';
 import { idsByAnalyzer, readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData, shortHash } from './queues.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
+import { tell } from './tell.ts';
 
 export interface ActionResult {
   outcome: 'succeeded' | 'stale';
@@ -414,17 +416,4 @@ export async function threadReplyOnce(
   const { channel, ts } = state ?? {};
   if (!channel || !ts) return;
   await postOnce(deps, onceKey, () => deps.slack.post(channel, msg, { threadTs: state?.threadTs ?? ts }));
-}
-
-/** Tells the person who asked; best effort (Slack does not guarantee ephemeral delivery). */
-export async function tell(deps: JobDeps, data: ActionRequest, msg: OutgoingMessage): Promise<void> {
-  if (!data.replyChannel || data.userId === 'system') return;
-  await deps.slack.ephemeral(data.replyChannel, data.userId, msg).catch((err: unknown) => {
-    deps.logger.warn({ err: (err as Error).message, user: data.userId }, 'ephemeral reply failed');
-  });
-}
-
-/** Latest allowed archive expiry, as the command parser and the modal check it. */
-export function maxArchiveUntil(now: Date): Date {
-  return addDays(now, 365);
 }

@@ -23,11 +23,12 @@ import {
 } from '../src/slack/client.ts';
 import type { FindingState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import { shortHash } from '../src/util/hash.ts';
 import { snoozedView, storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import { type DeliverData, shortHash } from './queues.ts';
+import type { DeliverData } from './queues.ts';
 
 export interface DeliverResult {
   scanId: string;

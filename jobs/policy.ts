@@ -50,6 +50,7 @@ import {
   type PolicyValidateData,
 } from './queues.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
+import { tell } from './tell.ts';
 
 type PolicyConfig = NonNullable<AppConfig['policyGeneration']>;
 
@@ -134,18 +135,6 @@ async function saveRequest(deps: JobDeps, req: PolicyRequestState): Promise<void
 
 function subjectOf(req: PolicyRequestData): GenerationSubject {
   return { principalArn: req.principalArn, accountId: req.accountId, days: req.days, userId: req.userId };
-}
-
-/** Ephemeral to the person who asked; best effort. */
-async function tellPerson(
-  deps: JobDeps,
-  to: { userId: string; replyChannel?: string },
-  msg: OutgoingMessage,
-): Promise<void> {
-  if (!to.replyChannel || to.userId === 'system') return;
-  await deps.slack.ephemeral(to.replyChannel, to.userId, msg).catch((err: unknown) => {
-    deps.logger.warn({ err: (err as Error).message, user: to.userId }, 'ephemeral reply failed');
-  });
 }
 
 async function audit(
@@ -287,7 +276,7 @@ export async function requestPolicyGeneration(
   const d = job.data;
   const missing = missingConfig(deps.config, d.trailArn);
   if (missing) {
-    await tellPerson(deps, d, notConfiguredNote(missing));
+    await tell(deps, d, notConfiguredNote(missing));
     await audit(deps, d, 'failed', { error: missing, requestId: job.id });
     return { outcome: 'refused' };
   }
@@ -317,7 +306,7 @@ export async function requestPolicyGeneration(
   const holder = await deps.redis.get(deps.keys.policyActive(d.accountId));
   const ahead = Math.max(0, position);
   if (ahead > 0 || (holder !== null && holder !== d.requestId)) {
-    await tellPerson(
+    await tell(
       deps,
       d,
       generationQueuedNote({
@@ -356,7 +345,7 @@ export async function startPolicyGeneration(
   const recent = await deps.redis.zrange(startsKey, 0, -1, 'WITHSCORES');
   const refuseQuota = async (error: string) => {
     const oldest = recent.length >= 2 ? Number(recent[1]) : now.getTime();
-    await tellPerson(
+    await tell(
       deps,
       req,
       generationQuotaNote({ accountId, quota: cfg.dailyQuota, tryAfter: new Date(oldest + DAY_MS) }),
@@ -390,14 +379,14 @@ export async function startPolicyGeneration(
       const since = req.conflictSince ?? now.toISOString();
       if (now.getTime() - Date.parse(since) > cfg.maxWaitMinutes * 60_000) {
         const message = `another policy generation kept account ${accountId} busy for over ${cfg.maxWaitMinutes} minutes`;
-        await tellPerson(deps, req, policyFailedNote(`generate a policy for ${req.principalArn}`, message));
+        await tell(deps, req, policyFailedNote(`generate a policy for ${req.principalArn}`, message));
         await audit(deps, req, 'failed', { error: message });
         await finish(deps, req);
         return { outcome: 'gave-up' };
       }
       const delay = pollDelayMs(cfg, attempt);
       if (!req.conflictSince)
-        await tellPerson(deps, req, generationConflictNote({ accountId, retryInSeconds: delay / 1000 }));
+        await tell(deps, req, generationConflictNote({ accountId, retryInSeconds: delay / 1000 }));
       req.status = 'conflict';
       req.conflictSince = since;
       req.startAttempt = attempt + 1;
@@ -422,7 +411,7 @@ export async function startPolicyGeneration(
       }),
       onceKey(job, 'result'),
     ).catch(() => undefined);
-    await tellPerson(deps, req, policyFailedNote(`generate a policy for ${req.principalArn}`, message));
+    await tell(deps, req, policyFailedNote(`generate a policy for ${req.principalArn}`, message));
     await audit(deps, req, 'failed', { error: message });
     await finish(deps, req);
     throw new UnrecoverableError(message);
@@ -667,7 +656,7 @@ export async function validatePolicyJob(
           }),
         }
       : undefined;
-    await tellPerson(
+    await tell(
       deps,
       d,
       validationReply({ policyType: d.policyType, findings, ...(publicAccess ? { publicAccess } : {}) }),
@@ -694,7 +683,7 @@ export async function validatePolicyJob(
       requestId: job.id,
       error: message,
     });
-    await tellPerson(deps, d, policyFailedNote('validate the policy', message));
+    await tell(deps, d, policyFailedNote('validate the policy', message));
     throw new UnrecoverableError(message);
   }
 }

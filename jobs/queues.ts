@@ -1,5 +1,4 @@
 // BullMQ wiring: queue and job names, job payloads, deterministic job ids, default options.
-import { createHash } from 'node:crypto';
 import { type DefaultJobOptions, FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../src/config/schema.ts';
@@ -155,10 +154,6 @@ export interface DeliverData {
 /** Job ids must not contain `:` and must not be all digits (BullMQ rules). */
 export function jobId(...parts: string[]): string {
   return parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('-');
-}
-
-export function shortHash(s: string): string {
-  return createHash('sha1').update(s).digest('hex').slice(0, 12);
 }
 
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {

@@ -19,12 +19,13 @@ import {
 import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
-import { redraw, showInSlack, tell, threadReplyOnce, withMissed } from './actions.ts';
+import { redraw, showInSlack, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
 import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
+import { tell } from './tell.ts';
 
 /** Delay before the first check, doubled for each further check up to RECOMMEND_POLL_MAX_DELAY_MS. */
 export const RECOMMEND_POLL_FIRST_DELAY_MS = 5_000;

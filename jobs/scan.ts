@@ -22,6 +22,7 @@ import { assessSeverity } from '../src/findings/severity.ts';
 import { recordServiceLinked } from '../src/store/analyzers.ts';
 import type { ListedIdState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import {
@@ -33,7 +34,6 @@ import {
   type ScanFinalizeData,
   type ScanRunData,
   scanJobOptions,
-  shortHash,
 } from './queues.ts';
 
 export interface ScanRunResult {

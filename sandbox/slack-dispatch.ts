@@ -5,8 +5,9 @@
 // secret, each with a fresh trigger_id (and a response_url where Slack gives one). Slack waits 3
 // seconds for the app's answer: later, a slash command shows `/access failed with the error
 // "operation_timeout"`, a button shows a warning, a modal says it had trouble connecting.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { escapeMrkdwn } from '../blocks/escape.ts';
+import { shortHash } from '../src/util/hash.ts';
 import {
   SANDBOX_WORKSPACE,
   type SandboxEphemeral,
@@ -305,7 +306,7 @@ export function createDispatcher(opts: DispatchOptions) {
           ...(published && { view: { type: 'home', blocks: published.blocks } }),
         },
         type: 'event_callback',
-        event_id: `Ev${createHash('sha1').update(`${user}${eventTs}`).digest('hex').slice(0, 10).toUpperCase()}`,
+        event_id: `Ev${shortHash(`${user}${eventTs}`, 10).toUpperCase()}`,
         event_time: Math.floor(Date.now() / 1000),
         authorizations: [
           {
@@ -326,7 +327,7 @@ export type Dispatcher = ReturnType<typeof createDispatcher>;
 
 /** Slack names a block that has no block_id itself; the name is stable for the message. */
 export function derivedBlockId(messageTs: string, index: number): string {
-  return createHash('sha1').update(`${messageTs}/${index}`).digest('base64url').slice(0, 5);
+  return shortHash(`${messageTs}/${index}`, 5, 'base64url');
 }
 
 function messageJson(m: SandboxMessage): Obj {

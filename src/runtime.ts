@@ -18,7 +18,6 @@ import {
   type Queues,
   registerSchedulers,
   type ScanAnalyzerData,
-  shortHash,
 } from '../jobs/queues.ts';
 import type { AnalyzerScanResult, FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
@@ -39,6 +38,7 @@ import { RoleBackupStore } from './store/backups.ts';
 import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
+import { shortHash } from './util/hash.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;

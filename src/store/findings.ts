@@ -1,8 +1,7 @@
 // Finding state and message references in Redis: one small hash per finding.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { FindingStatus } from '../findings/model.ts';
-import type { Keys } from './keys.ts';
+import { analyzerId, type Keys } from './keys.ts';
 
 /** What the bot remembers about a finding between scans (kept under 1 KB: no details, no blocks). */
 export interface FindingState {
@@ -117,10 +116,6 @@ function toHash(state: Partial<FindingState>): Record<string, string> {
     if (v !== undefined) out[FIELDS[k as keyof FindingState]] = v;
   }
   return out;
-}
-
-function analyzerId(arn: string): string {
-  return createHash('sha1').update(arn).digest('hex').slice(0, 16);
 }
 
 function fromHash(h: Record<string, string>): FindingState | null {

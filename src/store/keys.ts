@@ -1,9 +1,9 @@
 // The only module that knows Redis key names. Every key starts with the configured prefix (default `ap:`).
-import { createHash } from 'node:crypto';
+import { shortHash } from '../util/hash.ts';
 
-/** Analyzer ARNs are long; keys use a short stable hash of them. */
-function short(s: string): string {
-  return createHash('sha1').update(s).digest('hex').slice(0, 16);
+/** Analyzer ARNs are long; keys (and the analyzer-status hash) use this short stable id of them. */
+export function analyzerId(analyzerArn: string): string {
+  return shortHash(analyzerArn, 16);
 }
 
 export function keys(prefix: string) {
@@ -25,13 +25,14 @@ export function keys(prefix: string) {
     cardMembers: (cardId: string) => `${p}card-members:${cardId}`,
     /** Natural key (src/findings/natural-key.ts) -> the id of its card. */
     naturalKey: (key: string) => `${p}nk:${key}`,
-    analyzerActive: (analyzerArn: string) => `${p}analyzer:${short(analyzerArn)}:active`,
+    analyzerActive: (analyzerArn: string) => `${p}analyzer:${analyzerId(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
-      `${p}analyzer:${short(analyzerArn)}:seen:${scanId}`,
+      `${p}analyzer:${analyzerId(analyzerArn)}:seen:${scanId}`,
     /** Service-linked analyzer ARN -> the service that manages it: their findings are read-only. */
     serviceLinkedAnalyzers: () => `${p}analyzers:service-linked`,
     /** Finding ids one analyzer's scan has queued for delivery, so a retried attempt queues them once. */
-    scanQueued: (scanId: string, analyzerArn: string) => `${p}scan:${scanId}:queued:${short(analyzerArn)}`,
+    scanQueued: (scanId: string, analyzerArn: string) =>
+      `${p}scan:${scanId}:queued:${analyzerId(analyzerArn)}`,
     outbox: (scanId: string, channel: string) => `${p}outbox:${scanId}:${channel}`,
     scanChannels: (scanId: string) => `${p}scan:${scanId}:channels`,
     scanStats: (scanId: string) => `${p}scan:${scanId}:stats`,

@@ -11,8 +11,8 @@ import {
   JOBS,
   jobId,
   type RestoreRoleData,
-  shortHash,
 } from '../../../jobs/queues.ts';
+import { shortHash } from '../../util/hash.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import {
   enqueue,
