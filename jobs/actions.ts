@@ -18,6 +18,7 @@ import {
 } from '../blocks/receipts.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
+import { type ActionRequest, type ArchiveData, enqueue, JOBS, type SnoozeData } from '../src/queue/index.ts';
 import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
 import { serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
@@ -25,7 +26,6 @@ import { shortHash } from '../src/util/hash.ts';
 import { idsByAnalyzer, readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from './queues.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
 import { tell } from './tell.ts';
 
@@ -136,13 +136,11 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         if (until) {
           // Midnight UTC at the start of the expiry day.
           const due = parseISO(`${until}T00:00:00Z`);
-          await deps.queues.actions.add(
+          await enqueue(
+            deps.queues,
             JOBS.archiveExpiry,
-            { ...data, userId: 'system', requestTs: until } satisfies ActionRequest,
-            {
-              jobId: jobId(JOBS.archiveExpiry, data.findingId, until),
-              delay: Math.max(0, differenceInMilliseconds(due, deps.now())),
-            },
+            { ...data, userId: 'system', requestTs: until },
+            { delay: Math.max(0, differenceInMilliseconds(due, deps.now())) },
           );
         }
         return await succeeded('ARCHIVED', done.detail);
@@ -182,14 +180,7 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
         await shown(() =>
           threadReplyOnce(deps, state, rescanReceipt({ userId: data.userId, outcome: 'requested' }), receipt),
         );
-        await deps.queues.actions.add(
-          JOBS.rescanCheck,
-          { ...data },
-          {
-            jobId: jobId(JOBS.rescanCheck, data.findingId, data.requestTs),
-            delay: RESCAN_CHECK_DELAY_MS,
-          },
-        );
+        await enqueue(deps.queues, JOBS.rescanCheck, { ...data }, { delay: RESCAN_CHECK_DELAY_MS });
         return await succeeded('ACTIVE');
       }
       case JOBS.rescanCheck: {
@@ -225,13 +216,11 @@ export async function processAction(deps: JobDeps, job: Job<ActionRequest>): Pro
           ),
         );
         // At the end the message loses its snooze line and the thread says reminders resume.
-        await deps.queues.actions.add(
+        await enqueue(
+          deps.queues,
           JOBS.snoozeEnd,
-          { ...data, userId: 'system', requestTs: snooze.snoozedUntil } satisfies ActionRequest,
-          {
-            jobId: jobId(JOBS.snoozeEnd, data.findingId, snooze.snoozedUntil),
-            delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())),
-          },
+          { ...data, userId: 'system', requestTs: snooze.snoozedUntil },
+          { delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())) },
         );
         return await succeeded('ACTIVE', done.detail);
       }

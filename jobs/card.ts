@@ -1,10 +1,10 @@
 // A card is one real problem (one natural key); AWS may report it under several finding ids, one per
 // analyzer. Actions name the card (its first id) and act through an id whose analyzer still has it.
 import type { Finding, FindingStatus } from '../src/findings/model.ts';
+import type { ActionRequest } from '../src/queue/index.ts';
 import { analyzerRef } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
-import type { ActionRequest } from './queues.ts';
 
 export interface CardRead {
   /** The finding as AWS has it under the acting id, carrying the card's id; null when AWS has none. */

@@ -15,6 +15,7 @@ import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
 import { burstSummaryMessage } from '../blocks/summary.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
 import { type Assessed, assessSeverity } from '../src/findings/severity.ts';
+import type { DeliverData } from '../src/queue/index.ts';
 import {
   CHANNEL_UNUSABLE_ERRORS,
   type OutgoingMessage,
@@ -28,7 +29,6 @@ import { snoozedView, storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import type { DeliverData } from './queues.ts';
 
 export interface DeliverResult {
   scanId: string;

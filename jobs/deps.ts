@@ -5,13 +5,13 @@ import type { IamGateway } from '../src/aws/iam.ts';
 import type { PolicyGateway } from '../src/aws/policy.ts';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
+import type { Queues } from '../src/queue/index.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
 import type { AuditLog } from '../src/store/audit.ts';
 import type { RoleBackupStore } from '../src/store/backups.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
-import type { Queues } from './queues.ts';
 
 export interface JobDeps {
   config: AppConfig;

@@ -3,8 +3,8 @@
 import type { Job } from 'bullmq';
 import { ownersReply } from '../blocks/command-replies.ts';
 import { explainOwners } from '../src/findings/owners.ts';
+import type { OwnersData } from '../src/queue/index.ts';
 import type { JobDeps } from './deps.ts';
-import type { OwnersData } from './queues.ts';
 
 export async function explainOwnersJob(deps: JobDeps, job: Job<OwnersData>): Promise<string> {
   const { arn, userId, replyChannel } = job.data;

@@ -37,22 +37,20 @@ import {
   type PublicAccessResourceType,
   VALIDATE_RESOURCE_TYPES,
 } from '../src/aws/policy.ts';
-import type { AppConfig } from '../src/config/schema.ts';
+import { accessRoleFor, missingConfig, pollDelayMs } from '../src/config/policy-generation.ts';
 import { type ActionComparison, combinePolicies, compareActions } from '../src/findings/policy-actions.ts';
-import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
-import type { JobDeps } from './deps.ts';
-import { onceKey, postOnce } from './post-once.ts';
 import {
+  enqueue,
   JOBS,
-  jobId,
   type PolicyRequestData,
   type PolicyStepData,
   type PolicyValidateData,
-} from './queues.ts';
+} from '../src/queue/index.ts';
+import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
+import type { JobDeps } from './deps.ts';
+import { onceKey, postOnce } from './post-once.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
 import { tell } from './tell.ts';
-
-type PolicyConfig = NonNullable<AppConfig['policyGeneration']>;
 
 /** A request as kept in Redis while it waits, runs and reports. */
 export interface PolicyRequestState extends PolicyRequestData {
@@ -95,27 +93,6 @@ const RELEASE_LUA = `
 redis.call('LREM', KEYS[2], 0, ARGV[1])
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
-
-/** What the person is told when generation cannot run at all, naming the config key to set. */
-export function missingConfig(config: AppConfig, trailArn?: string): string | null {
-  const cfg = config.policyGeneration;
-  if (!cfg) {
-    return 'Policy generation is not configured: set policyGeneration (at least policyGeneration.accessRoleArn and policyGeneration.trails) in the config';
-  }
-  if (!trailArn && cfg.trails.length === 0) {
-    return 'No CloudTrail trail to read: name one with --trail, or set policyGeneration.trails in the config';
-  }
-  return null;
-}
-
-/** Wait before poll (or conflict retry) number `attempt` (0-based): doubling from the first, capped. */
-export function pollDelayMs(cfg: PolicyConfig, attempt: number): number {
-  return Math.round(Math.min(cfg.firstPollSeconds * 2 ** attempt, cfg.maxPollSeconds) * 1000);
-}
-
-export function accessRoleFor(cfg: PolicyConfig, accountId: string): string {
-  return cfg.accessRoleArnByAccount[accountId] ?? cfg.accessRoleArn.replace('{accountId}', accountId);
-}
 
 const regionOf = (deps: JobDeps) => deps.config.policyGeneration?.region ?? deps.config.regions[0]!;
 
@@ -235,17 +212,13 @@ export async function advanceAccount(deps: JobDeps, accountId: string): Promise<
   }
   // The same id as a pending conflict retry, so a re-claim never starts twice.
   const attempt = req.startAttempt ?? 0;
-  await deps.queues.actions.add(
-    JOBS.policyStart,
-    {
-      requestId: head,
-      accountId,
-      attempt,
-      userId: req.userId,
-      requestTs: req.requestTs,
-    } satisfies PolicyStepData,
-    { jobId: jobId(JOBS.policyStart, head, String(attempt)) },
-  );
+  await enqueue(deps.queues, JOBS.policyStart, {
+    requestId: head,
+    accountId,
+    attempt,
+    userId: req.userId,
+    requestTs: req.requestTs,
+  });
   return head;
 }
 
@@ -391,11 +364,7 @@ export async function startPolicyGeneration(
       req.conflictSince = since;
       req.startAttempt = attempt + 1;
       await saveRequest(deps, req);
-      await deps.queues.actions.add(
-        JOBS.policyStart,
-        { ...job.data, attempt: attempt + 1 },
-        { jobId: jobId(JOBS.policyStart, requestId, String(attempt + 1)), delay },
-      );
+      await enqueue(deps.queues, JOBS.policyStart, { ...job.data, attempt: attempt + 1 }, { delay });
       return { outcome: 'conflict' };
     }
     if (err instanceof AwsError && err.kind === 'quota') return refuseQuota(`${err.code}: ${err.message}`);
@@ -439,7 +408,8 @@ export async function startPolicyGeneration(
 
 async function schedulePoll(deps: JobDeps, req: PolicyRequestState, attempt: number): Promise<void> {
   const cfg = deps.config.policyGeneration!;
-  await deps.queues.actions.add(
+  await enqueue(
+    deps.queues,
     JOBS.policyPoll,
     {
       requestId: req.requestId,
@@ -447,8 +417,8 @@ async function schedulePoll(deps: JobDeps, req: PolicyRequestState, attempt: num
       attempt,
       userId: req.userId,
       requestTs: req.requestTs,
-    } satisfies PolicyStepData,
-    { jobId: jobId(JOBS.policyPoll, req.requestId, String(attempt)), delay: pollDelayMs(cfg, attempt) },
+    },
+    { delay: pollDelayMs(cfg, attempt) },
   );
 }
 

@@ -19,11 +19,11 @@ import {
 import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
+import { type ActionRequest, enqueue, JOBS, type RecommendPollData } from '../src/queue/index.ts';
 import { redraw, showInSlack, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
-import { type ActionRequest, JOBS, jobId, type RecommendPollData } from './queues.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
 import { tell } from './tell.ts';
 
@@ -151,10 +151,7 @@ export async function recommendPoll(deps: JobDeps, job: Job<RecommendPollData>):
 }
 
 async function schedulePoll(deps: JobDeps, data: RecommendPollData): Promise<void> {
-  await deps.queues.actions.add(JOBS.recommendPoll, data, {
-    jobId: jobId(JOBS.recommendPoll, data.findingId, data.requestTs, String(data.poll)),
-    delay: recommendPollDelay(data.poll),
-  });
+  await enqueue(deps.queues, JOBS.recommendPoll, data, { delay: recommendPollDelay(data.poll) });
 }
 
 async function publish(

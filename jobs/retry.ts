@@ -22,8 +22,6 @@ export function isFinalFailure(
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-/** The backoff type of jobs whose retries honour AWS's Retry-After (see `retryBackoff`). */
-export const RETRY_BACKOFF = 'exponential-retry-after';
 /** No retry of a job waits longer than this, whatever the attempt. */
 export const MAX_RETRY_DELAY_MS = 60_000;
 

@@ -16,12 +16,12 @@ import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
+import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from '../src/queue/index.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { redraw, showInSlack, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { onceKey } from './post-once.ts';
-import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from './queues.ts';
 import { failureMessage } from './retry.ts';
 import { tell } from './tell.ts';
 

@@ -19,14 +19,9 @@ import type { AnalyzerInfo, AnalyzerKind, Finding, FindingSummary, Route } from 
 import { naturalKeyOf } from '../src/findings/natural-key.ts';
 import { routeFinding } from '../src/findings/routing.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
-import { recordServiceLinked } from '../src/store/analyzers.ts';
-import type { ListedIdState } from '../src/store/findings.ts';
-import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
-import { shortHash } from '../src/util/hash.ts';
-import type { JobDeps } from './deps.ts';
-import { Outbox, type OutboxEvent } from './outbox.ts';
 import {
-  type DeliverData,
+  enqueue,
+  flowJob,
   JOBS,
   jobId,
   QUEUES,
@@ -34,7 +29,13 @@ import {
   type ScanFinalizeData,
   type ScanRunData,
   scanJobOptions,
-} from './queues.ts';
+} from '../src/queue/index.ts';
+import { recordServiceLinked } from '../src/store/analyzers.ts';
+import type { ListedIdState } from '../src/store/findings.ts';
+import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import { shortHash } from '../src/util/hash.ts';
+import type { JobDeps } from './deps.ts';
+import { Outbox, type OutboxEvent } from './outbox.ts';
 
 export interface ScanRunResult {
   scanId: string;
@@ -222,29 +223,21 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
     log.debug({ analyzer: a.arn, managedBy: a.managedBy }, 'service-linked analyzer not scanned');
   }
 
-  const finalizeJobId = jobId(JOBS.scanFinalize, scanId);
   const opts = scanJobOptions(config.scan);
-  await deps.queues.flows.add(
-    {
-      name: JOBS.scanFinalize,
-      queueName: QUEUES.scan,
-      data: { scanId } satisfies ScanFinalizeData,
-      opts: { ...opts, jobId: finalizeJobId },
-      children: toScan.map((analyzer) => ({
-        name: JOBS.scanAnalyzer,
-        queueName: QUEUES.scan,
-        data: { scanId, analyzer } satisfies ScanAnalyzerData,
-        // A failed analyzer scan must not hold back delivery of the others; finalize reports it.
-        opts: {
-          ...opts,
-          jobId: jobId(JOBS.scanAnalyzer, scanId, shortHash(analyzer.arn)),
-          ignoreDependencyOnFailure: true,
-        },
-      })),
-    },
-    // Flow nodes do not get the queue's defaultJobOptions; give them the same ones explicitly.
-    { queuesOptions: { [QUEUES.scan]: { defaultJobOptions: opts } } },
+  const finalize = flowJob(
+    JOBS.scanFinalize,
+    { scanId },
+    opts,
+    // A failed analyzer scan must not hold back delivery of the others; finalize reports it.
+    toScan.map((analyzer) =>
+      flowJob(JOBS.scanAnalyzer, { scanId, analyzer }, { ...opts, ignoreDependencyOnFailure: true }),
+    ),
   );
+  const finalizeJobId = finalize.opts?.jobId ?? '';
+  await deps.queues.flows.add(finalize, {
+    // Flow nodes do not get the queue's defaultJobOptions; give them the same ones explicitly.
+    queuesOptions: { [QUEUES.scan]: { defaultJobOptions: opts } },
+  });
   log.info({ regions, analyzers: toScan.length }, 'scan started');
   return { scanId, regions, analyzers: toScan.length, finalizeJobId };
 }
@@ -541,11 +534,8 @@ export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): P
   }
   const deliverJobIds: string[] = [];
   for (const channel of await outbox.channels(scanId)) {
-    const id = jobId('deliver', scanId, shortHash(channel));
-    await deps.queues.deliver.add(JOBS.deliverChannel, { scanId, channel } satisfies DeliverData, {
-      jobId: id,
-    });
-    deliverJobIds.push(id);
+    const job = await enqueue(deps.queues, JOBS.deliverChannel, { scanId, channel });
+    deliverJobIds.push(job.id ?? '');
   }
   await deps.redis.set(
     deps.keys.lastScan(),

@@ -1,6 +1,22 @@
-// BullMQ workers: one per queue, dispatching on the job name.
+// BullMQ workers: one per queue, each running the handler its job's name has in HANDLERS. Every job
+// name has a handler (the type says so, and createWorkers checks it at start-up), so a job without
+// one is found when the bot starts, not when the job runs.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import {
+  type ActionRequest,
+  bullPrefix,
+  isJobName,
+  JOB_NAMES,
+  JOB_SPECS,
+  JOBS,
+  type JobName,
+  type JobPayloads,
+  QUEUES,
+  type QueueName,
+  RETRY_BACKOFF,
+} from '../src/queue/index.ts';
+import { isConnectionError } from '../src/redis.ts';
 import { processAction } from './actions.ts';
 import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
@@ -13,28 +29,45 @@ import {
   startPolicyGeneration,
   validatePolicyJob,
 } from './policy.ts';
-import {
-  type ActionRequest,
-  bullPrefix,
-  type DeleteRolePreviewData,
-  type DeliverData,
-  isConnectionError,
-  JOBS,
-  type OwnersData,
-  type PolicyRequestData,
-  type PolicyStepData,
-  type PolicyValidateData,
-  QUEUES,
-  type RecommendPollData,
-  type RestoreRoleData,
-  type ScanAnalyzerData,
-  type ScanFinalizeData,
-  type ScanRunData,
-} from './queues.ts';
 import { recommend, recommendPoll } from './recommend.ts';
-import { RETRY_BACKOFF, retryBackoff } from './retry.ts';
+import { retryBackoff } from './retry.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
 import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
+
+export type JobHandler<N extends JobName> = (deps: JobDeps, job: Job<JobPayloads[N]>) => Promise<unknown>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+export const HANDLERS: JobHandlers = {
+  [JOBS.scanRun]: runScan,
+  [JOBS.scanAnalyzer]: scanAnalyzer,
+  [JOBS.scanFinalize]: finalizeScan,
+  [JOBS.agingSweep]: (deps) => agingSweep(deps),
+  [JOBS.digestRun]: (deps) => runDigest(deps),
+  [JOBS.deliverChannel]: deliverChannel,
+  [JOBS.archive]: processAction,
+  [JOBS.unarchive]: processAction,
+  [JOBS.archiveExpiry]: processAction,
+  [JOBS.rescan]: processAction,
+  [JOBS.rescanCheck]: processAction,
+  [JOBS.snooze]: processAction,
+  [JOBS.unsnooze]: processAction,
+  [JOBS.snoozeEnd]: processAction,
+  [JOBS.deleteRolePreview]: deleteRolePreview,
+  [JOBS.deleteRole]: deleteRole,
+  [JOBS.restoreRole]: restoreRole,
+  [JOBS.owners]: explainOwnersJob,
+  [JOBS.recommend]: recommend,
+  [JOBS.recommendPoll]: recommendPoll,
+  [JOBS.policyRequest]: requestPolicyGeneration,
+  [JOBS.policyStart]: startPolicyGeneration,
+  [JOBS.policyPoll]: pollPolicyGeneration,
+  [JOBS.policyValidate]: validatePolicyJob,
+};
+
+/** Job names without a handler (an empty list when every job can run). */
+export function missingHandlers(handlers: Partial<Record<string, unknown>>): JobName[] {
+  return JOB_NAMES.filter((name) => typeof handlers[name] !== 'function');
+}
 
 export interface Workers {
   scan: Worker;
@@ -46,82 +79,39 @@ export interface Workers {
 }
 
 /** `connection` must be a blocking-capable connection (maxRetriesPerRequest: null). */
-export function createWorkers(
-  deps: JobDeps,
-  connection: Redis,
-  opts: { deliverConcurrency?: number } = {},
-): Workers {
+export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHandlers = HANDLERS): Workers {
+  const missing = missingHandlers(handlers);
+  if (missing.length) throw new Error(`no handler for job ${missing.join(', ')}`);
   const prefix = bullPrefix(deps.config.redis.keyPrefix);
-  const scan = new Worker(
-    QUEUES.scan,
-    async (job: Job) => {
-      switch (job.name) {
-        case JOBS.scanRun:
-          return runScan(deps, job as Job<ScanRunData>);
-        case JOBS.scanAnalyzer:
-          return scanAnalyzer(deps, job as Job<ScanAnalyzerData>);
-        case JOBS.scanFinalize:
-          return finalizeScan(deps, job as Job<ScanFinalizeData>);
-        case JOBS.agingSweep:
-          return agingSweep(deps);
-        case JOBS.digestRun:
-          return runDigest(deps);
-        default:
-          throw new UnrecoverableError(`unknown job ${job.name} on queue ${QUEUES.scan}`);
-      }
-    },
-    {
-      connection,
-      prefix,
-      concurrency: deps.config.scan.concurrency,
-      settings: {
-        backoffStrategy: (attempts, type, err, job) => {
-          if (type !== RETRY_BACKOFF) throw new Error(`unknown backoff type ${type}`);
-          return retryBackoff(attempts, type, err, job);
-        },
-      },
-    },
-  );
-  const deliver = new Worker(QUEUES.deliver, async (job: Job<DeliverData>) => deliverChannel(deps, job), {
+  const dispatch = (queue: QueueName) => async (job: Job) => {
+    const name = job.name;
+    if (!isJobName(name) || JOB_SPECS[name].queue !== queue) {
+      throw new UnrecoverableError(`unknown job ${name} on queue ${queue}`);
+    }
+    return (handlers[name] as JobHandler<typeof name>)(deps, job as Job<JobPayloads[typeof name]>);
+  };
+  const scan = new Worker(QUEUES.scan, dispatch(QUEUES.scan), {
     connection,
     prefix,
-    // Channels are delivered in parallel; within a channel one job paces its own posts.
-    concurrency: opts.deliverConcurrency ?? 8,
+    concurrency: deps.config.scan.concurrency,
+    settings: {
+      backoffStrategy: (attempts, type, err, job) => {
+        if (type !== RETRY_BACKOFF) throw new Error(`unknown backoff type ${type}`);
+        return retryBackoff(attempts, type, err, job);
+      },
+    },
   });
-  const actions = new Worker(
-    QUEUES.actions,
-    async (job: Job<ActionRequest>) => {
-      switch (job.name) {
-        case JOBS.deleteRolePreview:
-          return deleteRolePreview(deps, job as Job<DeleteRolePreviewData>);
-        case JOBS.deleteRole:
-          return deleteRole(deps, job);
-        case JOBS.restoreRole:
-          return restoreRole(deps, job as Job<RestoreRoleData>);
-        case JOBS.owners:
-          return explainOwnersJob(deps, job as unknown as Job<OwnersData>);
-        case JOBS.recommend:
-          return recommend(deps, job);
-        case JOBS.recommendPoll:
-          return recommendPoll(deps, job as Job<RecommendPollData>);
-        case JOBS.policyRequest:
-          return requestPolicyGeneration(deps, job as unknown as Job<PolicyRequestData>);
-        case JOBS.policyStart:
-          return startPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
-        case JOBS.policyPoll:
-          return pollPolicyGeneration(deps, job as unknown as Job<PolicyStepData>);
-        case JOBS.policyValidate:
-          return validatePolicyJob(deps, job as unknown as Job<PolicyValidateData>);
-        default:
-          return processAction(deps, job);
-      }
-    },
-    {
-      connection,
-      prefix,
-      concurrency: 4,
-    },
-  );
+  // Channels are delivered in parallel; within a channel one job paces its own posts.
+  const deliver = new Worker(QUEUES.deliver, dispatch(QUEUES.deliver), {
+    connection,
+    prefix,
+    concurrency: deps.config.workers.deliverConcurrency,
+  });
+  const actions = new Worker(QUEUES.actions, dispatch(QUEUES.actions), {
+    connection,
+    prefix,
+    concurrency: deps.config.workers.actionsConcurrency,
+  });
   // A request's intent ends with its last job: when that job completes (and schedules no follow-up
   // carrying the intent) or fails for good.
   actions.on('completed', (job: Job<ActionRequest>, result: unknown) => {

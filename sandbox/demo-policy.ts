@@ -3,7 +3,7 @@
 // demo delays) and posts the result in the finding's thread. Prints that thread.
 import type { Redis } from 'ioredis';
 import { renderText } from '../blocks/render.ts';
-import { JOBS, jobId, type PolicyRequestData } from '../jobs/queues.ts';
+import { enqueue, JOBS, type PolicyRequestData } from '../src/queue/index.ts';
 import type { Runtime } from '../src/runtime.ts';
 import type { AwsSandbox } from './aws.ts';
 import { DEMO_ACCOUNTS, DEMO_FINDING_IDS } from './fixtures/demo-org.ts';
@@ -31,7 +31,7 @@ export async function demoPolicyGeneration(
     requestTs: 'demo-policy-1',
     findingId,
   };
-  await rt.queues.actions.add(JOBS.policyRequest, data, { jobId: jobId(JOBS.policyRequest, data.requestId) });
+  await enqueue(rt.queues, JOBS.policyRequest, data);
   const redis = rt.deps.redis as Redis;
   const deadline = Date.now() + 30_000;
   let status: string | undefined;

@@ -4,7 +4,6 @@
 // Bolt's HTTP receiver; Socket Mode and worker-only processes use the small server here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { scrubSecrets } from './log.ts';
 
@@ -102,26 +101,27 @@ export function createHealth(opts: HealthOptions): Health {
 }
 
 /**
- * Watches the event loop's delay in windows of `maxMs`: a window whose longest delay reached `maxMs`
- * makes liveness fail until the next window (a timer that fires late is the loop that was stuck).
+ * Watches the event loop with a heartbeat every quarter of `maxMs`: a beat that comes `maxMs` or more
+ * late is the loop that was stuck, and liveness fails for three windows after it, so a probe that
+ * arrives a little late (a loaded host, the probe's own delay) still hears of it.
  */
 function eventLoopWatch(maxMs: number): { blockedMs(): number | undefined; stop(): void } {
-  const histogram = monitorEventLoopDelay({ resolution: 20 });
-  histogram.enable();
-  let previousMax = 0;
+  const beatMs = Math.max(1, Math.floor(maxMs / 4));
+  let last = performance.now();
+  let stall: { ms: number; at: number } | undefined;
   const timer = setInterval(() => {
-    previousMax = histogram.max / 1e6;
-    histogram.reset();
-  }, maxMs);
+    const now = performance.now();
+    const late = now - last - beatMs;
+    if (late >= maxMs) stall = { ms: Math.round(late), at: now };
+    last = now;
+  }, beatMs);
   timer.unref();
   return {
     blockedMs() {
-      const worst = Math.max(previousMax, histogram.max / 1e6);
-      return worst >= maxMs ? Math.round(worst) : undefined;
+      return stall && performance.now() - stall.at < 3 * maxMs ? stall.ms : undefined;
     },
     stop() {
       clearInterval(timer);
-      histogram.disable();
     },
   };
 }

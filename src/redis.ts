@@ -65,3 +65,10 @@ function routeScanToSlotOwner(cluster: Cluster, keyPrefix: string): void {
   (cluster as unknown as { scan: (...args: unknown[]) => Promise<unknown> }).scan = async (...args) =>
     (await owner()).scan(...(args as Parameters<Redis['scan']>));
 }
+/** Lost or refused Redis connections: the runtime's Redis watch reports those, once per backoff step. */
+export function isConnectionError(err: Error & { code?: string }): boolean {
+  return (
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN)$/.test(err.code ?? '') ||
+    /Connection is closed|connect ETIMEDOUT|Stream isn't writeable/.test(err.message)
+  );
+}

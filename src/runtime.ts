@@ -8,17 +8,6 @@ import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
 import { channelDigestPreview } from '../jobs/digest.ts';
 import { appHomeView, personalDigestPreview } from '../jobs/home.ts';
-import {
-  type ActionJobData,
-  createQueueEvents,
-  createQueues,
-  isConnectionError,
-  JOBS,
-  jobId,
-  type Queues,
-  registerSchedulers,
-  type ScanAnalyzerData,
-} from '../jobs/queues.ts';
 import type { AnalyzerScanResult, FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
@@ -30,7 +19,18 @@ import type { Env } from './config/env.ts';
 import type { AppConfig } from './config/schema.ts';
 import { boltLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { connectRedis } from './redis.ts';
+import {
+  createQueueEvents,
+  createQueues,
+  enqueue,
+  JOBS,
+  type JobName,
+  type JobPayloads,
+  type Queues,
+  registerSchedulers,
+  type ScanAnalyzerData,
+} from './queue/index.ts';
+import { connectRedis, isConnectionError } from './redis.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
@@ -38,7 +38,6 @@ import { RoleBackupStore } from './store/backups.ts';
 import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
-import { shortHash } from './util/hash.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;
@@ -80,7 +79,7 @@ export interface Runtime {
   /** Claims a Slack request by its body's hash for `ttlSeconds`; false when it was seen before. */
   claimSlackRequest(bodyHash: string, ttlSeconds: number): Promise<boolean>;
   /** Enqueues one action job (as a Slack listener would) and waits for its result. */
-  runAction(name: string, data: ActionJobData, timeoutMs?: number): Promise<unknown>;
+  runAction<N extends JobName>(name: N, data: JobPayloads[N], timeoutMs?: number): Promise<unknown>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
   close(): Promise<void>;
@@ -243,9 +242,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const events = createQueueEvents(conn, config.redis.keyPrefix, 'actions');
       try {
         await events.waitUntilReady();
-        const job = await queues.actions.add(name, data, {
-          jobId: jobId(name, runActionKey(data), data.requestTs),
-        });
+        const job = await enqueue(queues, name, data);
         return await job.waitUntilFinished(events, timeoutMs);
       } finally {
         await events.close();
@@ -258,8 +255,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const deliverEvents = createQueueEvents(conns[1], config.redis.keyPrefix, 'deliver');
       try {
         await Promise.all([scanEvents.waitUntilReady(), deliverEvents.waitUntilReady()]);
-        const id = `scan-now-${Date.now().toString(36)}`;
-        const job = await queues.scan.add(JOBS.scanRun, { regions }, { jobId: id });
+        const job = await enqueue(queues, JOBS.scanRun, {
+          ...(regions ? { regions } : {}),
+          requestId: `now-${Date.now().toString(36)}`,
+        });
         const run = (await job.waitUntilFinished(scanEvents, timeoutMs)) as ScanRunResult;
         const fin = await Job.fromId(queues.scan, run.finalizeJobId);
         if (!fin) throw new Error(`finalize job ${run.finalizeJobId} not found`);
@@ -398,12 +397,4 @@ function watchRedis(redis: Redis, url: string, logger: Logger) {
       stopped = true;
     },
   };
-}
-
-/** The domain key of an action job's id: its finding, else a hash of what it is about. */
-function runActionKey(data: ActionJobData): string {
-  if ('findingId' in data && data.findingId) return data.findingId;
-  if ('arn' in data) return shortHash(data.arn);
-  if ('requestId' in data) return data.requestId;
-  return shortHash(JSON.stringify(data));
 }

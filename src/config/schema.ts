@@ -463,6 +463,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'Scan schedule and concurrency.' }),
+  workers: z
+    .strictObject({
+      deliverConcurrency: z.number().int().min(1).max(64).default(8).meta({
+        description:
+          'Channels one worker process delivers at once (each channel paces its own posts by `slack.postIntervalMs`).',
+      }),
+      actionsConcurrency: z.number().int().min(1).max(64).default(4).meta({
+        description:
+          'Action jobs (archive, rescan, delete role, policy generation, ...) one worker process runs at once.',
+      }),
+    })
+    .prefault({})
+    .meta({ description: 'How much work each worker process takes on at once.' }),
   slack: z
     .strictObject({
       defaultChannel: channel.meta({ description: 'Where findings go when no routing rule matches.' }),

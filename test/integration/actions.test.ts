@@ -2,8 +2,8 @@
 // Slack behind nock: the AWS calls made, the message redrawn in place, the thread record, the audit.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';

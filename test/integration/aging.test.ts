@@ -3,8 +3,8 @@
 import { addDays } from 'date-fns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agingSweep } from '../../jobs/aging.ts';
-import { JOBS, registerSchedulers } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS, registerSchedulers } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { makeFindingState } from '../factories/finding.ts';

@@ -2,7 +2,6 @@
 // the member account reached through the assumed role), real Redis and BullMQ, Slack behind nock.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ACCOUNTS,
@@ -12,6 +11,7 @@ import {
   demoData,
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS } from '../../src/slack/ids.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';

@@ -5,8 +5,14 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DigestRunResult, runDigest } from '../../jobs/digest.ts';
-import { createQueueEvents, DIGEST_SCHEDULER, JOBS, jobId, registerSchedulers } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import {
+  createQueueEvents,
+  DIGEST_SCHEDULER,
+  JOBS,
+  jobId,
+  registerSchedulers,
+} from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { makeFindingState } from '../factories/finding.ts';

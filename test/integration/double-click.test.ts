@@ -5,8 +5,8 @@
 import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_MODAL } from '../../blocks/modals.ts';
-import { JOBS } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';

@@ -4,13 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOBS } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { DEMO_FINDING_IDS, demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { secretValues } from '../../src/config/env.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { boltLogger, createLogger } from '../../src/log.ts';
+import { JOBS } from '../../src/queue/index.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';

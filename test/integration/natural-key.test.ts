@@ -2,7 +2,6 @@
 // grant) under their own finding ids make one Slack message, and it resolves only when every id has
 // closed. Against the sandbox AWS server (real HTTP), real Redis and BullMQ, Slack behind nock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOBS, jobId } from '../../jobs/queues.ts';
 import {
   type AwsSandbox,
   type SandboxAnalyzer,
@@ -12,6 +11,7 @@ import {
   startAwsSandbox,
 } from '../../sandbox/aws.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';

@@ -4,7 +4,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { advanceAccount } from '../../jobs/policy.ts';
-import { JOBS, jobId, type PolicyRequestData } from '../../jobs/queues.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ACCOUNTS,
@@ -13,6 +12,7 @@ import {
   demoData,
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS, jobId, type PolicyRequestData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';

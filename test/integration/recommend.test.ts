@@ -3,8 +3,8 @@
 // polls with growing delays (promoted by the test instead of waited for), and what the thread shows.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOBS, jobId } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
 import { FINDING_FIELDS } from '../../src/store/findings.ts';

@@ -4,7 +4,6 @@
 // what the scan reports.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusReply } from '../../blocks/command-replies.ts';
-import { JOBS } from '../../jobs/queues.ts';
 import {
   type AwsSandbox,
   FindingStore,
@@ -14,6 +13,7 @@ import {
   startAwsSandbox,
 } from '../../sandbox/aws.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';

@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SNOOZE_MODAL } from '../../blocks/modals.ts';
 import { agingSweep } from '../../jobs/aging.ts';
-import { JOBS, jobId, type SnoozeData } from '../../jobs/queues.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS, jobId, type SnoozeData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
 import { CALLER_ACCOUNT, externalAccessDetail } from '../factories/aws.ts';

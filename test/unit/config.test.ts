@@ -47,6 +47,7 @@ describe('parseConfigText', () => {
           attempts: 8,
           retryDelayMs: 2000,
         },
+        workers: { deliverConcurrency: 8, actionsConcurrency: 4 },
         slack: {
           defaultChannel: '#security',
           adminChannel: 'C0123456789',

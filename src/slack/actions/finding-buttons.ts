@@ -8,10 +8,10 @@ import { unavailableNote } from '../../../blocks/receipts.ts';
 import {
   type ActionRequest,
   type DeleteRolePreviewData,
+  enqueue as enqueueJob,
   JOBS,
-  jobId,
   type RestoreRoleData,
-} from '../../../jobs/queues.ts';
+} from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
 import { ACTION_IDS, decodeFindingRef, type FindingRef } from '../ids.ts';
 import {
@@ -140,7 +140,12 @@ export function archiveButton(deps: ListenerDeps) {
  */
 export function jobButton(
   deps: ListenerDeps,
-  spec: { permission: Action; job: string; audited: string; accepted: string },
+  spec: {
+    permission: Action;
+    job: typeof JOBS.unarchive | typeof JOBS.rescan | typeof JOBS.unsnooze | typeof JOBS.recommend;
+    audited: string;
+    accepted: string;
+  },
 ) {
   return async (args: ButtonArgs) => {
     const allowed = await allowedClick(deps, args, spec.permission);
@@ -153,7 +158,6 @@ export function jobButton(
       job: {
         name: spec.job,
         data: requestOf(click, card),
-        id: jobId(spec.job, card.cardId, click.actionTs),
       },
       audit: { actor: click.userId, action: spec.audited, findingId: card.cardId, region: card.state.region },
       accepted: spec.accepted,
@@ -188,11 +192,7 @@ export function deleteRoleButton(deps: ListenerDeps) {
     const viewId = opened.view?.id;
     if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
     const data: DeleteRolePreviewData = { ...requestOf(click, card), viewId };
-    await enqueue(deps, reply, () =>
-      deps.actions.add(JOBS.deleteRolePreview, data, {
-        jobId: jobId(JOBS.deleteRolePreview, card.cardId, viewId),
-      }),
-    );
+    await enqueue(deps, reply, () => enqueueJob({ actions: deps.actions }, JOBS.deleteRolePreview, data));
   };
 }
 
@@ -215,7 +215,7 @@ export function restoreRoleButton(deps: ListenerDeps) {
     await requestAction(deps, reply, {
       // One restore per backup at a time, whoever clicks.
       intent: intentOf(JOBS.restoreRole, shortHash(backupKey), click.userId),
-      job: { name: JOBS.restoreRole, data, id: jobId(JOBS.restoreRole, card.cardId, click.actionTs) },
+      job: { name: JOBS.restoreRole, data },
       accepted: 'Restoring the role from its backup…',
     });
   };

@@ -3,7 +3,7 @@
 
 import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
-import { missingConfig } from '../../../jobs/policy.ts';
+import { missingConfig } from '../../config/policy-generation.ts';
 import { firstClick, type ListenerDeps } from '../listeners/common.ts';
 import { allowedClick, type ButtonArgs, modalMetaOf } from './finding-buttons.ts';
 

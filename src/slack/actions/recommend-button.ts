@@ -1,7 +1,7 @@
 // Show recommendation on an unused-permissions finding: needs the `recommend` permission; the
 // worker asks AWS (jobs/recommend.ts) and posts the steps in the finding's thread.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { JOBS } from '../../../jobs/queues.ts';
+import { JOBS } from '../../queue/index.ts';
 import { ACTION_IDS } from '../ids.ts';
 import type { ListenerDeps } from '../listeners/common.ts';
 import { jobButton } from './finding-buttons.ts';

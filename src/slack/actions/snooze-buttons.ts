@@ -2,7 +2,7 @@
 // straight to the queue. Both need the `snooze` permission; the worker re-reads the finding first.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { snoozeModal } from '../../../blocks/modals.ts';
-import { JOBS } from '../../../jobs/queues.ts';
+import { JOBS } from '../../queue/index.ts';
 import { ACTION_IDS } from '../ids.ts';
 import type { ListenerDeps } from '../listeners/common.ts';
 import { jobButton, modalButton } from './finding-buttons.ts';

@@ -10,8 +10,8 @@ import {
 } from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
-import { type ActionRequest, type ArchiveData, JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
 import { SEVERITIES, type Severity } from '../../findings/model.ts';
+import { type ActionRequest, JOBS, type SnoozeData } from '../../queue/index.ts';
 import { isRedisUnavailable, REDIS_UNAVAILABLE } from '../../store/errors.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
@@ -21,6 +21,7 @@ import {
   ownerOf,
   permitted,
   permittedOnFinding,
+  type RequestedJob,
   readerOf,
   requestAction,
   withTimeout,
@@ -152,7 +153,6 @@ async function handle(
         job: {
           name: JOBS.owners,
           data: { arn: cmd.arn, userId, replyChannel: ctx.channel, requestTs: ctx.trigger },
-          id: jobId(JOBS.owners, ctx.trigger),
         },
         accepted: 'Checking the routing rules (and the resource’s tags)…',
       });
@@ -224,10 +224,12 @@ async function handle(
       await requestAction(deps, reply, {
         permission: { action: 'scan', userId },
         job: {
-          queue: 'scan',
           name: JOBS.scanRun,
-          data: { regions: cmd.region ? [cmd.region] : undefined, requestedBy: userId },
-          id: jobId('scan-cmd', ctx.trigger),
+          data: {
+            regions: cmd.region ? [cmd.region] : undefined,
+            requestedBy: userId,
+            requestId: `cmd-${ctx.trigger}`,
+          },
         },
         audit: { actor: userId, action: 'scan', region: cmd.region },
         accepted: `Scan of ${cmd.region ?? 'every configured region'} queued; findings appear in their channels.`,
@@ -239,15 +241,16 @@ async function handle(
     case 'rescan': {
       const base = await findingRequest(deps, cmd.verb, cmd.findingId, ctx);
       if (!base) return;
-      const data: ActionRequest | ArchiveData =
+      const job: RequestedJob =
         cmd.verb === 'archive'
-          ? { ...base, reason: cmd.reason, ...(cmd.until ? { until: cmd.until } : {}) }
-          : base;
-      const name =
-        cmd.verb === 'archive' ? JOBS.archive : cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan;
+          ? {
+              name: JOBS.archive,
+              data: { ...base, reason: cmd.reason, ...(cmd.until ? { until: cmd.until } : {}) },
+            }
+          : { name: cmd.verb === 'unarchive' ? JOBS.unarchive : JOBS.rescan, data: base };
       await requestAction(deps, reply, {
-        intent: intentOf(name, base.findingId, userId, false),
-        job: { name, data, id: jobId(name, base.findingId, ctx.trigger) },
+        intent: intentOf(job.name, base.findingId, userId, false),
+        job,
         audit: { actor: userId, action: cmd.verb, findingId: base.findingId, region: base.region },
         accepted: `${cmd.verb === 'archive' ? 'Archiving' : cmd.verb === 'unarchive' ? 'Unarchiving' : 'Rescanning'} ${base.findingId}…`,
       });
@@ -288,7 +291,7 @@ async function snoozeCommand(
   const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
   await requestAction(deps, reply, {
     intent: intentOf(JOBS.snooze, base.findingId, userId, false),
-    job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, ctx.trigger) },
+    job: { name: JOBS.snooze, data },
     audit: {
       actor: userId,
       action: 'snooze',

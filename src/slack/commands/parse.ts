@@ -5,6 +5,14 @@
 // replaced by a look-alike (ˋ), so the backticks in an error always pair up and a renderer can show
 // the marked parts as code (see blocks/help.ts).
 import {
+  DEFAULT_POLICY_DAYS,
+  MAX_ARCHIVE_DAYS,
+  MAX_POLICY_DAYS,
+  MAX_REASON_LENGTH,
+  SNOOZE_DAYS,
+  type SnoozeDays,
+} from '../../findings/limits.ts';
+import {
   FINDING_TYPES,
   type FindingStatus,
   type FindingType,
@@ -77,22 +85,13 @@ export type Command =
   | { verb: 'digest' }
   | { verb: 'snooze'; findingId: string; days: SnoozeDays; reason: string };
 
-/** How long `snooze` may pause a finding's reminders, in days (the modal offers the same). */
-export const SNOOZE_DAYS = [1, 7, 30] as const;
-export type SnoozeDays = (typeof SNOOZE_DAYS)[number];
-
 export type ParseResult = { ok: true; command: Command } | { ok: false; verb?: Verb; error: string };
 
-/** How far ahead `archive --until` may be: a temporary exception must come back within a year. */
-export const MAX_ARCHIVE_DAYS = 365;
-export const MAX_REASON_LENGTH = 500;
 /** The longest command text parsed (a reason is at most 500 characters; ARNs and flags fit easily). */
 export const MAX_COMMAND_LENGTH = 4000;
 export const DEFAULT_PAGE = 1;
 export const DEFAULT_AUDIT_LAST = 20;
 export const MAX_AUDIT_LAST = 200;
-export const DEFAULT_POLICY_DAYS = 30;
-export const MAX_POLICY_DAYS = 90;
 
 /** Command syntax and what it does, per verb: the source of `USAGE` and of the help message. */
 export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = {

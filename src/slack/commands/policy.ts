@@ -3,9 +3,9 @@
 // the modal to paste a policy (views/validate-policy-submit.ts).
 import { notConfiguredNote, validatePolicyModal } from '../../../blocks/policy.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
-import { missingConfig } from '../../../jobs/policy.ts';
-import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
 import { PUBLIC_ACCESS_RESOURCE_TYPES, parsePrincipalArn } from '../../aws/policy.ts';
+import { missingConfig } from '../../config/policy-generation.ts';
+import { JOBS, jobId, type PolicyRequestData } from '../../queue/index.ts';
 import { type ListenerDeps, requestAction } from '../listeners/common.ts';
 import type { Command } from './parse.ts';
 
@@ -43,7 +43,7 @@ export async function generatePolicyCommand(
   await requestAction(deps, ctx.reply, {
     // No finding, so no owner channel: admins and the people listed under permissions.generate-policy.
     permission: { action: 'generate-policy', userId: ctx.userId },
-    job: { name: JOBS.policyRequest, data, id: jobId(JOBS.policyRequest, requestId) },
+    job: { name: JOBS.policyRequest, data },
     accepted: `Policy generation for ${cmd.principalArn} requested (${days} days of CloudTrail activity). Progress and the result are posted here.`,
   });
 }

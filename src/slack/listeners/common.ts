@@ -12,9 +12,16 @@ import {
   unavailableNote,
   unknownFindingNote,
 } from '../../../blocks/receipts.ts';
-import type { ActionJobData, ActionRequest, ScanRunData } from '../../../jobs/queues.ts';
 import type { AppConfig } from '../../config/schema.ts';
 import { ruleOwners } from '../../findings/routing.ts';
+import {
+  type ActionJobData,
+  type ActionRequest,
+  enqueue as enqueueJob,
+  type JobName,
+  type JobPayloads,
+  jobIdOf,
+} from '../../queue/index.ts';
 import type { AuditEntry, AuditLog } from '../../store/audit.ts';
 import type { FindingFilter, FindingState, FindingStore, ListedFinding } from '../../store/findings.ts';
 import { DOUBLE_CLICK_MS, type IntentClaim, type IntentStore } from '../../store/intents.ts';
@@ -224,9 +231,7 @@ async function queued(
 }
 
 /** A job a person asks for; its id comes from the request, so a repeated click or retry adds nothing. */
-export type RequestedJob =
-  | { queue?: 'actions'; name: string; data: ActionJobData; id: string }
-  | { queue: 'scan'; name: string; data: ScanRunData; id: string };
+export type RequestedJob = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];
 
 /**
  * What "the same request" is for one action (`rescan:<card>`, `restore-role:<backup>`, ...): while
@@ -306,9 +311,11 @@ export async function requestAction(
 ): Promise<RequestOutcome> {
   if (spec.permission && !(await permitted(deps, reply, spec.permission))) return 'refused';
   const { job, intent } = spec;
+  // The registry makes the id from the request (src/queue/registry.ts): a retry is the same job.
+  const id = jobIdOf(job.name, job.data as never) ?? '';
   const unqueued = spec.onUnqueued ?? (() => reply(unavailableNote(REDIS_DOWN_NOTE.queue)));
   if (intent) {
-    const holder = { jobId: job.id, userId: intent.userId, at: deps.now().toISOString() };
+    const holder = { jobId: id, userId: intent.userId, at: deps.now().toISOString() };
     let claim: IntentClaim;
     try {
       claim = await withTimeout(
@@ -329,14 +336,11 @@ export async function requestAction(
       return 'duplicate';
     }
   }
-  const data = intent ? { ...job.data, intent: { key: intent.key, token: job.id } } : job.data;
-  const add = () =>
-    job.queue === 'scan'
-      ? deps.scan.add(job.name, data as ScanRunData, { jobId: job.id })
-      : deps.actions.add(job.name, data as ActionJobData, { jobId: job.id });
+  const data = intent ? { ...job.data, intent: { key: intent.key, token: id } } : job.data;
+  const add = () => enqueueJob({ actions: deps.actions, scan: deps.scan }, job.name, data as never);
   const ok = await queued(deps, add, unqueued);
   if (!ok) {
-    if (intent) await deps.intents.release(intent.key, job.id, 0).catch(() => undefined);
+    if (intent) await deps.intents.release(intent.key, id, 0).catch(() => undefined);
     return 'unqueued';
   }
   await spec.onQueued?.();

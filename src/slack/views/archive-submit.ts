@@ -3,8 +3,8 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { addDays, formatISO } from 'date-fns';
 import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
-import { type ArchiveData, JOBS, jobId } from '../../../jobs/queues.ts';
-import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../commands/parse.ts';
+import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../../findings/limits.ts';
+import { type ArchiveData, JOBS } from '../../queue/index.ts';
 import {
   ephemeralReply,
   findingModalRequest,
@@ -83,7 +83,7 @@ export function archiveSubmit(deps: ListenerDeps) {
     await requestAction(deps, reply, {
       intent: intentOf(JOBS.archive, base.findingId, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.archive, data, id: jobId(JOBS.archive, base.findingId, view.id) },
+      job: { name: JOBS.archive, data },
       ...answers,
       audit: {
         actor: userId,

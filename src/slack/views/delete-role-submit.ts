@@ -2,7 +2,7 @@
 // The job re-checks the finding and the role just before deleting.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { DELETE_ROLE_MODAL } from '../../../blocks/delete-role.ts';
-import { type ActionRequest, JOBS, jobId } from '../../../jobs/queues.ts';
+import { type ActionRequest, JOBS } from '../../queue/index.ts';
 import {
   ephemeralReply,
   findingModalRequest,
@@ -40,7 +40,7 @@ export function deleteRoleSubmit(deps: ListenerDeps) {
     const data: ActionRequest = request.base;
     await requestAction(deps, reply, {
       intent: intentOf(JOBS.deleteRole, data.findingId, userId),
-      job: { name: JOBS.deleteRole, data, id: jobId(JOBS.deleteRole, data.findingId, view.id) },
+      job: { name: JOBS.deleteRole, data },
       audit: { actor: userId, action: 'delete-role', findingId: data.findingId, region: data.region },
       accepted: 'Deleting the role: checking it once more, saving a backup, then deleting…',
     });

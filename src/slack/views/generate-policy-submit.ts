@@ -3,8 +3,8 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { GENERATE_POLICY_MODAL, type GeneratePolicyModalMetadata } from '../../../blocks/policy.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
-import { JOBS, jobId, type PolicyRequestData } from '../../../jobs/queues.ts';
 import { parsePrincipalArn } from '../../aws/policy.ts';
+import { JOBS, jobId, type PolicyRequestData } from '../../queue/index.ts';
 import {
   ephemeralReply,
   findingModalRequest,
@@ -134,7 +134,7 @@ export function generatePolicySubmit(deps: ListenerDeps) {
     };
     await requestAction(deps, reply, {
       // A resubmitted view (Slack retry) has the same view id: one request.
-      job: { name: JOBS.policyRequest, data, id: jobId(JOBS.policyRequest, requestId) },
+      job: { name: JOBS.policyRequest, data },
       ...answers,
       accepted: `Policy generation for ${request.card.state.resourceArn} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
     });

@@ -2,8 +2,8 @@
 // `snooze` permission again, then enqueue the snooze job. Errors go back into the modal.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
-import { JOBS, jobId, type SnoozeData } from '../../../jobs/queues.ts';
-import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../commands/parse.ts';
+import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../../findings/limits.ts';
+import { JOBS, type SnoozeData } from '../../queue/index.ts';
 import {
   ephemeralReply,
   findingModalRequest,
@@ -70,7 +70,7 @@ export function snoozeSubmit(deps: ListenerDeps) {
     await requestAction(deps, reply, {
       intent: intentOf(JOBS.snooze, base.findingId, userId),
       // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.snooze, data, id: jobId(JOBS.snooze, base.findingId, view.id) },
+      job: { name: JOBS.snooze, data },
       ...answers,
       audit: {
         actor: userId,

@@ -3,8 +3,8 @@
 // the person ephemerally in the channel where they typed the command.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { VALIDATE_POLICY_MODAL, VALIDATE_POLICY_TYPES } from '../../../blocks/policy.ts';
-import { JOBS, jobId, type PolicyValidateData } from '../../../jobs/queues.ts';
 import { PUBLIC_ACCESS_RESOURCE_TYPES } from '../../aws/policy.ts';
+import { JOBS, type PolicyValidateData } from '../../queue/index.ts';
 import {
   ephemeralReply,
   formAnswers,
@@ -75,7 +75,7 @@ export function validatePolicySubmit(deps: ListenerDeps) {
       requestTs: view.id,
     };
     await requestAction(deps, ephemeralReply(args, channel, userId), {
-      job: { name: JOBS.policyValidate, data, id: jobId(JOBS.policyValidate, view.id) },
+      job: { name: JOBS.policyValidate, data },
       ...formAnswers(
         args,
         M.documentBlock,
