@@ -1,19 +1,19 @@
 // Access Analyzer reads: analyzers, ACTIVE finding pages (streamed), one finding with all its detail pages.
 import {
+  type AnalyzerSummary,
   GenerateFindingRecommendationCommand,
-  GetFindingRecommendationCommand,
   type GetFindingRecommendationCommandOutput,
-  GetFindingV2Command,
-  type GetFindingV2CommandOutput,
-  ListAnalyzersCommand,
-  ListFindingsV2Command,
+  paginateGetFindingRecommendation,
+  paginateGetFindingV2,
+  paginateListAnalyzers,
+  paginateListFindingsV2,
   StartResourceScanCommand,
   UpdateFindingsCommand,
 } from '@aws-sdk/client-accessanalyzer';
 import { type AnalyzerInfo, analyzerKindOf, type Finding, type FindingSummary } from '../findings/model.ts';
 import { normalizeFinding, normalizeSummary } from '../findings/normalize.ts';
 import type { AwsClients } from './clients.ts';
-import { toAwsError } from './errors.ts';
+import { call, collect, pages, unlessNotFound } from './paging.ts';
 import type { AnalyzerGateway, FindingRecommendation } from './types.ts';
 
 /** recommendedSteps per GetFindingRecommendation page (the API allows 1–1000). */
@@ -34,51 +34,22 @@ export function createAnalyzerGateway(
   return {
     async listAnalyzers(region) {
       const client = clients.accessAnalyzer(region);
-      const analyzers: AnalyzerInfo[] = [];
-      let nextToken: string | undefined;
-      do {
-        const out = await client
-          .send(new ListAnalyzersCommand(nextToken ? { nextToken } : {}))
-          .catch((err: unknown) => {
-            throw toAwsError(err, 'AccessAnalyzer.ListAnalyzers');
-          });
-        for (const a of out.analyzers ?? []) {
-          if (!a.arn || !a.name || !a.type) continue;
-          const info: AnalyzerInfo = {
-            arn: a.arn,
-            name: a.name,
-            type: a.type,
-            kind: analyzerKindOf(a.type),
-            region,
-            status: a.status ?? 'ACTIVE',
-          };
-          if (a.statusReason?.code) info.statusReason = a.statusReason.code;
-          if (a.managedBy) info.managedBy = a.managedBy;
-          analyzers.push(info);
-        }
-        nextToken = out.nextToken || undefined;
-      } while (nextToken);
-      return analyzers;
+      const listed = await collect({
+        operation: 'AccessAnalyzer.ListAnalyzers',
+        paginate: () => paginateListAnalyzers({ client }, {}),
+        items: (out) => out.analyzers,
+      });
+      return listed.flatMap((a) => analyzerInfo(a, region));
     },
 
     // A generator, so the next page is requested only when the consumer asks for it.
     async *activeFindingPages(analyzer, pageSize): AsyncGenerator<FindingSummary[]> {
       const client = clients.accessAnalyzer(analyzer.region);
-      let nextToken: string | undefined;
-      do {
-        const out = await client
-          .send(
-            new ListFindingsV2Command({
-              analyzerArn: analyzer.arn,
-              filter: { status: { eq: ['ACTIVE'] } },
-              maxResults: pageSize,
-              ...(nextToken ? { nextToken } : {}),
-            }),
-          )
-          .catch((err: unknown) => {
-            throw toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
-          });
-        nextToken = out.nextToken || undefined;
+      const listing = paginateListFindingsV2(
+        { client },
+        { analyzerArn: analyzer.arn, filter: { status: { eq: ['ACTIVE'] } }, maxResults: pageSize },
+      );
+      for await (const out of pages('AccessAnalyzer.ListFindingsV2', listing)) {
         const page: FindingSummary[] = [];
         for (const f of out.findings ?? []) {
           try {
@@ -88,112 +59,106 @@ export function createAnalyzerGateway(
           }
         }
         yield page;
-      } while (nextToken);
+      }
     },
 
     async getFinding(analyzer, id): Promise<Finding | null> {
       const client = clients.accessAnalyzer(analyzer.region);
-      const pages: GetFindingV2CommandOutput[] = [];
-      let nextToken: string | undefined;
-      try {
-        do {
-          const out = await client.send(
-            new GetFindingV2Command({
-              analyzerArn: analyzer.arn,
-              id,
-              ...(nextToken ? { nextToken } : {}),
-            }),
-          );
-          pages.push(out);
-          nextToken = out.nextToken || undefined;
-        } while (nextToken);
-      } catch (err) {
-        const e = toAwsError(err, 'AccessAnalyzer.GetFindingV2');
-        if (e.kind === 'not-found') return null;
-        throw e;
-      }
-      return normalizeFinding(pages, analyzer);
+      const all = await unlessNotFound(
+        collect({
+          operation: 'AccessAnalyzer.GetFindingV2',
+          paginate: () => paginateGetFindingV2({ client }, { analyzerArn: analyzer.arn, id }),
+          items: (out) => [out],
+        }),
+      );
+      return all === null ? null : normalizeFinding(all, analyzer);
     },
 
     async updateFindingStatus(analyzer, ids, status, clientToken) {
-      await clients
-        .accessAnalyzer(analyzer.region)
-        .send(new UpdateFindingsCommand({ analyzerArn: analyzer.arn, ids, status, clientToken }))
-        .catch((err: unknown) => {
-          throw toAwsError(err, 'AccessAnalyzer.UpdateFindings');
-        });
+      const client = clients.accessAnalyzer(analyzer.region);
+      await call('AccessAnalyzer.UpdateFindings', () =>
+        client.send(new UpdateFindingsCommand({ analyzerArn: analyzer.arn, ids, status, clientToken })),
+      );
     },
 
     async startResourceScan(analyzer, resourceArn, accountId) {
-      await clients
-        .accessAnalyzer(analyzer.region)
-        .send(
+      const client = clients.accessAnalyzer(analyzer.region);
+      await call('AccessAnalyzer.StartResourceScan', () =>
+        client.send(
           new StartResourceScanCommand({
             analyzerArn: analyzer.arn,
             resourceArn,
             ...(accountId ? { resourceOwnerAccount: accountId } : {}),
           }),
-        )
-        .catch((err: unknown) => {
-          throw toAwsError(err, 'AccessAnalyzer.StartResourceScan');
-        });
+        ),
+      );
     },
 
     // POST /recommendation/{id}?analyzerArn=… with no body; an empty 200 when started.
     async generateFindingRecommendation(analyzer, id) {
-      await clients
-        .accessAnalyzer(analyzer.region)
-        .send(new GenerateFindingRecommendationCommand({ analyzerArn: analyzer.arn, id }))
-        .catch((err: unknown) => {
-          throw toAwsError(err, 'AccessAnalyzer.GenerateFindingRecommendation');
-        });
+      const client = clients.accessAnalyzer(analyzer.region);
+      await call('AccessAnalyzer.GenerateFindingRecommendation', () =>
+        client.send(new GenerateFindingRecommendationCommand({ analyzerArn: analyzer.arn, id })),
+      );
     },
 
     async getFindingRecommendation(analyzer, id) {
       const client = clients.accessAnalyzer(analyzer.region);
-      const pages: GetFindingRecommendationCommandOutput[] = [];
-      let nextToken: string | undefined;
-      try {
-        do {
-          const out = await client.send(
-            new GetFindingRecommendationCommand({
-              analyzerArn: analyzer.arn,
-              id,
-              maxResults: RECOMMENDATION_PAGE,
-              ...(nextToken ? { nextToken } : {}),
-            }),
-          );
-          pages.push(out);
-          nextToken = out.nextToken || undefined;
-        } while (nextToken);
-      } catch (err) {
-        const e = toAwsError(err, 'AccessAnalyzer.GetFindingRecommendation');
-        if (e.kind === 'not-found') return null;
-        throw e;
-      }
-      const first = pages[0]!;
-      const rec: FindingRecommendation = {
-        status: first.status ?? 'IN_PROGRESS',
-        steps: pages.flatMap((p) =>
-          (p.recommendedSteps ?? []).flatMap((s) => {
-            const u = s.unusedPermissionsRecommendedStep;
-            if (!u) return [];
-            return [
-              {
-                action: u.recommendedAction ?? 'UNKNOWN',
-                ...(u.existingPolicyId ? { existingPolicyId: u.existingPolicyId } : {}),
-                ...(u.recommendedPolicy ? { recommendedPolicy: u.recommendedPolicy } : {}),
-                ...(u.policyUpdatedAt ? { policyUpdatedAt: u.policyUpdatedAt.toISOString() } : {}),
-              },
-            ];
-          }),
-        ),
-      };
-      if (first.startedAt) rec.startedAt = first.startedAt.toISOString();
-      if (first.completedAt) rec.completedAt = first.completedAt.toISOString();
-      if (first.resourceArn) rec.resourceArn = first.resourceArn;
-      if (first.error) rec.error = { code: first.error.code ?? 'Error', message: first.error.message ?? '' };
-      return rec;
+      const all = await unlessNotFound(
+        collect({
+          operation: 'AccessAnalyzer.GetFindingRecommendation',
+          paginate: () =>
+            paginateGetFindingRecommendation(
+              { client },
+              { analyzerArn: analyzer.arn, id, maxResults: RECOMMENDATION_PAGE },
+            ),
+          items: (out) => [out],
+        }),
+      );
+      return all === null ? null : recommendationOf(all);
     },
   };
+}
+
+/** A listed analyzer, or nothing for an entry without the fields every analyzer has. */
+function analyzerInfo(a: AnalyzerSummary, region: string): AnalyzerInfo[] {
+  if (!a.arn || !a.name || !a.type) return [];
+  const info: AnalyzerInfo = {
+    arn: a.arn,
+    name: a.name,
+    type: a.type,
+    kind: analyzerKindOf(a.type),
+    region,
+    status: a.status ?? 'ACTIVE',
+  };
+  if (a.statusReason?.code) info.statusReason = a.statusReason.code;
+  if (a.managedBy) info.managedBy = a.managedBy;
+  return [info];
+}
+
+/** Every page of GetFindingRecommendation as one recommendation; the status and times are the first page's. */
+function recommendationOf(pages: GetFindingRecommendationCommandOutput[]): FindingRecommendation {
+  const first = pages[0]!;
+  const rec: FindingRecommendation = {
+    status: first.status ?? 'IN_PROGRESS',
+    steps: pages.flatMap((p) =>
+      (p.recommendedSteps ?? []).flatMap((s) => {
+        const u = s.unusedPermissionsRecommendedStep;
+        if (!u) return [];
+        return [
+          {
+            action: u.recommendedAction ?? 'UNKNOWN',
+            ...(u.existingPolicyId ? { existingPolicyId: u.existingPolicyId } : {}),
+            ...(u.recommendedPolicy ? { recommendedPolicy: u.recommendedPolicy } : {}),
+            ...(u.policyUpdatedAt ? { policyUpdatedAt: u.policyUpdatedAt.toISOString() } : {}),
+          },
+        ];
+      }),
+    ),
+  };
+  if (first.startedAt) rec.startedAt = first.startedAt.toISOString();
+  if (first.completedAt) rec.completedAt = first.completedAt.toISOString();
+  if (first.resourceArn) rec.resourceArn = first.resourceArn;
+  if (first.error) rec.error = { code: first.error.code ?? 'Error', message: first.error.message ?? '' };
+  return rec;
 }

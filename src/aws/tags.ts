@@ -1,10 +1,10 @@
 // Resource tags for routing: IAM roles and users through IAM, other resources through the
 // Resource Groups Tagging API (when enabled). Reads in member accounts use the assumed member role.
-import { GetRoleCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, paginateListUserTags } from '@aws-sdk/client-iam';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AppConfig } from '../config/schema.ts';
 import type { AwsClients } from './clients.ts';
-import { toAwsError } from './errors.ts';
+import { call, collect, unlessNotFound } from './paging.ts';
 import type { TagReader } from './types.ts';
 
 type Tag = { Key?: string | undefined; Value?: string | undefined };
@@ -25,20 +25,14 @@ export function createTagReader(
         }
         case 'AWS::IAM::User': {
           const iam = clients.iam(resource.accountId);
-          const userName = iamNameOf(resource.arn);
-          const tags: Tag[] = [];
-          let marker: string | undefined;
-          do {
-            const out = await read('IAM.ListUserTags', () =>
-              iam.send(
-                new ListUserTagsCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-              ),
-            );
-            if (out === null) return null;
-            tags.push(...(out.Tags ?? []));
-            marker = out.IsTruncated ? out.Marker : undefined;
-          } while (marker);
-          return toRecord(tags);
+          const tags = await unlessNotFound(
+            collect({
+              operation: 'IAM.ListUserTags',
+              paginate: () => paginateListUserTags({ client: iam }, { UserName: iamNameOf(resource.arn) }),
+              items: (out) => out.Tags,
+            }),
+          );
+          return tags === null ? null : toRecord(tags);
         }
         default: {
           if (!cfg.useResourceGroupsTaggingApi) return null;
@@ -63,14 +57,8 @@ export function iamNameOf(arn: string): string {
 }
 
 /** Runs one call; a vanished entity is null, every other failure an AwsError. */
-async function read<T>(operation: string, call: () => Promise<T>): Promise<T | null> {
-  try {
-    return await call();
-  } catch (err) {
-    const e = toAwsError(err, operation);
-    if (e.kind === 'not-found') return null;
-    throw e;
-  }
+function read<T>(operation: string, run: () => Promise<T>): Promise<T | null> {
+  return unlessNotFound(call(operation, run));
 }
 
 function toRecord(tags: Tag[] | undefined): Record<string, string> {

@@ -1,7 +1,7 @@
 // IAM as code (deploy/iam): every AWS operation the bot calls is granted by the policy that the role
 // making the call carries, and nothing is granted that no code calls. The operations are read from the
-// source: the `*Command` classes imported from @aws-sdk/* under src/. A new operation fails this test
-// until GRANTS says where it belongs and that policy grants it.
+// source: the `*Command` classes and the `paginate*` paginators imported from @aws-sdk/* under src/. A
+// new operation fails this test until GRANTS says where it belongs and that policy grants it.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -133,7 +133,10 @@ async function sourceFiles(dir: URL): Promise<string[]> {
   return out;
 }
 
-/** `<service>:<Operation>` of every SDK command class src/ imports (type-only imports left out). */
+/**
+ * `<service>:<Operation>` of every SDK command class and paginator src/ imports (type-only imports
+ * left out): `paginateListRolePolicies` calls ListRolePolicies.
+ */
 async function operationsInCode(): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
   for (const file of await sourceFiles(new URL('src/', ROOT))) {
@@ -143,9 +146,15 @@ async function operationsInCode(): Promise<Map<string, string[]>> {
       const service = SERVICE[m[3]!];
       for (const raw of m[2]!.split(',')) {
         const name = raw.trim();
-        if (!name.endsWith('Command') || name.startsWith('type ')) continue;
+        if (name.startsWith('type ')) continue;
+        const operation = name.endsWith('Command')
+          ? name.slice(0, -'Command'.length)
+          : name.startsWith('paginate')
+            ? name.slice('paginate'.length)
+            : undefined;
+        if (!operation) continue;
         expect(service, `${file} imports ${name} from ${m[3]}: add the package to SERVICE`).toBeDefined();
-        const op = `${service}:${name.slice(0, -'Command'.length)}`;
+        const op = `${service}:${operation}`;
         found.set(op, [...(found.get(op) ?? []), file.slice(ROOT.pathname.length)]);
       }
     }
