@@ -198,6 +198,29 @@ describe('IamGateway.inspectRole', () => {
     } satisfies RoleBackup);
   });
 
+  it('asks again for the page of a listing that IAM answered ConcurrentModification, from its marker', async () => {
+    let second = 0;
+    const seen = fakeIam((b) => {
+      if (b.Action === 'ListAttachedRolePolicies') {
+        if (b.Marker === undefined) return [200, listAttachedRolePoliciesXml([READ_ONLY], 'page-2')];
+        if (++second === 1)
+          return fault(409, 'ConcurrentModification', 'Concurrent modification of the role');
+        return [200, listAttachedRolePoliciesXml([CUSTOM])];
+      }
+      return reads({ attached: [], inline: [], profiles: [] }, b) ?? ok(b.Action ?? '');
+    });
+
+    const inspection = await gateway().inspectRole(CALLER_ACCOUNT, ROLE);
+
+    expect(inspection?.attachedPolicies.map((p) => p.arn)).toEqual([READ_ONLY, CUSTOM]);
+    expect(sleeps).toEqual([500]);
+    expect(seen.filter((b) => b.Action === 'ListAttachedRolePolicies')).toEqual([
+      { Action: 'ListAttachedRolePolicies', ...V, RoleName: ROLE },
+      { Action: 'ListAttachedRolePolicies', ...V, RoleName: ROLE, Marker: 'page-2' },
+      { Action: 'ListAttachedRolePolicies', ...V, RoleName: ROLE, Marker: 'page-2' },
+    ]);
+  });
+
   it('returns null for a role that does not exist, and throws AwsError for other failures', async () => {
     fakeIam(() => noSuchRole);
     expect(await gateway().inspectRole(CALLER_ACCOUNT, ROLE)).toBeNull();
