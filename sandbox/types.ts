@@ -105,7 +105,7 @@ export interface SandboxGroup {
   inlinePolicies?: Record<string, Record<string, unknown>>;
 }
 
-/** One policy generation (StartPolicyGeneration), as sandbox/aws-policy.ts keeps it. */
+/** One policy generation (StartPolicyGeneration), as sandbox/aws/policy-tools.ts keeps it. */
 export interface SandboxPolicyGeneration {
   jobId: string;
   account: string;
@@ -176,7 +176,7 @@ export interface SandboxData {
   managedPolicies?: Record<string, Record<string, unknown>>;
   /** IAM groups (ListGroupsForUser and the group policy reads). */
   groups?: SandboxGroup[];
-  /** Policy generation behaviour (sandbox/aws-policy.ts). */
+  /** Policy generation behaviour (sandbox/aws/policy-tools.ts). */
   policyTools?: SandboxPolicyTools;
   /** Every policy generation started, live (tests cancel or inspect them). */
   policyGenerations?: SandboxPolicyGeneration[];

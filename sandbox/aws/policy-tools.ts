@@ -1,11 +1,11 @@
-// The sandbox's Access Analyzer policy tools and the IAM reads they need, hooked into sandbox/aws.ts:
+// The sandbox's Access Analyzer policy tools and the IAM reads they need, hooked into sandbox/aws/access-analyzer.ts and iam.ts:
 // StartPolicyGeneration / GetGeneratedPolicy / CancelPolicyGeneration (one generation at a time per
 // account: 409 ConflictException; a rolling 24-hour quota: 402 ServiceQuotaExceededException; a
 // generation stays IN_PROGRESS for `pollsUntilDone` polls), ValidatePolicy, CheckNoNewAccess,
 // CheckNoPublicAccess; and IAM GetPolicy, GetPolicyVersion and the user policy reads.
 import { randomUUID } from 'node:crypto';
-import { allowedActions, coveredBy } from '../src/findings/policy-actions.ts';
-import type { SandboxData, SandboxPolicyGeneration, SandboxRole, SandboxUser } from './types.ts';
+import { allowedActions, coveredBy } from '../../src/findings/policy-actions.ts';
+import type { SandboxData, SandboxPolicyGeneration, SandboxRole, SandboxUser } from '../types.ts';
 
 export interface PolicyCtx {
   region: string | undefined;

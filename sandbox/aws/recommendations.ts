@@ -1,14 +1,15 @@
-// Finding recommendations for the AWS sandbox (sandbox/aws.ts routes to it): GenerateFindingRecommendation
-// (POST /recommendation/{id}?analyzerArn=, no body, empty 200) and GetFindingRecommendation
-// (GET /recommendation/{id}, paginated recommendedSteps). Like AWS, a recommendation is IN_PROGRESS for
-// a while (here: a number of GETs), then SUCCEEDED or FAILED; asking again replaces it.
+// Finding recommendations for the AWS sandbox (sandbox/aws/access-analyzer.ts routes to them):
+// GenerateFindingRecommendation (POST /recommendation/{id}?analyzerArn=, no body, empty 200) and
+// GetFindingRecommendation (GET /recommendation/{id}, paginated recommendedSteps). Like AWS, a
+// recommendation is IN_PROGRESS for a while (here: a number of GETs), then SUCCEEDED or FAILED;
+// asking again replaces it.
 //
 // What it recommends for a role with unused permissions: for each attached managed policy (or one
 // stand-in policy when the role has none), CREATE_POLICY with a scoped-down document (read actions of
 // the services the role still uses) to replace it, then DETACH_POLICY of the original. Identity Center
 // roles (AWSReservedSSO_…) and IAM users FAIL, as AWS does not support them (a user in a group, an
 // Identity Center role); the error codes are the sandbox's own.
-import type { SandboxData, SandboxFinding, SandboxRole } from './types.ts';
+import type { SandboxData, SandboxFinding, SandboxRole } from '../types.ts';
 
 export interface RecommendationFault {
   status: number;

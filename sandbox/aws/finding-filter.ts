@@ -1,0 +1,75 @@
+// ListFindingsV2 `filter`: which keys AWS accepts, and the predicate a filter means.
+import type { SandboxData, SandboxFinding } from '../types.ts';
+import { validation } from './wire.ts';
+
+const FINDING_STATUSES = new Set(['ACTIVE', 'ARCHIVED', 'RESOLVED']);
+const SUMMARY_FIELDS = new Set([
+  'id',
+  'resource',
+  'resourceType',
+  'resourceOwnerAccount',
+  'status',
+  'findingType',
+  'error',
+]);
+const DETAIL_KEYS = /^(isPublic|principal\..+|condition\..+|resourceControlPolicyRestriction)$/;
+
+type Criterion = { eq?: string[]; neq?: string[]; contains?: string[]; exists?: boolean };
+
+/** ListFindingsV2 `filter` → predicate. Summary keys, plus isPublic/principal.*\/condition.* from the details. */
+export function compileFilter(filter: unknown): (f: SandboxFinding, data: SandboxData) => boolean {
+  if (filter === undefined || filter === null) return () => true;
+  if (typeof filter !== 'object' || Array.isArray(filter))
+    throw validation('filter', 'Invalid filter', 'fieldValidationFailed');
+  const tests: ((f: SandboxFinding, data: SandboxData) => boolean)[] = [];
+  for (const [key, raw] of Object.entries(filter as Record<string, Criterion>)) {
+    if (!SUMMARY_FIELDS.has(key) && !DETAIL_KEYS.test(key)) {
+      throw validation(`filter.${key}`, `Invalid filter key: ${key}`, 'fieldValidationFailed');
+    }
+    const c = raw ?? {};
+    for (const op of ['eq', 'neq', 'contains'] as const) {
+      const list = c[op];
+      if (list === undefined) continue;
+      if (!Array.isArray(list) || list.length < 1 || list.length > 20) {
+        throw validation(`filter.${key}.${op}`, `${op} takes 1 to 20 values`, 'fieldValidationFailed');
+      }
+      if (key === 'status' && list.some((s) => !FINDING_STATUSES.has(s))) {
+        throw validation('filter.status', `Invalid status value: ${list.join(',')}`, 'fieldValidationFailed');
+      }
+    }
+    const valuesOf = (f: SandboxFinding, data: SandboxData): string[] => {
+      if (SUMMARY_FIELDS.has(key)) {
+        const v = (f as unknown as Record<string, unknown>)[key];
+        return v === undefined ? [] : [String(v)];
+      }
+      const details = f.details ?? data.detailsFor?.(f) ?? [];
+      const out: string[] = [];
+      for (const d of details) {
+        const inner = (d.externalAccessDetails ?? d.internalAccessDetails) as
+          | Record<string, unknown>
+          | undefined;
+        if (!inner) continue;
+        if (key === 'isPublic') out.push(String(inner.isPublic === true));
+        else if (key === 'resourceControlPolicyRestriction') {
+          if (inner.resourceControlPolicyRestriction !== undefined)
+            out.push(String(inner.resourceControlPolicyRestriction));
+        } else {
+          const [group, ...rest] = key.split('.');
+          const obj = inner[group!] as Record<string, unknown> | undefined;
+          const v = obj?.[rest.join('.')];
+          if (v !== undefined) out.push(...(Array.isArray(v) ? v.map(String) : [String(v)]));
+        }
+      }
+      return out;
+    };
+    tests.push((f, data) => {
+      const values = valuesOf(f, data);
+      if (c.eq && !values.some((v) => c.eq!.includes(v))) return false;
+      if (c.neq && values.some((v) => c.neq!.includes(v))) return false;
+      if (c.contains && !values.some((v) => c.contains!.some((s) => v.includes(s)))) return false;
+      if (c.exists !== undefined && values.length > 0 !== c.exists) return false;
+      return true;
+    });
+  }
+  return (f, data) => tests.every((t) => t(f, data));
+}

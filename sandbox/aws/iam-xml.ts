@@ -1,0 +1,98 @@
+// IAM's XML (awsQuery) for roles, users and tags, and IAM's Marker/MaxItems paging of List* calls.
+import type { SandboxRole, SandboxUser } from '../types.ts';
+import { AwsFault, xml } from './wire.ts';
+
+function tagsXml(tags: Record<string, string> | undefined): string {
+  return Object.entries(tags ?? {})
+    .map(([k, v]) => `<member><Key>${xml(k)}</Key><Value>${xml(v)}</Value></member>`)
+    .join('');
+}
+
+export function roleXml(r: SandboxRole): string {
+  const path = r.path ?? '/';
+  let s =
+    `<Path>${xml(path)}</Path><RoleName>${xml(r.name)}</RoleName>` +
+    `<RoleId>${xml(r.roleId ?? `AROA${r.account}${idSuffix(r.name)}`)}</RoleId>` +
+    `<Arn>arn:aws:iam::${r.account}:role${xml(path)}${xml(r.name)}</Arn>` +
+    `<CreateDate>${r.createDate}</CreateDate>`;
+  if (r.assumeRolePolicyDocument) {
+    s += `<AssumeRolePolicyDocument>${xml(encodeURIComponent(JSON.stringify(r.assumeRolePolicyDocument)))}</AssumeRolePolicyDocument>`;
+  }
+  if (r.description !== undefined) s += `<Description>${xml(r.description)}</Description>`;
+  s += `<MaxSessionDuration>${r.maxSessionDuration ?? 3600}</MaxSessionDuration>`;
+  if (r.permissionsBoundaryArn) {
+    s +=
+      '<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>' +
+      `<PermissionsBoundaryArn>${xml(r.permissionsBoundaryArn)}</PermissionsBoundaryArn></PermissionsBoundary>`;
+  }
+  if (r.tags && Object.keys(r.tags).length > 0) s += `<Tags>${tagsXml(r.tags)}</Tags>`;
+  s += '<RoleLastUsed>';
+  if (r.lastUsed?.date) s += `<LastUsedDate>${r.lastUsed.date}</LastUsedDate>`;
+  if (r.lastUsed?.region) s += `<Region>${xml(r.lastUsed.region)}</Region>`;
+  s += '</RoleLastUsed>';
+  return s;
+}
+
+export function userXml(u: SandboxUser): string {
+  const path = u.path ?? '/';
+  let s =
+    `<Path>${xml(path)}</Path><UserName>${xml(u.name)}</UserName>` +
+    `<UserId>${xml(u.userId ?? `AIDA${u.account}${idSuffix(u.name)}`)}</UserId>` +
+    `<Arn>arn:aws:iam::${u.account}:user${xml(path)}${xml(u.name)}</Arn>` +
+    `<CreateDate>${u.createDate}</CreateDate>`;
+  if (u.passwordLastUsed) s += `<PasswordLastUsed>${u.passwordLastUsed}</PasswordLastUsed>`;
+  if (u.tags && Object.keys(u.tags).length > 0) s += `<Tags>${tagsXml(u.tags)}</Tags>`;
+  return s;
+}
+
+/** ListRoleTags / ListUserTags: Marker is the index of the next tag, MaxItems defaults to 100. */
+export function tagPageXml(tags: Record<string, string> | undefined, p: URLSearchParams): string {
+  const all = Object.entries(tags ?? {});
+  const max = Number(p.get('MaxItems') ?? 100);
+  if (!Number.isInteger(max) || max < 1 || max > 1000) {
+    throw new AwsFault(400, 'ValidationError', `Invalid MaxItems ${p.get('MaxItems')}`);
+  }
+  let start = 0;
+  const marker = p.get('Marker');
+  if (marker) {
+    start = Number(Buffer.from(marker, 'base64url').toString('utf8').replace(/^tag:/, ''));
+    if (!Number.isInteger(start) || start < 0) throw new AwsFault(400, 'ValidationError', 'Invalid Marker');
+  }
+  const page = all.slice(start, start + max);
+  const truncated = start + max < all.length;
+  let s = `<Tags>${page.map(([k, v]) => `<member><Key>${xml(k)}</Key><Value>${xml(v)}</Value></member>`).join('')}</Tags>`;
+  s += `<IsTruncated>${truncated}</IsTruncated>`;
+  if (truncated) s += `<Marker>${Buffer.from(`tag:${start + max}`).toString('base64url')}</Marker>`;
+  return s;
+}
+
+/** IAM List* paging: Marker is the index of the next item, MaxItems 1-1000 (default 100). */
+export function listPage<T>(
+  all: readonly T[],
+  p: URLSearchParams,
+  kind: string,
+): { page: T[]; tail: string } {
+  const max = Number(p.get('MaxItems') ?? 100);
+  if (!Number.isInteger(max) || max < 1 || max > 1000) {
+    throw new AwsFault(400, 'ValidationError', `Invalid MaxItems ${p.get('MaxItems')}`);
+  }
+  let start = 0;
+  const marker = p.get('Marker');
+  if (marker) {
+    const m = /^([a-z]+):(\d+)$/.exec(Buffer.from(marker, 'base64url').toString('utf8'));
+    if (!m || m[1] !== kind) throw new AwsFault(400, 'ValidationError', 'Invalid Marker');
+    start = Number(m[2]);
+  }
+  const page = all.slice(start, start + max);
+  const truncated = start + max < all.length;
+  let tail = `<IsTruncated>${truncated}</IsTruncated>`;
+  if (truncated) tail += `<Marker>${Buffer.from(`${kind}:${start + max}`).toString('base64url')}</Marker>`;
+  return { page, tail };
+}
+
+/** A stable id suffix for entities the data gives no id. */
+export function idSuffix(name: string): string {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h.toString(36).toUpperCase().padStart(8, '0').slice(0, 8);
+}

@@ -1,0 +1,311 @@
+// IAM (awsQuery) for the role lifecycle: reading a role and everything it holds, taking it apart and
+// deleting it, and creating it again, with IAM's rules (conflicts, quotas, service-linked roles).
+// Roles and users come from the data (and its lookupRole/lookupUser); instance profiles too.
+import type { SandboxData, SandboxInstanceProfile, SandboxRole, SandboxUser } from '../types.ts';
+import { idSuffix, listPage, roleXml, tagPageXml, userXml } from './iam-xml.ts';
+import { memberList, type QueryOp, type QueryService, required } from './query.ts';
+import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
+
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/** IAM; `more` adds operations served elsewhere (the policy tools' reads of managed and user policies). */
+export function createIam(data: SandboxData, more: Record<string, QueryOp> = {}): QueryService {
+  /** `account|name` of generated (lookupRole) roles deleted since start: lookupRole must not revive them. */
+  const deletedRoles = new Set<string>();
+
+  const roleOf = (ctx: Ctx, name: string | undefined): SandboxRole => {
+    if (!name) throw new AwsFault(400, 'ValidationError', 'RoleName is required', {}, {});
+    const found =
+      data.roles.find((r) => r.name === name && r.account === ctx.account) ??
+      (deletedRoles.has(`${ctx.account}|${name}`) ? undefined : data.lookupRole?.(ctx.account, name)) ??
+      (data.strictAccounts ? undefined : data.roles.find((r) => r.name === name));
+    if (!found) throw new AwsFault(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+    return found;
+  };
+
+  const userOf = (ctx: Ctx, name: string | undefined): SandboxUser => {
+    if (!name) throw new AwsFault(400, 'ValidationError', 'UserName is required');
+    const found =
+      data.users.find((u) => u.name === name && u.account === ctx.account) ??
+      data.lookupUser?.(ctx.account, name) ??
+      (data.strictAccounts ? undefined : data.users.find((u) => u.name === name));
+    if (!found) throw new AwsFault(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+    return found;
+  };
+
+  /** An IAM handler returns the inner XML of `<OpResult>`, or null for operations with no result. */
+  const ops: Record<string, QueryOp> = {
+    GetRole(ctx, p) {
+      return `<Role>${roleXml(roleOf(ctx, p.get('RoleName') ?? undefined))}</Role>`;
+    },
+    ListRoleTags(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      return tagPageXml(role.tags, p);
+    },
+    GetUser(ctx, p) {
+      const u = userOf(ctx, p.get('UserName') ?? undefined);
+      return `<User>${userXml(u)}</User>`;
+    },
+    ListUserTags(ctx, p) {
+      const u = userOf(ctx, p.get('UserName') ?? undefined);
+      return tagPageXml(u.tags, p);
+    },
+
+    ListAttachedRolePolicies(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const { page, tail } = listPage(role.attachedPolicies ?? [], p, 'ap');
+      const members = page
+        .map(
+          (arn) =>
+            `<member><PolicyName>${xml(policyNameOf(arn))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
+        )
+        .join('');
+      return `<AttachedPolicies>${members}</AttachedPolicies>${tail}`;
+    },
+    ListRolePolicies(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const { page, tail } = listPage(Object.keys(role.inlinePolicies ?? {}), p, 'rp');
+      return `<PolicyNames>${page.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames>${tail}`;
+    },
+    GetRolePolicy(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const name = required(p, 'PolicyName');
+      const doc = role.inlinePolicies?.[name];
+      if (!doc) throw noSuchRolePolicy(name);
+      return (
+        `<RoleName>${xml(role.name)}</RoleName><PolicyName>${xml(name)}</PolicyName>` +
+        `<PolicyDocument>${xml(encodeURIComponent(JSON.stringify(doc)))}</PolicyDocument>`
+      );
+    },
+    ListInstanceProfilesForRole(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const { page, tail } = listPage(profilesOfRole(role), p, 'ip');
+      return `<InstanceProfiles>${page.map((ip) => `<member>${profileXml(ip)}</member>`).join('')}</InstanceProfiles>${tail}`;
+    },
+    GetInstanceProfile(ctx, p) {
+      return `<InstanceProfile>${profileXml(profileOf(ctx.account, required(p, 'InstanceProfileName')))}</InstanceProfile>`;
+    },
+
+    RemoveRoleFromInstanceProfile(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const profile = profileOf(role.account, required(p, 'InstanceProfileName'));
+      if (!profile.roles.includes(role.name)) {
+        throw new AwsFault(404, 'NoSuchEntity', `The role with name ${role.name} cannot be found.`);
+      }
+      if (isServiceLinked(role)) throw unmodifiable(role);
+      profile.roles = profile.roles.filter((n) => n !== role.name);
+      return null;
+    },
+    DetachRolePolicy(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const arn = required(p, 'PolicyArn');
+      if (!(role.attachedPolicies ?? []).includes(arn)) {
+        throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
+      }
+      role.attachedPolicies = (role.attachedPolicies ?? []).filter((a) => a !== arn);
+      return null;
+    },
+    DeleteRolePolicy(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const name = required(p, 'PolicyName');
+      if (!role.inlinePolicies?.[name]) throw noSuchRolePolicy(name);
+      delete role.inlinePolicies[name];
+      return null;
+    },
+    DeleteRole(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const conflict = (what: string) =>
+        new AwsFault(409, 'DeleteConflict', `Cannot delete entity, must ${what} first.`);
+      if (profilesOfRole(role).length > 0) throw conflict('remove roles from instance profile');
+      if ((role.attachedPolicies ?? []).length > 0) throw conflict('detach all policies');
+      if (Object.keys(role.inlinePolicies ?? {}).length > 0) throw conflict('delete policies');
+      data.roles.splice(data.roles.indexOf(role), 1);
+      deletedRoles.add(`${role.account}|${role.name}`);
+      return null;
+    },
+
+    CreateRole(ctx, p) {
+      const name = required(p, 'RoleName');
+      if (!/^[\w+=,.@-]{1,64}$/.test(name)) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint`,
+        );
+      }
+      const path = p.get('Path') ?? '/';
+      if (!/^\/([\x21-\x7e]*\/)?$/.test(path)) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${path}' at 'path' failed to satisfy constraint`,
+        );
+      }
+      if (
+        data.roles.some((r) => r.account === ctx.account && r.name === name) ||
+        (!deletedRoles.has(`${ctx.account}|${name}`) && data.lookupRole?.(ctx.account, name))
+      ) {
+        throw new AwsFault(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);
+      }
+      const role: SandboxRole = {
+        account: ctx.account,
+        name,
+        path,
+        roleId: `AROA${randomChars(17)}`,
+        createDate: isoNow(),
+        assumeRolePolicyDocument: policyDocument(required(p, 'AssumeRolePolicyDocument')),
+        maxSessionDuration: 3600,
+      };
+      const description = p.get('Description');
+      if (description !== null) role.description = description;
+      const duration = p.get('MaxSessionDuration');
+      if (duration !== null) {
+        const n = Number(duration);
+        if (!Number.isInteger(n) || n < 3600 || n > 43_200) {
+          throw new AwsFault(
+            400,
+            'ValidationError',
+            `1 validation error detected: Value '${duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+          );
+        }
+        role.maxSessionDuration = n;
+      }
+      const boundary = p.get('PermissionsBoundary');
+      if (boundary !== null) role.permissionsBoundaryArn = policyArn(boundary);
+      const tags = memberList(p, 'Tags');
+      if (tags.length > 50)
+        throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for TagsPerRole: 50.');
+      if (tags.length > 0) {
+        role.tags = Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+      }
+      deletedRoles.delete(`${ctx.account}|${name}`);
+      data.roles.push(role);
+      return `<Role>${roleXml(role)}</Role>`;
+    },
+    PutRolePolicy(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const name = required(p, 'PolicyName');
+      const doc = policyDocument(required(p, 'PolicyDocument'));
+      if (isServiceLinked(role)) throw unmodifiable(role);
+      role.inlinePolicies = { ...role.inlinePolicies, [name]: doc };
+      return null;
+    },
+    AttachRolePolicy(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const arn = policyArn(required(p, 'PolicyArn'));
+      if (isServiceLinked(role)) throw unmodifiable(role);
+      const attached = role.attachedPolicies ?? [];
+      if (!attached.includes(arn)) {
+        if (attached.length >= 20) {
+          throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PoliciesPerRole: 20');
+        }
+        role.attachedPolicies = [...attached, arn];
+      }
+      return null;
+    },
+    CreateInstanceProfile(ctx, p) {
+      const name = required(p, 'InstanceProfileName');
+      data.instanceProfiles ??= [];
+      const profiles = data.instanceProfiles;
+      if (profiles.some((ip) => ip.account === ctx.account && ip.name === name)) {
+        throw new AwsFault(409, 'EntityAlreadyExists', `Instance Profile ${name} already exists.`);
+      }
+      const profile: SandboxInstanceProfile = {
+        account: ctx.account,
+        name,
+        path: p.get('Path') ?? '/',
+        instanceProfileId: `AIPA${randomChars(17)}`,
+        createDate: isoNow(),
+        roles: [],
+      };
+      profiles.push(profile);
+      return `<InstanceProfile>${profileXml(profile)}</InstanceProfile>`;
+    },
+    AddRoleToInstanceProfile(ctx, p) {
+      const role = roleOf(ctx, p.get('RoleName') ?? undefined);
+      const profile = profileOf(role.account, required(p, 'InstanceProfileName'));
+      if (profile.roles.length > 0) {
+        throw new AwsFault(
+          409,
+          'LimitExceeded',
+          'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1',
+        );
+      }
+      profile.roles.push(role.name);
+      return null;
+    },
+  };
+
+  /** A role about to change: generated (lookupRole) roles are kept from now on, so the change sticks. */
+  const mutableRoleOf = (ctx: Ctx, name: string | undefined): SandboxRole => {
+    const role = roleOf(ctx, name);
+    if (isServiceLinked(role)) throw unmodifiable(role);
+    if (!data.roles.includes(role)) data.roles.push(role);
+    return role;
+  };
+
+  const profileOf = (account: string, name: string): SandboxInstanceProfile => {
+    const all = data.instanceProfiles ?? [];
+    const found =
+      all.find((ip) => ip.account === account && ip.name === name) ??
+      (data.strictAccounts ? undefined : all.find((ip) => ip.name === name));
+    if (!found) throw new AwsFault(404, 'NoSuchEntity', `Instance Profile ${name} cannot be found.`);
+    return found;
+  };
+
+  const profilesOfRole = (role: SandboxRole): SandboxInstanceProfile[] =>
+    (data.instanceProfiles ?? []).filter((ip) => ip.account === role.account && ip.roles.includes(role.name));
+
+  const profileXml = (ip: SandboxInstanceProfile): string => {
+    const path = ip.path ?? '/';
+    const roles = ip.roles
+      .map((n) => data.roles.find((r) => r.account === ip.account && r.name === n))
+      .filter((r): r is SandboxRole => r !== undefined);
+    return (
+      `<Path>${xml(path)}</Path><InstanceProfileName>${xml(ip.name)}</InstanceProfileName>` +
+      `<InstanceProfileId>${xml(ip.instanceProfileId ?? `AIPA${ip.account}${idSuffix(ip.name)}`)}</InstanceProfileId>` +
+      `<Arn>arn:aws:iam::${ip.account}:instance-profile${xml(path)}${xml(ip.name)}</Arn>` +
+      `<CreateDate>${ip.createDate}</CreateDate>` +
+      `<Roles>${roles.map((r) => `<member>${roleXml(r)}</member>`).join('')}</Roles>`
+    );
+  };
+
+  return { name: 'iam', namespace: IAM_NS, ops: { ...more, ...ops } };
+}
+
+function policyDocument(raw: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new AwsFault(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+}
+
+function policyArn(arn: string): string {
+  if (!/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/.+/.test(arn)) {
+    throw new AwsFault(400, 'InvalidInput', `ARN ${arn} is not valid.`);
+  }
+  return arn;
+}
+
+function policyNameOf(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+function isServiceLinked(role: SandboxRole): boolean {
+  return (role.path ?? '/').startsWith('/aws-service-role/');
+}
+
+function unmodifiable(role: SandboxRole): AwsFault {
+  return new AwsFault(
+    400,
+    'UnmodifiableEntity',
+    `Cannot perform the operation on the protected role '${role.name}' - this role is only modifiable by AWS`,
+  );
+}
+
+function noSuchRolePolicy(name: string): AwsFault {
+  return new AwsFault(404, 'NoSuchEntity', `The role policy with name ${name} cannot be found.`);
+}

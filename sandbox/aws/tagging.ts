@@ -1,0 +1,67 @@
+// The Resource Groups Tagging API (JSON 1.1, `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Op>`):
+// GetResources by ARN list or by tag filters, over the resources of the region (and account).
+import type { ServerResponse } from 'node:http';
+import type { SandboxData, SandboxResource } from '../types.ts';
+import { AwsFault, asFault, type Ctx, parseJsonBody, type RecordRequest, sendJson } from './wire.ts';
+
+const TAGGING_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+export function createTagging(data: SandboxData, record: RecordRequest) {
+  const resourceOf = (arn: string): SandboxResource | undefined =>
+    data.resources[arn] ?? data.lookupResource?.(arn);
+
+  const visible = (r: SandboxResource, ctx: Ctx) =>
+    (r.region === undefined || r.region === ctx.region) &&
+    (!data.strictAccounts || r.account === ctx.account);
+
+  const getResources = (ctx: Ctx, body: Record<string, unknown>) => {
+    const mappings: { ResourceARN: string; Tags: { Key: string; Value: string }[] }[] = [];
+    const toTags = (t: Record<string, string>) => Object.entries(t).map(([Key, Value]) => ({ Key, Value }));
+    if (Array.isArray(body.ResourceARNList)) {
+      if (body.ResourceARNList.length > 100) {
+        throw new AwsFault(400, 'InvalidParameterException', 'ResourceARNList can hold at most 100 ARNs');
+      }
+      for (const arn of body.ResourceARNList) {
+        const r = resourceOf(String(arn));
+        if (r && visible(r, ctx)) mappings.push({ ResourceARN: String(arn), Tags: toTags(r.tags) });
+      }
+    } else {
+      const filters = Array.isArray(body.TagFilters)
+        ? (body.TagFilters as { Key?: string; Values?: string[] }[])
+        : [];
+      for (const [arn, r] of Object.entries(data.resources)) {
+        if (!visible(r, ctx)) continue;
+        const ok = filters.every(
+          (f) =>
+            f.Key !== undefined &&
+            f.Key in r.tags &&
+            (!f.Values?.length || f.Values.includes(r.tags[f.Key]!)),
+        );
+        if (ok) mappings.push({ ResourceARN: arn, Tags: toTags(r.tags) });
+      }
+    }
+    return { PaginationToken: '', ResourceTagMappingList: mappings };
+  };
+
+  return {
+    handle(res: ServerResponse, ctx: Ctx, target: string, raw: string): void {
+      const operation = target.startsWith(TAGGING_PREFIX) ? target.slice(TAGGING_PREFIX.length) : target;
+      const entry = record('tagging', operation, ctx);
+      try {
+        if (operation !== 'GetResources') {
+          throw new AwsFault(400, 'UnknownOperationException', `The sandbox does not implement ${target}`);
+        }
+        const out = getResources(ctx, parseJsonBody(raw));
+        entry.status = 200;
+        sendJson(res, 200, out, CONTENT_TYPE);
+      } catch (err) {
+        const f = asFault(err);
+        entry.status = f.status;
+        sendJson(res, f.status, { __type: f.code, Message: f.message }, CONTENT_TYPE, {
+          'x-amzn-ErrorType': f.code,
+        });
+      }
+    },
+  };
+}
