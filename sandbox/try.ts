@@ -14,8 +14,8 @@ import { registerListeners } from '../src/slack/listeners/index.ts';
 import { type AwsSandbox, startAwsSandbox } from './aws.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis, wipePrefix } from './redis.ts';
+import { createDispatcher, type Dispatcher } from './slack/dispatch.ts';
 import { SANDBOX_WORKSPACE, type SandboxUser, type SlackSandbox, startSlackSandbox } from './slack.ts';
-import { createDispatcher, type Dispatcher } from './slack-dispatch.ts';
 import { startWorkspaceServer } from './workspace/server.ts';
 
 /** The two people of the sandbox workspace: an admin, and a member of the team channels. */

@@ -3,6 +3,7 @@
 // errors (REST-JSON, JSON 1.1) and XML text (awsQuery, sandbox/aws/query.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { reply } from '../http.ts';
 
 /** Who asks, and where: from the SigV4 credential scope and the access key id. */
 export interface Ctx {
@@ -69,23 +70,11 @@ export function sendJson(
   contentType: string,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  res.end(text);
+  reply(res, status, contentType, JSON.stringify(body), { 'x-amzn-RequestId': randomUUID(), ...headers });
 }
 
 export function sendXml(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/xml',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-RequestId': randomUUID(),
-  });
-  res.end(body);
+  reply(res, status, 'text/xml', body, { 'x-amzn-RequestId': randomUUID() });
 }
 
 /** Text escaped for XML. */

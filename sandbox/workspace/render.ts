@@ -3,8 +3,8 @@
 // label, messages are <article>, modals are role="dialog" named by their title, every input has a
 // label). A button carries only where it is (its block and element index); what the click sends is
 // read from the stored message by the dispatcher, as Slack does.
-import { derivedBlockId } from '../slack-dispatch.ts';
-import type { SandboxView } from '../slack-surfaces.ts';
+import { derivedBlockId } from '../slack/block-id.ts';
+import type { SandboxView } from '../slack/surfaces.ts';
 import { escapeHtml, type MrkdwnContext, mrkdwnToHtml, plainToHtml } from './mrkdwn.ts';
 
 type Obj = Record<string, unknown>;

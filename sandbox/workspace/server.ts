@@ -14,8 +14,8 @@ import {
   removePublicGrant,
   useRoleNow,
 } from '../aws-console.ts';
+import type { Dispatcher, EnteredValues } from '../slack/dispatch.ts';
 import type { SandboxEphemeral, SandboxMessage, SlackSandbox } from '../slack.ts';
-import type { Dispatcher, EnteredValues } from '../slack-dispatch.ts';
 import { awsPageHtml } from './aws-page.ts';
 import { escapeHtml } from './mrkdwn.ts';
 import { messageBodyHtml, type RenderContext, viewHtml } from './render.ts';

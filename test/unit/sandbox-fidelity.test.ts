@@ -20,9 +20,9 @@ import { LIMITS } from '../../blocks/limits.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { SLACK_BLOCK_KIT } from '../../sandbox/block-kit-rules.ts';
 import { DEMO_ANALYZERS, DEMO_FINDING_IDS, demoData } from '../../sandbox/fixtures/demo-org.ts';
+import { ACK_DEADLINE_MS, createDispatcher, SUBMIT_TROUBLE } from '../../sandbox/slack/dispatch.ts';
+import { RESPONSE_URL_MAX_USES, TRIGGER_TTL_MS } from '../../sandbox/slack/surfaces.ts';
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
-import { ACK_DEADLINE_MS, createDispatcher, SUBMIT_TROUBLE } from '../../sandbox/slack-dispatch.ts';
-import { RESPONSE_URL_MAX_USES, TRIGGER_TTL_MS } from '../../sandbox/slack-surfaces.ts';
 import { caught, quietSlackLogger } from '../helpers/caught.ts';
 
 let aws: AwsSandbox | undefined;

@@ -3,7 +3,7 @@
 // accessible controls (buttons named by their label, labelled inputs, titled dialogs).
 import { describe, expect, it } from 'vitest';
 import { code, escapeMrkdwn } from '../../blocks/escape.ts';
-import type { SandboxView } from '../../sandbox/slack-surfaces.ts';
+import type { SandboxView } from '../../sandbox/slack/surfaces.ts';
 import { mrkdwnToHtml } from '../../sandbox/workspace/mrkdwn.ts';
 import { messageBodyHtml, viewHtml } from '../../sandbox/workspace/render.ts';
 

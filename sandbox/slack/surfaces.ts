@@ -4,7 +4,7 @@
 // view is updated only while it is open (and only when the hash still matches, when one is given), a
 // response_url takes 5 posts within 30 minutes.
 import { randomBytes } from 'node:crypto';
-import { viewProblems } from './block-kit-rules.ts';
+import { viewProblems } from '../block-kit-rules.ts';
 
 export const TRIGGER_TTL_MS = 3000;
 export const VIEW_STACK_MAX = 3;

@@ -6,15 +6,13 @@
 // seconds for the app's answer: later, a slash command shows `/access failed with the error
 // "operation_timeout"`, a button shows a warning, a modal says it had trouble connecting.
 import { createHmac } from 'node:crypto';
-import { escapeMrkdwn } from '../blocks/escape.ts';
-import { shortHash } from '../src/util/hash.ts';
-import {
-  SANDBOX_WORKSPACE,
-  type SandboxEphemeral,
-  type SandboxMessage,
-  type SandboxView,
-  type SlackSandbox,
-} from './slack.ts';
+import { escapeMrkdwn } from '../../blocks/escape.ts';
+import { shortHash } from '../../src/util/hash.ts';
+import { derivedBlockId } from './block-id.ts';
+import { type EnteredValues, stateOf } from './modal-input.ts';
+import { SANDBOX_WORKSPACE, type SandboxEphemeral, type SandboxMessage, type SlackSandbox } from './types.ts';
+
+export type { EnteredValues };
 
 /** How long Slack waits for the app to answer an interaction, a slash command or an event. */
 export const ACK_DEADLINE_MS = 3000;
@@ -48,9 +46,6 @@ export interface Click {
   /** Index of the element in an actions block; absent for a section's accessory. */
   elementIndex?: number;
 }
-
-/** What a person entered in a modal: block id → action id → the raw value from the form. */
-export type EnteredValues = Record<string, Record<string, string | string[] | null>>;
 
 export type ClickResult = Delivery | { delivered: false; error: 'no_such_button' };
 export type SubmitResult =
@@ -325,11 +320,6 @@ export function createDispatcher(opts: DispatchOptions) {
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
 
-/** Slack names a block that has no block_id itself; the name is stable for the message. */
-export function derivedBlockId(messageTs: string, index: number): string {
-  return shortHash(`${messageTs}/${index}`, 5, 'base64url');
-}
-
 function messageJson(m: SandboxMessage): Obj {
   const out: Obj = m.user
     ? { type: 'message', user: m.user, ts: m.ts, text: m.text, blocks: m.blocks }
@@ -363,80 +353,4 @@ function showCommandAck(slack: SlackSandbox, user: string, channel: string, body
   if (text === '' && blocks.length === 0) return;
   if (msg.response_type === 'in_channel') slack.postAsApp(channel, { text, blocks });
   else slack.addEphemeral({ channel, user, text, blocks, from: 'app' });
-}
-
-const INPUT_REQUIRED = 'Please complete this required field.';
-
-/**
- * The view's `state.values` as Slack builds them from what was entered, and the checks Slack's client
- * makes before it sends anything: required fields, text lengths, number ranges, known options.
- */
-export function stateOf(
-  view: SandboxView,
-  entered: EnteredValues,
-): { values: SandboxView['state']['values']; errors: Record<string, string> } {
-  const values: SandboxView['state']['values'] = {};
-  const errors: Record<string, string> = {};
-  view.blocks.forEach((b, i) => {
-    if (b.type !== 'input') return;
-    const el = b.element as Obj;
-    const blockId = typeof b.block_id === 'string' ? b.block_id : derivedBlockId(view.id, i);
-    const actionId = typeof el.action_id === 'string' ? el.action_id : derivedBlockId(`${view.id}a`, i);
-    const raw = entered[blockId]?.[actionId] ?? null;
-    const str = Array.isArray(raw) ? raw.join(',') : (raw ?? '');
-    const empty = Array.isArray(raw) ? raw.length === 0 : str.trim() === '';
-    const options = (el.options as Obj[] | undefined) ?? [];
-    const option = (v: string) => options.find((o) => o.value === v);
-    let state: Obj;
-    switch (el.type) {
-      case 'plain_text_input': {
-        state = { type: el.type, value: empty ? null : str };
-        if (!empty && typeof el.min_length === 'number' && str.length < el.min_length) {
-          errors[blockId] = `Must be at least ${el.min_length} characters.`;
-        }
-        if (!empty && typeof el.max_length === 'number' && str.length > el.max_length) {
-          errors[blockId] = `Must be at most ${el.max_length} characters.`;
-        }
-        break;
-      }
-      case 'number_input': {
-        state = { type: el.type, value: empty ? null : str.trim() };
-        const n = Number(str);
-        if (!empty) {
-          if (!Number.isFinite(n) || (el.is_decimal_allowed !== true && !Number.isInteger(n))) {
-            errors[blockId] = el.is_decimal_allowed === true ? 'Enter a number.' : 'Enter a whole number.';
-          } else if (el.min_value !== undefined && n < Number(el.min_value)) {
-            errors[blockId] = `Enter a number of at least ${String(el.min_value)}.`;
-          } else if (el.max_value !== undefined && n > Number(el.max_value)) {
-            errors[blockId] = `Enter a number of at most ${String(el.max_value)}.`;
-          }
-        }
-        break;
-      }
-      case 'datepicker':
-        state = { type: el.type, selected_date: empty ? null : str };
-        if (!empty && !/^\d{4}-\d{2}-\d{2}$/.test(str)) errors[blockId] = 'Pick a date.';
-        break;
-      case 'static_select':
-      case 'radio_buttons': {
-        const o = empty ? undefined : option(str);
-        state = { type: el.type, selected_option: o ? { text: o.text, value: o.value } : null };
-        if (!empty && !o) errors[blockId] = 'Pick one of the options.';
-        break;
-      }
-      case 'checkboxes': {
-        const picked = (Array.isArray(raw) ? raw : empty ? [] : [str]).map(option);
-        state = {
-          type: el.type,
-          selected_options: picked.filter(Boolean).map((o) => ({ text: o!.text, value: o!.value })),
-        };
-        break;
-      }
-      default:
-        state = { type: el.type, value: empty ? null : str };
-    }
-    if (empty && b.optional !== true) errors[blockId] = INPUT_REQUIRED;
-    values[blockId] = { [actionId]: state };
-  });
-  return { values, errors };
 }

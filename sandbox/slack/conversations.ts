@@ -1,0 +1,97 @@
+// conversations.*: a channel's info, history and thread replies (oldest/latest windows, cursor
+// paging), its members, and opening a DM.
+import { SlackFault } from './surfaces.ts';
+import type { SandboxMessage } from './types.ts';
+import { bool } from './wire.ts';
+import type { Methods, Workspace } from './workspace.ts';
+
+export function conversationMethods(ws: Workspace): Methods {
+  const { byChannel, names, users } = ws;
+  const { resolveChannel, find, messageJson, channelId, userById, dmChannelId } = ws;
+
+  /** Members of a channel: the people whose `channels` include it. */
+  const membersOf = (channel: string): string[] =>
+    users.filter((u) => (u.channels ?? []).some((c) => channelId(c) === channel)).map((u) => u.id);
+
+  return {
+    'conversations.info': (body) => {
+      const channel = resolveChannel(body.channel);
+      const name = names.get(channel) ?? channel.toLowerCase();
+      return { channel: { id: channel, name, is_channel: true, is_member: true, is_archived: false } };
+    },
+
+    'conversations.history': (body) => {
+      const channel = resolveChannel(body.channel);
+      const withMeta = bool(body.include_all_metadata);
+      const all = (byChannel.get(channel) ?? []).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+      const inRange = window(all, body);
+      const newestFirst = [...inRange].reverse();
+      return page(newestFirst, body, (m) => messageJson(m, withMeta));
+    },
+
+    'conversations.replies': (body) => {
+      const channel = resolveChannel(body.channel);
+      const withMeta = bool(body.include_all_metadata);
+      const parent = find(channel, body.ts);
+      if (!parent) throw new SlackFault('thread_not_found');
+      const replies = (byChannel.get(channel) ?? []).filter((m) => m.thread_ts === parent.ts && m !== parent);
+      // Slack always returns the parent first, then replies in the oldest/latest window, oldest first.
+      const thread = [parent, ...window(replies, body)];
+      return page(thread, body, (m) => messageJson(m, withMeta));
+    },
+    'conversations.members': (body) => {
+      const channel = resolveChannel(body.channel);
+      return { members: membersOf(channel), response_metadata: { next_cursor: '' } };
+    },
+    'conversations.open': (body) => {
+      const ids = String(body.users ?? '')
+        .split(',')
+        .filter(Boolean);
+      if (ids.length === 0) throw new SlackFault('users_list_not_supplied');
+      if (ids.length > 1) throw new SlackFault('not_enough_users'); // group DMs are not needed here
+      const u = userById(ids[0]);
+      return { channel: { id: dmChannelId(u.id) } };
+    },
+  };
+}
+
+/** oldest/latest/inclusive window over messages sorted oldest first. */
+function window(list: SandboxMessage[], body: Record<string, unknown>): SandboxMessage[] {
+  const inclusive = bool(body.inclusive);
+  const oldest = body.oldest !== undefined ? Number(body.oldest) : undefined;
+  const latest = body.latest !== undefined ? Number(body.latest) : undefined;
+  return list.filter((m) => {
+    const t = Number(m.ts);
+    if (oldest !== undefined && (inclusive ? t < oldest : t <= oldest)) return false;
+    if (latest !== undefined && (inclusive ? t > latest : t >= latest)) return false;
+    return true;
+  });
+}
+
+/** `limit` (default 100, max 999) and an opaque `cursor`. */
+function page<T>(
+  items: T[],
+  body: Record<string, unknown>,
+  render: (t: T) => Record<string, unknown>,
+): Record<string, unknown> {
+  const limit = Math.min(Math.max(Number(body.limit ?? 100) || 100, 1), 999);
+  let start = 0;
+  if (typeof body.cursor === 'string' && body.cursor !== '') {
+    start = Number(
+      Buffer.from(body.cursor, 'base64url')
+        .toString('utf8')
+        .replace(/^next:/, ''),
+    );
+    if (!Number.isInteger(start) || start < 0) throw new SlackFault('invalid_cursor');
+  }
+  const slice = items.slice(start, start + limit);
+  const hasMore = start + limit < items.length;
+  return {
+    messages: slice.map(render),
+    has_more: hasMore,
+    pin_count: 0,
+    response_metadata: {
+      next_cursor: hasMore ? Buffer.from(`next:${start + limit}`).toString('base64url') : '',
+    },
+  };
+}
