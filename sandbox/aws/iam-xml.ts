@@ -8,13 +8,23 @@ function tagsXml(tags: Record<string, string> | undefined): string {
     .join('');
 }
 
+/** What every IAM entity starts with: path, name, id (made up when the data has none), ARN, creation date. */
+export function entityXml(
+  kind: { element: 'Role' | 'User' | 'InstanceProfile'; arn: string; idPrefix: string },
+  e: { account: string; name: string; path?: string; createDate: string },
+  id: string | undefined,
+): string {
+  const path = e.path ?? '/';
+  return (
+    `<Path>${xml(path)}</Path><${kind.element}Name>${xml(e.name)}</${kind.element}Name>` +
+    `<${kind.element}Id>${xml(id ?? `${kind.idPrefix}${e.account}${idSuffix(e.name)}`)}</${kind.element}Id>` +
+    `<Arn>arn:aws:iam::${e.account}:${kind.arn}${xml(path)}${xml(e.name)}</Arn>` +
+    `<CreateDate>${e.createDate}</CreateDate>`
+  );
+}
+
 export function roleXml(r: SandboxRole): string {
-  const path = r.path ?? '/';
-  let s =
-    `<Path>${xml(path)}</Path><RoleName>${xml(r.name)}</RoleName>` +
-    `<RoleId>${xml(r.roleId ?? `AROA${r.account}${idSuffix(r.name)}`)}</RoleId>` +
-    `<Arn>arn:aws:iam::${r.account}:role${xml(path)}${xml(r.name)}</Arn>` +
-    `<CreateDate>${r.createDate}</CreateDate>`;
+  let s = entityXml({ element: 'Role', arn: 'role', idPrefix: 'AROA' }, r, r.roleId);
   if (r.assumeRolePolicyDocument) {
     s += `<AssumeRolePolicyDocument>${xml(encodeURIComponent(JSON.stringify(r.assumeRolePolicyDocument)))}</AssumeRolePolicyDocument>`;
   }
@@ -34,12 +44,7 @@ export function roleXml(r: SandboxRole): string {
 }
 
 export function userXml(u: SandboxUser): string {
-  const path = u.path ?? '/';
-  let s =
-    `<Path>${xml(path)}</Path><UserName>${xml(u.name)}</UserName>` +
-    `<UserId>${xml(u.userId ?? `AIDA${u.account}${idSuffix(u.name)}`)}</UserId>` +
-    `<Arn>arn:aws:iam::${u.account}:user${xml(path)}${xml(u.name)}</Arn>` +
-    `<CreateDate>${u.createDate}</CreateDate>`;
+  let s = entityXml({ element: 'User', arn: 'user', idPrefix: 'AIDA' }, u, u.userId);
   if (u.passwordLastUsed) s += `<PasswordLastUsed>${u.passwordLastUsed}</PasswordLastUsed>`;
   if (u.tags && Object.keys(u.tags).length > 0) s += `<Tags>${tagsXml(u.tags)}</Tags>`;
   return s;
@@ -91,7 +96,7 @@ export function listPage<T>(
 }
 
 /** A stable id suffix for entities the data gives no id. */
-export function idSuffix(name: string): string {
+function idSuffix(name: string): string {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return h.toString(36).toUpperCase().padStart(8, '0').slice(0, 8);

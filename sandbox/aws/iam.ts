@@ -2,7 +2,7 @@
 // deleting it, and creating it again, with IAM's rules (conflicts, quotas, service-linked roles).
 // Roles and users come from the data (and its lookupRole/lookupUser); instance profiles too.
 import type { SandboxData, SandboxInstanceProfile, SandboxRole, SandboxUser } from '../types.ts';
-import { idSuffix, listPage, roleXml, tagPageXml, userXml } from './iam-xml.ts';
+import { entityXml, listPage, roleXml, tagPageXml, userXml } from './iam-xml.ts';
 import { memberList, type QueryOp, type QueryService, required } from './query.ts';
 import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
 
@@ -257,17 +257,15 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
     (data.instanceProfiles ?? []).filter((ip) => ip.account === role.account && ip.roles.includes(role.name));
 
   const profileXml = (ip: SandboxInstanceProfile): string => {
-    const path = ip.path ?? '/';
     const roles = ip.roles
       .map((n) => data.roles.find((r) => r.account === ip.account && r.name === n))
       .filter((r): r is SandboxRole => r !== undefined);
-    return (
-      `<Path>${xml(path)}</Path><InstanceProfileName>${xml(ip.name)}</InstanceProfileName>` +
-      `<InstanceProfileId>${xml(ip.instanceProfileId ?? `AIPA${ip.account}${idSuffix(ip.name)}`)}</InstanceProfileId>` +
-      `<Arn>arn:aws:iam::${ip.account}:instance-profile${xml(path)}${xml(ip.name)}</Arn>` +
-      `<CreateDate>${ip.createDate}</CreateDate>` +
-      `<Roles>${roles.map((r) => `<member>${roleXml(r)}</member>`).join('')}</Roles>`
+    const identity = entityXml(
+      { element: 'InstanceProfile', arn: 'instance-profile', idPrefix: 'AIPA' },
+      ip,
+      ip.instanceProfileId,
     );
+    return `${identity}<Roles>${roles.map((r) => `<member>${roleXml(r)}</member>`).join('')}</Roles>`;
   };
 
   return { name: 'iam', namespace: IAM_NS, ops: { ...more, ...ops } };
