@@ -1,6 +1,7 @@
 // What an IAM user holds: its own attached and inline policies, and those of every group it is in
 // (which it holds as well). Documents are decoded JSON text.
 import {
+  type AttachedPolicy,
   GetGroupPolicyCommand,
   GetUserPolicyCommand,
   type IAMClient,
@@ -19,42 +20,38 @@ export interface UserPolicies {
   inline: { name: string; document: string; via?: string }[];
 }
 
+/** One holder's policies: a user's own, or a group's (`via` names the group). */
+interface Holder {
+  attached(): Promise<AttachedPolicy[]>;
+  inlineNames(): Promise<string[]>;
+  /** GetUserPolicy or GetGroupPolicy. */
+  getInline: { operation: string; document(name: string): Promise<string | undefined> };
+  via?: string;
+}
+
 /** Throws AwsError; a user that does not exist is an AwsError of kind not-found. */
 export async function userPolicies(client: IAMClient, userName: string): Promise<UserPolicies> {
   const UserName = userName;
-  const attached: UserPolicies['attached'] = [];
-  const inline: UserPolicies['inline'] = [];
-  /** Inline documents by name; one deleted since it was listed is left out. */
-  const readInline = async (
-    operation: string,
-    names: string[],
-    get: (name: string) => Promise<string | undefined>,
-    via?: string,
-  ) => {
-    for (const name of names) {
-      const doc = await unlessNotFound(call(`IAM.${operation}`, () => get(name)));
-      if (doc === null) continue;
-      inline.push({ name, document: decodeDocument(doc ?? ''), ...(via ? { via } : {}) });
-    }
-  };
-
-  const own = await collect({
-    operation: 'IAM.ListAttachedUserPolicies',
-    paginate: () => paginateListAttachedUserPolicies({ client }, { UserName }),
-    items: (o) => o.AttachedPolicies,
+  const held: UserPolicies = { attached: [], inline: [] };
+  await addHeld(held, {
+    attached: () =>
+      collect({
+        operation: 'IAM.ListAttachedUserPolicies',
+        paginate: () => paginateListAttachedUserPolicies({ client }, { UserName }),
+        items: (o) => o.AttachedPolicies,
+      }),
+    inlineNames: () =>
+      collect({
+        operation: 'IAM.ListUserPolicies',
+        paginate: () => paginateListUserPolicies({ client }, { UserName }),
+        items: (o) => o.PolicyNames,
+      }),
+    getInline: {
+      operation: 'IAM.GetUserPolicy',
+      document: async (PolicyName) =>
+        (await client.send(new GetUserPolicyCommand({ UserName, PolicyName }))).PolicyDocument,
+    },
   });
-  attached.push(...own.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '' })));
-  const ownNames = await collect({
-    operation: 'IAM.ListUserPolicies',
-    paginate: () => paginateListUserPolicies({ client }, { UserName }),
-    items: (o) => o.PolicyNames,
-  });
-  await readInline(
-    'GetUserPolicy',
-    ownNames,
-    async (PolicyName) =>
-      (await client.send(new GetUserPolicyCommand({ UserName, PolicyName }))).PolicyDocument,
-  );
 
   const groups = await collect({
     operation: 'IAM.ListGroupsForUser',
@@ -63,25 +60,37 @@ export async function userPolicies(client: IAMClient, userName: string): Promise
   });
   for (const g of groups) {
     const GroupName = g.GroupName ?? '';
-    const via = `group ${GroupName}`;
-    const groupAttached = await collect({
-      operation: 'IAM.ListAttachedGroupPolicies',
-      paginate: () => paginateListAttachedGroupPolicies({ client }, { GroupName }),
-      items: (o) => o.AttachedPolicies,
+    await addHeld(held, {
+      attached: () =>
+        collect({
+          operation: 'IAM.ListAttachedGroupPolicies',
+          paginate: () => paginateListAttachedGroupPolicies({ client }, { GroupName }),
+          items: (o) => o.AttachedPolicies,
+        }),
+      inlineNames: () =>
+        collect({
+          operation: 'IAM.ListGroupPolicies',
+          paginate: () => paginateListGroupPolicies({ client }, { GroupName }),
+          items: (o) => o.PolicyNames,
+        }),
+      getInline: {
+        operation: 'IAM.GetGroupPolicy',
+        document: async (PolicyName) =>
+          (await client.send(new GetGroupPolicyCommand({ GroupName, PolicyName }))).PolicyDocument,
+      },
+      via: `group ${GroupName}`,
     });
-    attached.push(...groupAttached.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '', via })));
-    const groupNames = await collect({
-      operation: 'IAM.ListGroupPolicies',
-      paginate: () => paginateListGroupPolicies({ client }, { GroupName }),
-      items: (o) => o.PolicyNames,
-    });
-    await readInline(
-      'GetGroupPolicy',
-      groupNames,
-      async (PolicyName) =>
-        (await client.send(new GetGroupPolicyCommand({ GroupName, PolicyName }))).PolicyDocument,
-      via,
-    );
   }
-  return { attached, inline };
+  return held;
+}
+
+/** Lists what `holder` holds into `held`; an inline policy deleted since it was listed is left out. */
+async function addHeld(held: UserPolicies, holder: Holder): Promise<void> {
+  const via = holder.via ? { via: holder.via } : {};
+  const attached = await holder.attached();
+  held.attached.push(...attached.map((p) => ({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '', ...via })));
+  for (const name of await holder.inlineNames()) {
+    const doc = await unlessNotFound(call(holder.getInline.operation, () => holder.getInline.document(name)));
+    if (doc !== null) held.inline.push({ name, document: decodeDocument(doc ?? ''), ...via });
+  }
 }
