@@ -50,25 +50,10 @@ export function userXml(u: SandboxUser): string {
   return s;
 }
 
-/** ListRoleTags / ListUserTags: Marker is the index of the next tag, MaxItems defaults to 100. */
+/** ListRoleTags / ListUserTags, paged like every IAM List* call. */
 export function tagPageXml(tags: Record<string, string> | undefined, p: URLSearchParams): string {
-  const all = Object.entries(tags ?? {});
-  const max = Number(p.get('MaxItems') ?? 100);
-  if (!Number.isInteger(max) || max < 1 || max > 1000) {
-    throw new AwsFault(400, 'ValidationError', `Invalid MaxItems ${p.get('MaxItems')}`);
-  }
-  let start = 0;
-  const marker = p.get('Marker');
-  if (marker) {
-    start = Number(Buffer.from(marker, 'base64url').toString('utf8').replace(/^tag:/, ''));
-    if (!Number.isInteger(start) || start < 0) throw new AwsFault(400, 'ValidationError', 'Invalid Marker');
-  }
-  const page = all.slice(start, start + max);
-  const truncated = start + max < all.length;
-  let s = `<Tags>${page.map(([k, v]) => `<member><Key>${xml(k)}</Key><Value>${xml(v)}</Value></member>`).join('')}</Tags>`;
-  s += `<IsTruncated>${truncated}</IsTruncated>`;
-  if (truncated) s += `<Marker>${Buffer.from(`tag:${start + max}`).toString('base64url')}</Marker>`;
-  return s;
+  const { page, tail } = listPage(Object.entries(tags ?? {}), p, 'tag');
+  return `<Tags>${tagsXml(Object.fromEntries(page))}</Tags>${tail}`;
 }
 
 /** IAM List* paging: Marker is the index of the next item, MaxItems 1-1000 (default 100). */
