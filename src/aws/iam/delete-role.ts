@@ -34,26 +34,21 @@ export async function deleteRole(
   const done: string[] = [];
   const deleteStep = deleteRoleStep(roleName);
 
-  let inspection: RoleInspection | null;
-  try {
-    inspection = await inspect(accountId, roleName);
-  } catch (err) {
-    return { ok: false, done, notDone: [deleteStep.todo], error: toAwsError(err, 'IAM.GetRole') };
-  }
-  if (!inspection) return { ok: true, done, notDone: [], alreadyGone: true };
-  let steps = removalSteps(inspection);
-  if (inspection.isServiceLinked) {
-    return {
-      ok: false,
-      done,
-      notDone: [...steps, deleteStep].map((s) => s.todo),
-      error: serviceLinkedError(inspection),
-    };
-  }
-  await options.onInspected?.(inspection);
-
+  // A second round only when DeleteRole conflicts: something was attached meanwhile.
   for (let round = 0; ; round++) {
-    const all = [...steps, deleteStep];
+    let inspection: RoleInspection | null;
+    try {
+      inspection = await inspect(accountId, roleName);
+    } catch (err) {
+      return { ok: false, done, notDone: [deleteStep.todo], error: toAwsError(err, 'IAM.GetRole') };
+    }
+    if (!inspection) return { ok: true, done, notDone: [], alreadyGone: true };
+    const all = [...removalSteps(inspection), deleteStep];
+    if (round === 0 && inspection.isServiceLinked) {
+      return { ok: false, done, notDone: all.map((s) => s.todo), error: serviceLinkedError(inspection) };
+    }
+    await options.onInspected?.(inspection);
+
     const { failed, notFound } = await runSteps(ctx, iam, all, done, options.onStep);
     if (!failed) {
       return notFound.has(deleteStep)
@@ -66,16 +61,6 @@ export async function deleteRole(
     if (!conflictOnDelete || round > 0) {
       return { ok: false, done, notDone: rest.map((s) => s.todo), error };
     }
-    // Something was attached meanwhile: look again and remove that too, once.
-    let again: RoleInspection | null;
-    try {
-      again = await inspect(accountId, roleName);
-    } catch (err) {
-      return { ok: false, done, notDone: [deleteStep.todo], error: toAwsError(err, 'IAM.GetRole') };
-    }
-    if (!again) return { ok: true, done, notDone: [], alreadyGone: true };
-    await options.onInspected?.(again);
-    steps = removalSteps(again);
   }
 }
 
