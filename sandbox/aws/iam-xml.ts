@@ -50,6 +50,20 @@ export function userXml(u: SandboxUser): string {
   return s;
 }
 
+/** `<AttachedPolicies>` of a List*Policies answer: each policy's name (its ARN's last part) and ARN. */
+export function attachedPoliciesXml(arns: readonly string[]): string {
+  const members = arns.map(
+    (arn) =>
+      `<member><PolicyName>${xml(arn.slice(arn.lastIndexOf('/') + 1))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
+  );
+  return `<AttachedPolicies>${members.join('')}</AttachedPolicies>`;
+}
+
+/** `<PolicyNames>` of a List*Policies answer (inline policies). */
+export function policyNamesXml(names: readonly string[]): string {
+  return `<PolicyNames>${names.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames>`;
+}
+
 /** ListRoleTags / ListUserTags, paged like every IAM List* call. */
 export function tagPageXml(tags: Record<string, string> | undefined, p: URLSearchParams): string {
   const { page, tail } = listPage(Object.entries(tags ?? {}), p, 'tag');

@@ -2,7 +2,15 @@
 // deleting it, and creating it again, with IAM's rules (conflicts, quotas, service-linked roles).
 // Roles and users come from the data (and its lookupRole/lookupUser); instance profiles too.
 import type { SandboxData, SandboxInstanceProfile, SandboxRole, SandboxUser } from '../types.ts';
-import { entityXml, listPage, roleXml, tagPageXml, userXml } from './iam-xml.ts';
+import {
+  attachedPoliciesXml,
+  entityXml,
+  listPage,
+  policyNamesXml,
+  roleXml,
+  tagPageXml,
+  userXml,
+} from './iam-xml.ts';
 import { memberList, type QueryOp, type QueryService, required } from './query.ts';
 import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
 
@@ -54,18 +62,12 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
     ListAttachedRolePolicies(ctx, p) {
       const role = roleOf(ctx, p.get('RoleName') ?? undefined);
       const { page, tail } = listPage(role.attachedPolicies ?? [], p, 'ap');
-      const members = page
-        .map(
-          (arn) =>
-            `<member><PolicyName>${xml(policyNameOf(arn))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
-        )
-        .join('');
-      return `<AttachedPolicies>${members}</AttachedPolicies>${tail}`;
+      return `${attachedPoliciesXml(page)}${tail}`;
     },
     ListRolePolicies(ctx, p) {
       const role = roleOf(ctx, p.get('RoleName') ?? undefined);
       const { page, tail } = listPage(Object.keys(role.inlinePolicies ?? {}), p, 'rp');
-      return `<PolicyNames>${page.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames>${tail}`;
+      return `${policyNamesXml(page)}${tail}`;
     },
     GetRolePolicy(ctx, p) {
       const role = roleOf(ctx, p.get('RoleName') ?? undefined);
@@ -286,10 +288,6 @@ function policyArn(arn: string): string {
     throw new AwsFault(400, 'InvalidInput', `ARN ${arn} is not valid.`);
   }
   return arn;
-}
-
-function policyNameOf(arn: string): string {
-  return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
 function isServiceLinked(role: SandboxRole): boolean {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { allowedActions, coveredBy } from '../../src/findings/policy-actions.ts';
 import type { SandboxData, SandboxPolicyGeneration, SandboxRole, SandboxUser } from '../types.ts';
+import { attachedPoliciesXml, policyNamesXml } from './iam-xml.ts';
 
 export interface PolicyCtx {
   region: string | undefined;
@@ -485,18 +486,11 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         },
         ListAttachedUserPolicies(ctx, p) {
           const u = userOf(ctx, p.get('UserName'));
-          const members = (u.attachedPolicies ?? [])
-            .map(
-              (arn) =>
-                `<member><PolicyName>${xml(arn.slice(arn.lastIndexOf('/') + 1))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
-            )
-            .join('');
-          return `<AttachedPolicies>${members}</AttachedPolicies><IsTruncated>false</IsTruncated>`;
+          return `${attachedPoliciesXml(u.attachedPolicies ?? [])}<IsTruncated>false</IsTruncated>`;
         },
         ListUserPolicies(ctx, p) {
           const u = userOf(ctx, p.get('UserName'));
-          const names = Object.keys(u.inlinePolicies ?? {});
-          return `<PolicyNames>${names.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames><IsTruncated>false</IsTruncated>`;
+          return `${policyNamesXml(Object.keys(u.inlinePolicies ?? {}))}<IsTruncated>false</IsTruncated>`;
         },
         ListGroupsForUser(ctx, p) {
           const u = userOf(ctx, p.get('UserName'));
@@ -512,18 +506,11 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         },
         ListAttachedGroupPolicies(ctx, p) {
           const g = groupOf(ctx, p.get('GroupName'));
-          const members = (g.attachedPolicies ?? [])
-            .map(
-              (arn) =>
-                `<member><PolicyName>${xml(arn.slice(arn.lastIndexOf('/') + 1))}</PolicyName><PolicyArn>${xml(arn)}</PolicyArn></member>`,
-            )
-            .join('');
-          return `<AttachedPolicies>${members}</AttachedPolicies><IsTruncated>false</IsTruncated>`;
+          return `${attachedPoliciesXml(g.attachedPolicies ?? [])}<IsTruncated>false</IsTruncated>`;
         },
         ListGroupPolicies(ctx, p) {
           const g = groupOf(ctx, p.get('GroupName'));
-          const names = Object.keys(g.inlinePolicies ?? {});
-          return `<PolicyNames>${names.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames><IsTruncated>false</IsTruncated>`;
+          return `${policyNamesXml(Object.keys(g.inlinePolicies ?? {}))}<IsTruncated>false</IsTruncated>`;
         },
         GetGroupPolicy(ctx, p) {
           const g = groupOf(ctx, p.get('GroupName'));

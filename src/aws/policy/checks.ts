@@ -1,5 +1,6 @@
 // Policy checks: ValidatePolicy (every page of findings), CheckNoNewAccess and CheckNoPublicAccess.
 import {
+  type AccessAnalyzerClient,
   CheckNoNewAccessCommand,
   CheckNoPublicAccessCommand,
   paginateValidatePolicy,
@@ -32,12 +33,11 @@ export async function validatePolicy(
   return findings.map(toFinding);
 }
 
-export async function checkNoNewAccess(
+export function checkNoNewAccess(
   clients: PolicyClients,
   input: Parameters<PolicyGateway['checkNoNewAccess']>[0],
 ): Promise<CheckResult> {
-  const client = accessAnalyzerFor(clients, input.region, input.accountId);
-  const out = await call(policyError('AccessAnalyzer.CheckNoNewAccess', input.accountId), () =>
+  return check(clients, input, 'CheckNoNewAccess', (client) =>
     client.send(
       new CheckNoNewAccessCommand({
         newPolicyDocument: input.newDocument,
@@ -46,15 +46,13 @@ export async function checkNoNewAccess(
       }),
     ),
   );
-  return checkResult(out);
 }
 
-export async function checkNoPublicAccess(
+export function checkNoPublicAccess(
   clients: PolicyClients,
   input: Parameters<PolicyGateway['checkNoPublicAccess']>[0],
 ): Promise<CheckResult> {
-  const client = accessAnalyzerFor(clients, input.region, input.accountId);
-  const out = await call(policyError('AccessAnalyzer.CheckNoPublicAccess', input.accountId), () =>
+  return check(clients, input, 'CheckNoPublicAccess', (client) =>
     client.send(
       new CheckNoPublicAccessCommand({
         policyDocument: input.document,
@@ -62,14 +60,27 @@ export async function checkNoPublicAccess(
       }),
     ),
   );
-  return checkResult(out);
 }
 
-function checkResult(out: {
+type CheckOutput = {
   result?: string;
   message?: string;
   reasons?: { description?: string; statementIndex?: number; statementId?: string }[];
-}): CheckResult {
+};
+
+/** One CheckNo* call in the principal's account. */
+async function check(
+  clients: PolicyClients,
+  where: { region: string; accountId?: string },
+  operation: string,
+  send: (client: AccessAnalyzerClient) => Promise<CheckOutput>,
+): Promise<CheckResult> {
+  const client = accessAnalyzerFor(clients, where.region, where.accountId);
+  const out = await call(policyError(`AccessAnalyzer.${operation}`, where.accountId), () => send(client));
+  return checkResult(out);
+}
+
+function checkResult(out: CheckOutput): CheckResult {
   return {
     result: out.result === 'PASS' ? 'PASS' : 'FAIL',
     message: out.message ?? '',
