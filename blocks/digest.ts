@@ -1,6 +1,6 @@
 // The weekly digest message (a channel's, or an owner's DM) and its one-line all-clear.
 import type { KnownBlock } from '@slack/types';
-import type { DigestCounts, OverdueFinding, OwnerDigestData } from '../jobs/digest-content.ts';
+import type { DigestCounts, OverdueFinding, OwnerDigestData } from '../src/findings/digest.ts';
 import type { Severity } from '../src/findings/model.ts';
 import { agingPhrase } from './aging.ts';
 import { CHANNEL_ID, channelRef, code, escapeMrkdwn, link, userRef } from './escape.ts';

@@ -17,91 +17,18 @@
 // - The escalation is guarded by a marker key (SET NX) taken before posting and dropped if the post
 //   fails. Every sweep checks "reminders >= escalateAfterReminders and no marker", so an escalation
 //   whose post failed is retried, and one that was posted is never repeated.
-import { differenceInCalendarDays } from 'date-fns';
 import { agingEscalation, agingReminder } from '../blocks/aging.ts';
-import type { AppConfig } from '../src/config/schema.ts';
-import { SEVERITY_CATEGORIES, type SeverityCategory } from '../src/findings/model.ts';
+import { type AgingConfig, agingState, daysBetween, findingCategory } from '../src/findings/aging.ts';
 import { ruleOwners } from '../src/findings/routing.ts';
 import { FINDING_FIELDS as F, type FindingState } from '../src/store/findings.ts';
 import { threadReply } from './actions.ts';
 import type { JobDeps } from './deps.ts';
 
-export type AgingConfig = AppConfig['aging'];
-
-export interface AgingState {
-  category: SeverityCategory;
-  ageDays: number;
-  slaDays: number;
-  overdueDays: number;
-  overdue: boolean;
-}
-
 /** Escalation markers are kept this long (a finding open a year gets one more escalation). */
 const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;
+
 /** SCAN COUNT per batch, as listFindings. */
 const SCAN_BATCH = 500;
-
-/**
- * The category of a stored finding: the stored one, or (states saved before `category` was stored)
- * one derived from the finding type. An external access finding without a stored category is taken
- * as cross-account: whether it is public is in its details, which the state does not keep.
- */
-export function findingCategory(f: { category?: string; findingType?: string }): SeverityCategory | null {
-  if (f.category && (SEVERITY_CATEGORIES as readonly string[]).includes(f.category)) {
-    return f.category as SeverityCategory;
-  }
-  switch (f.findingType) {
-    case 'ExternalAccess':
-      return 'cross-account-access';
-    case 'InternalAccess':
-      return 'internal-access';
-    case 'UnusedIAMRole':
-      return 'unused-role';
-    case 'UnusedIAMUserAccessKey':
-    case 'UnusedIAMUserPassword':
-      return 'unused-credential';
-    case 'UnusedPermission':
-      return 'unused-permission';
-    default:
-      return null;
-  }
-}
-
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The calendar date of `at` in `timeZone`, as a local-midnight Date (for differenceInCalendarDays). */
-export function calendarDay(at: Date, timeZone: string): Date {
-  let fmt = dayFormats.get(timeZone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' });
-    dayFormats.set(timeZone, fmt);
-  }
-  const part = (type: string) => Number(fmt.formatToParts(at).find((p) => p.type === type)?.value);
-  return new Date(part('year'), part('month') - 1, part('day'));
-}
-
-/** Calendar days from `from` to `to` in `timeZone` (0 on the same day). */
-export function daysBetween(from: Date, to: Date, timeZone: string): number {
-  return differenceInCalendarDays(calendarDay(to, timeZone), calendarDay(from, timeZone));
-}
-
-/**
- * How old a finding is against its SLA: overdue once it has been open more calendar days than its
- * category's SLA. Null when the category is unknown (no SLA applies).
- */
-export function agingState(
-  finding: { createdAt: string; category?: string; findingType?: string },
-  now: Date,
-  config: Pick<AgingConfig, 'slaDays' | 'timezone'>,
-): AgingState | null {
-  const category = findingCategory(finding);
-  const created = new Date(finding.createdAt);
-  if (!category || Number.isNaN(created.getTime())) return null;
-  const ageDays = Math.max(0, daysBetween(created, now, config.timezone));
-  const slaDays = config.slaDays[category];
-  const overdueDays = Math.max(0, ageDays - slaDays);
-  return { category, ageDays, slaDays, overdueDays, overdue: overdueDays > 0 };
-}
 
 export interface AgingSweepResult {
   scanned: number;

@@ -32,7 +32,7 @@ import {
   digestWeek,
   isEmptyDigest,
   ownerChannelOf,
-} from './digest-content.ts';
+} from '../src/findings/digest.ts';
 
 /** Slack errors that mean a person found by e-mail cannot get a DM (deactivated, a bot). */
 const UNREACHABLE_USER_ERRORS = new Set([

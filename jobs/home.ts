@@ -4,7 +4,7 @@
 import { HOME_FINDINGS, type HomeFinding, homeView } from '../blocks/home.ts';
 import { type SlackMessage, section } from '../blocks/limits.ts';
 import { SEVERITIES } from '../src/findings/model.ts';
-import { agingState } from './aging.ts';
+import { agingState } from '../src/findings/aging.ts';
 import type { JobDeps } from './deps.ts';
 import {
   channelOwnerKey,
@@ -13,7 +13,7 @@ import {
   ownerDigestPreview,
   userOwnerKey,
 } from './digest.ts';
-import { ownerChannelOf } from './digest-content.ts';
+import { ownerChannelOf } from '../src/findings/digest.ts';
 
 /** Channel membership and e-mail change rarely; opening the Home tab twice should not re-read them. */
 const VIEWER_TTL_SECONDS = 300;

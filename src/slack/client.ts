@@ -9,8 +9,8 @@ import {
   type WebAPIRateLimitedError,
   WebClient,
 } from '@slack/web-api';
+import { FINDING_MESSAGE_EVENT } from '../../blocks/ids.ts';
 import type { Metrics } from '../metrics.ts';
-import { FINDING_MESSAGE_EVENT } from './ids.ts';
 
 export interface SlackClientOptions {
   token: string;

@@ -13,7 +13,7 @@ import {
 import type { AppConfig } from '../../src/config/schema.ts';
 import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS } from '../../src/slack/ids.ts';
+import { ACTION_IDS } from '../../blocks/ids.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
 import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';

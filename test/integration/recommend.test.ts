@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { FINDING_FIELDS } from '../../src/store/findings.ts';
 import {
   analyzerSummary,

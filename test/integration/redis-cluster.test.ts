@@ -11,7 +11,7 @@ import { loadAll, parseConfigText } from '../../src/config/load.ts';
 import { hashTag } from '../../src/redis.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
-import { ACTION_IDS } from '../../src/slack/ids.ts';
+import { ACTION_IDS } from '../../blocks/ids.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
 import { startRedisCluster, type TestCluster } from '../helpers/redis-cluster.ts';
 import { blockActionBody, signedPost } from '../helpers/slack-requests.ts';

@@ -13,7 +13,7 @@ import {
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';

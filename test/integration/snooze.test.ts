@@ -7,7 +7,7 @@ import { agingSweep } from '../../jobs/aging.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId, type SnoozeData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../src/slack/ids.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { CALLER_ACCOUNT, externalAccessDetail } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';

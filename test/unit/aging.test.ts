@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agingEscalation, agingReminder } from '../../blocks/aging.ts';
 import { assertWithinLimits } from '../../blocks/limits.ts';
-import { agingState, findingCategory } from '../../jobs/aging.ts';
+import { agingState, findingCategory } from '../../src/findings/aging.ts';
 import { configSchema } from '../../src/config/schema.ts';
 
 const aging = configSchema.parse({

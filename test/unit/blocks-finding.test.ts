@@ -9,7 +9,7 @@ import {
 import { assertWithinLimits } from '../../blocks/limits.ts';
 import type { FindingType } from '../../src/findings/model.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
-import { ACTION_IDS, decodeFindingRef } from '../../src/slack/ids.ts';
+import { ACTION_IDS, decodeFindingRef } from '../../blocks/ids.ts';
 import {
   F_EXTERNAL_ACCOUNT,
   F_NOW,

@@ -5,7 +5,7 @@ import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.t
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { missingConfig } from '../../config/policy-generation.ts';
 import { firstClick, type ListenerDeps } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, modalMetaOf } from './finding-buttons.ts';
+import { allowedClick, type ButtonArgs, modalMetaOf } from './click.ts';
 
 const PRINCIPAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User']);
 

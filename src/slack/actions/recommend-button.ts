@@ -1,10 +1,10 @@
 // Show recommendation on an unused-permissions finding: needs the `recommend` permission; the
 // worker asks AWS (jobs/recommend.ts) and posts the steps in the finding's thread.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { ACTION_IDS } from '../../../blocks/ids.ts';
 import { JOBS } from '../../queue/index.ts';
-import { ACTION_IDS } from '../ids.ts';
 import type { ListenerDeps } from '../listeners/common.ts';
-import { jobButton } from './finding-buttons.ts';
+import { jobButton } from './click.ts';
 
 export function recommendButton(deps: ListenerDeps) {
   return jobButton(deps, {

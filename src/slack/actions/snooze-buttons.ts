@@ -1,11 +1,11 @@
 // Snooze and Unsnooze on a finding message. Snooze opens a modal (duration and reason); Unsnooze goes
 // straight to the queue. Both need the `snooze` permission; the worker re-reads the finding first.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { ACTION_IDS } from '../../../blocks/ids.ts';
 import { snoozeModal } from '../../../blocks/modals.ts';
 import { JOBS } from '../../queue/index.ts';
-import { ACTION_IDS } from '../ids.ts';
 import type { ListenerDeps } from '../listeners/common.ts';
-import { jobButton, modalButton } from './finding-buttons.ts';
+import { jobButton, modalButton } from './click.ts';
 
 export function snoozeButton(deps: ListenerDeps) {
   return modalButton(deps, 'snooze', snoozeModal);

@@ -4,6 +4,7 @@
 // Error strings mark names and echoed input with backticks. Echoed input has its own backticks
 // replaced by a look-alike (ˋ), so the backticks in an error always pair up and a renderer can show
 // the marked parts as code (see blocks/help.ts).
+import { isVerb, USAGE, VERB_HELP, VERBS, type Verb } from '../../../blocks/verbs.ts';
 import {
   DEFAULT_POLICY_DAYS,
   MAX_ARCHIVE_DAYS,
@@ -19,24 +20,6 @@ import {
   SEVERITIES,
   type Severity,
 } from '../../findings/model.ts';
-
-export const VERBS = [
-  'help',
-  'findings',
-  'show',
-  'scan',
-  'archive',
-  'unarchive',
-  'rescan',
-  'owners',
-  'audit',
-  'status',
-  'generate-policy',
-  'validate',
-  'digest',
-  'snooze',
-] as const;
-export type Verb = (typeof VERBS)[number];
 
 /** A Slack user named in `--user`: a mention Slack resolved to an id, or a plain `@name`. */
 export type UserRef = { kind: 'id'; id: string; name?: string } | { kind: 'name'; name: string };
@@ -85,6 +68,8 @@ export type Command =
   | { verb: 'digest' }
   | { verb: 'snooze'; findingId: string; days: SnoozeDays; reason: string };
 
+export { isVerb, USAGE, VERB_HELP, VERBS, type Verb };
+
 export type ParseResult = { ok: true; command: Command } | { ok: false; verb?: Verb; error: string };
 
 /** The longest command text parsed (a reason is at most 500 characters; ARNs and flags fit easily). */
@@ -92,59 +77,6 @@ export const MAX_COMMAND_LENGTH = 4000;
 export const DEFAULT_PAGE = 1;
 export const DEFAULT_AUDIT_LAST = 20;
 export const MAX_AUDIT_LAST = 200;
-
-/** Command syntax and what it does, per verb: the source of `USAGE` and of the help message. */
-export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = {
-  help: { syntax: '/access help [command]', description: 'List the commands, or explain one.' },
-  findings: {
-    syntax:
-      '/access findings [--type T] [--account A] [--region R] [--severity S] [--older-than 30d] [--status active|archived|resolved] [--page N]',
-    description: 'List findings, filtered and paged.',
-  },
-  show: { syntax: '/access show <finding-id>', description: 'Show one finding with its details.' },
-  scan: { syntax: '/access scan [region]', description: 'Scan now, in every configured region or in one.' },
-  archive: {
-    syntax: '/access archive <finding-id> --reason "..." [--until YYYY-MM-DD]',
-    description: 'Archive a finding as accepted, with a reason, optionally until a date.',
-  },
-  unarchive: {
-    syntax: '/access unarchive <finding-id>',
-    description: 'Make an archived finding active again.',
-  },
-  rescan: { syntax: '/access rescan <finding-id>', description: 'Re-check the resource behind a finding.' },
-  owners: {
-    syntax: '/access owners <arn>',
-    description: 'Say who owns a resource and where its findings go.',
-  },
-  audit: {
-    syntax: '/access audit [--finding <finding-id>] [--user @name] [--last 20]',
-    description: 'Show who did what: archives, rescans, role changes.',
-  },
-  status: { syntax: '/access status', description: 'Show analyzers, the last scan and the queues.' },
-  'generate-policy': {
-    syntax:
-      '/access generate-policy <role-or-user-arn> [--days 30] [--trail <trail-arn>] [--regions all|r1,r2]',
-    description: 'Generate a least-privilege policy from CloudTrail activity.',
-  },
-  validate: {
-    syntax: '/access validate',
-    description: 'Paste a policy to validate: ValidatePolicy, and a public-access check for a resource type.',
-  },
-  digest: { syntax: '/access digest', description: 'Show this channel’s weekly digest now (only to you).' },
-  snooze: {
-    syntax: '/access snooze <finding-id> --days 1|7|30 --reason "..."',
-    description: "Pause a finding's aging reminders for a while, with a reason; it stays active.",
-  },
-};
-
-/** One line per verb: syntax, then what it does. */
-export const USAGE: Record<Verb, string> = Object.fromEntries(
-  VERBS.map((v) => [v, `${VERB_HELP[v].syntax} — ${VERB_HELP[v].description}`]),
-) as Record<Verb, string>;
-
-export function isVerb(s: string): s is Verb {
-  return (VERBS as readonly string[]).includes(s);
-}
 
 /** Short names people type for finding types, besides the AWS names (any case). */
 export const FINDING_TYPE_ALIASES: Record<string, FindingType> = {

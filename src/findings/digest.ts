@@ -1,6 +1,5 @@
 // The weekly digest's numbers for one owner (a channel, or a person known by e-mail), computed from
-// the stored finding states and the archive entries of the audit trail. Pure: no I/O (it lives in
-// jobs/ because it shares the SLA and calendar-day helpers of the aging sweep).
+// the stored finding states and the archive entries of the audit trail. Pure: no I/O.
 //
 // "The week" is the 7 calendar days before the digest's day, in the digest's time zone: a digest run
 // on Monday covers Monday to Sunday of the week before, so two weekly runs never count one event
@@ -8,8 +7,8 @@
 // run within one ISO week (the scheduled one, a retry, a manual one) shares it, so an owner gets at
 // most one digest per ISO week.
 import { format, subDays } from 'date-fns';
-import type { AppConfig } from '../src/config/schema.ts';
-import { SEVERITIES } from '../src/findings/model.ts';
+import type { AppConfig } from '../config/schema.ts';
+import { SEVERITIES } from './model.ts';
 import { agingState, calendarDay, daysBetween } from './aging.ts';
 
 export interface DigestWeek {
