@@ -3,9 +3,9 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { differenceInDays, formatDistanceStrict } from 'date-fns';
 import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
-import { ACTION_IDS, encodeFindingRef } from './ids.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { code, escapeMrkdwn, plain, SLACK_USER_ID } from './escape.ts';
+import { ACTION_IDS, encodeFindingRef } from './ids.ts';
 import {
   capBlocks,
   context,

@@ -1,9 +1,9 @@
 // Replies to `/access help` and to a command that could not be parsed. Everything the person typed
 // comes back escaped: error strings from the parser mark echoed input with backticks, shown as code.
 import type { KnownBlock } from '@slack/types';
-import { isVerb, USAGE, VERB_HELP, VERBS, type Verb } from './verbs.ts';
 import { code, escapeMrkdwn } from './escape.ts';
 import { capBlocks, context, fitHeader, fitMessageText, type SlackMessage, section } from './limits.ts';
+import { isVerb, USAGE, VERB_HELP, VERBS, type Verb } from './verbs.ts';
 
 /** What each flag means, for the help of one verb. */
 const DETAILS: Partial<Record<Verb, readonly string[]>> = {

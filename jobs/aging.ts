@@ -18,11 +18,11 @@
 //   fails. Every sweep checks "reminders >= escalateAfterReminders and no marker", so an escalation
 //   whose post failed is retried, and one that was posted is never repeated.
 import { agingEscalation, agingReminder } from '../blocks/aging.ts';
-import { type AgingConfig, agingState, daysBetween, findingCategory } from '../src/findings/aging.ts';
+import { type AgingConfig, agingState, daysBetween } from '../src/findings/aging.ts';
 import { ruleOwners } from '../src/findings/routing.ts';
 import { FINDING_FIELDS as F, type FindingState } from '../src/store/findings.ts';
-import { threadReply } from './actions.ts';
 import type { JobDeps } from './deps.ts';
+import { threadReply } from './finding-message.ts';
 
 /** Escalation markers are kept this long (a finding open a year gets one more escalation). */
 const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;

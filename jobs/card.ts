@@ -1,9 +1,11 @@
 // A card is one real problem (one natural key); AWS may report it under several finding ids, one per
 // analyzer. Actions name the card (its first id) and act through an id whose analyzer still has it.
+import type { Job } from 'bullmq';
 import type { Finding, FindingStatus } from '../src/findings/model.ts';
 import type { ActionRequest } from '../src/queue/index.ts';
-import { analyzerRef } from '../src/store/analyzers.ts';
+import { analyzerRef, serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
+import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 
 export interface CardRead {
@@ -74,4 +76,27 @@ export async function readCard(
   const card: CardRead = { finding: read && { ...read, id: data.findingId }, state, members, acting };
   if (analyzer.managedBy) card.managedBy = analyzer.managedBy;
   return card;
+}
+
+/**
+ * Moves every id of the card that is `from` (under a live analyzer) to `to` in AWS, one UpdateFindings
+ * per analyzer, and records each id's new status. The acting analyzer's call carries the job id as
+ * its client token (a retry is the same request); the others a token derived from it.
+ */
+export async function setCardStatus(
+  deps: JobDeps,
+  job: Job<ActionRequest>,
+  members: CardMember[],
+  acting: Pick<CardMember, 'id' | 'analyzerArn' | 'region'>,
+  from: 'ACTIVE' | 'ARCHIVED',
+  to: 'ACTIVE' | 'ARCHIVED',
+): Promise<void> {
+  // Ids under a service-linked analyzer are read-only in AWS: they keep their status.
+  const readOnly = await serviceLinkedAnalyzers(deps.redis, deps.keys);
+  const groups = idsByAnalyzer(members, from, acting).filter((g) => !readOnly.has(g.analyzer.arn));
+  for (const [i, group] of groups.entries()) {
+    const token = i === 0 ? job.id : `${job.id}-${shortHash(group.analyzer.arn)}`;
+    await deps.analyzers.updateFindingStatus(group.analyzer, group.ids, to, token);
+    for (const id of group.ids) await deps.store.setIdStatus(job.data.findingId, id, to);
+  }
 }

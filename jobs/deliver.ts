@@ -25,8 +25,8 @@ import {
 import type { FindingState } from '../src/store/findings.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import { shortHash } from '../src/util/hash.ts';
-import { snoozedView, storedFindingView } from './actions.ts';
 import type { JobDeps } from './deps.ts';
+import { snoozedView, storedFindingView } from './finding-message.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { onceKey, postOnce } from './post-once.ts';
 

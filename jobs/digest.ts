@@ -20,10 +20,6 @@ import {
 } from '../blocks/digest.ts';
 import { channelRef, code } from '../blocks/escape.ts';
 import { capBlocks, context, type SlackMessage } from '../blocks/limits.ts';
-import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
-import { FINDING_FIELDS as F } from '../src/store/findings.ts';
-import { shortHash } from '../src/util/hash.ts';
-import type { JobDeps } from './deps.ts';
 import {
   type ArchiveRecord,
   computeDigest,
@@ -33,6 +29,10 @@ import {
   isEmptyDigest,
   ownerChannelOf,
 } from '../src/findings/digest.ts';
+import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
+import { FINDING_FIELDS as F } from '../src/store/findings.ts';
+import { shortHash } from '../src/util/hash.ts';
+import type { JobDeps } from './deps.ts';
 
 /** Slack errors that mean a person found by e-mail cannot get a DM (deactivated, a bot). */
 const UNREACHABLE_USER_ERRORS = new Set([

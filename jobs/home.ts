@@ -3,8 +3,9 @@
 // Read-only: Redis state plus users.info / users.conversations, cached briefly per person.
 import { HOME_FINDINGS, type HomeFinding, homeView } from '../blocks/home.ts';
 import { type SlackMessage, section } from '../blocks/limits.ts';
-import { SEVERITIES } from '../src/findings/model.ts';
 import { agingState } from '../src/findings/aging.ts';
+import { ownerChannelOf } from '../src/findings/digest.ts';
+import { SEVERITIES } from '../src/findings/model.ts';
 import type { JobDeps } from './deps.ts';
 import {
   channelOwnerKey,
@@ -13,7 +14,6 @@ import {
   ownerDigestPreview,
   userOwnerKey,
 } from './digest.ts';
-import { ownerChannelOf } from '../src/findings/digest.ts';
 
 /** Channel membership and e-mail change rarely; opening the Home tab twice should not re-read them. */
 const VIEWER_TTL_SECONDS = 300;

@@ -20,9 +20,9 @@ import { AwsError } from '../src/aws/errors.ts';
 import type { FindingRecommendation } from '../src/aws/types.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { type ActionRequest, enqueue, JOBS, type RecommendPollData } from '../src/queue/index.ts';
-import { redraw, showInSlack, threadReplyOnce, withMissed } from './actions.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
+import { redraw, showInSlack, threadReplyOnce, withMissed } from './finding-message.ts';
 import { onceKey } from './post-once.ts';
 import { failureMessage, isFinalFailure } from './retry.ts';
 import { tell } from './tell.ts';
@@ -207,7 +207,7 @@ async function fail(
 }
 
 /**
- * Errors, as processAction handles them: what retrying cannot fix (or the last attempt) is told and
+ * Errors, as the action frame (jobs/actions/frame.ts) handles them: what retrying cannot fix (or the last attempt) is told and
  * audited once. An AWS refusal of the request itself (ValidationException, e.g. for an unsupported
  * principal) is told in words like a FAILED recommendation.
  */

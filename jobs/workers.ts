@@ -17,7 +17,9 @@ import {
   RETRY_BACKOFF,
 } from '../src/queue/index.ts';
 import { isConnectionError } from '../src/redis.ts';
-import { processAction } from './actions.ts';
+import { archiveAction, unarchiveAction } from './actions/archive.ts';
+import { rescanAction, rescanCheck } from './actions/rescan.ts';
+import { snoozeAction, unsnoozeAction } from './actions/snooze.ts';
 import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
@@ -44,14 +46,14 @@ export const HANDLERS: JobHandlers = {
   [JOBS.agingSweep]: (deps) => agingSweep(deps),
   [JOBS.digestRun]: (deps) => runDigest(deps),
   [JOBS.deliverChannel]: deliverChannel,
-  [JOBS.archive]: processAction,
-  [JOBS.unarchive]: processAction,
-  [JOBS.archiveExpiry]: processAction,
-  [JOBS.rescan]: processAction,
-  [JOBS.rescanCheck]: processAction,
-  [JOBS.snooze]: processAction,
-  [JOBS.unsnooze]: processAction,
-  [JOBS.snoozeEnd]: processAction,
+  [JOBS.archive]: archiveAction,
+  [JOBS.unarchive]: unarchiveAction,
+  [JOBS.archiveExpiry]: unarchiveAction,
+  [JOBS.rescan]: rescanAction,
+  [JOBS.rescanCheck]: rescanCheck,
+  [JOBS.snooze]: snoozeAction,
+  [JOBS.unsnooze]: unsnoozeAction,
+  [JOBS.snoozeEnd]: unsnoozeAction,
   [JOBS.deleteRolePreview]: deleteRolePreview,
   [JOBS.deleteRole]: deleteRole,
   [JOBS.restoreRole]: restoreRole,

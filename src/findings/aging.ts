@@ -14,7 +14,6 @@ export interface AgingState {
   overdue: boolean;
 }
 
-
 /**
  * The category of a stored finding: the stored one, or (states saved before `category` was stored)
  * one derived from the finding type. An external access finding without a stored category is taken

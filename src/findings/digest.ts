@@ -8,8 +8,8 @@
 // most one digest per ISO week.
 import { format, subDays } from 'date-fns';
 import type { AppConfig } from '../config/schema.ts';
-import { SEVERITIES } from './model.ts';
 import { agingState, calendarDay, daysBetween } from './aging.ts';
+import { SEVERITIES } from './model.ts';
 
 export interface DigestWeek {
   /** ISO week of the run day, e.g. 2026-W49; the idempotency and snapshot key. */

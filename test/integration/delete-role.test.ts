@@ -2,6 +2,7 @@
 // the member account reached through the assumed role), real Redis and BullMQ, Slack behind nock.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS } from '../../blocks/ids.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ACCOUNTS,
@@ -13,7 +14,6 @@ import {
 import type { AppConfig } from '../../src/config/schema.ts';
 import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS } from '../../blocks/ids.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
 import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';

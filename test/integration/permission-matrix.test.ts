@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DELETE_ROLE_MODAL } from '../../blocks/delete-role.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { ARCHIVE_MODAL, SNOOZE_MODAL } from '../../blocks/modals.ts';
 import { GENERATE_POLICY_MODAL } from '../../blocks/policy.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -18,7 +19,6 @@ import {
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import type { StoredAuditEntry } from '../../src/store/audit.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';

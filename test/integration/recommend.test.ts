@@ -3,10 +3,10 @@
 // polls with growing delays (promoted by the test instead of waited for), and what the thread shows.
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { FINDING_FIELDS } from '../../src/store/findings.ts';
 import {
   analyzerSummary,

@@ -3,11 +3,11 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { ARCHIVE_MODAL } from '../../blocks/modals.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { FindingStore } from '../../src/store/findings.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';

@@ -2,12 +2,12 @@
 // AWS and Slack behind nock, on a fixed clock: the modal, its validation, the permission, the job's
 // message redraw, thread record, stored state and audit, and the aging sweep honouring the snooze.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { SNOOZE_MODAL } from '../../blocks/modals.ts';
 import { agingSweep } from '../../jobs/aging.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId, type SnoozeData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { CALLER_ACCOUNT, externalAccessDetail } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';

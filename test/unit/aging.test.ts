@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { agingEscalation, agingReminder } from '../../blocks/aging.ts';
 import { assertWithinLimits } from '../../blocks/limits.ts';
-import { agingState, findingCategory } from '../../src/findings/aging.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { agingState, findingCategory } from '../../src/findings/aging.ts';
 
 const aging = configSchema.parse({
   regions: ['eu-west-1'],

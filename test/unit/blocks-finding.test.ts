@@ -6,10 +6,10 @@ import {
   findingMessage,
   findingMessageKey,
 } from '../../blocks/finding.ts';
+import { ACTION_IDS, decodeFindingRef } from '../../blocks/ids.ts';
 import { assertWithinLimits } from '../../blocks/limits.ts';
 import type { FindingType } from '../../src/findings/model.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
-import { ACTION_IDS, decodeFindingRef } from '../../blocks/ids.ts';
 import {
   F_EXTERNAL_ACCOUNT,
   F_NOW,

@@ -10,8 +10,8 @@ import {
 import { HOME_BLOCKS, HOME_FINDINGS, type HomeFinding, homeView } from '../../blocks/home.ts';
 import { assertWithinLimits, limitViolations } from '../../blocks/limits.ts';
 import { renderText } from '../../blocks/render.ts';
-import { computeDigest, type DigestRow, digestWeek, isEmptyDigest } from '../../src/findings/digest.ts';
 import { configSchema } from '../../src/config/schema.ts';
+import { computeDigest, type DigestRow, digestWeek, isEmptyDigest } from '../../src/findings/digest.ts';
 
 const config = configSchema.parse({
   regions: ['eu-west-1'],

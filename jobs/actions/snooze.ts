@@ -1,0 +1,77 @@
+// Snooze pauses a finding's aging reminders for 1, 7 or 30 days with a reason; only Redis changes
+// (the aging sweep skips findings whose snoozedUntil is in the future). Unsnooze, or snooze-end on
+// its day, clears it and says in the thread that reminders resume.
+import type { Job } from 'bullmq';
+import { addDays, differenceInMilliseconds, parseISO } from 'date-fns';
+import { snoozedReceipt, unsnoozedReceipt } from '../../blocks/receipts.ts';
+import { type ActionRequest, enqueue, JOBS, type SnoozeData } from '../../src/queue/index.ts';
+import type { JobDeps } from '../deps.ts';
+import { redraw, threadReplyOnce } from '../finding-message.ts';
+import { type ActionResult, runFindingAction } from './frame.ts';
+
+export function snoozeAction(deps: JobDeps, job: Job<SnoozeData>): Promise<ActionResult> {
+  return runFindingAction(deps, job, {
+    expected: 'ACTIVE',
+    async step({ data, finding, state, receipt, shown, done, succeeded }) {
+      const { days, reason } = data;
+      const snooze = {
+        snoozedUntil: addDays(deps.now(), days).toISOString(),
+        snoozedBy: data.userId,
+        snoozeReason: reason,
+      };
+      await deps.store.set(data.findingId, snooze);
+      const detail = `${days} days until ${snooze.snoozedUntil}: ${reason}`;
+      done(detail);
+      await shown(() => redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' }));
+      await shown(() =>
+        threadReplyOnce(
+          deps,
+          state,
+          snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
+          receipt,
+        ),
+      );
+      // At the end the message loses its snooze line and the thread says reminders resume.
+      await enqueue(
+        deps.queues,
+        JOBS.snoozeEnd,
+        { ...data, userId: 'system', requestTs: snooze.snoozedUntil },
+        { delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())) },
+      );
+      return succeeded('ACTIVE', detail);
+    },
+  });
+}
+
+/** Unsnooze from Slack, or the snooze's end (then `requestTs` is the time it was due to end). */
+export function unsnoozeAction(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
+  const end = job.name === JOBS.snoozeEnd;
+  return runFindingAction(deps, job, {
+    expected: 'ACTIVE',
+    async step({ data, finding, state, receipt, shown, done, succeeded }) {
+      if (end && state?.snoozedUntil !== data.requestTs) {
+        // Ended early, or renewed since this end was scheduled.
+        return { outcome: 'stale', status: 'ACTIVE' };
+      }
+      await deps.store.clearSnooze(data.findingId);
+      const detail = state?.snoozedUntil ? `was snoozed until ${state.snoozedUntil}` : undefined;
+      done(detail);
+      const cleared = state && {
+        ...state,
+        snoozedUntil: undefined,
+        snoozedBy: undefined,
+        snoozeReason: undefined,
+      };
+      await shown(() => redraw(deps, finding, cleared, { status: 'ACTIVE' }));
+      await shown(() =>
+        threadReplyOnce(
+          deps,
+          state,
+          unsnoozedReceipt(end ? { userId: 'system', ended: data.requestTs } : { userId: data.userId }),
+          receipt,
+        ),
+      );
+      return succeeded('ACTIVE', detail);
+    },
+  });
+}
