@@ -145,6 +145,7 @@ describe('Generate policy button and modal', () => {
     expect(String(responses[0]!.body.text)).toMatch(/can't generate a policy: you need to be/);
     expect(JSON.stringify(responses[0]!.body.blocks)).toContain(`<@${ADMIN}>`);
     expect(slack.byMethod('views.open')).toHaveLength(0);
+    await expect.poll(async () => (await rt.deps.audit.query({ user: OUTSIDER })).length).toBe(1);
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
     expect(entry).toMatchObject({ action: 'generate-policy', outcome: 'refused', findingId: FINDING });
   });
@@ -326,6 +327,10 @@ describe('/access generate-policy and /access validate', () => {
     expect(shown).toContain('`PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE`');
     expect(shown).toContain('CheckNoPublicAccess as AWS::S3::Bucket: FAIL');
     expect(aws.requests.map((r) => r.operation)).toEqual(['ValidatePolicy', 'CheckNoPublicAccess']);
+    // The audit entry is written after the reply, so it is waited for, not read at once.
+    await expect
+      .poll(async () => (await rt.deps.audit.query({ user: OUTSIDER })).length, { timeout: 10_000 })
+      .toBe(1);
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });
     expect(entry).toMatchObject({
       action: 'validate-policy',
