@@ -12,6 +12,7 @@ import type { RoleBackupStore } from '../src/store/backups.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
+import type { PolicyRequestStore } from '../src/store/policy-requests.ts';
 
 export interface JobDeps {
   config: AppConfig;
@@ -21,6 +22,8 @@ export interface JobDeps {
   /** Requests under way (one job per intent); the last job of a request releases it. */
   intents: IntentStore;
   audit: AuditLog;
+  /** Policy generation requests: each account's FIFO and generation slot (src/store/policy-requests.ts). */
+  policyRequests: PolicyRequestStore;
   iam: IamGateway;
   backups: RoleBackupStore;
   analyzers: AnalyzerGateway;

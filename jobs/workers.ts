@@ -25,12 +25,10 @@ import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
 import { explainOwnersJob } from './owners.ts';
-import {
-  pollPolicyGeneration,
-  requestPolicyGeneration,
-  startPolicyGeneration,
-  validatePolicyJob,
-} from './policy.ts';
+import { pollPolicyGeneration } from './policy/poll.ts';
+import { requestPolicyGeneration } from './policy/request.ts';
+import { startPolicyGeneration } from './policy/start.ts';
+import { validatePolicyJob } from './policy/validate.ts';
 import { recommend, recommendPoll } from './recommend.ts';
 import { retryBackoff } from './retry.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';

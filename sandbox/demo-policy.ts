@@ -1,7 +1,6 @@
 // The demo's policy generation: a person clicks Generate policy on the ci-deployer finding; the worker
 // queues the request for the prod account, starts the generation, polls it (delayed jobs with short
 // demo delays) and posts the result in the finding's thread. Prints that thread.
-import type { Redis } from 'ioredis';
 import { renderText } from '../blocks/render.ts';
 import { enqueue, JOBS, type PolicyRequestData } from '../src/queue/index.ts';
 import type { Runtime } from '../src/runtime.ts';
@@ -32,12 +31,10 @@ export async function demoPolicyGeneration(
     findingId,
   };
   await enqueue(rt.queues, JOBS.policyRequest, data);
-  const redis = rt.deps.redis as Redis;
   const deadline = Date.now() + 30_000;
   let status: string | undefined;
   while (Date.now() < deadline) {
-    const raw = await redis.get(rt.deps.keys.policyRequest(data.requestId));
-    status = raw ? (JSON.parse(raw) as { status?: string }).status : undefined;
+    status = (await rt.deps.policyRequests.get(data.requestId))?.status;
     if (status === 'done') break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -38,6 +38,7 @@ import { RoleBackupStore } from './store/backups.ts';
 import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
+import { PolicyRequestStore } from './store/policy-requests.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;
@@ -120,6 +121,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     store: new FindingStore(redis, k),
     intents: new IntentStore(redis, k),
     audit: new AuditLog(redis, k, config.audit),
+    policyRequests: new PolicyRequestStore(redis, k),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
     analyzers: createAnalyzerGateway(clients, {

@@ -1,5 +1,5 @@
-// What the config says about policy generation: whether it can run, which role AWS assumes in an
-// account, how long to wait between polls.
+// What the config says about policy generation: whether it can run, the region it runs in, which role
+// AWS assumes in an account, how long to wait between polls and to keep an account's slot.
 import type { AppConfig } from './schema.ts';
 
 type PolicyConfig = NonNullable<AppConfig['policyGeneration']>;
@@ -23,4 +23,17 @@ export function pollDelayMs(cfg: PolicyConfig, attempt: number): number {
 
 export function accessRoleFor(cfg: PolicyConfig, accountId: string): string {
   return cfg.accessRoleArnByAccount[accountId] ?? cfg.accessRoleArn.replace('{accountId}', accountId);
+}
+
+/** The region policy generation and the policy checks run in: the configured one, or the first scanned. */
+export function generationRegion(config: Pick<AppConfig, 'policyGeneration' | 'regions'>): string {
+  return config.policyGeneration?.region ?? config.regions[0]!;
+}
+
+/**
+ * How long an account's slot is held without news from its holder: renewed at each poll, so it ends
+ * on its own only when everything about the holder was lost.
+ */
+export function slotTtlMs(cfg: PolicyConfig): number {
+  return (cfg.maxWaitMinutes + 30) * 60_000;
 }

@@ -3,7 +3,7 @@
 // through the assumed role), real Redis and BullMQ, Slack behind nock.
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { advanceAccount } from '../../jobs/policy.ts';
+import { advanceAccount } from '../../jobs/policy/account-queue.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ACCOUNTS,
