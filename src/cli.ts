@@ -22,7 +22,7 @@ import {
 import { createLogger, scrubSecrets } from './log.ts';
 import { createMetrics, measureSlackAcks, metricsRoute } from './metrics.ts';
 import { connectRedis } from './redis.ts';
-import { createRuntime, type ScanReport } from './runtime.ts';
+import { awsRetries, createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { registerListeners } from './slack/listeners/index.ts';
 import { AuditLog } from './store/audit.ts';
@@ -204,7 +204,7 @@ export async function main(
         return 2;
       }
       const tags = createTagReader(
-        createAwsClients({ organization: config.organization, logger }),
+        createAwsClients({ ...awsRetries(loaded.env), organization: config.organization, logger }),
         config.tags,
       );
       const explained = await explainOwners(arn, config, tags);
