@@ -34,7 +34,11 @@ commands:
   start [--role all|web|worker]   run the bot (default: web, worker and scheduler in one process)
   scan [--region r]...            run one full scan now, wait for delivery, print a summary
   check-config                    validate the environment and the config file, list every problem
-  owners <resource-arn>           show which routing rule sends a resource's findings where, and why
+  owners <resource-arn> [--account id]
+                                  show which routing rule sends a resource's findings where, and why;
+                                  --account names the 12-digit account that owns the resource, for
+                                  ARNs that carry none (S3 buckets): rules on accountId and the tag
+                                  read use it
   audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
   digest [--dry-run]              send this week's digests now (never twice per owner and week);
                                   --dry-run prints what would be sent to whom and sends nothing
@@ -54,7 +58,11 @@ const COMMANDS = {
   start: { usage: 'start [--role all|web|worker]', options: { role: { type: 'string', default: 'all' } } },
   scan: { usage: 'scan [--region r]...', options: { region: { type: 'string', multiple: true } } },
   'check-config': { usage: 'check-config', options: {} },
-  owners: { usage: 'owners <resource-arn>', options: {}, positionals: 1 },
+  owners: {
+    usage: 'owners <resource-arn> [--account <12-digit account id>]',
+    options: { account: { type: 'string' } },
+    positionals: 1,
+  },
   audit: { usage: 'audit export [--since YYYY-MM-DD]', options: {} },
   digest: { usage: 'digest [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } } },
   'restore-role': {
@@ -203,11 +211,18 @@ export async function main(
         );
         return 2;
       }
+      const account = values.account as string | undefined;
+      if (account !== undefined && !/^\d{12}$/.test(account)) {
+        process.stderr.write(
+          `access-patrol owners: --account must be a 12-digit AWS account id (got ${JSON.stringify(account)})\nusage: access-patrol ${COMMANDS.owners.usage}\n`,
+        );
+        return 2;
+      }
       const tags = createTagReader(
         createAwsClients({ ...awsRetries(loaded.env), organization: config.organization, logger }),
         config.tags,
       );
-      const explained = await explainOwners(arn, config, tags);
+      const explained = await explainOwners(arn, config, tags, account);
       if (!explained.ok) {
         process.stderr.write(`access-patrol owners: ${explained.error}\n`);
         return 2;
