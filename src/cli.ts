@@ -463,7 +463,10 @@ export function formatDigestPlan(plan: DigestPlan, config: AppConfig): string {
   const w = plan.week;
   const lines = [`digest ${w.id} (${w.from} to ${w.to}, ${config.digest.timezone}): dry run, nothing sent`];
   for (const t of plan.targets) {
-    const to = t.kind === 'channel' ? `channel ${t.to}` : `DM to ${t.to} (the Slack user with this e-mail)`;
+    const to =
+      t.kind === 'channel'
+        ? `channel ${t.to}${t.unusable ? `, likely ${config.slack.defaultChannel} instead (the bot's last post there: ${unusableChannelWords(t.to, t.unusable)})` : ''}`
+        : `DM to ${t.to} (the Slack user with this e-mail)`;
     if (!t.message) {
       lines.push(
         '',
@@ -480,10 +483,29 @@ export function formatDigestResult(r: DigestRunResult): string {
   const lines = [
     `digest ${r.week}: sent ${r.sent.length}, already sent ${r.alreadySent.length}, skipped ${r.skipped.length}`,
   ];
-  for (const s of r.sent)
-    lines.push(`  sent to ${s.kind === 'channel' ? s.to : `${s.to} (DM ${s.channel})`}`);
+  for (const s of r.sent) {
+    if (s.kind === 'user') lines.push(`  sent to ${s.to} (DM ${s.channel})`);
+    else if (s.fallback)
+      lines.push(`  sent to ${s.fallback.to} (fallback: ${unusableChannelWords(s.to, s.fallback.error)})`);
+    else lines.push(`  sent to ${s.to}`);
+  }
   if (r.unknownEmails.length) lines.push(`  no Slack user for: ${r.unknownEmails.join(', ')}`);
   return lines.join('\n');
+}
+
+/** Why the bot could not post in a channel, in words: `not in #team-gone`, `#team-gone not found`. */
+function unusableChannelWords(channel: string, error: string): string {
+  switch (error) {
+    case 'not_in_channel':
+      return `not in ${channel}`;
+    case 'channel_not_found':
+      return `${channel} not found`;
+    case 'is_archived':
+    case 'channel_is_archived':
+      return `${channel} is archived`;
+    default:
+      return `may not post in ${channel}: ${error}`;
+  }
 }
 
 export function formatScanReport(report: ScanReport): string {

@@ -332,6 +332,58 @@ digest:
     }
   });
 
+  it.each([
+    ['not_in_channel', 'not in #payments'],
+    ['channel_not_found', '#payments not found'],
+  ])(
+    'says the digest went to the default channel when the owner channel answers %s',
+    async (error, words) => {
+      const slack = fakeSlack();
+      slack.users['dana@example.com'] = { id: 'U0DANA' };
+      slack.failChannel('#payments', error);
+      expect(await main(['digest'], env)).toBe(0);
+      expect(err).toBe('');
+      const lines = out.split('\n');
+      expect(lines[0]).toMatch(/^digest \d{4}-W\d{2}: sent 2, already sent 0, skipped 1$/);
+      expect(lines.slice(1)).toEqual([
+        `  sent to #sec-alerts (fallback: ${words})`,
+        '  sent to dana@example.com (DM D0DANA)',
+        '',
+      ]);
+      // Slack was asked for #payments first, then got the digest in the default channel with a note.
+      const posts = slack.byMethod('chat.postMessage').map((c) => c.args.channel);
+      expect(posts).toEqual(['#payments', '#sec-alerts', 'D0DANA']);
+      expect(JSON.stringify(slack.posted[0]!.blocks)).toContain(
+        'Digest of #payments, which the bot cannot post to',
+      );
+      // The App Home's "last digest" of the default channel is not replaced by #payments' digest.
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect(await redis.exists(`${prefix}digest-last:ch-#sec-alerts`)).toBe(0);
+        const last = JSON.parse((await redis.get(`${prefix}digest-last:ch-#payments`)) ?? '{}');
+        expect(last).toMatchObject({ channel: '#sec-alerts' });
+      } finally {
+        await redis.quit();
+      }
+    },
+  );
+
+  it('--dry-run says a channel the bot could not post to last time will likely get its digest elsewhere', async () => {
+    fakeSlack();
+    const redis = new Redis(REDIS_URL);
+    try {
+      // What a delivery that fell back leaves behind (the admin notice's record, jobs/deliver.ts).
+      await redis.set(`${prefix}notice:channel:#payments`, 'not_in_channel');
+    } finally {
+      await redis.quit();
+    }
+    expect(await main(['digest', '--dry-run'], env)).toBe(0);
+    expect(out).toContain(
+      "→ channel #payments, likely #sec-alerts instead (the bot's last post there: not in #payments)\n",
+    );
+    expect(out).toContain('→ channel #sec-alerts: nothing (empty week, emptyWeek: skip)');
+  });
+
   it('without --dry-run sends the digests now, and a second run sends nothing more', async () => {
     const slack = fakeSlack();
     slack.users['dana@example.com'] = { id: 'U0DANA' };
