@@ -20,6 +20,7 @@ const DETAILS: Partial<Record<Verb, readonly string[]>> = {
     '--reason: why this access is acceptable; quote it when it has spaces',
     '--until: when the finding comes back, a date within a year (YYYY-MM-DD)',
   ],
+  owners: ['--account: the 12-digit account that owns the resource, for ARNs that carry none (S3 buckets)'],
   audit: [
     '--finding: only what happened to this finding',
     '--user: only what this person did',
@@ -57,7 +58,10 @@ const EXAMPLES: Record<Verb, readonly string[]> = {
   ],
   unarchive: ['/access unarchive 3f2a9c1e-8b7d-4e6f-a5c4-2d1b0e9f8a7c'],
   rescan: ['/access rescan 3f2a9c1e-8b7d-4e6f-a5c4-2d1b0e9f8a7c'],
-  owners: ['/access owners arn:aws:s3:::payments-exports'],
+  owners: [
+    '/access owners arn:aws:iam::123456789012:role/ci-deployer',
+    '/access owners arn:aws:s3:::payments-exports --account 123456789012',
+  ],
   audit: ['/access audit', '/access audit --user @alice --last 50', '/access audit --finding 3f2a9c1e'],
   status: ['/access status'],
   'generate-policy': [

@@ -39,7 +39,7 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
   },
   rescan: { syntax: '/access rescan <finding-id>', description: 'Re-check the resource behind a finding.' },
   owners: {
-    syntax: '/access owners <arn>',
+    syntax: '/access owners <arn> [--account <account-id>]',
     description: 'Say who owns a resource and where its findings go.',
   },
   audit: {

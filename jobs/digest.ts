@@ -113,6 +113,11 @@ export interface DigestTarget {
   counts: DigestCounts;
   /** Null when nothing is sent (an empty week with emptyWeek: skip, or an owner with nothing to say). */
   message: SlackMessage | null;
+  /**
+   * A channel the bot could not post to at its last delivery there (the Slack error, from the admin
+   * notice's record): its digest will most likely go to the default channel instead.
+   */
+  unusable?: string;
 }
 
 export interface DigestPlan {
@@ -230,21 +235,24 @@ export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise
     if (ch) add(byChannel, ch, r);
     if (cfg.digest.dmOwners && r.ownerEmail) add(byEmail, r.ownerEmail.toLowerCase(), r);
   }
+  const channels = [...byChannel.keys()];
+  const unusable = await deps.redis.mget(...channels.map((c) => deps.keys.notice(`channel:${c}`)));
+  const unusableOf = new Map(channels.map((c, i) => [c, unusable[i]]));
   const targets: DigestTarget[] = [];
   for (const [channel, list] of [...byChannel].sort((a, b) => a[0].localeCompare(b[0]))) {
-    targets.push(
-      await buildTarget(
-        deps,
-        input,
-        {
-          ownerKey: channelOwnerKey(channel),
-          owner: { kind: 'channel', channel },
-          to: channel,
-          kind: 'channel',
-        },
-        list,
-      ),
+    const target = await buildTarget(
+      deps,
+      input,
+      {
+        ownerKey: channelOwnerKey(channel),
+        owner: { kind: 'channel', channel },
+        to: channel,
+        kind: 'channel',
+      },
+      list,
     );
+    const error = unusableOf.get(channel);
+    targets.push(error && channel !== cfg.slack.defaultChannel ? { ...target, unusable: error } : target);
   }
   for (const [email, list] of [...byEmail].sort((a, b) => a[0].localeCompare(b[0]))) {
     targets.push(
@@ -315,9 +323,16 @@ export interface LastDigest {
   text: string;
 }
 
+/** Where a digest went instead of its owner's channel, and the Slack error that channel gave. */
+export interface DigestFallback {
+  to: string;
+  error: string;
+}
+
 export interface DigestRunResult {
   week: string;
-  sent: { kind: 'channel' | 'user'; to: string; channel: string }[];
+  /** `to`: the owner (channel or e-mail); `channel`: the id it was posted in; `fallback` when elsewhere. */
+  sent: { kind: 'channel' | 'user'; to: string; channel: string; fallback?: DigestFallback }[];
   alreadySent: string[];
   skipped: string[];
   unknownEmails: string[];
@@ -372,7 +387,12 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
         if ((await deps.redis.sadd(deps.keys.digestUnknownEmails(), t.to)) === 1)
           newlyUnknown.push({ email: t.to, ownerKey: t.ownerKey });
       } else {
-        result.sent.push({ kind: t.kind, to: t.to, channel: outcome.channel });
+        result.sent.push({
+          kind: t.kind,
+          to: t.to,
+          channel: outcome.channel,
+          ...(outcome.fallback && { fallback: outcome.fallback }),
+        });
         const last: LastDigest = {
           week,
           at: now.toISOString(),
@@ -380,7 +400,9 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
           ts: outcome.ts,
           text: message.text,
         };
-        const lastKey = t.kind === 'channel' ? channelOwnerKey(outcome.channel) : t.ownerKey;
+        // A digest that fell back is still its owner's, not the default channel's latest.
+        const lastKey =
+          t.kind === 'channel' && !outcome.fallback ? channelOwnerKey(outcome.channel) : t.ownerKey;
         await deps.redis.set(deps.keys.digestLast(lastKey), JSON.stringify(last));
       }
       await deps.sleep(deps.config.slack.postIntervalMs);
@@ -420,22 +442,25 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
  * Posts a channel's digest; a channel the bot cannot post to (gone, archived, not invited) gets its
  * digest in the default channel with a note, as its findings do (jobs/deliver.ts).
  */
-async function postToChannel(deps: JobDeps, channel: string, message: SlackMessage) {
+async function postToChannel(deps: JobDeps, channel: string, message: SlackMessage): Promise<Posted> {
   try {
     return await deps.slack.post(channel, message);
   } catch (err) {
     const fallback = deps.config.slack.defaultChannel;
     if (!(err instanceof SlackError) || !CHANNEL_UNUSABLE_ERRORS.has(err.code) || channel === fallback)
       throw err;
-    return deps.slack.post(fallback, {
+    const posted = await deps.slack.post(fallback, {
       text: message.text,
       blocks: capBlocks([
         context([`Digest of ${channelRef(channel)}, which the bot cannot post to (${code(err.code)}).`]),
         ...message.blocks,
       ]),
     });
+    return { ...posted, fallback: { to: fallback, error: err.code } };
   }
 }
+
+type Posted = { channel: string; ts: string; fallback?: DigestFallback };
 
 /**
  * Claims (owner, week), then sends. A failed send drops the claim and rethrows, so a retry sends it.
@@ -446,12 +471,12 @@ async function sendOnce(
   ownerKey: string,
   week: string,
   now: Date,
-  send: () => Promise<{ channel: string; ts: string } | null>,
-): Promise<'already' | 'no-user' | { channel: string; ts: string }> {
+  send: () => Promise<Posted | null>,
+): Promise<'already' | 'no-user' | Posted> {
   const claim = deps.keys.digestSent(ownerKey, week);
   const took = await deps.redis.set(claim, `claimed ${formatISO(now)}`, 'EX', CLAIM_TTL_SECONDS, 'NX');
   if (took !== 'OK') return 'already';
-  let posted: { channel: string; ts: string } | null;
+  let posted: Posted | null;
   try {
     posted = await send();
   } catch (err) {

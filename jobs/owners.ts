@@ -7,10 +7,10 @@ import type { OwnersData } from '../src/queue/index.ts';
 import type { JobDeps } from './deps.ts';
 
 export async function explainOwnersJob(deps: JobDeps, job: Job<OwnersData>): Promise<string> {
-  const { arn, userId, replyChannel } = job.data;
+  const { arn, accountId, userId, replyChannel } = job.data;
   let result: Awaited<ReturnType<typeof explainOwners>>;
   try {
-    result = await explainOwners(arn, deps.config, deps.tags);
+    result = await explainOwners(arn, deps.config, deps.tags, accountId);
   } catch (err) {
     result = { ok: false, error: `could not explain ${arn}: ${(err as Error).message}` };
   }

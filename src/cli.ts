@@ -22,7 +22,7 @@ import {
 import { createLogger, scrubSecrets } from './log.ts';
 import { createMetrics, measureSlackAcks, metricsRoute } from './metrics.ts';
 import { connectRedis } from './redis.ts';
-import { createRuntime, type ScanReport } from './runtime.ts';
+import { awsRetries, createRuntime, type ScanReport } from './runtime.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 import { registerListeners } from './slack/listeners/index.ts';
 import { AuditLog } from './store/audit.ts';
@@ -34,7 +34,11 @@ commands:
   start [--role all|web|worker]   run the bot (default: web, worker and scheduler in one process)
   scan [--region r]...            run one full scan now, wait for delivery, print a summary
   check-config                    validate the environment and the config file, list every problem
-  owners <resource-arn>           show which routing rule sends a resource's findings where, and why
+  owners <resource-arn> [--account id]
+                                  show which routing rule sends a resource's findings where, and why;
+                                  --account names the 12-digit account that owns the resource, for
+                                  ARNs that carry none (S3 buckets): rules on accountId and the tag
+                                  read use it
   audit export [--since date]     write the audit trail as JSON Lines to stdout (for a SIEM)
   digest [--dry-run]              send this week's digests now (never twice per owner and week);
                                   --dry-run prints what would be sent to whom and sends nothing
@@ -54,7 +58,11 @@ const COMMANDS = {
   start: { usage: 'start [--role all|web|worker]', options: { role: { type: 'string', default: 'all' } } },
   scan: { usage: 'scan [--region r]...', options: { region: { type: 'string', multiple: true } } },
   'check-config': { usage: 'check-config', options: {} },
-  owners: { usage: 'owners <resource-arn>', options: {}, positionals: 1 },
+  owners: {
+    usage: 'owners <resource-arn> [--account <12-digit account id>]',
+    options: { account: { type: 'string' } },
+    positionals: 1,
+  },
   audit: { usage: 'audit export [--since YYYY-MM-DD]', options: {} },
   digest: { usage: 'digest [--dry-run]', options: { 'dry-run': { type: 'boolean', default: false } } },
   'restore-role': {
@@ -203,11 +211,18 @@ export async function main(
         );
         return 2;
       }
+      const account = values.account as string | undefined;
+      if (account !== undefined && !/^\d{12}$/.test(account)) {
+        process.stderr.write(
+          `access-patrol owners: --account must be a 12-digit AWS account id (got ${JSON.stringify(account)})\nusage: access-patrol ${COMMANDS.owners.usage}\n`,
+        );
+        return 2;
+      }
       const tags = createTagReader(
-        createAwsClients({ organization: config.organization, logger }),
+        createAwsClients({ ...awsRetries(loaded.env), organization: config.organization, logger }),
         config.tags,
       );
-      const explained = await explainOwners(arn, config, tags);
+      const explained = await explainOwners(arn, config, tags, account);
       if (!explained.ok) {
         process.stderr.write(`access-patrol owners: ${explained.error}\n`);
         return 2;
@@ -448,7 +463,10 @@ export function formatDigestPlan(plan: DigestPlan, config: AppConfig): string {
   const w = plan.week;
   const lines = [`digest ${w.id} (${w.from} to ${w.to}, ${config.digest.timezone}): dry run, nothing sent`];
   for (const t of plan.targets) {
-    const to = t.kind === 'channel' ? `channel ${t.to}` : `DM to ${t.to} (the Slack user with this e-mail)`;
+    const to =
+      t.kind === 'channel'
+        ? `channel ${t.to}${t.unusable ? `, likely ${config.slack.defaultChannel} instead (the bot's last post there: ${unusableChannelWords(t.to, t.unusable)})` : ''}`
+        : `DM to ${t.to} (the Slack user with this e-mail)`;
     if (!t.message) {
       lines.push(
         '',
@@ -465,10 +483,29 @@ export function formatDigestResult(r: DigestRunResult): string {
   const lines = [
     `digest ${r.week}: sent ${r.sent.length}, already sent ${r.alreadySent.length}, skipped ${r.skipped.length}`,
   ];
-  for (const s of r.sent)
-    lines.push(`  sent to ${s.kind === 'channel' ? s.to : `${s.to} (DM ${s.channel})`}`);
+  for (const s of r.sent) {
+    if (s.kind === 'user') lines.push(`  sent to ${s.to} (DM ${s.channel})`);
+    else if (s.fallback)
+      lines.push(`  sent to ${s.fallback.to} (fallback: ${unusableChannelWords(s.to, s.fallback.error)})`);
+    else lines.push(`  sent to ${s.to}`);
+  }
   if (r.unknownEmails.length) lines.push(`  no Slack user for: ${r.unknownEmails.join(', ')}`);
   return lines.join('\n');
+}
+
+/** Why the bot could not post in a channel, in words: `not in #team-gone`, `#team-gone not found`. */
+function unusableChannelWords(channel: string, error: string): string {
+  switch (error) {
+    case 'not_in_channel':
+      return `not in ${channel}`;
+    case 'channel_not_found':
+      return `${channel} not found`;
+    case 'is_archived':
+    case 'channel_is_archived':
+      return `${channel} is archived`;
+    default:
+      return `may not post in ${channel}: ${error}`;
+  }
 }
 
 export function formatScanReport(report: ScanReport): string {

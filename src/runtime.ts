@@ -41,10 +41,11 @@ import { keys } from './store/keys.ts';
 import { PolicyRequestStore } from './store/policy-requests.ts';
 
 export interface RuntimeOptions {
-  env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;
+  env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> &
+    Partial<Pick<Env, 'redisCluster' | 'awsMaxAttempts' | 'awsRetryMode'>>;
   config: AppConfig;
   logger: Logger;
-  /** Endpoint and credential overrides for the sandbox and tests. */
+  /** Endpoint and credential overrides for the sandbox and tests (`maxAttempts` wins over the env's). */
   aws?: Pick<AwsClientsOptions, 'endpoints' | 'credentials' | 'maxAttempts'>;
   slackRetries?: number;
   now?: () => Date;
@@ -86,6 +87,16 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** The SDK retry settings of the environment (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE), for createAwsClients. */
+export function awsRetries(
+  env: Partial<Pick<Env, 'awsMaxAttempts' | 'awsRetryMode'>>,
+): Pick<AwsClientsOptions, 'maxAttempts' | 'retryMode'> {
+  return {
+    ...(env.awsMaxAttempts !== undefined && { maxAttempts: env.awsMaxAttempts }),
+    ...(env.awsRetryMode !== undefined && { retryMode: env.awsRetryMode }),
+  };
+}
+
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, logger } = opts;
   // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
@@ -113,7 +124,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
   for (const q of [queues.scan, queues.deliver, queues.actions]) q.on('error', onQueueError);
   queues.flows.on('error', onQueueError);
-  const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger, metrics });
+  const clients = createAwsClients({
+    ...awsRetries(opts.env),
+    ...opts.aws,
+    organization: config.organization,
+    logger,
+    metrics,
+  });
   const deps: JobDeps = {
     config,
     redis,

@@ -1,5 +1,6 @@
 // Builds and caches the SDK clients, and the credentials for member accounts (STS AssumeRole).
-// Retries are the SDK's standard strategy (it honours Retry-After as a lower bound); only maxAttempts is set.
+// Retries are the SDK's own strategy (standard by default; it honours Retry-After as a lower bound), with
+// maxAttempts and retryMode from AWS_MAX_ATTEMPTS and AWS_RETRY_MODE (read by src/config/env.ts).
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -29,8 +30,10 @@ export interface AwsLogger {
 export interface AwsClientsOptions {
   /** Base credentials; omit in production to use the SDK's default chain. Tests pass static fakes. */
   credentials?: CredentialProvider | CredentialIdentity;
-  /** Total attempts per call, including the first (SDK standard retry). Default 5. */
+  /** Total attempts per call, including the first (AWS_MAX_ATTEMPTS). Default 5. */
   maxAttempts?: number;
+  /** The SDK's retry strategy (AWS_RETRY_MODE). Default standard. */
+  retryMode?: 'standard' | 'adaptive';
   /** Endpoint overrides for tests and the sandbox; production leaves them unset (the SDK reads AWS_ENDPOINT_URL_*). */
   endpoints?: { accessAnalyzer?: string; iam?: string; sts?: string; tagging?: string };
   organization?: AppConfig['organization'];
@@ -72,6 +75,7 @@ interface AssumedEntry {
 
 export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
   const maxAttempts = opts.maxAttempts ?? 5;
+  const retryMode = opts.retryMode ?? 'standard';
   const now = opts.now ?? Date.now;
   const org = opts.organization;
   const clients = new Map<string, unknown>();
@@ -91,6 +95,7 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
   const baseConfig = (region: string, endpoint: string | undefined) => ({
     region,
     maxAttempts,
+    retryMode,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(endpoint ? { endpoint } : {}),
   });

@@ -1,7 +1,8 @@
 // The environment (12-factor): secrets and endpoints. The only module that reads process.env, and only
 // through parseEnv(process.env) called by the entry point. The AWS SDK reads its own AWS_* variables
-// (credential chain, AWS_PROFILE, AWS_ENDPOINT_URL_*) itself; we only pick the region here so that
-// AWS_DEFAULT_REGION works too (SDK v3 ignores it).
+// (credential chain, AWS_PROFILE, AWS_ENDPOINT_URL_*) itself; we pick the region here so that
+// AWS_DEFAULT_REGION works too (SDK v3 ignores it), and the SDK's retry variables (AWS_MAX_ATTEMPTS,
+// AWS_RETRY_MODE), because the bot sets its clients' retries explicitly and the SDK then ignores them.
 import { readFileSync } from 'node:fs';
 import { parseEnv as parseDotEnv } from 'node:util';
 import { z } from 'zod';
@@ -26,7 +27,14 @@ export interface Env {
   logLevel: LogLevelName;
   port: number;
   awsRegion?: string;
+  /** Total attempts per AWS call, the first included (AWS_MAX_ATTEMPTS, the SDK's own variable). */
+  awsMaxAttempts: number;
+  /** The SDK's retry strategy (AWS_RETRY_MODE): standard, or adaptive (client-side rate limiting). */
+  awsRetryMode: AwsRetryMode;
 }
+
+export const AWS_RETRY_MODES = ['standard', 'adaptive'] as const;
+export type AwsRetryMode = (typeof AWS_RETRY_MODES)[number];
 
 /** How the web role receives Slack requests. */
 export type SlackReceiverEnv = { mode: 'socket'; appToken: string } | { mode: 'http'; signingSecret: string };
@@ -36,6 +44,8 @@ export const ENV_DEFAULTS = {
   configPath: './access-patrol.yml',
   logLevel: 'info',
   port: 3000,
+  awsMaxAttempts: 5,
+  awsRetryMode: 'standard',
 } as const satisfies Partial<Env>;
 
 const VARS = [
@@ -49,6 +59,8 @@ const VARS = [
   'LOG_LEVEL',
   'PORT',
   'AWS_REGION',
+  'AWS_MAX_ATTEMPTS',
+  'AWS_RETRY_MODE',
 ] as const;
 type Var = (typeof VARS)[number];
 
@@ -63,7 +75,11 @@ const EXPECTED: Record<Var, string> = {
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
   PORT: 'a TCP port number 0-65535',
   AWS_REGION: 'an AWS region such as eu-west-1, or unset',
+  AWS_MAX_ATTEMPTS: `a positive whole number of attempts per AWS call, the first included (default ${ENV_DEFAULTS.awsMaxAttempts})`,
+  AWS_RETRY_MODE: `standard or adaptive (default ${ENV_DEFAULTS.awsRetryMode})`,
 };
+
+const LOWERCASE: ReadonlySet<Var> = new Set(['LOG_LEVEL', 'REDIS_CLUSTER', 'AWS_RETRY_MODE']);
 
 const SECRET: ReadonlySet<Var> = new Set(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']);
 
@@ -96,6 +112,14 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
     .optional(),
+  // Digits only: "5.0", "1e1" or "0x5" are not what the SDK's own parser would read either.
+  AWS_MAX_ATTEMPTS: z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1))
+    .default(ENV_DEFAULTS.awsMaxAttempts),
+  AWS_RETRY_MODE: z.enum(AWS_RETRY_MODES).default(ENV_DEFAULTS.awsRetryMode),
 });
 
 /** Validates the variables access-patrol reads; every problem is reported, secrets masked. */
@@ -106,7 +130,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
   for (const name of VARS) {
     const value = env[name]?.trim();
     if (value) {
-      raw[name] = name === 'LOG_LEVEL' || name === 'REDIS_CLUSTER' ? value.toLowerCase() : value;
+      raw[name] = LOWERCASE.has(name) ? value.toLowerCase() : value;
       source[name] = name;
     }
   }
@@ -149,6 +173,8 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
       logLevel: v.LOG_LEVEL,
       port: v.PORT,
       ...(v.AWS_REGION !== undefined && { awsRegion: v.AWS_REGION }),
+      awsMaxAttempts: v.AWS_MAX_ATTEMPTS,
+      awsRetryMode: v.AWS_RETRY_MODE,
     },
   };
 }

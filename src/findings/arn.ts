@@ -26,13 +26,20 @@ export interface ArnInfo {
   resourceArn: string;
   resourceType: string;
   accountId: string;
+  /** Where the account came from: the ARN, or the `--account` the person gave (S3 bucket ARNs carry none). */
+  accountFrom: 'arn' | 'option';
   region: string;
 }
 
-/** Parses an ARN, or returns a message saying what is wrong with it. */
+export const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * Parses an ARN, or returns a message saying what is wrong with it. `accountId` is the account the
+ * person named (`--account`), for ARNs that carry none; `region` the one assumed for global ARNs.
+ */
 export function parseResourceArn(
   arn: string,
-  defaults: { accountId?: string; region?: string } = {},
+  given: { accountId?: string; region?: string } = {},
 ): ArnInfo | string {
   const parts = arn.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') {
@@ -40,8 +47,18 @@ export function parseResourceArn(
   }
   const type = TYPES.find(([re]) => re.test(arn))?.[1];
   if (!type) return `cannot tell the resource type of "${arn}" (not one Access Analyzer reports on)`;
-  const accountId = accountOfArn(arn) ?? defaults.accountId;
-  if (!accountId) return `"${arn}" carries no account id; pass --account`;
-  const region = parts[3] || defaults.region || 'us-east-1';
-  return { resourceArn: arn, resourceType: type, accountId, region };
+  if (given.accountId !== undefined && !ACCOUNT_ID.test(given.accountId)) {
+    return `--account must be a 12-digit AWS account id (got "${given.accountId}")`;
+  }
+  const inArn = accountOfArn(arn);
+  if (inArn && given.accountId && given.accountId !== inArn) {
+    return `"${arn}" names account ${inArn}, not ${given.accountId}: leave --account out for an ARN that carries its account`;
+  }
+  const accountId = inArn ?? given.accountId;
+  if (!accountId) {
+    const why = type === 'AWS::S3::Bucket' ? 'S3 bucket ARNs never carry one' : 'its ARN leaves it out';
+    return `"${arn}" carries no account id (${why}): add --account <12-digit id>, the account that owns it, for the rules on accountId and the tag read`;
+  }
+  const region = parts[3] || given.region || 'us-east-1';
+  return { resourceArn: arn, resourceType: type, accountId, accountFrom: inArn ? 'arn' : 'option', region };
 }

@@ -9,8 +9,13 @@ export async function explainOwners(
   arn: string,
   config: AppConfig,
   tags: TagReader,
+  /** The account that owns the resource, for ARNs that carry none (S3 buckets): `--account`. */
+  accountId?: string,
 ): Promise<{ ok: true; info: ArnInfo; text: string } | { ok: false; error: string }> {
-  const info = parseResourceArn(arn, { region: config.regions[0] });
+  const info = parseResourceArn(arn, {
+    region: config.regions[0],
+    ...(accountId !== undefined && { accountId }),
+  });
   if (typeof info === 'string') return { ok: false, error: info };
   const explained = await explainRoute(
     // Routing rules may match on finding type; an ARN alone implies the usual one for its type.
@@ -31,6 +36,6 @@ export async function explainOwners(
   return {
     ok: true,
     info,
-    text: `${arn} (${info.resourceType}, account ${info.accountId}, ${info.region})\n${formatRouteExplanation(explained)}`,
+    text: `${arn} (${info.resourceType}, account ${info.accountId}${info.accountFrom === 'option' ? ' from --account' : ''}, ${info.region})\n${formatRouteExplanation(explained)}`,
   };
 }

@@ -40,6 +40,8 @@ export interface RestoreRoleData extends ActionRequest {
 /** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
 export interface OwnersData {
   arn: string;
+  /** `--account`: the account that owns the resource, for ARNs that carry none (S3 buckets). */
+  accountId?: string;
   userId: string;
   replyChannel: string;
   requestTs: string;

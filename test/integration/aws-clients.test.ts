@@ -1,8 +1,11 @@
 import { ListAnalyzersCommand } from '@aws-sdk/client-accessanalyzer';
 import nock from 'nock';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.ts';
 import { AwsError } from '../../src/aws/errors.ts';
+import { type Env, formatProblems, parseEnv } from '../../src/config/env.ts';
+import { awsRetries, createRuntime } from '../../src/runtime.ts';
 import {
   assumeRoleXml,
   awsQueryErrorXml,
@@ -11,6 +14,7 @@ import {
   getCallerIdentityXml,
   MEMBER_ACCOUNT,
 } from '../factories/aws.ts';
+import { REDIS_URL, testConfig } from '../helpers/runtime.ts';
 
 const STS = 'https://sts.us-east-1.amazonaws.com';
 const XML = { 'content-type': 'text/xml' };
@@ -182,5 +186,75 @@ describe('createAwsClients: client cache and endpoints', () => {
     await clients.accessAnalyzer('eu-west-1').send(new ListAnalyzersCommand({}));
 
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('AWS_MAX_ATTEMPTS and AWS_RETRY_MODE', () => {
+  const AA = 'https://access-analyzer.eu-west-1.amazonaws.com';
+  const envOf = (vars: Record<string, string>) => {
+    const parsed = parseEnv({ SLACK_BOT_TOKEN: 'xoxb-test-token', REDIS_URL, ...vars });
+    if (!parsed.ok) throw new Error(formatProblems(parsed.problems));
+    return parsed.value;
+  };
+  /** ListAnalyzers answering 503 every time; returns how many attempts reached AWS. */
+  async function attemptsOfFailingCall(env: Env): Promise<number> {
+    let attempts = 0;
+    nock(AA)
+      .get('/analyzer')
+      .times(20)
+      .reply(() => {
+        attempts++;
+        return [
+          503,
+          { message: 'Service Unavailable' },
+          { 'x-amzn-ErrorType': 'ServiceUnavailableException' },
+        ];
+      });
+    const rt = createRuntime({
+      env,
+      config: testConfig(),
+      logger: pino({ level: 'silent' }),
+      aws: { credentials: FAKE_CREDENTIALS },
+    });
+    try {
+      await expect(rt.deps.analyzers.listAnalyzers('eu-west-1')).rejects.toThrow();
+    } finally {
+      await rt.close();
+      nock.cleanAll();
+    }
+    return attempts;
+  }
+
+  it('makes as many attempts per call as AWS_MAX_ATTEMPTS says', async () => {
+    expect(await attemptsOfFailingCall(envOf({ AWS_MAX_ATTEMPTS: '2' }))).toBe(2);
+  });
+
+  it('makes 5 attempts when AWS_MAX_ATTEMPTS is unset', async () => {
+    expect(await attemptsOfFailingCall(envOf({}))).toBe(5);
+  }, 30_000);
+
+  it('gives the clients the retry mode of AWS_RETRY_MODE, standard when unset', async () => {
+    for (const [vars, mode] of [
+      [{ AWS_RETRY_MODE: 'Adaptive' }, 'adaptive'],
+      [{}, 'standard'],
+    ] as const) {
+      const clients = createAwsClients({ ...awsRetries(envOf(vars)), credentials: FAKE_CREDENTIALS });
+      const strategy = await clients.accessAnalyzer('eu-west-1').config.retryStrategy();
+      expect((strategy as { mode?: string }).mode).toBe(mode);
+    }
+  });
+
+  it('refuses an AWS_MAX_ATTEMPTS that is not a positive whole number, naming the variable', () => {
+    for (const value of ['0', '-1', 'three', '2.5', '1e1']) {
+      const parsed = parseEnv({ SLACK_BOT_TOKEN: 'xoxb-test-token', AWS_MAX_ATTEMPTS: value });
+      expect(parsed.ok).toBe(false);
+      expect(parsed.ok ? '' : formatProblems(parsed.problems)).toBe(
+        `env.AWS_MAX_ATTEMPTS: expected a positive whole number of attempts per AWS call, the first included (default 5), got ${JSON.stringify(value)}`,
+      );
+    }
+    const mode = parseEnv({ SLACK_BOT_TOKEN: 'xoxb-test-token', AWS_RETRY_MODE: 'legacy' });
+    expect(mode.ok ? '' : formatProblems(mode.problems)).toBe(
+      'env.AWS_RETRY_MODE: expected standard or adaptive (default standard), got "legacy"',
+    );
   });
 });

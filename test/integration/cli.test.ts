@@ -73,7 +73,7 @@ describe('command line mistakes', () => {
     err = '';
     expect(await main(['owners', 'arn:a', 'arn:b'], {})).toBe(2);
     expect(err).toBe(
-      'access-patrol owners: unexpected argument "arn:b"\nusage: access-patrol owners <resource-arn>\n',
+      'access-patrol owners: unexpected argument "arn:b"\nusage: access-patrol owners <resource-arn> [--account <12-digit account id>]\n',
     );
     err = '';
     expect(await main(['audit', 'exprot'], {})).toBe(2);
@@ -186,6 +186,75 @@ describe('access-patrol owners', () => {
     expect(aws.counts().GetRole).toBeGreaterThanOrEqual(1);
   });
 
+  describe('an S3 bucket ARN, which carries no account', () => {
+    const BUCKET = 'arn:aws:s3:::logs-prod';
+    const envFor = async () => {
+      for (const [k, v] of Object.entries({
+        AWS_ENDPOINT_URL_IAM: aws.url,
+        AWS_ENDPOINT_URL_STS: aws.url,
+        AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: aws.url,
+        AWS_ACCESS_KEY_ID: 'AKIASANDBOXCLI000001',
+        AWS_SECRET_ACCESS_KEY: 'sandbox',
+        AWS_REGION: 'us-east-1',
+      })) {
+        vi.stubEnv(k, v);
+      }
+      return {
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        ACCESS_PATROL_CONFIG: await configFile(`${GOOD}tags:\n  useResourceGroupsTaggingApi: true\n`),
+      };
+    };
+
+    it('asks for --account, an option the command has, and reads nothing from AWS', async () => {
+      const code = await main(['owners', BUCKET], await envFor());
+      expect(code).toBe(2);
+      expect(err).toBe(
+        `access-patrol owners: "${BUCKET}" carries no account id (S3 bucket ARNs never carry one): add --account <12-digit id>, the account that owns it, for the rules on accountId and the tag read\n`,
+      );
+      expect(out).toBe('');
+      expect(aws.counts().GetResources ?? 0).toBe(0);
+      err = '';
+      expect(await main(['owners', '--help'], {})).toBe(0);
+      expect(out).toBe('usage: access-patrol owners <resource-arn> [--account <12-digit account id>]\n');
+      out = '';
+      expect(await main(['--help'], {})).toBe(0);
+      expect(out).toMatch(
+        /owners <resource-arn> \[--account id\]\n.*\n\s+--account names the 12-digit account/,
+      );
+    });
+
+    it('with --account evaluates the account rules and reads the tags in that account', async () => {
+      const code = await main(['owners', BUCKET, '--account', '222222222222'], await envFor());
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toBe(
+        [
+          `${BUCKET} (AWS::S3::Bucket, account 222222222222 from --account, us-east-1)`,
+          "rule 'channel tag' (#1): yes — tag access-patrol-channel is set ('#team-platform'); channel #team-platform from the tag",
+          "rule 'prod account' (#2): yes — accountId 222222222222 is in [222222222222]",
+          "→ #team-platform (rule 'channel tag'), owner alice@example.com",
+          '',
+        ].join('\n'),
+      );
+      expect(aws.counts().GetResources).toBe(1);
+    });
+
+    it('refuses an --account that is not 12 digits, or that contradicts the ARN', async () => {
+      const env = await envFor();
+      expect(await main(['owners', BUCKET, '--account', '2222-2222-2222'], env)).toBe(2);
+      expect(err).toBe(
+        'access-patrol owners: --account must be a 12-digit AWS account id (got "2222-2222-2222")\nusage: access-patrol owners <resource-arn> [--account <12-digit account id>]\n',
+      );
+      err = '';
+      const role = 'arn:aws:iam::222222222222:role/ci-deployer';
+      expect(await main(['owners', role, '--account', '333333333333'], env)).toBe(2);
+      expect(err).toBe(
+        `access-patrol owners: "${role}" names account 222222222222, not 333333333333: leave --account out for an ARN that carries its account\n`,
+      );
+      expect(out).toBe('');
+    });
+  });
+
   it('rejects something that is not an ARN', async () => {
     const code = await main(['owners', 'logs-prod'], {
       SLACK_BOT_TOKEN: 'xoxb-1',
@@ -261,6 +330,58 @@ digest:
     } finally {
       await redis.quit();
     }
+  });
+
+  it.each([
+    ['not_in_channel', 'not in #payments'],
+    ['channel_not_found', '#payments not found'],
+  ])(
+    'says the digest went to the default channel when the owner channel answers %s',
+    async (error, words) => {
+      const slack = fakeSlack();
+      slack.users['dana@example.com'] = { id: 'U0DANA' };
+      slack.failChannel('#payments', error);
+      expect(await main(['digest'], env)).toBe(0);
+      expect(err).toBe('');
+      const lines = out.split('\n');
+      expect(lines[0]).toMatch(/^digest \d{4}-W\d{2}: sent 2, already sent 0, skipped 1$/);
+      expect(lines.slice(1)).toEqual([
+        `  sent to #sec-alerts (fallback: ${words})`,
+        '  sent to dana@example.com (DM D0DANA)',
+        '',
+      ]);
+      // Slack was asked for #payments first, then got the digest in the default channel with a note.
+      const posts = slack.byMethod('chat.postMessage').map((c) => c.args.channel);
+      expect(posts).toEqual(['#payments', '#sec-alerts', 'D0DANA']);
+      expect(JSON.stringify(slack.posted[0]!.blocks)).toContain(
+        'Digest of #payments, which the bot cannot post to',
+      );
+      // The App Home's "last digest" of the default channel is not replaced by #payments' digest.
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect(await redis.exists(`${prefix}digest-last:ch-#sec-alerts`)).toBe(0);
+        const last = JSON.parse((await redis.get(`${prefix}digest-last:ch-#payments`)) ?? '{}');
+        expect(last).toMatchObject({ channel: '#sec-alerts' });
+      } finally {
+        await redis.quit();
+      }
+    },
+  );
+
+  it('--dry-run says a channel the bot could not post to last time will likely get its digest elsewhere', async () => {
+    fakeSlack();
+    const redis = new Redis(REDIS_URL);
+    try {
+      // What a delivery that fell back leaves behind (the admin notice's record, jobs/deliver.ts).
+      await redis.set(`${prefix}notice:channel:#payments`, 'not_in_channel');
+    } finally {
+      await redis.quit();
+    }
+    expect(await main(['digest', '--dry-run'], env)).toBe(0);
+    expect(out).toContain(
+      "→ channel #payments, likely #sec-alerts instead (the bot's last post there: not in #payments)\n",
+    );
+    expect(out).toContain('→ channel #sec-alerts: nothing (empty week, emptyWeek: skip)');
   });
 
   it('without --dry-run sends the digests now, and a second run sends nothing more', async () => {

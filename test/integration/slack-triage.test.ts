@@ -321,6 +321,21 @@ describe('/access', () => {
     expect(JSON.stringify(eph.blocks)).toContain('AWS::IAM::Role, account 222222222222');
   });
 
+  it('explains an S3 bucket with the --account that owns it (bucket ARNs carry none)', async () => {
+    await receiver.post(
+      slashCommandBody({
+        text: 'owners arn:aws:s3:::vendor-share --account 222222222222',
+        user_id: MEMBER,
+        channel_id: 'C0SEC',
+      }),
+    );
+
+    await expect.poll(() => slack.byMethod('chat.postEphemeral').length, { timeout: 10_000 }).toBe(1);
+    const eph = slack.byMethod('chat.postEphemeral')[0]!.args;
+    expect(String(eph.text)).toBe(`→ ${OWNER_CHANNEL} (rule 'prod')`);
+    expect(JSON.stringify(eph.blocks)).toContain('AWS::S3::Bucket, account 222222222222 from --account');
+  });
+
   it('shows what the bot knows about a finding', async () => {
     await receiver.post(slashCommandBody({ text: 'show f-1', user_id: MEMBER }));
     await expect.poll(() => responses.length).toBe(1);

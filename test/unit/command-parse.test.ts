@@ -92,6 +92,10 @@ describe('parseCommand: commands that parse', () => {
     [`unarchive ${ID}`, { verb: 'unarchive', findingId: ID }],
     [`rescan ${ID}`, { verb: 'rescan', findingId: ID }],
     ['owners arn:aws:s3:::payments-exports', { verb: 'owners', arn: 'arn:aws:s3:::payments-exports' }],
+    [
+      'owners arn:aws:s3:::payments-exports --account 123456789012',
+      { verb: 'owners', arn: 'arn:aws:s3:::payments-exports', accountId: '123456789012' },
+    ],
     ['audit', { verb: 'audit', last: 20 }],
     [
       `audit --finding ${ID} --user <@U012AB3CD|alice> --last 50`,
@@ -168,6 +172,11 @@ describe('parseCommand: malformed commands name exactly what was wrong', () => {
     ],
     ['owners', 'owners', '`owners` needs a resource ARN'],
     ['owners not-an-arn', 'owners', '`owners` needs an ARN starting with arn: (got `not-an-arn`)'],
+    [
+      'owners arn:aws:s3:::b --account prod',
+      'owners',
+      '--account must be a 12-digit AWS account id (got `prod`)',
+    ],
     ['status now', 'status', '`status` takes no arguments; unexpected `now`'],
     [
       'scan eu-west-1 us-east-1',

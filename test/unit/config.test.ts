@@ -346,6 +346,8 @@ describe('parseEnv', () => {
         configPath: './access-patrol.yml',
         logLevel: 'info',
         port: 3000,
+        awsMaxAttempts: 5,
+        awsRetryMode: 'standard',
       } satisfies Env,
     });
   });
@@ -362,6 +364,8 @@ describe('parseEnv', () => {
       LOG_LEVEL: 'DEBUG',
       PORT: '8080',
       AWS_DEFAULT_REGION: 'eu-central-1',
+      AWS_MAX_ATTEMPTS: ' 8 ',
+      AWS_RETRY_MODE: 'ADAPTIVE',
     });
     expect(result).toEqual({
       ok: true,
@@ -375,6 +379,8 @@ describe('parseEnv', () => {
         logLevel: 'debug',
         port: 8080,
         awsRegion: 'eu-central-1',
+        awsMaxAttempts: 8,
+        awsRetryMode: 'adaptive',
       },
     });
   });

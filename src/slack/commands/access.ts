@@ -152,7 +152,13 @@ async function handle(
       await requestAction(deps, reply, {
         job: {
           name: JOBS.owners,
-          data: { arn: cmd.arn, userId, replyChannel: ctx.channel, requestTs: ctx.trigger },
+          data: {
+            arn: cmd.arn,
+            ...(cmd.accountId !== undefined && { accountId: cmd.accountId }),
+            userId,
+            replyChannel: ctx.channel,
+            requestTs: ctx.trigger,
+          },
         },
         accepted: 'Checking the routing rules (and the resource’s tags)…',
       });

@@ -50,7 +50,12 @@ export type Command =
     }
   | { verb: 'unarchive'; findingId: string }
   | { verb: 'rescan'; findingId: string }
-  | { verb: 'owners'; arn: string }
+  | {
+      verb: 'owners';
+      arn: string;
+      /** The 12-digit account that owns the resource, for ARNs that carry none (S3 buckets). */
+      accountId?: string;
+    }
   | { verb: 'audit'; findingId?: string; user?: UserRef /** 1..200, defaults to 20. */; last: number }
   | { verb: 'status' }
   | {
@@ -96,7 +101,7 @@ const FLAGS: Record<Verb, readonly string[]> = {
   archive: ['reason', 'until'],
   unarchive: [],
   rescan: [],
-  owners: [],
+  owners: ['account'],
   audit: ['finding', 'user', 'last'],
   status: [],
   'generate-policy': ['days', 'trail', 'regions'],
@@ -494,9 +499,14 @@ function build(verb: Verb, { args, flags }: Parsed, now: Date): Command {
       if (until !== undefined) c.until = untilDate(until, now);
       return c;
     }
-    case 'owners':
+    case 'owners': {
       if (!arg!.startsWith('arn:')) fail(`\`owners\` needs an ARN starting with arn: (got ${echo(arg!)})`);
-      return { verb, arn: arg! };
+      const account = flags.get('account');
+      if (account === undefined) return { verb, arn: arg! };
+      if (!/^\d{12}$/.test(account))
+        fail(`--account must be a 12-digit AWS account id (got ${echo(account)})`);
+      return { verb, arn: arg!, accountId: account };
+    }
     case 'audit': {
       const c: Extract<Command, { verb: 'audit' }> = { verb, last: DEFAULT_AUDIT_LAST };
       const f = flags.get('finding');
