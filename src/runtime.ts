@@ -35,7 +35,7 @@ import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { AuditLog } from './store/audit.ts';
 import { RoleBackupStore } from './store/backups.ts';
-import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
+import { type FindingCount, FindingStore } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
 import { PolicyRequestStore } from './store/policy-requests.ts';
@@ -53,6 +53,8 @@ export interface RuntimeOptions {
   afterPostHook?: JobDeps['afterPostHook'];
   /** Where the counters go (the CLI passes one with process metrics); a fresh registry by default. */
   metrics?: RuntimeMetrics;
+  /** Answer finding reads by walking every hash instead of the indexes (the benchmark's "before"). */
+  findingsWalk?: boolean;
 }
 
 export type RuntimeMetrics = ReturnType<typeof createMetrics>;
@@ -135,7 +137,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     config,
     redis,
     keys: k,
-    store: new FindingStore(redis, k),
+    store: new FindingStore(redis, k, { walkOnly: opts.findingsWalk }),
     intents: new IntentStore(redis, k),
     audit: new AuditLog(redis, k, config.audit),
     policyRequests: new PolicyRequestStore(redis, k),
@@ -163,11 +165,11 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const started: Workers[] = [];
   let findingCounts: { at: number; rows: Promise<FindingCount[]> } | undefined;
   metrics.collectFrom({
-    // A walk of every finding hash: at most once a minute, whatever the scrape interval.
+    // Read from a counter the writes keep (a walk only before the indexes are built): at most once a minute.
     findings: () => {
       const now = Date.now();
       if (!findingCounts || now - findingCounts.at > 60_000) {
-        findingCounts = { at: now, rows: countFindings(redis, k) };
+        findingCounts = { at: now, rows: deps.store.countFindings() };
         findingCounts.rows.catch(() => {
           findingCounts = undefined;
         });
@@ -224,7 +226,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         logger,
         now: deps.now,
         status: () => this.status(),
-        listFindings: (filter) => listFindings(redis, k, filter),
+        listFindings: (filter) => deps.store.listFindings(filter),
+        findingsPage: (filter, page) => deps.store.findingsPage(filter, page),
         channelDigest: (channel, userId) =>
           channel.startsWith('D') ? personalDigestPreview(deps, userId) : channelDigestPreview(deps, channel),
         homeView: (userId) => appHomeView(deps, userId),

@@ -1,6 +1,7 @@
 // Finding state and message references in Redis: one small hash per finding.
 import type { Redis } from 'ioredis';
-import type { FindingStatus } from '../findings/model.ts';
+import { type FindingStatus, SEVERITIES, type Severity } from '../findings/model.ts';
+import { FindingIndexScripts, INDEX_VERSION, SEVERITY_BUCKETS } from './finding-index.ts';
 import { analyzerId, type Keys } from './keys.ts';
 
 /** What the bot remembers about a finding between scans (kept under 1 KB: no details, no blocks). */
@@ -128,13 +129,39 @@ function fromHash(h: Record<string, string>): FindingState | null {
   return out as unknown as FindingState;
 }
 
+export interface FindingStoreOptions {
+  /**
+   * Answer every read by walking all finding hashes, as before the indexes (the benchmark's
+   * before/after figure). Writes keep the indexes either way.
+   */
+  walkOnly?: boolean;
+}
+
 export class FindingStore {
   private readonly analyzerArns = new Map<string, string>();
+  private readonly index: FindingIndexScripts;
+  private indexed = false;
+  private building: Promise<boolean> | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly k: Keys,
-  ) {}
+    private readonly opts: FindingStoreOptions = {},
+  ) {
+    this.index = new FindingIndexScripts(redis, k, {
+      status: FIELDS.status,
+      severity: FIELDS.severity,
+      findingType: FIELDS.findingType,
+      createdAt: FIELDS.createdAt,
+      firstSeen: FIELDS.firstSeen,
+      updatedAt: FIELDS.updatedAt,
+      routeChannel: FIELDS.routeChannel,
+      channel: FIELDS.channel,
+      ownerEmail: FIELDS.ownerEmail,
+      accountId: FIELDS.accountId,
+      region: FIELDS.region,
+    });
+  }
 
   async get(id: string): Promise<FindingState | null> {
     const res =
@@ -334,14 +361,15 @@ export class FindingStore {
     }
   }
 
+  /** Writes fields of a card; its index entries move in the same script (src/store/finding-index.ts). */
   async set(id: string, state: Partial<FindingState>): Promise<void> {
     const h = toHash(state);
     if (Object.keys(h).length === 0) return;
-    const multi = this.redis.multi();
+    let analyzer: { id: string; arn: string } | undefined;
     if (state.analyzerArn) {
       const aid = analyzerId(state.analyzerArn);
       h[FIELDS.analyzerArn] = aid;
-      this.registerAnalyzer(multi, aid, state.analyzerArn);
+      if (this.analyzerArns.get(aid) !== state.analyzerArn) analyzer = { id: aid, arn: state.analyzerArn };
     }
     const short: Record<string, string> = {};
     const long: Record<string, string> = {};
@@ -349,23 +377,14 @@ export class FindingStore {
       if (Buffer.byteLength(v) > LISTPACK_VALUE_MAX) long[f] = v;
       else short[f] = v;
     }
-    // A field lives in exactly one of the two hashes.
-    if (Object.keys(short).length) {
-      multi.hset(this.k.finding(id), short);
-      multi.hdel(this.k.findingLong(id), ...Object.keys(short));
-    }
-    if (Object.keys(long).length) {
-      multi.hset(this.k.findingLong(id), long);
-      multi.hdel(this.k.finding(id), ...Object.keys(long));
-    }
-    // A finding that is active (again) is kept until it closes.
-    if (state.status === 'ACTIVE') multi.persist(this.k.finding(id)).persist(this.k.findingLong(id));
-    await multi.exec();
+    // A field lives in exactly one of the two hashes; a finding that is active (again) is kept until it closes.
+    await this.index.write(this.redis, id, { short, long, persist: state.status === 'ACTIVE', analyzer });
+    if (analyzer) this.analyzerArns.set(analyzer.id, analyzer.arn);
   }
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
   async retire(id: string, days: number): Promise<void> {
-    const seconds = days * 86_400;
+    const seconds = Math.max(1, Math.round(days * 86_400));
     const [naturalKey, members] = await Promise.all([
       this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
       this.redis.smembers(this.k.cardMembers(id)),
@@ -377,7 +396,9 @@ export class FindingStore {
       .expire(this.k.cardMembers(id), seconds);
     if (naturalKey) multi.expire(this.k.naturalKey(naturalKey), seconds);
     for (const m of members) multi.expire(this.k.member(m), seconds);
-    await multi.exec();
+    // Its index entries go when the hash does (the next indexed read drops them).
+    void this.index.retire(multi, id, Date.now() + seconds * 1000);
+    await execOrThrow(multi);
   }
 
   /** A card that became ACTIVE again is kept until it closes, with its ids and key. */
@@ -393,7 +414,247 @@ export class FindingStore {
       .persist(this.k.cardMembers(id));
     if (naturalKey) multi.persist(this.k.naturalKey(naturalKey));
     for (const m of members) multi.persist(this.k.member(m));
-    await multi.exec();
+    void this.index.keep(multi, id);
+    await execOrThrow(multi);
+  }
+
+  // --- Reads over many cards: the one full walk, and indexed queries ----------------------------
+
+  /**
+   * Every card, in batches (SCAN in pages of `batch`, one pipelined HMGET of the card hash and its
+   * side hash per page). The one full walk: the index rebuild, and checks of the indexes.
+   */
+  async *walk<F extends keyof FindingState>(
+    fields: readonly F[],
+    batch = 500,
+  ): AsyncGenerator<FindingRow<F>[]> {
+    const prefix = this.k.finding('');
+    const longSuffix = this.k.findingLong('').slice(prefix.length);
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', batch);
+      cursor = next;
+      const ids = found.filter((key) => !key.endsWith(longSuffix)).map((key) => key.slice(prefix.length));
+      if (ids.length) yield await this.rows(ids, fields);
+    } while (cursor !== '0');
+  }
+
+  /**
+   * Cards by id (one pipelined HMGET of each card hash and its side hash), in the order asked;
+   * ids that are no card (no status) are left out. `analyzerArn` is not resolved here.
+   */
+  async rows<F extends keyof FindingState>(
+    ids: readonly string[],
+    fields: readonly F[],
+  ): Promise<FindingRow<F>[]> {
+    const names = fields.includes('status' as F) ? fields : [...fields, 'status' as F];
+    const codes = names.map((f) => FIELDS[f]);
+    const out: FindingRow<F>[] = [];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const pipe = this.redis.pipeline();
+      for (const id of chunk)
+        pipe.hmget(this.k.finding(id), ...codes).hmget(this.k.findingLong(id), ...codes);
+      const res = (await pipe.exec()) ?? [];
+      chunk.forEach((id, n) => {
+        const [e1, short] = res[2 * n] ?? [];
+        const [e2, long] = res[2 * n + 1] ?? [];
+        if (e1 || e2) throw e1 ?? e2;
+        const row: Record<string, string> = { id };
+        names.forEach((f, j) => {
+          const v = (short as (string | null)[])[j] || (long as (string | null)[])[j];
+          if (v) row[f] = v;
+        });
+        if (row.status) out.push(row as FindingRow<F>);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * True when the indexes are complete. A store from before them (no version marker) is indexed
+   * once, here, by whichever process asks first (a lock keeps others walking meanwhile);
+   * docs/upgrading.md.
+   */
+  async indexesReady(): Promise<boolean> {
+    if (this.opts.walkOnly) return false;
+    if (this.indexed) return true;
+    if ((await this.redis.get(this.k.findingIndexVersion())) === INDEX_VERSION) {
+      this.indexed = true;
+      return true;
+    }
+    this.building ??= this.rebuildIndexes().finally(() => {
+      this.building = undefined;
+    });
+    return this.building;
+  }
+
+  /**
+   * Indexes every card from its hash as it is (idempotent: a card already indexed is left as it
+   * is), then records the index version. Returns false when another process holds the rebuild.
+   */
+  async rebuildIndexes(): Promise<boolean> {
+    const lock = this.k.findingIndexRebuild();
+    const token = `${process.pid}-${Date.now()}`;
+    if ((await this.redis.set(lock, token, 'EX', 600, 'NX')) !== 'OK') return false;
+    try {
+      const prefix = this.k.finding('');
+      const longSuffix = this.k.findingLong('').slice(prefix.length);
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        const ids = found.filter((key) => !key.endsWith(longSuffix)).map((key) => key.slice(prefix.length));
+        if (!ids.length) continue;
+        const pipe = this.redis.pipeline();
+        for (const id of ids) void this.index.reindex(pipe, id);
+        for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+      } while (cursor !== '0');
+      await this.redis.set(this.k.findingIndexVersion(), INDEX_VERSION);
+      this.indexed = true;
+      return true;
+    } finally {
+      if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
+    }
+  }
+
+  /**
+   * One page of `/access findings`: the cards matching `filter`, worst first then oldest, and how
+   * many match. From the indexes, the page alone is read; `keep` (a reader who may see only some
+   * cards) makes it read the listed fields of every match to count what is kept.
+   */
+  async findingsPage(
+    filter: FindingFilter,
+    page: { offset: number; limit: number; keep?: (f: ListedFinding) => Promise<boolean> },
+  ): Promise<{ items: ListedFinding[]; total: number }> {
+    const keepAll = async (items: ListedFinding[]) => {
+      if (!page.keep) return items;
+      const kept = await Promise.all(items.map((f) => page.keep!(f)));
+      return items.filter((_, i) => kept[i]);
+    };
+    if (!(await this.indexesReady())) {
+      const all: ListedFinding[] = [];
+      for await (const rows of this.walk(LIST_FIELDS)) {
+        for (const row of rows) if (matchesFilter(row, filter)) all.push(row as ListedFinding);
+      }
+      const items = (await keepAll(all)).sort(listedOrder);
+      return { items: items.slice(page.offset, page.offset + page.limit), total: items.length };
+    }
+    const createdBeforeMs = filter.createdBefore ? Date.parse(filter.createdBefore) : undefined;
+    const query = {
+      status: filter.status ?? 'ACTIVE',
+      severities: filter.severity ? [filter.severity] : SEVERITY_BUCKETS,
+      type: filter.findingType,
+      accountId: filter.accountId,
+      region: filter.region,
+      ...(createdBeforeMs !== undefined && !Number.isNaN(createdBeforeMs) ? { createdBeforeMs } : {}),
+    };
+    if (!page.keep) {
+      const { total, ids } = await this.index.page({ ...query, offset: page.offset, limit: page.limit });
+      return { items: (await this.rows(ids, LIST_FIELDS)) as ListedFinding[], total };
+    }
+    const { ids } = await this.index.page({ ...query, offset: 0, limit: -1 });
+    const items = await keepAll((await this.rows(ids, LIST_FIELDS)) as ListedFinding[]);
+    return { items: items.slice(page.offset, page.offset + page.limit), total: items.length };
+  }
+
+  /** Every card matching `filter`, in `/access findings` order, at most `limit`. */
+  async listFindings(
+    filter: FindingFilter,
+    limit = 5000,
+  ): Promise<{ items: ListedFinding[]; truncated: boolean }> {
+    const { items, total } = await this.findingsPage(filter, { offset: 0, limit });
+    return { items, truncated: total > limit };
+  }
+
+  /**
+   * ACTIVE cards: how many have a createdAt, and those created at or before `createdAtMost` (the
+   * aging sweep's candidates), oldest first.
+   */
+  async activeCreatedBefore(createdAtMost: Date): Promise<{ count: number; ids: string[] } | null> {
+    if (!(await this.indexesReady())) return null;
+    return this.index.activeAged(createdAtMost.getTime());
+  }
+
+  /**
+   * Candidates for what the digest and the App Home show: ACTIVE cards (all, or those of these
+   * channels and owner e-mails), cards closed or first seen since `closedSince`, and `ids`.
+   * A superset: callers filter the rows as before. Null while the store is not indexed yet.
+   */
+  async digestCandidates(q: {
+    channels?: readonly string[];
+    emails?: readonly string[];
+    closedSince?: Date;
+    ids?: readonly string[];
+  }): Promise<string[] | null> {
+    if (!(await this.indexesReady())) return null;
+    await this.index.prune();
+    const out = new Set<string>(q.ids ?? []);
+    if (q.channels || q.emails) {
+      const sets = [
+        ...(q.channels ?? []).map((c) => this.k.activeByChannel(c)),
+        ...(q.emails ?? []).map((e) => this.k.activeByEmail(asciiLower(e))),
+      ];
+      if (sets.length) for (const id of await this.redis.sunion(...sets)) out.add(id);
+    } else {
+      const { ids } = await this.index.page({
+        status: 'ACTIVE',
+        severities: SEVERITY_BUCKETS,
+        offset: 0,
+        limit: -1,
+      });
+      for (const id of ids) out.add(id);
+    }
+    if (q.closedSince) {
+      for (const id of await this.redis.zrangebyscore(
+        this.k.closedFindings(),
+        q.closedSince.getTime(),
+        '+inf',
+      ))
+        out.add(id);
+    }
+    return [...out];
+  }
+
+  /** Every owner channel and owner e-mail (as stored) that has at least one card. Null while not indexed. */
+  async owners(): Promise<{ channels: string[]; emails: string[] } | null> {
+    if (!(await this.indexesReady())) return null;
+    await this.index.prune();
+    const [channels, emails] = await Promise.all([
+      this.redis.hkeys(this.k.ownerChannels()),
+      this.redis.hkeys(this.k.ownerEmails()),
+    ]);
+    return { channels, emails };
+  }
+
+  /** Finding cards by status, type, severity and owner channel (a counter the writes keep). */
+  async countFindings(): Promise<FindingCount[]> {
+    if (!(await this.indexesReady())) {
+      const counts = new Map<string, FindingCount>();
+      for await (const rows of this.walk(['status', 'findingType', 'severity', 'routeChannel'])) {
+        for (const r of rows) {
+          const row = {
+            status: r.status as string,
+            type: r.findingType ?? '',
+            severity: r.severity ?? '',
+            channel: r.routeChannel ?? '',
+          };
+          const key = `${row.status}\u0000${row.type}\u0000${row.severity}\u0000${row.channel}`;
+          const hit = counts.get(key);
+          if (hit) hit.count++;
+          else counts.set(key, { ...row, count: 1 });
+        }
+      }
+      return [...counts.values()];
+    }
+    await this.index.prune();
+    const h = await this.redis.hgetall(this.k.findingCounts());
+    return Object.entries(h)
+      .map(([key, n]) => {
+        const [status = '', type = '', severity = '', channel = ''] = key.split('\u0000');
+        return { status, type, severity, channel, count: Number(n) };
+      })
+      .filter((r) => r.count > 0);
   }
 
   private async del(id: string, ...fields: string[]): Promise<void> {
@@ -499,8 +760,6 @@ export type ListedFinding = Pick<
   | 'routeRule'
 > & { id: string };
 
-const LONG_SUFFIX = ':long';
-
 const LIST_FIELDS = [
   'status',
   'findingType',
@@ -513,63 +772,24 @@ const LIST_FIELDS = [
   'ts',
   'routeChannel',
   'routeRule',
-] as const;
+] as const satisfies readonly (keyof FindingState)[];
 
-/**
- * Walks every finding hash (SCAN, batches of 500, one pipelined HMGET per batch) and returns those
- * matching, at most `limit`. Reads only; meant for an occasional person's query, not a hot path.
- */
-export async function listFindings(
-  redis: Redis,
-  k: Keys,
-  filter: FindingFilter,
-  limit = 5000,
-): Promise<{ items: ListedFinding[]; truncated: boolean }> {
-  const items: ListedFinding[] = [];
-  const prefix = k.finding('');
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (batch.length === 0) continue;
-    const pipe = redis.pipeline();
-    const findingKeys = batch.filter((key) => !key.endsWith(LONG_SUFFIX));
-    for (const key of findingKeys) pipe.hmget(key, ...LIST_FIELDS.map((f) => FIELDS[f]));
-    const rows = (await pipe.exec()) ?? [];
-    const first = items.length;
-    rows.forEach(([err, v], i) => {
-      if (err) throw err;
-      const vals = v as (string | null)[];
-      const row = Object.fromEntries(LIST_FIELDS.map((f, j) => [f, vals[j] ?? undefined])) as Record<
-        string,
-        string | undefined
-      >;
-      if (!row.status) return;
-      if (filter.findingType && row.findingType !== filter.findingType) return;
-      if (filter.accountId && row.accountId !== filter.accountId) return;
-      if (filter.region && row.region !== filter.region) return;
-      if (filter.severity && row.severity !== filter.severity) return;
-      if (filter.status && row.status !== filter.status) return;
-      if (filter.createdBefore && !(row.createdAt && row.createdAt < filter.createdBefore)) return;
-      items.push({ ...(row as unknown as ListedFinding), id: findingKeys[i]!.slice(prefix.length) });
-    });
-    // Values over 64 bytes (a long resource ARN, channel name or rule name) live in the side hash.
-    const missing = items.slice(first).filter((it) => !it.resourceArn || !it.routeChannel || !it.routeRule);
-    if (missing.length) {
-      const p2 = redis.pipeline();
-      for (const it of missing)
-        p2.hmget(k.findingLong(it.id), FIELDS.resourceArn, FIELDS.routeChannel, FIELDS.routeRule);
-      const longs = (await p2.exec()) ?? [];
-      missing.forEach((it, j) => {
-        const [arn, route, rule] = (longs[j]?.[1] as (string | null)[] | undefined) ?? [];
-        it.resourceArn ||= arn ?? '';
-        if (!it.routeChannel && route) it.routeChannel = route;
-        if (!it.routeRule && rule) it.routeRule = rule;
-      });
-    }
-    if (items.length >= limit) return { items: items.slice(0, limit), truncated: true };
-  } while (cursor !== '0');
-  return { items, truncated: false };
+/** `/access findings` order: severity (unknown first, as indexOf puts it), then createdAt. */
+function listedOrder(a: ListedFinding, b: ListedFinding): number {
+  return (
+    SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) ||
+    (a.createdAt ?? '').localeCompare(b.createdAt ?? '')
+  );
+}
+
+function matchesFilter(row: FindingRow<(typeof LIST_FIELDS)[number]>, filter: FindingFilter): boolean {
+  if (filter.findingType && row.findingType !== filter.findingType) return false;
+  if (filter.accountId && row.accountId !== filter.accountId) return false;
+  if (filter.region && row.region !== filter.region) return false;
+  if (filter.severity && row.severity !== filter.severity) return false;
+  if (filter.status && row.status !== filter.status) return false;
+  if (filter.createdBefore && !(row.createdAt && row.createdAt < filter.createdBefore)) return false;
+  return true;
 }
 
 /** One row of `countFindings`: how many finding cards share these values. */
@@ -582,29 +802,15 @@ export interface FindingCount {
   count: number;
 }
 
-/** Finding cards by status, type, severity and owner channel (SCAN in batches of 500, one HMGET each). */
-export async function countFindings(redis: Redis, k: Keys): Promise<FindingCount[]> {
-  const counts = new Map<string, FindingCount>();
-  const prefix = k.finding('');
-  const fields = [FIELDS.status, FIELDS.findingType, FIELDS.severity, FIELDS.routeChannel];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    const findingKeys = batch.filter((key) => !key.slice(prefix.length).includes(':'));
-    if (findingKeys.length === 0) continue;
-    const pipe = redis.pipeline();
-    for (const key of findingKeys) pipe.hmget(key, ...fields);
-    for (const [err, v] of (await pipe.exec()) ?? []) {
-      if (err) throw err;
-      const [status, type, severity, channel] = v as (string | null)[];
-      if (!status) continue;
-      const row = { status, type: type ?? '', severity: severity ?? '', channel: channel ?? '' };
-      const id = `${row.status}\u0000${row.type}\u0000${row.severity}\u0000${row.channel}`;
-      const hit = counts.get(id);
-      if (hit) hit.count++;
-      else counts.set(id, { ...row, count: 1 });
-    }
-  } while (cursor !== '0');
-  return [...counts.values()];
+/** One card as a read returns it: its id and the fields asked for that it has (never ''). */
+export type FindingRow<F extends keyof FindingState> = { id: string } & { [K in F]?: FindingState[K] };
+
+/** `execOrThrow`: a MULTI whose command failed (a script error) fails the write. */
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
+  for (const [err] of (await multi.exec()) ?? []) if (err) throw err;
+}
+
+/** Lower-cases ASCII letters only, as the index scripts do (Lua's string.lower). */
+export function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }

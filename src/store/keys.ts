@@ -25,6 +25,39 @@ export function keys(prefix: string) {
     cardMembers: (cardId: string) => `${p}card-members:${cardId}`,
     /** Natural key (src/findings/natural-key.ts) -> the id of its card. */
     naturalKey: (key: string) => `${p}nk:${key}`,
+    /**
+     * Indexes over the finding cards, kept by FindingStore in the same script as every write
+     * (src/store/finding-index.ts mirrors these names in Lua, from the prefixes in `indexPrefixes`).
+     * Cards of one status, severity bucket and type, scored by createdAt (ms).
+     */
+    findingsByStatus: (status: string, severity: string, type: string) =>
+      `${p}idx:status:${status}:${severity}:${type}`,
+    /** ACTIVE cards whose owner or message channel is this one (a set). */
+    activeByChannel: (channel: string) => `${p}idx:active-channel:${channel}`,
+    /** ACTIVE cards whose owner e-mail is this one, lower-cased (a set). */
+    activeByEmail: (email: string) => `${p}idx:active-email:${email}`,
+    /** Cards that are not ACTIVE, scored by the later of firstSeen and updatedAt (ms). */
+    closedFindings: () => `${p}idx:closed`,
+    /** The (status, severity, type) combinations that have had a `findingsByStatus` set. */
+    findingStatusSets: () => `${p}idx:status-sets`,
+    /** Owner channel -> how many cards it owns; owner e-mail (as stored) -> how many cards. */
+    ownerChannels: () => `${p}idx:owner-channels`,
+    ownerEmails: () => `${p}idx:owner-emails`,
+    /** `status \0 type \0 severity \0 routeChannel` -> how many cards (the findings metric). */
+    findingCounts: () => `${p}idx:counts`,
+    /** Retired cards by when their hash expires (ms), and the index entries to drop then. */
+    findingsExpiring: () => `${p}idx:expiring`,
+    findingsExpiringEntries: () => `${p}idx:expiring-entries`,
+    /** Which index scheme is complete for this store; absent until the one-off rebuild finished. */
+    findingIndexVersion: () => `${p}idx:version`,
+    findingIndexRebuild: () => `${p}idx:rebuilding`,
+    /** Key prefixes for the Lua side of the indexes (src/store/finding-index.ts). */
+    indexPrefixes: () => ({
+      finding: `${p}finding:`,
+      status: `${p}idx:status:`,
+      activeChannel: `${p}idx:active-channel:`,
+      activeEmail: `${p}idx:active-email:`,
+    }),
     analyzerActive: (analyzerArn: string) => `${p}analyzer:${analyzerId(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
       `${p}analyzer:${analyzerId(analyzerArn)}:seen:${scanId}`,

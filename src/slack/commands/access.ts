@@ -10,7 +10,6 @@ import {
 } from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
-import { SEVERITIES, type Severity } from '../../findings/model.ts';
 import { type ActionRequest, JOBS, type SnoozeData } from '../../queue/index.ts';
 import { isRedisUnavailable, REDIS_UNAVAILABLE } from '../../store/errors.ts';
 import {
@@ -172,25 +171,25 @@ async function handle(
         cmd.olderThanDays !== undefined
           ? new Date(deps.now().getTime() - cmd.olderThanDays * 86_400_000).toISOString()
           : undefined;
-      const listed = await deps.listFindings({
-        findingType: cmd.type,
-        accountId: account,
-        region: cmd.region,
-        severity: cmd.severity,
-        status,
-        createdBefore,
-      });
       // Other teams' findings are for their owners and admins (docs/architecture.md, security model).
       const reader = await readerOf(deps, userId);
-      const readable = await Promise.all(listed.items.map((f) => reader.mayRead(f)));
-      const items = listed.items.filter((_, i) => readable[i]);
-      const { truncated } = listed;
-      items.sort(
-        (a, b) =>
-          SEVERITIES.indexOf(a.severity as Severity) - SEVERITIES.indexOf(b.severity as Severity) ||
-          (a.createdAt ?? '').localeCompare(b.createdAt ?? ''),
-      );
       const start = (cmd.page - 1) * FINDINGS_PAGE_SIZE;
+      // Worst first, then oldest; from the store's indexes, only this page is read.
+      const listed = await deps.findingsPage(
+        {
+          findingType: cmd.type,
+          accountId: account,
+          region: cmd.region,
+          severity: cmd.severity,
+          status,
+          createdBefore,
+        },
+        {
+          offset: start,
+          limit: FINDINGS_PAGE_SIZE,
+          ...(reader.all ? {} : { keep: (f) => reader.mayRead(f) }),
+        },
+      );
       const filterText = [
         status.toLowerCase(),
         cmd.type,
@@ -204,10 +203,10 @@ async function handle(
         .join(', ');
       await reply(
         findingsListReply({
-          items: items.slice(start, start + FINDINGS_PAGE_SIZE),
+          items: listed.items,
           page: cmd.page,
-          total: items.length,
-          truncated,
+          total: listed.total,
+          truncated: false,
           filterText,
           workspaceUrl: deps.config.slack.workspaceUrl,
         }),

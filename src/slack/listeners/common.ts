@@ -40,6 +40,11 @@ export interface ListenerDeps {
   now: () => Date;
   /** Findings matching a filter, for /access findings. */
   listFindings: (filter: FindingFilter) => Promise<{ items: ListedFinding[]; truncated: boolean }>;
+  /** One page of /access findings and how many match (what `keep` lets through, when given). */
+  findingsPage: (
+    filter: FindingFilter,
+    page: { offset: number; limit: number; keep?: (f: ListedFinding) => Promise<boolean> },
+  ) => Promise<{ items: ListedFinding[]; total: number }>;
   /** Last scan and queue depths, for /access status. */
   status: () => Promise<StatusView>;
   /** This week's digest of a channel as it would be sent now, for /access digest (records nothing). */

@@ -1,0 +1,497 @@
+// The indexes FindingStore keeps over the finding cards (docs/architecture.md, "Indexes"). Every write
+// to a card's hash runs in one Lua script that reads the card's indexed fields before and after the
+// write and moves its index entries accordingly, so an index never drifts from the hashes: there is
+// no moment at which a card is written and its index is not. Retired cards are listed with the time
+// their hash expires and the entries to drop then; every indexed read first drops those that expired.
+//
+// The scripts name their keys from the prefixes in src/store/keys.ts (`indexPrefixes` and the idx
+// keys), passed in as arguments: the key names still live in one place.
+import type { Redis } from 'ioredis';
+import { SEVERITIES } from '../findings/model.ts';
+import type { Keys } from './keys.ts';
+
+/** Bump when what the scripts index changes: stores on another version are indexed again. */
+export const INDEX_VERSION = '1';
+
+/** Severity buckets in `/access findings` order: unknown severities first (indexOf is -1), then worst first. */
+export const SEVERITY_BUCKETS = ['~', ...SEVERITIES] as const;
+
+/** Stored score of a card without createdAt (and below it, one whose createdAt does not parse). */
+export const NO_TIME = -2;
+export const BAD_TIME = -1;
+
+/** Hash field names the scripts read (FindingStore's FIELDS for these properties). */
+export interface IndexedFieldNames {
+  status: string;
+  severity: string;
+  findingType: string;
+  createdAt: string;
+  firstSeen: string;
+  updatedAt: string;
+  routeChannel: string;
+  channel: string;
+  ownerEmail: string;
+  accountId: string;
+  region: string;
+}
+
+function preamble(f: IndexedFieldNames): string {
+  return `
+local C = {
+  fp = ARGV[1], sp = ARGV[2], acp = ARGV[3], aep = ARGV[4], closed = ARGV[5], reg = ARGV[6],
+  och = ARGV[7], oem = ARGV[8], counts = ARGV[9], exp = ARGV[10], expe = ARGV[11],
+  now = tonumber(ARGV[13]), ls = ARGV[14],
+}
+local KNOWN = {}
+for s in string.gmatch(ARGV[12], '[^,]+') do KNOWN[s] = true end
+local NAMES = { '${f.status}', '${f.severity}', '${f.findingType}', '${f.createdAt}', '${f.firstSeen}',
+  '${f.updatedAt}', '${f.routeChannel}', '${f.channel}', '${f.ownerEmail}' }
+local PROPS = { 'st', 'sv', 'ty', 'cr', 'fs', 'up', 'rc', 'ch', 'oe' }
+local S1, S2 = '\\1', '\\2'
+
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+-- ISO 8601 as Date.parse reads what AWS and toISOString write: YYYY-MM-DDTHH:MM:SS(.sss)(Z|+HH:MM).
+local function iso_ms(s)
+  if not s then return ${NO_TIME} end
+  local y, mo, d, rest = string.match(s, '^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$')
+  if not y then return ${BAD_TIME} end
+  local hh, mi, ss, ms, off = 0, 0, 0, 0, 0
+  if rest ~= '' then
+    local a, b, c, frac, tz = string.match(rest, '^T(%d%d):(%d%d):(%d%d)%.?(%d*)(.*)$')
+    if not a then return ${BAD_TIME} end
+    hh, mi, ss = tonumber(a), tonumber(b), tonumber(c)
+    if frac ~= '' then ms = tonumber(string.sub(frac .. '000', 1, 3)) end
+    if tz ~= 'Z' and tz ~= '' then
+      local sign, th, tm = string.match(tz, '^([%+%-])(%d%d):?(%d%d)$')
+      if not sign then return ${BAD_TIME} end
+      off = (tonumber(th) * 60 + tonumber(tm)) * 60000
+      if sign == '-' then off = -off end
+    end
+  end
+  return days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400000
+    + hh * 3600000 + mi * 60000 + ss * 1000 + ms - off
+end
+
+local function fmt(n) return string.format('%.0f', n) end
+
+-- A card's indexed fields, from its hash and its side hash of long values ('' counts as absent).
+local function read(id)
+  local a = redis.call('HMGET', C.fp .. id, unpack(NAMES))
+  local b = redis.call('HMGET', C.fp .. id .. C.ls, unpack(NAMES))
+  local h = {}
+  for i, p in ipairs(PROPS) do
+    local v = a[i]
+    if not v or v == '' then v = b[i] end
+    if v and v ~= '' then h[p] = v end
+  end
+  return h
+end
+
+local function status_set(h)
+  local sev = h.sv
+  if not sev or not KNOWN[sev] then sev = '~' end
+  return h.st .. ':' .. sev .. ':' .. (h.ty or '')
+end
+
+-- Every index entry a card has: kind (z sorted set, s set, c counter) S1 key [S1 field] -> score.
+local function tokens(h)
+  local t = {}
+  if not h.st then return t end
+  t['z' .. S1 .. C.sp .. status_set(h)] = fmt(iso_ms(h.cr))
+  if h.st == 'ACTIVE' then
+    if h.rc then t['s' .. S1 .. C.acp .. h.rc] = '1' end
+    if h.ch then t['s' .. S1 .. C.acp .. h.ch] = '1' end
+    if h.oe then t['s' .. S1 .. C.aep .. string.lower(h.oe)] = '1' end
+  else
+    t['z' .. S1 .. C.closed] = fmt(math.max(iso_ms(h.fs), iso_ms(h.up)))
+  end
+  local owner = h.rc or h.ch
+  if owner then t['c' .. S1 .. C.och .. S1 .. owner] = '1' end
+  if h.oe then t['c' .. S1 .. C.oem .. S1 .. h.oe] = '1' end
+  t['c' .. S1 .. C.counts .. S1 .. h.st .. '\\0' .. (h.ty or '') .. '\\0' .. (h.sv or '') .. '\\0' .. (h.rc or '')] = '1'
+  return t
+end
+
+local function split(tok)
+  local rest = string.sub(tok, 3)
+  local i = string.find(rest, S1, 1, true)
+  if not i then return string.sub(tok, 1, 1), rest, nil end
+  return string.sub(tok, 1, 1), string.sub(rest, 1, i - 1), string.sub(rest, i + 1)
+end
+
+local function add(tok, v, id, fresh)
+  local kind, key, field = split(tok)
+  if kind == 'z' then
+    redis.call('ZADD', key, v, id)
+    if fresh and string.sub(key, 1, #C.sp) == C.sp then redis.call('SADD', C.reg, string.sub(key, #C.sp + 1)) end
+  elseif kind == 's' then
+    redis.call('SADD', key, id)
+  elseif fresh then
+    redis.call('HINCRBY', key, field, 1)
+  end
+end
+
+local function remove(tok, id)
+  local kind, key, field = split(tok)
+  if kind == 'z' then redis.call('ZREM', key, id)
+  elseif kind == 's' then redis.call('SREM', key, id)
+  elseif redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
+end
+
+local function apply(old, new, id)
+  for tok in pairs(old) do if new[tok] == nil then remove(tok, id) end end
+  for tok, v in pairs(new) do if old[tok] ~= v then add(tok, v, id, old[tok] == nil) end end
+end
+
+-- The entries a card has now; none when it is not indexed yet (a store from before the indexes).
+local function indexed_tokens(id)
+  local h = read(id)
+  if not h.st then return {}, h end
+  if not redis.call('ZSCORE', C.sp .. status_set(h), id) then return {}, h end
+  return tokens(h), h
+end
+
+local function record_if_expiring(id, t)
+  if redis.call('ZSCORE', C.exp, id) then
+    local parts = {}
+    for tok in pairs(t) do parts[#parts + 1] = tok end
+    redis.call('HSET', C.expe, id, table.concat(parts, S2))
+  end
+end
+
+-- Drops the entries of a card whose hash has expired.
+local function forget(id)
+  local rec = redis.call('HGET', C.expe, id)
+  if rec then
+    for tok in string.gmatch(rec, '[^' .. S2 .. ']+') do remove(tok, id) end
+    redis.call('HDEL', C.expe, id)
+  end
+  redis.call('ZREM', C.exp, id)
+end
+
+local function prune(limit)
+  local ids = redis.call('ZRANGEBYSCORE', C.exp, '-inf', fmt(C.now), 'LIMIT', 0, limit)
+  local n = 0
+  for _, id in ipairs(ids) do
+    if redis.call('EXISTS', C.fp .. id) == 0 then
+      forget(id)
+      n = n + 1
+    else
+      local ttl = redis.call('PTTL', C.fp .. id)
+      if ttl < 0 then
+        redis.call('ZREM', C.exp, id)
+        redis.call('HDEL', C.expe, id)
+      else
+        redis.call('ZADD', C.exp, fmt(C.now + ttl), id)
+      end
+    end
+  end
+  return n
+end
+`;
+}
+
+/** The write: KEYS finding, long, analyzers; after the context, id, persist, analyzer id + ARN, fields. */
+const WRITE = `
+local id = ARGV[15]
+if redis.call('EXISTS', KEYS[1]) == 0 then forget(id) end
+local old = indexed_tokens(id)
+if ARGV[17] ~= '' then redis.call('HSET', KEYS[3], ARGV[17], ARGV[18]) end
+local i = 19
+for pass = 1, 2 do
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  if n > 0 then
+    local into, other = KEYS[pass], KEYS[3 - pass]
+    local kv, fields = {}, {}
+    for j = 0, n - 1 do
+      kv[#kv + 1] = ARGV[i + 2 * j]
+      kv[#kv + 1] = ARGV[i + 2 * j + 1]
+      fields[#fields + 1] = ARGV[i + 2 * j]
+    end
+    redis.call('HSET', into, unpack(kv))
+    redis.call('HDEL', other, unpack(fields))
+    i = i + 2 * n
+  end
+end
+if ARGV[16] == '1' then
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+  redis.call('ZREM', C.exp, id)
+  redis.call('HDEL', C.expe, id)
+end
+local new = tokens(read(id))
+apply(old, new, id)
+record_if_expiring(id, new)
+return 1
+`;
+
+/** A card was given a TTL (retired): KEYS finding; id, expiry time (ms). */
+const RETIRE = `
+local id = ARGV[15]
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local t = indexed_tokens(id)
+redis.call('ZADD', C.exp, ARGV[16], id)
+record_if_expiring(id, t)
+return 1
+`;
+
+/** A card is kept again (no TTL): KEYS finding; id. */
+const KEEP = `
+redis.call('ZREM', C.exp, ARGV[15])
+redis.call('HDEL', C.expe, ARGV[15])
+return 1
+`;
+
+/** Indexes one card from its hash as it is (the one-off rebuild): KEYS finding; id. */
+const REINDEX = `
+local id = ARGV[15]
+local old, h = indexed_tokens(id)
+local new = tokens(h)
+apply(old, new, id)
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 and h.st then redis.call('ZADD', C.exp, fmt(C.now + ttl), id) end
+record_if_expiring(id, new)
+return 1
+`;
+
+/** Drops what expired: KEYS expiring. */
+const PRUNE = `return prune(tonumber(ARGV[15]))`;
+
+function pageScript(f: IndexedFieldNames): string {
+  return `
+-- KEYS status-sets; status, severity buckets (in order), type, account, region, min and max score,
+-- offset, limit (-1: all). Returns the number of matches, then the ids of the window, in
+-- /access findings order: severity bucket, then createdAt, then id.
+prune(200)
+local status, typ, account, region = ARGV[15], ARGV[17], ARGV[18], ARGV[19]
+local lo, hi = ARGV[20], ARGV[21]
+local wstart = tonumber(ARGV[22])
+local limit = tonumber(ARGV[23])
+local wend = wstart + limit
+if limit < 0 then wend = math.huge end
+local order, want = {}, {}
+for b in string.gmatch(ARGV[16], '[^,]+') do order[#order + 1] = b; want[b] = {} end
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local st, sev, ty = string.match(m, '^([^:]*):([^:]*):(.*)$')
+  if st == status and want[sev] and (typ == '' or ty == typ) then
+    local list = want[sev]
+    list[#list + 1] = C.sp .. m
+  end
+end
+local function before(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
+local function ranged(k, n)
+  if n == math.huge then return redis.call('ZRANGEBYSCORE', k, lo, hi, 'WITHSCORES') end
+  return redis.call('ZRANGEBYSCORE', k, lo, hi, 'WITHSCORES', 'LIMIT', 0, n)
+end
+local filtered = account ~= '' or region ~= ''
+local total, out = 0, {}
+for _, b in ipairs(order) do
+  local ks = want[b]
+  table.sort(ks)
+  if filtered then
+    local rows = {}
+    for _, k in ipairs(ks) do
+      local r = ranged(k, math.huge)
+      for j = 1, #r, 2 do
+        local v = redis.call('HMGET', C.fp .. r[j], '${f.accountId}', '${f.region}')
+        if (account == '' or v[1] == account) and (region == '' or v[2] == region) then
+          rows[#rows + 1] = { tonumber(r[j + 1]), r[j] }
+        end
+      end
+    end
+    table.sort(rows, before)
+    for _, row in ipairs(rows) do
+      if total >= wstart and total < wend then out[#out + 1] = row[2] end
+      total = total + 1
+    end
+  else
+    local cnt = 0
+    for _, k in ipairs(ks) do cnt = cnt + redis.call('ZCOUNT', k, lo, hi) end
+    if total + cnt > wstart and total < wend then
+      local need = math.min(wend, total + cnt) - total
+      local rows = {}
+      for _, k in ipairs(ks) do
+        local r = ranged(k, need)
+        for j = 1, #r, 2 do rows[#rows + 1] = { tonumber(r[j + 1]), r[j] } end
+      end
+      table.sort(rows, before)
+      for j = 1, math.min(#rows, need) do
+        if total + j - 1 >= wstart then out[#out + 1] = rows[j][2] end
+      end
+    end
+    total = total + cnt
+  end
+end
+local res = { total }
+for _, id in ipairs(out) do res[#res + 1] = id end
+return res
+`;
+}
+
+/** ACTIVE cards with createdAt, and those created at or before a time: KEYS status-sets; max score. */
+const ACTIVE_AGED = `
+prune(200)
+local count, ids = 0, {}
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if string.sub(m, 1, 7) == 'ACTIVE:' then
+    local k = C.sp .. m
+    count = count + redis.call('ZCOUNT', k, '(${BAD_TIME - 1}', '+inf')
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[15])) do ids[#ids + 1] = id end
+  end
+end
+local res = { count }
+for _, id in ipairs(ids) do res[#res + 1] = id end
+return res
+`;
+
+type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
+const NAMES = {
+  write: 'apFindingWrite',
+  retire: 'apFindingRetire',
+  keep: 'apFindingKeep',
+  reindex: 'apFindingReindex',
+  prune: 'apFindingPrune',
+  page: 'apFindingPage',
+  activeAged: 'apFindingActiveAged',
+} as const;
+
+/** The scripts, defined on a connection (ioredis sends EVALSHA, loading the script when Redis lacks it). */
+export class FindingIndexScripts {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+    fields: IndexedFieldNames,
+  ) {
+    const pre = preamble(fields);
+    const define = (name: string, keys: number, body: string) => {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: keys, lua: pre + body });
+    };
+    define(NAMES.write, 3, WRITE);
+    define(NAMES.retire, 1, RETIRE);
+    define(NAMES.keep, 1, KEEP);
+    define(NAMES.reindex, 1, REINDEX);
+    define(NAMES.prune, 1, PRUNE);
+    define(NAMES.page, 1, pageScript(fields));
+    define(NAMES.activeAged, 1, ACTIVE_AGED);
+  }
+
+  /** ARGV[1..14]: where the indexes live, the known severities and the time. */
+  context(now = Date.now()): string[] {
+    const k = this.k;
+    const p = k.indexPrefixes();
+    return [
+      p.finding,
+      p.status,
+      p.activeChannel,
+      p.activeEmail,
+      k.closedFindings(),
+      k.findingStatusSets(),
+      k.ownerChannels(),
+      k.ownerEmails(),
+      k.findingCounts(),
+      k.findingsExpiring(),
+      k.findingsExpiringEntries(),
+      SEVERITIES.join(','),
+      String(now),
+      k.findingLong('').slice(k.finding('').length),
+    ];
+  }
+
+  private run(target: Redis | ReturnType<Redis['pipeline']>, name: string): ScriptRunner {
+    return (target as unknown as Record<string, ScriptRunner>)[name]!.bind(target);
+  }
+
+  /** Writes fields of a card (short and long hash) and moves its index entries, in one script. */
+  write(
+    target: Redis | ReturnType<Redis['pipeline']>,
+    id: string,
+    opts: {
+      short: Record<string, string>;
+      long: Record<string, string>;
+      persist: boolean;
+      analyzer?: { id: string; arn: string };
+    },
+  ): Promise<unknown> {
+    const flat = (h: Record<string, string>) => [String(Object.keys(h).length), ...Object.entries(h).flat()];
+    return this.run(target, NAMES.write)(
+      this.k.finding(id),
+      this.k.findingLong(id),
+      this.k.analyzers(),
+      ...this.context(),
+      id,
+      opts.persist ? '1' : '0',
+      opts.analyzer?.id ?? '',
+      opts.analyzer?.arn ?? '',
+      ...flat(opts.short),
+      ...flat(opts.long),
+    );
+  }
+
+  retire(target: Redis | ReturnType<Redis['pipeline']>, id: string, expiresAtMs: number): Promise<unknown> {
+    return this.run(target, NAMES.retire)(this.k.finding(id), ...this.context(), id, String(expiresAtMs));
+  }
+
+  keep(target: Redis | ReturnType<Redis['pipeline']>, id: string): Promise<unknown> {
+    return this.run(target, NAMES.keep)(this.k.finding(id), ...this.context(), id);
+  }
+
+  reindex(target: Redis | ReturnType<Redis['pipeline']>, id: string): Promise<unknown> {
+    return this.run(target, NAMES.reindex)(this.k.finding(id), ...this.context(), id);
+  }
+
+  async prune(limit = 1000): Promise<number> {
+    return Number(
+      await this.run(this.redis, NAMES.prune)(this.k.findingsExpiring(), ...this.context(), String(limit)),
+    );
+  }
+
+  async page(q: {
+    status: string;
+    severities: readonly string[];
+    type?: string;
+    accountId?: string;
+    region?: string;
+    /** Exclusive upper bound on createdAt (ms); cards without one never match it. */
+    createdBeforeMs?: number;
+    offset: number;
+    limit: number;
+  }): Promise<{ total: number; ids: string[] }> {
+    const [lo, hi] =
+      q.createdBeforeMs === undefined ? ['-inf', '+inf'] : [`(${BAD_TIME}`, `(${q.createdBeforeMs}`];
+    const res = (await this.run(this.redis, NAMES.page)(
+      this.k.findingStatusSets(),
+      ...this.context(),
+      q.status,
+      q.severities.join(','),
+      q.type ?? '',
+      q.accountId ?? '',
+      q.region ?? '',
+      lo,
+      hi,
+      String(q.offset),
+      String(q.limit),
+    )) as [number, ...string[]];
+    const [total, ...ids] = res;
+    return { total: Number(total), ids };
+  }
+
+  /** ACTIVE cards with a createdAt: how many, and the ids of those created at or before `maxMs`. */
+  async activeAged(maxMs: number): Promise<{ count: number; ids: string[] }> {
+    const [count, ...ids] = (await this.run(this.redis, NAMES.activeAged)(
+      this.k.findingStatusSets(),
+      ...this.context(),
+      String(maxMs),
+    )) as [number, ...string[]];
+    return { count: Number(count), ids };
+  }
+}
