@@ -112,7 +112,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
   for (const q of [queues.scan, queues.deliver, queues.actions]) q.on('error', onQueueError);
   queues.flows.on('error', onQueueError);
-  const clients = createAwsClients({ ...opts.aws, organization: config.organization, logger, metrics });
+  const clients = createAwsClients({
+    rateLimits: config.aws.rateLimits,
+    ...opts.aws,
+    organization: config.organization,
+    logger,
+    metrics,
+  });
   const deps: JobDeps = {
     config,
     redis,
