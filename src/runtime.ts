@@ -128,6 +128,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   queues.flows.on('error', onQueueError);
   const clients = createAwsClients({
     ...awsRetries(opts.env),
+    rateLimits: config.aws.rateLimits,
     ...opts.aws,
     organization: config.organization,
     logger,

@@ -14,6 +14,7 @@ import {
 import type { AppConfig } from '../config/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import { AwsError, toAwsError } from './errors.ts';
+import { createRequestPacer, type PacedService, type RateLimit } from './rate-limit.ts';
 
 type CredentialsOption = NonNullable<STSClientConfig['credentials']>;
 /** `AwsCredentialIdentityProvider` from @smithy/types, named through the client config. */
@@ -44,6 +45,11 @@ export interface AwsClientsOptions {
   now?: () => number;
   /** Counts calls, errors and throttled attempts per operation (src/metrics.ts). */
   metrics?: Pick<Metrics, 'awsCalls' | 'awsErrors' | 'awsThrottles'>;
+  /**
+   * Client-side request rates per service and region (src/config `aws.rateLimits`): every attempt,
+   * SDK retries included, waits for a token of its service's bucket in its region. Absent: no pacing.
+   */
+  rateLimits?: Partial<Record<PacedService, RateLimit>>;
 }
 
 export interface AwsClients {
@@ -79,14 +85,16 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
   const now = opts.now ?? Date.now;
   const org = opts.organization;
   const clients = new Map<string, unknown>();
+  const pacer = opts.rateLimits ? createRequestPacer(opts.rateLimits) : undefined;
   const assumed = new Map<string, AssumedEntry>();
   let caller: Promise<string> | undefined;
 
-  const cached = <T>(key: string, build: () => T): T => {
+  const cached = <T>(key: string, build: () => T, paced?: { service: PacedService; region: string }): T => {
     let client = clients.get(key) as T | undefined;
     if (client === undefined) {
       client = build();
       if (opts.metrics) instrument(client as Instrumentable, opts.metrics);
+      if (pacer && paced) pace(client as Pacable, paced.service, paced.region, pacer.take);
       clients.set(key, client);
     }
     return client;
@@ -164,18 +172,21 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
       cached(
         `access-analyzer|${region}`,
         () => new AccessAnalyzerClient(baseConfig(region, opts.endpoints?.accessAnalyzer)),
+        { service: 'accessAnalyzer', region },
       ),
 
     accessAnalyzerIn: (region, accountId) =>
       cached(
         `access-analyzer|${region}|${accountKey(accountId)}`,
         () => new AccessAnalyzerClient(configFor(region, opts.endpoints?.accessAnalyzer, accountId)),
+        { service: 'accessAnalyzer', region },
       ),
 
     iam: (accountId) =>
       cached(
         `iam|${IAM_REGION}|${accountKey(accountId)}`,
         () => new IAMClient(configFor(IAM_REGION, opts.endpoints?.iam, accountId)),
+        { service: 'iam', region: IAM_REGION },
       ),
 
     sts,
@@ -184,6 +195,7 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
       cached(
         `tagging|${region}|${accountKey(accountId)}`,
         () => new ResourceGroupsTaggingAPIClient(configFor(region, opts.endpoints?.tagging, accountId)),
+        { service: 'tagging', region },
       ),
 
     callerAccount: () => {
@@ -277,5 +289,33 @@ function instrument(client: Instrumentable, metrics: NonNullable<AwsClientsOptio
       }
     },
     { step: 'deserialize', name: 'accessPatrolThrottleMetrics', priority: 'high' },
+  );
+}
+
+interface Pacable {
+  middlewareStack: {
+    addRelativeTo(
+      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { name: string; relation: 'before' | 'after'; toMiddleware: string },
+    ): void;
+  };
+}
+
+/**
+ * Pacing middleware, after the SDK's retry middleware: each attempt (a retry is a request too) waits
+ * for its token before it is signed and sent.
+ */
+function pace(
+  client: Pacable,
+  service: PacedService,
+  region: string,
+  take: (service: PacedService, region: string) => Promise<number>,
+): void {
+  client.middlewareStack.addRelativeTo(
+    (next) => async (args) => {
+      await take(service, region);
+      return next(args);
+    },
+    { name: 'accessPatrolPacing', relation: 'after', toMiddleware: 'retryMiddleware' },
   );
 }

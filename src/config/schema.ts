@@ -406,6 +406,21 @@ const policyGenerationSchema = z.strictObject({
   }),
 });
 
+/** A client-side AWS request rate (src/aws/rate-limit.ts). */
+const rateLimit = (perSecond: number, burst: number) =>
+  z
+    .strictObject({
+      perSecond: z.number().min(0).max(10_000).meta({ description: 'Requests per second; 0: not paced.' }),
+      burst: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .optional()
+        .meta({ description: 'Requests at once after a quiet period; default `perSecond`.' }),
+    })
+    .default({ perSecond, burst });
+
 export const configSchema = z.strictObject({
   regions: z.array(region, { error: `a list of AWS regions such as [eu-west-1]` }).min(1).meta({
     description:
@@ -526,6 +541,34 @@ export const configSchema = z.strictObject({
     .meta({
       description: 'How to act in member accounts. Absent: the bot only works in its own account.',
     }),
+  aws: z
+    .strictObject({
+      rateLimits: z
+        .strictObject({
+          accessAnalyzer: rateLimit(10, 10).meta({
+            description:
+              'IAM Access Analyzer requests per second per region (ListAnalyzers, ListFindingsV2, GetFindingV2, and the actions). AWS publishes no request rate for these operations (its quota page lists analyzers, archive rules and policy generations only) and answers 429 ThrottlingException above it; the bot keeps below this rate on its own, shared by every analyzer scan of the region in this process, so a scan paces itself instead of being throttled. Raise it when AWS allows more; 0 turns pacing off (the SDK and the job retries still handle 429).',
+            docDefault: '`{ perSecond: 10, burst: 10 }`',
+          }),
+          tagging: rateLimit(5, 5).meta({
+            description:
+              'Resource Groups Tagging API `GetResources` requests per second per region (each reads the tags of up to 100 resources). AWS documents that this operation has a per-second rate limit and names it in Service Quotas; 0 turns pacing off.',
+            docDefault: '`{ perSecond: 5, burst: 5 }`',
+          }),
+          iam: rateLimit(10, 10).meta({
+            description:
+              "IAM requests per second (GetRole, ListUserTags and the role actions). IAM's rate is shared by every caller in the account and is not published; 0 turns pacing off.",
+            docDefault: '`{ perSecond: 10, burst: 10 }`',
+          }),
+        })
+        .prefault({})
+        .meta({
+          description:
+            'Client-side token buckets: one per service and region, refilled at `perSecond`, holding `burst` requests. Every attempt, SDK retries included, waits for a token.',
+        }),
+    })
+    .prefault({})
+    .meta({ description: 'How the bot calls AWS.' }),
   tags: z
     .strictObject({
       ownerEmailTag: z.string().min(1).max(128).default('owner').meta({

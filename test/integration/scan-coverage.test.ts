@@ -374,6 +374,38 @@ describe('throttling', () => {
     expect(last.failedAnalyzers).toBe(0);
   }, 90_000);
 
+  it('paces itself below the rate AWS allows: the same scan gets no 429 at all', async () => {
+    const findings = [
+      ...Array.from({ length: 25 }, (_, i) => sharedBucket(`us-ext-${i}`, arnOf(US, 'org-external'))),
+      ...Array.from({ length: 25 }, (_, i) =>
+        unusedRole(`us-unused-${i}`, arnOf(US, 'org-unused'), `role-${i}`),
+      ),
+      ...Array.from({ length: 20 }, (_, i) => sharedBucket(`eu-ext-${i}`, arnOf(EU, 'org-external'))),
+    ];
+    await start(sandboxData([...orgRegion(US, { unused: true }), ...orgRegion(EU)], findings), {
+      sdkAttempts: 3,
+      config: {
+        scan: { concurrency: 4, detailConcurrency: 4, attempts: 10 },
+        // The bot's bucket per region: the sandbox's rate, a smaller burst (requests in flight
+        // arrive a little bunched; the sandbox's fuller bucket absorbs that).
+        aws: { rateLimits: { accessAnalyzer: { perSecond: 8, burst: 4 } } },
+      },
+    });
+    aws.faults.rateLimit = { perSecond: 8, burst: 8 };
+    const started = Date.now();
+
+    const report = await scan();
+
+    expect(aws.throttled()).toBe(0);
+    expect(report.finalize.analyzers.filter((a) => !a.ok)).toEqual([]);
+    const ids = postedIds();
+    expect(ids).toHaveLength(findings.length);
+    expect(new Set(ids).size).toBe(findings.length);
+    // us-east-1 is the busiest region: 50 GetFindingV2 + its listings at 8 per second, less the burst.
+    const usRequests = aws.requests.filter((r) => r.region === US && r.service === 'access-analyzer').length;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(((usRequests - 4) / 8) * 1000 - 200);
+  }, 90_000);
+
   it('resolves nothing when a listing fails half way, and reports the analyzer by notice and status', async () => {
     const findings = Array.from({ length: 25 }, (_, i) => sharedBucket(`eu-${i}`, arnOf(EU, 'org-external')));
     await start(sandboxData([...orgRegion(US, { unused: true }), ...orgRegion(EU)], findings), {

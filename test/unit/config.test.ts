@@ -55,6 +55,13 @@ describe('parseConfigText', () => {
           postIntervalMs: 1100,
         },
         accounts: {},
+        aws: {
+          rateLimits: {
+            accessAnalyzer: { perSecond: 10, burst: 10 },
+            tagging: { perSecond: 5, burst: 5 },
+            iam: { perSecond: 10, burst: 10 },
+          },
+        },
         tags: { ownerEmailTag: 'owner', useResourceGroupsTaggingApi: false },
         routing: [],
         severity: { overrides: {} },
