@@ -1,6 +1,7 @@
 // One finding as one Slack message. Pure: the same input gives the same JSON (time comes from `now`).
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { differenceInDays, formatDistanceStrict } from 'date-fns';
+import { type CardButton, cardButtonsFor, type FixKind } from '../src/findings/card-actions.ts';
 import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
 import { shortHash } from '../src/util/hash.ts';
@@ -420,6 +421,100 @@ function button(text: string, actionId: string, value: string, style?: Button['s
   return b;
 }
 
+/** What each fix button says, and its confirm dialog (a fix changes AWS, so it is always confirmed). */
+export const FIX_BUTTONS: Record<
+  FixKind,
+  { label: string; actionId: string; title: string; confirm: (f: Finding) => string }
+> = {
+  'block-public-access': {
+    label: 'Block public access',
+    actionId: ACTION_IDS.blockPublicAccess,
+    title: 'Block public access?',
+    confirm: (f) =>
+      `Turn on all four Block Public Access settings of bucket ${resourceName(f.resourceType, f.resourceArn)} in account ${f.accountId}? Anyone relying on public access loses it. The current settings are saved; Undo puts them back.`,
+  },
+  'deactivate-key': {
+    label: 'Deactivate key',
+    actionId: ACTION_IDS.deactivateKey,
+    title: 'Deactivate this key?',
+    confirm: (f) =>
+      `Make access key ${f.details?.kind === 'unusedAccessKey' ? `${f.details.accessKeyId} ` : ''}of user ${resourceName(f.resourceType, f.resourceArn)} inactive? Anything still signing with it stops working. Undo makes it active again.`,
+  },
+  'remove-password': {
+    label: 'Remove password',
+    actionId: ACTION_IDS.removePassword,
+    title: 'Remove the console password?',
+    confirm: (f) =>
+      `Delete the console password of user ${resourceName(f.resourceType, f.resourceArn)} in account ${f.accountId}? Access keys are not touched. Undo sets a new random password that must be changed at first sign-in, sent only to the person who clicks Undo.`,
+  },
+  'remove-external-access': {
+    label: 'Remove external access',
+    actionId: ACTION_IDS.removeExternalAccess,
+    title: 'Remove the external principal?',
+    confirm: (f) =>
+      `Remove the external principals of this finding from the trust policy of role ${resourceName(f.resourceType, f.resourceArn)}? The bot proves first (CheckNoNewAccess) that the new policy grants nothing new. The current trust policy is saved; Undo puts it back exactly.`,
+  },
+};
+
+function fixButton(kind: FixKind, f: Finding, value: string): Button {
+  const spec = FIX_BUTTONS[kind];
+  const b = button(spec.label, spec.actionId, value, 'danger');
+  b.confirm = {
+    title: { type: 'plain_text', text: spec.title },
+    text: { type: 'plain_text', text: plain(spec.confirm(f), LIMITS.confirmText) },
+    confirm: { type: 'plain_text', text: spec.label },
+    deny: { type: 'plain_text', text: 'Cancel' },
+    style: 'danger',
+  };
+  return b;
+}
+
+function deleteRoleButton(f: Finding, value: string): Button {
+  const del = button('Delete role', ACTION_IDS.deleteRole, value, 'danger');
+  const role = resourceName(f.resourceType, f.resourceArn);
+  del.confirm = {
+    title: { type: 'plain_text', text: 'Delete this role?' },
+    text: {
+      type: 'plain_text',
+      text: plain(
+        `Delete role ${truncate(role, 120)} in account ${f.accountId}? Anything that still uses it will lose access.`,
+        LIMITS.confirmText,
+      ),
+    },
+    confirm: { type: 'plain_text', text: 'Delete role' },
+    deny: { type: 'plain_text', text: 'Cancel' },
+    style: 'danger',
+  };
+  return del;
+}
+
+/** One button of the table, or undefined when this card may not show it. */
+function cardButton(
+  kind: CardButton,
+  f: Finding,
+  value: string,
+  card: { writable: boolean; snoozed: boolean },
+): Button | undefined {
+  switch (kind) {
+    case 'archive':
+      return card.writable ? button('Archive', ACTION_IDS.archive, value) : undefined;
+    case 'rescan':
+      return button('Rescan', ACTION_IDS.rescan, value);
+    case 'generate-policy':
+      return button('Generate policy', ACTION_IDS.generatePolicy, value);
+    case 'delete-role':
+      return deleteRoleButton(f, value);
+    case 'recommend':
+      return card.writable ? button('Show recommendation', ACTION_IDS.recommend, value) : undefined;
+    case 'snooze':
+      return card.snoozed
+        ? button('Unsnooze', ACTION_IDS.unsnooze, value)
+        : button('Snooze', ACTION_IDS.snooze, value);
+    default:
+      return fixButton(kind, f, value);
+  }
+}
+
 function actionsBlock(
   f: Finding,
   status: FindingStatus,
@@ -447,35 +542,11 @@ function actionsBlock(
   } else if (status === 'ACTIVE') {
     // A service-linked analyzer's findings are read-only in AWS: no button that would change them.
     const writable = f.managedBy === undefined;
-    if (writable) elements.push(button('Archive', ACTION_IDS.archive, value));
-    if (f.findingType === 'ExternalAccess') elements.push(button('Rescan', ACTION_IDS.rescan, value));
-    if (f.resourceType === 'AWS::IAM::Role' || f.resourceType === 'AWS::IAM::User') {
-      elements.push(button('Generate policy', ACTION_IDS.generatePolicy, value));
+    // One table says which buttons fit which finding (src/findings/card-actions.ts).
+    for (const kind of cardButtonsFor(f)) {
+      const b = cardButton(kind, f, value, { writable, snoozed: snoozed !== undefined });
+      if (b) elements.push(b);
     }
-    if (f.findingType === 'UnusedIAMRole') {
-      const del = button('Delete role', ACTION_IDS.deleteRole, value, 'danger');
-      const role = resourceName(f.resourceType, f.resourceArn);
-      del.confirm = {
-        title: { type: 'plain_text', text: 'Delete this role?' },
-        text: {
-          type: 'plain_text',
-          text: plain(
-            `Delete role ${truncate(role, 120)} in account ${f.accountId}? Anything that still uses it will lose access.`,
-            LIMITS.confirmText,
-          ),
-        },
-        confirm: { type: 'plain_text', text: 'Delete role' },
-        deny: { type: 'plain_text', text: 'Cancel' },
-        style: 'danger',
-      };
-      elements.push(del);
-    }
-    if (f.findingType === 'UnusedPermission' && writable) {
-      elements.push(button('Show recommendation', ACTION_IDS.recommend, value));
-    }
-    elements.push(
-      snoozed ? button('Unsnooze', ACTION_IDS.unsnooze, value) : button('Snooze', ACTION_IDS.snooze, value),
-    );
   } else if (status === 'ARCHIVED' && f.managedBy === undefined) {
     elements.push(button('Unarchive', ACTION_IDS.unarchive, value));
   }

@@ -10,6 +10,11 @@ export const ACTION_IDS = {
   snooze: 'finding_snooze',
   unsnooze: 'finding_unsnooze',
   recommend: 'finding_recommend',
+  blockPublicAccess: 'finding_fix_block_public_access',
+  deactivateKey: 'finding_fix_deactivate_key',
+  removePassword: 'finding_fix_remove_password',
+  removeExternalAccess: 'finding_fix_remove_external_access',
+  undoFix: 'finding_fix_undo',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
@@ -39,6 +44,23 @@ export function decodeFindingRef(value: string): FindingRef | null {
     return typeof v.f === 'string' && typeof v.a === 'string' && typeof v.r === 'string'
       ? { f: v.f, a: v.a, r: v.r }
       : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The value of an Undo button: the backup to put back, and the finding it is about. */
+export interface UndoRef extends FindingRef {
+  /** Backup key. */
+  k: string;
+}
+
+export function decodeUndoRef(value: string): UndoRef | null {
+  const ref = decodeFindingRef(value);
+  if (!ref) return null;
+  try {
+    const k = (JSON.parse(value) as { k?: unknown }).k;
+    return typeof k === 'string' && k ? { ...ref, k } : null;
   } catch {
     return null;
   }

@@ -57,7 +57,13 @@ describe('findingMessage per finding type', () => {
       'public external access',
       view(),
       'S3 bucket `logs-prod` is public',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan, ACTION_IDS.snooze],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.rescan,
+        ACTION_IDS.blockPublicAccess,
+        ACTION_IDS.snooze,
+      ],
     ],
     [
       'cross-account external access',
@@ -87,13 +93,13 @@ describe('findingMessage per finding type', () => {
       'unused access key',
       view({ type: 'UnusedIAMUserAccessKey' }),
       'Access key `AKIAIOSFODNN7EXAMPLE` of user `bob` unused for 120 days',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy, ACTION_IDS.snooze],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.deactivateKey, ACTION_IDS.snooze],
     ],
     [
       'unused password',
       view({ type: 'UnusedIAMUserPassword' }),
       'Password of user `alice` has never been used',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.generatePolicy, ACTION_IDS.snooze],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.removePassword, ACTION_IDS.snooze],
     ],
     [
       'unused permission',
@@ -246,6 +252,7 @@ describe('findingMessage state', () => {
       ACTION_IDS.openConsole,
       ACTION_IDS.archive,
       ACTION_IDS.rescan,
+      ACTION_IDS.blockPublicAccess,
       ACTION_IDS.snooze,
     ]);
     expect(findingMessage(v).text.startsWith('[CRITICAL]')).toBe(true);
@@ -424,6 +431,24 @@ const GOLDEN_PUBLIC_BUCKET = {
           },
           value:
             '{"f":"0f1e2d3c-0000-4000-8000-000000000001","a":"arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external","r":"eu-west-1"}',
+        },
+        {
+          type: 'button',
+          action_id: 'finding_fix_block_public_access',
+          text: { type: 'plain_text', text: 'Block public access' },
+          value:
+            '{"f":"0f1e2d3c-0000-4000-8000-000000000001","a":"arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external","r":"eu-west-1"}',
+          style: 'danger',
+          confirm: {
+            title: { type: 'plain_text', text: 'Block public access?' },
+            text: {
+              type: 'plain_text',
+              text: 'Turn on all four Block Public Access settings of bucket logs-prod in account 111111111111? Anyone relying on public access loses it. The current settings are saved; Undo puts them back.',
+            },
+            confirm: { type: 'plain_text', text: 'Block public access' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+            style: 'danger',
+          },
         },
         {
           type: 'button',
