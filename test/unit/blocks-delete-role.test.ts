@@ -36,8 +36,6 @@ describe('role receipts', () => {
     });
     expect(m.text).toBe('Deleting role legacy-ci stopped');
     const text = shown(m);
-    expect(text).toContain('stopped: DeleteConflict: &lt;!here&gt; must detach');
-    expect(text).toContain('*Done*\n• nothing\n*Not done*\n• delete inline policy &lt;!channel&gt;');
     expect(text).not.toMatch(/<!(here|channel)>/);
   });
 
@@ -59,7 +57,6 @@ describe('role receipts', () => {
       error: 'NoSuchEntity: policy gone',
     });
     expect(partial.text).toBe('Restoring role legacy-ci was incomplete');
-    expect(shown(partial)).toContain('*Not done*\n• attach arn:aws:iam::123456789012:policy/gone');
   });
 });
 

@@ -7,12 +7,13 @@ import {
   channelFallbackNotice,
   duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
-  scanAccessDeniedNotice,
   serviceLinkedUnusedNotice,
   unusedAnalyzerMissingNotice,
 } from '../../blocks/notice.ts';
 import { makeAnalyzer } from '../factories/finding.ts';
 
+// The exact blocks of each notice are golden fixtures (test/golden/<notice>/); these check the
+// notification text and the structure the delivery code relies on.
 describe('admin notices', () => {
   it('analyzerMissingNotice names the regional kinds missing and the type to create for each', () => {
     const m = analyzerMissingNotice({
@@ -31,16 +32,6 @@ describe('admin notices', () => {
     expect(m.text).toBe(
       'No external-access analyzer in ap-southeast-2: resources shared outside the account or organization there are not being checked. No internal-access analyzer in ap-southeast-2: access to critical resources from inside the account or organization there are not being checked.',
     );
-    const json = JSON.stringify(m.blocks);
-    expect(json).toContain(
-      'aws accessanalyzer create-analyzer --region ap-southeast-2 --analyzer-name access-patrol-external --type ORGANIZATION`',
-    );
-    expect(json).toContain('--type ACCOUNT_INTERNAL_ACCESS');
-    expect(json).toContain(
-      'one organization-level internal access analyzer per organization (`org-internal` in us-east-1)',
-    );
-    expect(json).toContain('organization-level ones from this account: it administers the organization');
-    expect(json).not.toMatch(/unused/i);
   });
 
   it('unusedAnalyzerMissingNotice asks for one analyzer for the zone of trust, not one per region', () => {
@@ -54,13 +45,6 @@ describe('admin notices', () => {
     expect(m.text).toBe(
       'No unused-access analyzer for the organization in the scanned regions (us-east-1, eu-west-1).',
     );
-    const json = JSON.stringify(m.blocks);
-    expect(json).toContain('administered from account `111111111111` (security)');
-    expect(json).toContain('once per account or organization, in any one region');
-    expect(json).toContain(
-      '`aws accessanalyzer create-analyzer --region us-east-1 --analyzer-name access-patrol-unused --type ORGANIZATION_UNUSED_ACCESS`',
-    );
-    expect(json.match(/create-analyzer/g)).toHaveLength(1);
 
     const single = unusedAnalyzerMissingNotice({
       zone: { kind: 'account', accountId: '111111111111' },
@@ -68,9 +52,8 @@ describe('admin notices', () => {
       scannedRegions: ['eu-west-1'],
       otherAccounts: ['222222222222'],
     });
-    expect(JSON.stringify(single.blocks)).toContain('--type ACCOUNT_UNUSED_ACCESS');
-    expect(JSON.stringify(single.blocks)).toContain(
-      'An account-level analyzer does not see the other accounts in the config (`222222222222`)',
+    expect(single.text).toBe(
+      'No unused-access analyzer for account 111111111111 in the scanned regions (eu-west-1).',
     );
   });
 
@@ -81,9 +64,6 @@ describe('admin notices', () => {
     assertWithinLimits(m);
     expect(m.text).toBe(
       '2 unused-access analyzers cover the organization (org-unused in us-east-1, org-unused in eu-west-1): same findings, billed per analyzer.',
-    );
-    expect(JSON.stringify(m.blocks)).toContain(
-      '`aws accessanalyzer delete-analyzer --region eu-west-1 --analyzer-name org-unused`',
     );
   });
 
@@ -101,7 +81,6 @@ describe('admin notices', () => {
     expect(m.text).toBe(
       'Unused access for account 111111111111 comes only from the service-linked analyzer \u02CDAccessAnalyzerForSecurityHub-abc; its findings are shown read-only.',
     );
-    expect(JSON.stringify(m.blocks)).toContain('no Archive, Unarchive or Show recommendation button');
   });
 
   it('analyzerScanFailedNotice says nothing was checked and that the next scan retries', () => {
@@ -114,8 +93,6 @@ describe('admin notices', () => {
     expect(m.text).toBe(
       'Scanning analyzer org-external (eu-west-1) failed: its findings were not checked in this scan.',
     );
-    expect(JSON.stringify(m.blocks)).toContain('failed after 8 attempts');
-    expect(JSON.stringify(m.blocks)).toContain('The next scan tries again.');
   });
 
   it('analyzerNotActiveNotice explains the status reason in plain words', () => {
@@ -132,18 +109,6 @@ describe('admin notices', () => {
     expect(unknown.text).toBe(
       'Analyzer org-external (unused-access, eu-west-1) is disabled: SOMETHING\u02CD&lt;!here&gt;.',
     );
-  });
-
-  it('scanAccessDeniedNotice names the operation and the permission to grant', () => {
-    const m = scanAccessDeniedNotice({
-      region: 'eu-west-1',
-      operation: 'GetRole',
-      message: 'not authorized to perform: iam:GetRole on <@U1>',
-    });
-    assertWithinLimits(m);
-    const body = m.blocks[0]?.type === 'section' ? m.blocks[0].text?.text : '';
-    expect(body).toContain('Allow `iam:GetRole`');
-    expect(body).toContain('on &lt;@U1&gt;');
   });
 
   it('channelFallbackNotice', () => {

@@ -3,7 +3,6 @@
 // raw values (the property test in blocks-limits.test.ts covers every builder).
 import { describe, expect, it } from 'vitest';
 import { auditReply, ownersReply } from '../../blocks/command-replies.ts';
-import { deleteRoleConfirmModal } from '../../blocks/delete-role.ts';
 import { unknownOwnerEmailsNotice } from '../../blocks/digest.ts';
 import { archivedReceipt, refusedNote, snoozedReceipt } from '../../blocks/receipts.ts';
 
@@ -52,29 +51,5 @@ describe('notification text', () => {
     };
     expect(auditReply([entry]).text).toBe('1 audit entry');
     expect(auditReply([entry, { ...entry, id: '2-0' }]).text).toBe('2 audit entries');
-  });
-
-  it('says a role without recorded use has none, in a sentence', () => {
-    const modal = deleteRoleConfirmModal({
-      meta: { f: 'f-1', a: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/a', r: 'eu-west-1' },
-      minUnusedDays: 90,
-      inspection: {
-        accountId: '111111111111',
-        roleName: 'old-migration-role',
-        arn: 'arn:aws:iam::111111111111:role/old-migration-role',
-        roleId: 'AROA1',
-        path: '/',
-        lastUsed: {},
-        assumeRolePolicyDocument: '{}',
-        tags: [],
-        attachedPolicies: [],
-        inlinePolicies: [],
-        instanceProfiles: [],
-        isServiceLinked: false,
-      },
-    });
-    expect(JSON.stringify(modal.blocks[0])).toContain(
-      'in account `111111111111`? It has no recorded use in the last 400 days.',
-    );
   });
 });
