@@ -54,6 +54,7 @@ export const NOT_BUILDERS = new Set([
   'codeBlockLines',
   'cutEscaped',
   'decodeFindingRef',
+  'decodeUndoRef',
   'encodeFindingRef',
   'escapeMrkdwn',
   'findingConsoleUrl',
