@@ -67,14 +67,15 @@ async function requested(action: string) {
   );
 }
 
-/** Waits until every job of these names has finished (a follow-up may still be delayed). */
+/** Waits until jobs of these names exist and have all finished (a follow-up may still be delayed). */
 async function settled(...names: string[]) {
   await expect
     .poll(
       async () => {
         const jobs = (await Promise.all(names.map(jobsNamed))).flat();
         const states = await Promise.all(jobs.map((j) => j.getState()));
-        return states.every((s) => s === 'completed' || s === 'failed' || s === 'delayed');
+        // No job yet means the click has not been queued: not settled.
+        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed' || s === 'delayed');
       },
       { timeout: 15_000 },
     )
