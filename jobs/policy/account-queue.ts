@@ -1,9 +1,9 @@
 // Whose turn it is in an account: AWS runs one policy generation at a time per account, so requests
 // wait in the account's FIFO (src/store/policy-requests.ts) and its head holds the account's slot.
-// A request that ends frees the slot for the next one; the holder's next step is a queued job.
+// A request that ends hands the slot to the next one; the holder's next step is a queued job.
 import { pollDelayMs, slotTtlMs } from '../../src/config/policy-generation.ts';
 import { enqueue, JOBS } from '../../src/queue/index.ts';
-import type { PolicyRequestState } from '../../src/store/policy-requests.ts';
+import type { FinishOutcome, PolicyRequestState } from '../../src/store/policy-requests.ts';
 import type { JobDeps } from '../deps.ts';
 
 /** Claims the account's slot for the head of its FIFO, if free, and queues that request's next step. */
@@ -39,12 +39,15 @@ async function takeTurn(deps: JobDeps, accountId: string, head: string): Promise
   return head;
 }
 
-/** The request ended (any outcome): mark it, free the slot, start the next one in the account. */
-export async function finish(deps: JobDeps, req: PolicyRequestState): Promise<void> {
+/**
+ * The request ended (any outcome): mark it done, free its slot and give it to the next request in the
+ * account, in one store step, then queue that request's start.
+ */
+export async function finish(deps: JobDeps, req: PolicyRequestState): Promise<FinishOutcome> {
   req.status = 'done';
-  await deps.policyRequests.save(req);
-  await deps.policyRequests.release(req.accountId, req.requestId);
-  await advanceAccount(deps, req.accountId);
+  const outcome = await deps.policyRequests.finish(req, slotTtlMs(deps.config.policyGeneration!));
+  if (outcome.next) await takeTurn(deps, req.accountId, outcome.next);
+  return outcome;
 }
 
 /** Poll number `attempt` of a running generation, as a delayed job (doubling delays, capped). */

@@ -58,7 +58,7 @@ export async function pollPolicyGeneration(
       });
     }
     // Keep the slot while this generation runs.
-    await deps.policyRequests.renewSlot(accountId, slotTtlMs(cfg));
+    await deps.policyRequests.renewSlot(accountId, requestId, slotTtlMs(cfg));
     await showProgress(
       deps,
       req,

@@ -1,7 +1,8 @@
 // Policy generation requests in Redis: one FIFO per account whose head holds the account's one
 // generation slot (AWS runs one generation at a time per account), each request's progress, and the
 // account's recent starts for the daily quota. Every step that reads and changes the FIFO or the slot
-// is one Lua script, so two workers can never start two generations in one account.
+// is one Lua script, so two workers can never start two generations in one account, and two jobs
+// ending the same request hand the slot on once.
 import type { Redis } from 'ioredis';
 import type { PolicyRequestData } from '../queue/payloads.ts';
 import type { Keys } from './keys.ts';
@@ -52,6 +53,55 @@ redis.call('LREM', KEYS[2], 0, ARGV[1])
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
+/** Extends the slot's lifetime, only while this request holds it. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/** A request that ended stays ended: a job holding an older copy cannot bring it back. */
+const SAVE = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, r = pcall(cjson.decode, cur)
+  if ok and type(r) == 'table' and r.status == 'done' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
+/**
+ * Ends a request in one step: records it as done (unless it already is), drops it from the FIFO,
+ * frees the slot if it held it, and gives the slot to the new head when it is free. Returns
+ * {1 if this call ended it, the head it gave the slot to or ''}. One script, so no job can stop
+ * between marking a request done and freeing its slot, and two jobs ending the same request
+ * concurrently give the slot to the next request once.
+ */
+const FINISH = `
+local ended = 0
+local cur = redis.call('GET', KEYS[1])
+local done = false
+if cur then
+  local ok, r = pcall(cjson.decode, cur)
+  done = ok and type(r) == 'table' and r.status == 'done'
+end
+if not done then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  ended = 1
+end
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {ended, ''} end
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head then return {ended, ''} end
+redis.call('SET', KEYS[3], head, 'PX', ARGV[4])
+return {ended, head}`;
+
+export interface FinishOutcome {
+  /** This call ended the request (false: it had ended already). */
+  ended: boolean;
+  /** The request that now holds the account's slot because of this call, if any. */
+  next: string | null;
+}
+
 export class PolicyRequestStore {
   constructor(
     private readonly redis: Redis,
@@ -63,14 +113,16 @@ export class PolicyRequestStore {
     return raw ? (JSON.parse(raw) as PolicyRequestState) : null;
   }
 
-  /** Writes the request and its progress. */
-  async save(req: PolicyRequestState): Promise<void> {
-    await this.redis.set(
+  /** Writes the request's progress; refused (false) once the request has ended. */
+  async save(req: PolicyRequestState): Promise<boolean> {
+    const saved = await this.redis.eval(
+      SAVE,
+      1,
       this.k.policyRequest(req.requestId),
       JSON.stringify(req),
-      'EX',
-      POLICY_REQUEST_TTL_SECONDS,
+      String(POLICY_REQUEST_TTL_SECONDS),
     );
+    return saved === 1;
   }
 
   /**
@@ -125,9 +177,30 @@ export class PolicyRequestStore {
     );
   }
 
-  /** Keeps the account's slot for `slotTtlMs` more (renewed at each poll of its holder). */
-  async renewSlot(accountId: string, slotTtlMs: number): Promise<void> {
-    await this.redis.pexpire(this.k.policyActive(accountId), slotTtlMs);
+  /** Keeps the slot for `slotTtlMs` more while `requestId` holds it; false when it does not. */
+  async renewSlot(accountId: string, requestId: string, slotTtlMs: number): Promise<boolean> {
+    return (
+      (await this.redis.eval(RENEW, 1, this.k.policyActive(accountId), requestId, String(slotTtlMs))) === 1
+    );
+  }
+
+  /**
+   * The request ended (any outcome): saved as done, out of the FIFO, its slot freed and given to the
+   * next request, all at once. Safe to call again or concurrently for the same request.
+   */
+  async finish(req: PolicyRequestState, slotTtlMs: number): Promise<FinishOutcome> {
+    const [ended, next] = (await this.redis.eval(
+      FINISH,
+      3,
+      this.k.policyRequest(req.requestId),
+      this.k.policyQueue(req.accountId),
+      this.k.policyActive(req.accountId),
+      req.requestId,
+      JSON.stringify({ ...req, status: 'done' }),
+      String(POLICY_REQUEST_TTL_SECONDS),
+      String(slotTtlMs),
+    )) as [number, string];
+    return { ended: ended === 1, next: next || null };
   }
 
   /** Start times (ms, oldest first) of the account's generations in the 24 hours before `now`. */

@@ -2,7 +2,7 @@
 // thread posts and the audit trail, against the sandbox AWS server (real HTTP, member accounts
 // through the assumed role), real Redis and BullMQ, Slack behind nock.
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { advanceAccount } from '../../jobs/policy/account-queue.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
@@ -12,7 +12,7 @@ import {
   demoData,
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
-import { JOBS, jobId, type PolicyRequestData } from '../../src/queue/index.ts';
+import { enqueue, JOBS, jobId, type PolicyRequestData } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
@@ -397,6 +397,113 @@ describe('policy generation queue', () => {
     expect(awsCalls('StartPolicyGeneration')).toHaveLength(0);
     expect(awsCalls('GetGeneratedPolicy').length).toBeGreaterThan(0);
     expect(postedText().some((t) => t.startsWith(`Policy generated for ${CI_DEPLOYER}`))).toBe(true);
+  });
+
+  it.each([
+    { how: 'both find the generation canceled', status: 'CANCELED' as const, minutesAgo: 1 },
+    {
+      how: 'both give up on it past maxWaitMinutes and cancel it',
+      status: 'IN_PROGRESS' as const,
+      minutesAgo: 180,
+    },
+  ])(
+    'starts the next request exactly once when two polls end the same request at once ($how)',
+    async ({ status, minutesAgo }) => {
+      const startedAt = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+      aws.data.policyTools = { pollsUntilDone: status === 'IN_PROGRESS' ? 1000 : 0 };
+      aws.data.policyGenerations!.push({
+        jobId: 'gen-ending',
+        account: PROD,
+        principalArn: CI_DEPLOYER,
+        status,
+        startedOn: startedAt,
+        polls: 0,
+        trails: [{ cloudTrailArn: TRAIL, allRegions: true }],
+        startTime: startedAt,
+        endTime: startedAt,
+      });
+      const running = {
+        ...request(CI_DEPLOYER, 'R-ending'),
+        status: 'running',
+        awsJobId: 'gen-ending',
+        startedAt,
+      };
+      await redis.set(rt.deps.keys.policyRequest('R-ending'), JSON.stringify(running));
+      await redis.set(
+        rt.deps.keys.policyRequest('R-next'),
+        JSON.stringify({ ...request(APP_BACKEND, 'R-next'), status: 'queued' }),
+      );
+      await redis.rpush(rt.deps.keys.policyQueue(PROD), 'R-ending', 'R-next');
+      await redis.set(rt.deps.keys.policyActive(PROD), 'R-ending');
+
+      // Both polls reach the end of the request before either ends it, then end it together. From
+      // then on generations finish at their first poll, so the next request's does.
+      const store = rt.deps.policyRequests;
+      const finish = store.finish.bind(store);
+      const ending: Promise<unknown>[] = [];
+      let meet: () => void = () => {};
+      const met = new Promise<void>((resolve) => {
+        meet = resolve;
+      });
+      const finishes = vi.spyOn(store, 'finish').mockImplementation(async (req, ttl) => {
+        if (req.requestId !== 'R-ending') return finish(req, ttl);
+        if (ending.push(met) === 2) {
+          aws.data.policyTools = { pollsUntilDone: 0 };
+          meet();
+        }
+        await met;
+        return finish(req, ttl);
+      });
+      const poll = (attempt: number) => ({
+        requestId: 'R-ending',
+        accountId: PROD,
+        attempt,
+        userId: USER,
+        requestTs: 'R-ending',
+      });
+      await enqueue(rt.queues, JOBS.policyPoll, poll(2));
+      await enqueue(rt.queues, JOBS.policyPoll, poll(3));
+
+      await done('R-next');
+
+      const outcomes = await Promise.all(
+        finishes.mock.results
+          .filter((_, i) => finishes.mock.calls[i]![0].requestId === 'R-ending')
+          .map((r) => r.value as Promise<{ ended: boolean; next: string | null }>),
+      );
+      expect(outcomes).toHaveLength(2);
+      expect(outcomes.filter((o) => o.ended)).toHaveLength(1);
+      expect(outcomes.map((o) => o.next).filter(Boolean)).toEqual(['R-next']);
+      // One start of the next request: one job, one StartPolicyGeneration, one result.
+      const starts = (
+        await rt.queues.actions.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'])
+      ).filter((j) => j.name === JOBS.policyStart);
+      expect(starts.map((j) => j.id)).toEqual([jobId(JOBS.policyStart, 'R-next', '0')]);
+      expect(awsCalls('StartPolicyGeneration').map((r) => r.status)).toEqual([200]);
+      expect(aws.data.policyGenerations!.map((g) => `${g.principalArn} ${g.status}`)).toEqual([
+        `${CI_DEPLOYER} CANCELED`,
+        `${APP_BACKEND} SUCCEEDED`,
+      ]);
+      expect(postedText().filter((t) => t.startsWith(`Policy generated for ${APP_BACKEND}`))).toHaveLength(1);
+      expect((await stateOf('R-ending'))?.status).toBe('done');
+      expect(await redis.llen(rt.deps.keys.policyQueue(PROD))).toBe(0);
+      expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
+    },
+  );
+
+  it('still starts the next request when ending the first one failed and its poll was retried', async () => {
+    failOnce(rt.deps.policyRequests, 'finish');
+    await ask(request(CI_DEPLOYER, 'R-first'));
+    await expect.poll(async () => (await stateOf('R-first'))?.status, { timeout: 10_000 }).toBe('running');
+    await ask(request(APP_BACKEND, 'R-second'));
+
+    await Promise.all([done('R-first'), done('R-second')]);
+
+    expect(awsCalls('StartPolicyGeneration').map((r) => r.status)).toEqual([200, 200]);
+    expect(postedText().filter((t) => t.startsWith(`Policy generated for ${CI_DEPLOYER}`))).toHaveLength(1);
+    expect(postedText().filter((t) => t.startsWith(`Policy generated for ${APP_BACKEND}`))).toHaveLength(1);
+    expect(await redis.llen(rt.deps.keys.policyQueue(PROD))).toBe(0);
+    expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
   });
 
   it('starts one generation when the same request arrives twice', async () => {

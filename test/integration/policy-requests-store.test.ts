@@ -107,6 +107,79 @@ describe('the account slot', () => {
   });
 });
 
+describe('ending a request', () => {
+  it('marks it done, drops it, and gives its slot to the next request in one step', async () => {
+    for (const id of ['R-a', 'R-b', 'R-c']) await store.enqueue(request(id));
+    await store.claim(PROD, SLOT_MS);
+
+    const outcome = await store.finish({ ...request('R-a'), status: 'running', resultPosted: true }, SLOT_MS);
+
+    expect(outcome).toEqual({ ended: true, next: 'R-b' });
+    expect(await store.get('R-a')).toMatchObject({ status: 'done', resultPosted: true });
+    expect(await store.holder(PROD)).toBe('R-b');
+    expect(await store.waiting(PROD)).toEqual(['R-b', 'R-c']);
+    expect(await redis.pttl(k.policyActive(PROD))).toBeGreaterThan(SLOT_MS - 60_000);
+    expect(await redis.pttl(k.policyRequest('R-a'))).toBeGreaterThan(WEEK_MS - 60_000);
+  });
+
+  it('hands the slot on once when two jobs end the same request at the same time', async () => {
+    for (const id of ['R-a', 'R-b', 'R-c']) await store.enqueue(request(id));
+    await store.claim(PROD, SLOT_MS);
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () => store.finish({ ...request('R-a'), status: 'running' }, SLOT_MS)),
+    );
+
+    expect(outcomes.filter((o) => o.ended)).toHaveLength(1);
+    expect(outcomes.map((o) => o.next).filter((n) => n !== null)).toEqual(['R-b']);
+    expect(await store.holder(PROD)).toBe('R-b');
+    expect(await store.waiting(PROD)).toEqual(['R-b', 'R-c']);
+  });
+
+  it('leaves the next holder’s slot alone when an ended request is ended again', async () => {
+    for (const id of ['R-a', 'R-b']) await store.enqueue(request(id));
+    await store.claim(PROD, SLOT_MS);
+    await store.finish(request('R-a'), SLOT_MS);
+
+    expect(await store.finish({ ...request('R-a'), status: 'running' }, SLOT_MS)).toEqual({
+      ended: false,
+      next: null,
+    });
+    expect(await store.holder(PROD)).toBe('R-b');
+    expect(await store.waiting(PROD)).toEqual(['R-b']);
+    expect((await store.get('R-a'))?.status).toBe('done');
+  });
+
+  it('frees the slot of an ended request still holding it and gives it to the next one', async () => {
+    // What an interrupted end of an earlier version leaves: done, yet at the head and holding the slot.
+    for (const id of ['R-a', 'R-b']) await store.enqueue(request(id));
+    await store.claim(PROD, SLOT_MS);
+    await redis.set(k.policyRequest('R-a'), JSON.stringify({ ...request('R-a'), status: 'done' }));
+
+    expect(await store.finish(request('R-a'), SLOT_MS)).toEqual({ ended: false, next: 'R-b' });
+    expect(await store.waiting(PROD)).toEqual(['R-b']);
+  });
+
+  it('keeps an ended request ended when a job holding an older copy saves it', async () => {
+    await store.enqueue(request('R-a'));
+    await store.finish(request('R-a'), SLOT_MS);
+
+    expect(await store.save({ ...request('R-a'), status: 'running', polls: 3 })).toBe(false);
+    expect(await store.get('R-a')).toMatchObject({ status: 'done' });
+    expect((await store.get('R-a'))?.polls).toBeUndefined();
+  });
+
+  it('renews the slot only for the request holding it', async () => {
+    for (const id of ['R-a', 'R-b']) await store.enqueue(request(id));
+    await store.claim(PROD, 10_000);
+
+    expect(await store.renewSlot(PROD, 'R-b', SLOT_MS)).toBe(false);
+    expect(await redis.pttl(k.policyActive(PROD))).toBeLessThanOrEqual(10_000);
+    expect(await store.renewSlot(PROD, 'R-a', SLOT_MS)).toBe(true);
+    expect(await redis.pttl(k.policyActive(PROD))).toBeGreaterThan(SLOT_MS - 60_000);
+  });
+});
+
 describe('lifetimes', () => {
   it('keeps a request a week from its last write and the slot for the time it was given', async () => {
     await store.enqueue(request('R-a'));
