@@ -1,6 +1,7 @@
 // Short messages about what someone did to a finding: thread replies (the record everyone sees)
 // and ephemeral notes (what only the person who clicked sees).
-import { code, escapeMrkdwn, userRef } from './escape.ts';
+import type { Action, AllowedPeople, People } from '../src/slack/permissions.ts';
+import { CHANNEL_ID, channelRef, code, escapeMrkdwn, userRef } from './escape.ts';
 import { context, messageText, type SlackMessage, section, truncate } from './limits.ts';
 
 /** `mrkdwn` is escaped by the caller; `text` is plain words and raw values, escaped here. */
@@ -68,8 +69,8 @@ export function actionFailedNote(input: { action: string; error: string }): Slac
   );
 }
 
-/** What each permission lets someone do, in words ("You can't delete this role"). */
-const ACTION_WORDS: Record<string, string> = {
+/** What each permission lets someone do, in words ("Only admins can delete this role"). */
+const ACTION_WORDS: Record<Action, string> = {
   archive: 'archive this finding',
   unarchive: 'unarchive this finding',
   rescan: 'rescan this finding',
@@ -91,17 +92,73 @@ export function notShownNote(input: { action: string; problem: string }): SlackM
   );
 }
 
-/** A refused action: what was needed (`to be …`) and who can do it instead. */
-export function refusedNote(input: { action: string; need: string; askOneOf: string[] }): SlackMessage {
-  const ask = input.askOneOf.length
-    ? `Ask one of: ${input.askOneOf.slice(0, 20).join(', ')}${input.askOneOf.length > 20 ? ` and ${input.askOneOf.length - 20} more` : ''}.`
-    : 'Nobody is configured to do this; an admin can grant it under `permissions` in the config.';
-  const what = Object.hasOwn(ACTION_WORDS, input.action)
-    ? ACTION_WORDS[input.action]!
-    : `${input.action} this`;
+/** Most people named in one refusal; the rest are counted. */
+const MAX_ASK = 20;
+const USER_GROUP_ID = /^S[A-Z0-9]{2,}$/;
+const groupRef = (id: string) => (USER_GROUP_ID.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id));
+
+/** `a`, `a and b`, `a, b and c` (or `or`). */
+function series(items: readonly string[], word: 'and' | 'or'): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
+}
+
+/**
+ * A refused action, as sentences: who can do it ("Only admins and members of #payments can archive
+ * this finding.") and whom to ask ("Ask <@U1> or anyone in #payments.").
+ */
+export function refusedNote(input: { action: Action; who: AllowedPeople }): SlackMessage {
+  const { who } = input;
+  const what = ACTION_WORDS[input.action];
+  const has = (p: People) => p.users.length + p.userGroups.length > 0;
+  // Each kind of person, as mrkdwn and as plain words for the notification text.
+  const kinds: { mrkdwn: string; text: string }[] = [];
+  if (has(who.admins)) kinds.push({ mrkdwn: 'admins', text: 'admins' });
+  if (has(who.listed)) {
+    const listed = `the people named under ${code(`permissions.${input.action}`)}`;
+    kinds.push({ mrkdwn: listed, text: `the people named under permissions.${input.action}` });
+  }
+  if (who.channel !== undefined) {
+    const id = CHANNEL_ID.test(who.channel);
+    kinds.push({
+      mrkdwn: `members of ${channelRef(who.channel)}`,
+      text: id ? "members of the finding's channel" : `members of ${who.channel}`,
+    });
+  }
+  if (has(who.ruleOwners)) {
+    const owners = "the owners named by this finding's routing rule";
+    kinds.push({ mrkdwn: owners, text: owners });
+  }
+  if (kinds.length === 0) {
+    return note(
+      `🚫 Nobody can ${what} yet: no admins are set up. Whoever runs access-patrol can name them under ${code('permissions.admins')} in the config.`,
+      `Nobody can ${what} yet: no admins are set up.`,
+    );
+  }
+
+  const people = [
+    ...new Set([
+      ...who.admins.users.map(userRef),
+      ...who.admins.userGroups.map(groupRef),
+      ...who.listed.users.map(userRef),
+      ...who.listed.userGroups.map(groupRef),
+      ...who.ruleOwners.users.map(userRef),
+      ...who.ruleOwners.userGroups.map(groupRef),
+    ]),
+  ];
+  const shown = people.slice(0, MAX_ASK);
+  if (people.length > MAX_ASK) shown.push(`one of ${people.length - MAX_ASK} more`);
+  if (who.channel !== undefined) shown.push(`anyone in ${channelRef(who.channel)}`);
+  const only = `Only ${series(
+    kinds.map((k) => k.mrkdwn),
+    'and',
+  )} can ${what}.`;
   return note(
-    `🚫 You can't ${escapeMrkdwn(what)}: you need ${escapeMrkdwn(input.need)}. ${ask}`,
-    `You can't ${what}: you need ${input.need}`,
+    `🚫 ${only} Ask ${series(shown, 'or')}.`,
+    `Only ${series(
+      kinds.map((k) => k.text),
+      'and',
+    )} can ${what}.`,
   );
 }
 

@@ -31,14 +31,33 @@ export interface AuthorizeInput {
   ruleOwners?: RuleOwners;
 }
 
+/** Slack user ids and user group ids. */
+export interface People {
+  users: readonly string[];
+  userGroups: readonly string[];
+}
+
+/** Who may take a refused action, for the sentence that tells the person (blocks/receipts.ts). */
+export interface AllowedPeople {
+  admins: People;
+  /** Listed for this action (`permissions.<action>`). */
+  listed: People;
+  /** The finding's owner channel, whose members may (owner actions on a finding only). */
+  channel?: string;
+  /** The owners the finding's routing rule names (owner actions only). */
+  ruleOwners: People;
+}
+
 export type Authorization =
   | { allowed: true; via: string }
   | {
       allowed: false;
-      /** What would have allowed it, in words. */
+      /** What would have allowed it, in words (the audit entry's detail). */
       need: string;
       /** Who can do it, as Slack mrkdwn: `<@U…>`, `<!subteam^S…>`, `members of <#C…>`. */
       askOneOf: string[];
+      /** The same people, by kind. */
+      who: AllowedPeople;
     };
 
 /**
@@ -110,10 +129,17 @@ export async function authorize(
     ...(byChannel ? [`members of ${channelRef(findingChannel)}`] : []),
   ]);
   const ruleNamesOwners = (owners?.users.length ?? 0) + (owners?.userGroups.length ?? 0) > 0;
+  const none: People = { users: [], userGroups: [] };
   return {
     allowed: false,
     need: needText(action, byChannel ? findingChannel : undefined, ruleNamesOwners),
     askOneOf,
+    who: {
+      admins: { users: admins.users, userGroups: admins.userGroups },
+      listed: { users: rule.users, userGroups: rule.userGroups },
+      ...(byChannel && { channel: findingChannel }),
+      ruleOwners: owners ? { users: owners.users, userGroups: owners.userGroups } : none,
+    },
   };
 }
 

@@ -345,7 +345,7 @@ describe('Show recommendation', () => {
 
     await expect.poll(() => responses.length).toBe(1);
     expect(String(responses[0]!.text)).toMatch(
-      /can't ask for a recommendation on this finding: you need to be/,
+      /^Only [^.]*members of the finding's channel can ask for a recommendation on this finding\.$/,
     );
     expect(await rt.queues.actions.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
     const [entry] = await rt.deps.audit.query({ user: OUTSIDER });

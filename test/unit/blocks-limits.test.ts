@@ -637,8 +637,24 @@ describe('every builder keeps its text and blocks inert for hostile input (prope
           check(rescanReceipt({ userId: user, outcome }));
         check(staleNote({ status: a, action: b }));
         check(actionFailedNote({ action: a, error: b }));
-        check(refusedNote({ action: a, need: b, askOneOf: [] }));
-        check(refusedNote({ action: 'delete-role', need: c, askOneOf: [] }));
+        const nobody = { users: [], userGroups: [] };
+        check(
+          refusedNote({
+            action: 'archive',
+            who: {
+              admins: { users: [user, a], userGroups: [b] },
+              listed: { users: [c], userGroups: [] },
+              channel: `#${a}`,
+              ruleOwners: { users: [], userGroups: [c] },
+            },
+          }),
+        );
+        check(
+          refusedNote({
+            action: 'delete-role',
+            who: { admins: nobody, listed: nobody, channel: b, ruleOwners: nobody },
+          }),
+        );
         check(acceptedNote(a));
         check(unavailableNote(a));
         check(notAvailableNote(a));

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditReply, ownersReply } from '../../blocks/command-replies.ts';
 import { unknownOwnerEmailsNotice } from '../../blocks/digest.ts';
-import { archivedReceipt, refusedNote, snoozedReceipt } from '../../blocks/receipts.ts';
+import { archivedReceipt, snoozedReceipt } from '../../blocks/receipts.ts';
 
 describe('notification text', () => {
   it('escapes archive and snooze reasons', () => {
@@ -26,18 +26,6 @@ describe('notification text', () => {
   it('escapes the /access owners answer, which quotes tag values', () => {
     expect(ownersReply({ ok: true, text: "rule #1: yes — tag team is '<!everyone>'" }).text).toBe(
       "rule #1: yes — tag team is '&lt;!everyone&gt;'",
-    );
-  });
-
-  it('reads a refusal in words', () => {
-    expect(
-      refusedNote({
-        action: 'delete-role',
-        need: 'to be an admin (permissions.admins) or listed in permissions.delete-role',
-        askOneOf: [],
-      }).text,
-    ).toBe(
-      "You can't delete this role: you need to be an admin (permissions.admins) or listed in permissions.delete-role",
     );
   });
 

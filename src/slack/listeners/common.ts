@@ -200,7 +200,7 @@ export async function permitted(deps: ListenerDeps, reply: Reply, input: Permiss
     return false;
   }
   if (decision.allowed) return true;
-  await reply(refusedNote({ action: input.action, need: decision.need, askOneOf: decision.askOneOf }));
+  await reply(refusedNote({ action: input.action, who: decision.who }));
   await auditRefusal(deps, {
     actor: input.userId,
     action: input.action,
