@@ -569,7 +569,7 @@ export class FindingStore {
 
   /**
    * ACTIVE cards: how many have a createdAt, and those created at or before `createdAtMost` (the
-   * aging sweep's candidates), oldest first.
+   * aging sweep's candidates). Null while the store is not indexed yet.
    */
   async activeCreatedBefore(createdAtMost: Date): Promise<{ count: number; ids: string[] } | null> {
     if (!(await this.indexesReady())) return null;
@@ -593,7 +593,7 @@ export class FindingStore {
     if (q.channels || q.emails) {
       const sets = [
         ...(q.channels ?? []).map((c) => this.k.activeByChannel(c)),
-        ...(q.emails ?? []).map((e) => this.k.activeByEmail(asciiLower(e))),
+        ...(await this.emailKeys(q.emails ?? [])).map((e) => this.k.activeByEmail(e)),
       ];
       if (sets.length) for (const id of await this.redis.sunion(...sets)) out.add(id);
     } else {
@@ -612,6 +612,22 @@ export class FindingStore {
         '+inf',
       ))
         out.add(id);
+    }
+    return [...out];
+  }
+
+  /**
+   * The index names of the owner e-mails equal to these when lower-cased. The scripts lower-case
+   * ASCII letters only; an address with other letters is matched against every stored address.
+   */
+  private async emailKeys(emails: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    const other = emails.filter((e) => [...e].some((c) => c.charCodeAt(0) > 0x7f));
+    for (const e of emails) out.add(asciiLower(e));
+    if (other.length) {
+      const wanted = new Set(other.map((e) => e.toLowerCase()));
+      for (const raw of await this.redis.hkeys(this.k.ownerEmails()))
+        if (wanted.has(raw.toLowerCase())) out.add(asciiLower(raw));
     }
     return [...out];
   }
