@@ -384,20 +384,20 @@ export class FindingStore {
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
   async retire(id: string, days: number): Promise<void> {
-    const seconds = Math.max(1, Math.round(days * 86_400));
+    const ms = Math.max(1, Math.round(days * 86_400_000));
     const [naturalKey, members] = await Promise.all([
       this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
       this.redis.smembers(this.k.cardMembers(id)),
     ]);
     const multi = this.redis
       .multi()
-      .expire(this.k.finding(id), seconds)
-      .expire(this.k.findingLong(id), seconds)
-      .expire(this.k.cardMembers(id), seconds);
-    if (naturalKey) multi.expire(this.k.naturalKey(naturalKey), seconds);
-    for (const m of members) multi.expire(this.k.member(m), seconds);
+      .pexpire(this.k.finding(id), ms)
+      .pexpire(this.k.findingLong(id), ms)
+      .pexpire(this.k.cardMembers(id), ms);
+    if (naturalKey) multi.pexpire(this.k.naturalKey(naturalKey), ms);
+    for (const m of members) multi.pexpire(this.k.member(m), ms);
     // Its index entries go when the hash does (the next indexed read drops them).
-    void this.index.retire(multi, id, Date.now() + seconds * 1000);
+    void this.index.retire(multi, id, Date.now() + ms);
     await execOrThrow(multi);
   }
 
