@@ -473,8 +473,8 @@ export class FindingStore {
 
   /**
    * True when the indexes are complete. A store from before them (no version marker) is indexed
-   * once, here, by whichever process asks first (a lock keeps others walking meanwhile);
-   * docs/upgrading.md.
+   * once, here, by whichever process asks first (`start` asks at once); a lock keeps the others,
+   * and this process's other reads, walking meanwhile (docs/upgrading.md).
    */
   async indexesReady(): Promise<boolean> {
     if (this.opts.walkOnly) return false;
@@ -483,7 +483,9 @@ export class FindingStore {
       this.indexed = true;
       return true;
     }
-    this.building ??= this.rebuildIndexes().finally(() => {
+    // Reads that come while this process rebuilds walk, as another process's reads do.
+    if (this.building) return false;
+    this.building = this.rebuildIndexes().finally(() => {
       this.building = undefined;
     });
     return this.building;
