@@ -21,6 +21,7 @@ import { ensureRedis } from '../sandbox/redis.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { BotInit, BotScan } from './bot-child.ts';
+import { runClicks } from './clicks.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
@@ -47,6 +48,12 @@ const { values: args } = parseArgs({
     'aws-rate-limit': { type: 'string', default: '0' },
     /** Bucket size of that limit (requests at once); default the rate. */
     'aws-burst': { type: 'string' },
+    /** Clicks and commands instead of scans (bench/clicks.ts): signed Slack requests to the web role. */
+    clicks: { type: 'boolean', default: false },
+    /** With --clicks: how many requests, at what rate per second, and how many for the forced walk. */
+    requests: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '50' },
+    'walk-requests': { type: 'string', default: '150' },
   },
 });
 const FINDINGS = Number(args.findings);
@@ -361,6 +368,16 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
+  if (args.clicks) {
+    await runClicks({
+      findings: FINDINGS,
+      requests: Number(args.requests),
+      rate: Number(args.rate),
+      walkRequests: Number(args['walk-requests']),
+      logLevel: args['log-level'],
+    });
+    return;
+  }
   const redisHandle = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const sandbox = await startSandboxChild();
   const { expected } = sandbox;

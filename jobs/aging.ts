@@ -20,14 +20,14 @@
 import { agingEscalation, agingReminder } from '../blocks/aging.ts';
 import { type AgingConfig, agingState, daysBetween } from '../src/findings/aging.ts';
 import { ruleOwners } from '../src/findings/routing.ts';
-import { FINDING_FIELDS as F, type FindingState } from '../src/store/findings.ts';
+import { FINDING_FIELDS as F, type FindingRow, type FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import { threadReply } from './finding-message.ts';
 
 /** Escalation markers are kept this long (a finding open a year gets one more escalation). */
 const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;
 
-/** SCAN COUNT per batch, as listFindings. */
+/** Findings read per pipelined batch. */
 const SCAN_BATCH = 500;
 
 export interface AgingSweepResult {
@@ -38,7 +38,7 @@ export interface AgingSweepResult {
   escalated: number;
 }
 
-/** Fields read for every finding in the walk (one HMGET each, pipelined per SCAN batch). */
+/** Fields read of every candidate (one HMGET each, pipelined per batch). */
 const SWEEP_FIELDS = [
   'status',
   'createdAt',
@@ -50,7 +50,7 @@ const SWEEP_FIELDS = [
   'reminders',
   'snoozedUntil',
 ] as const satisfies readonly (keyof FindingState)[];
-type SweepRow = { [K in (typeof SWEEP_FIELDS)[number]]?: string } & { id: string };
+type SweepRow = FindingRow<(typeof SWEEP_FIELDS)[number]>;
 
 /** Compare-and-set claim of one reminder; returns the new reminder count, or -1 when someone else won. */
 const CLAIM = `
@@ -69,32 +69,34 @@ function escalationMarker(deps: JobDeps, findingId: string): string {
   return deps.keys.agingEscalated(findingId);
 }
 
-/** Walks every ACTIVE finding once (SCAN in batches) and reminds/escalates the overdue ones. */
+/**
+ * Reminds about and escalates the overdue ACTIVE findings. Only a card created longer ago than the
+ * shortest SLA can be overdue, so the store's index of ACTIVE cards by createdAt names the
+ * candidates (a day's margin covers calendar days in any time zone); each is then judged as before.
+ */
 export async function agingSweep(deps: JobDeps, now: Date = deps.now()): Promise<AgingSweepResult> {
   const cfg = deps.config.aging;
   const result: AgingSweepResult = { scanned: 0, overdue: 0, snoozed: 0, reminded: 0, escalated: 0 };
-  const prefix = deps.keys.finding('');
-  let cursor = '0';
-  do {
-    const [next, batch] = await deps.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', SCAN_BATCH);
-    cursor = next;
-    const findingKeys = batch.filter((key) => !key.endsWith(':long'));
-    if (findingKeys.length === 0) continue;
-    const pipe = deps.redis.pipeline();
-    for (const key of findingKeys) pipe.hmget(key, ...SWEEP_FIELDS.map((f) => F[f]));
-    const rows = (await pipe.exec()) ?? [];
-    for (const [i, [err, v]] of rows.entries()) {
-      if (err) throw err;
-      const vals = v as (string | null)[];
-      const row = Object.fromEntries(SWEEP_FIELDS.map((f, j) => [f, vals[j] || undefined])) as SweepRow;
-      row.id = findingKeys[i]!.slice(prefix.length);
+  const shortestSla = Math.min(...Object.values(cfg.slaDays));
+  const cutoff = new Date(now.getTime() - (shortestSla - 1) * 86_400_000);
+  const indexed = await deps.store.activeCreatedBefore(cutoff);
+  if (indexed) result.scanned = indexed.count;
+  const batches = indexed ? candidateRows(deps, indexed.ids) : deps.store.walk(SWEEP_FIELDS, SCAN_BATCH);
+  for await (const rows of batches) {
+    for (const row of rows) {
       if (row.status !== 'ACTIVE' || !row.createdAt) continue;
-      result.scanned++;
+      if (!indexed) result.scanned++;
       await sweepOne(deps, cfg, row, now, result);
     }
-  } while (cursor !== '0');
+  }
   deps.logger.info({ ...result }, 'aging sweep done');
   return result;
+}
+
+async function* candidateRows(deps: JobDeps, ids: string[]): AsyncGenerator<SweepRow[]> {
+  for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+    yield await deps.store.rows(ids.slice(i, i + SCAN_BATCH), SWEEP_FIELDS);
+  }
 }
 
 async function sweepOne(

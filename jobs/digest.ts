@@ -30,7 +30,6 @@ import {
   ownerChannelOf,
 } from '../src/findings/digest.ts';
 import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
-import { FINDING_FIELDS as F } from '../src/store/findings.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 
@@ -63,35 +62,34 @@ const ROW_FIELDS = [
   'ownerEmail',
 ] as const satisfies readonly (keyof DigestRow)[];
 
-/** Every finding state, as the digest reads it (SCAN in batches, one pipelined HMGET per hash). */
-export async function loadDigestRows(deps: JobDeps): Promise<DigestRow[]> {
-  const prefix = deps.keys.finding('');
-  const fields = ROW_FIELDS.map((f) => F[f]);
+/** Which cards a digest or the App Home reads (see FindingStore.digestCandidates). */
+export interface DigestRowQuery {
+  /** ACTIVE cards of these channels and owner e-mails only (both absent: every ACTIVE card). */
+  channels?: readonly string[];
+  emails?: readonly string[];
+  /** Also the cards closed or first seen since then. */
+  closedSince?: Date;
+  /** And these cards (archived this week from Slack, by the audit trail). */
+  ids?: readonly string[];
+}
+
+/**
+ * The finding states a digest counts, as it reads them: from the store's indexes, the ACTIVE cards
+ * asked for and the cards closed or first seen since `closedSince` (every other card counts for
+ * nothing in a week's digest); every card while the store is not indexed yet. Callers filter the
+ * rows as they always did.
+ */
+export async function loadDigestRows(deps: JobDeps, q: DigestRowQuery): Promise<DigestRow[]> {
+  const ids = await deps.store.digestCandidates(q);
+  if (ids) return (await deps.store.rows(ids, ROW_FIELDS)) as DigestRow[];
   const rows: DigestRow[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await deps.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', SCAN_BATCH);
-    cursor = next;
-    const ids = batch.filter((key) => !key.endsWith(':long')).map((key) => key.slice(prefix.length));
-    if (ids.length === 0) continue;
-    const pipe = deps.redis.pipeline();
-    // Values over 64 bytes (a long owner e-mail) live in the side hash.
-    for (const id of ids)
-      pipe.hmget(deps.keys.finding(id), ...fields).hmget(deps.keys.findingLong(id), ...fields);
-    const res = (await pipe.exec()) ?? [];
-    ids.forEach((id, i) => {
-      const [e1, short] = res[2 * i] ?? [];
-      const [e2, long] = res[2 * i + 1] ?? [];
-      if (e1 || e2) throw e1 ?? e2;
-      const row: Record<string, string> = { id };
-      ROW_FIELDS.forEach((f, j) => {
-        const v = (short as (string | null)[])[j] || (long as (string | null)[])[j];
-        if (v) row[f] = v;
-      });
-      if (row.status) rows.push(row as unknown as DigestRow);
-    });
-  } while (cursor !== '0');
+  for await (const batch of deps.store.walk(ROW_FIELDS, SCAN_BATCH)) rows.push(...(batch as DigestRow[]));
   return rows;
+}
+
+/** Closed cards and archives older than this cannot fall in the week a digest run reports on. */
+function lookBack(now: Date): Date {
+  return new Date(now.getTime() - 9 * 86_400_000);
 }
 
 /** Successful archives from Slack since the start of the week (the audit trail says who). */
@@ -219,8 +217,11 @@ export function userOwnerKey(email: string): string {
 export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise<DigestPlan> {
   const cfg = deps.config;
   const week = digestWeek(now, cfg.digest.timezone);
-  const rows = await loadDigestRows(deps);
-  const archives = await loadArchives(deps, new Date(now.getTime() - 9 * 86_400_000));
+  const archives = await loadArchives(deps, lookBack(now));
+  const rows = await loadDigestRows(deps, {
+    closedSince: lookBack(now),
+    ids: archives.map((a) => a.findingId),
+  });
   const input: PlanInput = { rows, archives, now };
 
   const byChannel = new Map<string, DigestRow[]>([[cfg.slack.defaultChannel, []]]);
@@ -230,6 +231,13 @@ export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise
     if (list) list.push(r);
     else m.set(key, [r]);
   };
+  // Every owner with a card gets its target, as when every card was read (an owner whose cards
+  // count for nothing this week gets its all-clear, or nothing).
+  const owners = await deps.store.owners();
+  for (const ch of owners?.channels ?? []) if (!byChannel.has(ch)) byChannel.set(ch, []);
+  if (cfg.digest.dmOwners) {
+    for (const e of owners?.emails ?? []) if (!byEmail.has(e.toLowerCase())) byEmail.set(e.toLowerCase(), []);
+  }
   for (const r of rows) {
     const ch = ownerChannelOf(r);
     if (ch) add(byChannel, ch, r);
@@ -273,19 +281,28 @@ export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise
  */
 export async function channelDigestPreview(deps: JobDeps, channel: string): Promise<SlackMessage> {
   const now = deps.now();
-  const rows = await loadDigestRows(deps);
-  const names = [...new Set(rows.map(ownerChannelOf).filter((c): c is string => !!c?.startsWith('#')))];
+  const archives = await loadArchives(deps, lookBack(now));
+  const owners = await deps.store.owners();
   const aliases = new Set([channel]);
-  if (names.length) {
+  const learn = async (ownerChannels: Iterable<string | undefined>) => {
+    const names = [...new Set(ownerChannels)].filter((c): c is string => !!c?.startsWith('#'));
+    if (!names.length) return;
     const ids = await deps.redis.mget(...names.map((n) => deps.keys.channelId(n)));
     names.forEach((n, i) => {
       if (ids[i] === channel) aliases.add(n);
     });
-  }
+  };
+  if (owners) await learn(owners.channels);
+  const rows = await loadDigestRows(deps, {
+    channels: [...aliases],
+    emails: [],
+    closedSince: lookBack(now),
+    ids: archives.map((a) => a.findingId),
+  });
+  if (!owners) await learn(rows.map(ownerChannelOf));
   const mine = rows.filter(
     (r) => aliases.has(ownerChannelOf(r) ?? '') || (r.channel && aliases.has(r.channel)),
   );
-  const archives = await loadArchives(deps, new Date(now.getTime() - 9 * 86_400_000));
   const week = digestWeek(now, deps.config.digest.timezone);
   const target = await buildTarget(
     deps,
@@ -303,8 +320,15 @@ export async function channelDigestPreview(deps: JobDeps, channel: string): Prom
 export async function ownerDigestPreview(deps: JobDeps, email: string): Promise<SlackMessage | null> {
   const now = deps.now();
   const owner = email.toLowerCase();
-  const rows = (await loadDigestRows(deps)).filter((r) => r.ownerEmail?.toLowerCase() === owner);
-  const archives = await loadArchives(deps, new Date(now.getTime() - 9 * 86_400_000));
+  const archives = await loadArchives(deps, lookBack(now));
+  const rows = (
+    await loadDigestRows(deps, {
+      channels: [],
+      emails: [owner],
+      closedSince: lookBack(now),
+      ids: archives.map((a) => a.findingId),
+    })
+  ).filter((r) => r.ownerEmail?.toLowerCase() === owner);
   const target = await buildTarget(
     deps,
     { rows, archives, now },

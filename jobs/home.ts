@@ -47,7 +47,9 @@ export async function appHomeView(deps: JobDeps, userId: string): Promise<Return
   const now = deps.now();
   const channels = new Set(viewer.channels);
   const email = viewer.email?.toLowerCase();
-  const rows = (await loadDigestRows(deps)).filter(
+  // The store's indexes of ACTIVE cards by channel and owner e-mail name the candidates.
+  const candidates = await loadDigestRows(deps, { channels: viewer.channels, emails: email ? [email] : [] });
+  const rows = candidates.filter(
     (r) =>
       r.status === 'ACTIVE' &&
       (channels.has(ownerChannelOf(r) ?? '') ||

@@ -343,6 +343,18 @@ async function start(
       }
     })();
 
+  // A store from before the finding indexes is indexed once (reads walk every card meanwhile).
+  void (async () => {
+    try {
+      await rt.waitForRedis(60_000);
+      const t0 = Date.now();
+      if (await rt.deps.store.indexesReady()) logger.info({ ms: Date.now() - t0 }, 'finding indexes ready');
+    } catch (err) {
+      if (!stopping)
+        logger.warn({ err: (err as Error).message }, 'finding indexes not built yet; reads walk every card');
+    }
+  })();
+
   let slack: SlackApp | undefined;
   let healthServer: HealthServer | undefined;
   let health: Health | undefined;

@@ -384,20 +384,20 @@ export class FindingStore {
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
   async retire(id: string, days: number): Promise<void> {
-    const seconds = Math.max(1, Math.round(days * 86_400));
+    const ms = Math.max(1, Math.round(days * 86_400_000));
     const [naturalKey, members] = await Promise.all([
       this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
       this.redis.smembers(this.k.cardMembers(id)),
     ]);
     const multi = this.redis
       .multi()
-      .expire(this.k.finding(id), seconds)
-      .expire(this.k.findingLong(id), seconds)
-      .expire(this.k.cardMembers(id), seconds);
-    if (naturalKey) multi.expire(this.k.naturalKey(naturalKey), seconds);
-    for (const m of members) multi.expire(this.k.member(m), seconds);
+      .pexpire(this.k.finding(id), ms)
+      .pexpire(this.k.findingLong(id), ms)
+      .pexpire(this.k.cardMembers(id), ms);
+    if (naturalKey) multi.pexpire(this.k.naturalKey(naturalKey), ms);
+    for (const m of members) multi.pexpire(this.k.member(m), ms);
     // Its index entries go when the hash does (the next indexed read drops them).
-    void this.index.retire(multi, id, Date.now() + seconds * 1000);
+    void this.index.retire(multi, id, Date.now() + ms);
     await execOrThrow(multi);
   }
 
@@ -473,8 +473,8 @@ export class FindingStore {
 
   /**
    * True when the indexes are complete. A store from before them (no version marker) is indexed
-   * once, here, by whichever process asks first (a lock keeps others walking meanwhile);
-   * docs/upgrading.md.
+   * once, here, by whichever process asks first (`start` asks at once); a lock keeps the others,
+   * and this process's other reads, walking meanwhile (docs/upgrading.md).
    */
   async indexesReady(): Promise<boolean> {
     if (this.opts.walkOnly) return false;
@@ -483,7 +483,9 @@ export class FindingStore {
       this.indexed = true;
       return true;
     }
-    this.building ??= this.rebuildIndexes().finally(() => {
+    // Reads that come while this process rebuilds walk, as another process's reads do.
+    if (this.building) return false;
+    this.building = this.rebuildIndexes().finally(() => {
       this.building = undefined;
     });
     return this.building;
@@ -569,7 +571,7 @@ export class FindingStore {
 
   /**
    * ACTIVE cards: how many have a createdAt, and those created at or before `createdAtMost` (the
-   * aging sweep's candidates), oldest first.
+   * aging sweep's candidates). Null while the store is not indexed yet.
    */
   async activeCreatedBefore(createdAtMost: Date): Promise<{ count: number; ids: string[] } | null> {
     if (!(await this.indexesReady())) return null;
@@ -593,7 +595,7 @@ export class FindingStore {
     if (q.channels || q.emails) {
       const sets = [
         ...(q.channels ?? []).map((c) => this.k.activeByChannel(c)),
-        ...(q.emails ?? []).map((e) => this.k.activeByEmail(asciiLower(e))),
+        ...(await this.emailKeys(q.emails ?? [])).map((e) => this.k.activeByEmail(e)),
       ];
       if (sets.length) for (const id of await this.redis.sunion(...sets)) out.add(id);
     } else {
@@ -612,6 +614,22 @@ export class FindingStore {
         '+inf',
       ))
         out.add(id);
+    }
+    return [...out];
+  }
+
+  /**
+   * The index names of the owner e-mails equal to these when lower-cased. The scripts lower-case
+   * ASCII letters only; an address with other letters is matched against every stored address.
+   */
+  private async emailKeys(emails: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    const other = emails.filter((e) => [...e].some((c) => c.charCodeAt(0) > 0x7f));
+    for (const e of emails) out.add(asciiLower(e));
+    if (other.length) {
+      const wanted = new Set(other.map((e) => e.toLowerCase()));
+      for (const raw of await this.redis.hkeys(this.k.ownerEmails()))
+        if (wanted.has(raw.toLowerCase())) out.add(asciiLower(raw));
     }
     return [...out];
   }

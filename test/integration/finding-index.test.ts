@@ -1,0 +1,329 @@
+// The store's indexes never drift from the card hashes: after seeded random sequences of scans
+// (new, changed, closed and reopened findings), actions (archive, unarchive, snooze, unsnooze,
+// resolve) and expiries, every indexed read answers what a walk of every hash, filtered the same
+// way, answers. Real Redis; the writes are the store calls delivery and the action jobs make.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEVERITIES } from '../../src/findings/model.ts';
+import { type FindingFilter, type FindingState, FindingStore } from '../../src/store/findings.ts';
+import { keys } from '../../src/store/keys.ts';
+import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
+
+/** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  return { next, int, pick };
+}
+
+const TYPES = ['ExternalAccess', 'UnusedIAMRole', 'UnusedPermission', 'InternalAccess'] as const;
+const SEVS = [...SEVERITIES, 'odd', undefined] as const;
+const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
+const REGIONS = ['eu-west-1', 'us-east-1'];
+// Names over 64 bytes live in the side hash of long values; the indexes must read them there too.
+const LONG = `#${'a-very-long-team-channel-name-'.repeat(3)}`;
+const CHANNELS = ['#team-a', '#team-b', 'C0TEAMC', LONG];
+const POSTED_IN = ['C0AAAA', 'C0BBBB', 'C0DEFAULT'];
+const EMAILS = ['ana@example.com', 'Bo@Example.com', `${'x'.repeat(70)}@example.com`, undefined];
+const DAY = 86_400_000;
+/** Retired cards expire this soon, and every check waits for those retired before it to be gone. */
+const TTL_MS = 40;
+const NOW = Date.parse('2030-06-01T12:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+let redis: Redis;
+let prefix: string;
+let store: FindingStore;
+let walker: FindingStore;
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+});
+afterAll(async () => {
+  redis.disconnect();
+});
+
+const FIELDS = [
+  'status',
+  'severity',
+  'findingType',
+  'createdAt',
+  'firstSeen',
+  'updatedAt',
+  'routeChannel',
+  'channel',
+  'ownerEmail',
+  'accountId',
+  'region',
+] as const;
+
+async function walkAll() {
+  const rows = [];
+  for await (const batch of store.walk(FIELDS)) rows.push(...batch);
+  return rows;
+}
+
+/** What each index read should answer, by a walk of every card. */
+async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: number) {
+  const where = `seed ${seed}, step ${step}`;
+  const rows = await walkAll();
+
+  // /access findings: random filters, the count and every page.
+  for (let q = 0; q < 6; q++) {
+    const filter: FindingFilter = {
+      status: r.pick(['ACTIVE', 'ACTIVE', 'ARCHIVED', 'RESOLVED']),
+      ...(r.next() < 0.4 ? { findingType: r.pick(TYPES) } : {}),
+      ...(r.next() < 0.3 ? { severity: r.pick(SEVERITIES) } : {}),
+      ...(r.next() < 0.2 ? { accountId: r.pick(ACCOUNTS) } : {}),
+      ...(r.next() < 0.2 ? { region: r.pick(REGIONS) } : {}),
+      ...(r.next() < 0.3 ? { createdBefore: iso(NOW - r.int(60) * DAY) } : {}),
+    };
+    const walked = await walker.findingsPage(filter, { offset: 0, limit: 10_000 });
+    const indexed = await store.findingsPage(filter, { offset: 0, limit: 10_000 });
+    expect(indexed.total, `${where}: count of ${JSON.stringify(filter)}`).toBe(walked.total);
+    expect(indexed.items.map((i) => i.id).sort(), `${where}: ${JSON.stringify(filter)}`).toEqual(
+      walked.items.map((i) => i.id).sort(),
+    );
+    // Same order as the walk sorts: severity (unknown first), then createdAt.
+    const rank = (s?: string) => SEVERITIES.indexOf(s as never);
+    const order = indexed.items.map((i) => [rank(i.severity), i.createdAt ?? ''] as const);
+    const sorted = [...order].sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+    expect(order, `${where}: order`).toEqual(sorted);
+    // Pages of 3 put together are the whole list.
+    const pages = [];
+    for (let offset = 0; offset < indexed.total; offset += 3) {
+      const page = await store.findingsPage(filter, { offset, limit: 3 });
+      expect(page.total).toBe(indexed.total);
+      pages.push(...page.items.map((i) => i.id));
+    }
+    expect(pages, `${where}: pages`).toEqual(indexed.items.map((i) => i.id));
+  }
+
+  // The findings metric.
+  const byKey = (c: { status: string; type: string; severity: string; channel: string; count: number }[]) =>
+    c.map((x) => `${x.status}|${x.type}|${x.severity}|${x.channel}=${x.count}`).sort();
+  expect(byKey(await store.countFindings()), `${where}: counts`).toEqual(byKey(await walker.countFindings()));
+
+  // Owners (the digest's targets).
+  const owners = await store.owners();
+  const ownerChannels = new Set(rows.map((x) => x.routeChannel ?? x.channel).filter(Boolean));
+  const ownerEmails = new Set(rows.map((x) => x.ownerEmail).filter(Boolean));
+  expect(owners?.channels.sort(), `${where}: owner channels`).toEqual([...ownerChannels].sort());
+  expect(owners?.emails.sort(), `${where}: owner e-mails`).toEqual([...ownerEmails].sort());
+
+  // App Home: ACTIVE cards of some channels and an e-mail.
+  const channels = CHANNELS.concat(POSTED_IN).filter(() => r.next() < 0.4);
+  const email = r.pick(EMAILS.filter(Boolean))!.toLowerCase();
+  const home = await store.digestCandidates({ channels, emails: [email] });
+  const homeWalked = rows.filter(
+    (x) =>
+      x.status === 'ACTIVE' &&
+      ((x.routeChannel && channels.includes(x.routeChannel)) ||
+        (x.channel && channels.includes(x.channel)) ||
+        x.ownerEmail?.toLowerCase() === email),
+  );
+  expect(home?.sort(), `${where}: App Home`).toEqual(homeWalked.map((x) => x.id).sort());
+
+  // The digest: every ACTIVE card, and the closed ones closed or first seen since then.
+  const since = NOW - r.int(40) * DAY;
+  const digest = await store.digestCandidates({ closedSince: new Date(since) });
+  const t = (s?: string) => (s ? Date.parse(s) : -2);
+  const digestWalked = rows.filter(
+    (x) => x.status === 'ACTIVE' || Math.max(t(x.firstSeen), t(x.updatedAt)) >= since,
+  );
+  expect(digest?.sort(), `${where}: digest`).toEqual(digestWalked.map((x) => x.id).sort());
+
+  // The aging sweep.
+  const cutoff = NOW - r.int(40) * DAY;
+  const aged = await store.activeCreatedBefore(new Date(cutoff));
+  const active = rows.filter((x) => x.status === 'ACTIVE' && x.createdAt);
+  expect(aged?.count, `${where}: ACTIVE with createdAt`).toBe(active.length);
+  expect(aged?.ids.sort(), `${where}: aging candidates`).toEqual(
+    active
+      .filter((x) => Date.parse(x.createdAt!) <= cutoff)
+      .map((x) => x.id)
+      .sort(),
+  );
+}
+
+/** One random step: what a scan's delivery or an action job writes to the store. */
+async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<string>): Promise<boolean> {
+  const roll = r.next();
+  const known = (await walkAll()).map((x) => x as Partial<FindingState> & { id: string });
+  const any = known.length ? r.pick(known) : undefined;
+  const ttl = TTL_MS / DAY; // expiries happen within the test
+  if (roll < 0.3 || !any) {
+    // A new finding: the pending write before the post, then the message reference.
+    const id = `f-${ids.length}-${r.int(1e6)}`;
+    ids.push(id);
+    const base: Partial<FindingState> = {
+      status: 'ACTIVE',
+      routeChannel: r.pick(CHANNELS),
+      routeRule: 'rule',
+      analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/a',
+      region: r.pick(REGIONS),
+      accountId: r.pick(ACCOUNTS),
+      findingType: r.pick(TYPES),
+      resourceArn: 'arn:aws:iam::111111111111:role/r',
+      resourceType: 'AWS::IAM::Role',
+      ...(r.next() < 0.9 ? { createdAt: iso(NOW - r.int(50) * DAY - r.int(DAY)) } : {}),
+      firstSeen: iso(NOW - r.int(20) * DAY),
+      ...(r.next() < 0.8 ? { ownerEmail: r.pick(EMAILS) } : {}),
+    };
+    const sev = r.pick(SEVS);
+    if (sev) base.severity = sev;
+    await store.set(id, { ...base, updatedAt: '', pendingSince: '1', pendingChannel: 'C0AAAA' });
+    if (r.next() < 0.9) {
+      await store.set(id, {
+        ...base,
+        updatedAt: iso(NOW - r.int(10) * DAY),
+        channel: r.pick(POSTED_IN),
+        ts: '1.2',
+      });
+      await store.clearPending(id);
+    }
+    return false;
+  }
+  if (roll < 0.45) {
+    // Changed: redrawn with a new severity or owner (and reopened when it was closed).
+    if (any.status !== 'ACTIVE') {
+      await store.clearReminders(any.id);
+      await store.keep(any.id);
+      retired.delete(any.id);
+    }
+    await store.set(any.id, {
+      status: 'ACTIVE',
+      fingerprint: String(r.int(100)),
+      updatedAt: iso(NOW - r.int(5) * DAY),
+      ...(r.next() < 0.7 ? { severity: r.pick(SEVERITIES) } : {}),
+      ...(r.next() < 0.5 ? { ownerEmail: r.pick(EMAILS.filter(Boolean))! } : {}),
+      ...(r.next() < 0.3 ? { channel: r.pick(POSTED_IN) } : {}),
+    });
+    return false;
+  }
+  if (roll < 0.6) {
+    // Left the ACTIVE list: resolved (retired) or archived outside the bot.
+    const status = r.next() < 0.6 ? 'RESOLVED' : 'ARCHIVED';
+    await store.set(any.id, { status, updatedAt: iso(NOW - r.int(30) * DAY) });
+    if (status === 'RESOLVED') {
+      await store.retire(any.id, ttl);
+      retired.add(any.id);
+    }
+    return false;
+  }
+  if (roll < 0.7) {
+    // Archive from Slack, or unarchive.
+    if (any.status === 'ACTIVE') {
+      await store.set(any.id, { status: 'ARCHIVED', archivedBy: 'U1', archiveReason: 'r'.repeat(r.int(90)) });
+    } else if (any.status === 'ARCHIVED') {
+      await store.clearArchive(any.id);
+      await store.clearReminders(any.id);
+      await store.set(any.id, { status: 'ACTIVE' });
+    }
+    return false;
+  }
+  if (roll < 0.82) {
+    // Snooze, unsnooze.
+    if (r.next() < 0.5)
+      await store.set(any.id, { snoozedUntil: iso(NOW + DAY), snoozedBy: 'U1', snoozeReason: 'later' });
+    else await store.clearSnooze(any.id);
+    return false;
+  }
+  if (roll < 0.9) {
+    // A role deletion from Slack resolves the card once AWS sees it.
+    await store.set(any.id, { deletedBy: 'U2', deletedAt: iso(NOW), backupKey: 'k' });
+    await store.set(any.id, { status: 'RESOLVED', updatedAt: iso(NOW - DAY) });
+    await store.retire(any.id, ttl);
+    retired.add(any.id);
+    return false;
+  }
+  // Time passes: the retired cards' hashes expire.
+  await new Promise((res) => setTimeout(res, TTL_MS + 20));
+  const expired = retired.size > 0;
+  retired.clear();
+  return expired;
+}
+
+describe('finding indexes', () => {
+  it.each([1, 2, 3, 4, 5])(
+    'agree with a walk of every card after random scans, actions and expiries (seed %i)',
+    async (seed) => {
+      prefix = uniquePrefix('fi');
+      const k = keys(prefix);
+      store = new FindingStore(redis, k);
+      walker = new FindingStore(redis, k, { walkOnly: true });
+      expect(await store.indexesReady()).toBe(true);
+      const r = rng(seed);
+      const ids: string[] = [];
+      const retired = new Set<string>();
+      try {
+        for (let i = 0; i < 60; i++) {
+          await step(r, ids, retired);
+          if (i % 6 === 5) {
+            // A check reads the indexes and walks the hashes: no hash may expire in between.
+            await new Promise((res) => setTimeout(res, TTL_MS + 20));
+            retired.clear();
+            await checkAgainstWalk(r, seed, i);
+          }
+        }
+        await new Promise((res) => setTimeout(res, TTL_MS + 20));
+        await checkAgainstWalk(r, seed, 60);
+        // Expired cards left nothing behind: every member of every index is a live card.
+        const live = new Set((await walkAll()).map((x) => x.id));
+        expect(live.size, 'some retired cards expired').toBeLessThan(ids.length);
+        const leftovers: string[] = [];
+        for await (const found of redis.scanStream({ match: `${prefix}idx:*`, count: 1000 })) {
+          for (const key of found as string[]) {
+            const type = await redis.type(key);
+            const members =
+              type === 'zset'
+                ? await redis.zrange(key, 0, -1)
+                : type === 'set'
+                  ? await redis.smembers(key)
+                  : [];
+            if (key === k.findingStatusSets()) continue;
+            for (const m of members) if (!live.has(m)) leftovers.push(`${key} ${m}`);
+          }
+        }
+        expect(leftovers).toEqual([]);
+      } finally {
+        await wipePrefix(prefix);
+      }
+    },
+    60_000,
+  );
+
+  it('indexes a store written before the indexes once, on the first read, and agrees with a walk', async () => {
+    prefix = uniquePrefix('fi');
+    const k = keys(prefix);
+    store = new FindingStore(redis, k);
+    walker = new FindingStore(redis, k, { walkOnly: true });
+    try {
+      const r = rng(42);
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) await step(r, ids, new Set());
+      // As an older version left it: the card hashes without any index.
+      for await (const found of redis.scanStream({ match: `${prefix}idx:*`, count: 1000 })) {
+        if ((found as string[]).length) await redis.del(...(found as string[]));
+      }
+      expect(await redis.exists(k.findingIndexVersion())).toBe(0);
+      const listed = await walker.findingsPage({ status: 'ACTIVE' }, { offset: 0, limit: 10_000 });
+      expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
+      expect(await redis.get(k.findingIndexVersion())).toBe('1');
+      const indexed = await store.findingsPage({ status: 'ACTIVE' }, { offset: 0, limit: 10_000 });
+      expect(indexed.total).toBe(listed.total);
+      expect(indexed.total).toBeGreaterThan(0);
+      await checkAgainstWalk(r, 42, 0);
+    } finally {
+      await wipePrefix(prefix);
+    }
+  });
+});
