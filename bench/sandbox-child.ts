@@ -29,6 +29,8 @@ export interface ChildStats {
   awsErrors: number;
   /** Access Analyzer requests answered 429 ThrottlingException (the rate limit). */
   awsThrottled: number;
+  /** Access Analyzer requests per region (throttled ones included): what the per-region rate applies to. */
+  analyzerByRegion: Record<string, number>;
   slack: {
     byMethod: Record<string, number>;
     errors: number;
@@ -128,8 +130,13 @@ function stats(): ChildStats {
     if (c.method === 'chat.postMessage') ch.posts++;
     else ch.updates++;
   }
+  const analyzerByRegion: Record<string, number> = {};
+  for (const r of aws.requests)
+    if (r.service === 'access-analyzer' && r.region)
+      analyzerByRegion[r.region] = (analyzerByRegion[r.region] ?? 0) + 1;
   return {
     aws: aws.counts(),
+    analyzerByRegion,
     awsErrors: aws.requests.filter((r) => r.status >= 400).length,
     awsThrottled: aws.throttled(),
     slack: {

@@ -47,12 +47,17 @@ const { values: args } = parseArgs({
     'aws-rate-limit': { type: 'string', default: '0' },
     /** Bucket size of that limit (requests at once); default the rate. */
     'aws-burst': { type: 'string' },
+    /** After the steady-state rescans, this many more, printing Redis memory after each (job removal). */
+    'repeat-scans': { type: 'string', default: '0' },
   },
 });
 const FINDINGS = Number(args.findings);
 const REGIONS = Number(args.regions);
 if (!Number.isInteger(FINDINGS) || FINDINGS < 1) throw new Error('--findings must be a positive integer');
 if (!Number.isInteger(REGIONS) || REGIONS < 1 || REGIONS > 16) throw new Error('--regions must be 1..16');
+const REPEAT_SCANS = Number(args['repeat-scans']);
+if (!Number.isInteger(REPEAT_SCANS) || REPEAT_SCANS < 0)
+  throw new Error('--repeat-scans must be an integer >= 0');
 const AWS_RATE = Number(args['aws-rate-limit']);
 const AWS_BURST = args['aws-burst'] === undefined ? undefined : Number(args['aws-burst']);
 if (!Number.isFinite(AWS_RATE) || AWS_RATE < 0) throw new Error('--aws-rate-limit must be a number >= 0');
@@ -242,6 +247,23 @@ async function redisInfo(r: Redis): Promise<{ usedMemory: number; cpu: number; c
   };
 }
 
+/** Keys and bytes (MEMORY USAGE) under a prefix. */
+async function prefixBytes(r: Redis, prefix: string): Promise<{ keys: number; bytes: number }> {
+  let keys = 0;
+  let bytes = 0;
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (!batch.length) continue;
+    const pipe = r.pipeline();
+    for (const k of batch) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+    for (const [, v] of (await pipe.exec()) ?? []) bytes += Number(v ?? 0);
+    keys += batch.length;
+  } while (cursor !== '0');
+  return { keys, bytes };
+}
+
 async function wipe(r: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
@@ -313,6 +335,7 @@ interface Measured extends BotScan {
   aws: Record<string, number>;
   awsErrors: number;
   awsThrottled: number;
+  analyzerByRegion: Record<string, number>;
   slack: Record<string, number>;
   slackErrors: number;
   perChannel: ChildStats['slack']['perChannel'];
@@ -326,6 +349,33 @@ interface Measured extends BotScan {
 }
 
 const sumCpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+
+/** Every target line, printed together at the end: [what, measured, met]. */
+const targets: [string, string, boolean][] = [];
+
+/**
+ * Under --aws-rate-limit: the AWS phase of a scan (its start to the last analyzer job's end) against
+ * the lower bound the rate sets, the busiest region's Access Analyzer requests / rate.
+ */
+function rateLimitedScan(label: string, m: Measured): void {
+  if (!(AWS_RATE > 0)) return;
+  const regions = Object.entries(m.analyzerByRegion).sort((a, b) => b[1] - a[1]);
+  const [busiest, requests] = regions[0] ?? ['-', 0];
+  const boundMs = (requests / AWS_RATE) * 1000;
+  const awsMs = m.phases.analyzersLastDone ?? m.phases.runDone ?? 0;
+  const ratio = boundMs > 0 ? awsMs / boundMs : 0;
+  out(
+    `Scan under AWS rate limits (${AWS_RATE} Access Analyzer requests/s per region): AWS phase ${secs(awsMs)}; ` +
+      `lower bound ${secs(boundMs)} = busiest region ${busiest} ${requests} requests / ${AWS_RATE}/s; ` +
+      `ratio ${ratio.toFixed(2)}x; ${m.awsThrottled} answered 429; requests per region: ` +
+      regions.map(([r, n]) => `${r} ${n}`).join(', '),
+  );
+  targets.push([
+    `${label}: AWS phase <= 1.2x the rate's lower bound (busiest region's requests / rate)`,
+    `${ratio.toFixed(2)}x (${secs(awsMs)} vs ${secs(boundMs)}), ${m.awsThrottled} throttled`,
+    ratio > 0 && ratio <= 1.2,
+  ]);
+}
 
 async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measured> {
   const before = await sandbox.stats();
@@ -344,6 +394,7 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
     aws: diff(before.aws, after.aws),
     awsErrors: after.awsErrors - before.awsErrors,
     awsThrottled: after.awsThrottled - before.awsThrottled,
+    analyzerByRegion: diff(before.analyzerByRegion, after.analyzerByRegion),
     slack: diff(before.slack.byMethod, after.slack.byMethod),
     slackErrors: after.slack.errors - before.slack.errors,
     perChannel,
@@ -374,6 +425,19 @@ async function main(): Promise<void> {
     },
     organization: { memberRoleName: expected.memberRole.name, externalId: expected.memberRole.externalId },
     tags: { useResourceGroupsTaggingApi: true },
+    // The bot paces Access Analyzer at the sandbox's rate, with a smaller burst (requests in flight
+    // arrive a little bunched; the sandbox's fuller bucket absorbs that). Tagging and IAM are not
+    // limited by the sandbox, so not paced here either; without --aws-rate-limit nothing is.
+    aws: {
+      rateLimits: {
+        accessAnalyzer:
+          AWS_RATE > 0
+            ? { perSecond: AWS_RATE, burst: Math.max(1, Math.floor((AWS_BURST ?? AWS_RATE) / 2)) }
+            : { perSecond: 0 },
+        tagging: { perSecond: 0 },
+        iam: { perSecond: 0 },
+      },
+    },
     routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
     redis: { keyPrefix },
   });
@@ -423,6 +487,7 @@ async function main(): Promise<void> {
     const first = await measure(bot, sandbox, admin);
     const redisAfterFirst = await redisInfo(admin);
     printScan(first);
+    rateLimitedScan('first scan', first);
     const awsRows: [string, number, number | string][] = [
       ['ListAnalyzers', first.aws.ListAnalyzers ?? 0, expected.regions.length],
       ['ListFindingsV2', first.aws.ListFindingsV2 ?? 0, minListPages],
@@ -513,7 +578,10 @@ async function main(): Promise<void> {
         `  hash fields longer than 64 bytes (hash-max-listpack-value ${usage.listpackValue}) in the sample: ${usage.longFields.join(', ')}`,
       );
 
-    if (args['first-only']) return;
+    if (args['first-only']) {
+      printTargets();
+      return;
+    }
 
     // ------------------------------------------------------------ 2. steady-state rescans
     const expectedSteady: Record<string, number> = {
@@ -539,9 +607,42 @@ async function main(): Promise<void> {
     );
     const third = await steady('Steady-state rescan, freshly started bot process', fresh);
 
+    // ------------------------------------------------------------ job removal
+    if (REPEAT_SCANS > 0) {
+      out(`\n== Job removal: Redis after each of ${REPEAT_SCANS} more steady-state scans ==`);
+      const bull = `${keyPrefix}bull:`;
+      const rows: { scan: number; used: number; all: number; bullBytes: number; bullKeys: number }[] = [];
+      for (let i = 1; i <= REPEAT_SCANS; i++) {
+        await fresh.scan();
+        const [info, all, b] = await Promise.all([
+          redisInfo(admin),
+          prefixBytes(admin, keyPrefix),
+          prefixBytes(admin, bull),
+        ]);
+        rows.push({ scan: i, used: info.usedMemory, all: all.bytes, bullBytes: b.bytes, bullKeys: b.keys });
+        if (i === 1 || i % 5 === 0 || i === REPEAT_SCANS)
+          out(
+            `  after scan ${rpad(i, 3)}: bot's keys ${rpad(all.bytes, 10)} B; BullMQ ${rpad(b.keys, 5)} keys ${rpad(b.bytes, 9)} B; ` +
+              `INFO used_memory ${mb(info.usedMemory)}`,
+          );
+      }
+      // Flat: over the second half of the scans the bot's keys grow by less than 1 kB per scan.
+      const mid = rows[Math.floor(rows.length / 2)]!;
+      const end = rows[rows.length - 1]!;
+      const perScan = (end.all - mid.all) / Math.max(1, end.scan - mid.scan);
+      out(
+        `  growth over scans ${mid.scan} → ${end.scan}: ${perScan.toFixed(0)} B per scan ` +
+          `(BullMQ ${((end.bullBytes - mid.bullBytes) / Math.max(1, end.scan - mid.scan)).toFixed(0)} B per scan)`,
+      );
+      targets.push([
+        `job removal: Redis flat over ${REPEAT_SCANS} scans (second half < 1 kB/scan)`,
+        `${perScan.toFixed(0)} B/scan; ${end.bullKeys} BullMQ keys, ${(end.bullBytes / 1024).toFixed(0)} kB`,
+        perScan < 1024,
+      ]);
+    }
+
     // ------------------------------------------------------------ targets
-    out(`\n== Targets ==`);
-    const rows: [string, string, boolean][] = [];
+    const rows = targets;
     for (const [label, m] of [
       ['same process', second],
       ['fresh process', third],
@@ -569,7 +670,7 @@ async function main(): Promise<void> {
         perFindingExact < TARGETS.redisBytesPerFinding,
       ],
     );
-    for (const [what, got, ok] of rows) out(`  ${pf(ok)}  ${pad(what, 70)} ${got}`);
+    printTargets();
   } finally {
     for (const b of bots) await b.close().catch(() => undefined);
     await wipe(admin, keyPrefix);
@@ -577,6 +678,11 @@ async function main(): Promise<void> {
     sandbox.child.kill('SIGTERM');
     await redisHandle.stop();
   }
+}
+
+function printTargets(): void {
+  out(`\n== Targets ==`);
+  for (const [what, got, ok] of targets) out(`  ${pf(ok)}  ${pad(what, 70)} ${got}`);
 }
 
 function printScan(m: Measured): void {
