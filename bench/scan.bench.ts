@@ -492,12 +492,20 @@ async function main(): Promise<void> {
       ['ListAnalyzers', first.aws.ListAnalyzers ?? 0, expected.regions.length],
       ['ListFindingsV2', first.aws.ListFindingsV2 ?? 0, minListPages],
       ['GetFindingV2', first.aws.GetFindingV2 ?? 0, expected.activeFindings],
-      ['IAM GetRole', first.aws.GetRole ?? 0, expected.tagReads.role],
-      ['IAM ListUserTags', first.aws.ListUserTags ?? 0, expected.tagReads.user],
+      [
+        'IAM GetRole',
+        first.aws.GetRole ?? 0,
+        `${expected.principals.role} (1 per role; ${expected.tagReads.role} role findings)`,
+      ],
+      [
+        'IAM ListUserTags',
+        first.aws.ListUserTags ?? 0,
+        `${expected.principals.user} (1 per user; ${expected.tagReads.user} user findings)`,
+      ],
       [
         'Tagging GetResources',
         first.aws.GetResources ?? 0,
-        `${expected.tagReads.other} (1 per finding; ${expected.taggingBatchedMin} if batched 100 ARNs/call)`,
+        `${expected.taggingBatchedMin} (100 ARNs/call per account and region; ${expected.tagReads.other} findings)`,
       ],
       [
         'STS AssumeRole',
@@ -514,6 +522,26 @@ async function main(): Promise<void> {
       `  tag reads total ${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0) + (first.aws.GetResources ?? 0)} / min ${tagReadsMin} unbatched; AWS error answers: ${first.awsErrors}`,
     );
     printSlack(first);
+    const getResources = first.aws.GetResources ?? 0;
+    out(
+      `Tags: ${getResources} GetResources for ${expected.tagReads.other} findings ` +
+        `(${(expected.tagReads.other / Math.max(1, getResources)).toFixed(1)} ARNs per call); ` +
+        `${first.aws.GetRole ?? 0} GetRole for ${expected.principals.role} roles, ` +
+        `${first.aws.ListUserTags ?? 0} ListUserTags for ${expected.principals.user} users`,
+    );
+    targets.push(
+      [
+        'tags: IAM read once per principal per scan',
+        `${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0)} for ${expected.principals.role + expected.principals.user}`,
+        (first.aws.GetRole ?? 0) <= expected.principals.role &&
+          (first.aws.ListUserTags ?? 0) <= expected.principals.user,
+      ],
+      [
+        'tags: GetResources batched (fewer calls than a tenth of the findings)',
+        `${getResources} calls for ${expected.tagReads.other} findings`,
+        getResources * 10 <= expected.tagReads.other,
+      ],
+    );
 
     // Paced estimate: every post and update waits postIntervalMs; channels in parallel, 8 at a time.
     const channelOrder = first.report.deliveries.map((d) => d.channel);
