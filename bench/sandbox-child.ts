@@ -18,6 +18,8 @@ export interface Expected {
   analyzers: { arn: string; region: string; type: string; active: number }[];
   /** Active findings whose tags come from IAM GetRole / ListUserTags / tagging GetResources. */
   tagReads: { role: number; user: number; other: number };
+  /** Distinct IAM roles and users among them: one read each per scan. */
+  principals: { role: number; user: number };
   /** GetResources takes up to 100 ARNs: ceil(n/100) per (account, region), the batched lower bound. */
   taggingBatchedMin: number;
   /** Member accounts owning at least one active finding (an AssumeRole each, at least). */
@@ -29,6 +31,8 @@ export interface ChildStats {
   awsErrors: number;
   /** Access Analyzer requests answered 429 ThrottlingException (the rate limit). */
   awsThrottled: number;
+  /** Access Analyzer requests per region (throttled ones included): what the per-region rate applies to. */
+  analyzerByRegion: Record<string, number>;
   slack: {
     byMethod: Record<string, number>;
     errors: number;
@@ -65,10 +69,13 @@ const expected: Expected = {
   activeFindings: 0,
   analyzers: [],
   tagReads: { role: 0, user: 0, other: 0 },
+  principals: { role: 0, user: 0 },
   taggingBatchedMin: 0,
   accountsWithFindings: 0,
 };
 const batches = new Map<string, number>();
+const roles = new Set<string>();
+const users = new Set<string>();
 const accounts = new Set<string>();
 for (const a of data.analyzers) {
   let active = 0;
@@ -76,9 +83,13 @@ for (const a of data.analyzers) {
     if (f.status !== 'ACTIVE') continue;
     active++;
     accounts.add(f.resourceOwnerAccount);
-    if (f.resourceType === 'AWS::IAM::Role') expected.tagReads.role++;
-    else if (f.resourceType === 'AWS::IAM::User') expected.tagReads.user++;
-    else {
+    if (f.resourceType === 'AWS::IAM::Role') {
+      expected.tagReads.role++;
+      roles.add(f.resource);
+    } else if (f.resourceType === 'AWS::IAM::User') {
+      expected.tagReads.user++;
+      users.add(f.resource);
+    } else {
       expected.tagReads.other++;
       const key = `${f.resourceOwnerAccount}/${f.resource.split(':')[3] || a.region}`;
       batches.set(key, (batches.get(key) ?? 0) + 1);
@@ -89,6 +100,7 @@ for (const a of data.analyzers) {
 }
 for (const n of batches.values()) expected.taggingBatchedMin += Math.ceil(n / 100);
 expected.accountsWithFindings = accounts.size;
+expected.principals = { role: roles.size, user: users.size };
 
 const aws = await startAwsSandbox({
   data,
@@ -128,8 +140,13 @@ function stats(): ChildStats {
     if (c.method === 'chat.postMessage') ch.posts++;
     else ch.updates++;
   }
+  const analyzerByRegion: Record<string, number> = {};
+  for (const r of aws.requests)
+    if (r.service === 'access-analyzer' && r.region)
+      analyzerByRegion[r.region] = (analyzerByRegion[r.region] ?? 0) + 1;
   return {
     aws: aws.counts(),
+    analyzerByRegion,
     awsErrors: aws.requests.filter((r) => r.status >= 400).length,
     awsThrottled: aws.throttled(),
     slack: {

@@ -54,12 +54,17 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '50' },
     'walk-requests': { type: 'string', default: '150' },
+    /** After the steady-state rescans, this many more, printing Redis memory after each (job removal). */
+    'repeat-scans': { type: 'string', default: '0' },
   },
 });
 const FINDINGS = Number(args.findings);
 const REGIONS = Number(args.regions);
 if (!Number.isInteger(FINDINGS) || FINDINGS < 1) throw new Error('--findings must be a positive integer');
 if (!Number.isInteger(REGIONS) || REGIONS < 1 || REGIONS > 16) throw new Error('--regions must be 1..16');
+const REPEAT_SCANS = Number(args['repeat-scans']);
+if (!Number.isInteger(REPEAT_SCANS) || REPEAT_SCANS < 0)
+  throw new Error('--repeat-scans must be an integer >= 0');
 const AWS_RATE = Number(args['aws-rate-limit']);
 const AWS_BURST = args['aws-burst'] === undefined ? undefined : Number(args['aws-burst']);
 if (!Number.isFinite(AWS_RATE) || AWS_RATE < 0) throw new Error('--aws-rate-limit must be a number >= 0');
@@ -249,6 +254,23 @@ async function redisInfo(r: Redis): Promise<{ usedMemory: number; cpu: number; c
   };
 }
 
+/** Keys and bytes (MEMORY USAGE) under a prefix. */
+async function prefixBytes(r: Redis, prefix: string): Promise<{ keys: number; bytes: number }> {
+  let keys = 0;
+  let bytes = 0;
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (!batch.length) continue;
+    const pipe = r.pipeline();
+    for (const k of batch) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+    for (const [, v] of (await pipe.exec()) ?? []) bytes += Number(v ?? 0);
+    keys += batch.length;
+  } while (cursor !== '0');
+  return { keys, bytes };
+}
+
 async function wipe(r: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
@@ -320,6 +342,7 @@ interface Measured extends BotScan {
   aws: Record<string, number>;
   awsErrors: number;
   awsThrottled: number;
+  analyzerByRegion: Record<string, number>;
   slack: Record<string, number>;
   slackErrors: number;
   perChannel: ChildStats['slack']['perChannel'];
@@ -333,6 +356,33 @@ interface Measured extends BotScan {
 }
 
 const sumCpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+
+/** Every target line, printed together at the end: [what, measured, met]. */
+const targets: [string, string, boolean][] = [];
+
+/**
+ * Under --aws-rate-limit: the AWS phase of a scan (its start to the last analyzer job's end) against
+ * the lower bound the rate sets, the busiest region's Access Analyzer requests / rate.
+ */
+function rateLimitedScan(label: string, m: Measured): void {
+  if (!(AWS_RATE > 0)) return;
+  const regions = Object.entries(m.analyzerByRegion).sort((a, b) => b[1] - a[1]);
+  const [busiest, requests] = regions[0] ?? ['-', 0];
+  const boundMs = (requests / AWS_RATE) * 1000;
+  const awsMs = m.phases.analyzersLastDone ?? m.phases.runDone ?? 0;
+  const ratio = boundMs > 0 ? awsMs / boundMs : 0;
+  out(
+    `Scan under AWS rate limits (${AWS_RATE} Access Analyzer requests/s per region): AWS phase ${secs(awsMs)}; ` +
+      `lower bound ${secs(boundMs)} = busiest region ${busiest} ${requests} requests / ${AWS_RATE}/s; ` +
+      `ratio ${ratio.toFixed(2)}x; ${m.awsThrottled} answered 429; requests per region: ` +
+      regions.map(([r, n]) => `${r} ${n}`).join(', '),
+  );
+  targets.push([
+    `${label}: AWS phase <= 1.2x the rate's lower bound (busiest region's requests / rate)`,
+    `${ratio.toFixed(2)}x (${secs(awsMs)} vs ${secs(boundMs)}), ${m.awsThrottled} throttled`,
+    ratio > 0 && ratio <= 1.2,
+  ]);
+}
 
 async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measured> {
   const before = await sandbox.stats();
@@ -351,6 +401,7 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
     aws: diff(before.aws, after.aws),
     awsErrors: after.awsErrors - before.awsErrors,
     awsThrottled: after.awsThrottled - before.awsThrottled,
+    analyzerByRegion: diff(before.analyzerByRegion, after.analyzerByRegion),
     slack: diff(before.slack.byMethod, after.slack.byMethod),
     slackErrors: after.slack.errors - before.slack.errors,
     perChannel,
@@ -391,6 +442,19 @@ async function main(): Promise<void> {
     },
     organization: { memberRoleName: expected.memberRole.name, externalId: expected.memberRole.externalId },
     tags: { useResourceGroupsTaggingApi: true },
+    // The bot paces Access Analyzer at the sandbox's rate, with a smaller burst (requests in flight
+    // arrive a little bunched; the sandbox's fuller bucket absorbs that). Tagging and IAM are not
+    // limited by the sandbox, so not paced here either; without --aws-rate-limit nothing is.
+    aws: {
+      rateLimits: {
+        accessAnalyzer:
+          AWS_RATE > 0
+            ? { perSecond: AWS_RATE, burst: Math.max(1, Math.floor((AWS_BURST ?? AWS_RATE) / 2)) }
+            : { perSecond: 0 },
+        tagging: { perSecond: 0 },
+        iam: { perSecond: 0 },
+      },
+    },
     routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
     redis: { keyPrefix },
   });
@@ -440,16 +504,25 @@ async function main(): Promise<void> {
     const first = await measure(bot, sandbox, admin);
     const redisAfterFirst = await redisInfo(admin);
     printScan(first);
+    rateLimitedScan('first scan', first);
     const awsRows: [string, number, number | string][] = [
       ['ListAnalyzers', first.aws.ListAnalyzers ?? 0, expected.regions.length],
       ['ListFindingsV2', first.aws.ListFindingsV2 ?? 0, minListPages],
       ['GetFindingV2', first.aws.GetFindingV2 ?? 0, expected.activeFindings],
-      ['IAM GetRole', first.aws.GetRole ?? 0, expected.tagReads.role],
-      ['IAM ListUserTags', first.aws.ListUserTags ?? 0, expected.tagReads.user],
+      [
+        'IAM GetRole',
+        first.aws.GetRole ?? 0,
+        `${expected.principals.role} (1 per role; ${expected.tagReads.role} role findings)`,
+      ],
+      [
+        'IAM ListUserTags',
+        first.aws.ListUserTags ?? 0,
+        `${expected.principals.user} (1 per user; ${expected.tagReads.user} user findings)`,
+      ],
       [
         'Tagging GetResources',
         first.aws.GetResources ?? 0,
-        `${expected.tagReads.other} (1 per finding; ${expected.taggingBatchedMin} if batched 100 ARNs/call)`,
+        `${expected.taggingBatchedMin} (100 ARNs/call per account and region; ${expected.tagReads.other} findings)`,
       ],
       [
         'STS AssumeRole',
@@ -466,6 +539,26 @@ async function main(): Promise<void> {
       `  tag reads total ${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0) + (first.aws.GetResources ?? 0)} / min ${tagReadsMin} unbatched; AWS error answers: ${first.awsErrors}`,
     );
     printSlack(first);
+    const getResources = first.aws.GetResources ?? 0;
+    out(
+      `Tags: ${getResources} GetResources for ${expected.tagReads.other} findings ` +
+        `(${(expected.tagReads.other / Math.max(1, getResources)).toFixed(1)} ARNs per call); ` +
+        `${first.aws.GetRole ?? 0} GetRole for ${expected.principals.role} roles, ` +
+        `${first.aws.ListUserTags ?? 0} ListUserTags for ${expected.principals.user} users`,
+    );
+    targets.push(
+      [
+        'tags: IAM read once per principal per scan',
+        `${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0)} for ${expected.principals.role + expected.principals.user}`,
+        (first.aws.GetRole ?? 0) <= expected.principals.role &&
+          (first.aws.ListUserTags ?? 0) <= expected.principals.user,
+      ],
+      [
+        'tags: GetResources batched (fewer calls than a tenth of the findings)',
+        `${getResources} calls for ${expected.tagReads.other} findings`,
+        getResources * 10 <= expected.tagReads.other,
+      ],
+    );
 
     // Paced estimate: every post and update waits postIntervalMs; channels in parallel, 8 at a time.
     const channelOrder = first.report.deliveries.map((d) => d.channel);
@@ -530,7 +623,10 @@ async function main(): Promise<void> {
         `  hash fields longer than 64 bytes (hash-max-listpack-value ${usage.listpackValue}) in the sample: ${usage.longFields.join(', ')}`,
       );
 
-    if (args['first-only']) return;
+    if (args['first-only']) {
+      printTargets();
+      return;
+    }
 
     // ------------------------------------------------------------ 2. steady-state rescans
     const expectedSteady: Record<string, number> = {
@@ -556,9 +652,42 @@ async function main(): Promise<void> {
     );
     const third = await steady('Steady-state rescan, freshly started bot process', fresh);
 
+    // ------------------------------------------------------------ job removal
+    if (REPEAT_SCANS > 0) {
+      out(`\n== Job removal: Redis after each of ${REPEAT_SCANS} more steady-state scans ==`);
+      const bull = `${keyPrefix}bull:`;
+      const rows: { scan: number; used: number; all: number; bullBytes: number; bullKeys: number }[] = [];
+      for (let i = 1; i <= REPEAT_SCANS; i++) {
+        await fresh.scan();
+        const [info, all, b] = await Promise.all([
+          redisInfo(admin),
+          prefixBytes(admin, keyPrefix),
+          prefixBytes(admin, bull),
+        ]);
+        rows.push({ scan: i, used: info.usedMemory, all: all.bytes, bullBytes: b.bytes, bullKeys: b.keys });
+        if (i === 1 || i % 5 === 0 || i === REPEAT_SCANS)
+          out(
+            `  after scan ${rpad(i, 3)}: bot's keys ${rpad(all.bytes, 10)} B; BullMQ ${rpad(b.keys, 5)} keys ${rpad(b.bytes, 9)} B; ` +
+              `INFO used_memory ${mb(info.usedMemory)}`,
+          );
+      }
+      // Flat: over the second half of the scans the bot's keys grow by less than 1 kB per scan.
+      const mid = rows[Math.floor(rows.length / 2)]!;
+      const end = rows[rows.length - 1]!;
+      const perScan = (end.all - mid.all) / Math.max(1, end.scan - mid.scan);
+      out(
+        `  growth over scans ${mid.scan} → ${end.scan}: ${perScan.toFixed(0)} B per scan ` +
+          `(BullMQ ${((end.bullBytes - mid.bullBytes) / Math.max(1, end.scan - mid.scan)).toFixed(0)} B per scan)`,
+      );
+      targets.push([
+        `job removal: Redis flat over ${REPEAT_SCANS} scans (second half < 1 kB/scan)`,
+        `${perScan.toFixed(0)} B/scan; ${end.bullKeys} BullMQ keys, ${(end.bullBytes / 1024).toFixed(0)} kB`,
+        perScan < 1024,
+      ]);
+    }
+
     // ------------------------------------------------------------ targets
-    out(`\n== Targets ==`);
-    const rows: [string, string, boolean][] = [];
+    const rows = targets;
     for (const [label, m] of [
       ['same process', second],
       ['fresh process', third],
@@ -586,7 +715,7 @@ async function main(): Promise<void> {
         perFindingExact < TARGETS.redisBytesPerFinding,
       ],
     );
-    for (const [what, got, ok] of rows) out(`  ${pf(ok)}  ${pad(what, 70)} ${got}`);
+    printTargets();
   } finally {
     for (const b of bots) await b.close().catch(() => undefined);
     await wipe(admin, keyPrefix);
@@ -594,6 +723,11 @@ async function main(): Promise<void> {
     sandbox.child.kill('SIGTERM');
     await redisHandle.stop();
   }
+}
+
+function printTargets(): void {
+  out(`\n== Targets ==`);
+  for (const [what, got, ok] of targets) out(`  ${pf(ok)}  ${pad(what, 70)} ${got}`);
 }
 
 function printScan(m: Measured): void {

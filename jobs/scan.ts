@@ -330,6 +330,20 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         list.push(event);
         byChannel.set(channel, list);
       };
+      // Routes are started as the page is walked and awaited in page order afterwards, so the
+      // page's tag reads are in flight together (GetResources batches up to 100 ARNs; each IAM
+      // principal and resource is read once per scan) while events keep the page's order.
+      type Routed = { route: Route } | { error: unknown };
+      const steps: (
+        | { channel: string; event: OutboxEvent }
+        | {
+            routed: Promise<Routed>;
+            finding: Finding;
+            isNew: boolean;
+            severity: ReturnType<typeof assessSeverity>;
+            naturalKey: string;
+          }
+      )[] = [];
       for (const [i, t] of todo.entries()) {
         const finding = details[i];
         if (!finding) continue; // gone between list and get: the next scan sees it closed
@@ -349,32 +363,49 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
             });
             result.joined++;
             const event = await joinedIdEvent(deps, cardId, finding, severity);
-            if (event) queue(event.channel, event.event);
+            if (event) steps.push(event);
             continue;
           }
         } else if (seen.kind === 'member') {
           await store.setMember(finding.id, { status: 'ACTIVE', updatedAt: finding.updatedAt });
           result.changed++;
           const event = await joinedIdEvent(deps, seen.cardId, finding, severity);
-          if (event) queue(event.channel, event.event);
+          if (event) steps.push(event);
           continue;
         } else if (seen.status !== 'ACTIVE' && seen.cardStatus === 'ACTIVE') {
           // The card's first id is listed again while others kept the card open.
           await store.setIdStatus(seen.cardId, finding.id, 'ACTIVE');
         }
-        const route = await routeFinding(finding, {
+        const routed = routeFinding(finding, {
           rules: config.routing,
           defaultChannel: config.slack.defaultChannel,
           tags: config.tags,
           getTags: () =>
-            deps.tags.getTags({
-              arn: finding.resourceArn,
-              type: finding.resourceType,
-              accountId: finding.accountId,
-              region: finding.region,
-            }),
-        });
-        if (!seen) {
+            deps.tags.getTags(
+              {
+                arn: finding.resourceArn,
+                type: finding.resourceType,
+                accountId: finding.accountId,
+                region: finding.region,
+              },
+              { scanId },
+            ),
+        }).then(
+          (route): Routed => ({ route }),
+          (error: unknown): Routed => ({ error }),
+        );
+        steps.push({ routed, finding, isNew: !seen, severity, naturalKey });
+      }
+      for (const step of steps) {
+        if ('event' in step) {
+          queue(step.channel, step.event);
+          continue;
+        }
+        const routed = await step.routed;
+        if ('error' in routed) throw routed.error;
+        const { route } = routed;
+        const { finding, severity, naturalKey } = step;
+        if (step.isNew) {
           result.new++;
           await recordBurstCandidate(deps, scanId, route.channel, finding, severity);
         } else result.changed++;

@@ -93,7 +93,7 @@ export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHan
   const scan = new Worker(QUEUES.scan, dispatch(QUEUES.scan), {
     connection,
     prefix,
-    concurrency: deps.config.scan.concurrency,
+    concurrency: scanConcurrency(deps.config),
     settings: {
       backoffStrategy: (attempts, type, err, job) => {
         if (type !== RETRY_BACKOFF) throw new Error(`unknown backoff type ${type}`);
@@ -143,6 +143,17 @@ export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHan
       await Promise.all([scan.close(), deliver.close(), actions.close()]);
     },
   };
+}
+
+/**
+ * Scan jobs one process runs at once: `scan.concurrency`, and at least enough for every analyzer of
+ * a scan (external, internal and unused access in every region) plus the scan's own step. Each
+ * region's requests are paced by its own token bucket (aws.rateLimits): an analyzer job waiting for
+ * its region's tokens costs nothing, while a region none of whose jobs runs leaves its rate unused
+ * and makes the scan longer than its busiest region needs.
+ */
+export function scanConcurrency(config: Pick<JobDeps['config'], 'scan' | 'regions'>): number {
+  return Math.max(config.scan.concurrency, 3 * config.regions.length + 1);
 }
 
 /** Whether a completed job handed its request on to a follow-up (a rescan's check, a recommendation's poll). */

@@ -19,8 +19,25 @@ export function createTagging(data: SandboxData, record: RecordRequest) {
     const mappings: { ResourceARN: string; Tags: { Key: string; Value: string }[] }[] = [];
     const toTags = (t: Record<string, string>) => Object.entries(t).map(([Key, Value]) => ({ Key, Value }));
     if (Array.isArray(body.ResourceARNList)) {
-      if (body.ResourceARNList.length > 100) {
-        throw new AwsFault(400, 'InvalidParameterException', 'ResourceARNList can hold at most 100 ARNs');
+      // The API model: ResourceARNListForGet holds 1 to 100 ARNs of 1 to 1011 characters; the list
+      // cannot be combined with filters or pagination. An ARN that does not exist is not an error:
+      // it is just not listed.
+      const invalid = (message: string) => new AwsFault(400, 'InvalidParameterException', message);
+      if (body.ResourceARNList.length > 100) throw invalid('ResourceARNList can hold at most 100 ARNs');
+      if (body.ResourceARNList.length === 0) throw invalid('ResourceARNList must hold at least 1 ARN');
+      for (const p of [
+        'TagFilters',
+        'ResourceTypeFilters',
+        'PaginationToken',
+        'ResourcesPerPage',
+        'TagsPerPage',
+      ])
+        if (body[p] !== undefined && body[p] !== '')
+          throw invalid(`ResourceARNList cannot be used with ${p}`);
+      for (const arn of body.ResourceARNList) {
+        const a = String(arn);
+        if (a.length > 1011 || !/^arn:[\w-]+:[\w-]+:[\w-]*:\d{0,12}:.+/.test(a))
+          throw invalid(`${a.slice(0, 100)} is not a valid ARN`);
       }
       for (const arn of body.ResourceARNList) {
         const r = resourceOf(String(arn));

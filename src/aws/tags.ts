@@ -1,51 +1,151 @@
 // Resource tags for routing: IAM roles and users through IAM, other resources through the
 // Resource Groups Tagging API (when enabled). Reads in member accounts use the assumed member role.
 import { GetRoleCommand, paginateListUserTags } from '@aws-sdk/client-iam';
-import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  GetResourcesCommand,
+  type GetResourcesCommandOutput,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AppConfig } from '../config/schema.ts';
 import type { AwsClients } from './clients.ts';
+import { AwsError } from './errors.ts';
 import { call, collect, unlessNotFound } from './paging.ts';
 import type { TagReader } from './types.ts';
 
 type Tag = { Key?: string | undefined; Value?: string | undefined };
 
+/** GetResources takes at most 100 ARNs (`ResourceARNList`, ResourceARNListForGet in the API model). */
+export const GET_RESOURCES_MAX_ARNS = 100;
+
+export interface TagReaderOptions {
+  /**
+   * How long a GetResources batch waits for more ARNs of its account and region before it is sent
+   * (it is sent at once when it holds 100). Default 20 ms.
+   */
+  lingerMs?: number;
+  /** Scans whose tag reads are remembered (the newest ones); default 4. */
+  scansRemembered?: number;
+}
+
+type Resource = Parameters<TagReader['getTags']>[0];
+type Tags = Record<string, string> | null;
+
+interface Waiter {
+  resolve(tags: Tags): void;
+  reject(err: unknown): void;
+}
+
+interface Batch {
+  region: string;
+  accountId: string;
+  waiters: Map<string, Waiter[]>;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 export function createTagReader(
   clients: Pick<AwsClients, 'iam' | 'tagging'>,
   cfg: Pick<AppConfig['tags'], 'useResourceGroupsTaggingApi'>,
+  opts: TagReaderOptions = {},
 ): TagReader {
-  return {
-    async getTags(resource) {
-      switch (resource.type) {
-        case 'AWS::IAM::Role': {
-          const iam = clients.iam(resource.accountId);
-          const out = await read('IAM.GetRole', () =>
-            iam.send(new GetRoleCommand({ RoleName: iamNameOf(resource.arn) })),
-          );
-          return out === null ? null : toRecord(out.Role?.Tags);
-        }
-        case 'AWS::IAM::User': {
-          const iam = clients.iam(resource.accountId);
-          const tags = await unlessNotFound(
-            collect({
-              operation: 'IAM.ListUserTags',
-              paginate: () => paginateListUserTags({ client: iam }, { UserName: iamNameOf(resource.arn) }),
-              items: (out) => out.Tags,
-            }),
-          );
-          return tags === null ? null : toRecord(tags);
-        }
-        default: {
-          if (!cfg.useResourceGroupsTaggingApi) return null;
-          const tagging = clients.tagging(resource.region, resource.accountId);
-          const out = await read('ResourceGroupsTaggingAPI.GetResources', () =>
-            tagging.send(new GetResourcesCommand({ ResourceARNList: [resource.arn] })),
-          );
-          if (out === null) return null;
-          // The API lists only resources that have (or had) tags, so an absent mapping means no tags.
-          const mapping = out.ResourceTagMappingList?.find((m) => m.ResourceARN === resource.arn);
-          return toRecord(mapping?.Tags);
-        }
+  const lingerMs = opts.lingerMs ?? 20;
+  const remembered = Math.max(1, opts.scansRemembered ?? 4);
+  // Per scan: one read per resource (an IAM principal, a bucket) however many findings name it.
+  const scans = new Map<string, Map<string, Promise<Tags>>>();
+  const batches = new Map<string, Batch>();
+
+  const readIam = async (resource: Resource): Promise<Tags> => {
+    const iam = clients.iam(resource.accountId);
+    if (resource.type === 'AWS::IAM::Role') {
+      const out = await read('IAM.GetRole', () =>
+        iam.send(new GetRoleCommand({ RoleName: iamNameOf(resource.arn) })),
+      );
+      return out === null ? null : toRecord(out.Role?.Tags);
+    }
+    const tags = await unlessNotFound(
+      collect({
+        operation: 'IAM.ListUserTags',
+        paginate: () => paginateListUserTags({ client: iam }, { UserName: iamNameOf(resource.arn) }),
+        items: (out) => out.Tags,
+      }),
+    );
+    return tags === null ? null : toRecord(tags);
+  };
+
+  /** One GetResources for up to 100 ARNs; an ARN AWS does not list has no tags. */
+  const send = async (batch: Batch, arns: string[]): Promise<void> => {
+    const tagging = clients.tagging(batch.region, batch.accountId);
+    let out: GetResourcesCommandOutput | null;
+    try {
+      out = await read('ResourceGroupsTaggingAPI.GetResources', () =>
+        tagging.send(new GetResourcesCommand({ ResourceARNList: arns })),
+      );
+    } catch (err) {
+      // One ARN AWS refuses (malformed, too long) fails the whole call: halve the batch until the
+      // refused ARN fails alone and every other ARN gets its tags.
+      if (err instanceof AwsError && err.kind === 'invalid' && arns.length > 1) {
+        const half = Math.ceil(arns.length / 2);
+        await Promise.all([send(batch, arns.slice(0, half)), send(batch, arns.slice(half))]);
+        return;
       }
+      for (const arn of arns) for (const w of batch.waiters.get(arn) ?? []) w.reject(err);
+      return;
+    }
+    const byArn = new Map<string, Tag[] | undefined>();
+    for (const m of out?.ResourceTagMappingList ?? []) if (m.ResourceARN) byArn.set(m.ResourceARN, m.Tags);
+    // The API lists only resources that have (or had) tags, so an absent mapping means no tags.
+    for (const arn of arns)
+      for (const w of batch.waiters.get(arn) ?? []) w.resolve(out === null ? null : toRecord(byArn.get(arn)));
+  };
+
+  const flush = (key: string) => {
+    const batch = batches.get(key);
+    if (!batch) return;
+    batches.delete(key);
+    if (batch.timer) clearTimeout(batch.timer);
+    void send(batch, [...batch.waiters.keys()]);
+  };
+
+  const readTagging = (resource: Resource): Promise<Tags> =>
+    new Promise<Tags>((resolve, reject) => {
+      const key = `${resource.region}|${resource.accountId}`;
+      let batch = batches.get(key);
+      if (!batch) {
+        batch = { region: resource.region, accountId: resource.accountId, waiters: new Map() };
+        batches.set(key, batch);
+        batch.timer = setTimeout(() => flush(key), lingerMs);
+      }
+      const waiters = batch.waiters.get(resource.arn) ?? [];
+      waiters.push({ resolve, reject });
+      batch.waiters.set(resource.arn, waiters);
+      if (batch.waiters.size >= GET_RESOURCES_MAX_ARNS) flush(key);
+    });
+
+  const readOnce = (resource: Resource): Promise<Tags> => {
+    if (resource.type === 'AWS::IAM::Role' || resource.type === 'AWS::IAM::User') return readIam(resource);
+    if (!cfg.useResourceGroupsTaggingApi) return Promise.resolve(null);
+    return readTagging(resource);
+  };
+
+  return {
+    getTags(resource, scope) {
+      if (!scope?.scanId) return readOnce(resource);
+      let cache = scans.get(scope.scanId);
+      if (!cache) {
+        cache = new Map();
+        scans.set(scope.scanId, cache);
+        for (const old of scans.keys()) if (scans.size > remembered) scans.delete(old);
+      }
+      const key = `${resource.accountId}|${resource.region}|${resource.arn}`;
+      let hit = cache.get(key);
+      if (!hit) {
+        const entry = readOnce(resource);
+        hit = entry;
+        cache.set(key, entry);
+        // A failed read is not remembered: the job's retry reads again.
+        entry.catch(() => {
+          if (cache.get(key) === entry) cache.delete(key);
+        });
+      }
+      return hit;
     },
   };
 }

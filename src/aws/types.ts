@@ -59,10 +59,17 @@ export interface TagReader {
    * Tags of a resource, or null when they cannot be read for this resource type (tagging API disabled)
    * or the resource is gone. Reads in member accounts go through the assumed member role.
    */
-  getTags(resource: {
-    arn: string;
-    type: string;
-    accountId: string;
-    region: string;
-  }): Promise<Record<string, string> | null>;
+  getTags(
+    resource: {
+      arn: string;
+      type: string;
+      accountId: string;
+      region: string;
+    },
+    /**
+     * A scan's reads are remembered for that scan: each IAM principal and resource is read once
+     * however many findings name it, and GetResources reads are batched up to 100 ARNs per call.
+     */
+    scope?: { scanId: string },
+  ): Promise<Record<string, string> | null>;
 }

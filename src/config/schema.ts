@@ -436,13 +436,10 @@ export const configSchema = z.strictObject({
         .max(1440)
         .default(30)
         .meta({ description: 'Minutes between full scans.' }),
-      concurrency: z
-        .number()
-        .int()
-        .min(1)
-        .max(32)
-        .default(4)
-        .meta({ description: 'Analyzer scans running at once across regions.' }),
+      concurrency: z.number().int().min(1).max(32).default(4).meta({
+        description:
+          "Analyzer scans running at once across regions, at least 3 per configured region plus one: each region's requests are paced by its own bucket (`aws.rateLimits`), so every region's analyzers are scanned at once and a scan takes as long as its busiest region needs.",
+      }),
       pageSize: z
         .number()
         .int()

@@ -11,6 +11,7 @@ import type {
   ScanFinalizeData,
   ScanRunData,
 } from './payloads.ts';
+import { DEFAULT_RETENTION, removalOptions, retentionOf } from './registry.ts';
 
 /** Backoff type of jobs whose retries wait for AWS's Retry-After (jobs/retry.ts implements it). */
 export const RETRY_BACKOFF = 'exponential-retry-after';
@@ -18,9 +19,14 @@ export const RETRY_BACKOFF = 'exponential-retry-after';
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
-  removeOnComplete: { age: 24 * 3600, count: 1000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+  ...removalOptions(DEFAULT_RETENTION),
 };
+
+/**
+ * BullMQ's events stream per queue (what QueueEvents reads: `scanNow` waits on it). Every job adds a
+ * handful of events; trimmed to about this many, so it does not grow with the number of scans either.
+ */
+export const EVENTS_MAX_LEN = 2000;
 
 /**
  * Options of the scan queue's jobs, flow nodes included: jobs added through a FlowProducer do not
@@ -61,19 +67,23 @@ export function createQueues(
   scanRetry: Pick<AppConfig['scan'], 'attempts' | 'retryDelayMs'> = DEFAULT_SCAN_RETRY,
 ): Queues {
   const prefix = bullPrefix(keyPrefix);
+  const streams = { events: { maxLen: EVENTS_MAX_LEN } };
   const scan = new Queue<ScanRunData | ScanAnalyzerData | ScanFinalizeData>(QUEUES.scan, {
     connection,
     prefix,
+    streams,
     defaultJobOptions: scanJobOptions(scanRetry),
   });
   const deliver = new Queue<DeliverData>(QUEUES.deliver, {
     connection,
     prefix,
+    streams,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   const actions = new Queue<ActionJobData>(QUEUES.actions, {
     connection,
     prefix,
+    streams,
     defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 3 },
   });
   const flows = new FlowProducer({ connection, prefix });
@@ -119,16 +129,16 @@ export async function registerSchedulers(
   await queues.scan.upsertJobScheduler(
     'periodic-scan',
     { every: intervalMinutes * 60_000 },
-    { name: JOBS.scanRun, data: {} satisfies ScanRunData },
+    { name: JOBS.scanRun, data: {} satisfies ScanRunData, opts: retentionOf(JOBS.scanRun) },
   );
   await queues.scan.upsertJobScheduler(
     JOBS.agingSweep,
     { pattern: aging.sweepCron, tz: aging.timezone },
-    { name: JOBS.agingSweep, data: {} },
+    { name: JOBS.agingSweep, data: {}, opts: retentionOf(JOBS.agingSweep) },
   );
   await queues.scan.upsertJobScheduler(
     DIGEST_SCHEDULER,
     { pattern: digest.cron, tz: digest.timezone },
-    { name: JOBS.digestRun, data: {} },
+    { name: JOBS.digestRun, data: {}, opts: retentionOf(JOBS.digestRun) },
   );
 }

@@ -56,8 +56,44 @@ export function jobId(...parts: string[]): string {
   return parts.map((p) => p.replace(/[^A-Za-z0-9_.-]/g, '-')).join('-');
 }
 
+/** How long BullMQ keeps a finished job: removeOnComplete / removeOnFail, by age (seconds) and count. */
+export interface Retention {
+  complete: { age: number; count: number };
+  fail: { age: number; count: number };
+}
+
+const DAY = 24 * 3600;
+
+/**
+ * Jobs a person or a follow-up can ask about for a day, failures for a week: the queues' defaults
+ * (src/queue/queues.ts) and every job without a retention of its own.
+ */
+export const DEFAULT_RETENTION: Retention = {
+  complete: { age: DAY, count: 1000 },
+  fail: { age: 7 * DAY, count: 5000 },
+};
+
+/**
+ * The steps of a scan (one job per analyzer, the finalize step, the run) come by the dozen every
+ * `scan.intervalMinutes`: a completed one is kept for the last few scans only (the count applies to
+ * the scan queue's completed set as a whole), so Redis does not grow with the number of scans. Their
+ * results live on: finalize reads its children's results from its own dependency set, and keeps them
+ * in `last-scan`. A failed analyzer job stays a week (finalize reads its data when it reports it).
+ */
+export const SCAN_STEP_RETENTION: Retention = {
+  complete: { age: DAY, count: 100 },
+  fail: { age: 7 * DAY, count: 1000 },
+};
+
+/** BullMQ's job options for a retention. */
+export function removalOptions(r: Retention): Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> {
+  return { removeOnComplete: { ...r.complete }, removeOnFail: { ...r.fail } };
+}
+
 export interface JobSpec<N extends JobName> {
   queue: QueueName;
+  /** How long a finished job is kept; DEFAULT_RETENTION when absent. */
+  retention?: Retention;
   /**
    * The job's id from what it carries: the same request always gets the same id, so a retried
    * webhook or a resubmitted form enqueues once. Undefined for jobs only a scheduler adds.
@@ -77,12 +113,21 @@ const onActions = <N extends JobName>(id: (d: JobPayloads[N]) => string | undefi
 });
 
 export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
-  [JOBS.scanRun]: { queue: QUEUES.scan, id: (d) => (d.requestId ? jobId('scan', d.requestId) : undefined) },
+  [JOBS.scanRun]: {
+    queue: QUEUES.scan,
+    retention: SCAN_STEP_RETENTION,
+    id: (d) => (d.requestId ? jobId('scan', d.requestId) : undefined),
+  },
   [JOBS.scanAnalyzer]: {
     queue: QUEUES.scan,
+    retention: SCAN_STEP_RETENTION,
     id: (d) => jobId(JOBS.scanAnalyzer, d.scanId, shortHash(d.analyzer.arn)),
   },
-  [JOBS.scanFinalize]: { queue: QUEUES.scan, id: (d) => jobId(JOBS.scanFinalize, d.scanId) },
+  [JOBS.scanFinalize]: {
+    queue: QUEUES.scan,
+    retention: SCAN_STEP_RETENTION,
+    id: (d) => jobId(JOBS.scanFinalize, d.scanId),
+  },
   [JOBS.agingSweep]: { queue: QUEUES.scan, id: () => undefined },
   [JOBS.digestRun]: { queue: QUEUES.scan, id: () => undefined },
   [JOBS.deliverChannel]: {
@@ -118,6 +163,11 @@ export function isJobName(name: string): name is JobName {
   return Object.hasOwn(JOB_SPECS, name);
 }
 
+/** How long a finished job of this name is kept, as BullMQ options. */
+export function retentionOf(name: JobName): Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> {
+  return removalOptions(JOB_SPECS[name].retention ?? DEFAULT_RETENTION);
+}
+
 /** The id `name` gets for `data` (what a test waits for, what `enqueue` adds). */
 export function jobIdOf<N extends JobName>(name: N, data: JobPayloads[N]): string | undefined {
   return JOB_SPECS[name].id(data);
@@ -141,14 +191,15 @@ export async function enqueue<N extends JobName>(
   if (!queue) throw new Error(`no ${spec.queue} queue to add ${name} to`);
   const id = spec.id(data);
   return queue.add(name, data, {
+    ...retentionOf(name),
     ...(id ? { jobId: id } : {}),
     ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
   });
 }
 
 /**
- * A node of a FlowProducer flow, with its id and the given options: jobs added through a flow do not
- * get their queue's default options, so the caller passes them.
+ * A node of a FlowProducer flow, with its id, its retention and the given options: jobs added through
+ * a flow do not get their queue's default options, so the caller passes them.
  */
 export function flowJob<N extends JobName>(
   name: N,
@@ -161,7 +212,7 @@ export function flowJob<N extends JobName>(
     name,
     queueName: JOB_SPECS[name].queue,
     data,
-    opts: { ...opts, ...(id ? { jobId: id } : {}) },
+    opts: { ...opts, ...retentionOf(name), ...(id ? { jobId: id } : {}) },
     ...(children ? { children } : {}),
   };
 }

@@ -267,6 +267,125 @@ describe('TagReader: other resources', () => {
   });
 });
 
+describe('TagReader: batched reads', () => {
+  const JSON11 = { 'content-type': 'application/x-amz-json-1.1' };
+  const sqs = (name: string) => ({
+    arn: `arn:aws:sqs:${REGION}:${CALLER_ACCOUNT}:${name}`,
+    type: 'AWS::SQS::Queue',
+    accountId: CALLER_ACCOUNT,
+    region: REGION,
+  });
+  const mapping = (arn: string, tags: Record<string, string>) => ({
+    ResourceARN: arn,
+    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  });
+  const recordBodies = (bodies: { ResourceARNList: string[] }[]) =>
+    function reply(_uri: string, body: unknown) {
+      const b = (typeof body === 'string' ? JSON.parse(body) : body) as { ResourceARNList: string[] };
+      bodies.push(b);
+      return b;
+    };
+
+  it('reads the tags of 250 resources read together in 3 GetResources calls of at most 100 ARNs', async () => {
+    const bodies: { ResourceARNList: string[] }[] = [];
+    const record = recordBodies(bodies);
+    nock(TAGGING)
+      .post('/')
+      .times(3)
+      .reply((uri, body) => {
+        const b = record(uri, body);
+        // Every other queue has tags; AWS does not list the others.
+        const list = b.ResourceARNList.filter((_, i) => i % 2 === 0).map((arn) =>
+          mapping(arn, { team: arn.split(':').at(-1)! }),
+        );
+        return [200, { PaginationToken: '', ResourceTagMappingList: list }, JSON11];
+      });
+    const tags = reader(true, false);
+    const queues = Array.from({ length: 250 }, (_, i) => sqs(`q-${i}`));
+
+    const read = await Promise.all(queues.map((q) => tags.getTags(q, { scanId: 's1' })));
+
+    expect(bodies.map((b) => b.ResourceARNList.length)).toEqual([100, 100, 50]);
+    expect(new Set(bodies.flatMap((b) => b.ResourceARNList)).size).toBe(250);
+    const byName = new Map(queues.map((q, i) => [q.arn.split(':').at(-1)!, read[i]]));
+    const [first] = bodies;
+    expect(byName.get(first!.ResourceARNList[0]!.split(':').at(-1)!)).toEqual({
+      team: first!.ResourceARNList[0]!.split(':').at(-1),
+    });
+    expect(byName.get(first!.ResourceARNList[1]!.split(':').at(-1)!)).toEqual({}); // not listed: no tags
+  });
+
+  it('isolates an ARN AWS refuses: the rest of its batch still gets its tags', async () => {
+    const bodies: { ResourceARNList: string[] }[] = [];
+    const record = recordBodies(bodies);
+    const bad = { ...sqs('x'), arn: 'arn:aws:sqs:bad arn' };
+    nock(TAGGING)
+      .post('/')
+      .times(5)
+      .reply((uri, body) => {
+        const b = record(uri, body);
+        if (b.ResourceARNList.includes(bad.arn))
+          return [
+            400,
+            { __type: 'InvalidParameterException', Message: `${bad.arn} is not a valid ARN` },
+            { ...JSON11, 'x-amzn-errortype': 'InvalidParameterException' },
+          ];
+        return [
+          200,
+          {
+            PaginationToken: '',
+            ResourceTagMappingList: b.ResourceARNList.map((a) => mapping(a, { ok: 'yes' })),
+          },
+          JSON11,
+        ];
+      });
+    const tags = reader(true, false);
+    const good = [sqs('a'), sqs('b'), sqs('c')];
+
+    const results = await Promise.allSettled([...good, bad].map((r) => tags.getTags(r)));
+
+    expect(results.slice(0, 3)).toEqual(good.map(() => ({ status: 'fulfilled', value: { ok: 'yes' } })));
+    expect(results[3]).toMatchObject({ status: 'rejected', reason: { kind: 'invalid' } });
+    // [a b c bad] → [a b] ok, [c bad] refused → [c] ok, [bad] refused.
+    expect(bodies.map((b) => b.ResourceARNList.length)).toEqual([4, 2, 2, 1, 1]);
+  });
+
+  it('fails every finding of a batch AWS throttles, so each is routed as unreadable rather than dropped', async () => {
+    nock(TAGGING)
+      .post('/')
+      .reply(
+        400,
+        { __type: 'ThrottledException', Message: 'Rate exceeded' },
+        {
+          ...JSON11,
+          'x-amzn-errortype': 'ThrottledException',
+        },
+      );
+    const tags = reader(true, false);
+    const results = await Promise.allSettled([sqs('a'), sqs('b')].map((r) => tags.getTags(r)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('reads an IAM role once per scan however many findings name it, and again in the next scan', async () => {
+    mockSts(false);
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/')
+      .times(2)
+      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    const tags = reader(true, false);
+
+    const first = await Promise.all(
+      [1, 2, 3].map(() => tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' })),
+    );
+    expect(await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' })).toEqual({ team: 'ci' });
+    expect(first).toEqual([{ team: 'ci' }, { team: 'ci' }, { team: 'ci' }]);
+    expect(seen).toHaveLength(1);
+    expect(await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' })).toEqual({ team: 'ci' });
+    expect(seen).toHaveLength(2);
+  });
+});
+
 describe('iamNameOf', () => {
   it('takes the last path segment of a role or user ARN', () => {
     expect(iamNameOf('arn:aws:iam::123456789012:role/path/to/name')).toBe('name');

@@ -345,6 +345,30 @@ describe('a service-linked unused-access analyzer', () => {
   });
 });
 
+describe('finished scan jobs', () => {
+  it('are removed after the last 100, so Redis does not grow with the number of scans', async () => {
+    const findings = Array.from({ length: 5 }, (_, i) => sharedBucket(`eu-${i}`, arnOf(EU, 'org-external')));
+    await start(sandboxData([...orgRegion(US, { unused: true }), ...orgRegion(EU)], findings));
+    const first = await scan();
+    const firstAnalyzerJob = JOBS.scanAnalyzer;
+    const firstIds = (await rt!.deps.queues.scan.getCompleted(0, -1))
+      .filter((j) => j.name === firstAnalyzerJob)
+      .map((j) => j.id!);
+    expect(firstIds).toHaveLength(5);
+    // 5 analyzer jobs, the finalize step and the run: 7 jobs a scan, 16 scans are 112.
+    let last = first;
+    for (let i = 1; i < 16; i++) last = await scan();
+
+    const completed = await rt!.deps.queues.scan.getJobCounts('completed');
+    expect(completed.completed).toBeLessThanOrEqual(100);
+    expect(completed.completed).toBeGreaterThan(90);
+    for (const id of firstIds) expect(await rt!.deps.queues.scan.getJob(id)).toBeUndefined();
+    // The newest scan's jobs are still there to look at.
+    expect(await rt!.deps.queues.scan.getJob(last.run.finalizeJobId)).toBeDefined();
+    expect(postedIds()).toHaveLength(5);
+  }, 90_000);
+});
+
 describe('throttling', () => {
   it('completes a scan against a 429-limited sandbox: every finding arrives once, 0 analyzers failed', async () => {
     const findings = [

@@ -13,6 +13,7 @@ import {
 import { GetRoleCommand, IAMClient, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
   GetResourcesCommand,
+  type GetResourcesCommandInput,
   ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -533,5 +534,34 @@ describe('Resource Groups Tagging API (JSON 1.1)', () => {
     const sqs = 'arn:aws:sqs:us-east-1:222222222222:orders-events';
     const eu = await tagging('eu-west-1').send(new GetResourcesCommand({ ResourceARNList: [sqs] }));
     expect(eu.ResourceTagMappingList).toEqual([]);
+  });
+
+  it('GetResources refuses what the API model refuses: over 100 ARNs, none, a malformed one, filters with a list', async () => {
+    await start();
+    const t = tagging('us-east-1');
+    const bucket = (i: number) => `arn:aws:s3:::bucket-${i}`;
+    const refused = async (input: GetResourcesCommandInput) => {
+      const err = await caught(t.send(new GetResourcesCommand(input)));
+      return `${err.name}: ${err.message}`;
+    };
+    expect(await refused({ ResourceARNList: Array.from({ length: 101 }, (_, i) => bucket(i)) })).toBe(
+      'InvalidParameterException: ResourceARNList can hold at most 100 ARNs',
+    );
+    expect(await refused({ ResourceARNList: [] })).toBe(
+      'InvalidParameterException: ResourceARNList must hold at least 1 ARN',
+    );
+    expect(await refused({ ResourceARNList: ['arn:aws:s3:::logs-prod', 'not-an-arn'] })).toBe(
+      'InvalidParameterException: not-an-arn is not a valid ARN',
+    );
+    expect(
+      await refused({ ResourceARNList: ['arn:aws:s3:::logs-prod'], TagFilters: [{ Key: 'owner' }] }),
+    ).toBe('InvalidParameterException: ResourceARNList cannot be used with TagFilters');
+    // 100 is the limit, not over it.
+    const ok = await t.send(
+      new GetResourcesCommand({
+        ResourceARNList: ['arn:aws:s3:::logs-prod', ...Array.from({ length: 99 }, (_, i) => bucket(i))],
+      }),
+    );
+    expect(ok.ResourceTagMappingList?.map((m) => m.ResourceARN)).toEqual(['arn:aws:s3:::logs-prod']);
   });
 });
