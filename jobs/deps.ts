@@ -7,11 +7,18 @@ import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Queues } from '../src/queue/index.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
+import type { ServiceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { AuditLog } from '../src/store/audit.ts';
 import type { RoleBackupStore } from '../src/store/backups.ts';
+import type { BurstStore } from '../src/store/bursts.ts';
+import type { ChannelIdStore } from '../src/store/channels.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
+import type { NoticeStore } from '../src/store/notices.ts';
+import type { OnceStore } from '../src/store/once.ts';
+import type { Outbox } from '../src/store/outbox.ts';
+import type { ScanStore } from '../src/store/scans.ts';
 
 export interface JobDeps {
   config: AppConfig;
@@ -21,6 +28,20 @@ export interface JobDeps {
   /** Requests under way (one job per intent); the last job of a request releases it. */
   intents: IntentStore;
   audit: AuditLog;
+  /** Per-analyzer listings of a scan and the last finalized scan. */
+  scans: ScanStore;
+  /** Events waiting for delivery, per scan and channel. */
+  outbox: Outbox;
+  /** The new-card counts and worst findings behind a channel's burst summary, and that summary. */
+  bursts: BurstStore;
+  /** The state each admin notice last reported (a notice is sent when it changes). */
+  notices: NoticeStore;
+  /** Channel ids learned for `#name` routes. */
+  channelIds: ChannelIdStore;
+  /** Messages sent at most once across retries (job receipts, the weekly digest). */
+  once: OnceStore;
+  /** Service-linked analyzers seen by scans (their findings are read-only). */
+  serviceLinked: ServiceLinkedAnalyzers;
   iam: IamGateway;
   backups: RoleBackupStore;
   analyzers: AnalyzerGateway;

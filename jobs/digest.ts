@@ -2,15 +2,15 @@
 // one message per owner channel, and a DM per owner e-mail about their own resources.
 //
 // One job fans out over every owner. It never sends twice for one owner and week, whatever retries
-// or duplicate runs happen: before posting, it claims `digest:<owner>:<week>` (SET NX, 14-day TTL);
-// if the post fails the claim is dropped and the job fails after the other owners were served, so
-// BullMQ's retry sends only what is missing. A crash between claim and post loses that one digest
-// (at most once, never twice), as the aging sweep does for reminders.
+// or duplicate runs happen: before posting, it claims `digest:<owner>:<week>` (src/store/once.ts,
+// the protocol job receipts use too; 14-day TTL); if the post fails the claim is dropped and the job
+// fails after the other owners were served, so BullMQ's retry sends only what is missing. A crash
+// between claim and post loses that one digest (at most once, never twice), as the aging sweep does
+// for reminders.
 //
 // Owner e-mails come from the finding state (`ownerEmail`, saved when routing read the resource's
 // tags). Addresses Slack does not know are reported to the admin channel once: they are remembered
 // in the `digest-unknown-emails` set, claimed the same way.
-import { formatISO } from 'date-fns';
 import {
   allClearMessage,
   type DigestOverdueEntry,
@@ -42,8 +42,7 @@ const UNREACHABLE_USER_ERRORS = new Set([
   'user_not_found',
 ]);
 
-/** Claims and snapshots outlive the week they belong to. */
-const CLAIM_TTL_SECONDS = 14 * 86_400;
+/** Snapshots outlive the week they belong to. */
 const SNAPSHOT_TTL_SECONDS = 35 * 86_400;
 const SCAN_BATCH = 500;
 
@@ -269,7 +268,7 @@ export async function channelDigestPreview(deps: JobDeps, channel: string): Prom
   const names = [...new Set(rows.map(ownerChannelOf).filter((c): c is string => !!c?.startsWith('#')))];
   const aliases = new Set([channel]);
   if (names.length) {
-    const ids = await deps.redis.mget(...names.map((n) => deps.keys.channelId(n)));
+    const ids = await deps.channelIds.idsOf(names);
     names.forEach((n, i) => {
       if (ids[i] === channel) aliases.add(n);
     });
@@ -397,7 +396,9 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
     } catch (err) {
       // The retry looks these owners up again and reports them then.
       await deps.redis.srem(deps.keys.digestUnknownEmails(), ...emails);
-      await deps.redis.del(...newlyUnknown.map((u) => deps.keys.digestSent(u.ownerKey, week)));
+      await deps.once.release(
+        ...newlyUnknown.map((u) => ({ kind: 'digest' as const, ownerKey: u.ownerKey, week })),
+      );
       result.failed.push({ to: deps.config.slack.adminChannel, error: (err as Error).message });
     }
   }
@@ -448,18 +449,9 @@ async function sendOnce(
   now: Date,
   send: () => Promise<{ channel: string; ts: string } | null>,
 ): Promise<'already' | 'no-user' | { channel: string; ts: string }> {
-  const claim = deps.keys.digestSent(ownerKey, week);
-  const took = await deps.redis.set(claim, `claimed ${formatISO(now)}`, 'EX', CLAIM_TTL_SECONDS, 'NX');
-  if (took !== 'OK') return 'already';
-  let posted: { channel: string; ts: string } | null;
-  try {
-    posted = await send();
-  } catch (err) {
-    await deps.redis.del(claim);
-    throw err;
-  }
-  await deps.afterDigestPostHook?.(ownerKey);
-  if (!posted) return 'no-user';
-  await deps.redis.set(claim, `sent ${posted.channel} ${posted.ts}`, 'KEEPTTL');
-  return posted;
+  const outcome = await deps.once.run({ kind: 'digest', ownerKey, week }, now, send, () =>
+    deps.afterDigestPostHook?.(ownerKey),
+  );
+  if (outcome.by === 'earlier-attempt') return 'already';
+  return outcome.sent ?? 'no-user';
 }
