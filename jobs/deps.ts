@@ -12,6 +12,7 @@ import type { AuditLog } from '../src/store/audit.ts';
 import type { RoleBackupStore } from '../src/store/backups.ts';
 import type { BurstStore } from '../src/store/bursts.ts';
 import type { ChannelIdStore } from '../src/store/channels.ts';
+import type { DigestStore } from '../src/store/digests.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
@@ -38,6 +39,8 @@ export interface JobDeps {
   notices: NoticeStore;
   /** Channel ids learned for `#name` routes. */
   channelIds: ChannelIdStore;
+  /** The digest's weekly snapshots, last digest per owner and reported unknown e-mails. */
+  digests: DigestStore;
   /** Messages sent at most once across retries (job receipts, the weekly digest). */
   once: OnceStore;
   /** Service-linked analyzers seen by scans (their findings are read-only). */

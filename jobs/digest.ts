@@ -30,6 +30,7 @@ import {
   ownerChannelOf,
 } from '../src/findings/digest.ts';
 import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
+import type { LastDigest } from '../src/store/digests.ts';
 import { FINDING_FIELDS as F } from '../src/store/findings.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
@@ -42,8 +43,6 @@ const UNREACHABLE_USER_ERRORS = new Set([
   'user_not_found',
 ]);
 
-/** Snapshots outlive the week they belong to. */
-const SNAPSHOT_TTL_SECONDS = 35 * 86_400;
 const SCAN_BATCH = 500;
 
 const ROW_FIELDS = [
@@ -125,23 +124,6 @@ interface PlanInput {
   now: Date;
 }
 
-async function previousCounts(
-  deps: JobDeps,
-  ownerKey: string,
-  week: string,
-): Promise<DigestCounts | undefined> {
-  const h = await deps.redis.hgetall(deps.keys.digestSnapshot(ownerKey, week));
-  if (!h.open) return undefined;
-  const n = (k: string) => Number(h[k] ?? 0) || 0;
-  return {
-    open: n('open'),
-    overdue: n('overdue'),
-    new: n('new'),
-    resolved: n('resolved'),
-    archived: n('archived'),
-  };
-}
-
 /** Loads the overdue findings to list (their full state: ARN, analyzer, message). */
 async function overdueEntries(
   deps: JobDeps,
@@ -178,7 +160,7 @@ async function buildTarget(
     input.archives,
     input.now,
     { timezone: cfg.digest.timezone, aging: cfg.aging },
-    await previousCounts(deps, target.ownerKey, week.previousId),
+    await deps.digests.snapshot(target.ownerKey, week.previousId),
   );
   let message: SlackMessage | null;
   if (isEmptyDigest(data)) {
@@ -305,14 +287,7 @@ export async function ownerDigestPreview(deps: JobDeps, email: string): Promise<
   return target.message;
 }
 
-/** What the App Home shows of the last digest an owner got. */
-export interface LastDigest {
-  week: string;
-  at: string;
-  channel: string;
-  ts: string;
-  text: string;
-}
+export type { LastDigest };
 
 export interface DigestRunResult {
   week: string;
@@ -341,12 +316,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
 
   for (const t of plan.targets) {
     // The trend needs this week's counts whatever is sent.
-    const snap = deps.keys.digestSnapshot(t.ownerKey, week);
-    await deps.redis
-      .multi()
-      .hset(snap, { ...t.counts })
-      .expire(snap, SNAPSHOT_TTL_SECONDS)
-      .exec();
+    await deps.digests.saveSnapshot(t.ownerKey, week, t.counts);
     if (!t.message) {
       result.skipped.push(t.to);
       continue;
@@ -368,7 +338,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
       if (outcome === 'already') result.alreadySent.push(t.to);
       else if (outcome === 'no-user') {
         result.unknownEmails.push(t.to);
-        if ((await deps.redis.sadd(deps.keys.digestUnknownEmails(), t.to)) === 1)
+        if (await deps.digests.rememberUnknownEmail(t.to))
           newlyUnknown.push({ email: t.to, ownerKey: t.ownerKey });
       } else {
         result.sent.push({ kind: t.kind, to: t.to, channel: outcome.channel });
@@ -380,7 +350,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
           text: message.text,
         };
         const lastKey = t.kind === 'channel' ? channelOwnerKey(outcome.channel) : t.ownerKey;
-        await deps.redis.set(deps.keys.digestLast(lastKey), JSON.stringify(last));
+        await deps.digests.saveLast(lastKey, last);
       }
       await deps.sleep(deps.config.slack.postIntervalMs);
     } catch (err) {
@@ -395,7 +365,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
       await deps.slack.post(deps.config.slack.adminChannel, unknownOwnerEmailsNotice(emails));
     } catch (err) {
       // The retry looks these owners up again and reports them then.
-      await deps.redis.srem(deps.keys.digestUnknownEmails(), ...emails);
+      await deps.digests.forgetUnknownEmails(emails);
       await deps.once.release(
         ...newlyUnknown.map((u) => ({ kind: 'digest' as const, ownerKey: u.ownerKey, week })),
       );

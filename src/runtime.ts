@@ -38,6 +38,7 @@ import { AuditLog } from './store/audit.ts';
 import { RoleBackupStore } from './store/backups.ts';
 import { BurstStore } from './store/bursts.ts';
 import { ChannelIdStore } from './store/channels.ts';
+import { DigestStore } from './store/digests.ts';
 import { countFindings, type FindingCount, FindingStore, listFindings } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
@@ -45,6 +46,7 @@ import { NoticeStore } from './store/notices.ts';
 import { OnceStore } from './store/once.ts';
 import { Outbox } from './store/outbox.ts';
 import { ScanStore } from './store/scans.ts';
+import { SlackRequestStore } from './store/slack-requests.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> & Partial<Pick<Env, 'redisCluster'>>;
@@ -139,6 +141,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     bursts: new BurstStore(redis, k),
     notices: new NoticeStore(redis, k),
     channelIds: new ChannelIdStore(redis, k),
+    digests: new DigestStore(redis, k),
     once: new OnceStore(redis, k),
     serviceLinked: new ServiceLinkedAnalyzers(redis, k),
     iam: createIamGateway(clients),
@@ -162,6 +165,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     afterPostHook: opts.afterPostHook,
   };
+  const slackRequests = new SlackRequestStore(redis, k);
   const started: Workers[] = [];
   let findingCounts: { at: number; rows: Promise<FindingCount[]> } | undefined;
   metrics.collectFrom({
@@ -233,9 +237,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         channelId: (channel) => deps.channelIds.resolve(channel),
       };
     },
-    async claimSlackRequest(bodyHash, ttlSeconds) {
-      return (await redis.set(k.slackRequest(bodyHash), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
-    },
+    claimSlackRequest: (bodyHash, ttlSeconds) => slackRequests.claim(bodyHash, ttlSeconds),
     async status() {
       const last: StatusView['lastScan'] = await deps.scans.lastScan();
       const counts = async (q: { getJobCounts(...t: string[]): Promise<Record<string, number>> }) => {

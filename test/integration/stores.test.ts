@@ -7,11 +7,13 @@ import { assessSeverity } from '../../src/findings/severity.ts';
 import { ServiceLinkedAnalyzers } from '../../src/store/analyzers.ts';
 import { BurstStore } from '../../src/store/bursts.ts';
 import { ChannelIdStore } from '../../src/store/channels.ts';
+import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
 import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
 import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
 import { Outbox } from '../../src/store/outbox.ts';
 import { ScanStore } from '../../src/store/scans.ts';
+import { SlackRequestStore } from '../../src/store/slack-requests.ts';
 import { shortHash } from '../../src/util/hash.ts';
 import { F_NOW, makeAnalyzer, makeFinding, makeRoute } from '../factories/finding.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
@@ -398,5 +400,51 @@ describe('ServiceLinkedAnalyzers', () => {
       managedBy: 'securityhub.amazonaws.com',
     });
     expect(await linked.ref(ARN, 'eu-west-1')).toEqual({ arn: ARN, region: 'eu-west-1' });
+  });
+});
+
+describe('DigestStore', () => {
+  it("keeps an owner's week counts for 35 days, for the next week's trend", async () => {
+    const digests = new DigestStore(redis, k);
+    const counts = { open: 4, overdue: 1, new: 2, resolved: 3, archived: 0 };
+    expect(await digests.snapshot('ch-C0PAYMENTS', '2025-W09')).toBeUndefined();
+    await digests.saveSnapshot('ch-C0PAYMENTS', '2025-W09', counts);
+
+    expect(await stored()).toEqual(['digest-snapshot:ch-C0PAYMENTS:2025-W09']);
+    expect(await redis.hgetall(`${p}digest-snapshot:ch-C0PAYMENTS:2025-W09`)).toEqual({
+      open: '4',
+      overdue: '1',
+      new: '2',
+      resolved: '3',
+      archived: '0',
+    });
+    expect(await ttl('digest-snapshot:ch-C0PAYMENTS:2025-W09')).toBe(DIGEST_SNAPSHOT_TTL_SECONDS);
+    expect(await digests.snapshot('ch-C0PAYMENTS', '2025-W09')).toEqual(counts);
+  });
+
+  it('replaces the last digest of an owner, and reports each unknown e-mail once until forgotten', async () => {
+    const digests = new DigestStore(redis, k);
+    const last = { week: '2025-W09', at: F_NOW.toISOString(), channel: 'C0PAY', ts: '1.2', text: 'Weekly' };
+    await digests.saveLast('ch-C0PAY', { ...last, week: '2025-W08' });
+    await digests.saveLast('ch-C0PAY', last);
+    expect(JSON.parse((await redis.get(`${p}digest-last:ch-C0PAY`))!)).toEqual(last);
+    expect(await ttl('digest-last:ch-C0PAY')).toBe(-1);
+
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(true);
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(false);
+    expect(await redis.smembers(`${p}digest-unknown-emails`)).toEqual(['gone@example.com']);
+    await digests.forgetUnknownEmails(['gone@example.com']);
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(true);
+    expect(await stored()).toEqual(['digest-last:ch-C0PAY', 'digest-unknown-emails']);
+  });
+});
+
+describe('SlackRequestStore', () => {
+  it('claims a request body once for as long as it is told', async () => {
+    const requests = new SlackRequestStore(redis, k);
+    expect(await requests.claim('abc123', 360)).toBe(true);
+    expect(await requests.claim('abc123', 360)).toBe(false);
+    expect(await stored()).toEqual(['slack-request:abc123']);
+    expect(await ttl('slack-request:abc123')).toBe(360);
   });
 });
