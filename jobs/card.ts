@@ -3,7 +3,6 @@
 import type { Job } from 'bullmq';
 import type { Finding, FindingStatus } from '../src/findings/model.ts';
 import type { ActionRequest } from '../src/queue/index.ts';
-import { analyzerRef, serviceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { CardMember, FindingState } from '../src/store/findings.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
@@ -63,7 +62,7 @@ export function idsByAnalyzer(
  * (`want`): the finding comes back with the card's id, so that redraws and records land on the card.
  */
 export async function readCard(
-  deps: Pick<JobDeps, 'store' | 'analyzers' | 'redis' | 'keys'>,
+  deps: Pick<JobDeps, 'store' | 'analyzers' | 'serviceLinked'>,
   data: Pick<ActionRequest, 'findingId' | 'analyzerArn' | 'region'>,
   want: FindingStatus,
 ): Promise<CardRead> {
@@ -71,7 +70,7 @@ export async function readCard(
   const fallback = { id: data.findingId, analyzerArn: data.analyzerArn, region: data.region };
   const members = state ? await deps.store.cardMembers(data.findingId, state) : [];
   const acting = actingMember(members, want, fallback);
-  const analyzer = await analyzerRef(deps.redis, deps.keys, acting.analyzerArn, acting.region);
+  const analyzer = await deps.serviceLinked.ref(acting.analyzerArn, acting.region);
   const read = await deps.analyzers.getFinding(analyzer, acting.id);
   const card: CardRead = { finding: read && { ...read, id: data.findingId }, state, members, acting };
   if (analyzer.managedBy) card.managedBy = analyzer.managedBy;
@@ -92,7 +91,7 @@ export async function setCardStatus(
   to: 'ACTIVE' | 'ARCHIVED',
 ): Promise<void> {
   // Ids under a service-linked analyzer are read-only in AWS: they keep their status.
-  const readOnly = await serviceLinkedAnalyzers(deps.redis, deps.keys);
+  const readOnly = await deps.serviceLinked.all();
   const groups = idsByAnalyzer(members, from, acting).filter((g) => !readOnly.has(g.analyzer.arn));
   for (const [i, group] of groups.entries()) {
     const token = i === 0 ? job.id : `${job.id}-${shortHash(group.analyzer.arn)}`;

@@ -14,7 +14,7 @@ import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
 import { burstSummaryMessage } from '../blocks/summary.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
-import { type Assessed, assessSeverity } from '../src/findings/severity.ts';
+import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
 import {
   CHANNEL_UNUSABLE_ERRORS,
@@ -22,12 +22,12 @@ import {
   type PostedMessage,
   SlackError,
 } from '../src/slack/client.ts';
+import type { BurstCounts } from '../src/store/bursts.ts';
 import type { FindingState } from '../src/store/findings.ts';
-import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import type { OutboxEvent } from '../src/store/outbox.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 import { snoozedView, storedFindingView } from './finding-message.ts';
-import { Outbox, type OutboxEvent } from './outbox.ts';
 import { onceKey, postOnce } from './post-once.ts';
 
 export interface DeliverResult {
@@ -52,9 +52,8 @@ interface Target {
 
 export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
-  const { config, slack, redis, keys } = deps;
+  const { config, slack, outbox } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
-  const outbox = new Outbox(redis, keys);
   const result: DeliverResult = {
     scanId,
     channel,
@@ -78,7 +77,7 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
   ): Promise<PostedMessage> => {
     try {
       const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
-      await rememberChannelId(deps, target.channel, posted.channel);
+      await deps.channelIds.remember(target.channel, posted.channel);
       await pace();
       if (!target.fallbackError) await clearChannelNotice(deps, channel);
       return posted;
@@ -103,10 +102,10 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
 
   // A burst: one summary message, the findings go into its thread.
   let threadTs: string | undefined;
-  const stats = await redis.hgetall(keys.burstStats(scanId, channel));
-  const newCount = Number(stats.new ?? 0);
+  const burst = await deps.bursts.counts(scanId, channel);
+  const newCount = burst.total;
   if (newCount > config.slack.burstThreshold) {
-    const summary = await ensureSummary(deps, scanId, channel, stats, post, target);
+    const summary = await ensureSummary(deps, scanId, channel, burst, post, target);
     threadTs = summary.ts;
     target.channel = summary.channel;
     result.summary = { channel: summary.channel, ts: summary.ts, findings: newCount };
@@ -146,49 +145,32 @@ async function ensureSummary(
   deps: JobDeps,
   scanId: string,
   channel: string,
-  stats: Record<string, string>,
+  counts: BurstCounts,
   post: (msg: OutgoingMessage, opts: { findingId?: string }) => Promise<PostedMessage>,
   target: Target,
 ): Promise<PostedMessage> {
-  const key = deps.keys.summary(scanId, channel);
-  const saved = await deps.redis.hgetall(key);
+  const { bursts } = deps;
+  const saved = await bursts.summary(scanId, channel);
   if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
   const marker = `summary-${scanId}`;
-  if (saved.pendingSince) {
-    const found = await findPostedSafely(
-      deps,
-      saved.pendingChannel ?? channel,
-      marker,
-      Number(saved.pendingSince),
-    );
+  if (saved.pendingSince !== undefined) {
+    const found = await findPostedSafely(deps, saved.pendingChannel ?? channel, marker, saved.pendingSince);
     if (found) {
-      await deps.redis.hset(key, { channel: found.channel, ts: found.ts });
+      await bursts.summaryPosted(scanId, channel, found);
       return found;
     }
   }
-  const worst = (await deps.redis.zrange(deps.keys.burstWorst(scanId, channel), 0, 9)).map(
-    (raw) => JSON.parse(raw) as { finding: Finding; severity: Assessed },
-  );
-  const counts = (prefix: string) =>
-    Object.fromEntries(
-      Object.entries(stats)
-        .filter(([k]) => k.startsWith(prefix))
-        .map(([k, v]) => [k.slice(prefix.length), Number(v)]),
-    );
+  const worst = await bursts.worst(scanId, channel);
   const msg = burstSummaryMessage({
     channel,
-    counts: { total: Number(stats.new ?? 0), byType: counts('type:'), bySeverity: counts('sev:') },
+    counts,
     items: worst.map((w) => ({ ...w, accountName: deps.config.accounts[w.finding.accountId]?.name })),
     now: deps.now(),
   });
   const nowSec = Math.floor(deps.now().getTime() / 1000);
-  await deps.redis
-    .multi()
-    .hset(key, { pendingSince: String(nowSec), pendingChannel: await knownChannelId(deps, target.channel) })
-    .expire(key, SCAN_SCRATCH_TTL_SECONDS)
-    .exec();
+  await bursts.summaryPending(scanId, channel, nowSec, await deps.channelIds.resolve(target.channel));
   const posted = await post(msg, { findingId: marker });
-  await deps.redis.hset(key, { channel: posted.channel, ts: posted.ts });
+  await bursts.summaryPosted(scanId, channel, posted);
   return posted;
 }
 
@@ -293,7 +275,7 @@ async function deliverFinding(
       // updatedAt stays empty until the ts is saved, so a scan in between still sees a change.
       ...(event.via ? {} : { updatedAt: '' }),
       pendingSince: String(Math.floor(deps.now().getTime() / 1000)),
-      pendingChannel: await knownChannelId(deps, ctx.target.channel),
+      pendingChannel: await deps.channelIds.resolve(ctx.target.channel),
       pendingThreadTs: ctx.threadTs,
     });
     posted = await ctx.post(msg, { threadTs: ctx.threadTs, findingId: finding.id });
@@ -400,24 +382,14 @@ async function findPostedSafely(
   }
 }
 
-async function rememberChannelId(deps: JobDeps, name: string, id: string): Promise<void> {
-  if (name !== id) await deps.redis.set(deps.keys.channelId(name), id);
-}
-
-async function knownChannelId(deps: JobDeps, channel: string): Promise<string> {
-  return channel.startsWith('#')
-    ? ((await deps.redis.get(deps.keys.channelId(channel))) ?? channel)
-    : channel;
-}
-
+/** Tells the admin channel once per error that a channel cannot take the bot's messages. */
 async function reportChannelOnce(deps: JobDeps, channel: string, error: string): Promise<void> {
-  const key = deps.keys.notice(`channel:${channel}`);
-  if ((await deps.redis.get(key)) === error) return;
-  const msg = channelFallbackNotice({ channel, error });
-  await deps.slack.post(deps.config.slack.adminChannel, msg);
-  await deps.redis.set(key, error);
+  await deps.notices.reportOnChange({ about: 'unusable-channel', channel }, error, async () => {
+    await deps.slack.post(deps.config.slack.adminChannel, channelFallbackNotice({ channel, error }));
+  });
 }
 
+/** The channel takes messages again: a later failure is reported anew. */
 async function clearChannelNotice(deps: JobDeps, channel: string): Promise<void> {
-  await deps.redis.del(deps.keys.notice(`channel:${channel}`));
+  await deps.notices.clear({ about: 'unusable-channel', channel });
 }

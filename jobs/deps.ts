@@ -7,12 +7,20 @@ import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Queues } from '../src/queue/index.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
+import type { ServiceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { AuditLog } from '../src/store/audit.ts';
 import type { RoleBackupStore } from '../src/store/backups.ts';
+import type { BurstStore } from '../src/store/bursts.ts';
+import type { ChannelIdStore } from '../src/store/channels.ts';
+import type { DigestStore } from '../src/store/digests.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
+import type { NoticeStore } from '../src/store/notices.ts';
+import type { OnceStore } from '../src/store/once.ts';
+import type { Outbox } from '../src/store/outbox.ts';
 import type { PolicyRequestStore } from '../src/store/policy-requests.ts';
+import type { ScanStore } from '../src/store/scans.ts';
 
 export interface JobDeps {
   config: AppConfig;
@@ -24,6 +32,22 @@ export interface JobDeps {
   audit: AuditLog;
   /** Policy generation requests: each account's FIFO and generation slot (src/store/policy-requests.ts). */
   policyRequests: PolicyRequestStore;
+  /** Per-analyzer listings of a scan and the last finalized scan. */
+  scans: ScanStore;
+  /** Events waiting for delivery, per scan and channel. */
+  outbox: Outbox;
+  /** The new-card counts and worst findings behind a channel's burst summary, and that summary. */
+  bursts: BurstStore;
+  /** The state each admin notice last reported (a notice is sent when it changes). */
+  notices: NoticeStore;
+  /** Channel ids learned for `#name` routes. */
+  channelIds: ChannelIdStore;
+  /** The digest's weekly snapshots, last digest per owner and reported unknown e-mails. */
+  digests: DigestStore;
+  /** Messages sent at most once across retries (job receipts, the weekly digest). */
+  once: OnceStore;
+  /** Service-linked analyzers seen by scans (their findings are read-only). */
+  serviceLinked: ServiceLinkedAnalyzers;
   iam: IamGateway;
   backups: RoleBackupStore;
   analyzers: AnalyzerGateway;

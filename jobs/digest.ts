@@ -2,15 +2,15 @@
 // one message per owner channel, and a DM per owner e-mail about their own resources.
 //
 // One job fans out over every owner. It never sends twice for one owner and week, whatever retries
-// or duplicate runs happen: before posting, it claims `digest:<owner>:<week>` (SET NX, 14-day TTL);
-// if the post fails the claim is dropped and the job fails after the other owners were served, so
-// BullMQ's retry sends only what is missing. A crash between claim and post loses that one digest
-// (at most once, never twice), as the aging sweep does for reminders.
+// or duplicate runs happen: before posting, it claims `digest:<owner>:<week>` (src/store/once.ts,
+// the protocol job receipts use too; 14-day TTL); if the post fails the claim is dropped and the job
+// fails after the other owners were served, so BullMQ's retry sends only what is missing. A crash
+// between claim and post loses that one digest (at most once, never twice), as the aging sweep does
+// for reminders.
 //
 // Owner e-mails come from the finding state (`ownerEmail`, saved when routing read the resource's
 // tags). Addresses Slack does not know are reported to the admin channel once: they are remembered
 // in the `digest-unknown-emails` set, claimed the same way.
-import { formatISO } from 'date-fns';
 import {
   allClearMessage,
   type DigestOverdueEntry,
@@ -30,6 +30,7 @@ import {
   ownerChannelOf,
 } from '../src/findings/digest.ts';
 import { CHANNEL_UNUSABLE_ERRORS, SlackError } from '../src/slack/client.ts';
+import type { LastDigest } from '../src/store/digests.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 
@@ -41,9 +42,6 @@ const UNREACHABLE_USER_ERRORS = new Set([
   'user_not_found',
 ]);
 
-/** Claims and snapshots outlive the week they belong to. */
-const CLAIM_TTL_SECONDS = 14 * 86_400;
-const SNAPSHOT_TTL_SECONDS = 35 * 86_400;
 const SCAN_BATCH = 500;
 
 const ROW_FIELDS = [
@@ -129,23 +127,6 @@ interface PlanInput {
   now: Date;
 }
 
-async function previousCounts(
-  deps: JobDeps,
-  ownerKey: string,
-  week: string,
-): Promise<DigestCounts | undefined> {
-  const h = await deps.redis.hgetall(deps.keys.digestSnapshot(ownerKey, week));
-  if (!h.open) return undefined;
-  const n = (k: string) => Number(h[k] ?? 0) || 0;
-  return {
-    open: n('open'),
-    overdue: n('overdue'),
-    new: n('new'),
-    resolved: n('resolved'),
-    archived: n('archived'),
-  };
-}
-
 /** Loads the overdue findings to list (their full state: ARN, analyzer, message). */
 async function overdueEntries(
   deps: JobDeps,
@@ -182,7 +163,7 @@ async function buildTarget(
     input.archives,
     input.now,
     { timezone: cfg.digest.timezone, aging: cfg.aging },
-    await previousCounts(deps, target.ownerKey, week.previousId),
+    await deps.digests.snapshot(target.ownerKey, week.previousId),
   );
   let message: SlackMessage | null;
   if (isEmptyDigest(data)) {
@@ -244,7 +225,9 @@ export async function planDigest(deps: JobDeps, now: Date = deps.now()): Promise
     if (cfg.digest.dmOwners && r.ownerEmail) add(byEmail, r.ownerEmail.toLowerCase(), r);
   }
   const channels = [...byChannel.keys()];
-  const unusable = await deps.redis.mget(...channels.map((c) => deps.keys.notice(`channel:${c}`)));
+  const unusable = await deps.notices.statesOf(
+    channels.map((c) => ({ about: 'unusable-channel', channel: c })),
+  );
   const unusableOf = new Map(channels.map((c, i) => [c, unusable[i]]));
   const targets: DigestTarget[] = [];
   for (const [channel, list] of [...byChannel].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -287,7 +270,7 @@ export async function channelDigestPreview(deps: JobDeps, channel: string): Prom
   const learn = async (ownerChannels: Iterable<string | undefined>) => {
     const names = [...new Set(ownerChannels)].filter((c): c is string => !!c?.startsWith('#'));
     if (!names.length) return;
-    const ids = await deps.redis.mget(...names.map((n) => deps.keys.channelId(n)));
+    const ids = await deps.channelIds.idsOf(names);
     names.forEach((n, i) => {
       if (ids[i] === channel) aliases.add(n);
     });
@@ -338,14 +321,7 @@ export async function ownerDigestPreview(deps: JobDeps, email: string): Promise<
   return target.message;
 }
 
-/** What the App Home shows of the last digest an owner got. */
-export interface LastDigest {
-  week: string;
-  at: string;
-  channel: string;
-  ts: string;
-  text: string;
-}
+export type { LastDigest };
 
 /** Where a digest went instead of its owner's channel, and the Slack error that channel gave. */
 export interface DigestFallback {
@@ -381,12 +357,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
 
   for (const t of plan.targets) {
     // The trend needs this week's counts whatever is sent.
-    const snap = deps.keys.digestSnapshot(t.ownerKey, week);
-    await deps.redis
-      .multi()
-      .hset(snap, { ...t.counts })
-      .expire(snap, SNAPSHOT_TTL_SECONDS)
-      .exec();
+    await deps.digests.saveSnapshot(t.ownerKey, week, t.counts);
     if (!t.message) {
       result.skipped.push(t.to);
       continue;
@@ -408,7 +379,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
       if (outcome === 'already') result.alreadySent.push(t.to);
       else if (outcome === 'no-user') {
         result.unknownEmails.push(t.to);
-        if ((await deps.redis.sadd(deps.keys.digestUnknownEmails(), t.to)) === 1)
+        if (await deps.digests.rememberUnknownEmail(t.to))
           newlyUnknown.push({ email: t.to, ownerKey: t.ownerKey });
       } else {
         result.sent.push({
@@ -427,7 +398,7 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
         // A digest that fell back is still its owner's, not the default channel's latest.
         const lastKey =
           t.kind === 'channel' && !outcome.fallback ? channelOwnerKey(outcome.channel) : t.ownerKey;
-        await deps.redis.set(deps.keys.digestLast(lastKey), JSON.stringify(last));
+        await deps.digests.saveLast(lastKey, last);
       }
       await deps.sleep(deps.config.slack.postIntervalMs);
     } catch (err) {
@@ -442,8 +413,10 @@ export async function runDigest(deps: JobDeps, now: Date = deps.now()): Promise<
       await deps.slack.post(deps.config.slack.adminChannel, unknownOwnerEmailsNotice(emails));
     } catch (err) {
       // The retry looks these owners up again and reports them then.
-      await deps.redis.srem(deps.keys.digestUnknownEmails(), ...emails);
-      await deps.redis.del(...newlyUnknown.map((u) => deps.keys.digestSent(u.ownerKey, week)));
+      await deps.digests.forgetUnknownEmails(emails);
+      await deps.once.release(
+        ...newlyUnknown.map((u) => ({ kind: 'digest' as const, ownerKey: u.ownerKey, week })),
+      );
       result.failed.push({ to: deps.config.slack.adminChannel, error: (err as Error).message });
     }
   }
@@ -497,18 +470,17 @@ async function sendOnce(
   now: Date,
   send: () => Promise<Posted | null>,
 ): Promise<'already' | 'no-user' | Posted> {
-  const claim = deps.keys.digestSent(ownerKey, week);
-  const took = await deps.redis.set(claim, `claimed ${formatISO(now)}`, 'EX', CLAIM_TTL_SECONDS, 'NX');
-  if (took !== 'OK') return 'already';
-  let posted: Posted | null;
-  try {
-    posted = await send();
-  } catch (err) {
-    await deps.redis.del(claim);
-    throw err;
-  }
-  await deps.afterDigestPostHook?.(ownerKey);
-  if (!posted) return 'no-user';
-  await deps.redis.set(claim, `sent ${posted.channel} ${posted.ts}`, 'KEEPTTL');
-  return posted;
+  // The once-marker records where a message went; the fallback it took is kept from this attempt.
+  const box: { posted: Posted | null } = { posted: null };
+  const outcome = await deps.once.run(
+    { kind: 'digest', ownerKey, week },
+    now,
+    async () => {
+      box.posted = await send();
+      return box.posted;
+    },
+    () => deps.afterDigestPostHook?.(ownerKey),
+  );
+  if (outcome.by === 'earlier-attempt') return 'already';
+  return box.posted ?? 'no-user';
 }

@@ -2,17 +2,10 @@
 // receipt and then failed on a later step (a Redis write, the audit append) would post it again.
 //
 // Before posting, the job claims a marker keyed by something stable across its retries (its
-// deterministic job id and the step, `${job.id}:receipt`) with SET NX; a retry that finds the marker
-// skips the post. A failed post drops the marker and rethrows, so the retry posts. A crash between
-// the claim and the post loses that one message (at most once, never twice): the same trade as the
-// aging reminders and the digest, since Slack's API has no idempotency key and reading the thread
-// back would cost a history call per retry.
-import { formatISO } from 'date-fns';
+// deterministic job id and the step, `${job.id}:receipt`); a retry that finds the marker skips the
+// post. The protocol, shared with the weekly digest, is src/store/once.ts.
 import type { PostedMessage } from '../src/slack/client.ts';
 import type { JobDeps } from './deps.ts';
-
-/** Markers outlive every retry of a job (backoff is seconds to minutes) by far. */
-export const POST_ONCE_TTL_SECONDS = 7 * 86_400;
 
 /**
  * Runs `post` unless an earlier attempt with the same `onceKey` claimed it. Returns the message
@@ -20,32 +13,14 @@ export const POST_ONCE_TTL_SECONDS = 7 * 86_400;
  * did not record where it went (it stopped between the claim and the record).
  */
 export async function postOnce(
-  deps: Pick<JobDeps, 'redis' | 'keys' | 'now' | 'logger'>,
+  deps: Pick<JobDeps, 'once' | 'now' | 'logger'>,
   onceKey: string,
   post: () => Promise<PostedMessage>,
 ): Promise<PostedMessage | null> {
-  const marker = deps.keys.jobPost(onceKey);
-  const took = await deps.redis.set(
-    marker,
-    `claimed ${formatISO(deps.now())}`,
-    'EX',
-    POST_ONCE_TTL_SECONDS,
-    'NX',
-  );
-  if (took !== 'OK') {
-    const sent = /^sent (\S+) (\S+)$/.exec((await deps.redis.get(marker)) ?? '');
+  const outcome = await deps.once.run({ kind: 'job-post', onceKey }, deps.now(), post);
+  if (outcome.by === 'earlier-attempt')
     deps.logger.info({ onceKey }, 'message already posted by an earlier attempt; not posting again');
-    return sent ? { channel: sent[1]!, ts: sent[2]! } : null;
-  }
-  let posted: PostedMessage;
-  try {
-    posted = await post();
-  } catch (err) {
-    await deps.redis.del(marker);
-    throw err;
-  }
-  await deps.redis.set(marker, `sent ${posted.channel} ${posted.ts}`, 'KEEPTTL');
-  return posted;
+  return outcome.sent;
 }
 
 /** The once-key of one step of a job: its id is deterministic, so every retry gets the same key. */

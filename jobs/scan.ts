@@ -30,12 +30,11 @@ import {
   type ScanRunData,
   scanJobOptions,
 } from '../src/queue/index.ts';
-import { recordServiceLinked } from '../src/store/analyzers.ts';
 import type { ListedIdState } from '../src/store/findings.ts';
-import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
-import { shortHash } from '../src/util/hash.ts';
+import type { NoticeSubject } from '../src/store/keys.ts';
+import { NOTICE_OK } from '../src/store/notices.ts';
+import type { OutboxEvent } from '../src/store/outbox.ts';
 import type { JobDeps } from './deps.ts';
-import { Outbox, type OutboxEvent } from './outbox.ts';
 
 export interface ScanRunResult {
   scanId: string;
@@ -76,36 +75,27 @@ export function scanIdOf(job: Pick<Job, 'id'>): string {
   return jobId('s', job.id ?? 'unknown');
 }
 
-/** Posts an admin notice only when the state it reports differs from the last one reported. */
+/** Queues an admin notice only when the state it reports differs from the last one reported. */
 async function noticeOnChange(
   deps: JobDeps,
-  outbox: Outbox,
   scanId: string,
-  key: string,
+  subject: NoticeSubject,
   state: string,
   build: (previous: string | null) => { text: string; blocks: KnownBlock[] },
 ): Promise<void> {
-  const redisKey = deps.keys.notice(key);
-  const previous = await deps.redis.get(redisKey);
-  if (previous === state) return;
-  if (state === 'ok' && previous === null) return;
-  const msg = build(previous);
-  await outbox.push(scanId, deps.config.slack.adminChannel, [
-    { kind: 'notice', key, text: msg.text, blocks: msg.blocks },
-  ]);
-  await deps.redis.set(redisKey, state);
+  await deps.notices.reportOnChange(subject, state, async ({ id, previous }) => {
+    const msg = build(previous);
+    await deps.outbox.push(scanId, deps.config.slack.adminChannel, [
+      { kind: 'notice', key: id, text: msg.text, blocks: msg.blocks },
+    ]);
+  });
 }
 
 const EXPECTED_KINDS: AnalyzerKind[] = ['external', 'internal', 'unused'];
 
-/** Notice keys of the unused-access coverage of the zone of trust the bot lists (one account's view). */
-const UNUSED_COVERAGE_NOTICE = 'unused-coverage';
-const UNUSED_DUPLICATES_NOTICE = 'unused-duplicates';
-
 export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<ScanRunResult> {
   const scanId = scanIdOf(job);
   const log = deps.logger.child({ jobId: job.id, scanId });
-  const outbox = new Outbox(deps.redis, deps.keys);
   const { config } = deps;
   const regions = job.data.regions?.length ? job.data.regions : config.regions;
   const expected = config.scan.expectedAnalyzerKinds ?? EXPECTED_KINDS;
@@ -123,19 +113,20 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
       if (e.kind !== 'access-denied') throw e;
       log.error({ region, err: e.message }, 'cannot list analyzers: access denied; skipping region');
       complete = false;
-      await noticeOnChange(deps, outbox, scanId, `denied:${region}`, `denied:${e.code}`, () =>
+      await noticeOnChange(deps, scanId, { about: 'listing-denied', region }, `denied:${e.code}`, () =>
         scanAccessDeniedNotice({ region, operation: e.operation, message: e.message }),
       );
       continue;
     }
-    await noticeOnChange(deps, outbox, scanId, `denied:${region}`, 'ok', () =>
+    await noticeOnChange(deps, scanId, { about: 'listing-denied', region }, NOTICE_OK, () =>
       coverageRestoredNotice({ region, what: 'access to its analyzers' }),
     );
     listings.push({ region, analyzers });
     for (const a of analyzers.filter((x) => !x.managedBy)) {
-      const state = a.status === 'ACTIVE' ? 'ok' : `${a.status}:${a.statusReason ?? ''}`;
-      await noticeOnChange(deps, outbox, scanId, `analyzer:${shortHash(a.arn)}`, state, () =>
-        state === 'ok'
+      const state = a.status === 'ACTIVE' ? NOTICE_OK : `${a.status}:${a.statusReason ?? ''}`;
+      const subject: NoticeSubject = { about: 'analyzer-not-active', analyzerArn: a.arn };
+      await noticeOnChange(deps, scanId, subject, state, () =>
+        state === NOTICE_OK
           ? coverageRestoredNotice({ region, what: `analyzer ${a.name}` })
           : analyzerNotActiveNotice({ analyzer: a }),
       );
@@ -145,8 +136,8 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
   const coverage = assessCoverage({ listings, complete, expected, configuredRegions: config.regions });
   const { organization } = coverage;
   for (const { region, missing } of coverage.regional) {
-    const state = missing.length ? missing.map((m) => `${m.kind}:${m.type}`).join(',') : 'ok';
-    await noticeOnChange(deps, outbox, scanId, `missing:${region}`, state, () =>
+    const state = missing.length ? missing.map((m) => `${m.kind}:${m.type}`).join(',') : NOTICE_OK;
+    await noticeOnChange(deps, scanId, { about: 'missing-analyzers', region }, state, () =>
       missing.length
         ? analyzerMissingNotice({ region, missing, organization })
         : coverageRestoredNotice({ region, what: 'an analyzer of every expected regional type' }),
@@ -157,11 +148,11 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
     const zone = unused.zone;
     const state =
       unused.state === 'ok'
-        ? 'ok'
+        ? NOTICE_OK
         : unused.state === 'missing'
           ? `missing:${zoneKey(zone)}:${unused.create?.type}`
           : `service-linked:${unused.serviceLinked?.arn}`;
-    await noticeOnChange(deps, outbox, scanId, UNUSED_COVERAGE_NOTICE, state, (previous) => {
+    await noticeOnChange(deps, scanId, { about: 'unused-coverage' }, state, (previous) => {
       if (unused.state === 'missing' && unused.create) {
         return unusedAnalyzerMissingNotice({
           zone,
@@ -191,10 +182,10 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
         .sort()
         .join(',')
     : complete
-      ? 'ok'
+      ? NOTICE_OK
       : null;
   if (dupState !== null) {
-    await noticeOnChange(deps, outbox, scanId, UNUSED_DUPLICATES_NOTICE, dupState, () => {
+    await noticeOnChange(deps, scanId, { about: 'unused-duplicates' }, dupState, () => {
       const g = coverage.duplicateUnused[0];
       return g
         ? duplicateUnusedAnalyzersNotice({ zone: g.zone, analyzers: g.analyzers, accountName })
@@ -206,7 +197,7 @@ export async function runScan(deps: JobDeps, job: Job<ScanRunData>): Promise<Sca
 
   // Service-linked analyzers' findings are read-only; action jobs look the analyzer up there.
   const linked = listings.flatMap((l) => l.analyzers.filter((a) => a.managedBy));
-  await recordServiceLinked(deps.redis, deps.keys, linked);
+  await deps.serviceLinked.record(linked);
   const toScan = coverage.toScan;
   // A service-linked analyzer the bot does not read is no live source of a card: its ids neither
   // keep a card open nor are acted through.
@@ -264,8 +255,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): Promise<AnalyzerScanResult> {
   const { scanId, analyzer } = job.data;
   const log = deps.logger.child({ jobId: job.id, scanId, analyzer: analyzer.arn });
-  const outbox = new Outbox(deps.redis, deps.keys);
-  const { config, store, keys, redis } = deps;
+  const { config, store, outbox } = deps;
   const result: AnalyzerScanResult = {
     analyzerArn: analyzer.arn,
     name: analyzer.name,
@@ -279,40 +269,28 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     joined: 0,
     detailCalls: 0,
   };
-  const seenKey = keys.analyzerSeen(analyzer.arn, scanId);
-  const activeKey = keys.analyzerActive(analyzer.arn);
+  const listing = deps.scans.listing(scanId, analyzer.arn);
   // A retried job lists again from the first page; what an earlier attempt queued is not queued twice.
-  const queuedKey = keys.scanQueued(scanId, analyzer.arn);
-  await redis.del(seenKey);
+  await listing.begin();
   const notQueued = async <T>(items: T[], idOf: (t: T) => string): Promise<T[]> => {
     if (items.length === 0) return items;
-    const done = await redis.smismember(queuedKey, ...items.map(idOf));
-    return items.filter((_, i) => done[i] !== 1);
+    const done = await listing.queued(items.map(idOf));
+    return items.filter((_, i) => !done[i]);
   };
-  const markQueued = async (ids: string[]) => {
-    if (ids.length)
-      await redis
-        .multi()
-        .sadd(queuedKey, ...ids)
-        .expire(queuedKey, SCAN_SCRATCH_TTL_SECONDS)
-        .exec();
-  };
+  const markQueued = (ids: string[]) => listing.markQueued(ids);
 
   const getDetail = async (id: string): Promise<Finding | null> => {
     result.detailCalls++;
     return deps.analyzers.getFinding(analyzer, id);
   };
 
+  const denied: NoticeSubject = { about: 'analyzer-denied', analyzerArn: analyzer.arn };
   try {
     for await (const page of deps.analyzers.activeFindingPages(analyzer, config.scan.pageSize)) {
       result.pages++;
       result.active += page.length;
       if (page.length === 0) continue;
-      await redis
-        .multi()
-        .sadd(seenKey, ...page.map((f) => f.id))
-        .expire(seenKey, SCAN_SCRATCH_TTL_SECONDS)
-        .exec();
+      await listing.addSeen(page.map((f) => f.id));
       const states = await store.getMany(page.map((f) => f.id));
       const changed: { summary: FindingSummary; seen: ListedIdState | null }[] = [];
       page.forEach((summary, i) => {
@@ -407,7 +385,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
         const { finding, severity, naturalKey } = step;
         if (step.isNew) {
           result.new++;
-          await recordBurstCandidate(deps, scanId, route.channel, finding, severity);
+          await deps.bursts.recordNew(scanId, route.channel, { finding, severity });
         } else result.changed++;
         queue(route.channel, { kind: 'finding', finding, route, severity, naturalKey });
       }
@@ -421,8 +399,8 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     if (e.kind !== 'access-denied') throw e;
     // Denied: report, keep the previous active set (nothing is marked resolved on a partial listing).
     log.error({ err: e.message }, 'analyzer scan denied');
-    await redis.del(seenKey);
-    await noticeOnChange(deps, outbox, scanId, `denied:${shortHash(analyzer.arn)}`, `denied:${e.code}`, () =>
+    await listing.abandon();
+    await noticeOnChange(deps, scanId, denied, `denied:${e.code}`, () =>
       scanAccessDeniedNotice({
         region: analyzer.region,
         analyzerArn: analyzer.arn,
@@ -432,13 +410,13 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     );
     return { ...result, ok: false, error: e.message };
   }
-  await noticeOnChange(deps, outbox, scanId, `denied:${shortHash(analyzer.arn)}`, 'ok', () =>
+  await noticeOnChange(deps, scanId, denied, NOTICE_OK, () =>
     coverageRestoredNotice({ region: analyzer.region, what: `access to analyzer ${analyzer.name}` }),
   );
 
   // Ids the bot knew as active that this complete listing did not return: closed. A card closes
   // when the last of its ids under a live analyzer has.
-  const vanished = await notQueued(await redis.sdiff(activeKey, seenKey), (id) => id);
+  const vanished = await notQueued(await listing.notSeen(), (id) => id);
   for (const id of vanished) {
     const [seen] = await store.getMany([id]);
     if (seen?.status !== 'ACTIVE') continue;
@@ -462,8 +440,7 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
     ]);
     await markQueued([id]);
   }
-  if (result.active > 0) await redis.rename(seenKey, activeKey);
-  else await redis.del(activeKey, seenKey);
+  await listing.complete(result.active > 0);
 
   log.info(result, 'analyzer scanned');
   return result;
@@ -495,31 +472,8 @@ async function joinedIdEvent(
   };
 }
 
-async function recordBurstCandidate(
-  deps: JobDeps,
-  scanId: string,
-  channel: string,
-  finding: Finding,
-  severity: ReturnType<typeof assessSeverity>,
-): Promise<void> {
-  const stats = deps.keys.burstStats(scanId, channel);
-  const worst = deps.keys.burstWorst(scanId, channel);
-  const score = severity.rank * 1e13 + Date.parse(finding.createdAt);
-  await deps.redis
-    .multi()
-    .hincrby(stats, 'new', 1)
-    .hincrby(stats, `type:${finding.findingType}`, 1)
-    .hincrby(stats, `sev:${severity.severity}`, 1)
-    .expire(stats, SCAN_SCRATCH_TTL_SECONDS)
-    .zadd(worst, score, JSON.stringify({ finding, severity }))
-    .zremrangebyrank(worst, 10, -1)
-    .expire(worst, SCAN_SCRATCH_TTL_SECONDS)
-    .exec();
-}
-
 export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): Promise<FinalizeResult> {
   const { scanId } = job.data;
-  const outbox = new Outbox(deps.redis, deps.keys);
   const children = await job.getChildrenValues<AnalyzerScanResult>();
   const analyzers = Object.values(children);
   // Children that failed after every retry: reported, never left out of the count.
@@ -549,14 +503,16 @@ export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): P
     };
     if (analyzer) {
       failed.name = analyzer.name;
-      await noticeOnChange(deps, outbox, scanId, `scan-failed:${shortHash(analyzer.arn)}`, 'failed', () =>
+      const subject: NoticeSubject = { about: 'scan-failed', analyzerArn: analyzer.arn };
+      await noticeOnChange(deps, scanId, subject, 'failed', () =>
         analyzerScanFailedNotice({ analyzer, error: reason, attempts }),
       );
     }
     analyzers.push(failed);
   }
   for (const a of analyzers.filter((x) => !x.failed)) {
-    await noticeOnChange(deps, outbox, scanId, `scan-failed:${shortHash(a.analyzerArn)}`, 'ok', () =>
+    const subject: NoticeSubject = { about: 'scan-failed', analyzerArn: a.analyzerArn };
+    await noticeOnChange(deps, scanId, subject, NOTICE_OK, () =>
       coverageRestoredNotice({
         region: a.region,
         what: `a complete scan of analyzer ${a.name ?? a.analyzerArn}`,
@@ -564,18 +520,15 @@ export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): P
     );
   }
   const deliverJobIds: string[] = [];
-  for (const channel of await outbox.channels(scanId)) {
+  for (const channel of await deps.outbox.channels(scanId)) {
     const job = await enqueue(deps.queues, JOBS.deliverChannel, { scanId, channel });
     deliverJobIds.push(job.id ?? '');
   }
-  await deps.redis.set(
-    deps.keys.lastScan(),
-    JSON.stringify({
-      scanId,
-      at: deps.now().toISOString(),
-      analyzers,
-      failedAnalyzers: analyzers.filter((a) => a.failed).length,
-    }),
-  );
+  await deps.scans.saveLastScan({
+    scanId,
+    at: deps.now().toISOString(),
+    analyzers,
+    failedAnalyzers: analyzers.filter((a) => a.failed).length,
+  });
   return { scanId, analyzers, deliverJobIds };
 }

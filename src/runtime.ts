@@ -33,12 +33,21 @@ import {
 import { connectRedis, isConnectionError } from './redis.ts';
 import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
+import { ServiceLinkedAnalyzers } from './store/analyzers.ts';
 import { AuditLog } from './store/audit.ts';
 import { RoleBackupStore } from './store/backups.ts';
+import { BurstStore } from './store/bursts.ts';
+import { ChannelIdStore } from './store/channels.ts';
+import { DigestStore } from './store/digests.ts';
 import { type FindingCount, FindingStore } from './store/findings.ts';
 import { IntentStore } from './store/intents.ts';
 import { keys } from './store/keys.ts';
+import { NoticeStore } from './store/notices.ts';
+import { OnceStore } from './store/once.ts';
+import { Outbox } from './store/outbox.ts';
 import { PolicyRequestStore } from './store/policy-requests.ts';
+import { ScanStore } from './store/scans.ts';
+import { SlackRequestStore } from './store/slack-requests.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> &
@@ -101,7 +110,14 @@ export function awsRetries(
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, logger } = opts;
-  // Workers block on Redis; they need maxRetriesPerRequest: null. Producers fail fast instead.
+  // Two connections. Workers block on Redis, so theirs has maxRetriesPerRequest: null. The other one
+  // carries every command and the queues' producer calls, for the job processors and the Slack
+  // listeners alike. It keeps ioredis's offline queue (enableOfflineQueue: true) on purpose: without
+  // it every command sent before the connection is ready, at start or while it reconnects after a
+  // Redis restart or failover, is refused at once ("Stream isn't writeable"), failing jobs half way
+  // through a step. Queued commands are bounded instead: maxRetriesPerRequest: 3 rejects them after
+  // three reconnect attempts. People still get a prompt answer in an outage because the listeners
+  // bound their Redis waits themselves (ENQUEUE_TIMEOUT_MS, the request guard's claim deadline).
   const metrics = opts.metrics ?? createMetrics();
   const retryStrategy = redisBackoff;
   const connect = (options: Parameters<typeof connectRedis>[0]['options']) =>
@@ -142,6 +158,14 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     intents: new IntentStore(redis, k),
     audit: new AuditLog(redis, k, config.audit),
     policyRequests: new PolicyRequestStore(redis, k),
+    scans: new ScanStore(redis, k),
+    outbox: new Outbox(redis, k),
+    bursts: new BurstStore(redis, k),
+    notices: new NoticeStore(redis, k),
+    channelIds: new ChannelIdStore(redis, k),
+    digests: new DigestStore(redis, k),
+    once: new OnceStore(redis, k),
+    serviceLinked: new ServiceLinkedAnalyzers(redis, k),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
     analyzers: createAnalyzerGateway(clients, {
@@ -163,6 +187,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     afterPostHook: opts.afterPostHook,
   };
+  const slackRequests = new SlackRequestStore(redis, k);
   const started: Workers[] = [];
   let findingCounts: { at: number; rows: Promise<FindingCount[]> } | undefined;
   metrics.collectFrom({
@@ -232,16 +257,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         channelDigest: (channel, userId) =>
           channel.startsWith('D') ? personalDigestPreview(deps, userId) : channelDigestPreview(deps, channel),
         homeView: (userId) => appHomeView(deps, userId),
-        channelId: async (channel) =>
-          channel.startsWith('#') ? ((await redis.get(k.channelId(channel))) ?? channel) : channel,
+        channelId: (channel) => deps.channelIds.resolve(channel),
       };
     },
-    async claimSlackRequest(bodyHash, ttlSeconds) {
-      return (await redis.set(k.slackRequest(bodyHash), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
-    },
+    claimSlackRequest: (bodyHash, ttlSeconds) => slackRequests.claim(bodyHash, ttlSeconds),
     async status() {
-      const raw = await redis.get(k.lastScan());
-      const last = raw ? (JSON.parse(raw) as StatusView['lastScan']) : null;
+      const last: StatusView['lastScan'] = await deps.scans.lastScan();
       const counts = async (q: { getJobCounts(...t: string[]): Promise<Record<string, number>> }) => {
         const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
         return {

@@ -60,7 +60,12 @@ export interface Queues {
 /** The scan settings when the caller passes no config (the schema's defaults). */
 const DEFAULT_SCAN_RETRY = { attempts: 8, retryDelayMs: 2000 };
 
-/** Producer side: give it a fail-fast connection (enableOfflineQueue: false) in the web role. */
+/**
+ * Producer side, on a connection with bounded retries (not maxRetriesPerRequest: null, which is for
+ * workers). The runtime passes its command connection, which keeps the offline queue (see
+ * src/runtime.ts for why); listeners put their own deadline on enqueueing so an outage is a prompt
+ * reply rather than a Slack timeout.
+ */
 export function createQueues(
   connection: Redis,
   keyPrefix: string,

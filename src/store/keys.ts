@@ -6,6 +6,51 @@ export function analyzerId(analyzerArn: string): string {
   return shortHash(analyzerArn, 16);
 }
 
+/**
+ * What an admin notice is about. Each has one `notice:<id>` key holding the state last reported, and
+ * the id also names the notice in the outbox (and so the deliver job's post-once step): keep the ids
+ * as they are, or upgraded bots would report every known problem again.
+ */
+export type NoticeSubject =
+  /** ListAnalyzers of a region was denied. */
+  | { about: 'listing-denied'; region: string }
+  /** ListFindingsV2 of one analyzer was denied. */
+  | { about: 'analyzer-denied'; analyzerArn: string }
+  /** A customer-managed analyzer is not ACTIVE (FAILED, DISABLED, CREATING). */
+  | { about: 'analyzer-not-active'; analyzerArn: string }
+  /** A region lacks an analyzer of an expected regional type. */
+  | { about: 'missing-analyzers'; region: string }
+  /** Unused access of the zone of trust: missing, or only from a service-linked analyzer. */
+  | { about: 'unused-coverage' }
+  /** More than one customer-managed unused-access analyzer for one zone. */
+  | { about: 'unused-duplicates' }
+  /** An analyzer's scan failed after every attempt. */
+  | { about: 'scan-failed'; analyzerArn: string }
+  /** A channel the bot cannot post to (its messages fell back to the default channel). */
+  | { about: 'unusable-channel'; channel: string };
+
+/** The stored name of a notice subject: `notice:<id>`, and the notice's key in the outbox. */
+export function noticeId(subject: NoticeSubject): string {
+  switch (subject.about) {
+    case 'listing-denied':
+      return `denied:${subject.region}`;
+    case 'analyzer-denied':
+      return `denied:${shortHash(subject.analyzerArn)}`;
+    case 'analyzer-not-active':
+      return `analyzer:${shortHash(subject.analyzerArn)}`;
+    case 'missing-analyzers':
+      return `missing:${subject.region}`;
+    case 'unused-coverage':
+      return 'unused-coverage';
+    case 'unused-duplicates':
+      return 'unused-duplicates';
+    case 'scan-failed':
+      return `scan-failed:${shortHash(subject.analyzerArn)}`;
+    case 'unusable-channel':
+      return `channel:${subject.channel}`;
+  }
+}
+
 export function keys(prefix: string) {
   const p = prefix;
   return {
@@ -72,7 +117,8 @@ export function keys(prefix: string) {
     burstStats: (scanId: string, channel: string) => `${p}scan:${scanId}:burst:${channel}`,
     burstWorst: (scanId: string, channel: string) => `${p}scan:${scanId}:worst:${channel}`,
     summary: (scanId: string, channel: string) => `${p}scan:${scanId}:summary:${channel}`,
-    notice: (key: string) => `${p}notice:${key}`,
+    /** The state an admin notice last reported (src/store/notices.ts). */
+    notice: (subject: NoticeSubject) => `${p}notice:${noticeId(subject)}`,
     /** A request in progress (src/store/intents.ts): `<action>:<subject>` -> the job doing it. */
     intent: (intent: string) => `${p}intent:${intent}`,
     /** Set when the aging sweep escalated a finding (jobs/aging.ts); cleared when the finding reopens. */
@@ -82,7 +128,7 @@ export function keys(prefix: string) {
     roleBackup: (accountId: string, roleName: string, takenAt: string) =>
       `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
     /**
-     * A message a job posts once (jobs/post-once.ts), by a key stable across the job's retries:
+     * A message a job posts once (src/store/once.ts), by a key stable across the job's retries:
      * `claimed <time>` before the post, `sent <channel> <ts>` after it.
      */
     jobPost: (onceKey: string) => `${p}job-post:${onceKey}`,
@@ -90,7 +136,10 @@ export function keys(prefix: string) {
     slackRequest: (bodyHash: string) => `${p}slack-request:${bodyHash}`,
     /** Stream of who did what (src/store/audit.ts). */
     audit: () => `${p}audit`,
-    /** Digest sent (or being sent) to one owner for one week: the claim that makes a retry safe. */
+    /**
+     * Digest sent (or being sent) to one owner for one week: the claim that makes a retry safe
+     * (src/store/once.ts; `claimed <time>`, then `sent <channel> <ts>`).
+     */
     digestSent: (owner: string, week: string) => `${p}digest:${owner}:${week}`,
     /** Counts of one channel's digest for one week, for next week's trend. */
     digestSnapshot: (channel: string, week: string) => `${p}digest-snapshot:${channel}:${week}`,

@@ -48,10 +48,22 @@ export const receiptCases: GoldenCases = {
     'ask-someone': () =>
       refusedNote({
         action: 'archive',
-        need: 'a member of #team-data',
-        askOneOf: ['U0BOB0001', 'U0CAROL01'],
+        who: {
+          admins: { users: ['U0BOB0001'], userGroups: [] },
+          listed: { users: [], userGroups: [] },
+          channel: '#team-data',
+          ruleOwners: { users: ['U0CAROL01'], userGroups: [] },
+        },
       }),
-    'delete-role-admins-only': () => refusedNote({ action: 'delete-role', need: 'an admin', askOneOf: [] }),
+    'delete-role-admins-only': () =>
+      refusedNote({
+        action: 'delete-role',
+        who: {
+          admins: { users: ['U0ADMIN01'], userGroups: ['S0SECOPS1'] },
+          listed: { users: [], userGroups: [] },
+          ruleOwners: { users: [], userGroups: [] },
+        },
+      }),
   },
   unknownFindingNote: {
     'hostile-id': () => unknownFindingNote(INJECTION),

@@ -1,10 +1,11 @@
 // Finding events waiting for delivery, one Redis list per (scan, channel). The scan fills it,
 // the channel's deliver job drains it head first, removing an event only after it is handled.
+// `outbox:<scanId>:<channel>` holds the events, `scan:<scanId>:channels` the channels that have any.
 import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
-import type { Finding, Route } from '../src/findings/model.ts';
-import type { Assessed } from '../src/findings/severity.ts';
-import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
+import type { Finding, Route } from '../findings/model.ts';
+import type { Assessed } from '../findings/severity.ts';
+import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from './keys.ts';
 
 export type OutboxEvent =
   /**
@@ -15,7 +16,7 @@ export type OutboxEvent =
   | { kind: 'finding'; finding: Finding; route: Route; severity: Assessed; via?: string; naturalKey?: string }
   /** A finding that left the ACTIVE list; `finding` is null when AWS no longer has it at all. */
   | { kind: 'closed'; id: string; status: 'RESOLVED' | 'ARCHIVED'; at: string; finding: Finding | null }
-  /** An admin-channel note. */
+  /** An admin-channel note; `key` is its notice id (src/store/keys.ts, noticeId). */
   | { kind: 'notice'; key: string; text: string; blocks: KnownBlock[] };
 
 export class Outbox {

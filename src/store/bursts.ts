@@ -1,0 +1,105 @@
+// What a channel's burst summary is made of: the scan counts each new card per channel (totals by
+// type and severity, and the 10 worst), and delivery records the one summary message it posted.
+// All three are per-scan scratch (`scan:<scanId>:burst|worst|summary:<channel>`, 2-day TTL).
+import type { Redis } from 'ioredis';
+import type { Finding } from '../findings/model.ts';
+import type { Assessed } from '../findings/severity.ts';
+import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from './keys.ts';
+
+/** How many of the worst new findings a summary lists. */
+export const BURST_WORST_KEPT = 10;
+
+export interface BurstCounts {
+  /** New cards for the channel in this scan. */
+  total: number;
+  byType: Record<string, number>;
+  bySeverity: Record<string, number>;
+}
+
+export interface BurstItem {
+  finding: Finding;
+  severity: Assessed;
+}
+
+/** The summary message of a burst: its ts once posted, and the pending marker while it is posted. */
+export interface BurstSummaryRecord {
+  channel?: string;
+  ts?: string;
+  /** Epoch seconds when the post started (for the crash-recovery history read). */
+  pendingSince?: number;
+  /** The channel id the post went to. */
+  pendingChannel?: string;
+}
+
+export class BurstStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+  ) {}
+
+  /** Counts a new card for `channel`, and keeps it if it is among the worst so far (one MULTI). */
+  async recordNew(scanId: string, channel: string, item: BurstItem): Promise<void> {
+    const stats = this.k.burstStats(scanId, channel);
+    const worst = this.k.burstWorst(scanId, channel);
+    // Lower rank is worse; older first within a rank.
+    const score = item.severity.rank * 1e13 + Date.parse(item.finding.createdAt);
+    await this.redis
+      .multi()
+      .hincrby(stats, 'new', 1)
+      .hincrby(stats, `type:${item.finding.findingType}`, 1)
+      .hincrby(stats, `sev:${item.severity.severity}`, 1)
+      .expire(stats, SCAN_SCRATCH_TTL_SECONDS)
+      .zadd(worst, score, JSON.stringify(item))
+      .zremrangebyrank(worst, BURST_WORST_KEPT, -1)
+      .expire(worst, SCAN_SCRATCH_TTL_SECONDS)
+      .exec();
+  }
+
+  /** The channel's new-card counts in this scan (all zero when it had none). */
+  async counts(scanId: string, channel: string): Promise<BurstCounts> {
+    const stats = await this.redis.hgetall(this.k.burstStats(scanId, channel));
+    const counts = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(stats)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), Number(v)]),
+      );
+    return { total: Number(stats.new ?? 0), byType: counts('type:'), bySeverity: counts('sev:') };
+  }
+
+  /** The worst new findings of the channel in this scan, worst first. */
+  async worst(scanId: string, channel: string): Promise<BurstItem[]> {
+    return (await this.redis.zrange(this.k.burstWorst(scanId, channel), 0, BURST_WORST_KEPT - 1)).map(
+      (raw) => JSON.parse(raw) as BurstItem,
+    );
+  }
+
+  async summary(scanId: string, channel: string): Promise<BurstSummaryRecord> {
+    const h = await this.redis.hgetall(this.k.summary(scanId, channel));
+    return {
+      ...(h.channel ? { channel: h.channel } : {}),
+      ...(h.ts ? { ts: h.ts } : {}),
+      ...(h.pendingSince ? { pendingSince: Number(h.pendingSince) } : {}),
+      ...(h.pendingChannel ? { pendingChannel: h.pendingChannel } : {}),
+    };
+  }
+
+  /** Marks the summary as being posted, before the post (a retry then looks for it first). */
+  async summaryPending(scanId: string, channel: string, since: number, postedTo: string): Promise<void> {
+    const key = this.k.summary(scanId, channel);
+    await this.redis
+      .multi()
+      .hset(key, { pendingSince: String(since), pendingChannel: postedTo })
+      .expire(key, SCAN_SCRATCH_TTL_SECONDS)
+      .exec();
+  }
+
+  /** Records where the summary was posted (or found after a crash). */
+  async summaryPosted(
+    scanId: string,
+    channel: string,
+    posted: { channel: string; ts: string },
+  ): Promise<void> {
+    await this.redis.hset(this.k.summary(scanId, channel), { channel: posted.channel, ts: posted.ts });
+  }
+}

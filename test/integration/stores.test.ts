@@ -1,0 +1,450 @@
+// The stores that own a scan's, delivery's and the notices' Redis state, against real Redis: the keys
+// each writes (names are stored state: an upgrade must find them), their values and TTLs.
+import { formatISO } from 'date-fns';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assessSeverity } from '../../src/findings/severity.ts';
+import { ServiceLinkedAnalyzers } from '../../src/store/analyzers.ts';
+import { BurstStore } from '../../src/store/bursts.ts';
+import { ChannelIdStore } from '../../src/store/channels.ts';
+import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
+import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
+import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
+import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
+import { Outbox } from '../../src/store/outbox.ts';
+import { ScanStore } from '../../src/store/scans.ts';
+import { SlackRequestStore } from '../../src/store/slack-requests.ts';
+import { shortHash } from '../../src/util/hash.ts';
+import { F_NOW, makeAnalyzer, makeFinding, makeRoute } from '../factories/finding.ts';
+import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
+
+const ARN = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
+const AID = shortHash(ARN, 16);
+
+let redis: Redis;
+let p: string;
+let k: Keys;
+const prefixes: string[] = [];
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+});
+beforeEach(() => {
+  p = uniquePrefix('stores');
+  prefixes.push(p);
+  k = keys(p);
+});
+afterAll(async () => {
+  for (const x of prefixes) await wipePrefix(x);
+  await redis.quit();
+});
+
+/** Every key under the test's prefix, without it. */
+async function stored(): Promise<string[]> {
+  return (await redis.keys(`${p}*`)).map((key) => key.slice(p.length)).sort();
+}
+
+async function ttl(key: string): Promise<number> {
+  return redis.ttl(`${p}${key}`);
+}
+
+describe('ScanStore', () => {
+  it('replaces the active set only when a listing completes, and expires what a scan leaves behind', async () => {
+    const scans = new ScanStore(redis, k);
+    await redis.sadd(`${p}analyzer:${AID}:active`, 'f-old', 'f-kept');
+    const listing = scans.listing('s1', ARN);
+    await listing.begin();
+    await listing.addSeen(['f-kept', 'f-new']);
+
+    expect(await stored()).toEqual([`analyzer:${AID}:active`, `analyzer:${AID}:seen:s1`]);
+    expect(await ttl(`analyzer:${AID}:seen:s1`)).toBe(SCAN_SCRATCH_TTL_SECONDS);
+    expect(await listing.notSeen()).toEqual(['f-old']);
+
+    await listing.complete(true);
+    expect(await stored()).toEqual([`analyzer:${AID}:active`]);
+    expect((await redis.smembers(`${p}analyzer:${AID}:active`)).sort()).toEqual(['f-kept', 'f-new']);
+  });
+
+  it('keeps the previous active set when a listing is abandoned, and drops it when a complete listing found none', async () => {
+    const scans = new ScanStore(redis, k);
+    await redis.sadd(`${p}analyzer:${AID}:active`, 'f-1');
+    const denied = scans.listing('s2', ARN);
+    await denied.begin();
+    await denied.addSeen(['f-2']);
+    await denied.abandon();
+    expect(await stored()).toEqual([`analyzer:${AID}:active`]);
+    expect(await redis.smembers(`${p}analyzer:${AID}:active`)).toEqual(['f-1']);
+
+    const empty = scans.listing('s3', ARN);
+    await empty.begin();
+    await empty.complete(false);
+    expect(await stored()).toEqual([]);
+  });
+
+  it('restarts a retried listing from nothing seen, while what an earlier attempt queued stays queued', async () => {
+    const scans = new ScanStore(redis, k);
+    const first = scans.listing('s4', ARN);
+    await first.begin();
+    await first.addSeen(['f-1', 'f-2']);
+    await first.markQueued(['f-1']);
+    expect(await ttl(`scan:s4:queued:${AID}`)).toBe(SCAN_SCRATCH_TTL_SECONDS);
+
+    const retry = scans.listing('s4', ARN);
+    await retry.begin();
+    expect(await stored()).toEqual([`scan:s4:queued:${AID}`]);
+    expect(await retry.queued(['f-1', 'f-2'])).toEqual([true, false]);
+    expect(await retry.queued([])).toEqual([]);
+    expect(await scans.listing('s5', ARN).queued(['f-1'])).toEqual([false]);
+  });
+
+  it('keeps the last finalized scan under last-scan, without expiry, for /access status', async () => {
+    const scans = new ScanStore(redis, k);
+    expect(await scans.lastScan()).toBeNull();
+    const record = {
+      scanId: 's6',
+      at: '2025-03-01T12:00:00.000Z',
+      analyzers: [
+        { analyzerArn: ARN, name: 'org-external', region: 'eu-west-1', ok: true, active: 3, pages: 1 },
+        {
+          analyzerArn: `${ARN}2`,
+          region: 'eu-west-1',
+          ok: false,
+          failed: true,
+          error: 'throttled',
+          active: 0,
+        },
+      ],
+      failedAnalyzers: 1,
+    };
+    await scans.saveLastScan(record);
+
+    expect(await stored()).toEqual(['last-scan']);
+    expect(await ttl('last-scan')).toBe(-1);
+    expect(await scans.lastScan()).toEqual(record);
+  });
+});
+
+describe('NoticeStore', () => {
+  it('reports a problem once, again only when it changes, and its end once', async () => {
+    const notices = new NoticeStore(redis, k);
+    const reports: { id: string; previous: string | null }[] = [];
+    const report = async (c: { id: string; previous: string | null }) => {
+      reports.push(c);
+    };
+    const subject = { about: 'listing-denied', region: 'eu-west-1' } as const;
+
+    expect(await notices.reportOnChange(subject, NOTICE_OK, report)).toBe(false);
+    expect(await notices.reportOnChange(subject, 'denied:AccessDenied', report)).toBe(true);
+    expect(await notices.reportOnChange(subject, 'denied:AccessDenied', report)).toBe(false);
+    expect(await redis.get(`${p}notice:denied:eu-west-1`)).toBe('denied:AccessDenied');
+    expect(await notices.reportOnChange(subject, NOTICE_OK, report)).toBe(true);
+    expect(await notices.reportOnChange(subject, NOTICE_OK, report)).toBe(false);
+
+    expect(reports).toEqual([
+      { id: 'denied:eu-west-1', previous: null },
+      { id: 'denied:eu-west-1', previous: 'denied:AccessDenied' },
+    ]);
+    expect(await stored()).toEqual(['notice:denied:eu-west-1']);
+    expect(await ttl('notice:denied:eu-west-1')).toBe(-1);
+  });
+
+  it('records nothing when the report fails, so the retry reports again', async () => {
+    const notices = new NoticeStore(redis, k);
+    const subject = { about: 'scan-failed', analyzerArn: ARN } as const;
+    await expect(
+      notices.reportOnChange(subject, 'failed', async () => {
+        throw new Error('outbox unavailable');
+      }),
+    ).rejects.toThrow('outbox unavailable');
+    expect(await stored()).toEqual([]);
+
+    const again: string[] = [];
+    await notices.reportOnChange(subject, 'failed', async ({ id }) => {
+      again.push(id);
+    });
+    expect(again).toEqual([`scan-failed:${shortHash(ARN)}`]);
+  });
+
+  it('keeps every notice under the key name earlier versions used', async () => {
+    const notices = new NoticeStore(redis, k);
+    const h = shortHash(ARN);
+    const subjects = [
+      [{ about: 'listing-denied', region: 'us-east-1' }, 'denied:us-east-1'],
+      [{ about: 'analyzer-denied', analyzerArn: ARN }, `denied:${h}`],
+      [{ about: 'analyzer-not-active', analyzerArn: ARN }, `analyzer:${h}`],
+      [{ about: 'missing-analyzers', region: 'us-east-1' }, 'missing:us-east-1'],
+      [{ about: 'unused-coverage' }, 'unused-coverage'],
+      [{ about: 'unused-duplicates' }, 'unused-duplicates'],
+      [{ about: 'scan-failed', analyzerArn: ARN }, `scan-failed:${h}`],
+      [{ about: 'unusable-channel', channel: '#payments' }, 'channel:#payments'],
+    ] as const;
+    for (const [subject] of subjects) await notices.reportOnChange(subject, 'problem', async () => {});
+    expect(await stored()).toEqual(subjects.map(([, id]) => `notice:${id}`).sort());
+
+    await notices.clear({ about: 'unusable-channel', channel: '#payments' });
+    expect(await stored()).not.toContain('notice:channel:#payments');
+    const told: string[] = [];
+    await notices.reportOnChange(
+      { about: 'unusable-channel', channel: '#payments' },
+      'problem',
+      async ({ id }) => {
+        told.push(id);
+      },
+    );
+    expect(told).toEqual(['channel:#payments']);
+  });
+});
+
+describe('Outbox', () => {
+  it('keeps events per scan and channel in order until each is popped, and expires them', async () => {
+    const outbox = new Outbox(redis, k);
+    const finding = makeFinding();
+    const closed = {
+      kind: 'closed',
+      id: 'f-9',
+      status: 'RESOLVED',
+      at: '2025-03-01T00:00:00Z',
+      finding: null,
+    } as const;
+    await outbox.push('s1', '#payments', [
+      { kind: 'finding', finding, route: makeRoute(), severity: assessSeverity(finding) },
+    ]);
+    await outbox.push('s1', '#payments', [closed]);
+    await outbox.push('s1', 'C0ADMIN', [{ kind: 'notice', key: 'missing:eu-west-1', text: 'x', blocks: [] }]);
+    await outbox.push('s1', '#empty', []);
+
+    expect(await stored()).toEqual(['outbox:s1:#payments', 'outbox:s1:C0ADMIN', 'scan:s1:channels']);
+    for (const key of await stored()) expect(await ttl(key)).toBe(SCAN_SCRATCH_TTL_SECONDS);
+    expect(await outbox.channels('s1')).toEqual(['#payments', 'C0ADMIN']);
+    expect((await outbox.head('s1', '#payments'))?.kind).toBe('finding');
+    await outbox.pop('s1', '#payments');
+    expect(await outbox.head('s1', '#payments')).toEqual(closed);
+    await outbox.pop('s1', '#payments');
+    expect(await outbox.head('s1', '#payments')).toBeNull();
+  });
+});
+
+describe('BurstStore', () => {
+  it('counts new cards per channel by type and severity, and keeps the ten worst, worst first', async () => {
+    const bursts = new BurstStore(redis, k);
+    const findings = Array.from({ length: 12 }, (_, i) =>
+      makeFinding({ id: `f-${i}`, createdAt: `2025-02-${String(10 + i).padStart(2, '0')}T00:00:00Z` }),
+    );
+    const unused = makeFinding({
+      id: 'f-unused',
+      findingType: 'UnusedIAMRole',
+      details: { kind: 'unusedRole' },
+      createdAt: '2025-01-01T00:00:00Z',
+    });
+    const all = [...findings, unused];
+    for (const f of all) {
+      await bursts.recordNew('s1', '#payments', { finding: f, severity: assessSeverity(f) });
+    }
+
+    const bySeverity: Record<string, number> = {};
+    for (const f of all) {
+      const sev = assessSeverity(f).severity;
+      bySeverity[sev] = (bySeverity[sev] ?? 0) + 1;
+    }
+    expect(await bursts.counts('s1', '#payments')).toEqual({
+      total: 13,
+      byType: { ExternalAccess: 12, UnusedIAMRole: 1 },
+      bySeverity,
+    });
+    expect(await bursts.counts('s1', '#other')).toEqual({ total: 0, byType: {}, bySeverity: {} });
+
+    // Lower rank is worse; within a rank the older finding first.
+    const score = (f: (typeof all)[number]) => assessSeverity(f).rank * 1e13 + Date.parse(f.createdAt);
+    const expected = [...all].sort((a, b) => score(a) - score(b)).slice(0, 10);
+    expect((await bursts.worst('s1', '#payments')).map((w) => w.finding.id)).toEqual(
+      expected.map((f) => f.id),
+    );
+    expect(await redis.zcard(`${p}scan:s1:worst:#payments`)).toBe(10);
+    expect(await stored()).toEqual(['scan:s1:burst:#payments', 'scan:s1:worst:#payments']);
+    expect(await ttl('scan:s1:burst:#payments')).toBe(SCAN_SCRATCH_TTL_SECONDS);
+    expect(await ttl('scan:s1:worst:#payments')).toBe(SCAN_SCRATCH_TTL_SECONDS);
+  });
+
+  it('records the summary as pending before its post, then where it went', async () => {
+    const bursts = new BurstStore(redis, k);
+    expect(await bursts.summary('s1', '#payments')).toEqual({});
+    await bursts.summaryPending('s1', '#payments', 1_740_830_400, 'C0PAYMENTS');
+    expect(await redis.hgetall(`${p}scan:s1:summary:#payments`)).toEqual({
+      pendingSince: '1740830400',
+      pendingChannel: 'C0PAYMENTS',
+    });
+    expect(await ttl('scan:s1:summary:#payments')).toBe(SCAN_SCRATCH_TTL_SECONDS);
+    expect(await bursts.summary('s1', '#payments')).toEqual({
+      pendingSince: 1_740_830_400,
+      pendingChannel: 'C0PAYMENTS',
+    });
+
+    await bursts.summaryPosted('s1', '#payments', { channel: 'C0PAYMENTS', ts: '1740830400.000100' });
+    expect(await bursts.summary('s1', '#payments')).toEqual({
+      channel: 'C0PAYMENTS',
+      ts: '1740830400.000100',
+      pendingSince: 1_740_830_400,
+      pendingChannel: 'C0PAYMENTS',
+    });
+    expect(await ttl('scan:s1:summary:#payments')).toBe(SCAN_SCRATCH_TTL_SECONDS);
+  });
+});
+
+describe('ChannelIdStore', () => {
+  it('remembers the id Slack gave a #name, permanently, and resolves names it learned', async () => {
+    const channels = new ChannelIdStore(redis, k);
+    await channels.remember('#payments', 'C0PAYMENTS');
+    await channels.remember('C0OTHER', 'C0OTHER');
+
+    expect(await stored()).toEqual(['channel-id:#payments']);
+    expect(await ttl('channel-id:#payments')).toBe(-1);
+    expect(await channels.resolve('#payments')).toBe('C0PAYMENTS');
+    expect(await channels.resolve('#unknown')).toBe('#unknown');
+    expect(await channels.resolve('C0PAYMENTS')).toBe('C0PAYMENTS');
+    expect(await channels.idsOf(['#unknown', '#payments'])).toEqual([null, 'C0PAYMENTS']);
+    expect(await channels.idsOf([])).toEqual([]);
+  });
+});
+
+describe('OnceStore', () => {
+  const posted = { channel: 'C0PAYMENTS', ts: '1740830400.000200' };
+
+  it('claims a job step for 7 days, records where it was posted, and tells a retry where that was', async () => {
+    const once = new OnceStore(redis, k);
+    const key = `${p}job-post:archive-f-1-17:receipt`;
+    let sends = 0;
+    const first = await once.run({ kind: 'job-post', onceKey: 'archive-f-1-17:receipt' }, F_NOW, async () => {
+      sends++;
+      expect(await redis.get(key)).toBe(`claimed ${formatISO(F_NOW)}`);
+      return posted;
+    });
+    expect(first).toEqual({ by: 'this-attempt', sent: posted });
+    expect(await redis.get(key)).toBe('sent C0PAYMENTS 1740830400.000200');
+    expect(await redis.ttl(key)).toBe(JOB_POST_TTL_SECONDS);
+
+    const retry = await once.run({ kind: 'job-post', onceKey: 'archive-f-1-17:receipt' }, F_NOW, async () => {
+      sends++;
+      return posted;
+    });
+    expect(retry).toEqual({ by: 'earlier-attempt', sent: posted });
+    expect(sends).toBe(1);
+  });
+
+  it('drops the claim when the send fails, so the retry sends', async () => {
+    const once = new OnceStore(redis, k);
+    const subject = { kind: 'job-post', onceKey: 'rescan-f-2-18:receipt' } as const;
+    await expect(
+      once.run(subject, F_NOW, async () => {
+        throw new Error('ratelimited');
+      }),
+    ).rejects.toThrow('ratelimited');
+    expect(await stored()).toEqual([]);
+    expect(await once.run(subject, F_NOW, async () => posted)).toEqual({ by: 'this-attempt', sent: posted });
+  });
+
+  it('loses the record, not the message, when the attempt stops after sending: the retry does not send again', async () => {
+    const once = new OnceStore(redis, k);
+    const subject = { kind: 'digest', ownerKey: 'ch-C0PAYMENTS', week: '2025-W09' } as const;
+    await expect(
+      once.run(
+        subject,
+        F_NOW,
+        async () => posted,
+        () => {
+          throw new Error('worker died');
+        },
+      ),
+    ).rejects.toThrow('worker died');
+    const key = `${p}digest:ch-C0PAYMENTS:2025-W09`;
+    expect(await redis.get(key)).toBe(`claimed ${formatISO(F_NOW)}`);
+    expect(await redis.ttl(key)).toBe(DIGEST_CLAIM_TTL_SECONDS);
+
+    let sent = false;
+    const retry = await once.run(subject, F_NOW, async () => {
+      sent = true;
+      return posted;
+    });
+    expect(retry).toEqual({ by: 'earlier-attempt', sent: null });
+    expect(sent).toBe(false);
+  });
+
+  it('keeps the claim when there was nothing to send to, until it is released', async () => {
+    const once = new OnceStore(redis, k);
+    const a = { kind: 'digest', ownerKey: 'user-abc', week: '2025-W09' } as const;
+    const b = { kind: 'digest', ownerKey: 'user-def', week: '2025-W09' } as const;
+    expect(await once.run(a, F_NOW, async () => null)).toEqual({ by: 'this-attempt', sent: null });
+    expect(await once.run(b, F_NOW, async () => null)).toEqual({ by: 'this-attempt', sent: null });
+    expect(await stored()).toEqual(['digest:user-abc:2025-W09', 'digest:user-def:2025-W09']);
+    expect(await once.run(a, F_NOW, async () => posted)).toEqual({ by: 'earlier-attempt', sent: null });
+
+    await once.release(a, b);
+    expect(await stored()).toEqual([]);
+    expect(await once.run(a, F_NOW, async () => posted)).toEqual({ by: 'this-attempt', sent: posted });
+  });
+});
+
+describe('ServiceLinkedAnalyzers', () => {
+  it('records which analyzers another service manages, and answers a click with it', async () => {
+    const linked = new ServiceLinkedAnalyzers(redis, k);
+    const sl = makeAnalyzer({ arn: `${ARN}-sl`, managedBy: 'securityhub.amazonaws.com' });
+    await linked.record([makeAnalyzer({ arn: ARN }), sl]);
+
+    expect(await stored()).toEqual(['analyzers:service-linked']);
+    expect(await redis.hgetall(`${p}analyzers:service-linked`)).toEqual({
+      [`${ARN}-sl`]: 'securityhub.amazonaws.com',
+    });
+    expect(await linked.all()).toEqual(new Set([`${ARN}-sl`]));
+    expect(await linked.ref(`${ARN}-sl`, 'us-east-1')).toEqual({
+      arn: `${ARN}-sl`,
+      region: 'us-east-1',
+      managedBy: 'securityhub.amazonaws.com',
+    });
+    expect(await linked.ref(ARN, 'eu-west-1')).toEqual({ arn: ARN, region: 'eu-west-1' });
+  });
+});
+
+describe('DigestStore', () => {
+  it("keeps an owner's week counts for 35 days, for the next week's trend", async () => {
+    const digests = new DigestStore(redis, k);
+    const counts = { open: 4, overdue: 1, new: 2, resolved: 3, archived: 0 };
+    expect(await digests.snapshot('ch-C0PAYMENTS', '2025-W09')).toBeUndefined();
+    await digests.saveSnapshot('ch-C0PAYMENTS', '2025-W09', counts);
+
+    expect(await stored()).toEqual(['digest-snapshot:ch-C0PAYMENTS:2025-W09']);
+    expect(await redis.hgetall(`${p}digest-snapshot:ch-C0PAYMENTS:2025-W09`)).toEqual({
+      open: '4',
+      overdue: '1',
+      new: '2',
+      resolved: '3',
+      archived: '0',
+    });
+    expect(await ttl('digest-snapshot:ch-C0PAYMENTS:2025-W09')).toBe(DIGEST_SNAPSHOT_TTL_SECONDS);
+    expect(await digests.snapshot('ch-C0PAYMENTS', '2025-W09')).toEqual(counts);
+  });
+
+  it('replaces the last digest of an owner, and reports each unknown e-mail once until forgotten', async () => {
+    const digests = new DigestStore(redis, k);
+    const last = { week: '2025-W09', at: F_NOW.toISOString(), channel: 'C0PAY', ts: '1.2', text: 'Weekly' };
+    await digests.saveLast('ch-C0PAY', { ...last, week: '2025-W08' });
+    await digests.saveLast('ch-C0PAY', last);
+    expect(JSON.parse((await redis.get(`${p}digest-last:ch-C0PAY`))!)).toEqual(last);
+    expect(await ttl('digest-last:ch-C0PAY')).toBe(-1);
+
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(true);
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(false);
+    expect(await redis.smembers(`${p}digest-unknown-emails`)).toEqual(['gone@example.com']);
+    await digests.forgetUnknownEmails(['gone@example.com']);
+    expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(true);
+    expect(await stored()).toEqual(['digest-last:ch-C0PAY', 'digest-unknown-emails']);
+  });
+});
+
+describe('SlackRequestStore', () => {
+  it('claims a request body once for as long as it is told', async () => {
+    const requests = new SlackRequestStore(redis, k);
+    expect(await requests.claim('abc123', 360)).toBe(true);
+    expect(await requests.claim('abc123', 360)).toBe(false);
+    expect(await stored()).toEqual(['slack-request:abc123']);
+    expect(await ttl('slack-request:abc123')).toBe(360);
+  });
+});
