@@ -18,6 +18,7 @@ import { type Assessed, assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
 import {
   CHANNEL_UNUSABLE_ERRORS,
+  mayHaveActed,
   type OutgoingMessage,
   type PostedMessage,
   SlackError,
@@ -74,7 +75,7 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   const post = async (
     msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string },
+    opts: { threadTs?: string; findingId?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
       const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
@@ -117,8 +118,8 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
       // Claimed before it is posted (jobs/post-once.ts): a retry after the pop below failed (Redis
       // went away) finds the claim and does not post the notice again.
       const notice = event;
-      await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), () =>
-        post({ text: notice.text, blocks: notice.blocks }, {}),
+      await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), (marker) =>
+        post({ text: notice.text, blocks: notice.blocks }, marker),
       );
       result.notices++;
     } else if (event.kind === 'finding') {
@@ -394,6 +395,8 @@ async function findPostedSafely(
   try {
     return await deps.slack.findPosted(channel, marker, { sinceEpochSeconds, threadTs });
   } catch (err) {
+    // Slack still failing: the job's retry looks again (posting now could make a second message).
+    if (mayHaveActed(err)) throw err;
     // Cannot look (e.g. a channel name where Slack wants an id): posting again is the lesser harm.
     deps.logger.warn({ channel, marker, err: (err as Error).message }, 'could not check for an earlier post');
     return null;

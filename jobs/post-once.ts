@@ -3,28 +3,38 @@
 //
 // Before posting, the job claims a marker keyed by something stable across its retries (its
 // deterministic job id and the step, `${job.id}:receipt`) with SET NX; a retry that finds the marker
-// skips the post. A failed post drops the marker and rethrows, so the retry posts. A crash between
-// the claim and the post loses that one message (at most once, never twice): the same trade as the
-// aging reminders and the digest, since Slack's API has no idempotency key and reading the thread
-// back would cost a history call per retry.
+// `sent` skips the post. The message carries the once-key in its metadata: a post whose answer was
+// lost (a 5xx, a dropped connection: Slack may have posted it) leaves the marker `pending`, and a
+// retry that finds it `pending`, or still `claimed` (a crash between the claim and the record), looks
+// for the message in the channel first (SlackGateway.post's `lookFirst`) and posts only if it is
+// not there. A post Slack refused (`ok: false`) drops the marker and rethrows, so the retry posts.
 import { formatISO } from 'date-fns';
-import type { PostedMessage } from '../src/slack/client.ts';
+import { mayHaveActed, type PostedMessage } from '../src/slack/client.ts';
 import type { JobDeps } from './deps.ts';
 
 /** Markers outlive every retry of a job (backoff is seconds to minutes) by far. */
 export const POST_ONCE_TTL_SECONDS = 7 * 86_400;
 
 /**
- * Runs `post` unless an earlier attempt with the same `onceKey` claimed it. Returns the message
- * posted, by this attempt or an earlier one, or null when an earlier attempt claimed the post but
- * did not record where it went (it stopped between the claim and the record).
+ * What `post` passes to SlackGateway.post: the metadata key the message carries, and when an earlier
+ * attempt may have posted it (look for it first).
+ */
+export interface PostOnceMarker {
+  findingId: string;
+  lookFirst?: number;
+}
+
+/**
+ * Runs `post` unless an earlier attempt with the same `onceKey` posted it. Returns the message
+ * posted, by this attempt or an earlier one (found again by its metadata).
  */
 export async function postOnce(
   deps: Pick<JobDeps, 'redis' | 'keys' | 'now' | 'logger'>,
   onceKey: string,
-  post: () => Promise<PostedMessage>,
+  post: (marker: PostOnceMarker) => Promise<PostedMessage>,
 ): Promise<PostedMessage | null> {
   const marker = deps.keys.jobPost(onceKey);
+  const nowSec = Math.floor(deps.now().getTime() / 1000);
   const took = await deps.redis.set(
     marker,
     `claimed ${formatISO(deps.now())}`,
@@ -32,19 +42,28 @@ export async function postOnce(
     POST_ONCE_TTL_SECONDS,
     'NX',
   );
+  let lookFirst: number | undefined;
   if (took !== 'OK') {
-    const sent = /^sent (\S+) (\S+)$/.exec((await deps.redis.get(marker)) ?? '');
-    deps.logger.info({ onceKey }, 'message already posted by an earlier attempt; not posting again');
-    return sent ? { channel: sent[1]!, ts: sent[2]! } : null;
+    const state = (await deps.redis.get(marker)) ?? '';
+    const sent = /^sent (\S+) (\S+)$/.exec(state);
+    if (sent) {
+      deps.logger.info({ onceKey }, 'message already posted by an earlier attempt; not posting again');
+      return { channel: sent[1]!, ts: sent[2]! };
+    }
+    // `pending <epoch s>` or `claimed <ISO time>`: an earlier attempt may have posted it.
+    const since = /^pending (\d+)$/.exec(state)?.[1] ?? Date.parse(state.replace(/^claimed /, '')) / 1000;
+    lookFirst = Number.isFinite(Number(since)) ? Math.floor(Number(since)) : nowSec - 3600;
   }
   let posted: PostedMessage;
   try {
-    posted = await post();
+    posted = await post({ findingId: `once-${onceKey}`, ...(lookFirst !== undefined ? { lookFirst } : {}) });
   } catch (err) {
-    await deps.redis.del(marker);
+    if (mayHaveActed(err))
+      await deps.redis.set(marker, `pending ${lookFirst ?? nowSec}`, 'EX', POST_ONCE_TTL_SECONDS);
+    else await deps.redis.del(marker);
     throw err;
   }
-  await deps.redis.set(marker, `sent ${posted.channel} ${posted.ts}`, 'KEEPTTL');
+  await deps.redis.set(marker, `sent ${posted.channel} ${posted.ts}`, 'EX', POST_ONCE_TTL_SECONDS);
   return posted;
 }
 
