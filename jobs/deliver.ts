@@ -51,7 +51,11 @@ interface Target {
   fallbackError?: string;
 }
 
-export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Promise<DeliverResult> {
+export async function deliverChannel(
+  deps: JobDeps,
+  job: Job<DeliverData>,
+  signal?: AbortSignal,
+): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
   const { config, slack, redis, keys } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
@@ -128,6 +132,8 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
       await deliverClosed(deps, event, { result, pace });
     }
     await outbox.pop(scanId, channel);
+    // A shutdown stops between events; the job is handed back and resumes here (jobs/workers.ts).
+    signal?.throwIfAborted();
   }
   // scanId and channel are already the child logger's bindings.
   const { scanId: _scanId, channel: _channel, ...counts } = result;

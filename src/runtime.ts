@@ -82,7 +82,11 @@ export interface Runtime {
   runAction<N extends JobName>(name: N, data: JobPayloads[N], timeoutMs?: number): Promise<unknown>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
-  close(): Promise<void>;
+  /**
+   * Closes workers (with `graceMs`: running jobs get that long, then are handed back; see
+   * Workers.close), queues and Redis.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
@@ -275,8 +279,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         await Promise.all(conns.map((c) => c.quit().catch(() => undefined)));
       }
     },
-    async close() {
-      for (const w of started) await w.close();
+    async close(closeOpts = {}) {
+      for (const w of started) await w.close(closeOpts);
       await queues.close();
       monitor.stop();
       // quit() needs an answer; with Redis down, drop the connections instead of waiting for one.
