@@ -18,6 +18,7 @@ import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
 import {
   CHANNEL_UNUSABLE_ERRORS,
+  mayHaveActed,
   type OutgoingMessage,
   type PostedMessage,
   SlackError,
@@ -50,7 +51,11 @@ interface Target {
   fallbackError?: string;
 }
 
-export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Promise<DeliverResult> {
+export async function deliverChannel(
+  deps: JobDeps,
+  job: Job<DeliverData>,
+  signal?: AbortSignal,
+): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
   const { config, slack, outbox } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
@@ -73,7 +78,7 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   const post = async (
     msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string },
+    opts: { threadTs?: string; findingId?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
       const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
@@ -116,8 +121,8 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
       // Claimed before it is posted (jobs/post-once.ts): a retry after the pop below failed (Redis
       // went away) finds the claim and does not post the notice again.
       const notice = event;
-      await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), () =>
-        post({ text: notice.text, blocks: notice.blocks }, {}),
+      await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), (marker) =>
+        post({ text: notice.text, blocks: notice.blocks }, marker),
       );
       result.notices++;
     } else if (event.kind === 'finding') {
@@ -126,6 +131,8 @@ export async function deliverChannel(deps: JobDeps, job: Job<DeliverData>): Prom
       await deliverClosed(deps, event, { result, pace });
     }
     await outbox.pop(scanId, channel);
+    // A shutdown stops between events; the job is handed back and resumes here (jobs/workers.ts).
+    signal?.throwIfAborted();
   }
   // scanId and channel are already the child logger's bindings.
   const { scanId: _scanId, channel: _channel, ...counts } = result;
@@ -376,6 +383,8 @@ async function findPostedSafely(
   try {
     return await deps.slack.findPosted(channel, marker, { sinceEpochSeconds, threadTs });
   } catch (err) {
+    // Slack still failing: the job's retry looks again (posting now could make a second message).
+    if (mayHaveActed(err)) throw err;
     // Cannot look (e.g. a channel name where Slack wants an id): posting again is the lesser harm.
     deps.logger.warn({ channel, marker, err: (err as Error).message }, 'could not check for an earlier post');
     return null;

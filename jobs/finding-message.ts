@@ -115,5 +115,7 @@ export async function threadReplyOnce(
 ): Promise<void> {
   const { channel, ts } = state ?? {};
   if (!channel || !ts) return;
-  await postOnce(deps, onceKey, () => deps.slack.post(channel, msg, { threadTs: state?.threadTs ?? ts }));
+  await postOnce(deps, onceKey, (marker) =>
+    deps.slack.post(channel, msg, { threadTs: state?.threadTs ?? ts, ...marker }),
+  );
 }

@@ -252,7 +252,11 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): Promise<AnalyzerScanResult> {
+export async function scanAnalyzer(
+  deps: JobDeps,
+  job: Job<ScanAnalyzerData>,
+  signal?: AbortSignal,
+): Promise<AnalyzerScanResult> {
   const { scanId, analyzer } = job.data;
   const log = deps.logger.child({ jobId: job.id, scanId, analyzer: analyzer.arn });
   const { config, store, outbox } = deps;
@@ -287,6 +291,8 @@ export async function scanAnalyzer(deps: JobDeps, job: Job<ScanAnalyzerData>): P
   const denied: NoticeSubject = { about: 'analyzer-denied', analyzerArn: analyzer.arn };
   try {
     for await (const page of deps.analyzers.activeFindingPages(analyzer, config.scan.pageSize)) {
+      // A shutdown stops between pages; the job is handed back and lists again (jobs/workers.ts).
+      signal?.throwIfAborted();
       result.pages++;
       result.active += page.length;
       if (page.length === 0) continue;

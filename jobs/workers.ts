@@ -1,7 +1,7 @@
 // BullMQ workers: one per queue, each running the handler its job's name has in HANDLERS. Every job
 // name has a handler (the type says so, and createWorkers checks it at start-up), so a job without
 // one is found when the bot starts, not when the job runs.
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type ActionRequest,
@@ -34,7 +34,16 @@ import { retryBackoff } from './retry.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
 import { finalizeScan, runScan, scanAnalyzer } from './scan.ts';
 
-export type JobHandler<N extends JobName> = (deps: JobDeps, job: Job<JobPayloads[N]>) => Promise<unknown>;
+/**
+ * `signal` is aborted when the process shuts down and the grace period is running out: a handler
+ * that checks it at safe points (`signal?.throwIfAborted()` between outbox events, between listing
+ * pages) stops there, and its job goes back to the queue for another worker.
+ */
+export type JobHandler<N extends JobName> = (
+  deps: JobDeps,
+  job: Job<JobPayloads[N]>,
+  signal?: AbortSignal,
+) => Promise<unknown>;
 export type JobHandlers = { [N in JobName]: JobHandler<N> };
 
 export const HANDLERS: JobHandlers = {
@@ -75,25 +84,68 @@ export interface Workers {
   actions: Worker;
   /** Every worker is running (not closed, not closing). */
   running(): boolean;
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and lets running ones finish. With `graceMs`, at most that long: near its end
+   * running jobs are asked to stop (their signal) and go back to the queue; whatever still runs at
+   * the end is left to BullMQ's stalled-job check (another worker takes it over once its lock expires).
+   */
+  close(opts?: { graceMs?: number }): Promise<{ handedBack: number; leftRunning: number }>;
 }
+
+/** A job handed back at shutdown is due this long after the grace ends (the process has exited). */
+const HAND_BACK_DELAY_MS = 1000;
+
+/** The abort reason of a job stopped by a shutdown. */
+export const SHUTDOWN_REASON = 'worker shutting down';
 
 /** `connection` must be a blocking-capable connection (maxRetriesPerRequest: null). */
 export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHandlers = HANDLERS): Workers {
   const missing = missingHandlers(handlers);
   if (missing.length) throw new Error(`no handler for job ${missing.join(', ')}`);
   const prefix = bullPrefix(deps.config.redis.keyPrefix);
-  const dispatch = (queue: QueueName) => async (job: Job) => {
+  /** Jobs running in this process, so a shutdown knows what it waits for. */
+  const active = new Set<string>();
+  let handedBack = 0;
+  let shutdownEnd = 0;
+  const dispatch = (queue: QueueName) => async (job: Job, token?: string, signal?: AbortSignal) => {
     const name = job.name;
     if (!isJobName(name) || JOB_SPECS[name].queue !== queue) {
       throw new UnrecoverableError(`unknown job ${name} on queue ${queue}`);
     }
-    return (handlers[name] as JobHandler<typeof name>)(deps, job as Job<JobPayloads[typeof name]>);
+    const slot = `${queue}/${job.id}`;
+    active.add(slot);
+    try {
+      return await (handlers[name] as JobHandler<typeof name>)(
+        deps,
+        job as Job<JobPayloads[typeof name]>,
+        signal,
+      );
+    } catch (err) {
+      // Stopped by the shutdown at a safe point: back to the queue, no attempt spent. Due a moment
+      // after this process is gone (not at once: this worker's own fetch, still blocked on Redis
+      // while paused, would take a waiting job straight back).
+      if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
+        await job.moveToDelayed(Math.max(Date.now(), shutdownEnd) + HAND_BACK_DELAY_MS, token);
+        handedBack++;
+        deps.logger.info({ jobId: job.id, name }, 'job handed back to the queue at shutdown');
+        throw new DelayedError();
+      }
+      throw err;
+    } finally {
+      active.delete(slot);
+    }
+  };
+  // Every job is idempotent, so a job whose worker died is taken over and resumes; BullMQ's default
+  // (1) would fail it for good after a second crash.
+  const stalled = {
+    maxStalledCount: deps.config.workers.maxStalledCount,
+    stalledInterval: deps.config.workers.stalledIntervalMs,
   };
   const scan = new Worker(QUEUES.scan, dispatch(QUEUES.scan), {
     connection,
     prefix,
     concurrency: scanConcurrency(deps.config),
+    ...stalled,
     settings: {
       backoffStrategy: (attempts, type, err, job) => {
         if (type !== RETRY_BACKOFF) throw new Error(`unknown backoff type ${type}`);
@@ -106,11 +158,13 @@ export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHan
     connection,
     prefix,
     concurrency: deps.config.workers.deliverConcurrency,
+    ...stalled,
   });
   const actions = new Worker(QUEUES.actions, dispatch(QUEUES.actions), {
     connection,
     prefix,
     concurrency: deps.config.workers.actionsConcurrency,
+    ...stalled,
   });
   // A request's intent ends with its last job: when that job completes (and schedules no follow-up
   // carrying the intent) or fails for good.
@@ -139,8 +193,32 @@ export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHan
     deliver,
     actions,
     running: () => [scan, deliver, actions].every((w) => w.isRunning()),
-    async close() {
-      await Promise.all([scan.close(), deliver.close(), actions.close()]);
+    async close({ graceMs } = {}) {
+      const all = [scan, deliver, actions];
+      if (graceMs === undefined) {
+        await Promise.all(all.map((w) => w.close()));
+        return { handedBack, leftRunning: 0 };
+      }
+      const end = Date.now() + graceMs;
+      shutdownEnd = end;
+      // The last quarter of the grace (at most 3 s) is for handing back what has not finished.
+      const handBackAt = end - Math.min(3000, graceMs / 4);
+      await Promise.all(all.map((w) => w.pause(true)));
+      await until(() => active.size === 0, handBackAt);
+      if (active.size > 0) {
+        deps.logger.warn({ running: [...active] }, 'shutdown grace running out; handing back running jobs');
+        for (const w of all) w.cancelAllJobs(SHUTDOWN_REASON);
+        await until(() => active.size === 0, end);
+      }
+      const leftRunning = active.size;
+      if (leftRunning > 0) {
+        deps.logger.warn(
+          { running: [...active] },
+          'jobs still running at the end of the shutdown grace; another worker takes them over',
+        );
+      }
+      await Promise.all(all.map((w) => w.close(leftRunning > 0)));
+      return { handedBack, leftRunning };
     },
   };
 }
@@ -175,4 +253,9 @@ async function releaseIntent(deps: JobDeps, job: Job<ActionRequest>): Promise<vo
         'could not release the request; it expires',
       ),
     );
+}
+
+/** Resolves when `done()` or at `deadline` (epoch ms), checking every 50 ms. */
+async function until(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }

@@ -399,12 +399,24 @@ async function start(
     process.once('SIGINT', () => stop('SIGINT'));
   });
   stopping = true;
-  // Stop taking Slack requests first, then let workers finish and close queues and Redis.
+  // Stop taking Slack requests first, then let workers finish (within shutdown.graceMs: what has
+  // not finished by then goes back to the queue) and close queues and Redis.
+  const graceMs = config.shutdown.graceMs;
+  const deadline = Date.now() + graceMs;
   await slack?.stop();
   stopAckTimer();
+  const closing = rt.close({ graceMs: Math.max(0, deadline - Date.now()) });
+  // Closing queues and Redis after the grace takes moments; a Redis that stopped answering must
+  // not hold the process past its grace (the orchestrator would kill it anyway).
+  const late = new Promise<'late'>((r) =>
+    setTimeout(() => r('late'), Math.max(0, deadline - Date.now()) + 2000).unref(),
+  );
+  if ((await Promise.race([closing.then(() => 'closed' as const), late])) === 'late') {
+    logger.warn({ graceMs }, 'shutdown did not finish within its grace; exiting');
+  }
   health?.stop();
   await healthServer?.close();
-  await rt.close();
+  logger.info({ ms: graceMs - (deadline - Date.now()) }, 'stopped');
   return 0;
 }
 

@@ -95,7 +95,11 @@ export interface Runtime {
   runAction<N extends JobName>(name: N, data: JobPayloads[N], timeoutMs?: number): Promise<unknown>;
   /** Enqueues one scan now and waits until every channel has been delivered. */
   scanNow(opts?: { regions?: string[]; timeoutMs?: number }): Promise<ScanReport>;
-  close(): Promise<void>;
+  /**
+   * Closes workers (with `graceMs`: running jobs get that long, then are handed back; see
+   * Workers.close), queues and Redis.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 /** The SDK retry settings of the environment (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE), for createAwsClients. */
@@ -319,8 +323,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
         await Promise.all(conns.map((c) => c.quit().catch(() => undefined)));
       }
     },
-    async close() {
-      for (const w of started) await w.close();
+    async close(closeOpts = {}) {
+      for (const w of started) await w.close(closeOpts);
       await queues.close();
       monitor.stop();
       // quit() needs an answer; with Redis down, drop the connections instead of waiting for one.

@@ -27,8 +27,11 @@ export async function postToAnchor(
 ): Promise<string | undefined> {
   const anchor = req.anchor ?? { channel: req.userId };
   try {
-    const posted = await postOnce(deps, once, () =>
-      deps.slack.post(anchor.channel, msg, anchor.threadTs ? { threadTs: anchor.threadTs } : {}),
+    const posted = await postOnce(deps, once, (marker) =>
+      deps.slack.post(anchor.channel, msg, {
+        ...(anchor.threadTs ? { threadTs: anchor.threadTs } : {}),
+        ...marker,
+      }),
     );
     if (!posted) return undefined;
     if (!anchor.threadTs) req.anchor = { channel: posted.channel, threadTs: posted.ts };

@@ -34,6 +34,11 @@ export interface AwsSandboxFaults {
    * for a next page: a listing that fails half way) answer 500 InternalServerException.
    */
   internalError: { region: string; operation?: string; nextPagesOnly?: boolean }[];
+  /**
+   * A seeded fraction of Access Analyzer requests (any region) answer 429 ThrottlingException
+   * (`throttled`, Retry-After: 1) or 500 InternalServerException (`internalError`), before acting.
+   */
+  random?: { seed?: number; throttled?: number; internalError?: number } | undefined;
 }
 
 const ANALYZER_TYPES = new Set([
@@ -280,11 +285,27 @@ export function createAccessAnalyzer(
     };
   };
 
+  let draw: (() => number) | undefined;
+  let drawSeed: number | undefined;
   const handle = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, url: URL, raw: string) => {
     const route = routeAnalyzer(req.method ?? 'GET', url.pathname);
     const entry = record('access-analyzer', route.operation, ctx);
     requests++;
     try {
+      const random = faults.random;
+      if (random && (random.throttled || random.internalError)) {
+        if (!draw || drawSeed !== (random.seed ?? 1)) {
+          drawSeed = random.seed ?? 1;
+          draw = seededRandom(drawSeed);
+        }
+        const r = draw();
+        if (r < (random.throttled ?? 0)) {
+          throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': '1' });
+        }
+        if (r < (random.throttled ?? 0) + (random.internalError ?? 0)) {
+          throw new AwsFault(500, 'InternalServerException', 'Internal server error');
+        }
+      }
       if (faults.throttleEvery && requests % faults.throttleEvery === 0) {
         throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': '1' });
       }
@@ -409,4 +430,16 @@ function analyzerJson(a: SandboxAnalyzer, withConfiguration: boolean): Record<st
   if (a.managedBy) out.managedBy = a.managedBy;
   if (withConfiguration && a.configuration) out.configuration = a.configuration;
   return out;
+}
+
+/** mulberry32: a small seeded generator, so a fault run can be repeated. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -26,6 +26,8 @@ export interface AwsSandboxOptions {
   /** Access Analyzer answers 429 above this per-region request rate. */
   rateLimit?: AwsRateLimit;
   accessDenied?: { region: string; operation?: string }[];
+  /** A seeded fraction of Access Analyzer requests throttled or failing with 500 (AwsSandboxFaults.random). */
+  randomFaults?: AwsSandboxFaults['random'];
 }
 
 export interface AwsSandbox {
@@ -51,6 +53,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     rateLimit: opts.rateLimit,
     accessDenied: [...(opts.accessDenied ?? [])],
     internalError: [],
+    random: opts.randomFaults,
   };
   const record: RecordRequest = (service, operation, ctx) => {
     const r: AwsRequestRecord = { service, operation, account: ctx.account, status: 0 };

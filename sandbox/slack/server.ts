@@ -14,10 +14,18 @@ import { chatMethods } from './chat.ts';
 import { conversationMethods } from './conversations.ts';
 import { respond } from './response-url.ts';
 import { SlackFault } from './surfaces.ts';
-import type { SandboxMessage, SlackCall, SlackSandbox, SlackSandboxOptions } from './types.ts';
+import type {
+  SandboxMessage,
+  SlackCall,
+  SlackFaulted,
+  SlackFaultRule,
+  SlackFaults,
+  SlackSandbox,
+  SlackSandboxOptions,
+} from './types.ts';
 import { userMethods } from './users.ts';
 import { viewMethods } from './views.ts';
-import { decodeBody, send } from './wire.ts';
+import { decodeBody, send, sendText } from './wire.ts';
 import { createWorkspace, type Methods } from './workspace.ts';
 
 export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise<SlackSandbox> {
@@ -32,6 +40,17 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   };
   let rateLimitedCount = 0;
   let baseUrl = '';
+  const faults: SlackFaults = { seed: opts.faults?.seed, rules: [...(opts.faults?.rules ?? [])] };
+  const faulted: SlackFaulted[] = [];
+  const draw = seededRandom(faults.seed ?? 1);
+  /** The rule that picks this call, if any (one draw per rule that covers the method). */
+  const pickFault = (method: string): SlackFaultRule | undefined => {
+    for (const rule of faults.rules) {
+      if (!(rule.methods ?? ['chat.postMessage']).includes(method)) continue;
+      if (draw() < rule.fraction) return rule;
+    }
+    return undefined;
+  };
 
   const postAsUser = (channel: string, user: string, text: string, threadTs?: string): SandboxMessage => {
     const id = resolveChannel(channel);
@@ -77,8 +96,31 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         call.error = 'unknown_method';
         return send(res, 200, { ok: false, error: 'unknown_method' });
       }
+      const fault = pickFault(method);
+      const answer = fault?.answer ?? 500;
+      const when = answer === 429 ? 'before' : (fault?.when ?? 'after');
+      /** Loses the answer the way the rule says: a status, or a closed connection. */
+      const lose = (ts?: string) => {
+        faulted.push({ method, when, answer, ...(ts ? { ts } : {}) });
+        call.error = `fault:${answer}:${when}`;
+        if (answer === 'drop') return void req.socket.destroy();
+        if (answer === 429) {
+          rateLimitedCount++;
+          return send(
+            res,
+            429,
+            { ok: false, error: 'ratelimited' },
+            {
+              'Retry-After': String(fault?.retryAfterSeconds ?? 1),
+            },
+          );
+        }
+        return sendText(res, answer, `${answer} sandbox fault`);
+      };
+      if (fault && when === 'before') return lose();
       try {
         const out = handler(body);
+        if (fault) return lose(typeof out.ts === 'string' ? out.ts : undefined);
         return send(res, 200, { ok: true, ...out });
       } catch (err) {
         if (err instanceof SlackFault) {
@@ -125,10 +167,24 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     users,
     channelName: (id) => names.get(id),
     onChange: ws.onChange,
+    faults,
+    faulted,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
+  };
+}
+
+/** mulberry32: a small seeded generator, so a fault run can be repeated. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -64,6 +64,44 @@ export interface SlackSandboxOptions {
   usergroups?: Record<string, string[]>;
   /** Clock for trigger_id and response_url lifetimes (tests move it). Default Date.now. */
   now?: () => number;
+  /** Lost answers and 429 storms for a seeded fraction of calls (live afterwards: `sandbox.faults`). */
+  faults?: SlackFaults;
+}
+
+/**
+ * One kind of fault: a fraction of the calls of some methods get a bad answer. `after` is Slack
+ * having acted (the message is posted) and the answer lost on the way back, the case that makes a
+ * retried post a second message; `before` is Slack failing without acting.
+ */
+export interface SlackFaultRule {
+  /** Web API methods it picks from (default `['chat.postMessage']`). */
+  methods?: string[];
+  /** Fraction of those calls, 0..1. */
+  fraction: number;
+  /** Default `after`. A call Slack refuses anyway (`ok: false`) is answered as usual. */
+  when?: 'before' | 'after';
+  /**
+   * An HTTP status (500, 502, 503, 504; 429 answers `ratelimited` with Retry-After, always before
+   * acting), or `drop`: the connection is closed without an answer. Default 500.
+   */
+  answer?: number | 'drop';
+  /** Retry-After of a 429 answer, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+}
+
+export interface SlackFaults {
+  /** Seed of the draws (default 1): the same seed and calls pick the same calls. */
+  seed?: number;
+  rules: SlackFaultRule[];
+}
+
+/** A call a fault rule picked. */
+export interface SlackFaulted {
+  method: string;
+  when: 'before' | 'after';
+  answer: number | 'drop';
+  /** The message Slack posted anyway (`after` on chat.postMessage). */
+  ts?: string;
 }
 
 export interface SandboxUser {
@@ -124,6 +162,10 @@ export interface SlackSandbox {
   channelName(id: string): string | undefined;
   /** Calls `fn` on every change; returns the unsubscribe function. */
   onChange(fn: (change: SandboxChange) => void): () => void;
+  /** The fault rules in force (live: change `rules` between calls). */
+  faults: SlackFaults;
+  /** Every call a fault rule picked, in order (live). */
+  faulted: SlackFaulted[];
 }
 
 export const BOT_USER = 'U0SANDBOXBOT';

@@ -485,9 +485,28 @@ export const configSchema = z.strictObject({
         description:
           'Action jobs (archive, rescan, delete role, policy generation, ...) one worker process runs at once.',
       }),
+      maxStalledCount: z.number().int().min(1).max(100).default(5).meta({
+        description:
+          "How many times a job may be taken over from a worker that died while running it (a crash, `kill -9`, an out-of-memory kill) before it fails for good. Every job is idempotent, so a taken-over job resumes where it stopped; BullMQ's default of 1 would fail a job for good after two crashes in a row.",
+      }),
+      stalledIntervalMs: z.number().int().min(1000).max(300_000).default(15_000).meta({
+        description:
+          "How often each worker looks for jobs whose worker died (their lock of 30 s expired) and takes them over. A dead worker's job resumes within about 30 s plus this.",
+      }),
     })
     .prefault({})
-    .meta({ description: 'How much work each worker process takes on at once.' }),
+    .meta({
+      description: 'How much work each worker process takes on at once, and how it survives crashes.',
+    }),
+  shutdown: z
+    .strictObject({
+      graceMs: z.number().int().min(0).max(600_000).default(20_000).meta({
+        description:
+          'On SIGTERM or SIGINT a worker stops taking jobs and lets running ones finish for up to this long; then it hands back what is still running (delivery and analyzer listings stop at their next safe point and go back to the queue, any other job is taken over by another worker) and exits. Keep it a few seconds under the grace your orchestrator gives (docker-compose.yml: `stop_grace_period: 25s`; Kubernetes: `terminationGracePeriodSeconds`, 30 by default).',
+      }),
+    })
+    .prefault({})
+    .meta({ description: 'Stopping a process without losing work.' }),
   slack: z
     .strictObject({
       defaultChannel: channel.meta({ description: 'Where findings go when no routing rule matches.' }),

@@ -1,6 +1,12 @@
 // The only place that builds the Slack Web API client and owns its retry policy.
 // 429s are not left to the WebClient (its default pauses every call for up to ~30 minutes):
-// each call waits out Retry-After itself and tries again a bounded number of times.
+// each call waits out Retry-After itself and tries again a bounded number of times (a 429 means
+// Slack did nothing, so even a post is safe to repeat).
+// The WebClient itself never retries: a post whose answer was lost (a 5xx, a dropped connection)
+// may have been posted, and posting it again would make a second message. Calls that are safe to
+// repeat (reads, chat.update, conversations.open, views.publish) are retried here after 5xx and
+// network failures; a post is retried only when it carries a metadata key, and only after looking
+// for that key in the channel (findPosted), the same recovery a retried job makes.
 import type { KnownBlock } from '@slack/types';
 import {
   ErrorCode,
@@ -16,7 +22,10 @@ export interface SlackClientOptions {
   token: string;
   /** Web API base, e.g. https://slack.com/api/ (default) or a local stand-in. */
   apiUrl?: string;
-  /** Retries of network failures and 5xx inside one call (BullMQ retries the job beyond that). */
+  /**
+   * Retries of network failures and 5xx inside one call (BullMQ retries the job beyond that): plain
+   * retries for calls safe to repeat, look-then-post for posts carrying a metadata key.
+   */
   retries?: number;
   /** How many 429s in a row one call sits out before giving up. */
   maxRateLimitWaits?: number;
@@ -59,14 +68,38 @@ export class SlackError extends Error {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Web API methods that change something each time they are called (a second call, a second message). */
+const NOT_REPEATABLE = new Set(['chat.postMessage', 'chat.postEphemeral', 'chat.scheduleMessage']);
+
+/**
+ * Whether Slack may have done what a failed call asked: the answer was lost (a 5xx, a dropped or
+ * timed-out connection). An `ok: false` answer or a 429 means it did nothing.
+ */
+export function mayHaveActed(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === ErrorCode.HTTPError || code === ErrorCode.RequestError;
+}
+
+/** Pause before the n-th retry (0-based) of a call whose answer was lost: 0.5 s doubling, at most 5 s, jittered. */
+export function lostAnswerDelayMs(n: number): number {
+  const base = Math.min(5000, 500 * 2 ** n);
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
 export function createWebClient(opts: SlackClientOptions): WebClient {
   return new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
     ...(opts.logger && { logger: opts.logger, logLevel: opts.logger.getLevel() }),
     rejectRateLimitedCalls: true,
-    retryConfig: { retries: opts.retries ?? 2, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+    // Never inside the client: SlackGateway.call decides per method (see the top of this file).
+    retryConfig: { retries: 0 },
+    // A call that hangs would hold its job (and the channel's delivery) forever.
+    timeout: 30_000,
   });
 }
+
+/** Pages of 200 messages findPosted reads at most (a burst thread holds up to a few thousand replies). */
+const FIND_POSTED_PAGES = 25;
 
 export class SlackGateway {
   readonly web: WebClient;
@@ -75,25 +108,37 @@ export class SlackGateway {
   /** Every Retry-After honoured, for reporting. */
   rateLimitedWaits = 0;
   private readonly metrics: SlackClientOptions['metrics'];
+  private readonly retries: number;
 
   constructor(opts: SlackClientOptions) {
     this.web = createWebClient(opts);
     this.sleep = opts.sleep ?? defaultSleep;
     this.maxWaits = opts.maxRateLimitWaits ?? 10;
     this.metrics = opts.metrics;
+    this.retries = opts.retries ?? 4;
   }
 
+  /**
+   * One Web API call: 429s wait Retry-After and try again (Slack did nothing); a lost answer (5xx,
+   * network) is tried again only for methods that are safe to repeat. Posts are never repeated here.
+   */
   private async call<T>(method: string, fn: () => Promise<T>): Promise<T> {
     this.metrics?.slackCalls.inc({ method });
-    for (let waits = 0; ; waits++) {
+    for (let waits = 0, lost = 0; ; ) {
       try {
         return await fn();
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === ErrorCode.RateLimitedError && waits < this.maxWaits) {
+          waits++;
           this.rateLimitedWaits++;
           this.metrics?.slackRateLimited.inc({ method });
           await this.sleep(Math.max(1, (err as WebAPIRateLimitedError).retryAfter) * 1000);
+          continue;
+        }
+        if (mayHaveActed(err) && !NOT_REPEATABLE.has(method) && lost < this.retries) {
+          this.metrics?.slackErrors.inc({ method, error: code ?? 'unknown' });
+          await this.sleep(lostAnswerDelayMs(lost++));
           continue;
         }
         if (code === ErrorCode.PlatformError) {
@@ -112,23 +157,61 @@ export class SlackGateway {
 
   /**
    * Posts a message. `findingId` goes into the message metadata, which is how a retried delivery
-   * recognises a message it already posted (see findPosted).
+   * recognises a message it already posted (see findPosted). With it, a post whose answer was lost
+   * (a 5xx, a dropped connection) is looked for in the channel (or thread) and adopted when Slack
+   * had posted it, else posted again, up to `retries` times; without it the error is thrown (the
+   * caller's job retry decides). `lookFirst` (epoch seconds of an earlier attempt) looks before
+   * the first post too.
    */
-  async post(channel: string, msg: OutgoingMessage, opts: { threadTs?: string; findingId?: string } = {}) {
-    const res = await this.call('chat.postMessage', () =>
-      this.web.chat.postMessage({
-        channel,
-        text: msg.text,
-        blocks: msg.blocks,
-        thread_ts: opts.threadTs,
-        unfurl_links: false,
-        unfurl_media: false,
-        metadata: opts.findingId
-          ? { event_type: FINDING_MESSAGE_EVENT, event_payload: { finding_id: opts.findingId } }
-          : undefined,
-      }),
-    );
-    return { channel: res.channel ?? channel, ts: res.ts ?? '' } satisfies PostedMessage;
+  async post(
+    channel: string,
+    msg: OutgoingMessage,
+    opts: { threadTs?: string; findingId?: string; lookFirst?: number } = {},
+  ): Promise<PostedMessage> {
+    const since = opts.lookFirst ?? Math.floor(Date.now() / 1000);
+    const { findingId } = opts;
+    if (findingId && opts.lookFirst !== undefined) {
+      // Slack refusing the look (a user id or #name where history wants a channel id): posting
+      // again is the lesser harm. A lost answer is thrown, so the caller's retry looks again.
+      const found = await this.findPosted(channel, findingId, {
+        sinceEpochSeconds: since,
+        threadTs: opts.threadTs,
+      }).catch((err: unknown) => {
+        if (err instanceof SlackError) return null;
+        throw err;
+      });
+      if (found) return found;
+    }
+    for (let lost = 0; ; lost++) {
+      try {
+        const res = await this.call('chat.postMessage', () =>
+          this.web.chat.postMessage({
+            channel,
+            text: msg.text,
+            blocks: msg.blocks,
+            thread_ts: opts.threadTs,
+            unfurl_links: false,
+            unfurl_media: false,
+            metadata: findingId
+              ? { event_type: FINDING_MESSAGE_EVENT, event_payload: { finding_id: findingId } }
+              : undefined,
+          }),
+        );
+        return { channel: res.channel ?? channel, ts: res.ts ?? '' } satisfies PostedMessage;
+      } catch (err) {
+        if (!findingId || !mayHaveActed(err) || lost >= this.retries) throw err;
+        await this.sleep(lostAnswerDelayMs(lost));
+        // Unable to look (Slack still failing, or a #name where history wants an id): the post's
+        // own error goes to the caller, whose retry looks again from its pending marker.
+        const found = await this.findPosted(channel, findingId, {
+          sinceEpochSeconds: since,
+          threadTs: opts.threadTs,
+        }).catch(() => {
+          throw err;
+        });
+        if (found) return found;
+      }
+    }
   }
 
   /** A message only `user` sees; Slack does not guarantee delivery, so never the only record. */
@@ -154,28 +237,44 @@ export class SlackGateway {
     opts: { sinceEpochSeconds: number; threadTs?: string },
   ): Promise<PostedMessage | null> {
     const oldest = String(Math.max(0, opts.sinceEpochSeconds - 60));
-    const res = opts.threadTs
-      ? await this.call('conversations.replies', () =>
-          this.web.conversations.replies({
-            channel,
-            ts: opts.threadTs!,
-            oldest,
-            include_all_metadata: true,
-            limit: 200,
-          }),
-        )
-      : await this.call('conversations.history', () =>
-          this.web.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200 }),
-        );
-    for (const m of res.messages ?? []) {
-      const meta = m.metadata as { event_type?: string; event_payload?: { finding_id?: string } } | undefined;
-      if (
-        meta?.event_type === FINDING_MESSAGE_EVENT &&
-        meta.event_payload?.finding_id === findingId &&
-        m.ts
-      ) {
-        return { channel, ts: m.ts };
+    // Every page since `oldest` (history is newest first, so the message sought is on the last
+    // page when many were posted after it), at most FIND_POSTED_PAGES of them.
+    let cursor: string | undefined;
+    for (let page = 0; page < FIND_POSTED_PAGES; page++) {
+      const res = opts.threadTs
+        ? await this.call('conversations.replies', () =>
+            this.web.conversations.replies({
+              channel,
+              ts: opts.threadTs!,
+              oldest,
+              include_all_metadata: true,
+              limit: 200,
+              ...(cursor ? { cursor } : {}),
+            }),
+          )
+        : await this.call('conversations.history', () =>
+            this.web.conversations.history({
+              channel,
+              oldest,
+              include_all_metadata: true,
+              limit: 200,
+              ...(cursor ? { cursor } : {}),
+            }),
+          );
+      for (const m of res.messages ?? []) {
+        const meta = m.metadata as
+          | { event_type?: string; event_payload?: { finding_id?: string } }
+          | undefined;
+        if (
+          meta?.event_type === FINDING_MESSAGE_EVENT &&
+          meta.event_payload?.finding_id === findingId &&
+          m.ts
+        ) {
+          return { channel, ts: m.ts };
+        }
       }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return null;
     }
     return null;
   }

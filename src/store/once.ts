@@ -6,9 +6,11 @@
 //   send    fails -> DEL the claim and rethrow, so the retry sends it
 //   record  SET `sent <channel> <ts>` (KEEPTTL), so a retry learns where the earlier attempt posted
 //
-// A crash between the claim and the record leaves `claimed`: that message is lost (at most once,
-// never twice). Slack's API has no idempotency key, and reading channel history back to find an
-// earlier post would cost a history call per retry.
+// Without recovery (the digest), a crash between the claim and the record leaves `claimed`: that
+// message is lost (at most once, never twice). With recovery (job posts, whose messages carry their
+// once-key in Slack metadata), a send whose answer was lost leaves `pending <epoch s>`, and a retry
+// that finds `pending` or `claimed` looks for the message in the channel before posting again
+// (SlackGateway.post's `lookFirst`): exactly once, at the cost of a history read on such retries only.
 import { formatISO } from 'date-fns';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
@@ -29,6 +31,22 @@ export interface SentMessage {
   ts: string;
 }
 
+/** What `send` is told about earlier attempts. */
+export interface OnceAttempt {
+  /** An earlier attempt may have sent it at or after this time (epoch seconds): look for it first. */
+  lookFirst?: number;
+}
+
+/**
+ * For senders that can find an earlier send again (a message carrying its once-key in its metadata):
+ * a send whose answer was lost leaves the marker `pending` instead of dropping it, and a retry that
+ * finds `pending` or a bare `claimed` sends with `lookFirst` instead of giving up.
+ */
+export interface OnceRecovery {
+  /** Whether a failed send may still have been carried out (a 5xx, a dropped connection). */
+  mayHaveSent(err: unknown): boolean;
+}
+
 export type OnceOutcome =
   /**
    * This attempt sent it; `sent` is null when `send` had nothing to send to (the claim stays, so it
@@ -39,6 +57,7 @@ export type OnceOutcome =
   | { by: 'earlier-attempt'; sent: SentMessage | null };
 
 const SENT = /^sent (\S+) (\S+)$/;
+const PENDING = /^pending (\d+)$/;
 
 export class OnceStore {
   constructor(
@@ -53,20 +72,31 @@ export class OnceStore {
   async run(
     subject: OnceSubject,
     now: Date,
-    send: () => Promise<SentMessage | null>,
+    send: (attempt: OnceAttempt) => Promise<SentMessage | null>,
     afterSend?: () => Promise<void> | void,
+    recovery?: OnceRecovery,
   ): Promise<OnceOutcome> {
     const { key, ttlSeconds } = this.marker(subject);
+    const nowSec = Math.floor(now.getTime() / 1000);
     const took = await this.redis.set(key, `claimed ${formatISO(now)}`, 'EX', ttlSeconds, 'NX');
+    const attempt: OnceAttempt = {};
     if (took !== 'OK') {
-      const sent = SENT.exec((await this.redis.get(key)) ?? '');
-      return { by: 'earlier-attempt', sent: sent ? { channel: sent[1]!, ts: sent[2]! } : null };
+      const state = (await this.redis.get(key)) ?? '';
+      const sent = SENT.exec(state);
+      if (sent || !recovery)
+        return { by: 'earlier-attempt', sent: sent ? { channel: sent[1]!, ts: sent[2]! } : null };
+      // `pending <epoch s>` (the answer was lost) or `claimed <time>` (a crash before the record): an
+      // earlier attempt may have sent it, so the sender looks for it from then on before sending.
+      const since = PENDING.exec(state)?.[1] ?? Date.parse(state.replace(/^claimed /, '')) / 1000;
+      attempt.lookFirst = Number.isFinite(Number(since)) ? Math.floor(Number(since)) : nowSec - 3600;
     }
     let sent: SentMessage | null;
     try {
-      sent = await send();
+      sent = await send(attempt);
     } catch (err) {
-      await this.redis.del(key);
+      if (recovery?.mayHaveSent(err))
+        await this.redis.set(key, `pending ${attempt.lookFirst ?? nowSec}`, 'EX', ttlSeconds);
+      else await this.redis.del(key);
       throw err;
     }
     await afterSend?.();

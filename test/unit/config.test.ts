@@ -47,7 +47,13 @@ describe('parseConfigText', () => {
           attempts: 8,
           retryDelayMs: 2000,
         },
-        workers: { deliverConcurrency: 8, actionsConcurrency: 4 },
+        workers: {
+          deliverConcurrency: 8,
+          actionsConcurrency: 4,
+          maxStalledCount: 5,
+          stalledIntervalMs: 15_000,
+        },
+        shutdown: { graceMs: 20_000 },
         slack: {
           defaultChannel: '#security',
           adminChannel: 'C0123456789',
