@@ -10,27 +10,17 @@
 // views.ts; the state they share is workspace.ts.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chatMethods } from './chat.ts';
-import { conversationMethods } from './conversations.ts';
+import { createSlackApi, tokenOf } from './api.ts';
 import { respond } from './response-url.ts';
 import { SlackFault } from './surfaces.ts';
-import type { SandboxMessage, SlackCall, SlackSandbox, SlackSandboxOptions } from './types.ts';
-import { userMethods } from './users.ts';
-import { viewMethods } from './views.ts';
+import type { SandboxMessage, SlackSandbox, SlackSandboxOptions } from './types.ts';
 import { decodeBody, send } from './wire.ts';
-import { createWorkspace, type Methods } from './workspace.ts';
 
 export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise<SlackSandbox> {
-  const ws = createWorkspace(opts);
+  const api = createSlackApi(opts);
+  const { ws } = api;
   const { messages, calls, violations, byChannel, names, homes, ephemerals, surfaces, users } = ws;
   const { channelId, dmChannelId, resolveChannel, find, store, addEphemeral } = ws;
-  const methods: Methods = {
-    ...chatMethods(ws),
-    ...conversationMethods(ws),
-    ...userMethods(ws),
-    ...viewMethods(ws),
-  };
-  let rateLimitedCount = 0;
   let baseUrl = '';
 
   const postAsUser = (channel: string, user: string, text: string, threadTs?: string): SandboxMessage => {
@@ -56,42 +46,8 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         calls.push({ method, body: {}, error: 'invalid_form_data' });
         return send(res, 200, { ok: false, error: 'invalid_form_data' });
       }
-      const call: SlackCall = { method, body };
-      calls.push(call);
-      const auth = String(req.headers.authorization ?? '');
-      const token = auth.startsWith('Bearer ')
-        ? auth.slice(7)
-        : typeof body.token === 'string'
-          ? body.token
-          : '';
-      if (opts.revokedTokens?.includes(token)) {
-        call.error = 'token_revoked';
-        return send(res, 200, { ok: false, error: 'token_revoked' });
-      }
-      if (!token || (opts.token !== undefined && token !== opts.token)) {
-        call.error = 'invalid_auth';
-        return send(res, 200, { ok: false, error: 'invalid_auth' });
-      }
-      const handler = methods[method];
-      if (!url.pathname.startsWith('/api/') || !handler) {
-        call.error = 'unknown_method';
-        return send(res, 200, { ok: false, error: 'unknown_method' });
-      }
-      try {
-        const out = handler(body);
-        return send(res, 200, { ok: true, ...out });
-      } catch (err) {
-        if (err instanceof SlackFault) {
-          call.error = err.error;
-          if (err.error === 'ratelimited') {
-            rateLimitedCount++;
-            return send(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' });
-          }
-          return send(res, 200, { ok: false, error: err.error, ...err.extra });
-        }
-        call.error = 'internal_error';
-        return send(res, 500, { ok: false, error: 'internal_error', detail: String(err) });
-      }
+      const answer = api.call(method, body, tokenOf(req.headers.authorization, body));
+      return send(res, answer.status, answer.body, answer.headers);
     });
   });
 
@@ -113,7 +69,9 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     channelMessages: (channel) => [...(byChannel.get(channelId(channel)) ?? [])],
     threadReplies: (channel, threadTs) =>
       (byChannel.get(channelId(channel)) ?? []).filter((m) => m.thread_ts === threadTs && m.ts !== threadTs),
-    rateLimited: () => rateLimitedCount,
+    rateLimited: api.rateLimited,
+    failChannel: api.failChannel,
+    failNext: api.failNext,
     homes,
     dmChannelId,
     ephemerals,
