@@ -9,9 +9,16 @@ export function conversationMethods(ws: Workspace): Methods {
   const { byChannel, names, users } = ws;
   const { resolveChannel, find, messageJson, channelId, userById, dmChannelId } = ws;
 
-  /** Members of a channel: the people whose `channels` include it. */
-  const membersOf = (channel: string): string[] =>
-    users.filter((u) => (u.channels ?? []).some((c) => channelId(c) === channel)).map((u) => u.id);
+  /** Members of a channel: the people whose `channels` include it, and those listed in `members`. */
+  const membersOf = (channel: string): string[] => {
+    const listed = Object.entries(ws.opts.members ?? {})
+      .filter(([c]) => channelId(c) === channel)
+      .flatMap(([, ids]) => ids);
+    const people = users
+      .filter((u) => (u.channels ?? []).some((c) => channelId(c) === channel))
+      .map((u) => u.id);
+    return [...new Set([...listed, ...people])];
+  };
 
   return {
     'conversations.info': (body) => {

@@ -10,8 +10,7 @@
 // views.ts; the state they share is workspace.ts.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chatMethods } from './chat.ts';
-import { conversationMethods } from './conversations.ts';
+import { createSlackApi, tokenOf } from './api.ts';
 import { respond } from './response-url.ts';
 import { SlackFault } from './surfaces.ts';
 import type {
@@ -23,26 +22,18 @@ import type {
   SlackSandbox,
   SlackSandboxOptions,
 } from './types.ts';
-import { userMethods } from './users.ts';
-import { viewMethods } from './views.ts';
 import { decodeBody, send, sendText } from './wire.ts';
-import { createWorkspace, type Methods } from './workspace.ts';
 
 export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise<SlackSandbox> {
-  const ws = createWorkspace(opts);
+  const api = createSlackApi(opts);
+  const { ws } = api;
   const { messages, calls, violations, byChannel, names, homes, ephemerals, surfaces, users } = ws;
   const { channelId, dmChannelId, resolveChannel, find, store, addEphemeral } = ws;
-  const methods: Methods = {
-    ...chatMethods(ws),
-    ...conversationMethods(ws),
-    ...userMethods(ws),
-    ...viewMethods(ws),
-  };
-  let rateLimitedCount = 0;
   let baseUrl = '';
   const faults: SlackFaults = { seed: opts.faults?.seed, rules: [...(opts.faults?.rules ?? [])] };
   const faulted: SlackFaulted[] = [];
   const draw = seededRandom(faults.seed ?? 1);
+  let faultRateLimited = 0;
   /** The rule that picks this call, if any (one draw per rule that covers the method). */
   const pickFault = (method: string): SlackFaultRule | undefined => {
     for (const rule of faults.rules) {
@@ -75,65 +66,42 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         calls.push({ method, body: {}, error: 'invalid_form_data' });
         return send(res, 200, { ok: false, error: 'invalid_form_data' });
       }
-      const call: SlackCall = { method, body };
-      calls.push(call);
-      const auth = String(req.headers.authorization ?? '');
-      const token = auth.startsWith('Bearer ')
-        ? auth.slice(7)
-        : typeof body.token === 'string'
-          ? body.token
-          : '';
-      if (opts.revokedTokens?.includes(token)) {
-        call.error = 'token_revoked';
-        return send(res, 200, { ok: false, error: 'token_revoked' });
+      const token = tokenOf(req.headers.authorization, body);
+      const known = url.pathname.startsWith('/api/') && Object.hasOwn(api.methods, method);
+      const fault = known && token ? pickFault(method) : undefined;
+      if (!fault) {
+        const answer = api.call(method, body, token);
+        return send(res, answer.status, answer.body, answer.headers);
       }
-      if (!token || (opts.token !== undefined && token !== opts.token)) {
-        call.error = 'invalid_auth';
-        return send(res, 200, { ok: false, error: 'invalid_auth' });
-      }
-      const handler = methods[method];
-      if (!url.pathname.startsWith('/api/') || !handler) {
-        call.error = 'unknown_method';
-        return send(res, 200, { ok: false, error: 'unknown_method' });
-      }
-      const fault = pickFault(method);
-      const answer = fault?.answer ?? 500;
-      const when = answer === 429 ? 'before' : (fault?.when ?? 'after');
+      const answer = fault.answer ?? 500;
+      const when = answer === 429 ? 'before' : (fault.when ?? 'after');
       /** Loses the answer the way the rule says: a status, or a closed connection. */
-      const lose = (ts?: string) => {
+      const lose = (call: SlackCall, ts?: string) => {
         faulted.push({ method, when, answer, ...(ts ? { ts } : {}) });
         call.error = `fault:${answer}:${when}`;
         if (answer === 'drop') return void req.socket.destroy();
         if (answer === 429) {
-          rateLimitedCount++;
+          faultRateLimited++;
           return send(
             res,
             429,
             { ok: false, error: 'ratelimited' },
-            {
-              'Retry-After': String(fault?.retryAfterSeconds ?? 1),
-            },
+            { 'Retry-After': String(fault.retryAfterSeconds ?? 1) },
           );
         }
         return sendText(res, answer, `${answer} sandbox fault`);
       };
-      if (fault && when === 'before') return lose();
-      try {
-        const out = handler(body);
-        if (fault) return lose(typeof out.ts === 'string' ? out.ts : undefined);
-        return send(res, 200, { ok: true, ...out });
-      } catch (err) {
-        if (err instanceof SlackFault) {
-          call.error = err.error;
-          if (err.error === 'ratelimited') {
-            rateLimitedCount++;
-            return send(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' });
-          }
-          return send(res, 200, { ok: false, error: err.error, ...err.extra });
-        }
-        call.error = 'internal_error';
-        return send(res, 500, { ok: false, error: 'internal_error', detail: String(err) });
+      if (when === 'before') {
+        const call: SlackCall = { method, body };
+        calls.push(call);
+        return lose(call);
       }
+      // Slack acts, then the answer is lost.
+      const done = api.call(method, body, token);
+      const call = calls[calls.length - 1]!;
+      if (done.status !== 200 || done.body.ok !== true)
+        return send(res, done.status, done.body, done.headers);
+      return lose(call, typeof done.body.ts === 'string' ? done.body.ts : undefined);
     });
   });
 
@@ -155,7 +123,9 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     channelMessages: (channel) => [...(byChannel.get(channelId(channel)) ?? [])],
     threadReplies: (channel, threadTs) =>
       (byChannel.get(channelId(channel)) ?? []).filter((m) => m.thread_ts === threadTs && m.ts !== threadTs),
-    rateLimited: () => rateLimitedCount,
+    rateLimited: () => api.rateLimited() + faultRateLimited,
+    failChannel: api.failChannel,
+    failNext: api.failNext,
     homes,
     dmChannelId,
     ephemerals,

@@ -195,6 +195,15 @@ export function createSurfaces(opts: SurfacesOptions) {
       return id;
     },
 
+    /**
+     * A trigger_id Slack handed out in an interaction the sandbox did not send (a test's own
+     * payload): usable once, for 3 seconds from now, like one the sandbox issued. A known id is left
+     * as it is, so one already exchanged stays exchanged.
+     */
+    adoptTrigger(id: string, user: string): void {
+      if (!triggers.has(id)) triggers.set(id, { user, issuedAt: opts.now(), used: false });
+    },
+
     /** The person's open modals, bottom first (the top one is shown). */
     stack: (user: string): SandboxView[] => [...(stacks.get(user) ?? [])],
     view: (id: string): SandboxView | undefined => byId.get(id),

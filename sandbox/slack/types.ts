@@ -62,6 +62,13 @@ export interface SlackSandboxOptions {
   users?: SandboxUser[];
   /** User groups (usergroups.users.list): group id → user ids. */
   usergroups?: Record<string, string[]>;
+  /**
+   * Channel members besides the people whose `channels` include the channel (conversations.members):
+   * channel id or #name → user ids. Read at each call, so a test may change it.
+   */
+  members?: Record<string, string[]>;
+  /** The id Slack gives a channel posted to by name. Default fakeChannelId (`#sec-alerts` → C…). */
+  channelIdOf?: (name: string) => string;
   /** Clock for trigger_id and response_url lifetimes (tests move it). Default Date.now. */
   now?: () => number;
   /** Lost answers and 429 storms for a seeded fraction of calls (live afterwards: `sandbox.faults`). */
@@ -140,6 +147,10 @@ export interface SlackSandbox {
   channelId(channel: string): string;
   /** Count of 429 answers. */
   rateLimited(): number;
+  /** Posting to this channel fails with `error` from now on (sandbox/slack/api.ts). */
+  failChannel(channel: string, error: string): void;
+  /** The next `times` calls of `method` fail with `error` (`ratelimited`: HTTP 429). */
+  failNext(method: string, times: number, error: string): void;
   /** Home tabs published (views.publish) per user id, last one last. */
   homes: Record<string, { type: string; blocks: Record<string, unknown>[] }[]>;
   /** The DM channel id conversations.open gives for a user. */

@@ -72,7 +72,7 @@ export function createWorkspace(opts: SlackSandboxOptions) {
 
   const channelId = (channel: string): string => {
     if (CHANNEL_ID.test(channel)) return channel;
-    const id = fakeChannelId(channel);
+    const id = opts.channelIdOf ? opts.channelIdOf(channel) : fakeChannelId(channel);
     names.set(id, channel.replace(/^#/, '').toLowerCase());
     return id;
   };
@@ -99,16 +99,20 @@ export function createWorkspace(opts: SlackSandboxOptions) {
   const find = (channel: string, ts: unknown): SandboxMessage | undefined =>
     byChannel.get(channel)?.find((m) => m.ts === ts);
 
-  /** Keeps a new message (the bot's, or a person's with `user`), as a reply when `parent` is given. */
+  /**
+   * Keeps a new message (the bot's, or a person's with `user`), as a reply when `parent` is given.
+   * `ts` is given only for a message from before the sandbox started (a test's seeded card).
+   */
   const store = (
     channel: string,
     body: Record<string, unknown>,
     parent: SandboxMessage | undefined,
     user?: string,
+    ts?: string,
   ): SandboxMessage => {
     const m: SandboxMessage = {
       channel,
-      ts: nextTs(),
+      ts: ts ?? nextTs(),
       text: typeof body.text === 'string' ? body.text : '',
       blocks: Array.isArray(body.blocks) ? (body.blocks as Record<string, unknown>[]) : [],
       updates: 0,

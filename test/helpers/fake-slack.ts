@@ -1,22 +1,32 @@
-// Slack Web API behind nock: records chat.postMessage / chat.update / conversations.* calls,
-// answers like Slack (ok:false errors, 429 with Retry-After) and keeps posted messages for history.
+// Slack Web API behind nock, answered by the Slack sandbox's own Web API (sandbox/slack/api.ts): the
+// same methods, checks and errors as the sandbox server the end-to-end tests and the demo use
+// (Block Kit rules, unknown messages and threads, trigger_id rules, users and channels), without a
+// port. This keeps what integration tests read: the calls made, the messages posted (updated in
+// place), channel members, user groups, people by e-mail, Home tabs, and injected faults.
 import nock from 'nock';
+import { createSlackApi, tokenOf } from '../../sandbox/slack/api.ts';
+import type { SandboxMessage, SandboxUser } from '../../sandbox/slack/types.ts';
+import { decodeBody } from '../../sandbox/slack/wire.ts';
 
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
 }
 
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  /** Set on thread replies only (not on a parent that has replies). */
+  thread_ts?: string;
+  metadata?: unknown;
+}
+
 export interface FakeSlack {
   calls: SlackCall[];
-  posted: {
-    channel: string;
-    ts: string;
-    text: string;
-    blocks: unknown[];
-    thread_ts?: string;
-    metadata?: unknown;
-  }[];
+  /** The bot's messages, in posting order, as they are now (chat.update changes them in place). */
+  readonly posted: PostedMessage[];
   /** Channel members (conversations.members) and user group members (usergroups.users.list). */
   members: Record<string, string[]>;
   groups: Record<string, string[]>;
@@ -27,22 +37,28 @@ export interface FakeSlack {
   /**
    * Make every post, update and ephemeral message in this channel fail with this Slack error (as a
    * channel the bot was removed from, or that was archived or deleted, does); `channel_not_found`
-   * also fails conversations.members.
+   * fails every call naming the channel (conversations.members too).
    */
   failChannel(channel: string, error: string): void;
   /** Answer the next N chat.postMessage calls with this Slack error (ok: false). */
   failPostsNext(times: number, error: string): void;
   /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
   rateLimitNext(times: number): void;
+  /**
+   * A message the bot posted before the test began (the card of a finding a test seeds in Redis):
+   * thread replies and updates find it; `posted` leaves it out, as it lists what the test saw posted.
+   */
+  existing(channel: string, ts: string, text?: string): void;
   byMethod(method: string): SlackCall[];
   reset(): void;
 }
 
-function parse(body: unknown): Record<string, unknown> {
+/** A call's arguments as tests read them: form fields, with `blocks` and `metadata` parsed (a `view` stays JSON text). */
+function recorded(body: unknown): Record<string, unknown> {
   const raw: Record<string, unknown> =
     typeof body === 'string'
       ? Object.fromEntries(new URLSearchParams(body))
-      : ((body ?? {}) as Record<string, unknown>);
+      : { ...((body ?? {}) as Record<string, unknown>) };
   for (const key of ['blocks', 'metadata']) {
     if (typeof raw[key] === 'string') raw[key] = JSON.parse(raw[key] as string);
   }
@@ -51,132 +67,96 @@ function parse(body: unknown): Record<string, unknown> {
 
 export const SLACK_API = 'https://slack.com';
 
+/**
+ * The person a test's own interaction payload (test/helpers/slack-requests.ts) hands its trigger_id
+ * to: the payload was made outside the sandbox, so the sandbox adopts the id when the bot uses it.
+ */
+const TRIGGER_USER = 'U0TRIGGER';
+
+/** `channelIds` maps names the bot posts to (`#team-x`) to the id Slack answers; unmapped names are kept as given. */
 export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
-  let seq = 1_700_000_000;
-  let rateLimited = 0;
-  let failPosts: { times: number; error: string } = { times: 0, error: '' };
-  const failing = new Map<string, string>();
-  const idOf = (c: string) => channelIds[c] ?? c;
+  const members: Record<string, string[]> = {};
+  const groups: Record<string, string[]> = {};
+  const people: SandboxUser[] = [];
+  const api = createSlackApi({
+    channelIdOf: (name) => channelIds[name] ?? name,
+    members,
+    usergroups: groups,
+    users: people,
+  });
+  const { ws } = api;
+
+  /** The workspace's people, from `fake.users` as the test has set them by now. */
+  const syncPeople = () => {
+    people.length = 0;
+    for (const [email, u] of Object.entries(fake.users)) {
+      people.push({
+        id: u.id,
+        name: email.split('@')[0] ?? u.id,
+        email,
+        ...(u.channels && { channels: u.channels.map((c) => c.id) }),
+      });
+      for (const c of u.channels ?? []) ws.names.set(c.id, c.name);
+    }
+  };
+
+  const seeded = new WeakSet<SandboxMessage>();
+  const views = new WeakMap<SandboxMessage, PostedMessage>();
+  const postedOf = (m: SandboxMessage): PostedMessage => {
+    let v = views.get(m);
+    if (!v) {
+      const live = (get: () => unknown) => ({ get, enumerable: true });
+      v = Object.defineProperties({} as PostedMessage, {
+        channel: live(() => m.channel),
+        ts: live(() => m.ts),
+        text: live(() => m.text),
+        blocks: live(() => m.blocks),
+        thread_ts: live(() => (m.thread_ts !== m.ts ? m.thread_ts : undefined)),
+        metadata: live(() => m.metadata),
+      });
+      views.set(m, v);
+    }
+    return v;
+  };
+
   const fake: FakeSlack = {
     calls: [],
-    posted: [],
-    members: {},
-    groups: {},
-    users: {},
-    homes: {},
-    failChannel: (c, e) => failing.set(c, e),
-    failPostsNext: (times, error) => {
-      failPosts = { times, error };
+    get posted() {
+      return ws.messages.filter((m) => m.user === undefined && !seeded.has(m)).map(postedOf);
     },
-    rateLimitNext: (n) => {
-      rateLimited = n;
+    members,
+    groups,
+    users: {},
+    homes: ws.homes,
+    failChannel: (channel, error) => api.failChannel(channel, error),
+    failPostsNext: (times, error) => api.failNext('chat.postMessage', times, error),
+    rateLimitNext: (times) => api.failNext('chat.postMessage', times, 'ratelimited'),
+    existing(channel, ts, text = 'finding') {
+      seeded.add(ws.store(ws.channelId(channel), { text }, undefined, undefined, ts));
     },
     byMethod: (m) => fake.calls.filter((c) => c.method === m),
     reset() {
       fake.calls.length = 0;
     },
   };
+
   nock(SLACK_API)
     .persist()
     .post(/^\/api\/[a-zA-Z.]+$/)
-    .reply((uri, body) => {
+    .reply(function (uri, body) {
       const method = uri.replace('/api/', '');
-      const args = parse(body);
-      if (method === 'chat.postMessage' && rateLimited > 0) {
-        rateLimited--;
-        fake.calls.push({ method: `${method} (429)`, args });
-        return [429, '', { 'retry-after': '1' }];
-      }
-      fake.calls.push({ method, args });
-      const channel = String(args.channel);
-      switch (method) {
-        case 'chat.postMessage': {
-          const error = failing.get(channel);
-          if (error) return [200, { ok: false, error }];
-          if (failPosts.times > 0) {
-            failPosts.times--;
-            return [200, { ok: false, error: failPosts.error }];
-          }
-          const ts = `${++seq}.000100`;
-          fake.posted.push({
-            channel: idOf(channel),
-            ts,
-            text: String(args.text),
-            blocks: (args.blocks as unknown[]) ?? [],
-            thread_ts: args.thread_ts as string | undefined,
-            metadata: args.metadata,
-          });
-          return [200, { ok: true, channel: idOf(channel), ts }];
-        }
-        case 'chat.update': {
-          const error = failing.get(channel);
-          if (error) return [200, { ok: false, error }];
-          const m = fake.posted.find((p) => p.channel === channel && p.ts === args.ts);
-          if (!m) return [200, { ok: false, error: 'message_not_found' }];
-          m.text = String(args.text);
-          m.blocks = (args.blocks as unknown[]) ?? [];
-          return [200, { ok: true, channel, ts: args.ts }];
-        }
-        case 'conversations.members':
-          if (failing.get(channel) === 'channel_not_found')
-            return [200, { ok: false, error: 'channel_not_found' }];
-          return [
-            200,
-            { ok: true, members: fake.members[channel] ?? [], response_metadata: { next_cursor: '' } },
-          ];
-        case 'usergroups.users.list':
-          return [200, { ok: true, users: fake.groups[String(args.usergroup)] ?? [] }];
-        case 'views.open':
-        case 'views.update':
-          return [200, { ok: true, view: { id: String(args.view_id ?? `V${++seq}`) } }];
-        case 'chat.postEphemeral': {
-          const error = failing.get(channel);
-          if (error) return [200, { ok: false, error }];
-          return [200, { ok: true, message_ts: `${++seq}.000200` }];
-        }
-        case 'conversations.history':
-        case 'conversations.replies': {
-          const msgs = fake.posted
-            .filter((p) => p.channel === channel)
-            .filter((p) =>
-              method === 'conversations.replies' ? p.thread_ts === args.ts || p.ts === args.ts : !p.thread_ts,
-            )
-            .reverse();
-          return [
-            200,
-            {
-              ok: true,
-              messages: msgs.map((m) => ({ type: 'message', ts: m.ts, text: m.text, metadata: m.metadata })),
-            },
-          ];
-        }
-        case 'users.lookupByEmail': {
-          const u = fake.users[String(args.email).toLowerCase()];
-          return u
-            ? [200, { ok: true, user: { id: u.id, profile: { email: args.email } } }]
-            : [200, { ok: false, error: 'users_not_found' }];
-        }
-        case 'users.info': {
-          const found = Object.entries(fake.users).find(([, u]) => u.id === args.user);
-          return found
-            ? [200, { ok: true, user: { id: found[1].id, profile: { email: found[0] } } }]
-            : [200, { ok: false, error: 'user_not_found' }];
-        }
-        case 'users.conversations': {
-          const found = Object.values(fake.users).find((u) => u.id === args.user);
-          return [200, { ok: true, channels: found?.channels ?? [], response_metadata: { next_cursor: '' } }];
-        }
-        case 'conversations.open':
-          return [200, { ok: true, channel: { id: `D${String(args.users).slice(1)}` } }];
-        case 'views.publish': {
-          const user = String(args.user_id);
-          const view = typeof args.view === 'string' ? JSON.parse(args.view) : args.view;
-          fake.homes[user] = [...(fake.homes[user] ?? []), view as { type: string; blocks: unknown[] }];
-          return [200, { ok: true, view: { id: `V${++seq}` } }];
-        }
-        default:
-          return [200, { ok: false, error: 'unknown_method' }];
-      }
+      const headers = this.req.headers as Record<string, string | undefined>;
+      const decoded: Record<string, unknown> =
+        typeof body === 'string'
+          ? decodeBody(body, String(headers['content-type'] ?? ''))
+          : { ...((body ?? {}) as Record<string, unknown>) };
+      const args = recorded(body);
+      syncPeople();
+      if ((method === 'views.open' || method === 'views.push') && typeof decoded.trigger_id === 'string')
+        ws.surfaces.adoptTrigger(decoded.trigger_id, TRIGGER_USER);
+      const answer = api.call(method, decoded, tokenOf(headers.authorization, decoded));
+      fake.calls.push({ method: answer.status === 429 ? `${method} (429)` : method, args });
+      return [answer.status, answer.body, answer.headers];
     });
   return fake;
 }

@@ -38,6 +38,8 @@ beforeEach(() => {
     aging: { escalationChannel: ESCALATION, sweepCron: '30 7 * * 1-5', timezone: 'Europe/Berlin' },
   });
   slack = fakeSlack();
+  // The cards the tests seed in Redis were posted before the sweep runs: reminders go in their threads.
+  for (const n of [1, 2, 3, 4]) slack.existing('C0PROD001', `1800000000.000${n}00`);
   clock = new Date('2030-05-20T06:00:00Z');
   rt = testRuntime(config, { now: () => clock });
 });

@@ -226,6 +226,56 @@ describe('Slack sandbox', () => {
     expect(s.rateLimited()).toBe(1);
     expect(s.channelMessages('#sec-alerts')).toHaveLength(1);
   });
+
+  it('fails posting to a channel made to fail, and only channel_not_found fails reading it too', async () => {
+    const { s, web } = await start();
+    const posted = await web.chat.postMessage({ channel: '#team-x', text: 'before' });
+    s.failChannel('#team-x', 'is_archived');
+    const post = await caught(web.chat.postMessage({ channel: '#team-x', text: 'after' }));
+    expect((post.data as { error: string }).error).toBe('is_archived');
+    const update = await caught(web.chat.update({ channel: '#team-x', ts: posted.ts!, text: 'changed' }));
+    expect((update.data as { error: string }).error).toBe('is_archived');
+    await expect(web.conversations.history({ channel: '#team-x' })).resolves.toMatchObject({ ok: true });
+    s.failChannel('#team-x', 'channel_not_found');
+    const read = await caught(web.conversations.history({ channel: '#team-x' }));
+    expect((read.data as { error: string }).error).toBe('channel_not_found');
+    expect(s.channelMessages('#team-x').map((m) => m.text)).toEqual(['before']);
+    await expect(web.chat.postMessage({ channel: '#team-y', text: 'ok' })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('fails the next calls of a method as told: an error, or 429 with Retry-After: 1', async () => {
+    const { s, web } = await start();
+    s.failNext('chat.postMessage', 1, 'ratelimited');
+    s.failNext('chat.postMessage', 1, 'fatal_error');
+    const limited = await caught(web.chat.postMessage({ channel: '#sec-alerts', text: 'one' }));
+    expect(limited.code).toBe(ErrorCode.RateLimitedError);
+    expect(limited.retryAfter).toBe(1);
+    const failed = await caught(web.chat.postMessage({ channel: '#sec-alerts', text: 'two' }));
+    expect((failed.data as { error: string }).error).toBe('fatal_error');
+    await expect(web.chat.postMessage({ channel: '#sec-alerts', text: 'three' })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(s.rateLimited()).toBe(1);
+    expect(s.calls.map((c) => c.error)).toEqual(['ratelimited', 'fatal_error', undefined]);
+  });
+
+  it('takes a trigger_id handed out outside the sandbox once, like its own', async () => {
+    const { s, web } = await start();
+    s.surfaces.adoptTrigger('12345.67.abc', 'U0ALICE');
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'T' },
+      blocks: [section('x')],
+    };
+    await expect(web.views.open({ trigger_id: '12345.67.abc', view })).resolves.toMatchObject({ ok: true });
+    s.surfaces.adoptTrigger('12345.67.abc', 'U0ALICE');
+    const again = await caught(web.views.open({ trigger_id: '12345.67.abc', view }));
+    expect((again.data as { error: string }).error).toBe('exchanged_trigger_id');
+    const unknown = await caught(web.views.open({ trigger_id: 'never-issued', view }));
+    expect((unknown.data as { error: string }).error).toBe('invalid_trigger_id');
+  });
 });
 
 describe('people, DMs and the Home tab', () => {
