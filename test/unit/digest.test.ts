@@ -317,7 +317,6 @@ describe('allClearMessage and unknownOwnerEmailsNotice', () => {
     const msg = unknownOwnerEmailsNotice(['<!here>@evil.example', 'gone@example.com']);
     assertWithinLimits(msg);
     expect(JSON.stringify(msg.blocks)).not.toContain('<!here>');
-    expect(renderText(msg)).toContain('gone@example.com');
   });
 });
 
@@ -375,21 +374,6 @@ describe('homeView', () => {
     const json = JSON.stringify(view.blocks);
     expect(json).not.toContain('<!channel>');
     expect(json).not.toContain('<https://evil');
-    const text = renderText({ text: '', blocks: view.blocks });
-    expect(text).toContain('*1 open* (1 overdue) routed to your channels;');
-    expect(text).toContain('⏰ open 20 days, 13 days over its 7-day SLA');
-    expect(text).toContain('*Last digest* (sent 2030-05-20 to you):');
-  });
-
-  it('says so when the viewer owns nothing and no digest was sent', () => {
-    const text = renderText({
-      text: '',
-      blocks: homeView({ findings: [], total: 0, overdue: 0, byEmail: true }).blocks,
-    });
-    expect(text).toContain(
-      '✅ No open findings routed to your channels or on resources tagged with your e-mail.',
-    );
-    expect(text).toContain('No digest has been sent to your channels yet.');
   });
 });
 

@@ -100,6 +100,7 @@ export const digestCases: GoldenCases = {
   },
   unknownOwnerEmailsNotice: {
     'two-addresses': () => unknownOwnerEmailsNotice(['dana@example.com', `${INJECTION}@example.com`]),
+    'mention-in-an-address': () => unknownOwnerEmailsNotice(['<!here>@evil.example', 'gone@example.com']),
     'more-than-twenty': () =>
       unknownOwnerEmailsNotice(Array.from({ length: 25 }, (_, i) => `owner-${i}@example.com`)),
   },

@@ -2,6 +2,9 @@ import { type HomeFinding, homeView } from '../../../blocks/home.ts';
 import type { GoldenCases } from '../golden.ts';
 import { INJECTION, LONG, WORKSPACE } from './inputs.ts';
 
+/** Markup AWS text could carry, as the digest unit tests use it. */
+const HOSTILE = '<!channel> *bold* `code` @here <https://evil.example|click> & _x_';
+
 const finding = (i: number, overrides: Partial<HomeFinding> = {}): HomeFinding => ({
   id: `0f1e2d3c-0000-4000-8000-00000000020${i}`,
   findingType: 'ExternalAccess',
@@ -36,6 +39,33 @@ export const homeCases: GoldenCases = {
         workspaceUrl: WORKSPACE,
       }),
     'nothing-open-email-unknown': () => homeView({ findings: [], total: 0, overdue: 0, byEmail: false }),
+    'nothing-open-no-digest-yet': () => homeView({ findings: [], total: 0, overdue: 0, byEmail: true }),
+    'hostile-overdue-dm-digest': () =>
+      homeView({
+        findings: [
+          {
+            id: 'f-1',
+            findingType: HOSTILE,
+            severity: HOSTILE,
+            resourceArn: HOSTILE,
+            accountId: '111111111111',
+            region: HOSTILE,
+            channel: 'C0PAY1234',
+            ts: '1716192000.000001',
+            overdue: { ageDays: 20, slaDays: 7, overdueDays: 13 },
+          },
+        ],
+        total: 1,
+        overdue: 1,
+        byEmail: false,
+        lastDigest: {
+          week: '2030-W21',
+          at: '2030-05-20T07:00:00.000Z',
+          channel: 'D0DANA001',
+          ts: '1.2',
+          text: HOSTILE,
+        },
+      }),
     'more-than-shown-hostile': () =>
       homeView({
         findings: Array.from({ length: 45 }, (_, i) =>
