@@ -44,6 +44,11 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (opts.latencyMs && opts.latencyMs > 0 && req.url?.startsWith('/api/'))
+        setTimeout(answer, opts.latencyMs);
+      else answer();
+    });
+    const answer = () => {
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const method = url.pathname.replace(/^\/api\//, '');
       const raw = Buffer.concat(chunks).toString('utf8');
@@ -56,7 +61,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         calls.push({ method, body: {}, error: 'invalid_form_data' });
         return send(res, 200, { ok: false, error: 'invalid_form_data' });
       }
-      const call: SlackCall = { method, body };
+      const call: SlackCall = { method, body, at: Date.now() };
       calls.push(call);
       const auth = String(req.headers.authorization ?? '');
       const token = auth.startsWith('Bearer ')
@@ -92,7 +97,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         call.error = 'internal_error';
         return send(res, 500, { ok: false, error: 'internal_error', detail: String(err) });
       }
-    });
+    };
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -64,6 +64,11 @@ export interface SlackSandboxOptions {
   usergroups?: Record<string, string[]>;
   /** Clock for trigger_id and response_url lifetimes (tests move it). Default Date.now. */
   now?: () => number;
+  /**
+   * Milliseconds every Web API call takes before it is answered (Slack's own latency, for load
+   * tests); the call takes effect when it is answered. Default 0.
+   */
+  latencyMs?: number;
 }
 
 export interface SandboxUser {
@@ -78,6 +83,8 @@ export interface SandboxUser {
 export interface SlackCall {
   method: string;
   body: Record<string, unknown>;
+  /** When the call arrived (ms since the epoch). */
+  at?: number;
   /** The error code answered, if any (`ratelimited` for 429s). */
   error?: string;
 }
