@@ -28,7 +28,6 @@ const TARGETS = { rssBytes: 300 * MB, redisBytesPerFinding: 1024 };
 /** Slack allows about one message per second per channel; the bot's default pause is 1100 ms. */
 const PACED_PER_SECOND = 1;
 const DEFAULT_POST_INTERVAL_MS = 1100;
-const DELIVER_CONCURRENCY = 8; // jobs/workers.ts default
 
 const { values: args } = parseArgs({
   options: {
@@ -491,9 +490,9 @@ async function main(): Promise<void> {
   );
   out(
     `config: scan.concurrency ${config.scan.concurrency}, scan.detailConcurrency ${config.scan.detailConcurrency}, ` +
-      `scan.pageSize ${config.scan.pageSize}, deliver concurrency ${DELIVER_CONCURRENCY}, ` +
+      `scan.pageSize ${config.scan.pageSize}, workers.deliverConcurrency ${config.workers.deliverConcurrency}, ` +
       `slack.burstThreshold ${config.slack.burstThreshold}, slack.postIntervalMs ${config.slack.postIntervalMs} ` +
-      `(production default ${DEFAULT_POST_INTERVAL_MS}); Slack sandbox rate limit off`,
+      `(production default ${DEFAULT_POST_INTERVAL_MS}); Slack sandbox: ${Number(args['slack-rate-limit']) > 0 ? `${args['slack-rate-limit']} writes/s/channel` : 'no rate limit'}, ${args['slack-latency-ms']} ms per call; ${CHANNELS} team channels`,
   );
   out(
     `machine: ${cpus().length} CPUs, Node ${process.version}; Redis ${redisHandle.url}; ` +
@@ -562,12 +561,13 @@ async function main(): Promise<void> {
         (first.aws.ListUserTags ?? 0) <= expected.principals.user,
     ]);
 
-    // Paced estimate: every post and update waits postIntervalMs; channels in parallel, 8 at a time.
+    // Paced estimate: every post and update waits postIntervalMs; every channel in parallel (a paced
+    // channel holds no worker slot between writes).
     const channelOrder = first.report.deliveries.map((d) => d.channel);
     const writesOf = (ch: string) =>
       (first.perChannel[ch]?.posts ?? 0) + (first.perChannel[ch]?.updates ?? 0);
     const makespan = (perWriteSec: number) => {
-      const free = Array.from({ length: DELIVER_CONCURRENCY }, () => 0);
+      const free = Array.from({ length: Math.max(1, channelOrder.length) }, () => 0);
       for (const ch of channelOrder) {
         free.sort((a, b) => a - b);
         free[0]! += writesOf(ch) * perWriteSec;
@@ -575,9 +575,7 @@ async function main(): Promise<void> {
       return Math.max(...free);
     };
     const busiest = channelOrder.reduce((m, ch) => Math.max(m, writesOf(ch)), 0);
-    out(
-      `Paced delivery estimate (production paces writes per channel; channels run in parallel, ${DELIVER_CONCURRENCY} at a time):`,
-    );
+    out(`Paced delivery estimate (production paces writes per channel; every channel in parallel):`);
     out(
       `  busiest channel ${busiest} writes → ${secs((busiest / PACED_PER_SECOND) * 1000)} at ${PACED_PER_SECOND} msg/s/channel ` +
         `(${(busiest / PACED_PER_SECOND / 3600).toFixed(2)} h); whole delivery ${secs(makespan(1 / PACED_PER_SECOND) * 1000)} ` +
