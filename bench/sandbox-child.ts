@@ -42,6 +42,8 @@ export interface ChildStats {
     replies: number;
     /** Per channel name: chat.postMessage and chat.update calls (the writes Slack paces). */
     perChannel: Record<string, { posts: number; updates: number }>;
+    /** When each chat.postMessage and chat.update arrived (ms since the epoch), in order. */
+    writesAt: number[];
   };
   cpu: NodeJS.CpuUsage;
   rss: number;
@@ -54,10 +56,20 @@ const { values } = parseArgs({
     /** Access Analyzer requests per second per region before 429 ThrottlingException (0: unlimited). */
     'aws-rate-limit': { type: 'string', default: '0' },
     'aws-burst': { type: 'string' },
+    /** Team channels the findings are tagged to (default 8). */
+    channels: { type: 'string', default: '8' },
+    /** Slack answers 429 above this many writes per second per channel (0: no limit). */
+    'slack-rate-limit': { type: 'string', default: '0' },
+    /** Every Slack Web API call is answered after this many milliseconds. */
+    'slack-latency-ms': { type: 'string', default: '0' },
   },
 });
 const rate = Number(values['aws-rate-limit']);
-const data = bulkData({ findings: Number(values.findings), regions: Number(values.regions) });
+const data = bulkData({
+  findings: Number(values.findings),
+  regions: Number(values.regions),
+  channels: Number(values.channels),
+});
 
 const expected: Expected = {
   regions: [...data.regions],
@@ -113,7 +125,11 @@ const aws = await startAwsSandbox({
       }
     : {}),
 });
-const slack = await startSlackSandbox({ rateLimit: false });
+const slackRate = Number(values['slack-rate-limit']);
+const slack = await startSlackSandbox({
+  rateLimit: slackRate > 0 ? { perChannelPerSecond: slackRate } : false,
+  latencyMs: Number(values['slack-latency-ms']),
+});
 
 function stats(): ChildStats {
   const idToName = new Map<string, string>();
@@ -129,11 +145,13 @@ function stats(): ChildStats {
   };
   const byMethod: Record<string, number> = {};
   const perChannel: ChildStats['slack']['perChannel'] = {};
+  const writesAt: number[] = [];
   let errors = 0;
   for (const c of slack.calls) {
     byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
     if (c.error) errors++;
     if (c.method !== 'chat.postMessage' && c.method !== 'chat.update') continue;
+    if (c.at !== undefined && !c.error) writesAt.push(c.at);
     const name = nameOf(c.body.channel);
     const ch = perChannel[name] ?? { posts: 0, updates: 0 };
     perChannel[name] = ch;
@@ -157,6 +175,7 @@ function stats(): ChildStats {
       topLevel,
       replies: slack.messages.length - topLevel,
       perChannel,
+      writesAt,
     },
     cpu: process.cpuUsage(),
     rss: process.memoryUsage().rss,

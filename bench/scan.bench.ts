@@ -29,7 +29,6 @@ const TARGETS = { rssBytes: 300 * MB, redisBytesPerFinding: 1024 };
 /** Slack allows about one message per second per channel; the bot's default pause is 1100 ms. */
 const PACED_PER_SECOND = 1;
 const DEFAULT_POST_INTERVAL_MS = 1100;
-const DELIVER_CONCURRENCY = 8; // jobs/workers.ts default
 
 const { values: args } = parseArgs({
   options: {
@@ -54,6 +53,16 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '50' },
     'walk-requests': { type: 'string', default: '150' },
+    /** Team channels the findings are routed to (default 8). */
+    channels: { type: 'string', default: '8' },
+    /** slack.postIntervalMs of the bot (default 0: not paced). */
+    'post-interval-ms': { type: 'string', default: '0' },
+    /** The Slack sandbox answers 429 above this many writes per second per channel (0: no limit). */
+    'slack-rate-limit': { type: 'string', default: '0' },
+    /** The Slack sandbox answers every call after this many milliseconds. */
+    'slack-latency-ms': { type: 'string', default: '0' },
+    /** Deliver the first scan again with this many worker processes and compare with one (0: skip). */
+    horizontal: { type: 'string', default: '0' },
     /** After the steady-state rescans, this many more, printing Redis memory after each (job removal). */
     'repeat-scans': { type: 'string', default: '0' },
   },
@@ -62,6 +71,9 @@ const FINDINGS = Number(args.findings);
 const REGIONS = Number(args.regions);
 if (!Number.isInteger(FINDINGS) || FINDINGS < 1) throw new Error('--findings must be a positive integer');
 if (!Number.isInteger(REGIONS) || REGIONS < 1 || REGIONS > 16) throw new Error('--regions must be 1..16');
+const CHANNELS = Number(args.channels);
+const POST_INTERVAL_MS = Number(args['post-interval-ms']);
+const HORIZONTAL = Number(args.horizontal);
 const REPEAT_SCANS = Number(args['repeat-scans']);
 if (!Number.isInteger(REPEAT_SCANS) || REPEAT_SCANS < 0)
   throw new Error('--repeat-scans must be an integer >= 0');
@@ -102,6 +114,12 @@ async function startSandboxChild(): Promise<Sandbox> {
       '--aws-rate-limit',
       String(AWS_RATE),
       ...(AWS_BURST === undefined ? [] : ['--aws-burst', String(AWS_BURST)]),
+      '--channels',
+      String(CHANNELS),
+      '--slack-rate-limit',
+      String(args['slack-rate-limit']),
+      '--slack-latency-ms',
+      String(args['slack-latency-ms']),
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
@@ -343,6 +361,9 @@ interface Measured extends BotScan {
   awsErrors: number;
   awsThrottled: number;
   analyzerByRegion: Record<string, number>;
+  /** First and last Slack write of this scan (ms since the epoch), as the Slack sandbox saw them. */
+  writeWindow: [number, number] | undefined;
+  slackRateLimited: number;
   slack: Record<string, number>;
   slackErrors: number;
   perChannel: ChildStats['slack']['perChannel'];
@@ -356,6 +377,8 @@ interface Measured extends BotScan {
 }
 
 const sumCpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+const windowOf = (at: number[]): [number, number] | undefined =>
+  at.length ? [Math.min(...at), Math.max(...at)] : undefined;
 
 /** Every target line, printed together at the end: [what, measured, met]. */
 const targets: [string, string, boolean][] = [];
@@ -402,6 +425,8 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
     awsErrors: after.awsErrors - before.awsErrors,
     awsThrottled: after.awsThrottled - before.awsThrottled,
     analyzerByRegion: diff(before.analyzerByRegion, after.analyzerByRegion),
+    writeWindow: windowOf(after.slack.writesAt.slice(before.slack.writesAt.length)),
+    slackRateLimited: after.slack.rateLimited - before.slack.rateLimited,
     slack: diff(before.slack.byMethod, after.slack.byMethod),
     slackErrors: after.slack.errors - before.slack.errors,
     perChannel,
@@ -438,7 +463,7 @@ async function main(): Promise<void> {
     slack: {
       defaultChannel: '#sec-alerts',
       adminChannel: '#access-patrol-admin',
-      postIntervalMs: 0, // not paced: see the paced estimate
+      postIntervalMs: POST_INTERVAL_MS, // default 0, not paced: see the paced estimate
     },
     organization: { memberRoleName: expected.memberRole.name, externalId: expected.memberRole.externalId },
     tags: { useResourceGroupsTaggingApi: true },
@@ -482,9 +507,9 @@ async function main(): Promise<void> {
   );
   out(
     `config: scan.concurrency ${config.scan.concurrency}, scan.detailConcurrency ${config.scan.detailConcurrency}, ` +
-      `scan.pageSize ${config.scan.pageSize}, deliver concurrency ${DELIVER_CONCURRENCY}, ` +
+      `scan.pageSize ${config.scan.pageSize}, workers.deliverConcurrency ${config.workers.deliverConcurrency}, ` +
       `slack.burstThreshold ${config.slack.burstThreshold}, slack.postIntervalMs ${config.slack.postIntervalMs} ` +
-      `(production default ${DEFAULT_POST_INTERVAL_MS}); Slack sandbox rate limit off`,
+      `(production default ${DEFAULT_POST_INTERVAL_MS}); Slack sandbox: ${Number(args['slack-rate-limit']) > 0 ? `${args['slack-rate-limit']} writes/s/channel` : 'no rate limit'}, ${args['slack-latency-ms']} ms per call; ${CHANNELS} team channels`,
   );
   out(
     `machine: ${cpus().length} CPUs, Node ${process.version}; Redis ${redisHandle.url}; ` +
@@ -546,26 +571,20 @@ async function main(): Promise<void> {
         `${first.aws.GetRole ?? 0} GetRole for ${expected.principals.role} roles, ` +
         `${first.aws.ListUserTags ?? 0} ListUserTags for ${expected.principals.user} users`,
     );
-    targets.push(
-      [
-        'tags: IAM read once per principal per scan',
-        `${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0)} for ${expected.principals.role + expected.principals.user}`,
-        (first.aws.GetRole ?? 0) <= expected.principals.role &&
-          (first.aws.ListUserTags ?? 0) <= expected.principals.user,
-      ],
-      [
-        'tags: GetResources batched (fewer calls than a tenth of the findings)',
-        `${getResources} calls for ${expected.tagReads.other} findings`,
-        getResources * 10 <= expected.tagReads.other,
-      ],
-    );
+    targets.push([
+      'tags: IAM read once per principal per scan',
+      `${(first.aws.GetRole ?? 0) + (first.aws.ListUserTags ?? 0)} for ${expected.principals.role + expected.principals.user}`,
+      (first.aws.GetRole ?? 0) <= expected.principals.role &&
+        (first.aws.ListUserTags ?? 0) <= expected.principals.user,
+    ]);
 
-    // Paced estimate: every post and update waits postIntervalMs; channels in parallel, 8 at a time.
+    // Paced estimate: every post and update waits postIntervalMs; every channel in parallel (a paced
+    // channel holds no worker slot between writes).
     const channelOrder = first.report.deliveries.map((d) => d.channel);
     const writesOf = (ch: string) =>
       (first.perChannel[ch]?.posts ?? 0) + (first.perChannel[ch]?.updates ?? 0);
     const makespan = (perWriteSec: number) => {
-      const free = Array.from({ length: DELIVER_CONCURRENCY }, () => 0);
+      const free = Array.from({ length: Math.max(1, channelOrder.length) }, () => 0);
       for (const ch of channelOrder) {
         free.sort((a, b) => a - b);
         free[0]! += writesOf(ch) * perWriteSec;
@@ -573,14 +592,60 @@ async function main(): Promise<void> {
       return Math.max(...free);
     };
     const busiest = channelOrder.reduce((m, ch) => Math.max(m, writesOf(ch)), 0);
-    out(
-      `Paced delivery estimate (production paces writes per channel; channels run in parallel, ${DELIVER_CONCURRENCY} at a time):`,
-    );
+    out(`Paced delivery estimate (production paces writes per channel; every channel in parallel):`);
     out(
       `  busiest channel ${busiest} writes → ${secs((busiest / PACED_PER_SECOND) * 1000)} at ${PACED_PER_SECOND} msg/s/channel ` +
         `(${(busiest / PACED_PER_SECOND / 3600).toFixed(2)} h); whole delivery ${secs(makespan(1 / PACED_PER_SECOND) * 1000)} ` +
         `at 1 msg/s, ${secs(makespan(DEFAULT_POST_INTERVAL_MS / 1000) * 1000)} at the default postIntervalMs ${DEFAULT_POST_INTERVAL_MS}`,
     );
+
+    if (POST_INTERVAL_MS > 0) {
+      // First contact: every channel paced by the bot itself, all in parallel in one worker.
+      const deliverMs = (first.phases.deliverLastDone ?? 0) - (first.phases.finalizeDone ?? 0);
+      const boundMs = busiest * POST_INTERVAL_MS;
+      const ratio = deliverMs / Math.max(1, boundMs);
+      out(
+        `First contact: ${first.messages} messages to ${channelOrder.length} channels, one worker, postIntervalMs ${POST_INTERVAL_MS}: ` +
+          `delivery ${secs(deliverMs)} (finalize → last channel done); the busiest channel's own pacing allows ` +
+          `${secs(boundMs)} (${busiest} writes × ${POST_INTERVAL_MS} ms); ratio ${ratio.toFixed(2)}x; ` +
+          `${first.slackRateLimited} Slack 429s`,
+      );
+      targets.push([
+        `first contact: delivery <= 1.1x the busiest channel's pacing (${channelOrder.length} channels, 1 worker)`,
+        `${ratio.toFixed(2)}x (${secs(deliverMs)} vs ${secs(boundMs)}), ${first.slackRateLimited} Slack 429s`,
+        ratio <= 1.1,
+      ]);
+    }
+
+    if (HORIZONTAL > 1) {
+      // The same first delivery again, from empty state, with HORIZONTAL worker processes.
+      const rate = (m: Measured) =>
+        m.writeWindow ? m.messages / Math.max(0.001, (m.writeWindow[1] - m.writeWindow[0]) / 1000) : 0;
+      const oneRate = rate(first);
+      await wipe(admin, keyPrefix);
+      const extra: Bot[] = [];
+      for (let i = 1; i < HORIZONTAL; i++) {
+        const b = await startBot(init);
+        bots.push(b);
+        extra.push(b);
+      }
+      out(`\n== Horizontal: the first scan again, from empty state, with ${HORIZONTAL} worker processes ==`);
+      const many = await measure(bot, sandbox, admin);
+      for (const b of extra) await b.close();
+      const manyRate = rate(many);
+      const ratio = manyRate / Math.max(0.001, oneRate);
+      out(
+        `Horizontal (Slack answering after ${args['slack-latency-ms']} ms per call): 1 worker process ${oneRate.toFixed(1)} messages/s ` +
+          `(${first.messages} in ${secs(first.writeWindow ? first.writeWindow[1] - first.writeWindow[0] : 0)}), ` +
+          `${HORIZONTAL} processes ${manyRate.toFixed(1)} messages/s (${many.messages} in ` +
+          `${secs(many.writeWindow ? many.writeWindow[1] - many.writeWindow[0] : 0)}): ${ratio.toFixed(2)}x`,
+      );
+      targets.push([
+        `horizontal: ${HORIZONTAL} worker processes deliver >= 2.5x what 1 does`,
+        `${ratio.toFixed(2)}x (${oneRate.toFixed(1)} → ${manyRate.toFixed(1)} messages/s)`,
+        ratio >= 2.5,
+      ]);
+    }
 
     // ------------------------------------------------------------ 3. Redis after the first scan
     out(`\n== Redis after the first scan ==`);

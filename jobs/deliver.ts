@@ -8,7 +8,7 @@
 //  - before posting, the finding's hash records `pendingSince`/`pendingChannel`; the message carries
 //    the finding id in its metadata. A retry that finds a pending marker but no ts looks for that
 //    message in the channel (or thread) first and adopts its ts instead of posting a second time.
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
@@ -70,9 +70,43 @@ export async function deliverChannel(
     slackWrites: 0,
   };
   const target: Target = { channel };
+  // A job that waited for its pacing before (see below) goes on where it stopped.
+  const carried = carriedProgress(job);
+  if (carried) {
+    for (const k of COUNTS) result[k] += carried[k] ?? 0;
+    if (carried.fallback) {
+      target.channel = carried.fallback.to;
+      target.fallbackError = carried.fallback.error;
+      result.fallback = carried.fallback;
+    }
+  }
+  // Writes to the channel are paced: the next one waits until postIntervalMs after the last.
+  let lastWriteAt: number | undefined = carried?.lastWriteAt;
   const pace = async () => {
     result.slackWrites++;
-    if (config.slack.postIntervalMs > 0) await deps.sleep(config.slack.postIntervalMs);
+    lastWriteAt = Date.now();
+  };
+  /**
+   * Before the next event: a short wait is slept here; a longer one hands the worker's slot back.
+   * The job moves to BullMQ's delayed set until the channel may be written again and resumes at the
+   * outbox's head (any worker process may take it), so a worker delivers to many channels at once
+   * while each keeps Slack's pace.
+   */
+  const waitForPace = async () => {
+    const interval = config.slack.postIntervalMs;
+    if (lastWriteAt === undefined || interval <= 0) return;
+    const due = lastWriteAt + interval;
+    const wait = due - Date.now();
+    if (wait <= 0) return;
+    if (job.token && wait >= YIELD_AT_LEAST_MS) {
+      const { scanId: _s, channel: _c, summary: _summary, ...counts } = result;
+      await job.updateProgress({ ...counts, lastWriteAt });
+      // Back a little early (a delayed job takes some time to be promoted and taken); the rest of
+      // the wait is slept when it resumes, so the pace stays exact.
+      await job.moveToDelayed(due - RESUME_EARLY_MS, job.token);
+      throw new DelayedError();
+    }
+    await deps.sleep(wait);
   };
 
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
@@ -117,6 +151,7 @@ export async function deliverChannel(
   }
 
   for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
+    await waitForPace();
     if (event.kind === 'notice') {
       // Claimed before it is posted (jobs/post-once.ts): a retry after the pop below failed (Redis
       // went away) finds the claim and does not post the notice again.
@@ -138,6 +173,26 @@ export async function deliverChannel(
   const { scanId: _scanId, channel: _channel, ...counts } = result;
   log.info(counts, 'channel delivered');
   return result;
+}
+
+/** Pacing waits at least this long hand the worker slot back instead of sleeping in it. */
+const YIELD_AT_LEAST_MS = 300;
+/** A job that handed its slot back asks to resume this much before its next write is due. */
+const RESUME_EARLY_MS = 200;
+
+const COUNTS = ['posted', 'updated', 'unchanged', 'closed', 'notices', 'slackWrites'] as const;
+
+/** What earlier runs of this job (before they waited for the channel's pacing) had done. */
+function carriedProgress(
+  job: Job<DeliverData>,
+):
+  | (Partial<Pick<DeliverResult, (typeof COUNTS)[number]>> &
+      Pick<DeliverResult, 'fallback'> & { lastWriteAt?: number })
+  | undefined {
+  const p = job.progress;
+  return p && typeof p === 'object' && !Array.isArray(p)
+    ? (p as ReturnType<typeof carriedProgress>)
+    : undefined;
 }
 
 function withNote(msg: OutgoingMessage, target: Target, ownChannel: string): OutgoingMessage {

@@ -82,7 +82,7 @@ export function createSlackApi(opts: SlackSandboxOptions = {}): SlackApi {
     ws,
     methods,
     call(method, body, token) {
-      const call: SlackCall = { method, body };
+      const call: SlackCall = { method, body, at: Date.now() };
       ws.calls.push(call);
       if (opts.revokedTokens?.includes(token)) return error(call, new SlackFault('token_revoked'));
       if (!token || (opts.token !== undefined && token !== opts.token))

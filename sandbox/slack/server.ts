@@ -54,6 +54,11 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (opts.latencyMs && opts.latencyMs > 0 && req.url?.startsWith('/api/'))
+        setTimeout(answer, opts.latencyMs);
+      else answer();
+    });
+    const answer = () => {
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const method = url.pathname.replace(/^\/api\//, '');
       const raw = Buffer.concat(chunks).toString('utf8');
@@ -92,7 +97,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         return sendText(res, answer, `${answer} sandbox fault`);
       };
       if (when === 'before') {
-        const call: SlackCall = { method, body };
+        const call: SlackCall = { method, body, at: Date.now() };
         calls.push(call);
         return lose(call);
       }
@@ -102,7 +107,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       if (done.status !== 200 || done.body.ok !== true)
         return send(res, done.status, done.body, done.headers);
       return lose(call, typeof done.body.ts === 'string' ? done.body.ts : undefined);
-    });
+    };
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -73,6 +73,11 @@ export interface SlackSandboxOptions {
   now?: () => number;
   /** Lost answers and 429 storms for a seeded fraction of calls (live afterwards: `sandbox.faults`). */
   faults?: SlackFaults;
+  /**
+   * Milliseconds every Web API call takes before it is answered (Slack's own latency, for load
+   * tests); the call takes effect when it is answered. Default 0.
+   */
+  latencyMs?: number;
 }
 
 /**
@@ -123,6 +128,8 @@ export interface SandboxUser {
 export interface SlackCall {
   method: string;
   body: Record<string, unknown>;
+  /** When the call arrived (ms since the epoch). */
+  at?: number;
   /** The error code answered, if any (`ratelimited` for 429s). */
   error?: string;
 }

@@ -479,7 +479,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       deliverConcurrency: z.number().int().min(1).max(64).default(8).meta({
         description:
-          'Channels one worker process delivers at once (each channel paces its own posts by `slack.postIntervalMs`).',
+          "Channels one worker process writes to at once. A channel waiting for its pacing (`slack.postIntervalMs`) holds no slot: its job waits in BullMQ's delayed set and any worker process resumes it, so this does not cap how many channels are delivered in parallel, only how many Slack writes one process has under way.",
       }),
       actionsConcurrency: z.number().int().min(1).max(64).default(4).meta({
         description:
