@@ -12,9 +12,8 @@ import type { Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
-import { burstSummaryMessage } from '../blocks/summary.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
-import { type Assessed, assessSeverity } from '../src/findings/severity.ts';
+import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
 import {
   CHANNEL_UNUSABLE_ERRORS,
@@ -30,6 +29,7 @@ import type { JobDeps } from './deps.ts';
 import { snoozedView, storedFindingView } from './finding-message.ts';
 import { Outbox, type OutboxEvent } from './outbox.ts';
 import { onceKey, postOnce } from './post-once.ts';
+import { SummaryTally, summaryMessage } from './summary-count.ts';
 
 export interface DeliverResult {
   scanId: string;
@@ -79,7 +79,7 @@ export async function deliverChannel(
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   const post = async (
     msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string; lookFirst?: number },
+    opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
       const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
@@ -110,11 +110,13 @@ export async function deliverChannel(
   let threadTs: string | undefined;
   const stats = await redis.hgetall(keys.burstStats(scanId, channel));
   const newCount = Number(stats.new ?? 0);
+  let tally: SummaryTally | undefined;
   if (newCount > config.slack.burstThreshold) {
     const summary = await ensureSummary(deps, scanId, channel, stats, post, target);
     threadTs = summary.ts;
     target.channel = summary.channel;
     result.summary = { channel: summary.channel, ts: summary.ts, findings: newCount };
+    tally = new SummaryTally(deps, scanId, channel, summary);
   }
 
   for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
@@ -128,6 +130,7 @@ export async function deliverChannel(
       result.notices++;
     } else if (event.kind === 'finding') {
       await deliverFinding(deps, event, { post, threadTs, target, result, pace });
+      await tally?.record(event.finding.id);
     } else {
       await deliverClosed(deps, event, { result, pace });
     }
@@ -135,6 +138,8 @@ export async function deliverChannel(
     // A shutdown stops between events; the job is handed back and resumes here (jobs/workers.ts).
     signal?.throwIfAborted();
   }
+  // The summary says what its thread holds.
+  if (tally && result.summary) result.summary.findings = await tally.refresh();
   // scanId and channel are already the child logger's bindings.
   const { scanId: _scanId, channel: _channel, ...counts } = result;
   log.info(counts, 'channel delivered');
@@ -173,20 +178,17 @@ async function ensureSummary(
       return found;
     }
   }
-  const worst = (await deps.redis.zrange(deps.keys.burstWorst(scanId, channel), 0, 9)).map(
-    (raw) => JSON.parse(raw) as { finding: Finding; severity: Assessed },
-  );
   const counts = (prefix: string) =>
     Object.fromEntries(
       Object.entries(stats)
         .filter(([k]) => k.startsWith(prefix))
         .map(([k, v]) => [k.slice(prefix.length), Number(v)]),
     );
-  const msg = burstSummaryMessage({
-    channel,
-    counts: { total: Number(stats.new ?? 0), byType: counts('type:'), bySeverity: counts('sev:') },
-    items: worst.map((w) => ({ ...w, accountName: deps.config.accounts[w.finding.accountId]?.name })),
-    now: deps.now(),
+  // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
+  const msg = await summaryMessage(deps, scanId, channel, {
+    total: Number(stats.new ?? 0),
+    byType: counts('type:'),
+    bySeverity: counts('sev:'),
   });
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   await deps.redis
@@ -195,7 +197,7 @@ async function ensureSummary(
     .expire(key, SCAN_SCRATCH_TTL_SECONDS)
     .exec();
   const posted = await post(msg, { findingId: marker });
-  await deps.redis.hset(key, { channel: posted.channel, ts: posted.ts });
+  await deps.redis.hset(key, { channel: posted.channel, ts: posted.ts, shown: stats.new ?? '0' });
   return posted;
 }
 

@@ -20,7 +20,7 @@ export const POST_ONCE_TTL_SECONDS = 7 * 86_400;
  * attempt may have posted it (look for it first).
  */
 export interface PostOnceMarker {
-  findingId: string;
+  onceKey: string;
   lookFirst?: number;
 }
 
@@ -56,7 +56,7 @@ export async function postOnce(
   }
   let posted: PostedMessage;
   try {
-    posted = await post({ findingId: `once-${onceKey}`, ...(lookFirst !== undefined ? { lookFirst } : {}) });
+    posted = await post({ onceKey, ...(lookFirst !== undefined ? { lookFirst } : {}) });
   } catch (err) {
     if (mayHaveActed(err))
       await deps.redis.set(marker, `pending ${lookFirst ?? nowSec}`, 'EX', POST_ONCE_TTL_SECONDS);
