@@ -20,6 +20,8 @@ export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 
 /** Message metadata event type carried by every finding message (used for idempotent delivery). */
 export const FINDING_MESSAGE_EVENT = 'access_patrol_finding';
+/** Metadata event type of a message a job posts once (jobs/post-once.ts): payload `{ once_key }`. */
+export const ONCE_POST_EVENT = 'access_patrol_post';
 
 /**
  * The value carried by a finding's buttons: enough to find the finding again without trusting the

@@ -12,7 +12,6 @@ import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
-import { burstSummaryMessage } from '../blocks/summary.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
@@ -30,6 +29,7 @@ import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 import { snoozedView, storedFindingView } from './finding-message.ts';
 import { onceKey, postOnce } from './post-once.ts';
+import { SummaryTally, summaryMessage } from './summary-count.ts';
 
 export interface DeliverResult {
   scanId: string;
@@ -112,7 +112,7 @@ export async function deliverChannel(
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   const post = async (
     msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string; lookFirst?: number },
+    opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
       const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
@@ -143,11 +143,13 @@ export async function deliverChannel(
   let threadTs: string | undefined;
   const burst = await deps.bursts.counts(scanId, channel);
   const newCount = burst.total;
+  let tally: SummaryTally | undefined;
   if (newCount > config.slack.burstThreshold) {
     const summary = await ensureSummary(deps, scanId, channel, burst, post, target);
     threadTs = summary.ts;
     target.channel = summary.channel;
     result.summary = { channel: summary.channel, ts: summary.ts, findings: newCount };
+    tally = new SummaryTally(deps, scanId, channel, summary);
   }
 
   for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
@@ -162,6 +164,7 @@ export async function deliverChannel(
       result.notices++;
     } else if (event.kind === 'finding') {
       await deliverFinding(deps, event, { post, threadTs, target, result, pace });
+      await tally?.record(event.finding.id);
     } else {
       await deliverClosed(deps, event, { result, pace });
     }
@@ -169,6 +172,8 @@ export async function deliverChannel(
     // A shutdown stops between events; the job is handed back and resumes here (jobs/workers.ts).
     signal?.throwIfAborted();
   }
+  // The summary says what its thread holds.
+  if (tally && result.summary) result.summary.findings = await tally.refresh();
   // scanId and channel are already the child logger's bindings.
   const { scanId: _scanId, channel: _channel, ...counts } = result;
   log.info(counts, 'channel delivered');
@@ -222,17 +227,12 @@ async function ensureSummary(
       return found;
     }
   }
-  const worst = await bursts.worst(scanId, channel);
-  const msg = burstSummaryMessage({
-    channel,
-    counts,
-    items: worst.map((w) => ({ ...w, accountName: deps.config.accounts[w.finding.accountId]?.name })),
-    now: deps.now(),
-  });
+  // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
+  const msg = await summaryMessage(deps, scanId, channel, counts);
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   await bursts.summaryPending(scanId, channel, nowSec, await deps.channelIds.resolve(target.channel));
   const posted = await post(msg, { findingId: marker });
-  await bursts.summaryPosted(scanId, channel, posted);
+  await bursts.summaryPosted(scanId, channel, posted, counts.total);
   return posted;
 }
 

@@ -17,7 +17,7 @@ import type { JobDeps } from './deps.ts';
  * attempt may have posted it (look for it first).
  */
 export interface PostOnceMarker {
-  findingId: string;
+  onceKey: string;
   lookFirst?: number;
 }
 
@@ -34,8 +34,7 @@ export async function postOnce(
   const outcome = await deps.once.run(
     { kind: 'job-post', onceKey },
     deps.now(),
-    ({ lookFirst }) =>
-      post({ findingId: `once-${onceKey}`, ...(lookFirst !== undefined ? { lookFirst } : {}) }),
+    ({ lookFirst }) => post({ onceKey, ...(lookFirst !== undefined ? { lookFirst } : {}) }),
     undefined,
     { mayHaveSent: mayHaveActed },
   );

@@ -15,7 +15,7 @@ import {
   type WebAPIRateLimitedError,
   WebClient,
 } from '@slack/web-api';
-import { FINDING_MESSAGE_EVENT } from '../../blocks/ids.ts';
+import { FINDING_MESSAGE_EVENT, ONCE_POST_EVENT } from '../../blocks/ids.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface SlackClientOptions {
@@ -98,6 +98,9 @@ export function createWebClient(opts: SlackClientOptions): WebClient {
   });
 }
 
+/** findPosted's key for a message posted with a once-key (never a finding id: those have no colon). */
+export const ONCE_PREFIX = 'once:';
+
 /** Pages of 200 messages findPosted reads at most (a burst thread holds up to a few thousand replies). */
 const FIND_POSTED_PAGES = 25;
 
@@ -166,10 +169,11 @@ export class SlackGateway {
   async post(
     channel: string,
     msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string; lookFirst?: number } = {},
+    opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number } = {},
   ): Promise<PostedMessage> {
     const since = opts.lookFirst ?? Math.floor(Date.now() / 1000);
-    const { findingId } = opts;
+    // The key the message is found again by: a finding (or summary) id, or a job's once-key.
+    const findingId = opts.findingId ?? (opts.onceKey ? `${ONCE_PREFIX}${opts.onceKey}` : undefined);
     if (findingId && opts.lookFirst !== undefined) {
       // Slack refusing the look (a user id or #name where history wants a channel id): posting
       // again is the lesser harm. A lost answer is thrown, so the caller's retry looks again.
@@ -192,9 +196,11 @@ export class SlackGateway {
             thread_ts: opts.threadTs,
             unfurl_links: false,
             unfurl_media: false,
-            metadata: findingId
-              ? { event_type: FINDING_MESSAGE_EVENT, event_payload: { finding_id: findingId } }
-              : undefined,
+            metadata: opts.findingId
+              ? { event_type: FINDING_MESSAGE_EVENT, event_payload: { finding_id: opts.findingId } }
+              : opts.onceKey
+                ? { event_type: ONCE_POST_EVENT, event_payload: { once_key: opts.onceKey } }
+                : undefined,
           }),
         );
         return { channel: res.channel ?? channel, ts: res.ts ?? '' } satisfies PostedMessage;
@@ -263,13 +269,15 @@ export class SlackGateway {
           );
       for (const m of res.messages ?? []) {
         const meta = m.metadata as
-          | { event_type?: string; event_payload?: { finding_id?: string } }
+          | { event_type?: string; event_payload?: { finding_id?: string; once_key?: string } }
           | undefined;
-        if (
-          meta?.event_type === FINDING_MESSAGE_EVENT &&
-          meta.event_payload?.finding_id === findingId &&
-          m.ts
-        ) {
+        const key =
+          meta?.event_type === FINDING_MESSAGE_EVENT
+            ? meta.event_payload?.finding_id
+            : meta?.event_type === ONCE_POST_EVENT && meta.event_payload?.once_key
+              ? `${ONCE_PREFIX}${meta.event_payload.once_key}`
+              : undefined;
+        if (key === findingId && m.ts) {
           return { channel, ts: m.ts };
         }
       }

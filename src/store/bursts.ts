@@ -1,6 +1,7 @@
 // What a channel's burst summary is made of: the scan counts each new card per channel (totals by
 // type and severity, and the 10 worst), and delivery records the one summary message it posted.
-// All three are per-scan scratch (`scan:<scanId>:burst|worst|summary:<channel>`, 2-day TTL).
+// Delivery also records each card that lands in the summary's thread, so the summary counts what
+// its thread holds. All three are per-scan scratch (`scan:<scanId>:burst|worst|summary:<channel>`, 2-day TTL).
 import type { Redis } from 'ioredis';
 import type { Finding } from '../findings/model.ts';
 import type { Assessed } from '../findings/severity.ts';
@@ -8,6 +9,9 @@ import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from './keys.ts';
 
 /** How many of the worst new findings a summary lists. */
 export const BURST_WORST_KEPT = 10;
+
+/** Field prefix of a card recorded in the summary's thread. */
+const IN_THREAD = 'in:';
 
 export interface BurstCounts {
   /** New cards for the channel in this scan. */
@@ -99,7 +103,48 @@ export class BurstStore {
     scanId: string,
     channel: string,
     posted: { channel: string; ts: string },
+    shown?: number,
   ): Promise<void> {
-    await this.redis.hset(this.k.summary(scanId, channel), { channel: posted.channel, ts: posted.ts });
+    await this.redis.hset(this.k.summary(scanId, channel), {
+      channel: posted.channel,
+      ts: posted.ts,
+      ...(shown !== undefined ? { shown: String(shown) } : {}),
+    });
+  }
+
+  /**
+   * Records a card that landed in the summary's thread (`in:<finding id>` = type and severity).
+   * Returns whether it was new to the thread.
+   */
+  async recordInThread(
+    scanId: string,
+    channel: string,
+    card: { findingId: string; findingType: string; severity: string },
+  ): Promise<boolean> {
+    const added = await this.redis.hset(
+      this.k.summary(scanId, channel),
+      `${IN_THREAD}${card.findingId}`,
+      `${card.findingType}|${card.severity}`,
+    );
+    return added > 0;
+  }
+
+  /** What the summary's thread holds, by type and severity, and the total its message shows. */
+  async thread(scanId: string, channel: string): Promise<{ counts: BurstCounts; shown?: number }> {
+    const saved = await this.redis.hgetall(this.k.summary(scanId, channel));
+    const counts: BurstCounts = { total: 0, byType: {}, bySeverity: {} };
+    for (const [k, v] of Object.entries(saved)) {
+      if (!k.startsWith(IN_THREAD)) continue;
+      const [type = '', severity = ''] = v.split('|');
+      counts.total++;
+      counts.byType[type] = (counts.byType[type] ?? 0) + 1;
+      counts.bySeverity[severity] = (counts.bySeverity[severity] ?? 0) + 1;
+    }
+    return { counts, ...(saved.shown !== undefined ? { shown: Number(saved.shown) } : {}) };
+  }
+
+  /** Records the total the summary message now shows. */
+  async setShown(scanId: string, channel: string, shown: number): Promise<void> {
+    await this.redis.hset(this.k.summary(scanId, channel), 'shown', String(shown));
   }
 }
