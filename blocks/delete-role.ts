@@ -2,13 +2,13 @@
 // backup snippet, and the outcome messages of deletion and restore.
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { RoleBackup, RoleInspection } from '../src/aws/iam.ts';
-import { code, codeBlockLines, escapeMrkdwn, userRef } from './escape.ts';
+import { code, escapeMrkdwn, userRef, verbatimJson } from './escape.ts';
 import {
   capBlocks,
-  codeSections,
   context,
   listWithMore,
   messageText,
+  preformattedMessages,
   type SlackMessage,
   section,
   truncate,
@@ -96,17 +96,25 @@ export function deleteRoleBlockedModal(meta: DeleteRoleMetadata, reason: string)
 }
 
 /**
- * The backup as a thread reply: the role's full definition as JSON in code blocks, split over
- * blocks when long, reading back exactly (line breaks and `*` kept, as inside any code block).
+ * The backup as thread replies: the role's full definition as JSON in preformatted rich text, which
+ * Slack shows verbatim (no mrkdwn: `*`, `_`, `~`, backticks and `<!channel>` stay as written, inert).
+ * Its blocks, joined in order, parse back to exactly the backup (`preformattedText`); a backup too
+ * long for one message continues in the next ("part 2 of 3").
  */
-export function backupSnippet(backup: RoleBackup, key: string): SlackMessage {
-  const blocks: KnownBlock[] = [
-    section(
-      `💾 Backup of role ${code(backup.roleName, 200)} taken ${escapeMrkdwn(backup.takenAt)}, kept as ${code(key, 300)}:`,
-    ),
-    ...codeSections(codeBlockLines(JSON.stringify(backup, null, 2))),
-  ];
-  return { text: messageText(`Backup of role ${backup.roleName}`), blocks: capBlocks(blocks) };
+export function backupSnippet(backup: RoleBackup, key: string): SlackMessage[] {
+  return preformattedMessages(verbatimJson(backup), (part, parts) => {
+    const of = parts > 1 ? ` (part ${part} of ${parts})` : '';
+    return {
+      text: messageText(`Backup of role ${backup.roleName}${of}`),
+      blocks: [
+        section(
+          part === 1
+            ? `💾 Backup of role ${code(backup.roleName, 200)} taken ${escapeMrkdwn(backup.takenAt)}, kept as ${code(key, 300)}${of}. The JSON below is exact: copy it whole${parts > 1 ? ', every part in order' : ''}.`
+            : `💾 Backup of role ${code(backup.roleName, 200)}, continued${of}.`,
+        ),
+      ],
+    };
+  });
 }
 
 export interface StepsOutcome {

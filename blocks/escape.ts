@@ -170,6 +170,34 @@ export function unescapeEntities(s: string): string {
 }
 
 /**
+ * JSON for a preformatted rich text block (shown verbatim: no mrkdwn, no entities): indented, and
+ * every character that would not show or could reorder what is shown (controls, line and paragraph
+ * separators, format characters, lone surrogates) written as a `\uXXXX` escape. It parses back to
+ * exactly `value`, and nothing in it is invisible.
+ */
+export function verbatimJson(value: unknown): string {
+  return verbatimText(JSON.stringify(value, null, 2));
+}
+
+/**
+ * Text for preformatted rich text, line breaks kept: what would not show (format characters, lone
+ * surrogates, controls other than line breaks and tabs) written as `\uXXXX`, everything else as is.
+ */
+export function verbatimText(s: string): string {
+  const unit = (c: string) =>
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(
+      '',
+    );
+  return (
+    s
+      .replace(LONE_SURROGATE, unit)
+      .replace(INVISIBLE, unit)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/g, unit)
+  );
+}
+
+/**
  * The lines of a multi-line code block (for JSON from AWS, shown inside ```): each line cleaned and
  * `&<>` escaped, line breaks kept, broadcasts defused, and backtick runs broken so nothing in the
  * text can close the block. Slack does not format inside a code block, so `* _ ~` stay as they are.

@@ -4,7 +4,7 @@
 // Lengths are JavaScript string lengths (UTF-16 code units), which is never less than the character
 // count Slack checks, so staying within them is conservative. They apply to the text as sent, that
 // is after escaping (`&amp;` counts five).
-import type { Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { Button, ContextBlock, KnownBlock, RichTextBlock, SectionBlock } from '@slack/types';
 import { cutEscaped, escapeMrkdwn, plain } from './escape.ts';
 
 export const LIMITS = {
@@ -43,6 +43,16 @@ export const LIMITS = {
   messageText: 3000,
   /** What our builders aim for in the top-level `text`: it is the notification line. */
   messageTextShort: 300,
+  /**
+   * The text of one rich text element. Slack publishes no number for it; we keep to the 3000 of a
+   * section's text, the general cap of a text object.
+   */
+  richTextElement: 3000,
+  /**
+   * Characters of block text in one message: Slack refuses messages whose blocks hold more than
+   * about 12,000 (docs/architecture.md, security model); we stay below with a margin.
+   */
+  messageBlocksText: 11_000,
 } as const;
 
 export const ELLIPSIS = '…';
@@ -247,6 +257,14 @@ export function limitViolations(message: SlackMessage): string[] {
         });
         break;
       }
+      case 'rich_text':
+        for (const [j, el] of b.elements.entries()) {
+          if (el.type !== 'rich_text_preformatted') continue;
+          for (const [k, t] of el.elements.entries())
+            if (t.type === 'text')
+              len(`${at}.elements[${j}].elements[${k}].text`, t.text, LIMITS.richTextElement);
+        }
+        break;
       default:
         break;
     }
@@ -306,4 +324,77 @@ export function codeSections(
   }
   push();
   return chunks.map((c) => ({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${c}\`\`\`` } }));
+}
+
+/**
+ * Text Slack shows verbatim (no mrkdwn, no entities, no mentions: a rich text `text` element is
+ * never parsed), as preformatted rich text blocks of at most `max` characters each. The blocks'
+ * texts joined in order are `text` less the line breaks the cuts fell on: cuts fall on a line break
+ * when there is one within the block (JSON, where a line break between values is whitespace, reads
+ * back the same either way), and inside a line only when the line alone is longer than a block.
+ */
+export function preformattedBlocks(text: string, max: number = LIMITS.richTextElement): RichTextBlock[] {
+  const chunks: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const nl = rest.lastIndexOf('\n', max);
+    if (nl > 0) {
+      chunks.push(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+    } else {
+      const cut = cutEscaped(rest, max);
+      chunks.push(cut);
+      rest = rest.slice(cut.length);
+    }
+  }
+  if (rest !== '' || chunks.length === 0) chunks.push(rest === '' ? ' ' : rest);
+  return chunks.map((c) => ({
+    type: 'rich_text',
+    elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text: c }] }],
+  }));
+}
+
+/** The text of a preformatted rich text block from `preformattedBlocks`, or undefined for any other block. */
+export function preformattedText(block: KnownBlock): string | undefined {
+  if (block.type !== 'rich_text') return undefined;
+  const [el] = block.elements;
+  if (el?.type !== 'rich_text_preformatted') return undefined;
+  return el.elements.map((e) => (e.type === 'text' ? e.text : '')).join('');
+}
+
+/**
+ * Long verbatim text as one or more messages: each starts with the blocks `head(part, parts)` gives
+ * and holds as many preformatted blocks as fit in a message.
+ */
+export function preformattedMessages(
+  text: string,
+  head: (part: number, parts: number) => SlackMessage,
+): SlackMessage[] {
+  const bodies = preformattedBlocks(text);
+  const headSize = blocksText(head(1, 1).blocks) + 200;
+  const groups: RichTextBlock[][] = [[]];
+  let size = headSize;
+  for (const b of bodies) {
+    const n = preformattedText(b)?.length ?? 0;
+    const group = groups.at(-1)!;
+    if (
+      group.length > 0 &&
+      (size + n > LIMITS.messageBlocksText || group.length >= LIMITS.blocksPerMessage - 2)
+    ) {
+      groups.push([b]);
+      size = headSize + n;
+    } else {
+      group.push(b);
+      size += n;
+    }
+  }
+  return groups.map((g, i) => {
+    const h = head(i + 1, groups.length);
+    return { text: h.text, blocks: [...h.blocks, ...g] };
+  });
+}
+
+/** Characters of text in blocks (sections, contexts, rich text), for the per-message budget. */
+function blocksText(blocks: readonly KnownBlock[]): number {
+  return JSON.stringify(blocks).length;
 }

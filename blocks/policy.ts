@@ -4,22 +4,19 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { formatISO } from 'date-fns';
 import type { CheckResult, GeneratedPolicyResult, PolicyFinding, PolicyType } from '../src/aws/policy.ts';
 import type { ActionComparison } from '../src/findings/policy-actions.ts';
-import { code, codeBlockLines, escapeMrkdwn, link, plain, userRef } from './escape.ts';
+import { code, escapeMrkdwn, link, plain, userRef, verbatimJson, verbatimText } from './escape.ts';
 import {
   capBlocks,
-  codeSections,
   context,
   LIMITS,
   listWithMore,
   messageText,
+  preformattedMessages,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
 import { formModal } from './modals.ts';
-
-/** Code blocks per message for a generated policy; the rest goes into follow-up messages. */
-export const POLICY_BLOCKS_PER_MESSAGE = 40;
 
 export interface GenerationSubject {
   principalArn: string;
@@ -278,27 +275,25 @@ export function generationResultMessage(r: GenerationResultInput): SlackMessage 
   return { text: messageText(text), blocks: capBlocks(blocks) };
 }
 
-/** The generated policies as pretty JSON in code blocks, over as many messages as they need. */
+/**
+ * The generated policies as pretty JSON in preformatted rich text (shown verbatim: `*` and `?` in
+ * actions and resources read as AWS wrote them), over as many messages as they need.
+ */
 export function policyDocumentMessages(policies: readonly string[]): SlackMessage[] {
-  const messages: SlackMessage[] = [];
-  policies.forEach((policy, i) => {
-    let pretty = policy;
+  return policies.flatMap((policy, i) => {
+    let pretty: string;
     try {
-      pretty = JSON.stringify(JSON.parse(policy), null, 2);
+      pretty = verbatimJson(JSON.parse(policy));
     } catch {
-      // shown as AWS sent it
+      pretty = verbatimText(policy); // shown as AWS sent it
     }
-    const sections = codeSections(codeBlockLines(pretty));
     const label =
       policies.length > 1 ? `Generated policy ${i + 1} of ${policies.length}` : 'Generated policy';
-    for (let at = 0; at < sections.length; at += POLICY_BLOCKS_PER_MESSAGE) {
-      const part = sections.slice(at, at + POLICY_BLOCKS_PER_MESSAGE);
-      const parts = Math.ceil(sections.length / POLICY_BLOCKS_PER_MESSAGE);
-      const title = parts > 1 ? `${label} (part ${at / POLICY_BLOCKS_PER_MESSAGE + 1} of ${parts})` : label;
-      messages.push({ text: messageText(title), blocks: [section(`*${escapeMrkdwn(title)}*`), ...part] });
-    }
+    return preformattedMessages(pretty, (part, parts) => {
+      const title = parts > 1 ? `${label} (part ${part} of ${parts})` : label;
+      return { text: messageText(title), blocks: [section(`*${escapeMrkdwn(title)}*`)] };
+    });
   });
-  return messages;
 }
 
 // ---------------------------------------------------------------------------------------------- modals

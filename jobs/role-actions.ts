@@ -120,12 +120,10 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
         // The snippet too goes out before the first change (a failed post stops the deletion). Once
         // per content: a retry, or a re-inspection after DeleteConflict that found the same role,
         // does not post it again.
-        await threadReplyOnce(
-          deps,
-          state,
-          backupSnippet(backup, backupKey),
-          onceKey(job, `backup-${shortHash(JSON.stringify({ ...backup, takenAt: '' }))}`),
-        );
+        const content = shortHash(JSON.stringify({ ...backup, takenAt: '' }));
+        for (const [i, part] of backupSnippet(backup, backupKey).entries()) {
+          await threadReplyOnce(deps, state, part, onceKey(job, `backup-${content}${i ? `-${i + 1}` : ''}`));
+        }
       },
     });
   } catch (err) {

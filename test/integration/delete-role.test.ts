@@ -16,6 +16,7 @@ import { type ActionJobData, type ActionRequest, JOBS, jobId } from '../../src/q
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { displayedBlocks, liveMarkup } from '../helpers/slack-display.ts';
 import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';
 
 const ADMIN = 'U0ADMIN01';
@@ -145,6 +146,52 @@ describe('delete an unused role', () => {
     const redrawn = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
     expect(redrawn).toContain('Resolved');
     expect(redrawn).toContain(ACTION_IDS.restoreRole);
+  });
+
+  it('posts the exact backup in the thread: the posted JSON parses back to the stored backup', async () => {
+    // IAM allows these in a policy; a mrkdwn snippet would eat the `*`, turn <!channel> live or
+    // change the backticks. A long statement forces the backup over several blocks and messages.
+    const role = ciDeployer()!;
+    const wildcards = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AllowAll',
+          Effect: 'Allow',
+          Action: ['s3:Get*', 'ecr:*'],
+          Resource: '*',
+          Condition: {
+            StringLike: { 'aws:PrincipalTag/team': ['*_ops_*', '`x`', '<!channel>', '~a~ & b'] },
+          },
+        },
+        ...Array.from({ length: 60 }, (_, i) => ({
+          Sid: `Bucket${i}`,
+          Effect: 'Allow',
+          Action: 's3:*',
+          Resource: `arn:aws:s3:::data-${i}-${'x'.repeat(150)}/*`,
+        })),
+      ],
+    };
+    role.inlinePolicies = { ...role.inlinePolicies, wildcards };
+
+    expect(await run(JOBS.deleteRole, request())).toEqual({ outcome: 'succeeded' });
+
+    const state = (await rt.deps.store.get(ID))!;
+    const stored = (await rt.deps.backups.get(state.backupKey!))!;
+    const parts = slack.posted.filter((p) => p.text.startsWith('Backup of role ci-deployer'));
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.map((p) => p.text)).toEqual(
+      parts.map((_, i) => `Backup of role ci-deployer (part ${i + 1} of ${parts.length})`),
+    );
+    // What a person copies: the preformatted blocks as Slack shows them, every part in order.
+    const copied = parts
+      .flatMap((p) => displayedBlocks(p.blocks.filter((b) => (b as { type: string }).type === 'rich_text')))
+      .join('');
+    expect(JSON.parse(copied)).toEqual(stored);
+    expect(JSON.parse(stored.inlinePolicies.find((p) => p.name === 'wildcards')!.document)).toEqual(
+      wildcards,
+    );
+    for (const p of parts) expect(liveMarkup(p.blocks)).toEqual([]);
   });
 
   it('posts the backup to the thread before the first change: a backup it cannot post stops the deletion', async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { backupSnippet, deletionReceipt, restoreReceipt } from '../../blocks/delete-role.ts';
-import { unescapeEntities } from '../../blocks/escape.ts';
 import { limitViolations } from '../../blocks/limits.ts';
+import { blockProblems } from '../../sandbox/block-kit-rules.ts';
 import type { RoleBackup } from '../../src/aws/iam.ts';
+import { displayedBlocks, liveMarkup } from '../helpers/slack-display.ts';
 
 const shown = (m: { blocks?: unknown[] }) =>
   (m.blocks as { text: { text: string } }[]).map((b) => b.text.text).join('\n');
@@ -82,27 +83,54 @@ describe('role backup snippet', () => {
     takenAt: '2026-12-01T10:00:00.000Z',
   };
 
-  it('reads back as exactly the backup JSON: line breaks, * and <> kept inside its code blocks', () => {
-    const m = backupSnippet(backup, 'ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z');
-    const [head, ...code] = (m.blocks as { text: { text: string } }[]).map((b) => b.text.text);
-    expect(head).toBe(
-      '💾 Backup of role `ci-deployer` taken 2026-12-01T10:00:00.000Z, kept as `ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z`:',
+  /** The backup as a person copies it from the thread: every part's preformatted blocks, in order. */
+  const readBack = (messages: { blocks: unknown[] }[]) =>
+    messages
+      .flatMap((m) => displayedBlocks(m.blocks.filter((b) => (b as { type: string }).type === 'rich_text')))
+      .join('');
+
+  it('reads back as exactly the backup: verbatim JSON, * and <> and backticks kept', () => {
+    const hostile: RoleBackup = {
+      ...backup,
+      description: 'ops `` ``` `` *bold* _x_ ~y~ <!channel> <@U123> &amp; \u202Eevil\u200B \u2028 end',
+      tags: [{ Key: 'owner', Value: '<https://evil.example|click>' }],
+    };
+    const messages = backupSnippet(
+      hostile,
+      'ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z',
     );
-    for (const c of code) expect(c).toMatch(/^```[\s\S]*```$/);
-    const json = unescapeEntities(code.map((c) => c.slice(3, -3)).join('\n'));
-    expect(JSON.parse(json)).toEqual(backup);
-    expect(json).toBe(JSON.stringify(backup, null, 2));
+    expect(messages).toHaveLength(1);
+    const [m] = messages;
+    expect(m!.text).toBe('Backup of role ci-deployer');
+    expect(displayedBlocks(m!.blocks)[0]).toBe(
+      '💾 Backup of role ci-deployer taken 2026-12-01T10:00:00.000Z, kept as ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z. The JSON below is exact: copy it whole.',
+    );
+    const json = readBack(messages);
+    expect(JSON.parse(json)).toEqual(hostile);
+    expect(json).toContain('\\"Resource\\":\\"*\\"');
+    expect(json).toContain('<!channel>');
+    expect(liveMarkup(m!.blocks)).toEqual([]);
+    expect(json).not.toMatch(/[\p{Cf}\u2028]/u);
+    expect(limitViolations(m!)).toEqual([]);
+    expect(blockProblems(m!.blocks)).toEqual([]);
   });
 
-  it('splits a long backup over several code blocks, each within a section’s limit', () => {
-    const big = {
+  it('splits a long backup over blocks and messages, each within Slack’s limits, reading back exactly', () => {
+    const big: RoleBackup = {
       ...backup,
-      attachedPolicyArns: Array.from({ length: 200 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`),
+      attachedPolicyArns: Array.from({ length: 400 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`),
+      inlinePolicies: [{ name: 'long', document: JSON.stringify({ Sid: 'x'.repeat(7000), Resource: '*' }) }],
     };
-    const m = backupSnippet(big, 'k');
-    expect(m.blocks.length).toBeGreaterThan(2);
-    expect(limitViolations(m)).toEqual([]);
-    const code = (m.blocks as { text: { text: string } }[]).slice(1).map((b) => b.text.text.slice(3, -3));
-    expect(JSON.parse(unescapeEntities(code.join('\n')))).toEqual(big);
+    const messages = backupSnippet(big, 'k');
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.map((m) => m.text)).toEqual(
+      messages.map((_, i) => `Backup of role ci-deployer (part ${i + 1} of ${messages.length})`),
+    );
+    for (const m of messages) {
+      expect(limitViolations(m)).toEqual([]);
+      expect(blockProblems(m.blocks)).toEqual([]);
+      expect(JSON.stringify(m.blocks).length).toBeLessThan(12_000);
+    }
+    expect(JSON.parse(readBack(messages))).toEqual(big);
   });
 });

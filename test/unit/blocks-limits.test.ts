@@ -91,6 +91,7 @@ import {
 } from '../../src/findings/model.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
 import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
+import { liveMarkup } from '../helpers/slack-display.ts';
 
 const CONSOLE = 'https://console.aws.amazon.com';
 /** A valid Slack user id: builders mention it (`<@U0ALICE01>`); everything else must come out inert. */
@@ -259,18 +260,19 @@ const finding: fc.Arbitrary<Finding> = fc
  * Every string a reader sees: not button URLs (ours), values or a modal's private metadata (opaque
  * data read back by handlers, never shown).
  */
-function texts(message: SlackMessage): string[] {
+function texts(message: SlackMessage, verbatim = false): string[] {
   const out: string[] = [];
-  const walk = (v: unknown, key?: string) => {
+  const walk = (v: unknown, key: string | undefined, inRich: boolean) => {
     if (typeof v === 'string') {
-      if (key !== 'url' && key !== 'value' && key !== 'private_metadata') out.push(v);
+      if (key !== 'url' && key !== 'value' && key !== 'private_metadata' && inRich === verbatim) out.push(v);
     } else if (Array.isArray(v)) {
-      for (const x of v) walk(x);
+      for (const x of v) walk(x, undefined, inRich);
     } else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) walk(x, k);
+      const rich = inRich || (v as { type?: unknown }).type === 'rich_text';
+      for (const [k, x] of Object.entries(v)) walk(x, k, rich);
     }
   };
-  walk(message);
+  walk(message, undefined, false);
   return out;
 }
 
@@ -280,7 +282,12 @@ function texts(message: SlackMessage): string[] {
  * zero-width space that defuses a broadcast and a joiner inside an emoji.
  */
 function expectInert(message: object): void {
-  for (const raw of texts(message as SlackMessage)) {
+  const m = message as SlackMessage;
+  // Rich text is shown verbatim, never parsed: nothing in it can turn live (read as the workspace
+  // page renders it), and nothing in it may be invisible.
+  if (Array.isArray(m.blocks)) expect(liveMarkup(m.blocks.filter((b) => b.type === 'rich_text'))).toEqual([]);
+  for (const t of texts(m, true)) expect(/[\p{Cf}\u2028\u2029]/u.exec(t)).toBeNull();
+  for (const raw of texts(m)) {
     // The one person the builders below mention on purpose (a valid user id): our own markup.
     const t = raw.replaceAll(`<@${MENTIONED}>`, '@mentioned');
     const withoutOurs = t.replace(/<#[CG][A-Z0-9]{6,}>/g, '');
@@ -299,6 +306,11 @@ function expectInert(message: object): void {
         `U+${hidden[0].codePointAt(0)?.toString(16)} in ${JSON.stringify(visible.slice(Math.max(0, hidden.index - 12), hidden.index + 12))}`,
     ).toBeNull();
   }
+}
+
+function checkAll(messages: SlackMessage[]): void {
+  expect(messages.length).toBeGreaterThan(0);
+  for (const m of messages) check(m);
 }
 
 function check(message: SlackMessage): void {
@@ -843,7 +855,7 @@ describe('every builder keeps its text and blocks inert for hostile input (prope
           }),
         );
         expectInert(deleteRoleBlockedModal(meta, r.document));
-        check(
+        checkAll(
           backupSnippet(
             {
               version: 1,

@@ -11,6 +11,7 @@ import {
   policyDocumentMessages,
   validationReply,
 } from '../../blocks/policy.ts';
+import { displayedBlocks, liveMarkup } from '../helpers/slack-display.ts';
 
 const subject = {
   principalArn: 'arn:aws:iam::123456789012:role/ci',
@@ -20,7 +21,7 @@ const subject = {
 };
 
 describe('policy messages', () => {
-  it('splits a very long generated policy over several code blocks and messages, all within limits', () => {
+  it('splits a very long generated policy over several blocks and messages, all within limits, reading back exactly', () => {
     const policy = JSON.stringify({
       Version: '2012-10-17',
       Statement: Array.from({ length: 3000 }, (_, i) => ({
@@ -33,21 +34,21 @@ describe('policy messages', () => {
 
     expect(messages.length).toBeGreaterThan(1);
     for (const m of messages) expect(limitViolations(m)).toEqual([]);
-    const text = messages
-      .flatMap((m) => m.blocks.slice(1))
-      .map((b) => (b as { text: { text: string } }).text.text);
-    expect(text.every((t) => t.startsWith('```') && t.endsWith('```'))).toBe(true);
-    const joined = text.map((t) => t.slice(3, -3)).join('\n');
-    expect(joined).toContain('"arn:aws:s3:::bucket-7/&lt;&amp;&gt;*"');
+    const body = messages.flatMap((m) => m.blocks.slice(1));
+    expect(body.every((b) => b.type === 'rich_text')).toBe(true);
+    const shown = displayedBlocks(body).join('');
+    expect(JSON.parse(shown)).toEqual(JSON.parse(policy));
+    expect(shown).toContain('"arn:aws:s3:::bucket-7/<&>*"');
     expect(messages[0]!.text).toBe(`Generated policy (part 1 of ${messages.length})`);
   });
 
-  it('cannot be broken out of: backticks and mentions in AWS text stay inert', () => {
-    const [m] = policyDocumentMessages(['{"Sid":"```<!channel>"}']);
-    expect(JSON.stringify(m)).not.toContain('<!channel>');
-    expect((m!.blocks[1] as { text: { text: string } }).text.text).toBe(
-      '```{\n  "Sid": "ˋˋˋ&lt;!channel&gt;"\n}```',
-    );
+  it('shows backticks and mentions in AWS text verbatim and inert', () => {
+    const [m] = policyDocumentMessages(['{"Sid":"```<!channel>","Action":"s3:*"}']);
+    expect(displayedBlocks(m!.blocks.slice(1))).toEqual([
+      '{\n  "Sid": "```<!channel>",\n  "Action": "s3:*"\n}',
+    ]);
+    expect(liveMarkup(m!.blocks)).toEqual([]);
+    expect(m!.text).toBe('Generated policy');
   });
 
   it('shows jobError code and message escaped', () => {
@@ -180,9 +181,26 @@ describe('policy messages with any AWS text', () => {
           ];
           for (const m of messages) {
             expect(limitViolations(m)).toEqual([]);
-            const json = JSON.stringify(m);
-            expect(json).not.toMatch(/<!channel>|<@U024BE7LH|<https:\/\/evil/);
+            // Rich text is shown verbatim and never parsed; everything else must not carry markup.
+            const parsed = { ...m, blocks: m.blocks.filter((b) => b.type !== 'rich_text') };
+            expect(JSON.stringify(parsed)).not.toMatch(/<!channel>|<@U024BE7LH|<https:\/\/evil/);
+            expect(liveMarkup(m.blocks.filter((b) => b.type === 'rich_text'))).toEqual([]);
           }
+          // The policies read back exactly as AWS sent them.
+          const shown = policyDocumentMessages(policies).map((m) =>
+            displayedBlocks(m.blocks.slice(1)).join(''),
+          );
+          shown.forEach((t, i) => {
+            const p = policies[i]!;
+            if (/[\p{Cf}\u2028\u2029\uD800-\uDFFF\u0000-\u0008\u000B-\u001F\u007F-\u009F]/u.test(p)) return;
+            let value: unknown;
+            try {
+              value = JSON.parse(p);
+            } catch {
+              return expect(t).toBe(p.length ? p : ' ');
+            }
+            expect(JSON.parse(t)).toEqual(value);
+          });
         },
       ),
       { numRuns: 150 },
