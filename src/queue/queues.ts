@@ -26,7 +26,7 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
  * BullMQ's events stream per queue (what QueueEvents reads: `scanNow` waits on it). Every job adds a
  * handful of events; trimmed to about this many, so it does not grow with the number of scans either.
  */
-export const EVENTS_MAX_LEN = 2000;
+export const EVENTS_MAX_LEN = 500;
 
 /**
  * Options of the scan queue's jobs, flow nodes included: jobs added through a FlowProducer do not
