@@ -353,12 +353,22 @@ async function kill9(): Promise<boolean> {
       const target = phase === 'first scan' ? Math.ceil(KILLS * 0.6) : KILLS;
       const kinds = new Map<string, number>();
       while (kills < target) {
-        await sleep(500 + rand() * 2500);
-        if ((await finalized(w.rt)) >= (phase === 'first scan' ? 1 : 2) && (await drained(w.rt))) break;
-        const running = [
+        const phaseDone = async () =>
+          (await finalized(w.rt)) >= (phase === 'first scan' ? 1 : 2) && (await drained(w.rt));
+        const runningJobs = async () => [
           ...((await w.rt.queues.scan.getJobs(['active'])) as Job[]),
           ...((await w.rt.queues.deliver.getJobs(['active'])) as Job[]),
         ];
+        // Kill while jobs run: wait for one (a restarted worker takes seconds to start), then a
+        // random 0.2-2.2 s into it.
+        await until(
+          'a running job',
+          async () => (await runningJobs()).length > 0 || (await phaseDone()),
+          120_000,
+        );
+        await sleep(200 + rand() * 2000);
+        if (await phaseDone()) break;
+        const running = await runningJobs();
         const i = Math.floor(rand() * workers.length);
         workers[i]!.child.kill('SIGKILL');
         await workers[i]!.exited;
