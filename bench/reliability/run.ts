@@ -176,11 +176,13 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, ms: num
   }
 }
 
-/** Nothing waiting, delayed or running in the scan and deliver queues. */
+/** Nothing waiting, running or delayed (other than the schedulers' next runs) in the scan and deliver queues. */
 async function drained(rt: Runtime): Promise<boolean> {
   for (const q of [rt.queues.scan, rt.queues.deliver]) {
-    const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    const c = await q.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
     if (Object.values(c).some((n) => n > 0)) return false;
+    const delayed = (await q.getJobs(['delayed'])) as Job[];
+    if (delayed.some((j) => !j.repeatJobKey)) return false;
   }
   return true;
 }
@@ -191,6 +193,19 @@ async function failedJobs(rt: Runtime): Promise<number> {
   return n;
 }
 
+/** Finalized scans so far (each scan ends with one scan-finalize job). */
+async function finalized(rt: Runtime): Promise<number> {
+  return ((await rt.queues.scan.getJobs(['completed'])) as Job[]).filter((j) => j.name === JOBS.scanFinalize)
+    .length;
+}
+
+/** Waits until `n` scans have finalized and every delivery is done. */
+async function scansDone(w: World, n: number, what: string, ms: number): Promise<void> {
+  await until(what, async () => (await finalized(w.rt)) >= n && (await drained(w.rt)), ms);
+}
+
+// The first scan of every scenario is the one the workers' scheduler runs when they start (a scan
+// enqueued beside it would overlap it; two overlapping first scans race for the same new findings).
 function scanNow(w: World, tag: string): Promise<unknown> {
   return enqueue(w.rt.queues, JOBS.scanRun, { requestId: `rel-${tag}-${Date.now().toString(36)}` });
 }
@@ -237,7 +252,9 @@ async function tally(w: World, everActive: Set<string>, resolved: Set<string>): 
         : typeof p?.once_key === 'string'
           ? `once-${p.once_key}`
           : undefined;
-    if (id) byKey.set(id, [...(byKey.get(id) ?? []), m]);
+    // A scan's summaries share their key across channels: one per channel.
+    const key = id?.startsWith('summary-') ? `${id}@${m.channel}` : id;
+    if (key) byKey.set(key, [...(byKey.get(key) ?? []), m]);
   }
   const t: Tally = {
     cards: 0,
@@ -315,7 +332,7 @@ function activeIds(w: World): Set<string> {
 
 async function kill9(): Promise<boolean> {
   const KILLS = Number(args.kills);
-  const w = await world({ postIntervalMs: 40, awsRate: 40, pageSize: 25 });
+  const w = await world({ postIntervalMs: 150, awsRate: 40, pageSize: 25 });
   const t0 = Date.now();
   try {
     const everActive = activeIds(w);
@@ -332,16 +349,26 @@ async function kill9(): Promise<boolean> {
         resolved = changeAws(w).resolved;
         for (const id of activeIds(w)) everActive.add(id);
       }
-      await scanNow(w, phase.replace(/\W/g, ''));
+      if (phase !== 'first scan') await scanNow(w, 'rescan');
       const target = phase === 'first scan' ? Math.ceil(KILLS * 0.6) : KILLS;
       const kinds = new Map<string, number>();
       while (kills < target) {
-        await sleep(500 + rand() * 2500);
-        if (await drained(w.rt)) break;
-        const running = [
+        const phaseDone = async () =>
+          (await finalized(w.rt)) >= (phase === 'first scan' ? 1 : 2) && (await drained(w.rt));
+        const runningJobs = async () => [
           ...((await w.rt.queues.scan.getJobs(['active'])) as Job[]),
           ...((await w.rt.queues.deliver.getJobs(['active'])) as Job[]),
         ];
+        // Kill while jobs run: wait for one (a restarted worker takes seconds to start), then a
+        // random 0.2-2.2 s into it.
+        await until(
+          'a running job',
+          async () => (await runningJobs()).length > 0 || (await phaseDone()),
+          120_000,
+        );
+        await sleep(200 + rand() * 2000);
+        if (await phaseDone()) break;
+        const running = await runningJobs();
         const i = Math.floor(rand() * workers.length);
         workers[i]!.child.kill('SIGKILL');
         await workers[i]!.exited;
@@ -349,7 +376,7 @@ async function kill9(): Promise<boolean> {
         for (const j of running) kinds.set(j.name, (kinds.get(j.name) ?? 0) + 1);
         workers[i] = startWorker(w);
       }
-      await until(`${phase} to finish`, () => drained(w.rt), 10 * 60_000);
+      await scansDone(w, phase === 'first scan' ? 1 : 2, `${phase} to finish`, 10 * 60_000);
       phases.push(
         `${phase}: kills so far ${kills}; jobs running at the kills: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
       );
@@ -376,7 +403,6 @@ async function sigterm(): Promise<boolean> {
   try {
     const everActive = activeIds(w);
     out(`sigterm: ${FINDINGS} findings (${everActive.size} active), grace ${GRACE / 1000} s, seed ${SEED}`);
-    await scanNow(w, 'term');
     for (const kind of [JOBS.scanAnalyzer, JOBS.deliverChannel] as const) {
       const wp = startWorker(w);
       const queue = kind === JOBS.deliverChannel ? w.rt.queues.deliver : w.rt.queues.scan;
@@ -400,7 +426,7 @@ async function sigterm(): Promise<boolean> {
     // Another worker finishes what was handed back.
     const wp = startWorker(w);
     const t1 = Date.now();
-    await until('the scan to finish', () => drained(w.rt), 15 * 60_000);
+    await scansDone(w, 1, 'the scan to finish', 15 * 60_000);
     out(`  another worker finished the rest in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
     wp.child.kill('SIGTERM');
     await wp.exited;
@@ -443,14 +469,13 @@ async function faults(): Promise<boolean> {
     out('         acting; 10% 429 (Retry-After 1) on writes and history reads. AWS: 30% throttled, 5% 500.');
     const wp = startWorker(w);
     const t0 = Date.now();
-    await scanNow(w, 'faults1');
-    await until('the first scan', async () => (await drained(w.rt)) && Date.now() - t0 > 3000, 15 * 60_000);
+    await scansDone(w, 1, 'the first scan', 15 * 60_000);
     const first = (Date.now() - t0) / 1000;
     const { resolved, updated } = changeAws(w);
     for (const id of activeIds(w)) everActive.add(id);
     const t1 = Date.now();
     await scanNow(w, 'faults2');
-    await until('the rescan', async () => (await drained(w.rt)) && Date.now() - t1 > 3000, 15 * 60_000);
+    await scansDone(w, 2, 'the rescan', 15 * 60_000);
     const second = (Date.now() - t1) / 1000;
     const f = w.slack.faulted;
     const count = (pred: (x: (typeof f)[number]) => boolean) => f.filter(pred).length;
