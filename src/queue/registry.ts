@@ -191,7 +191,8 @@ export async function enqueue<N extends JobName>(
   if (!queue) throw new Error(`no ${spec.queue} queue to add ${name} to`);
   const id = spec.id(data);
   return queue.add(name, data, {
-    ...retentionOf(name),
+    // Jobs without a retention of their own get the queue's default (the same DEFAULT_RETENTION).
+    ...(spec.retention ? retentionOf(name) : {}),
     ...(id ? { jobId: id } : {}),
     ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
   });

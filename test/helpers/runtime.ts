@@ -18,6 +18,11 @@ export function testConfig(overrides: Record<string, unknown> = {}): AppConfig {
     regions: ['eu-west-1'],
     slack: { defaultChannel: 'C0DEFAULT', adminChannel: 'C0ADMIN', postIntervalMs: 0 },
     redis: { keyPrefix: uniquePrefix('p') },
+    // AWS requests are not paced in tests (nock and the sandbox answer at once) unless a test is
+    // about pacing and sets aws.rateLimits itself.
+    aws: {
+      rateLimits: { accessAnalyzer: { perSecond: 0 }, tagging: { perSecond: 0 }, iam: { perSecond: 0 } },
+    },
     ...overrides,
   });
 }
