@@ -1,6 +1,7 @@
 // What job processors need, built once by the entry point and passed in.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { FixGateway } from '../src/aws/fixes.ts';
 import type { IamGateway } from '../src/aws/iam.ts';
 import type { PolicyGateway } from '../src/aws/policy.ts';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
@@ -8,7 +9,7 @@ import type { AppConfig } from '../src/config/schema.ts';
 import type { Queues } from '../src/queue/index.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
 import type { AuditLog } from '../src/store/audit.ts';
-import type { RoleBackupStore } from '../src/store/backups.ts';
+import type { FixBackupStore, RoleBackupStore } from '../src/store/backups.ts';
 import type { FindingStore } from '../src/store/findings.ts';
 import type { IntentStore } from '../src/store/intents.ts';
 import type { Keys } from '../src/store/keys.ts';
@@ -23,6 +24,9 @@ export interface JobDeps {
   audit: AuditLog;
   iam: IamGateway;
   backups: RoleBackupStore;
+  /** The AWS calls of the one-click fixes, and what each fix saved before its change. */
+  fixes: FixGateway;
+  fixBackups: FixBackupStore;
   analyzers: AnalyzerGateway;
   tags: TagReader;
   /** Policy generation, ValidatePolicy and the Check* calls. */

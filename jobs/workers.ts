@@ -1,6 +1,7 @@
 // BullMQ workers: one per queue, each running the handler its job's name has in HANDLERS. Every job
 // name has a handler (the type says so, and createWorkers checks it at start-up), so a job without
 // one is found when the bot starts, not when the job runs.
+
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -24,6 +25,7 @@ import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
+import { fixAction, undoFix } from './fixes/run.ts';
 import { explainOwnersJob } from './owners.ts';
 import {
   pollPolicyGeneration,
@@ -64,6 +66,8 @@ export const HANDLERS: JobHandlers = {
   [JOBS.policyStart]: startPolicyGeneration,
   [JOBS.policyPoll]: pollPolicyGeneration,
   [JOBS.policyValidate]: validatePolicyJob,
+  [JOBS.fix]: fixAction,
+  [JOBS.fixUndo]: undoFix,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

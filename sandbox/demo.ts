@@ -183,7 +183,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }),
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXDEMO00001', secretAccessKey: 'sandbox-secret' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
       maxAttempts: 3,
     },
   });

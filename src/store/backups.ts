@@ -42,3 +42,44 @@ export class RoleBackupStore {
     return raw ? (JSON.parse(raw) as RoleBackup) : null;
   }
 }
+
+/** What a one-click fix found and left, saved before its first change; Undo puts `before` back. */
+export interface FixBackup<S = unknown> {
+  version: 1;
+  kind: string;
+  findingId: string;
+  accountId: string;
+  region: string;
+  /** What the fix acts on: the bucket, the user (and key id), the role. */
+  target: Record<string, string>;
+  /** The state before the fix, as AWS answered (null: nothing was there, e.g. no configuration). */
+  before: S;
+  /** The state the fix sets. Undo acts only while AWS still shows it. */
+  after: S;
+  /** Slack user id of who asked for the fix. */
+  by: string;
+  /** ISO-8601. */
+  takenAt: string;
+}
+
+export class FixBackupStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Saves a backup (before the fix changes anything) and returns its key. */
+  async save(backup: FixBackup): Promise<string> {
+    const key = this.k.fixBackup(backup.kind, backup.findingId, backup.takenAt);
+    await this.redis.set(key, JSON.stringify(backup), 'EX', this.retentionDays * 86_400);
+    return key;
+  }
+
+  /** A backup by its key; null for a key that is not a fix backup of this bot, or expired. */
+  async get(key: string): Promise<FixBackup | null> {
+    if (!key.startsWith(this.k.fixBackup('', '', '').split('::')[0]!)) return null;
+    const raw = await this.redis.get(key);
+    return raw ? (JSON.parse(raw) as FixBackup) : null;
+  }
+}
