@@ -126,7 +126,7 @@ type Password = 'present' | 'none';
 
 /** A password IAM's strictest policy takes: 24 characters, every character class. */
 export function randomPassword(): string {
-  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!@#$%^&*()-_=+'];
+  const sets = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!@#$%^*()-_=+'];
   const all = sets.join('');
   const chars = sets.map((s) => s[randomInt(s.length)]!);
   while (chars.length < 24) chars.push(all[randomInt(all.length)]!);

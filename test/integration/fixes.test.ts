@@ -1,6 +1,8 @@
 // The one-click fixes from the finding card, through the real Bolt receiver, real Redis and BullMQ,
 // and the AWS sandbox (S3 Block Public Access, IAM keys, passwords and trust policies over their
 // wire protocols, the member account reached through the assumed role); Slack behind nock.
+
+import { Writable } from 'node:stream';
 import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
@@ -14,10 +16,11 @@ import {
 } from '../../sandbox/fixtures/demo-org.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import type { FixKind } from '../../src/findings/card-actions.ts';
+import { createLogger } from '../../src/log.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
 import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -39,6 +42,8 @@ let rt: Runtime;
 let receiver: Receiver;
 let actions: ActionEvents;
 let responses: Record<string, unknown>[];
+/** Every log line the runtime wrote (debug and up). */
+let logs: string[];
 
 interface Case {
   kind: FixKind;
@@ -186,7 +191,21 @@ beforeEach(async () => {
     fixes: { rescanDelaySeconds: 0 },
   });
   responses = recordResponseBodies();
-  rt = sandboxRuntime(config, aws);
+  logs = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  rt = testRuntime(config, {
+    logger: createLogger({ level: 'debug', destination }),
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
+      maxAttempts: 1,
+    },
+  });
   rt.startWorkers();
   actions = await actionEvents(rt, config);
   await rt.scanNow({ timeoutMs: 20_000 });
@@ -319,6 +338,8 @@ describe('remove password', () => {
     expect(JSON.stringify(elsewhere)).not.toContain(password!);
     expect(JSON.stringify(await rt.deps.audit.query({}))).not.toContain(password!);
     expect(JSON.stringify(responses)).not.toContain(password!);
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.includes(password!)).map((l) => l.slice(0, 400))).toEqual([]);
     const jobs = await jobsNamed(JOBS.fixUndo);
     expect(JSON.stringify(jobs.map((j) => [j.data, j.returnvalue]))).not.toContain(password!);
   });
