@@ -95,7 +95,7 @@ function start(i: BotInit): void {
     logger: pino({ level: i.logLevel }),
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXBENCH0001', secretAccessKey: 'sandbox-secret' },
-      endpoints: { accessAnalyzer: i.awsUrl, iam: i.awsUrl, sts: i.awsUrl, tagging: i.awsUrl },
+      endpoints: { accessAnalyzer: i.awsUrl, iam: i.awsUrl, sts: i.awsUrl, tagging: i.awsUrl, s3: i.awsUrl },
       maxAttempts: 3,
     },
   });

@@ -81,6 +81,10 @@ const ACTION_WORDS: Record<Action, string> = {
   snooze: 'snooze this finding',
   recommend: 'ask for a recommendation on this finding',
   read: 'see this finding',
+  'block-public-access': 'block public access to this bucket (or undo it)',
+  'deactivate-key': 'deactivate this access key (or undo it)',
+  'remove-password': 'remove this password (or undo it)',
+  'remove-external-access': 'remove external access to this role (or undo it)',
 };
 
 /** The action was done in AWS, but Slack could not show it (its channel or message is gone). */

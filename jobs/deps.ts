@@ -1,6 +1,7 @@
 // What job processors need, built once by the entry point and passed in.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { FixGateway } from '../src/aws/fixes.ts';
 import type { IamGateway } from '../src/aws/iam.ts';
 import type { PolicyGateway } from '../src/aws/policy.ts';
 import type { AnalyzerGateway, TagReader } from '../src/aws/types.ts';
@@ -9,7 +10,7 @@ import type { Queues } from '../src/queue/index.ts';
 import type { SlackGateway } from '../src/slack/client.ts';
 import type { ServiceLinkedAnalyzers } from '../src/store/analyzers.ts';
 import type { AuditLog } from '../src/store/audit.ts';
-import type { RoleBackupStore } from '../src/store/backups.ts';
+import type { FixBackupStore, RoleBackupStore } from '../src/store/backups.ts';
 import type { BurstStore } from '../src/store/bursts.ts';
 import type { ChannelIdStore } from '../src/store/channels.ts';
 import type { DigestStore } from '../src/store/digests.ts';
@@ -50,6 +51,9 @@ export interface JobDeps {
   serviceLinked: ServiceLinkedAnalyzers;
   iam: IamGateway;
   backups: RoleBackupStore;
+  /** The AWS calls of the one-click fixes, and what each fix saved before its change. */
+  fixes: FixGateway;
+  fixBackups: FixBackupStore;
   analyzers: AnalyzerGateway;
   tags: TagReader;
   /** Policy generation, ValidatePolicy and the Check* calls. */

@@ -24,6 +24,7 @@ import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
+import { fixAction, undoFix } from './fixes/run.ts';
 import { explainOwnersJob } from './owners.ts';
 import { pollPolicyGeneration } from './policy/poll.ts';
 import { requestPolicyGeneration } from './policy/request.ts';
@@ -71,6 +72,8 @@ export const HANDLERS: JobHandlers = {
   [JOBS.policyStart]: startPolicyGeneration,
   [JOBS.policyPoll]: pollPolicyGeneration,
   [JOBS.policyValidate]: validatePolicyJob,
+  [JOBS.fix]: fixAction,
+  [JOBS.fixUndo]: undoFix,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

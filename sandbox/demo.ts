@@ -9,7 +9,15 @@ import { formatDigestResult, formatScanReport } from '../src/cli.ts';
 import { formatProblems, type LogLevelName } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createLogger } from '../src/log.ts';
-import { type ActionRequest, createQueueEvents, JOBS, jobId, type SnoozeData } from '../src/queue/index.ts';
+import {
+  type ActionRequest,
+  createQueueEvents,
+  type FixData,
+  type FixUndoData,
+  JOBS,
+  jobId,
+  type SnoozeData,
+} from '../src/queue/index.ts';
 import { createRuntime } from '../src/runtime.ts';
 import { startAwsSandbox } from './aws.ts';
 import { demoPolicyGeneration } from './demo-policy.ts';
@@ -34,6 +42,9 @@ export interface DemoResult {
   archived: boolean;
   roleDeleted: boolean;
   roleRestored: boolean;
+  /** Deactivate key made the key inactive (and the finding resolved); Undo made it active again. */
+  keyDeactivated: boolean;
+  keyReactivated: boolean;
   /** Snooze and Show recommendation on the unused-permission finding of app-backend. */
   snoozed: boolean;
   recommended: boolean;
@@ -52,7 +63,18 @@ async function demoTriage(
   aws: Awaited<ReturnType<typeof startAwsSandbox>>,
   slack: Awaited<ReturnType<typeof startSlackSandbox>>,
   out: (line: string) => void,
-): Promise<Pick<DemoResult, 'archived' | 'roleDeleted' | 'roleRestored' | 'snoozed' | 'recommended'>> {
+): Promise<
+  Pick<
+    DemoResult,
+    | 'archived'
+    | 'roleDeleted'
+    | 'roleRestored'
+    | 'keyDeactivated'
+    | 'keyReactivated'
+    | 'snoozed'
+    | 'recommended'
+  >
+> {
   const show = (id: string) => {
     const m = slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
     if (!m) return;
@@ -104,8 +126,36 @@ async function demoTriage(
   out(`\nU0BOB clicks Restore role:`);
   if (backupKey) await rt.runAction(JOBS.restoreRole, { ...(await request(roleId, 'U0BOB', 3)), backupKey });
   show(roleId);
+  const roleRestored = ciDeployer();
+
+  const keyId = DEMO_FINDING_IDS.unusedAccessKey;
+  const keyStatus = () =>
+    aws.data.users
+      .find((u) => u.account === DEMO_ACCOUNTS.staging && u.name === 'legacy-etl')
+      ?.accessKeys?.find((k) => k.id === 'AKIAIOSFODNN7LEGACY1')?.status;
+  out(
+    `\nU0BOB (admin) clicks Deactivate key on the unused key of legacy-etl; the worker reads the key again, saves its status, makes it inactive:`,
+  );
+  await rt.runAction(JOBS.fix, {
+    ...(await request(keyId, 'U0BOB', 6)),
+    kind: 'deactivate-key',
+  } satisfies FixData);
+  show(keyId);
+  const keyDeactivated = keyStatus() === 'Inactive' && aws.data.findings.get(keyId)?.status === 'RESOLVED';
+  const [fixBackup] = await rt.deps.redis.keys(rt.deps.keys.fixBackup('deactivate-key', keyId, '*'));
+  out(`\nU0BOB clicks Undo: the key is active again, exactly as it was:`);
+  if (fixBackup) {
+    await rt.runAction(JOBS.fixUndo, {
+      ...(await request(keyId, 'U0BOB', 7)),
+      kind: 'deactivate-key',
+      backupKey: fixBackup,
+    } satisfies FixUndoData);
+  }
+  show(keyId);
+  const keyReactivated = keyStatus() === 'Active';
+
   const more = await demoSnoozeAndRecommend(rt, request, show, out);
-  return { archived, roleDeleted, roleRestored: ciDeployer(), ...more };
+  return { archived, roleDeleted, roleRestored, keyDeactivated, keyReactivated, ...more };
 }
 
 /**
@@ -183,7 +233,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }),
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXDEMO00001', secretAccessKey: 'sandbox-secret' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
       maxAttempts: 3,
     },
   });

@@ -101,7 +101,7 @@ export async function startTry(opts: TryOptions = {}): Promise<TryStack> {
     logger,
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXTRY000001', secretAccessKey: 'sandbox-secret' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
       maxAttempts: 3,
     },
   });

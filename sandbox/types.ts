@@ -95,6 +95,35 @@ export interface SandboxUser {
   inlinePolicies?: Record<string, Record<string, unknown>>;
   /** Names of the IAM groups the user is in (same account; ListGroupsForUser). */
   groups?: string[];
+  /** Access keys (ListAccessKeys, UpdateAccessKey); when set, its unused-key findings follow them. */
+  accessKeys?: SandboxAccessKey[];
+  /**
+   * The console password (GetLoginProfile ...): null for none. When set (null included), the user's
+   * unused-password findings follow it.
+   */
+  loginProfile?: { createDate: string; passwordResetRequired: boolean } | null;
+}
+
+export interface SandboxAccessKey {
+  id: string;
+  status: 'Active' | 'Inactive';
+  createDate: string;
+}
+
+/** An S3 bucket's Block Public Access settings (S3 PublicAccessBlockConfiguration). */
+export interface SandboxPublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+/** An S3 bucket the S3 stand-in knows; its public findings follow its Block Public Access settings. */
+export interface SandboxBucket {
+  account: string;
+  region: string;
+  /** null (or absent): no configuration (GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration). */
+  publicAccessBlock?: SandboxPublicAccessBlock | null;
 }
 
 /** An IAM group and its policies (the user side of policy generation's comparison). */
@@ -159,6 +188,8 @@ export interface SandboxData {
   instanceProfiles?: SandboxInstanceProfile[];
   /** Tags of non-IAM resources by ARN (Resource Groups Tagging API). */
   resources: Record<string, SandboxResource>;
+  /** S3 buckets by name (GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock). */
+  buckets?: Record<string, SandboxBucket>;
   /** The role AssumeRole accepts in member accounts; ExternalId must match when set. */
   memberRole?: { name: string; externalId?: string };
   /**

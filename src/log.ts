@@ -145,7 +145,11 @@ export function boltLogger(parent: Logger): BoltLogger {
     if (err) fields.err = err;
     if (extra.length === 1) fields.data = extra[0];
     else if (extra.length > 1) fields.data = extra;
-    const msg = text.join(' ') || err?.message || '';
+    let msg = text.join(' ') || err?.message || '';
+    // The Web API client logs every request body at debug level: message text the bot sends (a new
+    // console password in a DM, finding details) never goes to a log; the method and size do.
+    const body = /^http request body: /.exec(msg);
+    if (body) msg = `http request body: (${msg.length - body[0].length} characters, not logged)`;
     log[level](fields, msg);
   };
   return {

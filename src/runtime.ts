@@ -12,6 +12,7 @@ import type { AnalyzerScanResult, FinalizeResult, ScanRunResult } from '../jobs/
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
+import { createFixGateway } from './aws/fixes.ts';
 import { createIamGateway } from './aws/iam.ts';
 import { createPolicyGateway } from './aws/policy.ts';
 import { createTagReader } from './aws/tags.ts';
@@ -35,7 +36,7 @@ import { SlackGateway } from './slack/client.ts';
 import type { ListenerDeps } from './slack/listeners/common.ts';
 import { ServiceLinkedAnalyzers } from './store/analyzers.ts';
 import { AuditLog } from './store/audit.ts';
-import { RoleBackupStore } from './store/backups.ts';
+import { FixBackupStore, RoleBackupStore } from './store/backups.ts';
 import { BurstStore } from './store/bursts.ts';
 import { ChannelIdStore } from './store/channels.ts';
 import { DigestStore } from './store/digests.ts';
@@ -172,6 +173,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     serviceLinked: new ServiceLinkedAnalyzers(redis, k),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
+    fixes: createFixGateway(clients),
+    fixBackups: new FixBackupStore(redis, k, config.fixes.backupRetentionDays),
     analyzers: createAnalyzerGateway(clients, {
       onUnsupported: (findingId, analyzerArn, reason) =>
         logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),

@@ -55,6 +55,13 @@ export interface ActionSpec<D extends ActionRequest = ActionRequest> {
     ctx: Omit<ActionContext<D>, 'finding'> & { finding: Finding | null },
   ) => Promise<ActionResult | null>;
   step(ctx: ActionContext<D>): Promise<ActionResult>;
+  /** The action's name in the audit log, when it is not the job's name (a fix: its kind). */
+  audited?: string;
+  /**
+   * For a retry: whether an earlier attempt already changed AWS (a fix saved its backup), so the
+   * step goes on whatever the finding's status is now.
+   */
+  resumes?: () => Promise<boolean>;
 }
 
 export async function runFindingAction<D extends ActionRequest>(
@@ -63,7 +70,7 @@ export async function runFindingAction<D extends ActionRequest>(
   spec: ActionSpec<D>,
 ): Promise<ActionResult> {
   const data = job.data;
-  const action = job.name;
+  const action = spec.audited ?? job.name;
   const audit = (
     outcome: 'succeeded' | 'failed' | 'stale',
     extra: { detail?: string; error?: string } = {},
@@ -113,7 +120,10 @@ export async function runFindingAction<D extends ActionRequest>(
     }
     // A retry of a job whose AWS write went through before a later step failed finds the finding
     // already in the state it asked for: it finishes the remaining steps instead of calling it stale.
-    const resumed = job.attemptsMade > 0 && !!finding && !!spec.leaves && finding.status === spec.leaves;
+    const resumed =
+      job.attemptsMade > 0 &&
+      !!finding &&
+      ((!!spec.leaves && finding.status === spec.leaves) || (!!spec.resumes && (await spec.resumes())));
     if (!finding || (finding.status !== spec.expected && !resumed)) {
       if (finding) await shown(() => redraw(deps, finding, state, { status: finding.status }));
       await tell(deps, data, staleNote({ status: finding?.status ?? 'GONE', action }));

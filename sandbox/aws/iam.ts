@@ -12,6 +12,7 @@ import {
   userXml,
 } from './iam-xml.ts';
 import { memberList, type QueryOp, type QueryService, required } from './query.ts';
+import { reanalyze } from './reanalyze.ts';
 import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -223,6 +224,77 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       profiles.push(profile);
       return `<InstanceProfile>${profileXml(profile)}</InstanceProfile>`;
     },
+    ListAccessKeys(ctx, p) {
+      const u = keyOwner(ctx, p);
+      const { page, tail } = listPage(u.accessKeys ?? [], p, 'ak');
+      const members = page.map(
+        (k) =>
+          `<member><UserName>${xml(u.name)}</UserName><AccessKeyId>${xml(k.id)}</AccessKeyId>` +
+          `<Status>${k.status}</Status><CreateDate>${k.createDate}</CreateDate></member>`,
+      );
+      return `<AccessKeyMetadata>${members.join('')}</AccessKeyMetadata>${tail}`;
+    },
+    UpdateAccessKey(ctx, p) {
+      // Without UserName IAM acts on the caller's own keys: a key of another user is not found.
+      const u = keyOwner(ctx, p);
+      const id = required(p, 'AccessKeyId');
+      const status = required(p, 'Status');
+      if (status !== 'Active' && status !== 'Inactive') {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
+        );
+      }
+      const key = (u.accessKeys ?? []).find((k) => k.id === id);
+      if (!key) throw new AwsFault(404, 'NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      key.status = status;
+      keepUser(u);
+      reanalyze(data, userArn(u));
+      return null;
+    },
+    GetLoginProfile(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      if (!u.loginProfile) throw noLoginProfile(u.name);
+      return `<LoginProfile>${loginProfileXml(u.name, u.loginProfile)}</LoginProfile>`;
+    },
+    CreateLoginProfile(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      const password = required(p, 'Password');
+      if (u.loginProfile) {
+        throw new AwsFault(409, 'EntityAlreadyExists', `Login Profile for user ${u.name} already exists.`);
+      }
+      // The default account password policy: at least 8 characters, three of the four character types.
+      const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
+      if (password.length < 8 || classes < 3) {
+        throw new AwsFault(
+          400,
+          'PasswordPolicyViolation',
+          'Password should have a minimum length of 8 and contain three of: uppercase letters, lowercase letters, numbers, symbols',
+        );
+      }
+      u.loginProfile = {
+        createDate: isoNow(),
+        passwordResetRequired: p.get('PasswordResetRequired') === 'true',
+      };
+      keepUser(u);
+      reanalyze(data, userArn(u));
+      return `<LoginProfile>${loginProfileXml(u.name, u.loginProfile)}</LoginProfile>`;
+    },
+    DeleteLoginProfile(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      if (!u.loginProfile) throw noLoginProfile(u.name);
+      u.loginProfile = null;
+      keepUser(u);
+      reanalyze(data, userArn(u));
+      return null;
+    },
+    UpdateAssumeRolePolicy(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      role.assumeRolePolicyDocument = trustPolicy(required(p, 'PolicyDocument'));
+      reanalyze(data, `arn:aws:iam::${role.account}:role${role.path ?? '/'}${role.name}`);
+      return null;
+    },
     AddRoleToInstanceProfile(ctx, p) {
       const role = roleOf(ctx, p.get('RoleName') ?? undefined);
       const profile = profileOf(role.account, required(p, 'InstanceProfileName'));
@@ -236,6 +308,15 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       profile.roles.push(role.name);
       return null;
     },
+  };
+
+  /** The user whose keys a call is about: UserName, or the caller itself when it names none. */
+  const keyOwner = (ctx: Ctx, p: URLSearchParams): SandboxUser =>
+    userOf(ctx, p.get('UserName') ?? (ctx.account === data.callerAccount ? data.callerUserName : undefined));
+
+  /** A generated (lookupUser) user that changed is kept from now on, so the change sticks. */
+  const keepUser = (u: SandboxUser) => {
+    if (!data.users.includes(u)) data.users.push(u);
   };
 
   /** A role about to change: generated (lookupRole) roles are kept from now on, so the change sticks. */
@@ -281,6 +362,37 @@ function policyDocument(raw: string): Record<string, unknown> {
     // fall through
   }
   throw new AwsFault(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+}
+
+const userArn = (u: SandboxUser) => `arn:aws:iam::${u.account}:user${u.path ?? '/'}${u.name}`;
+
+function loginProfileXml(user: string, lp: { createDate: string; passwordResetRequired: boolean }): string {
+  return `<UserName>${xml(user)}</UserName><CreateDate>${lp.createDate}</CreateDate><PasswordResetRequired>${lp.passwordResetRequired}</PasswordResetRequired>`;
+}
+
+function noLoginProfile(user: string): AwsFault {
+  return new AwsFault(404, 'NoSuchEntity', `Login Profile for User ${user} cannot be found.`);
+}
+
+/** A trust policy IAM takes: JSON, at least one statement, a principal in each, no Resource. */
+function trustPolicy(raw: string): Record<string, unknown> {
+  const doc = policyDocument(raw);
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  for (const st of statements as Record<string, unknown>[]) {
+    if (!st || typeof st !== 'object')
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    if ('Resource' in st || 'NotResource' in st) {
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Has prohibited field Resource');
+    }
+    if (st.Principal === undefined && st.NotPrincipal === undefined) {
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Missing required field Principal');
+    }
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') {
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    }
+  }
+  return doc;
 }
 
 function policyArn(arn: string): string {

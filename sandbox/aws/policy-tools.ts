@@ -359,12 +359,30 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         throw fault(400, 'InvalidParameterException', `Invalid policyType: ${String(body.policyType)}`);
       }
       const granted = allowedActions([JSON.stringify(existing)]).actions;
+      // A resource policy grants to principals: a principal no Allow statement of the existing policy
+      // names is new access too.
+      const principalsOf = (st: Record<string, unknown>): string[] =>
+        st.Principal === '*'
+          ? ['AWS:*']
+          : Object.entries((st.Principal ?? {}) as Record<string, unknown>).flatMap(([k, v]) =>
+              list(v).map((x) => `${k}:${String(x)}`),
+            );
+      const trusted = new Set(
+        statements(existing)
+          .filter((st) => st.Effect === 'Allow')
+          .flatMap(principalsOf),
+      );
       const reasons: Record<string, unknown>[] = [];
       statements(fresh).forEach((st, i) => {
         if (st.Effect !== 'Allow') return;
-        const extra = list(st.Action)
-          .map(String)
-          .filter((a) => !coveredBy(a, granted));
+        const newPrincipals =
+          body.policyType === 'RESOURCE_POLICY' ? principalsOf(st).filter((x) => !trusted.has(x)) : [];
+        const extra = [
+          ...list(st.Action)
+            .map(String)
+            .filter((a) => !coveredBy(a, granted)),
+          ...newPrincipals.map((x) => `principal ${x}`),
+        ];
         if (extra.length) {
           reasons.push({
             description: `New access in the statement with index: ${i} (${extra.join(', ')}).`,

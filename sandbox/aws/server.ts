@@ -1,7 +1,7 @@
 // A local AWS that speaks the wire protocols the real SDK v3 clients use: Access Analyzer (REST-JSON,
 // sandbox/aws/access-analyzer.ts), IAM and STS (awsQuery, XML responses: iam.ts, sts.ts, query.ts)
-// and the Resource Groups Tagging API (JSON 1.1, tagging.ts). One node:http server on 127.0.0.1
-// serves all four; point the clients at it with `endpoint` or AWS_ENDPOINT_URL_*.
+// the Resource Groups Tagging API (JSON 1.1, tagging.ts) and S3's Block Public Access (REST XML,
+// s3.ts). One node:http server on 127.0.0.1 serves all five; point the clients at it with `endpoint` or AWS_ENDPOINT_URL_*.
 //
 // The region of a request comes from the SigV4 credential scope, the account from the access key id:
 // keys issued by AssumeRole encode the assumed account (`ASIA<account>XXXX`), any other key is
@@ -13,6 +13,7 @@ import { type AwsRateLimit, type AwsSandboxFaults, createAccessAnalyzer } from '
 import { createIam } from './iam.ts';
 import { createPolicySandbox } from './policy-tools.ts';
 import { handleQuery } from './query.ts';
+import { createS3, isS3Request } from './s3.ts';
 import { createSts } from './sts.ts';
 import { createTagging } from './tagging.ts';
 import { AwsFault, type AwsRequestRecord, type Ctx, type RecordRequest, sendJson, xml } from './wire.ts';
@@ -70,6 +71,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
   const iam = createIam(data, policyTools.iamOps(xml));
   const sts = createSts(data);
   const tagging = createTagging(data, record);
+  const s3 = createS3(data, record);
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -89,6 +91,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
       try {
         const target = req.headers['x-amz-target'];
         if (typeof target === 'string') tagging.handle(res, ctx, target, raw);
+        else if (isS3Request(req, url, ctx)) s3.handle(req, res, ctx, url, raw);
         else if (req.method === 'POST' && url.pathname === '/' && /^Action=|&Action=/.test(raw)) {
           // IAM and STS share the protocol: the credential scope names the service, else the API version.
           const p = new URLSearchParams(raw);

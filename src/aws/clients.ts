@@ -4,6 +4,7 @@
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   AssumeRoleCommand,
   type AssumeRoleCommandOutput,
@@ -36,7 +37,7 @@ export interface AwsClientsOptions {
   /** The SDK's retry strategy (AWS_RETRY_MODE). Default standard. */
   retryMode?: 'standard' | 'adaptive';
   /** Endpoint overrides for tests and the sandbox; production leaves them unset (the SDK reads AWS_ENDPOINT_URL_*). */
-  endpoints?: { accessAnalyzer?: string; iam?: string; sts?: string; tagging?: string };
+  endpoints?: { accessAnalyzer?: string; iam?: string; sts?: string; tagging?: string; s3?: string };
   organization?: AppConfig['organization'];
   logger?: AwsLogger;
   /** Region of the STS client used for GetCallerIdentity and AssumeRole. Default us-east-1. */
@@ -61,6 +62,8 @@ export interface AwsClients {
   /** STS with the base credentials. */
   sts(): STSClient;
   tagging(region: string, accountId?: string): ResourceGroupsTaggingAPIClient;
+  /** S3 in the bucket's region, in `accountId` through the member role (the one-click fixes). */
+  s3(region: string, accountId?: string): S3Client;
   /** The account of the base credentials (GetCallerIdentity, asked once). */
   callerAccount(): Promise<string>;
   /** Credentials for acting in `accountId`: the assumed member role, or the base credentials. */
@@ -196,6 +199,17 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
         `tagging|${region}|${accountKey(accountId)}`,
         () => new ResourceGroupsTaggingAPIClient(configFor(region, opts.endpoints?.tagging, accountId)),
         { service: 'tagging', region },
+      ),
+
+    s3: (region, accountId) =>
+      cached(
+        `s3|${region}|${accountKey(accountId)}`,
+        () =>
+          new S3Client({
+            ...configFor(region, opts.endpoints?.s3, accountId),
+            // A local endpoint (the sandbox) has no bucket subdomains.
+            ...(opts.endpoints?.s3 ? { forcePathStyle: true } : {}),
+          }),
       ),
 
     callerAccount: () => {

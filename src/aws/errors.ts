@@ -58,6 +58,11 @@ const KIND_BY_CODE: Record<string, AwsErrorKind> = {
   EntityAlreadyExists: 'conflict',
   EntityAlreadyExistsException: 'conflict',
   UnmodifiableEntity: 'invalid',
+  // S3 (REST XML) and IAM answers the one-click fixes meet.
+  NoSuchBucket: 'not-found',
+  NoSuchPublicAccessBlockConfiguration: 'not-found',
+  PasswordPolicyViolation: 'invalid',
+  PasswordPolicyViolationException: 'invalid',
   UnmodifiableEntityException: 'invalid',
   MalformedPolicyDocument: 'invalid',
   MalformedPolicyDocumentException: 'invalid',

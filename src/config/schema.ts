@@ -136,6 +136,10 @@ export const PERMISSION_ACTIONS = [
   'snooze',
   'recommend',
   'read',
+  'block-public-access',
+  'deactivate-key',
+  'remove-password',
+  'remove-external-access',
 ] as const;
 
 const people = {
@@ -157,6 +161,20 @@ const ROLE_ACTION_WHY =
   'false: deleting or restoring an IAM role can break every workload that uses it, and anyone may join ' +
   'a channel, so only admins and the users and userGroups listed here may do it';
 const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
+
+/**
+ * A one-click fix (and its Undo): admins and those listed by default; the owners of a finding only
+ * where the config says so, for every owner channel (`ownerChannelMembers`) or for some (`channels`).
+ */
+const fixAction = z
+  .strictObject({
+    ...people,
+    ownerChannelMembers: z.boolean().default(false),
+    channels: z.array(z.string().min(1)).default([]),
+  })
+  .prefault({});
+const FIX_WHO =
+  "admins and those listed by default; the finding's owners too with `ownerChannelMembers: true`, or only for findings owned by the channels in `channels` (ids or `#names` as the routing rules name them). Undo needs the same permission";
 
 const action = <T extends z.ZodType>(schema: T, description: string): T =>
   schema.meta({ description, docLeaf: true }) as T;
@@ -188,6 +206,22 @@ const permissionsSchema = z
     recommend: action(
       ownerAction,
       `Ask AWS for a recommendation on an unused-permissions finding; ${OWNER}.`,
+    ),
+    'block-public-access': action(
+      fixAction,
+      `Turn on every Block Public Access setting of a public S3 bucket (Undo puts the saved settings back); ${FIX_WHO}.`,
+    ),
+    'deactivate-key': action(
+      fixAction,
+      `Make an unused access key inactive (Undo makes it active); ${FIX_WHO}.`,
+    ),
+    'remove-password': action(
+      fixAction,
+      `Delete an unused console password (Undo sets a new one, sent only to the person who clicks); ${FIX_WHO}.`,
+    ),
+    'remove-external-access': action(
+      fixAction,
+      `Remove a finding's external principals from a role's trust policy (Undo restores the saved policy); ${FIX_WHO}.`,
     ),
     read: action(
       ownerAction,
@@ -652,6 +686,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .meta({ description: 'Safety rules for deleting unused roles from Slack.' }),
+  fixes: z
+    .strictObject({
+      backupRetentionDays: z.number().int().min(1).max(3650).default(90).meta({
+        description:
+          'How long what a one-click fix changed is kept in Redis (the Undo button needs it); after that Undo says the backup is gone.',
+      }),
+      rescanDelaySeconds: z.number().int().min(0).max(3600).default(60).meta({
+        description:
+          'After a fix of external access, the bot asks AWS to rescan the resource and reads the finding again this many seconds later to show the result.',
+      }),
+    })
+    .prefault({})
+    .meta({
+      description: 'One-click fixes from the finding card (Block public access, Deactivate key, ...).',
+    }),
   permissions: permissionsSchema.meta({ description: 'Who may do what; see [Permissions](#permissions).' }),
   audit: auditSchema.meta({ description: 'Retention of the audit log; see [Audit](#audit).' }),
   aging: agingSchema.meta({ description: 'SLA reminders and escalation of findings left open.' }),

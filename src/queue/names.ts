@@ -27,6 +27,8 @@ export const JOBS = {
   policyStart: 'policy-start',
   policyPoll: 'policy-poll',
   policyValidate: 'policy-validate',
+  fix: 'fix',
+  fixUndo: 'fix-undo',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -1,5 +1,6 @@
 // What each job carries (src/queue/registry.ts maps job names to these).
 
+import type { FixKind } from '../findings/card-actions.ts';
 import type { SnoozeDays } from '../findings/limits.ts';
 import type { AnalyzerInfo } from '../findings/model.ts';
 
@@ -35,6 +36,15 @@ export interface DeleteRolePreviewData extends ActionRequest {
   viewId: string;
 }
 export interface RestoreRoleData extends ActionRequest {
+  backupKey: string;
+}
+/** A one-click fix from the finding card. */
+export interface FixData extends ActionRequest {
+  kind: FixKind;
+}
+/** Undo of a fix: puts back what the fix saved under `backupKey`. */
+export interface FixUndoData extends ActionRequest {
+  kind: FixKind;
   backupKey: string;
 }
 /** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
@@ -97,6 +107,8 @@ export type ActionJobData =
   | ArchiveData
   | DeleteRolePreviewData
   | RestoreRoleData
+  | FixData
+  | FixUndoData
   | OwnersData
   | SnoozeData
   | RecommendPollData

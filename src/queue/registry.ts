@@ -10,6 +10,8 @@ import type {
   ArchiveData,
   DeleteRolePreviewData,
   DeliverData,
+  FixData,
+  FixUndoData,
   OwnersData,
   PolicyRequestData,
   PolicyStepData,
@@ -48,6 +50,8 @@ export interface JobPayloads {
   [JOBS.policyStart]: PolicyStepData;
   [JOBS.policyPoll]: PolicyStepData;
   [JOBS.policyValidate]: PolicyValidateData;
+  [JOBS.fix]: FixData;
+  [JOBS.fixUndo]: FixUndoData;
 }
 export type PayloadOf<N extends JobName> = JobPayloads[N];
 
@@ -155,6 +159,8 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   [JOBS.policyStart]: onActions((d) => jobId(JOBS.policyStart, d.requestId, String(d.attempt))),
   [JOBS.policyPoll]: onActions((d) => jobId(JOBS.policyPoll, d.requestId, String(d.attempt))),
   [JOBS.policyValidate]: onActions((d) => jobId(JOBS.policyValidate, d.requestTs)),
+  [JOBS.fix]: onActions((d) => jobId(JOBS.fix, d.kind, d.findingId, d.requestTs)),
+  [JOBS.fixUndo]: onActions((d) => jobId(JOBS.fixUndo, d.kind, d.findingId, d.requestTs)),
 };
 
 export const JOB_NAMES = Object.keys(JOB_SPECS) as JobName[];

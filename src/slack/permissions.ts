@@ -74,7 +74,10 @@ export async function authorize(
   const rule = deps.config[action];
   // A finding's owners (its owner channel's members and its routing rule's owners) may take the
   // actions whose `ownerChannelMembers` is on; an action on no finding has no owners.
-  const byChannel = rule.ownerChannelMembers && findingChannel !== undefined;
+  // A fix may name the owner channels whose members may take it (`channels`).
+  const listedChannel =
+    findingChannel !== undefined && 'channels' in rule && rule.channels.includes(findingChannel);
+  const byChannel = (rule.ownerChannelMembers || listedChannel) && findingChannel !== undefined;
   const owners = rule.ownerChannelMembers ? input.ruleOwners : undefined;
 
   if (admins.users.includes(userId)) return { allowed: true, via: 'admin' };

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { RoleBackup } from '../aws/iam.ts';
 import type { Keys } from './keys.ts';
+import { JOB_POST_TTL_SECONDS } from './once.ts';
 
 export class RoleBackupStore {
   constructor(
@@ -40,5 +41,56 @@ export class RoleBackupStore {
     if (!key.startsWith(this.k.roleBackup('', '', '').split('::')[0]!)) return null;
     const raw = await this.redis.get(key);
     return raw ? (JSON.parse(raw) as RoleBackup) : null;
+  }
+}
+
+/** What a one-click fix found and left, saved before its first change; Undo puts `before` back. */
+export interface FixBackup<S = unknown> {
+  version: 1;
+  kind: string;
+  findingId: string;
+  accountId: string;
+  region: string;
+  /** What the fix acts on: the bucket, the user (and key id), the role. */
+  target: Record<string, string>;
+  /** The state before the fix, as AWS answered (null: nothing was there, e.g. no configuration). */
+  before: S;
+  /** The state the fix sets. Undo acts only while AWS still shows it. */
+  after: S;
+  /** Slack user id of who asked for the fix. */
+  by: string;
+  /** ISO-8601. */
+  takenAt: string;
+}
+
+export class FixBackupStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly k: Keys,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Saves a backup (before the fix changes anything) and returns its key. */
+  async save(backup: FixBackup): Promise<string> {
+    const key = this.k.fixBackup(backup.kind, backup.findingId, backup.takenAt);
+    await this.redis.set(key, JSON.stringify(backup), 'EX', this.retentionDays * 86_400);
+    return key;
+  }
+
+  /** Records the backup a step of a fix job saved, so a retry of that job resumes from it. */
+  async recordForJob(jobStep: string, backupKey: string): Promise<void> {
+    await this.redis.set(this.k.jobPost(jobStep), backupKey, 'EX', JOB_POST_TTL_SECONDS);
+  }
+
+  /** The backup a step of a fix job saved, or null when that step has not saved one yet. */
+  async savedForJob(jobStep: string): Promise<string | null> {
+    return this.redis.get(this.k.jobPost(jobStep));
+  }
+
+  /** A backup by its key; null for a key that is not a fix backup of this bot, or expired. */
+  async get(key: string): Promise<FixBackup | null> {
+    if (!key.startsWith(this.k.fixBackup('', '', '').split('::')[0]!)) return null;
+    const raw = await this.redis.get(key);
+    return raw ? (JSON.parse(raw) as FixBackup) : null;
   }
 }

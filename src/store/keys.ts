@@ -127,6 +127,9 @@ export function keys(prefix: string) {
     lastScan: () => `${p}last-scan`,
     roleBackup: (accountId: string, roleName: string, takenAt: string) =>
       `${p}backup:role:${accountId}:${roleName}:${takenAt}`,
+    /** What a one-click fix changed, saved just before it changed it (the Undo button names it). */
+    fixBackup: (kind: string, findingId: string, takenAt: string) =>
+      `${p}backup:fix:${kind}:${findingId}:${takenAt}`,
     /**
      * A message a job posts once (src/store/once.ts), by a key stable across the job's retries:
      * `claimed <time>` before the post, `sent <channel> <ts>` after it.

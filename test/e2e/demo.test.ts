@@ -71,7 +71,13 @@ describe('npm run demo', () => {
     expect(result.resolvedUpdate).toBe(true);
 
     // Triage through the worker: archive with an expiry, delete the unused role, restore it.
-    expect(result).toMatchObject({ archived: true, roleDeleted: true, roleRestored: true });
+    expect(result).toMatchObject({
+      archived: true,
+      roleDeleted: true,
+      roleRestored: true,
+      keyDeactivated: true,
+      keyReactivated: true,
+    });
     expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
 

@@ -44,7 +44,13 @@ export function sandboxRuntime(config: AppConfig, sandbox: { url: string }): Run
   return testRuntime(config, {
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: sandbox.url, iam: sandbox.url, sts: sandbox.url, tagging: sandbox.url },
+      endpoints: {
+        accessAnalyzer: sandbox.url,
+        iam: sandbox.url,
+        sts: sandbox.url,
+        tagging: sandbox.url,
+        s3: sandbox.url,
+      },
       maxAttempts: 1,
     },
   });

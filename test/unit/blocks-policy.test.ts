@@ -190,17 +190,20 @@ describe('policy messages with any AWS text', () => {
           const shown = policyDocumentMessages(policies).map((m) =>
             displayedBlocks(m.blocks.slice(1)).join(''),
           );
-          shown.forEach((t, i) => {
+          for (const [i, t] of shown.entries()) {
             const p = policies[i]!;
-            if (/[\p{Cf}\u2028\u2029\uD800-\uDFFF\u0000-\u0008\u000B-\u001F\u007F-\u009F]/u.test(p)) return;
+            // Invisible and control characters are shown escaped, so those documents read back differently.
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+            if (/[\p{Cf}\u2028\u2029\uD800-\uDFFF\u0000-\u0008\u000B-\u001F\u007F-\u009F]/u.test(p)) continue;
             let value: unknown;
             try {
               value = JSON.parse(p);
             } catch {
-              return expect(t).toBe(p.length ? p : ' ');
+              expect(t).toBe(p.length ? p : ' ');
+              continue;
             }
             expect(JSON.parse(t)).toEqual(value);
-          });
+          }
         },
       ),
       { numRuns: 150 },

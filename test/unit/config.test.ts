@@ -85,9 +85,14 @@ describe('parseConfigText', () => {
           snooze: { users: [], userGroups: [], ownerChannelMembers: true },
           recommend: { users: [], userGroups: [], ownerChannelMembers: true },
           read: { users: [], userGroups: [], ownerChannelMembers: true },
+          'block-public-access': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'deactivate-key': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'remove-password': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'remove-external-access': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },
+        fixes: { backupRetentionDays: 90, rescanDelaySeconds: 60 },
         aging: {
           slaDays: {
             'public-access': 1,

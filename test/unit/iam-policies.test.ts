@@ -14,7 +14,7 @@ type PolicyFile =
   | 'bot-scan' // the bot's role, read-only: findings, tags in its own account, assuming the member role
   | 'bot-triage' // the bot's role: archive, rescan, recommendations, /access validate
   | 'member-read' // the member role: tags of resources in that account
-  | 'member-role-admin' // the member role: deleting an unused role and restoring it from its backup
+  | 'member-role-admin' // the member role: deleting an unused role and restoring it, the one-click fixes and their Undo
   | 'member-policy-generation'; // the member role: generating a policy for a principal of that account
 
 /** The IAM service prefix of each SDK client package. */
@@ -23,6 +23,7 @@ const SERVICE: Record<string, string> = {
   '@aws-sdk/client-iam': 'iam',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
+  '@aws-sdk/client-s3': 's3',
 };
 
 interface Grant {
@@ -53,7 +54,7 @@ const GRANTS: Record<string, Grant> = {
   'access-analyzer:GetFindingRecommendation': { in: ['bot-triage'] },
   // /access validate runs with the bot's credentials; a generated policy is checked in its account.
   'access-analyzer:ValidatePolicy': { in: ['bot-triage', 'member-policy-generation'] },
-  'access-analyzer:CheckNoNewAccess': { in: ['bot-triage', 'member-policy-generation'] },
+  'access-analyzer:CheckNoNewAccess': { in: ['bot-triage', 'member-policy-generation', 'member-role-admin'] },
   'access-analyzer:CheckNoPublicAccess': { in: ['bot-triage'] },
   // Deleting a role (inspect first) and restoring it from its backup, through the member role.
   'iam:ListAttachedRolePolicies': { in: ['member-role-admin', 'member-policy-generation'] },
@@ -65,6 +66,17 @@ const GRANTS: Record<string, Grant> = {
   'iam:DetachRolePolicy': { in: ['member-role-admin'] },
   'iam:DeleteRolePolicy': { in: ['member-role-admin'] },
   'iam:DeleteRole': { in: ['member-role-admin'] },
+  // One-click fixes (jobs/fixes) and their Undo, in the finding's account through the member role.
+  's3:GetPublicAccessBlock': { in: ['member-role-admin'], action: 's3:GetBucketPublicAccessBlock' },
+  's3:PutPublicAccessBlock': { in: ['member-role-admin'], action: 's3:PutBucketPublicAccessBlock' },
+  // S3 authorises DeletePublicAccessBlock with s3:PutBucketPublicAccessBlock.
+  's3:DeletePublicAccessBlock': { in: ['member-role-admin'], action: 's3:PutBucketPublicAccessBlock' },
+  'iam:ListAccessKeys': { in: ['member-role-admin'] },
+  'iam:UpdateAccessKey': { in: ['member-role-admin'] },
+  'iam:GetLoginProfile': { in: ['member-role-admin'] },
+  'iam:DeleteLoginProfile': { in: ['member-role-admin'] },
+  'iam:CreateLoginProfile': { in: ['member-role-admin'] },
+  'iam:UpdateAssumeRolePolicy': { in: ['member-role-admin'] },
   // A backup may carry tags and a permissions boundary: CreateRole then needs these too.
   'iam:CreateRole': {
     in: ['member-role-admin'],

@@ -313,3 +313,45 @@ describe('slackMembership', () => {
     expect(await m.isInGroup('U2', 'S1')).toBe(false);
   });
 });
+
+describe('one-click fixes', () => {
+  const FIXES = [
+    'block-public-access',
+    'deactivate-key',
+    'remove-password',
+    'remove-external-access',
+  ] as const;
+
+  it.each(FIXES)('%s: owner-channel members may not by default', async (fix) => {
+    const d = await authorize(
+      { action: fix, userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+      { config: permissions({ admins: { users: ['UADMIN'] } }), membership: fakeMembership() },
+    );
+    expect(d.allowed).toBe(false);
+  });
+
+  it('lets the members of a listed owner channel fix the findings that channel owns, and no other', async () => {
+    const config = permissions({ 'deactivate-key': { channels: ['C0OWNER'] } });
+    const member = (findingChannel: string) =>
+      authorize(
+        { action: 'deactivate-key', userId: 'UMEMBER', findingChannel },
+        { config, membership: fakeMembership() },
+      );
+    expect(await member('C0OWNER')).toEqual({ allowed: true, via: 'member of <#C0OWNER>' });
+    expect((await member('C0ELSEWHERE')).allowed).toBe(false);
+    const other = await authorize(
+      { action: 'remove-password', userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+      { config, membership: fakeMembership() },
+    );
+    expect(other.allowed).toBe(false);
+  });
+
+  it('lets every owner channel fix with ownerChannelMembers', async () => {
+    const config = permissions({ 'block-public-access': { ownerChannelMembers: true } });
+    const d = await authorize(
+      { action: 'block-public-access', userId: 'UMEMBER', findingChannel: 'C0OWNER' },
+      { config, membership: fakeMembership() },
+    );
+    expect(d.allowed).toBe(true);
+  });
+});

@@ -41,6 +41,10 @@ const WHAT: Record<Action, string> = {
   snooze: 'snooze this finding',
   recommend: 'ask for a recommendation on this finding',
   read: 'see this finding',
+  'block-public-access': 'block public access to this bucket (or undo it)',
+  'deactivate-key': 'deactivate this access key (or undo it)',
+  'remove-password': 'remove this password (or undo it)',
+  'remove-external-access': 'remove external access to this role (or undo it)',
 };
 /** The actions a finding's owners may take by default; the rest are for admins only. */
 const OWNER_ACTIONS: readonly Action[] = [

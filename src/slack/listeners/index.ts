@@ -2,6 +2,7 @@
 // registerListeners once, before the receiver starts.
 import type { App } from '@slack/bolt';
 import { registerFindingButtons } from '../actions/finding-buttons.ts';
+import { registerFixButtons } from '../actions/fix-buttons.ts';
 import { registerRecommendButton } from '../actions/recommend-button.ts';
 import { registerSnoozeButtons } from '../actions/snooze-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
@@ -29,6 +30,7 @@ export function registerListeners(
   };
   registerAccessCommand(app, full);
   registerFindingButtons(app, full);
+  registerFixButtons(app, full);
   registerArchiveView(app, full);
   registerDeleteRoleView(app, full);
   registerSnoozeButtons(app, full);

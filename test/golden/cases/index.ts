@@ -5,6 +5,7 @@ import { commandReplyCases } from './command-replies.ts';
 import { deleteRoleCases } from './delete-role.ts';
 import { digestCases } from './digest.ts';
 import { findingCases } from './finding.ts';
+import { fixCases } from './fixes.ts';
 import { helpCases } from './help.ts';
 import { homeCases } from './home.ts';
 import { limitCases } from './limits.ts';
@@ -20,6 +21,7 @@ const groups: GoldenCases[] = [
   commandReplyCases,
   deleteRoleCases,
   digestCases,
+  fixCases,
   findingCases,
   helpCases,
   homeCases,
@@ -55,6 +57,9 @@ export const NOT_BUILDERS = new Set([
   'cutEscaped',
   'decodeFindingRef',
   'decodeUndoRef',
+  'preformattedText',
+  'verbatimJson',
+  'verbatimText',
   'encodeFindingRef',
   'escapeMrkdwn',
   'findingConsoleUrl',

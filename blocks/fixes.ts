@@ -1,0 +1,150 @@
+// What the one-click fixes say: the thread receipt of a fix (what it changed, before and after, with
+// its Undo button), the receipt of an Undo, why nothing was done, and the one-time password DM.
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import type { FixKind } from '../src/findings/card-actions.ts';
+import { code, codeBlockLines, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { ACTION_IDS } from './ids.ts';
+import {
+  capBlocks,
+  codeSections,
+  context,
+  fitButtonValue,
+  LIMITS,
+  messageText,
+  type SlackMessage,
+  section,
+  truncate,
+} from './limits.ts';
+
+/** How each fix names what it did and what Undo does. */
+export const FIX_WORDS: Record<FixKind, { did: string; undid: string; verb: string }> = {
+  'block-public-access': {
+    did: 'blocked public access to',
+    undid: 'put back the Block Public Access settings of',
+    verb: 'block public access to',
+  },
+  'deactivate-key': { did: 'deactivated', undid: 'made active again', verb: 'deactivate' },
+  'remove-password': {
+    did: 'removed the console password of',
+    undid: 'gave a new console password to',
+    verb: 'remove the password of',
+  },
+  'remove-external-access': {
+    did: 'removed external access from the trust policy of',
+    undid: 'restored the trust policy of',
+    verb: 'remove external access from',
+  },
+};
+
+export interface FixOutcome {
+  kind: FixKind;
+  userId: string;
+  /** What was acted on, raw (escaped here): "bucket logs-prod", "access key AKIA… of user bob". */
+  target: string;
+  done: string[];
+  notDone: string[];
+  /** Documents or settings before and after (JSON text), shown as code. */
+  before?: string;
+  after?: string;
+  /** Extra lines, raw (escaped here). */
+  notes?: string[];
+  /** The Undo button's value (backup and finding); absent when there is nothing to undo. */
+  undo?: { backupKey: string; findingId: string; analyzerArn: string; region: string };
+}
+
+const bullets = (items: readonly string[]) => items.map((d) => `• ${escapeMrkdwn(truncate(d, 300))}`);
+
+function stepLines(o: Pick<FixOutcome, 'done' | 'notDone'>): string[] {
+  return [
+    '*Done*',
+    ...(o.done.length ? bullets(o.done) : ['• nothing']),
+    ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
+  ];
+}
+
+function shownDocuments(before?: string, after?: string): KnownBlock[] {
+  const out: KnownBlock[] = [];
+  if (before !== undefined) out.push(section('*Before*'), ...codeSections(codeBlockLines(before)));
+  if (after !== undefined) out.push(section('*After*'), ...codeSections(codeBlockLines(after)));
+  return out;
+}
+
+export function undoButton(kind: FixKind, undo: NonNullable<FixOutcome['undo']>): Button {
+  return {
+    type: 'button',
+    action_id: ACTION_IDS.undoFix,
+    text: { type: 'plain_text', text: 'Undo' },
+    value: fitButtonValue(
+      JSON.stringify({ f: undo.findingId, a: undo.analyzerArn, r: undo.region, k: undo.backupKey, x: kind }),
+    ),
+    confirm: {
+      title: { type: 'plain_text', text: 'Undo this fix?' },
+      text: {
+        type: 'plain_text',
+        text: plain(
+          `Put back exactly what was there before the bot ${FIX_WORDS[kind].did.replace(/ (of|to|from the trust policy of)$/, '')}? The finding's exposure comes back with it.`,
+          LIMITS.confirmText,
+        ),
+      },
+      confirm: { type: 'plain_text', text: 'Undo' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
+}
+
+/** The thread receipt of a fix: who did what, the steps, before and after, and Undo. */
+export function fixReceipt(o: FixOutcome): SlackMessage {
+  const head = `🛠️ ${userRef(o.userId)} ${FIX_WORDS[o.kind].did} ${code(o.target, 300)}.`;
+  const blocks: KnownBlock[] = [
+    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
+    ...shownDocuments(o.before, o.after),
+  ];
+  if (o.undo) {
+    blocks.push(context(['Undo puts back exactly what was there before; the backup is kept in Redis.']));
+    blocks.push({
+      type: 'actions',
+      block_id: 'fix_undo',
+      elements: [undoButton(o.kind, o.undo)],
+    } satisfies ActionsBlock);
+  }
+  const text = `${o.userId} ${FIX_WORDS[o.kind].did} ${o.target}${o.notDone.length ? ' (not all steps done)' : ''}`;
+  return { text: messageText(text), blocks: capBlocks(blocks) };
+}
+
+/** The thread receipt of an Undo. */
+export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
+  const head = `↩️ ${userRef(o.userId)} undid the fix: ${FIX_WORDS[o.kind].undid} ${code(o.target, 300)}.`;
+  const blocks: KnownBlock[] = [
+    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
+    ...shownDocuments(o.before, o.after),
+  ];
+  return { text: messageText(`${o.userId} undid the fix of ${o.target}`), blocks: capBlocks(blocks) };
+}
+
+/** A fix or Undo that changed nothing, and why (already fixed, changed since, not this kind of finding). */
+export function fixNothingDoneNote(input: { kind: FixKind; reason: string; undo?: boolean }): SlackMessage {
+  const what = input.undo ? 'undo the fix' : FIX_WORDS[input.kind].verb;
+  return {
+    text: messageText(`Nothing was done (${what}): ${truncate(input.reason, 200)}`),
+    blocks: [
+      section(`ℹ️ Nothing was done: ${escapeMrkdwn(truncate(input.reason, 1000))}`),
+      context(['AWS was read just now; nothing was changed. The attempt is in the audit log.']),
+    ],
+  };
+}
+
+/** The new console password, for the person who clicked Undo only (a DM; never a channel). */
+export function passwordDm(input: { userName: string; accountId: string; password: string }): SlackMessage {
+  return {
+    text: messageText(`A new console password for user ${input.userName} in account ${input.accountId}`),
+    blocks: [
+      section(
+        `🔑 You undid *Remove password* for user ${code(input.userName, 200)} in account ${code(input.accountId, 40)}. Its new console password is:`,
+      ),
+      section(code(input.password)),
+      context([
+        'It must be changed at the first sign-in (PasswordResetRequired). Hand it over out of band and delete this message; the bot keeps no copy.',
+      ]),
+    ],
+  };
+}

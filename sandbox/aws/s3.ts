@@ -1,0 +1,128 @@
+// S3 (REST XML, path-style) for a bucket's Block Public Access settings: GET, PUT and DELETE
+// `/<bucket>?publicAccessBlock`. A bucket without a configuration answers 404
+// NoSuchPublicAccessBlockConfiguration; a bucket of another account (x-amz-expected-bucket-owner, or
+// credentials of another account) 403 AccessDenied; an unknown bucket 404 NoSuchBucket; a request
+// signed for another region 301 PermanentRedirect, as S3 does.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SandboxData, SandboxPublicAccessBlock } from '../types.ts';
+import { reanalyze } from './reanalyze.ts';
+import { AwsFault, asFault, type Ctx, type RecordRequest, xml } from './wire.ts';
+
+const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+
+export function isS3Request(_req: IncomingMessage, url: URL, ctx: Ctx): boolean {
+  return ctx.scopeService === 's3' || url.searchParams.has('publicAccessBlock');
+}
+
+function send(res: ServerResponse, status: number, body: string, requestId: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'x-amz-request-id': requestId,
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function parseConfig(raw: string): SandboxPublicAccessBlock {
+  if (!/<PublicAccessBlockConfiguration[\s>]/.test(raw)) {
+    throw new AwsFault(
+      400,
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
+  }
+  const out = {} as SandboxPublicAccessBlock;
+  for (const f of FIELDS) {
+    const m = new RegExp(`<${f}>\\s*(true|false)\\s*</${f}>`).exec(raw);
+    out[f] = m?.[1] === 'true';
+  }
+  return out;
+}
+
+export function createS3(data: SandboxData, record: RecordRequest) {
+  const handle = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, url: URL, raw: string) => {
+    const bucketName = decodeURIComponent(url.pathname.split('/').filter(Boolean)[0] ?? '');
+    const method = req.method ?? 'GET';
+    const operation = url.searchParams.has('publicAccessBlock')
+      ? ({ GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }[
+          method
+        ] ?? `Unknown:${method}`)
+      : `Unknown:${method} ${url.pathname}`;
+    const entry = record('s3', operation, ctx);
+    const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+    try {
+      if (operation.startsWith('Unknown')) {
+        throw new AwsFault(
+          501,
+          'NotImplemented',
+          `The sandbox does not implement ${method} ${url.pathname}${url.search}.`,
+        );
+      }
+      const bucket = data.buckets?.[bucketName];
+      if (!bucket)
+        throw new AwsFault(404, 'NoSuchBucket', 'The specified bucket does not exist', {
+          BucketName: bucketName,
+        });
+      const expected = req.headers['x-amz-expected-bucket-owner'];
+      if ((typeof expected === 'string' && expected !== bucket.account) || ctx.account !== bucket.account) {
+        throw new AwsFault(403, 'AccessDenied', 'Access Denied');
+      }
+      if (ctx.region && ctx.region !== bucket.region) {
+        throw new AwsFault(
+          301,
+          'PermanentRedirect',
+          'The bucket you are attempting to access must be addressed using the specified endpoint.',
+          { BucketName: bucketName },
+        );
+      }
+      const arn = `arn:aws:s3:::${bucketName}`;
+      if (operation === 'GetPublicAccessBlock') {
+        const c = bucket.publicAccessBlock;
+        if (!c) {
+          throw new AwsFault(
+            404,
+            'NoSuchPublicAccessBlockConfiguration',
+            'The public access block configuration was not found',
+            { BucketName: bucketName },
+          );
+        }
+        entry.status = 200;
+        const body = FIELDS.map((f) => `<${f}>${c[f]}</${f}>`).join('');
+        send(
+          res,
+          200,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="${S3_NS}">${body}</PublicAccessBlockConfiguration>`,
+          requestId,
+        );
+        return;
+      }
+      if (operation === 'PutPublicAccessBlock') {
+        bucket.publicAccessBlock = parseConfig(raw);
+        reanalyze(data, arn);
+        entry.status = 200;
+        send(res, 200, '', requestId);
+        return;
+      }
+      bucket.publicAccessBlock = null;
+      reanalyze(data, arn);
+      entry.status = 204;
+      res.writeHead(204, { 'x-amz-request-id': requestId });
+      res.end();
+    } catch (err) {
+      const f = asFault(err);
+      entry.status = f.status;
+      const extra = Object.entries(f.extra)
+        .map(([k, v]) => `<${k}>${xml(String(v))}</${k}>`)
+        .join('');
+      send(
+        res,
+        f.status,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(f.code)}</Code><Message>${xml(f.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
+        requestId,
+      );
+    }
+  };
+  return { handle };
+}

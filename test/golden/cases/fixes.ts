@@ -1,0 +1,76 @@
+import {
+  fixNothingDoneNote,
+  fixReceipt,
+  passwordDm,
+  undoButton,
+  undoReceipt,
+} from '../../../blocks/fixes.ts';
+import type { GoldenCases } from '../golden.ts';
+import { INJECTION, USER } from './inputs.ts';
+
+const UNDO = {
+  backupKey: 'ap:fix-backup:block-public-access:f-1:2025-03-01T10:00:00.000Z',
+  findingId: 'f-1',
+  analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external',
+  region: 'eu-west-1',
+};
+
+const BEFORE = JSON.stringify({ BlockPublicAcls: false, IgnorePublicAcls: false }, null, 2);
+const AFTER = JSON.stringify(
+  { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+  null,
+  2,
+);
+
+export const fixCases: GoldenCases = {
+  undoButton: {
+    'block-public-access': () => undoButton('block-public-access', UNDO),
+  },
+  fixReceipt: {
+    'block-public-access-with-undo': () =>
+      fixReceipt({
+        kind: 'block-public-access',
+        userId: USER,
+        target: 'bucket logs-prod',
+        done: ['saved what was there', 'turned on all four settings', 'rescan requested'],
+        notDone: [],
+        before: BEFORE,
+        after: AFTER,
+        notes: ['Account-level Block Public Access was not read.'],
+        undo: UNDO,
+      }),
+    'half-way-hostile-target': () =>
+      fixReceipt({
+        kind: 'deactivate-key',
+        userId: USER,
+        target: `access key AKIAIOSFODNN7EXAMPLE of user ${INJECTION}`,
+        done: ['made the key inactive'],
+        notDone: ['rescan: ThrottlingException'],
+      }),
+  },
+  undoReceipt: {
+    'remove-password': () =>
+      undoReceipt({
+        kind: 'remove-password',
+        userId: USER,
+        target: 'console password of user bob',
+        done: ['created a login profile that must be reset at first sign-in', 'sent the password by DM'],
+        notDone: [],
+      }),
+  },
+  fixNothingDoneNote: {
+    'already-fixed': () =>
+      fixNothingDoneNote({ kind: 'deactivate-key', reason: 'the key is already inactive' }),
+    'undo-after-a-change': () =>
+      fixNothingDoneNote({
+        kind: 'block-public-access',
+        reason: `someone changed it since: ${INJECTION}`,
+        undo: true,
+      }),
+  },
+  passwordDm: {
+    // A fixed stand-in password: the fixture shows where it goes, never a real one.
+    'new-password': () =>
+      passwordDm({ userName: 'bob', accountId: '111111111111', password: 'Xy7-example-Pw!' }),
+  },
+};

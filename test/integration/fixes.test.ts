@@ -1,0 +1,367 @@
+// The one-click fixes from the finding card, through the real Bolt receiver, real Redis and BullMQ,
+// and the AWS sandbox (S3 Block Public Access, IAM keys, passwords and trust policies over their
+// wire protocols, the member account reached through the assumed role); Slack behind nock.
+
+import { Writable } from 'node:stream';
+import type { Job, Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
+import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_ANALYZERS,
+  DEMO_FINDING_IDS,
+  DEMO_MEMBER_ROLE,
+  demoData,
+} from '../../sandbox/fixtures/demo-org.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import type { FixKind } from '../../src/findings/card-actions.ts';
+import { createLogger } from '../../src/log.ts';
+import { JOBS } from '../../src/queue/index.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody } from '../helpers/slack-requests.ts';
+import {
+  type ActionEvents,
+  actionEvents,
+  failOnce,
+  type Receiver,
+  recordResponseBodies,
+  startReceiver,
+} from '../helpers/triage.ts';
+
+const SECRET = 'fixes-secret';
+const ADMIN = 'U0ADMIN01';
+const NOBODY = 'U0NOBODY1';
+
+let config: AppConfig;
+let aws: AwsSandbox;
+let slack: FakeSlack;
+let rt: Runtime;
+let receiver: Receiver;
+let actions: ActionEvents;
+let responses: Record<string, unknown>[];
+/** Every log line the runtime wrote (debug and up). */
+let logs: string[];
+
+interface Case {
+  kind: FixKind;
+  id: string;
+  analyzer: string;
+  actionId: string;
+  /** What AWS has now, for deep-equal before/after comparisons. */
+  state(): unknown;
+  /** Someone fixes it outside the bot. */
+  fixElsewhere(): void;
+  /** The calls that change AWS. */
+  writes: string[];
+}
+
+const user = (account: string, name: string) =>
+  aws.data.users.find((u) => u.account === account && u.name === name)!;
+const role = (account: string, name: string) =>
+  aws.data.roles.find((r) => r.account === account && r.name === name)!;
+
+const CASES: Case[] = [
+  {
+    kind: 'block-public-access',
+    id: DEMO_FINDING_IDS.publicBucketLogsProd,
+    analyzer: DEMO_ANALYZERS.usExternal,
+    actionId: ACTION_IDS.blockPublicAccess,
+    state: () => structuredClone(aws.data.buckets!['logs-prod']!.publicAccessBlock ?? null),
+    fixElsewhere: () => {
+      aws.data.buckets!['logs-prod']!.publicAccessBlock = {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      };
+    },
+    writes: ['PutPublicAccessBlock', 'DeletePublicAccessBlock'],
+  },
+  {
+    kind: 'deactivate-key',
+    id: DEMO_FINDING_IDS.unusedAccessKey,
+    analyzer: DEMO_ANALYZERS.usUnused,
+    actionId: ACTION_IDS.deactivateKey,
+    state: () => structuredClone(user(DEMO_ACCOUNTS.staging, 'legacy-etl').accessKeys),
+    fixElsewhere: () => {
+      user(DEMO_ACCOUNTS.staging, 'legacy-etl').accessKeys![0]!.status = 'Inactive';
+    },
+    writes: ['UpdateAccessKey'],
+  },
+  {
+    kind: 'remove-password',
+    id: DEMO_FINDING_IDS.unusedPassword,
+    analyzer: DEMO_ANALYZERS.usUnused,
+    actionId: ACTION_IDS.removePassword,
+    // A password cannot come back as it was: what Undo restores is that the user has one.
+    state: () => user(DEMO_ACCOUNTS.securityTooling, 'alice.admin').loginProfile !== null,
+    fixElsewhere: () => {
+      user(DEMO_ACCOUNTS.securityTooling, 'alice.admin').loginProfile = null;
+    },
+    writes: ['DeleteLoginProfile', 'CreateLoginProfile'],
+  },
+  {
+    kind: 'remove-external-access',
+    id: DEMO_FINDING_IDS.roleTrustExternal,
+    analyzer: DEMO_ANALYZERS.usExternal,
+    actionId: ACTION_IDS.removeExternalAccess,
+    state: () => structuredClone(role(DEMO_ACCOUNTS.staging, 'vendor-audit').assumeRolePolicyDocument),
+    fixElsewhere: () => {
+      role(DEMO_ACCOUNTS.staging, 'vendor-audit').assumeRolePolicyDocument = {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      };
+    },
+    writes: ['UpdateAssumeRolePolicy'],
+  },
+];
+
+const writes = (c: Case) =>
+  aws.requests.filter((r) => c.writes.includes(r.operation) && r.status < 300).map((r) => r.operation);
+
+async function jobsNamed(name: string): Promise<Job[]> {
+  const all = await (rt.queues.actions as Queue).getJobs([
+    'waiting',
+    'active',
+    'delayed',
+    'completed',
+    'failed',
+  ]);
+  return all.filter((j) => j.name === name);
+}
+
+async function settled(name: string, count = 1) {
+  await expect
+    .poll(
+      async () => {
+        const jobs = await jobsNamed(name);
+        const states = await Promise.all(jobs.map((j) => j.getState()));
+        return jobs.length >= count && states.every((s) => s === 'completed' || s === 'failed');
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+}
+
+async function click(c: Case, actionTs: string, who = ADMIN, value?: string) {
+  const state = (await rt.deps.store.get(c.id))!;
+  await receiver.post(
+    blockActionBody({
+      actionId: value ? ACTION_IDS.undoFix : c.actionId,
+      value: value ?? encodeFindingRef({ f: c.id, a: c.analyzer, r: 'us-east-1' }),
+      user: { id: who },
+      channel: { id: state.channel!, name: 'sec-alerts' },
+      messageTs: state.ts!,
+      actionTs,
+    }),
+  );
+}
+
+/** The Undo button's value from the fix receipt in the finding's thread. */
+function undoValue(): string {
+  for (const p of [...slack.posted].reverse()) {
+    const text = JSON.stringify(p.blocks ?? []);
+    if (!text.includes(ACTION_IDS.undoFix)) continue;
+    const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : p.blocks) as {
+      type: string;
+      elements?: { action_id?: string; value?: string }[];
+    }[];
+    const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.undoFix);
+    if (b?.value) return b.value;
+  }
+  throw new Error('no Undo button posted');
+}
+
+const audit = async (id: string) =>
+  (await rt.deps.audit.query({ findingId: id })).map((e) => `${e.action} ${e.outcome}`).reverse();
+
+beforeEach(async () => {
+  aws = await startAwsSandbox({ data: demoData(new Date(), { burst: false }) });
+  slack = fakeSlack();
+  config = testConfig({
+    regions: ['us-east-1'],
+    scan: { expectedAnalyzerKinds: ['external', 'unused'] },
+    organization: { memberRoleName: DEMO_MEMBER_ROLE.name, externalId: DEMO_MEMBER_ROLE.externalId },
+    permissions: { admins: { users: [ADMIN] } },
+    fixes: { rescanDelaySeconds: 0 },
+  });
+  responses = recordResponseBodies();
+  logs = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  rt = testRuntime(config, {
+    logger: createLogger({ level: 'debug', destination }),
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
+      maxAttempts: 1,
+    },
+  });
+  rt.startWorkers();
+  actions = await actionEvents(rt, config);
+  await rt.scanNow({ timeoutMs: 20_000 });
+  slack.reset();
+  aws.requests.length = 0;
+  receiver = await startReceiver(rt, { secret: SECRET });
+});
+
+afterEach(async () => {
+  await receiver.stop();
+  await actions.close();
+  await rt.close();
+  await aws.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe.each(CASES)('$kind', (c) => {
+  it('changes AWS once, resolves the finding, posts a receipt with Undo, and Undo restores exactly what was there', async () => {
+    const original = c.state();
+    await click(c, '1795000000.000100');
+    await settled(JOBS.fix);
+
+    expect(c.state()).not.toEqual(original);
+    expect(writes(c)).toHaveLength(1);
+    expect(aws.data.findings.get(c.id)!.status).toBe('RESOLVED');
+    const backupKey = JSON.parse(undoValue()).k as string;
+    expect(await rt.deps.fixBackups.get(backupKey)).toMatchObject({
+      kind: c.kind,
+      findingId: c.id,
+      by: ADMIN,
+    });
+    expect(await audit(c.id)).toEqual([`${c.kind} requested`, `${c.kind} succeeded`]);
+    const redrawn = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(redrawn).toContain('Resolved');
+
+    await click(c, '1795000009.000100', ADMIN, undoValue());
+    await settled(JOBS.fixUndo);
+
+    expect(c.state()).toEqual(original);
+    expect(writes(c)).toHaveLength(2);
+    expect(aws.data.findings.get(c.id)!.status).toBe('ACTIVE');
+    expect(await audit(c.id)).toEqual([
+      `${c.kind} requested`,
+      `${c.kind} succeeded`,
+      `${c.kind}-undo requested`,
+      `${c.kind}-undo succeeded`,
+    ]);
+  });
+
+  it('refuses someone who is not allowed: nothing changes in AWS, and the refusal is audited', async () => {
+    const original = c.state();
+    await click(c, '1795000000.000200', NOBODY);
+    await expect.poll(() => responses.length).toBeGreaterThan(0);
+    expect(JSON.stringify(responses)).toMatch(/permissions\.admins/);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(writes(c)).toEqual([]);
+    expect(c.state()).toEqual(original);
+    expect(await audit(c.id)).toEqual([`${c.kind} refused`]);
+  });
+
+  it('changes nothing on a stale click (already fixed in AWS) and says why', async () => {
+    c.fixElsewhere();
+    const fixed = c.state();
+    await click(c, '1795000000.000300');
+    await settled(JOBS.fix);
+    expect(writes(c)).toEqual([]);
+    expect(c.state()).toEqual(fixed);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.some((t) => t.startsWith('Nothing was done'))).toBe(true);
+    expect((await audit(c.id)).at(-1)).toBe(`${c.kind} stale`);
+  });
+
+  it('makes one AWS change for a double click (two action_ts)', async () => {
+    await click(c, '1795000000.000400');
+    await new Promise((r) => setTimeout(r, 100));
+    await click(c, '1795000000.000500');
+    await settled(JOBS.fix);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(writes(c)).toHaveLength(1);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
+  });
+
+  it('reports what was done when a later step fails, keeps the backup, and Undo still works', async () => {
+    const original = c.state();
+    // The receipt's thread post fails once after AWS was changed: the retry goes on from the backup.
+    failOnce(
+      rt.deps.slack,
+      'post',
+      ((_ch: string, _m: unknown, o?: { threadTs?: string }) => !!o?.threadTs) as never,
+    );
+    if (c.kind === 'block-public-access') {
+      aws.faults.internalError.push({ region: 'us-east-1', operation: 'StartResourceScan' });
+    }
+    await click(c, '1795000000.000600');
+    await settled(JOBS.fix);
+    expect(writes(c)).toHaveLength(1);
+    const receipt = slack.posted.find((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.undoFix))!;
+    expect(JSON.stringify(receipt.blocks)).toContain('Done');
+    if (c.kind === 'block-public-access') expect(JSON.stringify(receipt.blocks)).toContain('Not done');
+    const backupKey = JSON.parse(undoValue()).k as string;
+    expect(await rt.deps.fixBackups.get(backupKey)).not.toBeNull();
+
+    aws.faults.internalError.length = 0;
+    await click(c, '1795000009.000600', ADMIN, undoValue());
+    await settled(JOBS.fixUndo);
+    expect(c.state()).toEqual(original);
+  });
+});
+
+describe('remove password', () => {
+  const c = CASES.find((x) => x.kind === 'remove-password')!;
+  it('gives the new password only to the person who clicked Undo, by DM; never in a channel, the audit or the logs', async () => {
+    await click(c, '1795000000.000700');
+    await settled(JOBS.fix);
+    await click(c, '1795000009.000700', ADMIN, undoValue());
+    await settled(JOBS.fixUndo);
+
+    const dm = slack.posted.filter((p) => p.channel.startsWith('D'));
+    expect(dm).toHaveLength(1);
+    expect(dm[0]!.channel).toBe(`D${ADMIN.slice(1)}`);
+    const password = /`([^`]{24})`/.exec(JSON.stringify(dm[0]!.blocks))?.[1];
+    expect(password).toBeDefined();
+    const alice = user(DEMO_ACCOUNTS.securityTooling, 'alice.admin');
+    expect(alice.loginProfile?.passwordResetRequired).toBe(true);
+    const elsewhere = [
+      ...slack.posted.filter((p) => !p.channel.startsWith('D')),
+      ...slack.byMethod('chat.postEphemeral').map((x) => x.args),
+      ...slack.byMethod('chat.update').map((x) => x.args),
+    ];
+    expect(JSON.stringify(elsewhere)).not.toContain(password!);
+    expect(JSON.stringify(await rt.deps.audit.query({}))).not.toContain(password!);
+    expect(JSON.stringify(responses)).not.toContain(password!);
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.includes(password!)).map((l) => l.slice(0, 400))).toEqual([]);
+    const jobs = await jobsNamed(JOBS.fixUndo);
+    expect(JSON.stringify(jobs.map((j) => [j.data, j.returnvalue]))).not.toContain(password!);
+  });
+});
+
+describe('remove external access', () => {
+  const c = CASES.find((x) => x.kind === 'remove-external-access')!;
+  it('shows the trust policy before and after, and proves with CheckNoNewAccess before updating it', async () => {
+    await click(c, '1795000000.000800');
+    await settled(JOBS.fix);
+    const ops = aws.requests.map((r) => r.operation);
+    expect(ops.indexOf('CheckNoNewAccess')).toBeGreaterThan(-1);
+    expect(ops.indexOf('CheckNoNewAccess')).toBeLessThan(ops.indexOf('UpdateAssumeRolePolicy'));
+    const receipt = JSON.stringify(
+      slack.posted.find((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.undoFix))!.blocks,
+    );
+    expect(receipt).toContain('*Before*');
+    expect(receipt).toContain('*After*');
+    expect(receipt).toContain('999988887777');
+    const doc = role(DEMO_ACCOUNTS.staging, 'vendor-audit').assumeRolePolicyDocument as {
+      Statement: { Effect: string }[];
+    };
+    expect(doc.Statement.every((s) => s.Effect === 'Deny')).toBe(true);
+  });
+});
