@@ -3,6 +3,7 @@
 // changes makes no Slack call and that a resolved finding is updated in place.
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import { FINDING_MESSAGE_EVENT } from '../blocks/ids.ts';
 import { renderText } from '../blocks/render.ts';
 import { runDigest } from '../jobs/digest.ts';
 import { formatDigestResult, formatScanReport } from '../src/cli.ts';
@@ -80,7 +81,11 @@ async function demoTriage(
     if (!m) return;
     out(renderText({ text: m.text, blocks: m.blocks as never }));
     const thread = m.thread_ts ?? m.ts;
-    for (const r of slack.threadReplies(m.channel, thread).filter((x) => x.ts > m.ts && !x.metadata)) {
+    // The thread's receipts and notes; other finding cards in a summary's thread are not this card's.
+    const replies = slack
+      .threadReplies(m.channel, thread)
+      .filter((x) => x.ts > m.ts && x.metadata?.event_type !== FINDING_MESSAGE_EVENT);
+    for (const r of replies) {
       out(
         `    ↳ ${renderText({ text: r.text, blocks: r.blocks as never })
           .split('\n')
