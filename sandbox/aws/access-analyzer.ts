@@ -4,6 +4,7 @@
 // faults a test can inject: throttling (every Nth request, or a per-region rate), access denied and
 // internal errors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { seededRandom } from '../random.ts';
 import type { SandboxAnalyzer, SandboxData, SandboxFinding } from '../types.ts';
 import { compileFilter } from './finding-filter.ts';
 import type { PolicyRoute } from './policy-tools.ts';
@@ -430,16 +431,4 @@ function analyzerJson(a: SandboxAnalyzer, withConfiguration: boolean): Record<st
   if (a.managedBy) out.managedBy = a.managedBy;
   if (withConfiguration && a.configuration) out.configuration = a.configuration;
   return out;
-}
-
-/** mulberry32: a small seeded generator, so a fault run can be repeated. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -10,6 +10,7 @@
 // views.ts; the state they share is workspace.ts.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../random.ts';
 import { createSlackApi, tokenOf } from './api.ts';
 import { respond } from './response-url.ts';
 import { SlackFault } from './surfaces.ts';
@@ -149,17 +150,5 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
-  };
-}
-
-/** mulberry32: a small seeded generator, so a fault run can be repeated. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
