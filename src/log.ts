@@ -146,10 +146,11 @@ export function boltLogger(parent: Logger): BoltLogger {
     if (extra.length === 1) fields.data = extra[0];
     else if (extra.length > 1) fields.data = extra;
     let msg = text.join(' ') || err?.message || '';
-    // The Web API client logs every request body at debug level: message text the bot sends (a new
-    // console password in a DM, finding details) never goes to a log; the method and size do.
-    const body = /^http request body: /.exec(msg);
-    if (body) msg = `http request body: (${msg.length - body[0].length} characters, not logged)`;
+    // The Web API client logs every request body and every answer at debug level, and Slack's answer
+    // to a post echoes the message: message text the bot sends (a new console password in a DM,
+    // finding details) never goes to a log; the size does.
+    const body = /^http request (body|result): /.exec(msg);
+    if (body) msg = `http request ${body[1]}: (${msg.length - body[0].length} characters, not logged)`;
     log[level](fields, msg);
   };
   return {
