@@ -34,8 +34,12 @@ const CHANNELS = ['#team-a', '#team-b', 'C0TEAMC', LONG];
 const POSTED_IN = ['C0AAAA', 'C0BBBB', 'C0DEFAULT'];
 const EMAILS = ['ana@example.com', 'Bo@Example.com', `${'x'.repeat(70)}@example.com`, undefined];
 const DAY = 86_400_000;
-/** Retired cards expire this soon, and every check waits for those retired before it to be gone. */
-const TTL_MS = 40;
+/**
+ * Retired cards expire this soon, and every check waits for those retired before it to be gone. A
+ * step picks a live card and then writes it: the TTL must outlast one step on a busy machine, or the
+ * hash expires in between and the write makes a new, partial card (a race the test does not model).
+ */
+const TTL_MS = 250;
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
