@@ -238,4 +238,48 @@ describe.skipIf(unavailable !== undefined)('npm run try in Chromium', { timeout:
     await shot(slack, 'app-home');
     await shot(aws, 'aws-page');
   });
+
+  it('blocks public access to a bucket as an admin, and Undo puts the bucket back as it was', async () => {
+    expect(stack.aws.data.buckets?.['logs-prod']?.publicAccessBlock).toBeNull();
+    await expect.poll(() => bucketRow('logs-prod').textContent()).toMatch(/PUBLIC/);
+    await signIn(TRY_USERS.admin);
+    await openChannel('#team-platform');
+    const bucket = card(/S3 bucket logs-prod is public/);
+    await expect(bucket.count()).resolves.toBe(1);
+    await pressConfirmed(
+      bucket.getByRole('button', { name: 'Block public access', exact: true }),
+      'Block public access',
+    );
+
+    // AWS re-analyzes the bucket: the finding resolves, the card says so and loses its fix button.
+    await bucket.getByText(/^Resolved \d{4}-\d{2}-\d{2}$/).waitFor(SEEN);
+    await expect(bucket.getByRole('button', { name: 'Block public access' }).count()).resolves.toBe(0);
+    await aws.bringToFront();
+    await expect.poll(() => bucketRow('logs-prod').textContent(), SEEN).toMatch(/not public/);
+    expect(stack.aws.data.buckets?.['logs-prod']?.publicAccessBlock).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+
+    // The thread holds the receipt with the settings before and after, and Undo.
+    await slack.bringToFront();
+    await bucket.getByRole('button', { name: /^\d+ repl(y|ies)$/ }).click();
+    const thread = slack.getByRole('complementary', { name: 'Thread' });
+    const receipt = card(/@bob blocked public access to/, 'thread');
+    await receipt.waitFor(SEEN);
+    await expect(receipt.textContent()).resolves.toContain('bucket logs-prod');
+    await receipt.scrollIntoViewIfNeeded();
+    await shot(slack, 'fix-receipt');
+    await pressConfirmed(receipt.getByRole('button', { name: 'Undo', exact: true }), 'Undo');
+    await thread.getByText(/@bob undid the fix: put back the Block Public Access settings of/).waitFor(SEEN);
+
+    // It had no configuration before, so Undo deleted the one the fix made: public again.
+    await aws.bringToFront();
+    await expect.poll(() => bucketRow('logs-prod').textContent(), SEEN).toMatch(/PUBLIC/);
+    expect(stack.aws.data.buckets?.['logs-prod']?.publicAccessBlock).toBeNull();
+    await slack.bringToFront();
+    await thread.getByRole('button', { name: 'Close thread' }).click();
+  });
 });
