@@ -190,6 +190,11 @@ export interface SandboxData {
   resources: Record<string, SandboxResource>;
   /** S3 buckets by name (GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock). */
   buckets?: Record<string, SandboxBucket>;
+  /**
+   * Account-level Block Public Access by account id (S3 control; applies to every bucket of the
+   * account). Absent or null: none (GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration).
+   */
+  accountPublicAccessBlocks?: Record<string, SandboxPublicAccessBlock | null>;
   /** The role AssumeRole accepts in member accounts; ExternalId must match when set. */
   memberRole?: { name: string; externalId?: string };
   /**

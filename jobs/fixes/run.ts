@@ -139,6 +139,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
       }
       const fresh = await deps.analyzers.getFinding(analyzer, acting.id).catch(() => null);
       const status = fresh?.status ?? finding.status;
+      const notes = (await spec.notes?.(deps, backup)) ?? [];
       if (fresh) {
         await shown(() =>
           redraw(deps, fresh, state, status === 'ACTIVE' ? { status } : { status, at: fresh.updatedAt }),
@@ -160,11 +161,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
               status === 'ACTIVE'
                 ? 'AWS still reports the finding as active; the next analysis resolves it.'
                 : `AWS now reports the finding as ${status.toLowerCase()}.`,
-              ...(kind === 'block-public-access'
-                ? [
-                    'Account-level Block Public Access was not read (S3 control GetPublicAccessBlock); the bucket setting alone blocks this bucket.',
-                  ]
-                : []),
+              ...notes,
             ],
             undo: {
               backupKey,

@@ -38,6 +38,8 @@ export interface FixSpec<S> {
   show(s: S): string;
   /** External access: AWS rescans the resource after the change. */
   rescan: boolean;
+  /** What else the receipt should say about this change, read from AWS after it. */
+  notes?(deps: JobDeps, backup: FixBackup<S>): Promise<string[]>;
 }
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
@@ -48,6 +50,22 @@ type Pab = PublicAccessBlock | null;
 
 const bucketOf = (f: Finding) => f.resourceArn.replace(/^arn:aws[\w-]*:s3:::/, '').split('/')[0]!;
 
+/** Whether settings stop public access (S3: RestrictPublicBuckets for policies, IgnorePublicAcls for ACLs). */
+const blocksPublic = (c: Pab) => Boolean(c?.RestrictPublicBuckets && c.IgnorePublicAcls);
+
+/** The account-level settings, or why they could not be read (the fix does not depend on them). */
+async function accountLevel(
+  deps: JobDeps,
+  accountId: string,
+  region: string,
+): Promise<Pab | { unread: string }> {
+  try {
+    return await deps.fixes.getAccountPublicAccessBlock(accountId, region);
+  } catch (err) {
+    return { unread: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 export const blockPublicAccess: FixSpec<Pab> = {
   kind: 'block-public-access',
   rescan: true,
@@ -56,6 +74,10 @@ export const blockPublicAccess: FixSpec<Pab> = {
     const before = await deps.fixes.getPublicAccessBlock(f.accountId, f.region, bucket);
     if (before && Object.values(before).every(Boolean)) {
       return `bucket ${bucket} already has all four Block Public Access settings on. If AWS still reports it public, account-level Block Public Access (S3 control GetPublicAccessBlock) or the bucket policy and ACLs are where to look; a rescan shows what AWS sees now.`;
+    }
+    const account = await accountLevel(deps, f.accountId, f.region);
+    if (account && !('unread' in account) && blocksPublic(account)) {
+      return `account ${f.accountId} has account-level Block Public Access on (IgnorePublicAcls and RestrictPublicBuckets), which already blocks public access to bucket ${bucket} and every other bucket of the account. AWS reports the finding until it analyzes the bucket again: Rescan asks it now.`;
     }
     return {
       target: { bucket },
@@ -79,6 +101,29 @@ export const blockPublicAccess: FixSpec<Pab> = {
   },
   same: (a, b) => json(a) === json(b),
   show: (s) => (s === null ? '(no Block Public Access configuration)' : JSON.stringify(s, null, 2)),
+  async notes(deps, b) {
+    const account = await accountLevel(deps, b.accountId, b.region);
+    if (account && 'unread' in account) {
+      return [
+        `Account-level Block Public Access of account ${b.accountId} could not be read (${account.unread}); the bucket's own settings now block public access either way.`,
+      ];
+    }
+    if (account === null) {
+      return [
+        `Account ${b.accountId} has no account-level Block Public Access: the bucket's own settings are what blocks public access now, and Undo makes it public again.`,
+      ];
+    }
+    const on = Object.entries(account)
+      .filter(([, v]) => v)
+      .map(([k]) => k);
+    return [
+      `Account-level Block Public Access of account ${b.accountId}: ${on.length ? on.join(', ') : 'all four off'}. ${
+        blocksPublic(account)
+          ? 'It blocks public access too, so Undo leaves the bucket blocked by the account.'
+          : "It does not block public access on its own: the bucket's settings do."
+      }`,
+    ];
+  },
 };
 
 // ---- Deactivate key (an unused access key)

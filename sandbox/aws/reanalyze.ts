@@ -34,8 +34,11 @@ function stillGranted(data: SandboxData, f: SandboxFinding): boolean | undefined
     );
     if (!isPublic) return undefined;
     const b = bucket.publicAccessBlock;
-    // RestrictPublicBuckets stops public policy access, IgnorePublicAcls public ACL grants.
-    return !(b?.RestrictPublicBuckets && b.IgnorePublicAcls);
+    const acct = data.accountPublicAccessBlocks?.[bucket.account];
+    // RestrictPublicBuckets stops public policy access, IgnorePublicAcls public ACL grants; S3 applies
+    // the more restrictive of the bucket's and the account's setting.
+    const on = (k: 'RestrictPublicBuckets' | 'IgnorePublicAcls') => Boolean(b?.[k] || acct?.[k]);
+    return !(on('RestrictPublicBuckets') && on('IgnorePublicAcls'));
   }
   if (f.findingType === 'ExternalAccess' && f.resourceType === 'AWS::IAM::Role') {
     const role = data.roles.find((r) => r.account === f.resourceOwnerAccount && r.name === name);

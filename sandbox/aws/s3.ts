@@ -2,7 +2,9 @@
 // `/<bucket>?publicAccessBlock`. A bucket without a configuration answers 404
 // NoSuchPublicAccessBlockConfiguration; a bucket of another account (x-amz-expected-bucket-owner, or
 // credentials of another account) 403 AccessDenied; an unknown bucket 404 NoSuchBucket; a request
-// signed for another region 301 PermanentRedirect, as S3 does.
+// signed for another region 301 PermanentRedirect, as S3 does. S3 control's account-level settings
+// are `/v20180820/configuration/publicAccessBlock` with the account in x-amz-account-id (signed for
+// s3, like S3): another account than the credentials' is 403 AccessDenied.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxData, SandboxPublicAccessBlock } from '../types.ts';
@@ -12,9 +14,18 @@ import { AwsFault, asFault, type Ctx, type RecordRequest, xml } from './wire.ts'
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
 
+const CONTROL_PATH = '/v20180820/configuration/publicAccessBlock';
+
 export function isS3Request(_req: IncomingMessage, url: URL, ctx: Ctx): boolean {
-  return ctx.scopeService === 's3' || url.searchParams.has('publicAccessBlock');
+  return (
+    ctx.scopeService === 's3' || url.searchParams.has('publicAccessBlock') || url.pathname === CONTROL_PATH
+  );
 }
+
+const configXml = (c: SandboxPublicAccessBlock) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="${S3_NS}">${FIELDS.map(
+    (f) => `<${f}>${c[f]}</${f}>`,
+  ).join('')}</PublicAccessBlockConfiguration>`;
 
 function send(res: ServerResponse, status: number, body: string, requestId: string): void {
   res.writeHead(status, {
@@ -41,8 +52,23 @@ function parseConfig(raw: string): SandboxPublicAccessBlock {
   return out;
 }
 
+function fail(res: ServerResponse, entry: { status?: number }, err: unknown, requestId: string): void {
+  const f = asFault(err);
+  entry.status = f.status;
+  const extra = Object.entries(f.extra)
+    .map(([k, v]) => `<${k}>${xml(String(v))}</${k}>`)
+    .join('');
+  send(
+    res,
+    f.status,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(f.code)}</Code><Message>${xml(f.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
+    requestId,
+  );
+}
+
 export function createS3(data: SandboxData, record: RecordRequest) {
   const handle = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, url: URL, raw: string) => {
+    if (url.pathname === CONTROL_PATH) return handleControl(req, res, ctx, raw);
     const bucketName = decodeURIComponent(url.pathname.split('/').filter(Boolean)[0] ?? '');
     const method = req.method ?? 'GET';
     const operation = url.searchParams.has('publicAccessBlock')
@@ -89,13 +115,7 @@ export function createS3(data: SandboxData, record: RecordRequest) {
           );
         }
         entry.status = 200;
-        const body = FIELDS.map((f) => `<${f}>${c[f]}</${f}>`).join('');
-        send(
-          res,
-          200,
-          `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="${S3_NS}">${body}</PublicAccessBlockConfiguration>`,
-          requestId,
-        );
+        send(res, 200, configXml(c), requestId);
         return;
       }
       if (operation === 'PutPublicAccessBlock') {
@@ -111,17 +131,54 @@ export function createS3(data: SandboxData, record: RecordRequest) {
       res.writeHead(204, { 'x-amz-request-id': requestId });
       res.end();
     } catch (err) {
-      const f = asFault(err);
-      entry.status = f.status;
-      const extra = Object.entries(f.extra)
-        .map(([k, v]) => `<${k}>${xml(String(v))}</${k}>`)
-        .join('');
-      send(
-        res,
-        f.status,
-        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(f.code)}</Code><Message>${xml(f.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
-        requestId,
-      );
+      fail(res, entry, err, requestId);
+    }
+  };
+
+  /** S3 control: GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock for an account. */
+  const handleControl = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, raw: string) => {
+    const method = req.method ?? 'GET';
+    const operation =
+      { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }[
+        method
+      ] ?? `Unknown:${method}`;
+    const entry = record('s3control', operation, ctx);
+    const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+    try {
+      if (operation.startsWith('Unknown')) {
+        throw new AwsFault(405, 'MethodNotAllowed', `The specified method is not allowed: ${method}.`);
+      }
+      const account = req.headers['x-amz-account-id'];
+      if (typeof account !== 'string' || !/^\d{12}$/.test(account)) {
+        throw new AwsFault(400, 'InvalidRequest', 'Missing or invalid x-amz-account-id header.');
+      }
+      if (account !== ctx.account) throw new AwsFault(403, 'AccessDenied', 'Access Denied');
+      data.accountPublicAccessBlocks ??= {};
+      const before = data.accountPublicAccessBlocks[account] ?? null;
+      if (operation === 'GetPublicAccessBlock') {
+        if (!before) {
+          throw new AwsFault(
+            404,
+            'NoSuchPublicAccessBlockConfiguration',
+            'The public access block configuration was not found',
+            { AccountId: account },
+          );
+        }
+        entry.status = 200;
+        send(res, 200, configXml(before), requestId);
+        return;
+      }
+      data.accountPublicAccessBlocks[account] =
+        operation === 'PutPublicAccessBlock' ? parseConfig(raw) : null;
+      // Every bucket of the account is analyzed again.
+      for (const [name, b] of Object.entries(data.buckets ?? {})) {
+        if (b.account === account) reanalyze(data, `arn:aws:s3:::${name}`);
+      }
+      entry.status = operation === 'PutPublicAccessBlock' ? 200 : 204;
+      res.writeHead(entry.status, { 'x-amz-request-id': requestId });
+      res.end();
+    } catch (err) {
+      fail(res, entry, err, requestId);
     }
   };
   return { handle };

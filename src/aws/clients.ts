@@ -5,6 +5,7 @@ import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import {
   AssumeRoleCommand,
   type AssumeRoleCommandOutput,
@@ -37,7 +38,15 @@ export interface AwsClientsOptions {
   /** The SDK's retry strategy (AWS_RETRY_MODE). Default standard. */
   retryMode?: 'standard' | 'adaptive';
   /** Endpoint overrides for tests and the sandbox; production leaves them unset (the SDK reads AWS_ENDPOINT_URL_*). */
-  endpoints?: { accessAnalyzer?: string; iam?: string; sts?: string; tagging?: string; s3?: string };
+  endpoints?: {
+    accessAnalyzer?: string;
+    iam?: string;
+    sts?: string;
+    tagging?: string;
+    s3?: string;
+    /** S3 control; defaults to `s3` (a local stand-in serves both). */
+    s3control?: string;
+  };
   organization?: AppConfig['organization'];
   logger?: AwsLogger;
   /** Region of the STS client used for GetCallerIdentity and AssumeRole. Default us-east-1. */
@@ -64,6 +73,8 @@ export interface AwsClients {
   tagging(region: string, accountId?: string): ResourceGroupsTaggingAPIClient;
   /** S3 in the bucket's region, in `accountId` through the member role (the one-click fixes). */
   s3(region: string, accountId?: string): S3Client;
+  /** S3 control in `accountId` through the member role (account-level Block Public Access). */
+  s3control(region: string, accountId?: string): S3ControlClient;
   /** The account of the base credentials (GetCallerIdentity, asked once). */
   callerAccount(): Promise<string>;
   /** Credentials for acting in `accountId`: the assumed member role, or the base credentials. */
@@ -211,6 +222,18 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
             ...(opts.endpoints?.s3 ? { forcePathStyle: true } : {}),
           }),
       ),
+
+    s3control: (region, accountId) =>
+      cached(`s3control|${region}|${accountKey(accountId)}`, () => {
+        const endpoint = opts.endpoints?.s3control ?? opts.endpoints?.s3;
+        return new S3ControlClient({
+          ...configFor(region, undefined, accountId),
+          // AWS's endpoint puts the account id in the host name (<account>.s3-control.<region>…); a
+          // local endpoint has no such names, so it is used as it is (the account goes in the
+          // x-amz-account-id header either way).
+          ...(endpoint ? { endpointProvider: () => ({ url: new URL(endpoint) }) } : {}),
+        });
+      }),
 
     callerAccount: () => {
       caller ??= sts()

@@ -16,6 +16,7 @@ import {
   GetPublicAccessBlockCommand,
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
+import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import type { AwsClients } from './clients.ts';
 import { AwsError } from './errors.ts';
 import { iamContext } from './iam/context.ts';
@@ -58,6 +59,8 @@ export interface FixGateway {
     config: PublicAccessBlock,
   ): Promise<void>;
   deletePublicAccessBlock(accountId: string, region: string, bucket: string): Promise<void>;
+  /** The account-level settings (S3 control), which apply to every bucket of the account; null: none. */
+  getAccountPublicAccessBlock(accountId: string, region: string): Promise<PublicAccessBlock | null>;
   /** Every access key of the user; throws not-found when the user is gone. */
   listAccessKeys(accountId: string, userName: string): Promise<AccessKey[]>;
   updateAccessKey(
@@ -80,10 +83,20 @@ export interface FixGateway {
   updateTrustPolicy(accountId: string, roleName: string, document: string): Promise<void>;
 }
 
+/** A configuration as S3 answers it (an absent setting is off). */
+function fourSettings(c: Partial<Record<keyof PublicAccessBlock, boolean>> | undefined): PublicAccessBlock {
+  return {
+    BlockPublicAcls: c?.BlockPublicAcls ?? false,
+    IgnorePublicAcls: c?.IgnorePublicAcls ?? false,
+    BlockPublicPolicy: c?.BlockPublicPolicy ?? false,
+    RestrictPublicBuckets: c?.RestrictPublicBuckets ?? false,
+  };
+}
+
 const notFound = (e: unknown) => e instanceof AwsError && e.kind === 'not-found';
 
 export function createFixGateway(
-  clients: Pick<AwsClients, 'iam' | 's3'>,
+  clients: Pick<AwsClients, 'iam' | 's3' | 's3control'>,
   opts: IamGatewayOptions = {},
 ): FixGateway {
   const iam = iamContext(clients, opts);
@@ -96,13 +109,20 @@ export function createFixGateway(
             .s3(region, accountId)
             .send(new GetPublicAccessBlockCommand({ Bucket: bucket, ExpectedBucketOwner: accountId })),
         );
-        const c = out.PublicAccessBlockConfiguration ?? {};
-        return {
-          BlockPublicAcls: c.BlockPublicAcls ?? false,
-          IgnorePublicAcls: c.IgnorePublicAcls ?? false,
-          BlockPublicPolicy: c.BlockPublicPolicy ?? false,
-          RestrictPublicBuckets: c.RestrictPublicBuckets ?? false,
-        };
+        return fourSettings(out.PublicAccessBlockConfiguration);
+      } catch (err) {
+        if (err instanceof AwsError && err.code === 'NoSuchPublicAccessBlockConfiguration') return null;
+        throw err;
+      }
+    },
+    async getAccountPublicAccessBlock(accountId, region) {
+      try {
+        const out = await call('S3Control.GetPublicAccessBlock', () =>
+          clients
+            .s3control(region, accountId)
+            .send(new GetAccountPublicAccessBlockCommand({ AccountId: accountId })),
+        );
+        return fourSettings(out.PublicAccessBlockConfiguration);
       } catch (err) {
         if (err instanceof AwsError && err.code === 'NoSuchPublicAccessBlockConfiguration') return null;
         throw err;

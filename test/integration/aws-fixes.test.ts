@@ -1,5 +1,7 @@
 // The fix gateway against the AWS sandbox with the real SDK clients over HTTP: the S3 REST XML
 // protocol of Block Public Access and IAM's answers to the fixes' calls, errors included.
+
+import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
@@ -11,6 +13,7 @@ import {
 import { createAwsClients } from '../../src/aws/clients.ts';
 import { AwsError } from '../../src/aws/errors.ts';
 import { createFixGateway, type FixGateway } from '../../src/aws/fixes.ts';
+import { call } from '../../src/aws/paging.ts';
 
 const PROD = DEMO_ACCOUNTS.prod;
 const STAGING = DEMO_ACCOUNTS.staging;
@@ -24,6 +27,7 @@ const ALL = {
 
 let aws: AwsSandbox;
 let fixes: FixGateway;
+let clients: ReturnType<typeof createAwsClients>;
 
 const code = (p: Promise<unknown>) =>
   p.then(
@@ -33,7 +37,7 @@ const code = (p: Promise<unknown>) =>
 
 beforeEach(async () => {
   aws = await startAwsSandbox({ data: { ...demoData(new Date(), { burst: false }), strictAccounts: true } });
-  const clients = createAwsClients({
+  clients = createAwsClients({
     credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
     endpoints: { iam: aws.url, sts: aws.url, s3: aws.url, accessAnalyzer: aws.url },
     maxAttempts: 1,
@@ -73,6 +77,40 @@ describe('S3 Block Public Access', () => {
   it('refuses a bucket of another owner and an unknown bucket as S3 does', async () => {
     expect(await code(fixes.getPublicAccessBlock(STAGING, 'us-east-1', 'logs-prod'))).toBe('AccessDenied');
     expect(await code(fixes.getPublicAccessBlock(PROD, 'us-east-1', 'no-such-bucket'))).toBe('NoSuchBucket');
+  });
+});
+
+describe('S3 control: account-level Block Public Access', () => {
+  it('reads none as null and the account’s settings when set; a change re-analyzes the account’s buckets', async () => {
+    expect(await fixes.getAccountPublicAccessBlock(PROD, 'us-east-1')).toBeNull();
+    aws.data.accountPublicAccessBlocks = { [PROD]: { ...ALL, BlockPublicPolicy: false } };
+    expect(await fixes.getAccountPublicAccessBlock(PROD, 'us-east-1')).toEqual({
+      ...ALL,
+      BlockPublicPolicy: false,
+    });
+    expect(
+      aws.requests
+        .filter((r) => r.service === 's3control')
+        .map((r) => `${r.operation} ${r.status} ${r.account}`),
+    ).toEqual([`GetPublicAccessBlock 404 ${PROD}`, `GetPublicAccessBlock 200 ${PROD}`]);
+
+    // Turned on at the account (as an administrator would), the bucket's public finding resolves.
+    const control = clients.s3control('us-east-1', PROD);
+    await control.send(
+      new PutPublicAccessBlockCommand({ AccountId: PROD, PublicAccessBlockConfiguration: { ...ALL } }),
+    );
+    expect(aws.data.findings.get(DEMO_FINDING_IDS.publicBucketLogsProd)!.status).toBe('RESOLVED');
+  });
+
+  it('refuses another account than the credentials’ as S3 control does', async () => {
+    const control = clients.s3control('us-east-1', PROD);
+    expect(
+      await code(
+        call('S3Control.GetPublicAccessBlock', () =>
+          control.send(new GetPublicAccessBlockCommand({ AccountId: STAGING })),
+        ),
+      ),
+    ).toBe('AccessDenied');
   });
 });
 

@@ -317,6 +317,71 @@ describe.each(CASES)('$kind', (c) => {
   });
 });
 
+describe('block public access and the account-level settings (S3 control)', () => {
+  const c = CASES.find((x) => x.kind === 'block-public-access')!;
+  const receiptText = () =>
+    JSON.stringify(
+      slack.posted.find((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.undoFix))!.blocks,
+    );
+
+  it('reads them in the bucket’s account and says the bucket’s own settings are what blocks when the account has none', async () => {
+    await click(c, '1795000000.000810');
+    await settled(JOBS.fix);
+    expect(writes(c)).toEqual(['PutPublicAccessBlock']);
+    expect(
+      aws.requests
+        .filter((r) => r.service === 's3control')
+        .map((r) => `${r.operation} ${r.status} ${r.account}`),
+    ).toContain(`GetPublicAccessBlock 404 ${DEMO_ACCOUNTS.prod}`);
+    expect(receiptText()).toContain(
+      `Account ${DEMO_ACCOUNTS.prod} has no account-level Block Public Access: the bucket’s own settings`.replace(
+        '’',
+        "'",
+      ),
+    );
+  });
+
+  it('says when the account’s settings do not block public access on their own', async () => {
+    aws.data.accountPublicAccessBlocks = {
+      [DEMO_ACCOUNTS.prod]: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: false,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: false,
+      },
+    };
+    await click(c, '1795000000.000820');
+    await settled(JOBS.fix);
+    expect(writes(c)).toEqual(['PutPublicAccessBlock']);
+    expect(receiptText()).toContain(
+      `Account-level Block Public Access of account ${DEMO_ACCOUNTS.prod}: BlockPublicAcls, BlockPublicPolicy. It does not block public access on its own`,
+    );
+  });
+
+  it('changes nothing when the account already blocks public access, and says that is what blocks', async () => {
+    aws.data.accountPublicAccessBlocks = {
+      [DEMO_ACCOUNTS.prod]: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    };
+    const original = c.state();
+    await click(c, '1795000000.000830');
+    await settled(JOBS.fix);
+    expect(writes(c)).toEqual([]);
+    expect(c.state()).toEqual(original);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(
+      told.some(
+        (t) => t.startsWith('Nothing was done') && t.includes('account-level Block Public Access on'),
+      ),
+    ).toBe(true);
+    expect((await audit(c.id)).at(-1)).toBe(`${c.kind} stale`);
+  });
+});
+
 describe('remove password', () => {
   const c = CASES.find((x) => x.kind === 'remove-password')!;
   it('gives the new password only to the person who clicked Undo, by DM; never in a channel, the audit or the logs', async () => {

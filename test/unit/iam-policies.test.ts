@@ -24,6 +24,8 @@ const SERVICE: Record<string, string> = {
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
   '@aws-sdk/client-s3': 's3',
+  // S3 control's IAM prefix is s3 too; its operations are listed apart (their actions differ).
+  '@aws-sdk/client-s3-control': 's3-control',
 };
 
 interface Grant {
@@ -71,6 +73,8 @@ const GRANTS: Record<string, Grant> = {
   's3:PutPublicAccessBlock': { in: ['member-role-admin'], action: 's3:PutBucketPublicAccessBlock' },
   // S3 authorises DeletePublicAccessBlock with s3:PutBucketPublicAccessBlock.
   's3:DeletePublicAccessBlock': { in: ['member-role-admin'], action: 's3:PutBucketPublicAccessBlock' },
+  // The account-level settings, read to say whether they are what blocks public access.
+  's3-control:GetPublicAccessBlock': { in: ['member-role-admin'], action: 's3:GetAccountPublicAccessBlock' },
   'iam:ListAccessKeys': { in: ['member-role-admin'] },
   'iam:UpdateAccessKey': { in: ['member-role-admin'] },
   'iam:GetLoginProfile': { in: ['member-role-admin'] },
@@ -157,7 +161,7 @@ async function operationsInCode(): Promise<Map<string, string[]>> {
       if (m[1]) continue;
       const service = SERVICE[m[3]!];
       for (const raw of m[2]!.split(',')) {
-        const name = raw.trim();
+        const name = raw.trim().split(/\s+as\s+/)[0]!;
         if (name.startsWith('type ')) continue;
         const operation = name.endsWith('Command')
           ? name.slice(0, -'Command'.length)

@@ -36,7 +36,9 @@ export const fixCases: GoldenCases = {
         notDone: [],
         before: BEFORE,
         after: AFTER,
-        notes: ['Account-level Block Public Access was not read.'],
+        notes: [
+          "Account 222222222222 has no account-level Block Public Access: the bucket's own settings are what blocks public access now, and Undo makes it public again.",
+        ],
         undo: UNDO,
       }),
     'half-way-hostile-target': () =>
