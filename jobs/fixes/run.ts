@@ -228,7 +228,17 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
     );
   }
   // A new password goes to the person who clicked, in a DM: open it before making the password.
-  const dm = d.kind === 'remove-password' ? await deps.slack.openDm(d.userId) : undefined;
+  let dm: string | undefined;
+  if (d.kind === 'remove-password') {
+    try {
+      dm = await deps.slack.openDm(d.userId);
+    } catch (err) {
+      return nothing(
+        `a direct message to you could not be opened (${failureMessage(err)}), and the new password may go nowhere else. Nothing was changed; Undo again once Slack lets the app message you.`,
+        'failed',
+      );
+    }
+  }
   let restored: Awaited<ReturnType<FixSpec<unknown>['restore']>>;
   try {
     restored = await spec.restore(deps, backup);

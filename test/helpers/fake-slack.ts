@@ -44,6 +44,8 @@ export interface FakeSlack {
   failPostsNext(times: number, error: string): void;
   /** Answer the next N chat.postMessage calls with HTTP 429 Retry-After: 1. */
   rateLimitNext(times: number): void;
+  /** Answer the next N calls of `method` with this Slack error (`ratelimited`: HTTP 429). */
+  failNext(method: string, times: number, error: string): void;
   /**
    * A message the bot posted before the test began (the card of a finding a test seeds in Redis):
    * thread replies and updates find it; `posted` leaves it out, as it lists what the test saw posted.
@@ -131,6 +133,7 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
     failChannel: (channel, error) => api.failChannel(channel, error),
     failPostsNext: (times, error) => api.failNext('chat.postMessage', times, error),
     rateLimitNext: (times) => api.failNext('chat.postMessage', times, 'ratelimited'),
+    failNext: (method, times, error) => api.failNext(method, times, error),
     existing(channel, ts, text = 'finding') {
       seeded.add(ws.store(ws.channelId(channel), { text }, undefined, undefined, ts));
     },

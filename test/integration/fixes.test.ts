@@ -334,10 +334,7 @@ describe('block public access and the account-level settings (S3 control)', () =
         .map((r) => `${r.operation} ${r.status} ${r.account}`),
     ).toContain(`GetPublicAccessBlock 404 ${DEMO_ACCOUNTS.prod}`);
     expect(receiptText()).toContain(
-      `Account ${DEMO_ACCOUNTS.prod} has no account-level Block Public Access: the bucket’s own settings`.replace(
-        '’',
-        "'",
-      ),
+      `Account ${DEMO_ACCOUNTS.prod} has no account-level Block Public Access: the bucket's own settings`,
     );
   });
 
@@ -409,6 +406,24 @@ describe('remove password', () => {
     expect(logs.filter((l) => l.includes(password!)).map((l) => l.slice(0, 400))).toEqual([]);
     const jobs = await jobsNamed(JOBS.fixUndo);
     expect(JSON.stringify(jobs.map((j) => [j.data, j.returnvalue]))).not.toContain(password!);
+  });
+
+  it('changes nothing on Undo when no direct message can be opened to the person who clicked', async () => {
+    await click(c, '1795000000.000710');
+    await settled(JOBS.fix);
+    const fixed = c.state();
+    slack.failNext('conversations.open', 1, 'user_disabled');
+    await click(c, '1795000009.000710', ADMIN, undoValue());
+    await settled(JOBS.fixUndo);
+
+    expect(c.state()).toEqual(fixed);
+    expect(writes(c)).toEqual(['DeleteLoginProfile']);
+    expect(slack.posted.filter((p) => p.channel.startsWith('D'))).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(
+      /^Nothing was done \(undo the fix\): a direct message to you could not be opened \(.*user_disabled/,
+    );
+    expect((await audit(c.id)).at(-1)).toBe(`${c.kind}-undo failed`);
   });
 });
 
