@@ -117,7 +117,9 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         await deps.fixBackups.recordForJob(backupStep, backupKey);
       }
       const what = describe(backup);
-      const doneSteps: string[] = [`saved what was there as ${backupKey}`];
+      const doneSteps: string[] = [
+        `saved what was there (kept ${deps.config.fixes.backupRetentionDays} days for Undo)`,
+      ];
       const notDone: string[] = [];
       if (!spec.same(await spec.read(deps, backup), backup.after)) await spec.apply(deps, backup);
       done(`backup ${backupKey}`);
