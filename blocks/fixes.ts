@@ -1,5 +1,6 @@
 // What the one-click fixes say: the thread receipt of a fix (what it changed, before and after, with
-// its Undo button), the receipt of an Undo, why nothing was done, and the one-time password DM.
+// its Undo button), the receipt of an Undo, why nothing was done, the one-time password DM, and
+// Deactivate key's follow-ups (the offer to delete a key that stayed inactive, and its receipt).
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { FixKind } from '../src/findings/card-actions.ts';
 import { code, codeBlockLines, escapeMrkdwn, plain, userRef } from './escape.ts';
@@ -122,8 +123,14 @@ export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
 }
 
 /** A fix or Undo that changed nothing, and why (already fixed, changed since, not this kind of finding). */
-export function fixNothingDoneNote(input: { kind: FixKind; reason: string; undo?: boolean }): SlackMessage {
-  const what = input.undo ? 'undo the fix' : FIX_WORDS[input.kind].verb;
+export function fixNothingDoneNote(input: {
+  kind: FixKind;
+  reason: string;
+  undo?: boolean;
+  /** What was asked, when it is neither the fix nor its Undo ("delete the key"). */
+  asked?: string;
+}): SlackMessage {
+  const what = input.asked ?? (input.undo ? 'undo the fix' : FIX_WORDS[input.kind].verb);
   return {
     text: messageText(`Nothing was done (${what}): ${truncate(input.reason, 200)}`),
     blocks: [
@@ -145,6 +152,73 @@ export function passwordDm(input: { userName: string; accountId: string; passwor
       context([
         'It must be changed at the first sign-in (PasswordResetRequired). Hand it over out of band and delete this message; the bot keeps no copy.',
       ]),
+    ],
+  };
+}
+
+/** A key Deactivate key made inactive, as its follow-ups name it. */
+export interface InactiveKey {
+  keyId: string;
+  userName: string;
+  accountId: string;
+  /** Who deactivated it, and when (ISO). */
+  deactivatedBy: string;
+  deactivatedAt: string;
+  /** The Undo/Delete reference: the fix's backup, the finding and its analyzer. */
+  ref: { findingId: string; analyzerArn: string; region: string; backupKey: string };
+}
+
+const keyName = (k: InactiveKey) =>
+  `access key ${code(k.keyId, 40)} of user ${code(k.userName, 200)} in account ${code(k.accountId, 40)}`;
+
+/** Posted in the card's thread once the key stayed inactive long enough: Delete key, for admins. */
+export function keyDeletionOffer(k: InactiveKey, days: number): SlackMessage {
+  const button: Button = {
+    type: 'button',
+    action_id: ACTION_IDS.deleteKey,
+    text: { type: 'plain_text', text: 'Delete key' },
+    style: 'danger',
+    value: fitButtonValue(
+      JSON.stringify({ f: k.ref.findingId, a: k.ref.analyzerArn, r: k.ref.region, k: k.ref.backupKey }),
+    ),
+    confirm: {
+      title: { type: 'plain_text', text: 'Delete this access key?' },
+      text: {
+        type: 'plain_text',
+        text: plain(
+          `Delete access key ${k.keyId} of user ${k.userName} for good? This cannot be undone: AWS cannot bring a deleted key back, and anything still holding it can never use it again. The bot checks first that it is still inactive and unused.`,
+          LIMITS.confirmText,
+        ),
+      },
+      confirm: { type: 'plain_text', text: 'Delete key' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+      style: 'danger',
+    },
+  };
+  return {
+    text: messageText(
+      `Access key ${k.keyId} of user ${k.userName} has been inactive for ${days} days: it can be deleted`,
+    ),
+    blocks: [
+      section(
+        `🔑 ${keyName(k)} has been inactive for ${days} days (deactivated ${k.deactivatedAt.slice(0, 10)} by ${userRef(k.deactivatedBy)}), and nothing has turned it back on.`,
+      ),
+      context([
+        'An inactive key can still be made active again by anyone with IAM access; deleting it closes that for good. Admins only; it cannot be undone.',
+      ]),
+      { type: 'actions', block_id: 'fix_delete_key', elements: [button] } satisfies ActionsBlock,
+    ],
+  };
+}
+
+/** The thread receipt of Delete key. */
+export function keyDeletedReceipt(k: InactiveKey, userId: string): SlackMessage {
+  return {
+    text: messageText(`${userId} deleted access key ${k.keyId} of user ${k.userName}`),
+    blocks: [
+      section(
+        `🗑️ ${userRef(userId)} deleted ${keyName(k)} (inactive since ${k.deactivatedAt.slice(0, 10)}). DeleteAccessKey cannot be undone; if the user needs a key again, create a new one.`,
+      ),
     ],
   };
 }

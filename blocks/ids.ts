@@ -15,6 +15,7 @@ export const ACTION_IDS = {
   removePassword: 'finding_fix_remove_password',
   removeExternalAccess: 'finding_fix_remove_external_access',
   undoFix: 'finding_fix_undo',
+  deleteKey: 'finding_fix_delete_key',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

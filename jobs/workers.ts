@@ -24,6 +24,7 @@ import { agingSweep } from './aging.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
+import { deleteKey, offerKeyDeletion } from './fixes/delete-key.ts';
 import { fixAction, undoFix } from './fixes/run.ts';
 import { explainOwnersJob } from './owners.ts';
 import { pollPolicyGeneration } from './policy/poll.ts';
@@ -74,6 +75,8 @@ export const HANDLERS: JobHandlers = {
   [JOBS.policyValidate]: validatePolicyJob,
   [JOBS.fix]: fixAction,
   [JOBS.fixUndo]: undoFix,
+  [JOBS.keyDeletionOffer]: offerKeyDeletion,
+  [JOBS.deleteKey]: deleteKey,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

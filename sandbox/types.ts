@@ -108,6 +108,8 @@ export interface SandboxAccessKey {
   id: string;
   status: 'Active' | 'Inactive';
   createDate: string;
+  /** When the key last signed a request (GetAccessKeyLastUsed); absent: never. */
+  lastUsed?: { date: string; service: string; region: string };
 }
 
 /** An S3 bucket's Block Public Access settings (S3 PublicAccessBlockConfiguration). */

@@ -175,6 +175,22 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
           receipt,
         ),
       );
+      if (kind === 'deactivate-key') {
+        // Delete key is offered once the key stayed inactive long enough (jobs/fixes/delete-key.ts).
+        await enqueue(
+          deps.queues,
+          JOBS.keyDeletionOffer,
+          {
+            findingId: data.findingId,
+            analyzerArn: data.analyzerArn,
+            region: data.region,
+            userId: 'system',
+            requestTs: `offer-${data.requestTs}`,
+            backupKey,
+          },
+          { delay: deps.config.fixes.deleteInactiveKeyAfterDays * 86_400_000 },
+        );
+      }
       return succeeded(
         status,
         `backup ${backupKey}${notDone.length ? `; not done: ${notDone.join('; ')}` : ''}`,

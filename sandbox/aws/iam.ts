@@ -253,6 +253,33 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       reanalyze(data, userArn(u));
       return null;
     },
+    DeleteAccessKey(ctx, p) {
+      // Without UserName IAM looks among the caller's own keys: a key of another user is not found.
+      const u = keyOwner(ctx, p);
+      const id = required(p, 'AccessKeyId');
+      const keys = u.accessKeys ?? [];
+      if (!keys.some((k) => k.id === id)) {
+        throw new AwsFault(404, 'NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+      }
+      u.accessKeys = keys.filter((k) => k.id !== id);
+      keepUser(u);
+      reanalyze(data, userArn(u));
+      return null;
+    },
+    GetAccessKeyLastUsed(ctx, p) {
+      // Takes only the key id; answers for a key of the caller's account.
+      const id = required(p, 'AccessKeyId');
+      const owner = data.users.find(
+        (u) => u.account === ctx.account && (u.accessKeys ?? []).some((k) => k.id === id),
+      );
+      if (!owner)
+        throw new AwsFault(403, 'AccessDenied', `Access key ${id} is not in account ${ctx.account}.`);
+      const used = owner.accessKeys!.find((k) => k.id === id)!.lastUsed;
+      const last = used
+        ? `<LastUsedDate>${used.date}</LastUsedDate><ServiceName>${xml(used.service)}</ServiceName><Region>${xml(used.region)}</Region>`
+        : '<ServiceName>N/A</ServiceName><Region>N/A</Region>';
+      return `<UserName>${xml(owner.name)}</UserName><AccessKeyLastUsed>${last}</AccessKeyLastUsed>`;
+    },
     GetLoginProfile(ctx, p) {
       const u = userOf(ctx, required(p, 'UserName'));
       if (!u.loginProfile) throw noLoginProfile(u.name);

@@ -4,7 +4,9 @@
 // before writing, so Undo can put it back.
 import {
   CreateLoginProfileCommand,
+  DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
+  GetAccessKeyLastUsedCommand,
   GetLoginProfileCommand,
   GetRoleCommand,
   paginateListAccessKeys,
@@ -69,6 +71,10 @@ export interface FixGateway {
     keyId: string,
     status: AccessKey['status'],
   ): Promise<void>;
+  /** Deletes the key for good (IAM cannot bring it back); always with UserName. */
+  deleteAccessKey(accountId: string, userName: string, keyId: string): Promise<void>;
+  /** When the key last signed a request (ISO), or null when it never did. */
+  accessKeyLastUsed(accountId: string, keyId: string): Promise<string | null>;
   /** null: the user has no console password. */
   getLoginProfile(accountId: string, userName: string): Promise<LoginProfile | null>;
   deleteLoginProfile(accountId: string, userName: string): Promise<void>;
@@ -168,6 +174,19 @@ export function createFixGateway(
           .client(accountId)
           .send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: status })),
       );
+    },
+    async deleteAccessKey(accountId, userName, keyId) {
+      // Without UserName IAM would look for the key among the caller's own.
+      await iam.call('DeleteAccessKey', () =>
+        iam.client(accountId).send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keyId })),
+      );
+    },
+    async accessKeyLastUsed(accountId, keyId) {
+      const out = await iam.call('GetAccessKeyLastUsed', () =>
+        iam.client(accountId).send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })),
+      );
+      const at = out.AccessKeyLastUsed?.LastUsedDate;
+      return at ? new Date(at).toISOString() : null;
     },
     async getLoginProfile(accountId, userName) {
       try {

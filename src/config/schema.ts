@@ -140,6 +140,7 @@ export const PERMISSION_ACTIONS = [
   'deactivate-key',
   'remove-password',
   'remove-external-access',
+  'delete-key',
 ] as const;
 
 const people = {
@@ -161,6 +162,8 @@ const ROLE_ACTION_WHY =
   'false: deleting or restoring an IAM role can break every workload that uses it, and anyone may join ' +
   'a channel, so only admins and the users and userGroups listed here may do it';
 const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
+const KEY_WHY =
+  'false: a deleted access key cannot be brought back (AWS never shows its secret again), and anyone may join a channel';
 
 /**
  * A one-click fix (and its Undo): admins and those listed by default; the owners of a finding only
@@ -222,6 +225,10 @@ const permissionsSchema = z
     'remove-external-access': action(
       fixAction,
       `Remove a finding's external principals from a role's trust policy (Undo restores the saved policy); ${FIX_WHO}.`,
+    ),
+    'delete-key': action(
+      restrictedAction(KEY_WHY),
+      `Delete an access key that Deactivate key made inactive \`fixes.deleteInactiveKeyAfterDays\` ago (cannot be undone); ${NOT_CHANNEL}.`,
     ),
     read: action(
       ownerAction,
@@ -692,10 +699,19 @@ export const configSchema = z.strictObject({
         description:
           'How long what a one-click fix changed is kept in Redis (the Undo button needs it); after that Undo says the backup is gone.',
       }),
+      deleteInactiveKeyAfterDays: z.number().int().min(1).max(3650).default(30).meta({
+        description:
+          "After Deactivate key, the key's card thread offers Delete key (admins and those under `permissions.delete-key`) once the key has stayed inactive this many days. Deleting cannot be undone, so it is never automatic; keep it at most `backupRetentionDays`, since the offer reads the fix's backup.",
+      }),
       rescanDelaySeconds: z.number().int().min(0).max(3600).default(60).meta({
         description:
           'After a fix of external access, the bot asks AWS to rescan the resource and reads the finding again this many seconds later to show the result.',
       }),
+    })
+    .refine((f) => f.deleteInactiveKeyAfterDays <= f.backupRetentionDays, {
+      path: ['deleteInactiveKeyAfterDays'],
+      message:
+        'must be at most fixes.backupRetentionDays: the Delete key offer reads the backup of the deactivation, which is gone after that many days',
     })
     .prefault({})
     .meta({

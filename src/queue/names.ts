@@ -29,6 +29,8 @@ export const JOBS = {
   policyValidate: 'policy-validate',
   fix: 'fix',
   fixUndo: 'fix-undo',
+  keyDeletionOffer: 'key-deletion-offer',
+  deleteKey: 'delete-key',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

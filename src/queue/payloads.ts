@@ -47,6 +47,13 @@ export interface FixUndoData extends ActionRequest {
   kind: FixKind;
   backupKey: string;
 }
+/**
+ * Deactivate key's follow-ups, both on the fix's backup (the user, the key and when it was made
+ * inactive): the offer to delete the key once it stayed inactive, and the deletion itself.
+ */
+export interface KeyDeletionData extends ActionRequest {
+  backupKey: string;
+}
 /** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
 export interface OwnersData {
   arn: string;

@@ -12,6 +12,7 @@ import type {
   DeliverData,
   FixData,
   FixUndoData,
+  KeyDeletionData,
   OwnersData,
   PolicyRequestData,
   PolicyStepData,
@@ -52,6 +53,8 @@ export interface JobPayloads {
   [JOBS.policyValidate]: PolicyValidateData;
   [JOBS.fix]: FixData;
   [JOBS.fixUndo]: FixUndoData;
+  [JOBS.keyDeletionOffer]: KeyDeletionData;
+  [JOBS.deleteKey]: KeyDeletionData;
 }
 export type PayloadOf<N extends JobName> = JobPayloads[N];
 
@@ -161,6 +164,9 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   [JOBS.policyValidate]: onActions((d) => jobId(JOBS.policyValidate, d.requestTs)),
   [JOBS.fix]: onActions((d) => jobId(JOBS.fix, d.kind, d.findingId, d.requestTs)),
   [JOBS.fixUndo]: onActions((d) => jobId(JOBS.fixUndo, d.kind, d.findingId, d.requestTs)),
+  // One offer per deactivation (its backup); one deletion per click.
+  [JOBS.keyDeletionOffer]: onActions((d) => jobId(JOBS.keyDeletionOffer, shortHash(d.backupKey))),
+  [JOBS.deleteKey]: onActions(perRequest(JOBS.deleteKey)),
 };
 
 export const JOB_NAMES = Object.keys(JOB_SPECS) as JobName[];

@@ -427,6 +427,138 @@ describe('remove password', () => {
   });
 });
 
+describe('delete key, offered after Deactivate key', () => {
+  const c = CASES.find((x) => x.kind === 'deactivate-key')!;
+  const KEY = 'AKIAIOSFODNN7LEGACY1';
+  const DAYS = 30;
+  const keys = () => user(DEMO_ACCOUNTS.staging, 'legacy-etl').accessKeys ?? [];
+
+  /** The Delete key button's value from the offer in the finding's thread. */
+  function deleteValue(): string {
+    for (const p of [...slack.posted].reverse()) {
+      const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : (p.blocks ?? [])) as {
+        elements?: { action_id?: string; value?: string }[];
+      }[];
+      const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.deleteKey);
+      if (b?.value) return b.value;
+    }
+    throw new Error('no Delete key button posted');
+  }
+
+  async function clickDelete(actionTs: string, who = ADMIN) {
+    const state = (await rt.deps.store.get(c.id))!;
+    await receiver.post(
+      blockActionBody({
+        actionId: ACTION_IDS.deleteKey,
+        value: deleteValue(),
+        user: { id: who },
+        channel: { id: state.channel!, name: 'sec-alerts' },
+        messageTs: state.ts!,
+        actionTs,
+      }),
+    );
+  }
+
+  /** Deactivates the key, then runs the offer its fix scheduled as if the days had passed. */
+  async function deactivateAndOffer(): Promise<Job> {
+    await click(c, '1795000000.000900');
+    await settled(JOBS.fix);
+    const [offer] = await jobsNamed(JOBS.keyDeletionOffer);
+    expect(offer).toBeDefined();
+    expect(await offer!.getState()).toBe('delayed');
+    expect(offer!.opts.delay).toBe(DAYS * 86_400_000);
+    await offer!.promote();
+    await settled(JOBS.keyDeletionOffer);
+    return offer!;
+  }
+
+  const later = (days: number) => {
+    const at = Date.now() + days * 86_400_000;
+    (rt.deps as { now: () => Date }).now = () => new Date(at);
+  };
+
+  it('offers Delete key in the thread after the days, deletes it (with its user name) once for a double click, and says it cannot be undone', async () => {
+    await deactivateAndOffer();
+    const offer = slack.posted.find((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))!;
+    const card = (await rt.deps.store.get(c.id))!;
+    expect(offer.thread_ts).toBe(card.threadTs ?? card.ts);
+    expect(String(offer.text)).toBe(
+      `Access key ${KEY} of user legacy-etl has been inactive for ${DAYS} days: it can be deleted`,
+    );
+
+    later(DAYS + 1);
+    await clickDelete('1795000100.000100');
+    await new Promise((r) => setTimeout(r, 100));
+    await clickDelete('1795000100.000200');
+    await settled(JOBS.deleteKey);
+
+    expect(keys().map((k) => k.id)).not.toContain(KEY);
+    expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey').map((r) => r.status)).toEqual([200]);
+    expect(await jobsNamed(JOBS.deleteKey)).toHaveLength(1);
+    const receipt = slack.posted.find((p) => String(p.text).includes('deleted access key'))!;
+    expect(String(receipt.text)).toBe(`${ADMIN} deleted access key ${KEY} of user legacy-etl`);
+    expect(JSON.stringify(receipt.blocks)).toContain('DeleteAccessKey cannot be undone');
+    expect(await audit(c.id)).toEqual([
+      'deactivate-key requested',
+      'deactivate-key succeeded',
+      'delete-key requested',
+      'delete-key succeeded',
+    ]);
+  });
+
+  it('refuses a member (admins only), and changes nothing before the key has been inactive long enough', async () => {
+    await deactivateAndOffer();
+    await clickDelete('1795000100.000300', NOBODY);
+    await expect.poll(() => JSON.stringify(responses)).toMatch(/Only admins can delete this access key/);
+    expect(await jobsNamed(JOBS.deleteKey)).toHaveLength(0);
+
+    await clickDelete('1795000100.000400');
+    await settled(JOBS.deleteKey);
+    expect(keys().find((k) => k.id === KEY)?.status).toBe('Inactive');
+    expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey')).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(
+      /^Nothing was done \(delete the key\): access key \S+ of user legacy-etl has been inactive only since/,
+    );
+    expect((await audit(c.id)).slice(-3)).toEqual([
+      'delete-key refused',
+      'delete-key requested',
+      'delete-key stale',
+    ]);
+  });
+
+  it('deletes nothing when the key was turned on and used after the fix', async () => {
+    await deactivateAndOffer();
+    later(DAYS + 1);
+    const key = keys().find((k) => k.id === KEY)!;
+    key.lastUsed = {
+      date: new Date(Date.now() + 86_400_000).toISOString(),
+      service: 's3',
+      region: 'us-east-1',
+    };
+    await clickDelete('1795000100.000500');
+    await settled(JOBS.deleteKey);
+    expect(keys().find((k) => k.id === KEY)).toBeDefined();
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(/signed a request on .*after it was made inactive/);
+  });
+
+  it('offers nothing when the key is active again (Undo) by then', async () => {
+    await click(c, '1795000000.000910');
+    await settled(JOBS.fix);
+    await click(c, '1795000009.000910', ADMIN, undoValue());
+    await settled(JOBS.fixUndo);
+    const [offer] = await jobsNamed(JOBS.keyDeletionOffer);
+    await offer!.promote();
+    await settled(JOBS.keyDeletionOffer);
+    expect(await offer!.getState()).toBe('completed');
+    expect((await rt.queues.actions!.getJob(offer!.id!))?.returnvalue).toEqual({ outcome: 'active-again' });
+    expect(slack.posted.some((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))).toBe(
+      false,
+    );
+  });
+});
+
 describe('remove external access', () => {
   const c = CASES.find((x) => x.kind === 'remove-external-access')!;
   it('shows the trust policy before and after, and proves with CheckNoNewAccess before updating it', async () => {

@@ -89,10 +89,11 @@ describe('parseConfigText', () => {
           'deactivate-key': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'remove-password': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'remove-external-access': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'delete-key': { users: [], userGroups: [], ownerChannelMembers: false },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },
-        fixes: { backupRetentionDays: 90, rescanDelaySeconds: 60 },
+        fixes: { backupRetentionDays: 90, deleteInactiveKeyAfterDays: 30, rescanDelaySeconds: 60 },
         aging: {
           slaDays: {
             'public-access': 1,
@@ -159,6 +160,18 @@ routing:
     expect(result.ok).toBe(false);
     const paths = result.ok ? [] : result.problems.map((p) => p.path);
     expect(paths).toEqual(['digest.emptyWeek', 'digest.timezone', 'digest.overdueLimit', 'digest.extra']);
+  });
+
+  it('rejects a Delete key offer later than the backup it reads is kept', () => {
+    const result = parseConfigText(
+      `${MINIMAL}fixes:\n  backupRetentionDays: 20\n  deleteInactiveKeyAfterDays: 30\n`,
+      'test.yml',
+    );
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((p) => p.path)).toEqual(['fixes.deleteInactiveKeyAfterDays']);
+    expect(problems[0]!.expected).toMatch(/at most fixes.backupRetentionDays/);
+    expect(problems[0]!.got).toBe('30');
   });
 
   it('lists every problem at once, in file order, with path, position, expectation and value', () => {

@@ -77,6 +77,9 @@ const GRANTS: Record<string, Grant> = {
   's3-control:GetPublicAccessBlock': { in: ['member-role-admin'], action: 's3:GetAccountPublicAccessBlock' },
   'iam:ListAccessKeys': { in: ['member-role-admin'] },
   'iam:UpdateAccessKey': { in: ['member-role-admin'] },
+  // Delete key, after Deactivate key: checked unused since, then deleted (cannot be undone).
+  'iam:GetAccessKeyLastUsed': { in: ['member-role-admin'] },
+  'iam:DeleteAccessKey': { in: ['member-role-admin'] },
   'iam:GetLoginProfile': { in: ['member-role-admin'] },
   'iam:DeleteLoginProfile': { in: ['member-role-admin'] },
   'iam:CreateLoginProfile': { in: ['member-role-admin'] },

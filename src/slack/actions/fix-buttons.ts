@@ -5,7 +5,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS, decodeUndoRef } from '../../../blocks/ids.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { FIX_KINDS, type FixKind, isFixKind } from '../../findings/card-actions.ts';
-import { type FixData, type FixUndoData, JOBS } from '../../queue/index.ts';
+import { type FixData, type FixUndoData, JOBS, type KeyDeletionData } from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
 import { intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
 import { allowedClick, type ButtonArgs, requestOf } from './click.ts';
@@ -81,9 +81,38 @@ export function undoFixButton(deps: ListenerDeps) {
   };
 }
 
+/** Delete key (offered in the thread after Deactivate key): admins only by default; cannot be undone. */
+export function deleteKeyButton(deps: ListenerDeps) {
+  return async (args: ButtonArgs) => {
+    const ref = decodeUndoRef(args.action.value ?? '');
+    if (!ref) {
+      await args.ack();
+      await args.respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        ...unavailableNote('This button carries no backup reference.'),
+      } as never);
+      return;
+    }
+    const allowed = await allowedClick(deps, args, 'delete-key');
+    if (!allowed) return;
+    const { click, reply, card } = allowed;
+    const data: KeyDeletionData = { ...requestOf(click, card), backupKey: ref.k };
+    await requestAction(deps, reply, {
+      // One deletion per key, whoever clicks.
+      intent: intentOf('delete-key', shortHash(ref.k), click.userId),
+      job: { name: JOBS.deleteKey, data },
+      audit: { actor: click.userId, action: 'delete-key', findingId: card.cardId, region: card.state.region },
+      accepted:
+        'Deleting the key: checking once more that it is still inactive and unused, then deleting it…',
+    });
+  };
+}
+
 export function registerFixButtons(app: App, deps: ListenerDeps): void {
   for (const kind of FIX_KINDS) {
     app.action<BlockAction<ButtonAction>>(FIX_ACTION_IDS[kind], fixButton(deps, kind) as never);
   }
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.undoFix, undoFixButton(deps) as never);
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.deleteKey, deleteKeyButton(deps) as never);
 }

@@ -1,6 +1,9 @@
 import {
   fixNothingDoneNote,
   fixReceipt,
+  type InactiveKey,
+  keyDeletedReceipt,
+  keyDeletionOffer,
   passwordDm,
   undoButton,
   undoReceipt,
@@ -21,6 +24,15 @@ const AFTER = JSON.stringify(
   null,
   2,
 );
+
+const KEY: InactiveKey = {
+  keyId: 'AKIAIOSFODNN7EXAMPLE',
+  userName: `legacy_etl*${INJECTION}`,
+  accountId: '333333333333',
+  deactivatedBy: USER,
+  deactivatedAt: '2025-03-01T10:00:00.000Z',
+  ref: { ...UNDO, backupKey: 'ap:fix-backup:deactivate-key:f-2:2025-03-01T10:00:00.000Z' },
+};
 
 export const fixCases: GoldenCases = {
   undoButton: {
@@ -69,6 +81,18 @@ export const fixCases: GoldenCases = {
         reason: `someone changed it since: ${INJECTION}`,
         undo: true,
       }),
+    'delete-key-too-early': () =>
+      fixNothingDoneNote({
+        kind: 'deactivate-key',
+        asked: 'delete the key',
+        reason: 'access key AKIAIOSFODNN7EXAMPLE of user bob has been inactive only since 2025-03-01',
+      }),
+  },
+  keyDeletionOffer: {
+    'after-30-days': () => keyDeletionOffer(KEY, 30),
+  },
+  keyDeletedReceipt: {
+    deleted: () => keyDeletedReceipt(KEY, USER),
   },
   passwordDm: {
     // A fixed stand-in password: the fixture shows where it goes, never a real one.
