@@ -20,7 +20,7 @@ import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from '../s
 import { shortHash } from '../src/util/hash.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
-import { redraw, showInSlack, threadReplyOnce, withMissed } from './finding-message.ts';
+import { afterAwsActed, redraw, showInSlack, threadReplyOnce, withMissed } from './finding-message.ts';
 import { onceKey } from './post-once.ts';
 import { failureMessage } from './retry.ts';
 import { tell } from './tell.ts';
@@ -139,15 +139,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
   // IAM has done what the report says. Nothing after this is retried (a retry would delete again):
   // a message Slack does not take is logged and noted in the audit entry, never reported as the
   // deletion failing.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role deletion not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'role deletion not shown in Slack');
   const receipt = {
     userId: d.userId,
     roleName,
@@ -195,15 +187,7 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
   const report = await deps.iam.restoreRole(backup);
   // IAM has done what the report says; a retry would create the role again, so Slack trouble from
   // here on is logged and noted in the audit entry, not thrown.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role restore not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'role restore not shown in Slack');
   const state = await deps.store.get(d.findingId);
   const receipt = {
     userId: d.userId,

@@ -13,7 +13,7 @@ import type { FixBackup } from '../../src/store/backups.ts';
 import { type ActionResult, runFindingAction } from '../actions/frame.ts';
 import { readCard } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, showInSlack, threadReplyOnce, withMissed } from '../finding-message.ts';
+import { afterAwsActed, redraw, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey, postOnce } from '../post-once.ts';
 import { failureMessage } from '../retry.ts';
 import { tell } from '../tell.ts';
@@ -242,15 +242,7 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
     throw new UnrecoverableError(message);
   }
   // AWS has acted: nothing after this is retried (a retry would act again); Slack trouble is noted.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'undo not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'undo not shown in Slack');
   const doneSteps = [restored.change];
   const notDone: string[] = [];
   if (restored.secret && dm) {
