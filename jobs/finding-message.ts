@@ -86,7 +86,23 @@ export function storedFindingView(
     accountName: deps.config.accounts[finding.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    state: { ...snoozedView(deps.now(), state, view), ...view },
+    state: { ...snoozedView(deps.now(), state, view), ...quarantinedView(state, view), ...view },
+    unusedRole: deps.config.roles.unusedRole,
+  };
+}
+
+/** A quarantine made from Slack, shown on the ACTIVE card of the role until it is lifted or ends. */
+export function quarantinedView(
+  state: FindingState | null,
+  view: NonNullable<FindingView['state']>,
+): Pick<NonNullable<FindingView['state']>, 'quarantined'> {
+  if (view.status !== 'ACTIVE' || view.deleted || !state?.quarantineBackupKey) return {};
+  return {
+    quarantined: {
+      by: state.quarantinedBy ?? '',
+      until: state.quarantinedUntil ?? '',
+      backupKey: state.quarantineBackupKey,
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import {
   restoreReceipt,
 } from '../blocks/delete-role.ts';
 import { actionFailedNote, staleNote } from '../blocks/receipts.ts';
-import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
+import { backupFromInspection, type RoleBackup, type RoleInspection } from '../src/aws/iam.ts';
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
@@ -92,7 +92,15 @@ export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePrevie
   return blocker ? 'blocked' : 'confirm';
 }
 
-export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promise<{ outcome: string }> {
+/**
+ * `backupOf` shapes the backup Restore recreates the role from (the end of a quarantine leaves its
+ * deny-all policy and tag out, so a restored role works again).
+ */
+export async function deleteRole(
+  deps: JobDeps,
+  job: Job<ActionRequest>,
+  backupOf: (b: RoleBackup) => RoleBackup = (b) => b,
+): Promise<{ outcome: string }> {
   const d = job.data;
   const { finding, state } = await readCard(deps, d, 'ACTIVE');
   if (state?.deletedBy) {
@@ -115,7 +123,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
         // The last check, on the role as it is right now, before the first change.
         const blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
         if (blocker) throw new Blocked(blocker);
-        const backup = backupFromInspection(inspection, now);
+        const backup = backupOf(backupFromInspection(inspection, now));
         backupKey = await deps.backups.save(backup);
         // The snippet too goes out before the first change (a failed post stops the deletion). Once
         // per content: a retry, or a re-inspection after DeleteConflict that found the same role,

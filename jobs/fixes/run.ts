@@ -3,7 +3,9 @@
 // again just before the change (already fixed: nothing is done, and the person is told why), what is
 // there is saved (Redis) before the first change, the change is proven where it can be
 // (CheckNoNewAccess), made, read back, AWS is asked to rescan, and the thread gets a receipt with an
-// Undo button. Undo puts the saved state back only while AWS still shows what the fix left.
+// Undo button. Undo puts the saved state back only while AWS still shows what the fix left (or, for a
+// fix of several steps that stopped half way, a state only those steps leave). A fix that stopped
+// half way for good says which steps were done and still gets its Undo.
 import { type Job, UnrecoverableError } from 'bullmq';
 import { FIX_WORDS, fixNothingDoneNote, fixReceipt, passwordDm, undoReceipt } from '../../blocks/fixes.ts';
 import { actionFailedNote } from '../../blocks/receipts.ts';
@@ -15,7 +17,7 @@ import { readCard } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
 import { afterAwsActed, redraw, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey, postOnce } from '../post-once.ts';
-import { failureMessage } from '../retry.ts';
+import { failureMessage, isFinalFailure } from '../retry.ts';
 import { tell } from '../tell.ts';
 import { FIX_SPECS, type FixSpec } from './specs.ts';
 
@@ -80,7 +82,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         await audit('stale', { detail: reason });
         return { outcome: 'stale' as const, status: finding.status };
       };
-      if (!fixFits(kind, finding))
+      if (!fixFits(kind, finding, deps.config.roles.unusedRole))
         return nothingDone(
           `${kind} does not fit a ${finding.findingType} finding on ${finding.resourceType}.`,
         );
@@ -119,13 +121,50 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
       const what = describe(backup);
       const doneSteps: string[] = [`saved what was there as ${backupKey}`];
       const notDone: string[] = [];
-      if (!spec.same(await spec.read(deps, backup), backup.after)) await spec.apply(deps, backup);
+      const steps: string[] = [];
+      const undo = {
+        backupKey,
+        findingId: data.findingId,
+        analyzerArn: data.analyzerArn,
+        region: data.region,
+      };
+      if (!spec.same(await spec.read(deps, backup), backup.after)) {
+        try {
+          await spec.apply(deps, backup, (s) => steps.push(s));
+        } catch (err) {
+          const now = await spec.read(deps, backup).catch(() => undefined);
+          // Nothing changed yet, or a retry may still finish it: the frame reports or retries.
+          if (now === undefined || spec.same(now, backup.before) || !isFinalFailure(err, job)) throw err;
+          // Stopped half way for good: say what was done, keep the Undo, retry nothing.
+          const error = failureMessage(err);
+          const { missed, shown: show } = afterAwsActed(deps, job.id, 'half-done fix not shown in Slack');
+          const msg = fixReceipt({
+            kind,
+            userId: data.userId,
+            target: what,
+            done: [...doneSteps, ...steps],
+            notDone: [`the rest stopped at: ${error}`],
+            before: spec.show(backup.before),
+            after: spec.show(now),
+            notes: ['After shows what AWS has now. Undo puts back what was there before.'],
+            undo,
+          });
+          await show(() => threadReplyOnce(deps, state, msg, receipt));
+          await tell(deps, data, msg);
+          await audit('failed', {
+            error,
+            ...withMissed(`half way: ${steps.join('; ') || 'no step'}; backup ${backupKey}`, missed),
+          });
+          return { outcome: 'failed' as const, status: finding.status };
+        }
+      }
       done(`backup ${backupKey}`);
       const now = await spec.read(deps, backup).catch(() => undefined);
+      const change = steps.length ? steps.join('; ') : changeWords(backup);
       doneSteps.push(
         now !== undefined && spec.same(now, backup.after)
-          ? `${changeWords(backup)}; read back: ${spec.show(now).split('\n').join(' ')}`
-          : `${changeWords(backup)} (AWS did not show it on reading back yet)`,
+          ? `${change}; read back: ${spec.show(now).split('\n').join(' ')}`
+          : `${change} (AWS did not show it on reading back yet)`,
       );
       if (spec.rescan) {
         try {
@@ -137,17 +176,25 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
           );
         }
       }
+      if (spec.afterFix) {
+        try {
+          doneSteps.push(await spec.afterFix(deps, { data, backup, backupKey }));
+        } catch (err) {
+          notDone.push(failureMessage(err));
+        }
+      }
+      const card = (await deps.store.get(data.findingId)) ?? state;
       const fresh = await deps.analyzers.getFinding(analyzer, acting.id).catch(() => null);
       const status = fresh?.status ?? finding.status;
       if (fresh) {
         await shown(() =>
-          redraw(deps, fresh, state, status === 'ACTIVE' ? { status } : { status, at: fresh.updatedAt }),
+          redraw(deps, fresh, card, status === 'ACTIVE' ? { status } : { status, at: fresh.updatedAt }),
         );
       }
       await shown(() =>
         threadReplyOnce(
           deps,
-          state,
+          card,
           fixReceipt({
             kind,
             userId: data.userId,
@@ -157,8 +204,11 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             before: spec.show(backup.before),
             after: spec.show(backup.after),
             notes: [
+              ...(spec.notes?.(backup) ?? []),
               status === 'ACTIVE'
-                ? 'AWS still reports the finding as active; the next analysis resolves it.'
+                ? kind === 'quarantine-role'
+                  ? 'AWS reports the finding as active while the role exists.'
+                  : 'AWS still reports the finding as active; the next analysis resolves it.'
                 : `AWS now reports the finding as ${status.toLowerCase()}.`,
               ...(kind === 'block-public-access'
                 ? [
@@ -166,12 +216,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
                   ]
                 : []),
             ],
-            undo: {
-              backupKey,
-              findingId: data.findingId,
-              analyzerArn: data.analyzerArn,
-              region: data.region,
-            },
+            undo,
           }),
           receipt,
         ),
@@ -189,6 +234,7 @@ function describe(b: FixBackup): string {
   if (b.kind === 'block-public-access') return `bucket ${t.bucket}`;
   if (b.kind === 'deactivate-key') return `access key ${t.keyId} of user ${t.user}`;
   if (b.kind === 'remove-password') return `user ${t.user}`;
+  if (b.kind === 'apply-recommendation') return `${t.kind} ${t.name}`;
   return `role ${t.role}`;
 }
 
@@ -198,6 +244,8 @@ function changeWords(b: FixBackup): string {
     return `PutPublicAccessBlock on bucket ${t.bucket}: all four settings on`;
   if (b.kind === 'deactivate-key') return `UpdateAccessKey ${t.keyId} of user ${t.user}: Inactive`;
   if (b.kind === 'remove-password') return `DeleteLoginProfile of user ${t.user}`;
+  if (b.kind === 'quarantine-role') return `PutRolePolicy and TagRole on role ${t.role}`;
+  if (b.kind === 'apply-recommendation') return `the recommended steps on ${t.kind} ${t.name}`;
   return `UpdateAssumeRolePolicy of role ${t.role}: removed ${t.removed}`;
 }
 
@@ -225,7 +273,7 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
   if (spec.same(current, backup.before)) {
     return nothing(`${what} is already as it was before the fix.`);
   }
-  if (!spec.same(current, backup.after)) {
+  if (!spec.same(current, backup.after) && !spec.partial?.(current, backup)) {
     return nothing(
       `${what} has changed since the fix (now: ${spec.show(current).split('\n').join(' ')}); Undo would overwrite that change.`,
     );
@@ -245,6 +293,13 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
   const { missed, shown } = afterAwsActed(deps, job.id, 'undo not shown in Slack');
   const doneSteps = [restored.change];
   const notDone: string[] = [];
+  if (spec.afterUndo) {
+    try {
+      doneSteps.push(await spec.afterUndo(deps, { data: d, backup }));
+    } catch (err) {
+      notDone.push(failureMessage(err));
+    }
+  }
   if (restored.secret && dm) {
     const secret = restored.secret;
     await shown(() =>
@@ -279,7 +334,7 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
       notDone.push(`the rescan: ${failureMessage(err)}`);
     }
   }
-  const card = state ?? (await deps.store.get(d.findingId));
+  const card = (await deps.store.get(d.findingId)) ?? state;
   if (finding) {
     await shown(() =>
       redraw(

@@ -29,6 +29,7 @@ export const JOBS = {
   policyValidate: 'policy-validate',
   fix: 'fix',
   fixUndo: 'fix-undo',
+  quarantineEnd: 'quarantine-end',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

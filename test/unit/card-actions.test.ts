@@ -26,6 +26,8 @@ const ACTION_ID_OF: Record<CardButton, string> = {
   'deactivate-key': ACTION_IDS.deactivateKey,
   'remove-password': ACTION_IDS.removePassword,
   'remove-external-access': ACTION_IDS.removeExternalAccess,
+  'quarantine-role': ACTION_IDS.quarantineRole,
+  'apply-recommendation': ACTION_IDS.applyRecommendation,
 };
 
 const LABEL_OF: Record<CardButton, string> = {
@@ -39,6 +41,8 @@ const LABEL_OF: Record<CardButton, string> = {
   'deactivate-key': 'Deactivate key',
   'remove-password': 'Remove password',
   'remove-external-access': 'Remove external access',
+  'quarantine-role': 'Quarantine role',
+  'apply-recommendation': 'Apply recommendation',
 };
 
 /** A finding the row applies to: its type, resource type and public flag. */
