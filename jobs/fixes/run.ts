@@ -17,7 +17,7 @@ import { readCard } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
 import { afterAwsActed, redraw, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey, postOnce } from '../post-once.ts';
-import { failureMessage, isFinalFailure } from '../retry.ts';
+import { failureMessage, isFinalFailure, PERMANENT_AWS_ERRORS } from '../retry.ts';
 import { tell } from '../tell.ts';
 import { FIX_SPECS, type FixSpec } from './specs.ts';
 
@@ -93,7 +93,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
       let backupKey = savedKey ?? '';
       if (!backup) {
         // The last look at AWS before the change: a finding fixed meanwhile changes nothing.
-        const plan = await spec.plan(deps, finding);
+        const plan = await spec.plan(deps, finding, acting);
         if (typeof plan === 'string') return nothingDone(plan);
         backup = {
           version: 1,
@@ -134,7 +134,12 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         } catch (err) {
           const now = await spec.read(deps, backup).catch(() => undefined);
           // Nothing changed yet, or a retry may still finish it: the frame reports or retries.
-          if (now === undefined || spec.same(now, backup.before) || !isFinalFailure(err, job)) throw err;
+          if (
+            now === undefined ||
+            spec.same(now, backup.before) ||
+            !isFinalFailure(err, job, { permanent: [...PERMANENT_AWS_ERRORS, 'quota'] })
+          )
+            throw err;
           // Stopped half way for good: say what was done, keep the Undo, retry nothing.
           const error = failureMessage(err);
           const { missed, shown: show } = afterAwsActed(deps, job.id, 'half-done fix not shown in Slack');
@@ -146,7 +151,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             notDone: [`the rest stopped at: ${error}`],
             before: spec.show(backup.before),
             after: spec.show(now),
-            notes: ['After shows what AWS has now. Undo puts back what was there before.'],
+            notes: ['After shows what AWS has now; the button below puts back what was there before.'],
             undo,
           });
           await show(() => threadReplyOnce(deps, state, msg, receipt));

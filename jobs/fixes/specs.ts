@@ -38,7 +38,12 @@ export interface FixPlan<S> {
 export interface FixSpec<S> {
   kind: FixKind;
   /** Reads AWS now: the plan, or why nothing should change (already fixed, gone). */
-  plan(deps: JobDeps, finding: Finding): Promise<FixPlan<S> | string>;
+  plan(
+    deps: JobDeps,
+    finding: Finding,
+    /** The id and analyzer the action goes through (another analyzer's id of the card, maybe). */
+    acting?: { id: string; analyzerArn: string; region: string },
+  ): Promise<FixPlan<S> | string>;
   /** A check the change must pass first (CheckNoNewAccess); the reason it failed, or null. */
   prove?(deps: JobDeps, backup: FixBackup<S>): Promise<string | null>;
   /** Makes the change; `step` names each AWS call made (a fix of several steps). */
@@ -376,7 +381,7 @@ export const quarantineRole: FixSpec<Quarantine> = {
       JOBS.quarantineEnd,
       quarantineEndOf(data, data.backupKey, backup.target.until!),
     );
-    return `recorded that <@${data.userId}> needs the role; ${cancelled ? `the deletion on ${backup.target.until} is cancelled` : 'no deletion was still scheduled'}`;
+    return `recorded that the role is still needed; ${cancelled ? `the deletion on ${backup.target.until} is cancelled` : 'no deletion was still scheduled'}`;
   },
   notes: (b) => [
     `Quarantined until ${b.target.until}: the role is then deleted (with a backup), after checking that the quarantine is still in place and the role was not used meanwhile, unless someone clicks Still needed.`,
@@ -434,9 +439,13 @@ export function recommendedPolicyName(principal: string, n: number, document: st
 export const applyRecommendation: FixSpec<AttachedPolicies> = {
   kind: 'apply-recommendation',
   rescan: false,
-  async plan(deps, f) {
+  async plan(deps, f, acting) {
     const principal = principalOf(f);
-    const rec = await deps.analyzers.getFindingRecommendation({ arn: f.analyzerArn, region: f.region }, f.id);
+    const through = acting ?? { id: f.id, analyzerArn: f.analyzerArn, region: f.region };
+    const rec = await deps.analyzers.getFindingRecommendation(
+      { arn: through.analyzerArn, region: through.region },
+      through.id,
+    );
     if (rec?.status !== 'SUCCEEDED') {
       return `AWS has no finished recommendation for this finding${rec ? ` (it is ${rec.status.toLowerCase()})` : ''}; click Show recommendation first.`;
     }

@@ -272,6 +272,77 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       }
       return null;
     },
+    CreatePolicy(ctx, p) {
+      const name = required(p, 'PolicyName');
+      if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        );
+      }
+      const path = p.get('Path') ?? '/';
+      const raw = required(p, 'PolicyDocument');
+      const doc = identityPolicy(raw);
+      // Managed policies: at most 6,144 characters, whitespace aside.
+      if (raw.replace(/\s/g, '').length > 6144) {
+        throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PolicySize: 6144');
+      }
+      const arn = `arn:aws:iam::${ctx.account}:policy${path}${name}`;
+      data.managedPolicies ??= {};
+      if (data.managedPolicies[arn]) {
+        throw new AwsFault(
+          409,
+          'EntityAlreadyExists',
+          `A policy called ${name} already exists. Duplicate names are not allowed.`,
+        );
+      }
+      data.managedPolicies[arn] = doc;
+      const now = isoNow();
+      return (
+        `<Policy><PolicyName>${xml(name)}</PolicyName><DefaultVersionId>v1</DefaultVersionId>` +
+        `<PolicyId>ANPA${randomChars(17)}</PolicyId><Path>${xml(path)}</Path><Arn>${xml(arn)}</Arn>` +
+        `<AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>` +
+        `<CreateDate>${now}</CreateDate><UpdateDate>${now}</UpdateDate></Policy>`
+      );
+    },
+    DeletePolicy(ctx, p) {
+      const arn = policyArn(required(p, 'PolicyArn'));
+      if (!data.managedPolicies?.[arn] || !arn.includes(`::${ctx.account}:`)) {
+        throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
+      }
+      const attached =
+        data.roles.some((r) => (r.attachedPolicies ?? []).includes(arn)) ||
+        data.users.some((u) => (u.attachedPolicies ?? []).includes(arn));
+      if (attached) {
+        throw new AwsFault(409, 'DeleteConflict', 'Cannot delete a policy attached to entities.');
+      }
+      delete data.managedPolicies[arn];
+      return null;
+    },
+    AttachUserPolicy(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      const arn = policyArn(required(p, 'PolicyArn'));
+      const attached = u.attachedPolicies ?? [];
+      if (!attached.includes(arn)) {
+        if (attached.length >= 20) {
+          throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PoliciesPerUser: 20');
+        }
+        u.attachedPolicies = [...attached, arn];
+      }
+      keepUser(u);
+      return null;
+    },
+    DetachUserPolicy(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      const arn = required(p, 'PolicyArn');
+      if (!(u.attachedPolicies ?? []).includes(arn)) {
+        throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
+      }
+      u.attachedPolicies = (u.attachedPolicies ?? []).filter((a) => a !== arn);
+      keepUser(u);
+      return null;
+    },
     CreateInstanceProfile(ctx, p) {
       const name = required(p, 'InstanceProfileName');
       data.instanceProfiles ??= [];
