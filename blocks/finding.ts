@@ -708,6 +708,10 @@ export function findingButtons(
   >,
   consoleUrl: string,
   blockId: string,
+  unusedRole?: UnusedRoleChoice,
 ): ActionsBlock {
-  return { ...actionsBlock(f as Finding, 'ACTIVE', consoleUrl), block_id: blockId };
+  return {
+    ...actionsBlock(f as Finding, 'ACTIVE', consoleUrl, undefined, undefined, undefined, unusedRole),
+    block_id: blockId,
+  };
 }

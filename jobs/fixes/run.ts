@@ -115,7 +115,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             throw new UnrecoverableError(failed);
           }
         }
-        backupKey = await deps.fixBackups.save(backup);
+        backupKey = await deps.fixBackups.save(backup, spec.keepDays?.(deps) ?? 0);
         await deps.fixBackups.recordForJob(backupStep, backupKey);
       }
       const what = describe(backup);

@@ -53,6 +53,8 @@ export interface FixSpec<S> {
    * Undo may then still put `before` back. Absent: a one-step fix, which is either done or not.
    */
   partial?(current: S, backup: FixBackup<S>): boolean;
+  /** Days the backup is kept beyond `fixes.backupRetentionDays` (a quarantine: until it ends). */
+  keepDays?(deps: JobDeps): number;
   /** Extra lines for the receipt (the quarantine's end date). */
   notes?(backup: FixBackup<S>): string[];
   /** After the fix is in place: what follows it (the quarantine's end), in words for the receipt. */
@@ -361,6 +363,7 @@ export const quarantineRole: FixSpec<Quarantine> = {
           null,
           2,
         ),
+  keepDays: (deps) => deps.config.roles.quarantineDays,
   async afterFix(deps, { data, backup, backupKey }) {
     await deps.store.set(data.findingId, {
       quarantinedBy: data.userId,
