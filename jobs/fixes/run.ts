@@ -189,6 +189,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         }
       }
       const card = (await deps.store.get(data.findingId)) ?? state;
+      const notes = (await spec.notes?.(deps, backup)) ?? [];
       const fresh = await deps.analyzers.getFinding(analyzer, acting.id).catch(() => null);
       const status = fresh?.status ?? finding.status;
       if (fresh) {
@@ -209,7 +210,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             before: spec.show(backup.before),
             after: spec.show(backup.after),
             notes: [
-              ...(spec.notes?.(backup) ?? []),
+              ...notes,
               status === 'ACTIVE'
                 ? kind === 'quarantine-role'
                   ? 'AWS reports the finding as active while the role exists.'

@@ -55,8 +55,8 @@ export interface FixSpec<S> {
   partial?(current: S, backup: FixBackup<S>): boolean;
   /** Days the backup is kept beyond `fixes.backupRetentionDays` (a quarantine: until it ends). */
   keepDays?(deps: JobDeps): number;
-  /** Extra lines for the receipt (the quarantine's end date). */
-  notes?(backup: FixBackup<S>): string[];
+  /** What else the receipt should say about this change (the quarantine's end date). */
+  notes?(deps: JobDeps, backup: FixBackup<S>): Promise<string[]>;
   /** After the fix is in place: what follows it (the quarantine's end), in words for the receipt. */
   afterFix?(deps: JobDeps, ctx: { data: FixData; backup: FixBackup<S>; backupKey: string }): Promise<string>;
   /** After Undo put `before` back: what it ends (the quarantine's end), in words for the receipt. */
@@ -386,7 +386,7 @@ export const quarantineRole: FixSpec<Quarantine> = {
     );
     return `recorded that the role is still needed; ${cancelled ? `the deletion on ${backup.target.until} is cancelled` : 'no deletion was still scheduled'}`;
   },
-  notes: (b) => [
+  notes: async (_deps, b) => [
     `Quarantined until ${b.target.until}: the role is then deleted (with a backup), after checking that the quarantine is still in place and the role was not used meanwhile, unless someone clicks Still needed.`,
   ],
 };
