@@ -143,7 +143,13 @@ export function deletionReceipt(o: StepsOutcome): SlackMessage {
   const role = code(o.roleName, 200);
   return o.error
     ? stepsReceipt(o, `⚠️ Deleting role ${role} stopped: ${failure(o)}`, `Deleting role ${o.roleName} stopped`)
-    : stepsReceipt(o, `🗑️ ${userRef(o.userId)} deleted role ${role}.`, `Role ${o.roleName} deleted`);
+    : stepsReceipt(
+        o,
+        o.userId === 'system'
+          ? `🗑️ The quarantine ended: the bot deleted role ${role}.`
+          : `🗑️ ${userRef(o.userId)} deleted role ${role}.`,
+        `Role ${o.roleName} deleted`,
+      );
 }
 
 export function restoreReceipt(o: StepsOutcome): SlackMessage {

@@ -1,5 +1,6 @@
 // The weekly digest message (a channel's, or an owner's DM) and its one-line all-clear.
 import type { KnownBlock } from '@slack/types';
+import type { UnusedRoleChoice } from '../src/findings/card-actions.ts';
 import type { DigestCounts, OverdueFinding, OwnerDigestData } from '../src/findings/digest.ts';
 import type { Severity } from '../src/findings/model.ts';
 import { agingPhrase } from './aging.ts';
@@ -28,6 +29,8 @@ export interface DigestMessageInput {
   overdue: readonly DigestOverdueEntry[];
   timezone: string;
   consoleUrl: string;
+  /** What an unused role's buttons offer (config `roles.unusedRole`). */
+  unusedRole?: UnusedRoleChoice;
   /** e.g. https://acme.slack.com, for links to each finding's message. */
   workspaceUrl?: string;
   /** Finding buttons under each overdue finding (channel digests; not in DMs or previews elsewhere). */
@@ -141,7 +144,12 @@ export function digestMessage(input: DigestMessageInput): SlackMessage {
       // The region goes into the button's console URL; a stored one is always a real region.
       if (input.buttons && AWS_REGION.test(e.region))
         blocks.push(
-          findingButtons(e as Parameters<typeof findingButtons>[0], input.consoleUrl, `digest_overdue_${i}`),
+          findingButtons(
+            e as Parameters<typeof findingButtons>[0],
+            input.consoleUrl,
+            `digest_overdue_${i}`,
+            input.unusedRole,
+          ),
         );
     });
   }

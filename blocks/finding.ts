@@ -1,11 +1,17 @@
 // One finding as one Slack message. Pure: the same input gives the same JSON (time comes from `now`).
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { differenceInDays, formatDistanceStrict } from 'date-fns';
-import { type CardButton, cardButtonsFor, type FixKind } from '../src/findings/card-actions.ts';
+import {
+  type CardButton,
+  cardButtonsFor,
+  type FixKind,
+  type UnusedRoleChoice,
+} from '../src/findings/card-actions.ts';
 import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { code, escapeMrkdwn, plain, SLACK_USER_ID } from './escape.ts';
+import { undoButton } from './fixes.ts';
 import { ACTION_IDS, encodeFindingRef } from './ids.ts';
 import {
   capBlocks,
@@ -34,6 +40,11 @@ export interface FindingState {
   deleted?: { by: string; at: string; backupKey: string };
   /** Aging reminders are snoozed (ACTIVE findings only): who, until when (ISO), why. */
   snoozed?: { by: string; until: string; reason: string };
+  /**
+   * The role is quarantined from Slack (a deny-all policy): who, until when (YYYY-MM-DD), and the
+   * backup Still needed puts back.
+   */
+  quarantined?: { by: string; until: string; backupKey: string };
 }
 
 export interface FindingView {
@@ -46,6 +57,8 @@ export interface FindingView {
   now: Date;
   /** Overrides `finding.status` (e.g. when a button archived it and the scan has not run yet). */
   state?: FindingState;
+  /** What an unused role's card offers (config `roles.unusedRole`); quarantine when absent. */
+  unusedRole?: UnusedRoleChoice;
 }
 
 export const SEVERITY_EMOJI: Record<Severity, string> = {
@@ -454,6 +467,20 @@ export const FIX_BUTTONS: Record<
     confirm: (f) =>
       `Remove the external principals of this finding from the trust policy of role ${resourceName(f.resourceType, f.resourceArn)}? The bot proves first (CheckNoNewAccess) that the new policy grants nothing new. The current trust policy is saved; Undo puts it back exactly.`,
   },
+  'quarantine-role': {
+    label: 'Quarantine role',
+    actionId: ACTION_IDS.quarantineRole,
+    title: 'Quarantine this role?',
+    confirm: (f) =>
+      `Add a deny-all policy to role ${resourceName(f.resourceType, f.resourceArn)} in account ${f.accountId}, so every call made with it is refused, and delete it (with a backup) when the quarantine ends? Nothing is removed now; Still needed lifts the quarantine at any time.`,
+  },
+  'apply-recommendation': {
+    label: 'Apply recommendation',
+    actionId: ACTION_IDS.applyRecommendation,
+    title: 'Apply the recommendation?',
+    confirm: (f) =>
+      `Follow AWS's recommended steps for ${resourceName(f.resourceType, f.resourceArn)} in account ${f.accountId}: create the recommended policy, attach it, detach the old one? The attached policies are saved; Undo reverses each step.`,
+  },
 };
 
 function fixButton(kind: FixKind, f: Finding, value: string): Button {
@@ -521,6 +548,8 @@ function actionsBlock(
   consoleUrl: string,
   deleted?: FindingState['deleted'],
   snoozed?: FindingState['snoozed'],
+  quarantined?: FindingState['quarantined'],
+  unusedRole?: UnusedRoleChoice,
 ): ActionsBlock {
   const value = encodeFindingRef({ f: f.id, a: f.analyzerArn, r: f.region });
   const elements: Button[] = [
@@ -543,7 +572,21 @@ function actionsBlock(
     // A service-linked analyzer's findings are read-only in AWS: no button that would change them.
     const writable = f.managedBy === undefined;
     // One table says which buttons fit which finding (src/findings/card-actions.ts).
-    for (const kind of cardButtonsFor(f)) {
+    for (const kind of cardButtonsFor(f, unusedRole)) {
+      // A quarantined role offers Still needed (the quarantine's Undo) instead of quarantine or delete.
+      if (quarantined && (kind === 'quarantine-role' || kind === 'delete-role')) {
+        if (kind === 'quarantine-role' || !elements.some((e) => e.action_id === ACTION_IDS.undoFix)) {
+          elements.push(
+            undoButton('quarantine-role', {
+              backupKey: quarantined.backupKey,
+              findingId: f.id,
+              analyzerArn: f.analyzerArn,
+              region: f.region,
+            }),
+          );
+        }
+        continue;
+      }
       const b = cardButton(kind, f, value, { writable, snoozed: snoozed !== undefined });
       if (b) elements.push(b);
     }
@@ -559,6 +602,12 @@ function stateLine(state: FindingState | undefined): string | undefined {
   if (state?.deleted) {
     const by = SLACK_USER_ID.test(state.deleted.by) ? ` by <@${state.deleted.by}>` : '';
     return `🗑️ *Role deleted ${day(state.deleted.at)}${by}*: a backup is kept; Restore recreates it.`;
+  }
+  if (state?.status === 'ACTIVE' && state.quarantined) {
+    const q = state.quarantined;
+    const by = SLACK_USER_ID.test(q.by) ? ` by <@${q.by}>` : '';
+    const snooze = state.snoozed ? `\n${snoozeLine(state.snoozed)}` : '';
+    return `🚧 *Quarantined${by} until ${day(q.until)}*: a deny-all policy refuses every call made with the role; it is deleted (with a backup) then, unless someone clicks Still needed.${snooze}`;
   }
   if (state?.status === 'ACTIVE' && state.snoozed) return snoozeLine(state.snoozed);
   if (!state || state.status === 'ACTIVE') return undefined;
@@ -611,7 +660,17 @@ export function findingMessage(input: FindingView): SlackMessage {
   if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
   if (f.managedBy) ctx.push(`🔒 Read-only: its analyzer is managed by ${code(f.managedBy, 120)}`);
   blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
-  blocks.push(actionsBlock(f, status, input.consoleUrl, state?.deleted, state?.snoozed));
+  blocks.push(
+    actionsBlock(
+      f,
+      status,
+      input.consoleUrl,
+      state?.deleted,
+      state?.snoozed,
+      state?.quarantined,
+      input.unusedRole,
+    ),
+  );
 
   const prefix = status === 'ACTIVE' ? '' : `${status === 'RESOLVED' ? '✅ Resolved' : '🗄️ Archived'}: `;
   const where = `(${escapeMrkdwn(f.accountId)}, ${escapeMrkdwn(f.region)})`;
@@ -649,6 +708,10 @@ export function findingButtons(
   >,
   consoleUrl: string,
   blockId: string,
+  unusedRole?: UnusedRoleChoice,
 ): ActionsBlock {
-  return { ...actionsBlock(f as Finding, 'ACTIVE', consoleUrl), block_id: blockId };
+  return {
+    ...actionsBlock(f as Finding, 'ACTIVE', consoleUrl, undefined, undefined, undefined, unusedRole),
+    block_id: blockId,
+  };
 }

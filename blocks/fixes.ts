@@ -35,6 +35,25 @@ export const FIX_WORDS: Record<FixKind, { did: string; undid: string; verb: stri
     undid: 'restored the trust policy of',
     verb: 'remove external access from',
   },
+  'quarantine-role': {
+    did: 'quarantined',
+    undid: 'lifted the quarantine of',
+    verb: 'quarantine',
+  },
+  'apply-recommendation': {
+    did: "applied AWS's recommendation to",
+    undid: 'put back the policies of',
+    verb: "apply AWS's recommendation to",
+  },
+};
+
+/** The Undo button's label and confirm dialog, for the fixes whose Undo has a name of its own. */
+const UNDO_WORDS: Partial<Record<FixKind, { label: string; title: string; text: string }>> = {
+  'quarantine-role': {
+    label: 'Still needed',
+    title: 'Is this role still needed?',
+    text: 'Remove the deny-all policy and the quarantine tag, so the role works again, and cancel its deletion? The bot records who said it is still needed.',
+  },
 };
 
 export interface FixOutcome {
@@ -71,23 +90,26 @@ function shownDocuments(before?: string, after?: string): KnownBlock[] {
 }
 
 export function undoButton(kind: FixKind, undo: NonNullable<FixOutcome['undo']>): Button {
+  const own = UNDO_WORDS[kind];
+  const label = own?.label ?? 'Undo';
   return {
     type: 'button',
     action_id: ACTION_IDS.undoFix,
-    text: { type: 'plain_text', text: 'Undo' },
+    text: { type: 'plain_text', text: label },
     value: fitButtonValue(
       JSON.stringify({ f: undo.findingId, a: undo.analyzerArn, r: undo.region, k: undo.backupKey, x: kind }),
     ),
     confirm: {
-      title: { type: 'plain_text', text: 'Undo this fix?' },
+      title: { type: 'plain_text', text: own?.title ?? 'Undo this fix?' },
       text: {
         type: 'plain_text',
         text: plain(
-          `Put back exactly what was there before the bot ${FIX_WORDS[kind].did.replace(/ (of|to|from the trust policy of)$/, '')}? The finding's exposure comes back with it.`,
+          own?.text ??
+            `Put back exactly what was there before the bot ${FIX_WORDS[kind].did.replace(/ (of|to|from the trust policy of)$/, '')}? The finding's exposure comes back with it.`,
           LIMITS.confirmText,
         ),
       },
-      confirm: { type: 'plain_text', text: 'Undo' },
+      confirm: { type: 'plain_text', text: label },
       deny: { type: 'plain_text', text: 'Cancel' },
     },
   };
@@ -101,7 +123,8 @@ export function fixReceipt(o: FixOutcome): SlackMessage {
     ...shownDocuments(o.before, o.after),
   ];
   if (o.undo) {
-    blocks.push(context(['Undo puts back exactly what was there before; the backup is kept in Redis.']));
+    const label = UNDO_WORDS[o.kind]?.label ?? 'Undo';
+    blocks.push(context([`${label} puts back exactly what was there before; the backup is kept in Redis.`]));
     blocks.push({
       type: 'actions',
       block_id: 'fix_undo',
@@ -114,7 +137,8 @@ export function fixReceipt(o: FixOutcome): SlackMessage {
 
 /** The thread receipt of an Undo. */
 export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
-  const head = `↩️ ${userRef(o.userId)} undid the fix: ${FIX_WORDS[o.kind].undid} ${code(o.target, 300)}.`;
+  const undid = o.kind === 'quarantine-role' ? 'said it is still needed' : 'undid the fix';
+  const head = `↩️ ${userRef(o.userId)} ${undid}: ${FIX_WORDS[o.kind].undid} ${code(o.target, 300)}.`;
   const blocks: KnownBlock[] = [
     section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
     ...shownDocuments(o.before, o.after),
@@ -136,6 +160,21 @@ export function fixNothingDoneNote(input: {
     blocks: [
       section(`ℹ️ Nothing was done: ${escapeMrkdwn(truncate(input.reason, 1000))}`),
       context(['AWS was read just now; nothing was changed. The attempt is in the audit log.']),
+    ],
+  };
+}
+
+/** The end of a quarantine that did not delete the role, and why (in the card's thread). */
+export function quarantineKeptNote(input: { roleName: string; until: string; reason: string }): SlackMessage {
+  return {
+    text: messageText(
+      `The quarantine of role ${input.roleName} ended; the role was kept: ${truncate(input.reason, 200)}`,
+    ),
+    blocks: [
+      section(
+        `🚧 The quarantine of role ${code(input.roleName, 200)} ended (${escapeMrkdwn(truncate(input.until, 40))}); *the role was not deleted*: ${escapeMrkdwn(truncate(input.reason, 1500))}`,
+      ),
+      context(['The deny-all policy stays on the role until someone clicks Still needed or removes it.']),
     ],
   };
 }

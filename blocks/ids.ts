@@ -14,6 +14,8 @@ export const ACTION_IDS = {
   deactivateKey: 'finding_fix_deactivate_key',
   removePassword: 'finding_fix_remove_password',
   removeExternalAccess: 'finding_fix_remove_external_access',
+  quarantineRole: 'finding_fix_quarantine_role',
+  applyRecommendation: 'finding_fix_apply_recommendation',
   undoFix: 'finding_fix_undo',
   deleteKey: 'finding_fix_delete_key',
 } as const;

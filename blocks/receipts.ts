@@ -86,6 +86,8 @@ const ACTION_WORDS: Record<Action, string> = {
   'remove-password': 'remove this password (or undo it)',
   'remove-external-access': 'remove external access to this role (or undo it)',
   'delete-key': 'delete this access key',
+  'quarantine-role': 'quarantine this role (or say it is still needed)',
+  'apply-recommendation': "apply AWS's recommendation to this principal (or undo it)",
 };
 
 /** The action was done in AWS, but Slack could not show it (its channel or message is gone). */

@@ -1,13 +1,15 @@
 // A recommendation for an unused-permissions finding, as thread replies: the steps AWS recommends
 // (detach a policy, create a policy with a given document) and the unused services and actions with
 // their last-access dates. Pure; everything from AWS is escaped.
-import type { KnownBlock } from '@slack/types';
+import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { RecommendedStep } from '../src/aws/types.ts';
 import type { UnusedService } from '../src/findings/model.ts';
-import { code, escapeMrkdwn, userRef } from './escape.ts';
+import { code, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { ACTION_IDS, encodeFindingRef, type FindingRef } from './ids.ts';
 import {
   capBlocks,
   context,
+  fitButtonValue,
   LIMITS,
   listWithMore,
   messageText,
@@ -105,6 +107,49 @@ export interface RecommendationInput {
   services?: readonly UnusedService[];
   /** The recommendation was made earlier and reused (ISO time it completed). */
   reusedFrom?: string;
+  /** The finding the Apply recommendation button acts on; absent: no button (nothing to apply). */
+  apply?: FindingRef;
+}
+
+/** Whether the bot can follow every recommended step itself (it knows CREATE_POLICY and DETACH_POLICY). */
+export function applicable(steps: readonly RecommendedStep[]): boolean {
+  return (
+    steps.length > 0 &&
+    steps.every(
+      (s) =>
+        (s.action === 'CREATE_POLICY' && !!s.recommendedPolicy) ||
+        (s.action === 'DETACH_POLICY' && !!s.existingPolicyId),
+    )
+  );
+}
+
+function applyButton(ref: FindingRef): ActionsBlock {
+  return {
+    type: 'actions',
+    block_id: 'recommendation_apply',
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_IDS.applyRecommendation,
+        text: { type: 'plain_text', text: 'Apply recommendation' },
+        style: 'danger',
+        value: fitButtonValue(encodeFindingRef(ref)),
+        confirm: {
+          title: { type: 'plain_text', text: 'Apply the recommendation?' },
+          text: {
+            type: 'plain_text',
+            text: plain(
+              'Follow these steps in AWS: create the recommended policy, attach it, detach the old one? The attached policies are saved first; Undo reverses each step.',
+              LIMITS.confirmText,
+            ),
+          },
+          confirm: { type: 'plain_text', text: 'Apply recommendation' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+          style: 'danger',
+        },
+      },
+    ],
+  };
 }
 
 /** The recommendation AWS made, posted in the finding's thread. */
@@ -122,9 +167,15 @@ export function recommendationMessage(input: RecommendationInput): SlackMessage 
   });
   const unused = unusedBlock(input.services ?? []);
   if (unused) blocks.push(unused);
-  const notes = ['Nothing was changed in AWS: review the steps and apply them yourself.'];
+  const canApply = !!input.apply && applicable(input.steps);
+  const notes = [
+    canApply
+      ? 'Nothing was changed in AWS yet: review the steps, then Apply recommendation follows them (the old state is saved; Undo reverses each step).'
+      : 'Nothing was changed in AWS: review the steps and apply them yourself.',
+  ];
   if (input.reusedFrom) notes.push(`AWS made this recommendation at ${escapeMrkdwn(input.reusedFrom)}.`);
   blocks.push(context(notes));
+  if (canApply && input.apply) blocks.push(applyButton(input.apply));
   return {
     text: messageText(`Recommendation for ${input.resourceArn}: ${n === 1 ? '1 step' : `${n} steps`}`),
     blocks: capBlocks(blocks),

@@ -27,7 +27,7 @@ import type { FindingState } from '../src/store/findings.ts';
 import type { OutboxEvent } from '../src/store/outbox.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
-import { snoozedView, storedFindingView } from './finding-message.ts';
+import { quarantinedView, snoozedView, storedFindingView } from './finding-message.ts';
 import { onceKey, postOnce } from './post-once.ts';
 import { SummaryTally, summaryMessage } from './summary-count.ts';
 
@@ -259,8 +259,13 @@ async function deliverFinding(
     accountName: deps.config.accounts[finding.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    // A snooze made from Slack stays on the message when the finding changes.
-    state: { status: 'ACTIVE', ...snoozedView(deps.now(), state, { status: 'ACTIVE' }) },
+    // A snooze or quarantine made from Slack stays on the message when the finding changes.
+    state: {
+      status: 'ACTIVE',
+      ...snoozedView(deps.now(), state, { status: 'ACTIVE' }),
+      ...quarantinedView(state, { status: 'ACTIVE' }),
+    },
+    unusedRole: deps.config.roles.unusedRole,
   };
   const msg = findingMessage(view);
   const fingerprint = findingMessageKey(view);

@@ -178,6 +178,7 @@ async function buildTarget(
       overdue: await overdueEntries(deps, data.overdue),
       timezone: cfg.digest.timezone,
       consoleUrl: cfg.consoleUrl,
+      unusedRole: cfg.roles.unusedRole,
       workspaceUrl: cfg.slack.workspaceUrl,
       // In a DM, a click would make the DM's only member look like an owner-channel member.
       buttons: target.kind === 'channel',

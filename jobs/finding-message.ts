@@ -8,6 +8,7 @@ import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../sr
 import type { FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import { postOnce } from './post-once.ts';
+import { failureMessage } from './retry.ts';
 
 /** Slack errors after which showing the same thing again cannot help: the channel or message is gone. */
 const UNSHOWABLE_ERRORS = new Set([...CHANNEL_UNUSABLE_ERRORS, 'message_not_found', 'cant_update_message']);
@@ -30,6 +31,30 @@ export async function showInSlack(
     deps.logger.warn({ err: err.message }, 'could not show the outcome in Slack');
     if (!missed.includes(err.code)) missed.push(err.code);
   }
+}
+
+/**
+ * For the Slack steps after AWS has acted, where a retry would act again: every failure, not only a
+ * gone channel or message, is logged (with `what` and the job id) and noted in `missed`, never
+ * thrown. The caller puts `missed` into its audit entry (withMissed).
+ */
+export function afterAwsActed(
+  deps: Pick<JobDeps, 'logger'>,
+  jobId: string | undefined,
+  what: string,
+): { missed: string[]; shown(step: () => Promise<unknown>): Promise<void> } {
+  const missed: string[] = [];
+  return {
+    missed,
+    async shown(step) {
+      try {
+        await showInSlack(deps, missed, step);
+      } catch (err) {
+        deps.logger.error({ err: failureMessage(err), jobId }, what);
+        missed.push(failureMessage(err));
+      }
+    },
+  };
 }
 
 /** An audit detail that says what could not be shown in Slack. */
@@ -61,7 +86,23 @@ export function storedFindingView(
     accountName: deps.config.accounts[finding.accountId]?.name,
     consoleUrl: deps.config.consoleUrl,
     now: deps.now(),
-    state: { ...snoozedView(deps.now(), state, view), ...view },
+    state: { ...snoozedView(deps.now(), state, view), ...quarantinedView(state, view), ...view },
+    unusedRole: deps.config.roles.unusedRole,
+  };
+}
+
+/** A quarantine made from Slack, shown on the ACTIVE card of the role until it is lifted or ends. */
+export function quarantinedView(
+  state: FindingState | null,
+  view: NonNullable<FindingView['state']>,
+): Pick<NonNullable<FindingView['state']>, 'quarantined'> {
+  if (view.status !== 'ACTIVE' || view.deleted || !state?.quarantineBackupKey) return {};
+  return {
+    quarantined: {
+      by: state.quarantinedBy ?? '',
+      until: state.quarantinedUntil ?? '',
+      backupKey: state.quarantineBackupKey,
+    },
   };
 }
 

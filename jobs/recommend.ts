@@ -171,6 +171,8 @@ async function publish(
     steps: rec.steps,
     ...(services ? { services } : {}),
     ...(reusedFrom ? { reusedFrom } : {}),
+    // Apply recommendation acts on the card (its own id), through the analyzer that made it.
+    apply: { f: data.findingId, a: data.analyzerArn, r: data.region },
   });
   // A finding without a message (never posted), or whose channel no longer takes the bot's
   // messages, has no thread to answer in: the person who asked gets it.

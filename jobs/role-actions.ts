@@ -12,7 +12,7 @@ import {
   restoreReceipt,
 } from '../blocks/delete-role.ts';
 import { actionFailedNote, staleNote } from '../blocks/receipts.ts';
-import { backupFromInspection, type RoleInspection } from '../src/aws/iam.ts';
+import { backupFromInspection, type RoleBackup, type RoleInspection } from '../src/aws/iam.ts';
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
@@ -20,7 +20,7 @@ import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from '../s
 import { shortHash } from '../src/util/hash.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
-import { redraw, showInSlack, threadReplyOnce, withMissed } from './finding-message.ts';
+import { afterAwsActed, redraw, showInSlack, threadReplyOnce, withMissed } from './finding-message.ts';
 import { onceKey } from './post-once.ts';
 import { failureMessage } from './retry.ts';
 import { tell } from './tell.ts';
@@ -92,7 +92,15 @@ export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePrevie
   return blocker ? 'blocked' : 'confirm';
 }
 
-export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promise<{ outcome: string }> {
+/**
+ * `backupOf` shapes the backup Restore recreates the role from (the end of a quarantine leaves its
+ * deny-all policy and tag out, so a restored role works again).
+ */
+export async function deleteRole(
+  deps: JobDeps,
+  job: Job<ActionRequest>,
+  backupOf: (b: RoleBackup) => RoleBackup = (b) => b,
+): Promise<{ outcome: string }> {
   const d = job.data;
   const { finding, state } = await readCard(deps, d, 'ACTIVE');
   if (state?.deletedBy) {
@@ -115,7 +123,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
         // The last check, on the role as it is right now, before the first change.
         const blocker = deletionBlocker(finding, inspection, deps.config.roles, deps.now());
         if (blocker) throw new Blocked(blocker);
-        const backup = backupFromInspection(inspection, now);
+        const backup = backupOf(backupFromInspection(inspection, now));
         backupKey = await deps.backups.save(backup);
         // The snippet too goes out before the first change (a failed post stops the deletion). Once
         // per content: a retry, or a re-inspection after DeleteConflict that found the same role,
@@ -139,15 +147,7 @@ export async function deleteRole(deps: JobDeps, job: Job<ActionRequest>): Promis
   // IAM has done what the report says. Nothing after this is retried (a retry would delete again):
   // a message Slack does not take is logged and noted in the audit entry, never reported as the
   // deletion failing.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role deletion not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'role deletion not shown in Slack');
   const receipt = {
     userId: d.userId,
     roleName,
@@ -195,15 +195,7 @@ export async function restoreRole(deps: JobDeps, job: Job<RestoreRoleData>): Pro
   const report = await deps.iam.restoreRole(backup);
   // IAM has done what the report says; a retry would create the role again, so Slack trouble from
   // here on is logged and noted in the audit entry, not thrown.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'role restore not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'role restore not shown in Slack');
   const state = await deps.store.get(d.findingId);
   const receipt = {
     userId: d.userId,

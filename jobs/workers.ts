@@ -31,6 +31,7 @@ import { pollPolicyGeneration } from './policy/poll.ts';
 import { requestPolicyGeneration } from './policy/request.ts';
 import { startPolicyGeneration } from './policy/start.ts';
 import { validatePolicyJob } from './policy/validate.ts';
+import { endQuarantine } from './quarantine-end.ts';
 import { recommend, recommendPoll } from './recommend.ts';
 import { retryBackoff } from './retry.ts';
 import { deleteRole, deleteRolePreview, restoreRole } from './role-actions.ts';
@@ -64,7 +65,7 @@ export const HANDLERS: JobHandlers = {
   [JOBS.unsnooze]: unsnoozeAction,
   [JOBS.snoozeEnd]: unsnoozeAction,
   [JOBS.deleteRolePreview]: deleteRolePreview,
-  [JOBS.deleteRole]: deleteRole,
+  [JOBS.deleteRole]: (deps, job) => deleteRole(deps, job),
   [JOBS.restoreRole]: restoreRole,
   [JOBS.owners]: explainOwnersJob,
   [JOBS.recommend]: recommend,
@@ -77,6 +78,7 @@ export const HANDLERS: JobHandlers = {
   [JOBS.fixUndo]: undoFix,
   [JOBS.keyDeletionOffer]: offerKeyDeletion,
   [JOBS.deleteKey]: deleteKey,
+  [JOBS.quarantineEnd]: endQuarantine,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

@@ -43,6 +43,8 @@ export interface DemoResult {
   archived: boolean;
   roleDeleted: boolean;
   roleRestored: boolean;
+  /** Quarantine role put the deny-all policy on the restored ci-deployer and scheduled its end. */
+  roleQuarantined: boolean;
   /** Deactivate key made the key inactive (and the finding resolved); Undo made it active again. */
   keyDeactivated: boolean;
   keyReactivated: boolean;
@@ -70,6 +72,7 @@ async function demoTriage(
     | 'archived'
     | 'roleDeleted'
     | 'roleRestored'
+    | 'roleQuarantined'
     | 'keyDeactivated'
     | 'keyReactivated'
     | 'snoozed'
@@ -132,6 +135,15 @@ async function demoTriage(
   if (backupKey) await rt.runAction(JOBS.restoreRole, { ...(await request(roleId, 'U0BOB', 3)), backupKey });
   show(roleId);
   const roleRestored = ciDeployer();
+  out(
+    `\nU0BOB clicks Quarantine role on ci-deployer (a deny-all policy, deleted at the end unless Still needed):`,
+  );
+  await rt.runAction(JOBS.fix, {
+    ...(await request(roleId, 'U0BOB', 4)),
+    kind: 'quarantine-role',
+  } satisfies FixData);
+  show(roleId);
+  const roleQuarantined = !!(await rt.deps.store.get(roleId))?.quarantineBackupKey;
 
   const keyId = DEMO_FINDING_IDS.unusedAccessKey;
   const keyStatus = () =>
@@ -160,7 +172,7 @@ async function demoTriage(
   const keyReactivated = keyStatus() === 'Active';
 
   const more = await demoSnoozeAndRecommend(rt, request, show, out);
-  return { archived, roleDeleted, roleRestored, keyDeactivated, keyReactivated, ...more };
+  return { archived, roleDeleted, roleRestored, roleQuarantined, keyDeactivated, keyReactivated, ...more };
 }
 
 /**

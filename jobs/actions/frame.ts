@@ -15,7 +15,8 @@ import { failureMessage, isFinalFailure } from '../retry.ts';
 import { tell } from '../tell.ts';
 
 export interface ActionResult {
-  outcome: 'succeeded' | 'stale';
+  /** failed: a fix that stopped half way, reported with its Undo (jobs/fixes/run.ts). */
+  outcome: 'succeeded' | 'stale' | 'failed';
   status: string;
 }
 

@@ -16,7 +16,7 @@ import type { AccessKey } from '../../src/aws/fixes.ts';
 import { JOBS, type KeyDeletionData } from '../../src/queue/index.ts';
 import type { FixBackup } from '../../src/store/backups.ts';
 import type { JobDeps } from '../deps.ts';
-import { showInSlack, threadReplyOnce, withMissed } from '../finding-message.ts';
+import { afterAwsActed, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey } from '../post-once.ts';
 import { failureMessage } from '../retry.ts';
 import { tell } from '../tell.ts';
@@ -136,16 +136,15 @@ export async function deleteKey(deps: JobDeps, job: Job<KeyDeletionData>): Promi
     throw new UnrecoverableError(message);
   }
   // AWS has acted: nothing after this is retried (a retry would find the key gone); Slack trouble is noted.
-  const missed: string[] = [];
-  try {
-    const card = await deps.store.get(d.findingId);
-    await showInSlack(deps, missed, () =>
-      threadReplyOnce(deps, card, keyDeletedReceipt(k, d.userId), onceKey(job, 'receipt')),
-    );
-  } catch (err) {
-    deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'key deletion not shown in Slack');
-    missed.push(failureMessage(err));
-  }
+  const { missed, shown } = afterAwsActed(deps, job.id, 'key deletion not shown in Slack');
+  await shown(async () =>
+    threadReplyOnce(
+      deps,
+      await deps.store.get(d.findingId),
+      keyDeletedReceipt(k, d.userId),
+      onceKey(job, 'receipt'),
+    ),
+  );
   await audit('succeeded', {
     accountId: k.accountId,
     ...withMissed(`deleted ${name}, inactive since ${k.deactivatedAt}`, missed),

@@ -3,7 +3,9 @@
 // again just before the change (already fixed: nothing is done, and the person is told why), what is
 // there is saved (Redis) before the first change, the change is proven where it can be
 // (CheckNoNewAccess), made, read back, AWS is asked to rescan, and the thread gets a receipt with an
-// Undo button. Undo puts the saved state back only while AWS still shows what the fix left.
+// Undo button. Undo puts the saved state back only while AWS still shows what the fix left (or, for a
+// fix of several steps that stopped half way, a state only those steps leave). A fix that stopped
+// half way for good says which steps were done and still gets its Undo.
 import { type Job, UnrecoverableError } from 'bullmq';
 import { FIX_WORDS, fixNothingDoneNote, fixReceipt, passwordDm, undoReceipt } from '../../blocks/fixes.ts';
 import { actionFailedNote } from '../../blocks/receipts.ts';
@@ -13,9 +15,9 @@ import type { FixBackup } from '../../src/store/backups.ts';
 import { type ActionResult, runFindingAction } from '../actions/frame.ts';
 import { readCard } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, showInSlack, threadReplyOnce, withMissed } from '../finding-message.ts';
+import { afterAwsActed, redraw, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey, postOnce } from '../post-once.ts';
-import { failureMessage } from '../retry.ts';
+import { failureMessage, isFinalFailure, PERMANENT_AWS_ERRORS } from '../retry.ts';
 import { tell } from '../tell.ts';
 import { FIX_SPECS, type FixSpec } from './specs.ts';
 
@@ -80,7 +82,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         await audit('stale', { detail: reason });
         return { outcome: 'stale' as const, status: finding.status };
       };
-      if (!fixFits(kind, finding))
+      if (!fixFits(kind, finding, deps.config.roles.unusedRole))
         return nothingDone(
           `${kind} does not fit a ${finding.findingType} finding on ${finding.resourceType}.`,
         );
@@ -91,7 +93,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
       let backupKey = savedKey ?? '';
       if (!backup) {
         // The last look at AWS before the change: a finding fixed meanwhile changes nothing.
-        const plan = await spec.plan(deps, finding);
+        const plan = await spec.plan(deps, finding, acting);
         if (typeof plan === 'string') return nothingDone(plan);
         backup = {
           version: 1,
@@ -113,7 +115,7 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             throw new UnrecoverableError(failed);
           }
         }
-        backupKey = await deps.fixBackups.save(backup);
+        backupKey = await deps.fixBackups.save(backup, spec.keepDays?.(deps) ?? 0);
         await deps.fixBackups.recordForJob(backupStep, backupKey);
       }
       const what = describe(backup);
@@ -121,13 +123,55 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
         `saved what was there (kept ${deps.config.fixes.backupRetentionDays} days for Undo)`,
       ];
       const notDone: string[] = [];
-      if (!spec.same(await spec.read(deps, backup), backup.after)) await spec.apply(deps, backup);
+      const steps: string[] = [];
+      const undo = {
+        backupKey,
+        findingId: data.findingId,
+        analyzerArn: data.analyzerArn,
+        region: data.region,
+      };
+      if (!spec.same(await spec.read(deps, backup), backup.after)) {
+        try {
+          await spec.apply(deps, backup, (s) => steps.push(s));
+        } catch (err) {
+          const now = await spec.read(deps, backup).catch(() => undefined);
+          // Nothing changed yet, or a retry may still finish it: the frame reports or retries.
+          if (
+            now === undefined ||
+            spec.same(now, backup.before) ||
+            !isFinalFailure(err, job, { permanent: [...PERMANENT_AWS_ERRORS, 'quota'] })
+          )
+            throw err;
+          // Stopped half way for good: say what was done, keep the Undo, retry nothing.
+          const error = failureMessage(err);
+          const { missed, shown: show } = afterAwsActed(deps, job.id, 'half-done fix not shown in Slack');
+          const msg = fixReceipt({
+            kind,
+            userId: data.userId,
+            target: what,
+            done: [...doneSteps, ...steps],
+            notDone: [`the rest stopped at: ${error}`],
+            before: spec.show(backup.before),
+            after: spec.show(now),
+            notes: ['After shows what AWS has now; the button below puts back what was there before.'],
+            undo,
+          });
+          await show(() => threadReplyOnce(deps, state, msg, receipt));
+          await tell(deps, data, msg);
+          await audit('failed', {
+            error,
+            ...withMissed(`half way: ${steps.join('; ') || 'no step'}; backup ${backupKey}`, missed),
+          });
+          return { outcome: 'failed' as const, status: finding.status };
+        }
+      }
       done(`backup ${backupKey}`);
       const now = await spec.read(deps, backup).catch(() => undefined);
+      const change = steps.length ? steps.join('; ') : changeWords(backup);
       doneSteps.push(
         now !== undefined && spec.same(now, backup.after)
-          ? `${changeWords(backup)}; read back: ${spec.show(now).split('\n').join(' ')}`
-          : `${changeWords(backup)} (AWS did not show it on reading back yet)`,
+          ? `${change}; read back: ${spec.show(now).split('\n').join(' ')}`
+          : `${change} (AWS did not show it on reading back yet)`,
       );
       if (spec.rescan) {
         try {
@@ -139,18 +183,26 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
           );
         }
       }
+      if (spec.afterFix) {
+        try {
+          doneSteps.push(await spec.afterFix(deps, { data, backup, backupKey }));
+        } catch (err) {
+          notDone.push(failureMessage(err));
+        }
+      }
+      const card = (await deps.store.get(data.findingId)) ?? state;
       const fresh = await deps.analyzers.getFinding(analyzer, acting.id).catch(() => null);
       const status = fresh?.status ?? finding.status;
       const notes = (await spec.notes?.(deps, backup)) ?? [];
       if (fresh) {
         await shown(() =>
-          redraw(deps, fresh, state, status === 'ACTIVE' ? { status } : { status, at: fresh.updatedAt }),
+          redraw(deps, fresh, card, status === 'ACTIVE' ? { status } : { status, at: fresh.updatedAt }),
         );
       }
       await shown(() =>
         threadReplyOnce(
           deps,
-          state,
+          card,
           fixReceipt({
             kind,
             userId: data.userId,
@@ -161,36 +213,17 @@ export function fixAction(deps: JobDeps, job: Job<FixData>): Promise<ActionResul
             after: spec.show(backup.after),
             notes: [
               status === 'ACTIVE'
-                ? 'AWS still reports the finding as active; the next analysis resolves it.'
+                ? kind === 'quarantine-role'
+                  ? 'AWS reports the finding as active while the role exists.'
+                  : 'AWS still reports the finding as active; the next analysis resolves it.'
                 : `AWS now reports the finding as ${status.toLowerCase()}.`,
               ...notes,
             ],
-            undo: {
-              backupKey,
-              findingId: data.findingId,
-              analyzerArn: data.analyzerArn,
-              region: data.region,
-            },
+            undo,
           }),
           receipt,
         ),
       );
-      if (kind === 'deactivate-key') {
-        // Delete key is offered once the key stayed inactive long enough (jobs/fixes/delete-key.ts).
-        await enqueue(
-          deps.queues,
-          JOBS.keyDeletionOffer,
-          {
-            findingId: data.findingId,
-            analyzerArn: data.analyzerArn,
-            region: data.region,
-            userId: 'system',
-            requestTs: `offer-${data.requestTs}`,
-            backupKey,
-          },
-          { delay: deps.config.fixes.deleteInactiveKeyAfterDays * 86_400_000 },
-        );
-      }
       return succeeded(
         status,
         `backup ${backupKey}${notDone.length ? `; not done: ${notDone.join('; ')}` : ''}`,
@@ -204,6 +237,7 @@ function describe(b: FixBackup): string {
   if (b.kind === 'block-public-access') return `bucket ${t.bucket}`;
   if (b.kind === 'deactivate-key') return `access key ${t.keyId} of user ${t.user}`;
   if (b.kind === 'remove-password') return `user ${t.user}`;
+  if (b.kind === 'apply-recommendation') return `${t.kind} ${t.name}`;
   return `role ${t.role}`;
 }
 
@@ -213,6 +247,8 @@ function changeWords(b: FixBackup): string {
     return `PutPublicAccessBlock on bucket ${t.bucket}: all four settings on`;
   if (b.kind === 'deactivate-key') return `UpdateAccessKey ${t.keyId} of user ${t.user}: Inactive`;
   if (b.kind === 'remove-password') return `DeleteLoginProfile of user ${t.user}`;
+  if (b.kind === 'quarantine-role') return `PutRolePolicy and TagRole on role ${t.role}`;
+  if (b.kind === 'apply-recommendation') return `the recommended steps on ${t.kind} ${t.name}`;
   return `UpdateAssumeRolePolicy of role ${t.role}: removed ${t.removed}`;
 }
 
@@ -240,7 +276,7 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
   if (spec.same(current, backup.before)) {
     return nothing(`${what} is already as it was before the fix.`);
   }
-  if (!spec.same(current, backup.after)) {
+  if (!spec.same(current, backup.after) && !spec.partial?.(current, backup)) {
     return nothing(
       `${what} has changed since the fix (now: ${spec.show(current).split('\n').join(' ')}); Undo would overwrite that change.`,
     );
@@ -267,17 +303,16 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
     throw new UnrecoverableError(message);
   }
   // AWS has acted: nothing after this is retried (a retry would act again); Slack trouble is noted.
-  const missed: string[] = [];
-  const shown = async (step: () => Promise<unknown>) => {
-    try {
-      await showInSlack(deps, missed, step);
-    } catch (err) {
-      deps.logger.error({ err: failureMessage(err), jobId: job.id }, 'undo not shown in Slack');
-      missed.push(failureMessage(err));
-    }
-  };
+  const { missed, shown } = afterAwsActed(deps, job.id, 'undo not shown in Slack');
   const doneSteps = [restored.change];
   const notDone: string[] = [];
+  if (spec.afterUndo) {
+    try {
+      doneSteps.push(await spec.afterUndo(deps, { data: d, backup }));
+    } catch (err) {
+      notDone.push(failureMessage(err));
+    }
+  }
   if (restored.secret && dm) {
     const secret = restored.secret;
     await shown(() =>
@@ -312,7 +347,7 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
       notDone.push(`the rescan: ${failureMessage(err)}`);
     }
   }
-  const card = state ?? (await deps.store.get(d.findingId));
+  const card = (await deps.store.get(d.findingId)) ?? state;
   if (finding) {
     await shown(() =>
       redraw(

@@ -188,9 +188,75 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
     PutRolePolicy(ctx, p) {
       const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
       const name = required(p, 'PolicyName');
-      const doc = policyDocument(required(p, 'PolicyDocument'));
+      if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        );
+      }
+      const raw = required(p, 'PolicyDocument');
+      const doc = identityPolicy(raw);
       if (isServiceLinked(role)) throw unmodifiable(role);
+      // IAM's quota: the role's inline policies together, whitespace aside, at most 10,240 characters.
+      const others = Object.entries(role.inlinePolicies ?? {}).filter(([n]) => n !== name);
+      const size = [JSON.stringify(doc), ...others.map(([, d]) => JSON.stringify(d))].join('').length;
+      if (size > 10_240) {
+        throw new AwsFault(409, 'LimitExceeded', 'Maximum policy size of 10240 bytes exceeded for role');
+      }
       role.inlinePolicies = { ...role.inlinePolicies, [name]: doc };
+      return null;
+    },
+    TagRole(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const tags = memberList(p, 'Tags');
+      if (tags.length === 0) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
+        );
+      }
+      for (const t of tags) {
+        const key = t.Key ?? '';
+        const value = t.Value ?? '';
+        if (
+          !TAG_TEXT.test(key) ||
+          key.length > 128 ||
+          !(value === '' || TAG_TEXT.test(value)) ||
+          value.length > 256
+        ) {
+          throw new AwsFault(400, 'InvalidInput', `The specified value for tag ${key} is invalid.`);
+        }
+        if (/^aws:/i.test(key)) {
+          throw new AwsFault(
+            400,
+            'InvalidInput',
+            'User is not authorized to perform tag operations on tags with the aws: prefix.',
+          );
+        }
+      }
+      const next = { ...role.tags, ...Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])) };
+      if (Object.keys(next).length > 50) {
+        throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for TagsPerRole: 50.');
+      }
+      role.tags = next;
+      return null;
+    },
+    UntagRole(ctx, p) {
+      const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
+      const keys = [...p.entries()].filter(([k]) => /^TagKeys\.member\.\d+$/.test(k)).map(([, v]) => v);
+      if (keys.length === 0 || keys.length > 50) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length between 0 and 50",
+        );
+      }
+      // A key the role does not carry is no error.
+      const tags = { ...role.tags };
+      for (const k of keys) delete tags[k];
+      role.tags = tags;
       return null;
     },
     AttachRolePolicy(ctx, p) {
@@ -204,6 +270,77 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
         }
         role.attachedPolicies = [...attached, arn];
       }
+      return null;
+    },
+    CreatePolicy(ctx, p) {
+      const name = required(p, 'PolicyName');
+      if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+        throw new AwsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+        );
+      }
+      const path = p.get('Path') ?? '/';
+      const raw = required(p, 'PolicyDocument');
+      const doc = identityPolicy(raw);
+      // Managed policies: at most 6,144 characters, whitespace aside.
+      if (raw.replace(/\s/g, '').length > 6144) {
+        throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PolicySize: 6144');
+      }
+      const arn = `arn:aws:iam::${ctx.account}:policy${path}${name}`;
+      data.managedPolicies ??= {};
+      if (data.managedPolicies[arn]) {
+        throw new AwsFault(
+          409,
+          'EntityAlreadyExists',
+          `A policy called ${name} already exists. Duplicate names are not allowed.`,
+        );
+      }
+      data.managedPolicies[arn] = doc;
+      const now = isoNow();
+      return (
+        `<Policy><PolicyName>${xml(name)}</PolicyName><DefaultVersionId>v1</DefaultVersionId>` +
+        `<PolicyId>ANPA${randomChars(17)}</PolicyId><Path>${xml(path)}</Path><Arn>${xml(arn)}</Arn>` +
+        `<AttachmentCount>0</AttachmentCount><IsAttachable>true</IsAttachable>` +
+        `<CreateDate>${now}</CreateDate><UpdateDate>${now}</UpdateDate></Policy>`
+      );
+    },
+    DeletePolicy(ctx, p) {
+      const arn = policyArn(required(p, 'PolicyArn'));
+      if (!data.managedPolicies?.[arn] || !arn.includes(`::${ctx.account}:`)) {
+        throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
+      }
+      const attached =
+        data.roles.some((r) => (r.attachedPolicies ?? []).includes(arn)) ||
+        data.users.some((u) => (u.attachedPolicies ?? []).includes(arn));
+      if (attached) {
+        throw new AwsFault(409, 'DeleteConflict', 'Cannot delete a policy attached to entities.');
+      }
+      delete data.managedPolicies[arn];
+      return null;
+    },
+    AttachUserPolicy(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      const arn = policyArn(required(p, 'PolicyArn'));
+      const attached = u.attachedPolicies ?? [];
+      if (!attached.includes(arn)) {
+        if (attached.length >= 20) {
+          throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PoliciesPerUser: 20');
+        }
+        u.attachedPolicies = [...attached, arn];
+      }
+      keepUser(u);
+      return null;
+    },
+    DetachUserPolicy(ctx, p) {
+      const u = userOf(ctx, required(p, 'UserName'));
+      const arn = required(p, 'PolicyArn');
+      if (!(u.attachedPolicies ?? []).includes(arn)) {
+        throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
+      }
+      u.attachedPolicies = (u.attachedPolicies ?? []).filter((a) => a !== arn);
+      keepUser(u);
       return null;
     },
     CreateInstanceProfile(ctx, p) {
@@ -389,6 +526,32 @@ function policyDocument(raw: string): Record<string, unknown> {
     // fall through
   }
   throw new AwsFault(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+}
+
+/** IAM tag keys and values: letters, numbers, spaces and `_ . : / = + - @`. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
+
+/**
+ * An identity policy IAM takes (PutRolePolicy, CreatePolicy): JSON, at least one statement, each with
+ * an Effect, an Action or NotAction, a Resource or NotResource, and no Principal.
+ */
+export function identityPolicy(raw: string): Record<string, unknown> {
+  const doc = policyDocument(raw);
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  for (const st of statements as Record<string, unknown>[]) {
+    if (!st || typeof st !== 'object')
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    if ('Principal' in st || 'NotPrincipal' in st)
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy document should not specify a principal.');
+    if (st.Action === undefined && st.NotAction === undefined)
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain actions.');
+    if (st.Resource === undefined && st.NotResource === undefined)
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain resources.');
+  }
+  return doc;
 }
 
 const userArn = (u: SandboxUser) => `arn:aws:iam::${u.account}:user${u.path ?? '/'}${u.name}`;

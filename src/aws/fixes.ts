@@ -1,15 +1,32 @@
 // The AWS side of the one-click fixes: a bucket's Block Public Access settings (S3), an IAM user's
-// access keys and console password, and a role's trust policy. Each read says what is there now
+// access keys and console password, a role's trust policy, inline policies and tags (quarantine), and
+// the managed policies attached to a role or user (a recommendation applied). Each read says what is there now
 // (null when there is nothing), each write changes one thing; callers save what a read returned
 // before writing, so Undo can put it back.
 import {
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
   CreateLoginProfileCommand,
+  CreatePolicyCommand,
   DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
+  DeletePolicyCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  DetachUserPolicyCommand,
   GetAccessKeyLastUsedCommand,
   GetLoginProfileCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
   paginateListAccessKeys,
+  paginateListAttachedRolePolicies,
+  paginateListAttachedUserPolicies,
+  paginateListRoleTags,
+  TagRoleCommand,
+  UntagRoleCommand,
   UpdateAccessKeyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -87,6 +104,39 @@ export interface FixGateway {
   /** The role's trust policy as JSON text, or null when the role is gone. */
   getTrustPolicy(accountId: string, roleName: string): Promise<string | null>;
   updateTrustPolicy(accountId: string, roleName: string, document: string): Promise<void>;
+  /** An inline policy of the role as JSON text; null when the role has none of that name. */
+  getRoleInlinePolicy(accountId: string, roleName: string, policyName: string): Promise<string | null>;
+  putRoleInlinePolicy(
+    accountId: string,
+    roleName: string,
+    policyName: string,
+    document: string,
+  ): Promise<void>;
+  deleteRoleInlinePolicy(accountId: string, roleName: string, policyName: string): Promise<void>;
+  /** Every tag of the role (ListRoleTags); throws not-found when the role is gone. */
+  listRoleTags(accountId: string, roleName: string): Promise<Record<string, string>>;
+  tagRole(accountId: string, roleName: string, tags: Record<string, string>): Promise<void>;
+  untagRole(accountId: string, roleName: string, keys: string[]): Promise<void>;
+  /** The ARNs of the managed policies attached to a role or user. */
+  listAttachedPolicies(accountId: string, principal: IamPrincipal): Promise<string[]>;
+  attachPolicy(accountId: string, principal: IamPrincipal, policyArn: string): Promise<void>;
+  detachPolicy(accountId: string, principal: IamPrincipal, policyArn: string): Promise<void>;
+  /** A customer managed policy's default version as JSON text; null when there is no such policy. */
+  getManagedPolicy(accountId: string, policyArn: string): Promise<string | null>;
+  /** Creates a customer managed policy; returns its ARN. */
+  createManagedPolicy(
+    accountId: string,
+    name: string,
+    document: string,
+    description: string,
+  ): Promise<string>;
+  deleteManagedPolicy(accountId: string, policyArn: string): Promise<void>;
+}
+
+/** A role or user, by name. */
+export interface IamPrincipal {
+  kind: 'role' | 'user';
+  name: string;
 }
 
 /** A configuration as S3 answers it (an absent setting is off). */
@@ -229,6 +279,137 @@ export function createFixGateway(
         if (notFound(err)) return null;
         throw err;
       }
+    },
+    async getRoleInlinePolicy(accountId, roleName, policyName) {
+      try {
+        const out = await iam.call('GetRolePolicy', () =>
+          iam
+            .client(accountId)
+            .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+        );
+        return decodeDocument(out.PolicyDocument ?? '');
+      } catch (err) {
+        if (notFound(err)) return null;
+        throw err;
+      }
+    },
+    async putRoleInlinePolicy(accountId, roleName, policyName, document) {
+      await iam.call('PutRolePolicy', () =>
+        iam.client(accountId).send(
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: policyName,
+            PolicyDocument: document,
+          }),
+        ),
+      );
+    },
+    async deleteRoleInlinePolicy(accountId, roleName, policyName) {
+      await iam.call('DeleteRolePolicy', () =>
+        iam
+          .client(accountId)
+          .send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+      );
+    },
+    async listRoleTags(accountId, roleName) {
+      const tags = await iam.list(
+        'ListRoleTags',
+        (token) =>
+          paginateListRoleTags(
+            { client: iam.client(accountId), ...(token ? { startingToken: token } : {}) },
+            { RoleName: roleName },
+          ),
+        (page) => page.Tags,
+      );
+      return Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+    },
+    async tagRole(accountId, roleName, tags) {
+      await iam.call('TagRole', () =>
+        iam.client(accountId).send(
+          new TagRoleCommand({
+            RoleName: roleName,
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        ),
+      );
+    },
+    async untagRole(accountId, roleName, keys) {
+      await iam.call('UntagRole', () =>
+        iam.client(accountId).send(new UntagRoleCommand({ RoleName: roleName, TagKeys: keys })),
+      );
+    },
+    async listAttachedPolicies(accountId, principal) {
+      const client = iam.client(accountId);
+      const at = (token: string | undefined) => ({ client, ...(token ? { startingToken: token } : {}) });
+      const attached =
+        principal.kind === 'role'
+          ? await iam.list(
+              'ListAttachedRolePolicies',
+              (token) => paginateListAttachedRolePolicies(at(token), { RoleName: principal.name }),
+              (page) => page.AttachedPolicies,
+            )
+          : await iam.list(
+              'ListAttachedUserPolicies',
+              (token) => paginateListAttachedUserPolicies(at(token), { UserName: principal.name }),
+              (page) => page.AttachedPolicies,
+            );
+      return attached.map((p) => p.PolicyArn ?? '').filter(Boolean);
+    },
+    async attachPolicy(accountId, principal, policyArn) {
+      const client = iam.client(accountId);
+      if (principal.kind === 'role') {
+        await iam.call('AttachRolePolicy', () =>
+          client.send(new AttachRolePolicyCommand({ RoleName: principal.name, PolicyArn: policyArn })),
+        );
+      } else {
+        await iam.call('AttachUserPolicy', () =>
+          client.send(new AttachUserPolicyCommand({ UserName: principal.name, PolicyArn: policyArn })),
+        );
+      }
+    },
+    async detachPolicy(accountId, principal, policyArn) {
+      const client = iam.client(accountId);
+      if (principal.kind === 'role') {
+        await iam.call('DetachRolePolicy', () =>
+          client.send(new DetachRolePolicyCommand({ RoleName: principal.name, PolicyArn: policyArn })),
+        );
+      } else {
+        await iam.call('DetachUserPolicy', () =>
+          client.send(new DetachUserPolicyCommand({ UserName: principal.name, PolicyArn: policyArn })),
+        );
+      }
+    },
+    async getManagedPolicy(accountId, policyArn) {
+      const client = iam.client(accountId);
+      try {
+        const out = await iam.call('GetPolicy', () =>
+          client.send(new GetPolicyCommand({ PolicyArn: policyArn })),
+        );
+        const version = out.Policy?.DefaultVersionId;
+        if (!version) return null;
+        const v = await iam.call('GetPolicyVersion', () =>
+          client.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version })),
+        );
+        return decodeDocument(v.PolicyVersion?.Document ?? '');
+      } catch (err) {
+        if (notFound(err)) return null;
+        throw err;
+      }
+    },
+    async createManagedPolicy(accountId, name, document, description) {
+      const out = await iam.call('CreatePolicy', () =>
+        iam
+          .client(accountId)
+          .send(
+            new CreatePolicyCommand({ PolicyName: name, PolicyDocument: document, Description: description }),
+          ),
+      );
+      return out.Policy?.Arn ?? '';
+    },
+    async deleteManagedPolicy(accountId, policyArn) {
+      await iam.call('DeletePolicy', () =>
+        iam.client(accountId).send(new DeletePolicyCommand({ PolicyArn: policyArn })),
+      );
     },
     async updateTrustPolicy(accountId, roleName, document) {
       await iam.call('UpdateAssumeRolePolicy', () =>

@@ -141,6 +141,8 @@ export const PERMISSION_ACTIONS = [
   'remove-password',
   'remove-external-access',
   'delete-key',
+  'quarantine-role',
+  'apply-recommendation',
 ] as const;
 
 const people = {
@@ -229,6 +231,14 @@ const permissionsSchema = z
     'delete-key': action(
       restrictedAction(KEY_WHY),
       `Delete an access key that Deactivate key made inactive \`fixes.deleteInactiveKeyAfterDays\` ago (cannot be undone); ${NOT_CHANNEL}.`,
+    ),
+    'quarantine-role': action(
+      fixAction,
+      `Quarantine an unused role: a deny-all inline policy and a tag with the dates; the role is deleted (with a backup) when the quarantine ends. Still needed (the Undo) lifts it; ${FIX_WHO}.`,
+    ),
+    'apply-recommendation': action(
+      fixAction,
+      `Apply AWS's recommendation on an unused-permissions finding: create the recommended policy, attach it, detach the old one (Undo reverses each step); ${FIX_WHO}.`,
     ),
     read: action(
       ownerAction,
@@ -690,9 +700,17 @@ export const configSchema = z.strictObject({
         description:
           "How long the backup taken before a deletion is kept in Redis (the Restore button needs it). The same backup is also posted in the finding's thread.",
       }),
+      unusedRole: z.enum(['quarantine', 'delete', 'both']).default('quarantine').meta({
+        description:
+          'What the card of an unused role offers: `quarantine` (Quarantine role: a deny-all policy now, the deletion with a backup when the quarantine ends unless someone clicks Still needed), `delete` (Delete role at once, with a backup), or `both`. `quarantine` is the recommended choice for production: it is reversible in one click, nothing is lost, and a workload that still uses the role fails loudly (AccessDenied) instead of the role vanishing.',
+      }),
+      quarantineDays: z.number().int().min(1).max(365).default(30).meta({
+        description:
+          'How long a quarantine lasts before the role is deleted (re-checked first: the deny-all policy still in place, the role not used since).',
+      }),
     })
     .prefault({})
-    .meta({ description: 'Safety rules for deleting unused roles from Slack.' }),
+    .meta({ description: 'Safety rules for quarantining and deleting unused roles from Slack.' }),
   fixes: z
     .strictObject({
       backupRetentionDays: z.number().int().min(1).max(3650).default(90).meta({

@@ -9,6 +9,8 @@ export const FIX_KINDS = [
   'deactivate-key',
   'remove-password',
   'remove-external-access',
+  'quarantine-role',
+  'apply-recommendation',
 ] as const;
 export type FixKind = (typeof FIX_KINDS)[number];
 
@@ -29,7 +31,12 @@ export interface CardButtonRow {
   isPublic?: boolean;
   /** In the order they are shown, after "Open in console". */
   buttons: readonly CardButton[];
+  /** Fixes offered by a later message of the card (the recommendation's Apply), not the card itself. */
+  later?: readonly FixKind[];
 }
+
+/** What the card offers for an unused role (config `roles.unusedRole`). */
+export type UnusedRoleChoice = 'quarantine' | 'delete' | 'both';
 
 export const CARD_BUTTONS: readonly CardButtonRow[] = [
   {
@@ -55,10 +62,17 @@ export const CARD_BUTTONS: readonly CardButtonRow[] = [
     buttons: ['archive', 'generate-policy', 'snooze'],
   },
   { type: 'InternalAccess', buttons: ['archive', 'snooze'] },
-  { type: 'UnusedIAMRole', buttons: ['archive', 'generate-policy', 'delete-role', 'snooze'] },
+  {
+    type: 'UnusedIAMRole',
+    buttons: ['archive', 'generate-policy', 'quarantine-role', 'delete-role', 'snooze'],
+  },
   { type: 'UnusedIAMUserAccessKey', buttons: ['archive', 'deactivate-key', 'snooze'] },
   { type: 'UnusedIAMUserPassword', buttons: ['archive', 'remove-password', 'snooze'] },
-  { type: 'UnusedPermission', buttons: ['archive', 'generate-policy', 'recommend', 'snooze'] },
+  {
+    type: 'UnusedPermission',
+    buttons: ['archive', 'generate-policy', 'recommend', 'snooze'],
+    later: ['apply-recommendation'],
+  },
 ];
 
 type Described = Pick<Finding, 'findingType' | 'resourceType'> & { details?: Finding['details'] };
@@ -78,14 +92,23 @@ export function cardButtonRow(f: Described): CardButtonRow | undefined {
   );
 }
 
-/** The buttons an ACTIVE card of this finding offers (before read-only and snooze adjustments). */
-export function cardButtonsFor(f: Described): readonly CardButton[] {
-  return cardButtonRow(f)?.buttons ?? ['archive', 'snooze'];
+/**
+ * The buttons an ACTIVE card of this finding offers (before read-only and snooze adjustments). An
+ * unused role offers Quarantine role, Delete role or both, as `roles.unusedRole` says.
+ */
+export function cardButtonsFor(
+  f: Described,
+  unusedRole: UnusedRoleChoice = 'quarantine',
+): readonly CardButton[] {
+  const buttons = cardButtonRow(f)?.buttons ?? ['archive', 'snooze'];
+  if (unusedRole === 'both') return buttons;
+  const left = unusedRole === 'quarantine' ? 'delete-role' : 'quarantine-role';
+  return buttons.filter((b) => b !== left);
 }
 
-/** Whether a fix fits a finding: only the fixes its card offers may run on it. */
-export function fixFits(kind: FixKind, f: Described): boolean {
-  return cardButtonsFor(f).includes(kind);
+/** Whether a fix fits a finding: only the fixes its card (or a later message of it) offers may run on it. */
+export function fixFits(kind: FixKind, f: Described, unusedRole: UnusedRoleChoice = 'quarantine'): boolean {
+  return cardButtonsFor(f, unusedRole).includes(kind) || !!cardButtonRow(f)?.later?.includes(kind);
 }
 
 export function isFixKind(v: unknown): v is FixKind {

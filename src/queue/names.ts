@@ -31,6 +31,7 @@ export const JOBS = {
   fixUndo: 'fix-undo',
   keyDeletionOffer: 'key-deletion-offer',
   deleteKey: 'delete-key',
+  quarantineEnd: 'quarantine-end',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -54,6 +54,11 @@ export interface FixUndoData extends ActionRequest {
 export interface KeyDeletionData extends ActionRequest {
   backupKey: string;
 }
+/** The end of a role's quarantine: the role is deleted (with a backup) if it is still quarantined and unused. */
+export interface QuarantineEndData extends ActionRequest {
+  /** The fix backup the quarantine saved (what Still needed puts back). */
+  backupKey: string;
+}
 /** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
 export interface OwnersData {
   arn: string;
@@ -116,6 +121,7 @@ export type ActionJobData =
   | RestoreRoleData
   | FixData
   | FixUndoData
+  | QuarantineEndData
   | OwnersData
   | SnoozeData
   | RecommendPollData

@@ -17,6 +17,7 @@ import type {
   PolicyRequestData,
   PolicyStepData,
   PolicyValidateData,
+  QuarantineEndData,
   RecommendPollData,
   RestoreRoleData,
   ScanAnalyzerData,
@@ -55,6 +56,7 @@ export interface JobPayloads {
   [JOBS.fixUndo]: FixUndoData;
   [JOBS.keyDeletionOffer]: KeyDeletionData;
   [JOBS.deleteKey]: KeyDeletionData;
+  [JOBS.quarantineEnd]: QuarantineEndData;
 }
 export type PayloadOf<N extends JobName> = JobPayloads[N];
 
@@ -167,6 +169,8 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   // One offer per deactivation (its backup); one deletion per click.
   [JOBS.keyDeletionOffer]: onActions((d) => jobId(JOBS.keyDeletionOffer, shortHash(d.backupKey))),
   [JOBS.deleteKey]: onActions(perRequest(JOBS.deleteKey)),
+  // One end per quarantine (its backup): a new quarantine of the role gets a new one.
+  [JOBS.quarantineEnd]: onActions((d) => jobId(JOBS.quarantineEnd, d.findingId, shortHash(d.backupKey))),
 };
 
 export const JOB_NAMES = Object.keys(JOB_SPECS) as JobName[];
@@ -208,6 +212,24 @@ export async function enqueue<N extends JobName>(
     ...(id ? { jobId: id } : {}),
     ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
   });
+}
+
+/**
+ * Removes the waiting or delayed job `name` has for `data` (a follow-up no longer wanted: a lifted
+ * quarantine's end). True when there was one; a job already running or finished is left alone.
+ */
+export async function cancel<N extends JobName>(
+  queues: ProducerQueues,
+  name: N,
+  data: JobPayloads[N],
+): Promise<boolean> {
+  const queue = queues[JOB_SPECS[name].queue];
+  const id = JOB_SPECS[name].id(data);
+  if (!queue || !id) return false;
+  const job = await queue.getJob(id);
+  if (!job || !['delayed', 'waiting', 'prioritized'].includes(await job.getState())) return false;
+  await job.remove();
+  return true;
 }
 
 /**

@@ -70,10 +70,13 @@ export class FixBackupStore {
     private readonly retentionDays: number,
   ) {}
 
-  /** Saves a backup (before the fix changes anything) and returns its key. */
-  async save(backup: FixBackup): Promise<string> {
+  /**
+   * Saves a backup (before the fix changes anything) and returns its key. `extraDays` keeps it that
+   * much longer than the retention (a quarantine's, until its end job has read it).
+   */
+  async save(backup: FixBackup, extraDays = 0): Promise<string> {
     const key = this.k.fixBackup(backup.kind, backup.findingId, backup.takenAt);
-    await this.redis.set(key, JSON.stringify(backup), 'EX', this.retentionDays * 86_400);
+    await this.redis.set(key, JSON.stringify(backup), 'EX', (this.retentionDays + extraDays) * 86_400);
     return key;
   }
 

@@ -50,6 +50,10 @@ export interface FindingState {
   /** Snooze made from Slack: who (user id) and why. */
   snoozedBy?: string;
   snoozeReason?: string;
+  /** Role quarantined from Slack: who, until when (YYYY-MM-DD), and the Redis key of what it saved. */
+  quarantinedBy?: string;
+  quarantinedUntil?: string;
+  quarantineBackupKey?: string;
   /** Owner e-mail from the resource's `tags.ownerEmailTag` tag, when routing read the tags (digest DMs). */
   ownerEmail?: string;
   /** Natural key of the card (src/findings/natural-key.ts): later ids with this key join the card. */
@@ -94,6 +98,9 @@ const FIELDS: Record<keyof FindingState, string> = {
   snoozedUntil: 'sz',
   snoozedBy: 'zb',
   snoozeReason: 'zr',
+  quarantinedBy: 'qb',
+  quarantinedUntil: 'qu',
+  quarantineBackupKey: 'qk',
   ownerEmail: 'oe',
   naturalKey: 'nk',
   ownStatus: 'ms',
@@ -701,6 +708,10 @@ export class FindingStore {
 
   async clearDeleted(id: string): Promise<void> {
     await this.del(id, FIELDS.deletedBy, FIELDS.deletedAt, FIELDS.backupKey);
+  }
+
+  async clearQuarantine(id: string): Promise<void> {
+    await this.del(id, FIELDS.quarantinedBy, FIELDS.quarantinedUntil, FIELDS.quarantineBackupKey);
   }
 
   async clearSnooze(id: string): Promise<void> {

@@ -75,11 +75,14 @@ describe('npm run demo', () => {
       archived: true,
       roleDeleted: true,
       roleRestored: true,
+      roleQuarantined: true,
       keyDeactivated: true,
       keyReactivated: true,
     });
     expect(output).toMatch(/Archived \d{4}-\d{2}-\d{2} by @U0ALICE\*: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
+    expect(output).toMatch(/🚧 \*Quarantined by @U0BOB until \d{4}-\d{2}-\d{2}\*/);
+    expect(output).toMatch(/\[Still needed\]/);
 
     // Snooze and Show recommendation on app-backend's unused permissions, through the worker.
     expect(result).toMatchObject({ snoozed: true, recommended: true });

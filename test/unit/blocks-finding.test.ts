@@ -75,6 +75,18 @@ describe('findingMessage per finding type', () => {
         ACTION_IDS.openConsole,
         ACTION_IDS.archive,
         ACTION_IDS.generatePolicy,
+        ACTION_IDS.quarantineRole,
+        ACTION_IDS.snooze,
+      ],
+    ],
+    [
+      'unused role with roles.unusedRole delete',
+      view({ type: 'UnusedIAMRole', unusedRole: 'delete' }),
+      'Role `ci-deployer` unused for 97 days',
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.generatePolicy,
         ACTION_IDS.deleteRole,
         ACTION_IDS.snooze,
       ],
@@ -114,7 +126,7 @@ describe('findingMessage per finding type', () => {
   });
 
   it('puts a ref to the finding in every action button value', () => {
-    const m = findingMessage(view({ type: 'UnusedIAMRole' }));
+    const m = findingMessage(view({ type: 'UnusedIAMRole', unusedRole: 'both' }));
     const actions = m.blocks.find((b) => b.type === 'actions');
     if (actions?.type !== 'actions') throw new Error('no actions');
     for (const e of actions.elements) {
@@ -127,6 +139,10 @@ describe('findingMessage per finding type', () => {
     }
     const del = actions.elements.find((e) => 'action_id' in e && e.action_id === ACTION_IDS.deleteRole);
     expect(del).toMatchObject({ style: 'danger', confirm: { style: 'danger' } });
+    const quarantine = actions.elements.find(
+      (e) => 'action_id' in e && e.action_id === ACTION_IDS.quarantineRole,
+    );
+    expect(quarantine).toMatchObject({ style: 'danger', confirm: { style: 'danger' } });
   });
 
   it('says "never used" and "1 day" where it should', () => {

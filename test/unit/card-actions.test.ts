@@ -10,6 +10,7 @@ import {
   type CardButtonRow,
   cardButtonsFor,
   fixFits,
+  type UnusedRoleChoice,
 } from '../../src/findings/card-actions.ts';
 import { FINDING_TYPES, type Finding } from '../../src/findings/model.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
@@ -26,6 +27,8 @@ const ACTION_ID_OF: Record<CardButton, string> = {
   'deactivate-key': ACTION_IDS.deactivateKey,
   'remove-password': ACTION_IDS.removePassword,
   'remove-external-access': ACTION_IDS.removeExternalAccess,
+  'quarantine-role': ACTION_IDS.quarantineRole,
+  'apply-recommendation': ACTION_IDS.applyRecommendation,
 };
 
 const LABEL_OF: Record<CardButton, string> = {
@@ -39,6 +42,8 @@ const LABEL_OF: Record<CardButton, string> = {
   'deactivate-key': 'Deactivate key',
   'remove-password': 'Remove password',
   'remove-external-access': 'Remove external access',
+  'quarantine-role': 'Quarantine role',
+  'apply-recommendation': 'Apply recommendation',
 };
 
 /** A finding the row applies to: its type, resource type and public flag. */
@@ -51,13 +56,14 @@ function findingFor(row: CardButtonRow): Finding {
   return { ...base, resourceType, details };
 }
 
-function cardButtons(f: Finding): { ids: string[]; labels: string[] } {
+function cardButtons(f: Finding, unusedRole?: UnusedRoleChoice): { ids: string[]; labels: string[] } {
   const m = findingMessage({
     finding: f,
     severity: assessSeverity(f),
     route: makeRoute(),
     consoleUrl: 'https://console.aws.amazon.com',
     now: F_NOW,
+    ...(unusedRole ? { unusedRole } : {}),
   });
   const actions = m.blocks.find((b) => b.type === 'actions');
   if (actions?.type !== 'actions') throw new Error('no actions block');
@@ -73,10 +79,30 @@ describe('buttons per finding type', () => {
     CARD_BUTTONS.map((row) => [row.type, row.resourceType ?? 'any', row.isPublic ?? 'any', row] as const),
   )('%s on %s (public: %s): the card shows exactly the row’s buttons', (_t, _r, _p, row) => {
     const f = findingFor(row);
-    expect(cardButtonsFor(f)).toEqual(row.buttons);
-    const shown = cardButtons(f);
+    // With roles.unusedRole `both`, every button of the row is drawn.
+    expect(cardButtonsFor(f, 'both')).toEqual(row.buttons);
+    const shown = cardButtons(f, 'both');
     expect(shown.ids).toEqual(row.buttons.map((b) => ACTION_ID_OF[b]));
     expect(shown.labels).toEqual(row.buttons.map((b) => LABEL_OF[b]));
+  });
+
+  it('offers an unused role Quarantine role, Delete role or both, as roles.unusedRole says (quarantine by default)', () => {
+    const f = makeFinding({ findingType: 'UnusedIAMRole', resourceType: 'AWS::IAM::Role' });
+    const labels = (choice?: UnusedRoleChoice) =>
+      cardButtons(f, choice).labels.filter((l) => l === 'Quarantine role' || l === 'Delete role');
+    expect(labels()).toEqual(['Quarantine role']);
+    expect(labels('quarantine')).toEqual(['Quarantine role']);
+    expect(labels('delete')).toEqual(['Delete role']);
+    expect(labels('both')).toEqual(['Quarantine role', 'Delete role']);
+    expect(fixFits('quarantine-role', f)).toBe(true);
+    expect(fixFits('quarantine-role', f, 'delete')).toBe(false);
+  });
+
+  it('lets Apply recommendation run on unused permissions only (its button is on the recommendation)', () => {
+    const f = makeFinding({ findingType: 'UnusedPermission', resourceType: 'AWS::IAM::Role' });
+    expect(cardButtons(f).ids).not.toContain(ACTION_IDS.applyRecommendation);
+    expect(fixFits('apply-recommendation', f)).toBe(true);
+    expect(fixFits('apply-recommendation', makeFinding({ findingType: 'UnusedIAMRole' }))).toBe(false);
   });
 
   it('has a row for every finding type', () => {
@@ -140,6 +166,7 @@ describe('buttons per finding type', () => {
         r.resourceType ? `\`${r.resourceType}\`` : 'any',
         r.isPublic === undefined ? 'any' : r.isPublic ? 'public' : 'not public',
         r.buttons.map((b) => LABEL_OF[b]).join(', '),
+        r.later?.map((b) => LABEL_OF[b]).join(', ') ?? '',
       ]),
     );
   });

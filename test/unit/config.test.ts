@@ -90,9 +90,17 @@ describe('parseConfigText', () => {
           'remove-password': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'remove-external-access': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'delete-key': { users: [], userGroups: [], ownerChannelMembers: false },
+          'quarantine-role': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'apply-recommendation': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
-        roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },
+        roles: {
+          minUnusedDays: 90,
+          protectTagKeys: ['access-patrol:protect'],
+          backupRetentionDays: 365,
+          unusedRole: 'quarantine',
+          quarantineDays: 30,
+        },
         fixes: { backupRetentionDays: 90, deleteInactiveKeyAfterDays: 30, rescanDelaySeconds: 60 },
         aging: {
           slaDays: {

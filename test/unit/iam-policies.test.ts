@@ -90,6 +90,15 @@ const GRANTS: Record<string, Grant> = {
     alsoNeeds: ['iam:TagRole', 'iam:PutRolePermissionsBoundary'],
   },
   'iam:PutRolePolicy': { in: ['member-role-admin'] },
+  // Quarantine role and Still needed: a deny-all inline policy (PutRolePolicy, DeleteRolePolicy) and a tag.
+  'iam:ListRoleTags': { in: ['member-role-admin'] },
+  'iam:TagRole': { in: ['member-role-admin'] },
+  'iam:UntagRole': { in: ['member-role-admin'] },
+  // Apply recommendation and its Undo: the recommended policy created, attached, the old one detached.
+  'iam:CreatePolicy': { in: ['member-role-admin'] },
+  'iam:DeletePolicy': { in: ['member-role-admin'] },
+  'iam:AttachUserPolicy': { in: ['member-role-admin'] },
+  'iam:DetachUserPolicy': { in: ['member-role-admin'] },
   'iam:AttachRolePolicy': { in: ['member-role-admin'] },
   'iam:CreateInstanceProfile': { in: ['member-role-admin'] },
   // The caller must be allowed to pass the role it puts into an instance profile.
@@ -98,9 +107,9 @@ const GRANTS: Record<string, Grant> = {
   'access-analyzer:StartPolicyGeneration': { in: ['member-policy-generation'], alsoNeeds: ['iam:PassRole'] },
   'access-analyzer:GetGeneratedPolicy': { in: ['member-policy-generation'] },
   'access-analyzer:CancelPolicyGeneration': { in: ['member-policy-generation'] },
-  'iam:GetPolicy': { in: ['member-policy-generation'] },
-  'iam:GetPolicyVersion': { in: ['member-policy-generation'] },
-  'iam:ListAttachedUserPolicies': { in: ['member-policy-generation'] },
+  'iam:GetPolicy': { in: ['member-policy-generation', 'member-role-admin'] },
+  'iam:GetPolicyVersion': { in: ['member-policy-generation', 'member-role-admin'] },
+  'iam:ListAttachedUserPolicies': { in: ['member-policy-generation', 'member-role-admin'] },
   'iam:ListUserPolicies': { in: ['member-policy-generation'] },
   'iam:GetUserPolicy': { in: ['member-policy-generation'] },
   'iam:ListGroupsForUser': { in: ['member-policy-generation'] },

@@ -46,6 +46,8 @@ const WHAT: Record<Action, string> = {
   'remove-password': 'remove this password (or undo it)',
   'remove-external-access': 'remove external access to this role (or undo it)',
   'delete-key': 'delete this access key',
+  'quarantine-role': 'quarantine this role (or say it is still needed)',
+  'apply-recommendation': "apply AWS's recommendation to this principal (or undo it)",
 };
 /** The actions a finding's owners may take by default; the rest are for admins only. */
 const OWNER_ACTIONS: readonly Action[] = [

@@ -3,8 +3,10 @@ import {
   AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
   CreateInstanceProfileCommand,
+  CreatePolicyCommand,
   CreateRoleCommand,
   DeleteConflictException,
+  DeletePolicyCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
@@ -17,11 +19,14 @@ import {
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
   ListRolePoliciesCommand,
+  ListRoleTagsCommand,
   MalformedPolicyDocumentException,
   NoSuchEntityException,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
+  TagRoleCommand,
   UnmodifiableEntityException,
+  UntagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AwsSandbox, type SandboxData, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -354,6 +359,111 @@ describe('sandbox IAM: creating a role and putting things back', () => {
     );
     await iam().send(new DeleteRoleCommand({ RoleName: 'generated' }));
     expect(await caught(iam().send(new GetRoleCommand({ RoleName: 'generated' })))).toBeInstanceOf(
+      NoSuchEntityException,
+    );
+  });
+});
+
+describe('sandbox IAM: quarantine calls (inline policy and tags) and managed policies', () => {
+  const DENY = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+  });
+
+  it('PutRolePolicy and DeleteRolePolicy put and remove a named inline policy; GetRolePolicy reads it back', async () => {
+    const s = await start();
+    await iam().send(
+      new PutRolePolicyCommand({ RoleName: 'ci-deployer', PolicyName: 'q', PolicyDocument: DENY }),
+    );
+    const read = await iam().send(new GetRolePolicyCommand({ RoleName: 'ci-deployer', PolicyName: 'q' }));
+    expect(JSON.parse(decodeURIComponent(read.PolicyDocument!))).toEqual(JSON.parse(DENY));
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: 'ci-deployer', PolicyName: 'q' }));
+    const role = s.data.roles.find((r) => r.name === 'ci-deployer')!;
+    expect(Object.keys(role.inlinePolicies ?? {})).not.toContain('q');
+    const again = await caught(
+      iam().send(new DeleteRolePolicyCommand({ RoleName: 'ci-deployer', PolicyName: 'q' })),
+    );
+    expect(again).toBeInstanceOf(NoSuchEntityException);
+  });
+
+  it('PutRolePolicy refuses what IAM refuses: a missing role, invalid JSON, a statement without Resource, a Principal', async () => {
+    await start();
+    const put = (RoleName: string, PolicyDocument: string) =>
+      caught(iam().send(new PutRolePolicyCommand({ RoleName, PolicyName: 'q', PolicyDocument })));
+    expect(await put('no-such-role', DENY)).toBeInstanceOf(NoSuchEntityException);
+    expect(await put('ci-deployer', '{not json')).toBeInstanceOf(MalformedPolicyDocumentException);
+    const noResource = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*' }],
+    });
+    expect(await put('ci-deployer', noResource)).toBeInstanceOf(MalformedPolicyDocumentException);
+    const withPrincipal = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }],
+    });
+    expect(await put('ci-deployer', withPrincipal)).toBeInstanceOf(MalformedPolicyDocumentException);
+  });
+
+  it('TagRole adds or overwrites tags up to 50, answers LimitExceeded beyond, and UntagRole removes keys (absent ones too)', async () => {
+    const s = await start();
+    const role = s.data.roles.find((r) => r.name === 'ci-deployer')!;
+    const before = Object.keys(role.tags ?? {}).length;
+    await iam().send(
+      new TagRoleCommand({
+        RoleName: 'ci-deployer',
+        Tags: [{ Key: 'access-patrol:quarantine', Value: '2026-11-29/2026-12-29' }],
+      }),
+    );
+    const listed = await iam().send(new ListRoleTagsCommand({ RoleName: 'ci-deployer' }));
+    expect(listed.Tags).toContainEqual({ Key: 'access-patrol:quarantine', Value: '2026-11-29/2026-12-29' });
+    const fill = Array.from({ length: 50 - before - 1 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    await iam().send(new TagRoleCommand({ RoleName: 'ci-deployer', Tags: fill }));
+    expect(Object.keys(role.tags ?? {})).toHaveLength(50);
+    // Overwriting an existing key is no new tag.
+    await iam().send(new TagRoleCommand({ RoleName: 'ci-deployer', Tags: [{ Key: 'k0', Value: 'w' }] }));
+    const over = await caught(
+      iam().send(new TagRoleCommand({ RoleName: 'ci-deployer', Tags: [{ Key: 'one-more', Value: 'v' }] })),
+    );
+    expect(over).toBeInstanceOf(LimitExceededException);
+    expect(over.message).toBe('Cannot exceed quota for TagsPerRole: 50.');
+    await iam().send(
+      new UntagRoleCommand({ RoleName: 'ci-deployer', TagKeys: ['access-patrol:quarantine', 'never-there'] }),
+    );
+    expect(role.tags?.['access-patrol:quarantine']).toBeUndefined();
+    expect(
+      await caught(iam().send(new TagRoleCommand({ RoleName: 'nobody', Tags: [{ Key: 'a', Value: 'b' }] }))),
+    ).toBeInstanceOf(NoSuchEntityException);
+    expect(
+      await caught(iam().send(new UntagRoleCommand({ RoleName: 'nobody', TagKeys: ['a'] }))),
+    ).toBeInstanceOf(NoSuchEntityException);
+    expect(await caught(iam().send(new ListRoleTagsCommand({ RoleName: 'nobody' })))).toBeInstanceOf(
+      NoSuchEntityException,
+    );
+  });
+
+  it('CreatePolicy makes a customer managed policy (EntityAlreadyExists for the same name); DeletePolicy refuses one still attached', async () => {
+    const s = await start();
+    const allow = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+    });
+    const made = await iam().send(new CreatePolicyCommand({ PolicyName: 'scoped', PolicyDocument: allow }));
+    const arn = made.Policy!.Arn!;
+    expect(arn).toBe(`arn:aws:iam::${s.data.callerAccount}:policy/scoped`);
+    expect(
+      await caught(iam().send(new CreatePolicyCommand({ PolicyName: 'scoped', PolicyDocument: allow }))),
+    ).toBeInstanceOf(EntityAlreadyExistsException);
+    expect(
+      await caught(iam().send(new CreatePolicyCommand({ PolicyName: 'bad', PolicyDocument: '[]' }))),
+    ).toBeInstanceOf(MalformedPolicyDocumentException);
+    await iam().send(new AttachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: arn }));
+    expect(await caught(iam().send(new DeletePolicyCommand({ PolicyArn: arn })))).toBeInstanceOf(
+      DeleteConflictException,
+    );
+    await iam().send(new DetachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: arn }));
+    await iam().send(new DeletePolicyCommand({ PolicyArn: arn }));
+    expect(s.data.managedPolicies?.[arn]).toBeUndefined();
+    expect(await caught(iam().send(new DeletePolicyCommand({ PolicyArn: arn })))).toBeInstanceOf(
       NoSuchEntityException,
     );
   });

@@ -15,6 +15,8 @@ const FIX_ACTION_IDS: Record<FixKind, string> = {
   'deactivate-key': ACTION_IDS.deactivateKey,
   'remove-password': ACTION_IDS.removePassword,
   'remove-external-access': ACTION_IDS.removeExternalAccess,
+  'quarantine-role': ACTION_IDS.quarantineRole,
+  'apply-recommendation': ACTION_IDS.applyRecommendation,
 };
 
 const ACCEPTED: Record<FixKind, string> = {
@@ -24,6 +26,10 @@ const ACCEPTED: Record<FixKind, string> = {
   'remove-password': 'Removing the password: checking it once more, then deleting it…',
   'remove-external-access':
     'Removing external access: reading the trust policy once more, checking the new one with CheckNoNewAccess, then updating it…',
+  'quarantine-role':
+    'Quarantining the role: checking once more that it is unused, saving what is there, then adding the deny-all policy and the quarantine tag…',
+  'apply-recommendation':
+    "Applying AWS's recommendation: reading the recommendation and the attached policies once more, saving them, then creating, attaching and detaching…",
 };
 
 export function fixButton(deps: ListenerDeps, kind: FixKind) {
@@ -76,7 +82,9 @@ export function undoFixButton(deps: ListenerDeps) {
         region: card.state.region,
       },
       accepted:
-        'Undoing the fix: checking that AWS still shows what the fix left, then putting back what was there…',
+        kind === 'quarantine-role'
+          ? 'Lifting the quarantine: checking that the deny-all policy is still there, then removing it and the quarantine tag…'
+          : 'Undoing the fix: checking that AWS still shows what the fix left, then putting back what was there…',
     });
   };
 }

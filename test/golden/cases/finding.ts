@@ -69,6 +69,18 @@ export const findingCases: GoldenCases = {
           snoozed: { by: USER, until: '2025-03-08T12:00:00.000Z', reason: `on call ${INJECTION}` },
         },
       }),
+    'quarantined-with-still-needed': () =>
+      ofType('UnusedIAMRole', {
+        state: {
+          status: 'ACTIVE',
+          quarantined: {
+            by: USER,
+            until: '2025-03-31',
+            backupKey: 'ap:backup:fix:quarantine-role:f-1:2025-03-01T10:00:00.000Z',
+          },
+        },
+      }),
+    'unused-role-delete-and-quarantine': () => ofType('UnusedIAMRole', { unusedRole: 'both' }),
     'role-deleted-from-slack': () =>
       ofType('UnusedIAMRole', {
         state: {

@@ -5,6 +5,7 @@ import {
   keyDeletedReceipt,
   keyDeletionOffer,
   passwordDm,
+  quarantineKeptNote,
   undoButton,
   undoReceipt,
 } from '../../../blocks/fixes.ts';
@@ -39,6 +40,16 @@ export const fixCases: GoldenCases = {
     'block-public-access': () => undoButton('block-public-access', UNDO),
   },
   fixReceipt: {
+    'quarantine-with-still-needed': () =>
+      fixReceipt({
+        kind: 'quarantine-role',
+        userId: USER,
+        target: 'role ci-deployer',
+        done: ['saved what was there', 'PutRolePolicy access-patrol-quarantine', 'TagRole'],
+        notDone: [],
+        notes: ['Quarantined until 2025-03-31.'],
+        undo: { ...UNDO, backupKey: 'ap:backup:fix:quarantine-role:f-1:2025-03-01T10:00:00.000Z' },
+      }),
     'block-public-access-with-undo': () =>
       fixReceipt({
         kind: 'block-public-access',
@@ -62,7 +73,23 @@ export const fixCases: GoldenCases = {
         notDone: ['rescan: ThrottlingException'],
       }),
   },
+  quarantineKeptNote: {
+    'used-during-quarantine-hostile-role': () =>
+      quarantineKeptNote({
+        roleName: `ci-${INJECTION}`,
+        until: '2025-03-31',
+        reason: 'the role was used on 2025-03-20, during the quarantine (its calls were refused).',
+      }),
+  },
   undoReceipt: {
+    'still-needed': () =>
+      undoReceipt({
+        kind: 'quarantine-role',
+        userId: USER,
+        target: 'role ci-deployer',
+        done: ['DeleteRolePolicy access-patrol-quarantine and UntagRole access-patrol:quarantine'],
+        notDone: [],
+      }),
     'remove-password': () =>
       undoReceipt({
         kind: 'remove-password',

@@ -48,6 +48,7 @@ for (const group of groups) {
  */
 export const NOT_BUILDERS = new Set([
   'agingPhrase',
+  'applicable',
   'assertWithinLimits',
   'capBlocks',
   'channelRef',

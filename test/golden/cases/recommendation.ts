@@ -28,6 +28,24 @@ export const recommendationCases: GoldenCases = {
           },
         ],
       }),
+    'with-apply-button': () =>
+      recommendationMessage({
+        userId: 'U0ALICE',
+        resourceArn: ROLE,
+        steps: [
+          {
+            action: 'CREATE_POLICY',
+            recommendedPolicy: '{"Version":"2012-10-17","Statement":[]}',
+            existingPolicyId: 'arn:aws:iam::111111111111:policy/app-broad',
+          },
+          { action: 'DETACH_POLICY', existingPolicyId: 'arn:aws:iam::111111111111:policy/app-broad' },
+        ],
+        apply: {
+          f: 'f-1',
+          a: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-unused',
+          r: 'eu-west-1',
+        },
+      }),
     'no-change-reused': () =>
       recommendationMessage({
         userId: 'U0ALICE',

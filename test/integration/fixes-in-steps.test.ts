@@ -1,0 +1,430 @@
+// The fixes made of several AWS calls, through the real Bolt receiver, real Redis and BullMQ, and the
+// AWS sandbox: Quarantine role (PutRolePolicy + TagRole; Still needed lifts it; the quarantine's end
+// deletes the role with a backup) and Apply recommendation (CreatePolicy, attach, detach; Undo
+// reverses each step). A fix stopped half way by IAM's own limits says what it did and keeps its Undo.
+import type { Job, Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
+import { QUARANTINE_POLICY_NAME, QUARANTINE_TAG_KEY } from '../../jobs/fixes/specs.ts';
+import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_ANALYZERS,
+  DEMO_FINDING_IDS,
+  DEMO_MEMBER_ROLE,
+  demoData,
+} from '../../sandbox/fixtures/demo-org.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import { JOBS } from '../../src/queue/index.ts';
+import type { Runtime } from '../../src/runtime.ts';
+import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
+import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { blockActionBody } from '../helpers/slack-requests.ts';
+import {
+  type ActionEvents,
+  actionEvents,
+  type Receiver,
+  recordResponseBodies,
+  startReceiver,
+} from '../helpers/triage.ts';
+
+const SECRET = 'fixes-in-steps-secret';
+const ADMIN = 'U0ADMIN01';
+const NOBODY = 'U0NOBODY1';
+const PROD = DEMO_ACCOUNTS.prod;
+
+let config: AppConfig;
+let aws: AwsSandbox;
+let slack: FakeSlack;
+let rt: Runtime;
+let receiver: Receiver;
+let actions: ActionEvents;
+let responses: Record<string, unknown>[];
+
+const role = (name: string) => aws.data.roles.find((r) => r.account === PROD && r.name === name);
+
+const QUARANTINE: Target = {
+  id: DEMO_FINDING_IDS.unusedRoleCiDeployer,
+  analyzer: DEMO_ANALYZERS.usUnused,
+  actionId: ACTION_IDS.quarantineRole,
+};
+const APPLY: Target = {
+  id: DEMO_FINDING_IDS.unusedPermission,
+  analyzer: DEMO_ANALYZERS.usUnused,
+  actionId: ACTION_IDS.applyRecommendation,
+};
+interface Target {
+  id: string;
+  analyzer: string;
+  actionId: string;
+}
+
+const OLD_POLICY = `arn:aws:iam::${PROD}:policy/app-backend-broad`;
+
+/** What a quarantine touches on ci-deployer. */
+const roleState = () =>
+  structuredClone({ inline: role('ci-deployer')!.inlinePolicies, tags: role('ci-deployer')!.tags });
+/** What a recommendation touches: app-backend's attached policies and the account's managed policies. */
+const policyState = () =>
+  structuredClone({ attached: role('app-backend')!.attachedPolicies, managed: aws.data.managedPolicies });
+
+const succeededWrites = (ops: string[]) =>
+  aws.requests.filter((r) => ops.includes(r.operation) && r.status < 300).map((r) => r.operation);
+const failedWrites = (ops: string[]) =>
+  aws.requests.filter((r) => ops.includes(r.operation) && r.status >= 300).map((r) => r.operation);
+const QUARANTINE_WRITES = ['PutRolePolicy', 'TagRole', 'DeleteRolePolicy', 'UntagRole', 'DeleteRole'];
+const POLICY_WRITES = ['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'DeletePolicy'];
+
+async function jobsNamed(name: string): Promise<Job[]> {
+  const all = await (rt.queues.actions as Queue).getJobs([
+    'waiting',
+    'active',
+    'delayed',
+    'completed',
+    'failed',
+  ]);
+  return all.filter((j) => j.name === name);
+}
+
+async function settled(name: string, count = 1) {
+  await expect
+    .poll(
+      async () => {
+        const jobs = await jobsNamed(name);
+        const states = await Promise.all(jobs.map((j) => j.getState()));
+        return jobs.length >= count && states.every((s) => s === 'completed' || s === 'failed');
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+}
+
+async function click(t: Target, actionTs: string, who = ADMIN, value?: string) {
+  const state = (await rt.deps.store.get(t.id))!;
+  await receiver.post(
+    blockActionBody({
+      actionId: value ? ACTION_IDS.undoFix : t.actionId,
+      value: value ?? encodeFindingRef({ f: t.id, a: t.analyzer, r: 'us-east-1' }),
+      user: { id: who },
+      channel: { id: state.channel!, name: 'sec-alerts' },
+      messageTs: state.ts!,
+      actionTs,
+    }),
+  );
+}
+
+/** The Undo (or Still needed) button last posted: its label and value. */
+function undoButton(): { label: string; value: string } {
+  for (const p of [...slack.posted].reverse()) {
+    const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : (p.blocks ?? [])) as {
+      elements?: { action_id?: string; value?: string; text?: { text: string } }[];
+    }[];
+    const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.undoFix);
+    if (b?.value) return { label: b.text!.text, value: b.value };
+  }
+  throw new Error('no Undo button posted');
+}
+
+const audit = async (id: string) =>
+  (await rt.deps.audit.query({ findingId: id })).map((e) => `${e.action} ${e.outcome}`).reverse();
+const threadText = () => JSON.stringify(slack.posted.map((p) => p.blocks));
+
+beforeEach(async () => {
+  aws = await startAwsSandbox({ data: demoData(new Date(), { burst: false }) });
+  slack = fakeSlack();
+  config = testConfig({
+    regions: ['us-east-1'],
+    scan: { expectedAnalyzerKinds: ['external', 'unused'] },
+    organization: { memberRoleName: DEMO_MEMBER_ROLE.name, externalId: DEMO_MEMBER_ROLE.externalId },
+    permissions: { admins: { users: [ADMIN] } },
+    roles: { quarantineDays: 30 },
+  });
+  responses = recordResponseBodies();
+  rt = testRuntime(config, {
+    aws: {
+      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
+      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
+      maxAttempts: 1,
+    },
+  });
+  rt.startWorkers();
+  actions = await actionEvents(rt, config);
+  await rt.scanNow({ timeoutMs: 20_000 });
+  // app-backend holds one broad customer managed policy, which AWS recommends replacing.
+  role('app-backend')!.attachedPolicies = [OLD_POLICY];
+  aws.data.managedPolicies = {
+    ...aws.data.managedPolicies,
+    [OLD_POLICY]: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+  };
+  slack.reset();
+  aws.requests.length = 0;
+  receiver = await startReceiver(rt, { secret: SECRET });
+});
+
+afterEach(async () => {
+  await receiver.stop();
+  await actions.close();
+  await rt.close();
+  await aws.close();
+  await wipePrefix(config.redis.keyPrefix);
+});
+
+describe('Quarantine role', () => {
+  it('adds a deny-all policy and the dated tag, shows "quarantined until" with Still needed, and Still needed puts the role back exactly', async () => {
+    const original = roleState();
+    await click(QUARANTINE, '1795000000.000100');
+    await settled(JOBS.fix);
+
+    const r = role('ci-deployer')!;
+    expect(r.inlinePolicies?.[QUARANTINE_POLICY_NAME]).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'AccessPatrolQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }],
+    });
+    const today = new Date().toISOString().slice(0, 10);
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    expect(r.tags?.[QUARANTINE_TAG_KEY]).toBe(`${today}/${until}`);
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual(['PutRolePolicy', 'TagRole']);
+    // The card says so and offers Still needed instead of Quarantine role.
+    const card = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(card).toContain(`Quarantined by <@${ADMIN}> until ${until}`);
+    expect(card).toContain('Still needed');
+    expect(card).not.toContain(ACTION_IDS.quarantineRole);
+    expect(threadText()).toContain(`Quarantined until ${until}`);
+    expect(undoButton().label).toBe('Still needed');
+    // The end is scheduled for the until date.
+    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    expect(await end!.getState()).toBe('delayed');
+    expect(end!.opts.delay).toBeGreaterThan(29 * 86_400_000);
+    expect((await rt.deps.store.get(QUARANTINE.id))?.quarantinedUntil).toBe(until);
+    expect(await audit(QUARANTINE.id)).toEqual(['quarantine-role requested', 'quarantine-role succeeded']);
+
+    await click(QUARANTINE, '1795000009.000100', ADMIN, undoButton().value);
+    await settled(JOBS.fixUndo);
+
+    expect(roleState()).toEqual(original);
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual([
+      'PutRolePolicy',
+      'TagRole',
+      'DeleteRolePolicy',
+      'UntagRole',
+    ]);
+    expect(await jobsNamed(JOBS.quarantineEnd)).toEqual([]);
+    expect((await rt.deps.store.get(QUARANTINE.id))?.quarantineBackupKey).toBeUndefined();
+    expect(threadText()).toContain('said it is still needed');
+    expect(threadText()).toContain('recorded that the role is still needed; the deletion on');
+    const redrawn = JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks);
+    expect(redrawn).not.toContain('Quarantined');
+    expect(redrawn).toContain(ACTION_IDS.quarantineRole);
+    expect(await audit(QUARANTINE.id)).toEqual([
+      'quarantine-role requested',
+      'quarantine-role succeeded',
+      'quarantine-role-undo requested',
+      'quarantine-role-undo succeeded',
+    ]);
+  });
+
+  it('refuses someone who is not allowed: the role is untouched, and the refusal is audited', async () => {
+    const original = roleState();
+    await click(QUARANTINE, '1795000000.000200', NOBODY);
+    await expect.poll(() => responses.length).toBeGreaterThan(0);
+    expect(JSON.stringify(responses)).toMatch(/Only admins can quarantine this role/);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual([]);
+    expect(roleState()).toEqual(original);
+    expect(await audit(QUARANTINE.id)).toEqual(['quarantine-role refused']);
+  });
+
+  it('changes nothing when the role was used since the finding (a stale click) and says why', async () => {
+    role('ci-deployer')!.lastUsed = { date: new Date().toISOString(), region: 'us-east-1' };
+    const original = roleState();
+    await click(QUARANTINE, '1795000000.000300');
+    await settled(JOBS.fix);
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual([]);
+    expect(roleState()).toEqual(original);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.some((t) => t.startsWith('Nothing was done') && t.includes('is not quarantined'))).toBe(true);
+    expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-role stale');
+  });
+
+  it('makes one quarantine for a double click (two action_ts)', async () => {
+    await click(QUARANTINE, '1795000000.000400');
+    await new Promise((r) => setTimeout(r, 100));
+    await click(QUARANTINE, '1795000000.000500');
+    await settled(JOBS.fix);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual(['PutRolePolicy', 'TagRole']);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
+    expect(await jobsNamed(JOBS.quarantineEnd)).toHaveLength(1);
+  });
+
+  it('stops half way when the role already has 50 tags: the deny-all stays, the thread says what was done, and Still needed puts the role back', async () => {
+    const r = role('ci-deployer')!;
+    r.tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, `v${i}`]));
+    const original = roleState();
+    await click(QUARANTINE, '1795000000.000600');
+    await settled(JOBS.fix);
+
+    expect(succeededWrites(QUARANTINE_WRITES)).toEqual(['PutRolePolicy']);
+    expect(failedWrites(QUARANTINE_WRITES)).toEqual(['TagRole']);
+    expect(r.inlinePolicies?.[QUARANTINE_POLICY_NAME]).toBeDefined();
+    const receipt = threadText();
+    expect(receipt).toContain(`PutRolePolicy ${QUARANTINE_POLICY_NAME} on role ci-deployer`);
+    expect(receipt).toContain('*Not done*');
+    expect(receipt).toContain('Cannot exceed quota for TagsPerRole: 50.');
+    // Half a quarantine is not on the clock: nothing is scheduled to delete the role.
+    expect(await jobsNamed(JOBS.quarantineEnd)).toEqual([]);
+    expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-role failed');
+
+    await click(QUARANTINE, '1795000009.000600', ADMIN, undoButton().value);
+    await settled(JOBS.fixUndo);
+    expect(roleState()).toEqual(original);
+    expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-role-undo succeeded');
+  });
+
+  it('deletes the role with a backup when the quarantine ends, and Restore gives back the role as it was before', async () => {
+    const before = structuredClone(role('ci-deployer')!);
+    await click(QUARANTINE, '1795000000.000700');
+    await settled(JOBS.fix);
+    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    await end!.promote();
+    await settled(JOBS.quarantineEnd);
+
+    expect(role('ci-deployer')).toBeUndefined();
+    const state = (await rt.deps.store.get(QUARANTINE.id))!;
+    expect(state.deletedBy).toBe('system');
+    expect(state.quarantineBackupKey).toBeUndefined();
+    const backup = (await rt.deps.backups.get(state.backupKey!))!;
+    expect(backup.inlinePolicies.map((p) => p.name).sort()).toEqual(
+      Object.keys(before.inlinePolicies ?? {}).sort(),
+    );
+    expect(backup.tags.map((t) => t.Key)).not.toContain(QUARANTINE_TAG_KEY);
+    expect(threadText()).toContain('The quarantine ended: the bot deleted role');
+    expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-end succeeded');
+  });
+
+  it('keeps the role when it was used during the quarantine, and says why in the thread', async () => {
+    await click(QUARANTINE, '1795000000.000800');
+    await settled(JOBS.fix);
+    const quarantined = roleState();
+    role('ci-deployer')!.lastUsed = {
+      date: new Date(Date.now() + 60_000).toISOString(),
+      region: 'us-east-1',
+    };
+    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    await end!.promote();
+    await settled(JOBS.quarantineEnd);
+
+    expect(role('ci-deployer')).toBeDefined();
+    expect(roleState()).toEqual(quarantined);
+    expect(succeededWrites(['DeleteRole', 'DetachRolePolicy', 'DeleteRolePolicy'])).toEqual([]);
+    expect(threadText()).toContain('the role was not deleted');
+    expect(threadText()).toContain('during the quarantine');
+    expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-end stale');
+  });
+});
+
+/** Show recommendation has run: AWS holds a SUCCEEDED recommendation for the finding. */
+async function recommendationReady() {
+  const analyzer = { arn: APPLY.analyzer, region: 'us-east-1' };
+  await rt.deps.analyzers.generateFindingRecommendation(analyzer, APPLY.id);
+  await expect
+    .poll(async () => (await rt.deps.analyzers.getFindingRecommendation(analyzer, APPLY.id))?.status)
+    .toBe('SUCCEEDED');
+  aws.requests.length = 0;
+}
+
+describe('Apply recommendation', () => {
+  it('creates the recommended policy, attaches it, detaches the old one, and Undo reverses each step', async () => {
+    await recommendationReady();
+    const original = policyState();
+    await click(APPLY, '1795000000.001100');
+    await settled(JOBS.fix);
+
+    expect(succeededWrites(POLICY_WRITES)).toEqual(['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy']);
+    const attached = role('app-backend')!.attachedPolicies!;
+    expect(attached).toHaveLength(1);
+    expect(attached[0]).toMatch(new RegExp(`^arn:aws:iam::${PROD}:policy/app-backend-recommended-1-`));
+    expect(aws.data.managedPolicies?.[attached[0]!]).toMatchObject({ Version: '2012-10-17' });
+    expect(threadText()).toContain(`detached ${OLD_POLICY} from role app-backend`);
+    expect(undoButton().label).toBe('Undo');
+    expect(await audit(APPLY.id)).toEqual([
+      'apply-recommendation requested',
+      'apply-recommendation succeeded',
+    ]);
+
+    await click(APPLY, '1795000009.001100', ADMIN, undoButton().value);
+    await settled(JOBS.fixUndo);
+    expect(policyState()).toEqual(original);
+    expect(succeededWrites(POLICY_WRITES)).toEqual([
+      'CreatePolicy',
+      'AttachRolePolicy',
+      'DetachRolePolicy',
+      'AttachRolePolicy',
+      'DetachRolePolicy',
+      'DeletePolicy',
+    ]);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo succeeded');
+  });
+
+  it('refuses someone who is not allowed: nothing changes, and the refusal is audited', async () => {
+    await recommendationReady();
+    const original = policyState();
+    await click(APPLY, '1795000000.001200', NOBODY);
+    await expect.poll(() => responses.length).toBeGreaterThan(0);
+    expect(JSON.stringify(responses)).toMatch(/Only admins can apply AWS/);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(succeededWrites(POLICY_WRITES)).toEqual([]);
+    expect(policyState()).toEqual(original);
+    expect(await audit(APPLY.id)).toEqual(['apply-recommendation refused']);
+  });
+
+  it('changes nothing when the old policy was detached meanwhile (a stale recommendation) and says why', async () => {
+    await recommendationReady();
+    role('app-backend')!.attachedPolicies = [];
+    const original = policyState();
+    await click(APPLY, '1795000000.001300');
+    await settled(JOBS.fix);
+    expect(succeededWrites(POLICY_WRITES)).toEqual([]);
+    expect(policyState()).toEqual(original);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.some((t) => t.startsWith('Nothing was done') && t.includes('no longer attached'))).toBe(true);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation stale');
+  });
+
+  it('makes one change for a double click (two action_ts)', async () => {
+    await recommendationReady();
+    await click(APPLY, '1795000000.001400');
+    await new Promise((r) => setTimeout(r, 100));
+    await click(APPLY, '1795000000.001500');
+    await settled(JOBS.fix);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(succeededWrites(POLICY_WRITES)).toEqual(['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy']);
+    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
+  });
+
+  it('stops half way when the role holds 20 policies: says the policies were created but not attached, and Undo deletes them', async () => {
+    role('app-backend')!.attachedPolicies = [
+      OLD_POLICY,
+      ...Array.from({ length: 19 }, (_, i) => `arn:aws:iam::aws:policy/Filler${i}`),
+    ];
+    await recommendationReady();
+    const original = policyState();
+    await click(APPLY, '1795000000.001600');
+    await settled(JOBS.fix);
+
+    // AWS recommends replacing each of the 20; the first attach is over IAM's quota of 20 per role.
+    expect(succeededWrites(POLICY_WRITES)).toEqual(Array(20).fill('CreatePolicy'));
+    expect(failedWrites(POLICY_WRITES)).toEqual(['AttachRolePolicy']);
+    expect(role('app-backend')!.attachedPolicies).toEqual(original.attached);
+    const receipt = threadText();
+    expect(receipt).toContain('CreatePolicy app-backend-recommended-1-');
+    expect(receipt).toContain('Cannot exceed quota for PoliciesPerRole: 20');
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation failed');
+
+    await click(APPLY, '1795000009.001600', ADMIN, undoButton().value);
+    await settled(JOBS.fixUndo);
+    expect(policyState()).toEqual(original);
+    expect(succeededWrites(['DeletePolicy'])).toEqual(Array(20).fill('DeletePolicy'));
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo succeeded');
+  });
+});
