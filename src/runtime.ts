@@ -49,6 +49,7 @@ import { Outbox } from './store/outbox.ts';
 import { PolicyRequestStore } from './store/policy-requests.ts';
 import { ScanStore } from './store/scans.ts';
 import { SlackRequestStore } from './store/slack-requests.ts';
+import { ViewerCache } from './store/viewers.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> &
@@ -170,6 +171,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     channelIds: new ChannelIdStore(redis, k),
     digests: new DigestStore(redis, k),
     once: new OnceStore(redis, k),
+    viewers: new ViewerCache(redis, k),
     serviceLinked: new ServiceLinkedAnalyzers(redis, k),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),
