@@ -12,7 +12,7 @@ import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
 import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
 import { Outbox } from '../../src/store/outbox.ts';
-import { ScanStore } from '../../src/store/scans.ts';
+import { type LastScan, ScanStore } from '../../src/store/scans.ts';
 import { SlackRequestStore } from '../../src/store/slack-requests.ts';
 import { shortHash } from '../../src/util/hash.ts';
 import { F_NOW, makeAnalyzer, makeFinding, makeRoute } from '../factories/finding.ts';
@@ -100,18 +100,28 @@ describe('ScanStore', () => {
   it('keeps the last finalized scan under last-scan, without expiry, for /access status', async () => {
     const scans = new ScanStore(redis, k);
     expect(await scans.lastScan()).toBeNull();
-    const record = {
+    const counts = { pages: 0, active: 0, new: 0, changed: 0, closed: 0, joined: 0, detailCalls: 0 };
+    const record: LastScan = {
       scanId: 's6',
       at: '2025-03-01T12:00:00.000Z',
       analyzers: [
-        { analyzerArn: ARN, name: 'org-external', region: 'eu-west-1', ok: true, active: 3, pages: 1 },
+        {
+          analyzerArn: ARN,
+          name: 'org-external',
+          region: 'eu-west-1',
+          ok: true,
+          ...counts,
+          active: 3,
+          pages: 1,
+        },
         {
           analyzerArn: `${ARN}2`,
           region: 'eu-west-1',
           ok: false,
           failed: true,
+          attempts: 3,
           error: 'throttled',
-          active: 0,
+          ...counts,
         },
       ],
       failedAnalyzers: 1,
