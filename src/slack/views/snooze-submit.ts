@@ -3,7 +3,7 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
 import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../../findings/limits.ts';
-import { JOBS, type SnoozeData } from '../../queue/index.ts';
+import { type ActionRequest, JOBS, type SnoozeData } from '../../queue/index.ts';
 import { intentOf, type ListenerDeps } from '../listeners/common.ts';
 import { findingFormSubmit } from './finding-form.ts';
 
@@ -25,6 +25,22 @@ export function validateSnoozeInput(
     : { ok: true, days, reason };
 }
 
+/** The snooze job and its audit entry, for the modal and for `/access snooze`. */
+export function snoozeRequest(base: ActionRequest, userId: string, days: SnoozeDays, reason: string) {
+  const data: SnoozeData = { ...base, days, reason };
+  return {
+    job: { name: JOBS.snooze, data } as const,
+    audit: {
+      actor: userId,
+      action: 'snooze',
+      findingId: base.findingId,
+      region: base.region,
+      detail: `${days} days: ${reason}`,
+    },
+    forDays: days === 1 ? '1 day' : `${days} days`,
+  };
+}
+
 export function snoozeSubmit(deps: ListenerDeps) {
   return findingFormSubmit(deps, {
     action: 'snooze',
@@ -34,19 +50,13 @@ export function snoozeSubmit(deps: ListenerDeps) {
     metadata: parseArchiveMetadata,
     validate: validateSnoozeInput,
     request: async ({ input, base, userId }) => {
-      const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
+      const { job, audit, forDays } = snoozeRequest(base, userId, input.days, input.reason);
       return {
         intent: intentOf(JOBS.snooze, base.findingId, userId),
         // A resubmitted view (Slack retry) has the same view id: one job.
-        job: { name: JOBS.snooze, data },
-        audit: {
-          actor: userId,
-          action: 'snooze',
-          findingId: base.findingId,
-          region: base.region,
-          detail: `${input.days} days: ${input.reason}`,
-        },
-        accepted: `Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`,
+        job,
+        audit,
+        accepted: `Snoozing the reminders for ${forDays}…`,
       };
     },
   });
