@@ -11,7 +11,7 @@ import type { Runtime } from '../../src/runtime.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import type { ListenerDeps } from '../../src/slack/listeners/common.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
-import { REDIS_URL } from './runtime.ts';
+import { REDIS_URL, wipePrefix } from './runtime.ts';
 import { RESPONSE_URL_BASE, type SignedPostOptions, signedPost } from './slack-requests.ts';
 
 export interface SlackResponse {
@@ -147,6 +147,40 @@ export async function startReceiver(
     post: (body, postOpts) => signedPost(baseUrl, body, opts.secret, postOpts),
     stop: () => app.stop(),
   };
+}
+
+export interface Triage {
+  actions: ActionEvents;
+  receiver: Receiver;
+}
+
+/**
+ * What a test of clicks on the cards starts from: the workers running, one scan done (its posts and
+ * AWS calls forgotten by `forget`), the actions queue's events, and the receiver.
+ */
+export async function startTriage(
+  rt: Runtime,
+  config: AppConfig,
+  opts: { secret: string; forget: { reset(): void }[] },
+): Promise<Triage> {
+  rt.startWorkers();
+  const actions = await actionEvents(rt, config);
+  await rt.scanNow({ timeoutMs: 20_000 });
+  for (const f of opts.forget) f.reset();
+  const receiver = await startReceiver(rt, { secret: opts.secret });
+  return { actions, receiver };
+}
+
+/** Stops what startTriage started, closes the runtime and wipes the test's keys. */
+export async function stopTriage(
+  rt: Runtime,
+  config: AppConfig,
+  { actions, receiver }: Triage,
+): Promise<void> {
+  await receiver.stop();
+  await actions.close();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
 }
 
 /**

@@ -7,15 +7,15 @@ import type { Runtime } from '../../src/runtime.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
   type Receiver,
   recordResponses,
   type SlackResponse,
-  startReceiver,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'double-click-secret';
@@ -65,20 +65,10 @@ beforeEach(async () => {
     .push(crossAccountFinding('f-1', 'arn:aws:s3:::vendor-share', '222222222222'));
   responses = recordResponses();
   rt = testRuntime(config);
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  slack.reset();
-  aws.reset();
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, { secret: SECRET, forget: [slack, aws] }));
 });
 
-afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
-  await wipePrefix(config.redis.keyPrefix);
-});
+afterEach(() => stopTriage(rt, config, { actions, receiver }));
 
 describe('a double click is one action', () => {
   it('makes one StartResourceScan, one reply, one audit entry and one delayed check for two Rescan clicks', async () => {
