@@ -167,7 +167,12 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
           authorization: Array.isArray(authorization) ? authorization[0] : authorization,
           body: raw,
         });
-        const parsed = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        let parsed: Record<string, unknown> = {};
+        try {
+          if (raw) parsed = JSON.parse(raw) as Record<string, unknown>;
+        } catch {
+          // the sandbox answered a body it could not read; there is nothing more to record
+        }
         state.requests.push({
           op: a.operation,
           region: a.region ?? region,
