@@ -26,6 +26,10 @@ import type { ViewerCache } from '../src/store/viewers.ts';
 
 export interface JobDeps {
   config: AppConfig;
+  /**
+   * The command connection the stores below are built over, for the tests that read what was left in
+   * Redis. Job code goes through the stores (test/unit/redis-owners.test.ts fails otherwise).
+   */
   redis: Redis;
   keys: Keys;
   store: FindingStore;
