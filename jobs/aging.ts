@@ -7,10 +7,11 @@
 // differenceInCalendarDays.
 //
 // Retries and concurrent sweeps (a retried job, two replicas) never remind twice:
-// - A reminder is *claimed* before it is posted, by one Lua script on the finding's hash that checks
-//   the finding is still ACTIVE and that `lastReminderAt` is still the value this sweep read, then
-//   sets `lastReminderAt` to now and increments `reminders` (compare-and-set). Only one claimer can
-//   win; a retried sweep reads the new `lastReminderAt`, which is less than remindEveryDays old.
+// - A reminder is *claimed* before it is posted (FindingStore.claimReminder), by one Lua script on the
+//   finding's hash that checks the finding is still ACTIVE and that `lastReminderAt` is still the
+//   value this sweep read, then sets `lastReminderAt` to now and increments `reminders`
+//   (compare-and-set). Only one claimer can win; a retried sweep reads the new `lastReminderAt`,
+//   which is less than remindEveryDays old.
 // - If the post fails, the claim is undone (again compare-and-set, so only our own claim) and the
 //   error fails the job, whose retry tries again. A crash between claim and post loses that one
 //   reminder (the next comes remindEveryDays later): at most once, never twice.
@@ -20,12 +21,9 @@
 import { agingEscalation, agingReminder } from '../blocks/aging.ts';
 import { type AgingConfig, agingState, daysBetween } from '../src/findings/aging.ts';
 import { ruleOwners } from '../src/findings/routing.ts';
-import { FINDING_FIELDS as F, type FindingRow, type FindingState } from '../src/store/findings.ts';
+import type { FindingRow, FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
 import { threadReply } from './finding-message.ts';
-
-/** Escalation markers are kept this long (a finding open a year gets one more escalation). */
-const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;
 
 /** Findings read per pipelined batch. */
 const SCAN_BATCH = 500;
@@ -51,23 +49,6 @@ const SWEEP_FIELDS = [
   'snoozedUntil',
 ] as const satisfies readonly (keyof FindingState)[];
 type SweepRow = FindingRow<(typeof SWEEP_FIELDS)[number]>;
-
-/** Compare-and-set claim of one reminder; returns the new reminder count, or -1 when someone else won. */
-const CLAIM = `
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'ACTIVE' then return -1 end
-if (redis.call('HGET', KEYS[1], ARGV[2]) or '') ~= ARGV[4] then return -1 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[5])
-return redis.call('HINCRBY', KEYS[1], ARGV[3], 1)`;
-/** Undoes our own claim (only if `lastReminderAt` is still ours). */
-const UNCLAIM = `
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
-if ARGV[4] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[4]) end
-redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
-return 1`;
-
-function escalationMarker(deps: JobDeps, findingId: string): string {
-  return deps.keys.agingEscalated(findingId);
-}
 
 /**
  * Reminds about and escalates the overdue ACTIVE findings. Only a card created longer ago than the
@@ -123,16 +104,13 @@ async function sweepOne(
   const pace = () => deps.sleep(deps.config.slack.postIntervalMs);
 
   if (due) {
-    const key = deps.keys.finding(row.id);
     const at = now.toISOString();
     const prev = row.lastReminderAt ?? '';
-    const claimed = Number(
-      await deps.redis.eval(CLAIM, 1, key, F.status, F.lastReminderAt, F.reminders, prev, at),
-    );
-    if (claimed < 0) return; // another sweep (or an earlier attempt of this one) reminded already
+    const claimed = await deps.store.claimReminder(row.id, prev, at);
+    if (claimed === null) return; // another sweep (or an earlier attempt of this one) reminded already
     reminders = claimed;
     const state = await deps.store.get(row.id);
-    const escalating = reminders >= cfg.escalateAfterReminders && !(await isEscalated(deps, row.id));
+    const escalating = reminders >= cfg.escalateAfterReminders && !(await deps.store.isEscalated(row.id));
     try {
       await threadReply(
         deps,
@@ -146,7 +124,7 @@ async function sweepOne(
         }),
       );
     } catch (err) {
-      await deps.redis.eval(UNCLAIM, 1, key, F.lastReminderAt, F.reminders, at, prev);
+      await deps.store.unclaimReminder(row.id, at, prev);
       throw err;
     }
     result.reminded++;
@@ -154,9 +132,7 @@ async function sweepOne(
   }
 
   if (reminders >= cfg.escalateAfterReminders) {
-    const marker = escalationMarker(deps, row.id);
-    const took = await deps.redis.set(marker, now.toISOString(), 'EX', ESCALATION_MARKER_TTL_SECONDS, 'NX');
-    if (took !== 'OK') return;
+    if (!(await deps.store.claimEscalation(row.id, now.toISOString()))) return;
     const state = await deps.store.get(row.id);
     try {
       await deps.slack.post(
@@ -175,16 +151,12 @@ async function sweepOne(
         }),
       );
     } catch (err) {
-      await deps.redis.del(marker);
+      await deps.store.releaseEscalation(row.id);
       throw err;
     }
     result.escalated++;
     await pace();
   }
-}
-
-async function isEscalated(deps: JobDeps, findingId: string): Promise<boolean> {
-  return (await deps.redis.exists(escalationMarker(deps, findingId))) === 1;
 }
 
 function permalink(deps: JobDeps, state: FindingState | null): string | undefined {

@@ -22,9 +22,14 @@ import type { OnceStore } from '../src/store/once.ts';
 import type { Outbox } from '../src/store/outbox.ts';
 import type { PolicyRequestStore } from '../src/store/policy-requests.ts';
 import type { ScanStore } from '../src/store/scans.ts';
+import type { ViewerCache } from '../src/store/viewers.ts';
 
 export interface JobDeps {
   config: AppConfig;
+  /**
+   * The command connection the stores below are built over, for the tests that read what was left in
+   * Redis. Job code goes through the stores (test/unit/redis-owners.test.ts fails otherwise).
+   */
   redis: Redis;
   keys: Keys;
   store: FindingStore;
@@ -45,6 +50,8 @@ export interface JobDeps {
   channelIds: ChannelIdStore;
   /** The digest's weekly snapshots, last digest per owner and reported unknown e-mails. */
   digests: DigestStore;
+  /** The App Home's short cache of a person's e-mail and channels. */
+  viewers: ViewerCache;
   /** Messages sent at most once across retries (job receipts, the weekly digest). */
   once: OnceStore;
   /** Service-linked analyzers seen by scans (their findings are read-only). */

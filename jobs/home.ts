@@ -6,34 +6,19 @@ import { type SlackMessage, section } from '../blocks/limits.ts';
 import { agingState } from '../src/findings/aging.ts';
 import { ownerChannelOf } from '../src/findings/digest.ts';
 import { SEVERITIES } from '../src/findings/model.ts';
+import type { Viewer } from '../src/store/viewers.ts';
 import type { JobDeps } from './deps.ts';
-import {
-  channelOwnerKey,
-  type LastDigest,
-  loadDigestRows,
-  ownerDigestPreview,
-  userOwnerKey,
-} from './digest.ts';
-
-/** Channel membership and e-mail change rarely; opening the Home tab twice should not re-read them. */
-const VIEWER_TTL_SECONDS = 300;
-
-export interface Viewer {
-  email?: string;
-  /** Channel ids and #names the person is a member of. */
-  channels: string[];
-}
+import { channelOwnerKey, loadDigestRows, ownerDigestPreview, userOwnerKey } from './digest.ts';
 
 export async function viewerOf(deps: JobDeps, userId: string): Promise<Viewer> {
-  const key = deps.keys.userChannels(userId);
-  const cached = await deps.redis.get(key);
-  if (cached) return JSON.parse(cached) as Viewer;
+  const cached = await deps.viewers.get(userId);
+  if (cached) return cached;
   const [email, channels] = await Promise.all([
     deps.slack.userEmail(userId),
     deps.slack.userChannels(userId),
   ]);
   const viewer: Viewer = { ...(email ? { email } : {}), channels };
-  await deps.redis.set(key, JSON.stringify(viewer), 'EX', VIEWER_TTL_SECONDS);
+  await deps.viewers.save(userId, viewer);
   return viewer;
 }
 
@@ -84,20 +69,10 @@ export async function appHomeView(deps: JobDeps, userId: string): Promise<Return
     });
   }
 
-  const lastKeys = [
-    ...viewer.channels
-      .filter((c) => /^[CG][A-Z0-9]+$/.test(c))
-      .map((c) => deps.keys.digestLast(channelOwnerKey(c))),
-    ...(email ? [deps.keys.digestLast(userOwnerKey(email))] : []),
-  ];
-  let lastDigest: LastDigest | undefined;
-  if (lastKeys.length) {
-    for (const raw of await deps.redis.mget(...lastKeys)) {
-      if (!raw) continue;
-      const d = JSON.parse(raw) as LastDigest;
-      if (!lastDigest || d.at > lastDigest.at) lastDigest = d;
-    }
-  }
+  const lastDigest = await deps.digests.latestLast([
+    ...viewer.channels.filter((c) => /^[CG][A-Z0-9]+$/.test(c)).map(channelOwnerKey),
+    ...(email ? [userOwnerKey(email)] : []),
+  ]);
   return homeView({
     findings,
     total: aged.length,

@@ -34,6 +34,7 @@ import type { ListedIdState } from '../src/store/findings.ts';
 import type { NoticeSubject } from '../src/store/keys.ts';
 import { NOTICE_OK } from '../src/store/notices.ts';
 import type { OutboxEvent } from '../src/store/outbox.ts';
+import type { AnalyzerScanResult } from '../src/store/scans.ts';
 import type { JobDeps } from './deps.ts';
 
 export interface ScanRunResult {
@@ -43,25 +44,12 @@ export interface ScanRunResult {
   finalizeJobId: string;
 }
 
-export interface AnalyzerScanResult {
-  analyzerArn: string;
-  /** The analyzer's name (absent only when a failed job's data could not be read back). */
-  name?: string;
-  region: string;
-  ok: boolean;
-  error?: string;
-  /** Set when the job failed after every retry (throttled, AWS unavailable, ...): nothing was checked. */
-  failed?: boolean;
-  /** Attempts made, when the job failed. */
-  attempts?: number;
-  pages: number;
-  active: number;
-  new: number;
-  changed: number;
-  closed: number;
-  /** Ids new to the bot that joined the card of another id with the same natural key. */
-  joined: number;
-  detailCalls: number;
+/** Counters of an analyzer's scan before it has listed anything (and of one that failed). */
+function noCounts(): Pick<
+  AnalyzerScanResult,
+  'pages' | 'active' | 'new' | 'changed' | 'closed' | 'joined' | 'detailCalls'
+> {
+  return { pages: 0, active: 0, new: 0, changed: 0, closed: 0, joined: 0, detailCalls: 0 };
 }
 
 export interface FinalizeResult {
@@ -265,13 +253,7 @@ export async function scanAnalyzer(
     name: analyzer.name,
     region: analyzer.region,
     ok: true,
-    pages: 0,
-    active: 0,
-    new: 0,
-    changed: 0,
-    closed: 0,
-    joined: 0,
-    detailCalls: 0,
+    ...noCounts(),
   };
   const listing = deps.scans.listing(scanId, analyzer.arn);
   // A retried job lists again from the first page; what an earlier attempt queued is not queued twice.
@@ -499,13 +481,7 @@ export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): P
       failed: true,
       attempts,
       error: reason,
-      pages: 0,
-      active: 0,
-      new: 0,
-      changed: 0,
-      closed: 0,
-      joined: 0,
-      detailCalls: 0,
+      ...noCounts(),
     };
     if (analyzer) {
       failed.name = analyzer.name;

@@ -8,7 +8,7 @@ import type { DeliverResult } from '../jobs/deliver.ts';
 import type { JobDeps } from '../jobs/deps.ts';
 import { channelDigestPreview } from '../jobs/digest.ts';
 import { appHomeView, personalDigestPreview } from '../jobs/home.ts';
-import type { AnalyzerScanResult, FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
+import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
@@ -47,8 +47,9 @@ import { NoticeStore } from './store/notices.ts';
 import { OnceStore } from './store/once.ts';
 import { Outbox } from './store/outbox.ts';
 import { PolicyRequestStore } from './store/policy-requests.ts';
-import { ScanStore } from './store/scans.ts';
+import { type AnalyzerScanResult, ScanStore } from './store/scans.ts';
 import { SlackRequestStore } from './store/slack-requests.ts';
+import { ViewerCache } from './store/viewers.ts';
 
 export interface RuntimeOptions {
   env: Pick<Env, 'redisUrl' | 'slackBotToken' | 'slackApiUrl'> &
@@ -170,6 +171,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     channelIds: new ChannelIdStore(redis, k),
     digests: new DigestStore(redis, k),
     once: new OnceStore(redis, k),
+    viewers: new ViewerCache(redis, k),
     serviceLinked: new ServiceLinkedAnalyzers(redis, k),
     iam: createIamGateway(clients),
     backups: new RoleBackupStore(redis, k, config.roles.backupRetentionDays),

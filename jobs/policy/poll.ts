@@ -6,13 +6,12 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import {
   generationEndedNote,
   generationFailedMessage,
-  generationProgress,
   generationResultMessage,
   policyDocumentMessages,
 } from '../../blocks/policy.ts';
 import { AwsError } from '../../src/aws/errors.ts';
 import type { GeneratedPolicyResult } from '../../src/aws/policy.ts';
-import { generationRegion, pollDelayMs, slotTtlMs } from '../../src/config/policy-generation.ts';
+import { pollDelayMs, slotTtlMs } from '../../src/config/policy-generation.ts';
 import type { PolicyStepData } from '../../src/queue/index.ts';
 import type { PolicyRequestState } from '../../src/store/policy-requests.ts';
 import type { JobDeps } from '../deps.ts';
@@ -22,20 +21,20 @@ import { finish, schedulePoll } from './account-queue.ts';
 import { auditGeneration } from './audit.ts';
 import { postToAnchor, showProgress, subjectOf } from './messages.ts';
 import { buildReport } from './report.ts';
+import { noteProgress, openStep } from './step.ts';
 
 export async function pollPolicyGeneration(
   deps: JobDeps,
   job: Job<PolicyStepData>,
 ): Promise<{ outcome: string }> {
-  const cfg = deps.config.policyGeneration;
   const { requestId, accountId, attempt } = job.data;
-  const req = await deps.policyRequests.get(requestId);
-  if (!cfg || !req || req.status === 'done' || !req.awsJobId) return { outcome: 'stale' };
-  const region = generationRegion(deps.config);
-  const subject = subjectOf(req);
+  const step = await openStep(deps, job);
+  if (!step?.req.awsJobId) return { outcome: 'stale' };
+  const { cfg, req, region, subject } = step;
+  const awsJobId = step.req.awsJobId;
   let result: GeneratedPolicyResult;
   try {
-    result = await deps.policy.getGeneratedPolicy(accountId, region, req.awsJobId);
+    result = await deps.policy.getGeneratedPolicy(accountId, region, awsJobId);
   } catch (err) {
     // Retried by BullMQ while it may help; after that the request ends here, so the account's
     // queue moves on instead of waiting for the slot to expire.
@@ -51,7 +50,7 @@ export async function pollPolicyGeneration(
 
   if (result.status === 'IN_PROGRESS') {
     if (now.getTime() - startedAt.getTime() > cfg.maxWaitMinutes * 60_000) {
-      await deps.policy.cancelGeneration(accountId, region, req.awsJobId).catch(() => undefined);
+      await deps.policy.cancelGeneration(accountId, region, awsJobId).catch(() => undefined);
       return reportEnd(deps, job, req, 'TIMED_OUT', {
         code: 'TIMED_OUT',
         message: `still running after ${cfg.maxWaitMinutes} minutes; canceled so the account's next request can run`,
@@ -59,17 +58,12 @@ export async function pollPolicyGeneration(
     }
     // Keep the slot while this generation runs.
     await deps.policyRequests.renewSlot(accountId, requestId, slotTtlMs(cfg));
-    await showProgress(
-      deps,
-      req,
-      generationProgress(subject, {
-        polls: req.polls,
-        startedAt,
-        now,
-        nextCheckSeconds: pollDelayMs(cfg, attempt + 1) / 1000,
-      }),
-      onceKey(job, 'progress'),
-    ).catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'progress note failed'));
+    await noteProgress(deps, job, step, {
+      polls: req.polls,
+      startedAt,
+      now,
+      nextCheckSeconds: pollDelayMs(cfg, attempt + 1) / 1000,
+    });
     await deps.policyRequests.save(req);
     await schedulePoll(deps, req, attempt + 1);
     return { outcome: 'in-progress' };

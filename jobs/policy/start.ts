@@ -5,12 +5,11 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import {
   generationConflictNote,
   generationFailedMessage,
-  generationProgress,
   generationQuotaNote,
   policyFailedNote,
 } from '../../blocks/policy.ts';
 import { AwsError } from '../../src/aws/errors.ts';
-import { accessRoleFor, generationRegion, pollDelayMs } from '../../src/config/policy-generation.ts';
+import { accessRoleFor, pollDelayMs } from '../../src/config/policy-generation.ts';
 import { enqueue, JOBS, type PolicyStepData } from '../../src/queue/index.ts';
 import type { JobDeps } from '../deps.ts';
 import { onceKey } from '../post-once.ts';
@@ -18,7 +17,8 @@ import { failureMessage, isFinalFailure } from '../retry.ts';
 import { tell } from '../tell.ts';
 import { finish, schedulePoll } from './account-queue.ts';
 import { auditGeneration } from './audit.ts';
-import { postToAnchor, showProgress, subjectOf } from './messages.ts';
+import { postToAnchor } from './messages.ts';
+import { noteProgress, openStep } from './step.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -26,13 +26,11 @@ export async function startPolicyGeneration(
   deps: JobDeps,
   job: Job<PolicyStepData>,
 ): Promise<{ outcome: string }> {
-  const cfg = deps.config.policyGeneration;
   const { requestId, accountId, attempt } = job.data;
-  const req = await deps.policyRequests.get(requestId);
-  if (!cfg || !req || req.status === 'done') return { outcome: 'stale' };
+  const step = await openStep(deps, job);
+  if (!step) return { outcome: 'stale' };
+  const { cfg, req, region, subject } = step;
   if ((await deps.policyRequests.holder(accountId)) !== requestId) return { outcome: 'not-holder' };
-  const region = generationRegion(deps.config);
-  const subject = subjectOf(req);
   if (req.awsJobId) {
     await schedulePoll(deps, req, 0);
     return { outcome: 'running' };
@@ -113,17 +111,12 @@ export async function startPolicyGeneration(
   req.status = 'running';
   req.startedAt = now.toISOString();
   req.polls = 0;
-  await showProgress(
-    deps,
-    req,
-    generationProgress(subject, {
-      polls: 0,
-      startedAt: now,
-      now,
-      nextCheckSeconds: pollDelayMs(cfg, 0) / 1000,
-    }),
-    onceKey(job, 'progress'),
-  ).catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'progress note failed'));
+  await noteProgress(deps, job, step, {
+    polls: 0,
+    startedAt: now,
+    now,
+    nextCheckSeconds: pollDelayMs(cfg, 0) / 1000,
+  });
   await deps.policyRequests.save(req);
   await schedulePoll(deps, req, 0);
   return { outcome: 'started' };

@@ -2,7 +2,8 @@
 // GetFindingV2 with paged details, UpdateFindings, StartResourceScan, finding recommendations
 // (sandbox/aws/recommendations.ts) and the policy tools (sandbox/aws/policy-tools.ts), behind the
 // faults a test can inject: throttling (every Nth request, or a per-region rate), access denied and
-// internal errors.
+// internal errors. `answer` is transport-free: the HTTP server (server.ts) and the integration tests'
+// nock interceptors (test/helpers/fake-aws.ts) both write what it returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.ts';
 import type { SandboxAnalyzer, SandboxData, SandboxFinding } from '../types.ts';
@@ -40,6 +41,19 @@ export interface AwsSandboxFaults {
    * (`throttled`, Retry-After: 1) or 500 InternalServerException (`internalError`), before acting.
    */
   random?: { seed?: number; throttled?: number; internalError?: number } | undefined;
+  /**
+   * The next `times` Access Analyzer requests in a region (optionally only this operation) answer 429
+   * ThrottlingException with Retry-After: 1; `times` counts down as they are answered.
+   */
+  throttleNext?: { region: string; operation?: string; times: number }[];
+}
+
+/** What the Access Analyzer stand-in answers a request: its operation, HTTP status, JSON body and headers. */
+export interface AccessAnalyzerAnswer {
+  operation: string;
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
 }
 
 const ANALYZER_TYPES = new Set([
@@ -288,8 +302,9 @@ export function createAccessAnalyzer(
 
   let draw: (() => number) | undefined;
   let drawSeed: number | undefined;
-  const handle = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, url: URL, raw: string) => {
-    const route = routeAnalyzer(req.method ?? 'GET', url.pathname);
+  /** The answer to one request, without a transport (the HTTP server and tests' interceptors write it). */
+  const answer = (method: string, url: URL, ctx: Ctx, raw: string): AccessAnalyzerAnswer => {
+    const route = routeAnalyzer(method, url.pathname);
     const entry = record('access-analyzer', route.operation, ctx);
     requests++;
     try {
@@ -308,6 +323,13 @@ export function createAccessAnalyzer(
         }
       }
       if (faults.throttleEvery && requests % faults.throttleEvery === 0) {
+        throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': '1' });
+      }
+      const next = faults.throttleNext?.find(
+        (t) => t.times > 0 && t.region === ctx.region && (!t.operation || t.operation === route.operation),
+      );
+      if (next) {
+        next.times--;
         throw new AwsFault(429, 'ThrottlingException', 'Rate exceeded', {}, { 'Retry-After': '1' });
       }
       const wait = takeToken(ctx.region ?? '');
@@ -338,19 +360,27 @@ export function createAccessAnalyzer(
       }
       const out = route.run(ctx, url.searchParams, body);
       entry.status = 200;
-      sendJson(res, 200, out ?? {}, 'application/json');
+      return { operation: route.operation, status: 200, body: out ?? {}, headers: {} };
     } catch (err) {
       const f = asFault(err);
       entry.status = f.status;
       if (f.code === 'ThrottlingException') throttledCount++;
-      sendJson(res, f.status, { message: f.message, ...f.extra }, 'application/json', {
-        'x-amzn-ErrorType': f.code,
-        ...f.headers,
-      });
+      return {
+        operation: route.operation,
+        status: f.status,
+        body: { message: f.message, ...f.extra },
+        headers: { 'x-amzn-ErrorType': f.code, ...f.headers },
+      };
     }
   };
 
+  const handle = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, url: URL, raw: string) => {
+    const a = answer(req.method ?? 'GET', url, ctx, raw);
+    sendJson(res, a.status, a.body, 'application/json', a.headers);
+  };
+
   return {
+    answer,
     handle,
     /** Requests answered 429 ThrottlingException so far. */
     throttled: () => throttledCount,

@@ -16,7 +16,7 @@ import { handleQuery } from './query.ts';
 import { createS3, isS3Request } from './s3.ts';
 import { createSts } from './sts.ts';
 import { createTagging } from './tagging.ts';
-import { AwsFault, type AwsRequestRecord, type Ctx, type RecordRequest, sendJson, xml } from './wire.ts';
+import { AwsFault, type AwsRequestRecord, contextOf, requestLog, sendJson, xml } from './wire.ts';
 
 export type { AwsRateLimit, AwsRequestRecord, AwsSandboxFaults };
 
@@ -48,19 +48,13 @@ export interface AwsSandbox {
 
 export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandbox> {
   const data = opts.data;
-  const requests: AwsRequestRecord[] = [];
+  const { requests, record } = requestLog();
   const faults: AwsSandboxFaults = {
     throttleEvery: opts.throttleEvery,
     rateLimit: opts.rateLimit,
     accessDenied: [...(opts.accessDenied ?? [])],
     internalError: [],
     random: opts.randomFaults,
-  };
-  const record: RecordRequest = (service, operation, ctx) => {
-    const r: AwsRequestRecord = { service, operation, account: ctx.account, status: 0 };
-    if (ctx.region !== undefined) r.region = ctx.region;
-    requests.push(r);
-    return r;
   };
 
   const policyTools = createPolicySandbox(
@@ -79,15 +73,7 @@ export async function startAwsSandbox(opts: AwsSandboxOptions): Promise<AwsSandb
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const url = new URL(req.url ?? '/', 'http://sandbox');
-      const scope = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
-        String(req.headers.authorization ?? ''),
-      );
-      const ctx: Ctx = {
-        region: scope?.[2],
-        accessKeyId: scope?.[1],
-        scopeService: scope?.[3],
-        account: sts.accountOfKey(scope?.[1]),
-      };
+      const ctx = contextOf(req.headers.authorization, (akid) => sts.accountOfKey(akid));
       try {
         const target = req.headers['x-amz-target'];
         if (typeof target === 'string') tagging.handle(res, ctx, target, raw);

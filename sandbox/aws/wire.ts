@@ -13,6 +13,20 @@ export interface Ctx {
   scopeService: string | undefined;
 }
 
+/**
+ * The context of a request from its SigV4 Authorization header: the region and service of the
+ * credential scope, and the account the access key id belongs to.
+ */
+export function contextOf(authorization: string | undefined, accountOfKey: (akid?: string) => string): Ctx {
+  const scope = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
+  return {
+    region: scope?.[2],
+    accessKeyId: scope?.[1],
+    scopeService: scope?.[3],
+    account: accountOfKey(scope?.[1]),
+  };
+}
+
 export interface AwsRequestRecord {
   /** access-analyzer | iam | sts | tagging */
   service: string;
@@ -27,6 +41,18 @@ export interface AwsRequestRecord {
 
 /** Logs a request as it arrives; the handler sets `status` when it answers. */
 export type RecordRequest = (service: string, operation: string, ctx: Ctx) => AwsRequestRecord;
+
+/** A request log and the function that appends to it. */
+export function requestLog(): { requests: AwsRequestRecord[]; record: RecordRequest } {
+  const requests: AwsRequestRecord[] = [];
+  const record: RecordRequest = (service, operation, ctx) => {
+    const r: AwsRequestRecord = { service, operation, account: ctx.account, status: 0 };
+    if (ctx.region !== undefined) r.region = ctx.region;
+    requests.push(r);
+    return r;
+  };
+  return { requests, record };
+}
 
 /** An error answer; thrown by handlers, written by each protocol in its own format. */
 export class AwsFault extends Error {

@@ -52,6 +52,18 @@ export class DigestStore {
     await this.redis.set(this.k.digestLast(ownerKey), JSON.stringify(last));
   }
 
+  /** The most recent of the last digests these owners got (`digest-last:*`), if any got one. */
+  async latestLast(ownerKeys: readonly string[]): Promise<LastDigest | undefined> {
+    if (ownerKeys.length === 0) return undefined;
+    let latest: LastDigest | undefined;
+    for (const raw of await this.redis.mget(...ownerKeys.map((o) => this.k.digestLast(o)))) {
+      if (!raw) continue;
+      const d = JSON.parse(raw) as LastDigest;
+      if (!latest || d.at > latest.at) latest = d;
+    }
+    return latest;
+  }
+
   /** Remembers an e-mail Slack does not know; true when it was not remembered yet (report it). */
   async rememberUnknownEmail(email: string): Promise<boolean> {
     return (await this.redis.sadd(this.k.digestUnknownEmails(), email)) === 1;

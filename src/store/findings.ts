@@ -106,7 +106,7 @@ const FIELDS: Record<keyof FindingState, string> = {
   ownStatus: 'ms',
 };
 
-/** Hash field names, for jobs that read or update a few fields atomically (jobs/aging.ts). */
+/** Hash field names (tests that leave a hash half written read them). */
 export const FINDING_FIELDS: Readonly<typeof FIELDS> = FIELDS;
 
 /**
@@ -135,6 +135,25 @@ function fromHash(h: Record<string, string>): FindingState | null {
   }
   return out as unknown as FindingState;
 }
+
+/** Escalation markers are kept this long (a finding open a year gets one more escalation). */
+const ESCALATION_MARKER_TTL_SECONDS = 365 * 86_400;
+
+/**
+ * Compare-and-set claim of one aging reminder: only while the card is ACTIVE and its last reminder is
+ * still the one the caller read; returns the new reminder count, or -1 when someone else won.
+ */
+const CLAIM_REMINDER = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'ACTIVE' then return -1 end
+if (redis.call('HGET', KEYS[1], ARGV[2]) or '') ~= ARGV[4] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[5])
+return redis.call('HINCRBY', KEYS[1], ARGV[3], 1)`;
+/** Undoes our own claim (only if `lastReminderAt` is still ours). */
+const UNCLAIM_REMINDER = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[4]) end
+redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+return 1`;
 
 export interface FindingStoreOptions {
   /**
@@ -704,6 +723,64 @@ export class FindingStore {
       .hdel(this.k.finding(id), FIELDS.lastReminderAt, FIELDS.reminders)
       .del(this.k.agingEscalated(id))
       .exec();
+  }
+
+  /**
+   * Claims the next aging reminder of a card (jobs/aging.ts): sets `lastReminderAt` to `at` and counts
+   * one more reminder, only while the card is ACTIVE and `lastReminderAt` is still `previous` (''
+   * for none). The new reminder count, or null when another sweep claimed it first.
+   */
+  async claimReminder(id: string, previous: string, at: string): Promise<number | null> {
+    const n = Number(
+      await this.redis.eval(
+        CLAIM_REMINDER,
+        1,
+        this.k.finding(id),
+        FIELDS.status,
+        FIELDS.lastReminderAt,
+        FIELDS.reminders,
+        previous,
+        at,
+      ),
+    );
+    return n < 0 ? null : n;
+  }
+
+  /** Undoes a reminder claim made at `at` (a failed post), if it is still ours. */
+  async unclaimReminder(id: string, at: string, previous: string): Promise<void> {
+    await this.redis.eval(
+      UNCLAIM_REMINDER,
+      1,
+      this.k.finding(id),
+      FIELDS.lastReminderAt,
+      FIELDS.reminders,
+      at,
+      previous,
+    );
+  }
+
+  /**
+   * Takes the card's escalation marker (`notice:aging-escalated:<id>`) before the escalation is
+   * posted; false when it is taken already (the escalation was posted, or is being).
+   */
+  async claimEscalation(id: string, at: string): Promise<boolean> {
+    const took = await this.redis.set(
+      this.k.agingEscalated(id),
+      at,
+      'EX',
+      ESCALATION_MARKER_TTL_SECONDS,
+      'NX',
+    );
+    return took === 'OK';
+  }
+
+  /** Drops the escalation marker after a failed post, so the next sweep escalates again. */
+  async releaseEscalation(id: string): Promise<void> {
+    await this.redis.del(this.k.agingEscalated(id));
+  }
+
+  async isEscalated(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.k.agingEscalated(id))) === 1;
   }
 
   async clearDeleted(id: string): Promise<void> {

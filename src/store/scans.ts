@@ -4,22 +4,33 @@
 import type { Redis } from 'ioredis';
 import { type Keys, SCAN_SCRATCH_TTL_SECONDS } from './keys.ts';
 
-/** One analyzer's outcome in a scan, as `/access status` reads it back. */
-export interface ScannedAnalyzer {
+/** One analyzer's outcome in a scan (the scan-analyzer job's result), as `/access status` reads it back. */
+export interface AnalyzerScanResult {
   analyzerArn: string;
+  /** The analyzer's name (absent only when a failed job's data could not be read back). */
   name?: string;
   region: string;
   ok: boolean;
   error?: string;
+  /** Set when the job failed after every retry (throttled, AWS unavailable, ...): nothing was checked. */
   failed?: boolean;
+  /** Attempts made, when the job failed. */
+  attempts?: number;
+  pages: number;
   active: number;
+  new: number;
+  changed: number;
+  closed: number;
+  /** Ids new to the bot that joined the card of another id with the same natural key. */
+  joined: number;
+  detailCalls: number;
 }
 
 /** The last finalized scan: every analyzer, failed ones included. */
-export interface LastScan<A extends ScannedAnalyzer = ScannedAnalyzer> {
+export interface LastScan {
   scanId: string;
   at: string;
-  analyzers: A[];
+  analyzers: AnalyzerScanResult[];
   failedAnalyzers: number;
 }
 
@@ -34,7 +45,7 @@ export class ScanStore {
     return new AnalyzerListing(this.redis, this.k, scanId, analyzerArn);
   }
 
-  async saveLastScan<A extends ScannedAnalyzer>(scan: LastScan<A>): Promise<void> {
+  async saveLastScan(scan: LastScan): Promise<void> {
     await this.redis.set(this.k.lastScan(), JSON.stringify(scan));
   }
 

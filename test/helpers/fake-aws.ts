@@ -1,7 +1,18 @@
-// A stateful Access Analyzer behind nock, for integration tests: analyzers and findings per region,
-// ListFindingsV2 paging, GetFindingV2, and injectable faults. Records every request it answers.
+// Access Analyzer behind nock, answered by the AWS sandbox's own Access Analyzer (sandbox/aws/api.ts):
+// the same operations, checks, paging and errors as the sandbox server the end-to-end tests and the
+// demo use, without a port. Tests keep their view of it: analyzers and findings per region (mutated
+// in place between calls), the requests answered, and injected faults (a throttled listing, a region
+// whose ListAnalyzers is denied).
 import type { AnalyzerSummary, FindingDetails, GetFindingV2Response } from '@aws-sdk/client-accessanalyzer';
 import nock from 'nock';
+import { createAccessAnalyzerApi } from '../../sandbox/aws/api.ts';
+import {
+  FindingStore,
+  type SandboxAnalyzer,
+  type SandboxData,
+  type SandboxFinding,
+  type WireDetail,
+} from '../../sandbox/types.ts';
 import { analyzerSummary, CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
 
 export interface FakeFinding {
@@ -21,8 +32,8 @@ export interface FakeRegion {
   analyzers: AnalyzerSummary[];
   /** Findings per analyzer ARN. */
   findings: Map<string, FakeFinding[]>;
-  /** Error code to answer ListAnalyzers with (e.g. AccessDeniedException). */
-  listAnalyzersError?: string;
+  /** Set to answer ListAnalyzers in this region with AccessDeniedException. */
+  listAnalyzersError?: 'AccessDeniedException';
 }
 
 export interface FakeAws {
@@ -34,14 +45,50 @@ export interface FakeAws {
   reset(): void;
 }
 
-function status(code: string): number {
-  return code === 'AccessDeniedException'
-    ? 403
-    : code === 'ThrottlingException'
-      ? 429
-      : code === 'ResourceNotFoundException'
-        ? 404
-        : 400;
+/** The operations tests drive through this stand-in (the others have their own: fake-recommendations.ts). */
+const ROUTES: { method: 'get' | 'post' | 'put'; path: string | RegExp }[] = [
+  { method: 'get', path: '/analyzer' },
+  { method: 'post', path: '/findingv2' },
+  { method: 'put', path: '/finding' },
+  { method: 'post', path: '/resource/scan' },
+  { method: 'get', path: /^\/findingv2\/[^/?]+/ },
+];
+
+const iso = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).toISOString());
+
+function sandboxAnalyzer(a: AnalyzerSummary, region: string): SandboxAnalyzer {
+  return {
+    arn: a.arn!,
+    name: a.name!,
+    type: a.type!,
+    region,
+    account: a.arn!.split(':')[4]!,
+    createdAt: iso(a.createdAt)!,
+    status: a.status as SandboxAnalyzer['status'],
+    ...(a.statusReason?.code && { statusReason: a.statusReason.code }),
+    ...(a.lastResourceAnalyzed && { lastResourceAnalyzed: a.lastResourceAnalyzed }),
+    ...(a.lastResourceAnalyzedAt && { lastResourceAnalyzedAt: iso(a.lastResourceAnalyzedAt) }),
+    ...(a.tags && { tags: a.tags }),
+  };
+}
+
+function sandboxFinding(f: FakeFinding, analyzerArn: string): SandboxFinding {
+  const s = f.summary;
+  return {
+    id: s.id,
+    analyzerArn,
+    resource: s.resource!,
+    resourceType: s.resourceType!,
+    resourceOwnerAccount: s.resourceOwnerAccount!,
+    findingType: s.findingType!,
+    status: s.status as SandboxFinding['status'],
+    createdAt: iso(s.createdAt)!,
+    updatedAt: iso(s.updatedAt)!,
+    analyzedAt: iso(s.analyzedAt)!,
+    ...(s.error && { error: s.error }),
+    // As the SDK sent them: timestamps become ISO-8601 text.
+    details: JSON.parse(JSON.stringify(f.details)) as WireDetail[],
+  };
 }
 
 export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: AnalyzerSummary[] }>): FakeAws {
@@ -49,7 +96,7 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     regions: new Map(),
     requests: [],
     throttleList(region, times) {
-      throttles.set(region, times);
+      api.faults.throttleNext!.push({ region, operation: 'ListFindingsV2', times });
     },
     count(op) {
       return state.requests.filter((r) => r.op === op).length;
@@ -58,7 +105,43 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
       state.requests.length = 0;
     },
   };
-  const throttles = new Map<string, number>();
+  const data: SandboxData = {
+    callerAccount: CALLER_ACCOUNT,
+    accounts: [{ id: CALLER_ACCOUNT, name: 'caller' }],
+    regions: Object.keys(regions),
+    analyzers: [],
+    findings: new FindingStore(),
+    roles: [],
+    users: [],
+    resources: {},
+  };
+  const api = createAccessAnalyzerApi(data);
+
+  /** The sandbox's data as the test has set it by now; returns each sandbox finding with the test's. */
+  const sync = (): [SandboxFinding, FakeFinding][] => {
+    const pairs: [SandboxFinding, FakeFinding][] = [];
+    data.analyzers = [];
+    data.findings = new FindingStore();
+    api.faults.accessDenied = [];
+    for (const [region, reg] of state.regions) {
+      data.analyzers.push(...reg.analyzers.map((a) => sandboxAnalyzer(a, region)));
+      for (const [arn, list] of reg.findings) {
+        for (const f of list) pairs.push([data.findings.add(sandboxFinding(f, arn)), f]);
+      }
+      if (reg.listAnalyzersError) api.faults.accessDenied.push({ region, operation: 'ListAnalyzers' });
+    }
+    return pairs;
+  };
+
+  /** What the test reads back of a request (the finding ids and status of an update, the resource of a scan). */
+  const idOf = (operation: string, url: URL, body: Record<string, unknown>): string | undefined => {
+    if (operation === 'GetFindingV2') return decodeURIComponent(url.pathname.split('/')[2] ?? '');
+    if (operation === 'UpdateFindings')
+      return `${((body.ids as string[] | undefined) ?? []).join(',')}=${String(body.status)}`;
+    if (operation === 'StartResourceScan') return String(body.resourceArn);
+    return undefined;
+  };
+
   for (const [region, r] of Object.entries(regions)) {
     const analyzers = r.analyzers ?? [
       analyzerSummary({
@@ -68,85 +151,45 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     ];
     state.regions.set(region, { analyzers, findings: new Map(analyzers.map((a) => [a.arn!, []])) });
     const host = `https://access-analyzer.${region}.amazonaws.com`;
-    const err = (code: string, extra: Record<string, string> = {}) =>
-      [status(code), { message: `${code} (fake)` }, { 'x-amzn-errortype': code, ...extra }] as const;
-
-    nock(host)
-      .persist()
-      .get('/analyzer')
-      .query(true)
-      .reply(() => {
-        state.requests.push({ op: 'ListAnalyzers', region });
-        const reg = state.regions.get(region)!;
-        if (reg.listAnalyzersError) return err(reg.listAnalyzersError);
-        return [200, { analyzers: reg.analyzers }];
-      });
-    nock(host)
-      .persist()
-      .post('/findingv2')
-      .reply((_uri, body) => {
-        state.requests.push({ op: 'ListFindingsV2', region });
-        const left = throttles.get(region) ?? 0;
-        if (left > 0) {
-          throttles.set(region, left - 1);
-          return err('ThrottlingException', { 'retry-after': '1' });
-        }
-        const b = (typeof body === 'string' ? JSON.parse(body) : body) as {
-          analyzerArn: string;
-          maxResults?: number;
-          nextToken?: string;
-        };
-        const all = (state.regions.get(region)!.findings.get(b.analyzerArn) ?? []).filter(
-          (f) => f.summary.status === 'ACTIVE',
-        );
-        const size = b.maxResults ?? 100;
-        const start = b.nextToken ? Number(b.nextToken) : 0;
-        const page = all.slice(start, start + size).map((f) => f.summary);
-        const next = start + size < all.length ? String(start + size) : undefined;
-        return [200, { findings: page, ...(next ? { nextToken: next } : {}) }];
-      });
-    nock(host)
-      .persist()
-      .put('/finding')
-      .reply((_uri, body) => {
-        const b = (typeof body === 'string' ? JSON.parse(body) : body) as {
-          analyzerArn: string;
-          ids: string[];
-          status: string;
-        };
-        state.requests.push({ op: 'UpdateFindings', region, id: `${b.ids.join(',')}=${b.status}` });
-        for (const f of state.regions.get(region)!.findings.get(b.analyzerArn) ?? []) {
-          if (b.ids.includes(f.summary.id)) {
-            f.summary.status = b.status as typeof f.summary.status;
-            f.summary.updatedAt = new Date();
-          }
-        }
-        return [200, {}];
-      });
-    nock(host)
-      .persist()
-      .post('/resource/scan')
-      .reply((_uri, body) => {
-        const b = (typeof body === 'string' ? JSON.parse(body) : body) as { resourceArn: string };
-        state.requests.push({ op: 'StartResourceScan', region, id: b.resourceArn });
-        return [200, {}];
-      });
-    nock(host)
-      .persist()
-      .get(/^\/findingv2\/[^/?]+/)
-      .query(true)
-      .reply((uri) => {
+    for (const route of ROUTES) {
+      const scope = nock(host).persist();
+      const interceptor =
+        route.method === 'get' ? scope.get(route.path).query(true) : scope[route.method](route.path);
+      interceptor.reply(function (uri, body) {
+        const raw =
+          body === undefined || body === '' ? '' : typeof body === 'string' ? body : JSON.stringify(body);
         const url = new URL(uri, host);
-        const id = decodeURIComponent(url.pathname.split('/')[2]!);
-        state.requests.push({ op: 'GetFindingV2', region, id });
-        const arn = url.searchParams.get('analyzerArn')!;
-        const f = state.regions
-          .get(region)!
-          .findings.get(arn)
-          ?.find((x) => x.summary.id === id);
-        if (!f) return err('ResourceNotFoundException');
-        return [200, { ...f.summary, findingDetails: f.details }];
+        const pairs = sync();
+        const authorization = this.req.headers.authorization;
+        const a = api.answer({
+          method: route.method.toUpperCase(),
+          url,
+          authorization: Array.isArray(authorization) ? authorization[0] : authorization,
+          body: raw,
+        });
+        let parsed: Record<string, unknown> = {};
+        try {
+          if (raw) parsed = JSON.parse(raw) as Record<string, unknown>;
+        } catch {
+          // the sandbox answered a body it could not read; there is nothing more to record
+        }
+        state.requests.push({
+          op: a.operation,
+          region: a.region ?? region,
+          ...optional(idOf(a.operation, url, parsed)),
+        });
+        // What the sandbox changed (UpdateFindings) shows in the test's findings.
+        for (const [sf, f] of pairs) {
+          if (sf.status !== f.summary.status) f.summary.status = sf.status;
+          if (sf.updatedAt !== iso(f.summary.updatedAt)) f.summary.updatedAt = new Date(sf.updatedAt);
+        }
+        return [a.status, JSON.stringify(a.body), { 'content-type': 'application/json', ...a.headers }];
       });
+    }
   }
   return state;
+}
+
+function optional(id: string | undefined): { id?: string } {
+  return id === undefined ? {} : { id };
 }

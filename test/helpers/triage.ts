@@ -4,13 +4,14 @@ import { type Job, type Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import nock from 'nock';
 import pino from 'pino';
+import { expect } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { bullPrefix } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import type { ListenerDeps } from '../../src/slack/listeners/common.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
-import { REDIS_URL } from './runtime.ts';
+import { REDIS_URL, wipePrefix } from './runtime.ts';
 import { RESPONSE_URL_BASE, type SignedPostOptions, signedPost } from './slack-requests.ts';
 
 export interface SlackResponse {
@@ -51,7 +52,20 @@ export interface ActionEvents {
   finished(id: string, timeoutMs?: number): Promise<unknown>;
   /** Adds a job to the actions queue and waits for its result. */
   run(name: string, data: object, id: string, timeoutMs?: number): Promise<unknown>;
+  /** The actions queue's jobs of this name, in any state but removed. */
+  jobsNamed(name: string): Promise<Job[]>;
+  /**
+   * Waits until at least `count` (default 1) jobs of these names exist and have all finished; with
+   * `delayedSettles`, a delayed one (a follow-up check waiting its turn) counts as finished too.
+   */
+  settled(names: string | string[], opts?: SettledOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface SettledOptions {
+  count?: number;
+  delayedSettles?: boolean;
+  timeoutMs?: number;
 }
 
 /** QueueEvents of the actions queue (on its own blocking connection), ready before it returns. */
@@ -60,6 +74,10 @@ export async function actionEvents(rt: Runtime, config: AppConfig): Promise<Acti
   const events = new QueueEvents('actions', { connection: conn, prefix: bullPrefix(config.redis.keyPrefix) });
   await events.waitUntilReady();
   const queue = rt.queues.actions as Queue;
+  const jobsNamed = async (name: string): Promise<Job[]> =>
+    ((await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed'])) as Job[]).filter(
+      (j) => j.name === name,
+    );
   return {
     events,
     async finished(id, timeoutMs = 20_000) {
@@ -73,6 +91,21 @@ export async function actionEvents(rt: Runtime, config: AppConfig): Promise<Acti
     async run(name, data, id, timeoutMs = 20_000) {
       const job = (await queue.add(name, data as never, { jobId: id })) as Job;
       return job.waitUntilFinished(events, timeoutMs);
+    },
+    jobsNamed,
+    async settled(names, { count = 1, delayedSettles = false, timeoutMs = 20_000 } = {}) {
+      const done = new Set(['completed', 'failed', ...(delayedSettles ? ['delayed'] : [])]);
+      await expect
+        .poll(
+          async () => {
+            const jobs = (await Promise.all([names].flat().map(jobsNamed))).flat();
+            const states = await Promise.all(jobs.map((j) => j.getState()));
+            // Fewer jobs than expected means a click has not been queued yet: not settled.
+            return jobs.length >= count && states.every((s) => done.has(s));
+          },
+          { timeout: timeoutMs },
+        )
+        .toBe(true);
     },
     async close() {
       await events.close();
@@ -114,6 +147,40 @@ export async function startReceiver(
     post: (body, postOpts) => signedPost(baseUrl, body, opts.secret, postOpts),
     stop: () => app.stop(),
   };
+}
+
+export interface Triage {
+  actions: ActionEvents;
+  receiver: Receiver;
+}
+
+/**
+ * What a test of clicks on the cards starts from: the workers running, one scan done (its posts and
+ * AWS calls forgotten by `forget`), the actions queue's events, and the receiver.
+ */
+export async function startTriage(
+  rt: Runtime,
+  config: AppConfig,
+  opts: { secret: string; forget: { reset(): void }[] },
+): Promise<Triage> {
+  rt.startWorkers();
+  const actions = await actionEvents(rt, config);
+  await rt.scanNow({ timeoutMs: 20_000 });
+  for (const f of opts.forget) f.reset();
+  const receiver = await startReceiver(rt, { secret: opts.secret });
+  return { actions, receiver };
+}
+
+/** Stops what startTriage started, closes the runtime and wipes the test's keys. */
+export async function stopTriage(
+  rt: Runtime,
+  config: AppConfig,
+  { actions, receiver }: Triage,
+): Promise<void> {
+  await receiver.stop();
+  await actions.close();
+  await rt.close();
+  await wipePrefix(config.redis.keyPrefix);
 }
 
 /**

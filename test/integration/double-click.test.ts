@@ -1,8 +1,3 @@
-// A double click is one action: Slack sends every click with its own action_ts and trigger_id, so
-// two clicks on a button (or two submissions, or the same command typed twice) must make one job,
-// one AWS call, one reply and one audit entry. Through the real Bolt receiver, real Redis and
-// BullMQ, AWS and Slack behind nock.
-import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { ARCHIVE_MODAL } from '../../blocks/modals.ts';
@@ -12,15 +7,15 @@ import type { Runtime } from '../../src/runtime.ts';
 import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
   type Receiver,
   recordResponses,
   type SlackResponse,
-  startReceiver,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'double-click-secret';
@@ -50,36 +45,10 @@ const click = (actionId: string, actionTs: string, user = ADMIN, value = ref) =>
     actionTs,
   });
 
-async function jobsNamed(name: string): Promise<Job[]> {
-  const all = await (rt.queues.actions as Queue).getJobs([
-    'waiting',
-    'active',
-    'delayed',
-    'completed',
-    'failed',
-  ]);
-  return all.filter((j) => j.name === name);
-}
-
 async function requested(action: string) {
   return (await rt.deps.audit.query({ findingId: 'f-1' })).filter(
     (e) => e.action === action && e.outcome === 'requested',
   );
-}
-
-/** Waits until jobs of these names exist and have all finished (a follow-up may still be delayed). */
-async function settled(...names: string[]) {
-  await expect
-    .poll(
-      async () => {
-        const jobs = (await Promise.all(names.map(jobsNamed))).flat();
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        // No job yet means the click has not been queued: not settled.
-        return jobs.length > 0 && states.every((s) => s === 'completed' || s === 'failed' || s === 'delayed');
-      },
-      { timeout: 15_000 },
-    )
-    .toBe(true);
 }
 
 beforeEach(async () => {
@@ -96,32 +65,22 @@ beforeEach(async () => {
     .push(crossAccountFinding('f-1', 'arn:aws:s3:::vendor-share', '222222222222'));
   responses = recordResponses();
   rt = testRuntime(config);
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  slack.reset();
-  aws.reset();
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, { secret: SECRET, forget: [slack, aws] }));
 });
 
-afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
-  await wipePrefix(config.redis.keyPrefix);
-});
+afterEach(() => stopTriage(rt, config, { actions, receiver }));
 
 describe('a double click is one action', () => {
   it('makes one StartResourceScan, one reply, one audit entry and one delayed check for two Rescan clicks', async () => {
     await receiver.post(click(ACTION_IDS.rescan, '1795000000.100000'));
     await new Promise((r) => setTimeout(r, 150));
     await receiver.post(click(ACTION_IDS.rescan, '1795000000.250000'));
-    await settled(JOBS.rescan);
+    await actions.settled([JOBS.rescan], { delayedSettles: true, timeoutMs: 15_000 });
 
     await expect.poll(() => responses.length).toBe(1);
     expect(aws.requests.filter((r) => r.op === 'StartResourceScan')).toHaveLength(1);
-    expect(await jobsNamed(JOBS.rescan)).toHaveLength(1);
-    expect(await jobsNamed(JOBS.rescanCheck)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.rescan)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.rescanCheck)).toHaveLength(1);
     expect(responses.map((r) => String(r.body.text))).toEqual([expect.stringMatching(/Rescanning/)]);
     expect(await requested('rescan')).toHaveLength(1);
     // The thread hears of it once.
@@ -135,36 +94,36 @@ describe('a double click is one action', () => {
   ])('queues one job, answers once and audits once for two clicks on %s', async (actionId, job, audited) => {
     await receiver.post(click(actionId, '1795000001.100000'));
     await receiver.post(click(actionId, '1795000001.300000'));
-    await settled(job);
+    await actions.settled([job], { delayedSettles: true, timeoutMs: 15_000 });
 
     await expect.poll(() => responses.length).toBe(1);
     await new Promise((r) => setTimeout(r, 300));
     expect(responses).toHaveLength(1);
-    expect(await jobsNamed(job)).toHaveLength(1);
+    expect(await actions.jobsNamed(job)).toHaveLength(1);
     expect(await requested(audited)).toHaveLength(1);
   });
 
   it('holds the request while it runs: a second person is told it is under way, and nothing more is queued', async () => {
     await receiver.post(click(ACTION_IDS.rescan, '1795000002.100000'));
-    await settled(JOBS.rescan);
+    await actions.settled([JOBS.rescan], { delayedSettles: true, timeoutMs: 15_000 });
     // The rescan waits for its delayed check: the request is still under way.
     await receiver.post(click(ACTION_IDS.rescan, '1795000002.900000', OTHER_ADMIN));
     await expect.poll(() => responses.length).toBe(2);
 
     const already = responses.find((r) => /Already under way/.test(String(r.body.text)));
     expect(JSON.stringify(already?.body.blocks)).toContain(`<@${ADMIN}>`);
-    expect(await jobsNamed(JOBS.rescan)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.rescan)).toHaveLength(1);
     expect(aws.requests.filter((r) => r.op === 'StartResourceScan')).toHaveLength(1);
     expect(await requested('rescan')).toHaveLength(1);
   });
 
   it('lets the same request through again once the first has finished', async () => {
     await receiver.post(click(ACTION_IDS.unarchive, '1795000003.100000'));
-    await settled(JOBS.unarchive);
+    await actions.settled([JOBS.unarchive], { delayedSettles: true, timeoutMs: 15_000 });
     // Past the double-click window after the job finished, it is a new request.
     await new Promise((r) => setTimeout(r, 2_100));
     await receiver.post(click(ACTION_IDS.unarchive, '1795000009.100000'));
-    await expect.poll(async () => (await jobsNamed(JOBS.unarchive)).length).toBe(2);
+    await expect.poll(async () => (await actions.jobsNamed(JOBS.unarchive)).length).toBe(2);
   });
 
   it.each([ACTION_IDS.archive, ACTION_IDS.snooze, ACTION_IDS.deleteRole])(
@@ -196,8 +155,8 @@ describe('a double click is one action', () => {
     const second = await receiver.post(submit('V0SECOND1'));
     // Both forms close; only one archive is queued.
     expect([first.status, second.status]).toEqual([200, 200]);
-    await settled(JOBS.archive);
-    expect(await jobsNamed(JOBS.archive)).toHaveLength(1);
+    await actions.settled([JOBS.archive], { delayedSettles: true, timeoutMs: 15_000 });
+    expect(await actions.jobsNamed(JOBS.archive)).toHaveLength(1);
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings')).toHaveLength(1);
     expect(await requested('archive')).toHaveLength(1);
   });
@@ -206,7 +165,7 @@ describe('a double click is one action', () => {
     await receiver.post(slashCommandBody({ text: 'rescan f-1', user_id: ADMIN, trigger_id: '1.1.a' }));
     await receiver.post(slashCommandBody({ text: 'rescan f-1', user_id: ADMIN, trigger_id: '1.2.b' }));
     await expect.poll(() => responses.length).toBe(2);
-    await settled(JOBS.rescan);
+    await actions.settled([JOBS.rescan], { delayedSettles: true, timeoutMs: 15_000 });
 
     const texts = responses.map((r) => String(r.body.text));
     expect(texts.filter((t) => /Rescanning/.test(t))).toHaveLength(1);
@@ -218,10 +177,10 @@ describe('a double click is one action', () => {
     const value = JSON.stringify({ ...JSON.parse(ref), k: 'ap:backup:role:222222222222:gone:2026' });
     await receiver.post(click(ACTION_IDS.restoreRole, '1795000005.100000', ADMIN, value));
     await receiver.post(click(ACTION_IDS.restoreRole, '1795000005.200000', OTHER_ADMIN, value));
-    await settled(JOBS.restoreRole);
+    await actions.settled([JOBS.restoreRole], { delayedSettles: true, timeoutMs: 15_000 });
     await expect.poll(() => responses.length).toBe(2);
 
-    expect(await jobsNamed(JOBS.restoreRole)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.restoreRole)).toHaveLength(1);
     // The second person, who did not click first, is told it is under way.
     expect(responses.map((r) => String(r.body.text)).sort()).toEqual([
       expect.stringMatching(/Already under way/),

@@ -3,7 +3,6 @@
 // wire protocols, the member account reached through the assumed role); Slack behind nock.
 
 import { Writable } from 'node:stream';
-import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -124,30 +123,6 @@ const CASES: Case[] = [
 const writes = (c: Case) =>
   aws.requests.filter((r) => c.writes.includes(r.operation) && r.status < 300).map((r) => r.operation);
 
-async function jobsNamed(name: string): Promise<Job[]> {
-  const all = await (rt.queues.actions as Queue).getJobs([
-    'waiting',
-    'active',
-    'delayed',
-    'completed',
-    'failed',
-  ]);
-  return all.filter((j) => j.name === name);
-}
-
-async function settled(name: string, count = 1) {
-  await expect
-    .poll(
-      async () => {
-        const jobs = await jobsNamed(name);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length >= count && states.every((s) => s === 'completed' || s === 'failed');
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(true);
-}
-
 async function click(c: Case, actionTs: string, who = ADMIN, value?: string) {
   const state = (await rt.deps.store.get(c.id))!;
   await receiver.post(
@@ -228,7 +203,7 @@ describe.each(CASES)('$kind', (c) => {
   it('changes AWS once, resolves the finding, posts a receipt with Undo, and Undo restores exactly what was there', async () => {
     const original = c.state();
     await click(c, '1795000000.000100');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
 
     expect(c.state()).not.toEqual(original);
     expect(writes(c)).toHaveLength(1);
@@ -244,7 +219,7 @@ describe.each(CASES)('$kind', (c) => {
     expect(redrawn).toContain('Resolved');
 
     await click(c, '1795000009.000100', ADMIN, undoValue());
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
 
     expect(c.state()).toEqual(original);
     expect(writes(c)).toHaveLength(2);
@@ -262,7 +237,7 @@ describe.each(CASES)('$kind', (c) => {
     await click(c, '1795000000.000200', NOBODY);
     await expect.poll(() => responses.length).toBeGreaterThan(0);
     expect(JSON.stringify(responses)).toMatch(/Only admins can /);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(0);
     expect(writes(c)).toEqual([]);
     expect(c.state()).toEqual(original);
     expect(await audit(c.id)).toEqual([`${c.kind} refused`]);
@@ -272,7 +247,7 @@ describe.each(CASES)('$kind', (c) => {
     c.fixElsewhere();
     const fixed = c.state();
     await click(c, '1795000000.000300');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(writes(c)).toEqual([]);
     expect(c.state()).toEqual(fixed);
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
@@ -284,10 +259,10 @@ describe.each(CASES)('$kind', (c) => {
     await click(c, '1795000000.000400');
     await new Promise((r) => setTimeout(r, 100));
     await click(c, '1795000000.000500');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     await new Promise((r) => setTimeout(r, 300));
     expect(writes(c)).toHaveLength(1);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(1);
   });
 
   it('reports what was done when a later step fails, keeps the backup, and Undo still works', async () => {
@@ -302,7 +277,7 @@ describe.each(CASES)('$kind', (c) => {
       aws.faults.internalError.push({ region: 'us-east-1', operation: 'StartResourceScan' });
     }
     await click(c, '1795000000.000600');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(writes(c)).toHaveLength(1);
     const receipt = slack.posted.find((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.undoFix))!;
     expect(JSON.stringify(receipt.blocks)).toContain('Done');
@@ -312,7 +287,7 @@ describe.each(CASES)('$kind', (c) => {
 
     aws.faults.internalError.length = 0;
     await click(c, '1795000009.000600', ADMIN, undoValue());
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
     expect(c.state()).toEqual(original);
   });
 });
@@ -383,9 +358,9 @@ describe('remove password', () => {
   const c = CASES.find((x) => x.kind === 'remove-password')!;
   it('gives the new password only to the person who clicked Undo, by DM; never in a channel, the audit or the logs', async () => {
     await click(c, '1795000000.000700');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     await click(c, '1795000009.000700', ADMIN, undoValue());
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
 
     const dm = slack.posted.filter((p) => p.channel.startsWith('D'));
     expect(dm).toHaveLength(1);
@@ -404,7 +379,7 @@ describe('remove password', () => {
     expect(JSON.stringify(responses)).not.toContain(password!);
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.filter((l) => l.includes(password!)).map((l) => l.slice(0, 400))).toEqual([]);
-    const jobs = await jobsNamed(JOBS.fixUndo);
+    const jobs = await actions.jobsNamed(JOBS.fixUndo);
     expect(JSON.stringify(jobs.map((j) => [j.data, j.returnvalue]))).not.toContain(password!);
   });
 
@@ -563,7 +538,7 @@ describe('remove external access', () => {
   const c = CASES.find((x) => x.kind === 'remove-external-access')!;
   it('shows the trust policy before and after, and proves with CheckNoNewAccess before updating it', async () => {
     await click(c, '1795000000.000800');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     const ops = aws.requests.map((r) => r.operation);
     expect(ops.indexOf('CheckNoNewAccess')).toBeGreaterThan(-1);
     expect(ops.indexOf('CheckNoNewAccess')).toBeLessThan(ops.indexOf('UpdateAssumeRolePolicy'));

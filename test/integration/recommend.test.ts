@@ -21,15 +21,15 @@ import {
   type RecommendationAnswer,
 } from '../helpers/fake-recommendations.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
   failOnce,
   type Receiver,
   recordResponseBodies,
-  startReceiver,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'recommend-signing-secret';
@@ -143,20 +143,10 @@ beforeEach(async () => {
     });
   responses = recordResponseBodies();
   rt = testRuntime(config, { now: () => clock });
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  slack.reset();
-  aws.reset();
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, { secret: SECRET, forget: [slack, aws] }));
 });
 
-afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
-  await wipePrefix(config.redis.keyPrefix);
-});
+afterEach(() => stopTriage(rt, config, { actions, receiver }));
 
 describe('Show recommendation', () => {
   it('is a button on the unused-permission finding message', () => {

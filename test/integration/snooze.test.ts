@@ -11,14 +11,14 @@ import type { Runtime } from '../../src/runtime.ts';
 import { CALLER_ACCOUNT, externalAccessDetail } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
   type Receiver,
   recordResponseBodies,
-  startReceiver,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'snooze-signing-secret';
@@ -96,20 +96,10 @@ beforeEach(async () => {
     .push(crossAccountFinding('f-1', 'arn:aws:s3:::vendor-share', '222222222222'));
   responses = recordResponseBodies();
   rt = testRuntime(config, { now: () => clock });
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  slack.reset();
-  aws.reset();
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, { secret: SECRET, forget: [slack, aws] }));
 });
 
-afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
-  await wipePrefix(config.redis.keyPrefix);
-});
+afterEach(() => stopTriage(rt, config, { actions, receiver }));
 
 describe('Snooze button and modal', () => {
   it('opens the snooze modal with 1, 7 and 30 days for a member of the owner channel', async () => {

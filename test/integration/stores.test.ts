@@ -1,5 +1,6 @@
-// The stores that own a scan's, delivery's and the notices' Redis state, against real Redis: the keys
-// each writes (names are stored state: an upgrade must find them), their values and TTLs.
+// The stores that own a scan's, delivery's, the notices', the aging sweep's and the App Home's Redis
+// state, against real Redis: the keys each writes (names are stored state: an upgrade must find
+// them), their values and TTLs.
 import { formatISO } from 'date-fns';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,14 +9,16 @@ import { ServiceLinkedAnalyzers } from '../../src/store/analyzers.ts';
 import { BurstStore } from '../../src/store/bursts.ts';
 import { ChannelIdStore } from '../../src/store/channels.ts';
 import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
+import { FindingStore } from '../../src/store/findings.ts';
 import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
 import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
 import { Outbox } from '../../src/store/outbox.ts';
-import { ScanStore } from '../../src/store/scans.ts';
+import { type LastScan, ScanStore } from '../../src/store/scans.ts';
 import { SlackRequestStore } from '../../src/store/slack-requests.ts';
+import { ViewerCache } from '../../src/store/viewers.ts';
 import { shortHash } from '../../src/util/hash.ts';
-import { F_NOW, makeAnalyzer, makeFinding, makeRoute } from '../factories/finding.ts';
+import { F_NOW, makeAnalyzer, makeFinding, makeFindingState, makeRoute } from '../factories/finding.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
 const ARN = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org-external';
@@ -100,18 +103,28 @@ describe('ScanStore', () => {
   it('keeps the last finalized scan under last-scan, without expiry, for /access status', async () => {
     const scans = new ScanStore(redis, k);
     expect(await scans.lastScan()).toBeNull();
-    const record = {
+    const counts = { pages: 0, active: 0, new: 0, changed: 0, closed: 0, joined: 0, detailCalls: 0 };
+    const record: LastScan = {
       scanId: 's6',
       at: '2025-03-01T12:00:00.000Z',
       analyzers: [
-        { analyzerArn: ARN, name: 'org-external', region: 'eu-west-1', ok: true, active: 3, pages: 1 },
+        {
+          analyzerArn: ARN,
+          name: 'org-external',
+          region: 'eu-west-1',
+          ok: true,
+          ...counts,
+          active: 3,
+          pages: 1,
+        },
         {
           analyzerArn: `${ARN}2`,
           region: 'eu-west-1',
           ok: false,
           failed: true,
+          attempts: 3,
           error: 'throttled',
-          active: 0,
+          ...counts,
         },
       ],
       failedAnalyzers: 1,
@@ -436,6 +449,70 @@ describe('DigestStore', () => {
     await digests.forgetUnknownEmails(['gone@example.com']);
     expect(await digests.rememberUnknownEmail('gone@example.com')).toBe(true);
     expect(await stored()).toEqual(['digest-last:ch-C0PAY', 'digest-unknown-emails']);
+  });
+});
+
+describe('DigestStore.latestLast', () => {
+  it("reads the most recent of several owners' last digests, and nothing when none got one", async () => {
+    const digests = new DigestStore(redis, k);
+    const at = (day: string) => ({
+      week: '2025-W09',
+      at: `2025-03-0${day}T09:00:00.000Z`,
+      channel: 'C',
+      ts: day,
+      text: day,
+    });
+    expect(await digests.latestLast(['ch-C0PAY', 'user-a@example.com'])).toBeUndefined();
+    expect(await digests.latestLast([])).toBeUndefined();
+    await digests.saveLast('ch-C0PAY', at('3'));
+    await digests.saveLast('user-a@example.com', at('4'));
+    await digests.saveLast('ch-C0OTHER', at('5'));
+    expect(await digests.latestLast(['ch-C0PAY', 'user-a@example.com', 'ch-C0NONE'])).toEqual(at('4'));
+  });
+});
+
+describe('ViewerCache', () => {
+  it("keeps a person's e-mail and channels under user-channels:<user> for five minutes", async () => {
+    const viewers = new ViewerCache(redis, k);
+    expect(await viewers.get('U0ALICE')).toBeNull();
+    const viewer = { email: 'alice@example.com', channels: ['C0PAY', '#team-x'] };
+    await viewers.save('U0ALICE', viewer);
+    expect(await stored()).toEqual(['user-channels:U0ALICE']);
+    expect(await ttl('user-channels:U0ALICE')).toBe(300);
+    expect(await viewers.get('U0ALICE')).toEqual(viewer);
+  });
+});
+
+describe('FindingStore aging claims', () => {
+  it('claims a reminder only while the card is ACTIVE and its last reminder is the one read, and undoes only its own claim', async () => {
+    const store = new FindingStore(redis, k);
+    await store.set('f-1', makeFindingState({ status: 'ACTIVE' }));
+    const t1 = '2025-03-01T09:00:00.000Z';
+    const t2 = '2025-03-08T09:00:00.000Z';
+    expect(await store.claimReminder('f-1', '', t1)).toBe(1);
+    // A second sweep that read the card before the first claim loses.
+    expect(await store.claimReminder('f-1', '', t1)).toBeNull();
+    expect(await store.claimReminder('f-1', t1, t2)).toBe(2);
+    // Undoing the first claim is refused: the last reminder is no longer it.
+    await store.unclaimReminder('f-1', t1, '');
+    expect(await store.get('f-1')).toMatchObject({ reminders: '2', lastReminderAt: t2 });
+    await store.unclaimReminder('f-1', t2, t1);
+    expect(await store.get('f-1')).toMatchObject({ reminders: '1', lastReminderAt: t1 });
+    await store.set('f-1', { status: 'ARCHIVED' });
+    expect(await store.claimReminder('f-1', t1, t2)).toBeNull();
+  });
+
+  it('takes the escalation marker once, keeps it a year, and lets a failed post drop it', async () => {
+    const store = new FindingStore(redis, k);
+    expect(await store.isEscalated('f-1')).toBe(false);
+    expect(await store.claimEscalation('f-1', F_NOW.toISOString())).toBe(true);
+    expect(await store.claimEscalation('f-1', F_NOW.toISOString())).toBe(false);
+    expect(await store.isEscalated('f-1')).toBe(true);
+    expect(await redis.get(`${p}notice:aging-escalated:f-1`)).toBe(F_NOW.toISOString());
+    expect(await ttl('notice:aging-escalated:f-1')).toBe(365 * 86_400);
+    await store.releaseEscalation('f-1');
+    expect(await store.isEscalated('f-1')).toBe(false);
+    expect(await store.claimEscalation('f-1', F_NOW.toISOString())).toBe(true);
   });
 });
 

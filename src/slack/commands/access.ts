@@ -10,7 +10,7 @@ import {
 } from '../../../blocks/command-replies.ts';
 import { commandErrorMessage, helpMessage } from '../../../blocks/help.ts';
 import { notAvailableNote, unavailableNote } from '../../../blocks/receipts.ts';
-import { type ActionRequest, JOBS, type SnoozeData } from '../../queue/index.ts';
+import { type ActionRequest, JOBS } from '../../queue/index.ts';
 import { isRedisUnavailable, REDIS_UNAVAILABLE } from '../../store/errors.ts';
 import {
   ENQUEUE_TIMEOUT_MS,
@@ -26,6 +26,7 @@ import {
   withTimeout,
 } from '../listeners/common.ts';
 import type { Action } from '../permissions.ts';
+import { snoozeRequest } from '../views/snooze-submit.ts';
 import { type Command, parseCommand } from './parse.ts';
 import { generatePolicyCommand, validatePolicyCommand } from './policy.ts';
 
@@ -293,18 +294,12 @@ async function snoozeCommand(
   const { reply, userId } = ctx;
   const base = await findingRequest(deps, 'snooze', cmd.findingId, ctx);
   if (!base) return;
-  const data: SnoozeData = { ...base, days: cmd.days, reason: cmd.reason };
+  const { job, audit, forDays } = snoozeRequest(base, userId, cmd.days, cmd.reason);
   await requestAction(deps, reply, {
     intent: intentOf(JOBS.snooze, base.findingId, userId, false),
-    job: { name: JOBS.snooze, data },
-    audit: {
-      actor: userId,
-      action: 'snooze',
-      findingId: base.findingId,
-      region: base.region,
-      detail: `${cmd.days} days: ${cmd.reason}`,
-    },
-    accepted: `Snoozing the reminders about ${base.findingId} for ${cmd.days === 1 ? '1 day' : `${cmd.days} days`}…`,
+    job,
+    audit,
+    accepted: `Snoozing the reminders about ${base.findingId} for ${forDays}…`,
   });
 }
 

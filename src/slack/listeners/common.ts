@@ -74,7 +74,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   });
 }
 
-type Reply = (msg: { text: string; blocks: unknown[] }) => Promise<unknown>;
+export type Reply = (msg: { text: string; blocks: unknown[] }) => Promise<unknown>;
 
 /** What a permission check is about: who asks for what, on which finding when there is one. */
 export type PermissionCheck = AuthorizeInput & {

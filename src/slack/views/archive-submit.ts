@@ -5,17 +5,8 @@ import { addDays, formatISO } from 'date-fns';
 import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
 import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../../findings/limits.ts';
 import { type ArchiveData, JOBS } from '../../queue/index.ts';
-import {
-  ephemeralReply,
-  findingModalRequest,
-  formAnswers,
-  intentOf,
-  type ListenerDeps,
-  requestAction,
-  type ViewSubmitArgs,
-} from '../listeners/common.ts';
-
-type SubmitArgs = ViewSubmitArgs;
+import { intentOf, type ListenerDeps } from '../listeners/common.ts';
+import { findingFormSubmit } from './finding-form.ts';
 
 /** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
 export function validateArchiveInput(
@@ -42,59 +33,34 @@ export function validateArchiveInput(
 }
 
 export function archiveSubmit(deps: ListenerDeps) {
-  return async (args: SubmitArgs) => {
-    const { view, body } = args;
-    const meta = parseArchiveMetadata(view.private_metadata);
-    if (!meta) {
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [ARCHIVE_MODAL.reasonBlock]: 'This form lost its finding; close it and click Archive again.',
+  return findingFormSubmit(deps, {
+    action: 'archive',
+    block: ARCHIVE_MODAL.reasonBlock,
+    button: 'Archive',
+    untouched: 'Nothing was changed',
+    metadata: parseArchiveMetadata,
+    validate: validateArchiveInput,
+    request: async ({ input, base, userId }) => {
+      const data: ArchiveData = {
+        ...base,
+        reason: input.reason,
+        ...(input.until ? { until: input.until } : {}),
+      };
+      return {
+        intent: intentOf(JOBS.archive, base.findingId, userId),
+        // A resubmitted view (Slack retry) has the same view id: one job.
+        job: { name: JOBS.archive, data },
+        audit: {
+          actor: userId,
+          action: 'archive',
+          findingId: base.findingId,
+          region: base.region,
+          detail: input.reason,
         },
-      });
-      return;
-    }
-    const input = validateArchiveInput(view.state.values, deps.now());
-    if (!input.ok) {
-      await args.ack({ response_action: 'errors', errors: input.errors });
-      return;
-    }
-    const userId = body.user.id;
-    const reply = ephemeralReply(args, meta.c, userId);
-    const { close, ...answers } = formAnswers(
-      args,
-      ARCHIVE_MODAL.reasonBlock,
-      'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-    );
-    const request = await findingModalRequest(deps, reply, {
-      action: 'archive',
-      meta,
-      userId,
-      viewId: view.id,
-      unavailable: answers.onUnqueued,
-    });
-    if (!request) return void (await close());
-    const { base } = request;
-    const data: ArchiveData = {
-      ...base,
-      reason: input.reason,
-      ...(input.until ? { until: input.until } : {}),
-    };
-    await requestAction(deps, reply, {
-      intent: intentOf(JOBS.archive, base.findingId, userId),
-      // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.archive, data },
-      ...answers,
-      audit: {
-        actor: userId,
-        action: 'archive',
-        findingId: base.findingId,
-        region: base.region,
-        detail: input.reason,
-      },
-      accepted: 'Archiving…',
-    });
-  };
+        accepted: 'Archiving…',
+      };
+    },
+  });
 }
 
 export function registerArchiveView(app: App, deps: ListenerDeps): void {

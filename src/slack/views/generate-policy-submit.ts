@@ -5,14 +5,8 @@ import { GENERATE_POLICY_MODAL, type GeneratePolicyModalMetadata } from '../../.
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { parsePrincipalArn } from '../../aws/policy.ts';
 import { JOBS, jobId, type PolicyRequestData } from '../../queue/index.ts';
-import {
-  ephemeralReply,
-  findingModalRequest,
-  formAnswers,
-  type ListenerDeps,
-  requestAction,
-  type ViewSubmitArgs,
-} from '../listeners/common.ts';
+import type { ListenerDeps } from '../listeners/common.ts';
+import { findingFormSubmit } from './finding-form.ts';
 
 const TRAIL_ARN = /^arn:aws[-a-z]*:cloudtrail:[a-z]{2}(-[a-z]+)+-\d:\d{12}:trail\/\S+$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -79,66 +73,40 @@ function parseMeta(raw: string): GeneratePolicyModalMetadata | null {
 }
 
 export function generatePolicySubmit(deps: ListenerDeps) {
-  return async (args: ViewSubmitArgs) => {
-    const M = GENERATE_POLICY_MODAL;
-    const { view, body } = args;
-    const meta = parseMeta(view.private_metadata);
-    const principal = meta ? parsePrincipalArn(meta.p) : null;
-    if (!meta || !principal) {
-      await args.ack({
-        response_action: 'errors',
-        errors: { [M.daysBlock]: 'This form lost its finding; close it and click Generate policy again.' },
-      });
-      return;
-    }
-    const checked = validateGeneratePolicyInput(
-      view.state.values,
-      deps.config.policyGeneration?.trails ?? [],
-    );
-    if (!checked.ok) {
-      await args.ack({ response_action: 'errors', errors: checked.errors });
-      return;
-    }
-    const userId = body.user.id;
-    const reply = ephemeralReply(args, meta.c, userId);
-    const { close, ...answers } = formAnswers(
-      args,
-      M.daysBlock,
-      'The bot could not queue this (its Redis is not answering). Nothing was started; try again.',
-    );
-    // Checked against the finding's stored owner, and the principal is the finding's own resource:
-    // the metadata is the submitter's to forge.
-    const request = await findingModalRequest(deps, reply, {
-      action: 'generate-policy',
-      meta,
-      userId,
-      viewId: view.id,
-      unavailable: answers.onUnqueued,
-    });
-    if (!request) return void (await close());
-    const stored = parsePrincipalArn(request.card.state.resourceArn);
-    if (!stored) {
-      await reply(unavailableNote('A policy can be generated only for the IAM role or user of a finding.'));
-      return void (await close());
-    }
-    const requestId = jobId('pg', view.id);
-    const data: PolicyRequestData = {
-      requestId,
-      principalArn: request.card.state.resourceArn,
-      accountId: stored.accountId,
-      ...checked.input,
-      userId,
-      ...(meta.c ? { replyChannel: meta.c } : {}),
-      requestTs: view.id,
-      findingId: request.base.findingId,
-    };
-    await requestAction(deps, reply, {
-      // A resubmitted view (Slack retry) has the same view id: one request.
-      job: { name: JOBS.policyRequest, data },
-      ...answers,
-      accepted: `Policy generation for ${request.card.state.resourceArn} requested (${checked.input.days} days). Progress and the result go to the finding's thread.`,
-    });
-  };
+  return findingFormSubmit(deps, {
+    action: 'generate-policy',
+    block: GENERATE_POLICY_MODAL.daysBlock,
+    button: 'Generate policy',
+    untouched: 'Nothing was started',
+    metadata: (raw) => {
+      const meta = parseMeta(raw);
+      return meta && parsePrincipalArn(meta.p) ? meta : null;
+    },
+    validate: (values) => validateGeneratePolicyInput(values, deps.config.policyGeneration?.trails ?? []),
+    // The principal is the finding's own resource, not the one in the metadata.
+    request: async ({ input: { input }, meta, base, card, userId, viewId, reply }) => {
+      const stored = parsePrincipalArn(card.state.resourceArn);
+      if (!stored) {
+        await reply(unavailableNote('A policy can be generated only for the IAM role or user of a finding.'));
+        return null;
+      }
+      const data: PolicyRequestData = {
+        requestId: jobId('pg', viewId),
+        principalArn: card.state.resourceArn,
+        accountId: stored.accountId,
+        ...input,
+        userId,
+        ...(meta.c ? { replyChannel: meta.c } : {}),
+        requestTs: viewId,
+        findingId: base.findingId,
+      };
+      return {
+        // A resubmitted view (Slack retry) has the same view id: one request.
+        job: { name: JOBS.policyRequest, data },
+        accepted: `Policy generation for ${card.state.resourceArn} requested (${input.days} days). Progress and the result go to the finding's thread.`,
+      };
+    },
+  });
 }
 
 export function registerGeneratePolicyView(app: App, deps: ListenerDeps): void {

@@ -3,16 +3,9 @@
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { parseArchiveMetadata, SNOOZE_MODAL } from '../../../blocks/modals.ts';
 import { MAX_REASON_LENGTH, SNOOZE_DAYS, type SnoozeDays } from '../../findings/limits.ts';
-import { JOBS, type SnoozeData } from '../../queue/index.ts';
-import {
-  ephemeralReply,
-  findingModalRequest,
-  formAnswers,
-  intentOf,
-  type ListenerDeps,
-  requestAction,
-  type ViewSubmitArgs,
-} from '../listeners/common.ts';
+import { type ActionRequest, JOBS, type SnoozeData } from '../../queue/index.ts';
+import { intentOf, type ListenerDeps } from '../listeners/common.ts';
+import { findingFormSubmit } from './finding-form.ts';
 
 /** Checks the modal's values; returns field errors keyed by block id, or the clean values. */
 export function validateSnoozeInput(
@@ -32,56 +25,41 @@ export function validateSnoozeInput(
     : { ok: true, days, reason };
 }
 
-export function snoozeSubmit(deps: ListenerDeps) {
-  return async (args: ViewSubmitArgs) => {
-    const { view, body } = args;
-    const meta = parseArchiveMetadata(view.private_metadata);
-    if (!meta) {
-      await args.ack({
-        response_action: 'errors',
-        errors: {
-          [SNOOZE_MODAL.reasonBlock]: 'This form lost its finding; close it and click Snooze again.',
-        },
-      });
-      return;
-    }
-    const input = validateSnoozeInput(view.state.values);
-    if (!input.ok) {
-      await args.ack({ response_action: 'errors', errors: input.errors });
-      return;
-    }
-    const userId = body.user.id;
-    const reply = ephemeralReply(args, meta.c, userId);
-    const { close, ...answers } = formAnswers(
-      args,
-      SNOOZE_MODAL.reasonBlock,
-      'The bot could not queue this (its Redis is not answering). Nothing was changed; try again.',
-    );
-    const request = await findingModalRequest(deps, reply, {
+/** The snooze job and its audit entry, for the modal and for `/access snooze`. */
+export function snoozeRequest(base: ActionRequest, userId: string, days: SnoozeDays, reason: string) {
+  const data: SnoozeData = { ...base, days, reason };
+  return {
+    job: { name: JOBS.snooze, data } as const,
+    audit: {
+      actor: userId,
       action: 'snooze',
-      meta,
-      userId,
-      viewId: view.id,
-      unavailable: answers.onUnqueued,
-    });
-    if (!request) return void (await close());
-    const { base } = request;
-    const data: SnoozeData = { ...base, days: input.days, reason: input.reason };
-    await requestAction(deps, reply, {
-      intent: intentOf(JOBS.snooze, base.findingId, userId),
-      // A resubmitted view (Slack retry) has the same view id: one job.
-      job: { name: JOBS.snooze, data },
-      ...answers,
-      audit: {
-        actor: userId,
-        action: 'snooze',
-        findingId: base.findingId,
-        region: base.region,
-        detail: `${input.days} days: ${input.reason}`,
-      },
-      accepted: `Snoozing the reminders for ${input.days === 1 ? '1 day' : `${input.days} days`}…`,
-    });
+      findingId: base.findingId,
+      region: base.region,
+      detail: `${days} days: ${reason}`,
+    },
+    forDays: days === 1 ? '1 day' : `${days} days`,
   };
+}
+
+export function snoozeSubmit(deps: ListenerDeps) {
+  return findingFormSubmit(deps, {
+    action: 'snooze',
+    block: SNOOZE_MODAL.reasonBlock,
+    button: 'Snooze',
+    untouched: 'Nothing was changed',
+    metadata: parseArchiveMetadata,
+    validate: validateSnoozeInput,
+    request: async ({ input, base, userId }) => {
+      const { job, audit, forDays } = snoozeRequest(base, userId, input.days, input.reason);
+      return {
+        intent: intentOf(JOBS.snooze, base.findingId, userId),
+        // A resubmitted view (Slack retry) has the same view id: one job.
+        job,
+        audit,
+        accepted: `Snoozing the reminders for ${forDays}…`,
+      };
+    },
+  });
 }
 
 export function registerSnoozeView(app: App, deps: ListenerDeps): void {
