@@ -3,6 +3,7 @@
 // wire protocols, the member account reached through the assumed role); Slack behind nock.
 
 import { Writable } from 'node:stream';
+import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
@@ -301,7 +302,7 @@ describe('block public access and the account-level settings (S3 control)', () =
 
   it('reads them in the bucket’s account and says the bucket’s own settings are what blocks when the account has none', async () => {
     await click(c, '1795000000.000810');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(writes(c)).toEqual(['PutPublicAccessBlock']);
     expect(
       aws.requests
@@ -323,7 +324,7 @@ describe('block public access and the account-level settings (S3 control)', () =
       },
     };
     await click(c, '1795000000.000820');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(writes(c)).toEqual(['PutPublicAccessBlock']);
     expect(receiptText()).toContain(
       `Account-level Block Public Access of account ${DEMO_ACCOUNTS.prod}: BlockPublicAcls, BlockPublicPolicy. It does not block public access on its own`,
@@ -341,7 +342,7 @@ describe('block public access and the account-level settings (S3 control)', () =
     };
     const original = c.state();
     await click(c, '1795000000.000830');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(writes(c)).toEqual([]);
     expect(c.state()).toEqual(original);
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
@@ -385,11 +386,11 @@ describe('remove password', () => {
 
   it('changes nothing on Undo when no direct message can be opened to the person who clicked', async () => {
     await click(c, '1795000000.000710');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     const fixed = c.state();
     slack.failNext('conversations.open', 1, 'user_disabled');
     await click(c, '1795000009.000710', ADMIN, undoValue());
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
 
     expect(c.state()).toEqual(fixed);
     expect(writes(c)).toEqual(['DeleteLoginProfile']);
@@ -437,13 +438,13 @@ describe('delete key, offered after Deactivate key', () => {
   /** Deactivates the key, then runs the offer its fix scheduled as if the days had passed. */
   async function deactivateAndOffer(): Promise<Job> {
     await click(c, '1795000000.000900');
-    await settled(JOBS.fix);
-    const [offer] = await jobsNamed(JOBS.keyDeletionOffer);
+    await actions.settled(JOBS.fix);
+    const [offer] = await actions.jobsNamed(JOBS.keyDeletionOffer);
     expect(offer).toBeDefined();
     expect(await offer!.getState()).toBe('delayed');
     expect(offer!.opts.delay).toBe(DAYS * 86_400_000);
     await offer!.promote();
-    await settled(JOBS.keyDeletionOffer);
+    await actions.settled(JOBS.keyDeletionOffer);
     return offer!;
   }
 
@@ -465,11 +466,11 @@ describe('delete key, offered after Deactivate key', () => {
     await clickDelete('1795000100.000100');
     await new Promise((r) => setTimeout(r, 100));
     await clickDelete('1795000100.000200');
-    await settled(JOBS.deleteKey);
+    await actions.settled(JOBS.deleteKey);
 
     expect(keys().map((k) => k.id)).not.toContain(KEY);
     expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey').map((r) => r.status)).toEqual([200]);
-    expect(await jobsNamed(JOBS.deleteKey)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.deleteKey)).toHaveLength(1);
     const receipt = slack.posted.find((p) => String(p.text).includes('deleted access key'))!;
     expect(String(receipt.text)).toBe(`${ADMIN} deleted access key ${KEY} of user legacy-etl`);
     expect(JSON.stringify(receipt.blocks)).toContain('DeleteAccessKey cannot be undone');
@@ -485,10 +486,10 @@ describe('delete key, offered after Deactivate key', () => {
     await deactivateAndOffer();
     await clickDelete('1795000100.000300', NOBODY);
     await expect.poll(() => JSON.stringify(responses)).toMatch(/Only admins can delete this access key/);
-    expect(await jobsNamed(JOBS.deleteKey)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.deleteKey)).toHaveLength(0);
 
     await clickDelete('1795000100.000400');
-    await settled(JOBS.deleteKey);
+    await actions.settled(JOBS.deleteKey);
     expect(keys().find((k) => k.id === KEY)?.status).toBe('Inactive');
     expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey')).toEqual([]);
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
@@ -512,7 +513,7 @@ describe('delete key, offered after Deactivate key', () => {
       region: 'us-east-1',
     };
     await clickDelete('1795000100.000500');
-    await settled(JOBS.deleteKey);
+    await actions.settled(JOBS.deleteKey);
     expect(keys().find((k) => k.id === KEY)).toBeDefined();
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
     expect(told.at(-1)).toMatch(/signed a request on .*after it was made inactive/);
@@ -520,12 +521,12 @@ describe('delete key, offered after Deactivate key', () => {
 
   it('offers nothing when the key is active again (Undo) by then', async () => {
     await click(c, '1795000000.000910');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     await click(c, '1795000009.000910', ADMIN, undoValue());
-    await settled(JOBS.fixUndo);
-    const [offer] = await jobsNamed(JOBS.keyDeletionOffer);
+    await actions.settled(JOBS.fixUndo);
+    const [offer] = await actions.jobsNamed(JOBS.keyDeletionOffer);
     await offer!.promote();
-    await settled(JOBS.keyDeletionOffer);
+    await actions.settled(JOBS.keyDeletionOffer);
     expect(await offer!.getState()).toBe('completed');
     expect((await rt.queues.actions!.getJob(offer!.id!))?.returnvalue).toEqual({ outcome: 'active-again' });
     expect(slack.posted.some((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))).toBe(
