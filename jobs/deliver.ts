@@ -350,13 +350,22 @@ function withNote(msg: OutgoingMessage, target: Target, ownChannel: string): Out
   };
 }
 
+/**
+ * The key a burst summary is found again by (its metadata), one per scan and channel: two channels'
+ * summaries can land in one Slack channel (a fallback to the default channel, two routes naming one
+ * channel), and a lost answer must not adopt the other one.
+ */
+export function summaryKey(scanId: string, channel: string): string {
+  return `summary-${scanId}-${shortHash(channel)}`;
+}
+
 /** The burst summary an earlier attempt of this delivery posted (or whose answer it lost), if any. */
 async function knownSummary(deps: JobDeps, scanId: string, channel: string): Promise<PostedMessage | null> {
   const { bursts } = deps;
   const saved = await bursts.summary(scanId, channel);
   if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
   if (saved.pendingSince === undefined) return null;
-  const marker = `summary-${scanId}`;
+  const marker = summaryKey(scanId, channel);
   const found = await findPostedSafely(deps, saved.pendingChannel ?? channel, marker, saved.pendingSince);
   if (found) await bursts.summaryPosted(scanId, channel, found);
   return found;
@@ -371,7 +380,7 @@ async function postSummary(
   target: Target,
 ): Promise<PostedMessage> {
   const { bursts } = deps;
-  const marker = `summary-${scanId}`;
+  const marker = summaryKey(scanId, channel);
   // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
   const msg = await summaryMessage(deps, scanId, channel, counts);
   const nowSec = Math.floor(deps.now().getTime() / 1000);
