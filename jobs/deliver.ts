@@ -151,12 +151,23 @@ async function deliverHeld(
   };
 
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
+  // Channel ids, asked of Slack at most once per channel in this run (see channelIdFor).
+  const ids = new Map<string, Promise<string>>();
+  const idOf = (ch: string): Promise<string> => {
+    let id = ids.get(ch);
+    if (!id) {
+      id = channelIdFor(deps, ch);
+      ids.set(ch, id);
+    }
+    return id;
+  };
   const post = async (
     msg: OutgoingMessage,
     opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
-      const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
+      const to = await idOf(target.channel);
+      const posted = await slack.post(to, withNote(msg, target, channel), opts);
       await deps.channelIds.remember(target.channel, posted.channel);
       await pace();
       if (!target.fallbackError) await clearChannelNotice(deps, channel);
@@ -199,7 +210,8 @@ async function deliverHeld(
   // card already posted (by a scan it overlapped) posts no summary at all.
   const thread = async (): Promise<string | undefined> => {
     if (!isBurst) return undefined;
-    if (!summary) useSummary(await postSummary(deps, scanId, channel, burst, post, target));
+    if (!summary)
+      useSummary(await postSummary(deps, scanId, channel, burst, post, () => idOf(target.channel)));
     return summary?.ts;
   };
 
@@ -214,7 +226,7 @@ async function deliverHeld(
       );
       result.notices++;
     } else if (event.kind === 'finding') {
-      await deliverFinding(deps, event, { post, thread, target, result, pace });
+      await deliverFinding(deps, event, { post, thread, target, idOf, result, pace });
       await tally?.record(event.finding.id);
     } else {
       await deliverClosed(deps, event, { result, pace });
@@ -377,14 +389,15 @@ async function postSummary(
   channel: string,
   counts: BurstCounts,
   post: (msg: OutgoingMessage, opts: { findingId?: string }) => Promise<PostedMessage>,
-  target: Target,
+  /** The id of the channel the summary is about to be posted to. */
+  targetId: () => Promise<string>,
 ): Promise<PostedMessage> {
   const { bursts } = deps;
   const marker = summaryKey(scanId, channel);
   // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
   const msg = await summaryMessage(deps, scanId, channel, counts);
   const nowSec = Math.floor(deps.now().getTime() / 1000);
-  await bursts.summaryPending(scanId, channel, nowSec, await deps.channelIds.resolve(target.channel));
+  await bursts.summaryPending(scanId, channel, nowSec, await targetId());
   const posted = await post(msg, { findingId: marker });
   await bursts.summaryPosted(scanId, channel, posted, counts.total);
   return posted;
@@ -394,6 +407,8 @@ interface FindingCtx {
   post: (msg: OutgoingMessage, opts: { threadTs?: string; findingId?: string }) => Promise<PostedMessage>;
   /** The thread a new card goes into (the burst summary's, posted on first use), or none. */
   thread: () => Promise<string | undefined>;
+  /** A channel's id (what a lost answer is looked for in). */
+  idOf: (channel: string) => Promise<string>;
   target: Target;
   result: DeliverResult;
   pace: () => Promise<void>;
@@ -495,7 +510,7 @@ async function deliverFinding(
       // updatedAt stays empty until the ts is saved, so a scan in between still sees a change.
       ...(event.via ? {} : { updatedAt: '' }),
       pendingSince: String(Math.floor(deps.now().getTime() / 1000)),
-      pendingChannel: await deps.channelIds.resolve(ctx.target.channel),
+      pendingChannel: await ctx.idOf(ctx.target.channel),
       pendingThreadTs: threadTs,
     });
     posted = await ctx.post(msg, { threadTs, findingId: finding.id });
@@ -584,6 +599,28 @@ function findingFromState(id: string, s: FindingState): Finding {
     updatedAt: s.updatedAt,
     details: details[findingType] ?? details.ExternalAccess,
   };
+}
+
+/**
+ * The id of a channel the routing names by `#name`, asked of Slack once and kept (`channel-id:`),
+ * so that a post whose answer is lost can be looked for (conversations.history takes ids only),
+ * the very first post to the channel included. A name Slack does not list, or a look that fails,
+ * is posted to as written: Slack's answer to the post says what is wrong with the channel.
+ */
+async function channelIdFor(deps: JobDeps, channel: string): Promise<string> {
+  const known = await deps.channelIds.resolve(channel);
+  if (!known.startsWith('#')) return known;
+  try {
+    const id = await deps.slack.channelIdByName(known);
+    if (id) {
+      await deps.channelIds.remember(known, id);
+      return id;
+    }
+    deps.logger.warn({ channel }, 'Slack lists no channel by this name');
+  } catch (err) {
+    deps.logger.warn({ channel, err: (err as Error).message }, 'could not look up the channel id');
+  }
+  return channel;
 }
 
 async function findPostedSafely(

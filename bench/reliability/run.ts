@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { Job } from 'bullmq';
 import pino from 'pino';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
-import { BULK_MEMBER_ROLE, bulkData } from '../../sandbox/fixtures/bulk.ts';
+import { BULK_MEMBER_ROLE, bulkChannelNames, bulkData } from '../../sandbox/fixtures/bulk.ts';
 import { ensureRedis, wipePrefix } from '../../sandbox/redis.ts';
 import { type SandboxMessage, type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import type { SandboxData } from '../../sandbox/types.ts';
@@ -82,7 +82,10 @@ async function world(opts: {
     ...(opts.awsRate ? { rateLimit: { perSecond: opts.awsRate } } : {}),
     ...(opts.awsFaults ? { randomFaults: opts.awsFaults } : {}),
   });
-  const slack = await startSlackSandbox({ ...(opts.slackFaults ?? {}) });
+  const slack = await startSlackSandbox({
+    channels: [...bulkChannelNames(3), '#sec-alerts', '#access-patrol-admin'],
+    ...(opts.slackFaults ?? {}),
+  });
   const prefix = `rel${Date.now().toString(36)}:`;
   const settings = {
     regions: data.regions,

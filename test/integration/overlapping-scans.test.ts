@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
-import { BULK_MEMBER_ROLE, bulkData } from '../../sandbox/fixtures/bulk.ts';
+import { BULK_MEMBER_ROLE, bulkChannelNames, bulkData } from '../../sandbox/fixtures/bulk.ts';
 import { type SandboxMessage, type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { formatScanReport } from '../../src/cli.ts';
 import { configSchema } from '../../src/config/schema.ts';
@@ -35,7 +35,9 @@ async function twoProcesses(opts: { findings: number; burstThreshold: number; po
     resolvedRatio: 0,
   });
   aws = await startAwsSandbox({ data });
-  const sl = await startSlackSandbox({});
+  const sl = await startSlackSandbox({
+    channels: [...bulkChannelNames(2), '#sec-alerts', '#access-patrol-admin'],
+  });
   slack = sl;
   prefix = uniquePrefix('overlap');
   const config = configSchema.parse({
@@ -69,6 +71,21 @@ async function twoProcesses(opts: { findings: number; burstThreshold: number; po
   return { data, slack: sl, runtimes };
 }
 
+/**
+ * Two scans started at once, one from each process. A scan's id comes from the moment it was asked
+ * for (to the millisecond), so the second is asked for once the first is queued: two scans, not one.
+ */
+async function bothScans(a: Runtime, b: Runtime, timeoutMs: number) {
+  const first = a.scanNow({ timeoutMs });
+  const states = ['waiting', 'active', 'completed', 'delayed', 'prioritized'] as const;
+  while ((await a.deps.queues.scan.getJobs([...states])).length === 0)
+    await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 2));
+  const reports = await Promise.all([first, b.scanNow({ timeoutMs })]);
+  expect(reports[0].run.scanId).not.toBe(reports[1].run.scanId);
+  return reports;
+}
+
 /** The bot's finding cards in Slack, by the finding id in their metadata. */
 function cardsById(messages: SandboxMessage[]): Map<string, SandboxMessage[]> {
   const out = new Map<string, SandboxMessage[]>();
@@ -92,11 +109,7 @@ describe('two scans that overlap', () => {
     });
     const [a, b] = runtimes as [Runtime, Runtime];
     // Both start before either has delivered anything.
-    const [ra, rb] = await Promise.all([
-      a.scanNow({ timeoutMs: 120_000 }),
-      b.scanNow({ timeoutMs: 120_000 }),
-    ]);
-    expect(ra.run.scanId).not.toBe(rb.run.scanId);
+    const [ra, rb] = await bothScans(a, b, 120_000);
     // Both scans saw the findings as new: the overlap happened.
     const newIn = (r: typeof ra) => r.finalize.analyzers.reduce((n, x) => n + x.new, 0);
     expect(newIn(ra)).toBeGreaterThan(20);
@@ -139,7 +152,7 @@ describe('two scans that overlap', () => {
   it('post each card once when the channel gets cards without a summary', async () => {
     const { slack, runtimes } = await twoProcesses({ findings: 24, burstThreshold: 100, postIntervalMs: 60 });
     const [a, b] = runtimes as [Runtime, Runtime];
-    const [ra, rb] = await Promise.all([a.scanNow({ timeoutMs: 60_000 }), b.scanNow({ timeoutMs: 60_000 })]);
+    const [ra, rb] = await bothScans(a, b, 60_000);
     const newIn = (r: typeof ra) => r.finalize.analyzers.reduce((n, x) => n + x.new, 0);
     expect(newIn(ra)).toBeGreaterThan(8);
     expect(newIn(rb)).toBeGreaterThan(8);

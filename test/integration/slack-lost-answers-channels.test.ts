@@ -38,6 +38,9 @@ async function start(opts: {
   burstThreshold: number;
   faults: SlackFaultRule[];
   slackRetries: number;
+  /** The workspace's channels (default: any channel exists). */
+  workspaceChannels?: string[];
+  routing?: unknown[];
 }) {
   const data = bulkData({
     findings: opts.findings,
@@ -48,7 +51,10 @@ async function start(opts: {
     resolvedRatio: 0,
   });
   aws = await startAwsSandbox({ data });
-  const sl = await startSlackSandbox({ faults: { seed: 3, rules: opts.faults } });
+  const sl = await startSlackSandbox({
+    faults: { seed: 3, rules: opts.faults },
+    ...(opts.workspaceChannels ? { channels: opts.workspaceChannels } : {}),
+  });
   slack = sl;
   prefix = uniquePrefix('lostch');
   const config = configSchema.parse({
@@ -61,7 +67,7 @@ async function start(opts: {
     },
     organization: { memberRoleName: BULK_MEMBER_ROLE.name, externalId: BULK_MEMBER_ROLE.externalId },
     tags: { useResourceGroupsTaggingApi: true },
-    routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
+    routing: opts.routing ?? [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
     redis: { keyPrefix: prefix },
     scan: { retryDelayMs: 200 },
   });
@@ -142,4 +148,52 @@ describe('a lost answer to a summary when two channels post into one', () => {
     const cards = cardsById(slack.messages);
     expect([...cards.values()].filter((ms) => ms.length !== 1)).toEqual([]);
   }, 90_000);
+});
+
+describe('a lost answer to the first post in a channel known only by its #name', () => {
+  it('is found again: the bot asked Slack for the channel id before posting', async () => {
+    const defaultId = fakeChannelId(DEFAULT);
+    const { data, slack, rt } = await start({
+      findings: 8,
+      channels: 1,
+      defaultChannel: DEFAULT,
+      burstThreshold: 100,
+      routing: [],
+      workspaceChannels: ['#general', DEFAULT, '#access-patrol-admin'],
+      // The very first card posted is posted, and its answer lost.
+      slackRetries: 4,
+      faults: [
+        {
+          fraction: 1,
+          times: 1,
+          when: 'after',
+          answer: 'drop',
+          match: (b) => b.channel === defaultId || b.channel === DEFAULT,
+        },
+      ],
+    });
+    rt.startWorkers();
+    const report = await rt.scanNow({ timeoutMs: 60_000 });
+
+    const lost = slack.faulted.find((f) => f.ts);
+    expect(lost).toBeDefined();
+    const active = [...data.findings.all()].filter((f) => f.status === 'ACTIVE');
+    const cards = cardsById(slack.messages);
+    expect(cards.size).toBe(active.length);
+    expect([...cards.values()].filter((ms) => ms.length !== 1)).toEqual([]);
+    // The card whose answer was lost is the one the bot kept.
+    const lostCard = [...cards.entries()].find(([, [m]]) => m!.ts === lost!.ts);
+    expect(lostCard).toBeDefined();
+    const state = await rt.deps.store.get(lostCard![0]);
+    expect(state).toMatchObject({ channel: defaultId, ts: lost!.ts });
+    expect(report.deliveries.find((d) => d.channel === DEFAULT)?.posted).toBe(active.length);
+    // Slack was asked once for the id, before the first post; the id is kept for next time.
+    const methods = slack.calls.map((c) => c.method);
+    expect(methods.filter((m) => m === 'conversations.list')).toHaveLength(1);
+    expect(methods.indexOf('conversations.list')).toBeLessThan(methods.indexOf('chat.postMessage'));
+    expect(
+      slack.calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.body.channel),
+    ).not.toContain(DEFAULT);
+    expect(await rt.deps.channelIds.resolve(DEFAULT)).toBe(defaultId);
+  }, 60_000);
 });
