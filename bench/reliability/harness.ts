@@ -3,10 +3,12 @@
 // queues to drain; and the tally of what Slack holds against what AWS has.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { BULK_MEMBER_ROLE, bulkChannelNames, bulkData } from '../../sandbox/fixtures/bulk.ts';
@@ -44,13 +46,17 @@ export async function world(opts: {
   bulk?: Partial<Parameters<typeof bulkData>[0]>;
   /** `slack` settings besides the channels and the pace. */
   slackSettings?: Record<string, unknown>;
+  /** A Redis of the caller's (kept running at stop); default REDIS_URL, or one started here. */
+  redisUrl?: string;
   graceMs?: number;
   awsRate?: number;
   slackFaults?: Parameters<typeof startSlackSandbox>[0];
   awsFaults?: Parameters<typeof startAwsSandbox>[0]['randomFaults'];
   pageSize?: number;
 }): Promise<World> {
-  const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const redis = opts.redisUrl
+    ? { url: opts.redisUrl, stop: async () => {} }
+    : await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const bulk = {
     regions: 2,
     accounts: 4,
@@ -275,4 +281,65 @@ export const bad = (t: Tally) =>
 
 export function activeIds(w: World): Set<string> {
   return new Set([...w.data.findings.all()].filter((f) => f.status === 'ACTIVE').map((f) => f.id));
+}
+
+/**
+ * A redis-server of its own on a free port, with the append-only file on (`appendfsync everysec`,
+ * the common production setting) in a directory of its own, that can be stopped gracefully
+ * (SIGTERM: Redis writes and syncs the AOF, then exits) or killed (`kill -9`: the last second of
+ * writes may be lost) and started again on the same port and data.
+ */
+export async function persistentRedis(): Promise<{
+  url: string;
+  restart(how: 'graceful' | 'kill9', downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'ap-redis-'));
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+    srv.on('error', reject);
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
+  let child: ChildProcess;
+  const start = async () => {
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await probe.connect();
+          // Loading the AOF answers LOADING until it is done.
+          if ((await probe.ping()) === 'PONG') return;
+        } catch {
+          probe.disconnect();
+        }
+        await sleep(100);
+      }
+      throw new Error(`redis-server on port ${port} did not start`);
+    } finally {
+      probe.disconnect();
+    }
+  };
+  const stopChild = async (signal: NodeJS.Signals) => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url,
+    async restart(how, downMs) {
+      await stopChild(how === 'graceful' ? 'SIGTERM' : 'SIGKILL');
+      await sleep(downMs);
+      await start();
+    },
+    stop: () => stopChild('SIGTERM'),
+  };
 }

@@ -5,6 +5,8 @@
 //   sigterm  SIGTERM during an analyzer listing and during a delivery, within the grace
 //   faults   Slack 5xx before and after acting, dropped connections, 429 storms; AWS 30% throttled
 //            and 5% 500s: every finding once, every change shown in order
+//   redis-restart  Redis (AOF, appendfsync everysec, on a port of its own) restarted gracefully and
+//            with kill -9 while analyzers list, channels are delivered and archive jobs run
 // Workers are `start --role worker` processes run from source (tsx); the AWS and Slack sandboxes
 // and the bookkeeping run in this process. Redis: REDIS_URL, or one started on a free port.
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import {
   drained,
   finalized,
   world as harnessWorld,
+  persistentRedis,
   scansDone,
   startWorker,
   type Tally,
@@ -272,7 +275,117 @@ async function faults(): Promise<boolean> {
   }
 }
 
-const SCENARIOS: Record<string, () => Promise<boolean>> = { kill9, sigterm, faults };
+// ---------------------------------------------------------------- Redis restarts
+
+async function redisRestart(): Promise<boolean> {
+  const redis = await persistentRedis();
+  const w = await world({ postIntervalMs: 150, awsRate: 40, pageSize: 25, redisUrl: redis.url });
+  const t0 = Date.now();
+  const events: string[] = [];
+  try {
+    const everActive = activeIds(w);
+    out(
+      `redis-restart: ${FINDINGS} findings (${everActive.size} active), ${w.data.regions.length} regions, Redis with AOF (appendfsync everysec), seed ${SEED}`,
+    );
+    const workers = [startWorker(w), startWorker(w)];
+    // The bookkeeping connection fails while Redis is down: such a look counts as "not yet".
+    const safe = (fn: () => Promise<boolean>) => () => fn().catch(() => false);
+    type AnyQueue = typeof w.rt.queues.scan | typeof w.rt.queues.deliver | typeof w.rt.queues.actions;
+    const runs = (queue: AnyQueue, name: string) =>
+      safe(async () => ((await queue.getJobs(['active'])) as Job[]).some((j) => j.name === name));
+    const restartWhile = async (
+      what: string,
+      queue: AnyQueue,
+      name: string,
+      how: 'graceful' | 'kill9',
+      over: () => Promise<boolean>,
+    ) => {
+      await until(what, async () => (await runs(queue, name)()) || (await over()), 5 * 60_000);
+      if (await over()) {
+        events.push(`${how} restart during ${what}: skipped, it was over first`);
+        return;
+      }
+      await sleep(300 + rand() * 700);
+      const t = Date.now();
+      await redis.restart(how, 1000);
+      events.push(`${how} restart during ${what} (Redis away ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    };
+    const scanned = (n: number) => safe(async () => (await finalized(w.rt)) >= n && (await drained(w.rt)));
+
+    // The first scan: a graceful restart while analyzers list, kill -9 while channels are delivered.
+    await restartWhile('a first-scan listing', w.rt.queues.scan, JOBS.scanAnalyzer, 'graceful', scanned(1));
+    await restartWhile(
+      'a first-scan delivery',
+      w.rt.queues.deliver,
+      JOBS.deliverChannel,
+      'kill9',
+      scanned(1),
+    );
+    await until('the first scan to finish', scanned(1), 10 * 60_000);
+
+    // Actions: archive 15 cards; Redis is killed while the archive jobs run.
+    const cardOf = (id: string) => w.slack.messages.find((m) => m.metadata?.event_payload.finding_id === id);
+    const toArchive = [...everActive].filter((id) => cardOf(id)).slice(0, 15);
+    for (const id of toArchive) {
+      const st = await w.rt.deps.store.get(id);
+      await enqueue(w.rt.queues, JOBS.archive, {
+        findingId: id,
+        analyzerArn: st!.analyzerArn,
+        region: st!.region,
+        userId: 'U0RELIABLE',
+        replyChannel: st!.channel,
+        requestTs: `${Date.now() / 1000}`,
+        reason: 'reliability run',
+      });
+    }
+    const actionsOver = safe(async () => {
+      const c = await w.rt.queues.actions.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(c).every((n) => n === 0);
+    });
+    await restartWhile('the archive jobs', w.rt.queues.actions, JOBS.archive, 'kill9', actionsOver);
+    await until('the archive jobs to end', actionsOver, 5 * 60_000);
+    const archivedInAws = toArchive.filter((id) => w.data.findings.get(id)?.status === 'ARCHIVED').length;
+    const cardsArchived = toArchive.filter((id) => /Archived/.test(cardOf(id)?.text ?? '')).length;
+    const receipts = toArchive.map((id) => {
+      const m = cardOf(id)!;
+      return w.slack.threadReplies(m.channel, m.ts).filter((r) => r.metadata?.event_payload.once_key).length;
+    });
+    const failedActions = (await w.rt.queues.actions.getJobCounts('failed')).failed ?? 0;
+
+    // A rescan after AWS changed: kill -9 while analyzers list, a graceful restart while delivering.
+    const { resolved } = changeAws(w);
+    for (const id of activeIds(w)) everActive.add(id);
+    await scanNow(w, 'rescan');
+    await restartWhile('a rescan listing', w.rt.queues.scan, JOBS.scanAnalyzer, 'kill9', scanned(2));
+    await restartWhile('a rescan delivery', w.rt.queues.deliver, JOBS.deliverChannel, 'graceful', scanned(2));
+    await until('the rescan to finish', scanned(2), 10 * 60_000);
+
+    for (const e of events) out(`  ${e}`);
+    out(
+      `  archive: ${toArchive.length} asked, ${archivedInAws} archived in AWS, ${cardsArchived} cards show Archived, receipts per card ${[...new Set(receipts)].join('/')}, ${failedActions} failed`,
+    );
+    const t = await tally(w, everActive, resolved);
+    printTally(`after ${events.length} Redis restarts, ${((Date.now() - t0) / 1000).toFixed(0)} s`, t);
+    for (const wp of workers) wp.child.kill('SIGTERM');
+    await Promise.all(workers.map((wp) => wp.exited));
+    const actionsOk =
+      archivedInAws === toArchive.length &&
+      cardsArchived === toArchive.length &&
+      receipts.every((n) => n === 1) &&
+      failedActions === 0;
+    return actionsOk && !bad(t);
+  } finally {
+    await w.stop();
+    await redis.stop();
+  }
+}
+
+const SCENARIOS: Record<string, () => Promise<boolean>> = {
+  kill9,
+  sigterm,
+  faults,
+  'redis-restart': redisRestart,
+};
 const run = SCENARIOS[scenario];
 if (!run) {
   process.stderr.write(
