@@ -240,7 +240,10 @@ export async function tally(w: World, everActive: Set<string>, resolved: Set<str
       t.summaries++;
       if (ms.length > 1) t.duplicateSummaries += ms.length - 1;
       for (const sm of ms) {
-        const replies = w.slack.threadReplies(sm.channel, sm.ts).length;
+        // The cards in its thread (a receipt for a card in the thread is a reply there too).
+        const replies = w.slack
+          .threadReplies(sm.channel, sm.ts)
+          .filter((r) => typeof r.metadata?.event_payload.finding_id === 'string').length;
         if (!new RegExp(`^${replies} new access finding`).test(sm.text)) t.summaryMiscounts++;
       }
     } else if (key.startsWith('once-')) {

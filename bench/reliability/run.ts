@@ -346,10 +346,12 @@ async function redisRestart(): Promise<boolean> {
     await until('the archive jobs to end', actionsOver, 5 * 60_000);
     const archivedInAws = toArchive.filter((id) => w.data.findings.get(id)?.status === 'ARCHIVED').length;
     const cardsArchived = toArchive.filter((id) => /Archived/.test(cardOf(id)?.text ?? '')).length;
-    const receipts = toArchive.map((id) => {
-      const m = cardOf(id)!;
-      return w.slack.threadReplies(m.channel, m.ts).filter((r) => r.metadata?.event_payload.once_key).length;
-    });
+    // Receipts are posted once (their once-key names the archive job, and so the card).
+    const receipts = toArchive.map(
+      (id) =>
+        w.slack.messages.filter((m) => String(m.metadata?.event_payload.once_key ?? '').includes(`archive-${id}`))
+          .length,
+    );
     const failedActions = (await w.rt.queues.actions.getJobCounts('failed')).failed ?? 0;
 
     // A rescan after AWS changed: kill -9 while analyzers list, a graceful restart while delivering.
