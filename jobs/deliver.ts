@@ -64,7 +64,6 @@ export async function deliverChannel(
   signal?: AbortSignal,
 ): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
-  const { config, slack, outbox } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
   const result: DeliverResult = {
     scanId,

@@ -349,8 +349,9 @@ async function redisRestart(): Promise<boolean> {
     // Receipts are posted once (their once-key names the archive job, and so the card).
     const receipts = toArchive.map(
       (id) =>
-        w.slack.messages.filter((m) => String(m.metadata?.event_payload.once_key ?? '').includes(`archive-${id}`))
-          .length,
+        w.slack.messages.filter((m) =>
+          String(m.metadata?.event_payload.once_key ?? '').includes(`archive-${id}`),
+        ).length,
     );
     const failedActions = (await w.rt.queues.actions.getJobCounts('failed')).failed ?? 0;
 
