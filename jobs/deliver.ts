@@ -7,7 +7,12 @@
 //  - a finding with a saved message ts is updated, never posted again;
 //  - before posting, the finding's hash records `pendingSince`/`pendingChannel`; the message carries
 //    the finding id in its metadata. A retry that finds a pending marker but no ts looks for that
-//    message in the channel (or thread) first and adopts its ts instead of posting a second time.
+//    message in the channel (or thread) first and adopts its ts instead of posting a second time;
+//  - one delivery to a channel at a time (the intent `deliver:<channel>`, held while the job works
+//    and renewed as it goes): two scans that overlap both queue the findings they saw as new, and
+//    the later delivery waits for the earlier one, then finds those cards posted and only updates.
+//    A worker that dies stops renewing; its hold ends CHANNEL_HOLD_MS later, and the card it may
+//    have been posting is found again through its pending marker, by whichever delivery is next.
 import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
@@ -41,6 +46,8 @@ export interface DeliverResult {
   notices: number;
   summary?: { channel: string; ts: string; findings: number };
   fallback?: { to: string; error: string };
+  /** Another scan's delivery to the channel was under way: this one waited for it to end. */
+  waited?: { scanId: string; ms: number };
   /** Post and update calls made (the steady-state target is zero). */
   slackWrites: number;
 }
@@ -57,7 +64,6 @@ export async function deliverChannel(
   signal?: AbortSignal,
 ): Promise<DeliverResult> {
   const { scanId, channel } = job.data;
-  const { config, slack, outbox } = deps;
   const log = deps.logger.child({ jobId: job.id, scanId, channel });
   const result: DeliverResult = {
     scanId,
@@ -79,7 +85,40 @@ export async function deliverChannel(
       target.fallbackError = carried.fallback.error;
       result.fallback = carried.fallback;
     }
+    if (carried.waited) result.waited = carried.waited;
   }
+  // Another scan's delivery to this channel first: this one waits until it has ended.
+  const hold = await holdChannel(deps, job, carried, log);
+  if (hold.waited) result.waited = hold.waited;
+  let handedBack = false;
+  try {
+    return await deliverHeld(deps, job, signal, { result, target, carried, hold, log });
+  } catch (err) {
+    // Paced: the job keeps its channel through the wait (the hold was extended past it).
+    if (err instanceof DelayedError) handedBack = true;
+    throw err;
+  } finally {
+    hold.stop();
+    if (!handedBack)
+      await hold.release().catch((err: Error) => log.warn({ err: err.message }, 'hold not released'));
+  }
+}
+
+async function deliverHeld(
+  deps: JobDeps,
+  job: Job<DeliverData>,
+  signal: AbortSignal | undefined,
+  ctx: {
+    result: DeliverResult;
+    target: Target;
+    carried: ReturnType<typeof carriedProgress>;
+    hold: ChannelHold;
+    log: JobDeps['logger'];
+  },
+): Promise<DeliverResult> {
+  const { scanId, channel } = job.data;
+  const { config, slack, outbox } = deps;
+  const { result, target, carried, hold, log } = ctx;
   // Writes to the channel are paced: the next one waits until postIntervalMs after the last.
   let lastWriteAt: number | undefined = carried?.lastWriteAt;
   const pace = async () => {
@@ -101,6 +140,7 @@ export async function deliverChannel(
     if (job.token && wait >= YIELD_AT_LEAST_MS) {
       const { scanId: _s, channel: _c, summary: _summary, ...counts } = result;
       await job.updateProgress({ ...counts, lastWriteAt });
+      await hold.keep(due - Date.now() + CHANNEL_HOLD_MS);
       // Back a little early (a delayed job takes some time to be promoted and taken); the rest of
       // the wait is slept when it resumes, so the pace stays exact.
       await job.moveToDelayed(due - RESUME_EARLY_MS, job.token);
@@ -110,12 +150,23 @@ export async function deliverChannel(
   };
 
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
+  // Channel ids, asked of Slack at most once per channel in this run (see channelIdFor).
+  const ids = new Map<string, Promise<string>>();
+  const idOf = (ch: string): Promise<string> => {
+    let id = ids.get(ch);
+    if (!id) {
+      id = channelIdFor(deps, ch);
+      ids.set(ch, id);
+    }
+    return id;
+  };
   const post = async (
     msg: OutgoingMessage,
     opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number },
   ): Promise<PostedMessage> => {
     try {
-      const posted = await slack.post(target.channel, withNote(msg, target, channel), opts);
+      const to = await idOf(target.channel);
+      const posted = await slack.post(to, withNote(msg, target, channel), opts);
       await deps.channelIds.remember(target.channel, posted.channel);
       await pace();
       if (!target.fallbackError) await clearChannelNotice(deps, channel);
@@ -140,17 +191,28 @@ export async function deliverChannel(
   };
 
   // A burst: one summary message, the findings go into its thread.
-  let threadTs: string | undefined;
   const burst = await deps.bursts.counts(scanId, channel);
-  const newCount = burst.total;
+  const isBurst = burst.total > config.slack.burstThreshold;
+  let summary: PostedMessage | undefined;
   let tally: SummaryTally | undefined;
-  if (newCount > config.slack.burstThreshold) {
-    const summary = await ensureSummary(deps, scanId, channel, burst, post, target);
-    threadTs = summary.ts;
-    target.channel = summary.channel;
-    result.summary = { channel: summary.channel, ts: summary.ts, findings: newCount };
-    tally = new SummaryTally(deps, scanId, channel, summary);
+  const useSummary = (s: PostedMessage) => {
+    summary = s;
+    target.channel = s.channel;
+    result.summary = { channel: s.channel, ts: s.ts, findings: burst.total };
+    tally = new SummaryTally(deps, scanId, channel, s);
+  };
+  if (isBurst) {
+    const known = await knownSummary(deps, scanId, channel);
+    if (known) useSummary(known);
   }
+  // The summary is posted when the first card goes into its thread: a delivery that finds every
+  // card already posted (by a scan it overlapped) posts no summary at all.
+  const thread = async (): Promise<string | undefined> => {
+    if (!isBurst) return undefined;
+    if (!summary)
+      useSummary(await postSummary(deps, scanId, channel, burst, post, () => idOf(target.channel)));
+    return summary?.ts;
+  };
 
   for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
     await waitForPace();
@@ -163,7 +225,7 @@ export async function deliverChannel(
       );
       result.notices++;
     } else if (event.kind === 'finding') {
-      await deliverFinding(deps, event, { post, threadTs, target, result, pace });
+      await deliverFinding(deps, event, { post, thread, target, idOf, result, pace });
       await tally?.record(event.finding.id);
     } else {
       await deliverClosed(deps, event, { result, pace });
@@ -188,16 +250,107 @@ const RESUME_EARLY_MS = 200;
 const COUNTS = ['posted', 'updated', 'unchanged', 'closed', 'notices', 'slackWrites'] as const;
 
 /** What earlier runs of this job (before they waited for the channel's pacing) had done. */
-function carriedProgress(
-  job: Job<DeliverData>,
-):
+function carriedProgress(job: Job<DeliverData>):
   | (Partial<Pick<DeliverResult, (typeof COUNTS)[number]>> &
-      Pick<DeliverResult, 'fallback'> & { lastWriteAt?: number })
+      Pick<DeliverResult, 'fallback' | 'waited'> & {
+        lastWriteAt?: number;
+        /** Waiting for another delivery to the channel since (epoch ms), and its scan. */
+        waitingSince?: number;
+        waitingFor?: string;
+      })
   | undefined {
   const p = job.progress;
   return p && typeof p === 'object' && !Array.isArray(p)
     ? (p as ReturnType<typeof carriedProgress>)
     : undefined;
+}
+
+/**
+ * How long a delivery's hold on its channel outlives its last renewal. The holder renews it a few
+ * times within that while it works and past each paced wait, so only a dead process loses it.
+ */
+export const CHANNEL_HOLD_MS = 30_000;
+/** A delivery waiting for another one to the same channel asks again this often. */
+const CHANNEL_WAIT_POLL_MS = 1_000;
+
+interface ChannelHold {
+  /** Set when this delivery waited for another scan's delivery to the channel. */
+  waited?: { scanId: string; ms: number };
+  /** Keeps the channel `ms` longer (across a paced wait, when no worker renews it). */
+  keep(ms: number): Promise<void>;
+  stop(): void;
+  release(): Promise<void>;
+}
+
+/** The intent that makes deliveries to one channel take turns (src/store/intents.ts). */
+export function deliveryIntent(channel: string): string {
+  return `deliver:${channel}`;
+}
+
+/**
+ * Takes the channel for this delivery, or waits while another scan's delivery holds it: in BullMQ's
+ * delayed set when the job has a lock token (the worker slot is free meanwhile), else here. An
+ * earlier run of this same job (paced, handed back at shutdown, or crashed) holds it for this run.
+ */
+async function holdChannel(
+  deps: JobDeps,
+  job: Job<DeliverData>,
+  carried: ReturnType<typeof carriedProgress>,
+  log: JobDeps['logger'],
+): Promise<ChannelHold> {
+  const { scanId, channel } = job.data;
+  const jobId = job.id ?? `deliver-${scanId}-${channel}`;
+  const intent = deliveryIntent(channel);
+  let waitingSince = carried?.waitingSince;
+  let waitingFor = carried?.waitingFor;
+  for (;;) {
+    const claim = await deps.intents.claim(
+      intent,
+      { jobId, userId: scanId, at: deps.now().toISOString() },
+      CHANNEL_HOLD_MS,
+    );
+    if (claim.claimed) break;
+    if (claim.holder?.jobId === jobId) {
+      await deps.intents.renew(intent, jobId, CHANNEL_HOLD_MS);
+      break;
+    }
+    if (!claim.holder) {
+      // Ended between the two reads: claim it now.
+      await deps.sleep(20);
+      continue;
+    }
+    waitingSince ??= Date.now();
+    if (waitingFor !== claim.holder.userId) {
+      waitingFor = claim.holder.userId;
+      log.info(
+        { heldBy: claim.holder.jobId, heldSince: claim.holder.at },
+        'another scan is delivering to this channel; waiting for it',
+      );
+    }
+    if (job.token) {
+      await job.updateProgress({ ...(carried ?? {}), waitingSince, waitingFor });
+      await job.moveToDelayed(Date.now() + CHANNEL_WAIT_POLL_MS, job.token);
+      throw new DelayedError();
+    }
+    await deps.sleep(CHANNEL_WAIT_POLL_MS);
+  }
+  const renew = async (ms: number) => {
+    if (!(await deps.intents.renew(intent, jobId, ms))) log.warn('lost the hold on the channel');
+  };
+  const timer = setInterval(() => {
+    renew(CHANNEL_HOLD_MS).catch((err: Error) => log.warn({ err: err.message }, 'hold not renewed'));
+  }, CHANNEL_HOLD_MS / 3);
+  timer.unref();
+  return {
+    ...(waitingSince !== undefined && waitingFor !== undefined
+      ? { waited: { scanId: waitingFor, ms: Date.now() - waitingSince } }
+      : {}),
+    keep: renew,
+    stop: () => clearInterval(timer),
+    release: async () => {
+      await deps.intents.release(intent, jobId, 0);
+    },
+  };
 }
 
 function withNote(msg: OutgoingMessage, target: Target, ownChannel: string): OutgoingMessage {
@@ -208,29 +361,42 @@ function withNote(msg: OutgoingMessage, target: Target, ownChannel: string): Out
   };
 }
 
-async function ensureSummary(
+/**
+ * The key a burst summary is found again by (its metadata), one per scan and channel: two channels'
+ * summaries can land in one Slack channel (a fallback to the default channel, two routes naming one
+ * channel), and a lost answer must not adopt the other one.
+ */
+export function summaryKey(scanId: string, channel: string): string {
+  return `summary-${scanId}-${shortHash(channel)}`;
+}
+
+/** The burst summary an earlier attempt of this delivery posted (or whose answer it lost), if any. */
+async function knownSummary(deps: JobDeps, scanId: string, channel: string): Promise<PostedMessage | null> {
+  const { bursts } = deps;
+  const saved = await bursts.summary(scanId, channel);
+  if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
+  if (saved.pendingSince === undefined) return null;
+  const marker = summaryKey(scanId, channel);
+  const found = await findPostedSafely(deps, saved.pendingChannel ?? channel, marker, saved.pendingSince);
+  if (found) await bursts.summaryPosted(scanId, channel, found);
+  return found;
+}
+
+async function postSummary(
   deps: JobDeps,
   scanId: string,
   channel: string,
   counts: BurstCounts,
   post: (msg: OutgoingMessage, opts: { findingId?: string }) => Promise<PostedMessage>,
-  target: Target,
+  /** The id of the channel the summary is about to be posted to. */
+  targetId: () => Promise<string>,
 ): Promise<PostedMessage> {
   const { bursts } = deps;
-  const saved = await bursts.summary(scanId, channel);
-  if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
-  const marker = `summary-${scanId}`;
-  if (saved.pendingSince !== undefined) {
-    const found = await findPostedSafely(deps, saved.pendingChannel ?? channel, marker, saved.pendingSince);
-    if (found) {
-      await bursts.summaryPosted(scanId, channel, found);
-      return found;
-    }
-  }
+  const marker = summaryKey(scanId, channel);
   // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
   const msg = await summaryMessage(deps, scanId, channel, counts);
   const nowSec = Math.floor(deps.now().getTime() / 1000);
-  await bursts.summaryPending(scanId, channel, nowSec, await deps.channelIds.resolve(target.channel));
+  await bursts.summaryPending(scanId, channel, nowSec, await targetId());
   const posted = await post(msg, { findingId: marker });
   await bursts.summaryPosted(scanId, channel, posted, counts.total);
   return posted;
@@ -238,7 +404,10 @@ async function ensureSummary(
 
 interface FindingCtx {
   post: (msg: OutgoingMessage, opts: { threadTs?: string; findingId?: string }) => Promise<PostedMessage>;
-  threadTs?: string;
+  /** The thread a new card goes into (the burst summary's, posted on first use), or none. */
+  thread: () => Promise<string | undefined>;
+  /** A channel's id (what a lost answer is looked for in). */
+  idOf: (channel: string) => Promise<string>;
   target: Target;
   result: DeliverResult;
   pace: () => Promise<void>;
@@ -327,25 +496,28 @@ async function deliverFinding(
     ownerEmail: route.ownerEmail,
   };
   let posted: PostedMessage | null = null;
+  let threadTs: string | undefined;
   if (state?.pendingSince && state.pendingChannel) {
+    threadTs = state.pendingThreadTs;
     posted = await findPostedSafely(
       deps,
       state.pendingChannel,
       finding.id,
       Number(state.pendingSince),
-      state.pendingThreadTs,
+      threadTs,
     );
   }
   if (!posted) {
+    threadTs = await ctx.thread();
     await store.set(finding.id, {
       ...base,
       // updatedAt stays empty until the ts is saved, so a scan in between still sees a change.
       ...(event.via ? {} : { updatedAt: '' }),
       pendingSince: String(Math.floor(deps.now().getTime() / 1000)),
-      pendingChannel: await deps.channelIds.resolve(ctx.target.channel),
-      pendingThreadTs: ctx.threadTs,
+      pendingChannel: await ctx.idOf(ctx.target.channel),
+      pendingThreadTs: threadTs,
     });
-    posted = await ctx.post(msg, { threadTs: ctx.threadTs, findingId: finding.id });
+    posted = await ctx.post(msg, { threadTs, findingId: finding.id });
     await deps.afterPostHook?.(finding.id);
   }
   await store.set(finding.id, {
@@ -354,7 +526,7 @@ async function deliverFinding(
     fingerprint,
     channel: posted.channel,
     ts: posted.ts,
-    threadTs: ctx.threadTs,
+    threadTs,
   });
   await store.clearPending(finding.id);
   ctx.result.posted++;
@@ -431,6 +603,28 @@ function findingFromState(id: string, s: FindingState): Finding {
     updatedAt: s.updatedAt,
     details: details[findingType] ?? details.ExternalAccess,
   };
+}
+
+/**
+ * The id of a channel the routing names by `#name`, asked of Slack once and kept (`channel-id:`),
+ * so that a post whose answer is lost can be looked for (conversations.history takes ids only),
+ * the very first post to the channel included. A name Slack does not list, or a look that fails,
+ * is posted to as written: Slack's answer to the post says what is wrong with the channel.
+ */
+async function channelIdFor(deps: JobDeps, channel: string): Promise<string> {
+  const known = await deps.channelIds.resolve(channel);
+  if (!known.startsWith('#')) return known;
+  try {
+    const id = await deps.slack.channelIdByName(known);
+    if (id) {
+      await deps.channelIds.remember(known, id);
+      return id;
+    }
+    deps.logger.warn({ channel }, 'Slack lists no channel by this name');
+  } catch (err) {
+    deps.logger.warn({ channel, err: (err as Error).message }, 'could not look up the channel id');
+  }
+  return channel;
 }
 
 async function findPostedSafely(

@@ -148,6 +148,7 @@ export function createWorkers(deps: JobDeps, connection: Redis, handlers: JobHan
   const stalled = {
     maxStalledCount: deps.config.workers.maxStalledCount,
     stalledInterval: deps.config.workers.stalledIntervalMs,
+    lockDuration: deps.config.workers.lockMs,
   };
   const scan = new Worker(QUEUES.scan, dispatch(QUEUES.scan), {
     connection,

@@ -550,6 +550,10 @@ export function formatScanReport(report: ScanReport): string {
     if (d.notices) parts.push(`notices ${d.notices}`);
     if (d.summary) parts.push(`as a summary with a thread (${d.summary.findings} new)`);
     if (d.fallback) parts.push(`fell back to ${d.fallback.to} (${d.fallback.error})`);
+    if (d.waited)
+      parts.push(
+        `waited ${(d.waited.ms / 1000).toFixed(1)} s for scan ${d.waited.scanId} to finish delivering here`,
+      );
     lines.push(`  ${d.channel}: ${parts.join(', ')}`);
   }
   if (report.deliveries.length === 0) lines.push('  nothing to post or update');

@@ -5,24 +5,27 @@
 //   sigterm  SIGTERM during an analyzer listing and during a delivery, within the grace
 //   faults   Slack 5xx before and after acting, dropped connections, 429 storms; AWS 30% throttled
 //            and 5% 500s: every finding once, every change shown in order
+//   redis-restart  Redis (AOF, appendfsync everysec, on a port of its own) restarted gracefully and
+//            with kill -9 while analyzers list, channels are delivered and archive jobs run
 // Workers are `start --role worker` processes run from source (tsx); the AWS and Slack sandboxes
 // and the bookkeeping run in this process. Redis: REDIS_URL, or one started on a free port.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Job } from 'bullmq';
-import pino from 'pino';
-import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
-import { BULK_MEMBER_ROLE, bulkData } from '../../sandbox/fixtures/bulk.ts';
-import { ensureRedis, wipePrefix } from '../../sandbox/redis.ts';
-import { type SandboxMessage, type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
-import type { SandboxData } from '../../sandbox/types.ts';
-import { configSchema } from '../../src/config/schema.ts';
 import { enqueue, JOBS } from '../../src/queue/index.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import {
+  activeIds,
+  bad,
+  drained,
+  finalized,
+  world as harnessWorld,
+  persistentRedis,
+  scansDone,
+  startWorker,
+  type Tally,
+  tally,
+  until,
+  type World,
+} from './harness.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -36,8 +39,6 @@ const { values: args, positionals } = parseArgs({
 const scenario = positionals[0] ?? '';
 const FINDINGS = Number(args.findings);
 const SEED = Number(args.seed);
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,155 +55,9 @@ function seeded(seed: number): () => number {
 }
 const rand = seeded(SEED);
 
-interface World {
-  data: SandboxData;
-  aws: AwsSandbox;
-  slack: SlackSandbox;
-  redisUrl: string;
-  settings: Record<string, unknown>;
-  configPath: string;
-  /** The bookkeeping runtime: queues and Redis, no workers unless started. */
-  rt: Runtime;
-  prefix: string;
-  stop(): Promise<void>;
-}
-
-async function world(opts: {
-  postIntervalMs: number;
-  graceMs?: number;
-  awsRate?: number;
-  slackFaults?: Parameters<typeof startSlackSandbox>[0];
-  awsFaults?: Parameters<typeof startAwsSandbox>[0]['randomFaults'];
-  pageSize?: number;
-}): Promise<World> {
-  const redis = await ensureRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const data = bulkData({ findings: FINDINGS, regions: 2, accounts: 4, channels: 3, seed: SEED });
-  const aws = await startAwsSandbox({
-    data,
-    ...(opts.awsRate ? { rateLimit: { perSecond: opts.awsRate } } : {}),
-    ...(opts.awsFaults ? { randomFaults: opts.awsFaults } : {}),
-  });
-  const slack = await startSlackSandbox({ ...(opts.slackFaults ?? {}) });
-  const prefix = `rel${Date.now().toString(36)}:`;
-  const settings = {
-    regions: data.regions,
-    scan: { intervalMinutes: 1440, ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) },
-    slack: {
-      defaultChannel: '#sec-alerts',
-      adminChannel: '#access-patrol-admin',
-      postIntervalMs: opts.postIntervalMs,
-    },
-    organization: { memberRoleName: BULK_MEMBER_ROLE.name, externalId: BULK_MEMBER_ROLE.externalId },
-    tags: { useResourceGroupsTaggingApi: true },
-    routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
-    redis: { keyPrefix: prefix },
-    workers: { stalledIntervalMs: 5000 },
-    shutdown: { graceMs: opts.graceMs ?? 20_000 },
-  };
-  const dir = await mkdtemp(join(tmpdir(), 'ap-rel-'));
-  const configPath = join(dir, 'access-patrol.yml');
-  await writeFile(configPath, JSON.stringify(settings));
-  const rt = createRuntime({
-    env: { redisUrl: redis.url, slackBotToken: 'xoxb-reliability', slackApiUrl: slack.apiUrl },
-    config: configSchema.parse(settings),
-    logger: pino({ level: 'silent' }),
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXRELY0001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url },
-      maxAttempts: 3,
-    },
-  });
-  return {
-    data,
-    aws,
-    slack,
-    redisUrl: redis.url,
-    settings,
-    configPath,
-    rt,
-    prefix,
-    async stop() {
-      await rt.close();
-      await aws.close();
-      await slack.close();
-      await wipePrefix(redis.url, prefix);
-      await redis.stop();
-    },
-  };
-}
-
-interface WorkerProc {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-function startWorker(w: World): WorkerProc {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'start', '--role', 'worker'], {
-    cwd: join(w.configPath, '..'),
-    env: {
-      PATH: process.env.PATH,
-      SLACK_BOT_TOKEN: 'xoxb-reliability',
-      SLACK_API_URL: w.slack.apiUrl,
-      REDIS_URL: w.redisUrl,
-      ACCESS_PATROL_CONFIG: w.configPath,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      AWS_ACCESS_KEY_ID: 'AKIASANDBOXRELY0001',
-      AWS_SECRET_ACCESS_KEY: 'sandbox',
-      AWS_REGION: w.data.regions[0],
-      AWS_ENDPOINT_URL_ACCESSANALYZER: w.aws.url,
-      AWS_ENDPOINT_URL_IAM: w.aws.url,
-      AWS_ENDPOINT_URL_STS: w.aws.url,
-      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: w.aws.url,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => {
-    output = (output + String(d)).slice(-200_000);
-  });
-  child.stderr?.on('data', (d) => {
-    output = (output + String(d)).slice(-200_000);
-  });
-  return { child, exited: new Promise((r) => child.on('exit', (code) => r(code))), output: () => output };
-}
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** Nothing waiting, running or delayed (other than the schedulers' next runs) in the scan and deliver queues. */
-async function drained(rt: Runtime): Promise<boolean> {
-  for (const q of [rt.queues.scan, rt.queues.deliver]) {
-    const c = await q.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
-    if (Object.values(c).some((n) => n > 0)) return false;
-    const delayed = (await q.getJobs(['delayed'])) as Job[];
-    if (delayed.some((j) => !j.repeatJobKey)) return false;
-  }
-  return true;
-}
-
-async function failedJobs(rt: Runtime): Promise<number> {
-  let n = 0;
-  for (const q of [rt.queues.scan, rt.queues.deliver]) n += (await q.getJobCounts('failed')).failed ?? 0;
-  return n;
-}
-
-/** Finalized scans so far (each scan ends with one scan-finalize job). */
-async function finalized(rt: Runtime): Promise<number> {
-  return ((await rt.queues.scan.getJobs(['completed'])) as Job[]).filter((j) => j.name === JOBS.scanFinalize)
-    .length;
-}
-
-/** Waits until `n` scans have finalized and every delivery is done. */
-async function scansDone(w: World, n: number, what: string, ms: number): Promise<void> {
-  await until(what, async () => (await finalized(w.rt)) >= n && (await drained(w.rt)), ms);
-}
+/** A world of FINDINGS findings and SEED (harness.ts). */
+const world = (opts: Omit<Parameters<typeof harnessWorld>[0], 'findings' | 'seed'>) =>
+  harnessWorld({ ...opts, findings: FINDINGS, seed: SEED });
 
 // The first scan of every scenario is the one the workers' scheduler runs when they start (a scan
 // enqueued beside it would overlap it; two overlapping first scans race for the same new findings).
@@ -229,78 +84,6 @@ function changeAws(w: World): { resolved: Set<string>; updated: Set<string> } {
   return { resolved, updated };
 }
 
-interface Tally {
-  cards: number;
-  lost: number;
-  duplicateCards: number;
-  duplicateReplies: number;
-  summaries: number;
-  duplicateSummaries: number;
-  summaryMiscounts: number;
-  stale: number;
-  failedJobs: number;
-}
-
-/** What Slack holds against what AWS has: every finding ever active once, closed ones shown closed. */
-async function tally(w: World, everActive: Set<string>, resolved: Set<string>): Promise<Tally> {
-  const byKey = new Map<string, SandboxMessage[]>();
-  for (const m of w.slack.messages) {
-    const p = m.metadata?.event_payload;
-    const id =
-      typeof p?.finding_id === 'string'
-        ? p.finding_id
-        : typeof p?.once_key === 'string'
-          ? `once-${p.once_key}`
-          : undefined;
-    // A scan's summaries share their key across channels: one per channel.
-    const key = id?.startsWith('summary-') ? `${id}@${m.channel}` : id;
-    if (key) byKey.set(key, [...(byKey.get(key) ?? []), m]);
-  }
-  const t: Tally = {
-    cards: 0,
-    lost: 0,
-    duplicateCards: 0,
-    duplicateReplies: 0,
-    summaries: 0,
-    duplicateSummaries: 0,
-    summaryMiscounts: 0,
-    stale: 0,
-    failedJobs: await failedJobs(w.rt),
-  };
-  for (const [key, ms] of byKey) {
-    if (key.startsWith('summary-')) {
-      t.summaries++;
-      if (ms.length > 1) t.duplicateSummaries += ms.length - 1;
-      for (const sm of ms) {
-        const replies = w.slack.threadReplies(sm.channel, sm.ts).length;
-        if (!new RegExp(`^${replies} new access finding`).test(sm.text)) t.summaryMiscounts++;
-      }
-    } else if (key.startsWith('once-')) {
-      if (ms.length > 1) t.duplicateReplies += ms.length - 1;
-    } else {
-      t.cards++;
-      if (ms.length > 1) t.duplicateCards += ms.length - 1;
-    }
-  }
-  const { redis, keys } = w.rt.deps;
-  for (const id of everActive) {
-    let card = id;
-    if (!byKey.has(id)) {
-      // Joined another card (same natural key): that card must exist.
-      const joined = await redis.hgetall(keys.member(id));
-      const other = Object.values(joined).find((v) => byKey.has(v));
-      if (!other) {
-        t.lost++;
-        continue;
-      }
-      card = other;
-    }
-    const m = byKey.get(card)![0]!;
-    if (resolved.has(id) && card === id && !/Resolved/.test(m.text)) t.stale++;
-  }
-  return t;
-}
-
 function printTally(label: string, t: Tally): void {
   out(`${label}:`);
   out(`  cards in Slack            ${t.cards}`);
@@ -312,20 +95,6 @@ function printTally(label: string, t: Tally): void {
   );
   out(`  resolved but shown active ${t.stale}`);
   out(`  jobs failed for good      ${t.failedJobs}`);
-}
-
-const bad = (t: Tally) =>
-  t.lost +
-    t.duplicateCards +
-    t.duplicateReplies +
-    t.duplicateSummaries +
-    t.summaryMiscounts +
-    t.stale +
-    t.failedJobs >
-  0;
-
-function activeIds(w: World): Set<string> {
-  return new Set([...w.data.findings.all()].filter((f) => f.status === 'ACTIVE').map((f) => f.id));
 }
 
 // ---------------------------------------------------------------- kill -9
@@ -506,7 +275,120 @@ async function faults(): Promise<boolean> {
   }
 }
 
-const SCENARIOS: Record<string, () => Promise<boolean>> = { kill9, sigterm, faults };
+// ---------------------------------------------------------------- Redis restarts
+
+async function redisRestart(): Promise<boolean> {
+  const redis = await persistentRedis();
+  const w = await world({ postIntervalMs: 150, awsRate: 40, pageSize: 25, redisUrl: redis.url });
+  const t0 = Date.now();
+  const events: string[] = [];
+  try {
+    const everActive = activeIds(w);
+    out(
+      `redis-restart: ${FINDINGS} findings (${everActive.size} active), ${w.data.regions.length} regions, Redis with AOF (appendfsync everysec), seed ${SEED}`,
+    );
+    const workers = [startWorker(w), startWorker(w)];
+    // The bookkeeping connection fails while Redis is down: such a look counts as "not yet".
+    const safe = (fn: () => Promise<boolean>) => () => fn().catch(() => false);
+    type AnyQueue = typeof w.rt.queues.scan | typeof w.rt.queues.deliver | typeof w.rt.queues.actions;
+    const runs = (queue: AnyQueue, name: string) =>
+      safe(async () => ((await queue.getJobs(['active'])) as Job[]).some((j) => j.name === name));
+    const restartWhile = async (
+      what: string,
+      queue: AnyQueue,
+      name: string,
+      how: 'graceful' | 'kill9',
+      over: () => Promise<boolean>,
+    ) => {
+      await until(what, async () => (await runs(queue, name)()) || (await over()), 5 * 60_000);
+      if (await over()) {
+        events.push(`${how} restart during ${what}: skipped, it was over first`);
+        return;
+      }
+      await sleep(300 + rand() * 700);
+      const t = Date.now();
+      await redis.restart(how, 1000);
+      events.push(`${how} restart during ${what} (Redis away ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    };
+    const scanned = (n: number) => safe(async () => (await finalized(w.rt)) >= n && (await drained(w.rt)));
+
+    // The first scan: a graceful restart while analyzers list, kill -9 while channels are delivered.
+    await restartWhile('a first-scan listing', w.rt.queues.scan, JOBS.scanAnalyzer, 'graceful', scanned(1));
+    await restartWhile(
+      'a first-scan delivery',
+      w.rt.queues.deliver,
+      JOBS.deliverChannel,
+      'kill9',
+      scanned(1),
+    );
+    await until('the first scan to finish', scanned(1), 10 * 60_000);
+
+    // Actions: archive 15 cards; Redis is killed while the archive jobs run.
+    const cardOf = (id: string) => w.slack.messages.find((m) => m.metadata?.event_payload.finding_id === id);
+    const toArchive = [...everActive].filter((id) => cardOf(id)).slice(0, 15);
+    for (const id of toArchive) {
+      const st = await w.rt.deps.store.get(id);
+      await enqueue(w.rt.queues, JOBS.archive, {
+        findingId: id,
+        analyzerArn: st!.analyzerArn,
+        region: st!.region,
+        userId: 'U0RELIABLE',
+        replyChannel: st!.channel,
+        requestTs: `${Date.now() / 1000}`,
+        reason: 'reliability run',
+      });
+    }
+    const actionsOver = safe(async () => {
+      const c = await w.rt.queues.actions.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(c).every((n) => n === 0);
+    });
+    await restartWhile('the archive jobs', w.rt.queues.actions, JOBS.archive, 'kill9', actionsOver);
+    await until('the archive jobs to end', actionsOver, 5 * 60_000);
+    const archivedInAws = toArchive.filter((id) => w.data.findings.get(id)?.status === 'ARCHIVED').length;
+    const cardsArchived = toArchive.filter((id) => /Archived/.test(cardOf(id)?.text ?? '')).length;
+    // Receipts are posted once (their once-key names the archive job, and so the card).
+    const receipts = toArchive.map(
+      (id) =>
+        w.slack.messages.filter((m) =>
+          String(m.metadata?.event_payload.once_key ?? '').includes(`archive-${id}`),
+        ).length,
+    );
+    const failedActions = (await w.rt.queues.actions.getJobCounts('failed')).failed ?? 0;
+
+    // A rescan after AWS changed: kill -9 while analyzers list, a graceful restart while delivering.
+    const { resolved } = changeAws(w);
+    for (const id of activeIds(w)) everActive.add(id);
+    await scanNow(w, 'rescan');
+    await restartWhile('a rescan listing', w.rt.queues.scan, JOBS.scanAnalyzer, 'kill9', scanned(2));
+    await restartWhile('a rescan delivery', w.rt.queues.deliver, JOBS.deliverChannel, 'graceful', scanned(2));
+    await until('the rescan to finish', scanned(2), 10 * 60_000);
+
+    for (const e of events) out(`  ${e}`);
+    out(
+      `  archive: ${toArchive.length} asked, ${archivedInAws} archived in AWS, ${cardsArchived} cards show Archived, receipts per card ${[...new Set(receipts)].join('/')}, ${failedActions} failed`,
+    );
+    const t = await tally(w, everActive, resolved);
+    printTally(`after ${events.length} Redis restarts, ${((Date.now() - t0) / 1000).toFixed(0)} s`, t);
+    for (const wp of workers) wp.child.kill('SIGTERM');
+    await Promise.all(workers.map((wp) => wp.exited));
+    const actionsOk =
+      archivedInAws === toArchive.length &&
+      cardsArchived === toArchive.length &&
+      receipts.every((n) => n === 1) &&
+      failedActions === 0;
+    return actionsOk && !bad(t);
+  } finally {
+    await w.stop();
+    await redis.stop();
+  }
+}
+
+const SCENARIOS: Record<string, () => Promise<boolean>> = {
+  kill9,
+  sigterm,
+  faults,
+  'redis-restart': redisRestart,
+};
 const run = SCENARIOS[scenario];
 if (!run) {
   process.stderr.write(

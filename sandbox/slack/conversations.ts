@@ -1,5 +1,6 @@
 // conversations.*: a channel's info, history and thread replies (oldest/latest windows, cursor
-// paging), its members, and opening a DM.
+// paging), its members, the workspace's channels (conversations.list), and opening a DM. History
+// and replies take a channel id only, as Slack's do: a `#name` is channel_not_found.
 import { SlackFault } from './surfaces.ts';
 import type { SandboxMessage } from './types.ts';
 import { bool } from './wire.ts';
@@ -20,7 +21,33 @@ export function conversationMethods(ws: Workspace): Methods {
     return [...new Set([...listed, ...people])];
   };
 
+  /** conversations.history and conversations.replies want the id: Slack finds no channel by name. */
+  const byId = (raw: unknown): string => {
+    if (typeof raw === 'string' && raw.startsWith('#')) throw new SlackFault('channel_not_found');
+    return resolveChannel(raw);
+  };
+
   return {
+    'conversations.list': (body) => {
+      // The workspace's channels: the configured ones, or every channel named so far.
+      const ids = ws.opts.channels ? ws.opts.channels.map(channelId) : [...names.keys()];
+      const notIn = new Set((ws.opts.notInChannel ?? []).map(channelId));
+      const channels = [...new Set(ids)]
+        .filter((id) => id.startsWith('C') && names.has(id))
+        .map((id) => ({
+          id,
+          name: names.get(id),
+          is_channel: true,
+          is_private: false,
+          is_archived: false,
+          is_member: !notIn.has(id),
+        }));
+      const limit = Number(body.limit ?? 100);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new SlackFault('invalid_limit');
+      const paged = page(channels, { ...body, limit: Math.min(limit, 999) }, (c) => c);
+      return { channels: paged.messages, response_metadata: paged.response_metadata };
+    },
+
     'conversations.info': (body) => {
       const channel = resolveChannel(body.channel);
       const name = names.get(channel) ?? channel.toLowerCase();
@@ -28,7 +55,7 @@ export function conversationMethods(ws: Workspace): Methods {
     },
 
     'conversations.history': (body) => {
-      const channel = resolveChannel(body.channel);
+      const channel = byId(body.channel);
       const withMeta = bool(body.include_all_metadata);
       const all = (byChannel.get(channel) ?? []).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
       const inRange = window(all, body);
@@ -37,7 +64,7 @@ export function conversationMethods(ws: Workspace): Methods {
     },
 
     'conversations.replies': (body) => {
-      const channel = resolveChannel(body.channel);
+      const channel = byId(body.channel);
       const withMeta = bool(body.include_all_metadata);
       const parent = find(channel, body.ts);
       if (!parent) throw new SlackFault('thread_not_found');

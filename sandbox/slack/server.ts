@@ -36,10 +36,16 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
   const draw = seededRandom(faults.seed ?? 1);
   let faultRateLimited = 0;
   /** The rule that picks this call, if any (one draw per rule that covers the method). */
-  const pickFault = (method: string): SlackFaultRule | undefined => {
+  const picks = new Map<SlackFaultRule, number>();
+  const pickFault = (method: string, body: Record<string, unknown>): SlackFaultRule | undefined => {
     for (const rule of faults.rules) {
       if (!(rule.methods ?? ['chat.postMessage']).includes(method)) continue;
-      if (draw() < rule.fraction) return rule;
+      if (rule.times !== undefined && (picks.get(rule) ?? 0) >= rule.times) continue;
+      if (rule.match && !rule.match(body)) continue;
+      if (draw() < rule.fraction) {
+        picks.set(rule, (picks.get(rule) ?? 0) + 1);
+        return rule;
+      }
     }
     return undefined;
   };
@@ -74,7 +80,7 @@ export async function startSlackSandbox(opts: SlackSandboxOptions = {}): Promise
       }
       const token = tokenOf(req.headers.authorization, body);
       const known = url.pathname.startsWith('/api/') && Object.hasOwn(api.methods, method);
-      const fault = known && token ? pickFault(method) : undefined;
+      const fault = known && token ? pickFault(method, body) : undefined;
       if (!fault) {
         const answer = api.call(method, body, token);
         return send(res, answer.status, answer.body, answer.headers);

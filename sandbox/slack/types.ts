@@ -99,6 +99,10 @@ export interface SlackFaultRule {
   answer?: number | 'drop';
   /** Retry-After of a 429 answer, in seconds. Default 1. */
   retryAfterSeconds?: number;
+  /** Only calls whose arguments it accepts (a channel, top-level posts only, the second one ...). */
+  match?: (body: Record<string, unknown>) => boolean;
+  /** At most this many picks, then the rule is spent. Default: no limit. */
+  times?: number;
 }
 
 export interface SlackFaults {

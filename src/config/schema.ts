@@ -542,7 +542,11 @@ export const configSchema = z.strictObject({
       }),
       stalledIntervalMs: z.number().int().min(1000).max(300_000).default(15_000).meta({
         description:
-          "How often each worker looks for jobs whose worker died (their lock of 30 s expired) and takes them over. A dead worker's job resumes within about 30 s plus this.",
+          "How often each worker looks for jobs whose worker died (their lock, `lockMs`, expired) and takes them over. A dead worker's job resumes within about `lockMs` plus this.",
+      }),
+      lockMs: z.number().int().min(2000).max(600_000).default(30_000).meta({
+        description:
+          "How long a running job's lock lasts; its worker renews it every half of that. A job whose worker died is taken over once its lock has expired. Shorter takes dead workers' jobs over sooner, but a process whose event loop stalls for longer than this loses its running jobs to another worker while still running them.",
       }),
     })
     .prefault({})

@@ -287,6 +287,30 @@ export class SlackGateway {
     return null;
   }
 
+  /**
+   * The id of the channel called `#name` (public, or private with the bot in it), or null when the
+   * workspace has none by that name. Slack has no lookup by name: this pages through
+   * conversations.list (channels:read, groups:read), so callers keep what it finds.
+   */
+  async channelIdByName(name: string): Promise<string | null> {
+    const wanted = name.replace(/^#/, '').toLowerCase();
+    let cursor: string | undefined;
+    do {
+      const res = await this.call('conversations.list', () =>
+        this.web.conversations.list({
+          types: 'public_channel,private_channel',
+          exclude_archived: true,
+          limit: 1000,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
+      const hit = (res.channels ?? []).find((c) => c.name === wanted && c.id);
+      if (hit?.id) return hit.id;
+      cursor = res.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return null;
+  }
+
   /** The user with this e-mail address, or null when Slack has none (`users_not_found`). Needs users:read.email. */
   async lookupUserByEmail(email: string): Promise<string | null> {
     try {

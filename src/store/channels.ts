@@ -1,6 +1,6 @@
-// Channel ids Slack returned for `#name` routes (`channel-id:<#name>`), learned on the first post
-// there. Recovering a crashed post (conversations.history) and matching a click's channel to a
-// finding's owner channel both need the id.
+// Channel ids of `#name` routes (`channel-id:<#name>`), asked of Slack before the first post there
+// (jobs/deliver.ts) or learned from a post's answer. Recovering a post whose answer was lost
+// (conversations.history) and matching a click's channel to a finding's owner channel both need it.
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 

@@ -1,12 +1,15 @@
 // One job per intent: a person's request (archive this card, rescan it, restore this backup) is
 // held while its job runs, so a second click (which Slack sends with its own action_ts and
-// trigger_id) or a second submission adds no second job, AWS call, reply or audit entry.
+// trigger_id) or a second submission adds no second job, AWS call, reply or audit entry. A delivery
+// to a channel is an intent too (`deliver:<channel>`): two scans that overlap deliver to a channel
+// one after the other (jobs/deliver.ts).
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 
 /** Who holds an intent: the job doing it, who asked and when. */
 export interface IntentHolder {
   jobId: string;
+  /** The Slack user who asked; for a delivery to a channel, the scan it delivers. */
   userId: string;
   at: string;
 }
@@ -17,6 +20,15 @@ export type IntentClaim = { claimed: true } | { claimed: false; holder: IntentHo
 // for ARGV[2] ms, so that the second click of a double click that arrives after a fast job finished
 // is still the same request.
 const RELEASE = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, h = pcall(cjson.decode, v)
+if ok and h.jobId == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+// Extends the intent's lifetime, only while this job holds it.
+const RENEW = `
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local ok, h = pcall(cjson.decode, v)
@@ -46,6 +58,14 @@ export class IntentStore {
       current = null;
     }
     return { claimed: false, holder: current };
+  }
+
+  /**
+   * Keeps the intent `ttlMs` longer while `jobId` holds it (a long job renews it as it works, so
+   * that it outlives the job's process only by `ttlMs`); false when it no longer does.
+   */
+  async renew(intent: string, jobId: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW, 1, this.k.intent(intent), jobId, String(ttlMs))) === 1;
   }
 
   /** Ends the intent when its job (or the last of its follow-ups) is done (after DOUBLE_CLICK_MS). */

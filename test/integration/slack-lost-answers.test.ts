@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
-import { BULK_MEMBER_ROLE, bulkData } from '../../sandbox/fixtures/bulk.ts';
+import { BULK_MEMBER_ROLE, bulkChannelNames, bulkData } from '../../sandbox/fixtures/bulk.ts';
 import { type SandboxMessage, type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
@@ -27,6 +27,9 @@ const data = bulkData({
 beforeAll(async () => {
   aws = await startAwsSandbox({ data });
   slack = await startSlackSandbox({
+    // A workspace with these channels: the bot finds each one's id (conversations.list) before its
+    // first post, which is what a lost answer is looked for by.
+    channels: [...bulkChannelNames(2), '#sec-alerts', '#access-patrol-admin'],
     faults: {
       seed: 7,
       rules: [

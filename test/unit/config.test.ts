@@ -52,6 +52,7 @@ describe('parseConfigText', () => {
           actionsConcurrency: 4,
           maxStalledCount: 5,
           stalledIntervalMs: 15_000,
+          lockMs: 30_000,
         },
         shutdown: { graceMs: 20_000 },
         slack: {

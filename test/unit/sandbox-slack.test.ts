@@ -235,14 +235,36 @@ describe('Slack sandbox', () => {
     expect((post.data as { error: string }).error).toBe('is_archived');
     const update = await caught(web.chat.update({ channel: '#team-x', ts: posted.ts!, text: 'changed' }));
     expect((update.data as { error: string }).error).toBe('is_archived');
-    await expect(web.conversations.history({ channel: '#team-x' })).resolves.toMatchObject({ ok: true });
+    await expect(web.conversations.history({ channel: posted.channel! })).resolves.toMatchObject({
+      ok: true,
+    });
     s.failChannel('#team-x', 'channel_not_found');
-    const read = await caught(web.conversations.history({ channel: '#team-x' }));
+    const read = await caught(web.conversations.history({ channel: posted.channel! }));
     expect((read.data as { error: string }).error).toBe('channel_not_found');
     expect(s.channelMessages('#team-x').map((m) => m.text)).toEqual(['before']);
     await expect(web.chat.postMessage({ channel: '#team-y', text: 'ok' })).resolves.toMatchObject({
       ok: true,
     });
+  });
+
+  it('reads history and replies by channel id only, and lists the channels to find an id by name', async () => {
+    const { web } = await start({ channels: ['#general', '#sec-alerts', '#team-a'] });
+    const posted = await web.chat.postMessage({ channel: '#sec-alerts', text: 'hello' });
+    const byName = await caught(web.conversations.history({ channel: '#sec-alerts' }));
+    expect((byName.data as { error: string }).error).toBe('channel_not_found');
+    const thread = await caught(web.conversations.replies({ channel: '#sec-alerts', ts: posted.ts! }));
+    expect((thread.data as { error: string }).error).toBe('channel_not_found');
+    const first = await web.conversations.list({ limit: 2 });
+    const rest = await web.conversations.list({ limit: 2, cursor: first.response_metadata!.next_cursor! });
+    expect(rest.response_metadata?.next_cursor).toBe('');
+    const listed = [...first.channels!, ...rest.channels!].map((c) => [c.name, c.id]);
+    expect(listed).toEqual([
+      ['general', fakeChannelId('#general')],
+      ['sec-alerts', posted.channel],
+      ['team-a', fakeChannelId('#team-a')],
+    ]);
+    const tooMany = await caught(web.conversations.list({ limit: 1001 }));
+    expect((tooMany.data as { error: string }).error).toBe('invalid_limit');
   });
 
   it('fails the next calls of a method as told: an error, or 429 with Retry-After: 1', async () => {
