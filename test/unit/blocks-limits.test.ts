@@ -327,6 +327,9 @@ describe('limit helpers', () => {
     expect(truncate('abcdef', 4)).toBe('abc…');
     expect(truncate('abcdef', 0)).toBe('');
     expect(truncate('ab&amp;cd', 6)).toBe('ab…');
+    // A mention is kept whole or left out, never cut into a half-live token.
+    expect(truncate('see <#C0123456789> now', 12)).toBe('see …');
+    expect(truncate('see <#C0123456789> now', 19)).toBe('see <#C0123456789>…');
   });
 
   it('listWithMore says how many it left out', () => {
