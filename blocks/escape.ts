@@ -184,10 +184,7 @@ export function verbatimJson(value: unknown): string {
  * surrogates, controls other than line breaks and tabs) written as `\uXXXX`, everything else as is.
  */
 export function verbatimText(s: string): string {
-  const unit = (c: string) =>
-    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(
-      '',
-    );
+  const unit = unicodeEscape;
   return (
     s
       .replace(LONE_SURROGATE, unit)
@@ -195,6 +192,26 @@ export function verbatimText(s: string): string {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
       .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/g, unit)
   );
+}
+
+/**
+ * An identifier from AWS (an ARN, action, principal, condition, key id) for a code-styled rich text
+ * element, which Slack shows as written (no mrkdwn, no entities, no mentions): every character as
+ * is but those that would not show or would break the line, written as `\uXXXX` as in
+ * `verbatimText`: format characters (zero-width spaces and joiners, bidi controls, the BOM), lone
+ * surrogates, and every control character, line breaks included (an identifier is one line). So
+ * what a reader sees is AWS's string exactly, and a hidden character in it is visible.
+ */
+export function exactIdentifier(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+  return verbatimText(s).replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, unicodeEscape);
+}
+
+function unicodeEscape(c: string): string {
+  return Array.from(
+    { length: c.length },
+    (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`,
+  ).join('');
 }
 
 /**

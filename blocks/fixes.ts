@@ -2,19 +2,20 @@
 // its Undo button), the receipt of an Undo, why nothing was done, and the one-time password DM.
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { FixKind } from '../src/findings/card-actions.ts';
-import { code, codeBlockLines, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { escapeMrkdwn, plain, verbatimText } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
 import {
   capBlocks,
-  codeSections,
   context,
   fitButtonValue,
   LIMITS,
   messageText,
+  preformattedBlocks,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
+import { bold, fitLines, freeText, ident, type Line, person, richLines } from './rich.ts';
 
 /** How each fix names what it did and what Undo does. */
 export const FIX_WORDS: Record<FixKind, { did: string; undid: string; verb: string }> = {
@@ -52,20 +53,24 @@ export interface FixOutcome {
   undo?: { backupKey: string; findingId: string; analyzerArn: string; region: string };
 }
 
-const bullets = (items: readonly string[]) => items.map((d) => `• ${escapeMrkdwn(truncate(d, 300))}`);
+const bullets = (items: readonly string[]): Line[] => items.map((d) => ['• ', freeText(d, 300)]);
 
-function stepLines(o: Pick<FixOutcome, 'done' | 'notDone'>): string[] {
-  return [
-    '*Done*',
-    ...(o.done.length ? bullets(o.done) : ['• nothing']),
-    ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
+/** The receipt's text: its headline, what was done and what was not, and notes, within one block. */
+function receiptBlock(head: Line, o: Pick<FixOutcome, 'done' | 'notDone' | 'notes'>): KnownBlock {
+  const lines: Line[] = [
+    [bold('Done')],
+    ...(o.done.length ? bullets(o.done) : [['• nothing']]),
+    ...(o.notDone.length ? [[bold('Not done')], ...bullets(o.notDone)] : []),
+    ...(o.notes ?? []).map((n): Line => [freeText(n, 500)]),
   ];
+  return richLines(fitLines([head], lines));
 }
 
+/** Documents before and after, shown exactly (preformatted rich text, as AWS has them). */
 function shownDocuments(before?: string, after?: string): KnownBlock[] {
   const out: KnownBlock[] = [];
-  if (before !== undefined) out.push(section('*Before*'), ...codeSections(codeBlockLines(before)));
-  if (after !== undefined) out.push(section('*After*'), ...codeSections(codeBlockLines(after)));
+  if (before !== undefined) out.push(section('*Before*'), ...preformattedBlocks(verbatimText(before)));
+  if (after !== undefined) out.push(section('*After*'), ...preformattedBlocks(verbatimText(after)));
   return out;
 }
 
@@ -94,11 +99,8 @@ export function undoButton(kind: FixKind, undo: NonNullable<FixOutcome['undo']>)
 
 /** The thread receipt of a fix: who did what, the steps, before and after, and Undo. */
 export function fixReceipt(o: FixOutcome): SlackMessage {
-  const head = `🛠️ ${userRef(o.userId)} ${FIX_WORDS[o.kind].did} ${code(o.target, 300)}.`;
-  const blocks: KnownBlock[] = [
-    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
-    ...shownDocuments(o.before, o.after),
-  ];
+  const head: Line = ['🛠️ ', person(o.userId), ` ${FIX_WORDS[o.kind].did} `, ident(o.target, 300), '.'];
+  const blocks: KnownBlock[] = [receiptBlock(head, o), ...shownDocuments(o.before, o.after)];
   if (o.undo) {
     blocks.push(context(['Undo puts back exactly what was there before; the backup is kept in Redis.']));
     blocks.push({
@@ -113,11 +115,14 @@ export function fixReceipt(o: FixOutcome): SlackMessage {
 
 /** The thread receipt of an Undo. */
 export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
-  const head = `↩️ ${userRef(o.userId)} undid the fix: ${FIX_WORDS[o.kind].undid} ${code(o.target, 300)}.`;
-  const blocks: KnownBlock[] = [
-    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
-    ...shownDocuments(o.before, o.after),
+  const head: Line = [
+    '↩️ ',
+    person(o.userId),
+    ` undid the fix: ${FIX_WORDS[o.kind].undid} `,
+    ident(o.target, 300),
+    '.',
   ];
+  const blocks: KnownBlock[] = [receiptBlock(head, o), ...shownDocuments(o.before, o.after)];
   return { text: messageText(`${o.userId} undid the fix of ${o.target}`), blocks: capBlocks(blocks) };
 }
 
@@ -138,10 +143,18 @@ export function passwordDm(input: { userName: string; accountId: string; passwor
   return {
     text: messageText(`A new console password for user ${input.userName} in account ${input.accountId}`),
     blocks: [
-      section(
-        `🔑 You undid *Remove password* for user ${code(input.userName, 200)} in account ${code(input.accountId, 40)}. Its new console password is:`,
-      ),
-      section(code(input.password)),
+      richLines([
+        [
+          '🔑 You undid ',
+          bold('Remove password'),
+          ' for user ',
+          ident(input.userName, 200),
+          ' in account ',
+          ident(input.accountId, 40),
+          '. Its new console password is:',
+        ],
+        [ident(input.password)],
+      ]),
       context([
         'It must be changed at the first sign-in (PasswordResetRequired). Hand it over out of band and delete this message; the bot keeps no copy.',
       ]),

@@ -3,6 +3,7 @@
 import type { Button, KnownBlock, TextObject } from '@slack/types';
 import { unescapeEntities } from './escape.ts';
 import type { SlackMessage } from './limits.ts';
+import { richTextShown } from './rich.ts';
 
 /** Our own mrkdwn syntax (`<url|label>`, `<#C123>`) → readable text, then entities → characters. */
 function display(s: string): string {
@@ -55,6 +56,9 @@ function renderBlock(b: KnownBlock): string[] {
       return ['----'];
     case 'actions':
       return [b.elements.map((e) => (e.type === 'button' ? buttonText(e) : `[${e.type}]`)).join(' ')];
+    case 'rich_text':
+      // Shown as written: rich text is never parsed, so nothing is unescaped.
+      return richTextShown(b).split('\n');
     default:
       return [`[${b.type} block]`];
   }

@@ -34,3 +34,12 @@ export function liveMarkup(blocks: readonly unknown[]): string[] {
     (m) => m[0],
   );
 }
+
+/**
+ * The code-styled pieces of the rendered blocks, as a person sees them: inline code in mrkdwn and
+ * code-styled rich text elements alike (`<code>` in the rendered HTML), in order.
+ */
+export function displayedCode(blocks: readonly unknown[]): string[] {
+  const html = blocks.map((b, i) => blockHtml(b, i, ctx)).join('');
+  return [...html.matchAll(/<code>([\s\S]*?)<\/code>/g)].map((m) => displayedText(m[1]!));
+}
