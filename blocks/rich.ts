@@ -182,24 +182,3 @@ export function fitLines(
   if (total > kept) out.push([`… and ${total - kept} more`]);
   return out;
 }
-
-/** The text of a rich text block as Slack shows it, without styles (mentions as `@id`): for tests and terminals. */
-export function richTextShown(block: RichTextBlock): string {
-  return block.elements
-    .map((el) =>
-      'elements' in el
-        ? (el.elements as RichTextElement[])
-            .map((e) =>
-              e.type === 'text'
-                ? e.text
-                : e.type === 'link'
-                  ? (e.text ?? e.url)
-                  : e.type === 'user'
-                    ? `@${e.user_id}`
-                    : '',
-            )
-            .join('')
-        : '',
-    )
-    .join('\n');
-}

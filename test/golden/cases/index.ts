@@ -53,7 +53,6 @@ export const NOT_BUILDERS = new Set([
   'words',
   'unusedServiceLines',
   'shownLength',
-  'richTextShown',
   'person',
   'identifierText',
   'identifierList',
