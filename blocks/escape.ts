@@ -12,8 +12,10 @@
 //   `` ` ``→`ˋ` (U+02CB), `_`→`ˍ` (U+02CD). An underscore between two letters or digits
 //   (`ci_deployer`, `AWSReservedSSO_Admin_1a2b`) cannot open or close italics, so it is kept: IAM
 //   names are full of underscores and people copy them from messages.
-// - Identifiers (names, ARNs, principals, actions, conditions) are shown with `code()`, which keeps
-//   `* _ ~` intact (Slack does not format inside a code span) and replaces only the backtick.
+// - Identifiers (names, ARNs, principals, actions, conditions) in a message's own content are
+//   code-styled rich text (blocks/rich.ts, `exactIdentifier` below): shown exactly, backticks too.
+//   Where only mrkdwn fits (a context line, a summary), `code()` keeps `* _ ~` intact (Slack does
+//   not format inside a code span) and replaces only the backtick.
 // - `@channel`, `@here`, `@everyone` at the start of a word get a zero-width space after the `@` (in
 //   all three helpers), whatever follows them: `@channelˋ` too, so that truncating the text later
 //   (which may cut the letter after `channel`) cannot uncover a bare `@channel`. A bot's plain
