@@ -31,10 +31,10 @@ import {
   ident,
   identifierList,
   type Line,
+  lineSize,
   type Piece,
   person,
   richLines,
-  shownLength,
   words,
 } from './rich.ts';
 
@@ -347,8 +347,9 @@ function principalItem(key: string, value: string): Line {
 }
 
 const LIST_ITEMS = 25;
-/** Shown characters of one list of identifiers: seven lists of a grant stay within a message's budget. */
-const LIST_CHARS = 1200;
+/** Size (`lineSize`) of one list of identifiers: the seven lists of an internal-access grant and the
+ * rest of the card stay within a message's budget for its blocks (LIMITS.messageBlocksText). */
+const LIST_CHARS = 1000;
 
 /** A labelled, capped list of raw values: only the items that can be shown are formatted. */
 function list(label: string, raw: readonly string[], format: (s: string) => Line, none: string): Line {
@@ -433,7 +434,7 @@ function usedPieces(lastAccessed: string | undefined): Line {
   return lastAccessed ? ['last used ', dayPiece(lastAccessed)] : ['never used'];
 }
 
-/** Shown characters of the unused-services list: within a section's 3000, as before. */
+/** Size (`lineSize`) of the unused-services list: within a section's 3000, as before. */
 const SERVICES_CHARS = LIMITS.sectionText - 200;
 
 /**
@@ -455,7 +456,7 @@ export function unusedServiceLines(
     const acts =
       actions.length > 0 ? [': ', ...identifierList(actions, actionsPerService, 500, s.actions.length)] : [];
     const line: Line = ['• ', ident(s.serviceNamespace, 80), ', ', ...usedPieces(s.lastAccessed), ...acts];
-    const n = shownLength(line) + 1;
+    const n = lineSize(line) + 1;
     if (shown > 0 && used + n > SERVICES_CHARS) break;
     lines.push(line);
     used += n;

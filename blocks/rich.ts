@@ -120,17 +120,18 @@ export function richLines(lines: readonly Line[], blockId?: string): RichTextBlo
   return block;
 }
 
-/** Characters a line takes when shown (for budgets: a list that must fit a block). */
-export function shownLength(line: Line): number {
-  return elements([line]).reduce(
-    (n, e) => n + (e.type === 'text' ? e.text.length : e.type === 'link' ? (e.text ?? '').length : 12),
-    0,
-  );
+/**
+ * Characters a line adds to a message as sent: the JSON of its elements, styles and all. Budgets
+ * count this, not the visible text, so that a block of many short code-styled items stays within a
+ * section's 3000 and a message within Slack's total for its blocks (LIMITS.messageBlocksText).
+ */
+export function lineSize(line: Line): number {
+  return JSON.stringify(elements([line])).length;
 }
 
 /**
  * Identifiers joined by ", " with "and N more" when they are more than `maxItems` or `maxChars`
- * (shown characters): the rich text counterpart of `listWithMore`. `total` is the full count when
+ * (`lineSize`): the rich text counterpart of `listWithMore`. `total` is the full count when
  * only a prefix is passed. Each item is one identifier, or a line of pieces (an identifier with a note).
  */
 export function identifierList(
@@ -148,8 +149,9 @@ export function identifierList(
   for (const item of items) {
     if (kept >= maxItems) break;
     const line = asLine(item);
-    const len = shownLength(line) + (kept > 0 ? 2 : 0);
-    if (kept > 0 && used + len + more(n - kept - 1).length > maxChars) break;
+    const len = lineSize(kept > 0 ? [', ', ...line] : line);
+    const rest = n - kept - 1;
+    if (kept > 0 && used + len + (rest > 0 ? lineSize([more(rest)]) : 0) > maxChars) break;
     if (kept > 0) out.push(words(', '));
     for (const p of line) out.push(typeof p === 'string' ? words(p) : p);
     used += len;
@@ -159,10 +161,10 @@ export function identifierList(
   return out;
 }
 
-/** Shown characters of one rich text block of lines: a section's 3000, with room to spare. */
+/** Size (`lineSize`) of one rich text block of lines: a section's 3000, with room to spare. */
 export const RICH_BLOCK_CHARS = LIMITS.sectionText - 200;
 
-/** `head`, then as many of `lines` as fit `max` shown characters, then "… and N more" for the rest. */
+/** `head`, then as many of `lines` as fit `max` (`lineSize`), then "… and N more" for the rest. */
 export function fitLines(
   head: readonly Line[],
   lines: readonly Line[],
@@ -170,10 +172,10 @@ export function fitLines(
   max: number = RICH_BLOCK_CHARS,
 ): Line[] {
   const out = [...head];
-  let used = head.reduce((n, l) => n + shownLength(l) + 1, 0);
+  let used = head.reduce((n, l) => n + lineSize(l) + 1, 0);
   let kept = 0;
   for (const line of lines) {
-    const n = shownLength(line) + 1;
+    const n = lineSize(line) + 1;
     if (kept > 0 && used + n > max) break;
     out.push(line);
     used += n;

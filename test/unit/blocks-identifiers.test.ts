@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { backupSnippet, deleteRoleConfirmModal, deletionReceipt } from '../../blocks/delete-role.ts';
 import { findingMessage } from '../../blocks/finding.ts';
 import { fixReceipt, passwordDm } from '../../blocks/fixes.ts';
-import { limitViolations, type SlackMessage } from '../../blocks/limits.ts';
+import { LIMITS, limitViolations, type SlackMessage } from '../../blocks/limits.ts';
 import {
   generationFailedMessage,
   generationQueuedNote,
@@ -314,5 +314,42 @@ describe('AWS identifiers read back exactly', () => {
       }),
       RUNS,
     );
+  });
+
+  it('keeps a card of many short code-styled items within a message’s budget for its blocks', () => {
+    // Rich text costs more per item than mrkdwn (each identifier is an element): the lists are cut
+    // by their size as sent, so seven long lists still fit one message.
+    const n = (i: number) => `<!channel>*_${i}`;
+    const many = Array.from({ length: 100 }, (_, i) => i);
+    const internal = makeFinding({
+      findingType: 'InternalAccess',
+      details: {
+        kind: 'internalAccess',
+        grants: many.map((i) => ({
+          principal: { AWS: n(i) },
+          actions: [`s3:${n(i)}`],
+          conditions: { [`k${i}`]: n(i) },
+          sources: [n(i)],
+          principalOwnerAccount: n(i),
+          accessType: n(i),
+          principalType: n(i),
+        })),
+      },
+    });
+    const m = card(internal);
+    expect(JSON.stringify(m.blocks).length).toBeLessThanOrEqual(LIMITS.messageBlocksText);
+    expect(limitViolations(m)).toEqual([]);
+    const shown = displayedCode(m.blocks);
+    expect(shown).toContain(n(0));
+    const rec = recommendationMessage({
+      userId: 'U0ALICE',
+      resourceArn: 'arn:aws:iam::111111111111:role/x',
+      steps: [],
+      services: many.slice(0, 25).map((i) => ({
+        serviceNamespace: n(i),
+        actions: many.slice(0, 15).map((j) => ({ action: `${n(i)}:${j}` })),
+      })),
+    });
+    expect(JSON.stringify(rec.blocks).length).toBeLessThanOrEqual(LIMITS.messageBlocksText);
   });
 });

@@ -52,7 +52,7 @@ export const NOT_BUILDERS = new Set([
   'agingPhrase',
   'words',
   'unusedServiceLines',
-  'shownLength',
+  'lineSize',
   'person',
   'identifierText',
   'identifierList',
