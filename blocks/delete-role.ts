@@ -2,17 +2,17 @@
 // backup snippet, and the outcome messages of deletion and restore.
 import type { KnownBlock, ModalView } from '@slack/types';
 import type { RoleBackup, RoleInspection } from '../src/aws/iam.ts';
-import { code, escapeMrkdwn, userRef, verbatimJson } from './escape.ts';
+import { escapeMrkdwn, verbatimJson } from './escape.ts';
 import {
   capBlocks,
   context,
-  listWithMore,
   messageText,
   preformattedMessages,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
+import { bold, fitLines, freeText, ident, identifierList, type Line, person, richLines } from './rich.ts';
 
 export const DELETE_ROLE_MODAL = { callbackId: 'delete_role_modal' } as const;
 
@@ -47,28 +47,30 @@ export function deleteRoleConfirmModal(input: {
 }): ModalView {
   const i = input.inspection;
   // IAM keeps RoleLastUsed for 400 days: no date means no use in that window.
-  const lastUsed = i.lastUsed.date
-    ? `It was last used ${escapeMrkdwn(i.lastUsed.date.toISOString().slice(0, 10))}${i.lastUsed.region ? ` in ${escapeMrkdwn(i.lastUsed.region)}` : ''}.`
-    : 'It has no recorded use in the last 400 days.';
-  const list = (items: string[]) =>
-    items.length
-      ? listWithMore(
-          items.map((x) => code(x, 200)),
-          15,
-          1200,
-        )
-      : 'none';
+  const lastUsed: Line = i.lastUsed.date
+    ? [
+        ` It was last used ${i.lastUsed.date.toISOString().slice(0, 10)}`,
+        ...(i.lastUsed.region ? [' in ', freeText(i.lastUsed.region, 40)] : []),
+        '.',
+      ]
+    : [' It has no recorded use in the last 400 days.'];
+  // Names and ARNs as IAM has them: 15 of each at most, within one block.
+  const list = (items: string[]): Line =>
+    items.length ? identifierList(items.slice(0, 15), 15, 800, items.length) : ['none'];
   const blocks: KnownBlock[] = [
-    section(`Delete role ${code(i.roleName, 200)} in account ${code(i.accountId)}? ${lastUsed}`),
-    section(
+    richLines([
+      ['Delete role ', ident(i.roleName, 200), ' in account ', ident(i.accountId, 40), '?', ...lastUsed],
+    ]),
+    richLines([
+      [bold('Will be removed')],
       [
-        `*Will be removed*`,
-        `• Attached managed policies (detached, not deleted): ${list(i.attachedPolicies.map((p) => p.arn))}`,
-        `• Inline policies (deleted): ${list(i.inlinePolicies.map((p) => p.name))}`,
-        `• Instance profiles (role removed from them): ${list(i.instanceProfiles.map((p) => p.name))}`,
-        `• The role itself, with its trust policy and ${i.tags.length} tag(s)`,
-      ].join('\n'),
-    ),
+        '• Attached managed policies (detached, not deleted): ',
+        ...list(i.attachedPolicies.map((p) => p.arn)),
+      ],
+      ['• Inline policies (deleted): ', ...list(i.inlinePolicies.map((p) => p.name))],
+      ['• Instance profiles (role removed from them): ', ...list(i.instanceProfiles.map((p) => p.name))],
+      [`• The role itself, with its trust policy and ${i.tags.length} tag(s)`],
+    ]),
     context([
       `Just before deleting, the bot checks again that the finding is still active, that the role is still unused for at least ${input.minUnusedDays} days, that it is not service-linked and carries no protection tag. A complete backup is saved first; Restore recreates the role.`,
     ]),
@@ -107,11 +109,19 @@ export function backupSnippet(backup: RoleBackup, key: string): SlackMessage[] {
     return {
       text: messageText(`Backup of role ${backup.roleName}${of}`),
       blocks: [
-        section(
+        richLines([
           part === 1
-            ? `💾 Backup of role ${code(backup.roleName, 200)} taken ${escapeMrkdwn(backup.takenAt)}, kept as ${code(key, 300)}${of}. The JSON below is exact: copy it whole${parts > 1 ? ', every part in order' : ''}.`
-            : `💾 Backup of role ${code(backup.roleName, 200)}, continued${of}.`,
-        ),
+            ? [
+                '💾 Backup of role ',
+                ident(backup.roleName, 200),
+                ' taken ',
+                freeText(backup.takenAt, 40),
+                ', kept as ',
+                ident(key, 300),
+                `${of}. The JSON below is exact: copy it whole${parts > 1 ? ', every part in order' : ''}.`,
+              ]
+            : ['💾 Backup of role ', ident(backup.roleName, 200), `, continued${of}.`],
+        ]),
       ],
     };
   });
@@ -126,43 +136,46 @@ export interface StepsOutcome {
 }
 
 /** One receipt shape for deletion and restore: a headline, then what was done and what was not. */
-function stepsReceipt(o: StepsOutcome, head: string, text: string): SlackMessage {
-  const bullets = (items: string[]) => items.map((d) => `• ${escapeMrkdwn(truncate(d, 200))}`);
-  const lines = [
-    head,
-    '*Done*',
-    ...(o.done.length ? bullets(o.done) : ['• nothing']),
-    ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
+function stepsReceipt(o: StepsOutcome, head: Line, text: string): SlackMessage {
+  const bullets = (items: string[]) => items.map((d): Line => ['• ', freeText(d, 200)]);
+  const lines: Line[] = [
+    [bold('Done')],
+    ...(o.done.length ? bullets(o.done) : [['• nothing']]),
+    ...(o.notDone.length ? [[bold('Not done')], ...bullets(o.notDone)] : []),
   ];
-  return { text: messageText(text), blocks: capBlocks([section(truncate(lines.join('\n'), 2900))]) };
+  return { text: messageText(text), blocks: capBlocks([richLines(fitLines([head], lines))]) };
 }
 
-const failure = (o: StepsOutcome) => escapeMrkdwn(truncate(o.error ?? '', 500));
+const failure = (o: StepsOutcome) => freeText(o.error ?? '', 500);
 
 export function deletionReceipt(o: StepsOutcome): SlackMessage {
-  const role = code(o.roleName, 200);
+  const role = ident(o.roleName, 200);
   return o.error
-    ? stepsReceipt(o, `⚠️ Deleting role ${role} stopped: ${failure(o)}`, `Deleting role ${o.roleName} stopped`)
+    ? stepsReceipt(
+        o,
+        ['⚠️ Deleting role ', role, ' stopped: ', failure(o)],
+        `Deleting role ${o.roleName} stopped`,
+      )
     : stepsReceipt(
         o,
         o.userId === 'system'
-          ? `🗑️ The quarantine ended: the bot deleted role ${role}.`
-          : `🗑️ ${userRef(o.userId)} deleted role ${role}.`,
+          ? ['🗑️ The quarantine ended: the bot deleted role ', role, '.']
+          : ['🗑️ ', person(o.userId), ' deleted role ', role, '.'],
         `Role ${o.roleName} deleted`,
       );
 }
 
 export function restoreReceipt(o: StepsOutcome): SlackMessage {
-  const role = code(o.roleName, 200);
+  const role = ident(o.roleName, 200);
   return o.error
     ? stepsReceipt(
         o,
-        `⚠️ Restoring role ${role} was incomplete: ${failure(o)}`,
+        ['⚠️ Restoring role ', role, ' was incomplete: ', failure(o)],
         `Restoring role ${o.roleName} was incomplete`,
       )
     : stepsReceipt(
         o,
-        `♻️ ${userRef(o.userId)} restored role ${role} from its backup.`,
+        ['♻️ ', person(o.userId), ' restored role ', role, ' from its backup.'],
         `Role ${o.roleName} restored`,
       );
 }

@@ -12,8 +12,10 @@
 //   `` ` ``→`ˋ` (U+02CB), `_`→`ˍ` (U+02CD). An underscore between two letters or digits
 //   (`ci_deployer`, `AWSReservedSSO_Admin_1a2b`) cannot open or close italics, so it is kept: IAM
 //   names are full of underscores and people copy them from messages.
-// - Identifiers (names, ARNs, principals, actions, conditions) are shown with `code()`, which keeps
-//   `* _ ~` intact (Slack does not format inside a code span) and replaces only the backtick.
+// - Identifiers (names, ARNs, principals, actions, conditions) in a message's own content are
+//   code-styled rich text (blocks/rich.ts, `exactIdentifier` below): shown exactly, backticks too.
+//   Where only mrkdwn fits (a context line, a summary), `code()` keeps `* _ ~` intact (Slack does
+//   not format inside a code span) and replaces only the backtick.
 // - `@channel`, `@here`, `@everyone` at the start of a word get a zero-width space after the `@` (in
 //   all three helpers), whatever follows them: `@channelˋ` too, so that truncating the text later
 //   (which may cut the letter after `channel`) cannot uncover a bare `@channel`. A bot's plain
@@ -188,10 +190,7 @@ export function verbatimJson(value: unknown): string {
  * surrogates, controls other than line breaks and tabs) written as `\uXXXX`, everything else as is.
  */
 export function verbatimText(s: string): string {
-  const unit = (c: string) =>
-    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(
-      '',
-    );
+  const unit = unicodeEscape;
   return (
     s
       .replace(LONE_SURROGATE, unit)
@@ -199,6 +198,26 @@ export function verbatimText(s: string): string {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
       .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/g, unit)
   );
+}
+
+/**
+ * An identifier from AWS (an ARN, action, principal, condition, key id) for a code-styled rich text
+ * element, which Slack shows as written (no mrkdwn, no entities, no mentions): every character as
+ * is but those that would not show or would break the line, written as `\uXXXX` as in
+ * `verbatimText`: format characters (zero-width spaces and joiners, bidi controls, the BOM), lone
+ * surrogates, and every control character, line breaks included (an identifier is one line). So
+ * what a reader sees is AWS's string exactly, and a hidden character in it is visible.
+ */
+export function exactIdentifier(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+  return verbatimText(s).replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, unicodeEscape);
+}
+
+function unicodeEscape(c: string): string {
+  return Array.from(
+    { length: c.length },
+    (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`,
+  ).join('');
 }
 
 /**

@@ -7,7 +7,14 @@ import {
   type FixKind,
   type UnusedRoleChoice,
 } from '../src/findings/card-actions.ts';
-import type { AccessGrant, Finding, FindingStatus, Route, Severity } from '../src/findings/model.ts';
+import type {
+  AccessGrant,
+  Finding,
+  FindingStatus,
+  Route,
+  Severity,
+  UnusedService,
+} from '../src/findings/model.ts';
 import type { Assessed } from '../src/findings/severity.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { code, escapeMrkdwn, plain, SLACK_USER_ID } from './escape.ts';
@@ -20,11 +27,22 @@ import {
   fitButtonValue,
   fitMessageText,
   LIMITS,
-  listWithMore,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
+import {
+  bold,
+  freeText,
+  ident,
+  identifierList,
+  type Line,
+  lineSize,
+  type Piece,
+  person,
+  richLines,
+  words,
+} from './rich.ts';
 
 export interface FindingState {
   status: FindingStatus;
@@ -73,6 +91,7 @@ export const SEVERITY_EMOJI: Record<Severity, string> = {
 export const FINDING_BLOCK_IDS = {
   headline: 'finding_headline',
   fields: 'finding_fields',
+  resource: 'finding_resource',
   details: 'finding_details',
   context: 'finding_context',
   actions: 'finding_actions',
@@ -93,7 +112,9 @@ const id = (s: string): Seg => ({ id: s });
 const txt = (s: string): Seg => ({ txt: s });
 
 export interface Headline {
-  /** For blocks: identifiers as code spans. */
+  /** For the card: bold rich text, identifiers code-styled and exact. */
+  pieces: Piece[];
+  /** For mrkdwn blocks elsewhere (summaries, digests): identifiers as code spans. */
   mrkdwn: string;
   /** For the fallback `text`: everything escaped, no code spans. */
   text: string;
@@ -102,19 +123,23 @@ export interface Headline {
 function renderSegs(segs: readonly Seg[]): Headline {
   let mrkdwn = '';
   let text = '';
+  const pieces: Piece[] = [];
   for (const s of segs) {
     if ('lit' in s) {
       mrkdwn += s.lit;
       text += s.lit;
+      pieces.push(bold(s.lit));
     } else if ('id' in s) {
       mrkdwn += code(s.id, NAME_MAX);
       text += escapeMrkdwn(truncate(s.id, NAME_MAX));
+      pieces.push({ id: s.id, max: NAME_MAX, bold: true });
     } else {
       mrkdwn += escapeMrkdwn(s.txt);
       text += escapeMrkdwn(s.txt);
+      pieces.push(freeText(s.txt, 200, true));
     }
   }
-  return { mrkdwn, text };
+  return { pieces, mrkdwn, text };
 }
 
 const RESOURCE_KINDS: Record<string, string> = {
@@ -171,6 +196,12 @@ function isoDay(iso: string): string | undefined {
 /** A date as YYYY-MM-DD (UTC), or the raw text escaped when it does not parse. */
 function day(iso: string): string {
   return isoDay(iso) ?? escapeMrkdwn(truncate(iso, 40));
+}
+
+/** A date as YYYY-MM-DD (UTC) for rich text: the raw text when it does not parse. */
+function dayPiece(iso: string): Piece {
+  const d = isoDay(iso);
+  return d !== undefined ? words(d) : freeText(iso, 40);
 }
 
 function daysSince(iso: string, now: Date): number | undefined {
@@ -299,8 +330,9 @@ function severityText(a: Assessed): string {
   return `${SEVERITY_EMOJI[a.severity]} ${word} (${a.category.replace(/-/g, ' ')})`;
 }
 
-function accountText(accountId: string, name?: string): string {
-  return name ? `${code(accountId, 40)} (${escapeMrkdwn(truncate(name, 80))})` : code(accountId, 40);
+function accountLine(accountId: string, name?: string): Line {
+  const id = ident(accountId, 40);
+  return name ? [bold('Account'), ': ', id, ' (', freeText(name, 80), ')'] : [bold('Account'), ': ', id];
 }
 
 function ageText(createdAt: string, now: Date): string {
@@ -318,22 +350,28 @@ function lastUsedText(lastAccessed: string | undefined): string {
   return lastAccessed === undefined ? 'Never used' : day(lastAccessed);
 }
 
-function principalItem(key: string, value: string): string {
-  if (key === 'AWS') return value === '*' ? `${code(value)} (anyone)` : code(value, ITEM_MAX);
-  return code(`${key}: ${value}`, ITEM_MAX);
+function lastUsedPiece(lastAccessed: string | undefined): Piece {
+  return lastAccessed === undefined ? words('Never used') : dayPiece(lastAccessed);
 }
 
-const FIELD_LIST_ITEMS = 25;
-const FIELD_LIST_CHARS = LIMITS.sectionFieldText - 100;
-
-/** A capped list of raw values: only the items that can be shown are formatted. */
-function list(raw: readonly string[], format: (s: string) => string, none: string): string {
-  if (raw.length === 0) return none;
-  const shown = raw.slice(0, FIELD_LIST_ITEMS).map(format);
-  return listWithMore(shown, FIELD_LIST_ITEMS, FIELD_LIST_CHARS, ', ', raw.length);
+function principalItem(key: string, value: string): Line {
+  if (key === 'AWS') return value === '*' ? [ident(value), ' (anyone)'] : [ident(value, ITEM_MAX)];
+  return [ident(`${key}: ${value}`, ITEM_MAX)];
 }
 
-function grantFields(grants: readonly AccessGrant[], internal: boolean): string[] {
+const LIST_ITEMS = 25;
+/** Size (`lineSize`) of one list of identifiers: the seven lists of an internal-access grant and the
+ * rest of the card stay within a message's budget for its blocks (LIMITS.messageBlocksText). */
+const LIST_CHARS = 1000;
+
+/** A labelled, capped list of raw values: only the items that can be shown are formatted. */
+function list(label: string, raw: readonly string[], format: (s: string) => Line, none: string): Line {
+  if (raw.length === 0) return [bold(label), ': ', none];
+  const shown = raw.slice(0, LIST_ITEMS).map(format);
+  return [bold(label), ': ', ...identifierList(shown, LIST_ITEMS, LIST_CHARS, raw.length)];
+}
+
+function grantLines(grants: readonly AccessGrant[], internal: boolean): Line[] {
   const principals = unique(
     grants.flatMap((g) => Object.entries(g.principal).map((kv) => JSON.stringify(kv))),
   );
@@ -342,26 +380,26 @@ function grantFields(grants: readonly AccessGrant[], internal: boolean): string[
     grants.flatMap((g) => Object.entries(g.conditions).map(([k, v]) => `${k} = ${v}`)),
   );
   const sources = unique(grants.flatMap((g) => g.sources));
-  const item = (s: string) => code(s, ITEM_MAX);
-  const short = (s: string) => code(s, 40);
+  const item = (s: string): Line => [ident(s, ITEM_MAX)];
+  const short = (s: string): Line => [ident(s, 40)];
   const principal = (json: string) => {
     const [k, v] = JSON.parse(json) as [string, string];
     return principalItem(k, v);
   };
   const out = [
-    field(`Principals (${principals.length})`, list(principals, principal, 'None listed')),
-    field(`Actions (${actions.length})`, list(actions, item, 'None listed')),
-    field('Conditions', list(conditions, item, 'None')),
+    list(`Principals (${principals.length})`, principals, principal, 'None listed'),
+    list(`Actions (${actions.length})`, actions, item, 'None listed'),
+    list('Conditions', conditions, item, 'None'),
   ];
   if (internal) {
     const owners = unique(grants.flatMap((g) => (g.principalOwnerAccount ? [g.principalOwnerAccount] : [])));
     const types = unique(grants.flatMap((g) => (g.accessType ? [g.accessType] : [])));
     const ptypes = unique(grants.flatMap((g) => (g.principalType ? [g.principalType] : [])));
-    out.push(field('Principal owner account', list(owners, short, 'Unknown')));
-    out.push(field('Access type', list(types, short, 'Unknown')));
-    out.push(field('Principal type', list(ptypes, short, 'Unknown')));
+    out.push(list('Principal owner account', owners, short, 'Unknown'));
+    out.push(list('Access type', types, short, 'Unknown'));
+    out.push(list('Principal type', ptypes, short, 'Unknown'));
   }
-  out.push(field('Granted by', list(sources, item, 'Unknown')));
+  out.push(list('Granted by', sources, item, 'Unknown'));
   return out;
 }
 
@@ -369,55 +407,76 @@ function detailsBlock(f: Finding): KnownBlock | undefined {
   const d = f.details;
   switch (d.kind) {
     case 'externalAccess':
-      return {
-        ...section(undefined, [field('Public', d.isPublic ? 'Yes' : 'No'), ...grantFields(d.grants, false)]),
-        block_id: FINDING_BLOCK_IDS.details,
-      };
+      return richLines(
+        [[bold('Public'), ': ', d.isPublic ? 'Yes' : 'No'], ...grantLines(d.grants, false)],
+        FINDING_BLOCK_IDS.details,
+      );
     case 'internalAccess':
-      return { ...section(undefined, grantFields(d.grants, true)), block_id: FINDING_BLOCK_IDS.details };
+      return richLines(grantLines(d.grants, true), FINDING_BLOCK_IDS.details);
     case 'unusedRole':
       return {
         ...section(undefined, [field('Last used', lastUsedText(d.lastAccessed))]),
         block_id: FINDING_BLOCK_IDS.details,
       };
     case 'unusedAccessKey':
-      return {
-        ...section(undefined, [
-          field('Access key', code(d.accessKeyId, ITEM_MAX)),
-          field('User', code(resourceName(f.resourceType, f.resourceArn), NAME_MAX)),
-          field('Last used', lastUsedText(d.lastAccessed)),
-        ]),
-        block_id: FINDING_BLOCK_IDS.details,
-      };
+      return richLines(
+        [
+          [bold('Access key'), ': ', ident(d.accessKeyId, ITEM_MAX)],
+          [bold('User'), ': ', ident(resourceName(f.resourceType, f.resourceArn), NAME_MAX)],
+          [bold('Last used'), ': ', lastUsedPiece(d.lastAccessed)],
+        ],
+        FINDING_BLOCK_IDS.details,
+      );
     case 'unusedPassword':
-      return {
-        ...section(undefined, [
-          field('User', code(resourceName(f.resourceType, f.resourceArn), NAME_MAX)),
-          field('Password last used', lastUsedText(d.lastAccessed)),
-        ]),
-        block_id: FINDING_BLOCK_IDS.details,
-      };
+      return richLines(
+        [
+          [bold('User'), ': ', ident(resourceName(f.resourceType, f.resourceArn), NAME_MAX)],
+          [bold('Password last used'), ': ', lastUsedPiece(d.lastAccessed)],
+        ],
+        FINDING_BLOCK_IDS.details,
+      );
     case 'unusedPermission': {
       if (d.services.length === 0) return undefined;
-      const SERVICES = 20;
-      const ACTIONS = 8;
-      const lines = d.services.slice(0, SERVICES).map((s) => {
-        const actions = s.actions
-          .slice(0, ACTIONS)
-          .map(
-            (a) =>
-              `${code(a.action, ITEM_MAX)} (${a.lastAccessed ? `last used ${day(a.lastAccessed)}` : 'never used'})`,
-          );
-        const used = s.lastAccessed ? `last used ${day(s.lastAccessed)}` : 'never used';
-        const acts =
-          actions.length > 0 ? `: ${listWithMore(actions, ACTIONS, 500, ', ', s.actions.length)}` : '';
-        return truncate(`• ${code(s.serviceNamespace, 80)}, ${used}${acts}`, 700);
-      });
-      const title = `*Unused services (${d.services.length})*\n`;
-      const body = listWithMore(lines, SERVICES, LIMITS.sectionText - title.length, '\n', d.services.length);
-      return { ...section(title + body), block_id: FINDING_BLOCK_IDS.details };
+      return richLines(unusedServiceLines('Unused services', d.services, 8), FINDING_BLOCK_IDS.details);
     }
   }
+}
+
+/** When a service or action was last used, as words. */
+function usedPieces(lastAccessed: string | undefined): Line {
+  return lastAccessed ? ['last used ', dayPiece(lastAccessed)] : ['never used'];
+}
+
+/** Size (`lineSize`) of the unused-services list: within a section's 3000, as before. */
+const SERVICES_CHARS = LIMITS.sectionText - 200;
+
+/**
+ * Unused services and their actions, one line each ("• `s3`, never used: `s3:GetObject` (last used
+ * 2024-01-02), …"), as many as fit, then "… and N more services". Shared with the recommendation.
+ */
+export function unusedServiceLines(
+  title: string,
+  services: readonly UnusedService[],
+  actionsPerService: number,
+): Line[] {
+  const lines: Line[] = [[bold(`${title} (${services.length})`)]];
+  let used = 0;
+  let shown = 0;
+  for (const s of services.slice(0, 20)) {
+    const actions: Line[] = s.actions
+      .slice(0, actionsPerService)
+      .map((a) => [ident(a.action, ITEM_MAX), ' (', ...usedPieces(a.lastAccessed), ')']);
+    const acts =
+      actions.length > 0 ? [': ', ...identifierList(actions, actionsPerService, 500, s.actions.length)] : [];
+    const line: Line = ['• ', ident(s.serviceNamespace, 80), ', ', ...usedPieces(s.lastAccessed), ...acts];
+    const n = lineSize(line) + 1;
+    if (shown > 0 && used + n > SERVICES_CHARS) break;
+    lines.push(line);
+    used += n;
+    shown += 1;
+  }
+  if (services.length > shown) lines.push([`… and ${services.length - shown} more`]);
+  return lines;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,31 +657,59 @@ function actionsBlock(
 
 // ---------------------------------------------------------------------------------------------
 
-function stateLine(state: FindingState | undefined): string | undefined {
-  if (state?.deleted) {
-    const by = SLACK_USER_ID.test(state.deleted.by) ? ` by <@${state.deleted.by}>` : '';
-    return `🗑️ *Role deleted ${day(state.deleted.at)}${by}*: a backup is kept; Restore recreates it.`;
-  }
-  if (state?.status === 'ACTIVE' && state.quarantined) {
+/** " by <person>" for a Slack user id, nothing otherwise. */
+const byPerson = (user: string | undefined): Line =>
+  user !== undefined && SLACK_USER_ID.test(user) ? [bold(' by '), person(user)] : [];
+
+/** What the card's first lines say about its state (none for an ACTIVE finding left alone). */
+function stateLines(state: FindingState | undefined): Line[] {
+  if (state?.status === 'ACTIVE' && state.quarantined && !state.deleted) {
     const q = state.quarantined;
-    const by = SLACK_USER_ID.test(q.by) ? ` by <@${q.by}>` : '';
-    const snooze = state.snoozed ? `\n${snoozeLine(state.snoozed)}` : '';
-    return `🚧 *Quarantined${by} until ${day(q.until)}*: a deny-all policy refuses every call made with the role; it is deleted (with a backup) then, unless someone clicks Still needed.${snooze}`;
+    return [
+      [
+        '🚧 ',
+        bold('Quarantined'),
+        ...byPerson(q.by),
+        bold(' until '),
+        { ...dayPiece(q.until), bold: true } as Piece,
+        ': a deny-all policy refuses every call made with the role; it is deleted (with a backup) then, unless someone clicks Still needed.',
+      ],
+      ...(state.snoozed ? [snoozeLine(state.snoozed)] : []),
+    ];
+  }
+  const line = stateLine(state);
+  return line ? [line] : [];
+}
+
+function stateLine(state: FindingState | undefined): Line | undefined {
+  if (state?.deleted) {
+    return [
+      '🗑️ ',
+      bold('Role deleted '),
+      { ...dayPiece(state.deleted.at), bold: true } as Piece,
+      ...byPerson(state.deleted.by),
+      ': a backup is kept; Restore recreates it.',
+    ];
   }
   if (state?.status === 'ACTIVE' && state.snoozed) return snoozeLine(state.snoozed);
   if (!state || state.status === 'ACTIVE') return undefined;
-  const at = state.at !== undefined ? ` ${day(state.at)}` : '';
-  if (state.status === 'RESOLVED') return `✅ *Resolved${at}*`;
-  const by = state.by && SLACK_USER_ID.test(state.by) ? ` by <@${state.by}>` : '';
-  const reason = state.reason ? `: ${escapeMrkdwn(truncate(state.reason, 500))}` : '';
-  const until = state.until ? `, until ${escapeMrkdwn(state.until)}` : '';
-  return `🗄️ *Archived${at}${by}*${reason}${until}`;
+  const at: Line = state.at !== undefined ? [bold(' '), { ...dayPiece(state.at), bold: true } as Piece] : [];
+  if (state.status === 'RESOLVED') return ['✅ ', bold('Resolved'), ...at];
+  const reason: Line = state.reason ? [': ', freeText(state.reason, 500)] : [];
+  const until: Line = state.until ? [', until ', freeText(state.until, 40)] : [];
+  return ['🗄️ ', bold('Archived'), ...at, ...byPerson(state.by), ...reason, ...until];
 }
 
-function snoozeLine(z: NonNullable<FindingState['snoozed']>): string {
-  const by = SLACK_USER_ID.test(z.by) ? ` by <@${z.by}>` : '';
-  const reason = z.reason ? `: ${escapeMrkdwn(truncate(z.reason, 500))}` : '';
-  return `💤 *Snoozed${by} until ${day(z.until)}*${reason}`;
+function snoozeLine(z: NonNullable<FindingState['snoozed']>): Line {
+  const reason: Line = z.reason ? [': ', freeText(z.reason, 500)] : [];
+  return [
+    '💤 ',
+    bold('Snoozed'),
+    ...byPerson(z.by),
+    bold(' until '),
+    { ...dayPiece(z.until), bold: true } as Piece,
+    ...reason,
+  ];
 }
 
 /** The Slack message for one finding. */
@@ -633,22 +720,26 @@ export function findingMessage(input: FindingView): SlackMessage {
   const head = findingHeadline(f, now);
   const emoji = SEVERITY_EMOJI[severity.severity];
 
-  const first = stateLine(state);
-  const headline = `${emoji} *${head.mrkdwn}*`;
+  const headline: Line = [`${emoji} `, ...head.pieces];
   const blocks: KnownBlock[] = [
-    { ...section(first ? `${first}\n${headline}` : headline), block_id: FINDING_BLOCK_IDS.headline },
+    richLines([...stateLines(state), headline], FINDING_BLOCK_IDS.headline),
     {
       ...section(undefined, [
         field('Severity', severityText(severity)),
-        field('Account', accountText(f.accountId, accountName)),
         field('Region', escapeMrkdwn(f.region)),
-        field('Resource type', code(f.resourceType, 80)),
         field('Age', ageText(f.createdAt, now)),
         field('Status', statusText(status, state?.at)),
-        field('Resource', code(f.resourceArn, ARN_MAX)),
       ]),
       block_id: FINDING_BLOCK_IDS.fields,
     },
+    richLines(
+      [
+        accountLine(f.accountId, accountName),
+        [bold('Resource type'), ': ', ident(f.resourceType, 80)],
+        [bold('Resource'), ': ', ident(f.resourceArn, ARN_MAX)],
+      ],
+      FINDING_BLOCK_IDS.resource,
+    ),
   ];
   const details = detailsBlock(f);
   if (details) blocks.push(details);

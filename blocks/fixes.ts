@@ -3,19 +3,20 @@
 // Deactivate key's follow-ups (the offer to delete a key that stayed inactive, and its receipt).
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { FixKind } from '../src/findings/card-actions.ts';
-import { code, codeBlockLines, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { escapeMrkdwn, plain, verbatimText } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
 import {
   capBlocks,
-  codeSections,
   context,
   fitButtonValue,
   LIMITS,
   messageText,
+  preformattedBlocks,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
+import { bold, fitLines, freeText, ident, type Line, person, richLines } from './rich.ts';
 
 /** How each fix names what it did and what Undo does. */
 export const FIX_WORDS: Record<FixKind, { did: string; undid: string; verb: string }> = {
@@ -72,20 +73,24 @@ export interface FixOutcome {
   undo?: { backupKey: string; findingId: string; analyzerArn: string; region: string };
 }
 
-const bullets = (items: readonly string[]) => items.map((d) => `• ${escapeMrkdwn(truncate(d, 300))}`);
+const bullets = (items: readonly string[]): Line[] => items.map((d) => ['• ', freeText(d, 300)]);
 
-function stepLines(o: Pick<FixOutcome, 'done' | 'notDone'>): string[] {
-  return [
-    '*Done*',
-    ...(o.done.length ? bullets(o.done) : ['• nothing']),
-    ...(o.notDone.length ? ['*Not done*', ...bullets(o.notDone)] : []),
+/** The receipt's text: its headline, what was done and what was not, and notes, within one block. */
+function receiptBlock(head: Line, o: Pick<FixOutcome, 'done' | 'notDone' | 'notes'>): KnownBlock {
+  const lines: Line[] = [
+    [bold('Done')],
+    ...(o.done.length ? bullets(o.done) : [['• nothing']]),
+    ...(o.notDone.length ? [[bold('Not done')], ...bullets(o.notDone)] : []),
+    ...(o.notes ?? []).map((n): Line => [freeText(n, 500)]),
   ];
+  return richLines(fitLines([head], lines));
 }
 
+/** Documents before and after, shown exactly (preformatted rich text, as AWS has them). */
 function shownDocuments(before?: string, after?: string): KnownBlock[] {
   const out: KnownBlock[] = [];
-  if (before !== undefined) out.push(section('*Before*'), ...codeSections(codeBlockLines(before)));
-  if (after !== undefined) out.push(section('*After*'), ...codeSections(codeBlockLines(after)));
+  if (before !== undefined) out.push(section('*Before*'), ...preformattedBlocks(verbatimText(before)));
+  if (after !== undefined) out.push(section('*After*'), ...preformattedBlocks(verbatimText(after)));
   return out;
 }
 
@@ -117,11 +122,8 @@ export function undoButton(kind: FixKind, undo: NonNullable<FixOutcome['undo']>)
 
 /** The thread receipt of a fix: who did what, the steps, before and after, and Undo. */
 export function fixReceipt(o: FixOutcome): SlackMessage {
-  const head = `🛠️ ${userRef(o.userId)} ${FIX_WORDS[o.kind].did} ${code(o.target, 300)}.`;
-  const blocks: KnownBlock[] = [
-    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
-    ...shownDocuments(o.before, o.after),
-  ];
+  const head: Line = ['🛠️ ', person(o.userId), ` ${FIX_WORDS[o.kind].did} `, ident(o.target, 300), '.'];
+  const blocks: KnownBlock[] = [receiptBlock(head, o), ...shownDocuments(o.before, o.after)];
   if (o.undo) {
     const label = UNDO_WORDS[o.kind]?.label ?? 'Undo';
     blocks.push(context([`${label} puts back exactly what was there before; the backup is kept in Redis.`]));
@@ -138,11 +140,14 @@ export function fixReceipt(o: FixOutcome): SlackMessage {
 /** The thread receipt of an Undo. */
 export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
   const undid = o.kind === 'quarantine-role' ? 'said it is still needed' : 'undid the fix';
-  const head = `↩️ ${userRef(o.userId)} ${undid}: ${FIX_WORDS[o.kind].undid} ${code(o.target, 300)}.`;
-  const blocks: KnownBlock[] = [
-    section(truncate([head, ...stepLines(o), ...(o.notes ?? []).map(escapeMrkdwn)].join('\n'), 2900)),
-    ...shownDocuments(o.before, o.after),
+  const head: Line = [
+    '↩️ ',
+    person(o.userId),
+    ` ${undid}: ${FIX_WORDS[o.kind].undid} `,
+    ident(o.target, 300),
+    '.',
   ];
+  const blocks: KnownBlock[] = [receiptBlock(head, o), ...shownDocuments(o.before, o.after)];
   return { text: messageText(`${o.userId} undid the fix of ${o.target}`), blocks: capBlocks(blocks) };
 }
 
@@ -171,9 +176,18 @@ export function quarantineKeptNote(input: { roleName: string; until: string; rea
       `The quarantine of role ${input.roleName} ended; the role was kept: ${truncate(input.reason, 200)}`,
     ),
     blocks: [
-      section(
-        `🚧 The quarantine of role ${code(input.roleName, 200)} ended (${escapeMrkdwn(truncate(input.until, 40))}); *the role was not deleted*: ${escapeMrkdwn(truncate(input.reason, 1500))}`,
-      ),
+      richLines([
+        [
+          '🚧 The quarantine of role ',
+          ident(input.roleName, 200),
+          ' ended (',
+          freeText(input.until, 40),
+          '); ',
+          bold('the role was not deleted'),
+          ': ',
+          freeText(input.reason, 1500),
+        ],
+      ]),
       context(['The deny-all policy stays on the role until someone clicks Still needed or removes it.']),
     ],
   };
@@ -184,10 +198,18 @@ export function passwordDm(input: { userName: string; accountId: string; passwor
   return {
     text: messageText(`A new console password for user ${input.userName} in account ${input.accountId}`),
     blocks: [
-      section(
-        `🔑 You undid *Remove password* for user ${code(input.userName, 200)} in account ${code(input.accountId, 40)}. Its new console password is:`,
-      ),
-      section(code(input.password)),
+      richLines([
+        [
+          '🔑 You undid ',
+          bold('Remove password'),
+          ' for user ',
+          ident(input.userName, 200),
+          ' in account ',
+          ident(input.accountId, 40),
+          '. Its new console password is:',
+        ],
+        [ident(input.password)],
+      ]),
       context([
         'It must be changed at the first sign-in (PasswordResetRequired). Hand it over out of band and delete this message; the bot keeps no copy.',
       ]),
@@ -207,8 +229,14 @@ export interface InactiveKey {
   ref: { findingId: string; analyzerArn: string; region: string; backupKey: string };
 }
 
-const keyName = (k: InactiveKey) =>
-  `access key ${code(k.keyId, 40)} of user ${code(k.userName, 200)} in account ${code(k.accountId, 40)}`;
+const keyName = (k: InactiveKey): Line => [
+  'access key ',
+  ident(k.keyId, 40),
+  ' of user ',
+  ident(k.userName, 200),
+  ' in account ',
+  ident(k.accountId, 40),
+];
 
 /** Posted in the card's thread once the key stayed inactive long enough: Delete key, for admins. */
 export function keyDeletionOffer(k: InactiveKey, days: number): SlackMessage {
@@ -239,9 +267,15 @@ export function keyDeletionOffer(k: InactiveKey, days: number): SlackMessage {
       `Access key ${k.keyId} of user ${k.userName} has been inactive for ${days} days: it can be deleted`,
     ),
     blocks: [
-      section(
-        `🔑 ${keyName(k)} has been inactive for ${days} days (deactivated ${k.deactivatedAt.slice(0, 10)} by ${userRef(k.deactivatedBy)}), and nothing has turned it back on.`,
-      ),
+      richLines([
+        [
+          '🔑 ',
+          ...keyName(k),
+          ` has been inactive for ${days} days (deactivated ${k.deactivatedAt.slice(0, 10)} by `,
+          person(k.deactivatedBy),
+          '), and nothing has turned it back on.',
+        ],
+      ]),
       context([
         'An inactive key can still be made active again by anyone with IAM access; deleting it closes that for good. Admins only; it cannot be undone.',
       ]),
@@ -255,9 +289,15 @@ export function keyDeletedReceipt(k: InactiveKey, userId: string): SlackMessage 
   return {
     text: messageText(`${userId} deleted access key ${k.keyId} of user ${k.userName}`),
     blocks: [
-      section(
-        `🗑️ ${userRef(userId)} deleted ${keyName(k)} (inactive since ${k.deactivatedAt.slice(0, 10)}). DeleteAccessKey cannot be undone; if the user needs a key again, create a new one.`,
-      ),
+      richLines([
+        [
+          '🗑️ ',
+          person(userId),
+          ' deleted ',
+          ...keyName(k),
+          ` (inactive since ${k.deactivatedAt.slice(0, 10)}). DeleteAccessKey cannot be undone; if the user needs a key again, create a new one.`,
+        ],
+      ]),
     ],
   };
 }

@@ -258,8 +258,10 @@ export function limitViolations(message: SlackMessage): string[] {
         break;
       }
       case 'rich_text':
+        if (b.elements.length === 0) v.push(`${at}.elements: empty`);
         for (const [j, el] of b.elements.entries()) {
-          if (el.type !== 'rich_text_preformatted') continue;
+          if (el.type !== 'rich_text_preformatted' && el.type !== 'rich_text_section') continue;
+          if (el.elements.length === 0) v.push(`${at}.elements[${j}].elements: empty`);
           for (const [k, t] of el.elements.entries())
             if (t.type === 'text')
               len(`${at}.elements[${j}].elements[${k}].text`, t.text, LIMITS.richTextElement);

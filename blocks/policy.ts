@@ -4,12 +4,10 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { formatISO } from 'date-fns';
 import type { CheckResult, GeneratedPolicyResult, PolicyFinding, PolicyType } from '../src/aws/policy.ts';
 import type { ActionComparison } from '../src/findings/policy-actions.ts';
-import { code, escapeMrkdwn, link, plain, userRef, verbatimJson, verbatimText } from './escape.ts';
+import { code, escapeMrkdwn, plain, verbatimJson, verbatimText } from './escape.ts';
 import {
   capBlocks,
   context,
-  LIMITS,
-  listWithMore,
   messageText,
   preformattedMessages,
   type SlackMessage,
@@ -17,6 +15,7 @@ import {
   truncate,
 } from './limits.ts';
 import { formModal } from './modals.ts';
+import { bold, fitLines, freeText, ident, identifierList, type Line, person, richLines } from './rich.ts';
 
 export interface GenerationSubject {
   principalArn: string;
@@ -25,8 +24,8 @@ export interface GenerationSubject {
   userId: string;
 }
 
-function subjectText(s: GenerationSubject): string {
-  return `${code(s.principalArn, 300)} (${s.days} days of CloudTrail activity)`;
+function subject(s: GenerationSubject): Line {
+  return [ident(s.principalArn, 300), ` (${s.days} days of CloudTrail activity)`];
 }
 
 /** Ephemeral: the request waits behind others in the same account. */
@@ -39,9 +38,15 @@ export function generationQueuedNote(input: {
   return {
     text: messageText(`Queued, ${ahead} ahead of you in account ${input.accountId}`),
     blocks: [
-      section(
-        `⏳ Policy generation for ${code(input.principalArn, 300)} is queued, ${ahead} ahead of you in account ${code(input.accountId)}.`,
-      ),
+      richLines([
+        [
+          '⏳ Policy generation for ',
+          ident(input.principalArn, 300),
+          ` is queued, ${ahead} ahead of you in account `,
+          ident(input.accountId, 40),
+          '.',
+        ],
+      ]),
       context([
         'AWS runs one policy generation at a time per account; yours starts when the ones before it finish.',
       ]),
@@ -54,9 +59,13 @@ export function generationConflictNote(input: { accountId: string; retryInSecond
   return {
     text: messageText(`Another policy generation is running in account ${input.accountId}; retrying`),
     blocks: [
-      section(
-        `⏳ AWS says another policy generation is already running in account ${code(input.accountId)} (not one this bot started). Your request keeps its place and is tried again in about ${Math.max(1, Math.round(input.retryInSeconds))} seconds.`,
-      ),
+      richLines([
+        [
+          '⏳ AWS says another policy generation is already running in account ',
+          ident(input.accountId, 40),
+          ` (not one this bot started). Your request keeps its place and is tried again in about ${Math.max(1, Math.round(input.retryInSeconds))} seconds.`,
+        ],
+      ]),
     ],
   };
 }
@@ -73,9 +82,13 @@ export function generationQuotaNote(input: {
       `Daily limit of ${input.quota} policy generations reached in account ${input.accountId}`,
     ),
     blocks: [
-      section(
-        `🛑 The daily limit of ${input.quota} policy generations is reached in account ${code(input.accountId)} (canceled generations count too). Nothing was started; try again after ${escapeMrkdwn(at)}.`,
-      ),
+      richLines([
+        [
+          `🛑 The daily limit of ${input.quota} policy generations is reached in account `,
+          ident(input.accountId, 40),
+          ` (canceled generations count too). Nothing was started; try again after ${at}.`,
+        ],
+      ]),
     ],
   };
 }
@@ -112,9 +125,15 @@ export function generationProgress(
   return {
     text: messageText(`Generating a least-privilege policy for ${s.principalArn}`),
     blocks: [
-      section(
-        `⏳ ${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${checked}${next}.`,
-      ),
+      richLines([
+        [
+          '⏳ ',
+          person(s.userId),
+          ' asked for a least-privilege policy for ',
+          ...subject(s),
+          `: ${checked}${next}.`,
+        ],
+      ]),
     ],
   };
 }
@@ -124,9 +143,16 @@ export function generationEndedNote(s: GenerationSubject, outcome: string): Slac
   return {
     text: messageText(`Policy generation for ${s.principalArn}: ${outcome}`),
     blocks: [
-      section(
-        `${userRef(s.userId)} asked for a least-privilege policy for ${subjectText(s)}: ${escapeMrkdwn(outcome)}.`,
-      ),
+      richLines([
+        [
+          person(s.userId),
+          ' asked for a least-privilege policy for ',
+          ...subject(s),
+          ': ',
+          freeText(outcome, 500),
+          '.',
+        ],
+      ]),
     ],
   };
 }
@@ -142,15 +168,13 @@ export function generationFailedMessage(
     TIMED_OUT: ['⌛', 'Policy generation took too long and was canceled'],
     ERROR: ['⚠️', 'Policy generation could not run'],
   }[input.status];
-  const err = input.error
-    ? `\n${code(input.error.code, 100)}: ${escapeMrkdwn(truncate(input.error.message, 1500))}`
-    : '';
+  const lines: Line[] = [[`${icon} ${what} for `, ...subject(s), '.']];
+  if (input.error) {
+    lines.push([ident(input.error.code, 100), ': ', freeText(input.error.message, 1500)]);
+  }
   return {
     text: messageText(`${what} for ${s.principalArn}`),
-    blocks: [
-      section(`${icon} ${what} for ${subjectText(s)}.${err}`),
-      context(['Nothing was changed in IAM. The attempt is in the audit log.']),
-    ],
+    blocks: [richLines(lines), context(['Nothing was changed in IAM. The attempt is in the audit log.'])],
   };
 }
 
@@ -162,41 +186,61 @@ const FINDING_ICONS: Record<PolicyFinding['findingType'], string> = {
 };
 const FINDING_ORDER: PolicyFinding['findingType'][] = ['ERROR', 'SECURITY_WARNING', 'WARNING', 'SUGGESTION'];
 
-/** ValidatePolicy findings, worst first: counts, then one line each (issue code, details, learn-more link). */
-export function validationLines(findings: readonly PolicyFinding[], max = 20): string {
+/**
+ * ValidatePolicy findings, worst first: counts, then one line each (issue code, details, learn-more
+ * link), as many as fit one block.
+ */
+export function validationLines(findings: readonly PolicyFinding[], max = 20): Line[] {
   if (findings.length === 0)
-    return '✅ ValidatePolicy: no errors, security warnings, warnings or suggestions.';
+    return [['✅ ValidatePolicy: no errors, security warnings, warnings or suggestions.']];
   const sorted = [...findings].sort(
     (a, b) => FINDING_ORDER.indexOf(a.findingType) - FINDING_ORDER.indexOf(b.findingType),
   );
   const counts = FINDING_ORDER.map((t) => [t, findings.filter((f) => f.findingType === t).length] as const)
     .filter(([, n]) => n > 0)
     .map(([t, n]) => `${n} ${t.toLowerCase().replace('_', ' ')}${n === 1 ? '' : 's'}`);
-  const lines = sorted.slice(0, max).map((f) => {
-    const more = /^https:\/\/[^\s<>|"`]+$/.test(f.learnMoreLink)
-      ? ` ${link(f.learnMoreLink, 'learn more')}`
-      : '';
-    return `${FINDING_ICONS[f.findingType] ?? '•'} ${code(f.issueCode, 80)} ${escapeMrkdwn(truncate(f.details, 300))}${more}`;
-  });
-  const hidden = sorted.length > max ? `\n… and ${sorted.length - max} more` : '';
-  return `*ValidatePolicy:* ${counts.join(', ')}\n${lines.join('\n')}${hidden}`;
+  const lines = sorted
+    .slice(0, max)
+    .map(
+      (f): Line => [
+        `${FINDING_ICONS[f.findingType] ?? '•'} `,
+        ident(f.issueCode, 80),
+        ' ',
+        freeText(f.details, 300),
+        ...(/^https:\/\/[^\s<>|"`]+$/.test(f.learnMoreLink)
+          ? [' ', { url: f.learnMoreLink, label: 'learn more' }]
+          : []),
+      ],
+    );
+  return fitLines([[bold('ValidatePolicy:'), ` ${counts.join(', ')}`]], lines, sorted.length);
 }
 
-function checkLines(label: string, r: CheckResult): string {
-  const l = escapeMrkdwn(label);
-  const head = r.result === 'PASS' ? `✅ *${l}: PASS*` : `❌ *${l}: FAIL*`;
-  const reasons = r.reasons
-    .slice(0, 10)
-    .map((x) => {
-      const where = x.statementId
-        ? ` (statement ${code(x.statementId, 60)})`
-        : x.statementIndex !== undefined
-          ? ` (statement ${x.statementIndex})`
-          : '';
-      return `• ${escapeMrkdwn(truncate(x.description, 300))}${where}`;
-    })
-    .join('\n');
-  return `${head} ${escapeMrkdwn(truncate(r.message, 400))}${reasons ? `\n${reasons}` : ''}`;
+function checkLines(label: Line, r: CheckResult): Line[] {
+  const head: Line =
+    r.result === 'PASS'
+      ? [
+          '✅ ',
+          ...label.map((p) => (typeof p === 'string' ? bold(p) : p)),
+          bold(': PASS'),
+          ' ',
+          freeText(r.message, 400),
+        ]
+      : [
+          '❌ ',
+          ...label.map((p) => (typeof p === 'string' ? bold(p) : p)),
+          bold(': FAIL'),
+          ' ',
+          freeText(r.message, 400),
+        ];
+  const reasons = r.reasons.slice(0, 10).map((x): Line => {
+    const where: Line = x.statementId
+      ? [' (statement ', ident(x.statementId, 60), ')']
+      : x.statementIndex !== undefined
+        ? [` (statement ${x.statementIndex})`]
+        : [];
+    return ['• ', freeText(x.description, 300), ...where];
+  });
+  return fitLines([head], reasons, Math.min(r.reasons.length, 10));
 }
 
 export interface GenerationResultInput extends GenerationSubject {
@@ -217,53 +261,75 @@ export function generationResultMessage(r: GenerationResultInput): SlackMessage 
       ? '⚠️ CloudTrail coverage was *incomplete*: some of the period or some regions had no readable logs, so the policy may miss actions.'
       : '✅ CloudTrail coverage was complete for the requested period.';
   const blocks: KnownBlock[] = [
-    section(`✅ Least-privilege policy generated for ${subjectText(r)}, asked by ${userRef(r.userId)}.`),
+    richLines([
+      ['✅ Least-privilege policy generated for ', ...subject(r), ', asked by ', person(r.userId), '.'],
+    ]),
     section(coverage),
   ];
   if (c) {
-    const wild = c.currentWildcards.length
-      ? ` ${c.currentWildcards.length} of today's entries are wildcards (${listWithMore(
-          c.currentWildcards.map((w) => code(w, 60)),
-          5,
-          400,
-        )}), each counted once.`
-      : '';
-    const extra = c.notCovered.length
-      ? ` ${c.notCovered.length} generated ${c.notCovered.length === 1 ? 'action is' : 'actions are'} not in today's policies: ${listWithMore(
-          c.notCovered.map((a) => code(a, 80)),
-          10,
-          800,
-        )}.`
-      : '';
+    const wild: Line = c.currentWildcards.length
+      ? [
+          ` ${c.currentWildcards.length} of today's entries are wildcards (`,
+          ...identifierList(
+            c.currentWildcards.slice(0, 5).map((w) => [ident(w, 60)]),
+            5,
+            400,
+            c.currentWildcards.length,
+          ),
+          '), each counted once.',
+        ]
+      : [];
+    const extra: Line = c.notCovered.length
+      ? [
+          ` ${c.notCovered.length} generated ${c.notCovered.length === 1 ? 'action is' : 'actions are'} not in today's policies: `,
+          ...identifierList(
+            c.notCovered.slice(0, 10).map((a) => [ident(a, 80)]),
+            10,
+            800,
+            c.notCovered.length,
+          ),
+          '.',
+        ]
+      : [];
     const notAction = c.notActionStatements
       ? ` ${c.notActionStatements} NotAction ${c.notActionStatements === 1 ? 'statement' : 'statements'} could not be counted.`
       : '';
     blocks.push(
-      section(
-        `*Keeps ${c.kept} of ${c.current} actions.* The generated policy names ${c.generated} ${c.generated === 1 ? 'action' : 'actions'} in ${c.services} ${c.services === 1 ? 'service' : 'services'}; the principal holds ${c.current} distinct action entries today (attached and inline policies, a user's groups included).${wild}${extra}${notAction}`,
-      ),
+      richLines([
+        [
+          bold(`Keeps ${c.kept} of ${c.current} actions.`),
+          ` The generated policy names ${c.generated} ${c.generated === 1 ? 'action' : 'actions'} in ${c.services} ${c.services === 1 ? 'service' : 'services'}; the principal holds ${c.current} distinct action entries today (attached and inline policies, a user's groups included).`,
+          ...wild,
+          ...extra,
+          notAction,
+        ],
+      ]),
     );
   } else {
     blocks.push(section('ℹ️ What the principal holds today could not be read, so there is no comparison.'));
   }
   if (r.unreadable.length) {
     blocks.push(
-      context([
-        `Not counted (could not read): ${listWithMore(
-          r.unreadable.map((u) => code(u, 200)),
-          5,
-          1500,
-        )}`,
+      richLines([
+        [
+          'Not counted (could not read): ',
+          ...identifierList(
+            r.unreadable.slice(0, 5).map((u) => [ident(u, 200)]),
+            5,
+            1500,
+            r.unreadable.length,
+          ),
+        ],
       ]),
     );
   }
   if (r.noNewAccess) {
     r.noNewAccess.forEach((check, i) => {
       const label = r.noNewAccess!.length > 1 ? `CheckNoNewAccess (policy ${i + 1})` : 'CheckNoNewAccess';
-      blocks.push(section(truncate(checkLines(label, check), LIMITS.sectionText)));
+      blocks.push(richLines(checkLines([label], check)));
     });
   }
-  blocks.push(section(truncate(validationLines(r.findings), LIMITS.sectionText)));
+  blocks.push(richLines(validationLines(r.findings)));
   blocks.push(
     context([
       'The policy is below. It is built from CloudTrail management events: data events are not named at action level and iam:PassRole is never included.',
@@ -333,9 +399,13 @@ export function generatePolicyModal(input: {
 }): ModalView {
   const M = GENERATE_POLICY_MODAL;
   const blocks: KnownBlock[] = [
-    section(
-      `Generate a least-privilege policy for ${code(input.meta.p, 300)} from its CloudTrail activity. The result is posted in the finding's thread.`,
-    ),
+    richLines([
+      [
+        'Generate a least-privilege policy for ',
+        ident(input.meta.p, 300),
+        " from its CloudTrail activity. The result is posted in the finding's thread.",
+      ],
+    ]),
   ];
   if (input.trails.length > 0) {
     // Option values are the trail's index in the config: an ARN can be longer than a value may be (150).
@@ -479,14 +549,14 @@ export function validationReply(input: {
 }): SlackMessage {
   const blocks: KnownBlock[] = [
     section(`🔎 Validated as ${code(input.policyType)}.`),
-    section(truncate(validationLines(input.findings), LIMITS.sectionText)),
+    richLines(validationLines(input.findings)),
   ];
   if (input.publicAccess) {
     blocks.push(
-      section(
-        truncate(
-          checkLines(`CheckNoPublicAccess as ${input.publicAccess.resourceType}`, input.publicAccess.result),
-          LIMITS.sectionText,
+      richLines(
+        checkLines(
+          ['CheckNoPublicAccess as ', { id: input.publicAccess.resourceType, max: 80, bold: true }],
+          input.publicAccess.result,
         ),
       ),
     );

@@ -4,99 +4,59 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { RecommendedStep } from '../src/aws/types.ts';
 import type { UnusedService } from '../src/findings/model.ts';
-import { code, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { code, escapeMrkdwn, plain, userRef, verbatimJson, verbatimText } from './escape.ts';
+import { unusedServiceLines } from './finding.ts';
 import { ACTION_IDS, encodeFindingRef, type FindingRef } from './ids.ts';
 import {
   capBlocks,
   context,
   fitButtonValue,
   LIMITS,
-  listWithMore,
   messageText,
+  preformattedBlocks,
   type SlackMessage,
   section,
   truncate,
 } from './limits.ts';
+import { bold, ident, type Line, person, richLines } from './rich.ts';
 
 /** What AWS says it cannot recommend on (IAM User Guide, unused access recommendations). */
 export const UNSUPPORTED_HINT =
   'AWS makes no recommendation for an IAM user who is in a group, for an IAM Identity Center role, or for a policy that uses NotAction.';
 
-const FENCE = '```';
-/** Room for the fences and a newline around each chunk of a code block. */
-const CODE_CHUNK = LIMITS.sectionText - 2 * FENCE.length - 2;
-/** A single line longer than a whole block is cut (pretty-printed JSON lines are short). */
-const LINE_MAX = CODE_CHUNK;
-
-function day(iso: string | undefined): string {
-  if (!iso) return 'never used';
-  const t = Date.parse(iso);
-  return Number.isNaN(t)
-    ? `last used ${escapeMrkdwn(truncate(iso, 40))}`
-    : `last used ${new Date(t).toISOString().slice(0, 10)}`;
-}
-
-/** One line of code-block text from AWS: entities escaped, backticks replaced, no mentions. */
-function codeLine(line: string): string {
-  if (line.trim() === '') return '';
-  // code() escapes exactly as a code span needs; drop its backticks, keep the indentation.
-  return code(line, LINE_MAX).slice(1, -1);
-}
-
 /**
- * A policy document as code-block sections: pretty-printed when it is JSON, cut at line boundaries
- * into sections that each fit Slack's 3000 characters.
+ * A policy document as preformatted rich text, shown exactly (`*`, `?` and backticks as AWS wrote
+ * them): pretty-printed when it is JSON, as AWS sent it otherwise, split into blocks that each fit.
  */
 export function policyCodeBlocks(document: string): KnownBlock[] {
-  let pretty = document;
+  let shown: string;
   try {
-    pretty = JSON.stringify(JSON.parse(document), null, 2);
+    shown = verbatimJson(JSON.parse(document));
   } catch {
-    // Not JSON: shown as AWS sent it.
+    shown = verbatimText(document); // not JSON: shown as AWS sent it
   }
-  const chunks: string[] = [];
-  let current = '';
-  for (const raw of pretty.split(/\r?\n/)) {
-    const line = codeLine(raw);
-    if (current !== '' && current.length + 1 + line.length > CODE_CHUNK) {
-      chunks.push(current);
-      current = '';
-    }
-    current = current === '' ? line : `${current}\n${line}`;
-  }
-  if (current !== '' || chunks.length === 0) chunks.push(current === '' ? ' ' : current);
-  return chunks.map((c) => section(`${FENCE}\n${c}\n${FENCE}`));
+  return preformattedBlocks(shown);
 }
 
 function stepBlocks(step: RecommendedStep, n: number): KnownBlock[] {
-  const policy = step.existingPolicyId ? code(step.existingPolicyId, 400) : undefined;
+  const policy: Line = step.existingPolicyId ? [ident(step.existingPolicyId, 400)] : [];
+  const num = bold(`${n}.`);
   switch (step.action) {
     case 'DETACH_POLICY':
-      return [section(`*${n}.* Detach policy ${policy ?? '(AWS named no policy)'}`)];
+      return [richLines([[num, ' Detach policy ', ...(policy.length ? policy : ['(AWS named no policy)'])]])];
     case 'CREATE_POLICY': {
-      const replaces = policy ? ` to replace ${policy}` : '';
-      const head = section(`*${n}.* Create policy with this document${replaces}`);
+      const replaces: Line = policy.length ? [' to replace ', ...policy] : [];
+      const head = richLines([[num, ' Create policy with this document', ...replaces]]);
       return step.recommendedPolicy ? [head, ...policyCodeBlocks(step.recommendedPolicy)] : [head];
     }
     default:
-      return [section(`*${n}.* ${code(step.action, 80)}${policy ? ` on ${policy}` : ''}`)];
+      return [richLines([[num, ' ', ident(step.action, 80), ...(policy.length ? [' on ', ...policy] : [])]])];
   }
 }
 
 function unusedBlock(services: readonly UnusedService[]): KnownBlock | undefined {
   if (services.length === 0) return undefined;
-  const SERVICES = 20;
-  const ACTIONS = 10;
-  const lines = services.slice(0, SERVICES).map((s) => {
-    const actions = s.actions.slice(0, ACTIONS).map((a) => `${code(a.action, 200)} (${day(a.lastAccessed)})`);
-    const acts =
-      actions.length > 0 ? `: ${listWithMore(actions, ACTIONS, 1000, ', ', s.actions.length)}` : '';
-    return truncate(`• ${code(s.serviceNamespace, 80)}, ${day(s.lastAccessed)}${acts}`, 1200);
-  });
-  const title = `*Unused services and actions (${services.length})*\n`;
-  return section(
-    title + listWithMore(lines, SERVICES, LIMITS.sectionText - title.length, '\n', services.length),
-  );
+  return richLines(unusedServiceLines('Unused services and actions', services, 10));
 }
 
 export interface RecommendationInput {
@@ -156,11 +116,15 @@ function applyButton(ref: FindingRef): ActionsBlock {
 export function recommendationMessage(input: RecommendationInput): SlackMessage {
   const n = input.steps.length;
   const blocks: KnownBlock[] = [
-    section(
-      `💡 Recommendation for ${code(input.resourceArn, 400)}, asked by ${userRef(input.userId)}: ${
-        n === 0 ? 'AWS recommends no change.' : `${n === 1 ? '1 step' : `${n} steps`}.`
-      }`,
-    ),
+    richLines([
+      [
+        '💡 Recommendation for ',
+        ident(input.resourceArn, 400),
+        ', asked by ',
+        person(input.userId),
+        `: ${n === 0 ? 'AWS recommends no change.' : `${n === 1 ? '1 step' : `${n} steps`}.`}`,
+      ],
+    ]),
   ];
   input.steps.forEach((s, i) => {
     blocks.push(...stepBlocks(s, i + 1));

@@ -1,6 +1,6 @@
 // Block Kit → readable plain text for a terminal (`npm run demo`, tests, logs). Display only: the
 // output is never sent to Slack, so entities are unescaped for reading.
-import type { Button, KnownBlock, TextObject } from '@slack/types';
+import type { Button, KnownBlock, RichTextBlock, RichTextElement, TextObject } from '@slack/types';
 import { unescapeEntities } from './escape.ts';
 import type { SlackMessage } from './limits.ts';
 
@@ -24,6 +24,57 @@ function fieldLine(t: TextObject): string {
   const s = textOf(t);
   const m = /^\*([^*\n]+)\*\n([\s\S]*)$/.exec(s);
   return m ? `${m[1]}: ${m[2]!.replace(/\n/g, ' ')}` : s.replace(/\n/g, ' ');
+}
+
+/** Wrap `text` in a marker, with its outer spaces left outside ("*Done* ", not "*Done *"). */
+function wrap(text: string, marker: string): string {
+  const m = /^(\s*)([\s\S]*?)(\s*)$/.exec(text)!;
+  return m[2] === '' ? text : `${m[1]}${marker}${m[2]}${marker}${m[3]}`;
+}
+
+function richLeaf(e: RichTextElement): string {
+  switch (e.type) {
+    case 'text':
+      return e.style?.code ? wrap(e.text, '`') : e.text;
+    case 'link':
+      return e.text ? `${e.text} (${e.url})` : e.url;
+    case 'user':
+      return `@${e.user_id}`;
+    case 'channel':
+      return `#${e.channel_id}`;
+    case 'emoji':
+      return `:${e.name}:`;
+    default:
+      return '';
+  }
+}
+
+/** Leaves as a terminal shows them: code in backticks, each run of bold leaves in one pair of `*`. */
+function richLeaves(elements: readonly RichTextElement[]): string {
+  let out = '';
+  let run = '';
+  for (const e of elements) {
+    if (e.style?.bold) {
+      run += richLeaf(e);
+      continue;
+    }
+    out += wrap(run, '*') + richLeaf(e);
+    run = '';
+  }
+  return out + wrap(run, '*');
+}
+
+/** Rich text as written (it is never parsed, so nothing is unescaped); preformatted text as is. */
+function richText(b: RichTextBlock): string {
+  return b.elements
+    .map((el) => {
+      if (el.type === 'rich_text_preformatted')
+        return el.elements.map((e) => (e.type === 'text' ? e.text : e.url)).join('');
+      if (el.type === 'rich_text_list')
+        return el.elements.map((item) => `• ${richLeaves(item.elements)}`).join('\n');
+      return richLeaves(el.elements);
+    })
+    .join('\n');
 }
 
 function buttonText(b: Button): string {
@@ -55,6 +106,8 @@ function renderBlock(b: KnownBlock): string[] {
       return ['----'];
     case 'actions':
       return [b.elements.map((e) => (e.type === 'button' ? buttonText(e) : `[${e.type}]`)).join(' ')];
+    case 'rich_text':
+      return richText(b).split('\n');
     default:
       return [`[${b.type} block]`];
   }

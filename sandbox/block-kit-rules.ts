@@ -60,6 +60,52 @@ const MESSAGE_BLOCKS = new Set([
 /** Input blocks belong to modals and Home tabs; a message with one is refused. */
 const SURFACE_BLOCKS = new Set([...MESSAGE_BLOCKS, 'input']);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const RICH_TEXT_PARTS = new Set([
+  'rich_text_section',
+  'rich_text_list',
+  'rich_text_preformatted',
+  'rich_text_quote',
+]);
+/** The items of a rich text list are sections. */
+const LIST_ITEMS = new Set(['rich_text_section']);
+/** Leaf elements of a rich text section or quote (the common documented ones). */
+const RICH_TEXT_LEAVES = new Set([
+  'text',
+  'link',
+  'emoji',
+  'user',
+  'usergroup',
+  'channel',
+  'broadcast',
+  'date',
+  'color',
+  'team',
+]);
+/** Preformatted text holds text and links only (@slack/types RichTextPreformatted). */
+const PREFORMATTED_LEAVES = new Set(['text', 'link']);
+/** The field each leaf cannot do without. */
+const RICH_TEXT_REQUIRED: Record<string, string> = {
+  text: 'text',
+  link: 'url',
+  emoji: 'name',
+  user: 'user_id',
+  usergroup: 'usergroup_id',
+  channel: 'channel_id',
+  broadcast: 'range',
+  color: 'value',
+  team: 'team_id',
+};
+/** The text element's documented style properties (all booleans). */
+const RICH_TEXT_STYLES = new Set([
+  'bold',
+  'italic',
+  'strike',
+  'code',
+  'highlight',
+  'client_highlight',
+  'underline',
+  'unlink',
+]);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -279,10 +325,61 @@ class Checker {
         this.length(b.image_url, L.url, `${at}/image_url`);
         return this.length(b.alt_text, L.imageAltText, `${at}/alt_text`);
       case 'rich_text':
-        if (!Array.isArray(b.elements)) this.add('is required', `${at}/elements`);
-        return;
+        return this.richText(b.elements, `${at}/elements`);
       default:
         return;
+    }
+  }
+
+  /**
+   * A rich text block's elements (docs.slack.dev/reference/block-kit/blocks/rich-text-block and the
+   * rich text element pages): sections, lists, preformatted text and quotes, each with an array of
+   * leaf elements of the documented types; a `text` leaf needs its text, a `link` its url, a `user`
+   * its user_id, and a style has only the documented boolean properties. Slack publishes no length
+   * for a leaf's text, so none is checked here.
+   */
+  richText(elements: unknown, at: string, parts: ReadonlySet<string> = RICH_TEXT_PARTS) {
+    if (!Array.isArray(elements)) return this.add('is required', at);
+    for (const [j, el] of elements.entries()) {
+      const here = `${at}/${j}`;
+      if (!isObj(el) || typeof el.type !== 'string' || !parts.has(el.type)) {
+        this.add(
+          `must be one of ${[...parts].join(', ')} (got ${String(isObj(el) ? el.type : el)})`,
+          `${here}/type`,
+        );
+        continue;
+      }
+      if (!Array.isArray(el.elements)) {
+        this.add('is required', `${here}/elements`);
+        continue;
+      }
+      if (el.type === 'rich_text_list') {
+        if (el.style !== 'bullet' && el.style !== 'ordered') {
+          this.add(`must be one of bullet, ordered (got ${String(el.style)})`, `${here}/style`);
+        }
+        this.richText(el.elements, `${here}/elements`, LIST_ITEMS);
+        continue;
+      }
+      const leaves = el.type === 'rich_text_preformatted' ? PREFORMATTED_LEAVES : RICH_TEXT_LEAVES;
+      for (const [k, leaf] of el.elements.entries()) this.richLeaf(leaf, `${here}/elements/${k}`, leaves);
+    }
+  }
+
+  richLeaf(leaf: unknown, at: string, allowed: ReadonlySet<string>) {
+    if (!isObj(leaf) || typeof leaf.type !== 'string' || !allowed.has(leaf.type)) {
+      return this.add(
+        `unsupported rich text element ${String(isObj(leaf) ? leaf.type : leaf)}`,
+        `${at}/type`,
+      );
+    }
+    const required = RICH_TEXT_REQUIRED[leaf.type];
+    if (required && typeof leaf[required] !== 'string') this.add('is required', `${at}/${required}`);
+    if (leaf.style !== undefined) {
+      if (!isObj(leaf.style)) return this.add('must be an object', `${at}/style`);
+      for (const [key, value] of Object.entries(leaf.style)) {
+        if (!RICH_TEXT_STYLES.has(key)) this.add(`unknown style ${key}`, `${at}/style/${key}`);
+        else if (typeof value !== 'boolean') this.add('must be a boolean', `${at}/style/${key}`);
+      }
     }
   }
 

@@ -22,15 +22,31 @@ export function displayedText(html: string): string {
     .replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
 }
 
+/** Blocks as sent (an API call's `blocks` argument is untyped); anything but an array is no blocks. */
+const asBlocks = (blocks: unknown): readonly unknown[] => (Array.isArray(blocks) ? blocks : []);
+
 /** Each block of a message as a person sees it. */
-export function displayedBlocks(blocks: readonly unknown[]): string[] {
-  return blocks.map((b, i) => displayedText(blockHtml(b, i, ctx)));
+export function displayedBlocks(blocks: unknown): string[] {
+  return asBlocks(blocks).map((b, i) => displayedText(blockHtml(b, i, ctx)));
 }
 
 /** What turned live in the rendered blocks: broadcasts (@channel, @here) and links. */
-export function liveMarkup(blocks: readonly unknown[]): string[] {
-  const html = blocks.map((b, i) => blockHtml(b, i, ctx)).join('');
+export function liveMarkup(blocks: unknown): string[] {
+  const html = asBlocks(blocks)
+    .map((b, i) => blockHtml(b, i, ctx))
+    .join('');
   return [...html.matchAll(/<span class="mention broadcast">[^<]*<\/span>|<a href="[^"]*"/g)].map(
     (m) => m[0],
   );
+}
+
+/**
+ * The code-styled pieces of the rendered blocks, as a person sees them: inline code in mrkdwn and
+ * code-styled rich text elements alike (`<code>` in the rendered HTML), in order.
+ */
+export function displayedCode(blocks: unknown): string[] {
+  const html = asBlocks(blocks)
+    .map((b, i) => blockHtml(b, i, ctx))
+    .join('');
+  return [...html.matchAll(/<code>([\s\S]*?)<\/code>/g)].map((m) => displayedText(m[1]!));
 }

@@ -9,6 +9,7 @@ import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { displayedBlocks } from '../helpers/slack-display.ts';
 import { type ActionEvents, actionEvents, failOnce } from '../helpers/triage.ts';
 
 const REGION = 'eu-west-1';
@@ -87,10 +88,13 @@ describe('archive', () => {
     const update = slack.byMethod('chat.update')[0]!;
     expect(update.args).toMatchObject({ channel: 'C0PROD001', ts: messageTs });
     const shown = JSON.stringify(update.args.blocks);
-    expect(shown).toContain(`Archived`);
-    expect(shown).toContain(`by <@${ALICE}>`);
-    expect(shown).toContain('approved vendor share, ticket SEC-42');
-    expect(shown).toContain('until 2099-03-01');
+    // The first line as a person reads it: who (a mention), why and until when.
+    expect(displayedBlocks(update.args.blocks)[0]).toMatch(
+      new RegExp(
+        `^🗄️ Archived \\d{4}-\\d{2}-\\d{2} by @${ALICE}: approved vendor share, ticket SEC-42, until 2099-03-01\n`,
+      ),
+    );
+    expect(shown).toContain(`{"type":"user","user_id":"${ALICE}"}`);
     expect(shown).toContain('finding_unarchive');
     const reply = slack.posted.find((p) => p.thread_ts === messageTs)!;
     expect(reply.text).toMatch(/Archived by U0ALICE01/);
@@ -244,7 +248,7 @@ describe('a job retried after a step failed', () => {
     expect(result).toEqual({ outcome: 'succeeded', status: 'ARCHIVED' });
     expect(attempts).toBe(2);
     expect(thread(/Archived by U0ALICE01/)).toHaveLength(1);
-    expect(JSON.stringify(slack.byMethod('chat.update').at(-1)!.args.blocks)).toContain(`by <@${ALICE}>`);
+    expect(displayedBlocks(slack.byMethod('chat.update').at(-1)!.args.blocks)[0]).toContain(`by @${ALICE}`);
     expect(slack.byMethod('chat.postEphemeral').map((c) => String(c.args.text))).not.toContainEqual(
       expect.stringMatching(/Nothing was done/),
     );

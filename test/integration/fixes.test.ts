@@ -21,6 +21,7 @@ import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -366,8 +367,12 @@ describe('remove password', () => {
     const dm = slack.posted.filter((p) => p.channel.startsWith('D'));
     expect(dm).toHaveLength(1);
     expect(dm[0]!.channel).toBe(`D${ADMIN.slice(1)}`);
-    const password = /`([^`]{24})`/.exec(JSON.stringify(dm[0]!.blocks))?.[1];
-    expect(password).toBeDefined();
+    // The password is the DM's second line, in code, exactly as IAM has it.
+    const codes = displayedCode(dm[0]!.blocks);
+    expect(codes.slice(0, 2)).toEqual(['alice.admin', DEMO_ACCOUNTS.securityTooling]);
+    const password = codes[2];
+    expect(password).toMatch(/^\S{24}$/);
+    expect(displayedBlocks(dm[0]!.blocks)[0]!.split('\n')[1]).toBe(password);
     const alice = user(DEMO_ACCOUNTS.securityTooling, 'alice.admin');
     expect(alice.loginProfile?.passwordResetRequired).toBe(true);
     const elsewhere = [

@@ -16,7 +16,7 @@ import { enqueue, JOBS, jobId, type PolicyRequestData } from '../../src/queue/in
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
-import { displayedBlocks } from '../helpers/slack-display.ts';
+import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 import { failOnce } from '../helpers/triage.ts';
 
 const USER = 'U0ALICE';
@@ -142,8 +142,8 @@ describe('policy generation from a finding', () => {
       ...Array(3).fill(`Generating a least-privilege policy for ${CI_DEPLOYER}`),
       `Policy generation for ${CI_DEPLOYER}: done, the result is below`,
     ]);
-    const result = JSON.stringify(mine[1]!.blocks);
-    expect(result).toContain('*Keeps 4 of 18 actions.*');
+    const result = displayedBlocks(mine[1]!.blocks).join('\n');
+    expect(result).toContain('Keeps 4 of 18 actions.');
     expect(result).toContain('names 4 actions in 2 services');
     expect(result).toContain('10 of today');
     expect(result).toContain('CheckNoNewAccess: PASS');
@@ -201,9 +201,9 @@ describe('policy generation from a finding', () => {
 
     const result = slack.posted.find((p) => p.text.startsWith(`Policy generated for ${CI_DEPLOYER}`))!;
     expect(result.text).toBe(`Policy generated for ${CI_DEPLOYER}: keeps 1 of 18 actions`);
-    const shown = JSON.stringify(result.blocks);
-    expect(shown).toContain('1 generated action is not in today');
-    expect(shown).toContain('`dynamodb:DeleteTable`');
+    const shown = displayedBlocks(result.blocks).join('\n');
+    expect(shown).toContain("1 generated action is not in today's policies: dynamodb:DeleteTable.");
+    expect(displayedCode(result.blocks)).toContain('dynamodb:DeleteTable');
     expect(shown).toContain('CheckNoNewAccess: FAIL');
     expect(shown).toContain('dynamodb:DeleteTable).');
     const [entry] = await rt.deps.audit.query({ user: USER });
@@ -222,9 +222,10 @@ describe('policy generation from a finding', () => {
     await done('V0FAIL');
 
     const failed = slack.posted.find((p) => p.text.startsWith('Policy generation failed'))!;
-    expect(JSON.stringify(failed.blocks)).toContain(
-      '`AUTHORIZATION_ERROR`: Access denied reading s3://org-trail-logs',
+    expect(displayedBlocks(failed.blocks)[0]!.split('\n')[1]).toBe(
+      'AUTHORIZATION_ERROR: Access denied reading s3://org-trail-logs',
     );
+    expect(displayedCode(failed.blocks)).toEqual([CI_DEPLOYER, 'AUTHORIZATION_ERROR']);
     const [entry] = await rt.deps.audit.query({ user: USER });
     expect(entry).toMatchObject({
       outcome: 'failed',
@@ -341,7 +342,7 @@ describe('policy generation queue', () => {
     await done('R-denied');
 
     const failed = slack.posted.find((p) => p.text.startsWith('Policy generation could not run'))!;
-    expect(JSON.stringify(failed.blocks)).toContain('`AccessDeniedException`');
+    expect(displayedCode(failed.blocks)).toContain('AccessDeniedException');
     expect(await redis.exists(rt.deps.keys.policyActive(PROD))).toBe(0);
     const [entry] = await rt.deps.audit.query({ user: USER });
     expect(entry).toMatchObject({

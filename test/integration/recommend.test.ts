@@ -22,6 +22,7 @@ import {
 } from '../helpers/fake-recommendations.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime } from '../helpers/runtime.ts';
+import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -185,18 +186,29 @@ describe('Show recommendation', () => {
     expect(await rt.queues.actions.getJob(pollId(requestTs, 4))).toBeUndefined();
     const [reply] = thread();
     expect(reply!.text).toBe(`Recommendation for ${ROLE}: 2 steps`);
-    const shown = JSON.stringify(reply!.blocks);
-    expect(shown).toContain(`asked by <@${MEMBER}>`);
-    expect(shown).toContain(
-      '*1.* Create policy with this document to replace `arn:aws:iam::222222222222:policy/app-broad`',
+    const shown = displayedBlocks(reply!.blocks);
+    expect(shown[0]).toBe(`💡 Recommendation for ${ROLE}, asked by @${MEMBER}: 2 steps.`);
+    expect(shown[1]).toBe(
+      '1. Create policy with this document to replace arn:aws:iam::222222222222:policy/app-broad',
     );
-    expect(shown).toContain(JSON.stringify(`\`\`\`\n${JSON.stringify(JSON.parse(POLICY), null, 2)}\n\`\`\``));
-    expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/AmazonS3FullAccess`');
-    expect(shown).toContain('*Unused services and actions (2)*');
-    expect(shown).toContain(
-      '• `s3`, last used 2024-05-01: `s3:PutObject` (last used 2024-05-01), `s3:DeleteObject` (never used)',
-    );
-    expect(shown).toContain('• `dynamodb`, never used: `dynamodb:DeleteTable` (never used)');
+    // The recommended policy reads back exactly, as preformatted text.
+    expect(shown[2]).toBe(JSON.stringify(JSON.parse(POLICY), null, 2));
+    expect(shown[3]).toBe('2. Detach policy arn:aws:iam::aws:policy/AmazonS3FullAccess');
+    expect(shown[4]!.split('\n')).toEqual([
+      'Unused services and actions (2)',
+      '• s3, last used 2024-05-01: s3:PutObject (last used 2024-05-01), s3:DeleteObject (never used)',
+      '• dynamodb, never used: dynamodb:DeleteTable (never used)',
+    ]);
+    expect(displayedCode(reply!.blocks)).toEqual([
+      ROLE,
+      'arn:aws:iam::222222222222:policy/app-broad',
+      'arn:aws:iam::aws:policy/AmazonS3FullAccess',
+      's3',
+      's3:PutObject',
+      's3:DeleteObject',
+      'dynamodb',
+      'dynamodb:DeleteTable',
+    ]);
     const entries = await rt.deps.audit.query({ findingId: FID });
     expect(entries.map((e) => [e.action, e.outcome])).toEqual([
       ['recommend', 'succeeded'],
@@ -218,10 +230,10 @@ describe('Show recommendation', () => {
     const gets = recs.requests.filter((r) => r.op === 'GetFindingRecommendation');
     expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'page-2', 'page-3']);
     expect(new Set(gets.map((r) => r.maxResults))).toEqual(new Set(['100']));
-    const shown = JSON.stringify(thread()[0]!.blocks);
-    expect(shown).toContain('*1.* Detach policy `arn:aws:iam::aws:policy/P1`');
-    expect(shown).toContain('*2.* Detach policy `arn:aws:iam::aws:policy/P2`');
-    expect(shown).toContain('*3.* Detach policy `arn:aws:iam::aws:policy/P3`');
+    const shown = displayedBlocks(thread()[0]!.blocks);
+    expect(shown).toContain('1. Detach policy arn:aws:iam::aws:policy/P1');
+    expect(shown).toContain('2. Detach policy arn:aws:iam::aws:policy/P2');
+    expect(shown).toContain('3. Detach policy arn:aws:iam::aws:policy/P3');
   });
 
   it('says in words why AWS could not recommend when the recommendation FAILED', async () => {
@@ -292,7 +304,7 @@ describe('Show recommendation', () => {
     expect(result).toEqual({ outcome: 'posted', status: 'SUCCEEDED' });
     expect(recs.ops()).toEqual(['GetFindingRecommendation']);
     const shown = JSON.stringify(thread()[0]!.blocks);
-    expect(shown).toContain('Detach policy `arn:aws:iam::aws:policy/Old`');
+    expect(displayedBlocks(thread()[0]!.blocks)).toContain('1. Detach policy arn:aws:iam::aws:policy/Old');
     expect(shown).toContain('AWS made this recommendation at 2025-02-10T09:00:20.000Z');
   });
 

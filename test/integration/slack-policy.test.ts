@@ -17,6 +17,7 @@ import type { Runtime } from '../../src/runtime.ts';
 import type { FindingState } from '../../src/store/findings.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import { type Receiver, recordResponses, type SlackResponse, startReceiver } from '../helpers/triage.ts';
 
@@ -326,8 +327,8 @@ describe('/access generate-policy and /access validate', () => {
       .find((c) => /Policy validated/.test(String(c.args.text)))!.args;
     expect(reply).toMatchObject({ channel: COMMAND_CHANNEL, user: OUTSIDER });
     expect(String(reply.text)).toBe('Policy validated: 0 errors, 1 security warnings, public access FAIL');
-    const shown = JSON.stringify(reply.blocks);
-    expect(shown).toContain('`PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE`');
+    const shown = displayedBlocks(reply.blocks).join('\n');
+    expect(displayedCode(reply.blocks)).toContain('PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE');
     expect(shown).toContain('CheckNoPublicAccess as AWS::S3::Bucket: FAIL');
     expect(aws.requests.map((r) => r.operation)).toEqual(['ValidatePolicy', 'CheckNoPublicAccess']);
     // The job answers first and records the audit entry right after.
@@ -367,7 +368,7 @@ describe('/access generate-policy and /access validate', () => {
 
     await submit('RESOURCE_POLICY');
     await expect.poll(() => replies().length, { timeout: 10_000 }).toBe(1);
-    expect(JSON.stringify(replies()[0]!.args.blocks)).toContain('`MISSING_PRINCIPAL`');
+    expect(displayedCode(replies()[0]!.args.blocks)).toContain('MISSING_PRINCIPAL');
 
     // An identity policy gets no resource-type checks (ValidatePolicy would refuse them).
     await submit('IDENTITY_POLICY');

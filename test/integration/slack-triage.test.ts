@@ -13,6 +13,7 @@ import { CALLER_ACCOUNT } from '../factories/aws.ts';
 import { crossAccountFinding, type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { displayedBlocks } from '../helpers/slack-display.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -140,9 +141,9 @@ describe('Archive button and modal', () => {
     await actions.finished(jobId(JOBS.archive, 'f-1', 'V0ARCHIVE1'));
 
     expect(aws.requests.filter((r) => r.op === 'UpdateFindings').map((r) => r.id)).toEqual(['f-1=ARCHIVED']);
-    const shown = JSON.stringify(slack.byMethod('chat.update')[0]!.args.blocks);
-    expect(shown).toContain(`by <@${MEMBER}>`);
-    expect(shown).toContain(`until ${until}`);
+    const [first] = displayedBlocks(slack.byMethod('chat.update')[0]!.args.blocks);
+    expect(first).toContain(`by @${MEMBER}`);
+    expect(first).toContain(`until ${until}`);
   });
 
   it('keeps the modal open with field errors for an empty reason and a past date', async () => {

@@ -1,12 +1,13 @@
+import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { backupSnippet, deletionReceipt, restoreReceipt } from '../../blocks/delete-role.ts';
-import { limitViolations } from '../../blocks/limits.ts';
+import { limitViolations, preformattedText } from '../../blocks/limits.ts';
 import { blockProblems } from '../../sandbox/block-kit-rules.ts';
 import type { RoleBackup } from '../../src/aws/iam.ts';
-import { displayedBlocks, liveMarkup } from '../helpers/slack-display.ts';
+import { displayedBlocks, displayedCode, liveMarkup } from '../helpers/slack-display.ts';
 
-const shown = (m: { blocks?: unknown[] }) =>
-  (m.blocks as { text: { text: string } }[]).map((b) => b.text.text).join('\n');
+/** What a person reads of a receipt. */
+const shown = (m: { blocks: unknown[] }) => displayedBlocks(m.blocks).join('\n');
 
 describe('role receipts', () => {
   it('lists what was done when the deletion succeeded', () => {
@@ -19,8 +20,8 @@ describe('role receipts', () => {
     expect(m.text).toBe('Role legacy-ci deleted');
     expect(shown(m)).toBe(
       [
-        '🗑️ <@U0BOB> deleted role `legacy-ci`.',
-        '*Done*',
+        '🗑️ @U0BOB deleted role legacy-ci.',
+        'Done',
         '• detached arn:aws:iam::aws:policy/ReadOnlyAccess',
         '• deleted role legacy-ci',
       ].join('\n'),
@@ -36,8 +37,18 @@ describe('role receipts', () => {
       error: 'DeleteConflict: <!here> must detach',
     });
     expect(m.text).toBe('Deleting role legacy-ci stopped');
-    const text = shown(m);
-    expect(text).not.toMatch(/<!(here|channel)>/);
+    // AWS text is shown as written, and inert: rich text is never parsed.
+    expect(shown(m)).toBe(
+      [
+        '⚠️ Deleting role legacy-ci stopped: DeleteConflict: <!here> must detach',
+        'Done',
+        '• nothing',
+        'Not done',
+        '• delete inline policy <!channel>',
+      ].join('\n'),
+    );
+    expect(liveMarkup(m.blocks)).toEqual([]);
+    expect(displayedCode(m.blocks)).toEqual(['legacy-ci']);
   });
 
   it('reports a restore, complete or not', () => {
@@ -48,7 +59,7 @@ describe('role receipts', () => {
       notDone: [],
     });
     expect(ok.text).toBe('Role legacy-ci restored');
-    expect(shown(ok)).toBe('♻️ <@U0BOB> restored role `legacy-ci` from its backup.\n*Done*\n• created role');
+    expect(shown(ok)).toBe('♻️ @U0BOB restored role legacy-ci from its backup.\nDone\n• created role');
 
     const partial = restoreReceipt({
       userId: 'U0BOB',
@@ -86,7 +97,9 @@ describe('role backup snippet', () => {
   /** The backup as a person copies it from the thread: every part's preformatted blocks, in order. */
   const readBack = (messages: { blocks: unknown[] }[]) =>
     messages
-      .flatMap((m) => displayedBlocks(m.blocks.filter((b) => (b as { type: string }).type === 'rich_text')))
+      .flatMap((m) =>
+        displayedBlocks(m.blocks.filter((b) => preformattedText(b as KnownBlock) !== undefined)),
+      )
       .join('');
 
   it('reads back as exactly the backup: verbatim JSON, * and <> and backticks kept', () => {
@@ -105,6 +118,10 @@ describe('role backup snippet', () => {
     expect(displayedBlocks(m!.blocks)[0]).toBe(
       '💾 Backup of role ci-deployer taken 2026-12-01T10:00:00.000Z, kept as ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z. The JSON below is exact: copy it whole.',
     );
+    expect(displayedCode(m!.blocks.slice(0, 1))).toEqual([
+      'ci-deployer',
+      'ap:backup:role:222222222222:ci-deployer:2026-12-01T10:00:00.000Z',
+    ]);
     const json = readBack(messages);
     expect(JSON.parse(json)).toEqual(hostile);
     expect(json).toContain('\\"Resource\\":\\"*\\"');

@@ -5,6 +5,7 @@ import {
   findingHeadline,
   findingMessage,
   findingMessageKey,
+  SEVERITY_EMOJI,
 } from '../../blocks/finding.ts';
 import { ACTION_IDS, decodeFindingRef } from '../../blocks/ids.ts';
 import { assertWithinLimits } from '../../blocks/limits.ts';
@@ -17,6 +18,7 @@ import {
   makeFinding,
   makeRoute,
 } from '../factories/finding.ts';
+import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 
 const CONSOLE = 'https://console.aws.amazon.com';
 
@@ -120,8 +122,11 @@ describe('findingMessage per finding type', () => {
   it.each(cases)('%s: headline and buttons', (_name, v, headline, expected) => {
     const m = findingMessage(v);
     assertWithinLimits(m);
-    const first = m.blocks[0];
-    expect(first?.type === 'section' && first.text?.text).toContain(`*${headline}*`);
+    // The headline reads as written (identifiers between backticks above), each identifier in code.
+    const [first] = displayedBlocks(m.blocks);
+    expect(first).toBe(`${SEVERITY_EMOJI[v.severity.severity]} ${headline.replace(/`/g, '')}`);
+    const ids = [...headline.matchAll(/`([^`]+)`/g)].map((x) => x[1]);
+    expect(displayedCode(m.blocks.slice(0, 1))).toEqual(ids);
     expect(buttons(v)).toEqual(expected);
   });
 
@@ -232,8 +237,7 @@ describe('findingMessage state', () => {
   it('resolved: first line says so, only the console link remains', () => {
     const v = view({ state: { status: 'RESOLVED', at: '2025-02-28T10:00:00.000Z' } });
     const m = findingMessage(v);
-    const first = m.blocks[0];
-    expect(first?.type === 'section' && first.text?.text.split('\n')[0]).toBe('✅ *Resolved 2025-02-28*');
+    expect(displayedBlocks(m.blocks)[0]?.split('\n')[0]).toBe('✅ Resolved 2025-02-28');
     expect(m.text).toBe('✅ Resolved: [CRITICAL] S3 bucket logs-prod is public (111111111111, eu-west-1)');
     expect(buttons(v)).toEqual([ACTION_IDS.openConsole]);
   });
@@ -241,8 +245,7 @@ describe('findingMessage state', () => {
   it('archived: first line says so, Unarchive replaces the other buttons', () => {
     const v = view({ type: 'UnusedIAMRole', state: { status: 'ARCHIVED', at: '2025-02-27T10:00:00.000Z' } });
     const m = findingMessage(v);
-    const first = m.blocks[0];
-    expect(first?.type === 'section' && first.text?.text.split('\n')[0]).toBe('🗄️ *Archived 2025-02-27*');
+    expect(displayedBlocks(m.blocks)[0]?.split('\n')[0]).toBe('🗄️ Archived 2025-02-27');
     expect(buttons(v)).toEqual([ACTION_IDS.openConsole, ACTION_IDS.unarchive]);
   });
 

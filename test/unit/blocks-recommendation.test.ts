@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { clean } from '../../blocks/escape.ts';
 import { findingMessage } from '../../blocks/finding.ts';
-import { assertWithinLimits, LIMITS } from '../../blocks/limits.ts';
+import { assertWithinLimits, LIMITS, preformattedText } from '../../blocks/limits.ts';
 import {
   policyCodeBlocks,
   recommendationFailedMessage,
@@ -10,9 +11,10 @@ import {
 import { recommendPollDelay, reusable } from '../../jobs/recommend.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
 import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
+import { displayedBlocks, displayedCode, liveMarkup } from '../helpers/slack-display.ts';
 
 const ROLE = 'arn:aws:iam::111111111111:role/app-backend';
-const sectionTexts = (blocks: unknown[]) =>
+const _sectionTexts = (blocks: unknown[]) =>
   blocks.flatMap((b) => {
     const s = b as { type: string; text?: { text: string } };
     return s.type === 'section' && s.text ? [s.text.text] : [];
@@ -35,13 +37,19 @@ describe('recommendationMessage', () => {
       ],
       services: [{ serviceNamespace: '<!channel>', actions: [{ action: '*<@U1>*' }] }],
     });
-    const json = JSON.stringify(m.blocks);
+    // Rich text is never parsed: the ARNs, actions and the policy read exactly, and nothing turns live.
+    expect(liveMarkup(m.blocks)).toEqual([]);
+    expect(displayedCode(m.blocks)).toEqual(['<!everyone>', hostile, hostile, '<!channel>', '*<@U1>*']);
+    const pre = m.blocks.filter(
+      (b) => b.type === 'rich_text' && b.elements[0]?.type === 'rich_text_preformatted',
+    );
+    expect(JSON.parse(displayedBlocks(pre).join(''))).toEqual(JSON.parse(policy));
+    const [head] = displayedBlocks(m.blocks);
+    expect(head).toBe('💡 Recommendation for <!everyone>, asked by @U0ALICE: 2 steps.');
+    // What is still mrkdwn carries no markup from AWS.
+    const json = JSON.stringify(m.blocks.filter((b) => b.type !== 'rich_text'));
     for (const raw of ['<!channel>', '<!here>', '<!everyone>', '<@U0BOSS>', '<@U1>', '<https://']) {
       expect(json).not.toContain(raw);
-    }
-    // Only our own fences: the policy's backticks are replaced.
-    for (const text of sectionTexts(m.blocks)) {
-      if (text.startsWith('```')) expect(text.slice(3, -3)).not.toContain('`');
     }
     assertWithinLimits(m);
   });
@@ -58,13 +66,10 @@ describe('recommendationMessage', () => {
     });
     const blocks = policyCodeBlocks(policy);
     expect(blocks.length).toBeGreaterThan(3);
-    const texts = sectionTexts(blocks);
-    for (const t of texts) {
-      expect(t.length).toBeLessThanOrEqual(LIMITS.sectionText);
-      expect(t.startsWith('```\n') && t.endsWith('\n```')).toBe(true);
-    }
-    // Nothing lost: the chunks put together are the pretty-printed document.
-    expect(texts.map((t) => t.slice(4, -4)).join('\n')).toBe(JSON.stringify(JSON.parse(policy), null, 2));
+    const texts = blocks.map((b) => preformattedText(b));
+    for (const t of texts) expect(t!.length).toBeLessThanOrEqual(LIMITS.richTextElement);
+    // Nothing lost: the blocks put together (cuts fall on line breaks) are the pretty-printed document.
+    expect(displayedBlocks(blocks).join('\n')).toBe(JSON.stringify(JSON.parse(policy), null, 2));
     const m = recommendationMessage({
       userId: 'U0ALICE',
       resourceArn: ROLE,
@@ -74,7 +79,7 @@ describe('recommendationMessage', () => {
   });
 
   it('shows a document that is not JSON as it came', () => {
-    expect(sectionTexts(policyCodeBlocks('not json & <b>'))).toEqual(['```\nnot json &amp; &lt;b&gt;\n```']);
+    expect(displayedBlocks(policyCodeBlocks('not json & <b> `x`'))).toEqual(['not json & <b> `x`']);
   });
 });
 
@@ -170,8 +175,9 @@ describe('recommendation and snooze rendering (property)', () => {
         (steps, services, resourceArn) => {
           const m = recommendationMessage({ userId: 'U0ALICE', resourceArn, steps, services });
           assertWithinLimits(m);
-          // The only mention is the bot's own, of who asked.
-          expect(JSON.stringify(m.blocks).replaceAll('<@U0ALICE>', '')).not.toMatch(RAW_MARKUP);
+          // Rich text is shown as written: nothing in it turns live (the asker is a user element).
+          expect(liveMarkup(m.blocks)).toEqual([]);
+          expect(JSON.stringify(m.blocks.filter((b) => b.type !== 'rich_text'))).not.toMatch(RAW_MARKUP);
         },
       ),
       { numRuns: 150 },
@@ -191,9 +197,13 @@ describe('recommendation and snooze rendering (property)', () => {
           state: { status: 'ACTIVE', snoozed: { by: 'U0ALICE', until: '2025-03-08T12:00:00.000Z', reason } },
         });
         assertWithinLimits(m);
-        const first = m.blocks[0] as { text: { text: string } };
-        expect(first.text.text.startsWith('💤 *Snoozed by <@U0ALICE> until 2025-03-08*')).toBe(true);
-        expect(first.text.text.replace('<@U0ALICE>', '')).not.toMatch(RAW_MARKUP);
+        const [first] = displayedBlocks(m.blocks);
+        const shown = clean(reason);
+        // The reason reads as typed, on one line and without invisible characters; nothing in it is live.
+        expect(first!.split('\n')[0]).toBe(
+          `💤 Snoozed by @U0ALICE until 2025-03-08${reason === '' ? '' : `: ${shown.length <= 500 ? shown : `${shown.slice(0, 499).replace(/[\uD800-\uDBFF]$/, '')}…`}`}`,
+        );
+        expect(liveMarkup(m.blocks.slice(0, 1))).toEqual([]);
       }),
       { numRuns: 150 },
     );

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { findingMessage } from '../../blocks/finding.ts';
+import { preformattedBlocks } from '../../blocks/limits.ts';
 import { renderText } from '../../blocks/render.ts';
+import { bold, ident, person, richLines } from '../../blocks/rich.ts';
 import { assessSeverity } from '../../src/findings/severity.ts';
 import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
 
@@ -44,6 +46,22 @@ describe('renderText', () => {
       ],
     });
     expect(out).toBe('=== HELLO ===\n----\na <!channel> & site (https://x.example) #C0123456\n  one | two');
+  });
+
+  it('shows rich text as written: identifiers in backticks, bold runs in stars, people as @id', () => {
+    const out = renderText({
+      text: 'x',
+      blocks: [
+        richLines([
+          [bold('Role '), { id: 'a`b*_c', bold: true }, bold(' unused'), ' by ', person('U0ALICE')],
+          [bold('Done'), ' ', ident('<!channel>'), ' &amp;'],
+        ]),
+        ...preformattedBlocks('{\n  "Action": "s3:*"\n}'),
+      ],
+    });
+    expect(out).toBe(
+      '*Role `a`b*_c` unused* by @U0ALICE\n*Done* `<!channel>` &amp;\n{\n  "Action": "s3:*"\n}',
+    );
   });
 
   it('falls back to the text without blocks', () => {

@@ -216,6 +216,69 @@ describe('the Slack stand-in refuses what Slack refuses', () => {
     expect(slack!.messages).toHaveLength(0);
   });
 
+  it('checks rich text against Slack’s schema: element types, required fields, style properties', async () => {
+    const web = await slackClient();
+    const section = (...elements: unknown[]) => [
+      { type: 'rich_text', elements: [{ type: 'rich_text_section', elements }] },
+    ];
+    // What Slack documents is taken: code-styled and bold text, a user, a link, preformatted text, a list.
+    await web.chat.postMessage({
+      channel: '#sec-alerts',
+      text: 'x',
+      blocks: [
+        ...section(
+          { type: 'text', text: 's3:*', style: { code: true, bold: true } },
+          { type: 'user', user_id: 'U0ALICE01' },
+          { type: 'link', url: 'https://docs.aws.amazon.com/x', text: 'docs' },
+        ),
+        {
+          type: 'rich_text',
+          elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text: '{}' }] }],
+        },
+        {
+          type: 'rich_text',
+          elements: [
+            {
+              type: 'rich_text_list',
+              style: 'bullet',
+              elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'a' }] }],
+            },
+          ],
+        },
+      ] as never,
+    });
+    const cases: unknown[][] = [
+      [{ type: 'rich_text', elements: [{ type: 'rich_text_paragraph', elements: [] }] }],
+      section({ type: 'mrkdwn', text: '*x*' }),
+      section({ type: 'text' }),
+      section({ type: 'text', text: 'x', style: { monospace: true } }),
+      section({ type: 'text', text: 'x', style: { code: 'yes' } }),
+      section({ type: 'user' }),
+      [
+        {
+          type: 'rich_text',
+          elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'user', user_id: 'U1' }] }],
+        },
+      ],
+    ];
+    for (const blocks of cases) {
+      const err = await caught(
+        web.chat.postMessage({ channel: '#sec-alerts', text: 'x', blocks: blocks as never }),
+      );
+      expect(slackError(err), JSON.stringify(blocks)).toBe('invalid_blocks');
+    }
+    expect(slack!.violations.map((v) => v.problems[0])).toEqual([
+      'must be one of rich_text_section, rich_text_list, rich_text_preformatted, rich_text_quote (got rich_text_paragraph) [json-pointer:/blocks/0/elements/0/type]',
+      'unsupported rich text element mrkdwn [json-pointer:/blocks/0/elements/0/elements/0/type]',
+      'is required [json-pointer:/blocks/0/elements/0/elements/0/text]',
+      'unknown style monospace [json-pointer:/blocks/0/elements/0/elements/0/style/monospace]',
+      'must be a boolean [json-pointer:/blocks/0/elements/0/elements/0/style/code]',
+      'is required [json-pointer:/blocks/0/elements/0/elements/0/user_id]',
+      'unsupported rich text element user [json-pointer:/blocks/0/elements/0/elements/0/type]',
+    ]);
+    expect(slack!.messages).toHaveLength(1);
+  });
+
   it('answers invalid_blocks for blocks over Slack’s limits, wherever a message is sent', async () => {
     const web = await slackClient({
       users: [{ id: 'U0ALICE01', name: 'alice', email: 'a@example.com', channels: ['#sec-alerts'] }],

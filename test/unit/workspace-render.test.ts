@@ -3,6 +3,7 @@
 // accessible controls (buttons named by their label, labelled inputs, titled dialogs).
 import { describe, expect, it } from 'vitest';
 import { code, escapeMrkdwn } from '../../blocks/escape.ts';
+import { bold, ident, person, richLines } from '../../blocks/rich.ts';
 import type { SandboxView } from '../../sandbox/slack/surfaces.ts';
 import { mrkdwnToHtml } from '../../sandbox/workspace/mrkdwn.ts';
 import { messageBodyHtml, viewHtml } from '../../sandbox/workspace/render.ts';
@@ -69,6 +70,29 @@ describe('mrkdwn on the workspace page', () => {
 });
 
 describe('Block Kit on the workspace page', () => {
+  it('shows code-styled rich text verbatim in <code>, bold in <strong>, users as mentions, nothing parsed', () => {
+    const html = messageBodyHtml(
+      {
+        text: 'x',
+        blocks: [
+          richLines([
+            [bold('Actions'), ': ', ident('s3:Get*_`x`~'), ' by ', person('U0ALICE01')],
+            [bold('Principal'), ': ', ident('<!channel> &amp; <https://evil.example|x>')],
+          ]),
+        ],
+      },
+      ctx,
+    );
+    expect(html).toContain('<code>s3:Get*_`x`~</code>');
+    expect(html).toContain('<code>&lt;!channel&gt; &amp;amp; &lt;https://evil.example|x&gt;</code>');
+    expect(html).toContain('<strong>Actions</strong>');
+    expect(html).toContain('<span class="mention">@alice</span>');
+    expect(html).not.toMatch(/<a |class="mention broadcast"|<em>|<del>/);
+    expect(seen(html)).toBe(
+      'Actions: s3:Get*_`x`~ by @alice\nPrincipal: <!channel> &amp; <https://evil.example|x>',
+    );
+  });
+
   it('renders buttons as <button> named by their label, with their place in the message', () => {
     const html = messageBodyHtml(
       {

@@ -14,6 +14,7 @@ import { noticeCases } from './notice.ts';
 import { policyCases } from './policy.ts';
 import { receiptCases } from './receipts.ts';
 import { recommendationCases } from './recommendation.ts';
+import { richCases } from './rich.ts';
 import { summaryCases } from './summary.ts';
 
 const groups: GoldenCases[] = [
@@ -31,6 +32,7 @@ const groups: GoldenCases[] = [
   policyCases,
   receiptCases,
   recommendationCases,
+  richCases,
   summaryCases,
 ];
 
@@ -49,6 +51,17 @@ for (const group of groups) {
 export const NOT_BUILDERS = new Set([
   'agingPhrase',
   'applicable',
+  'words',
+  'unusedServiceLines',
+  'lineSize',
+  'person',
+  'identifierText',
+  'identifierList',
+  'ident',
+  'freeText',
+  'fitLines',
+  'exactIdentifier',
+  'bold',
   'assertWithinLimits',
   'capBlocks',
   'channelRef',
