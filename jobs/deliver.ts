@@ -8,6 +8,7 @@
 //  - before posting, the finding's hash records `pendingSince`/`pendingChannel`; the message carries
 //    the finding id in its metadata. A retry that finds a pending marker but no ts looks for that
 //    message in the channel (or thread) first and adopts its ts instead of posting a second time.
+import { filterValuesOf } from '../src/findings/archive-rule.ts';
 import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
@@ -294,6 +295,7 @@ async function deliverFinding(
         status: 'ACTIVE',
         fingerprint,
         ...(event.via ? {} : { updatedAt: finding.updatedAt }),
+        filterValues: JSON.stringify(filterValuesOf(finding)),
         severity: severity.severity,
         ownerEmail: route.ownerEmail,
       });
@@ -315,6 +317,7 @@ async function deliverFinding(
     findingType: finding.findingType,
     resourceArn: finding.resourceArn,
     resourceType: finding.resourceType,
+    filterValues: JSON.stringify(filterValuesOf(finding)),
     severity: severity.severity,
     category: severity.category,
     createdAt: finding.createdAt,
