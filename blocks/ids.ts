@@ -15,6 +15,9 @@ export const ACTION_IDS = {
   removePassword: 'finding_fix_remove_password',
   removeExternalAccess: 'finding_fix_remove_external_access',
   undoFix: 'finding_fix_undo',
+  archiveSimilar: 'finding_archive_similar',
+  deleteArchiveRule: 'archive_rule_delete',
+  createAnalyzer: 'notice_create_analyzer',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

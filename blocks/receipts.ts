@@ -85,6 +85,8 @@ const ACTION_WORDS: Record<Action, string> = {
   'deactivate-key': 'deactivate this access key (or undo it)',
   'remove-password': 'remove this password (or undo it)',
   'remove-external-access': 'remove external access to this role (or undo it)',
+  'archive-rule': 'create or delete archive rules',
+  'create-analyzer': 'create an analyzer',
 };
 
 /** The action was done in AWS, but Slack could not show it (its channel or message is gone). */

@@ -18,6 +18,8 @@ import {
 } from '../src/queue/index.ts';
 import { isConnectionError } from '../src/redis.ts';
 import { archiveAction, unarchiveAction } from './actions/archive.ts';
+import { createSimilarRule, deleteArchiveRule, listArchiveRules } from './archive-rules.ts';
+import { createAnalyzerJob } from './create-analyzer.ts';
 import { rescanAction, rescanCheck } from './actions/rescan.ts';
 import { snoozeAction, unsnoozeAction } from './actions/snooze.ts';
 import { agingSweep } from './aging.ts';
@@ -74,6 +76,10 @@ export const HANDLERS: JobHandlers = {
   [JOBS.policyValidate]: validatePolicyJob,
   [JOBS.fix]: fixAction,
   [JOBS.fixUndo]: undoFix,
+  [JOBS.archiveRuleCreate]: createSimilarRule,
+  [JOBS.archiveRuleDelete]: deleteArchiveRule,
+  [JOBS.archiveRulesList]: listArchiveRules,
+  [JOBS.createAnalyzer]: createAnalyzerJob,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

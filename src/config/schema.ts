@@ -140,6 +140,8 @@ export const PERMISSION_ACTIONS = [
   'deactivate-key',
   'remove-password',
   'remove-external-access',
+  'archive-rule',
+  'create-analyzer',
 ] as const;
 
 const people = {
@@ -161,6 +163,9 @@ const ROLE_ACTION_WHY =
   'false: deleting or restoring an IAM role can break every workload that uses it, and anyone may join ' +
   'a channel, so only admins and the users and userGroups listed here may do it';
 const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
+const RULE_WHY =
+  "false: an archive rule archives every matching finding, today's and future ones, whichever channel owns them";
+const ANALYZER_WHY = 'false: an analyzer covers a whole region (or the organization) and is billed';
 
 /**
  * A one-click fix (and its Undo): admins and those listed by default; the owners of a finding only
@@ -222,6 +227,14 @@ const permissionsSchema = z
     'remove-external-access': action(
       fixAction,
       `Remove a finding's external principals from a role's trust policy (Undo restores the saved policy); ${FIX_WHO}.`,
+    ),
+    'archive-rule': action(
+      restrictedAction(RULE_WHY),
+      `Create an archive rule from a finding (Archive similar) and delete archive rules (\`/access rules\`); ${NOT_CHANNEL}.`,
+    ),
+    'create-analyzer': action(
+      restrictedAction(ANALYZER_WHY),
+      `Create a missing analyzer from the coverage notice's Create analyzer button; admins only unless listed here, ${NOT_CHANNEL}.`,
     ),
     read: action(
       ownerAction,

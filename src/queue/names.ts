@@ -29,6 +29,10 @@ export const JOBS = {
   policyValidate: 'policy-validate',
   fix: 'fix',
   fixUndo: 'fix-undo',
+  archiveRuleCreate: 'archive-rule-create',
+  archiveRuleDelete: 'archive-rule-delete',
+  archiveRulesList: 'archive-rules-list',
+  createAnalyzer: 'create-analyzer',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

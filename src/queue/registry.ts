@@ -8,6 +8,10 @@ import { JOBS, type JobName, QUEUES, type QueueName } from './names.ts';
 import type {
   ActionRequest,
   ArchiveData,
+  ArchiveRuleCreateData,
+  ArchiveRuleDeleteData,
+  ArchiveRulesListData,
+  CreateAnalyzerData,
   DeleteRolePreviewData,
   DeliverData,
   FixData,
@@ -52,6 +56,10 @@ export interface JobPayloads {
   [JOBS.policyValidate]: PolicyValidateData;
   [JOBS.fix]: FixData;
   [JOBS.fixUndo]: FixUndoData;
+  [JOBS.archiveRuleCreate]: ArchiveRuleCreateData;
+  [JOBS.archiveRuleDelete]: ArchiveRuleDeleteData;
+  [JOBS.archiveRulesList]: ArchiveRulesListData;
+  [JOBS.createAnalyzer]: CreateAnalyzerData;
 }
 export type PayloadOf<N extends JobName> = JobPayloads[N];
 
@@ -161,6 +169,12 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   [JOBS.policyValidate]: onActions((d) => jobId(JOBS.policyValidate, d.requestTs)),
   [JOBS.fix]: onActions((d) => jobId(JOBS.fix, d.kind, d.findingId, d.requestTs)),
   [JOBS.fixUndo]: onActions((d) => jobId(JOBS.fixUndo, d.kind, d.findingId, d.requestTs)),
+  [JOBS.archiveRuleCreate]: onActions(perRequest(JOBS.archiveRuleCreate)),
+  [JOBS.archiveRuleDelete]: onActions((d) =>
+    jobId(JOBS.archiveRuleDelete, shortHash(`${d.analyzerArn}\n${d.ruleName}`), d.requestTs),
+  ),
+  [JOBS.archiveRulesList]: onActions((d) => jobId(JOBS.archiveRulesList, d.requestTs)),
+  [JOBS.createAnalyzer]: onActions((d) => jobId(JOBS.createAnalyzer, d.region, d.kind, d.requestTs)),
 };
 
 export const JOB_NAMES = Object.keys(JOB_SPECS) as JobName[];

@@ -567,11 +567,16 @@ export class FindingStore {
   }
 
   /**
-   * ACTIVE cards of one finding type (and owner account), with what an archive rule matches on and
+   * Cards of one status (ACTIVE by default) and finding type (and owner account), with what an archive rule matches on and
    * the analyzer of their first id: from the status/type index, then one pipelined read of those
    * cards (a walk only while the store is not indexed yet).
    */
-  async ruleCandidates(q: { findingType: string; accountId?: string }): Promise<RuleCandidate[]> {
+  async ruleCandidates(q: {
+    findingType: string;
+    accountId?: string;
+    status?: FindingStatus;
+  }): Promise<RuleCandidate[]> {
+    const status = q.status ?? 'ACTIVE';
     const fields = [
       'status',
       'ownStatus',
@@ -587,7 +592,7 @@ export class FindingStore {
     if (await this.indexesReady()) {
       await this.index.prune();
       const { ids } = await this.index.page({
-        status: 'ACTIVE',
+        status,
         severities: SEVERITY_BUCKETS,
         type: q.findingType,
         accountId: q.accountId,
@@ -597,12 +602,12 @@ export class FindingStore {
       rows = await this.rows(ids, fields);
     } else {
       for await (const chunk of this.walk(fields)) {
-        for (const r of chunk) if (r.status === 'ACTIVE' && r.findingType === q.findingType) rows.push(r);
+        for (const r of chunk) if (r.status === status && r.findingType === q.findingType) rows.push(r);
       }
     }
     const out: RuleCandidate[] = [];
     for (const r of rows) {
-      if (r.status !== 'ACTIVE' || r.findingType !== q.findingType) continue;
+      if (r.status !== status || r.findingType !== q.findingType) continue;
       if (q.accountId && r.accountId !== q.accountId) continue;
       let filterValues: Record<string, string[]> | undefined;
       try {

@@ -45,6 +45,8 @@ const WHAT: Record<Action, string> = {
   'deactivate-key': 'deactivate this access key (or undo it)',
   'remove-password': 'remove this password (or undo it)',
   'remove-external-access': 'remove external access to this role (or undo it)',
+  'archive-rule': 'create or delete archive rules',
+  'create-analyzer': 'create an analyzer',
 };
 /** The actions a finding's owners may take by default; the rest are for admins only. */
 const OWNER_ACTIONS: readonly Action[] = [
