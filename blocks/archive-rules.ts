@@ -66,6 +66,19 @@ export function archiveRuleLoadingModal(): ModalView {
   };
 }
 
+/** Nothing to make a rule from, and why (the finding changed, or its analyzer is read-only). */
+export function archiveRuleBlockedModal(why: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: `${ARCHIVE_RULE_MODAL.callbackId}_blocked`,
+    title: { type: 'plain_text', text: 'Archive similar' },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [
+      section(`🚫 No archive rule can be made from this finding: ${escapeMrkdwn(truncate(why, 2000))}`),
+    ],
+  };
+}
+
 /**
  * The confirm step: the rule's criteria, how many ACTIVE findings it would archive today and in
  * which analyzers, and its name (editable). Submitting creates and applies it.
@@ -78,6 +91,8 @@ export function archiveRuleModal(input: {
   left: readonly string[];
   /** ACTIVE findings (in the bot's store) the rule matches today. */
   count: number;
+  /** Stored before the bot kept their principals and conditions: they may match too. */
+  uncounted?: number;
   analyzers: readonly { name: string; region: string }[];
   defaultName: string;
 }): ModalView {
@@ -96,6 +111,13 @@ export function archiveRuleModal(input: {
       `*It would archive ${n} ACTIVE finding${n === 1 ? '' : 's'} today* (this one included), through ${where}${more}.`,
     ),
   ];
+  if (input.uncounted) {
+    blocks.push(
+      context([
+        `${input.uncounted} more ACTIVE finding${input.uncounted === 1 ? '' : 's'} of this type and account may match too: the bot stored ${input.uncounted === 1 ? 'it' : 'them'} before it kept principals and conditions.`,
+      ]),
+    );
+  }
   if (input.left.length > 0) {
     blocks.push(
       context([
@@ -159,7 +181,9 @@ export function archiveRuleReceipt(input: {
 export function archiveRuleRefusedNote(input: { what: string; why: string }): SlackMessage {
   return {
     text: messageText(`Nothing was done: ${input.what}: ${input.why}`),
-    blocks: [section(`🚫 Nothing was done: ${escapeMrkdwn(input.what)}: ${escapeMrkdwn(truncate(input.why, 1500))}`)],
+    blocks: [
+      section(`🚫 Nothing was done: ${escapeMrkdwn(input.what)}: ${escapeMrkdwn(truncate(input.why, 1500))}`),
+    ],
   };
 }
 
@@ -217,7 +241,10 @@ function deleteButton(a: AnalyzerRules['analyzer'], ruleName: string): Button {
 }
 
 /** `/access rules`: every analyzer's archive rules, what each matches in the store, a Delete button each. */
-export function archiveRulesReply(input: { analyzers: readonly AnalyzerRules[]; canDelete: boolean }): SlackMessage {
+export function archiveRulesReply(input: {
+  analyzers: readonly AnalyzerRules[];
+  canDelete: boolean;
+}): SlackMessage {
   const total = input.analyzers.reduce((n, a) => n + a.rules.length, 0);
   const blocks: KnownBlock[] = [
     section(
@@ -277,14 +304,20 @@ export function archiveRuleDeletedNote(input: {
   const where = `${code(input.analyzer.name, 120)} (${escapeMrkdwn(input.analyzer.region)})`;
   if (input.alreadyGone) {
     return {
-      text: messageText(`Nothing was done: the archive rule ${input.ruleName} is no longer in ${input.analyzer.name}.`),
+      text: messageText(
+        `Nothing was done: the archive rule ${input.ruleName} is no longer in ${input.analyzer.name}.`,
+      ),
       blocks: [
-        section(`ℹ️ Nothing was done: the archive rule ${code(input.ruleName, 255)} is no longer in ${where}.`),
+        section(
+          `ℹ️ Nothing was done: the archive rule ${code(input.ruleName, 255)} is no longer in ${where}.`,
+        ),
       ],
     };
   }
   return {
-    text: messageText(`Archive rule ${input.ruleName} deleted from ${input.analyzer.name} by ${input.userId}.`),
+    text: messageText(
+      `Archive rule ${input.ruleName} deleted from ${input.analyzer.name} by ${input.userId}.`,
+    ),
     blocks: [
       section(
         `🗑️ ${userRef(input.userId)} deleted the archive rule ${code(input.ruleName, 255)} from ${where}. New findings it would have matched stay active; findings it archived stay archived.`,

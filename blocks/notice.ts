@@ -355,8 +355,5 @@ export function createAnalyzerNote(input: {
   }
   const why = escapeMrkdwn(truncate(input.why ?? '', 1000));
   const lead = input.outcome === 'covered' ? 'ℹ️ Nothing was done' : '🚫 Nothing was done';
-  return message(
-    escapeMrkdwn(`Nothing was done: ${truncate(input.why ?? '', 300)}`),
-    `${lead}: ${why}`,
-  );
+  return message(escapeMrkdwn(`Nothing was done: ${truncate(input.why ?? '', 300)}`), `${lead}: ${why}`);
 }

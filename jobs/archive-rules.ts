@@ -3,38 +3,41 @@
 // and deleting a rule. Each re-reads AWS just before it changes anything, and is audited.
 import type { Job } from 'bullmq';
 import {
+  archiveRuleBlockedModal,
   archiveRuleDeletedNote,
+  archiveRuleModal,
   archiveRuleReceipt,
   archiveRuleRefusedNote,
   archiveRulesReply,
 } from '../blocks/archive-rules.ts';
-import type { ArchiveRuleInfo, RuleAnalyzer } from '../src/aws/archive-rules.ts';
+import { code } from '../blocks/escape.ts';
+import type { ArchiveRuleInfo } from '../src/aws/archive-rules.ts';
 import { AwsError } from '../src/aws/errors.ts';
 import {
   type ArchiveFilter,
+  analyzerOfArn,
   archiveFilterProblem,
   filterMatches,
   filterValuesOf,
+  previewSimilar,
   ruleNameProblem,
-  similarRule,
+  type SimilarCard,
+  type SimilarPreview,
 } from '../src/findings/archive-rule.ts';
 import { FINDING_TYPES, type FindingStatus } from '../src/findings/model.ts';
 import type {
   ArchiveRuleCreateData,
   ArchiveRuleDeleteData,
+  ArchiveRulePreviewData,
   ArchiveRulesListData,
 } from '../src/queue/index.ts';
 import type { RuleCandidate } from '../src/store/findings.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { type ActionResult, runFindingAction } from './actions/frame.ts';
+import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
 import { threadReplyOnce } from './finding-message.ts';
 import { tell } from './tell.ts';
-
-/** The analyzer an ARN names (`…:analyzer/<name>`). */
-export function analyzerOf(arn: string, region: string): RuleAnalyzer {
-  return { arn, region, name: arn.slice(arn.indexOf(':analyzer/') + ':analyzer/'.length) };
-}
 
 /** The finding types an analyzer of this ARN's kind holds (by the finding type a card has). */
 const UNUSED = FINDING_TYPES.filter((t) => t.startsWith('Unused'));
@@ -47,30 +50,85 @@ export function sameFilter(a: ArchiveFilter, b: ArchiveFilter): boolean {
         .sort()
         .map((k) => {
           const c = f[k]!;
-          return [k, c.eq && [...c.eq].sort(), c.neq && [...c.neq].sort(), c.contains && [...c.contains].sort(), c.exists];
+          return [
+            k,
+            c.eq && [...c.eq].sort(),
+            c.neq && [...c.neq].sort(),
+            c.contains && [...c.contains].sort(),
+            c.exists,
+          ];
         }),
     );
   return norm(a) === norm(b);
 }
 
-/**
- * What a rule made from this card would archive today: the ACTIVE cards (their first id) it matches,
- * from the store's status/type index, and the analyzers that hold them (the card's own first).
- */
-export async function previewSimilar(
+/** What a rule made from this card would archive today, from the store (service-linked analyzers left out). */
+export async function previewFromStore(
   deps: Pick<JobDeps, 'store' | 'serviceLinked'>,
-  card: { findingType: string; resourceType: string; accountId: string; filterValues?: Record<string, string[]> },
+  card: SimilarCard,
   own: { analyzerArn: string; region: string },
-): Promise<{ filter: ArchiveFilter; left: string[]; matched: RuleCandidate[]; analyzers: RuleAnalyzer[] }> {
-  const { filter, left } = similarRule(card);
-  const candidates = await deps.store.ruleCandidates({ findingType: card.findingType, accountId: card.accountId });
-  const linked = await deps.serviceLinked.all();
-  const matched = candidates.filter(
-    (c) => c.ownStatus === 'ACTIVE' && !linked.has(c.analyzerArn) && filterMatches(filter, c),
-  );
-  const analyzers = new Map<string, RuleAnalyzer>([[own.analyzerArn, analyzerOf(own.analyzerArn, own.region)]]);
-  for (const m of matched) if (!analyzers.has(m.analyzerArn)) analyzers.set(m.analyzerArn, analyzerOf(m.analyzerArn, m.region));
-  return { filter, left, matched, analyzers: [...analyzers.values()] };
+): Promise<SimilarPreview> {
+  const candidates = await deps.store.ruleCandidates({
+    findingType: card.findingType,
+    accountId: card.accountId,
+  });
+  return previewSimilar(card, own, candidates, await deps.serviceLinked.all());
+}
+
+/**
+ * Fills in Archive similar's modal: the rule as the finding is in AWS now, and how many ACTIVE
+ * findings it would archive today, counted from the store; or why there is nothing to make.
+ */
+export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePreviewData>): Promise<string> {
+  const d = job.data;
+  const meta = {
+    f: d.findingId,
+    ...(d.replyChannel ? { c: d.replyChannel } : {}),
+    ...(d.messageTs ? { t: d.messageTs } : {}),
+  };
+  const { finding, managedBy } = await readCard(deps, d, 'ACTIVE');
+  let view: unknown;
+  let outcome: string;
+  if (finding?.status !== 'ACTIVE' || managedBy) {
+    outcome = 'blocked';
+    view = archiveRuleBlockedModal(
+      managedBy
+        ? `its analyzer is managed by ${managedBy}: AWS keeps its rules and findings read-only.`
+        : `the finding is ${finding ? finding.status.toLowerCase() : 'gone'} in AWS now.`,
+    );
+  } else {
+    const card = {
+      findingType: finding.findingType,
+      resourceType: finding.resourceType,
+      accountId: finding.accountId,
+      filterValues: filterValuesOf(finding),
+    };
+    const preview = await previewFromStore(deps, card, {
+      analyzerArn: finding.analyzerArn,
+      region: finding.region,
+    });
+    const problem = archiveFilterProblem(preview.filter);
+    outcome = problem ? 'blocked' : 'confirm';
+    view = problem
+      ? archiveRuleBlockedModal(problem)
+      : archiveRuleModal({
+          meta,
+          headline: `${finding.resourceType} ${code(finding.resourceArn, 300)}`,
+          filter: preview.filter,
+          left: preview.left,
+          count: preview.matched.length,
+          uncounted: preview.uncounted,
+          analyzers: preview.analyzers,
+          defaultName: defaultRuleName(preview.filter, finding.findingType),
+        });
+  }
+  await deps.slack.web.views.update({ view_id: d.viewId, view: view as never });
+  return outcome;
+}
+
+/** A name that says what the rule is and differs per filter: `similar-externalaccess-1a2b3c4d`. */
+export function defaultRuleName(filter: ArchiveFilter, findingType: string): string {
+  return `similar-${findingType.toLowerCase()}-${shortHash(JSON.stringify(filter), 8)}`;
 }
 
 /** A person's words for an AWS refusal of an archive rule or analyzer. */
@@ -91,7 +149,8 @@ export function refusalWords(err: AwsError): string {
 }
 
 const refusable = (err: unknown): err is AwsError =>
-  err instanceof AwsError && ['invalid', 'conflict', 'quota', 'access-denied', 'not-found'].includes(err.kind);
+  err instanceof AwsError &&
+  ['invalid', 'conflict', 'quota', 'access-denied', 'not-found'].includes(err.kind);
 
 export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
@@ -115,7 +174,7 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
       const nameProblem = ruleNameProblem(data.ruleName);
       if (nameProblem) return refuse(nameProblem);
       // The rule is made from the finding as AWS has it now, not from what the modal showed.
-      const preview = await previewSimilar(
+      const preview = await previewFromStore(
         deps,
         {
           findingType: finding.findingType,
@@ -129,8 +188,11 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
       if (problem) return refuse(problem);
       // Checked in every analyzer before the first change: a name taken by another rule changes nothing.
       const existing: (ArchiveRuleInfo | null)[] = [];
-      for (const a of preview.analyzers) existing.push(await deps.archiveRules.getArchiveRule(a, data.ruleName));
-      const clash = preview.analyzers.find((_, i) => existing[i] && !sameFilter(existing[i]!.filter, preview.filter));
+      for (const a of preview.analyzers)
+        existing.push(await deps.archiveRules.getArchiveRule(a, data.ruleName));
+      const clash = preview.analyzers.find(
+        (_, i) => existing[i] && !sameFilter(existing[i]!.filter, preview.filter),
+      );
       if (clash) {
         return refuse(
           `analyzer ${clash.name} (${clash.region}) already has a rule of that name with other criteria; choose another name`,
@@ -144,7 +206,11 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
         for (const [i, a] of preview.analyzers.entries()) {
           const token = `${job.id}-${shortHash(a.arn, 8)}`;
           if (!existing[i]) {
-            await deps.archiveRules.createArchiveRule(a, { ruleName: data.ruleName, filter: preview.filter }, token);
+            await deps.archiveRules.createArchiveRule(
+              a,
+              { ruleName: data.ruleName, filter: preview.filter },
+              token,
+            );
             done(`rule ${data.ruleName}`);
           }
           await deps.archiveRules.applyArchiveRule(a, data.ruleName, token);
@@ -208,11 +274,17 @@ export async function listArchiveRules(deps: JobDeps, job: Job<ArchiveRulesListD
         const count = async (status: FindingStatus) => {
           let n = 0;
           for (const t of typesOf(r.filter, a.kind)) {
-            for (const c of await cards(t, status)) if (c.analyzerArn === a.arn && filterMatches(r.filter, c)) n++;
+            for (const c of await cards(t, status))
+              if (c.analyzerArn === a.arn && filterMatches(r.filter, c)) n++;
           }
           return n;
         };
-        counted.push({ ruleName: r.ruleName, filter: r.filter, active: await count('ACTIVE'), archived: await count('ARCHIVED') });
+        counted.push({
+          ruleName: r.ruleName,
+          filter: r.filter,
+          active: await count('ACTIVE'),
+          archived: await count('ARCHIVED'),
+        });
       }
       out.push({ analyzer: ref, rules: counted });
     } catch (err) {
@@ -226,7 +298,7 @@ export async function listArchiveRules(deps: JobDeps, job: Job<ArchiveRulesListD
 
 export async function deleteArchiveRule(deps: JobDeps, job: Job<ArchiveRuleDeleteData>) {
   const d = job.data;
-  const analyzer = analyzerOf(d.analyzerArn, d.region);
+  const analyzer = analyzerOfArn(d.analyzerArn, d.region);
   const audit = (outcome: 'succeeded' | 'stale' | 'failed', extra: { detail?: string; error?: string }) =>
     deps.audit.record({
       actor: d.userId,
@@ -240,7 +312,11 @@ export async function deleteArchiveRule(deps: JobDeps, job: Job<ArchiveRuleDelet
   // Re-read just before deleting: a rule deleted meanwhile is reported, not deleted twice.
   const rule = await deps.archiveRules.getArchiveRule(analyzer, d.ruleName);
   if (!rule) {
-    await tell(deps, d, archiveRuleDeletedNote({ userId: d.userId, ruleName: d.ruleName, analyzer, alreadyGone: true }));
+    await tell(
+      deps,
+      d,
+      archiveRuleDeletedNote({ userId: d.userId, ruleName: d.ruleName, analyzer, alreadyGone: true }),
+    );
     await audit('stale', { detail: `${where}: already gone` });
     return { outcome: 'stale' };
   }

@@ -23,8 +23,15 @@ export async function createAnalyzerJob(deps: JobDeps, job: Job<CreateAnalyzerDa
       ...extra,
     });
   const nothing = async (outcome: 'covered' | 'refused', why: string) => {
-    await tell(deps, d, createAnalyzerNote({ userId: d.userId, region: d.region, kind: d.kind, outcome, why }));
-    await audit(outcome === 'covered' ? 'stale' : 'failed', outcome === 'covered' ? { detail: why } : { error: why });
+    await tell(
+      deps,
+      d,
+      createAnalyzerNote({ userId: d.userId, region: d.region, kind: d.kind, outcome, why }),
+    );
+    await audit(
+      outcome === 'covered' ? 'stale' : 'failed',
+      outcome === 'covered' ? { detail: why } : { error: why },
+    );
     return { outcome: outcome === 'covered' ? 'stale' : 'failed' };
   };
   if (!deps.config.regions.includes(d.region)) {
@@ -53,10 +60,16 @@ export async function createAnalyzerJob(deps: JobDeps, job: Job<CreateAnalyzerDa
   let target: { region: string; type: string };
   if (d.kind === 'unused') {
     if (!coverage.unused) {
-      return nothing('refused', 'not every configured region could be listed, so unused-access coverage cannot be judged');
+      return nothing(
+        'refused',
+        'not every configured region could be listed, so unused-access coverage cannot be judged',
+      );
     }
     if (coverage.unused.state !== 'missing' || !coverage.unused.create) {
-      return nothing('covered', 'an unused-access analyzer already covers this account or organization (one is enough)');
+      return nothing(
+        'covered',
+        'an unused-access analyzer already covers this account or organization (one is enough)',
+      );
     }
     // Unused access is once per zone of trust: where coverage says, whichever notice was clicked.
     target = coverage.unused.create;

@@ -8,11 +8,12 @@
 //  - before posting, the finding's hash records `pendingSince`/`pendingChannel`; the message carries
 //    the finding id in its metadata. A retry that finds a pending marker but no ts looks for that
 //    message in the channel (or thread) first and adopts its ts instead of posting a second time.
-import { filterValuesOf } from '../src/findings/archive-rule.ts';
+
 import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
+import { filterValuesOf } from '../src/findings/archive-rule.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';

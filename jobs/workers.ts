@@ -18,11 +18,16 @@ import {
 } from '../src/queue/index.ts';
 import { isConnectionError } from '../src/redis.ts';
 import { archiveAction, unarchiveAction } from './actions/archive.ts';
-import { createSimilarRule, deleteArchiveRule, listArchiveRules } from './archive-rules.ts';
-import { createAnalyzerJob } from './create-analyzer.ts';
 import { rescanAction, rescanCheck } from './actions/rescan.ts';
 import { snoozeAction, unsnoozeAction } from './actions/snooze.ts';
 import { agingSweep } from './aging.ts';
+import {
+  createSimilarRule,
+  deleteArchiveRule,
+  listArchiveRules,
+  previewArchiveRule,
+} from './archive-rules.ts';
+import { createAnalyzerJob } from './create-analyzer.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
@@ -76,6 +81,7 @@ export const HANDLERS: JobHandlers = {
   [JOBS.policyValidate]: validatePolicyJob,
   [JOBS.fix]: fixAction,
   [JOBS.fixUndo]: undoFix,
+  [JOBS.archiveRulePreview]: previewArchiveRule,
   [JOBS.archiveRuleCreate]: createSimilarRule,
   [JOBS.archiveRuleDelete]: deleteArchiveRule,
   [JOBS.archiveRulesList]: listArchiveRules,

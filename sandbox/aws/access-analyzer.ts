@@ -111,7 +111,9 @@ export function createAccessAnalyzer(
     if (!ANALYZER_NAME.test(name)) {
       throw validation('analyzerName', `Invalid analyzer name: ${name}`, 'fieldValidationFailed');
     }
-    const a = data.analyzers.find((x) => x.name === name && x.region === ctx.region && x.account === ctx.account);
+    const a = data.analyzers.find(
+      (x) => x.name === name && x.region === ctx.region && x.account === ctx.account,
+    );
     if (!a) {
       throw new AwsFault(404, 'ResourceNotFoundException', `Analyzer ${name} not found.`, {
         resourceId: name,
@@ -305,7 +307,8 @@ export function createAccessAnalyzer(
       const analyzer = writableAnalyzer(analyzerNamed(analyzerName, ctx), 'CreateArchiveRule', ctx);
       const ruleName = ruleNameOf(body.ruleName);
       compileFilter(body.filter, { archiveRule: true });
-      const rules = (analyzer.archiveRules ??= []);
+      analyzer.archiveRules ??= [];
+      const rules = analyzer.archiveRules;
       if (rules.some((r) => r.ruleName === ruleName)) {
         throw new AwsFault(409, 'ConflictException', `Archive rule ${ruleName} already exists.`, {
           resourceId: ruleName,
@@ -336,7 +339,8 @@ export function createAccessAnalyzer(
       const size = pageSize(q.get('maxResults'), DEFAULT_ANALYZERS_PAGE);
       const start = q.get('nextToken') ? decodeToken(q.get('nextToken')!, 'lr', analyzer.arn).i : 0;
       const out: Record<string, unknown> = { archiveRules: all.slice(start, start + size) };
-      if (start + size < all.length) out.nextToken = encodeToken({ k: 'lr', a: analyzer.arn, i: start + size });
+      if (start + size < all.length)
+        out.nextToken = encodeToken({ k: 'lr', a: analyzer.arn, i: start + size });
       return out;
     },
 

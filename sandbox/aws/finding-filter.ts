@@ -67,7 +67,12 @@ export function compileFilter(
     for (const op of ['eq', 'neq', 'contains'] as const) {
       const list = c[op];
       if (list === undefined) continue;
-      if (!Array.isArray(list) || list.length < 1 || list.length > 20 || list.some((v) => typeof v !== 'string')) {
+      if (
+        !Array.isArray(list) ||
+        list.length < 1 ||
+        list.length > 20 ||
+        list.some((v) => typeof v !== 'string')
+      ) {
         throw validation(`filter.${key}.${op}`, `${op} takes 1 to 20 values`, 'fieldValidationFailed');
       }
       if (key === 'status' && list.some((s) => !FINDING_STATUSES.has(s))) {

@@ -93,7 +93,8 @@ export function similarRule(
     resourceOwnerAccount: { eq: [f.accountId] },
   };
   const left: string[] = [];
-  if ((UNUSED_TYPES as readonly string[]).includes(f.findingType)) filter.findingType = { eq: [f.findingType] };
+  if ((UNUSED_TYPES as readonly string[]).includes(f.findingType))
+    filter.findingType = { eq: [f.findingType] };
   for (const [key, values] of Object.entries(f.filterValues ?? {})) {
     const [group, ...rest] = key.split('.');
     const name = rest.join('.');
@@ -139,6 +140,9 @@ export function ruleNameProblem(name: string): string | undefined {
   return 'a rule name starts with a letter and has only letters, digits, `.`, `_` and `-` (at most 255)';
 }
 
+/** Filter keys a card's summary fields answer (the rest come from its stored detail values). */
+const SUMMARY_KEYS = new Set(['resource', 'resourceType', 'resourceOwnerAccount', 'findingType']);
+
 /** The values a card has for one filter key. */
 function valuesOf(s: RuleSubject, key: string): string[] {
   switch (key) {
@@ -170,4 +174,68 @@ export function filterMatches(filter: ArchiveFilter, s: RuleSubject): boolean {
 /** The finding type a filter restricts to (eq of one type), if it does. */
 export function filterTypes(filter: ArchiveFilter): string[] | undefined {
   return filter.findingType?.eq;
+}
+
+/** An analyzer an archive rule belongs to: rules are named by analyzer name, applied by ARN. */
+export interface RuleAnalyzerRef {
+  arn: string;
+  name: string;
+  region: string;
+}
+
+/** The analyzer an ARN names (`…:analyzer/<name>`). */
+export function analyzerOfArn(arn: string, region: string): RuleAnalyzerRef {
+  const at = arn.indexOf(':analyzer/');
+  return { arn, region, name: at < 0 ? arn : arn.slice(at + ':analyzer/'.length) };
+}
+
+export type SimilarCard = Pick<RuleSubject, 'findingType' | 'resourceType' | 'accountId' | 'filterValues'>;
+
+/** A stored ACTIVE card as a rule's preview counts it: the analyzer and status of its first id. */
+export interface PreviewCandidate extends RuleSubject {
+  ownStatus: string;
+  analyzerArn: string;
+  region: string;
+}
+
+export interface SimilarPreview<C extends PreviewCandidate = PreviewCandidate> {
+  filter: ArchiveFilter;
+  left: string[];
+  /** The ACTIVE cards the rule matches today. */
+  matched: C[];
+  /**
+   * ACTIVE cards stored before the bot kept their detail values that match everything else: the
+   * rule may archive them too (each learns its values the next time it changes).
+   */
+  uncounted: number;
+  /** The analyzers that hold them, the card's own first: where the rule is created and applied. */
+  analyzers: RuleAnalyzerRef[];
+}
+
+/**
+ * What a rule made from this card would archive today: the stored ACTIVE cards (of its type and
+ * account) it matches, and the analyzers holding them. Service-linked analyzers are read-only: left out.
+ */
+export function previewSimilar<C extends PreviewCandidate>(
+  card: SimilarCard,
+  own: { analyzerArn: string; region: string },
+  candidates: readonly C[],
+  serviceLinked: ReadonlySet<string>,
+): SimilarPreview<C> {
+  const { filter, left } = similarRule(card);
+  const live = candidates.filter((c) => c.ownStatus === 'ACTIVE' && !serviceLinked.has(c.analyzerArn));
+  const matched = live.filter((c) => filterMatches(filter, c));
+  const detailKeys = Object.keys(filter).filter((k) => !SUMMARY_KEYS.has(k));
+  const summaryOnly = Object.fromEntries(Object.entries(filter).filter(([k]) => SUMMARY_KEYS.has(k)));
+  const uncounted =
+    detailKeys.length === 0
+      ? 0
+      : live.filter((c) => c.filterValues === undefined && filterMatches(summaryOnly, c)).length;
+  const analyzers = new Map<string, RuleAnalyzerRef>([
+    [own.analyzerArn, analyzerOfArn(own.analyzerArn, own.region)],
+  ]);
+  for (const m of matched) {
+    if (!analyzers.has(m.analyzerArn)) analyzers.set(m.analyzerArn, analyzerOfArn(m.analyzerArn, m.region));
+  }
+  return { filter, left, matched, uncounted, analyzers: [...analyzers.values()] };
 }

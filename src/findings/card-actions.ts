@@ -14,6 +14,7 @@ export type FixKind = (typeof FIX_KINDS)[number];
 
 export type CardButton =
   | 'archive'
+  | 'archive-similar'
   | 'rescan'
   | 'generate-policy'
   | 'delete-role'
@@ -36,29 +37,35 @@ export const CARD_BUTTONS: readonly CardButtonRow[] = [
     type: 'ExternalAccess',
     resourceType: 'AWS::S3::Bucket',
     isPublic: true,
-    buttons: ['archive', 'rescan', 'block-public-access', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'rescan', 'block-public-access', 'snooze'],
   },
   {
     type: 'ExternalAccess',
     resourceType: 'AWS::IAM::Role',
-    buttons: ['archive', 'rescan', 'remove-external-access', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'rescan', 'remove-external-access', 'generate-policy', 'snooze'],
   },
-  { type: 'ExternalAccess', buttons: ['archive', 'rescan', 'snooze'] },
+  { type: 'ExternalAccess', buttons: ['archive', 'archive-similar', 'rescan', 'snooze'] },
   {
     type: 'InternalAccess',
     resourceType: 'AWS::IAM::Role',
-    buttons: ['archive', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'snooze'],
   },
   {
     type: 'InternalAccess',
     resourceType: 'AWS::IAM::User',
-    buttons: ['archive', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'snooze'],
   },
-  { type: 'InternalAccess', buttons: ['archive', 'snooze'] },
-  { type: 'UnusedIAMRole', buttons: ['archive', 'generate-policy', 'delete-role', 'snooze'] },
-  { type: 'UnusedIAMUserAccessKey', buttons: ['archive', 'deactivate-key', 'snooze'] },
-  { type: 'UnusedIAMUserPassword', buttons: ['archive', 'remove-password', 'snooze'] },
-  { type: 'UnusedPermission', buttons: ['archive', 'generate-policy', 'recommend', 'snooze'] },
+  { type: 'InternalAccess', buttons: ['archive', 'archive-similar', 'snooze'] },
+  {
+    type: 'UnusedIAMRole',
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'delete-role', 'snooze'],
+  },
+  { type: 'UnusedIAMUserAccessKey', buttons: ['archive', 'archive-similar', 'deactivate-key', 'snooze'] },
+  { type: 'UnusedIAMUserPassword', buttons: ['archive', 'archive-similar', 'remove-password', 'snooze'] },
+  {
+    type: 'UnusedPermission',
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'recommend', 'snooze'],
+  },
 ];
 
 type Described = Pick<Finding, 'findingType' | 'resourceType'> & { details?: Finding['details'] };
@@ -80,7 +87,7 @@ export function cardButtonRow(f: Described): CardButtonRow | undefined {
 
 /** The buttons an ACTIVE card of this finding offers (before read-only and snooze adjustments). */
 export function cardButtonsFor(f: Described): readonly CardButton[] {
-  return cardButtonRow(f)?.buttons ?? ['archive', 'snooze'];
+  return cardButtonRow(f)?.buttons ?? ['archive', 'archive-similar', 'snooze'];
 }
 
 /** Whether a fix fits a finding: only the fixes its card offers may run on it. */

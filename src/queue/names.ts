@@ -29,6 +29,7 @@ export const JOBS = {
   policyValidate: 'policy-validate',
   fix: 'fix',
   fixUndo: 'fix-undo',
+  archiveRulePreview: 'archive-rule-preview',
   archiveRuleCreate: 'archive-rule-create',
   archiveRuleDelete: 'archive-rule-delete',
   archiveRulesList: 'archive-rules-list',

@@ -47,6 +47,12 @@ export interface FixUndoData extends ActionRequest {
   kind: FixKind;
   backupKey: string;
 }
+/** Archive similar's modal: the loading view the preview job fills in (views.update). */
+export interface ArchiveRulePreviewData extends ActionRequest {
+  viewId: string;
+  /** The message the click came from (carried into the modal for the answers). */
+  messageTs?: string;
+}
 /** Archive similar: an archive rule made from the card's finding, created and applied where its matches are. */
 export interface ArchiveRuleCreateData extends ActionRequest {
   ruleName: string;
@@ -142,6 +148,7 @@ export type ActionJobData =
   | PolicyRequestData
   | PolicyStepData
   | PolicyValidateData
+  | ArchiveRulePreviewData
   | ArchiveRuleCreateData
   | ArchiveRulesListData
   | ArchiveRuleDeleteData

@@ -10,6 +10,7 @@ import type {
   ArchiveData,
   ArchiveRuleCreateData,
   ArchiveRuleDeleteData,
+  ArchiveRulePreviewData,
   ArchiveRulesListData,
   CreateAnalyzerData,
   DeleteRolePreviewData,
@@ -56,6 +57,7 @@ export interface JobPayloads {
   [JOBS.policyValidate]: PolicyValidateData;
   [JOBS.fix]: FixData;
   [JOBS.fixUndo]: FixUndoData;
+  [JOBS.archiveRulePreview]: ArchiveRulePreviewData;
   [JOBS.archiveRuleCreate]: ArchiveRuleCreateData;
   [JOBS.archiveRuleDelete]: ArchiveRuleDeleteData;
   [JOBS.archiveRulesList]: ArchiveRulesListData;
@@ -169,6 +171,8 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   [JOBS.policyValidate]: onActions((d) => jobId(JOBS.policyValidate, d.requestTs)),
   [JOBS.fix]: onActions((d) => jobId(JOBS.fix, d.kind, d.findingId, d.requestTs)),
   [JOBS.fixUndo]: onActions((d) => jobId(JOBS.fixUndo, d.kind, d.findingId, d.requestTs)),
+  // One preview per modal opened.
+  [JOBS.archiveRulePreview]: onActions((d) => jobId(JOBS.archiveRulePreview, d.findingId, d.viewId)),
   [JOBS.archiveRuleCreate]: onActions(perRequest(JOBS.archiveRuleCreate)),
   [JOBS.archiveRuleDelete]: onActions((d) =>
     jobId(JOBS.archiveRuleDelete, shortHash(`${d.analyzerArn}\n${d.ruleName}`), d.requestTs),
