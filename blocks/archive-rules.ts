@@ -289,7 +289,7 @@ export function archiveRulesReply(input: {
   }
   if (shown < total) blocks.push(context([`…and ${total - shown} more not shown.`]));
   return {
-    text: messageText(total === 0 ? 'No archive rules.' : `${total} archive rules.`),
+    text: messageText(total === 0 ? 'No archive rules.' : `${total} archive rule${total === 1 ? '' : 's'}.`),
     blocks: capBlocks(blocks),
   };
 }
