@@ -2,9 +2,17 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from '@slack/types';
 import type { MissingAnalyzer, Zone } from '../src/findings/coverage.ts';
 import { type AnalyzerInfo, type AnalyzerKind, accountOfArn } from '../src/findings/model.ts';
-import { channelRef, code, escapeMrkdwn } from './escape.ts';
+import { channelRef, code, escapeMrkdwn, plain } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
-import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+import {
+  capBlocks,
+  context,
+  fitButtonValue,
+  fitMessageText,
+  type SlackMessage,
+  section,
+  truncate,
+} from './limits.ts';
 
 const KIND_WORDS: Record<AnalyzerKind, { analyzer: string; unchecked: string }> = {
   external: {
@@ -316,12 +324,12 @@ export function createAnalyzerButton(input: {
         action_id: ACTION_IDS.createAnalyzer,
         text: { type: 'plain_text', text: 'Create analyzer' },
         style: 'primary',
-        value: JSON.stringify({ r: input.region, k: input.kind }),
+        value: fitButtonValue(JSON.stringify({ r: input.region, k: input.kind })),
         confirm: {
           title: { type: 'plain_text', text: 'Create this analyzer?' },
           text: {
             type: 'plain_text',
-            text: truncate(
+            text: plain(
               `Create ${input.type} analyzer ${name} in ${input.region}? The bot checks coverage again first; AWS bills analyzers (unused access per role or user analysed).`,
               300,
             ),

@@ -89,6 +89,8 @@ describe('parseConfigText', () => {
           'deactivate-key': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'remove-password': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'remove-external-access': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'archive-rule': { users: [], userGroups: [], ownerChannelMembers: false },
+          'create-analyzer': { users: [], userGroups: [], ownerChannelMembers: false },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: { minUnusedDays: 90, protectTagKeys: ['access-patrol:protect'], backupRetentionDays: 365 },

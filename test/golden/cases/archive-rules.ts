@@ -100,18 +100,27 @@ export const archiveRuleCases: GoldenCases = {
             rules: [{ ruleName: 'sandbox-roles', filter: UNUSED, active: 9, archived: 5 }],
           },
           {
-            analyzer: { arn: 'arn:aws:access-analyzer:eu-west-1:1:analyzer/x', name: 'x', region: 'eu-west-1' },
+            analyzer: {
+              arn: 'arn:aws:access-analyzer:eu-west-1:1:analyzer/x',
+              name: 'x',
+              region: 'eu-west-1',
+            },
             rules: [],
             error: "the bot's role may not do this (AccessDeniedException): denied",
           },
         ],
       }),
-    'none-read-only': () => archiveRulesReply({ canDelete: false, analyzers: [{ analyzer: ORG_UNUSED, rules: [] }] }),
+    'none-read-only': () =>
+      archiveRulesReply({ canDelete: false, analyzers: [{ analyzer: ORG_UNUSED, rules: [] }] }),
   },
   archiveRuleDeletedNote: {
-    deleted: () =>
-      archiveRuleDeletedNote({ userId: USER, ruleName: 'sandbox-roles', analyzer: ORG_UNUSED }),
+    deleted: () => archiveRuleDeletedNote({ userId: USER, ruleName: 'sandbox-roles', analyzer: ORG_UNUSED }),
     'already-gone': () =>
-      archiveRuleDeletedNote({ userId: USER, ruleName: 'sandbox-roles', analyzer: ORG_UNUSED, alreadyGone: true }),
+      archiveRuleDeletedNote({
+        userId: USER,
+        ruleName: 'sandbox-roles',
+        analyzer: ORG_UNUSED,
+        alreadyGone: true,
+      }),
   },
 };

@@ -1,11 +1,11 @@
 import {
   analyzerMissingNotice,
-  createAnalyzerButton,
-  createAnalyzerNote,
   analyzerNotActiveNotice,
   analyzerScanFailedNotice,
   channelFallbackNotice,
   coverageRestoredNotice,
+  createAnalyzerButton,
+  createAnalyzerNote,
   duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
   scanAccessDeniedNotice,
@@ -25,7 +25,8 @@ const securityHub = makeAnalyzer({
 
 export const noticeCases: GoldenCases = {
   createAnalyzerButton: {
-    'organization-external': () => createAnalyzerButton({ region: 'eu-west-1', kind: 'external', type: 'ORGANIZATION' }),
+    'organization-external': () =>
+      createAnalyzerButton({ region: 'eu-west-1', kind: 'external', type: 'ORGANIZATION' }),
   },
   createAnalyzerNote: {
     created: () =>
