@@ -91,7 +91,10 @@ export function compileFilter(
           | Record<string, unknown>
           | undefined;
         if (!inner) continue;
-        if (key === 'isPublic') out.push(String(inner.isPublic === true));
+        // isPublic is a key of external access only (IAM User Guide, filter keys): internal access has none.
+        if (key === 'isPublic') {
+          if (d.externalAccessDetails) out.push(String(inner.isPublic === true));
+        }
         else if (key === 'resourceControlPolicyRestriction') {
           if (inner.resourceControlPolicyRestriction !== undefined)
             out.push(String(inner.resourceControlPolicyRestriction));
