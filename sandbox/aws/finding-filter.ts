@@ -94,8 +94,7 @@ export function compileFilter(
         // isPublic is a key of external access only (IAM User Guide, filter keys): internal access has none.
         if (key === 'isPublic') {
           if (d.externalAccessDetails) out.push(String(inner.isPublic === true));
-        }
-        else if (key === 'resourceControlPolicyRestriction') {
+        } else if (key === 'resourceControlPolicyRestriction') {
           if (inner.resourceControlPolicyRestriction !== undefined)
             out.push(String(inner.resourceControlPolicyRestriction));
         } else {
