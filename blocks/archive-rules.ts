@@ -2,7 +2,7 @@
 // confirms), its receipt, `/access rules` with a Delete button per rule, and what those jobs answer.
 import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
 import type { ArchiveFilter } from '../src/findings/archive-rule.ts';
-import { code, escapeMrkdwn, userRef } from './escape.ts';
+import { code, escapeMrkdwn, plain, userRef } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
 import {
   capBlocks,
@@ -85,7 +85,8 @@ export function archiveRuleBlockedModal(why: string): ModalView {
  */
 export function archiveRuleModal(input: {
   meta: ArchiveRuleModalMetadata;
-  headline: string;
+  /** The finding's resource, as AWS names it. */
+  resource: { type: string; arn: string };
   filter: ArchiveFilter;
   /** Criteria of the finding the filter cannot express. */
   left: readonly string[];
@@ -104,7 +105,7 @@ export function archiveRuleModal(input: {
   const more = input.analyzers.length > 10 ? `, and ${input.analyzers.length - 10} more` : '';
   const blocks: KnownBlock[] = [
     section(
-      `Archive findings like ${truncate(input.headline, 1500)}\nAn archive rule archives the matching ACTIVE findings now, and every new one AWS finds. Findings matching:`,
+      `Archive findings like ${escapeMrkdwn(truncate(input.resource.type, 100))} ${code(input.resource.arn, 1200)}\nAn archive rule archives the matching ACTIVE findings now, and every new one AWS finds. Findings matching:`,
     ),
     section(truncate(filterLines(input.filter).join('\n'), LIMITS.sectionText)),
     section(
@@ -136,7 +137,7 @@ export function archiveRuleModal(input: {
     element: {
       type: 'plain_text_input',
       action_id: ARCHIVE_RULE_MODAL.nameAction,
-      initial_value: input.defaultName,
+      initial_value: plain(input.defaultName, 255),
       min_length: 1,
       max_length: 255,
     },
@@ -217,18 +218,21 @@ export function decodeRuleRef(value: string): RuleRef | null {
   }
 }
 
-function deleteButton(a: AnalyzerRules['analyzer'], ruleName: string): Button {
+/** The rule's Delete button, or undefined when its names do not fit a button value (never for AWS's names). */
+function deleteButton(a: AnalyzerRules['analyzer'], ruleName: string): Button | undefined {
+  const value = encodeRuleRef({ a: a.arn, r: a.region, n: ruleName });
+  if (value.length > LIMITS.buttonValue) return undefined;
   return {
     type: 'button',
     action_id: ACTION_IDS.deleteArchiveRule,
     text: { type: 'plain_text', text: 'Delete rule' },
     style: 'danger',
-    value: fitButtonValue(encodeRuleRef({ a: a.arn, r: a.region, n: ruleName })),
+    value: fitButtonValue(value),
     confirm: {
       title: { type: 'plain_text', text: 'Delete this archive rule?' },
       text: {
         type: 'plain_text',
-        text: truncate(
+        text: plain(
           `Delete ${ruleName} from ${a.name} (${a.region})? New findings it would match stay active; findings it archived stay archived.`,
           LIMITS.confirmText,
         ),
@@ -277,12 +281,9 @@ export function archiveRulesReply(input: {
           ),
         ),
       );
-      if (input.canDelete) {
-        const actions: ActionsBlock = {
-          type: 'actions',
-          block_id: `rule_${shown}`,
-          elements: [deleteButton(a.analyzer, r.ruleName)],
-        };
+      const button = input.canDelete ? deleteButton(a.analyzer, r.ruleName) : undefined;
+      if (button) {
+        const actions: ActionsBlock = { type: 'actions', block_id: `rule_${shown}`, elements: [button] };
         blocks.push(actions);
       }
     }

@@ -2,7 +2,7 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from '@slack/types';
 import type { MissingAnalyzer, Zone } from '../src/findings/coverage.ts';
 import { type AnalyzerInfo, type AnalyzerKind, accountOfArn } from '../src/findings/model.ts';
-import { channelRef, code, escapeMrkdwn, plain } from './escape.ts';
+import { channelRef, code, escapeMrkdwn, plain, userRef } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
 import {
   capBlocks,
@@ -89,8 +89,8 @@ export function analyzerMissingNotice(input: {
     ...notes,
     `Analyzers of these types work per region: create ${input.missing.length === 1 ? 'it' : 'them'} in ${region}${from}, or remove the region from \`regions\` in the config.`,
   ].join('\n');
-  const buttons = input.missing.map((m) =>
-    createAnalyzerButton({ region: input.region, kind: m.kind, type: m.type }),
+  const buttons = input.missing.flatMap(
+    (m) => createAnalyzerButton({ region: input.region, kind: m.kind, type: m.type }) ?? [],
   );
   return message(lines.join(' ') || `No analyzers missing in ${region}.`, body, fixes, buttons);
 }
@@ -135,7 +135,9 @@ export function unusedAnalyzerMissingNotice(input: {
     escapeMrkdwn(text),
     lines.join('\n'),
     [createCommand(input.create.region, 'unused', input.create.type)],
-    [createAnalyzerButton({ region: input.create.region, kind: 'unused', type: input.create.type })],
+    [createAnalyzerButton({ region: input.create.region, kind: 'unused', type: input.create.type })].flatMap(
+      (b) => b ?? [],
+    ),
   );
 }
 
@@ -308,12 +310,16 @@ export function coverageRestoredNotice(input: { region?: string; what: string })
   );
 }
 
+const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d{1,2}$/;
+
 /** The coverage notice's button: creates the missing analyzer (the job works out the type again). */
 export function createAnalyzerButton(input: {
   region: string;
   kind: AnalyzerKind;
   type: string;
-}): ActionsBlock {
+}): ActionsBlock | undefined {
+  // Regions come from the config; anything else gets no button (its value would not name a region).
+  if (!AWS_REGION.test(input.region)) return undefined;
   const name = `access-patrol-${input.kind}`;
   return {
     type: 'actions',
@@ -355,7 +361,7 @@ export function createAnalyzerNote(input: {
   const w = KIND_WORDS[input.kind].analyzer;
   const region = escapeMrkdwn(input.region);
   if (input.outcome === 'created') {
-    const body = `✅ <@${input.userId}> created the ${w} analyzer ${code(input.name ?? '', 120)} (${code(input.type ?? '', 60)}) in ${region}. The next scan finds it and reports the coverage restored.`;
+    const body = `✅ ${userRef(input.userId)} created the ${w} analyzer ${code(input.name ?? '', 120)} (${code(input.type ?? '', 60)}) in ${region}. The next scan finds it and reports the coverage restored.`;
     return message(
       escapeMrkdwn(`Created the ${w} analyzer ${input.name ?? ''} (${input.type ?? ''}) in ${input.region}.`),
       body,

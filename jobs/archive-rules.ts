@@ -10,7 +10,6 @@ import {
   archiveRuleRefusedNote,
   archiveRulesReply,
 } from '../blocks/archive-rules.ts';
-import { code } from '../blocks/escape.ts';
 import type { ArchiveRuleInfo } from '../src/aws/archive-rules.ts';
 import { AwsError } from '../src/aws/errors.ts';
 import {
@@ -113,7 +112,7 @@ export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePrev
       ? archiveRuleBlockedModal(problem)
       : archiveRuleModal({
           meta,
-          headline: `${finding.resourceType} ${code(finding.resourceArn, 300)}`,
+          resource: { type: finding.resourceType, arn: finding.resourceArn },
           filter: preview.filter,
           left: preview.left,
           count: preview.matched.length,

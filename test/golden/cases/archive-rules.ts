@@ -38,7 +38,7 @@ export const archiveRuleCases: GoldenCases = {
     'external-with-principals': () =>
       archiveRuleModal({
         meta: { f: 'f-1', c: 'C0SEC0001', t: '1795000000.000100' },
-        headline: 'AWS::S3::Bucket `arn:aws:s3:::logs-prod`',
+        resource: { type: 'AWS::S3::Bucket', arn: 'arn:aws:s3:::logs-prod' },
         filter: EXTERNAL,
         left: ['principal.Service (not an archive rule filter key)'],
         count: 3,
@@ -52,7 +52,7 @@ export const archiveRuleCases: GoldenCases = {
     'unused-one-match': () =>
       archiveRuleModal({
         meta: { f: 'f-2' },
-        headline: 'AWS::IAM::Role `arn:aws:iam::111122223333:role/ci`',
+        resource: { type: 'AWS::IAM::Role', arn: 'arn:aws:iam::111122223333:role/ci' },
         filter: UNUSED,
         left: [],
         count: 1,
