@@ -336,7 +336,7 @@ export function createAnalyzerButton(input: {
           text: {
             type: 'plain_text',
             text: plain(
-              `Create ${input.type} analyzer ${name} in ${input.region}? The bot checks coverage again first; AWS bills analyzers (unused access per role or user analysed).`,
+              `Create ${input.type} analyzer ${name} in ${input.region}? The bot checks coverage again first.${input.kind === 'unused' ? ' AWS bills it per IAM role or user analysed, each month.' : ''}`,
               300,
             ),
           },

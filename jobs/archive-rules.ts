@@ -154,6 +154,9 @@ const refusable = (err: unknown): err is AwsError =>
 export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
+    // Applying the rule archives this finding too: a retry after that goes on (and a service-linked
+    // analyzer's finding is refused as read-only before any call).
+    leaves: 'ARCHIVED',
     audited: 'archive-rule',
     async step({ data, finding, state, acting, receipt, shown, done, succeeded }) {
       const what = `archive rule ${data.ruleName}`;
@@ -197,7 +200,8 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
           `analyzer ${clash.name} (${clash.region}) already has a rule of that name with other criteria; choose another name`,
         );
       }
-      if (existing.every((e) => e !== null)) {
+      // A retry finds the rules its first attempt made, and applies them again (harmless).
+      if (job.attemptsMade === 0 && existing.every((e) => e !== null)) {
         return refuse('every analyzer already has this rule (it was created by an earlier request)');
       }
       const made: { name: string; region: string; existed?: boolean }[] = [];
