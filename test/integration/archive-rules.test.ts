@@ -241,6 +241,32 @@ describe('Archive similar', () => {
   });
 });
 
+describe('AWS refusing a rule', () => {
+  it('tells the person in words when AWS refuses the rule (the analyzer has its 100 rules) and changes nothing', async () => {
+    const unused = aws.data.analyzers.find((a) => a.arn === DEMO_ANALYZERS.usUnused)!;
+    unused.archiveRules = Array.from({ length: 100 }, (_, i) => ({
+      ruleName: `rule-${i}`,
+      filter: { resource: { eq: [`arn:aws:iam::1:role/r${i}`] } },
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    }));
+    await clickArchiveSimilar('1795000000.000500');
+    const { view } = await previewModal();
+    await submitRule(view.private_metadata, 'one-more');
+    await settled(JOBS.archiveRuleCreate);
+    expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
+    expect(unused.archiveRules).toHaveLength(100);
+    expect(
+      told().some((t) =>
+        /Nothing was done: archive rule one-more: an AWS quota is reached \(ServiceQuotaExceededException\)/.test(
+          t,
+        ),
+      ),
+    ).toBe(true);
+    expect(await audit('archive-rule')).toEqual(['requested', 'failed']);
+  });
+});
+
 describe('/access rules', () => {
   async function command(text: string, who = ADMIN) {
     await receiver.post(slashCommandBody({ text, user_id: who, channel_id: 'C0ADMIN01' }));
@@ -327,10 +353,14 @@ describe('Create analyzer', () => {
     );
   }
 
-  it('creates the organization-level analyzer coverage says is missing, once for a double click', async () => {
-    // eu-west-1 has no working external analyzer once org-external there is gone.
+  it('creates the organization-level analyzer coverage says is missing, once for a double click; the next scan reports it resolved', async () => {
+    // eu-west-1 has no working external analyzer once org-external there is gone: the scan says so.
     config.regions.push('eu-west-1');
     aws.data.analyzers = aws.data.analyzers.filter((a) => a.arn !== DEMO_ANALYZERS.euExternal);
+    await rt.scanNow({ timeoutMs: 30_000 });
+    const notice = slack.posted.find((p) => p.text.startsWith('No external-access analyzer in eu-west-1'));
+    expect(JSON.stringify(notice?.blocks)).toContain(ACTION_IDS.createAnalyzer);
+    aws.requests.length = 0;
     await click({ r: 'eu-west-1', k: 'external' }, '1795000002.000100');
     await click({ r: 'eu-west-1', k: 'external' }, '1795000002.000101');
     await settled(JOBS.createAnalyzer);
@@ -343,6 +373,10 @@ describe('Create analyzer', () => {
     expect(await audit('create-analyzer')).toEqual(['requested', 'succeeded']);
     expect(told().at(-1)).toMatch(
       /Created the external-access analyzer access-patrol-external \(ORGANIZATION\)/,
+    );
+    await rt.scanNow({ timeoutMs: 30_000 });
+    expect(slack.posted.map((p) => p.text)).toContain(
+      'Resolved in eu-west-1: the bot has an analyzer of every expected regional type again.',
     );
   });
 
