@@ -38,7 +38,7 @@ import type { JobDeps } from './deps.ts';
 import { threadReplyOnce } from './finding-message.ts';
 import { tell } from './tell.ts';
 
-/** The finding types an analyzer of this ARN's kind holds (by the finding type a card has). */
+/** The unused-access finding types (an unused-access analyzer holds these). */
 const UNUSED = FINDING_TYPES.filter((t) => t.startsWith('Unused'));
 
 /** Two filters say the same (key order and value order aside). */
