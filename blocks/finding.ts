@@ -584,6 +584,8 @@ function cardButton(
   switch (kind) {
     case 'archive':
       return card.writable ? button('Archive', ACTION_IDS.archive, value) : undefined;
+    case 'archive-similar':
+      return card.writable ? button('Archive similar', ACTION_IDS.archiveSimilar, value) : undefined;
     case 'rescan':
       return button('Rescan', ACTION_IDS.rescan, value);
     case 'generate-policy':

@@ -35,6 +35,11 @@ const DETAILS: Partial<Record<Verb, readonly string[]>> = {
     '--trail: the trail to read, if not the one in the config',
     '--regions: all (the default) or regions separated by commas',
   ],
+  rules: [
+    'for admins and those who may read every finding; counts are the findings the bot knows that each rule matches',
+    'make a rule from a finding with its Archive similar button: the form shows how many active findings it would archive first',
+    'Delete rule (admins and those listed under permissions.archive-rule) removes it from AWS; what it archived stays archived',
+  ],
   validate: [
     'opens a form: paste the policy document (JSON), pick identity, resource or SCP',
     'optionally pick a resource type (S3 bucket, KMS key, SQS queue…) to check for public access too',
@@ -70,6 +75,7 @@ const EXAMPLES: Record<Verb, readonly string[]> = {
   ],
   validate: ['/access validate'],
   digest: ['/access digest'],
+  rules: ['/access rules'],
   snooze: [
     '/access snooze 3f2a9c1e-8b7d-4e6f-a5c4-2d1b0e9f8a7c --days 7 --reason "Fix ships Friday, SEC-42"',
   ],
@@ -80,7 +86,7 @@ const GROUPS: readonly { title: string; verbs: readonly Verb[] }[] = [
     title: 'Findings',
     verbs: ['findings', 'show', 'archive', 'unarchive', 'rescan', 'snooze', 'owners', 'generate-policy'],
   },
-  { title: 'Operations', verbs: ['scan', 'status', 'audit', 'digest', 'validate', 'help'] },
+  { title: 'Operations', verbs: ['scan', 'status', 'audit', 'digest', 'rules', 'validate', 'help'] },
 ];
 
 function usageLine(verb: Verb): string {

@@ -18,6 +18,9 @@ export const ACTION_IDS = {
   applyRecommendation: 'finding_fix_apply_recommendation',
   undoFix: 'finding_fix_undo',
   deleteKey: 'finding_fix_delete_key',
+  archiveSimilar: 'finding_archive_similar',
+  deleteArchiveRule: 'archive_rule_delete',
+  createAnalyzer: 'notice_create_analyzer',
 } as const;
 export type ActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];
 

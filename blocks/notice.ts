@@ -1,9 +1,18 @@
 // Notices for the admin channel: things an operator must fix for the bot to see everything.
-import type { ContextBlock, KnownBlock } from '@slack/types';
+import type { ActionsBlock, ContextBlock, KnownBlock } from '@slack/types';
 import type { MissingAnalyzer, Zone } from '../src/findings/coverage.ts';
 import { type AnalyzerInfo, type AnalyzerKind, accountOfArn } from '../src/findings/model.ts';
-import { channelRef, code, escapeMrkdwn } from './escape.ts';
-import { capBlocks, context, fitMessageText, type SlackMessage, section, truncate } from './limits.ts';
+import { channelRef, code, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { ACTION_IDS } from './ids.ts';
+import {
+  capBlocks,
+  context,
+  fitButtonValue,
+  fitMessageText,
+  type SlackMessage,
+  section,
+  truncate,
+} from './limits.ts';
 
 const KIND_WORDS: Record<AnalyzerKind, { analyzer: string; unchecked: string }> = {
   external: {
@@ -20,9 +29,10 @@ const KIND_WORDS: Record<AnalyzerKind, { analyzer: string; unchecked: string }> 
   },
 };
 
-function message(text: string, body: string, extra: string[] = []): SlackMessage {
+function message(text: string, body: string, extra: string[] = [], more: KnownBlock[] = []): SlackMessage {
   const blocks: KnownBlock[] = [section(body)];
   if (extra.length > 0) blocks.push(context(extra));
+  blocks.push(...more);
   return { text: fitMessageText(text), blocks: capBlocks(blocks) };
 }
 
@@ -79,7 +89,10 @@ export function analyzerMissingNotice(input: {
     ...notes,
     `Analyzers of these types work per region: create ${input.missing.length === 1 ? 'it' : 'them'} in ${region}${from}, or remove the region from \`regions\` in the config.`,
   ].join('\n');
-  return message(lines.join(' ') || `No analyzers missing in ${region}.`, body, fixes);
+  const buttons = input.missing.flatMap(
+    (m) => createAnalyzerButton({ region: input.region, kind: m.kind, type: m.type }) ?? [],
+  );
+  return message(lines.join(' ') || `No analyzers missing in ${region}.`, body, fixes, buttons);
 }
 
 /** No unused-access analyzer for the zone of trust in any scanned region. */
@@ -118,9 +131,14 @@ export function unusedAnalyzerMissingNotice(input: {
     );
   }
   const text = `No unused-access analyzer for ${plainZone(input.zone)} in the scanned regions (${input.scannedRegions.join(', ')}).`;
-  return message(escapeMrkdwn(text), lines.join('\n'), [
-    createCommand(input.create.region, 'unused', input.create.type),
-  ]);
+  return message(
+    escapeMrkdwn(text),
+    lines.join('\n'),
+    [createCommand(input.create.region, 'unused', input.create.type)],
+    [createAnalyzerButton({ region: input.create.region, kind: 'unused', type: input.create.type })].flatMap(
+      (b) => b ?? [],
+    ),
+  );
 }
 
 function plainZone(zone: Zone): string {
@@ -290,4 +308,66 @@ export function coverageRestoredNotice(input: { region?: string; what: string })
     `Resolved in ${region}: the bot has ${what} again.`,
     `✅ Resolved in ${region}: the bot has ${what} again.`,
   );
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d{1,2}$/;
+
+/** The coverage notice's button: creates the missing analyzer (the job works out the type again). */
+export function createAnalyzerButton(input: {
+  region: string;
+  kind: AnalyzerKind;
+  type: string;
+}): ActionsBlock | undefined {
+  // Regions come from the config; anything else gets no button (its value would not name a region).
+  if (!AWS_REGION.test(input.region)) return undefined;
+  const name = `access-patrol-${input.kind}`;
+  return {
+    type: 'actions',
+    block_id: `create_analyzer_${input.kind}`,
+    elements: [
+      {
+        type: 'button',
+        action_id: ACTION_IDS.createAnalyzer,
+        text: { type: 'plain_text', text: 'Create analyzer' },
+        style: 'primary',
+        value: fitButtonValue(JSON.stringify({ r: input.region, k: input.kind })),
+        confirm: {
+          title: { type: 'plain_text', text: 'Create this analyzer?' },
+          text: {
+            type: 'plain_text',
+            text: plain(
+              `Create ${input.type} analyzer ${name} in ${input.region}? The bot checks coverage again first.${input.kind === 'unused' ? ' AWS bills it per IAM role or user analysed, each month.' : ''}`,
+              300,
+            ),
+          },
+          confirm: { type: 'plain_text', text: 'Create analyzer' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
+}
+
+/** What a Create analyzer request did: created, or nothing (covered already, or AWS refused), and why. */
+export function createAnalyzerNote(input: {
+  userId: string;
+  region: string;
+  kind: AnalyzerKind;
+  outcome: 'created' | 'covered' | 'refused';
+  name?: string;
+  type?: string;
+  why?: string;
+}): SlackMessage {
+  const w = KIND_WORDS[input.kind].analyzer;
+  const region = escapeMrkdwn(input.region);
+  if (input.outcome === 'created') {
+    const body = `✅ ${userRef(input.userId)} created the ${w} analyzer ${code(input.name ?? '', 120)} (${code(input.type ?? '', 60)}) in ${region}. The next scan finds it and reports the coverage restored.`;
+    return message(
+      escapeMrkdwn(`Created the ${w} analyzer ${input.name ?? ''} (${input.type ?? ''}) in ${input.region}.`),
+      body,
+    );
+  }
+  const why = escapeMrkdwn(truncate(input.why ?? '', 1000));
+  const lead = input.outcome === 'covered' ? 'ℹ️ Nothing was done' : '🚫 Nothing was done';
+  return message(escapeMrkdwn(`Nothing was done: ${truncate(input.why ?? '', 300)}`), `${lead}: ${why}`);
 }

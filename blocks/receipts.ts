@@ -88,6 +88,8 @@ const ACTION_WORDS: Record<Action, string> = {
   'delete-key': 'delete this access key',
   'quarantine-role': 'quarantine this role (or say it is still needed)',
   'apply-recommendation': "apply AWS's recommendation to this principal (or undo it)",
+  'archive-rule': 'create or delete archive rules',
+  'create-analyzer': 'create an analyzer',
 };
 
 /** The action was done in AWS, but Slack could not show it (its channel or message is gone). */

@@ -16,6 +16,7 @@ export const VERBS = [
   'validate',
   'digest',
   'snooze',
+  'rules',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -60,6 +61,11 @@ export const VERB_HELP: Record<Verb, { syntax: string; description: string }> = 
   snooze: {
     syntax: '/access snooze <finding-id> --days 1|7|30 --reason "..."',
     description: "Pause a finding's aging reminders for a while, with a reason; it stays active.",
+  },
+  rules: {
+    syntax: '/access rules',
+    description:
+      'List the archive rules of every analyzer with the findings each matches; delete one with its button.',
   },
 };
 

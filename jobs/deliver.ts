@@ -13,10 +13,12 @@
 //    the later delivery waits for the earlier one, then finds those cards posted and only updates.
 //    A worker that dies stops renewing; its hold ends CHANNEL_HOLD_MS later, and the card it may
 //    have been posting is found again through its pending marker, by whichever delivery is next.
+
 import { DelayedError, type Job } from 'bullmq';
 import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
+import { filterValuesOf } from '../src/findings/archive-rule.ts';
 import type { Finding, FindingDetails, FindingType, Severity } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import type { DeliverData } from '../src/queue/index.ts';
@@ -468,6 +470,7 @@ async function deliverFinding(
         status: 'ACTIVE',
         fingerprint,
         ...(event.via ? {} : { updatedAt: finding.updatedAt }),
+        filterValues: JSON.stringify(filterValuesOf(finding)),
         severity: severity.severity,
         ownerEmail: route.ownerEmail,
       });
@@ -489,6 +492,7 @@ async function deliverFinding(
     findingType: finding.findingType,
     resourceArn: finding.resourceArn,
     resourceType: finding.resourceType,
+    filterValues: JSON.stringify(filterValuesOf(finding)),
     severity: severity.severity,
     category: severity.category,
     createdAt: finding.createdAt,

@@ -1,6 +1,7 @@
 // What job processors need, built once by the entry point and passed in.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ArchiveRuleGateway } from '../src/aws/archive-rules.ts';
 import type { FixGateway } from '../src/aws/fixes.ts';
 import type { IamGateway } from '../src/aws/iam.ts';
 import type { PolicyGateway } from '../src/aws/policy.ts';
@@ -62,6 +63,8 @@ export interface JobDeps {
   fixes: FixGateway;
   fixBackups: FixBackupStore;
   analyzers: AnalyzerGateway;
+  /** Archive rules (Archive similar, `/access rules`) and CreateAnalyzer (the coverage notice's button). */
+  archiveRules: ArchiveRuleGateway;
   tags: TagReader;
   /** Policy generation, ValidatePolicy and the Check* calls. */
   policy: PolicyGateway;

@@ -21,6 +21,13 @@ import { archiveAction, unarchiveAction } from './actions/archive.ts';
 import { rescanAction, rescanCheck } from './actions/rescan.ts';
 import { snoozeAction, unsnoozeAction } from './actions/snooze.ts';
 import { agingSweep } from './aging.ts';
+import {
+  createSimilarRule,
+  deleteArchiveRule,
+  listArchiveRules,
+  previewArchiveRule,
+} from './archive-rules.ts';
+import { createAnalyzerJob } from './create-analyzer.ts';
 import { deliverChannel } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 import { runDigest } from './digest.ts';
@@ -79,6 +86,11 @@ export const HANDLERS: JobHandlers = {
   [JOBS.keyDeletionOffer]: offerKeyDeletion,
   [JOBS.deleteKey]: deleteKey,
   [JOBS.quarantineEnd]: endQuarantine,
+  [JOBS.archiveRulePreview]: previewArchiveRule,
+  [JOBS.archiveRuleCreate]: createSimilarRule,
+  [JOBS.archiveRuleDelete]: deleteArchiveRule,
+  [JOBS.archiveRulesList]: listArchiveRules,
+  [JOBS.createAnalyzer]: createAnalyzerJob,
 };
 
 /** Job names without a handler (an empty list when every job can run). */

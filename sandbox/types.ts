@@ -28,6 +28,15 @@ export interface SandboxAnalyzer {
   tags?: Record<string, string>;
   /** GetAnalyzer only (ListAnalyzers omits it), e.g. `{ unusedAccess: { unusedAccessAge: 90 } }`. */
   configuration?: Record<string, unknown>;
+  /** Archive rules (CreateArchiveRule): they archive new matching findings, ApplyArchiveRule existing ones. */
+  archiveRules?: SandboxArchiveRule[];
+}
+
+export interface SandboxArchiveRule {
+  ruleName: string;
+  filter: Record<string, { eq?: string[]; neq?: string[]; contains?: string[]; exists?: boolean }>;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface SandboxFinding {

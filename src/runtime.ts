@@ -11,6 +11,7 @@ import { appHomeView, personalDigestPreview } from '../jobs/home.ts';
 import type { FinalizeResult, ScanRunResult } from '../jobs/scan.ts';
 import { createWorkers, type Workers } from '../jobs/workers.ts';
 import { createAnalyzerGateway } from './aws/analyzer.ts';
+import { createArchiveRuleGateway } from './aws/archive-rules.ts';
 import { type AwsClientsOptions, createAwsClients } from './aws/clients.ts';
 import { createFixGateway } from './aws/fixes.ts';
 import { createIamGateway } from './aws/iam.ts';
@@ -181,6 +182,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       onUnsupported: (findingId, analyzerArn, reason) =>
         logger.warn({ findingId, analyzerArn, reason }, 'skipping a finding this version cannot read'),
     }),
+    archiveRules: createArchiveRuleGateway(clients),
     tags: createTagReader(clients, config.tags),
     policy: createPolicyGateway(clients, createIamGateway(clients)),
     slack: new SlackGateway({

@@ -6,7 +6,7 @@
 // nock interceptors (test/helpers/fake-aws.ts) both write what it returns.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.ts';
-import type { SandboxAnalyzer, SandboxData, SandboxFinding } from '../types.ts';
+import type { SandboxAnalyzer, SandboxArchiveRule, SandboxData, SandboxFinding } from '../types.ts';
 import { compileFilter } from './finding-filter.ts';
 import type { PolicyRoute } from './policy-tools.ts';
 import { type AwsRateLimit, tokenBuckets } from './rate-limit.ts';
@@ -64,6 +64,14 @@ const ANALYZER_TYPES = new Set([
   'ACCOUNT_INTERNAL_ACCESS',
   'ORGANIZATION_INTERNAL_ACCESS',
 ]);
+/** Analyzer and archive rule names (the model's patterns). */
+const ANALYZER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/;
+const RULE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/;
+/** Service quotas (IAM User Guide, "IAM and AWS STS quotas": Access Analyzer). */
+export const ARCHIVE_RULES_PER_ANALYZER = 100;
+/** Account-level analyzers per type per Region: 1; organization-level external or unused: 5 per type. */
+const ANALYZERS_PER_TYPE = (type: string) =>
+  type.startsWith('ACCOUNT') || type === 'ORGANIZATION_INTERNAL_ACCESS' ? 1 : 5;
 const DEFAULT_FINDINGS_PAGE = 100;
 const DEFAULT_DETAILS_PAGE = 50;
 const DEFAULT_ANALYZERS_PAGE = 100;
@@ -111,6 +119,41 @@ export function createAccessAnalyzer(
     }
     return a;
   };
+
+  /** An analyzer of this account and region by name (archive rules name their analyzer). */
+  const analyzerNamed = (name: string, ctx: Ctx): SandboxAnalyzer => {
+    if (!ANALYZER_NAME.test(name)) {
+      throw validation('analyzerName', `Invalid analyzer name: ${name}`, 'fieldValidationFailed');
+    }
+    const a = data.analyzers.find(
+      (x) => x.name === name && x.region === ctx.region && x.account === ctx.account,
+    );
+    if (!a) {
+      throw new AwsFault(404, 'ResourceNotFoundException', `Analyzer ${name} not found.`, {
+        resourceId: name,
+        resourceType: 'AWS::AccessAnalyzer::Analyzer',
+      });
+    }
+    return a;
+  };
+  const ruleNameOf = (v: unknown): string => {
+    if (typeof v !== 'string' || !RULE_NAME.test(v)) {
+      throw validation('ruleName', `Invalid rule name: ${String(v)}`, 'fieldValidationFailed');
+    }
+    return v;
+  };
+  const ruleOf = (a: SandboxAnalyzer, ruleName: string): SandboxArchiveRule => {
+    const rule = (a.archiveRules ?? []).find((r) => r.ruleName === ruleName);
+    if (!rule) {
+      throw new AwsFault(404, 'ResourceNotFoundException', `Archive rule ${ruleName} not found.`, {
+        resourceId: ruleName,
+        resourceType: 'AWS::AccessAnalyzer::ArchiveRule',
+      });
+    }
+    return rule;
+  };
+  /** The client token each analyzer was created with, so a retried CreateAnalyzer is not a conflict. */
+  const createTokens = new Map<string, string>();
 
   const analyzerOps = {
     ListAnalyzers(ctx: Ctx, q: URLSearchParams) {
@@ -225,6 +268,122 @@ export function createAccessAnalyzer(
       return undefined;
     },
 
+    CreateAnalyzer(ctx: Ctx, body: Record<string, unknown>) {
+      const name = body.analyzerName;
+      if (typeof name !== 'string' || !ANALYZER_NAME.test(name)) {
+        throw validation('analyzerName', `Invalid analyzer name: ${String(name)}`, 'fieldValidationFailed');
+      }
+      const type = body.type;
+      if (typeof type !== 'string' || !ANALYZER_TYPES.has(type)) {
+        throw validation('type', `Invalid analyzer type: ${String(type)}`, 'fieldValidationFailed');
+      }
+      const here = data.analyzers.filter((a) => a.region === ctx.region && a.account === ctx.account);
+      const same = here.find((a) => a.name === name);
+      if (same) {
+        // A retry with the same client token gets the analyzer it created.
+        if (typeof body.clientToken === 'string' && createTokens.get(same.arn) === body.clientToken) {
+          return { arn: same.arn };
+        }
+        throw new AwsFault(409, 'ConflictException', `Analyzer ${name} already exists.`, {
+          resourceId: name,
+          resourceType: 'AWS::AccessAnalyzer::Analyzer',
+        });
+      }
+      const ofType = here.filter((a) => a.type === type && !a.managedBy && a.status !== 'DISABLED');
+      if (ofType.length >= ANALYZERS_PER_TYPE(type)) {
+        throw new AwsFault(
+          402,
+          'ServiceQuotaExceededException',
+          `The number of analyzers of type ${type} in ${ctx.region} has reached its quota (${ANALYZERS_PER_TYPE(type)}).`,
+          { resourceId: name, resourceType: 'AWS::AccessAnalyzer::Analyzer' },
+        );
+      }
+      const analyzer: SandboxAnalyzer = {
+        arn: `arn:aws:access-analyzer:${ctx.region}:${ctx.account}:analyzer/${name}`,
+        name,
+        type,
+        region: ctx.region ?? '',
+        account: ctx.account,
+        createdAt: isoNow(),
+        status: 'ACTIVE',
+        tags: (body.tags as Record<string, string> | undefined) ?? {},
+        archiveRules: [],
+      };
+      if (body.configuration && typeof body.configuration === 'object') {
+        analyzer.configuration = body.configuration as Record<string, unknown>;
+      }
+      data.analyzers.push(analyzer);
+      if (typeof body.clientToken === 'string') createTokens.set(analyzer.arn, body.clientToken);
+      return { arn: analyzer.arn };
+    },
+
+    CreateArchiveRule(ctx: Ctx, analyzerName: string, body: Record<string, unknown>) {
+      const analyzer = writableAnalyzer(analyzerNamed(analyzerName, ctx), 'CreateArchiveRule', ctx);
+      const ruleName = ruleNameOf(body.ruleName);
+      compileFilter(body.filter, { archiveRule: true });
+      analyzer.archiveRules ??= [];
+      const rules = analyzer.archiveRules;
+      if (rules.some((r) => r.ruleName === ruleName)) {
+        throw new AwsFault(409, 'ConflictException', `Archive rule ${ruleName} already exists.`, {
+          resourceId: ruleName,
+          resourceType: 'AWS::AccessAnalyzer::ArchiveRule',
+        });
+      }
+      if (rules.length >= ARCHIVE_RULES_PER_ANALYZER) {
+        throw new AwsFault(
+          402,
+          'ServiceQuotaExceededException',
+          `Analyzer ${analyzer.name} has ${rules.length} archive rules, the most allowed.`,
+          { resourceId: ruleName, resourceType: 'AWS::AccessAnalyzer::ArchiveRule' },
+        );
+      }
+      const now = isoNow();
+      rules.push({
+        ruleName,
+        filter: structuredClone(body.filter) as SandboxArchiveRule['filter'],
+        createdAt: now,
+        updatedAt: now,
+      });
+      return undefined;
+    },
+
+    ListArchiveRules(ctx: Ctx, analyzerName: string, q: URLSearchParams) {
+      const analyzer = analyzerNamed(analyzerName, ctx);
+      const all = analyzer.archiveRules ?? [];
+      const size = pageSize(q.get('maxResults'), DEFAULT_ANALYZERS_PAGE);
+      const start = q.get('nextToken') ? decodeToken(q.get('nextToken')!, 'lr', analyzer.arn).i : 0;
+      const out: Record<string, unknown> = { archiveRules: all.slice(start, start + size) };
+      if (start + size < all.length)
+        out.nextToken = encodeToken({ k: 'lr', a: analyzer.arn, i: start + size });
+      return out;
+    },
+
+    GetArchiveRule(ctx: Ctx, analyzerName: string, ruleName: string) {
+      const analyzer = analyzerNamed(analyzerName, ctx);
+      return { archiveRule: ruleOf(analyzer, ruleName) };
+    },
+
+    DeleteArchiveRule(ctx: Ctx, analyzerName: string, ruleName: string) {
+      const analyzer = writableAnalyzer(analyzerNamed(analyzerName, ctx), 'DeleteArchiveRule', ctx);
+      const rule = ruleOf(analyzer, ruleName);
+      analyzer.archiveRules = (analyzer.archiveRules ?? []).filter((r) => r !== rule);
+      return undefined;
+    },
+
+    ApplyArchiveRule(ctx: Ctx, body: Record<string, unknown>) {
+      const analyzer = writableAnalyzer(analyzerByArn(body.analyzerArn, ctx), 'ApplyArchiveRule', ctx);
+      const rule = ruleOf(analyzer, ruleNameOf(body.ruleName));
+      const matches = compileFilter(rule.filter, { archiveRule: true });
+      const now = isoNow();
+      for (const f of data.findings.forAnalyzer(analyzer.arn)) {
+        if (f.status === 'ACTIVE' && matches(f, data)) {
+          f.status = 'ARCHIVED';
+          f.updatedAt = now;
+        }
+      }
+      return undefined;
+    },
+
     StartResourceScan(ctx: Ctx, body: Record<string, unknown>) {
       const analyzer = analyzerByArn(body.analyzerArn, ctx);
       if (analyzer.type !== 'ACCOUNT' && analyzer.type !== 'ORGANIZATION') {
@@ -259,6 +418,34 @@ export function createAccessAnalyzer(
     if (policyRoute) return policyRoute;
     if (method === 'GET' && path === '/analyzer') {
       return { operation: 'ListAnalyzers', run: (c, q) => analyzerOps.ListAnalyzers(c, q) };
+    }
+    if (method === 'PUT' && path === '/analyzer') {
+      return { operation: 'CreateAnalyzer', run: (c, _q, b) => analyzerOps.CreateAnalyzer(c, b()) };
+    }
+    if (seg[0] === 'analyzer' && seg[2] === 'archive-rule' && seg.length === 3) {
+      if (method === 'PUT') {
+        return {
+          operation: 'CreateArchiveRule',
+          run: (c, _q, b) => analyzerOps.CreateArchiveRule(c, seg[1]!, b()),
+        };
+      }
+      if (method === 'GET') {
+        return { operation: 'ListArchiveRules', run: (c, q) => analyzerOps.ListArchiveRules(c, seg[1]!, q) };
+      }
+    }
+    if (seg[0] === 'analyzer' && seg[2] === 'archive-rule' && seg.length === 4) {
+      if (method === 'GET') {
+        return { operation: 'GetArchiveRule', run: (c) => analyzerOps.GetArchiveRule(c, seg[1]!, seg[3]!) };
+      }
+      if (method === 'DELETE') {
+        return {
+          operation: 'DeleteArchiveRule',
+          run: (c) => analyzerOps.DeleteArchiveRule(c, seg[1]!, seg[3]!),
+        };
+      }
+    }
+    if (method === 'PUT' && path === '/archive-rule') {
+      return { operation: 'ApplyArchiveRule', run: (c, _q, b) => analyzerOps.ApplyArchiveRule(c, b()) };
     }
     if (method === 'GET' && seg[0] === 'analyzer' && seg.length === 2) {
       return { operation: 'GetAnalyzer', run: (c) => analyzerOps.GetAnalyzer(c, seg[1]!) };
@@ -400,7 +587,7 @@ function pageSize(v: unknown, dflt: number): number {
 }
 
 interface Token {
-  /** kind: la (ListAnalyzers), lf (ListFindingsV2), gf (GetFindingV2) */
+  /** kind: la (ListAnalyzers), lf (ListFindingsV2), gf (GetFindingV2), lr (ListArchiveRules) */
   k: string;
   /** what the token belongs to: analyzer type, analyzer ARN, finding id */
   a: string;

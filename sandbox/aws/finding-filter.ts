@@ -16,21 +16,63 @@ const DETAIL_KEYS = /^(isPublic|principal\..+|condition\..+|resourceControlPolic
 
 type Criterion = { eq?: string[]; neq?: string[]; contains?: string[]; exists?: boolean };
 
-/** ListFindingsV2 `filter` → predicate. Summary keys, plus isPublic/principal.*\/condition.* from the details. */
-export function compileFilter(filter: unknown): (f: SandboxFinding, data: SandboxData) => boolean {
+/** Keys ListFindingsV2 takes but an archive rule may not (IAM User Guide, "IAM Access Analyzer filter keys"). */
+const NOT_IN_ARCHIVE_RULES = new Set(['status', 'id']);
+
+/**
+ * ListFindingsV2 `filter` (or, with `archiveRule`, CreateArchiveRule's, which must not be empty and
+ * refuses `status` and `id`) → predicate. Summary keys, plus isPublic/principal.*\/condition.* from
+ * the details.
+ */
+export function compileFilter(
+  filter: unknown,
+  opts: { archiveRule?: boolean } = {},
+): (f: SandboxFinding, data: SandboxData) => boolean {
+  if (opts.archiveRule && (filter === undefined || filter === null)) {
+    throw validation('filter', 'filter is required', 'fieldValidationFailed');
+  }
   if (filter === undefined || filter === null) return () => true;
   if (typeof filter !== 'object' || Array.isArray(filter))
     throw validation('filter', 'Invalid filter', 'fieldValidationFailed');
+  if (opts.archiveRule && Object.keys(filter).length === 0) {
+    throw validation('filter', 'An archive rule needs at least one criterion', 'fieldValidationFailed');
+  }
   const tests: ((f: SandboxFinding, data: SandboxData) => boolean)[] = [];
   for (const [key, raw] of Object.entries(filter as Record<string, Criterion>)) {
     if (!SUMMARY_FIELDS.has(key) && !DETAIL_KEYS.test(key)) {
       throw validation(`filter.${key}`, `Invalid filter key: ${key}`, 'fieldValidationFailed');
     }
-    const c = raw ?? {};
+    if (opts.archiveRule && NOT_IN_ARCHIVE_RULES.has(key)) {
+      throw validation(
+        `filter.${key}`,
+        `Invalid filter key: ${key} cannot be used in an archive rule`,
+        'fieldValidationFailed',
+      );
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw validation(`filter.${key}`, `Invalid criterion for ${key}`, 'fieldValidationFailed');
+    }
+    const c = raw;
+    const ops = (['eq', 'neq', 'contains', 'exists'] as const).filter((op) => c[op] !== undefined);
+    if (opts.archiveRule && ops.length === 0) {
+      throw validation(
+        `filter.${key}`,
+        `The criterion for ${key} needs one of eq, neq, contains or exists`,
+        'fieldValidationFailed',
+      );
+    }
+    if (c.exists !== undefined && typeof c.exists !== 'boolean') {
+      throw validation(`filter.${key}.exists`, 'exists must be a boolean', 'fieldValidationFailed');
+    }
     for (const op of ['eq', 'neq', 'contains'] as const) {
       const list = c[op];
       if (list === undefined) continue;
-      if (!Array.isArray(list) || list.length < 1 || list.length > 20) {
+      if (
+        !Array.isArray(list) ||
+        list.length < 1 ||
+        list.length > 20 ||
+        list.some((v) => typeof v !== 'string')
+      ) {
         throw validation(`filter.${key}.${op}`, `${op} takes 1 to 20 values`, 'fieldValidationFailed');
       }
       if (key === 'status' && list.some((s) => !FINDING_STATUSES.has(s))) {
@@ -49,8 +91,10 @@ export function compileFilter(filter: unknown): (f: SandboxFinding, data: Sandbo
           | Record<string, unknown>
           | undefined;
         if (!inner) continue;
-        if (key === 'isPublic') out.push(String(inner.isPublic === true));
-        else if (key === 'resourceControlPolicyRestriction') {
+        // isPublic is a key of external access only (IAM User Guide, filter keys): internal access has none.
+        if (key === 'isPublic') {
+          if (d.externalAccessDetails) out.push(String(inner.isPublic === true));
+        } else if (key === 'resourceControlPolicyRestriction') {
           if (inner.resourceControlPolicyRestriction !== undefined)
             out.push(String(inner.resourceControlPolicyRestriction));
         } else {

@@ -143,6 +143,8 @@ export const PERMISSION_ACTIONS = [
   'delete-key',
   'quarantine-role',
   'apply-recommendation',
+  'archive-rule',
+  'create-analyzer',
 ] as const;
 
 const people = {
@@ -166,6 +168,9 @@ const ROLE_ACTION_WHY =
 const SCAN_WHY = 'false: a scan covers every finding, not one owner channel';
 const KEY_WHY =
   'false: a deleted access key cannot be brought back (AWS never shows its secret again), and anyone may join a channel';
+const RULE_WHY =
+  "false: an archive rule archives every matching finding, today's and future ones, whichever channel owns them";
+const ANALYZER_WHY = 'false: an analyzer covers a whole region (or the organization) and is billed';
 
 /**
  * A one-click fix (and its Undo): admins and those listed by default; the owners of a finding only
@@ -239,6 +244,14 @@ const permissionsSchema = z
     'apply-recommendation': action(
       fixAction,
       `Apply AWS's recommendation on an unused-permissions finding: create the recommended policy, attach it, detach the old one (Undo reverses each step); ${FIX_WHO}.`,
+    ),
+    'archive-rule': action(
+      restrictedAction(RULE_WHY),
+      `Create an archive rule from a finding (Archive similar) and delete archive rules (\`/access rules\`); ${NOT_CHANNEL}.`,
+    ),
+    'create-analyzer': action(
+      restrictedAction(ANALYZER_WHY),
+      `Create a missing analyzer from the coverage notice's Create analyzer button; admins only unless listed here, ${NOT_CHANNEL}.`,
     ),
     read: action(
       ownerAction,

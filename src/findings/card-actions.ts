@@ -16,6 +16,7 @@ export type FixKind = (typeof FIX_KINDS)[number];
 
 export type CardButton =
   | 'archive'
+  | 'archive-similar'
   | 'rescan'
   | 'generate-policy'
   | 'delete-role'
@@ -43,34 +44,34 @@ export const CARD_BUTTONS: readonly CardButtonRow[] = [
     type: 'ExternalAccess',
     resourceType: 'AWS::S3::Bucket',
     isPublic: true,
-    buttons: ['archive', 'rescan', 'block-public-access', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'rescan', 'block-public-access', 'snooze'],
   },
   {
     type: 'ExternalAccess',
     resourceType: 'AWS::IAM::Role',
-    buttons: ['archive', 'rescan', 'remove-external-access', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'rescan', 'remove-external-access', 'generate-policy', 'snooze'],
   },
-  { type: 'ExternalAccess', buttons: ['archive', 'rescan', 'snooze'] },
+  { type: 'ExternalAccess', buttons: ['archive', 'archive-similar', 'rescan', 'snooze'] },
   {
     type: 'InternalAccess',
     resourceType: 'AWS::IAM::Role',
-    buttons: ['archive', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'snooze'],
   },
   {
     type: 'InternalAccess',
     resourceType: 'AWS::IAM::User',
-    buttons: ['archive', 'generate-policy', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'snooze'],
   },
-  { type: 'InternalAccess', buttons: ['archive', 'snooze'] },
+  { type: 'InternalAccess', buttons: ['archive', 'archive-similar', 'snooze'] },
   {
     type: 'UnusedIAMRole',
-    buttons: ['archive', 'generate-policy', 'quarantine-role', 'delete-role', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'quarantine-role', 'delete-role', 'snooze'],
   },
-  { type: 'UnusedIAMUserAccessKey', buttons: ['archive', 'deactivate-key', 'snooze'] },
-  { type: 'UnusedIAMUserPassword', buttons: ['archive', 'remove-password', 'snooze'] },
+  { type: 'UnusedIAMUserAccessKey', buttons: ['archive', 'archive-similar', 'deactivate-key', 'snooze'] },
+  { type: 'UnusedIAMUserPassword', buttons: ['archive', 'archive-similar', 'remove-password', 'snooze'] },
   {
     type: 'UnusedPermission',
-    buttons: ['archive', 'generate-policy', 'recommend', 'snooze'],
+    buttons: ['archive', 'archive-similar', 'generate-policy', 'recommend', 'snooze'],
     later: ['apply-recommendation'],
   },
 ];
@@ -100,7 +101,7 @@ export function cardButtonsFor(
   f: Described,
   unusedRole: UnusedRoleChoice = 'quarantine',
 ): readonly CardButton[] {
-  const buttons = cardButtonRow(f)?.buttons ?? ['archive', 'snooze'];
+  const buttons = cardButtonRow(f)?.buttons ?? ['archive', 'archive-similar', 'snooze'];
   if (unusedRole === 'both') return buttons;
   const left = unusedRole === 'quarantine' ? 'delete-role' : 'quarantine-role';
   return buttons.filter((b) => b !== left);

@@ -32,6 +32,11 @@ export const JOBS = {
   keyDeletionOffer: 'key-deletion-offer',
   deleteKey: 'delete-key',
   quarantineEnd: 'quarantine-end',
+  archiveRulePreview: 'archive-rule-preview',
+  archiveRuleCreate: 'archive-rule-create',
+  archiveRuleDelete: 'archive-rule-delete',
+  archiveRulesList: 'archive-rules-list',
+  createAnalyzer: 'create-analyzer',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -59,6 +59,39 @@ export interface QuarantineEndData extends ActionRequest {
   /** The fix backup the quarantine saved (what Still needed puts back). */
   backupKey: string;
 }
+/** Archive similar's modal: the loading view the preview job fills in (views.update). */
+export interface ArchiveRulePreviewData extends ActionRequest {
+  viewId: string;
+  /** The message the click came from (carried into the modal for the answers). */
+  messageTs?: string;
+}
+/** Archive similar: an archive rule made from the card's finding, created and applied where its matches are. */
+export interface ArchiveRuleCreateData extends ActionRequest {
+  ruleName: string;
+}
+/** A request that names no finding: who asked, where to answer, and what makes it unique. */
+export interface PlainRequest {
+  userId: string;
+  replyChannel?: string;
+  requestTs: string;
+  intent?: { key: string; token: string };
+}
+/** `/access rules`: every analyzer's archive rules with their matches in the store. */
+export interface ArchiveRulesListData extends PlainRequest {
+  /** The person may delete rules: the reply shows a Delete button per rule. */
+  canDelete: boolean;
+}
+/** Delete one archive rule of one analyzer (the Delete button of `/access rules`). */
+export interface ArchiveRuleDeleteData extends PlainRequest {
+  analyzerArn: string;
+  region: string;
+  ruleName: string;
+}
+/** Create analyzer (the coverage notice's button): the kind missing in a region; the job decides the type. */
+export interface CreateAnalyzerData extends PlainRequest {
+  region: string;
+  kind: 'external' | 'internal' | 'unused';
+}
 /** `/access owners <arn>`: explained by a worker, because it reads the resource's tags from AWS. */
 export interface OwnersData {
   arn: string;
@@ -127,7 +160,12 @@ export type ActionJobData =
   | RecommendPollData
   | PolicyRequestData
   | PolicyStepData
-  | PolicyValidateData;
+  | PolicyValidateData
+  | ArchiveRulePreviewData
+  | ArchiveRuleCreateData
+  | ArchiveRulesListData
+  | ArchiveRuleDeleteData
+  | CreateAnalyzerData;
 
 export interface ScanRunData {
   /** Limit this scan to some regions (CLI `scan --region`); all configured regions when absent. */

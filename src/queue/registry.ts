@@ -8,6 +8,11 @@ import { JOBS, type JobName, QUEUES, type QueueName } from './names.ts';
 import type {
   ActionRequest,
   ArchiveData,
+  ArchiveRuleCreateData,
+  ArchiveRuleDeleteData,
+  ArchiveRulePreviewData,
+  ArchiveRulesListData,
+  CreateAnalyzerData,
   DeleteRolePreviewData,
   DeliverData,
   FixData,
@@ -57,6 +62,11 @@ export interface JobPayloads {
   [JOBS.keyDeletionOffer]: KeyDeletionData;
   [JOBS.deleteKey]: KeyDeletionData;
   [JOBS.quarantineEnd]: QuarantineEndData;
+  [JOBS.archiveRulePreview]: ArchiveRulePreviewData;
+  [JOBS.archiveRuleCreate]: ArchiveRuleCreateData;
+  [JOBS.archiveRuleDelete]: ArchiveRuleDeleteData;
+  [JOBS.archiveRulesList]: ArchiveRulesListData;
+  [JOBS.createAnalyzer]: CreateAnalyzerData;
 }
 export type PayloadOf<N extends JobName> = JobPayloads[N];
 
@@ -171,6 +181,14 @@ export const JOB_SPECS: { [N in JobName]: JobSpec<N> } = {
   [JOBS.deleteKey]: onActions(perRequest(JOBS.deleteKey)),
   // One end per quarantine (its backup): a new quarantine of the role gets a new one.
   [JOBS.quarantineEnd]: onActions((d) => jobId(JOBS.quarantineEnd, d.findingId, shortHash(d.backupKey))),
+  // One preview per modal opened.
+  [JOBS.archiveRulePreview]: onActions((d) => jobId(JOBS.archiveRulePreview, d.findingId, d.viewId)),
+  [JOBS.archiveRuleCreate]: onActions(perRequest(JOBS.archiveRuleCreate)),
+  [JOBS.archiveRuleDelete]: onActions((d) =>
+    jobId(JOBS.archiveRuleDelete, shortHash(`${d.analyzerArn}\n${d.ruleName}`), d.requestTs),
+  ),
+  [JOBS.archiveRulesList]: onActions((d) => jobId(JOBS.archiveRulesList, d.requestTs)),
+  [JOBS.createAnalyzer]: onActions((d) => jobId(JOBS.createAnalyzer, d.region, d.kind, d.requestTs)),
 };
 
 export const JOB_NAMES = Object.keys(JOB_SPECS) as JobName[];

@@ -63,6 +63,11 @@ export interface FindingState {
    * `status` is ACTIVE while any of its ids is, and this one may differ).
    */
   ownStatus?: FindingStatus;
+  /**
+   * JSON of the values an archive rule's filter matches in the finding's details (principal.*,
+   * condition.*, isPublic: src/findings/archive-rule.ts), so a rule's matches are counted from the store.
+   */
+  filterValues?: string;
 }
 
 const FIELDS: Record<keyof FindingState, string> = {
@@ -104,6 +109,7 @@ const FIELDS: Record<keyof FindingState, string> = {
   ownerEmail: 'oe',
   naturalKey: 'nk',
   ownStatus: 'ms',
+  filterValues: 'fv',
 };
 
 /** Hash field names (tests that leave a hash half written read them). */
@@ -586,6 +592,71 @@ export class FindingStore {
     return { items: items.slice(page.offset, page.offset + page.limit), total: items.length };
   }
 
+  /**
+   * Cards of one status (ACTIVE by default) and finding type (and owner account), with what an archive rule matches on and
+   * the analyzer of their first id: from the status/type index, then one pipelined read of those
+   * cards (a walk only while the store is not indexed yet).
+   */
+  async ruleCandidates(q: {
+    findingType: string;
+    accountId?: string;
+    status?: FindingStatus;
+  }): Promise<RuleCandidate[]> {
+    const status = q.status ?? 'ACTIVE';
+    const fields = [
+      'status',
+      'ownStatus',
+      'findingType',
+      'resourceArn',
+      'resourceType',
+      'accountId',
+      'analyzerArn',
+      'region',
+      'filterValues',
+    ] as const;
+    let rows: FindingRow<(typeof fields)[number]>[] = [];
+    if (await this.indexesReady()) {
+      await this.index.prune();
+      const { ids } = await this.index.page({
+        status,
+        severities: SEVERITY_BUCKETS,
+        type: q.findingType,
+        accountId: q.accountId,
+        offset: 0,
+        limit: -1,
+      });
+      rows = await this.rows(ids, fields);
+    } else {
+      for await (const chunk of this.walk(fields)) {
+        for (const r of chunk) if (r.status === status && r.findingType === q.findingType) rows.push(r);
+      }
+    }
+    const out: RuleCandidate[] = [];
+    for (const r of rows) {
+      if (r.status !== status || r.findingType !== q.findingType) continue;
+      if (q.accountId && r.accountId !== q.accountId) continue;
+      let filterValues: Record<string, string[]> | undefined;
+      try {
+        filterValues = r.filterValues ? (JSON.parse(r.filterValues) as Record<string, string[]>) : undefined;
+      } catch {
+        filterValues = undefined;
+      }
+      const aid = r.analyzerArn ?? '';
+      out.push({
+        id: r.id,
+        ownStatus: (r.ownStatus ?? r.status) as FindingStatus,
+        findingType: r.findingType ?? '',
+        resourceArn: r.resourceArn ?? '',
+        resourceType: r.resourceType ?? '',
+        accountId: r.accountId ?? '',
+        analyzerArn: aid.startsWith('arn:') ? aid : await this.analyzerArn(aid),
+        region: r.region ?? '',
+        ...(filterValues ? { filterValues } : {}),
+      });
+    }
+    return out;
+  }
+
   /** Every card matching `filter`, in `/access findings` order, at most `limit`. */
   async listFindings(
     filter: FindingFilter,
@@ -841,6 +912,20 @@ export interface CardMember {
 }
 
 /** What `/access findings` filters on. */
+/** An ACTIVE card as an archive rule sees it (FindingStore.ruleCandidates). */
+export interface RuleCandidate {
+  id: string;
+  /** The status of the card's first id (the one its analyzer holds). */
+  ownStatus: FindingStatus;
+  findingType: string;
+  resourceArn: string;
+  resourceType: string;
+  accountId: string;
+  analyzerArn: string;
+  region: string;
+  filterValues?: Record<string, string[]>;
+}
+
 export interface FindingFilter {
   findingType?: string;
   accountId?: string;

@@ -162,6 +162,7 @@ describe('weekly digest', () => {
     expect(actions[0]!.elements!.map((e) => e.action_id)).toEqual([
       'finding_open_console',
       'finding_archive',
+      'finding_archive_similar',
       'finding_rescan',
       'finding_snooze',
     ]);

@@ -52,6 +52,7 @@ describe('findingMessage per finding type', () => {
       [
         ACTION_IDS.openConsole,
         ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
         ACTION_IDS.rescan,
         ACTION_IDS.blockPublicAccess,
         ACTION_IDS.snooze,
@@ -61,13 +62,19 @@ describe('findingMessage per finding type', () => {
       'cross-account external access',
       view({ finding: makeCrossAccountFinding() }),
       `KMS key \`1234abcd-12ab-34cd-56ef-1234567890ab\` is shared with account ${F_EXTERNAL_ACCOUNT}`,
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.rescan, ACTION_IDS.snooze],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
+        ACTION_IDS.rescan,
+        ACTION_IDS.snooze,
+      ],
     ],
     [
       'internal access',
       view({ type: 'InternalAccess' }),
       'KMS key `1234abcd-12ab-34cd-56ef-1234567890ab` is accessible to role `data-reader` in account 222222222222',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.snooze],
+      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.archiveSimilar, ACTION_IDS.snooze],
     ],
     [
       'unused role',
@@ -76,6 +83,7 @@ describe('findingMessage per finding type', () => {
       [
         ACTION_IDS.openConsole,
         ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
         ACTION_IDS.generatePolicy,
         ACTION_IDS.quarantineRole,
         ACTION_IDS.snooze,
@@ -88,6 +96,7 @@ describe('findingMessage per finding type', () => {
       [
         ACTION_IDS.openConsole,
         ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
         ACTION_IDS.generatePolicy,
         ACTION_IDS.deleteRole,
         ACTION_IDS.snooze,
@@ -97,13 +106,25 @@ describe('findingMessage per finding type', () => {
       'unused access key',
       view({ type: 'UnusedIAMUserAccessKey' }),
       'Access key `AKIAIOSFODNN7EXAMPLE` of user `bob` unused for 120 days',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.deactivateKey, ACTION_IDS.snooze],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
+        ACTION_IDS.deactivateKey,
+        ACTION_IDS.snooze,
+      ],
     ],
     [
       'unused password',
       view({ type: 'UnusedIAMUserPassword' }),
       'Password of user `alice` has never been used',
-      [ACTION_IDS.openConsole, ACTION_IDS.archive, ACTION_IDS.removePassword, ACTION_IDS.snooze],
+      [
+        ACTION_IDS.openConsole,
+        ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
+        ACTION_IDS.removePassword,
+        ACTION_IDS.snooze,
+      ],
     ],
     [
       'unused permission',
@@ -112,6 +133,7 @@ describe('findingMessage per finding type', () => {
       [
         ACTION_IDS.openConsole,
         ACTION_IDS.archive,
+        ACTION_IDS.archiveSimilar,
         ACTION_IDS.generatePolicy,
         ACTION_IDS.recommend,
         ACTION_IDS.snooze,
@@ -260,6 +282,7 @@ describe('findingMessage state', () => {
     expect(buttons(v)).toEqual([
       ACTION_IDS.openConsole,
       ACTION_IDS.archive,
+      ACTION_IDS.archiveSimilar,
       ACTION_IDS.rescan,
       ACTION_IDS.blockPublicAccess,
       ACTION_IDS.snooze,

@@ -3,6 +3,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { agingEscalation, agingReminder } from '../../blocks/aging.ts';
 import {
+  archiveRuleBlockedModal,
+  archiveRuleDeletedNote,
+  archiveRuleModal,
+  archiveRuleReceipt,
+  archiveRuleRefusedNote,
+  archiveRulesReply,
+} from '../../blocks/archive-rules.ts';
+import {
   auditReply,
   findingSummaryReply,
   findingsListReply,
@@ -39,6 +47,7 @@ import {
   analyzerScanFailedNotice,
   channelFallbackNotice,
   coverageRestoredNotice,
+  createAnalyzerNote,
   duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
   scanAccessDeniedNotice,
@@ -886,6 +895,54 @@ describe('every builder keeps its text and blocks inert for hostile input (prope
           };
           check(deletionReceipt(o));
           check(restoreReceipt(o));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('archive rules: the Archive similar modal, its receipt, /access rules and the Create analyzer notes', () => {
+    fc.assert(
+      fc.property(name, name, name, userId, fc.nat({ max: 100_000 }), (a, b, c, user, n) => {
+        const filter = { [a]: { eq: [b, c], neq: [a], contains: [c] }, resource: { exists: n % 2 === 0 } };
+        const analyzer = { arn: a, name: b, region: c };
+        expectInert(
+          archiveRuleModal({
+            meta: { f: a, c: b },
+            resource: { type: c, arn: a },
+            filter,
+            left: [a, b],
+            count: n,
+            uncounted: n % 3,
+            analyzers: Array(12).fill(analyzer),
+            defaultName: b,
+          }),
+        );
+        expectInert(archiveRuleBlockedModal(a));
+        check(archiveRuleReceipt({ userId: user, ruleName: a, filter, analyzers: [analyzer], matched: n }));
+        check(archiveRuleRefusedNote({ what: a, why: b }));
+        check(
+          archiveRulesReply({
+            canDelete: n % 2 === 0,
+            analyzers: [
+              { analyzer, rules: Array(30).fill({ ruleName: a, filter, active: n, archived: n }) },
+              { analyzer, rules: [], error: c },
+            ],
+          }),
+        );
+        check(archiveRuleDeletedNote({ userId: user, ruleName: a, analyzer, alreadyGone: n % 2 === 0 }));
+        for (const outcome of ['created', 'covered', 'refused'] as const) {
+          check(
+            createAnalyzerNote({
+              userId: user,
+              region: a,
+              kind: 'unused',
+              outcome,
+              name: b,
+              type: c,
+              why: a,
+            }),
+          );
         }
       }),
       { numRuns: 40 },

@@ -22,7 +22,7 @@ describe('renderText', () => {
     expect(out).toContain('  Severity: 🟡 Medium (unused role)');
     expect(out).toContain('  Last used: 2024-11-24');
     expect(out).toMatch(
-      /^\[Open in console\]\(https:\/\/console\.aws\.amazon\.com\/\S+\) \[Archive\] \[Generate policy\] \[!Quarantine role\] \[Snooze\]$/m,
+      /^\[Open in console\]\(https:\/\/console\.aws\.amazon\.com\/\S+\) \[Archive\] \[Archive similar\] \[Generate policy\] \[!Quarantine role\] \[Snooze\]$/m,
     );
   });
 

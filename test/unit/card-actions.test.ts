@@ -18,6 +18,7 @@ import { F_NOW, makeFinding, makeRoute } from '../factories/finding.ts';
 
 const ACTION_ID_OF: Record<CardButton, string> = {
   archive: ACTION_IDS.archive,
+  'archive-similar': ACTION_IDS.archiveSimilar,
   rescan: ACTION_IDS.rescan,
   'generate-policy': ACTION_IDS.generatePolicy,
   'delete-role': ACTION_IDS.deleteRole,
@@ -33,6 +34,7 @@ const ACTION_ID_OF: Record<CardButton, string> = {
 
 const LABEL_OF: Record<CardButton, string> = {
   archive: 'Archive',
+  'archive-similar': 'Archive similar',
   rescan: 'Rescan',
   'generate-policy': 'Generate policy',
   'delete-role': 'Delete role',

@@ -126,6 +126,7 @@ describe('parseCommand: commands that parse', () => {
     ],
     ['validate', { verb: 'validate' }],
     ['digest', { verb: 'digest' }],
+    ['rules', { verb: 'rules' }],
     [
       `snooze ${ID} --days 7 --reason "fix ships Friday"`,
       { verb: 'snooze', findingId: ID, days: 7, reason: 'fix ships Friday' },
@@ -201,6 +202,7 @@ describe('parseCommand: malformed commands name exactly what was wrong', () => {
       'unknown flag `--sevrity` for `findings`; did you mean `--severity`? Valid flags: --type, --account, --region, --severity, --older-than, --status, --page',
     ],
     ['digest --now', 'digest', '`digest` takes no flags (got `--now`)'],
+    ['rules extra', 'rules', '`rules` takes no arguments; unexpected `extra`'],
     ['archive abc --reason', 'archive', '--reason needs a value'],
     ['archive abc --reason= --until 2027-01-01', 'archive', '--reason needs a value'],
     ['archive abc --reason --until 2027-01-01', 'archive', '--reason needs a value'],

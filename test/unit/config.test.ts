@@ -93,6 +93,8 @@ describe('parseConfigText', () => {
           'delete-key': { users: [], userGroups: [], ownerChannelMembers: false },
           'quarantine-role': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
           'apply-recommendation': { users: [], userGroups: [], ownerChannelMembers: false, channels: [] },
+          'archive-rule': { users: [], userGroups: [], ownerChannelMembers: false },
+          'create-analyzer': { users: [], userGroups: [], ownerChannelMembers: false },
         },
         audit: { retentionDays: 400, maxEntries: 1_000_000 },
         roles: {

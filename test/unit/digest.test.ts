@@ -233,7 +233,13 @@ describe('digestMessage', () => {
     const ids = (actions[0] as { elements: { action_id: string; value?: string }[] }).elements.map(
       (e) => e.action_id,
     );
-    expect(ids).toEqual(['finding_open_console', 'finding_archive', 'finding_rescan', 'finding_snooze']);
+    expect(ids).toEqual([
+      'finding_open_console',
+      'finding_archive',
+      'finding_archive_similar',
+      'finding_rescan',
+      'finding_snooze',
+    ]);
     expect(JSON.parse((actions[0] as { elements: { value?: string }[] }).elements[1]!.value!)).toEqual({
       f: 'f-1',
       a: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/org',

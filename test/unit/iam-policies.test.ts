@@ -54,6 +54,14 @@ const GRANTS: Record<string, Grant> = {
   'access-analyzer:StartResourceScan': { in: ['bot-triage'] },
   'access-analyzer:GenerateFindingRecommendation': { in: ['bot-triage'] },
   'access-analyzer:GetFindingRecommendation': { in: ['bot-triage'] },
+  // Archive rules (Archive similar, /access rules) and Create analyzer, on the bot's analyzers. The
+  // first analyzer of an account makes AWS create its service-linked role for the caller.
+  'access-analyzer:ListArchiveRules': { in: ['bot-triage'] },
+  'access-analyzer:GetArchiveRule': { in: ['bot-triage'] },
+  'access-analyzer:CreateArchiveRule': { in: ['bot-triage'] },
+  'access-analyzer:ApplyArchiveRule': { in: ['bot-triage'] },
+  'access-analyzer:DeleteArchiveRule': { in: ['bot-triage'] },
+  'access-analyzer:CreateAnalyzer': { in: ['bot-triage'], alsoNeeds: ['iam:CreateServiceLinkedRole'] },
   // /access validate runs with the bot's credentials; a generated policy is checked in its account.
   'access-analyzer:ValidatePolicy': { in: ['bot-triage', 'member-policy-generation'] },
   'access-analyzer:CheckNoNewAccess': { in: ['bot-triage', 'member-policy-generation', 'member-role-admin'] },

@@ -48,6 +48,8 @@ const WHAT: Record<Action, string> = {
   'delete-key': 'delete this access key',
   'quarantine-role': 'quarantine this role (or say it is still needed)',
   'apply-recommendation': "apply AWS's recommendation to this principal (or undo it)",
+  'archive-rule': 'create or delete archive rules',
+  'create-analyzer': 'create an analyzer',
 };
 /** The actions a finding's owners may take by default; the rest are for admins only. */
 const OWNER_ACTIONS: readonly Action[] = [

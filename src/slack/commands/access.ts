@@ -278,6 +278,19 @@ async function handle(
     case 'validate':
       await validatePolicyCommand(deps, ctx);
       return;
+    case 'rules': {
+      // Rules name principals and accounts of every owner's findings: for those who may read all.
+      if (!(await permitted(deps, reply, { action: 'read', userId }))) return;
+      const canDelete = (await deps.authorize({ action: 'archive-rule', userId })).allowed;
+      await requestAction(deps, reply, {
+        job: {
+          name: JOBS.archiveRulesList,
+          data: { userId, replyChannel: ctx.channel, requestTs: ctx.trigger, canDelete },
+        },
+        accepted: 'Reading the archive rules of every analyzer…',
+      });
+      return;
+    }
     default: {
       const unhandled: never = cmd;
       throw new Error(`no handler for /access ${(unhandled as Command).verb}`);

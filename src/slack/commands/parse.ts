@@ -71,7 +71,8 @@ export type Command =
     }
   | { verb: 'validate' }
   | { verb: 'digest' }
-  | { verb: 'snooze'; findingId: string; days: SnoozeDays; reason: string };
+  | { verb: 'snooze'; findingId: string; days: SnoozeDays; reason: string }
+  | { verb: 'rules' };
 
 export { isVerb, USAGE, VERB_HELP, VERBS, type Verb };
 
@@ -108,6 +109,7 @@ const FLAGS: Record<Verb, readonly string[]> = {
   validate: [],
   digest: [],
   snooze: ['days', 'reason'],
+  rules: [],
 };
 
 /** Positional arguments per verb: how many are required, and what they are called. */
@@ -126,6 +128,7 @@ const ARGS: Record<Verb, { required: number; names: readonly string[] }> = {
   validate: { required: 0, names: [] },
   digest: { required: 0, names: [] },
   snooze: { required: 1, names: ['finding id'] },
+  rules: { required: 0, names: [] },
 };
 
 class CommandError extends Error {}
@@ -550,6 +553,7 @@ function build(verb: Verb, { args, flags }: Parsed, now: Date): Command {
     case 'status':
     case 'validate':
     case 'digest':
+    case 'rules':
       return { verb };
     case 'snooze': {
       const id = findingId(arg!);

@@ -1,6 +1,7 @@
 // Registry of the bot's Slack listeners (commands, actions, views). The web role calls
 // registerListeners once, before the receiver starts.
 import type { App } from '@slack/bolt';
+import { registerArchiveRuleButtons } from '../actions/archive-rules.ts';
 import { registerFindingButtons } from '../actions/finding-buttons.ts';
 import { registerFixButtons } from '../actions/fix-buttons.ts';
 import { registerRecommendButton } from '../actions/recommend-button.ts';
@@ -8,6 +9,7 @@ import { registerSnoozeButtons } from '../actions/snooze-buttons.ts';
 import { registerAccessCommand } from '../commands/access.ts';
 import { registerAppHome } from '../events/app-home.ts';
 import { authorize, slackMembership } from '../permissions.ts';
+import { registerArchiveRuleView } from '../views/archive-rule-submit.ts';
 import { registerArchiveView } from '../views/archive-submit.ts';
 import { registerDeleteRoleView } from '../views/delete-role-submit.ts';
 import { registerGeneratePolicyView } from '../views/generate-policy-submit.ts';
@@ -31,6 +33,8 @@ export function registerListeners(
   registerAccessCommand(app, full);
   registerFindingButtons(app, full);
   registerFixButtons(app, full);
+  registerArchiveRuleButtons(app, full);
+  registerArchiveRuleView(app, full);
   registerArchiveView(app, full);
   registerDeleteRoleView(app, full);
   registerSnoozeButtons(app, full);

@@ -1,6 +1,7 @@
 // Every golden case, by builder. A builder's cases live in the file named after its blocks/ module.
 import type { GoldenCases } from '../golden.ts';
 import { agingCases } from './aging.ts';
+import { archiveRuleCases } from './archive-rules.ts';
 import { commandReplyCases } from './command-replies.ts';
 import { deleteRoleCases } from './delete-role.ts';
 import { digestCases } from './digest.ts';
@@ -19,6 +20,7 @@ import { summaryCases } from './summary.ts';
 
 const groups: GoldenCases[] = [
   agingCases,
+  archiveRuleCases,
   commandReplyCases,
   deleteRoleCases,
   digestCases,
@@ -49,6 +51,10 @@ for (const group of groups) {
  * text helpers): they are tested on their own, not by golden fixtures.
  */
 export const NOT_BUILDERS = new Set([
+  'decodeRuleRef',
+  'encodeRuleRef',
+  'filterLines',
+  'parseArchiveRuleMetadata',
   'agingPhrase',
   'applicable',
   'words',

@@ -4,6 +4,8 @@ import {
   analyzerScanFailedNotice,
   channelFallbackNotice,
   coverageRestoredNotice,
+  createAnalyzerButton,
+  createAnalyzerNote,
   duplicateUnusedAnalyzersNotice,
   fallbackNoteBlock,
   scanAccessDeniedNotice,
@@ -22,6 +24,37 @@ const securityHub = makeAnalyzer({
 });
 
 export const noticeCases: GoldenCases = {
+  createAnalyzerButton: {
+    'organization-external': () =>
+      createAnalyzerButton({ region: 'eu-west-1', kind: 'external', type: 'ORGANIZATION' }),
+  },
+  createAnalyzerNote: {
+    created: () =>
+      createAnalyzerNote({
+        userId: 'U0ALICE01',
+        region: 'eu-west-1',
+        kind: 'external',
+        outcome: 'created',
+        name: 'access-patrol-external',
+        type: 'ORGANIZATION',
+      }),
+    covered: () =>
+      createAnalyzerNote({
+        userId: 'U0ALICE01',
+        region: 'us-east-1',
+        kind: 'unused',
+        outcome: 'covered',
+        why: 'an unused-access analyzer already covers this account or organization (one is enough)',
+      }),
+    refused: () =>
+      createAnalyzerNote({
+        userId: 'U0ALICE01',
+        region: 'us-east-1',
+        kind: 'external',
+        outcome: 'refused',
+        why: 'an AWS quota is reached (ServiceQuotaExceededException): <!channel> 1 per Region',
+      }),
+  },
   analyzerMissingNotice: {
     'organization-internal-elsewhere': () =>
       analyzerMissingNotice({
