@@ -514,9 +514,24 @@ export class FindingStore {
       } while (cursor !== '0');
       await this.redis.set(this.k.findingIndexVersion(), INDEX_VERSION);
       this.indexed = true;
+      await this.dropRetiredIndexes();
       return true;
     } finally {
       if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
+    }
+  }
+
+  /** Deletes what an earlier index scheme kept and the current one does not read. */
+  private async dropRetiredIndexes(): Promise<void> {
+    const retired = this.k.retiredIndexKeys();
+    await this.redis.del(...retired.keys);
+    for (const pattern of retired.patterns) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (found.length) await this.redis.del(...found);
+      } while (cursor !== '0');
     }
   }
 
