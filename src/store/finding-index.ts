@@ -213,7 +213,10 @@ end
 `;
 }
 
-/** The write: KEYS finding, long, analyzers; after the context, id, persist, analyzer id + ARN, fields. */
+/**
+ * The write: KEYS finding, long, analyzers; after the context, id, persist, analyzer id + ARN, the
+ * short fields, the long fields, then fields to delete from both hashes (each group: count, items).
+ */
 const WRITE = `
 local id = ARGV[15]
 if redis.call('EXISTS', KEYS[1]) == 0 then forget(id) end
@@ -235,6 +238,13 @@ for pass = 1, 2 do
     redis.call('HDEL', other, unpack(fields))
     i = i + 2 * n
   end
+end
+local nclear = tonumber(ARGV[i] or '0')
+if nclear > 0 then
+  local fields = {}
+  for j = 1, nclear do fields[j] = ARGV[i + j] end
+  redis.call('HDEL', KEYS[1], unpack(fields))
+  redis.call('HDEL', KEYS[2], unpack(fields))
 end
 if ARGV[16] == '1' then
   redis.call('PERSIST', KEYS[1])
@@ -413,6 +423,8 @@ export class FindingIndexScripts {
       long: Record<string, string>;
       persist: boolean;
       analyzer?: { id: string; arn: string };
+      /** Fields to delete (from both hashes) in the same script. */
+      clear?: readonly string[];
     },
   ): Promise<unknown> {
     const flat = (h: Record<string, string>) => [String(Object.keys(h).length), ...Object.entries(h).flat()];
@@ -427,6 +439,8 @@ export class FindingIndexScripts {
       opts.analyzer?.arn ?? '',
       ...flat(opts.short),
       ...flat(opts.long),
+      String(opts.clear?.length ?? 0),
+      ...(opts.clear ?? []),
     );
   }
 
