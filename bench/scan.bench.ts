@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     'bot-max-old-space-mb': { type: 'string' },
     /**
      * Run the bot as production does: compiled JavaScript with plain node (no tsx loader), built
-     * with the project's build options into .bench/build before the run.
+     * with the project's build options into dist/bench-build before the run.
      */
     compiled: { type: 'boolean', default: false },
     /** Stop after the first scan (investigation). */
@@ -316,12 +316,12 @@ async function wipe(r: Redis, prefix: string): Promise<void> {
 let compiledChild: string | undefined;
 /**
  * The bot child compiled as `npm run build` compiles the bot (tsconfig.build.json: its options,
- * rewritten relative imports), into .bench/build/ inside the checkout so node finds node_modules.
+ * rewritten relative imports), into dist/bench-build/ inside the checkout so node finds node_modules.
  */
 function compiledBotChild(): string {
   if (compiledChild) return compiledChild;
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const dir = join(root, '.bench', 'build');
+  const dir = join(root, 'dist', 'bench-build');
   mkdirSync(dir, { recursive: true });
   const tsconfig = join(dir, 'tsconfig.json');
   writeFileSync(
