@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import type { Job } from 'bullmq';
+import { Pipeline, Redis } from 'ioredis';
 import pino from 'pino';
 import { configSchema } from '../src/config/schema.ts';
 import { createRuntime, type Runtime, type ScanReport } from '../src/runtime.ts';
@@ -55,7 +56,37 @@ export interface BotScan {
   elu: number;
   phases: PhaseTimes;
   heapSnapshot?: string;
+  /** Redis traffic of every connection of the bot over the scan (counted in the client). */
+  redis: RedisTraffic;
 }
+
+export interface RedisTraffic {
+  /** Commands sent, inside pipelines and MULTIs too (a Lua script is one command). */
+  commands: number;
+  /** Round trips: a command sent alone, or a whole pipeline/MULTI (written to the socket at once). */
+  roundTrips: number;
+  /** The same, for BullMQ's blocking waits (BZPOPMIN, BRPOPLPUSH…): idle waits, not work. */
+  blocking: number;
+}
+
+// Every ioredis connection in this process (the bot's, BullMQ's) goes through these two methods: a
+// command outside a pipeline is one round trip, a pipeline's exec another however many it holds.
+const traffic: RedisTraffic = { commands: 0, roundTrips: 0, blocking: 0 };
+const BLOCKING = new Set(['bzpopmin', 'bzpopmax', 'brpoplpush', 'blmove', 'brpop', 'blpop', 'xread']);
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function (this: Redis, command, stream?: unknown) {
+  traffic.commands++;
+  if (!(stream as { isPipeline?: boolean } | undefined)?.isPipeline) {
+    if (BLOCKING.has(String((command as { name?: string }).name).toLowerCase())) traffic.blocking++;
+    else traffic.roundTrips++;
+  }
+  return sendCommand.call(this, command, stream as never);
+} as typeof sendCommand;
+const exec = Pipeline.prototype.exec;
+Pipeline.prototype.exec = function (this: Pipeline, ...rest: Parameters<typeof exec>) {
+  if (this.length > 0) traffic.roundTrips++;
+  return exec.apply(this, rest);
+} as typeof exec;
 
 type Msg = { type: 'init'; init: BotInit } | { type: 'scan' } | { type: 'close' };
 
@@ -138,6 +169,7 @@ async function scan(): Promise<BotScan> {
   phases = { analyzerBusy: 0, slowestAnalyzer: 0 };
   const startMemory = process.memoryUsage();
   resetHighWaterMark();
+  const traffic0 = { ...traffic };
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   sample();
@@ -159,6 +191,11 @@ async function scan(): Promise<BotScan> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       elu: performance.eventLoopUtilization(elu0).utilization,
       phases,
+      redis: {
+        commands: traffic.commands - traffic0.commands,
+        roundTrips: traffic.roundTrips - traffic0.roundTrips,
+        blocking: traffic.blocking - traffic0.blocking,
+      },
     };
     if (snapshotTaken) result.heapSnapshot = snapshotTaken;
     const gc = (globalThis as { gc?: () => void }).gc;

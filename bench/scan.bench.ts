@@ -9,8 +9,10 @@
 // bin/access-patrol.js does.
 // Slack is not paced (slack.postIntervalMs 0, no sandbox rate limit): see the paced estimate printed.
 // See docs/performance.md for the method and the measured figures.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,7 +27,12 @@ import { runClicks } from './clicks.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
-const TARGETS = { rssBytes: 300 * MB, redisBytesPerFinding: 1024 };
+const TARGETS = {
+  rssBytes: 300 * MB,
+  compiledRssBytes: 200 * MB,
+  redisBytesPerFinding: 1024,
+  roundTripsPerFinding: 10,
+};
 /** Slack allows about one message per second per channel; the bot's default pause is 1100 ms. */
 const PACED_PER_SECOND = 1;
 const DEFAULT_POST_INTERVAL_MS = 1100;
@@ -41,6 +48,11 @@ const { values: args } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     /** Run the bot with --max-old-space-size=N (investigation: does a heap cap bound the peak RSS?). */
     'bot-max-old-space-mb': { type: 'string' },
+    /**
+     * Run the bot as production does: compiled JavaScript with plain node (no tsx loader), built
+     * with the project's build options into dist/bench-build before the run.
+     */
+    compiled: { type: 'boolean', default: false },
     /** Stop after the first scan (investigation). */
     'first-only': { type: 'boolean', default: false },
     /** Access Analyzer answers 429 ThrottlingException above this many requests per second per region (0: unlimited). */
@@ -182,6 +194,7 @@ function categoryOf(prefix: string, key: string): string {
   if (rest.startsWith('outbox:')) return 'outbox lists';
   if (rest.startsWith('scan:')) return 'scan scratch (burst stats/worst, summary, channels)';
   if (rest.startsWith('bull:')) return 'BullMQ jobs and queues';
+  if (rest.startsWith('idx:')) return 'finding indexes (idx:*)';
   return 'other (notices, channel ids, last-scan)';
 }
 
@@ -300,6 +313,41 @@ async function wipe(r: Redis, prefix: string): Promise<void> {
 
 // ---------------------------------------------------------------- the bot child
 
+let compiledChild: string | undefined;
+/**
+ * The bot child compiled as `npm run build` compiles the bot (tsconfig.build.json: its options,
+ * rewritten relative imports), into dist/bench-build/ inside the checkout so node finds node_modules.
+ */
+function compiledBotChild(): string {
+  if (compiledChild) return compiledChild;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = join(root, 'dist', 'bench-build');
+  mkdirSync(dir, { recursive: true });
+  const tsconfig = join(dir, 'tsconfig.json');
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(root, 'tsconfig.build.json'),
+      compilerOptions: { outDir: dir, rootDir: root, tsBuildInfoFile: join(dir, '.tsbuildinfo') },
+      include: [
+        join(root, 'src'),
+        join(root, 'blocks'),
+        join(root, 'jobs'),
+        join(root, 'bench', 'bot-child.ts'),
+      ],
+    }),
+  );
+  const t0 = performance.now();
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], {
+    stdio: 'inherit',
+  });
+  out(
+    `compiled the bot with tsc (tsconfig.build.json options) in ${secs(performance.now() - t0)}: plain node, no tsx`,
+  );
+  compiledChild = join(dir, 'bench', 'bot-child.js');
+  return compiledChild;
+}
+
 interface Bot {
   child: ChildProcess;
   idle: NodeJS.MemoryUsage;
@@ -308,10 +356,13 @@ interface Bot {
 }
 
 async function startBot(init: BotInit): Promise<Bot> {
-  const script = fileURLToPath(new URL('./bot-child.ts', import.meta.url));
+  const script = args.compiled
+    ? compiledBotChild()
+    : fileURLToPath(new URL('./bot-child.ts', import.meta.url));
   const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
   if (args['bot-max-old-space-mb']) prof.push(`--max-old-space-size=${args['bot-max-old-space-mb']}`);
-  const child = spawn(process.execPath, [...prof, '--expose-gc', '--import', 'tsx', script], {
+  const loader = args.compiled ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...prof, '--expose-gc', ...loader, script], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<never>((_, reject) =>
@@ -656,7 +707,8 @@ async function main(): Promise<void> {
     const sideTotal =
       (usage.byCategory['finding long values (side hashes)']?.bytes ?? 0) +
       (usage.byCategory['analyzer ids']?.bytes ?? 0);
-    const perFindingExact = (hashTotal + sideTotal + usage.activeSetBytes) / findings;
+    const indexTotal = usage.byCategory['finding indexes (idx:*)']?.bytes ?? 0;
+    const perFindingExact = (hashTotal + sideTotal + usage.activeSetBytes + indexTotal) / findings;
     out(`  ${pad('key group', 56)} ${rpad('keys', 8)} ${rpad('bytes', 12)}`);
     for (const [cat, v] of Object.entries(usage.byCategory).sort((a, b) => b[1].bytes - a[1].bytes))
       out(`  ${pad(cat, 56)} ${rpad(v.keys, 8)} ${rpad(v.bytes, 12)}`);
@@ -672,7 +724,8 @@ async function main(): Promise<void> {
     );
     out(
       `  bytes per finding (sampled hash + active sets): ${perFindingSampled.toFixed(0)} B; ` +
-        `exact over all hashes: ${perFindingExact.toFixed(0)} B`,
+        `exact over all hashes, side hashes, analyzer ids, active sets and indexes: ${perFindingExact.toFixed(0)} B ` +
+        `(indexes ${(indexTotal / findings).toFixed(0)} B)`,
     );
     out(
       `  INFO used_memory delta over the first scan: ${mb(redisAfterFirst.usedMemory - redisBase.usedMemory)} ` +
@@ -688,6 +741,29 @@ async function main(): Promise<void> {
         `  hash fields longer than 64 bytes (hash-max-listpack-value ${usage.listpackValue}) in the sample: ${usage.longFields.join(', ')}`,
       );
 
+    targets.push([
+      'Redis < 1 KB per finding (finding hashes, side hashes, active sets, indexes)',
+      `${perFindingExact.toFixed(0)} B`,
+      perFindingExact < TARGETS.redisBytesPerFinding,
+    ]);
+    {
+      const newFindings = (first.report.finalize.analyzers as AnalyzerScanResult[]).reduce(
+        (n, x) => n + x.new,
+        0,
+      );
+      const perNew = first.redis.roundTrips / Math.max(1, newFindings);
+      targets.push([
+        'first scan: Redis round trips <= 10 per new finding (all the bot sends)',
+        `${perNew.toFixed(2)} (${first.redis.roundTrips} for ${newFindings})`,
+        perNew <= TARGETS.roundTripsPerFinding,
+      ]);
+      if (args.compiled && !args['bot-max-old-space-mb'])
+        targets.push([
+          'first scan: peak RSS of the compiled bot < 200 MB (no heap cap)',
+          mb(first.rss),
+          first.rss < TARGETS.compiledRssBytes,
+        ]);
+    }
     if (args['first-only']) {
       printTargets();
       return;
@@ -772,14 +848,7 @@ async function main(): Promise<void> {
         [`steady state (${label}): peak RSS < 300 MB`, mb(m.rss), m.rss < TARGETS.rssBytes],
       );
     }
-    rows.push(
-      ['first scan: peak RSS < 300 MB', mb(first.rss), first.rss < TARGETS.rssBytes],
-      [
-        'Redis < 1 KB per finding (all finding hashes, side hashes and active sets)',
-        `${perFindingExact.toFixed(0)} B`,
-        perFindingExact < TARGETS.redisBytesPerFinding,
-      ],
-    );
+    rows.push(['first scan: peak RSS < 300 MB', mb(first.rss), first.rss < TARGETS.rssBytes]);
     printTargets();
   } finally {
     for (const b of bots) await b.close().catch(() => undefined);
@@ -818,6 +887,15 @@ function printScan(m: Measured): void {
             sum((x) => x.active),
           )
       ).toFixed(1)} per active finding)`,
+  );
+  const perNew = Math.max(
+    1,
+    sum((x) => x.new),
+  );
+  out(
+    `  Redis from the bot (counted in its client): ${m.redis.roundTrips} round trips, ${m.redis.commands} commands ` +
+      `(${(m.redis.roundTrips / perNew).toFixed(2)} round trips and ${(m.redis.commands / perNew).toFixed(2)} commands ` +
+      `per new finding; a pipeline or MULTI is one round trip), ${m.redis.blocking} blocking waits (BullMQ, not counted)`,
   );
   out(
     `bot peak RSS ${mb(m.rss)} (kernel VmHWM ${m.hwm === undefined ? '-' : mb(m.hwm)}), peak heapUsed ${mb(m.heap)}; ` +

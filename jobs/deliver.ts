@@ -30,7 +30,7 @@ import {
   SlackError,
 } from '../src/slack/client.ts';
 import type { BurstCounts } from '../src/store/bursts.ts';
-import type { FindingState } from '../src/store/findings.ts';
+import { type FindingState, PENDING_FIELDS } from '../src/store/findings.ts';
 import type { OutboxEvent } from '../src/store/outbox.ts';
 import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
@@ -151,6 +151,10 @@ async function deliverHeld(
     await deps.sleep(wait);
   };
 
+  // Learned once per job: the channel id of a `#name`, and that the channel took a post (which ends
+  // an unusable-channel notice); a Redis round trip per post otherwise.
+  const learnedIds = new Set<string>();
+  let usableNoted = false;
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   // Channel ids, asked of Slack at most once per channel in this run (see channelIdFor).
   const ids = new Map<string, Promise<string>>();
@@ -169,9 +173,16 @@ async function deliverHeld(
     try {
       const to = await idOf(target.channel);
       const posted = await slack.post(to, withNote(msg, target, channel), opts);
-      await deps.channelIds.remember(target.channel, posted.channel);
+      const learned = `${target.channel}\0${posted.channel}`;
+      if (!learnedIds.has(learned)) {
+        await deps.channelIds.remember(target.channel, posted.channel);
+        learnedIds.add(learned);
+      }
       await pace();
-      if (!target.fallbackError) await clearChannelNotice(deps, channel);
+      if (!target.fallbackError && !usableNoted) {
+        await clearChannelNotice(deps, channel);
+        usableNoted = true;
+      }
       return posted;
     } catch (err) {
       if (
@@ -216,10 +227,12 @@ async function deliverHeld(
     return summary?.ts;
   };
 
-  for (let event = await outbox.head(scanId, channel); event; event = await outbox.head(scanId, channel)) {
+  // Each handled event is popped in the same round trip that reads the next one.
+  let event = await outbox.head(scanId, channel);
+  while (event) {
     await waitForPace();
     if (event.kind === 'notice') {
-      // Claimed before it is posted (jobs/post-once.ts): a retry after the pop below failed (Redis
+      // Claimed before it is posted (jobs/post-once.ts): a retry after the pop failed (Redis
       // went away) finds the claim and does not post the notice again.
       const notice = event;
       await postOnce(deps, onceKey(job, `notice-${shortHash(notice.key)}`), (marker) =>
@@ -227,14 +240,17 @@ async function deliverHeld(
       );
       result.notices++;
     } else if (event.kind === 'finding') {
-      await deliverFinding(deps, event, { post, thread, target, idOf, result, pace });
-      await tally?.record(event.finding.id);
+      const card = await deliverFinding(deps, event, { post, thread, target, idOf, result, pace });
+      if (card) await tally?.record(event.finding.id, card);
     } else {
       await deliverClosed(deps, event, { result, pace });
     }
-    await outbox.pop(scanId, channel);
     // A shutdown stops between events; the job is handed back and resumes here (jobs/workers.ts).
-    signal?.throwIfAborted();
+    if (signal?.aborted) {
+      await outbox.pop(scanId, channel);
+      signal.throwIfAborted();
+    }
+    event = await outbox.popAndHead(scanId, channel);
   }
   // The summary says what its thread holds.
   if (tally && result.summary) result.summary.findings = await tally.refresh();
@@ -415,11 +431,12 @@ interface FindingCtx {
   pace: () => Promise<void>;
 }
 
+/** Delivers one finding; returns its card's message as it now is (the burst tally reads it). */
 async function deliverFinding(
   deps: JobDeps,
   event: Extract<OutboxEvent, { kind: 'finding' }>,
   ctx: FindingCtx,
-): Promise<void> {
+): Promise<DeliveredCard | undefined> {
   const { finding, route, severity } = event;
   const { store } = deps;
   const state = await store.get(finding.id);
@@ -461,7 +478,7 @@ async function deliverFinding(
     if (state.fingerprint === fingerprint && state.status === 'ACTIVE') {
       if (!event.via) await store.set(finding.id, { updatedAt: finding.updatedAt });
       ctx.result.unchanged++;
-      return;
+      return cardOf(state);
     }
     try {
       await deps.slack.update(state.channel, state.ts, msg);
@@ -475,7 +492,7 @@ async function deliverFinding(
         ownerEmail: route.ownerEmail,
       });
       ctx.result.updated++;
-      return;
+      return cardOf({ ...state, severity: severity.severity });
     } catch (err) {
       // The message was deleted by someone: post a fresh one below.
       if (!(err instanceof SlackError) || err.code !== 'message_not_found') throw err;
@@ -524,16 +541,25 @@ async function deliverFinding(
     posted = await ctx.post(msg, { threadTs, findingId: finding.id });
     await deps.afterPostHook?.(finding.id);
   }
-  await store.set(finding.id, {
+  const saved: Partial<FindingState> = {
     ...base,
     ...own,
     fingerprint,
     channel: posted.channel,
     ts: posted.ts,
     threadTs,
-  });
-  await store.clearPending(finding.id);
+  };
+  // The pending marker goes in the same write that saves the message.
+  await store.set(finding.id, saved, { clear: PENDING_FIELDS });
   ctx.result.posted++;
+  return cardOf({ ...state, ...saved });
+}
+
+/** What the burst tally needs of a card in Slack: its message, type and severity. */
+export type DeliveredCard = Pick<Partial<FindingState>, 'ts' | 'threadTs' | 'findingType' | 'severity'>;
+
+function cardOf(state: Partial<FindingState>): DeliveredCard {
+  return { ts: state.ts, threadTs: state.threadTs, findingType: state.findingType, severity: state.severity };
 }
 
 async function deliverClosed(

@@ -240,6 +240,24 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
+/**
+ * Listed pages whose tag reads an analyzer job holds back and sends together: GetResources batches
+ * span them; the job holds at most this many pages of findings in memory.
+ */
+export const ROUTING_PAGES = 4;
+
+type Routed = { route: Route } | { error: unknown };
+/** One finding of a listed page on its way to the outbox: an event already made, or a route to wait for. */
+type PageStep =
+  | { channel: string; event: OutboxEvent }
+  | {
+      routed: Promise<Routed>;
+      finding: Finding;
+      isNew: boolean;
+      severity: ReturnType<typeof assessSeverity>;
+      naturalKey: string;
+    };
+
 export async function scanAnalyzer(
   deps: JobDeps,
   job: Job<ScanAnalyzerData>,
@@ -270,6 +288,42 @@ export async function scanAnalyzer(
     return deps.analyzers.getFinding(analyzer, id);
   };
 
+  /** A listed page whose routes may still wait for tags: its events, in listing order. */
+  const routing: { steps: PageStep[]; ids: string[] }[] = [];
+  /** Queues a routed page's events for delivery (after every earlier page's), then marks them queued. */
+  const finishPage = async (page: { steps: PageStep[]; ids: string[] }) => {
+    const byChannel = new Map<string, OutboxEvent[]>();
+    const queue = (channel: string, event: OutboxEvent) => {
+      const list = byChannel.get(channel) ?? [];
+      list.push(event);
+      byChannel.set(channel, list);
+    };
+    for (const step of page.steps) {
+      if ('event' in step) {
+        queue(step.channel, step.event);
+        continue;
+      }
+      const routed = await step.routed;
+      if ('error' in routed) throw routed.error;
+      const { route } = routed;
+      const { finding, severity, naturalKey } = step;
+      if (step.isNew) {
+        result.new++;
+        await deps.bursts.recordNew(scanId, route.channel, { finding, severity });
+      } else result.changed++;
+      queue(route.channel, { kind: 'finding', finding, route, severity, naturalKey });
+    }
+    for (const [channel, events] of byChannel) await outbox.push(scanId, channel, events);
+    await markQueued(page.ids);
+  };
+  /** Sends the held tag reads of the pages in flight together, then queues those pages in order. */
+  const drain = async () => {
+    // The routes started last ask for their tags a few microtasks after they start.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    deps.tags.flush?.();
+    while (routing.length) await finishPage(routing.shift()!);
+  };
+
   const denied: NoticeSubject = { about: 'analyzer-denied', analyzerArn: analyzer.arn };
   try {
     for await (const page of deps.analyzers.activeFindingPages(analyzer, config.scan.pageSize)) {
@@ -290,26 +344,7 @@ export async function scanAnalyzer(
       for (const t of changed) if (!todo.includes(t)) t.seen ? result.changed++ : result.new++;
       if (todo.length === 0) continue;
       const details = await mapLimit(todo, config.scan.detailConcurrency, (t) => getDetail(t.summary.id));
-      const byChannel = new Map<string, OutboxEvent[]>();
-      const queue = (channel: string, event: OutboxEvent) => {
-        const list = byChannel.get(channel) ?? [];
-        list.push(event);
-        byChannel.set(channel, list);
-      };
-      // Routes are started as the page is walked and awaited in page order afterwards, so the
-      // page's tag reads are in flight together (GetResources batches up to 100 ARNs; each IAM
-      // principal and resource is read once per scan) while events keep the page's order.
-      type Routed = { route: Route } | { error: unknown };
-      const steps: (
-        | { channel: string; event: OutboxEvent }
-        | {
-            routed: Promise<Routed>;
-            finding: Finding;
-            isNew: boolean;
-            severity: ReturnType<typeof assessSeverity>;
-            naturalKey: string;
-          }
-      )[] = [];
+      const steps: PageStep[] = [];
       for (const [i, t] of todo.entries()) {
         const finding = details[i];
         if (!finding) continue; // gone between list and get: the next scan sees it closed
@@ -354,7 +389,7 @@ export async function scanAnalyzer(
                 accountId: finding.accountId,
                 region: finding.region,
               },
-              { scanId },
+              { scanId, held: true },
             ),
         }).then(
           (route): Routed => ({ route }),
@@ -362,24 +397,13 @@ export async function scanAnalyzer(
         );
         steps.push({ routed, finding, isNew: !seen, severity, naturalKey });
       }
-      for (const step of steps) {
-        if ('event' in step) {
-          queue(step.channel, step.event);
-          continue;
-        }
-        const routed = await step.routed;
-        if ('error' in routed) throw routed.error;
-        const { route } = routed;
-        const { finding, severity, naturalKey } = step;
-        if (step.isNew) {
-          result.new++;
-          await deps.bursts.recordNew(scanId, route.channel, { finding, severity });
-        } else result.changed++;
-        queue(route.channel, { kind: 'finding', finding, route, severity, naturalKey });
-      }
-      for (const [channel, events] of byChannel) await outbox.push(scanId, channel, events);
-      await markQueued(todo.map((t) => t.summary.id));
+      // Routes are started as the page is walked and awaited later, in page order: the tag reads
+      // of ROUTING_PAGES pages wait together, so GetResources batches (up to 100 ARNs of an
+      // account and region) span pages, while events keep the listing's order.
+      routing.push({ steps, ids: todo.map((t) => t.summary.id) });
+      if (routing.length >= ROUTING_PAGES) await drain();
     }
+    await drain();
   } catch (err) {
     const e = err instanceof AwsError ? err : toAwsError(err, 'AccessAnalyzer.ListFindingsV2');
     // An analyzer deleted since the listing, or a request AWS rejects: retrying cannot help.

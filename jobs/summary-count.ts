@@ -5,6 +5,7 @@
 // SUMMARY_REFRESH replies and when the delivery ends.
 import { type BurstCounts, burstSummaryMessage } from '../blocks/summary.ts';
 import type { OutgoingMessage, PostedMessage } from '../src/slack/client.ts';
+import type { DeliveredCard } from './deliver.ts';
 import type { JobDeps } from './deps.ts';
 
 /** Replies between two redraws of the summary while a delivery runs. */
@@ -36,14 +37,17 @@ export class SummaryTally {
     private readonly summary: PostedMessage,
   ) {}
 
-  /** Records the finding when its card is a reply in the summary's thread. */
-  async record(findingId: string): Promise<void> {
-    const state = await this.deps.store.get(findingId);
+  /**
+   * Records the finding when its card is a reply in the summary's thread; `card` is the card as
+   * delivery just left it (read from the store when not given).
+   */
+  async record(findingId: string, card?: DeliveredCard): Promise<void> {
+    const state = card ?? (await this.deps.store.get(findingId));
     if (!state?.ts || state.threadTs !== this.summary.ts) return;
     const added = await this.deps.bursts.recordInThread(this.scanId, this.channel, {
       findingId,
-      findingType: state.findingType,
-      severity: state.severity,
+      findingType: state.findingType ?? '',
+      severity: state.severity ?? '',
     });
     if (added && ++this.sinceRefresh >= SUMMARY_REFRESH) await this.refresh();
   }

@@ -22,6 +22,11 @@ export interface TagReaderOptions {
    * (it is sent at once when it holds 100). Default 20 ms.
    */
   lingerMs?: number;
+  /**
+   * The longest a held read's batch (`scope.held`) waits for its caller's `flush()`, a safety net
+   * for a caller that never flushes. Default 1,000 ms.
+   */
+  heldMaxMs?: number;
   /** Scans whose tag reads are remembered (the newest ones); default 4. */
   scansRemembered?: number;
 }
@@ -39,6 +44,8 @@ interface Batch {
   accountId: string;
   waiters: Map<string, Waiter[]>;
   timer?: ReturnType<typeof setTimeout>;
+  /** Every read in it is held for a flush (a read that is not shortens the wait to the linger). */
+  held: boolean;
 }
 
 export function createTagReader(
@@ -47,6 +54,7 @@ export function createTagReader(
   opts: TagReaderOptions = {},
 ): TagReader {
   const lingerMs = opts.lingerMs ?? 20;
+  const heldMaxMs = opts.heldMaxMs ?? 1000;
   const remembered = Math.max(1, opts.scansRemembered ?? 4);
   // Per scan: one read per resource (an IAM principal, a bucket) however many findings name it.
   const scans = new Map<string, Map<string, Promise<Tags>>>();
@@ -104,13 +112,18 @@ export function createTagReader(
     void send(batch, [...batch.waiters.keys()]);
   };
 
-  const readTagging = (resource: Resource): Promise<Tags> =>
+  const readTagging = (resource: Resource, held: boolean): Promise<Tags> =>
     new Promise<Tags>((resolve, reject) => {
       const key = `${resource.region}|${resource.accountId}`;
       let batch = batches.get(key);
       if (!batch) {
-        batch = { region: resource.region, accountId: resource.accountId, waiters: new Map() };
+        batch = { region: resource.region, accountId: resource.accountId, waiters: new Map(), held };
         batches.set(key, batch);
+        batch.timer = setTimeout(() => flush(key), held ? heldMaxMs : lingerMs);
+      } else if (batch.held && !held) {
+        // Someone waits for this read without flushing: the batch goes after the short linger.
+        batch.held = false;
+        clearTimeout(batch.timer);
         batch.timer = setTimeout(() => flush(key), lingerMs);
       }
       const waiters = batch.waiters.get(resource.arn) ?? [];
@@ -119,13 +132,16 @@ export function createTagReader(
       if (batch.waiters.size >= GET_RESOURCES_MAX_ARNS) flush(key);
     });
 
-  const readOnce = (resource: Resource): Promise<Tags> => {
+  const readOnce = (resource: Resource, held = false): Promise<Tags> => {
     if (resource.type === 'AWS::IAM::Role' || resource.type === 'AWS::IAM::User') return readIam(resource);
     if (!cfg.useResourceGroupsTaggingApi) return Promise.resolve(null);
-    return readTagging(resource);
+    return readTagging(resource, held);
   };
 
   return {
+    flush() {
+      for (const key of [...batches.keys()]) flush(key);
+    },
     getTags(resource, scope) {
       if (!scope?.scanId) return readOnce(resource);
       let cache = scans.get(scope.scanId);
@@ -137,7 +153,7 @@ export function createTagReader(
       const key = `${resource.accountId}|${resource.region}|${resource.arn}`;
       let hit = cache.get(key);
       if (!hit) {
-        const entry = readOnce(resource);
+        const entry = readOnce(resource, scope.held === true);
         hit = entry;
         cache.set(key, entry);
         // A failed read is not remembered: the job's retry reads again.

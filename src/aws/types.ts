@@ -70,6 +70,16 @@ export interface TagReader {
      * A scan's reads are remembered for that scan: each IAM principal and resource is read once
      * however many findings name it, and GetResources reads are batched up to 100 ARNs per call.
      */
-    scope?: { scanId: string },
+    scope?: {
+      scanId: string;
+      /**
+       * The caller calls `flush()` before it waits for the answer: the read's GetResources batch
+       * waits for more ARNs until then (or until it holds 100), so a scan batches across listing
+       * pages. Without it a batch is sent after a short linger.
+       */
+      held?: boolean;
+    },
   ): Promise<Record<string, string> | null>;
+  /** Sends every GetResources batch still waiting for more ARNs. */
+  flush?(): void;
 }

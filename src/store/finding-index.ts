@@ -11,7 +11,7 @@ import { SEVERITIES } from '../findings/model.ts';
 import type { Keys } from './keys.ts';
 
 /** Bump when what the scripts index changes: stores on another version are indexed again. */
-export const INDEX_VERSION = '1';
+export const INDEX_VERSION = '2';
 
 /** Severity buckets in `/access findings` order: unknown severities first (indexOf is -1), then worst first. */
 export const SEVERITY_BUCKETS = ['~', ...SEVERITIES] as const;
@@ -38,15 +38,15 @@ export interface IndexedFieldNames {
 function preamble(f: IndexedFieldNames): string {
   return `
 local C = {
-  fp = ARGV[1], sp = ARGV[2], acp = ARGV[3], aep = ARGV[4], closed = ARGV[5], reg = ARGV[6],
+  fp = ARGV[1], wp = ARGV[2], acp = ARGV[3], aep = ARGV[4], closed = ARGV[5], reg = ARGV[6],
   och = ARGV[7], oem = ARGV[8], counts = ARGV[9], exp = ARGV[10], expe = ARGV[11],
   now = tonumber(ARGV[13]), ls = ARGV[14],
 }
 local KNOWN = {}
 for s in string.gmatch(ARGV[12], '[^,]+') do KNOWN[s] = true end
 local NAMES = { '${f.status}', '${f.severity}', '${f.findingType}', '${f.createdAt}', '${f.firstSeen}',
-  '${f.updatedAt}', '${f.routeChannel}', '${f.channel}', '${f.ownerEmail}' }
-local PROPS = { 'st', 'sv', 'ty', 'cr', 'fs', 'up', 'rc', 'ch', 'oe' }
+  '${f.updatedAt}', '${f.routeChannel}', '${f.channel}', '${f.ownerEmail}', '${f.accountId}', '${f.region}' }
+local PROPS = { 'st', 'sv', 'ty', 'cr', 'fs', 'up', 'rc', 'ch', 'oe', 'ac', 'rg' }
 local S1, S2 = '\\1', '\\2'
 
 local function days_from_civil(y, m, d)
@@ -96,17 +96,18 @@ local function read(id)
   return h
 end
 
-local function status_set(h)
+-- The where set's name after the prefix: status, severity bucket, type, account, region.
+local function where_set(h)
   local sev = h.sv
   if not sev or not KNOWN[sev] then sev = '~' end
-  return h.st .. ':' .. sev .. ':' .. (h.ty or '')
+  return h.st .. ':' .. sev .. ':' .. (h.ty or '') .. ':' .. (h.ac or '') .. ':' .. (h.rg or '')
 end
 
 -- Every index entry a card has: kind (z sorted set, s set, c counter) S1 key [S1 field] -> score.
 local function tokens(h)
   local t = {}
   if not h.st then return t end
-  t['z' .. S1 .. C.sp .. status_set(h)] = fmt(iso_ms(h.cr))
+  t['z' .. S1 .. C.wp .. where_set(h)] = fmt(iso_ms(h.cr))
   if h.st == 'ACTIVE' then
     if h.rc then t['s' .. S1 .. C.acp .. h.rc] = '1' end
     if h.ch then t['s' .. S1 .. C.acp .. h.ch] = '1' end
@@ -132,7 +133,7 @@ local function add(tok, v, id, fresh)
   local kind, key, field = split(tok)
   if kind == 'z' then
     redis.call('ZADD', key, v, id)
-    if fresh and string.sub(key, 1, #C.sp) == C.sp then redis.call('SADD', C.reg, string.sub(key, #C.sp + 1)) end
+    if fresh and string.sub(key, 1, #C.wp) == C.wp then redis.call('SADD', C.reg, string.sub(key, #C.wp + 1)) end
   elseif kind == 's' then
     redis.call('SADD', key, id)
   elseif fresh then
@@ -152,12 +153,24 @@ local function apply(old, new, id)
   for tok, v in pairs(new) do if old[tok] ~= v then add(tok, v, id, old[tok] == nil) end end
 end
 
--- The entries a card has now; none when it is not indexed yet (a store from before the indexes).
+-- The entries a card has now. Its where-set entry is the record that it is indexed; a card without
+-- one (new, or indexed by an older scheme) has only the set entries it is really a member of, so a
+-- write that moves it still drops them, and no counter.
 local function indexed_tokens(id)
   local h = read(id)
   if not h.st then return {}, h end
-  if not redis.call('ZSCORE', C.sp .. status_set(h), id) then return {}, h end
-  return tokens(h), h
+  local t = tokens(h)
+  if redis.call('ZSCORE', C.wp .. where_set(h), id) then return t, h end
+  local have = {}
+  for tok, v in pairs(t) do
+    local kind, key = split(tok)
+    if kind == 's' then
+      if redis.call('SISMEMBER', key, id) == 1 then have[tok] = v end
+    elseif kind == 'z' then
+      if redis.call('ZSCORE', key, id) then have[tok] = v end
+    end
+  end
+  return have, h
 end
 
 local function record_if_expiring(id, t)
@@ -200,7 +213,10 @@ end
 `;
 }
 
-/** The write: KEYS finding, long, analyzers; after the context, id, persist, analyzer id + ARN, fields. */
+/**
+ * The write: KEYS finding, long, analyzers; after the context, id, persist, analyzer id + ARN, the
+ * short fields, the long fields, then fields to delete from both hashes (each group: count, items).
+ */
 const WRITE = `
 local id = ARGV[15]
 if redis.call('EXISTS', KEYS[1]) == 0 then forget(id) end
@@ -222,6 +238,13 @@ for pass = 1, 2 do
     redis.call('HDEL', other, unpack(fields))
     i = i + 2 * n
   end
+end
+local nclear = tonumber(ARGV[i] or '0')
+if nclear > 0 then
+  local fields = {}
+  for j = 1, nclear do fields[j] = ARGV[i + j] end
+  redis.call('HDEL', KEYS[1], unpack(fields))
+  redis.call('HDEL', KEYS[2], unpack(fields))
 end
 if ARGV[16] == '1' then
   redis.call('PERSIST', KEYS[1])
@@ -267,11 +290,11 @@ return 1
 /** Drops what expired: KEYS expiring. */
 const PRUNE = `return prune(tonumber(ARGV[15]))`;
 
-function pageScript(f: IndexedFieldNames): string {
-  return `
--- KEYS status-sets; status, severity buckets (in order), type, account, region, min and max score,
+const PAGE = `
+-- KEYS where-sets; status, severity buckets (in order), type, account, region, min and max score,
 -- offset, limit (-1: all). Returns the number of matches, then the ids of the window, in
--- /access findings order: severity bucket, then createdAt, then id.
+-- /access findings order: severity bucket, then createdAt, then id. Every filter names where sets
+-- (status, severity, type, account and region are in their names): no card hash is read.
 prune(200)
 local status, typ, account, region = ARGV[15], ARGV[17], ARGV[18], ARGV[19]
 local lo, hi = ARGV[20], ARGV[21]
@@ -282,69 +305,49 @@ if limit < 0 then wend = math.huge end
 local order, want = {}, {}
 for b in string.gmatch(ARGV[16], '[^,]+') do order[#order + 1] = b; want[b] = {} end
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local st, sev, ty = string.match(m, '^([^:]*):([^:]*):(.*)$')
-  if st == status and want[sev] and (typ == '' or ty == typ) then
+  local st, sev, ty, ac, rg = string.match(m, '^([^:]*):([^:]*):([^:]*):([^:]*):(.*)$')
+  if st == status and want[sev] and (typ == '' or ty == typ) and (account == '' or ac == account)
+    and (region == '' or rg == region) then
     local list = want[sev]
-    list[#list + 1] = C.sp .. m
+    list[#list + 1] = C.wp .. m
   end
 end
 local function before(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end
-local function ranged(k, n)
-  if n == math.huge then return redis.call('ZRANGEBYSCORE', k, lo, hi, 'WITHSCORES') end
-  return redis.call('ZRANGEBYSCORE', k, lo, hi, 'WITHSCORES', 'LIMIT', 0, n)
-end
-local filtered = account ~= '' or region ~= ''
 local total, out = 0, {}
 for _, b in ipairs(order) do
-  local ks = want[b]
-  table.sort(ks)
-  if filtered then
+  local ks, counts, cnt = want[b], {}, 0
+  for i, k in ipairs(ks) do
+    counts[i] = redis.call('ZCOUNT', k, lo, hi)
+    cnt = cnt + counts[i]
+  end
+  if cnt > 0 and total + cnt > wstart and total < wend then
+    local need = math.min(wend, total + cnt) - total
     local rows = {}
-    for _, k in ipairs(ks) do
-      local r = ranged(k, math.huge)
-      for j = 1, #r, 2 do
-        local v = redis.call('HMGET', C.fp .. r[j], '${f.accountId}', '${f.region}')
-        if (account == '' or v[1] == account) and (region == '' or v[2] == region) then
-          rows[#rows + 1] = { tonumber(r[j + 1]), r[j] }
-        end
+    for i, k in ipairs(ks) do
+      if counts[i] > 0 then
+        local r = redis.call('ZRANGEBYSCORE', k, lo, hi, 'WITHSCORES', 'LIMIT', 0, math.min(counts[i], need))
+        for j = 1, #r, 2 do rows[#rows + 1] = { tonumber(r[j + 1]), r[j] } end
       end
     end
     table.sort(rows, before)
-    for _, row in ipairs(rows) do
-      if total >= wstart and total < wend then out[#out + 1] = row[2] end
-      total = total + 1
+    for j = 1, math.min(#rows, need) do
+      if total + j - 1 >= wstart then out[#out + 1] = rows[j][2] end
     end
-  else
-    local cnt = 0
-    for _, k in ipairs(ks) do cnt = cnt + redis.call('ZCOUNT', k, lo, hi) end
-    if total + cnt > wstart and total < wend then
-      local need = math.min(wend, total + cnt) - total
-      local rows = {}
-      for _, k in ipairs(ks) do
-        local r = ranged(k, need)
-        for j = 1, #r, 2 do rows[#rows + 1] = { tonumber(r[j + 1]), r[j] } end
-      end
-      table.sort(rows, before)
-      for j = 1, math.min(#rows, need) do
-        if total + j - 1 >= wstart then out[#out + 1] = rows[j][2] end
-      end
-    end
-    total = total + cnt
   end
+  total = total + cnt
 end
 local res = { total }
 for _, id in ipairs(out) do res[#res + 1] = id end
 return res
 `;
-}
 
-/** ACTIVE cards with createdAt, and those created at or before a time: KEYS status-sets; max score. */
+/** ACTIVE cards with createdAt, and those created at or before a time: KEYS where-sets; max score. */
 const ACTIVE_AGED = `
 prune(200)
 local count, ids = 0, {}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if string.sub(m, 1, 7) == 'ACTIVE:' then
-    local k = C.sp .. m
+    local k = C.wp .. m
     count = count + redis.call('ZCOUNT', k, '(${BAD_TIME - 1}', '+inf')
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[15])) do ids[#ids + 1] = id end
   end
@@ -381,7 +384,7 @@ export class FindingIndexScripts {
     define(NAMES.keep, 1, KEEP);
     define(NAMES.reindex, 1, REINDEX);
     define(NAMES.prune, 1, PRUNE);
-    define(NAMES.page, 1, pageScript(fields));
+    define(NAMES.page, 1, PAGE);
     define(NAMES.activeAged, 1, ACTIVE_AGED);
   }
 
@@ -391,11 +394,11 @@ export class FindingIndexScripts {
     const p = k.indexPrefixes();
     return [
       p.finding,
-      p.status,
+      p.where,
       p.activeChannel,
       p.activeEmail,
       k.closedFindings(),
-      k.findingStatusSets(),
+      k.findingWhereSets(),
       k.ownerChannels(),
       k.ownerEmails(),
       k.findingCounts(),
@@ -420,6 +423,8 @@ export class FindingIndexScripts {
       long: Record<string, string>;
       persist: boolean;
       analyzer?: { id: string; arn: string };
+      /** Fields to delete (from both hashes) in the same script. */
+      clear?: readonly string[];
     },
   ): Promise<unknown> {
     const flat = (h: Record<string, string>) => [String(Object.keys(h).length), ...Object.entries(h).flat()];
@@ -434,6 +439,8 @@ export class FindingIndexScripts {
       opts.analyzer?.arn ?? '',
       ...flat(opts.short),
       ...flat(opts.long),
+      String(opts.clear?.length ?? 0),
+      ...(opts.clear ?? []),
     );
   }
 
@@ -469,7 +476,7 @@ export class FindingIndexScripts {
     const [lo, hi] =
       q.createdBeforeMs === undefined ? ['-inf', '+inf'] : [`(${BAD_TIME}`, `(${q.createdBeforeMs}`];
     const res = (await this.run(this.redis, NAMES.page)(
-      this.k.findingStatusSets(),
+      this.k.findingWhereSets(),
       ...this.context(),
       q.status,
       q.severities.join(','),
@@ -488,7 +495,7 @@ export class FindingIndexScripts {
   /** ACTIVE cards with a createdAt: how many, and the ids of those created at or before `maxMs`. */
   async activeAged(maxMs: number): Promise<{ count: number; ids: string[] }> {
     const [count, ...ids] = (await this.run(this.redis, NAMES.activeAged)(
-      this.k.findingStatusSets(),
+      this.k.findingWhereSets(),
       ...this.context(),
       String(maxMs),
     )) as [number, ...string[]];

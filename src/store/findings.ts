@@ -394,9 +394,53 @@ export class FindingStore {
   }
 
   /** Writes fields of a card; its index entries move in the same script (src/store/finding-index.ts). */
-  async set(id: string, state: Partial<FindingState>): Promise<void> {
+  /**
+   * Writes fields of a card. `clear` deletes fields in the same script (one round trip), as
+   * delivery does with the pending marker when it saves the posted message.
+   */
+  async set(
+    id: string,
+    state: Partial<FindingState>,
+    opts: { clear?: readonly (keyof FindingState)[] } = {},
+  ): Promise<void> {
+    const write = this.writeOf(state);
+    const clear = (opts.clear ?? []).map((f) => FIELDS[f]);
+    if (!write) {
+      if (clear.length) await this.redis.hdel(this.k.finding(id), ...clear);
+      return;
+    }
+    await this.index.write(this.redis, id, { ...write, clear });
+    if (write.analyzer) this.analyzerArns.set(write.analyzer.id, write.analyzer.arn);
+  }
+
+  /**
+   * `set` for many cards in one round trip (a pipeline of the same write scripts, in order): for
+   * loading many cards at once, such as an organisation-sized store for the benchmark.
+   */
+  async setMany(cards: readonly (readonly [id: string, state: Partial<FindingState>])[]): Promise<void> {
+    const pipe = this.redis.pipeline();
+    const learned: { id: string; arn: string }[] = [];
+    for (const [id, state] of cards) {
+      const write = this.writeOf(state);
+      if (!write) continue;
+      void this.index.write(pipe, id, write);
+      if (write.analyzer) {
+        learned.push(write.analyzer);
+        this.analyzerArns.set(write.analyzer.id, write.analyzer.arn);
+      }
+    }
+    try {
+      await execOrThrow(pipe);
+    } catch (err) {
+      for (const a of learned) this.analyzerArns.delete(a.id);
+      throw err;
+    }
+  }
+
+  /** The write script's input for a `set`: fields split by size, and the analyzer ARN when new here. */
+  private writeOf(state: Partial<FindingState>) {
     const h = toHash(state);
-    if (Object.keys(h).length === 0) return;
+    if (Object.keys(h).length === 0) return undefined;
     let analyzer: { id: string; arn: string } | undefined;
     if (state.analyzerArn) {
       const aid = analyzerId(state.analyzerArn);
@@ -410,8 +454,7 @@ export class FindingStore {
       else short[f] = v;
     }
     // A field lives in exactly one of the two hashes; a finding that is active (again) is kept until it closes.
-    await this.index.write(this.redis, id, { short, long, persist: state.status === 'ACTIVE', analyzer });
-    if (analyzer) this.analyzerArns.set(analyzer.id, analyzer.arn);
+    return { short, long, persist: state.status === 'ACTIVE', analyzer };
   }
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
@@ -546,9 +589,24 @@ export class FindingStore {
       } while (cursor !== '0');
       await this.redis.set(this.k.findingIndexVersion(), INDEX_VERSION);
       this.indexed = true;
+      await this.dropRetiredIndexes();
       return true;
     } finally {
       if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
+    }
+  }
+
+  /** Deletes what an earlier index scheme kept and the current one does not read. */
+  private async dropRetiredIndexes(): Promise<void> {
+    const retired = this.k.retiredIndexKeys();
+    await this.redis.del(...retired.keys);
+    for (const pattern of retired.patterns) {
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (found.length) await this.redis.del(...found);
+      } while (cursor !== '0');
     }
   }
 
@@ -867,14 +925,12 @@ export class FindingStore {
   }
 
   async clearPending(id: string): Promise<void> {
-    await this.redis.hdel(
-      this.k.finding(id),
-      FIELDS.pendingSince,
-      FIELDS.pendingChannel,
-      FIELDS.pendingThreadTs,
-    );
+    await this.redis.hdel(this.k.finding(id), ...PENDING_FIELDS.map((f) => FIELDS[f]));
   }
 }
+
+/** The marker of a post in flight (set before the post, cleared when its message is saved). */
+export const PENDING_FIELDS = ['pendingSince', 'pendingChannel', 'pendingThreadTs'] as const;
 
 /** Field names of a joined id's hash (`member:<id>`). */
 const MEMBER = { status: 'st', updatedAt: 'up', analyzer: 'an', region: 'rg', cardId: 'cd' } as const;

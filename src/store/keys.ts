@@ -73,33 +73,43 @@ export function keys(prefix: string) {
     /**
      * Indexes over the finding cards, kept by FindingStore in the same script as every write
      * (src/store/finding-index.ts mirrors these names in Lua, from the prefixes in `indexPrefixes`).
-     * Cards of one status, severity bucket and type, scored by createdAt (ms).
+     * Cards of one status, severity bucket, type, account and region, scored by createdAt (ms): small
+     * sets, so that every filter of `/access findings` names the sets it needs.
      */
-    findingsByStatus: (status: string, severity: string, type: string) =>
-      `${p}idx:status:${status}:${severity}:${type}`,
+    findingsWhere: (status: string, severity: string, type: string, accountId: string, region: string) =>
+      `${p}idx:where:${status}:${severity}:${type}:${accountId}:${region}`,
     /** ACTIVE cards whose owner or message channel is this one (a set). */
     activeByChannel: (channel: string) => `${p}idx:active-channel:${channel}`,
     /** ACTIVE cards whose owner e-mail is this one, lower-cased (a set). */
     activeByEmail: (email: string) => `${p}idx:active-email:${email}`,
     /** Cards that are not ACTIVE, scored by the later of firstSeen and updatedAt (ms). */
     closedFindings: () => `${p}idx:closed`,
-    /** The (status, severity, type) combinations that have had a `findingsByStatus` set. */
-    findingStatusSets: () => `${p}idx:status-sets`,
+    /** The `status:severity:type:account:region` combinations that have had a `findingsWhere` set. */
+    findingWhereSets: () => `${p}idx:where-sets`,
     /** Owner channel -> how many cards it owns; owner e-mail (as stored) -> how many cards. */
-    ownerChannels: () => `${p}idx:owner-channels`,
-    ownerEmails: () => `${p}idx:owner-emails`,
+    ownerChannels: () => `${p}idx:owner-channel-counts`,
+    ownerEmails: () => `${p}idx:owner-email-counts`,
     /** `status \0 type \0 severity \0 routeChannel` -> how many cards (the findings metric). */
-    findingCounts: () => `${p}idx:counts`,
+    findingCounts: () => `${p}idx:card-counts`,
     /** Retired cards by when their hash expires (ms), and the index entries to drop then. */
     findingsExpiring: () => `${p}idx:expiring`,
     findingsExpiringEntries: () => `${p}idx:expiring-entries`,
     /** Which index scheme is complete for this store; absent until the one-off rebuild finished. */
     findingIndexVersion: () => `${p}idx:version`,
     findingIndexRebuild: () => `${p}idx:rebuilding`,
+    /**
+     * What the first index scheme (version 1) kept and the current one does not: cards by status,
+     * severity and type (`idx:status:*`), their registry and the counters, deleted once the current
+     * indexes are complete.
+     */
+    retiredIndexKeys: () => ({
+      patterns: [`${p}idx:status:*`],
+      keys: [`${p}idx:status-sets`, `${p}idx:owner-channels`, `${p}idx:owner-emails`, `${p}idx:counts`],
+    }),
     /** Key prefixes for the Lua side of the indexes (src/store/finding-index.ts). */
     indexPrefixes: () => ({
       finding: `${p}finding:`,
-      status: `${p}idx:status:`,
+      where: `${p}idx:where:`,
       activeChannel: `${p}idx:active-channel:`,
       activeEmail: `${p}idx:active-email:`,
     }),

@@ -46,6 +46,16 @@ export class Outbox {
     await this.redis.lpop(this.k.outbox(scanId, channel));
   }
 
+  /** Removes the head and returns the event after it, in one round trip (one MULTI). */
+  async popAndHead(scanId: string, channel: string): Promise<OutboxEvent | null> {
+    const key = this.k.outbox(scanId, channel);
+    const res = await this.redis.multi().lpop(key).lindex(key, 0).exec();
+    if (!res) throw new Error('outbox: MULTI aborted');
+    for (const [err] of res) if (err) throw err;
+    const raw = res[1]?.[1] as string | null;
+    return raw ? (JSON.parse(raw) as OutboxEvent) : null;
+  }
+
   async channels(scanId: string): Promise<string[]> {
     return (await this.redis.smembers(this.k.scanChannels(scanId))).sort();
   }

@@ -350,6 +350,83 @@ describe('TagReader: batched reads', () => {
     expect(bodies.map((b) => b.ResourceARNList.length)).toEqual([4, 2, 2, 1, 1]);
   });
 
+  it('holds the reads of a scan until flushed: one GetResources for reads made pages apart, a refused ARN failing alone', async () => {
+    const bodies: { ResourceARNList: string[] }[] = [];
+    const record = recordBodies(bodies);
+    const bad = { ...sqs('x'), arn: 'arn:aws:sqs:bad arn' };
+    nock(TAGGING)
+      .post('/')
+      .times(5)
+      .reply((uri, body) => {
+        const b = record(uri, body);
+        if (b.ResourceARNList.includes(bad.arn))
+          return [
+            400,
+            { __type: 'InvalidParameterException', Message: `${bad.arn} is not a valid ARN` },
+            { ...JSON11, 'x-amzn-errortype': 'InvalidParameterException' },
+          ];
+        return [
+          200,
+          {
+            PaginationToken: '',
+            ResourceTagMappingList: b.ResourceARNList.map((a) => mapping(a, { team: a.split(':').at(-1)! })),
+          },
+          JSON11,
+        ];
+      });
+    const tags = createTagReader(
+      createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 }),
+      { useResourceGroupsTaggingApi: true },
+      { lingerMs: 5, heldMaxMs: 60_000 },
+    );
+    const scope = { scanId: 's1', held: true };
+    // Two listing pages, well past the linger apart.
+    const page1 = [sqs('a'), sqs('b'), bad].map((r) => tags.getTags(r, scope));
+    await new Promise((r) => setTimeout(r, 50));
+    const page2 = [sqs('c')].map((r) => tags.getTags(r, scope));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bodies).toEqual([]); // nothing sent before the flush
+
+    tags.flush?.();
+    const results = await Promise.allSettled([...page1, ...page2]);
+
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'refused'))).toEqual([
+      { team: 'a' },
+      { team: 'b' },
+      'refused',
+      { team: 'c' },
+    ]);
+    expect(results[2]).toMatchObject({ status: 'rejected', reason: { kind: 'invalid' } });
+    // [a b bad c] → [a b] ok, [bad c] refused → [bad] refused, [c] ok.
+    expect(bodies.map((b) => b.ResourceARNList)).toEqual([
+      [sqs('a').arn, sqs('b').arn, bad.arn, sqs('c').arn],
+      [sqs('a').arn, sqs('b').arn],
+      [bad.arn, sqs('c').arn],
+      [bad.arn],
+      [sqs('c').arn],
+    ]);
+  });
+
+  it('sends a held batch after the linger once a read that is not held joins it', async () => {
+    const bodies: { ResourceARNList: string[] }[] = [];
+    const record = recordBodies(bodies);
+    nock(TAGGING)
+      .post('/')
+      .reply((uri, body) => {
+        const _b = record(uri, body);
+        return [200, { PaginationToken: '', ResourceTagMappingList: [] }, JSON11];
+      });
+    const tags = createTagReader(
+      createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 }),
+      { useResourceGroupsTaggingApi: true },
+      { lingerMs: 5, heldMaxMs: 60_000 },
+    );
+    const held = tags.getTags(sqs('a'), { scanId: 's1', held: true });
+    const now = tags.getTags(sqs('b'));
+    expect(await Promise.all([held, now])).toEqual([{}, {}]);
+    expect(bodies.map((b) => b.ResourceARNList)).toEqual([[sqs('a').arn, sqs('b').arn]]);
+  });
+
   it('fails every finding of a batch AWS throttles, so each is routed as unreadable rather than dropped', async () => {
     nock(TAGGING)
       .post('/')

@@ -45,9 +45,10 @@ describe('admin notices', () => {
       attemptsMade: 0,
       opts: { attempts: 5 },
     } as unknown as Job<DeliverData>;
-    failOnce(rt.deps.redis, 'lpop');
+    // The notice's removal (popped together with the read of the next event) fails once.
+    failOnce(rt.deps.outbox, 'popAndHead');
 
-    await expect(deliverChannel(rt.deps, job)).rejects.toThrow(/lpop failed/);
+    await expect(deliverChannel(rt.deps, job)).rejects.toThrow(/popAndHead failed/);
     const retried = await deliverChannel(rt.deps, { ...job, attemptsMade: 1 } as Job<DeliverData>);
 
     expect(slack.posted.filter((p) => p.channel === channel).map((p) => p.text)).toEqual([msg.text]);

@@ -5,8 +5,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/findings/model.ts';
+import { INDEX_VERSION, NO_TIME } from '../../src/store/finding-index.ts';
 import { type FindingFilter, type FindingState, FindingStore } from '../../src/store/findings.ts';
-import { keys } from '../../src/store/keys.ts';
+import { type Keys, keys } from '../../src/store/keys.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
 /** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
@@ -75,6 +76,37 @@ async function walkAll() {
   return rows;
 }
 
+type Row = Awaited<ReturnType<typeof walkAll>>[number];
+
+/** The where set a card belongs in (status, severity bucket, type, account, region) and its score. */
+function whereOf(k: Keys, x: Row): [string, number] {
+  const sev = x.severity && (SEVERITIES as readonly string[]).includes(x.severity) ? x.severity : '~';
+  const key = k.findingsWhere(x.status!, sev, x.findingType ?? '', x.accountId ?? '', x.region ?? '');
+  return [key, x.createdAt ? Date.parse(x.createdAt) : NO_TIME];
+}
+
+async function keysMatching(pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const found of redis.scanStream({ match: pattern, count: 1000 }))
+    out.push(...(found as string[]));
+  return out;
+}
+
+/**
+ * The where sets hold every card exactly once, in the set of its status, severity, type, account and
+ * region, scored by its createdAt, and nothing else: what lets `--account` and `--region` be
+ * answered without reading a card.
+ */
+async function checkWhereSets(k: Keys, rows: Row[], where: string) {
+  const expected = rows.map((x) => whereOf(k, x)).map(([key, score], i) => `${key} ${rows[i]!.id} ${score}`);
+  const actual: string[] = [];
+  for (const key of await keysMatching(`${k.findingsWhere('*', '*', '*', '*', '*').split('*')[0]}*`)) {
+    const members = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    for (let i = 0; i < members.length; i += 2) actual.push(`${key} ${members[i]} ${members[i + 1]}`);
+  }
+  expect(actual.sort(), `${where}: where sets`).toEqual(expected.sort());
+}
+
 /** What each index read should answer, by a walk of every card. */
 async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: number) {
   const where = `seed ${seed}, step ${step}`;
@@ -86,8 +118,8 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
       status: r.pick(['ACTIVE', 'ACTIVE', 'ARCHIVED', 'RESOLVED']),
       ...(r.next() < 0.4 ? { findingType: r.pick(TYPES) } : {}),
       ...(r.next() < 0.3 ? { severity: r.pick(SEVERITIES) } : {}),
-      ...(r.next() < 0.2 ? { accountId: r.pick(ACCOUNTS) } : {}),
-      ...(r.next() < 0.2 ? { region: r.pick(REGIONS) } : {}),
+      ...(r.next() < 0.4 ? { accountId: r.pick(ACCOUNTS) } : {}),
+      ...(r.next() < 0.4 ? { region: r.pick(REGIONS) } : {}),
       ...(r.next() < 0.3 ? { createdBefore: iso(NOW - r.int(60) * DAY) } : {}),
     };
     const walked = await walker.findingsPage(filter, { offset: 0, limit: 10_000 });
@@ -156,6 +188,9 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
       .map((x) => x.id)
       .sort(),
   );
+
+  // Every read above dropped the expired cards first: the where sets are now exactly the cards.
+  await checkWhereSets(keys(prefix), rows, where);
 }
 
 /** One random step: what a scan's delivery or an action job writes to the store. */
@@ -174,7 +209,7 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
       routeRule: 'rule',
       analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/a',
       region: r.pick(REGIONS),
-      accountId: r.pick(ACCOUNTS),
+      ...(r.next() < 0.95 ? { accountId: r.pick(ACCOUNTS) } : {}),
       findingType: r.pick(TYPES),
       resourceArn: 'arn:aws:iam::111111111111:role/r',
       resourceType: 'AWS::IAM::Role',
@@ -210,6 +245,7 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
       ...(r.next() < 0.7 ? { severity: r.pick(SEVERITIES) } : {}),
       ...(r.next() < 0.5 ? { ownerEmail: r.pick(EMAILS.filter(Boolean))! } : {}),
       ...(r.next() < 0.3 ? { channel: r.pick(POSTED_IN) } : {}),
+      ...(r.next() < 0.15 ? { accountId: r.pick(ACCOUNTS), region: r.pick(REGIONS) } : {}),
     });
     return false;
   }
@@ -293,7 +329,7 @@ describe('finding indexes', () => {
                 : type === 'set'
                   ? await redis.smembers(key)
                   : [];
-            if (key === k.findingStatusSets()) continue;
+            if (key === k.findingWhereSets()) continue;
             for (const m of members) if (!live.has(m)) leftovers.push(`${key} ${m}`);
           }
         }
@@ -321,11 +357,60 @@ describe('finding indexes', () => {
       expect(await redis.exists(k.findingIndexVersion())).toBe(0);
       const listed = await walker.findingsPage({ status: 'ACTIVE' }, { offset: 0, limit: 10_000 });
       expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
-      expect(await redis.get(k.findingIndexVersion())).toBe('1');
+      expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
       const indexed = await store.findingsPage({ status: 'ACTIVE' }, { offset: 0, limit: 10_000 });
       expect(indexed.total).toBe(listed.total);
       expect(indexed.total).toBeGreaterThan(0);
       await checkAgainstWalk(r, 42, 0);
+    } finally {
+      await wipePrefix(prefix);
+    }
+  });
+
+  it('moves a store indexed by the first scheme to the current one: same answers, nothing counted twice, old keys gone', async () => {
+    prefix = uniquePrefix('fi');
+    const k = keys(prefix);
+    store = new FindingStore(redis, k);
+    walker = new FindingStore(redis, k, { walkOnly: true });
+    try {
+      const r = rng(7);
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) await step(r, ids, new Set());
+      // The retired cards expire and leave the indexes first: their recorded entries are this scheme's.
+      await new Promise((res) => setTimeout(res, TTL_MS + 20));
+      await store.owners();
+      const rows = await walkAll();
+      // As the first scheme left it: cards by status, severity and type, its registry and counters
+      // under their old names; the channel, e-mail and closed sets were the same then.
+      const p = prefix;
+      const pipe = redis.pipeline();
+      for (const x of rows) {
+        const [, score] = whereOf(k, x);
+        const sev = x.severity && (SEVERITIES as readonly string[]).includes(x.severity) ? x.severity : '~';
+        const combo = `${x.status}:${sev}:${x.findingType ?? ''}`;
+        pipe.zadd(`${p}idx:status:${combo}`, score, x.id);
+        pipe.sadd(`${p}idx:status-sets`, combo);
+      }
+      pipe.rename(k.findingCounts(), `${p}idx:counts`);
+      pipe.rename(k.ownerChannels(), `${p}idx:owner-channels`);
+      pipe.rename(k.ownerEmails(), `${p}idx:owner-emails`);
+      pipe.del(k.findingWhereSets(), k.findingIndexVersion());
+      for (const key of await keysMatching(`${p}idx:where:*`)) pipe.del(key);
+      await pipe.exec();
+      // A card moves to another channel while the older scheme is still in place.
+      const moved = rows.find(
+        (x) => x.status === 'ACTIVE' && x.routeChannel && x.routeChannel !== '#team-b',
+      )!;
+      expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id)).toBe(1);
+      await store.set(moved.id, { routeChannel: '#team-b' });
+      expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id)).toBe(0);
+
+      expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
+      expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
+      expect(await keysMatching(`${p}idx:status:*`)).toEqual([]);
+      for (const old of ['status-sets', 'counts', 'owner-channels', 'owner-emails'])
+        expect(await redis.exists(`${p}idx:${old}`), old).toBe(0);
+      await checkAgainstWalk(r, 7, 0);
     } finally {
       await wipePrefix(prefix);
     }

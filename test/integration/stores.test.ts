@@ -9,11 +9,11 @@ import { ServiceLinkedAnalyzers } from '../../src/store/analyzers.ts';
 import { BurstStore } from '../../src/store/bursts.ts';
 import { ChannelIdStore } from '../../src/store/channels.ts';
 import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
-import { FindingStore } from '../../src/store/findings.ts';
+import { type FindingState, FindingStore, PENDING_FIELDS } from '../../src/store/findings.ts';
 import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
 import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
-import { Outbox } from '../../src/store/outbox.ts';
+import { Outbox, type OutboxEvent } from '../../src/store/outbox.ts';
 import { type LastScan, ScanStore } from '../../src/store/scans.ts';
 import { SlackRequestStore } from '../../src/store/slack-requests.ts';
 import { ViewerCache } from '../../src/store/viewers.ts';
@@ -234,6 +234,62 @@ describe('Outbox', () => {
     expect(await outbox.head('s1', '#payments')).toEqual(closed);
     await outbox.pop('s1', '#payments');
     expect(await outbox.head('s1', '#payments')).toBeNull();
+  });
+
+  it('pops the handled event and reads the next in one step, until the list is gone', async () => {
+    const outbox = new Outbox(redis, k);
+    const notice = (key: string): OutboxEvent => ({ kind: 'notice', key, text: key, blocks: [] });
+    await outbox.push('s1', 'C0ADMIN', [notice('a'), notice('b')]);
+
+    expect(await outbox.head('s1', 'C0ADMIN')).toEqual(notice('a'));
+    expect(await outbox.popAndHead('s1', 'C0ADMIN')).toEqual(notice('b'));
+    expect(await redis.lrange(k.outbox('s1', 'C0ADMIN'), 0, -1)).toEqual([JSON.stringify(notice('b'))]);
+    expect(await outbox.popAndHead('s1', 'C0ADMIN')).toBeNull();
+    expect(await redis.exists(k.outbox('s1', 'C0ADMIN'))).toBe(0);
+  });
+});
+
+describe('FindingStore writes', () => {
+  const card = (i: number, over: Partial<FindingState> = {}): Partial<FindingState> => ({
+    status: 'ACTIVE',
+    routeChannel: '#payments',
+    analyzerArn: ARN,
+    accountId: i % 2 ? '111111111111' : '222222222222',
+    region: 'eu-west-1',
+    findingType: 'ExternalAccess',
+    severity: 'high',
+    createdAt: `2025-01-0${i + 1}T00:00:00.000Z`,
+    resourceArn: `arn:aws:s3:::bucket-${i}`,
+    ...over,
+  });
+
+  it('writes many cards in one call as set writes each: same hashes, same index answers', async () => {
+    const one = new FindingStore(redis, k);
+    for (let i = 0; i < 3; i++) await one.set(`f-${i}`, card(i));
+    const byOne = await Promise.all([0, 1, 2].map((i) => redis.hgetall(k.finding(`f-${i}`))));
+    const onePage = await one.findingsPage({ accountId: '111111111111' }, { offset: 0, limit: 10 });
+
+    const other = keys(uniquePrefix('stores'));
+    prefixes.push(other.finding('').slice(0, -'finding:'.length));
+    const many = new FindingStore(redis, other);
+    await many.setMany([0, 1, 2].map((i) => [`f-${i}`, card(i)] as const));
+
+    expect(await Promise.all([0, 1, 2].map((i) => redis.hgetall(other.finding(`f-${i}`))))).toEqual(byOne);
+    expect(await redis.hgetall(other.analyzers())).toEqual({ [AID]: ARN });
+    const manyPage = await many.findingsPage({ accountId: '111111111111' }, { offset: 0, limit: 10 });
+    expect(manyPage.total).toBe(1);
+    expect(manyPage.items.map((x) => x.id)).toEqual(onePage.items.map((x) => x.id));
+  });
+
+  it('deletes the fields it is told to clear in the same write', async () => {
+    const store = new FindingStore(redis, k);
+    await store.set('f-1', { ...card(1), pendingSince: '1700000000', pendingChannel: 'C0PAY' });
+    await store.set('f-1', { channel: 'C0PAY', ts: '1.2' }, { clear: PENDING_FIELDS });
+
+    const saved = await store.get('f-1');
+    expect(saved).toMatchObject({ channel: 'C0PAY', ts: '1.2', routeChannel: '#payments' });
+    expect(saved?.pendingSince).toBeUndefined();
+    expect(saved?.pendingChannel).toBeUndefined();
   });
 });
 
