@@ -36,7 +36,7 @@ import { shortHash } from '../src/util/hash.ts';
 import type { JobDeps } from './deps.ts';
 import { quarantinedView, snoozedView, storedFindingView } from './finding-message.ts';
 import { onceKey, postOnce } from './post-once.ts';
-import { SummaryTally, summaryMessage } from './summary-count.ts';
+import { type DeliveredCard, SummaryTally, summaryMessage } from './summary-count.ts';
 
 export interface DeliverResult {
   scanId: string;
@@ -554,9 +554,6 @@ async function deliverFinding(
   ctx.result.posted++;
   return cardOf({ ...state, ...saved });
 }
-
-/** What the burst tally needs of a card in Slack: its message, type and severity. */
-export type DeliveredCard = Pick<Partial<FindingState>, 'ts' | 'threadTs' | 'findingType' | 'severity'>;
 
 function cardOf(state: Partial<FindingState>): DeliveredCard {
   return { ts: state.ts, threadTs: state.threadTs, findingType: state.findingType, severity: state.severity };

@@ -5,8 +5,11 @@
 // SUMMARY_REFRESH replies and when the delivery ends.
 import { type BurstCounts, burstSummaryMessage } from '../blocks/summary.ts';
 import type { OutgoingMessage, PostedMessage } from '../src/slack/client.ts';
-import type { DeliveredCard } from './deliver.ts';
+import type { FindingState } from '../src/store/findings.ts';
 import type { JobDeps } from './deps.ts';
+
+/** What the burst tally needs of a card in Slack: its message, type and severity. */
+export type DeliveredCard = Pick<Partial<FindingState>, 'ts' | 'threadTs' | 'findingType' | 'severity'>;
 
 /** Replies between two redraws of the summary while a delivery runs. */
 export const SUMMARY_REFRESH = 25;
