@@ -9,6 +9,7 @@ import { runDigest } from '../jobs/digest.ts';
 import { formatDigestResult, formatScanReport } from '../src/cli.ts';
 import { formatProblems, type LogLevelName } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
+import type { FixKind } from '../src/findings/card-actions.ts';
 import { createLogger } from '../src/log.ts';
 import {
   type ActionRequest,
@@ -48,6 +49,9 @@ export interface DemoResult {
   /** Deactivate key made the key inactive (and the finding resolved); Undo made it active again. */
   keyDeactivated: boolean;
   keyReactivated: boolean;
+  /** Remove password deleted alice.admin's console password; Undo gave her a new one. */
+  passwordRemoved: boolean;
+  passwordRestored: boolean;
   /** Snooze and Show recommendation on the unused-permission finding of app-backend. */
   snoozed: boolean;
   recommended: boolean;
@@ -75,6 +79,8 @@ async function demoTriage(
     | 'roleQuarantined'
     | 'keyDeactivated'
     | 'keyReactivated'
+    | 'passwordRemoved'
+    | 'passwordRestored'
     | 'snoozed'
     | 'recommended'
   >
@@ -145,34 +151,63 @@ async function demoTriage(
   show(roleId);
   const roleQuarantined = !!(await rt.deps.store.get(roleId))?.quarantineBackupKey;
 
+  /** A one-click fix as the worker runs it after the button, then its Undo from the fix's backup. */
+  const fixThenUndo = async (kind: FixKind, id: string, n: number, fixed?: () => void): Promise<void> => {
+    await rt.runAction(JOBS.fix, { ...(await request(id, 'U0BOB', n)), kind } satisfies FixData);
+    fixed?.();
+    show(id);
+    const [backup] = await rt.deps.redis.keys(rt.deps.keys.fixBackup(kind, id, '*'));
+    out(`\nU0BOB clicks Undo:`);
+    if (backup) {
+      await rt.runAction(JOBS.fixUndo, {
+        ...(await request(id, 'U0BOB', n + 1)),
+        kind,
+        backupKey: backup,
+      } satisfies FixUndoData);
+    }
+    show(id);
+  };
+
   const keyId = DEMO_FINDING_IDS.unusedAccessKey;
   const keyStatus = () =>
     aws.data.users
       .find((u) => u.account === DEMO_ACCOUNTS.staging && u.name === 'legacy-etl')
       ?.accessKeys?.find((k) => k.id === 'AKIAIOSFODNN7LEGACY1')?.status;
   out(
-    `\nU0BOB (admin) clicks Deactivate key on the unused key of legacy-etl; the worker reads the key again, saves its status, makes it inactive:`,
+    `\nU0BOB (admin) clicks Deactivate key on the unused key of legacy-etl; the worker reads the key again, saves its status, makes it inactive; Undo makes it active again, exactly as it was:`,
   );
-  await rt.runAction(JOBS.fix, {
-    ...(await request(keyId, 'U0BOB', 6)),
-    kind: 'deactivate-key',
-  } satisfies FixData);
-  show(keyId);
-  const keyDeactivated = keyStatus() === 'Inactive' && aws.data.findings.get(keyId)?.status === 'RESOLVED';
-  const [fixBackup] = await rt.deps.redis.keys(rt.deps.keys.fixBackup('deactivate-key', keyId, '*'));
-  out(`\nU0BOB clicks Undo: the key is active again, exactly as it was:`);
-  if (fixBackup) {
-    await rt.runAction(JOBS.fixUndo, {
-      ...(await request(keyId, 'U0BOB', 7)),
-      kind: 'deactivate-key',
-      backupKey: fixBackup,
-    } satisfies FixUndoData);
-  }
-  show(keyId);
+  let keyDeactivated = false;
+  await fixThenUndo('deactivate-key', keyId, 6, () => {
+    keyDeactivated = keyStatus() === 'Inactive' && aws.data.findings.get(keyId)?.status === 'RESOLVED';
+  });
   const keyReactivated = keyStatus() === 'Active';
 
+  const passwordId = DEMO_FINDING_IDS.unusedPassword;
+  const hasPassword = () =>
+    aws.data.users.some(
+      (u) => u.account === DEMO_ACCOUNTS.securityTooling && u.name === 'alice.admin' && !!u.loginProfile,
+    );
+  out(
+    `\nU0BOB clicks Remove password on alice.admin's unused console password; Undo sets a new one that must be changed at first sign-in, sent to U0BOB alone by DM:`,
+  );
+  let passwordRemoved = false;
+  await fixThenUndo('remove-password', passwordId, 10, () => {
+    passwordRemoved = !hasPassword();
+  });
+  const passwordRestored = hasPassword();
+
   const more = await demoSnoozeAndRecommend(rt, request, show, out);
-  return { archived, roleDeleted, roleRestored, roleQuarantined, keyDeactivated, keyReactivated, ...more };
+  return {
+    archived,
+    roleDeleted,
+    roleRestored,
+    roleQuarantined,
+    keyDeactivated,
+    keyReactivated,
+    passwordRemoved,
+    passwordRestored,
+    ...more,
+  };
 }
 
 /**
@@ -238,6 +273,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       { id: 'U0CAROL01', name: 'carol', email: 'carol@example.com' },
       { id: 'U0ERIN001', name: 'erin', email: 'erin@example.com', channels: [DEMO_CHANNELS.payments] },
       { id: 'U0BOB0001', name: 'bob', email: 'bob@example.com', channels: [DEMO_CHANNELS.platform] },
+      // The admin who clicks the fixes below; Undo of Remove password sends its new password to him by DM.
+      { id: 'U0BOB', name: 'bob-admin', email: 'bob.admin@example.com' },
     ],
   });
   const rt = createRuntime({

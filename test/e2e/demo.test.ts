@@ -83,6 +83,8 @@ describe('npm run demo', () => {
       roleQuarantined: true,
       keyDeactivated: true,
       keyReactivated: true,
+      passwordRemoved: true,
+      passwordRestored: true,
     });
     expect(output).toMatch(/\*Archived \d{4}-\d{2}-\d{2} by\* @U0ALICE: vendor audit role/);
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
