@@ -356,6 +356,31 @@ describe('block public access and the account-level settings (S3 control)', () =
   });
 });
 
+describe('a button that names no backup', () => {
+  it('answers Undo and Delete key without a backup reference, and queues nothing', async () => {
+    const c = CASES.find((x) => x.kind === 'deactivate-key')!;
+    const ref = encodeFindingRef({ f: c.id, a: c.analyzer, r: 'us-east-1' });
+    await click(c, '1795000000.000990', ADMIN, ref);
+    const state = (await rt.deps.store.get(c.id))!;
+    await receiver.post(
+      blockActionBody({
+        actionId: ACTION_IDS.deleteKey,
+        value: ref,
+        user: { id: ADMIN },
+        channel: { id: state.channel!, name: 'sec-alerts' },
+        messageTs: state.ts!,
+        actionTs: '1795000000.000991',
+      }),
+    );
+    await expect
+      .poll(() => responses.filter((r) => String(r.text).includes('carries no backup reference')).length)
+      .toBe(2);
+    expect(await actions.jobsNamed(JOBS.fixUndo)).toEqual([]);
+    expect(await actions.jobsNamed(JOBS.deleteKey)).toEqual([]);
+    expect(await audit(c.id)).toEqual([]);
+  });
+});
+
 describe('remove password', () => {
   const c = CASES.find((x) => x.kind === 'remove-password')!;
   it('gives the new password only to the person who clicked Undo, by DM; never in a channel, the audit or the logs', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
 import { enqueue, firstClick, intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, requestOf } from './click.ts';
+import { allowedClick, type ButtonArgs, replyVia, requestOf } from './click.ts';
 
 /** Archive similar: admins (and those listed under `archive-rule`); the rule reaches past this card. */
 export function archiveSimilarButton(deps: ListenerDeps) {
@@ -38,14 +38,6 @@ export function archiveSimilarButton(deps: ListenerDeps) {
     await enqueue(deps, reply, () => enqueueJob({ actions: deps.actions }, JOBS.archiveRulePreview, data));
   };
 }
-
-const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }) =>
-  args.respond({
-    response_type: 'ephemeral',
-    replace_original: false,
-    text: msg.text,
-    blocks: msg.blocks as never,
-  });
 
 /** Delete rule (from `/access rules`, after Slack's confirm dialog). */
 export function deleteArchiveRuleButton(deps: ListenerDeps) {

@@ -43,7 +43,8 @@ function clickOf(args: ButtonArgs): Click | null {
   };
 }
 
-const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }) =>
+/** Answers the person who clicked, ephemerally, leaving the message they clicked as it is. */
+export const replyVia = (args: ButtonArgs) => (msg: { text: string; blocks: unknown[] }) =>
   args.respond({
     response_type: 'ephemeral',
     replace_original: false,

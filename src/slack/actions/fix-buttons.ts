@@ -8,7 +8,7 @@ import { FIX_KINDS, type FixKind, isFixKind } from '../../findings/card-actions.
 import { type FixData, type FixUndoData, JOBS, type KeyDeletionData } from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
 import { intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, requestOf } from './click.ts';
+import { allowedClick, type ButtonArgs, replyVia, requestOf } from './click.ts';
 
 const FIX_ACTION_IDS: Record<FixKind, string> = {
   'block-public-access': ACTION_IDS.blockPublicAccess,
@@ -48,6 +48,12 @@ export function fixButton(deps: ListenerDeps, kind: FixKind) {
   };
 }
 
+/** A button whose value names no backup (forged or from an older message): answered, nothing queued. */
+async function noBackupReference(args: ButtonArgs): Promise<void> {
+  await args.ack();
+  await replyVia(args)(unavailableNote('This button carries no backup reference.'));
+}
+
 /** Undo: the same permission as the fix; puts back the backup named on the button. */
 export function undoFixButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
@@ -58,15 +64,7 @@ export function undoFixButton(deps: ListenerDeps) {
     } catch {
       kind = undefined;
     }
-    if (!ref || !isFixKind(kind)) {
-      await args.ack();
-      await args.respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        ...unavailableNote('This button carries no backup reference.'),
-      } as never);
-      return;
-    }
+    if (!ref || !isFixKind(kind)) return noBackupReference(args);
     const allowed = await allowedClick(deps, args, kind);
     if (!allowed) return;
     const { click, reply, card } = allowed;
@@ -93,15 +91,7 @@ export function undoFixButton(deps: ListenerDeps) {
 export function deleteKeyButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
     const ref = decodeUndoRef(args.action.value ?? '');
-    if (!ref) {
-      await args.ack();
-      await args.respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        ...unavailableNote('This button carries no backup reference.'),
-      } as never);
-      return;
-    }
+    if (!ref) return noBackupReference(args);
     const allowed = await allowedClick(deps, args, 'delete-key');
     if (!allowed) return;
     const { click, reply, card } = allowed;
