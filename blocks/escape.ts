@@ -150,8 +150,8 @@ export function channelRef(channel: string): string {
 }
 
 /**
- * Cut `s` to at most `n` characters without splitting an `&amp;`/`&lt;`/`&gt;` entity, a
- * `<…>` mention or link, or a surrogate pair. Shared with limits.ts (which adds the ellipsis).
+ * Cut `s` to at most `n` characters without splitting an `&amp;`/`&lt;`/`&gt;` entity or a
+ * surrogate pair. Shared with limits.ts (which adds the ellipsis).
  */
 export function cutEscaped(s: string, n: number): string {
   if (s.length <= n) return s;
@@ -161,10 +161,6 @@ export function cutEscaped(s: string, n: number): string {
     const m = /^&(amp|lt|gt);/.exec(s.slice(amp, amp + 5));
     if (m && amp + m[0].length > end) end = amp;
   }
-  // Escaped text has a raw `<` only where the bot wrote a mention or link (<#C…>, <@U…>, <url|…>):
-  // a cut inside one would leave a broken, half-live token, so the whole token goes.
-  const open = s.lastIndexOf('<', end - 1);
-  if (open !== -1 && open > s.lastIndexOf('>', end - 1)) end = open;
   const last = s.charCodeAt(end - 1);
   if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
   return s.slice(0, end);

@@ -69,7 +69,12 @@ export interface SlackMessage {
 export function truncate(s: string, max: number): string {
   if (s.length <= max) return s;
   if (max <= 0) return '';
-  return cutEscaped(s, max - 1) + ELLIPSIS;
+  let cut = cutEscaped(s, max - 1);
+  // In mrkdwn a raw `<` opens only a mention or link the bot wrote (<#C…>, <@U…>, <url|…>): a cut
+  // inside one would leave a broken, half-live token, so the whole token goes.
+  const open = cut.lastIndexOf('<');
+  if (open !== -1 && open > cut.lastIndexOf('>')) cut = cut.slice(0, open);
+  return cut + ELLIPSIS;
 }
 
 /**

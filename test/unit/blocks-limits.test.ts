@@ -38,6 +38,8 @@ import {
   LIMITS,
   limitViolations,
   listWithMore,
+  preformattedBlocks,
+  preformattedText,
   type SlackMessage,
   truncate,
 } from '../../blocks/limits.ts';
@@ -339,6 +341,14 @@ describe('limit helpers', () => {
     // A mention is kept whole or left out, never cut into a half-live token.
     expect(truncate('see <#C0123456789> now', 12)).toBe('see …');
     expect(truncate('see <#C0123456789> now', 19)).toBe('see <#C0123456789>…');
+  });
+
+  it('splits verbatim text full of < and & into blocks that read back whole', () => {
+    // A `<` far from any `>` (a cut must still move on), and runs of them.
+    const text = `<${'x'.repeat(6000)}${'<'.repeat(5000)}&lt;`;
+    const blocks = preformattedBlocks(text, 3000);
+    expect(blocks.length).toBe(4);
+    expect(blocks.map((b) => preformattedText(b)).join('')).toBe(text);
   });
 
   it('listWithMore says how many it left out', () => {
