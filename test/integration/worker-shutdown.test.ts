@@ -124,7 +124,9 @@ describe('start --role worker on SIGTERM', () => {
     expect(took).toBeLessThan(GRACE_MS + 1500);
     const postedBefore = cards().length;
     expect(postedBefore).toBeLessThan(active);
-    expect(output).toMatch(/job handed back to the queue at shutdown/);
+    // Paced, the delivery spends its pauses in the delayed set: at the SIGTERM it was either running
+    // (and was handed back, which the log says) or waiting there; either way it is in the queue below.
+    expect(output).not.toMatch(/"level":50/);
 
     // The delivery is back in the queue (due a moment after the exit) with no attempt spent; nothing failed.
     rt = createRuntime({
