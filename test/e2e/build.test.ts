@@ -57,7 +57,8 @@ describe('the compiled build', () => {
       'usage: access-patrol scan [--region r]...',
       '',
     ]);
-  });
+    // Three starts of the compiled bot: a few seconds each alone, far more on a loaded machine.
+  }, 120_000);
 
   it('imports only node built-ins, its own files and production dependencies', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {

@@ -350,6 +350,9 @@ describe('finding indexes', () => {
       const r = rng(42);
       const ids: string[] = [];
       for (let i = 0; i < 40; i++) await step(r, ids, new Set());
+      // The cards retired in the last steps expire first: a card that expired between the walk and
+      // an indexed read would make them disagree for a reason the store does not control.
+      await new Promise((res) => setTimeout(res, TTL_MS + 20));
       // As an older version left it: the card hashes without any index.
       for await (const found of redis.scanStream({ match: `${prefix}idx:*`, count: 1000 })) {
         if ((found as string[]).length) await redis.del(...(found as string[]));

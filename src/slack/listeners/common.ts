@@ -129,13 +129,13 @@ export async function permittedOnFinding(
     return null;
   }
   if (!card) {
-    await reply(unknownFindingNote(input.findingId));
     await auditRefusal(deps, {
       actor: input.userId,
       action: input.action,
       findingId: input.findingId,
       detail: 'finding unknown to the bot',
     });
+    await reply(unknownFindingNote(input.findingId));
     return null;
   }
   const owner = await ownerOf(deps, card.state);
@@ -187,7 +187,7 @@ async function auditRefusal(deps: ListenerDeps, entry: Omit<AuditEntry, 'at' | '
 }
 
 /**
- * Checks the permission; a refusal is answered and audited. Returns true when allowed.
+ * Checks the permission; a refusal is audited, then answered. Returns true when allowed.
  * A failing membership lookup is reported as such, never as a refusal.
  */
 export async function permitted(deps: ListenerDeps, reply: Reply, input: PermissionCheck): Promise<boolean> {
@@ -200,7 +200,7 @@ export async function permitted(deps: ListenerDeps, reply: Reply, input: Permiss
     return false;
   }
   if (decision.allowed) return true;
-  await reply(refusedNote({ action: input.action, who: decision.who }));
+  // Recorded before it is answered: whoever sees the refusal can find it in the audit trail.
   await auditRefusal(deps, {
     actor: input.userId,
     action: input.action,
@@ -208,6 +208,7 @@ export async function permitted(deps: ListenerDeps, reply: Reply, input: Permiss
     region: input.region,
     detail: decision.need,
   });
+  await reply(refusedNote({ action: input.action, who: decision.who }));
   return false;
 }
 
