@@ -32,6 +32,8 @@ export const LIMITS = {
   buttonValue: 2000,
   /** Button `url`. */
   buttonUrl: 3000,
+  /** A view's `private_metadata` (what its submission gets back). */
+  privateMetadata: 3000,
   /** `action_id` and `block_id`. */
   actionId: 255,
   blockId: 255,
@@ -147,6 +149,18 @@ export function fitButtonText(text: string): string {
 export function fitButtonValue(value: string): string {
   if (value.length > LIMITS.buttonValue) {
     throw new Error(`button value is ${value.length} characters; Slack allows ${LIMITS.buttonValue}`);
+  }
+  return value;
+}
+
+/**
+ * A view's private_metadata, as sent: it carries ids, and a cut id names nothing, so metadata that is
+ * too long throws (Slack would refuse the view) rather than being truncated.
+ */
+export function fitPrivateMetadata(meta: unknown): string {
+  const value = JSON.stringify(meta);
+  if (value.length > LIMITS.privateMetadata) {
+    throw new Error(`private_metadata is ${value.length} characters; Slack allows ${LIMITS.privateMetadata}`);
   }
   return value;
 }

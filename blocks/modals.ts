@@ -1,9 +1,9 @@
-// Modals opened from finding messages. The finding travels in private_metadata (ids only); the
-// handler reloads everything else.
+// Modals opened from finding messages. The finding travels in private_metadata (its id and the
+// channel to answer in, nothing more); the handler reloads everything else from the stored card.
 import type { KnownBlock, ModalView } from '@slack/types';
 import { formatISO } from 'date-fns';
 import { code } from './escape.ts';
-import { section, truncate } from './limits.ts';
+import { fitPrivateMetadata, section, truncate } from './limits.ts';
 
 export const ARCHIVE_MODAL = {
   callbackId: 'archive_modal',
@@ -23,7 +23,10 @@ export interface ArchiveModalMetadata {
   t?: string;
 }
 
-/** A form in a modal: its submission carries `meta` (ids only) in private_metadata; Cancel closes it. */
+/**
+ * A form in a modal: its submission carries `meta` (ids only) in private_metadata; Cancel closes it.
+ * Metadata over Slack's 3000 characters throws (see fitPrivateMetadata).
+ */
 export function formModal(input: {
   callbackId: string;
   meta: unknown;
@@ -34,13 +37,25 @@ export function formModal(input: {
   return {
     type: 'modal',
     callback_id: input.callbackId,
-    private_metadata: JSON.stringify(input.meta),
+    private_metadata: fitPrivateMetadata(input.meta),
     title: { type: 'plain_text', text: input.title },
     submit: { type: 'plain_text', text: input.submit },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: input.blocks,
   };
 }
+
+/**
+ * What the archive and snooze modals keep in private_metadata: the finding's id and the channel the
+ * click came from, all their submission reads (it reloads the analyzer and region from the stored
+ * card). The finding id arrived in a button value (2000 characters at most), so this always fits.
+ */
+export type FindingFormMetadata = Pick<ArchiveModalMetadata, 'f' | 'c'>;
+
+const formMetaOf = (meta: ArchiveModalMetadata): FindingFormMetadata => ({
+  f: meta.f,
+  ...(meta.c ? { c: meta.c } : {}),
+});
 
 export function archiveModal(input: { meta: ArchiveModalMetadata; headline: string; now: Date }): ModalView {
   const blocks: KnownBlock[] = [
@@ -79,24 +94,19 @@ export function archiveModal(input: { meta: ArchiveModalMetadata; headline: stri
   ];
   return formModal({
     callbackId: ARCHIVE_MODAL.callbackId,
-    meta: input.meta,
+    meta: formMetaOf(input.meta),
     title: 'Archive finding',
     submit: 'Archive',
     blocks,
   });
 }
 
-export function parseArchiveMetadata(raw: string): ArchiveModalMetadata | null {
+/** The metadata of an archive or snooze modal; one opened before it stored less (with `a`, `r`, `t`) reads the same. */
+export function parseArchiveMetadata(raw: string): FindingFormMetadata | null {
   try {
-    const m = JSON.parse(raw) as Partial<ArchiveModalMetadata>;
-    if (typeof m.f !== 'string' || typeof m.a !== 'string' || typeof m.r !== 'string') return null;
-    return {
-      f: m.f,
-      a: m.a,
-      r: m.r,
-      c: typeof m.c === 'string' ? m.c : undefined,
-      t: typeof m.t === 'string' ? m.t : undefined,
-    };
+    const m = JSON.parse(raw) as Partial<ArchiveModalMetadata> | null;
+    if (!m || typeof m.f !== 'string') return null;
+    return { f: m.f, ...(typeof m.c === 'string' ? { c: m.c } : {}) };
   } catch {
     return null;
   }
@@ -147,7 +157,7 @@ export function snoozeModal(input: { meta: ArchiveModalMetadata; headline: strin
   ];
   return formModal({
     callbackId: SNOOZE_MODAL.callbackId,
-    meta: input.meta,
+    meta: formMetaOf(input.meta),
     title: 'Snooze reminders',
     submit: 'Snooze',
     blocks,

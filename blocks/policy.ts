@@ -488,56 +488,63 @@ export const VALIDATE_POLICY_TYPES: readonly { value: PolicyType; label: string 
   { value: 'SERVICE_CONTROL_POLICY', label: 'Service control policy (SCP)' },
 ];
 
-/** `/access validate`: paste a document, pick its type, optionally a resource type for CheckNoPublicAccess. */
+/**
+ * `/access validate`: paste a document, pick its type, optionally a resource type for CheckNoPublicAccess.
+ * With no resource types there is no public-access choice (Slack refuses a select without options).
+ */
 export function validatePolicyModal(input: { channel: string; resourceTypes: readonly string[] }): ModalView {
   const M = VALIDATE_POLICY_MODAL;
   const types = VALIDATE_POLICY_TYPES.map((t) => option(t.label, t.value));
+  const blocks: KnownBlock[] = [
+    {
+      type: 'input',
+      block_id: M.documentBlock,
+      label: { type: 'plain_text', text: 'Policy document (JSON)' },
+      element: {
+        type: 'plain_text_input',
+        action_id: M.documentAction,
+        multiline: true,
+        max_length: 3000,
+        placeholder: { type: 'plain_text', text: '{"Version": "2012-10-17", "Statement": [...]}' },
+      },
+    },
+    {
+      type: 'input',
+      block_id: M.typeBlock,
+      label: { type: 'plain_text', text: 'Policy type' },
+      element: {
+        type: 'static_select',
+        action_id: M.typeAction,
+        initial_option: types[0]!,
+        options: types,
+      },
+    },
+  ];
+  const resourceTypes = input.resourceTypes.slice(0, 100).map((t) => option(t, t));
+  if (resourceTypes.length > 0) {
+    blocks.push({
+      type: 'input',
+      block_id: M.resourceBlock,
+      optional: true,
+      label: { type: 'plain_text', text: 'Check for public access as (resource policies)' },
+      hint: {
+        type: 'plain_text',
+        text: 'Runs CheckNoPublicAccess for this resource type as well; a resource policy of an S3 bucket or access point, a DynamoDB table or a trust policy also gets ValidatePolicy checks for that type.',
+      },
+      element: {
+        type: 'static_select',
+        action_id: M.resourceAction,
+        placeholder: { type: 'plain_text', text: 'no public-access check' },
+        options: resourceTypes,
+      },
+    });
+  }
   return formModal({
     callbackId: M.callbackId,
     meta: { c: input.channel },
     title: 'Validate a policy',
     submit: 'Validate',
-    blocks: [
-      {
-        type: 'input',
-        block_id: M.documentBlock,
-        label: { type: 'plain_text', text: 'Policy document (JSON)' },
-        element: {
-          type: 'plain_text_input',
-          action_id: M.documentAction,
-          multiline: true,
-          max_length: 3000,
-          placeholder: { type: 'plain_text', text: '{"Version": "2012-10-17", "Statement": [...]}' },
-        },
-      },
-      {
-        type: 'input',
-        block_id: M.typeBlock,
-        label: { type: 'plain_text', text: 'Policy type' },
-        element: {
-          type: 'static_select',
-          action_id: M.typeAction,
-          initial_option: types[0]!,
-          options: types,
-        },
-      },
-      {
-        type: 'input',
-        block_id: M.resourceBlock,
-        optional: true,
-        label: { type: 'plain_text', text: 'Check for public access as (resource policies)' },
-        hint: {
-          type: 'plain_text',
-          text: 'Runs CheckNoPublicAccess for this resource type as well; a resource policy of an S3 bucket or access point, a DynamoDB table or a trust policy also gets ValidatePolicy checks for that type.',
-        },
-        element: {
-          type: 'static_select',
-          action_id: M.resourceAction,
-          placeholder: { type: 'plain_text', text: 'no public-access check' },
-          options: input.resourceTypes.slice(0, 100).map((t) => option(t, t)),
-        },
-      },
-    ],
+    blocks,
   });
 }
 

@@ -166,13 +166,12 @@ async function deliverHeld(
     }
     return id;
   };
-  const post = async (
-    msg: OutgoingMessage,
-    opts: { threadTs?: string; findingId?: string; onceKey?: string; lookFirst?: number },
-  ): Promise<PostedMessage> => {
+  const post = async (msg: OutgoingMessage, opts: PostOptions): Promise<PostedMessage> => {
+    const { beforeSend, ...sendOpts } = opts;
     try {
       const to = await idOf(target.channel);
-      const posted = await slack.post(to, withNote(msg, target, channel), opts);
+      await beforeSend?.(to);
+      const posted = await slack.post(to, withNote(msg, target, channel), sendOpts);
       const learned = `${target.channel}\0${posted.channel}`;
       if (!learnedIds.has(learned)) {
         await deps.channelIds.remember(target.channel, posted.channel);
@@ -222,8 +221,7 @@ async function deliverHeld(
   // card already posted (by a scan it overlapped) posts no summary at all.
   const thread = async (): Promise<string | undefined> => {
     if (!isBurst) return undefined;
-    if (!summary)
-      useSummary(await postSummary(deps, scanId, channel, burst, post, () => idOf(target.channel)));
+    if (!summary) useSummary(await postSummary(deps, scanId, channel, burst, post));
     return summary?.ts;
   };
 
@@ -388,16 +386,49 @@ export function summaryKey(scanId: string, channel: string): string {
   return `summary-${scanId}-${shortHash(channel)}`;
 }
 
+/**
+ * The key every channel's summary of a scan carried before summaryKey named the channel. A summary
+ * the previous version posted just before an upgrade (its answer lost, or the process stopped before
+ * recording it) carries this one; its retry runs this version. Needed while such a delivery can
+ * still be retried: its pending marker lives with the scan's scratch (2 days).
+ */
+function previousSummaryKey(scanId: string): string {
+  return `summary-${scanId}`;
+}
+
 /** The burst summary an earlier attempt of this delivery posted (or whose answer it lost), if any. */
 async function knownSummary(deps: JobDeps, scanId: string, channel: string): Promise<PostedMessage | null> {
   const { bursts } = deps;
   const saved = await bursts.summary(scanId, channel);
   if (saved.ts && saved.channel) return { channel: saved.channel, ts: saved.ts };
   if (saved.pendingSince === undefined) return null;
-  const marker = summaryKey(scanId, channel);
-  const found = await findPostedSafely(deps, saved.pendingChannel ?? channel, marker, saved.pendingSince);
+  const where = saved.pendingChannel ?? channel;
+  const found =
+    (await findPostedSafely(deps, where, summaryKey(scanId, channel), saved.pendingSince)) ??
+    (await previousVersionSummary(deps, scanId, channel, where, saved.pendingSince));
   if (found) await bursts.summaryPosted(scanId, channel, found);
   return found;
+}
+
+/**
+ * A summary posted by the previous version is already sent: adopted, not posted again. Its key is
+ * every channel's, so the summaries other channels of this scan have recorded are passed over
+ * (two channels' summaries can land in one Slack channel).
+ */
+async function previousVersionSummary(
+  deps: JobDeps,
+  scanId: string,
+  channel: string,
+  where: string,
+  since: number,
+): Promise<PostedMessage | null> {
+  const others = new Set<string>();
+  for (const other of await deps.outbox.channels(scanId)) {
+    if (other === channel) continue;
+    const s = await deps.bursts.summary(scanId, other);
+    if (s.ts) others.add(s.ts);
+  }
+  return findPostedSafely(deps, where, previousSummaryKey(scanId), since, undefined, others);
 }
 
 async function postSummary(
@@ -405,19 +436,30 @@ async function postSummary(
   scanId: string,
   channel: string,
   counts: BurstCounts,
-  post: (msg: OutgoingMessage, opts: { findingId?: string }) => Promise<PostedMessage>,
-  /** The id of the channel the summary is about to be posted to. */
-  targetId: () => Promise<string>,
+  post: (msg: OutgoingMessage, opts: PostOptions) => Promise<PostedMessage>,
 ): Promise<PostedMessage> {
   const { bursts } = deps;
   const marker = summaryKey(scanId, channel);
   // What the scan found; redrawn from the thread as replies land (jobs/summary-count.ts).
   const msg = await summaryMessage(deps, scanId, channel, counts);
   const nowSec = Math.floor(deps.now().getTime() / 1000);
-  await bursts.summaryPending(scanId, channel, nowSec, await targetId());
-  const posted = await post(msg, { findingId: marker });
+  // Marked pending in the channel each send goes to: after a fallback to the default channel, a
+  // retry looks for a lost answer there, not in the channel that refused it.
+  const posted = await post(msg, {
+    findingId: marker,
+    beforeSend: (to) => bursts.summaryPending(scanId, channel, nowSec, to),
+  });
   await bursts.summaryPosted(scanId, channel, posted, counts.total);
   return posted;
+}
+
+interface PostOptions {
+  threadTs?: string;
+  findingId?: string;
+  onceKey?: string;
+  lookFirst?: number;
+  /** Runs just before each send, with the id of the channel it goes to (a fallback sends again). */
+  beforeSend?: (channelId: string) => Promise<void>;
 }
 
 interface FindingCtx {
@@ -660,9 +702,14 @@ async function findPostedSafely(
   marker: string,
   sinceEpochSeconds: number,
   threadTs?: string,
+  skip?: ReadonlySet<string>,
 ): Promise<PostedMessage | null> {
   try {
-    return await deps.slack.findPosted(channel, marker, { sinceEpochSeconds, threadTs });
+    return await deps.slack.findPosted(channel, marker, {
+      sinceEpochSeconds,
+      threadTs,
+      ...(skip?.size ? { skip } : {}),
+    });
   } catch (err) {
     // Slack still failing: the job's retry looks again (posting now could make a second message).
     if (mayHaveActed(err)) throw err;

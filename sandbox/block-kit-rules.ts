@@ -6,7 +6,8 @@
 // The numbers are Slack's (docs.slack.dev/reference/block-kit: blocks, block elements, composition
 // objects, views; @slack/types 3.2), kept here on their own rather than taken from blocks/limits.ts:
 // the stand-in must refuse what Slack refuses even when the bot's own limits are wrong.
-// test/unit/block-kit-rules.test.ts checks that the bot's limits stay within these.
+// test/unit/sandbox-fidelity.test.ts checks that the bot's limits stay within these; the golden test
+// (test/unit/blocks-golden.test.ts) holds every builder's output to these rules.
 export const SLACK_BLOCK_KIT = {
   messageBlocks: 50,
   surfaceBlocks: 100,
@@ -44,7 +45,7 @@ export const SLACK_BLOCK_KIT = {
 const L = SLACK_BLOCK_KIT;
 const BUTTON_STYLES = new Set(['primary', 'danger']);
 const TEXT_TYPES = new Set(['plain_text', 'mrkdwn']);
-const MESSAGE_BLOCKS = new Set([
+export const MESSAGE_BLOCKS: ReadonlySet<string> = new Set([
   'header',
   'section',
   'context',
@@ -256,7 +257,7 @@ class Checker {
     }
   }
 
-  block(raw: unknown, at: string, allowed: Set<string>) {
+  block(raw: unknown, at: string, allowed: ReadonlySet<string>) {
     if (!isObj(raw)) return this.add('must be a block object', at);
     const b = raw;
     this.id(b.block_id, `${at}/block_id`, L.blockId);
@@ -383,7 +384,7 @@ class Checker {
     }
   }
 
-  blocks(blocks: unknown, at: string, max: number, allowed: Set<string>) {
+  blocks(blocks: unknown, at: string, max: number, allowed: ReadonlySet<string>) {
     if (!Array.isArray(blocks)) return this.add('must be an array', at);
     if (blocks.length > max) this.add(`no more than ${max} items allowed (got ${blocks.length})`, at);
     const ids = new Set<string>();
@@ -406,6 +407,16 @@ function sameText(a: unknown, b: unknown): boolean {
 export function blockProblems(blocks: unknown[]): string[] {
   const c = new Checker();
   c.blocks(blocks, '/blocks', L.messageBlocks, MESSAGE_BLOCKS);
+  return c.problems;
+}
+
+/** Problems in one interactive element (a button, a select) sent on its own to be placed in a block. */
+export function elementProblems(
+  element: unknown,
+  where: 'actions' | 'accessory' | 'input' = 'actions',
+): string[] {
+  const c = new Checker();
+  c.element(element, '/element', where);
   return c.problems;
 }
 

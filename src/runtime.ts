@@ -1,5 +1,6 @@
 // Composition root: builds Redis connections, AWS and Slack gateways, queues and workers from a
 // validated env and config. The CLI, the demo and the end-to-end tests all start the bot through here.
+import { randomBytes } from 'node:crypto';
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -310,9 +311,11 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       const deliverEvents = createQueueEvents(conns[1], config.redis.keyPrefix, 'deliver');
       try {
         await Promise.all([scanEvents.waitUntilReady(), deliverEvents.waitUntilReady()]);
+        // Each call is its own request, so its own scan: two asked for in the same millisecond (two
+        // `access-patrol scan` at once) are two scans, each caller waiting for its own report.
         const job = await enqueue(queues, JOBS.scanRun, {
           ...(regions ? { regions } : {}),
-          requestId: `now-${Date.now().toString(36)}`,
+          requestId: `now-${deps.now().getTime().toString(36)}-${randomBytes(4).toString('hex')}`,
         });
         const run = (await job.waitUntilFinished(scanEvents, timeoutMs)) as ScanRunResult;
         const fin = await Job.fromId(queues.scan, run.finalizeJobId);

@@ -48,7 +48,8 @@ export const ENV_DEFAULTS = {
   awsRetryMode: 'standard',
 } as const satisfies Partial<Env>;
 
-const VARS = [
+/** The variables access-patrol reads itself (besides AWS_DEFAULT_REGION, read when AWS_REGION is unset). */
+export const ENV_VARS = [
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
@@ -62,7 +63,7 @@ const VARS = [
   'AWS_MAX_ATTEMPTS',
   'AWS_RETRY_MODE',
 ] as const;
-type Var = (typeof VARS)[number];
+type Var = (typeof ENV_VARS)[number];
 
 const EXPECTED: Record<Var, string> = {
   SLACK_BOT_TOKEN: 'a Slack bot token starting with xoxb-',
@@ -127,7 +128,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Checked<Env> {
   // Blank means unset (a `.env` line like `SLACK_APP_TOKEN=`); surrounding whitespace is a copy-paste slip.
   const raw: Partial<Record<Var, string>> = {};
   const source: Partial<Record<Var, string>> = {};
-  for (const name of VARS) {
+  for (const name of ENV_VARS) {
     const value = env[name]?.trim();
     if (value) {
       raw[name] = LOWERCASE.has(name) ? value.toLowerCase() : value;

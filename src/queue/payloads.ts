@@ -172,8 +172,9 @@ export interface ScanRunData {
   regions?: string[];
   requestedBy?: string;
   /**
-   * Makes the job id (`scan-<requestId>`): `cmd-<trigger>` for `/access scan`, `now-<time>` for a
-   * scan run now; absent for the scheduler's scans, whose ids BullMQ's scheduler makes.
+   * Makes the job id (`scan-<requestId>`): `cmd-<trigger>` for `/access scan` (a Slack retry of the
+   * command is the same scan), `now-<time>-<random>` for a scan run now (every call its own scan);
+   * absent for the scheduler's scans, whose ids BullMQ's scheduler makes.
    */
   requestId?: string;
 }

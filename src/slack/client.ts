@@ -240,7 +240,8 @@ export class SlackGateway {
   async findPosted(
     channel: string,
     findingId: string,
-    opts: { sinceEpochSeconds: number; threadTs?: string },
+    /** `skip`: messages (by ts) that carry the key but are known to be another's. */
+    opts: { sinceEpochSeconds: number; threadTs?: string; skip?: ReadonlySet<string> },
   ): Promise<PostedMessage | null> {
     const oldest = String(Math.max(0, opts.sinceEpochSeconds - 60));
     // Every page since `oldest` (history is newest first, so the message sought is on the last
@@ -277,7 +278,7 @@ export class SlackGateway {
             : meta?.event_type === ONCE_POST_EVENT && meta.event_payload?.once_key
               ? `${ONCE_PREFIX}${meta.event_payload.once_key}`
               : undefined;
-        if (key === findingId && m.ts) {
+        if (key === findingId && m.ts && !opts.skip?.has(m.ts)) {
           return { channel, ts: m.ts };
         }
       }

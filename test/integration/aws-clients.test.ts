@@ -1,7 +1,9 @@
 import { ListAnalyzersCommand } from '@aws-sdk/client-accessanalyzer';
+import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { GetPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import nock from 'nock';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.ts';
 import { AwsError } from '../../src/aws/errors.ts';
 import { type Env, formatProblems, parseEnv } from '../../src/config/env.ts';
@@ -186,6 +188,54 @@ describe('createAwsClients: client cache and endpoints', () => {
     await clients.accessAnalyzer('eu-west-1').send(new ListAnalyzersCommand({}));
 
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+// What docs/configuration.md and .env.example say of the SDK's own S3 endpoint variables: the bot
+// does not read them, the SDK does, with S3's and S3 Control's host-name rules.
+describe('AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_S3_CONTROL', () => {
+  const NAMES = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_S3_CONTROL'] as const;
+  afterEach(() => {
+    for (const name of NAMES) delete process.env[name];
+    nock.cleanAll();
+  });
+  const clients = () => createAwsClients({ credentials: FAKE_CREDENTIALS, maxAttempts: 1 });
+  const bucketPolicy = (c: ReturnType<typeof clients>) =>
+    c.s3('eu-west-1').send(new GetBucketPolicyCommand({ Bucket: 'my-bucket' }));
+  const accountBlock = (c: ReturnType<typeof clients>) =>
+    c.s3control('eu-west-1').send(new GetPublicAccessBlockCommand({ AccountId: MEMBER_ACCOUNT }));
+  const policy = { Policy: '{"Version":"2012-10-17","Statement":[]}' };
+  const block = `<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>`;
+
+  it('sends S3 calls with the bucket in front of a host name, S3 Control calls with the account in front', async () => {
+    process.env.AWS_ENDPOINT_URL_S3 = 'http://s3.example.test';
+    process.env.AWS_ENDPOINT_URL_S3_CONTROL = 'http://s3-control.example.test';
+    const s3 = nock('http://my-bucket.s3.example.test')
+      .get('/')
+      .query({ policy: '' })
+      .reply(200, policy.Policy);
+    const control = nock(`http://${MEMBER_ACCOUNT}.s3-control.example.test`)
+      .get('/v20180820/configuration/publicAccessBlock')
+      .reply(200, block, { 'content-type': 'application/xml' });
+    const c = clients();
+
+    expect((await bucketPolicy(c)).Policy).toBe(policy.Policy);
+    expect((await accountBlock(c)).PublicAccessBlockConfiguration?.BlockPublicAcls).toBe(true);
+    expect([s3.isDone(), control.isDone()]).toEqual([true, true]);
+  });
+
+  it('sends S3 calls path-style to an IP address, and cannot send S3 Control calls to one', async () => {
+    process.env.AWS_ENDPOINT_URL_S3 = 'http://127.0.0.1:4100';
+    process.env.AWS_ENDPOINT_URL_S3_CONTROL = 'http://127.0.0.1:4100';
+    const s3 = nock('http://127.0.0.1:4100')
+      .get('/my-bucket/')
+      .query({ policy: '' })
+      .reply(200, policy.Policy);
+    const c = clients();
+
+    expect((await bucketPolicy(c)).Policy).toBe(policy.Policy);
+    expect(s3.isDone()).toBe(true);
+    await expect(accountBlock(c)).rejects.toThrow(/Invalid URL/);
   });
 });
 

@@ -15,6 +15,12 @@ const SECRET = 'digest-signing-secret';
 const PAY = 'C0PAY0001';
 const OPS = 'C0OPS0001';
 const NOW = new Date('2030-05-20T07:00:00Z');
+/**
+ * How long a reply (response_url, views.publish) may take to arrive after the receiver answered: the
+ * listener reads Redis and renders after its ack, which on a loaded machine takes seconds, not
+ * expect.poll's default second. Two waits in one test stay within the 30 s test timeout.
+ */
+const REPLY = { timeout: 12_000, interval: 50 };
 
 let config: AppConfig;
 let slack: FakeSlack;
@@ -87,7 +93,7 @@ describe('/access digest', () => {
   it('shows the channel’s digest to the person only, and records nothing', async () => {
     const res = await receiver.post(slashCommandBody({ text: 'digest', channel_id: PAY }));
     expect(res.status).toBe(200);
-    await expect.poll(() => responses.length).toBe(1);
+    await expect.poll(() => responses.length, REPLY).toBe(1);
     expect(responses[0]).toMatchObject({
       response_type: 'ephemeral',
       text: 'Weekly access digest for this channel: 3 open (1 overdue), 2 new, 0 resolved, 0 archived',
@@ -102,7 +108,7 @@ describe('/access digest', () => {
 
   it('answers with the all-clear in a channel that owns nothing', async () => {
     await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'C0EMPTY01' }));
-    await expect.poll(() => responses.length).toBe(1);
+    await expect.poll(() => responses.length, REPLY).toBe(1);
     expect(responses[0]!.text).toBe(
       'All clear for this channel (2030-05-13 to 2030-05-19): nothing open, nothing new.',
     );
@@ -112,7 +118,7 @@ describe('/access digest', () => {
 describe('/access digest in a DM', () => {
   it('shows the person the digest of the resources tagged with their e-mail', async () => {
     await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'D0ERIN001', user_id: 'U0ERIN' }));
-    await expect.poll(() => responses.length).toBe(1);
+    await expect.poll(() => responses.length, REPLY).toBe(1);
     expect(responses[0]).toMatchObject({
       response_type: 'ephemeral',
       text: 'Weekly access digest for your resources: 1 open (0 overdue), 1 new, 0 resolved, 0 archived',
@@ -123,7 +129,7 @@ describe('/access digest in a DM', () => {
 
   it('says there is nothing to report when no resource carries their e-mail', async () => {
     await receiver.post(slashCommandBody({ text: 'digest', channel_id: 'D0DANA001', user_id: 'U0DANA' }));
-    await expect.poll(() => responses.length).toBe(1);
+    await expect.poll(() => responses.length, REPLY).toBe(1);
     expect(responses[0]!.text).toBe('Nothing to report on your resources this week');
   });
 });
@@ -154,7 +160,7 @@ describe('App Home', () => {
     await runDigest(rt.deps);
     const res = await post(homeOpened('U0DANA'));
     expect(res.status).toBe(200);
-    await expect.poll(() => slack.homes.U0DANA?.length ?? 0).toBe(1);
+    await expect.poll(() => slack.homes.U0DANA?.length ?? 0, REPLY).toBe(1);
     const view = slack.homes.U0DANA![0]!;
     expect(view.type).toBe('home');
     expect(view.blocks.length).toBeLessThanOrEqual(100);
@@ -176,7 +182,7 @@ describe('App Home', () => {
 
   it('shows resources tagged with the viewer’s e-mail, escaped, even outside their channels', async () => {
     await post(homeOpened('U0ERIN'));
-    await expect.poll(() => slack.homes.U0ERIN?.length ?? 0).toBe(1);
+    await expect.poll(() => slack.homes.U0ERIN?.length ?? 0, REPLY).toBe(1);
     const text = homeText('U0ERIN');
     expect(text).toContain('*1 open* (0 overdue)');
     expect(text).toContain('role/erin-&lt;b&gt;tool&lt;/b&gt;');
@@ -186,10 +192,10 @@ describe('App Home', () => {
 
   it('reads the viewer’s channels once for repeated opens, and ignores the other tabs', async () => {
     await post(homeOpened('U0DANA'));
-    await expect.poll(() => slack.homes.U0DANA?.length ?? 0).toBe(1);
+    await expect.poll(() => slack.homes.U0DANA?.length ?? 0, REPLY).toBe(1);
     await post(homeOpened('U0DANA', 'messages'));
     await post(homeOpened('U0DANA'));
-    await expect.poll(() => slack.homes.U0DANA?.length ?? 0).toBe(2);
+    await expect.poll(() => slack.homes.U0DANA?.length ?? 0, REPLY).toBe(2);
     expect(slack.byMethod('users.conversations')).toHaveLength(1);
     expect(slack.byMethod('views.publish')).toHaveLength(2);
   });

@@ -98,6 +98,40 @@ function cardsById(messages: SandboxMessage[]): Map<string, SandboxMessage[]> {
 const isSummary = (m: SandboxMessage) =>
   String(m.metadata?.event_payload.finding_id ?? '').startsWith('summary-');
 
+describe('a lost answer to a summary after a fallback to the default channel', () => {
+  it('is found by the job’s retry in the default channel, not posted again', async () => {
+    const defaultId = fakeChannelId(DEFAULT);
+    // The summary lands in the default channel and its answer is lost; no retry inside the call,
+    // so the delivery job's own retry has to find it.
+    const { slack, rt } = await start({
+      findings: 30,
+      channels: 1,
+      defaultChannel: defaultId,
+      burstThreshold: 5,
+      slackRetries: 0,
+      faults: [
+        {
+          fraction: 1,
+          times: 1,
+          when: 'after',
+          answer: 500,
+          match: (b) => b.channel === defaultId && !b.thread_ts,
+        },
+      ],
+    });
+    slack.failChannel('#team-0', 'not_in_channel');
+    rt.startWorkers();
+    const report = await rt.scanNow({ timeoutMs: 60_000 });
+
+    expect(slack.faulted.filter((f) => f.ts)).toHaveLength(1);
+    const summaries = slack.messages.filter(isSummary);
+    expect(summaries.map((s) => s.channel)).toEqual([defaultId]);
+    const [team] = report.deliveries.filter((d) => d.channel === '#team-0');
+    expect(team?.summary?.ts).toBe(summaries[0]!.ts);
+    expect(slack.threadReplies(defaultId, summaries[0]!.ts).length).toBe(team!.posted);
+  }, 90_000);
+});
+
 describe('a lost answer to a summary when two channels post into one', () => {
   it('adopts its own summary, not the other channel’s, and each thread holds its own cards', async () => {
     const defaultId = fakeChannelId(DEFAULT);

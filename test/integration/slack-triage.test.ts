@@ -99,12 +99,8 @@ describe('Archive button and modal', () => {
     const open = slack.byMethod('views.open');
     const view = JSON.parse(String(open[0]!.args.view)) as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe(ARCHIVE_MODAL.callbackId);
-    expect(JSON.parse(view.private_metadata)).toMatchObject({
-      f: 'f-1',
-      a: ANALYZER,
-      r: REGION,
-      c: OWNER_CHANNEL,
-    });
+    // Only what the submission reads: the analyzer and region come from the stored card.
+    expect(JSON.parse(view.private_metadata)).toEqual({ f: 'f-1', c: OWNER_CHANNEL });
   });
 
   it('refuses someone outside the owner channel, says who can, changes nothing and audits it', async () => {
@@ -123,7 +119,7 @@ describe('Archive button and modal', () => {
     const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     const body = viewSubmissionBody({
       callbackId: ARCHIVE_MODAL.callbackId,
-      privateMetadata: JSON.stringify({ f: 'f-1', a: ANALYZER, r: REGION, c: OWNER_CHANNEL, t: '1.2' }),
+      privateMetadata: JSON.stringify({ f: 'f-1', c: OWNER_CHANNEL }),
       values: {
         [ARCHIVE_MODAL.reasonBlock]: {
           [ARCHIVE_MODAL.reasonAction]: { type: 'plain_text_input', value: 'vendor share, SEC-42' },

@@ -1,10 +1,18 @@
 // Exact JSON of every Block Kit builder for a few cases each (test/golden/cases/), against the
 // fixtures in test/golden/<builder>/<case>.json. After a deliberate change to what a builder sends,
-// `npm run golden:update` rewrites the fixtures; review the diff like any other change.
+// `npm run golden:update` rewrites the fixtures; review the diff like any other change. Every output
+// is also held to the Slack stand-in's rules (sandbox/block-kit-rules.ts), so no fixture records
+// something Slack would refuse, even when the update wrote it.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { limitViolations, type SlackMessage } from '../../blocks/limits.ts';
+import {
+  blockProblems,
+  elementProblems,
+  MESSAGE_BLOCKS,
+  viewProblems,
+} from '../../sandbox/block-kit-rules.ts';
 import { GOLDEN_CASES, NOT_BUILDERS } from '../golden/cases/index.ts';
 import {
   asSent,
@@ -23,11 +31,24 @@ const isMessage = (v: unknown): v is SlackMessage =>
   typeof (v as SlackMessage).text === 'string' &&
   Array.isArray((v as SlackMessage).blocks);
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** What Slack would refuse in one output: a view, a message, one block or one element. */
+function slackRefusals(v: unknown): string[] {
+  if (isObject(v) && (v.type === 'modal' || v.type === 'home')) return viewProblems(v);
+  if (isMessage(v)) return blockProblems(v.blocks);
+  if (isObject(v) && typeof v.type === 'string')
+    return MESSAGE_BLOCKS.has(v.type) ? blockProblems([v]) : elementProblems(v);
+  return [`not a view, message, block or element: ${JSON.stringify(v)?.slice(0, 80)}`];
+}
+
 describe.each(Object.entries(GOLDEN_CASES))('%s', (builder, cases) => {
   it.each(Object.keys(cases))('%s', (name) => {
     const actual = asSent(cases[name]!());
-    for (const m of Array.isArray(actual) ? actual : [actual])
+    for (const m of Array.isArray(actual) ? actual : [actual]) {
       if (isMessage(m)) expect(limitViolations(m), `${builder}/${name} breaks a Slack limit`).toEqual([]);
+      expect(slackRefusals(m), `${builder}/${name} would be refused by Slack`).toEqual([]);
+    }
     if (UPDATE_GOLDEN) writeFixture(builder, name, actual);
     else
       expect(

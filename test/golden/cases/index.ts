@@ -91,6 +91,7 @@ export const NOT_BUILDERS = new Set([
   'fitFields',
   'fitHeader',
   'fitMessageText',
+  'fitPrivateMetadata',
   'fitSection',
   'isVerb',
   'limitViolations',

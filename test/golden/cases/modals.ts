@@ -1,4 +1,4 @@
-import { section } from '../../../blocks/limits.ts';
+import { LIMITS, section } from '../../../blocks/limits.ts';
 import { archiveModal, formModal, snoozeModal } from '../../../blocks/modals.ts';
 import { F_EXTERNAL_ANALYZER, F_NOW } from '../../factories/finding.ts';
 import type { GoldenCases } from '../golden.ts';
@@ -25,8 +25,13 @@ export const modalCases: GoldenCases = {
   },
   archiveModal: {
     typical: () => archiveModal({ meta, headline: 'S3 bucket `logs-prod` is public', now: F_NOW }),
+    // The id is as long as the button the modal opens from can carry (its whole value is 2000).
     'long-hostile-headline': () =>
-      archiveModal({ meta: { ...meta, f: LONG }, headline: `${INJECTION} ${LONG}`, now: F_NOW }),
+      archiveModal({
+        meta: { ...meta, f: LONG.slice(0, LIMITS.buttonValue) },
+        headline: `${INJECTION} ${LONG}`,
+        now: F_NOW,
+      }),
   },
   snoozeModal: {
     typical: () => snoozeModal({ meta, headline: 'Role `ci-deployer` unused for 97 days' }),
