@@ -563,6 +563,51 @@ describe('delete key, offered after Deactivate key', () => {
       false,
     );
   });
+
+  // IAM answers NoSuchEntity for the user's keys: to the follow-ups that means the key is gone.
+  const deleteUser = () => {
+    aws.data.users = aws.data.users.filter(
+      (u) => !(u.account === DEMO_ACCOUNTS.staging && u.name === 'legacy-etl'),
+    );
+  };
+
+  it('offers nothing when the key’s user was deleted by then', async () => {
+    await click(c, '1795000000.000920');
+    await actions.settled(JOBS.fix);
+    deleteUser();
+    const [offer] = await actions.jobsNamed(JOBS.keyDeletionOffer);
+    await offer!.promote();
+    await actions.settled(JOBS.keyDeletionOffer);
+    expect((await rt.queues.actions!.getJob(offer!.id!))?.returnvalue).toEqual({ outcome: 'gone' });
+    expect(slack.posted.some((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))).toBe(
+      false,
+    );
+  });
+
+  it('deletes nothing and says the key is gone when its user was deleted after the offer', async () => {
+    await deactivateAndOffer();
+    deleteUser();
+    later(DAYS + 1);
+    await clickDelete('1795000100.000600');
+    await actions.settled(JOBS.deleteKey);
+    expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey')).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toBe(
+      `Nothing was done (delete the key): access key ${KEY} of user legacy-etl no longer exists: it was deleted already.`,
+    );
+    expect((await audit(c.id)).at(-1)).toBe('delete-key stale');
+  });
+
+  it('fails Deactivate key, changing nothing, when the key’s user was deleted before the click', async () => {
+    deleteUser();
+    await click(c, '1795000000.000930');
+    await actions.settled(JOBS.fix);
+    expect(writes(c)).toEqual([]);
+    expect(await audit(c.id)).toEqual(['deactivate-key requested', 'deactivate-key failed']);
+    expect(await actions.jobsNamed(JOBS.keyDeletionOffer)).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(/NoSuchEntity/);
+  });
 });
 
 describe('remove external access', () => {
