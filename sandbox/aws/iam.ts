@@ -523,12 +523,7 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
  * an Effect, an Action or NotAction, a Resource or NotResource, and no Principal.
  */
 export function identityPolicy(raw: string): Record<string, unknown> {
-  const doc = policyDocument(raw);
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
-  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
-  for (const st of statements as Record<string, unknown>[]) {
-    if (!st || typeof st !== 'object')
-      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  return policyWith(raw, (st) => {
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
     if ('Principal' in st || 'NotPrincipal' in st)
@@ -537,6 +532,21 @@ export function identityPolicy(raw: string): Record<string, unknown> {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain actions.');
     if (st.Resource === undefined && st.NotResource === undefined)
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain resources.');
+  });
+}
+
+/**
+ * A policy document whose statements (at least one, each an object) pass `check`, in order: IAM's
+ * "Syntax errors in policy." for no statement or one that is not an object.
+ */
+function policyWith(raw: string, check: (st: Record<string, unknown>) => void): Record<string, unknown> {
+  const doc = policyDocument(raw);
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  for (const st of statements as Record<string, unknown>[]) {
+    if (!st || typeof st !== 'object')
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    check(st);
   }
   return doc;
 }
@@ -553,12 +563,7 @@ function noLoginProfile(user: string): AwsFault {
 
 /** A trust policy IAM takes: JSON, at least one statement, a principal in each, no Resource. */
 function trustPolicy(raw: string): Record<string, unknown> {
-  const doc = policyDocument(raw);
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
-  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
-  for (const st of statements as Record<string, unknown>[]) {
-    if (!st || typeof st !== 'object')
-      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  return policyWith(raw, (st) => {
     if ('Resource' in st || 'NotResource' in st) {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Has prohibited field Resource');
     }
@@ -568,8 +573,7 @@ function trustPolicy(raw: string): Record<string, unknown> {
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
     }
-  }
-  return doc;
+  });
 }
 
 function policyArn(arn: string): string {
