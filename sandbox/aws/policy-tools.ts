@@ -485,6 +485,17 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         return g;
       };
       const encoded = (doc: Record<string, unknown>) => xml(encodeURIComponent(JSON.stringify(doc)));
+      /** GetUserPolicy and GetGroupPolicy: the holder's inline policy named by PolicyName. */
+      const inlinePolicy = (
+        kind: 'User' | 'Group',
+        holder: { name: string; inlinePolicies?: Record<string, Record<string, unknown>> | undefined },
+        p: URLSearchParams,
+      ) => {
+        const name = p.get('PolicyName') ?? '';
+        const doc = holder.inlinePolicies?.[name];
+        if (!doc) throw noSuch(`The ${kind.toLowerCase()} policy with name ${name}`);
+        return `<${kind}Name>${xml(holder.name)}</${kind}Name><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
+      };
       return {
         GetPolicy(_ctx, p) {
           const arn = p.get('PolicyArn') ?? '';
@@ -518,20 +529,8 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         },
         ListAttachedGroupPolicies: (ctx, p) => attachedListing(groupOf(ctx, p.get('GroupName'))),
         ListGroupPolicies: (ctx, p) => inlineListing(groupOf(ctx, p.get('GroupName'))),
-        GetGroupPolicy(ctx, p) {
-          const g = groupOf(ctx, p.get('GroupName'));
-          const name = p.get('PolicyName') ?? '';
-          const doc = g.inlinePolicies?.[name];
-          if (!doc) throw noSuch(`The group policy with name ${name}`);
-          return `<GroupName>${xml(g.name)}</GroupName><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
-        },
-        GetUserPolicy(ctx, p) {
-          const u = userOf(ctx, p.get('UserName'));
-          const name = p.get('PolicyName') ?? '';
-          const doc = u.inlinePolicies?.[name];
-          if (!doc) throw noSuch(`The user policy with name ${name}`);
-          return `<UserName>${xml(u.name)}</UserName><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
-        },
+        GetGroupPolicy: (ctx, p) => inlinePolicy('Group', groupOf(ctx, p.get('GroupName')), p),
+        GetUserPolicy: (ctx, p) => inlinePolicy('User', userOf(ctx, p.get('UserName')), p),
       };
     },
   };
