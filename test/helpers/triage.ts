@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import nock from 'nock';
 import pino from 'pino';
 import { expect } from 'vitest';
-import { encodeFindingRef } from '../../blocks/ids.ts';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { bullPrefix } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
@@ -226,6 +226,26 @@ export async function clickCard(
     }),
   );
 }
+
+/**
+ * A fix's button on its finding's card in #sec-alerts, or with `undo` (the button's value) the Undo
+ * or Still needed button of the fix's receipt.
+ */
+export const clickFix = (
+  rt: Runtime,
+  receiver: Receiver,
+  fix: { id: string; analyzer: string; actionId: string },
+  click: { actionTs: string; user: string; undo?: string | undefined },
+) =>
+  clickCard(rt, receiver, {
+    findingId: fix.id,
+    analyzer: fix.analyzer,
+    actionId: click.undo ? ACTION_IDS.undoFix : fix.actionId,
+    ...(click.undo ? { value: click.undo } : {}),
+    user: click.user,
+    channelName: 'sec-alerts',
+    actionTs: click.actionTs,
+  });
 
 /** The last posted button with this action id (an Undo, a Delete key): its label and value. */
 export function lastButton(

@@ -21,7 +21,7 @@ import { sandboxRuntime, testConfig } from '../helpers/runtime.ts';
 import { displayedBlocks } from '../helpers/slack-display.ts';
 import {
   type ActionEvents,
-  clickCard,
+  clickFix,
   lastButton,
   type Receiver,
   recordResponseBodies,
@@ -79,15 +79,7 @@ const POLICY_WRITES = ['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy', '
 
 /** The fix's button, or with `value` the Undo (or Still needed) button of its receipt. */
 const click = (t: Target, actionTs: string, who = ADMIN, value?: string) =>
-  clickCard(rt, receiver, {
-    findingId: t.id,
-    analyzer: t.analyzer,
-    actionId: value ? ACTION_IDS.undoFix : t.actionId,
-    ...(value ? { value } : {}),
-    user: who,
-    channelName: 'sec-alerts',
-    actionTs,
-  });
+  clickFix(rt, receiver, t, { actionTs, user: who, undo: value });
 
 /** The Undo (or Still needed) button last posted: its label and value. */
 const undoButton = () => lastButton(slack.posted, ACTION_IDS.undoFix);

@@ -26,6 +26,7 @@ import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
   clickCard,
+  clickFix,
   failOnce,
   lastButton,
   type Receiver,
@@ -130,15 +131,7 @@ const writes = (c: Case) =>
 
 /** The fix's button, or with `value` the Undo button of its receipt. */
 const click = (c: Case, actionTs: string, who = ADMIN, value?: string) =>
-  clickCard(rt, receiver, {
-    findingId: c.id,
-    analyzer: c.analyzer,
-    actionId: value ? ACTION_IDS.undoFix : c.actionId,
-    ...(value ? { value } : {}),
-    user: who,
-    channelName: 'sec-alerts',
-    actionTs,
-  });
+  clickFix(rt, receiver, c, { actionTs, user: who, undo: value });
 
 /** The Undo button's value from the fix receipt in the finding's thread. */
 const undoValue = () => lastButton(slack.posted, ACTION_IDS.undoFix).value;
