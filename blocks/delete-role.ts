@@ -25,19 +25,27 @@ export interface DeleteRoleMetadata {
   t?: string;
 }
 
-const title = { type: 'plain_text', text: 'Delete unused role' } as const;
-
-export function deleteRoleLoadingModal(meta: DeleteRoleMetadata): ModalView {
+/** The one delete-role modal in each of its steps: loading, confirm (with its submit button), blocked. */
+function roleModal(
+  meta: DeleteRoleMetadata,
+  buttons: { submit?: string; close: string },
+  blocks: KnownBlock[],
+): ModalView {
   return {
     type: 'modal',
     callback_id: DELETE_ROLE_MODAL.callbackId,
     private_metadata: JSON.stringify(meta),
-    title,
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      section('⏳ Reading the role from AWS: its policies, instance profiles and when it was last used…'),
-    ],
+    title: { type: 'plain_text', text: 'Delete unused role' },
+    ...(buttons.submit ? { submit: { type: 'plain_text', text: buttons.submit } } : {}),
+    close: { type: 'plain_text', text: buttons.close },
+    blocks,
   };
+}
+
+export function deleteRoleLoadingModal(meta: DeleteRoleMetadata): ModalView {
+  return roleModal(meta, { close: 'Cancel' }, [
+    section('⏳ Reading the role from AWS: its policies, instance profiles and when it was last used…'),
+  ]);
 }
 
 export function deleteRoleConfirmModal(input: {
@@ -75,26 +83,13 @@ export function deleteRoleConfirmModal(input: {
       `Just before deleting, the bot checks again that the finding is still active, that the role is still unused for at least ${input.minUnusedDays} days, that it is not service-linked and carries no protection tag. A complete backup is saved first; Restore recreates the role.`,
     ]),
   ];
-  return {
-    type: 'modal',
-    callback_id: DELETE_ROLE_MODAL.callbackId,
-    private_metadata: JSON.stringify(input.meta),
-    title,
-    submit: { type: 'plain_text', text: 'Delete role' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: capBlocks(blocks, 100),
-  };
+  return roleModal(input.meta, { submit: 'Delete role', close: 'Cancel' }, capBlocks(blocks, 100));
 }
 
 export function deleteRoleBlockedModal(meta: DeleteRoleMetadata, reason: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: DELETE_ROLE_MODAL.callbackId,
-    private_metadata: JSON.stringify(meta),
-    title,
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [section(`🛑 This role will not be deleted: ${escapeMrkdwn(truncate(reason, 2500))}`)],
-  };
+  return roleModal(meta, { close: 'Close' }, [
+    section(`🛑 This role will not be deleted: ${escapeMrkdwn(truncate(reason, 2500))}`),
+  ]);
 }
 
 /**

@@ -659,6 +659,12 @@ function actionsBlock(
 
 // ---------------------------------------------------------------------------------------------
 
+/** A day of the card's state line, in bold. */
+const boldDay = (iso: string): Piece => ({ ...dayPiece(iso), bold: true }) as Piece;
+
+/** " until <day>" in bold. */
+const untilDay = (iso: string): Line => [bold(' until '), boldDay(iso)];
+
 /** " by <person>" for a Slack user id, nothing otherwise. */
 const byPerson = (user: string | undefined): Line =>
   user !== undefined && SLACK_USER_ID.test(user) ? [bold(' by '), person(user)] : [];
@@ -672,8 +678,7 @@ function stateLines(state: FindingState | undefined): Line[] {
         '🚧 ',
         bold('Quarantined'),
         ...byPerson(q.by),
-        bold(' until '),
-        { ...dayPiece(q.until), bold: true } as Piece,
+        ...untilDay(q.until),
         ': a deny-all policy refuses every call made with the role; it is deleted (with a backup) then, unless someone clicks Still needed.',
       ],
       ...(state.snoozed ? [snoozeLine(state.snoozed)] : []),
@@ -688,14 +693,14 @@ function stateLine(state: FindingState | undefined): Line | undefined {
     return [
       '🗑️ ',
       bold('Role deleted '),
-      { ...dayPiece(state.deleted.at), bold: true } as Piece,
+      boldDay(state.deleted.at),
       ...byPerson(state.deleted.by),
       ': a backup is kept; Restore recreates it.',
     ];
   }
   if (state?.status === 'ACTIVE' && state.snoozed) return snoozeLine(state.snoozed);
   if (!state || state.status === 'ACTIVE') return undefined;
-  const at: Line = state.at !== undefined ? [bold(' '), { ...dayPiece(state.at), bold: true } as Piece] : [];
+  const at: Line = state.at !== undefined ? [bold(' '), boldDay(state.at)] : [];
   if (state.status === 'RESOLVED') return ['✅ ', bold('Resolved'), ...at];
   const reason: Line = state.reason ? [': ', freeText(state.reason, 500)] : [];
   const until: Line = state.until ? [', until ', freeText(state.until, 40)] : [];
@@ -704,14 +709,7 @@ function stateLine(state: FindingState | undefined): Line | undefined {
 
 function snoozeLine(z: NonNullable<FindingState['snoozed']>): Line {
   const reason: Line = z.reason ? [': ', freeText(z.reason, 500)] : [];
-  return [
-    '💤 ',
-    bold('Snoozed'),
-    ...byPerson(z.by),
-    bold(' until '),
-    { ...dayPiece(z.until), bold: true } as Piece,
-    ...reason,
-  ];
+  return ['💤 ', bold('Snoozed'), ...byPerson(z.by), ...untilDay(z.until), ...reason];
 }
 
 /** The Slack message for one finding. */

@@ -119,6 +119,16 @@ class Checker {
     this.problems.push(`${message} [json-pointer:${at}]`);
   }
 
+  /** A block's `elements`: at least one (else undefined, the block's other checks skipped), at most `max`. */
+  elementList(els: unknown, at: string, max: number): unknown[] | undefined {
+    if (!Array.isArray(els) || els.length === 0) {
+      this.add('must contain at least 1 element', `${at}/elements`);
+      return undefined;
+    }
+    if (els.length > max) this.add(`no more than ${max} items allowed (got ${els.length})`, `${at}/elements`);
+    return els;
+  }
+
   length(s: unknown, max: number, at: string, min = 1) {
     if (typeof s !== 'string') return;
     if (s.length > max) this.add(`must be less than ${max + 1} characters (got ${s.length})`, at);
@@ -285,13 +295,8 @@ class Checker {
         return;
       }
       case 'context': {
-        const els = b.elements;
-        if (!Array.isArray(els) || els.length === 0) {
-          return this.add('must contain at least 1 element', `${at}/elements`);
-        }
-        if (els.length > L.contextElements) {
-          this.add(`no more than ${L.contextElements} items allowed (got ${els.length})`, `${at}/elements`);
-        }
+        const els = this.elementList(b.elements, at, L.contextElements);
+        if (!els) return;
         els.forEach((e, j) => {
           if (isObj(e) && e.type === 'image') this.length(e.alt_text, L.imageAltText, `${at}/elements/${j}`);
           else this.text(e, `${at}/elements/${j}`, L.text);
@@ -299,13 +304,8 @@ class Checker {
         return;
       }
       case 'actions': {
-        const els = b.elements;
-        if (!Array.isArray(els) || els.length === 0) {
-          return this.add('must contain at least 1 element', `${at}/elements`);
-        }
-        if (els.length > L.actionsElements) {
-          this.add(`no more than ${L.actionsElements} items allowed (got ${els.length})`, `${at}/elements`);
-        }
+        const els = this.elementList(b.elements, at, L.actionsElements);
+        if (!els) return;
         const ids = new Set<string>();
         els.forEach((e, j) => {
           this.element(e, `${at}/elements/${j}`, 'actions');

@@ -1,19 +1,19 @@
 // Archive a card (every id of it, in every analyzer that has it) with who, why and an optional
 // expiry; on that date archive-expiry makes it ACTIVE again (AWS's own archive never expires).
 import type { Job } from 'bullmq';
-import { differenceInMilliseconds, parseISO } from 'date-fns';
+import { parseISO } from 'date-fns';
 import { archivedReceipt, unarchivedReceipt } from '../../blocks/receipts.ts';
-import { type ActionRequest, type ArchiveData, enqueue, JOBS } from '../../src/queue/index.ts';
+import { type ActionRequest, type ArchiveData, JOBS } from '../../src/queue/index.ts';
 import { setCardStatus } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, threadReplyOnce } from '../finding-message.ts';
-import { type ActionResult, runFindingAction } from './frame.ts';
+import { redraw } from '../finding-message.ts';
+import { type ActionResult, runFindingAction, scheduleEnd } from './frame.ts';
 
 export function archiveAction(deps: JobDeps, job: Job<ArchiveData>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
     leaves: 'ARCHIVED',
-    async step({ data, finding, state, members, acting, at, receipt, shown, done, succeeded }) {
+    async step({ data, finding, state, members, acting, at, shown, reply, done, succeeded }) {
       const { reason, until } = data;
       await setCardStatus(deps, job, members, acting, 'ACTIVE', 'ARCHIVED');
       const detail = until ? `${reason} (until ${until})` : reason;
@@ -27,19 +27,9 @@ export function archiveAction(deps: JobDeps, job: Job<ArchiveData>): Promise<Act
       await shown(() =>
         redraw(deps, finding, state, { status: 'ARCHIVED', at, by: data.userId, reason, until }),
       );
-      await shown(() =>
-        threadReplyOnce(deps, state, archivedReceipt({ userId: data.userId, reason, until }), receipt),
-      );
-      if (until) {
-        // Midnight UTC at the start of the expiry day.
-        const due = parseISO(`${until}T00:00:00Z`);
-        await enqueue(
-          deps.queues,
-          JOBS.archiveExpiry,
-          { ...data, userId: 'system', requestTs: until },
-          { delay: Math.max(0, differenceInMilliseconds(due, deps.now())) },
-        );
-      }
+      await reply(archivedReceipt({ userId: data.userId, reason, until }));
+      // Midnight UTC at the start of the expiry day.
+      if (until) await scheduleEnd(deps, JOBS.archiveExpiry, data, until, parseISO(`${until}T00:00:00Z`));
       return succeeded('ARCHIVED', detail);
     },
   });
@@ -51,7 +41,7 @@ export function unarchiveAction(deps: JobDeps, job: Job<ActionRequest>): Promise
   return runFindingAction(deps, job, {
     expected: 'ARCHIVED',
     leaves: 'ACTIVE',
-    async step({ data, finding, state, members, acting, receipt, shown, done, succeeded }) {
+    async step({ data, finding, state, members, acting, shown, reply, done, succeeded }) {
       if (expiry && state?.archiveUntil && state.archiveUntil !== data.requestTs) {
         // The archive was renewed or replaced since this expiry was scheduled.
         return { outcome: 'stale', status: 'ARCHIVED' };
@@ -63,13 +53,8 @@ export function unarchiveAction(deps: JobDeps, job: Job<ActionRequest>): Promise
       await deps.store.clearReminders(data.findingId);
       await deps.store.set(data.findingId, { status: 'ACTIVE' });
       await shown(() => redraw(deps, { ...finding, status: 'ACTIVE' }, state, { status: 'ACTIVE' }));
-      await shown(() =>
-        threadReplyOnce(
-          deps,
-          state,
-          unarchivedReceipt(expiry ? { userId: 'system', expired: data.requestTs } : { userId: data.userId }),
-          receipt,
-        ),
+      await reply(
+        unarchivedReceipt(expiry ? { userId: 'system', expired: data.requestTs } : { userId: data.userId }),
       );
       return succeeded('ACTIVE', detail);
     },

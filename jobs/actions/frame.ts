@@ -3,13 +3,15 @@
 // person told why), keep a service-linked analyzer's findings read-only, and audit what AWS did,
 // whatever happens to the messages about it afterwards.
 import { type Job, UnrecoverableError } from 'bullmq';
+import { differenceInMilliseconds } from 'date-fns';
 import { actionFailedNote, notShownNote, readOnlyNote, staleNote } from '../../blocks/receipts.ts';
 import type { Finding, FindingStatus } from '../../src/findings/model.ts';
-import type { ActionRequest } from '../../src/queue/index.ts';
+import { type ActionRequest, enqueue, type JOBS } from '../../src/queue/index.ts';
+import type { OutgoingMessage } from '../../src/slack/client.ts';
 import type { CardMember, FindingState } from '../../src/store/findings.ts';
 import { readCard } from '../card.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, showInSlack, withMissed } from '../finding-message.ts';
+import { redraw, showInSlack, threadReplyOnce, withMissed } from '../finding-message.ts';
 import { onceKey } from '../post-once.ts';
 import { failureMessage, isFinalFailure } from '../retry.ts';
 import { tell } from '../tell.ts';
@@ -37,6 +39,8 @@ export interface ActionContext<D extends ActionRequest = ActionRequest> {
   receipt: string;
   /** Runs a Slack step that shows the outcome; a gone channel or message is noted, not fatal. */
   shown(step: () => Promise<unknown>): Promise<void>;
+  /** Posts the action's receipt in the card's thread (once, under `receipt`), as a step `shown` runs. */
+  reply(msg: OutgoingMessage): Promise<void>;
   /** Marks that AWS (or, for a snooze, the stored state) has changed: from now on it is audited as done. */
   done(detail?: string): void;
   /** Audits the action as succeeded (saying what could not be shown) and returns its result. */
@@ -98,6 +102,8 @@ export async function runFindingAction<D extends ActionRequest>(
   try {
     // Through an id of the card whose analyzer still has it in the state the action expects.
     const { finding, state, members, acting, managedBy } = await readCard(deps, data, spec.expected);
+    // Every action posts one receipt; a retry after a later step failed does not post it again.
+    const receipt = onceKey(job, 'receipt');
     const base = {
       deps,
       job,
@@ -107,9 +113,9 @@ export async function runFindingAction<D extends ActionRequest>(
       acting,
       analyzer: { arn: acting.analyzerArn, region: acting.region },
       at: deps.now().toISOString(),
-      // Every action posts one receipt; a retry after a later step failed does not post it again.
-      receipt: onceKey(job, 'receipt'),
+      receipt,
       shown,
+      reply: (msg: OutgoingMessage) => shown(() => threadReplyOnce(deps, state, msg, receipt)),
       done: (detail?: string) => {
         done = detail === undefined ? {} : { detail };
       },
@@ -159,4 +165,23 @@ export async function runFindingAction<D extends ActionRequest>(
     }
     throw err;
   }
+}
+
+/**
+ * Queues the end of an archive or snooze: `name` runs as the system at `due`, with `requestTs` the
+ * end it was scheduled for, so that run can tell whether the end is still current.
+ */
+export async function scheduleEnd(
+  deps: JobDeps,
+  name: typeof JOBS.archiveExpiry | typeof JOBS.snoozeEnd,
+  data: ActionRequest,
+  requestTs: string,
+  due: Date,
+): Promise<void> {
+  await enqueue(
+    deps.queues,
+    name,
+    { ...data, userId: 'system', requestTs },
+    { delay: Math.max(0, differenceInMilliseconds(due, deps.now())) },
+  );
 }

@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { rescanReceipt } from '../../blocks/receipts.ts';
 import { type ActionRequest, enqueue, JOBS } from '../../src/queue/index.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, threadReplyOnce } from '../finding-message.ts';
+import { redraw } from '../finding-message.ts';
 import { type ActionResult, runFindingAction } from './frame.ts';
 
 /** How long after StartResourceScan the finding is read again (AWS analyzes asynchronously). */
@@ -13,15 +13,13 @@ export const RESCAN_CHECK_DELAY_MS = 60_000;
 export function rescanAction(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
-    async step({ data, finding, state, analyzer, receipt, shown, done, succeeded }) {
+    async step({ data, finding, analyzer, reply, done, succeeded }) {
       if (finding.findingType !== 'ExternalAccess') {
         throw new UnrecoverableError('only external access findings can be rescanned');
       }
       await deps.analyzers.startResourceScan(analyzer, finding.resourceArn, finding.accountId);
       done();
-      await shown(() =>
-        threadReplyOnce(deps, state, rescanReceipt({ userId: data.userId, outcome: 'requested' }), receipt),
-      );
+      await reply(rescanReceipt({ userId: data.userId, outcome: 'requested' }));
       await enqueue(deps.queues, JOBS.rescanCheck, { ...data }, { delay: RESCAN_CHECK_DELAY_MS });
       return succeeded('ACTIVE');
     },
@@ -32,24 +30,15 @@ export function rescanAction(deps: JobDeps, job: Job<ActionRequest>): Promise<Ac
 export function rescanCheck(deps: JobDeps, job: Job<ActionRequest>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
-    async unexpected({ data, finding, state, receipt, shown }) {
+    async unexpected({ data, finding, state, shown, reply }) {
       const status = finding?.status ?? 'RESOLVED';
       if (finding) await shown(() => redraw(deps, finding, state, { status, at: finding.updatedAt }));
-      await shown(() =>
-        threadReplyOnce(deps, state, rescanReceipt({ userId: data.userId, outcome: 'resolved' }), receipt),
-      );
+      await reply(rescanReceipt({ userId: data.userId, outcome: 'resolved' }));
       return { outcome: 'succeeded', status };
     },
-    async step({ data, finding, state, receipt, shown }) {
+    async step({ data, finding, state, shown, reply }) {
       await shown(() => redraw(deps, finding, state, { status: 'ACTIVE' }));
-      await shown(() =>
-        threadReplyOnce(
-          deps,
-          state,
-          rescanReceipt({ userId: data.userId, outcome: 'still-active' }),
-          receipt,
-        ),
-      );
+      await reply(rescanReceipt({ userId: data.userId, outcome: 'still-active' }));
       return { outcome: 'succeeded', status: 'ACTIVE' };
     },
   });

@@ -2,17 +2,17 @@
 // (the aging sweep skips findings whose snoozedUntil is in the future). Unsnooze, or snooze-end on
 // its day, clears it and says in the thread that reminders resume.
 import type { Job } from 'bullmq';
-import { addDays, differenceInMilliseconds, parseISO } from 'date-fns';
+import { addDays, parseISO } from 'date-fns';
 import { snoozedReceipt, unsnoozedReceipt } from '../../blocks/receipts.ts';
-import { type ActionRequest, enqueue, JOBS, type SnoozeData } from '../../src/queue/index.ts';
+import { type ActionRequest, JOBS, type SnoozeData } from '../../src/queue/index.ts';
 import type { JobDeps } from '../deps.ts';
-import { redraw, threadReplyOnce } from '../finding-message.ts';
-import { type ActionResult, runFindingAction } from './frame.ts';
+import { redraw } from '../finding-message.ts';
+import { type ActionResult, runFindingAction, scheduleEnd } from './frame.ts';
 
 export function snoozeAction(deps: JobDeps, job: Job<SnoozeData>): Promise<ActionResult> {
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
-    async step({ data, finding, state, receipt, shown, done, succeeded }) {
+    async step({ data, finding, state, shown, reply, done, succeeded }) {
       const { days, reason } = data;
       const snooze = {
         snoozedUntil: addDays(deps.now(), days).toISOString(),
@@ -23,21 +23,9 @@ export function snoozeAction(deps: JobDeps, job: Job<SnoozeData>): Promise<Actio
       const detail = `${days} days until ${snooze.snoozedUntil}: ${reason}`;
       done(detail);
       await shown(() => redraw(deps, finding, state && { ...state, ...snooze }, { status: 'ACTIVE' }));
-      await shown(() =>
-        threadReplyOnce(
-          deps,
-          state,
-          snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }),
-          receipt,
-        ),
-      );
+      await reply(snoozedReceipt({ userId: data.userId, days, until: snooze.snoozedUntil, reason }));
       // At the end the message loses its snooze line and the thread says reminders resume.
-      await enqueue(
-        deps.queues,
-        JOBS.snoozeEnd,
-        { ...data, userId: 'system', requestTs: snooze.snoozedUntil },
-        { delay: Math.max(0, differenceInMilliseconds(parseISO(snooze.snoozedUntil), deps.now())) },
-      );
+      await scheduleEnd(deps, JOBS.snoozeEnd, data, snooze.snoozedUntil, parseISO(snooze.snoozedUntil));
       return succeeded('ACTIVE', detail);
     },
   });
@@ -48,7 +36,7 @@ export function unsnoozeAction(deps: JobDeps, job: Job<ActionRequest>): Promise<
   const end = job.name === JOBS.snoozeEnd;
   return runFindingAction(deps, job, {
     expected: 'ACTIVE',
-    async step({ data, finding, state, receipt, shown, done, succeeded }) {
+    async step({ data, finding, state, shown, reply, done, succeeded }) {
       if (end && state?.snoozedUntil !== data.requestTs) {
         // Ended early, or renewed since this end was scheduled.
         return { outcome: 'stale', status: 'ACTIVE' };
@@ -63,13 +51,8 @@ export function unsnoozeAction(deps: JobDeps, job: Job<ActionRequest>): Promise<
         snoozeReason: undefined,
       };
       await shown(() => redraw(deps, finding, cleared, { status: 'ACTIVE' }));
-      await shown(() =>
-        threadReplyOnce(
-          deps,
-          state,
-          unsnoozedReceipt(end ? { userId: 'system', ended: data.requestTs } : { userId: data.userId }),
-          receipt,
-        ),
+      await reply(
+        unsnoozedReceipt(end ? { userId: 'system', ended: data.requestTs } : { userId: data.userId }),
       );
       return succeeded('ACTIVE', detail);
     },

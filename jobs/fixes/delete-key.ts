@@ -11,8 +11,6 @@ import {
   keyDeletionOffer,
 } from '../../blocks/fixes.ts';
 import { actionFailedNote } from '../../blocks/receipts.ts';
-import { AwsError } from '../../src/aws/errors.ts';
-import type { AccessKey } from '../../src/aws/fixes.ts';
 import { JOBS, type KeyDeletionData } from '../../src/queue/index.ts';
 import type { FixBackup } from '../../src/store/backups.ts';
 import type { JobDeps } from '../deps.ts';
@@ -20,6 +18,7 @@ import { afterAwsActed, threadReplyOnce, withMissed } from '../finding-message.t
 import { onceKey } from '../post-once.ts';
 import { failureMessage } from '../retry.ts';
 import { tell } from '../tell.ts';
+import { accessKeyNow } from './specs.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -33,16 +32,6 @@ function inactiveKey(backup: FixBackup, d: KeyDeletionData): InactiveKey {
     deactivatedAt: backup.takenAt,
     ref: { findingId: d.findingId, analyzerArn: d.analyzerArn, region: d.region, backupKey: d.backupKey },
   };
-}
-
-/** The key as IAM lists it now: undefined when it (or its user) is gone. */
-async function keyNow(deps: JobDeps, k: InactiveKey): Promise<AccessKey | undefined> {
-  try {
-    return (await deps.fixes.listAccessKeys(k.accountId, k.userName)).find((x) => x.id === k.keyId);
-  } catch (err) {
-    if (err instanceof AwsError && err.kind === 'not-found') return undefined;
-    throw err;
-  }
 }
 
 async function deactivationBackup(deps: JobDeps, d: KeyDeletionData): Promise<FixBackup | string> {
@@ -67,7 +56,7 @@ export async function offerKeyDeletion(
     return { outcome: 'no-backup' };
   }
   const k = inactiveKey(backup, job.data);
-  const key = await keyNow(deps, k);
+  const key = await accessKeyNow(deps, k, 'key-gone');
   if (!key) return { outcome: 'gone' };
   if (key.status !== 'Inactive') return { outcome: 'active-again' };
   const card = await deps.store.get(job.data.findingId);
@@ -106,7 +95,7 @@ export async function deleteKey(deps: JobDeps, job: Job<KeyDeletionData>): Promi
   if (typeof backup === 'string') return nothing(backup, 'failed');
   const k = inactiveKey(backup, d);
   const name = `access key ${k.keyId} of user ${k.userName}`;
-  const key = await keyNow(deps, k);
+  const key = await accessKeyNow(deps, k, 'key-gone');
   if (!key) return nothing(`${name} no longer exists: it was deleted already.`);
   if (key.status !== 'Inactive') {
     return nothing(

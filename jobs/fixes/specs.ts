@@ -6,7 +6,12 @@
 import { randomInt } from 'node:crypto';
 import { addDays } from 'date-fns';
 import { AwsError } from '../../src/aws/errors.ts';
-import { ALL_BLOCKED, type IamPrincipal, type PublicAccessBlock } from '../../src/aws/fixes.ts';
+import {
+  type AccessKey,
+  ALL_BLOCKED,
+  type IamPrincipal,
+  type PublicAccessBlock,
+} from '../../src/aws/fixes.ts';
 import { sameDocument } from '../../src/aws/iam/documents.ts';
 import { iamNameOf } from '../../src/aws/tags.ts';
 import type { FixKind } from '../../src/findings/card-actions.ts';
@@ -160,9 +165,32 @@ export const blockPublicAccess: FixSpec<Pab> = {
 
 type KeyStatus = 'Active' | 'Inactive' | 'absent';
 
-async function keyStatus(deps: JobDeps, accountId: string, user: string, keyId: string): Promise<KeyStatus> {
-  const keys = await deps.fixes.listAccessKeys(accountId, user);
-  return keys.find((k) => k.id === keyId)?.status ?? 'absent';
+/**
+ * An access key as IAM lists it now, or undefined where its user has no such key. With
+ * `userGone: 'key-gone'` a deleted user (not-found on ListAccessKeys) answers undefined too, as the
+ * follow-ups of Deactivate key want; with 'error' that error stands, so the fix itself fails.
+ */
+export async function accessKeyNow(
+  deps: Pick<JobDeps, 'fixes'>,
+  key: { accountId: string; userName: string; keyId: string },
+  userGone: 'key-gone' | 'error',
+): Promise<AccessKey | undefined> {
+  try {
+    const keys = await deps.fixes.listAccessKeys(key.accountId, key.userName);
+    return keys.find((k) => k.id === key.keyId);
+  } catch (err) {
+    if (userGone === 'key-gone' && err instanceof AwsError && err.kind === 'not-found') return undefined;
+    throw err;
+  }
+}
+
+async function keyStatus(
+  deps: JobDeps,
+  accountId: string,
+  userName: string,
+  keyId: string,
+): Promise<KeyStatus> {
+  return (await accessKeyNow(deps, { accountId, userName, keyId }, 'error'))?.status ?? 'absent';
 }
 
 export const deactivateKey: FixSpec<KeyStatus> = {

@@ -120,9 +120,9 @@ export function createAccessAnalyzer(
     return a;
   };
 
-  /** An analyzer of this account and region by name (archive rules name their analyzer). */
-  const analyzerNamed = (name: string, ctx: Ctx): SandboxAnalyzer => {
-    if (!ANALYZER_NAME.test(name)) {
+  /** An analyzer of this account and region by name (archive rules and GetAnalyzer name their analyzer). */
+  const analyzerNamed = (name: string, ctx: Ctx, pattern = ANALYZER_NAME): SandboxAnalyzer => {
+    if (!pattern.test(name)) {
       throw validation('analyzerName', `Invalid analyzer name: ${name}`, 'fieldValidationFailed');
     }
     const a = data.analyzers.find(
@@ -174,19 +174,7 @@ export function createAccessAnalyzer(
 
     GetAnalyzer(ctx: Ctx, name: string) {
       // analyzerName is a name (pattern [A-Za-z][A-Za-z0-9_.-]*), never an ARN.
-      if (!/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/.test(name)) {
-        throw validation('analyzerName', `Invalid analyzer name: ${name}`, 'fieldValidationFailed');
-      }
-      const a = data.analyzers.find(
-        (x) => x.name === name && x.region === ctx.region && x.account === ctx.account,
-      );
-      if (!a) {
-        throw new AwsFault(404, 'ResourceNotFoundException', `Analyzer ${name} not found.`, {
-          resourceId: name,
-          resourceType: 'AWS::AccessAnalyzer::Analyzer',
-        });
-      }
-      return { analyzer: analyzerJson(a, true) };
+      return { analyzer: analyzerJson(analyzerNamed(name, ctx, /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/), true) };
     },
 
     ListFindingsV2(ctx: Ctx, body: Record<string, unknown>) {

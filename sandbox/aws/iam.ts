@@ -11,11 +11,20 @@ import {
   tagPageXml,
   userXml,
 } from './iam-xml.ts';
-import { memberList, type QueryOp, type QueryService, required } from './query.ts';
+import { invalidValue, memberList, type QueryOp, type QueryService, required } from './query.ts';
 import { reanalyze } from './reanalyze.ts';
 import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
 
 const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/** PolicyName as PutRolePolicy and CreatePolicy take it, or IAM's ValidationError. */
+function policyNameOf(p: URLSearchParams): string {
+  const name = required(p, 'PolicyName');
+  if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+    throw invalidValue('policyName', name, 'Member must satisfy regular expression pattern: [\\w+=,.@-]+');
+  }
+  return name;
+}
 
 /** IAM; `more` adds operations served elsewhere (the policy tools' reads of managed and user policies). */
 export function createIam(data: SandboxData, more: Record<string, QueryOp> = {}): QueryService {
@@ -130,19 +139,11 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
     CreateRole(ctx, p) {
       const name = required(p, 'RoleName');
       if (!/^[\w+=,.@-]{1,64}$/.test(name)) {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint`,
-        );
+        throw invalidValue('roleName', name);
       }
       const path = p.get('Path') ?? '/';
       if (!/^\/([\x21-\x7e]*\/)?$/.test(path)) {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `1 validation error detected: Value '${path}' at 'path' failed to satisfy constraint`,
-        );
+        throw invalidValue('path', path);
       }
       if (
         data.roles.some((r) => r.account === ctx.account && r.name === name) ||
@@ -165,10 +166,10 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       if (duration !== null) {
         const n = Number(duration);
         if (!Number.isInteger(n) || n < 3600 || n > 43_200) {
-          throw new AwsFault(
-            400,
-            'ValidationError',
-            `1 validation error detected: Value '${duration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+          throw invalidValue(
+            'maxSessionDuration',
+            duration,
+            'Member must have value less than or equal to 43200',
           );
         }
         role.maxSessionDuration = n;
@@ -187,14 +188,7 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
     },
     PutRolePolicy(ctx, p) {
       const role = mutableRoleOf(ctx, p.get('RoleName') ?? undefined);
-      const name = required(p, 'PolicyName');
-      if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
-        );
-      }
+      const name = policyNameOf(p);
       const raw = required(p, 'PolicyDocument');
       const doc = identityPolicy(raw);
       if (isServiceLinked(role)) throw unmodifiable(role);
@@ -273,14 +267,7 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       return null;
     },
     CreatePolicy(ctx, p) {
-      const name = required(p, 'PolicyName');
-      if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
-        );
-      }
+      const name = policyNameOf(p);
       const path = p.get('Path') ?? '/';
       const raw = required(p, 'PolicyDocument');
       const doc = identityPolicy(raw);
@@ -377,10 +364,10 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       const id = required(p, 'AccessKeyId');
       const status = required(p, 'Status');
       if (status !== 'Active' && status !== 'Inactive') {
-        throw new AwsFault(
-          400,
-          'ValidationError',
-          `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`,
+        throw invalidValue(
+          'status',
+          status,
+          'Member must satisfy enum value set: [Active, Inactive, Expired]',
         );
       }
       const key = (u.accessKeys ?? []).find((k) => k.id === id);
@@ -536,12 +523,7 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
  * an Effect, an Action or NotAction, a Resource or NotResource, and no Principal.
  */
 export function identityPolicy(raw: string): Record<string, unknown> {
-  const doc = policyDocument(raw);
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
-  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
-  for (const st of statements as Record<string, unknown>[]) {
-    if (!st || typeof st !== 'object')
-      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  return policyWith(raw, (st) => {
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
     if ('Principal' in st || 'NotPrincipal' in st)
@@ -550,6 +532,21 @@ export function identityPolicy(raw: string): Record<string, unknown> {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain actions.');
     if (st.Resource === undefined && st.NotResource === undefined)
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Policy statement must contain resources.');
+  });
+}
+
+/**
+ * A policy document whose statements (at least one, each an object) pass `check`, in order: IAM's
+ * "Syntax errors in policy." for no statement or one that is not an object.
+ */
+function policyWith(raw: string, check: (st: Record<string, unknown>) => void): Record<string, unknown> {
+  const doc = policyDocument(raw);
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  for (const st of statements as Record<string, unknown>[]) {
+    if (!st || typeof st !== 'object')
+      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+    check(st);
   }
   return doc;
 }
@@ -566,12 +563,7 @@ function noLoginProfile(user: string): AwsFault {
 
 /** A trust policy IAM takes: JSON, at least one statement, a principal in each, no Resource. */
 function trustPolicy(raw: string): Record<string, unknown> {
-  const doc = policyDocument(raw);
-  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
-  if (statements.length === 0) throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
-  for (const st of statements as Record<string, unknown>[]) {
-    if (!st || typeof st !== 'object')
-      throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  return policyWith(raw, (st) => {
     if ('Resource' in st || 'NotResource' in st) {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Has prohibited field Resource');
     }
@@ -581,8 +573,7 @@ function trustPolicy(raw: string): Record<string, unknown> {
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') {
       throw new AwsFault(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
     }
-  }
-  return doc;
+  });
 }
 
 function policyArn(arn: string): string {

@@ -122,6 +122,26 @@ function statements(doc: Record<string, unknown>): Statement[] {
   return list(doc.Statement).filter((s): s is Statement => !!s && typeof s === 'object');
 }
 
+/** A user's or group's attached policies as one page of IAM's listing. */
+const attachedListing = (h: { attachedPolicies?: string[] | undefined }) =>
+  `${attachedPoliciesXml(h.attachedPolicies ?? [])}<IsTruncated>false</IsTruncated>`;
+
+/** A user's or group's inline policy names as one page of IAM's listing. */
+const inlineListing = (h: { inlinePolicies?: Record<string, unknown> | undefined }) =>
+  `${policyNamesXml(Object.keys(h.inlinePolicies ?? {}))}<IsTruncated>false</IsTruncated>`;
+
+/** A reason of a failed Check*: the statement's index, and its Sid where it has one. */
+function reasonAt(st: Statement, i: number, description: string): Record<string, unknown> {
+  return { description, statementIndex: i, ...(typeof st.Sid === 'string' ? { statementId: st.Sid } : {}) };
+}
+
+/** A Check* answer: FAIL with its reasons, or PASS. */
+function checkResult(reasons: Record<string, unknown>[], message: { fail: string; pass: string }) {
+  return reasons.length
+    ? { result: 'FAIL', message: message.fail, reasons }
+    : { result: 'PASS', message: message.pass, reasons: [] };
+}
+
 export function createPolicySandbox(data: SandboxData, fault: Fault) {
   data.policyGenerations ??= [];
   const generations = data.policyGenerations;
@@ -384,24 +404,15 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
           ...newPrincipals.map((x) => `principal ${x}`),
         ];
         if (extra.length) {
-          reasons.push({
-            description: `New access in the statement with index: ${i} (${extra.join(', ')}).`,
-            statementIndex: i,
-            ...(typeof st.Sid === 'string' ? { statementId: st.Sid } : {}),
-          });
+          reasons.push(
+            reasonAt(st, i, `New access in the statement with index: ${i} (${extra.join(', ')}).`),
+          );
         }
       });
-      return reasons.length
-        ? {
-            result: 'FAIL',
-            message: 'The modified permissions grant new access compared to your existing policy.',
-            reasons,
-          }
-        : {
-            result: 'PASS',
-            message: 'The policy document does not grant new access compared to the existing policy.',
-            reasons: [],
-          };
+      return checkResult(reasons, {
+        fail: 'The modified permissions grant new access compared to your existing policy.',
+        pass: 'The policy document does not grant new access compared to the existing policy.',
+      });
     },
 
     CheckNoPublicAccess(_ctx: PolicyCtx, body: Record<string, unknown>) {
@@ -416,24 +427,13 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
           p === '*' ||
           (!!p && typeof p === 'object' && list((p as Record<string, unknown>).AWS).includes('*'));
         if (st.Effect === 'Allow' && everyone && st.Condition === undefined) {
-          reasons.push({
-            description: `Public access granted in the following statement with index: ${i}.`,
-            statementIndex: i,
-            ...(typeof st.Sid === 'string' ? { statementId: st.Sid } : {}),
-          });
+          reasons.push(reasonAt(st, i, `Public access granted in the following statement with index: ${i}.`));
         }
       });
-      return reasons.length
-        ? {
-            result: 'FAIL',
-            message: 'The resource policy grants public access for the given resource type.',
-            reasons,
-          }
-        : {
-            result: 'PASS',
-            message: 'The resource policy does not grant public access for the given resource type.',
-            reasons: [],
-          };
+      return checkResult(reasons, {
+        fail: 'The resource policy grants public access for the given resource type.',
+        pass: 'The resource policy does not grant public access for the given resource type.',
+      });
     },
   };
 
@@ -485,6 +485,17 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
         return g;
       };
       const encoded = (doc: Record<string, unknown>) => xml(encodeURIComponent(JSON.stringify(doc)));
+      /** GetUserPolicy and GetGroupPolicy: the holder's inline policy named by PolicyName. */
+      const inlinePolicy = (
+        kind: 'User' | 'Group',
+        holder: { name: string; inlinePolicies?: Record<string, Record<string, unknown>> | undefined },
+        p: URLSearchParams,
+      ) => {
+        const name = p.get('PolicyName') ?? '';
+        const doc = holder.inlinePolicies?.[name];
+        if (!doc) throw noSuch(`The ${kind.toLowerCase()} policy with name ${name}`);
+        return `<${kind}Name>${xml(holder.name)}</${kind}Name><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
+      };
       return {
         GetPolicy(_ctx, p) {
           const arn = p.get('PolicyArn') ?? '';
@@ -502,14 +513,8 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
             throw noSuch(`Policy ${arn} version ${p.get('VersionId')}`);
           return `<PolicyVersion><Document>${encoded(doc)}</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion></PolicyVersion>`;
         },
-        ListAttachedUserPolicies(ctx, p) {
-          const u = userOf(ctx, p.get('UserName'));
-          return `${attachedPoliciesXml(u.attachedPolicies ?? [])}<IsTruncated>false</IsTruncated>`;
-        },
-        ListUserPolicies(ctx, p) {
-          const u = userOf(ctx, p.get('UserName'));
-          return `${policyNamesXml(Object.keys(u.inlinePolicies ?? {}))}<IsTruncated>false</IsTruncated>`;
-        },
+        ListAttachedUserPolicies: (ctx, p) => attachedListing(userOf(ctx, p.get('UserName'))),
+        ListUserPolicies: (ctx, p) => inlineListing(userOf(ctx, p.get('UserName'))),
         ListGroupsForUser(ctx, p) {
           const u = userOf(ctx, p.get('UserName'));
           const members = (u.groups ?? [])
@@ -522,28 +527,10 @@ export function createPolicySandbox(data: SandboxData, fault: Fault) {
             .join('');
           return `<Groups>${members}</Groups><IsTruncated>false</IsTruncated>`;
         },
-        ListAttachedGroupPolicies(ctx, p) {
-          const g = groupOf(ctx, p.get('GroupName'));
-          return `${attachedPoliciesXml(g.attachedPolicies ?? [])}<IsTruncated>false</IsTruncated>`;
-        },
-        ListGroupPolicies(ctx, p) {
-          const g = groupOf(ctx, p.get('GroupName'));
-          return `${policyNamesXml(Object.keys(g.inlinePolicies ?? {}))}<IsTruncated>false</IsTruncated>`;
-        },
-        GetGroupPolicy(ctx, p) {
-          const g = groupOf(ctx, p.get('GroupName'));
-          const name = p.get('PolicyName') ?? '';
-          const doc = g.inlinePolicies?.[name];
-          if (!doc) throw noSuch(`The group policy with name ${name}`);
-          return `<GroupName>${xml(g.name)}</GroupName><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
-        },
-        GetUserPolicy(ctx, p) {
-          const u = userOf(ctx, p.get('UserName'));
-          const name = p.get('PolicyName') ?? '';
-          const doc = u.inlinePolicies?.[name];
-          if (!doc) throw noSuch(`The user policy with name ${name}`);
-          return `<UserName>${xml(u.name)}</UserName><PolicyName>${xml(name)}</PolicyName><PolicyDocument>${encoded(doc)}</PolicyDocument>`;
-        },
+        ListAttachedGroupPolicies: (ctx, p) => attachedListing(groupOf(ctx, p.get('GroupName'))),
+        ListGroupPolicies: (ctx, p) => inlineListing(groupOf(ctx, p.get('GroupName'))),
+        GetGroupPolicy: (ctx, p) => inlinePolicy('Group', groupOf(ctx, p.get('GroupName')), p),
+        GetUserPolicy: (ctx, p) => inlinePolicy('User', userOf(ctx, p.get('UserName')), p),
       };
     },
   };

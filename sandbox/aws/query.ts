@@ -71,6 +71,15 @@ export function memberList(p: URLSearchParams, name: string): Record<string, str
   return out.filter((m) => m !== undefined);
 }
 
+/** The ValidationError of a value that fails its constraint; `detail` is AWS's "Member must…" where it gives one. */
+export function invalidValue(field: string, value: string, detail?: string): AwsFault {
+  return new AwsFault(
+    400,
+    'ValidationError',
+    `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint${detail ? `: ${detail}` : ''}`,
+  );
+}
+
 /** A parameter IAM requires, or its ValidationError. */
 export function required(p: URLSearchParams, name: string): string {
   const v = p.get(name);

@@ -22,6 +22,14 @@ export function isS3Request(_req: IncomingMessage, url: URL, ctx: Ctx): boolean 
   );
 }
 
+const OPERATIONS: Record<string, string> = {
+  GET: 'GetPublicAccessBlock',
+  PUT: 'PutPublicAccessBlock',
+  DELETE: 'DeletePublicAccessBlock',
+};
+const operationOf = (method: string) => OPERATIONS[method] ?? `Unknown:${method}`;
+const newRequestId = () => randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+
 const configXml = (c: SandboxPublicAccessBlock) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="${S3_NS}">${FIELDS.map(
     (f) => `<${f}>${c[f]}</${f}>`,
@@ -34,6 +42,26 @@ function send(res: ServerResponse, status: number, body: string, requestId: stri
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** GetPublicAccessBlock's answer: the configuration, or 404 where there is none (`owner` names the bucket or account). */
+function sendConfig(
+  res: ServerResponse,
+  entry: { status?: number },
+  config: SandboxPublicAccessBlock | null | undefined,
+  requestId: string,
+  owner: Record<string, string>,
+): void {
+  if (!config) {
+    throw new AwsFault(
+      404,
+      'NoSuchPublicAccessBlockConfiguration',
+      'The public access block configuration was not found',
+      owner,
+    );
+  }
+  entry.status = 200;
+  send(res, 200, configXml(config), requestId);
 }
 
 function parseConfig(raw: string): SandboxPublicAccessBlock {
@@ -72,12 +100,10 @@ export function createS3(data: SandboxData, record: RecordRequest) {
     const bucketName = decodeURIComponent(url.pathname.split('/').filter(Boolean)[0] ?? '');
     const method = req.method ?? 'GET';
     const operation = url.searchParams.has('publicAccessBlock')
-      ? ({ GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }[
-          method
-        ] ?? `Unknown:${method}`)
+      ? operationOf(method)
       : `Unknown:${method} ${url.pathname}`;
     const entry = record('s3', operation, ctx);
-    const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+    const requestId = newRequestId();
     try {
       if (operation.startsWith('Unknown')) {
         throw new AwsFault(
@@ -105,17 +131,7 @@ export function createS3(data: SandboxData, record: RecordRequest) {
       }
       const arn = `arn:aws:s3:::${bucketName}`;
       if (operation === 'GetPublicAccessBlock') {
-        const c = bucket.publicAccessBlock;
-        if (!c) {
-          throw new AwsFault(
-            404,
-            'NoSuchPublicAccessBlockConfiguration',
-            'The public access block configuration was not found',
-            { BucketName: bucketName },
-          );
-        }
-        entry.status = 200;
-        send(res, 200, configXml(c), requestId);
+        sendConfig(res, entry, bucket.publicAccessBlock, requestId, { BucketName: bucketName });
         return;
       }
       if (operation === 'PutPublicAccessBlock') {
@@ -138,12 +154,9 @@ export function createS3(data: SandboxData, record: RecordRequest) {
   /** S3 control: GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock for an account. */
   const handleControl = (req: IncomingMessage, res: ServerResponse, ctx: Ctx, raw: string) => {
     const method = req.method ?? 'GET';
-    const operation =
-      { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }[
-        method
-      ] ?? `Unknown:${method}`;
+    const operation = operationOf(method);
     const entry = record('s3control', operation, ctx);
-    const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
+    const requestId = newRequestId();
     try {
       if (operation.startsWith('Unknown')) {
         throw new AwsFault(405, 'MethodNotAllowed', `The specified method is not allowed: ${method}.`);
@@ -156,16 +169,7 @@ export function createS3(data: SandboxData, record: RecordRequest) {
       data.accountPublicAccessBlocks ??= {};
       const before = data.accountPublicAccessBlocks[account] ?? null;
       if (operation === 'GetPublicAccessBlock') {
-        if (!before) {
-          throw new AwsFault(
-            404,
-            'NoSuchPublicAccessBlockConfiguration',
-            'The public access block configuration was not found',
-            { AccountId: account },
-          );
-        }
-        entry.status = 200;
-        send(res, 200, configXml(before), requestId);
+        sendConfig(res, entry, before, requestId, { AccountId: account });
         return;
       }
       data.accountPublicAccessBlocks[account] =

@@ -2,7 +2,7 @@
 // name the assumed account (`ASIA<account>XXXX`), so later requests act in that account.
 import { randomBytes } from 'node:crypto';
 import type { SandboxData } from '../types.ts';
-import type { QueryService } from './query.ts';
+import { invalidValue, type QueryService } from './query.ts';
 import { AwsFault, randomChars, xml } from './wire.ts';
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -54,11 +54,7 @@ export function createSts(data: SandboxData): StsSandbox {
         const roleArn = p.get('RoleArn') ?? '';
         const session = p.get('RoleSessionName') ?? '';
         if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
-          throw new AwsFault(
-            400,
-            'ValidationError',
-            `1 validation error detected: Value '${session}' at 'roleSessionName' failed to satisfy constraint`,
-          );
+          throw invalidValue('roleSessionName', session);
         }
         const duration = Number(p.get('DurationSeconds') ?? 3600);
         if (!Number.isInteger(duration) || duration < 900 || duration > 43_200) {

@@ -12,8 +12,9 @@ import {
 } from '@aws-sdk/client-accessanalyzer';
 import { type AnalyzerInfo, analyzerKindOf, type Finding, type FindingSummary } from '../findings/model.ts';
 import { normalizeFinding, normalizeSummary } from '../findings/normalize.ts';
+import { analyzerCall } from './analyzer-call.ts';
 import type { AwsClients } from './clients.ts';
-import { call, collect, pages, unlessNotFound } from './paging.ts';
+import { collect, pages, unlessNotFound } from './paging.ts';
 import type { AnalyzerGateway, FindingRecommendation } from './types.ts';
 
 /** recommendedSteps per GetFindingRecommendation page (the API allows 1–1000). */
@@ -31,6 +32,7 @@ export function createAnalyzerGateway(
   clients: Pick<AwsClients, 'accessAnalyzer'>,
   opts: AnalyzerGatewayOptions = {},
 ): AnalyzerGateway {
+  const send = analyzerCall(clients);
   return {
     async listAnalyzers(region) {
       const client = clients.accessAnalyzer(region);
@@ -75,15 +77,13 @@ export function createAnalyzerGateway(
     },
 
     async updateFindingStatus(analyzer, ids, status, clientToken) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.UpdateFindings', () =>
+      await send(analyzer.region, 'UpdateFindings', (client) =>
         client.send(new UpdateFindingsCommand({ analyzerArn: analyzer.arn, ids, status, clientToken })),
       );
     },
 
     async startResourceScan(analyzer, resourceArn, accountId) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.StartResourceScan', () =>
+      await send(analyzer.region, 'StartResourceScan', (client) =>
         client.send(
           new StartResourceScanCommand({
             analyzerArn: analyzer.arn,
@@ -96,8 +96,7 @@ export function createAnalyzerGateway(
 
     // POST /recommendation/{id}?analyzerArn=… with no body; an empty 200 when started.
     async generateFindingRecommendation(analyzer, id) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.GenerateFindingRecommendation', () =>
+      await send(analyzer.region, 'GenerateFindingRecommendation', (client) =>
         client.send(new GenerateFindingRecommendationCommand({ analyzerArn: analyzer.arn, id })),
       );
     },

@@ -10,8 +10,9 @@ import {
   type Type,
 } from '@aws-sdk/client-accessanalyzer';
 import type { ArchiveFilter } from '../findings/archive-rule.ts';
+import { analyzerCall } from './analyzer-call.ts';
 import type { AwsClients } from './clients.ts';
-import { call, collect, unlessNotFound } from './paging.ts';
+import { collect, unlessNotFound } from './paging.ts';
 
 /** An analyzer an archive rule belongs to: rules are named by analyzer name, applied by ARN. */
 export interface RuleAnalyzer {
@@ -45,6 +46,7 @@ export interface ArchiveRuleGateway {
 }
 
 export function createArchiveRuleGateway(clients: Pick<AwsClients, 'accessAnalyzer'>): ArchiveRuleGateway {
+  const send = analyzerCall(clients);
   return {
     async listArchiveRules(analyzer) {
       const client = clients.accessAnalyzer(analyzer.region);
@@ -57,9 +59,8 @@ export function createArchiveRuleGateway(clients: Pick<AwsClients, 'accessAnalyz
     },
 
     async getArchiveRule(analyzer, ruleName) {
-      const client = clients.accessAnalyzer(analyzer.region);
       const out = await unlessNotFound(
-        call('AccessAnalyzer.GetArchiveRule', () =>
+        send(analyzer.region, 'GetArchiveRule', (client) =>
           client.send(new GetArchiveRuleCommand({ analyzerName: analyzer.name, ruleName })),
         ),
       );
@@ -67,8 +68,7 @@ export function createArchiveRuleGateway(clients: Pick<AwsClients, 'accessAnalyz
     },
 
     async createArchiveRule(analyzer, rule, clientToken) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.CreateArchiveRule', () =>
+      await send(analyzer.region, 'CreateArchiveRule', (client) =>
         client.send(
           new CreateArchiveRuleCommand({
             analyzerName: analyzer.name,
@@ -81,22 +81,19 @@ export function createArchiveRuleGateway(clients: Pick<AwsClients, 'accessAnalyz
     },
 
     async applyArchiveRule(analyzer, ruleName, clientToken) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.ApplyArchiveRule', () =>
+      await send(analyzer.region, 'ApplyArchiveRule', (client) =>
         client.send(new ApplyArchiveRuleCommand({ analyzerArn: analyzer.arn, ruleName, clientToken })),
       );
     },
 
     async deleteArchiveRule(analyzer, ruleName, clientToken) {
-      const client = clients.accessAnalyzer(analyzer.region);
-      await call('AccessAnalyzer.DeleteArchiveRule', () =>
+      await send(analyzer.region, 'DeleteArchiveRule', (client) =>
         client.send(new DeleteArchiveRuleCommand({ analyzerName: analyzer.name, ruleName, clientToken })),
       );
     },
 
     async createAnalyzer(input) {
-      const client = clients.accessAnalyzer(input.region);
-      const out = await call('AccessAnalyzer.CreateAnalyzer', () =>
+      const out = await send(input.region, 'CreateAnalyzer', (client) =>
         client.send(
           new CreateAnalyzerCommand({
             analyzerName: input.name,

@@ -205,11 +205,7 @@ export function createFixGateway(
     async listAccessKeys(accountId, userName) {
       const keys = await iam.list(
         'ListAccessKeys',
-        (token) =>
-          paginateListAccessKeys(
-            { client: iam.client(accountId), ...(token ? { startingToken: token } : {}) },
-            { UserName: userName },
-          ),
+        (token) => paginateListAccessKeys(iam.paging(accountId, token), { UserName: userName }),
         (page) => page.AccessKeyMetadata,
       );
       return keys.map((k) => ({
@@ -314,11 +310,7 @@ export function createFixGateway(
     async listRoleTags(accountId, roleName) {
       const tags = await iam.list(
         'ListRoleTags',
-        (token) =>
-          paginateListRoleTags(
-            { client: iam.client(accountId), ...(token ? { startingToken: token } : {}) },
-            { RoleName: roleName },
-          ),
+        (token) => paginateListRoleTags(iam.paging(accountId, token), { RoleName: roleName }),
         (page) => page.Tags,
       );
       return Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? '']));
@@ -339,8 +331,7 @@ export function createFixGateway(
       );
     },
     async listAttachedPolicies(accountId, principal) {
-      const client = iam.client(accountId);
-      const at = (token: string | undefined) => ({ client, ...(token ? { startingToken: token } : {}) });
+      const at = (token: string | undefined) => iam.paging(accountId, token);
       const attached =
         principal.kind === 'role'
           ? await iam.list(

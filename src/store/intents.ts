@@ -16,19 +16,10 @@ export interface IntentHolder {
 
 export type IntentClaim = { claimed: true } | { claimed: false; holder: IntentHolder | null };
 
-// Ends the intent only if this job still holds it (an expired and re-claimed one stays). It lingers
-// for ARGV[2] ms, so that the second click of a double click that arrives after a fast job finished
-// is still the same request.
-const RELEASE = `
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local ok, h = pcall(cjson.decode, v)
-if ok and h.jobId == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-
-// Extends the intent's lifetime, only while this job holds it.
-const RENEW = `
+// Sets the intent to expire in ARGV[2] ms, only while job ARGV[1] holds it (an expired and re-claimed
+// one stays). Renewing extends its lifetime; releasing lets it linger, so that the second click of a
+// double click that arrives after a fast job finished is still the same request.
+const EXPIRE_IF_HELD = `
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local ok, h = pcall(cjson.decode, v)
@@ -65,11 +56,11 @@ export class IntentStore {
    * that it outlives the job's process only by `ttlMs`); false when it no longer does.
    */
   async renew(intent: string, jobId: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, this.k.intent(intent), jobId, String(ttlMs))) === 1;
+    return (await this.redis.eval(EXPIRE_IF_HELD, 1, this.k.intent(intent), jobId, String(ttlMs))) === 1;
   }
 
   /** Ends the intent when its job (or the last of its follow-ups) is done (after DOUBLE_CLICK_MS). */
   async release(intent: string, jobId: string, lingerMs = DOUBLE_CLICK_MS): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, this.k.intent(intent), jobId, String(lingerMs))) === 1;
+    return (await this.redis.eval(EXPIRE_IF_HELD, 1, this.k.intent(intent), jobId, String(lingerMs))) === 1;
   }
 }

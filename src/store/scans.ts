@@ -81,11 +81,16 @@ export class AnalyzerListing {
   }
 
   async addSeen(ids: readonly string[]): Promise<void> {
+    await this.addToScratch(this.seenKey, ids);
+  }
+
+  /** Adds ids to one of the scan's scratch sets, which lives SCAN_SCRATCH_TTL_SECONDS from then. */
+  private async addToScratch(key: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.redis
       .multi()
-      .sadd(this.seenKey, ...ids)
-      .expire(this.seenKey, SCAN_SCRATCH_TTL_SECONDS)
+      .sadd(key, ...ids)
+      .expire(key, SCAN_SCRATCH_TTL_SECONDS)
       .exec();
   }
 
@@ -96,12 +101,7 @@ export class AnalyzerListing {
   }
 
   async markQueued(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.redis
-      .multi()
-      .sadd(this.queuedKey, ...ids)
-      .expire(this.queuedKey, SCAN_SCRATCH_TTL_SECONDS)
-      .exec();
+    await this.addToScratch(this.queuedKey, ids);
   }
 
   /** Ids ACTIVE at the last complete listing that this listing has not returned. */

@@ -40,8 +40,13 @@ export function testRuntime(config: AppConfig, extra: Partial<RuntimeOptions> = 
 }
 
 /** A runtime whose AWS clients reach the sandbox AWS server at `sandbox.url` over real HTTP. */
-export function sandboxRuntime(config: AppConfig, sandbox: { url: string }): Runtime {
+export function sandboxRuntime(
+  config: AppConfig,
+  sandbox: { url: string },
+  extra: Partial<Omit<RuntimeOptions, 'aws'>> = {},
+): Runtime {
   return testRuntime(config, {
+    ...extra,
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
       endpoints: {

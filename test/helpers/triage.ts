@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import nock from 'nock';
 import pino from 'pino';
 import { expect } from 'vitest';
+import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { bullPrefix } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
@@ -12,7 +13,7 @@ import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
 import type { ListenerDeps } from '../../src/slack/listeners/common.ts';
 import { registerListeners } from '../../src/slack/listeners/index.ts';
 import { REDIS_URL, wipePrefix } from './runtime.ts';
-import { RESPONSE_URL_BASE, type SignedPostOptions, signedPost } from './slack-requests.ts';
+import { blockActionBody, RESPONSE_URL_BASE, type SignedPostOptions, signedPost } from './slack-requests.ts';
 
 export interface SlackResponse {
   url: string;
@@ -161,11 +162,19 @@ export interface Triage {
 export async function startTriage(
   rt: Runtime,
   config: AppConfig,
-  opts: { secret: string; forget: { reset(): void }[] },
+  opts: {
+    secret: string;
+    forget: { reset(): void }[];
+    /** Changes to make once the scan is done, before its calls are forgotten (data the scan must not see). */
+    afterScan?: () => void;
+    /** How long the first scan may take (20 s; more for a large organisation). */
+    scanTimeoutMs?: number;
+  },
 ): Promise<Triage> {
   rt.startWorkers();
   const actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
+  await rt.scanNow({ timeoutMs: opts.scanTimeoutMs ?? 20_000 });
+  opts.afterScan?.();
   for (const f of opts.forget) f.reset();
   const receiver = await startReceiver(rt, { secret: opts.secret });
   return { actions, receiver };
@@ -181,6 +190,76 @@ export async function stopTriage(
   await actions.close();
   await rt.close();
   await wipePrefix(config.redis.keyPrefix);
+}
+
+/** The AWS sandbox's request log as something startTriage can forget. */
+export const sandboxRequests = (aws: { requests: unknown[] }) => ({
+  reset: () => {
+    aws.requests.length = 0;
+  },
+});
+
+/** A click on a button of a finding's card, sent as Slack would from the card's stored channel and message. */
+export async function clickCard(
+  rt: Runtime,
+  receiver: Receiver,
+  click: {
+    findingId: string;
+    analyzer: string;
+    actionId: string;
+    /** The button's value; by default the card's finding reference (region us-east-1). */
+    value?: string;
+    user: string;
+    channelName: string;
+    actionTs: string;
+  },
+): Promise<void> {
+  const state = (await rt.deps.store.get(click.findingId))!;
+  await receiver.post(
+    blockActionBody({
+      actionId: click.actionId,
+      value: click.value ?? encodeFindingRef({ f: click.findingId, a: click.analyzer, r: 'us-east-1' }),
+      user: { id: click.user },
+      channel: { id: state.channel!, name: click.channelName },
+      messageTs: state.ts!,
+      actionTs: click.actionTs,
+    }),
+  );
+}
+
+/**
+ * A fix's button on its finding's card in #sec-alerts, or with `undo` (the button's value) the Undo
+ * or Still needed button of the fix's receipt.
+ */
+export const clickFix = (
+  rt: Runtime,
+  receiver: Receiver,
+  fix: { id: string; analyzer: string; actionId: string },
+  click: { actionTs: string; user: string; undo?: string | undefined },
+) =>
+  clickCard(rt, receiver, {
+    findingId: fix.id,
+    analyzer: fix.analyzer,
+    actionId: click.undo ? ACTION_IDS.undoFix : fix.actionId,
+    ...(click.undo ? { value: click.undo } : {}),
+    user: click.user,
+    channelName: 'sec-alerts',
+    actionTs: click.actionTs,
+  });
+
+/** The last posted button with this action id (an Undo, a Delete key): its label and value. */
+export function lastButton(
+  posted: readonly { blocks?: unknown }[],
+  actionId: string,
+): { label: string; value: string } {
+  for (const p of [...posted].reverse()) {
+    const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : (p.blocks ?? [])) as {
+      elements?: { action_id?: string; value?: string; text?: { text: string } }[];
+    }[];
+    const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === actionId);
+    if (b?.value) return { label: b.text?.text ?? '', value: b.value };
+  }
+  throw new Error(`no ${actionId} button posted`);
 }
 
 /**

@@ -1,10 +1,9 @@
 // Archive similar, `/access rules` and Create analyzer through the real Bolt receiver, real Redis and
 // BullMQ, and the AWS sandbox (archive rules and CreateAnalyzer over the REST-JSON wire protocol);
 // Slack behind nock.
-import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_RULE_MODAL } from '../../blocks/archive-rules.ts';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
+import { ACTION_IDS } from '../../blocks/ids.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
   DEMO_ANALYZERS,
@@ -16,14 +15,16 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { sandboxRuntime, testConfig } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
+  clickCard,
   type Receiver,
   recordResponseBodies,
-  startReceiver,
+  sandboxRequests,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'archive-rules-secret';
@@ -39,30 +40,6 @@ let receiver: Receiver;
 let actions: ActionEvents;
 let responses: Record<string, unknown>[];
 
-async function jobsNamed(name: string): Promise<Job[]> {
-  const all = await (rt.queues.actions as Queue).getJobs([
-    'waiting',
-    'active',
-    'delayed',
-    'completed',
-    'failed',
-  ]);
-  return all.filter((j) => j.name === name);
-}
-
-async function settled(name: string, count = 1) {
-  await expect
-    .poll(
-      async () => {
-        const jobs = await jobsNamed(name);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length >= count && states.every((s) => s === 'completed' || s === 'failed');
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(true);
-}
-
 const writes = (ops: string[]) =>
   aws.requests.filter((r) => ops.includes(r.operation) && r.status < 300).map((r) => r.operation);
 const archived = () => [...aws.data.findings.all()].filter((f) => f.status === 'ARCHIVED').map((f) => f.id);
@@ -72,23 +49,19 @@ const audit = async (action: string) =>
     .map((e) => e.outcome)
     .reverse();
 
-async function clickArchiveSimilar(actionTs: string, who = ADMIN) {
-  const state = (await rt.deps.store.get(ID))!;
-  await receiver.post(
-    blockActionBody({
-      actionId: ACTION_IDS.archiveSimilar,
-      value: encodeFindingRef({ f: ID, a: DEMO_ANALYZERS.usUnused, r: 'us-east-1' }),
-      user: { id: who },
-      channel: { id: state.channel!, name: 'team-sandbox' },
-      messageTs: state.ts!,
-      actionTs,
-    }),
-  );
-}
+const clickArchiveSimilar = (actionTs: string, who = ADMIN) =>
+  clickCard(rt, receiver, {
+    findingId: ID,
+    analyzer: DEMO_ANALYZERS.usUnused,
+    actionId: ACTION_IDS.archiveSimilar,
+    user: who,
+    channelName: 'team-sandbox',
+    actionTs,
+  });
 
 /** The modal the preview job filled in (views.update), as JSON text and as the view. */
 async function previewModal(): Promise<{ text: string; view: { private_metadata: string } }> {
-  await settled(JOBS.archiveRulePreview);
+  await actions.settled(JOBS.archiveRulePreview);
   const update = slack.byMethod('views.update').at(-1)!;
   const raw = update.args.view;
   const view = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { private_metadata: string };
@@ -124,20 +97,16 @@ beforeEach(async () => {
   });
   responses = recordResponseBodies();
   rt = sandboxRuntime(config, aws);
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 30_000 });
-  slack.reset();
-  aws.requests.length = 0;
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, {
+    secret: SECRET,
+    forget: [slack, sandboxRequests(aws)],
+    scanTimeoutMs: 30_000,
+  }));
 });
 
 afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
+  await stopTriage(rt, config, { actions, receiver });
   await aws.close();
-  await wipePrefix(config.redis.keyPrefix);
 });
 
 describe('Archive similar', () => {
@@ -154,7 +123,7 @@ describe('Archive similar', () => {
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
 
     await submitRule(view.private_metadata, 'unused-sandbox-roles');
-    await settled(JOBS.archiveRuleCreate);
+    await actions.settled(JOBS.archiveRuleCreate);
 
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([
       'CreateArchiveRule',
@@ -176,7 +145,7 @@ describe('Archive similar', () => {
     await expect.poll(() => responses.length).toBeGreaterThan(0);
     expect(JSON.stringify(responses)).toMatch(/Only admins can create or delete archive rules/);
     expect(slack.byMethod('views.open')).toEqual([]);
-    expect(await jobsNamed(JOBS.archiveRulePreview)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.archiveRulePreview)).toHaveLength(0);
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
     expect(await audit('archive-rule')).toEqual(['refused']);
   });
@@ -184,7 +153,7 @@ describe('Archive similar', () => {
   it('refuses a forged submission by someone who may not make rules', async () => {
     await submitRule(JSON.stringify({ f: ID }), 'sneaky-rule', NOBODY);
     await expect.poll(async () => audit('archive-rule')).toEqual(['refused']);
-    expect(await jobsNamed(JOBS.archiveRuleCreate)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.archiveRuleCreate)).toHaveLength(0);
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
   });
 
@@ -195,7 +164,7 @@ describe('Archive similar', () => {
     expect(slack.byMethod('views.open')).toHaveLength(1);
     await submitRule(view.private_metadata, 'once-only', ADMIN, 'V0FIRST01');
     await submitRule(view.private_metadata, 'once-only', ADMIN, 'V0SECOND1');
-    await settled(JOBS.archiveRuleCreate);
+    await actions.settled(JOBS.archiveRuleCreate);
     await new Promise((r) => setTimeout(r, 300));
     expect(writes(['CreateArchiveRule'])).toEqual(['CreateArchiveRule']);
     expect(aws.data.analyzers.find((a) => a.arn === DEMO_ANALYZERS.usUnused)!.archiveRules).toHaveLength(1);
@@ -217,7 +186,7 @@ describe('Archive similar', () => {
     const body = (await res.json()) as { response_action?: string; errors?: Record<string, string> };
     expect(body.response_action).toBe('errors');
     expect(body.errors?.[ARCHIVE_RULE_MODAL.nameBlock]).toMatch(/starts with a letter/);
-    expect(await jobsNamed(JOBS.archiveRuleCreate)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.archiveRuleCreate)).toHaveLength(0);
   });
 
   it('tells the person what AWS refused and changes nothing when a rule of that name has other criteria', async () => {
@@ -232,7 +201,7 @@ describe('Archive similar', () => {
     await clickArchiveSimilar('1795000000.000400');
     const { view } = await previewModal();
     await submitRule(view.private_metadata, 'taken');
-    await settled(JOBS.archiveRuleCreate);
+    await actions.settled(JOBS.archiveRuleCreate);
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
     expect(
       told().some((t) => /Nothing was done: archive rule taken: .*already has a rule of that name/.test(t)),
@@ -253,7 +222,7 @@ describe('AWS refusing a rule', () => {
     await clickArchiveSimilar('1795000000.000500');
     const { view } = await previewModal();
     await submitRule(view.private_metadata, 'one-more');
-    await settled(JOBS.archiveRuleCreate);
+    await actions.settled(JOBS.archiveRuleCreate);
     expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
     expect(unused.archiveRules).toHaveLength(100);
     expect(
@@ -282,7 +251,7 @@ describe('/access rules', () => {
       },
     ];
     await command('rules');
-    await settled(JOBS.archiveRulesList);
+    await actions.settled(JOBS.archiveRulesList);
     const reply = slack.byMethod('chat.postEphemeral').at(-1)!;
     const blocks = String(JSON.stringify(reply.args.blocks));
     expect(String(reply.args.text)).toBe('1 archive rule.');
@@ -309,7 +278,7 @@ describe('/access rules', () => {
         actionTs: '1795000001.000100',
       }),
     );
-    await settled(JOBS.archiveRuleDelete);
+    await actions.settled(JOBS.archiveRuleDelete);
     expect(writes(['DeleteArchiveRule'])).toEqual(['DeleteArchiveRule']);
     expect(aws.data.analyzers.find((a) => a.arn === DEMO_ANALYZERS.usUnused)!.archiveRules).toEqual([]);
     const entries = (await rt.deps.audit.query({ last: 100 })).filter(
@@ -323,7 +292,7 @@ describe('/access rules', () => {
   it('refuses the list to someone who may not read every finding, and Delete to someone who may not make rules', async () => {
     await command('rules', NOBODY);
     await expect.poll(async () => audit('read')).toEqual(['refused']);
-    expect(await jobsNamed(JOBS.archiveRulesList)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.archiveRulesList)).toHaveLength(0);
     await receiver.post(
       blockActionBody({
         actionId: ACTION_IDS.deleteArchiveRule,
@@ -335,7 +304,7 @@ describe('/access rules', () => {
     // Refused under the permission it needs, before any intent or job.
     await expect.poll(async () => audit('archive-rule')).toEqual(['refused']);
     expect(JSON.stringify(responses)).toMatch(/Only admins can create or delete archive rules/);
-    expect(await jobsNamed(JOBS.archiveRuleDelete)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.archiveRuleDelete)).toHaveLength(0);
     expect(writes(['DeleteArchiveRule'])).toEqual([]);
   });
 });
@@ -363,7 +332,7 @@ describe('Create analyzer', () => {
     aws.requests.length = 0;
     await click({ r: 'eu-west-1', k: 'external' }, '1795000002.000100');
     await click({ r: 'eu-west-1', k: 'external' }, '1795000002.000101');
-    await settled(JOBS.createAnalyzer);
+    await actions.settled(JOBS.createAnalyzer);
     await new Promise((r) => setTimeout(r, 300));
     expect(writes(['CreateAnalyzer'])).toEqual(['CreateAnalyzer']);
     const made = aws.data.analyzers.filter(
@@ -382,7 +351,7 @@ describe('Create analyzer', () => {
 
   it('never creates a second unused-access analyzer: coverage finds the zone covered', async () => {
     await click({ r: 'us-east-1', k: 'unused' }, '1795000002.000200');
-    await settled(JOBS.createAnalyzer);
+    await actions.settled(JOBS.createAnalyzer);
     expect(writes(['CreateAnalyzer'])).toEqual([]);
     expect(told().at(-1)).toMatch(/Nothing was done: an unused-access analyzer already covers/);
     expect(await audit('create-analyzer')).toEqual(['requested', 'stale']);
@@ -392,7 +361,7 @@ describe('Create analyzer', () => {
     await click({ r: 'us-east-1', k: 'external' }, '1795000002.000300', NOBODY);
     await expect.poll(async () => audit('create-analyzer')).toEqual(['refused']);
     expect(JSON.stringify(responses)).toMatch(/Only admins can create an analyzer/);
-    expect(await jobsNamed(JOBS.createAnalyzer)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.createAnalyzer)).toHaveLength(0);
     expect(writes(['CreateAnalyzer'])).toEqual([]);
   });
 });

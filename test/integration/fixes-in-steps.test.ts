@@ -2,9 +2,8 @@
 // AWS sandbox: Quarantine role (PutRolePolicy + TagRole; Still needed lifts it; the quarantine's end
 // deletes the role with a backup) and Apply recommendation (CreatePolicy, attach, detach; Undo
 // reverses each step). A fix stopped half way by IAM's own limits says what it did and keeps its Undo.
-import type { Job, Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
+import { ACTION_IDS } from '../../blocks/ids.ts';
 import { QUARANTINE_POLICY_NAME, QUARANTINE_TAG_KEY } from '../../jobs/fixes/specs.ts';
 import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import {
@@ -18,15 +17,17 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { sandboxRuntime, testConfig } from '../helpers/runtime.ts';
 import { displayedBlocks } from '../helpers/slack-display.ts';
-import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
+  clickFix,
+  lastButton,
   type Receiver,
   recordResponseBodies,
-  startReceiver,
+  sandboxRequests,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'fixes-in-steps-secret';
@@ -76,55 +77,12 @@ const failedWrites = (ops: string[]) =>
 const QUARANTINE_WRITES = ['PutRolePolicy', 'TagRole', 'DeleteRolePolicy', 'UntagRole', 'DeleteRole'];
 const POLICY_WRITES = ['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'DeletePolicy'];
 
-async function jobsNamed(name: string): Promise<Job[]> {
-  const all = await (rt.queues.actions as Queue).getJobs([
-    'waiting',
-    'active',
-    'delayed',
-    'completed',
-    'failed',
-  ]);
-  return all.filter((j) => j.name === name);
-}
-
-async function settled(name: string, count = 1) {
-  await expect
-    .poll(
-      async () => {
-        const jobs = await jobsNamed(name);
-        const states = await Promise.all(jobs.map((j) => j.getState()));
-        return jobs.length >= count && states.every((s) => s === 'completed' || s === 'failed');
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(true);
-}
-
-async function click(t: Target, actionTs: string, who = ADMIN, value?: string) {
-  const state = (await rt.deps.store.get(t.id))!;
-  await receiver.post(
-    blockActionBody({
-      actionId: value ? ACTION_IDS.undoFix : t.actionId,
-      value: value ?? encodeFindingRef({ f: t.id, a: t.analyzer, r: 'us-east-1' }),
-      user: { id: who },
-      channel: { id: state.channel!, name: 'sec-alerts' },
-      messageTs: state.ts!,
-      actionTs,
-    }),
-  );
-}
+/** The fix's button, or with `value` the Undo (or Still needed) button of its receipt. */
+const click = (t: Target, actionTs: string, who = ADMIN, value?: string) =>
+  clickFix(rt, receiver, t, { actionTs, user: who, undo: value });
 
 /** The Undo (or Still needed) button last posted: its label and value. */
-function undoButton(): { label: string; value: string } {
-  for (const p of [...slack.posted].reverse()) {
-    const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : (p.blocks ?? [])) as {
-      elements?: { action_id?: string; value?: string; text?: { text: string } }[];
-    }[];
-    const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.undoFix);
-    if (b?.value) return { label: b.text!.text, value: b.value };
-  }
-  throw new Error('no Undo button posted');
-}
+const undoButton = () => lastButton(slack.posted, ACTION_IDS.undoFix);
 
 const audit = async (id: string) =>
   (await rt.deps.audit.query({ findingId: id })).map((e) => `${e.action} ${e.outcome}`).reverse();
@@ -142,40 +100,34 @@ beforeEach(async () => {
     roles: { quarantineDays: 30 },
   });
   responses = recordResponseBodies();
-  rt = testRuntime(config, {
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
-      maxAttempts: 1,
+  rt = sandboxRuntime(config, aws);
+  ({ actions, receiver } = await startTriage(rt, config, {
+    secret: SECRET,
+    forget: [slack, sandboxRequests(aws)],
+    afterScan: () => {
+      // app-backend holds one broad customer managed policy, which AWS recommends replacing.
+      role('app-backend')!.attachedPolicies = [OLD_POLICY];
+      aws.data.managedPolicies = {
+        ...aws.data.managedPolicies,
+        [OLD_POLICY]: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+        },
+      };
     },
-  });
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  // app-backend holds one broad customer managed policy, which AWS recommends replacing.
-  role('app-backend')!.attachedPolicies = [OLD_POLICY];
-  aws.data.managedPolicies = {
-    ...aws.data.managedPolicies,
-    [OLD_POLICY]: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
-  };
-  slack.reset();
-  aws.requests.length = 0;
-  receiver = await startReceiver(rt, { secret: SECRET });
+  }));
 });
 
 afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
+  await stopTriage(rt, config, { actions, receiver });
   await aws.close();
-  await wipePrefix(config.redis.keyPrefix);
 });
 
 describe('Quarantine role', () => {
   it('adds a deny-all policy and the dated tag, shows "quarantined until" with Still needed, and Still needed puts the role back exactly', async () => {
     const original = roleState();
     await click(QUARANTINE, '1795000000.000100');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
 
     const r = role('ci-deployer')!;
     expect(r.inlinePolicies?.[QUARANTINE_POLICY_NAME]).toEqual({
@@ -195,14 +147,14 @@ describe('Quarantine role', () => {
     expect(threadText()).toContain(`Quarantined until ${until}`);
     expect(undoButton().label).toBe('Still needed');
     // The end is scheduled for the until date.
-    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    const [end] = await actions.jobsNamed(JOBS.quarantineEnd);
     expect(await end!.getState()).toBe('delayed');
     expect(end!.opts.delay).toBeGreaterThan(29 * 86_400_000);
     expect((await rt.deps.store.get(QUARANTINE.id))?.quarantinedUntil).toBe(until);
     expect(await audit(QUARANTINE.id)).toEqual(['quarantine-role requested', 'quarantine-role succeeded']);
 
     await click(QUARANTINE, '1795000009.000100', ADMIN, undoButton().value);
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
 
     expect(roleState()).toEqual(original);
     expect(succeededWrites(QUARANTINE_WRITES)).toEqual([
@@ -211,7 +163,7 @@ describe('Quarantine role', () => {
       'DeleteRolePolicy',
       'UntagRole',
     ]);
-    expect(await jobsNamed(JOBS.quarantineEnd)).toEqual([]);
+    expect(await actions.jobsNamed(JOBS.quarantineEnd)).toEqual([]);
     expect((await rt.deps.store.get(QUARANTINE.id))?.quarantineBackupKey).toBeUndefined();
     expect(threadText()).toContain('said it is still needed');
     expect(threadText()).toContain('recorded that the role is still needed; the deletion on');
@@ -231,7 +183,7 @@ describe('Quarantine role', () => {
     await click(QUARANTINE, '1795000000.000200', NOBODY);
     await expect.poll(() => responses.length).toBeGreaterThan(0);
     expect(JSON.stringify(responses)).toMatch(/Only admins can quarantine this role/);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(0);
     expect(succeededWrites(QUARANTINE_WRITES)).toEqual([]);
     expect(roleState()).toEqual(original);
     expect(await audit(QUARANTINE.id)).toEqual(['quarantine-role refused']);
@@ -241,7 +193,7 @@ describe('Quarantine role', () => {
     role('ci-deployer')!.lastUsed = { date: new Date().toISOString(), region: 'us-east-1' };
     const original = roleState();
     await click(QUARANTINE, '1795000000.000300');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(succeededWrites(QUARANTINE_WRITES)).toEqual([]);
     expect(roleState()).toEqual(original);
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
@@ -253,11 +205,11 @@ describe('Quarantine role', () => {
     await click(QUARANTINE, '1795000000.000400');
     await new Promise((r) => setTimeout(r, 100));
     await click(QUARANTINE, '1795000000.000500');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     await new Promise((r) => setTimeout(r, 300));
     expect(succeededWrites(QUARANTINE_WRITES)).toEqual(['PutRolePolicy', 'TagRole']);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
-    expect(await jobsNamed(JOBS.quarantineEnd)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.quarantineEnd)).toHaveLength(1);
   });
 
   it('stops half way when the role already has 50 tags: the deny-all stays, the thread says what was done, and Still needed puts the role back', async () => {
@@ -265,7 +217,7 @@ describe('Quarantine role', () => {
     r.tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, `v${i}`]));
     const original = roleState();
     await click(QUARANTINE, '1795000000.000600');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
 
     expect(succeededWrites(QUARANTINE_WRITES)).toEqual(['PutRolePolicy']);
     expect(failedWrites(QUARANTINE_WRITES)).toEqual(['TagRole']);
@@ -275,11 +227,11 @@ describe('Quarantine role', () => {
     expect(receipt).toContain('Not done');
     expect(receipt).toContain('Cannot exceed quota for TagsPerRole: 50.');
     // Half a quarantine is not on the clock: nothing is scheduled to delete the role.
-    expect(await jobsNamed(JOBS.quarantineEnd)).toEqual([]);
+    expect(await actions.jobsNamed(JOBS.quarantineEnd)).toEqual([]);
     expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-role failed');
 
     await click(QUARANTINE, '1795000009.000600', ADMIN, undoButton().value);
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
     expect(roleState()).toEqual(original);
     expect((await audit(QUARANTINE.id)).at(-1)).toBe('quarantine-role-undo succeeded');
   });
@@ -287,10 +239,10 @@ describe('Quarantine role', () => {
   it('deletes the role with a backup when the quarantine ends, and Restore gives back the role as it was before', async () => {
     const before = structuredClone(role('ci-deployer')!);
     await click(QUARANTINE, '1795000000.000700');
-    await settled(JOBS.fix);
-    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    await actions.settled(JOBS.fix);
+    const [end] = await actions.jobsNamed(JOBS.quarantineEnd);
     await end!.promote();
-    await settled(JOBS.quarantineEnd);
+    await actions.settled(JOBS.quarantineEnd);
 
     expect(role('ci-deployer')).toBeUndefined();
     const state = (await rt.deps.store.get(QUARANTINE.id))!;
@@ -307,15 +259,15 @@ describe('Quarantine role', () => {
 
   it('keeps the role when it was used during the quarantine, and says why in the thread', async () => {
     await click(QUARANTINE, '1795000000.000800');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     const quarantined = roleState();
     role('ci-deployer')!.lastUsed = {
       date: new Date(Date.now() + 60_000).toISOString(),
       region: 'us-east-1',
     };
-    const [end] = await jobsNamed(JOBS.quarantineEnd);
+    const [end] = await actions.jobsNamed(JOBS.quarantineEnd);
     await end!.promote();
-    await settled(JOBS.quarantineEnd);
+    await actions.settled(JOBS.quarantineEnd);
 
     expect(role('ci-deployer')).toBeDefined();
     expect(roleState()).toEqual(quarantined);
@@ -341,7 +293,7 @@ describe('Apply recommendation', () => {
     await recommendationReady();
     const original = policyState();
     await click(APPLY, '1795000000.001100');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
 
     expect(succeededWrites(POLICY_WRITES)).toEqual(['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy']);
     const attached = role('app-backend')!.attachedPolicies!;
@@ -356,7 +308,7 @@ describe('Apply recommendation', () => {
     ]);
 
     await click(APPLY, '1795000009.001100', ADMIN, undoButton().value);
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
     expect(policyState()).toEqual(original);
     expect(succeededWrites(POLICY_WRITES)).toEqual([
       'CreatePolicy',
@@ -375,7 +327,7 @@ describe('Apply recommendation', () => {
     await click(APPLY, '1795000000.001200', NOBODY);
     await expect.poll(() => responses.length).toBeGreaterThan(0);
     expect(JSON.stringify(responses)).toMatch(/Only admins can apply AWS/);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(0);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(0);
     expect(succeededWrites(POLICY_WRITES)).toEqual([]);
     expect(policyState()).toEqual(original);
     expect(await audit(APPLY.id)).toEqual(['apply-recommendation refused']);
@@ -386,7 +338,7 @@ describe('Apply recommendation', () => {
     role('app-backend')!.attachedPolicies = [];
     const original = policyState();
     await click(APPLY, '1795000000.001300');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     expect(succeededWrites(POLICY_WRITES)).toEqual([]);
     expect(policyState()).toEqual(original);
     const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
@@ -399,10 +351,10 @@ describe('Apply recommendation', () => {
     await click(APPLY, '1795000000.001400');
     await new Promise((r) => setTimeout(r, 100));
     await click(APPLY, '1795000000.001500');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
     await new Promise((r) => setTimeout(r, 300));
     expect(succeededWrites(POLICY_WRITES)).toEqual(['CreatePolicy', 'AttachRolePolicy', 'DetachRolePolicy']);
-    expect(await jobsNamed(JOBS.fix)).toHaveLength(1);
+    expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(1);
   });
 
   it('stops half way when the role holds 20 policies: says the policies were created but not attached, and Undo deletes them', async () => {
@@ -413,7 +365,7 @@ describe('Apply recommendation', () => {
     await recommendationReady();
     const original = policyState();
     await click(APPLY, '1795000000.001600');
-    await settled(JOBS.fix);
+    await actions.settled(JOBS.fix);
 
     // AWS recommends replacing each of the 20; the first attach is over IAM's quota of 20 per role.
     expect(succeededWrites(POLICY_WRITES)).toEqual(Array(20).fill('CreatePolicy'));
@@ -425,7 +377,7 @@ describe('Apply recommendation', () => {
     expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation failed');
 
     await click(APPLY, '1795000009.001600', ADMIN, undoButton().value);
-    await settled(JOBS.fixUndo);
+    await actions.settled(JOBS.fixUndo);
     expect(policyState()).toEqual(original);
     expect(succeededWrites(['DeletePolicy'])).toEqual(Array(20).fill('DeletePolicy'));
     expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo succeeded');

@@ -20,16 +20,20 @@ import { createLogger } from '../../src/log.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { sandboxRuntime, testConfig } from '../helpers/runtime.ts';
 import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
 import { blockActionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
-  actionEvents,
+  clickCard,
+  clickFix,
   failOnce,
+  lastButton,
   type Receiver,
   recordResponseBodies,
-  startReceiver,
+  sandboxRequests,
+  startTriage,
+  stopTriage,
 } from '../helpers/triage.ts';
 
 const SECRET = 'fixes-secret';
@@ -125,34 +129,12 @@ const CASES: Case[] = [
 const writes = (c: Case) =>
   aws.requests.filter((r) => c.writes.includes(r.operation) && r.status < 300).map((r) => r.operation);
 
-async function click(c: Case, actionTs: string, who = ADMIN, value?: string) {
-  const state = (await rt.deps.store.get(c.id))!;
-  await receiver.post(
-    blockActionBody({
-      actionId: value ? ACTION_IDS.undoFix : c.actionId,
-      value: value ?? encodeFindingRef({ f: c.id, a: c.analyzer, r: 'us-east-1' }),
-      user: { id: who },
-      channel: { id: state.channel!, name: 'sec-alerts' },
-      messageTs: state.ts!,
-      actionTs,
-    }),
-  );
-}
+/** The fix's button, or with `value` the Undo button of its receipt. */
+const click = (c: Case, actionTs: string, who = ADMIN, value?: string) =>
+  clickFix(rt, receiver, c, { actionTs, user: who, undo: value });
 
 /** The Undo button's value from the fix receipt in the finding's thread. */
-function undoValue(): string {
-  for (const p of [...slack.posted].reverse()) {
-    const text = JSON.stringify(p.blocks ?? []);
-    if (!text.includes(ACTION_IDS.undoFix)) continue;
-    const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : p.blocks) as {
-      type: string;
-      elements?: { action_id?: string; value?: string }[];
-    }[];
-    const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.undoFix);
-    if (b?.value) return b.value;
-  }
-  throw new Error('no Undo button posted');
-}
+const undoValue = () => lastButton(slack.posted, ACTION_IDS.undoFix).value;
 
 const audit = async (id: string) =>
   (await rt.deps.audit.query({ findingId: id })).map((e) => `${e.action} ${e.outcome}`).reverse();
@@ -177,28 +159,16 @@ beforeEach(async () => {
       done();
     },
   });
-  rt = testRuntime(config, {
-    logger: createLogger({ level: 'debug', destination }),
-    aws: {
-      credentials: { accessKeyId: 'AKIASANDBOXTEST00001', secretAccessKey: 'sandbox' },
-      endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
-      maxAttempts: 1,
-    },
-  });
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 20_000 });
-  slack.reset();
-  aws.requests.length = 0;
-  receiver = await startReceiver(rt, { secret: SECRET });
+  rt = sandboxRuntime(config, aws, { logger: createLogger({ level: 'debug', destination }) });
+  ({ actions, receiver } = await startTriage(rt, config, {
+    secret: SECRET,
+    forget: [slack, sandboxRequests(aws)],
+  }));
 });
 
 afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
+  await stopTriage(rt, config, { actions, receiver });
   await aws.close();
-  await wipePrefix(config.redis.keyPrefix);
 });
 
 describe.each(CASES)('$kind', (c) => {
@@ -439,31 +409,17 @@ describe('delete key, offered after Deactivate key', () => {
   const DAYS = 30;
   const keys = () => user(DEMO_ACCOUNTS.staging, 'legacy-etl').accessKeys ?? [];
 
-  /** The Delete key button's value from the offer in the finding's thread. */
-  function deleteValue(): string {
-    for (const p of [...slack.posted].reverse()) {
-      const blocks = (typeof p.blocks === 'string' ? JSON.parse(p.blocks) : (p.blocks ?? [])) as {
-        elements?: { action_id?: string; value?: string }[];
-      }[];
-      const b = blocks.flatMap((x) => x.elements ?? []).find((e) => e.action_id === ACTION_IDS.deleteKey);
-      if (b?.value) return b.value;
-    }
-    throw new Error('no Delete key button posted');
-  }
-
-  async function clickDelete(actionTs: string, who = ADMIN) {
-    const state = (await rt.deps.store.get(c.id))!;
-    await receiver.post(
-      blockActionBody({
-        actionId: ACTION_IDS.deleteKey,
-        value: deleteValue(),
-        user: { id: who },
-        channel: { id: state.channel!, name: 'sec-alerts' },
-        messageTs: state.ts!,
-        actionTs,
-      }),
-    );
-  }
+  /** Clicks the Delete key button of the offer in the finding's thread. */
+  const clickDelete = (actionTs: string, who = ADMIN) =>
+    clickCard(rt, receiver, {
+      findingId: c.id,
+      analyzer: c.analyzer,
+      actionId: ACTION_IDS.deleteKey,
+      value: lastButton(slack.posted, ACTION_IDS.deleteKey).value,
+      user: who,
+      channelName: 'sec-alerts',
+      actionTs,
+    });
 
   /** Deactivates the key, then runs the offer its fix scheduled as if the days had passed. */
   async function deactivateAndOffer(): Promise<Job> {
@@ -562,6 +518,51 @@ describe('delete key, offered after Deactivate key', () => {
     expect(slack.posted.some((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))).toBe(
       false,
     );
+  });
+
+  // IAM answers NoSuchEntity for the user's keys: to the follow-ups that means the key is gone.
+  const deleteUser = () => {
+    aws.data.users = aws.data.users.filter(
+      (u) => !(u.account === DEMO_ACCOUNTS.staging && u.name === 'legacy-etl'),
+    );
+  };
+
+  it('offers nothing when the key’s user was deleted by then', async () => {
+    await click(c, '1795000000.000920');
+    await actions.settled(JOBS.fix);
+    deleteUser();
+    const [offer] = await actions.jobsNamed(JOBS.keyDeletionOffer);
+    await offer!.promote();
+    await actions.settled(JOBS.keyDeletionOffer);
+    expect((await rt.queues.actions!.getJob(offer!.id!))?.returnvalue).toEqual({ outcome: 'gone' });
+    expect(slack.posted.some((p) => JSON.stringify(p.blocks ?? '').includes(ACTION_IDS.deleteKey))).toBe(
+      false,
+    );
+  });
+
+  it('deletes nothing and says the key is gone when its user was deleted after the offer', async () => {
+    await deactivateAndOffer();
+    deleteUser();
+    later(DAYS + 1);
+    await clickDelete('1795000100.000600');
+    await actions.settled(JOBS.deleteKey);
+    expect(aws.requests.filter((r) => r.operation === 'DeleteAccessKey')).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toBe(
+      `Nothing was done (delete the key): access key ${KEY} of user legacy-etl no longer exists: it was deleted already.`,
+    );
+    expect((await audit(c.id)).at(-1)).toBe('delete-key stale');
+  });
+
+  it('fails Deactivate key, changing nothing, when the key’s user was deleted before the click', async () => {
+    deleteUser();
+    await click(c, '1795000000.000930');
+    await actions.settled(JOBS.fix);
+    expect(writes(c)).toEqual([]);
+    expect(await audit(c.id)).toEqual(['deactivate-key requested', 'deactivate-key failed']);
+    expect(await actions.jobsNamed(JOBS.keyDeletionOffer)).toEqual([]);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(/NoSuchEntity/);
   });
 });
 

@@ -20,6 +20,8 @@ interface MarkedPage {
 
 export interface IamContext {
   client(accountId: string): IAMClient;
+  /** An SDK paginator's config in `accountId`, from `startingToken` when a page is asked for again. */
+  paging(accountId: string, startingToken: string | undefined): { client: IAMClient; startingToken?: string };
   /** One IAM call (`operation` without the `IAM.` prefix). */
   call<T>(operation: string, run: () => Promise<T>): Promise<T>;
   /** Every item of an IAM listing; `paginate` is the SDK's paginator from a Marker. */
@@ -40,6 +42,10 @@ export function iamContext(clients: Pick<AwsClients, 'iam'>, opts: IamGatewayOpt
   };
   return {
     client: (accountId) => clients.iam(accountId),
+    paging: (accountId, startingToken) => ({
+      client: clients.iam(accountId),
+      ...(startingToken ? { startingToken } : {}),
+    }),
     call: (operation, run) => call(`IAM.${operation}`, run, transient),
     list: (operation, paginate, items) =>
       collect({

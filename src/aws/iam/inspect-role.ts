@@ -19,10 +19,7 @@ export async function inspectRole(
 ): Promise<RoleInspection | null> {
   const client = ctx.client(accountId);
   const RoleName = roleName;
-  const paging = (startingToken: string | undefined) => ({
-    client,
-    ...(startingToken ? { startingToken } : {}),
-  });
+  const paging = (startingToken: string | undefined) => ctx.paging(accountId, startingToken);
   try {
     const { Role: role } = await ctx.call('GetRole', () => client.send(new GetRoleCommand({ RoleName })));
     if (!role?.Arn) {

@@ -14,22 +14,22 @@ import {
   JOBS,
 } from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
-import { enqueue, firstClick, intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, replyVia, requestOf } from './click.ts';
+import { enqueue, intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
+import { allowedDialogClick, type ButtonArgs, openLoadingModal, replyVia, requestOf } from './click.ts';
 
 /** Archive similar: admins (and those listed under `archive-rule`); the rule reaches past this card. */
 export function archiveSimilarButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'archive-rule');
+    const allowed = await allowedDialogClick(deps, args, 'archive-rule', 'archive-similar');
     if (!allowed) return;
     const { click, reply, card } = allowed;
-    if (!(await firstClick(deps, 'archive-similar', card.cardId, click.userId))) return;
-    const opened = await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: archiveRuleLoadingModal(),
-    });
-    const viewId = opened.view?.id;
-    if (!viewId) return void (await reply(unavailableNote('Slack did not open the dialog.')));
+    const viewId = await openLoadingModal(
+      args,
+      reply,
+      archiveRuleLoadingModal(),
+      'Slack did not open the dialog.',
+    );
+    if (!viewId) return;
     const data: ArchiveRulePreviewData = {
       ...requestOf(click, card),
       viewId,

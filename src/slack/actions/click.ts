@@ -1,6 +1,7 @@
 // What every button on a finding does first: ack, read the finding reference, check the permission
 // against the finding's stored owner, and either open a modal or queue the job.
 import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { View } from '@slack/types';
 import { code } from '../../../blocks/escape.ts';
 import { decodeFindingRef, type FindingRef } from '../../../blocks/ids.ts';
 import type { ArchiveModalMetadata } from '../../../blocks/modals.ts';
@@ -79,6 +80,37 @@ export async function allowedClick(
   return card ? { click, reply, card } : null;
 }
 
+/**
+ * allowedClick for a button that opens a dialog: also null for the second click of a double click on
+ * the same card (`dialog` names it), so one dialog opens.
+ */
+export async function allowedDialogClick(
+  deps: ListenerDeps,
+  args: ButtonArgs,
+  action: Action,
+  dialog: string = action,
+): Promise<{ click: Click; reply: Reply; card: RequestedFinding } | null> {
+  const allowed = await allowedClick(deps, args, action);
+  if (!allowed) return null;
+  return (await firstClick(deps, dialog, allowed.card.cardId, allowed.click.userId)) ? allowed : null;
+}
+
+/**
+ * Opens a loading modal that a worker fills in once it has read AWS: the view id, or undefined when
+ * Slack opened none (the person is told `failed`).
+ */
+export async function openLoadingModal(
+  args: ButtonArgs,
+  reply: Reply,
+  view: View,
+  failed: string,
+): Promise<string | undefined> {
+  const opened = await args.client.views.open({ trigger_id: args.body.trigger_id, view });
+  const viewId = opened.view?.id;
+  if (!viewId) await reply(unavailableNote(failed));
+  return viewId;
+}
+
 /** The job payload for a click on a finding: the stored card's id, analyzer and region. */
 export function requestOf(click: Click, card: RequestedFinding): ActionRequest {
   return findingJobRequest(card, {
@@ -109,10 +141,9 @@ export function modalButton(
   modal: (input: { meta: ArchiveModalMetadata; headline: string }) => unknown,
 ) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, action);
+    const allowed = await allowedDialogClick(deps, args, action);
     if (!allowed) return;
     const { click, card } = allowed;
-    if (!(await firstClick(deps, action, card.cardId, click.userId))) return;
     const headline = `${card.state.resourceType} ${code(card.state.resourceArn, 300)}`;
     await args.client.views.open({
       trigger_id: args.body.trigger_id,

@@ -12,8 +12,17 @@ import {
   type RestoreRoleData,
 } from '../../queue/index.ts';
 import { shortHash } from '../../util/hash.ts';
-import { enqueue, firstClick, intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, jobButton, modalButton, modalMetaOf, requestOf } from './click.ts';
+import { enqueue, intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
+import {
+  allowedClick,
+  allowedDialogClick,
+  type ButtonArgs,
+  jobButton,
+  modalButton,
+  modalMetaOf,
+  openLoadingModal,
+  requestOf,
+} from './click.ts';
 import { generatePolicyButton } from './generate-policy.ts';
 
 export function archiveButton(deps: ListenerDeps) {
@@ -36,16 +45,16 @@ export function queuedButton(deps: ListenerDeps, action: 'unarchive' | 'rescan')
 /** Delete role: admins only; a modal opens at once and a worker fills it in after reading the role. */
 export function deleteRoleButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'delete-role');
+    const allowed = await allowedDialogClick(deps, args, 'delete-role');
     if (!allowed) return;
     const { click, reply, card } = allowed;
-    if (!(await firstClick(deps, 'delete-role', card.cardId, click.userId))) return;
-    const opened = await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: deleteRoleLoadingModal(modalMetaOf(click, card)),
-    });
-    const viewId = opened.view?.id;
-    if (!viewId) return void (await reply(unavailableNote('Slack did not open the confirm dialog.')));
+    const viewId = await openLoadingModal(
+      args,
+      reply,
+      deleteRoleLoadingModal(modalMetaOf(click, card)),
+      'Slack did not open the confirm dialog.',
+    );
+    if (!viewId) return;
     const data: DeleteRolePreviewData = { ...requestOf(click, card), viewId };
     await enqueue(deps, reply, () => enqueueJob({ actions: deps.actions }, JOBS.deleteRolePreview, data));
   };

@@ -4,17 +4,16 @@
 import { generatePolicyModal, notConfiguredNote } from '../../../blocks/policy.ts';
 import { unavailableNote } from '../../../blocks/receipts.ts';
 import { missingConfig } from '../../config/policy-generation.ts';
-import { firstClick, type ListenerDeps } from '../listeners/common.ts';
-import { allowedClick, type ButtonArgs, modalMetaOf } from './click.ts';
+import type { ListenerDeps } from '../listeners/common.ts';
+import { allowedDialogClick, type ButtonArgs, modalMetaOf } from './click.ts';
 
 const PRINCIPAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User']);
 
 export function generatePolicyButton(deps: ListenerDeps) {
   return async (args: ButtonArgs) => {
-    const allowed = await allowedClick(deps, args, 'generate-policy');
+    const allowed = await allowedDialogClick(deps, args, 'generate-policy');
     if (!allowed) return;
     const { click, reply, card } = allowed;
-    if (!(await firstClick(deps, 'generate-policy', card.cardId, click.userId))) return;
     const missing = missingConfig(deps.config);
     if (missing) return void (await reply(notConfiguredNote(missing)));
     const { state } = card;
