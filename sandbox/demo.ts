@@ -3,6 +3,7 @@
 // changes makes no Slack call and that a resolved finding is updated in place.
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import { ARCHIVE_RULE_MODAL } from '../blocks/archive-rules.ts';
 import { ACTION_IDS, FINDING_MESSAGE_EVENT } from '../blocks/ids.ts';
 import { renderText } from '../blocks/render.ts';
 import { runDigest } from '../jobs/digest.ts';
@@ -66,6 +67,10 @@ export interface DemoResult {
   /** Apply recommendation changed app-backend's attached policies; Undo put them back. */
   recommendationApplied: boolean;
   recommendationUndone: boolean;
+  /** Archive similar: the count the dialog showed, how many findings AWS archived, and `/access rules` naming the rule. */
+  archiveRule: { previewCount: number; archived: number; listed: boolean };
+  /** Create analyzer on the ap-southeast-2 notice: the analyzers that region has now. */
+  analyzerCreated: string[];
   /** The weekly digest run at the end: channels and owners it went to, addresses Slack did not know. */
   digest: { sentTo: string[]; unknownEmails: string[] };
   /** A least-privilege policy was generated for ci-deployer and posted in its finding's thread. */
@@ -121,15 +126,24 @@ async function clickButton(
   messages: SandboxMessage[],
   actionId: string,
   job: JobName,
+  /** Of several such buttons, the one whose value has this in it. */
+  valueHas = '',
 ): Promise<void> {
-  type El = { type?: string; action_id?: string; confirm?: Record<string, { text?: string }> };
+  type El = {
+    type?: string;
+    action_id?: string;
+    value?: string;
+    confirm?: Record<string, { text?: string }>;
+  };
+  const wanted = (e: El | undefined): e is El =>
+    e?.type === 'button' && e.action_id === actionId && (e.value ?? '').includes(valueHas);
   for (const m of [...messages].reverse()) {
     for (const [blockIndex, block] of m.blocks.entries()) {
       const elements = (block.elements as El[] | undefined) ?? [];
       const accessory = block.accessory as El | undefined;
-      const elementIndex = elements.findIndex((e) => e.type === 'button' && e.action_id === actionId);
+      const elementIndex = elements.findIndex(wanted);
       const button = elementIndex >= 0 ? elements[elementIndex] : accessory;
-      if (button?.type !== 'button' || button.action_id !== actionId) continue;
+      if (!wanted(button)) continue;
       const c = button.confirm;
       if (c)
         ui.out(`  Slack asks "${c.title?.text}": ${c.text?.text} [${c.deny?.text}] [${c.confirm?.text}] ✔`);
@@ -358,6 +372,97 @@ async function demoTriage(
 }
 
 /**
+ * Archive similar on one of the burst's unused roles: the modal says how many ACTIVE findings the rule
+ * would archive, U0BOB names and confirms it, the bot creates and applies it; `/access rules` lists
+ * it. Then Create analyzer on the admin channel's notice about ap-southeast-2.
+ */
+async function demoRulesAndCoverage(
+  ui: DemoUi,
+  aws: Awaited<ReturnType<typeof startAwsSandbox>>,
+): Promise<Pick<DemoResult, 'archiveRule' | 'analyzerCreated'>> {
+  const { rt, slack, dispatcher, out } = ui;
+  const admin = 'U0BOB';
+  const rendered = (m: { text: string; blocks: unknown[] }) =>
+    renderText({ text: m.text, blocks: m.blocks as never });
+  const indented = (text: string) => `  ${text.split('\n').join('\n  ')}`;
+
+  out(`\n${'═'.repeat(100)}\nArchive similar and archive rules\n${'═'.repeat(100)}`);
+  const id = DEMO_FINDING_IDS.burst[0]!;
+  const card = slack.messages.find((m) => m.metadata?.event_payload?.finding_id === id);
+  if (!card) throw new Error(`demo: finding ${id} was not posted`);
+  const active = () => [...aws.data.findings.all()].filter((f) => f.status === 'ACTIVE').length;
+  const activeBefore = active();
+  out(
+    `\nU0BOB clicks Archive similar on the unused role sandbox-experiment-01 (#team-sandbox); the dialog opens at once and a worker fills in what the rule would archive today:`,
+  );
+  await clickButton(ui, admin, [card], ACTION_IDS.archiveSimilar, JOBS.archiveRulePreview);
+  const view = slack.surfaces.stack(admin).at(-1);
+  if (!view) throw new Error('demo: Archive similar opened no dialog');
+  out(indented(rendered({ text: '', blocks: view.blocks })));
+  const previewCount = Number(
+    /It would archive (\d+) ACTIVE finding/.exec(JSON.stringify(view.blocks))?.[1] ?? NaN,
+  );
+
+  const ruleName = 'unused-sandbox-roles';
+  out(
+    `\nU0BOB names the rule ${ruleName} and clicks Create and apply; CreateArchiveRule, then ApplyArchiveRule:`,
+  );
+  const since = Date.now();
+  const seen = slack.ephemerals.length;
+  const submitted = await dispatcher.submit(admin, view.id, {
+    [ARCHIVE_RULE_MODAL.nameBlock]: { [ARCHIVE_RULE_MODAL.nameAction]: ruleName },
+  });
+  if (!submitted.delivered) throw new Error(`demo: the rule was not submitted (${submitted.error})`);
+  await settled(rt, JOBS.archiveRuleCreate, since);
+  ephemeralsSince(ui, admin, seen);
+  const receipt = slack
+    .threadReplies(card.channel, card.thread_ts ?? card.ts)
+    .find((m) => m.text.startsWith(`Archive rule ${ruleName}`));
+  if (receipt) out(`    ↳ ${rendered(receipt).split('\n').join('\n      ')}`);
+  const archivedNow = activeBefore - active();
+  out(`AWS now holds ${archivedNow} fewer ACTIVE findings.`);
+
+  out(`\n${'═'.repeat(100)}\nCoverage: Create analyzer\n${'═'.repeat(100)}`);
+  const notice = slack
+    .channelMessages(DEMO_CHANNELS.admin)
+    .find((m) => /No external-access analyzer in ap-southeast-2/.test(m.text));
+  if (!notice) throw new Error('demo: no coverage notice for ap-southeast-2');
+  const analyzersBefore = aws.data.analyzers.filter((a) => a.region === 'ap-southeast-2').length;
+  out(
+    `\nU0BOB clicks Create analyzer for external access on the notice about ap-southeast-2 in ${DEMO_CHANNELS.admin}, then the one for internal access:`,
+  );
+  await clickButton(ui, admin, [notice], ACTION_IDS.createAnalyzer, JOBS.createAnalyzer, '"k":"external"');
+  await clickButton(ui, admin, [notice], ACTION_IDS.createAnalyzer, JOBS.createAnalyzer, '"k":"internal"');
+
+  out(`\n${'═'.repeat(100)}\nFourth scan (as the scheduler runs it):`);
+  out(formatScanReport(await rt.scanNow({ timeoutMs: 120_000 })));
+  out(`\nThe card of sandbox-experiment-01 now reads:`);
+  const after = slack.messages.find((m) => m.metadata?.event_payload?.finding_id === id);
+  if (after) out(rendered(after));
+  out(`\n${DEMO_CHANNELS.admin} now reads:`);
+  for (const m of slack
+    .channelMessages(DEMO_CHANNELS.admin)
+    .filter((x) => !x.thread_ts || x.thread_ts === x.ts))
+    out(`── ${rendered(m)}`);
+
+  out(`\nU0BOB types /access rules in ${DEMO_CHANNELS.admin}:`);
+  const listed = Date.now();
+  const seenList = slack.ephemerals.length;
+  await dispatcher.command(admin, slack.channelId(DEMO_CHANNELS.admin), '/access rules');
+  await settled(rt, JOBS.archiveRulesList, listed);
+  ephemeralsSince(ui, admin, seenList);
+  const listing = slack.ephemerals
+    .slice(seenList)
+    .map((e) => rendered(e))
+    .join('\n');
+  const created = aws.data.analyzers.filter((a) => a.region === 'ap-southeast-2');
+  return {
+    archiveRule: { previewCount, archived: archivedNow, listed: listing.includes(ruleName) },
+    analyzerCreated: created.length > analyzersBefore ? created.map((a) => `${a.name} (${a.type})`) : [],
+  };
+}
+
+/**
  * Snooze a finding's reminders, then ask AWS for a recommendation. The recommendation's checks are
  * delayed jobs (5 s, 10 s, …); the demo promotes each one instead of waiting out its delay.
  */
@@ -526,6 +631,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const triage = await demoTriage(ui, aws);
 
     const policy = await demoPolicyGeneration(rt, aws, slack, out);
+    const rules = await demoRulesAndCoverage(ui, aws);
 
     out(`\n${'═'.repeat(100)}\nThe weekly digest, run now (as the Monday scheduler would):`);
     const digest = await runDigest(rt.deps);
@@ -545,6 +651,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       resolvedUpdate,
       ...triage,
       ...policy,
+      ...rules,
       digest: { sentTo: digest.sent.map((x) => x.to), unknownEmails: digest.unknownEmails },
     };
   } finally {
