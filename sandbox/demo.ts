@@ -1,6 +1,8 @@
 // `npm run demo`: starts the AWS and Slack stand-ins with the demo organisation, runs the bot against
 // them for one scan, prints every channel's messages as text, then shows that a second scan with no
-// changes makes no Slack call and that a resolved finding is updated in place.
+// changes makes no Slack call and that a resolved finding is updated in place. Then triage: every
+// one-click fix and its Undo, Archive similar and `/access rules`, and Create analyzer are clicked as
+// Slack sends the clicks (signed, to the bot's own receiver); each prints what people then see.
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { ARCHIVE_RULE_MODAL } from '../blocks/archive-rules.ts';
@@ -80,6 +82,7 @@ export interface DemoResult {
 /** What the demo's clicks need: the bot's runtime, the Slack stand-in and its side of the receiver. */
 interface DemoUi {
   rt: ReturnType<typeof createRuntime>;
+  aws: Awaited<ReturnType<typeof startAwsSandbox>>;
   slack: Awaited<ReturnType<typeof startSlackSandbox>>;
   dispatcher: Dispatcher;
   out: (line: string) => void;
@@ -102,6 +105,14 @@ async function settled(rt: DemoUi['rt'], name: JobName, since: number, timeoutMs
     if (Date.now() > until) throw new Error(`demo: ${name} did not finish within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The AWS calls answered since the `seen`-th request, in order, a repeated one once (credentials left out). */
+function awsCallsSince(ui: DemoUi, seen: number): void {
+  const ops = [...new Set(ui.aws.requests.slice(seen).map((r) => r.operation))].filter(
+    (op) => op !== 'AssumeRole',
+  );
+  if (ops.length) ui.out(`  AWS calls: ${ops.join(', ')}`);
 }
 
 /** What only `user` was shown since the `seen`-th ephemeral message, indented. */
@@ -149,6 +160,7 @@ async function clickButton(
         ui.out(`  Slack asks "${c.title?.text}": ${c.text?.text} [${c.deny?.text}] [${c.confirm?.text}] ✔`);
       const since = Date.now();
       const seen = ui.slack.ephemerals.length;
+      const seenAws = ui.aws.requests.length;
       const result = await ui.dispatcher.click({
         user,
         channel: m.channel,
@@ -160,6 +172,7 @@ async function clickButton(
         throw new Error(`demo: the click on ${actionId} was not delivered (${result.error})`);
       await settled(ui.rt, job, since);
       ephemeralsSince(ui, user, seen);
+      awsCallsSince(ui, seenAws);
       return;
     }
   }
@@ -202,11 +215,15 @@ async function demoTriage(
     slack
       .threadReplies(m.channel, m.thread_ts ?? m.ts)
       .filter((x) => x.ts > m.ts && x.metadata?.event_type !== FINDING_MESSAGE_EVENT);
-  const show = (id: string) => {
+  /** The card and its thread; with `after`, only the replies since that one (the others counted). */
+  const show = (id: string, after?: string) => {
     const m = cardOf(id);
     if (!m) return;
     out(renderText({ text: m.text, blocks: m.blocks as never }));
-    for (const r of threadOf(m)) {
+    const replies = threadOf(m);
+    const earlier = after === undefined ? 0 : replies.filter((r) => r.ts <= after).length;
+    if (earlier) out(`    ↳ (${earlier} earlier repl${earlier === 1 ? 'y' : 'ies'}, shown above)`);
+    for (const r of replies.slice(earlier)) {
       out(
         `    ↳ ${renderText({ text: r.text, blocks: r.blocks as never })
           .split('\n')
@@ -275,9 +292,10 @@ async function demoTriage(
     await clickButton(ui, 'U0BOB', surfaceOf(id), FIX_ACTION_IDS[kind], JOBS.fix);
     fixed?.();
     show(id);
+    const seen = surfaceOf(id).at(-1)?.ts;
     out(`\nU0BOB clicks Undo on the receipt:`);
     await clickButton(ui, 'U0BOB', surfaceOf(id), ACTION_IDS.undoFix, JOBS.fixUndo);
-    show(id);
+    show(id, seen);
   };
 
   const bucket = () => aws.data.buckets?.['logs-prod']?.publicAccessBlock;
@@ -409,12 +427,14 @@ async function demoRulesAndCoverage(
   );
   const since = Date.now();
   const seen = slack.ephemerals.length;
+  const seenAws = aws.requests.length;
   const submitted = await dispatcher.submit(admin, view.id, {
     [ARCHIVE_RULE_MODAL.nameBlock]: { [ARCHIVE_RULE_MODAL.nameAction]: ruleName },
   });
   if (!submitted.delivered) throw new Error(`demo: the rule was not submitted (${submitted.error})`);
   await settled(rt, JOBS.archiveRuleCreate, since);
   ephemeralsSince(ui, admin, seen);
+  awsCallsSince(ui, seenAws);
   const receipt = slack
     .threadReplies(card.channel, card.thread_ts ?? card.ts)
     .find((m) => m.text.startsWith(`Archive rule ${ruleName}`));
@@ -556,7 +576,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   try {
     // The bot's receiver: the demo's clicks reach it as Slack sends them, signed.
     bot = await startBotReceiver({ rt, slack, logger, botToken: 'xoxb-sandbox-demo' });
-    const ui: DemoUi = { rt, slack, dispatcher: bot.dispatcher, out };
+    const ui: DemoUi = { rt, aws, slack, dispatcher: bot.dispatcher, out };
     out(
       `access-patrol demo: sandbox AWS at ${aws.url}, sandbox Slack at ${slack.url}, Redis at ${redis.url}`,
     );
