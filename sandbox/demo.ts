@@ -186,7 +186,6 @@ async function clickButton(
  */
 async function demoTriage(
   ui: DemoUi,
-  aws: Awaited<ReturnType<typeof startAwsSandbox>>,
 ): Promise<
   Pick<
     DemoResult,
@@ -208,7 +207,7 @@ async function demoTriage(
     | 'recommendationUndone'
   >
 > {
-  const { rt, slack, out } = ui;
+  const { rt, aws, slack, out } = ui;
   const cardOf = (id: string) => slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
   /** The card's thread receipts and notes; other finding cards in a summary's thread are not this card's. */
   const threadOf = (m: SandboxMessage) =>
@@ -396,9 +395,8 @@ async function demoTriage(
  */
 async function demoRulesAndCoverage(
   ui: DemoUi,
-  aws: Awaited<ReturnType<typeof startAwsSandbox>>,
 ): Promise<Pick<DemoResult, 'archiveRule' | 'analyzerCreated'>> {
-  const { rt, slack, dispatcher, out } = ui;
+  const { rt, aws, slack, dispatcher, out } = ui;
   const admin = 'U0BOB';
   const rendered = (m: { text: string; blocks: unknown[] }) =>
     renderText({ text: m.text, blocks: m.blocks as never });
@@ -648,10 +646,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       out(`\nThe message (ts ${updated.ts}) now reads:`);
       out(renderText({ text: updated.text, blocks: updated.blocks as never }));
     }
-    const triage = await demoTriage(ui, aws);
+    const triage = await demoTriage(ui);
 
     const policy = await demoPolicyGeneration(rt, aws, slack, out);
-    const rules = await demoRulesAndCoverage(ui, aws);
+    const rules = await demoRulesAndCoverage(ui);
 
     out(`\n${'═'.repeat(100)}\nThe weekly digest, run now (as the Monday scheduler would):`);
     const digest = await runDigest(rt.deps);
