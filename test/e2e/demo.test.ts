@@ -113,8 +113,9 @@ describe('npm run demo', () => {
       'Slack asks "Block public access?": Turn on all four Block Public Access settings of bucket logs-prod',
     );
     expect(bpa).toContain('(only U0BOB sees) ⏳ Blocking public access');
-    expect(bpa).toContain(
-      'AWS calls: GetFindingV2, GetPublicAccessBlock, PutPublicAccessBlock, StartResourceScan',
+    // The AWS calls a click made, in order (each named once): the re-read, the change, the rescan.
+    expect(bpa).toMatch(
+      /AWS calls: (.*, )?GetPublicAccessBlock, (.*, )?PutPublicAccessBlock, (.*, )?StartResourceScan/,
     );
     expect(bpa).toContain('↳ 🛠️ @U0BOB blocked public access to `bucket logs-prod`.');
     expect(bpa).toMatch(
@@ -131,23 +132,21 @@ describe('npm run demo', () => {
     );
 
     const rea = section('U0BOB clicks Remove external access', 'U0BOB clicks Deactivate key');
-    expect(rea).toContain(
-      'AWS calls: GetFindingV2, GetRole, CheckNoNewAccess, UpdateAssumeRolePolicy, StartResourceScan',
-    );
+    expect(rea).toMatch(/AWS calls: (.*, )?GetRole, (.*, )?CheckNoNewAccess, (.*, )?UpdateAssumeRolePolicy/);
     expect(rea).toContain('↳ 🛠️ @U0BOB removed external access from the trust policy of `role @here-ops`.');
     const allow = /"Effect": "Allow",\n\s+"Principal": \{\n\s+"AWS": "arn:aws:iam::999988887777:root"/;
     const deny = /"Effect": "Deny",\n\s+"Principal": \{\n\s+"AWS": "arn:aws:iam::999988887777:root"/;
     const [fixPart, undoPart] = rea.split('U0BOB clicks Undo on the receipt:') as [string, string];
     expect(fixPart.split('*After*')[0]).toMatch(allow);
     expect(fixPart.split('*After*')[1]).toMatch(deny);
-    expect(undoPart).toContain('AWS calls: GetRole, UpdateAssumeRolePolicy');
+    expect(undoPart).toMatch(/AWS calls: (.*, )?GetRole, (.*, )?UpdateAssumeRolePolicy/);
     expect(undoPart).toContain('↳ ↩️ @U0BOB undid the fix: restored the trust policy of `role @here-ops`.');
     expect(undoPart.split('*After*')[1]).toMatch(allow);
 
     const apply = section('U0BOB clicks Apply recommendation', 'U0ALICE clicks Generate policy');
     expect(apply).toContain('Slack asks "Apply the recommendation?"');
     expect(apply).toContain("↳ 🛠️ @U0BOB applied AWS's recommendation to `role app-backend`.");
-    expect(apply).toMatch(/AWS calls: .*CreatePolicy, AttachRolePolicy, DetachRolePolicy/);
+    expect(apply).toMatch(/AWS calls: (.*, )?CreatePolicy, (.*, )?AttachRolePolicy, (.*, )?DetachRolePolicy/);
     expect(apply).toMatch(
       /• CreatePolicy app-backend-recommended-\S+; attached arn:aws:iam::222222222222:policy\/app-backend-recommended-\S+ to role app-backend; detached arn:aws:iam::222222222222:policy\/app-backend-permissions from role app-backend/,
     );
@@ -168,7 +167,7 @@ describe('npm run demo', () => {
       '*It would archive 15 ACTIVE findings today* (this one included), through `org-unused` (us-east-1).',
     );
     expect(output).toMatch(/Rule name: \[similar-unusediamrole-[0-9a-f]{8}\]/);
-    expect(output).toContain('AWS calls: GetFindingV2, GetArchiveRule, CreateArchiveRule, ApplyArchiveRule');
+    expect(output).toMatch(/AWS calls: (.*, )?CreateArchiveRule, (.*, )?ApplyArchiveRule/);
     expect(output).toContain(
       '↳ 🗄️ @U0BOB created the archive rule `unused-sandbox-roles` in `org-unused` (us-east-1) and applied it: 15 ACTIVE findings matched',
     );
