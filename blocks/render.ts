@@ -108,6 +108,12 @@ function renderBlock(b: KnownBlock): string[] {
       return [b.elements.map((e) => (e.type === 'button' ? buttonText(e) : `[${e.type}]`)).join(' ')];
     case 'rich_text':
       return richText(b).split('\n');
+    case 'input': {
+      // A text field as the form shows it: its label, and what it holds before anyone types.
+      const el = b.element as { type: string; initial_value?: string };
+      const value = el.type === 'plain_text_input' ? (el.initial_value ?? '') : el.type;
+      return [`${textOf(b.label)}${b.optional ? ' (optional)' : ''}: [${value}]`];
+    }
     default:
       return [`[${b.type} block]`];
   }

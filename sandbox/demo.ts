@@ -1,30 +1,35 @@
 // `npm run demo`: starts the AWS and Slack stand-ins with the demo organisation, runs the bot against
 // them for one scan, prints every channel's messages as text, then shows that a second scan with no
-// changes makes no Slack call and that a resolved finding is updated in place.
+// changes makes no Slack call and that a resolved finding is updated in place. Then triage: every
+// one-click fix and its Undo, Archive similar and `/access rules`, and Create analyzer are clicked as
+// Slack sends the clicks (signed, to the bot's own receiver); each prints what people then see.
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import { FINDING_MESSAGE_EVENT } from '../blocks/ids.ts';
+import { ARCHIVE_RULE_MODAL } from '../blocks/archive-rules.ts';
+import { ACTION_IDS, FINDING_MESSAGE_EVENT } from '../blocks/ids.ts';
 import { renderText } from '../blocks/render.ts';
 import { runDigest } from '../jobs/digest.ts';
 import { formatDigestResult, formatScanReport } from '../src/cli.ts';
 import { formatProblems, type LogLevelName } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import type { FixKind } from '../src/findings/card-actions.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger, type Logger } from '../src/log.ts';
 import {
   type ActionRequest,
   createQueueEvents,
-  type FixData,
-  type FixUndoData,
   JOBS,
+  type JobName,
   jobId,
   type SnoozeData,
 } from '../src/queue/index.ts';
 import { createRuntime } from '../src/runtime.ts';
+import { FIX_ACTION_IDS } from '../src/slack/actions/fix-buttons.ts';
 import { startAwsSandbox } from './aws.ts';
+import { startBotReceiver } from './bot-receiver.ts';
 import { demoPolicyGeneration } from './demo-policy.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, DEMO_FINDING_IDS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis, wipePrefix } from './redis.ts';
+import type { Dispatcher } from './slack/dispatch.ts';
 import { type SandboxMessage, startSlackSandbox } from './slack.ts';
 
 export interface DemoOptions {
@@ -52,24 +57,135 @@ export interface DemoResult {
   /** Remove password deleted alice.admin's console password; Undo gave her a new one. */
   passwordRemoved: boolean;
   passwordRestored: boolean;
+  /** Block public access turned all four settings on for logs-prod (its finding resolved); Undo removed them. */
+  publicAccessBlocked: boolean;
+  publicAccessRestored: boolean;
+  /** Remove external access changed @here-ops' trust policy (its finding resolved); Undo put it back. */
+  externalAccessRemoved: boolean;
+  externalAccessRestored: boolean;
   /** Snooze and Show recommendation on the unused-permission finding of app-backend. */
   snoozed: boolean;
   recommended: boolean;
+  /** Apply recommendation changed app-backend's attached policies; Undo put them back. */
+  recommendationApplied: boolean;
+  recommendationUndone: boolean;
+  /** Archive similar: the count the dialog showed, how many findings AWS archived, and `/access rules` naming the rule. */
+  archiveRule: { previewCount: number; archived: number; listed: boolean };
+  /** Create analyzer on the ap-southeast-2 notice: the analyzers that region has now. */
+  analyzerCreated: string[];
   /** The weekly digest run at the end: channels and owners it went to, addresses Slack did not know. */
   digest: { sentTo: string[]; unknownEmails: string[] };
   /** A least-privilege policy was generated for ci-deployer and posted in its finding's thread. */
   policyGenerated: boolean;
 }
 
+/** What the demo's clicks need: the bot's runtime, the Slack stand-in and its side of the receiver. */
+interface DemoUi {
+  rt: ReturnType<typeof createRuntime>;
+  aws: Awaited<ReturnType<typeof startAwsSandbox>>;
+  slack: Awaited<ReturnType<typeof startSlackSandbox>>;
+  dispatcher: Dispatcher;
+  out: (line: string) => void;
+}
+
 /**
- * Triage as the worker runs it after a button: archive a finding with an expiry, delete the unused
- * role ci-deployer (backup first), then restore it. Prints the message and its thread after each.
+ * Waits until the job named `name` queued since `since` has finished, with what it queued in turn
+ * (a fix's rescan check) and the messages it delivered.
+ */
+async function settled(rt: DemoUi['rt'], name: JobName, since: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const done = (await rt.queues.actions.getJobs(['completed', 'failed'])).some(
+      (j) => j.name === name && j.timestamp >= since,
+    );
+    const busy = await Promise.all(
+      [rt.queues.actions, rt.queues.deliver].map((q) => q.getJobCounts('waiting', 'active', 'prioritized')),
+    );
+    if (done && busy.every((c) => Object.values(c).every((n) => n === 0))) return;
+    if (Date.now() > until) throw new Error(`demo: ${name} did not finish within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The AWS calls answered since the `seen`-th request, in order, a repeated one once (credentials left out). */
+function awsCallsSince(ui: DemoUi, seen: number): void {
+  const ops = [...new Set(ui.aws.requests.slice(seen).map((r) => r.operation))].filter(
+    (op) => op !== 'AssumeRole',
+  );
+  if (ops.length) ui.out(`  AWS calls: ${ops.join(', ')}`);
+}
+
+/** What only `user` was shown since the `seen`-th ephemeral message, indented. */
+function ephemeralsSince(ui: DemoUi, user: string, seen: number): void {
+  for (const e of ui.slack.ephemerals.slice(seen).filter((x) => x.user === user)) {
+    ui.out(
+      `  (only ${user} sees) ${renderText({ text: e.text, blocks: e.blocks as never })
+        .split('\n')
+        .join('\n    ')}`,
+    );
+  }
+}
+
+/**
+ * A person clicks the button `actionId` in the newest of `messages` that has it, as Slack sends it:
+ * a signed block_actions to the bot's receiver, once the button's confirm dialog (printed) has been
+ * answered. Waits for the job the click queues; prints the reply only that person sees.
+ */
+async function clickButton(
+  ui: DemoUi,
+  user: string,
+  messages: SandboxMessage[],
+  actionId: string,
+  job: JobName,
+  /** Of several such buttons, the one whose value has this in it. */
+  valueHas = '',
+): Promise<void> {
+  type El = {
+    type?: string;
+    action_id?: string;
+    value?: string;
+    confirm?: Record<string, { text?: string }>;
+  };
+  const wanted = (e: El | undefined): e is El =>
+    e?.type === 'button' && e.action_id === actionId && (e.value ?? '').includes(valueHas);
+  for (const m of [...messages].reverse()) {
+    for (const [blockIndex, block] of m.blocks.entries()) {
+      const elements = (block.elements as El[] | undefined) ?? [];
+      const accessory = block.accessory as El | undefined;
+      const elementIndex = elements.findIndex(wanted);
+      const button = elementIndex >= 0 ? elements[elementIndex] : accessory;
+      if (!wanted(button)) continue;
+      const c = button.confirm;
+      if (c)
+        ui.out(`  Slack asks "${c.title?.text}": ${c.text?.text} [${c.deny?.text}] [${c.confirm?.text}] ✔`);
+      const since = Date.now();
+      const seen = ui.slack.ephemerals.length;
+      const seenAws = ui.aws.requests.length;
+      const result = await ui.dispatcher.click({
+        user,
+        channel: m.channel,
+        messageTs: m.ts,
+        blockIndex,
+        ...(elementIndex >= 0 && { elementIndex }),
+      });
+      if (!result.delivered)
+        throw new Error(`demo: the click on ${actionId} was not delivered (${result.error})`);
+      await settled(ui.rt, job, since);
+      ephemeralsSince(ui, user, seen);
+      awsCallsSince(ui, seenAws);
+      return;
+    }
+  }
+  throw new Error(`demo: no ${actionId} button to click`);
+}
+
+/**
+ * Triage after the buttons: archive a finding with an expiry, delete the unused role ci-deployer
+ * (backup first) and restore it, as the worker runs them; then every one-click fix and its Undo,
+ * clicked as Slack sends the clicks. Prints the message and its thread after each.
  */
 async function demoTriage(
-  rt: ReturnType<typeof createRuntime>,
-  aws: Awaited<ReturnType<typeof startAwsSandbox>>,
-  slack: Awaited<ReturnType<typeof startSlackSandbox>>,
-  out: (line: string) => void,
+  ui: DemoUi,
 ): Promise<
   Pick<
     DemoResult,
@@ -81,26 +197,44 @@ async function demoTriage(
     | 'keyReactivated'
     | 'passwordRemoved'
     | 'passwordRestored'
+    | 'publicAccessBlocked'
+    | 'publicAccessRestored'
+    | 'externalAccessRemoved'
+    | 'externalAccessRestored'
     | 'snoozed'
     | 'recommended'
+    | 'recommendationApplied'
+    | 'recommendationUndone'
   >
 > {
-  const show = (id: string) => {
-    const m = slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
+  const { rt, aws, slack, out } = ui;
+  const cardOf = (id: string) => slack.messages.find((x) => x.metadata?.event_payload?.finding_id === id);
+  /** The card's thread receipts and notes; other finding cards in a summary's thread are not this card's. */
+  const threadOf = (m: SandboxMessage) =>
+    slack
+      .threadReplies(m.channel, m.thread_ts ?? m.ts)
+      .filter((x) => x.ts > m.ts && x.metadata?.event_type !== FINDING_MESSAGE_EVENT);
+  /** The card and its thread; with `after`, only the replies since that one (the others counted). */
+  const show = (id: string, after?: string) => {
+    const m = cardOf(id);
     if (!m) return;
     out(renderText({ text: m.text, blocks: m.blocks as never }));
-    const thread = m.thread_ts ?? m.ts;
-    // The thread's receipts and notes; other finding cards in a summary's thread are not this card's.
-    const replies = slack
-      .threadReplies(m.channel, thread)
-      .filter((x) => x.ts > m.ts && x.metadata?.event_type !== FINDING_MESSAGE_EVENT);
-    for (const r of replies) {
+    const replies = threadOf(m);
+    const earlier = after === undefined ? 0 : replies.filter((r) => r.ts <= after).length;
+    if (earlier) out(`    ↳ (${earlier} earlier repl${earlier === 1 ? 'y' : 'ies'}, shown above)`);
+    for (const r of replies.slice(earlier)) {
       out(
         `    ↳ ${renderText({ text: r.text, blocks: r.blocks as never })
           .split('\n')
           .join('\n      ')}`,
       );
     }
+  };
+  /** The card of `id` and its thread, where its buttons are. */
+  const surfaceOf = (id: string) => {
+    const m = cardOf(id);
+    if (!m) throw new Error(`demo: finding ${id} was not posted`);
+    return [m, ...threadOf(m)];
   };
   const request = async (id: string, userId: string, n: number) => {
     const s = await rt.deps.store.get(id);
@@ -141,32 +275,56 @@ async function demoTriage(
   if (backupKey) await rt.runAction(JOBS.restoreRole, { ...(await request(roleId, 'U0BOB', 3)), backupKey });
   show(roleId);
   const roleRestored = ciDeployer();
+
+  out(
+    `\n${'═'.repeat(100)}\nOne-click fixes, clicked in Slack by U0BOB (admin), each with its Undo\n${'═'.repeat(100)}`,
+  );
   out(
     `\nU0BOB clicks Quarantine role on ci-deployer (a deny-all policy, deleted at the end unless Still needed):`,
   );
-  await rt.runAction(JOBS.fix, {
-    ...(await request(roleId, 'U0BOB', 4)),
-    kind: 'quarantine-role',
-  } satisfies FixData);
+  await clickButton(ui, 'U0BOB', surfaceOf(roleId), FIX_ACTION_IDS['quarantine-role'], JOBS.fix);
   show(roleId);
   const roleQuarantined = !!(await rt.deps.store.get(roleId))?.quarantineBackupKey;
 
-  /** A one-click fix as the worker runs it after the button, then its Undo from the fix's backup. */
-  const fixThenUndo = async (kind: FixKind, id: string, n: number, fixed?: () => void): Promise<void> => {
-    await rt.runAction(JOBS.fix, { ...(await request(id, 'U0BOB', n)), kind } satisfies FixData);
+  /** A one-click fix clicked on the card (or its thread), then Undo clicked on the fix's receipt. */
+  const fixThenUndo = async (kind: FixKind, id: string, fixed?: () => void): Promise<void> => {
+    await clickButton(ui, 'U0BOB', surfaceOf(id), FIX_ACTION_IDS[kind], JOBS.fix);
     fixed?.();
     show(id);
-    const [backup] = await rt.deps.redis.keys(rt.deps.keys.fixBackup(kind, id, '*'));
-    out(`\nU0BOB clicks Undo:`);
-    if (backup) {
-      await rt.runAction(JOBS.fixUndo, {
-        ...(await request(id, 'U0BOB', n + 1)),
-        kind,
-        backupKey: backup,
-      } satisfies FixUndoData);
-    }
-    show(id);
+    const seen = surfaceOf(id).at(-1)?.ts;
+    out(`\nU0BOB clicks Undo on the receipt:`);
+    await clickButton(ui, 'U0BOB', surfaceOf(id), ACTION_IDS.undoFix, JOBS.fixUndo);
+    show(id, seen);
   };
+
+  const bucket = () => aws.data.buckets?.['logs-prod']?.publicAccessBlock;
+  const bucketId = DEMO_FINDING_IDS.publicBucketLogsProd;
+  out(
+    `\nU0BOB clicks Block public access on the public bucket logs-prod; the worker reads its settings again, saves them, turns all four on, and asks AWS to rescan (the card resolves); Undo puts back what was there (no configuration at all):`,
+  );
+  let publicAccessBlocked = false;
+  await fixThenUndo('block-public-access', bucketId, () => {
+    const b = bucket();
+    publicAccessBlocked =
+      !!b && Object.values(b).every(Boolean) && aws.data.findings.get(bucketId)?.status === 'RESOLVED';
+  });
+  const publicAccessRestored = bucket() === null || bucket() === undefined;
+
+  const hereOps = () =>
+    JSON.stringify(
+      aws.data.roles.find((r) => r.account === DEMO_ACCOUNTS.sandbox && r.name === '@here-ops')
+        ?.assumeRolePolicyDocument,
+    );
+  const trustBefore = hereOps();
+  const hereId = DEMO_FINDING_IDS.hostileRoleHere;
+  out(
+    `\nU0BOB clicks Remove external access on the role @here-ops, trusted by account 999988887777; the worker reads the trust policy again, proves the new one grants nothing new (CheckNoNewAccess), updates it (UpdateAssumeRolePolicy); Undo puts the document back:`,
+  );
+  let externalAccessRemoved = false;
+  await fixThenUndo('remove-external-access', hereId, () => {
+    externalAccessRemoved = hereOps() !== trustBefore && aws.data.findings.get(hereId)?.status === 'RESOLVED';
+  });
+  const externalAccessRestored = hereOps() === trustBefore;
 
   const keyId = DEMO_FINDING_IDS.unusedAccessKey;
   const keyStatus = () =>
@@ -174,10 +332,10 @@ async function demoTriage(
       .find((u) => u.account === DEMO_ACCOUNTS.staging && u.name === 'legacy-etl')
       ?.accessKeys?.find((k) => k.id === 'AKIAIOSFODNN7LEGACY1')?.status;
   out(
-    `\nU0BOB (admin) clicks Deactivate key on the unused key of legacy-etl; the worker reads the key again, saves its status, makes it inactive; Undo makes it active again, exactly as it was:`,
+    `\nU0BOB clicks Deactivate key on the unused key of legacy-etl; the worker reads the key again, saves its status, makes it inactive; Undo makes it active again, exactly as it was:`,
   );
   let keyDeactivated = false;
-  await fixThenUndo('deactivate-key', keyId, 6, () => {
+  await fixThenUndo('deactivate-key', keyId, () => {
     keyDeactivated = keyStatus() === 'Inactive' && aws.data.findings.get(keyId)?.status === 'RESOLVED';
   });
   const keyReactivated = keyStatus() === 'Active';
@@ -191,12 +349,26 @@ async function demoTriage(
     `\nU0BOB clicks Remove password on alice.admin's unused console password; Undo sets a new one that must be changed at first sign-in, sent to U0BOB alone by DM:`,
   );
   let passwordRemoved = false;
-  await fixThenUndo('remove-password', passwordId, 10, () => {
+  await fixThenUndo('remove-password', passwordId, () => {
     passwordRemoved = !hasPassword();
   });
   const passwordRestored = hasPassword();
 
   const more = await demoSnoozeAndRecommend(rt, request, show, out);
+  const backend = () =>
+    JSON.stringify(
+      aws.data.roles.find((r) => r.account === DEMO_ACCOUNTS.prod && r.name === 'app-backend')
+        ?.attachedPolicies,
+    );
+  const attachedBefore = backend();
+  out(
+    `\nU0BOB clicks Apply recommendation on it; the worker reads the recommendation and the attached policies again, saves them, then creates, attaches and detaches as AWS recommends; Undo reverses each step:`,
+  );
+  let recommendationApplied = false;
+  await fixThenUndo('apply-recommendation', DEMO_FINDING_IDS.unusedPermission, () => {
+    recommendationApplied = backend() !== attachedBefore;
+  });
+  const recommendationUndone = backend() === attachedBefore;
   return {
     archived,
     roleDeleted,
@@ -206,7 +378,105 @@ async function demoTriage(
     keyReactivated,
     passwordRemoved,
     passwordRestored,
+    publicAccessBlocked,
+    publicAccessRestored,
+    externalAccessRemoved,
+    externalAccessRestored,
+    recommendationApplied,
+    recommendationUndone,
     ...more,
+  };
+}
+
+/**
+ * Archive similar on one of the burst's unused roles: the modal says how many ACTIVE findings the rule
+ * would archive, U0BOB names and confirms it, the bot creates and applies it; `/access rules` lists
+ * it. Then Create analyzer on the admin channel's notice about ap-southeast-2.
+ */
+async function demoRulesAndCoverage(
+  ui: DemoUi,
+): Promise<Pick<DemoResult, 'archiveRule' | 'analyzerCreated'>> {
+  const { rt, aws, slack, dispatcher, out } = ui;
+  const admin = 'U0BOB';
+  const rendered = (m: { text: string; blocks: unknown[] }) =>
+    renderText({ text: m.text, blocks: m.blocks as never });
+  const indented = (text: string) => `  ${text.split('\n').join('\n  ')}`;
+
+  out(`\n${'═'.repeat(100)}\nArchive similar and archive rules\n${'═'.repeat(100)}`);
+  const id = DEMO_FINDING_IDS.burst[0]!;
+  const card = slack.messages.find((m) => m.metadata?.event_payload?.finding_id === id);
+  if (!card) throw new Error(`demo: finding ${id} was not posted`);
+  const active = () => [...aws.data.findings.all()].filter((f) => f.status === 'ACTIVE').length;
+  const activeBefore = active();
+  out(
+    `\nU0BOB clicks Archive similar on the unused role sandbox-experiment-01 (#team-sandbox); the dialog opens at once and a worker fills in what the rule would archive today:`,
+  );
+  await clickButton(ui, admin, [card], ACTION_IDS.archiveSimilar, JOBS.archiveRulePreview);
+  const view = slack.surfaces.stack(admin).at(-1);
+  if (!view) throw new Error('demo: Archive similar opened no dialog');
+  out(indented(rendered({ text: '', blocks: view.blocks })));
+  const previewCount = Number(
+    /It would archive (\d+) ACTIVE finding/.exec(JSON.stringify(view.blocks))?.[1] ?? NaN,
+  );
+
+  const ruleName = 'unused-sandbox-roles';
+  out(
+    `\nU0BOB names the rule ${ruleName} and clicks Create and apply; CreateArchiveRule, then ApplyArchiveRule:`,
+  );
+  const since = Date.now();
+  const seen = slack.ephemerals.length;
+  const seenAws = aws.requests.length;
+  const submitted = await dispatcher.submit(admin, view.id, {
+    [ARCHIVE_RULE_MODAL.nameBlock]: { [ARCHIVE_RULE_MODAL.nameAction]: ruleName },
+  });
+  if (!submitted.delivered) throw new Error(`demo: the rule was not submitted (${submitted.error})`);
+  await settled(rt, JOBS.archiveRuleCreate, since);
+  ephemeralsSince(ui, admin, seen);
+  awsCallsSince(ui, seenAws);
+  const receipt = slack
+    .threadReplies(card.channel, card.thread_ts ?? card.ts)
+    .find((m) => m.text.startsWith(`Archive rule ${ruleName}`));
+  if (receipt) out(`    ↳ ${rendered(receipt).split('\n').join('\n      ')}`);
+  const archivedNow = activeBefore - active();
+  out(`AWS now holds ${archivedNow} fewer ACTIVE findings.`);
+
+  out(`\n${'═'.repeat(100)}\nCoverage: Create analyzer\n${'═'.repeat(100)}`);
+  const notice = slack
+    .channelMessages(DEMO_CHANNELS.admin)
+    .find((m) => /No external-access analyzer in ap-southeast-2/.test(m.text));
+  if (!notice) throw new Error('demo: no coverage notice for ap-southeast-2');
+  const analyzersBefore = aws.data.analyzers.filter((a) => a.region === 'ap-southeast-2').length;
+  out(
+    `\nU0BOB clicks Create analyzer for external access on the notice about ap-southeast-2 in ${DEMO_CHANNELS.admin}, then the one for internal access:`,
+  );
+  await clickButton(ui, admin, [notice], ACTION_IDS.createAnalyzer, JOBS.createAnalyzer, '"k":"external"');
+  await clickButton(ui, admin, [notice], ACTION_IDS.createAnalyzer, JOBS.createAnalyzer, '"k":"internal"');
+
+  out(`\n${'═'.repeat(100)}\nFourth scan (as the scheduler runs it):`);
+  out(formatScanReport(await rt.scanNow({ timeoutMs: 120_000 })));
+  out(`\nThe card of sandbox-experiment-01 now reads:`);
+  const after = slack.messages.find((m) => m.metadata?.event_payload?.finding_id === id);
+  if (after) out(rendered(after));
+  out(`\n${DEMO_CHANNELS.admin} now reads:`);
+  for (const m of slack
+    .channelMessages(DEMO_CHANNELS.admin)
+    .filter((x) => !x.thread_ts || x.thread_ts === x.ts))
+    out(`── ${rendered(m)}`);
+
+  out(`\nU0BOB types /access rules in ${DEMO_CHANNELS.admin}:`);
+  const listed = Date.now();
+  const seenList = slack.ephemerals.length;
+  await dispatcher.command(admin, slack.channelId(DEMO_CHANNELS.admin), '/access rules');
+  await settled(rt, JOBS.archiveRulesList, listed);
+  ephemeralsSince(ui, admin, seenList);
+  const listing = slack.ephemerals
+    .slice(seenList)
+    .map((e) => rendered(e))
+    .join('\n');
+  const created = aws.data.analyzers.filter((a) => a.region === 'ap-southeast-2');
+  return {
+    archiveRule: { previewCount, archived: archivedNow, listed: listing.includes(ruleName) },
+    analyzerCreated: created.length > analyzersBefore ? created.map((a) => `${a.name} (${a.type})`) : [],
   };
 }
 
@@ -258,9 +528,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const parsed = parseConfigText(text, 'sandbox/demo-config.yml');
   if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
   // A fresh key prefix per run, so the demo always starts from an empty state.
+  // U0BOB is the admin who clicks the fixes; the sandbox re-analyzes a resource at once, so a fix's
+  // rescan check need not wait (production keeps the default 60 s).
   const config = {
     ...parsed.config,
     redis: { ...parsed.config.redis, keyPrefix: `demo${Date.now().toString(36)}:` },
+    permissions: {
+      ...parsed.config.permissions,
+      admins: { ...parsed.config.permissions.admins, users: ['U0BOB'] },
+    },
+    fixes: { ...parsed.config.fixes, rescanDelaySeconds: 0 },
   };
 
   const redis = await ensureRedis(opts.redisUrl ?? 'redis://127.0.0.1:6379');
@@ -277,14 +554,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       { id: 'U0BOB', name: 'bob-admin', email: 'bob.admin@example.com' },
     ],
   });
+  // Logs go to stderr, so the demo's report on stdout reads cleanly.
+  const logger: Logger = createLogger({
+    level: (opts.logLevel ?? 'warn') as LogLevelName,
+    pretty: process.stderr.isTTY === true,
+  });
   const rt = createRuntime({
     env: { redisUrl: redis.url, slackBotToken: 'xoxb-sandbox-demo', slackApiUrl: slack.apiUrl },
     config,
-    // Logs go to stderr, so the demo's report on stdout reads cleanly.
-    logger: createLogger({
-      level: (opts.logLevel ?? 'warn') as LogLevelName,
-      pretty: process.stderr.isTTY === true,
-    }),
+    logger,
     aws: {
       credentials: { accessKeyId: 'AKIASANDBOXDEMO00001', secretAccessKey: 'sandbox-secret' },
       endpoints: { accessAnalyzer: aws.url, iam: aws.url, sts: aws.url, tagging: aws.url, s3: aws.url },
@@ -292,7 +570,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     },
   });
   rt.startWorkers();
+  let bot: Awaited<ReturnType<typeof startBotReceiver>> | undefined;
   try {
+    // The bot's receiver: the demo's clicks reach it as Slack sends them, signed.
+    bot = await startBotReceiver({ rt, slack, logger, botToken: 'xoxb-sandbox-demo' });
+    const ui: DemoUi = { rt, aws, slack, dispatcher: bot.dispatcher, out };
     out(
       `access-patrol demo: sandbox AWS at ${aws.url}, sandbox Slack at ${slack.url}, Redis at ${redis.url}`,
     );
@@ -351,8 +633,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const secondScanDetailCalls = (aws.counts().GetFindingV2 ?? 0) - detailsBefore;
     out(`Slack calls: ${secondScanSlackCalls}, GetFindingV2 calls: ${secondScanDetailCalls}`);
 
-    out(`\nThe public bucket's policy is fixed; AWS marks its finding RESOLVED. Third scan:`);
-    const id = DEMO_FINDING_IDS.publicBucketLogsProd;
+    out(
+      `\nThe queue orders-events no longer grants partner-ingest; AWS marks its finding RESOLVED. Third scan:`,
+    );
+    const id = DEMO_FINDING_IDS.sqsOrdersEvents;
     aws.data.findings.update(id, { status: 'RESOLVED', updatedAt: new Date().toISOString() });
     const third = await rt.scanNow({ timeoutMs: 120_000 });
     out(formatScanReport(third));
@@ -362,9 +646,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       out(`\nThe message (ts ${updated.ts}) now reads:`);
       out(renderText({ text: updated.text, blocks: updated.blocks as never }));
     }
-    const triage = await demoTriage(rt, aws, slack, out);
+    const triage = await demoTriage(ui);
 
     const policy = await demoPolicyGeneration(rt, aws, slack, out);
+    const rules = await demoRulesAndCoverage(ui);
 
     out(`\n${'═'.repeat(100)}\nThe weekly digest, run now (as the Monday scheduler would):`);
     const digest = await runDigest(rt.deps);
@@ -384,9 +669,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       resolvedUpdate,
       ...triage,
       ...policy,
+      ...rules,
       digest: { sentTo: digest.sent.map((x) => x.to), unknownEmails: digest.unknownEmails },
     };
   } finally {
+    await bot?.app.stop();
     await rt.close();
     await wipePrefix(redis.url, config.redis.keyPrefix);
     await Promise.all([aws.close(), slack.close()]);

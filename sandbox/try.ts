@@ -5,17 +5,16 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
-import { parse as parseYaml } from 'yaml';
 import { formatProblems } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
 import { createRuntime, type Runtime } from '../src/runtime.ts';
-import { createSlackApp, type SlackApp } from '../src/slack/app.ts';
-import { registerListeners } from '../src/slack/listeners/index.ts';
+import type { SlackApp } from '../src/slack/app.ts';
 import { type AwsSandbox, startAwsSandbox } from './aws.ts';
+import { startBotReceiver } from './bot-receiver.ts';
 import { DEMO_ACCOUNTS, DEMO_CHANNELS, demoData } from './fixtures/demo-org.ts';
 import { ensureRedis, wipePrefix } from './redis.ts';
-import { createDispatcher, type Dispatcher } from './slack/dispatch.ts';
-import { SANDBOX_WORKSPACE, type SandboxUser, type SlackSandbox, startSlackSandbox } from './slack.ts';
+import type { Dispatcher } from './slack/dispatch.ts';
+import { type SandboxUser, type SlackSandbox, startSlackSandbox } from './slack.ts';
 import { startWorkspaceServer } from './workspace/server.ts';
 
 /** The two people of the sandbox workspace: an admin, and a member of the team channels. */
@@ -59,18 +58,6 @@ export interface TryStack {
   rt: Runtime;
   dispatcher: Dispatcher;
   stop(): Promise<void>;
-}
-
-const SIGNING_SECRET = 'sandbox-signing-secret';
-
-/** The manifest's slash commands and the path of its request URL, as Slack would use them. */
-async function manifest(): Promise<{ commands: string[]; path: string }> {
-  const m = parseYaml(await readFile(new URL('../slack-app-manifest.yml', import.meta.url), 'utf8')) as {
-    features?: { slash_commands?: { command: string }[] };
-    settings?: { interactivity?: { request_url?: string } };
-  };
-  const url = m.settings?.interactivity?.request_url ?? 'https://localhost/slack/events';
-  return { commands: (m.features?.slash_commands ?? []).map((c) => c.command), path: new URL(url).pathname };
 }
 
 export async function startTry(opts: TryOptions = {}): Promise<TryStack> {
@@ -117,30 +104,15 @@ export async function startTry(opts: TryOptions = {}): Promise<TryStack> {
     await redis.stop();
   };
   try {
-    app = createSlackApp({
-      receiver: { mode: 'http', signingSecret: SIGNING_SECRET },
-      botToken: 'xoxb-sandbox-try',
-      slackApiUrl: slack.apiUrl,
-      port: 0,
-      logger,
-      ready: () =>
-        rt.deps.redis.ping().then(
-          () => true,
-          () => false,
-        ),
-      register: (a) => registerListeners(a, rt.listenerDeps()),
-      botId: SANDBOX_WORKSPACE.botId,
-      botUserId: SANDBOX_WORKSPACE.botUserId,
-    });
-    const { port } = await app.start();
-    const m = await manifest();
-    const dispatcher = createDispatcher({
+    const bot = await startBotReceiver({
+      rt,
       slack,
-      requestUrl: `http://127.0.0.1:${port}${m.path}`,
-      signingSecret: SIGNING_SECRET,
-      commands: m.commands,
-      ...(opts.ackDeadlineMs !== undefined && { ackDeadlineMs: opts.ackDeadlineMs }),
+      logger,
+      botToken: 'xoxb-sandbox-try',
+      ackDeadlineMs: opts.ackDeadlineMs,
     });
+    app = bot.app;
+    const { dispatcher } = bot;
     await rt.scanNow({ timeoutMs: 120_000 });
     page = await startWorkspaceServer({
       slack,

@@ -324,7 +324,8 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
       ),
     );
     if (missed.length) notDone.push('sending the new password: reset it in the IAM console');
-    else doneSteps.push(`sent the new password to <@${d.userId}> only, by direct message`);
+    // Rich text shows <@U…> as written: the receipt names no one (its headline says who clicked).
+    else doneSteps.push('sent the new password to the person who clicked Undo only, by direct message');
   }
   const now = await spec.read(deps, backup).catch(() => undefined);
   if (now !== undefined && !spec.same(now, backup.before))

@@ -71,7 +71,8 @@ export function createWorkspace(opts: SlackSandboxOptions) {
   };
 
   const channelId = (channel: string): string => {
-    if (CHANNEL_ID.test(channel)) return channel;
+    // A DM id conversations.open gave out is an id, however short the user's id it comes from.
+    if (CHANNEL_ID.test(channel) || users.some((u) => dmChannelId(u.id) === channel)) return channel;
     const id = opts.channelIdOf ? opts.channelIdOf(channel) : fakeChannelId(channel);
     names.set(id, channel.replace(/^#/, '').toLowerCase());
     return id;

@@ -75,7 +75,7 @@ describe('npm run demo', () => {
     expect(result.secondScanDetailCalls).toBe(0);
     expect(result.resolvedUpdate).toBe(true);
 
-    // Triage through the worker: archive with an expiry, delete the unused role, restore it.
+    // Triage: archive with an expiry, delete the unused role, restore it, quarantine it.
     expect(result).toMatchObject({
       archived: true,
       roleDeleted: true,
@@ -90,6 +90,101 @@ describe('npm run demo', () => {
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
     expect(output).toMatch(/🚧 \*Quarantined by\* @U0BOB \*until \d{4}-\d{2}-\d{2}\*/);
     expect(output).toMatch(/\[Still needed\]/);
+
+    // Every one-click fix is clicked as Slack sends it (signed, to the bot's receiver, after its confirm
+    // dialog), gets its receipt in the card's thread, and its Undo puts back what was there.
+    expect(result).toMatchObject({
+      publicAccessBlocked: true,
+      publicAccessRestored: true,
+      externalAccessRemoved: true,
+      externalAccessRestored: true,
+      recommendationApplied: true,
+      recommendationUndone: true,
+    });
+    const section = (from: string, to: string) => {
+      const start = output.indexOf(from);
+      const end = output.indexOf(to, start + 1);
+      expect(start).toBeGreaterThan(-1);
+      expect(end).toBeGreaterThan(start);
+      return output.slice(start, end);
+    };
+    const bpa = section('U0BOB clicks Block public access', 'U0BOB clicks Remove external access');
+    expect(bpa).toContain(
+      'Slack asks "Block public access?": Turn on all four Block Public Access settings of bucket logs-prod',
+    );
+    expect(bpa).toContain('(only U0BOB sees) ⏳ Blocking public access');
+    // The AWS calls a click made, in order (each named once): the re-read, the change, the rescan.
+    expect(bpa).toMatch(
+      /AWS calls: (.*, )?GetPublicAccessBlock, (.*, )?PutPublicAccessBlock, (.*, )?StartResourceScan/,
+    );
+    expect(bpa).toContain('↳ 🛠️ @U0BOB blocked public access to `bucket logs-prod`.');
+    expect(bpa).toMatch(
+      /\*Before\*\n\s+\(no Block Public Access configuration\)\n\s+\*After\*\n\s+\{\n\s+"BlockPublicAcls": true,\n\s+"IgnorePublicAcls": true,\n\s+"BlockPublicPolicy": true,\n\s+"RestrictPublicBuckets": true\n\s+\}/,
+    );
+    expect(bpa).toMatch(/✅ \*Resolved \d{4}-\d{2}-\d{2}\*\n🔴 \*S3 bucket `logs-prod` is public\*/);
+    expect(bpa).toContain('↳ ✅ Rescan done: AWS no longer reports this access. Resolved.');
+    expect(bpa).toContain(
+      '↳ ↩️ @U0BOB undid the fix: put back the Block Public Access settings of `bucket logs-prod`.',
+    );
+    expect(bpa).toContain('DeletePublicAccessBlock on bucket logs-prod: it had no configuration before');
+    expect(bpa).toMatch(
+      /\*After\*\n\s+\(no Block Public Access configuration\)\n\s+↳ 🔄 Rescan done: the access is still there\./,
+    );
+
+    const rea = section('U0BOB clicks Remove external access', 'U0BOB clicks Deactivate key');
+    expect(rea).toMatch(/AWS calls: (.*, )?GetRole, (.*, )?CheckNoNewAccess, (.*, )?UpdateAssumeRolePolicy/);
+    expect(rea).toContain('↳ 🛠️ @U0BOB removed external access from the trust policy of `role @here-ops`.');
+    const allow = /"Effect": "Allow",\n\s+"Principal": \{\n\s+"AWS": "arn:aws:iam::999988887777:root"/;
+    const deny = /"Effect": "Deny",\n\s+"Principal": \{\n\s+"AWS": "arn:aws:iam::999988887777:root"/;
+    const [fixPart, undoPart] = rea.split('U0BOB clicks Undo on the receipt:') as [string, string];
+    expect(fixPart.split('*After*')[0]).toMatch(allow);
+    expect(fixPart.split('*After*')[1]).toMatch(deny);
+    expect(undoPart).toMatch(/AWS calls: (.*, )?GetRole, (.*, )?UpdateAssumeRolePolicy/);
+    expect(undoPart).toContain('↳ ↩️ @U0BOB undid the fix: restored the trust policy of `role @here-ops`.');
+    expect(undoPart.split('*After*')[1]).toMatch(allow);
+
+    const apply = section('U0BOB clicks Apply recommendation', 'U0ALICE clicks Generate policy');
+    expect(apply).toContain('Slack asks "Apply the recommendation?"');
+    expect(apply).toContain("↳ 🛠️ @U0BOB applied AWS's recommendation to `role app-backend`.");
+    expect(apply).toMatch(/AWS calls: (.*, )?CreatePolicy, (.*, )?AttachRolePolicy, (.*, )?DetachRolePolicy/);
+    expect(apply).toMatch(
+      /• CreatePolicy app-backend-recommended-\S+; attached arn:aws:iam::222222222222:policy\/app-backend-recommended-\S+ to role app-backend; detached arn:aws:iam::222222222222:policy\/app-backend-permissions from role app-backend/,
+    );
+    expect(apply).toContain('↳ ↩️ @U0BOB undid the fix: put back the policies of `role app-backend`.');
+    expect(apply).toMatch(
+      /• attached arn:aws:iam::222222222222:policy\/app-backend-permissions again; detached arn:aws:iam::222222222222:policy\/app-backend-recommended-\S+; DeletePolicy app-backend-recommended-/,
+    );
+
+    // Undo of Remove password sends the new password to U0BOB by DM, and says so in plain words.
+    expect(output).toContain(
+      '• sent the new password to the person who clicked Undo only, by direct message',
+    );
+    expect(output).not.toContain('sending the new password: reset it in the IAM console');
+
+    // Archive similar: the dialog's count of ACTIVE findings, the rule made and applied, /access rules.
+    expect(result.archiveRule).toEqual({ previewCount: 15, archived: 15, listed: true });
+    expect(output).toContain(
+      '*It would archive 15 ACTIVE findings today* (this one included), through `org-unused` (us-east-1).',
+    );
+    expect(output).toMatch(/Rule name: \[similar-unusediamrole-[0-9a-f]{8}\]/);
+    expect(output).toMatch(/AWS calls: (.*, )?CreateArchiveRule, (.*, )?ApplyArchiveRule/);
+    expect(output).toContain(
+      '↳ 🗄️ @U0BOB created the archive rule `unused-sandbox-roles` in `org-unused` (us-east-1) and applied it: 15 ACTIVE findings matched',
+    );
+    expect(output).toMatch(/The card of sandbox-experiment-01 now reads:\n🗄️ \*Archived \d{4}-\d{2}-\d{2}\*/);
+    expect(output).toContain('*`unused-sandbox-roles`*: matches 0 active and 15 archived findings');
+
+    // Create analyzer on the coverage notice, then the next scan reports the region covered.
+    expect(result.analyzerCreated).toEqual([
+      'access-patrol-external (ORGANIZATION)',
+      'access-patrol-internal (ACCOUNT_INTERNAL_ACCESS)',
+    ]);
+    expect(output).toContain(
+      '(only U0BOB sees) ✅ @U0BOB created the external-access analyzer `access-patrol-external` (`ORGANIZATION`) in ap-southeast-2.',
+    );
+    expect(output).toContain(
+      '── ✅ Resolved in ap-southeast-2: the bot has an analyzer of every expected regional type again.',
+    );
 
     // Snooze and Show recommendation on app-backend's unused permissions, through the worker.
     expect(result).toMatchObject({ snoozed: true, recommended: true });

@@ -370,6 +370,13 @@ describe('remove password', () => {
     expect(displayedBlocks(dm[0]!.blocks)[0]!.split('\n')[1]).toBe(password);
     const alice = user(DEMO_ACCOUNTS.securityTooling, 'alice.admin');
     expect(alice.loginProfile?.passwordResetRequired).toBe(true);
+    // The thread's Undo receipt says where the password went, in words Slack shows as written.
+    const receipt = slack.posted
+      .filter((p) => !p.channel.startsWith('D'))
+      .map((p) => displayedBlocks(p.blocks).join('\n'))
+      .find((t) => t.includes('sent the new password'));
+    expect(receipt).toContain('sent the new password to the person who clicked Undo only, by direct message');
+    expect(receipt).not.toMatch(/<[@!#]/);
     const elsewhere = [
       ...slack.posted.filter((p) => !p.channel.startsWith('D')),
       ...slack.byMethod('chat.postEphemeral').map((x) => x.args),

@@ -26,6 +26,30 @@ describe('renderText', () => {
     );
   });
 
+  it('renders a form field as its label and the value it starts with', () => {
+    const out = renderText({
+      text: 'x',
+      blocks: [
+        {
+          type: 'input',
+          label: { type: 'plain_text', text: 'Rule name' },
+          element: {
+            type: 'plain_text_input',
+            action_id: 'name',
+            initial_value: 'similar-unusediamrole-1a2b',
+          },
+        },
+        {
+          type: 'input',
+          optional: true,
+          label: { type: 'plain_text', text: 'Until' },
+          element: { type: 'datepicker', action_id: 'until' },
+        },
+      ],
+    });
+    expect(out).toBe('Rule name: [similar-unusediamrole-1a2b]\nUntil (optional): [datepicker]');
+  });
+
   it('renders headers, dividers, links and unescapes entities for display', () => {
     const out = renderText({
       text: 'x',

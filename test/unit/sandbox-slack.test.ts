@@ -331,6 +331,14 @@ describe('people, DMs and the Home tab', () => {
     expect(posted.channel).toBe('D0DANA001');
   });
 
+  it('posts to the DM it opened for a user whose id is short (U0BOB), as Slack posts to any DM it gave out', async () => {
+    const { web } = await start({ users: [{ id: 'U0BOB', name: 'bob', email: 'bob@example.com' }] });
+    const dm = await web.conversations.open({ users: 'U0BOB' });
+    const posted = await web.chat.postMessage({ channel: dm.channel!.id!, text: 'hello' });
+    expect(posted.channel).toBe(dm.channel!.id);
+    expect(posted.channel).toBe('D0BOB');
+  });
+
   it('publishes a Home view of up to 100 blocks and rejects more, or a non-home view', async () => {
     const { s, web } = await start({ users });
     const section = { type: 'section', text: { type: 'mrkdwn', text: 'x' } };

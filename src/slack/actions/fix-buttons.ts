@@ -10,7 +10,7 @@ import { shortHash } from '../../util/hash.ts';
 import { intentOf, type ListenerDeps, requestAction } from '../listeners/common.ts';
 import { allowedClick, type ButtonArgs, replyVia, requestOf } from './click.ts';
 
-const FIX_ACTION_IDS: Record<FixKind, string> = {
+export const FIX_ACTION_IDS: Record<FixKind, string> = {
   'block-public-access': ACTION_IDS.blockPublicAccess,
   'deactivate-key': ACTION_IDS.deactivateKey,
   'remove-password': ACTION_IDS.removePassword,
