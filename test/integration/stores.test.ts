@@ -236,6 +236,19 @@ describe('Outbox', () => {
     expect(await outbox.head('s1', '#payments')).toBeNull();
   });
 
+  it('lists the channels with the most events first, so that their deliveries are queued first', async () => {
+    const outbox = new Outbox(redis, k);
+    const note = (n: number): OutboxEvent => ({ kind: 'notice', key: `n${n}`, text: 'x', blocks: [] });
+    await outbox.push('s3', '#one', [note(1)]);
+    await outbox.push('s3', '#three', [note(1), note(2), note(3)]);
+    await outbox.push('s3', '#two-b', [note(1), note(2)]);
+    await outbox.push('s3', '#two-a', [note(1), note(2)]);
+    expect(await outbox.channelsLongestFirst('s3')).toEqual(['#three', '#two-a', '#two-b', '#one']);
+    await outbox.pop('s3', '#three');
+    await outbox.pop('s3', '#three');
+    expect(await outbox.channelsLongestFirst('s3')).toEqual(['#two-a', '#two-b', '#one', '#three']);
+  });
+
   it('pops the handled event and reads the next in one step, until the list is gone', async () => {
     const outbox = new Outbox(redis, k);
     const notice = (key: string): OutboxEvent => ({ kind: 'notice', key, text: key, blocks: [] });
