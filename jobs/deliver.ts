@@ -300,6 +300,8 @@ function carriedProgress(job: Job<DeliverData>):
  * times within that while it works and past each paced wait, so only a dead process loses it.
  */
 export const CHANNEL_HOLD_MS = 30_000;
+/** What a hold has left at least, while its delivery works or waits for its pacing. */
+const HOLD_MARGIN_MS = (CHANNEL_HOLD_MS * 2) / 3;
 /** A delivery waiting for another one to the same channel asks again this often. */
 const CHANNEL_WAIT_POLL_MS = 1_000;
 
@@ -307,8 +309,10 @@ interface ChannelHold {
   /** Set when this delivery waited for another scan's delivery to the channel. */
   waited?: { scanId: string; ms: number };
   /**
-   * Keeps the channel at least CHANNEL_HOLD_MS past `at` (epoch ms), across a paced wait when no
-   * worker renews it: renewed only when the hold would end sooner (a round trip per pause otherwise).
+   * Keeps the channel across a paced wait, when no worker renews it, until at least HOLD_MARGIN_MS
+   * past `at` (epoch ms, when the job is due again): the margin a working holder keeps too (it renews
+   * every CHANNEL_HOLD_MS / 3). Renewed, to CHANNEL_HOLD_MS past `at`, only when less would remain:
+   * the run that paused had just taken the hold back, so a pause of about a second costs no renewal.
    */
   keepPast(at: number): Promise<void>;
   stop(): void;
@@ -384,7 +388,7 @@ async function holdChannel(
       ? { waited: { scanId: waitingFor, ms: Date.now() - waitingSince } }
       : {}),
     keepPast: async (at: number) => {
-      if (heldUntil - at >= CHANNEL_HOLD_MS) return;
+      if (heldUntil - at >= HOLD_MARGIN_MS) return;
       await renew(at - Date.now() + CHANNEL_HOLD_MS);
     },
     stop: () => clearInterval(timer),
