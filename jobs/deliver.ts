@@ -142,11 +142,20 @@ async function deliverHeld(
     if (job.token && wait >= YIELD_AT_LEAST_MS) {
       const { scanId: _s, channel: _c, summary: _summary, ...counts } = result;
       // What the next run would read again otherwise: the burst's counts and its summary message.
+      // Channel ids looked up (only those found: a name Slack did not list is asked again).
+      const channelIds: Record<string, string> = {};
+      for (const [name, id] of ids) {
+        const found = await id;
+        if (!found.startsWith('#')) channelIds[name] = found;
+      }
       await job.updateProgress({
         ...counts,
         lastWriteAt,
         burst,
         ...(summary ? { summaryMessage: { channel: summary.channel, ts: summary.ts } } : {}),
+        channelIds,
+        learned: [...learnedIds],
+        usableNoted,
       });
       await hold.keepPast(due);
       // Back a little early (a delayed job takes some time to be promoted and taken); the rest of
@@ -159,11 +168,14 @@ async function deliverHeld(
 
   // Learned once per job: the channel id of a `#name`, and that the channel took a post (which ends
   // an unusable-channel notice); a Redis round trip per post otherwise.
-  const learnedIds = new Set<string>();
-  let usableNoted = false;
+  // A run after a paced pause goes on with what the run before had learned.
+  const learnedIds = new Set<string>(carried?.learned ?? []);
+  let usableNoted = carried?.usableNoted === true;
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   // Channel ids, asked of Slack at most once per channel in this run (see channelIdFor).
-  const ids = new Map<string, Promise<string>>();
+  const ids = new Map<string, Promise<string>>(
+    Object.entries(carried?.channelIds ?? {}).map(([name, id]) => [name, Promise.resolve(id)]),
+  );
   const idOf = (ch: string): Promise<string> => {
     let id = ids.get(ch);
     if (!id) {
@@ -284,6 +296,10 @@ function carriedProgress(job: Job<DeliverData>):
         /** The burst's counts and its summary message, as the run before the pause had them. */
         burst?: BurstCounts;
         summaryMessage?: PostedMessage;
+        /** Channel ids the run before looked up, the ids it saved, and that the channel took a post. */
+        channelIds?: Record<string, string>;
+        learned?: string[];
+        usableNoted?: boolean;
         /** Waiting for another delivery to the channel since (epoch ms), and its scan. */
         waitingSince?: number;
         waitingFor?: string;
