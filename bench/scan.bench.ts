@@ -598,11 +598,17 @@ async function measureDelivery(
   };
 }
 
-/** Whether a run was bound by CPU: one process near a whole core, or all of them near every core. */
-function cpuBound(r: DeliveryRun): boolean {
+/**
+ * What bound a run: its own CPU (one process near a whole core, or all of them near every core);
+ * the machine (a bot's event loop busy at least 30 points more of the window than it had a CPU: it
+ * was ready to run and waiting for one); else Slack's latency and the Redis round trips.
+ */
+function boundBy(r: DeliveryRun): 'CPU-bound' | 'waiting for a CPU' | 'latency-bound' {
   const w = Math.max(1, windowMs(r.m));
   const total = r.bots.reduce((s, b) => s + b.cpuMs, 0) + r.sandbox.cpuMs;
-  return r.bots.some((b) => b.cpuMs / w >= 0.85) || total / w >= 0.85 * cpus().length;
+  if (r.bots.some((b) => b.cpuMs / w >= 0.85) || total / w >= 0.85 * cpus().length) return 'CPU-bound';
+  if (r.bots.some((b) => b.elu - b.cpuMs / w >= 0.3)) return 'waiting for a CPU';
+  return 'latency-bound';
 }
 
 function printDelivery(r: DeliveryRun): void {
@@ -630,7 +636,7 @@ function printDelivery(r: DeliveryRun): void {
     `  deliver slots: ${r.meanActive.toFixed(1)} of ${r.slots * r.processes} busy on average; ` +
       `${r.idleWhileWaiting.toFixed(1)} slot-seconds free while a deliver job waited in the queue; ` +
       `${((r.meanActive * w) / Math.max(1, r.m.messages)).toFixed(0)} ms of slot time per message; ` +
-      `${cpuBound(r) ? 'CPU-bound' : 'not CPU-bound (latency-bound)'}`,
+      `${boundBy(r)}`,
   );
 }
 
@@ -847,7 +853,7 @@ async function main(): Promise<void> {
       printDelivery(manyRun);
       const same = many.messages === first.messages && sameChannels(first, many);
       const ratio = manyRun.rate / Math.max(0.001, firstRun.rate);
-      const bound = (r: DeliveryRun) => (cpuBound(r) ? 'CPU-bound' : 'latency-bound');
+      const bound = boundBy;
       out(
         `Horizontal (Slack answering after ${args['slack-latency-ms']} ms per call, ${config.workers.deliverConcurrency} deliver slots per process): ` +
           `1 worker process ${firstRun.rate.toFixed(1)} messages/s (${first.messages} in ${secs(windowMs(first))}, ${bound(firstRun)}), ` +
