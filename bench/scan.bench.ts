@@ -706,7 +706,7 @@ async function main(): Promise<void> {
   out(`access-patrol scan benchmark`);
   out(
     `data: ${expected.totalFindings} findings (${expected.activeFindings} ACTIVE) over ${expected.regions.length} regions, ` +
-      `${expected.analyzers.length} analyzers; routing by tag access-patrol-channel (8 team channels)`,
+      `${expected.analyzers.length} analyzers; routing by tag access-patrol-channel (${CHANNELS} team channels)`,
   );
   out(
     `config: scan.concurrency ${config.scan.concurrency}, scan.detailConcurrency ${config.scan.detailConcurrency}, ` +
