@@ -4,6 +4,7 @@
 // RSS and heap sampled here are the bot's alone.
 //   parent → { type: 'init', init }        child → { type: 'ready', memory }
 //   parent → { type: 'scan' }              child → { type: 'scanned', result } | { type: 'error', message }
+//   parent → { type: 'probe', from, to }   child → { type: 'probed', probe } (CPU in a window, deliver jobs)
 //   parent → { type: 'close' }             child exits
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +14,7 @@ import { Pipeline, Redis } from 'ioredis';
 import pino from 'pino';
 import { configSchema } from '../src/config/schema.ts';
 import { createRuntime, type Runtime, type ScanReport } from '../src/runtime.ts';
+import { type CpuWindow, cpuBetween, resetLoopDelay, startCpuTrack } from './cpu-track.ts';
 
 export interface BotInit {
   redisUrl: string;
@@ -88,7 +90,20 @@ Pipeline.prototype.exec = function (this: Pipeline, ...rest: Parameters<typeof e
   return exec.apply(this, rest);
 } as typeof exec;
 
-type Msg = { type: 'init'; init: BotInit } | { type: 'scan' } | { type: 'close' };
+/** What one bot process did in a window: its CPU, and the deliver jobs it ran (any process may run any). */
+export interface BotProbe extends CpuWindow {
+  pid: number;
+  /** Deliver job runs completed since the previous probe (a run that handed its slot back is not counted). */
+  deliverJobs: number;
+  /** Slack writes those runs reported (a paced job's include its earlier runs'). */
+  deliverWrites: number;
+}
+
+type Msg =
+  | { type: 'init'; init: BotInit }
+  | { type: 'scan' }
+  | { type: 'probe'; from: number; to: number }
+  | { type: 'close' };
 
 const MB = 1024 * 1024;
 const send = (m: unknown) => process.send?.(m);
@@ -116,6 +131,23 @@ let init: BotInit | undefined;
 let phases: PhaseTimes = { analyzerBusy: 0, slowestAnalyzer: 0 };
 let t0 = 0;
 let snapshotTaken: string | undefined;
+/** Every deliver job this process completed, with the Slack writes it reported. */
+const delivered: { writes: number }[] = [];
+
+let probedUpTo = 0;
+
+function probe(from: number, to: number): BotProbe {
+  const jobs = delivered.slice(probedUpTo);
+  probedUpTo = delivered.length;
+  const p: BotProbe = {
+    pid: process.pid,
+    ...cpuBetween(from, to),
+    deliverJobs: jobs.length,
+    deliverWrites: jobs.reduce((s, d) => s + d.writes, 0),
+  };
+  resetLoopDelay();
+  return p;
+}
 
 function start(i: BotInit): void {
   init = i;
@@ -145,6 +177,7 @@ function start(i: BotInit): void {
     if (job.name === 'scan-finalize') phases.finalizeDone = rel(e);
   });
   workers.deliver.on('completed', (job: Job) => {
+    delivered.push({ writes: Number(job.returnvalue?.slackWrites ?? 0) });
     phases.deliverFirstStart = Math.min(
       phases.deliverFirstStart ?? Number.POSITIVE_INFINITY,
       rel(job.processedOn),
@@ -211,6 +244,7 @@ async function scan(): Promise<BotScan> {
 
 process.on('message', (msg: Msg) => {
   if (msg.type === 'init') {
+    startCpuTrack();
     start(msg.init);
     send({ type: 'ready', memory: process.memoryUsage() });
   } else if (msg.type === 'scan') {
@@ -218,6 +252,8 @@ process.on('message', (msg: Msg) => {
       (result) => send({ type: 'scanned', result }),
       (err: Error) => send({ type: 'error', message: err.stack ?? String(err) }),
     );
+  } else if (msg.type === 'probe') {
+    send({ type: 'probed', probe: probe(msg.from, msg.to) });
   } else if (msg.type === 'close') {
     void (async () => {
       await rt?.close();

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { startAwsSandbox } from '../sandbox/aws.ts';
 import { BULK_MEMBER_ROLE, bulkData } from '../sandbox/fixtures/bulk.ts';
 import { startSlackSandbox } from '../sandbox/slack.ts';
+import { type CpuWindow, cpuBetween, resetLoopDelay, startCpuTrack } from './cpu-track.ts';
 
 /** What an ideal first scan needs, computed from the data (the bot never sees these). */
 export interface Expected {
@@ -182,8 +183,14 @@ function stats(): ChildStats {
   };
 }
 
-process.on('message', (msg: { type?: string; id?: number }) => {
+startCpuTrack();
+process.on('message', (msg: { type?: string; id?: number; from?: number; to?: number }) => {
   if (msg?.type === 'stats') process.send?.({ type: 'stats', id: msg.id, stats: stats() });
+  if (msg?.type === 'probe') {
+    const probe: CpuWindow = cpuBetween(msg.from ?? 0, msg.to ?? Date.now());
+    resetLoopDelay();
+    process.send?.({ type: 'probed', id: msg.id, probe });
+  }
 });
 const stop = async () => {
   await Promise.all([aws.close(), slack.close()]);

@@ -11,7 +11,7 @@
 // See docs/performance.md for the method and the measured figures.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,12 @@ import { Redis } from 'ioredis';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import { ensureRedis } from '../sandbox/redis.ts';
 import { configSchema } from '../src/config/schema.ts';
+import { bullPrefix, QUEUES } from '../src/queue/index.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { AnalyzerScanResult } from '../src/store/scans.ts';
-import type { BotInit, BotScan } from './bot-child.ts';
+import type { BotInit, BotProbe, BotScan } from './bot-child.ts';
 import { runClicks } from './clicks.ts';
+import type { CpuWindow } from './cpu-track.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
@@ -75,6 +77,8 @@ const { values: args } = parseArgs({
     'slack-latency-ms': { type: 'string', default: '0' },
     /** Deliver the first scan again with this many worker processes and compare with one (0: skip). */
     horizontal: { type: 'string', default: '0' },
+    /** workers.deliverConcurrency of every bot process (default: the config's default, 8). */
+    'deliver-concurrency': { type: 'string' },
     /** After the steady-state rescans, this many more, printing Redis memory after each (job removal). */
     'repeat-scans': { type: 'string', default: '0' },
   },
@@ -109,6 +113,8 @@ interface Sandbox {
   slackApiUrl: string;
   expected: Expected;
   stats(): Promise<ChildStats>;
+  /** The sandbox process's CPU between two instants (and its event-loop delay since the last probe). */
+  probe(from: number, to: number): Promise<CpuWindow>;
 }
 
 async function startSandboxChild(): Promise<Sandbox> {
@@ -153,7 +159,18 @@ async function startSandboxChild(): Promise<Sandbox> {
       child.on('message', onMessage);
       child.send({ type: 'stats', id });
     });
-  return { child, ...ready, stats };
+  const probe = (from: number, to: number) =>
+    new Promise<CpuWindow>((resolve) => {
+      const id = ++nextId;
+      const onMessage = (msg: { type?: string; id?: number; probe?: CpuWindow }) => {
+        if (msg?.type !== 'probed' || msg.id !== id) return;
+        child.off('message', onMessage);
+        resolve(msg.probe!);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'probe', id, from, to });
+    });
+  return { child, ...ready, stats, probe };
 }
 
 function diff(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -352,6 +369,8 @@ interface Bot {
   child: ChildProcess;
   idle: NodeJS.MemoryUsage;
   scan(): Promise<BotScan>;
+  /** This process's CPU between two instants, and the deliver jobs it completed since the last probe. */
+  probe(from: number, to: number): Promise<BotProbe>;
   close(): Promise<void>;
 }
 
@@ -395,6 +414,11 @@ async function startBot(init: BotInit): Promise<Bot> {
       const done = next<{ result: BotScan }>('scanned');
       child.send({ type: 'scan' });
       return (await done).result;
+    },
+    async probe(from, to) {
+      const done = next<{ probe: BotProbe }>('probed');
+      child.send({ type: 'probe', from, to });
+      return (await done).probe;
     },
     async close() {
       if (child.exitCode !== null) return;
@@ -492,6 +516,130 @@ async function measure(bot: Bot, sandbox: Sandbox, admin: Redis): Promise<Measur
   };
 }
 
+// ---------------------------------------------------------------- delivery: CPU and slots per process
+
+interface DeliveryRun {
+  m: Measured;
+  processes: number;
+  slots: number;
+  /** Every bot process's CPU over the write window, and the deliver jobs it ran. */
+  bots: BotProbe[];
+  sandbox: CpuWindow;
+  /** 1-minute load average before and after the scan. */
+  load: [number, number];
+  /** Deliver jobs running (all processes), time-weighted mean over the write window. */
+  meanActive: number;
+  /** Slot-seconds a free slot stayed free while a deliver job waited in the queue (sampled every 200 ms). */
+  idleWhileWaiting: number;
+  /** Messages per second from the first to the last Slack write. */
+  rate: number;
+}
+
+const windowMs = (m: Measured) => (m.writeWindow ? m.writeWindow[1] - m.writeWindow[0] : 0);
+
+/**
+ * One measured scan (`measure`) while the deliver queue is sampled, then every bot process and the
+ * sandbox process are asked for their CPU over the write window: one scan, every process's share.
+ */
+async function measureDelivery(
+  runner: Bot,
+  all: Bot[],
+  sandbox: Sandbox,
+  admin: Redis,
+  deliverKeys: string,
+  slots: number,
+): Promise<DeliveryRun> {
+  const load0 = loadavg()[0]!;
+  for (const b of all) await b.probe(0, 0); // resets each process's job count and loop-delay histogram
+  await sandbox.probe(0, 0);
+  const samples: { at: number; waiting: number; active: number }[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const res = (await admin
+        .pipeline()
+        .llen(`${deliverKeys}:wait`)
+        .zcard(`${deliverKeys}:prioritized`)
+        .llen(`${deliverKeys}:active`)
+        .exec()) as [Error | null, number][];
+      samples.push({ at: Date.now(), waiting: res[0]![1] + res[1]![1], active: res[2]![1] });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const m = await measure(runner, sandbox, admin);
+  sampling = false;
+  await sampler;
+  const [from, to] = m.writeWindow ?? [Date.now(), Date.now()];
+  const bots = [];
+  for (const b of all) bots.push(await b.probe(from, to));
+  const sb = await sandbox.probe(from, to);
+  let activeMs = 0;
+  let spanMs = 0;
+  let idleWaitingMs = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    if (a.at < from || b.at > to) continue;
+    const dt = b.at - a.at;
+    spanMs += dt;
+    activeMs += a.active * dt;
+    idleWaitingMs += Math.min(Math.max(0, slots * all.length - a.active), a.waiting) * dt;
+  }
+  return {
+    m,
+    processes: all.length,
+    slots,
+    bots,
+    sandbox: sb,
+    load: [load0, loadavg()[0]!],
+    meanActive: spanMs ? activeMs / spanMs : 0,
+    idleWhileWaiting: idleWaitingMs / 1000,
+    rate: m.messages / Math.max(0.001, windowMs(m) / 1000),
+  };
+}
+
+/**
+ * What bound a run: its own CPU (one process near a whole core, or all of them near every core);
+ * the machine (a bot's event loop busy at least 30 points more of the window than it had a CPU: it
+ * was ready to run and waiting for one); else Slack's latency and the Redis round trips.
+ */
+function boundBy(r: DeliveryRun): 'CPU-bound' | 'waiting for a CPU' | 'latency-bound' {
+  const w = Math.max(1, windowMs(r.m));
+  const total = r.bots.reduce((s, b) => s + b.cpuMs, 0) + r.sandbox.cpuMs;
+  if (r.bots.some((b) => b.cpuMs / w >= 0.85) || total / w >= 0.85 * cpus().length) return 'CPU-bound';
+  if (r.bots.some((b) => b.elu - b.cpuMs / w >= 0.3)) return 'waiting for a CPU';
+  return 'latency-bound';
+}
+
+function printDelivery(r: DeliveryRun): void {
+  const w = Math.max(1, windowMs(r.m));
+  const pct = (ms: number) => `${((ms / w) * 100).toFixed(0)}% of a core`;
+  const botCpu = r.bots.reduce((s, b) => s + b.cpuMs, 0);
+  out(
+    `Delivery, ${r.processes} worker process${r.processes > 1 ? 'es' : ''} × ${r.slots} deliver slots: ` +
+      `${r.m.messages} messages from the first to the last Slack write in ${secs(w)} = ${r.rate.toFixed(1)} messages/s; ` +
+      `load average (1 min) ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)} on ${cpus().length} CPUs`,
+  );
+  for (const b of r.bots)
+    out(
+      `  bot pid ${b.pid}: CPU ${secs(b.cpuMs)} (${pct(b.cpuMs)}), event loop ${(b.elu * 100).toFixed(0)}% busy, ` +
+        `loop delay p50/p99/max ${b.loopDelayMs.p50}/${b.loopDelayMs.p99}/${b.loopDelayMs.max} ms; ` +
+        `${b.deliverJobs} deliver jobs, ${b.deliverWrites} Slack writes`,
+    );
+  out(
+    `  all bot processes: CPU ${secs(botCpu)} = ${(botCpu / Math.max(1, r.m.messages)).toFixed(2)} ms per message; ` +
+      `sandbox process (AWS and Slack stand-ins): CPU ${secs(r.sandbox.cpuMs)} (${pct(r.sandbox.cpuMs)}), ` +
+      `event loop ${(r.sandbox.elu * 100).toFixed(0)}% busy, loop delay p99 ${r.sandbox.loopDelayMs.p99} ms; ` +
+      `redis-server ${secs(r.m.redisCpuMs)} over the whole scan (a shared Redis counts others' work too)`,
+  );
+  out(
+    `  deliver slots: ${r.meanActive.toFixed(1)} of ${r.slots * r.processes} busy on average; ` +
+      `${r.idleWhileWaiting.toFixed(1)} slot-seconds free while a deliver job waited in the queue; ` +
+      `${((r.meanActive * w) / Math.max(1, r.m.messages)).toFixed(0)} ms of slot time per message; ` +
+      `${boundBy(r)}`,
+  );
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -533,7 +681,11 @@ async function main(): Promise<void> {
     },
     routing: [{ name: 'channel tag', match: { tag: { key: 'access-patrol-channel' } } }],
     redis: { keyPrefix },
+    ...(args['deliver-concurrency']
+      ? { workers: { deliverConcurrency: Number(args['deliver-concurrency']) } }
+      : {}),
   });
+  const deliverKeys = `${bullPrefix(keyPrefix)}:${QUEUES.deliver}`;
   const init: BotInit = {
     redisUrl: redisHandle.url,
     awsUrl: sandbox.awsUrl,
@@ -554,7 +706,7 @@ async function main(): Promise<void> {
   out(`access-patrol scan benchmark`);
   out(
     `data: ${expected.totalFindings} findings (${expected.activeFindings} ACTIVE) over ${expected.regions.length} regions, ` +
-      `${expected.analyzers.length} analyzers; routing by tag access-patrol-channel (8 team channels)`,
+      `${expected.analyzers.length} analyzers; routing by tag access-patrol-channel (${CHANNELS} team channels)`,
   );
   out(
     `config: scan.concurrency ${config.scan.concurrency}, scan.detailConcurrency ${config.scan.detailConcurrency}, ` +
@@ -577,9 +729,18 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------ 1. first scan
     out(`\n== 1. First scan (empty Redis state) ==`);
-    const first = await measure(bot, sandbox, admin);
+    const firstRun = await measureDelivery(
+      bot,
+      [bot],
+      sandbox,
+      admin,
+      deliverKeys,
+      config.workers.deliverConcurrency,
+    );
+    const first = firstRun.m;
     const redisAfterFirst = await redisInfo(admin);
     printScan(first);
+    printDelivery(firstRun);
     rateLimitedScan('first scan', first);
     const awsRows: [string, number, number | string][] = [
       ['ListAnalyzers', first.aws.ListAnalyzers ?? 0, expected.regions.length],
@@ -669,10 +830,8 @@ async function main(): Promise<void> {
     }
 
     if (HORIZONTAL > 1) {
-      // The same first delivery again, from empty state, with HORIZONTAL worker processes.
-      const rate = (m: Measured) =>
-        m.writeWindow ? m.messages / Math.max(0.001, (m.writeWindow[1] - m.writeWindow[0]) / 1000) : 0;
-      const oneRate = rate(first);
+      // The same first delivery again, from empty state, with HORIZONTAL worker processes: the same
+      // findings, channels and messages (checked below), measured the same way.
       await wipe(admin, keyPrefix);
       const extra: Bot[] = [];
       for (let i = 1; i < HORIZONTAL; i++) {
@@ -681,20 +840,30 @@ async function main(): Promise<void> {
         extra.push(b);
       }
       out(`\n== Horizontal: the first scan again, from empty state, with ${HORIZONTAL} worker processes ==`);
-      const many = await measure(bot, sandbox, admin);
+      const manyRun = await measureDelivery(
+        bot,
+        [bot, ...extra],
+        sandbox,
+        admin,
+        deliverKeys,
+        config.workers.deliverConcurrency,
+      );
       for (const b of extra) await b.close();
-      const manyRate = rate(many);
-      const ratio = manyRate / Math.max(0.001, oneRate);
+      const many = manyRun.m;
+      printDelivery(manyRun);
+      const same = many.messages === first.messages && sameChannels(first, many);
+      const ratio = manyRun.rate / Math.max(0.001, firstRun.rate);
+      const bound = boundBy;
       out(
-        `Horizontal (Slack answering after ${args['slack-latency-ms']} ms per call): 1 worker process ${oneRate.toFixed(1)} messages/s ` +
-          `(${first.messages} in ${secs(first.writeWindow ? first.writeWindow[1] - first.writeWindow[0] : 0)}), ` +
-          `${HORIZONTAL} processes ${manyRate.toFixed(1)} messages/s (${many.messages} in ` +
-          `${secs(many.writeWindow ? many.writeWindow[1] - many.writeWindow[0] : 0)}): ${ratio.toFixed(2)}x`,
+        `Horizontal (Slack answering after ${args['slack-latency-ms']} ms per call, ${config.workers.deliverConcurrency} deliver slots per process): ` +
+          `1 worker process ${firstRun.rate.toFixed(1)} messages/s (${first.messages} in ${secs(windowMs(first))}, ${bound(firstRun)}), ` +
+          `${HORIZONTAL} processes ${manyRun.rate.toFixed(1)} messages/s (${many.messages} in ${secs(windowMs(many))}, ${bound(manyRun)}): ` +
+          `${ratio.toFixed(2)}x; ${same ? 'the same messages to the same channels in both runs' : 'NOT the same messages in both runs'}`,
       );
       targets.push([
-        `horizontal: ${HORIZONTAL} worker processes deliver >= 2.5x what 1 does`,
-        `${ratio.toFixed(2)}x (${oneRate.toFixed(1)} → ${manyRate.toFixed(1)} messages/s)`,
-        ratio >= 2.5,
+        `horizontal: ${HORIZONTAL} worker processes deliver >= 2.5x what 1 does (${config.workers.deliverConcurrency} slots each)`,
+        `${ratio.toFixed(2)}x (${firstRun.rate.toFixed(1)} → ${manyRun.rate.toFixed(1)} messages/s; ${bound(firstRun)} → ${bound(manyRun)})`,
+        ratio >= 2.5 && same,
       ]);
     }
 
@@ -857,6 +1026,16 @@ async function main(): Promise<void> {
     sandbox.child.kill('SIGTERM');
     await redisHandle.stop();
   }
+}
+
+/** Both runs wrote the same number of posts and updates to every channel. */
+function sameChannels(a: Measured, b: Measured): boolean {
+  const names = new Set([...Object.keys(a.perChannel), ...Object.keys(b.perChannel)]);
+  return [...names].every(
+    (c) =>
+      a.perChannel[c]?.posts === b.perChannel[c]?.posts &&
+      a.perChannel[c]?.updates === b.perChannel[c]?.updates,
+  );
 }
 
 function printTargets(): void {

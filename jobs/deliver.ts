@@ -141,8 +141,23 @@ async function deliverHeld(
     if (wait <= 0) return;
     if (job.token && wait >= YIELD_AT_LEAST_MS) {
       const { scanId: _s, channel: _c, summary: _summary, ...counts } = result;
-      await job.updateProgress({ ...counts, lastWriteAt });
-      await hold.keep(due - Date.now() + CHANNEL_HOLD_MS);
+      // What the next run would read again otherwise: the burst's counts and its summary message.
+      // Channel ids looked up (only those found: a name Slack did not list is asked again).
+      const channelIds: Record<string, string> = {};
+      for (const [name, id] of ids) {
+        const found = await id;
+        if (!found.startsWith('#')) channelIds[name] = found;
+      }
+      await job.updateProgress({
+        ...counts,
+        lastWriteAt,
+        burst,
+        ...(summary ? { summaryMessage: { channel: summary.channel, ts: summary.ts } } : {}),
+        channelIds,
+        learned: [...learnedIds],
+        usableNoted,
+      });
+      await hold.keepPast(due);
       // Back a little early (a delayed job takes some time to be promoted and taken); the rest of
       // the wait is slept when it resumes, so the pace stays exact.
       await job.moveToDelayed(due - RESUME_EARLY_MS, job.token);
@@ -153,11 +168,14 @@ async function deliverHeld(
 
   // Learned once per job: the channel id of a `#name`, and that the channel took a post (which ends
   // an unusable-channel notice); a Redis round trip per post otherwise.
-  const learnedIds = new Set<string>();
-  let usableNoted = false;
+  // A run after a paced pause goes on with what the run before had learned.
+  const learnedIds = new Set<string>(carried?.learned ?? []);
+  let usableNoted = carried?.usableNoted === true;
   /** Posts to the target channel; on an unusable channel switches to the default channel once. */
   // Channel ids, asked of Slack at most once per channel in this run (see channelIdFor).
-  const ids = new Map<string, Promise<string>>();
+  const ids = new Map<string, Promise<string>>(
+    Object.entries(carried?.channelIds ?? {}).map(([name, id]) => [name, Promise.resolve(id)]),
+  );
   const idOf = (ch: string): Promise<string> => {
     let id = ids.get(ch);
     if (!id) {
@@ -202,8 +220,9 @@ async function deliverHeld(
     }
   };
 
-  // A burst: one summary message, the findings go into its thread.
-  const burst = await deps.bursts.counts(scanId, channel);
+  // A burst: one summary message, the findings go into its thread. A run after a paced pause has the
+  // counts (final once the scan is done) and the summary from the run before.
+  const burst = carried?.burst ?? (await deps.bursts.counts(scanId, channel));
   const isBurst = burst.total > config.slack.burstThreshold;
   let summary: PostedMessage | undefined;
   let tally: SummaryTally | undefined;
@@ -214,7 +233,7 @@ async function deliverHeld(
     tally = new SummaryTally(deps, scanId, channel, s);
   };
   if (isBurst) {
-    const known = await knownSummary(deps, scanId, channel);
+    const known = carried?.summaryMessage ?? (await knownSummary(deps, scanId, channel));
     if (known) useSummary(known);
   }
   // The summary is posted when the first card goes into its thread: a delivery that finds every
@@ -238,8 +257,10 @@ async function deliverHeld(
       );
       result.notices++;
     } else if (event.kind === 'finding') {
-      const card = await deliverFinding(deps, event, { post, thread, target, idOf, result, pace });
-      if (card) await tally?.record(event.finding.id, card);
+      const id = event.finding.id;
+      // The tally may start during this event (its summary is posted with the first card).
+      const record = (card: DeliveredCard) => tally?.record(id, card) ?? Promise.resolve();
+      await deliverFinding(deps, event, { post, thread, target, idOf, result, pace, record });
     } else {
       await deliverClosed(deps, event, { result, pace });
     }
@@ -270,6 +291,13 @@ function carriedProgress(job: Job<DeliverData>):
   | (Partial<Pick<DeliverResult, (typeof COUNTS)[number]>> &
       Pick<DeliverResult, 'fallback' | 'waited'> & {
         lastWriteAt?: number;
+        /** The burst's counts and its summary message, as the run before the pause had them. */
+        burst?: BurstCounts;
+        summaryMessage?: PostedMessage;
+        /** Channel ids the run before looked up, the ids it saved, and that the channel took a post. */
+        channelIds?: Record<string, string>;
+        learned?: string[];
+        usableNoted?: boolean;
         /** Waiting for another delivery to the channel since (epoch ms), and its scan. */
         waitingSince?: number;
         waitingFor?: string;
@@ -286,14 +314,21 @@ function carriedProgress(job: Job<DeliverData>):
  * times within that while it works and past each paced wait, so only a dead process loses it.
  */
 export const CHANNEL_HOLD_MS = 30_000;
+/** What a hold has left at least, while its delivery works or waits for its pacing. */
+const HOLD_MARGIN_MS = (CHANNEL_HOLD_MS * 2) / 3;
 /** A delivery waiting for another one to the same channel asks again this often. */
 const CHANNEL_WAIT_POLL_MS = 1_000;
 
 interface ChannelHold {
   /** Set when this delivery waited for another scan's delivery to the channel. */
   waited?: { scanId: string; ms: number };
-  /** Keeps the channel `ms` longer (across a paced wait, when no worker renews it). */
-  keep(ms: number): Promise<void>;
+  /**
+   * Keeps the channel across a paced wait, when no worker renews it, until at least HOLD_MARGIN_MS
+   * past `at` (epoch ms, when the job is due again): the margin a working holder keeps too (it renews
+   * every CHANNEL_HOLD_MS / 3). Renewed, to CHANNEL_HOLD_MS past `at`, only when less would remain:
+   * the run that paused had just taken the hold back, so a pause of about a second costs no renewal.
+   */
+  keepPast(at: number): Promise<void>;
   stop(): void;
   release(): Promise<void>;
 }
@@ -319,15 +354,18 @@ async function holdChannel(
   const intent = deliveryIntent(channel);
   let waitingSince = carried?.waitingSince;
   let waitingFor = carried?.waitingFor;
+  /** When the hold ends at the earliest (epoch ms), as of its last claim or renewal. */
+  let heldUntil = 0;
   for (;;) {
-    const claim = await deps.intents.claim(
+    const asked = Date.now();
+    // Taken, or taken back by this same job (after a paced pause), in one round trip.
+    const claim = await deps.intents.hold(
       intent,
       { jobId, userId: scanId, at: deps.now().toISOString() },
       CHANNEL_HOLD_MS,
     );
-    if (claim.claimed) break;
-    if (claim.holder?.jobId === jobId) {
-      await deps.intents.renew(intent, jobId, CHANNEL_HOLD_MS);
+    if (claim.held) {
+      heldUntil = asked + CHANNEL_HOLD_MS;
       break;
     }
     if (!claim.holder) {
@@ -351,7 +389,9 @@ async function holdChannel(
     await deps.sleep(CHANNEL_WAIT_POLL_MS);
   }
   const renew = async (ms: number) => {
-    if (!(await deps.intents.renew(intent, jobId, ms))) log.warn('lost the hold on the channel');
+    const asked = Date.now();
+    if (await deps.intents.renew(intent, jobId, ms)) heldUntil = asked + ms;
+    else log.warn('lost the hold on the channel');
   };
   const timer = setInterval(() => {
     renew(CHANNEL_HOLD_MS).catch((err: Error) => log.warn({ err: err.message }, 'hold not renewed'));
@@ -361,7 +401,10 @@ async function holdChannel(
     ...(waitingSince !== undefined && waitingFor !== undefined
       ? { waited: { scanId: waitingFor, ms: Date.now() - waitingSince } }
       : {}),
-    keep: renew,
+    keepPast: async (at: number) => {
+      if (heldUntil - at >= HOLD_MARGIN_MS) return;
+      await renew(at - Date.now() + CHANNEL_HOLD_MS);
+    },
     stop: () => clearInterval(timer),
     release: async () => {
       await deps.intents.release(intent, jobId, 0);
@@ -471,14 +514,16 @@ interface FindingCtx {
   target: Target;
   result: DeliverResult;
   pace: () => Promise<void>;
+  /** Records the card as it now is in the burst's tally (a reply in its summary's thread counts). */
+  record: (card: DeliveredCard) => Promise<void>;
 }
 
-/** Delivers one finding; returns its card's message as it now is (the burst tally reads it). */
+/** Delivers one finding and records its card's message, as it now is, in the burst tally. */
 async function deliverFinding(
   deps: JobDeps,
   event: Extract<OutboxEvent, { kind: 'finding' }>,
   ctx: FindingCtx,
-): Promise<DeliveredCard | undefined> {
+): Promise<void> {
   const { finding, route, severity } = event;
   const { store } = deps;
   const state = await store.get(finding.id);
@@ -520,7 +565,7 @@ async function deliverFinding(
     if (state.fingerprint === fingerprint && state.status === 'ACTIVE') {
       if (!event.via) await store.set(finding.id, { updatedAt: finding.updatedAt });
       ctx.result.unchanged++;
-      return cardOf(state);
+      return ctx.record(cardOf(state));
     }
     try {
       await deps.slack.update(state.channel, state.ts, msg);
@@ -534,7 +579,7 @@ async function deliverFinding(
         ownerEmail: route.ownerEmail,
       });
       ctx.result.updated++;
-      return cardOf({ ...state, severity: severity.severity });
+      return ctx.record(cardOf({ ...state, severity: severity.severity }));
     } catch (err) {
       // The message was deleted by someone: post a fresh one below.
       if (!(err instanceof SlackError) || err.code !== 'message_not_found') throw err;
@@ -591,10 +636,14 @@ async function deliverFinding(
     ts: posted.ts,
     threadTs,
   };
-  // The pending marker goes in the same write that saves the message.
-  await store.set(finding.id, saved, { clear: PENDING_FIELDS });
+  // The pending marker goes in the same write that saves the message. The tally's record goes
+  // alongside (the reply is in the thread, saved or not; a retry records it once again, which
+  // counts once): one round trip per posted card instead of two.
+  await Promise.all([
+    store.set(finding.id, saved, { clear: PENDING_FIELDS }),
+    ctx.record(cardOf({ ...state, ...saved })),
+  ]);
   ctx.result.posted++;
-  return cardOf({ ...state, ...saved });
 }
 
 function cardOf(state: Partial<FindingState>): DeliveredCard {

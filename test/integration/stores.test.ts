@@ -10,6 +10,7 @@ import { BurstStore } from '../../src/store/bursts.ts';
 import { ChannelIdStore } from '../../src/store/channels.ts';
 import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
 import { type FindingState, FindingStore, PENDING_FIELDS } from '../../src/store/findings.ts';
+import { IntentStore } from '../../src/store/intents.ts';
 import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
 import { DIGEST_CLAIM_TTL_SECONDS, JOB_POST_TTL_SECONDS, OnceStore } from '../../src/store/once.ts';
@@ -234,6 +235,41 @@ describe('Outbox', () => {
     expect(await outbox.head('s1', '#payments')).toEqual(closed);
     await outbox.pop('s1', '#payments');
     expect(await outbox.head('s1', '#payments')).toBeNull();
+  });
+
+  it('holds an intent in one step: takes it when free, extends it for its own job, names another holder', async () => {
+    const intents = new IntentStore(redis, k);
+    const key = `${p}intent:deliver:#payments`;
+    const first = { jobId: 'deliver-s1-aaaa', userId: 's1', at: '2025-03-01T00:00:00.000Z' };
+    expect(await intents.hold('deliver:#payments', first, 5_000)).toEqual({ held: true, renewed: false });
+    expect(JSON.parse((await redis.get(key))!)).toEqual(first);
+    expect(await redis.pttl(key)).toBeLessThanOrEqual(5_000);
+    // The same job again (after a paced pause): extended, its holder record left as it was.
+    const again = { ...first, at: '2025-03-01T00:00:09.000Z' };
+    expect(await intents.hold('deliver:#payments', again, 60_000)).toEqual({ held: true, renewed: true });
+    expect(await redis.pttl(key)).toBeGreaterThan(5_000);
+    expect(JSON.parse((await redis.get(key))!)).toEqual(first);
+    // Another scan's delivery is told who holds the channel, and changes nothing.
+    const other = { jobId: 'deliver-s2-aaaa', userId: 's2', at: '2025-03-01T00:00:10.000Z' };
+    expect(await intents.hold('deliver:#payments', other, 60_000)).toEqual({ held: false, holder: first });
+    expect(JSON.parse((await redis.get(key))!)).toEqual(first);
+    // Released: the next one takes it.
+    await intents.release('deliver:#payments', first.jobId, 0);
+    expect(await intents.hold('deliver:#payments', other, 60_000)).toEqual({ held: true, renewed: false });
+    expect(JSON.parse((await redis.get(key))!)).toEqual(other);
+  });
+
+  it('lists the channels with the most events first, so that their deliveries are queued first', async () => {
+    const outbox = new Outbox(redis, k);
+    const note = (n: number): OutboxEvent => ({ kind: 'notice', key: `n${n}`, text: 'x', blocks: [] });
+    await outbox.push('s3', '#one', [note(1)]);
+    await outbox.push('s3', '#three', [note(1), note(2), note(3)]);
+    await outbox.push('s3', '#two-b', [note(1), note(2)]);
+    await outbox.push('s3', '#two-a', [note(1), note(2)]);
+    expect(await outbox.channelsLongestFirst('s3')).toEqual(['#three', '#two-a', '#two-b', '#one']);
+    await outbox.pop('s3', '#three');
+    await outbox.pop('s3', '#three');
+    expect(await outbox.channelsLongestFirst('s3')).toEqual(['#two-a', '#two-b', '#one', '#three']);
   });
 
   it('pops the handled event and reads the next in one step, until the list is gone', async () => {
