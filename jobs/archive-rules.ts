@@ -115,7 +115,7 @@ export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePrev
           resource: { type: finding.resourceType, arn: finding.resourceArn },
           filter: preview.filter,
           left: preview.left,
-          count: preview.matched.length,
+          count: preview.findings.length,
           uncounted: preview.uncounted,
           analyzers: preview.analyzers,
           defaultName: defaultRuleName(preview.filter, finding.findingType),
@@ -228,13 +228,13 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
         ruleName: data.ruleName,
         filter: preview.filter,
         analyzers: made,
-        matched: preview.matched.length,
+        matched: preview.findings.length,
       });
       await shown(() => threadReplyOnce(deps, state, receiptMsg, receipt));
       await tell(deps, data, receiptMsg);
       return succeeded(
         'ACTIVE',
-        `rule ${data.ruleName} in ${made.map((m) => m.name).join(', ')}: ${JSON.stringify(preview.filter)}; ${preview.matched.length} matched`,
+        `rule ${data.ruleName} in ${made.map((m) => m.name).join(', ')}: ${JSON.stringify(preview.filter)}; ${preview.findings.length} matched`,
       );
     },
   });
@@ -276,9 +276,17 @@ export async function listArchiveRules(deps: JobDeps, job: Job<ArchiveRulesListD
       for (const r of rules) {
         const count = async (status: FindingStatus) => {
           let n = 0;
+          // Each finding id of this analyzer counts once, in its own status (a card's ids in other
+          // analyzers are their rules' business).
           for (const t of typesOf(r.filter, a.kind)) {
-            for (const c of await cards(t, status))
-              if (c.analyzerArn === a.arn && filterMatches(r.filter, c)) n++;
+            for (const cardStatus of status === 'ACTIVE'
+              ? ['ACTIVE' as const]
+              : ['ACTIVE' as const, status]) {
+              for (const c of await cards(t, cardStatus)) {
+                if (!filterMatches(r.filter, c)) continue;
+                n += c.members.filter((m) => m.analyzerArn === a.arn && m.status === status).length;
+              }
+            }
           }
           return n;
         };

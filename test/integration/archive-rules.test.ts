@@ -72,12 +72,16 @@ const audit = async (action: string) =>
     .map((e) => e.outcome)
     .reverse();
 
-async function clickArchiveSimilar(actionTs: string, who = ADMIN) {
-  const state = (await rt.deps.store.get(ID))!;
+async function clickArchiveSimilar(
+  actionTs: string,
+  who = ADMIN,
+  card: { id: string; analyzer: string } = { id: ID, analyzer: DEMO_ANALYZERS.usUnused },
+) {
+  const state = (await rt.deps.store.get(card.id))!;
   await receiver.post(
     blockActionBody({
       actionId: ACTION_IDS.archiveSimilar,
-      value: encodeFindingRef({ f: ID, a: DEMO_ANALYZERS.usUnused, r: 'us-east-1' }),
+      value: encodeFindingRef({ f: card.id, a: card.analyzer, r: 'us-east-1' }),
       user: { id: who },
       channel: { id: state.channel!, name: 'team-sandbox' },
       messageTs: state.ts!,
@@ -169,6 +173,30 @@ describe('Archive similar', () => {
     expect(await audit('archive-rule')).toEqual(['requested', 'succeeded']);
     const receipt = slack.posted.find((p) => p.text.startsWith('Archive rule unused-sandbox-roles'));
     expect(receipt?.text).toContain(`${count} matching findings archived`);
+  });
+
+  it('counts findings, not cards: one share reported by two analyzers is two findings, and the rule goes into both', async () => {
+    const twice = [DEMO_FINDING_IDS.reportedTwiceOrg, DEMO_FINDING_IDS.reportedTwiceAccount];
+    // One card for both ids (named by whichever the scan saw first).
+    const { cardId, state } = (await rt.deps.store.getCard(twice[0]!))!;
+    expect((await rt.deps.store.cardMembers(cardId)).map((m) => m.id).sort()).toEqual([...twice].sort());
+    const before = new Set(archived());
+    await clickArchiveSimilar('1795000000.000150', ADMIN, { id: cardId, analyzer: state.analyzerArn });
+    const { text, view } = await previewModal();
+    const count = Number(/It would archive (\d+) ACTIVE finding/.exec(text)?.[1]);
+    await submitRule(view.private_metadata, 'exports-shared-out');
+    await settled(JOBS.archiveRuleCreate);
+
+    // What AWS archived is what the preview promised: both ids, each in its own analyzer.
+    const nowArchived = archived().filter((id) => !before.has(id));
+    expect(nowArchived.sort()).toEqual([...twice].sort());
+    expect(count).toBe(nowArchived.length);
+    const ruled = aws.data.analyzers
+      .filter((a) => a.archiveRules?.some((r) => r.ruleName === 'exports-shared-out'))
+      .map((a) => a.arn);
+    expect(ruled.sort()).toEqual([DEMO_ANALYZERS.usAccountExternal, DEMO_ANALYZERS.usExternal].sort());
+    const receipt = slack.posted.find((p) => p.text.startsWith('Archive rule exports-shared-out'));
+    expect(receipt?.text).toContain('2 matching findings archived');
   });
 
   it('refuses someone who may not make rules: no modal, nothing in AWS, the refusal audited', async () => {
