@@ -122,6 +122,11 @@ function statements(doc: Record<string, unknown>): Statement[] {
   return list(doc.Statement).filter((s): s is Statement => !!s && typeof s === 'object');
 }
 
+/** Whether AWS has this AWS managed policy (the few the stand-in knows). */
+export function isKnownAwsManagedPolicy(arn: string): boolean {
+  return Object.hasOwn(AWS_MANAGED, arn);
+}
+
 export function createPolicySandbox(data: SandboxData, fault: Fault) {
   data.policyGenerations ??= [];
   const generations = data.policyGenerations;
