@@ -116,6 +116,23 @@ export function similarRule(
   return { filter, left };
 }
 
+/**
+ * Why no rule "like this finding" can be made from it, or undefined. An access finding's rule is
+ * narrowed by its principals and conditions; with none (AWS gave no details: an error finding, or
+ * details that could not be read) it would be only the resource type and account, and archive every
+ * finding of that type in the account, now and later.
+ */
+export function similarRuleProblem(
+  f: Pick<RuleSubject, 'findingType' | 'resourceType' | 'accountId' | 'filterValues'>,
+): string | undefined {
+  if (f.findingType !== 'ExternalAccess' && f.findingType !== 'InternalAccess') return undefined;
+  const narrowing = Object.entries(f.filterValues ?? {}).some(
+    ([k, v]) => (k.startsWith('principal.') || k.startsWith('condition.')) && v.length > 0,
+  );
+  if (narrowing) return undefined;
+  return `AWS gives no principals or conditions for this finding (GetFindingV2 has no details for it), so the rule would be only its resource type ${f.resourceType} and account ${f.accountId}, and would archive every ${f.findingType} finding on such resources there, now and later. Archive this finding on its own, or make a narrower rule in the AWS console.`;
+}
+
 /** Why AWS would refuse this filter in an archive rule, or undefined when it would not. */
 export function archiveFilterProblem(filter: ArchiveFilter): string | undefined {
   const keys = Object.keys(filter);

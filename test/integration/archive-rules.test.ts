@@ -2,6 +2,7 @@
 // BullMQ, and the AWS sandbox (archive rules and CreateAnalyzer over the REST-JSON wire protocol);
 // Slack behind nock.
 import type { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_RULE_MODAL } from '../../blocks/archive-rules.ts';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
@@ -16,7 +17,7 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
+import { REDIS_URL, sandboxRuntime, testConfig, wipePrefix } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -197,6 +198,53 @@ describe('Archive similar', () => {
     expect(ruled.sort()).toEqual([DEMO_ANALYZERS.usAccountExternal, DEMO_ANALYZERS.usExternal].sort());
     const receipt = slack.posted.find((p) => p.text.startsWith('Archive rule exports-shared-out'));
     expect(receipt?.text).toContain('2 matching findings archived');
+  });
+
+  it('on a card stored before the bot kept its principals and conditions: the rule comes from GetFindingV2, the card is counted, and it learns its values', async () => {
+    const id = DEMO_FINDING_IDS.sqsOrdersEvents;
+    // As an old card was stored: no `fv` field (in the card's hash or its side hash for long values).
+    const redis = new Redis(REDIS_URL);
+    await redis.hdel(rt.deps.keys.finding(id), 'fv');
+    await redis.hdel(rt.deps.keys.findingLong(id), 'fv');
+    await redis.quit();
+    expect((await rt.deps.store.get(id))!.filterValues).toBeUndefined();
+    const before = new Set(archived());
+    await clickArchiveSimilar('1795000000.000160', ADMIN, { id, analyzer: DEMO_ANALYZERS.usExternal });
+    const { text, view } = await previewModal();
+    // The criteria are the finding's own, read from AWS now.
+    expect(text).toContain('principal.AWS');
+    expect(text).toContain('arn:aws:iam::555566667777:role/partner-ingest');
+    expect(text).toContain('condition.aws:SourceIp');
+    const count = Number(/It would archive (\d+) ACTIVE finding/.exec(text)?.[1]);
+    expect(text).not.toMatch(/may match too/);
+    expect(JSON.parse((await rt.deps.store.get(id))!.filterValues!)).toMatchObject({
+      'principal.AWS': ['arn:aws:iam::555566667777:role/partner-ingest'],
+    });
+
+    await submitRule(view.private_metadata, 'partner-ingest-queue');
+    await settled(JOBS.archiveRuleCreate);
+    const nowArchived = archived().filter((x) => !before.has(x));
+    expect(nowArchived).toContain(id);
+    expect(count).toBe(nowArchived.length);
+  });
+
+  it('makes no rule from an access finding AWS gives no details for: it would archive every finding of its type in the account', async () => {
+    const id = DEMO_FINDING_IDS.kmsCrossAccount;
+    aws.data.findings.update(id, { details: [] });
+    await clickArchiveSimilar('1795000000.000170', ADMIN, { id, analyzer: DEMO_ANALYZERS.usExternal });
+    const { text } = await previewModal();
+    expect(text).toContain('No archive rule can be made from this finding');
+    expect(text).toContain('no principals or conditions');
+    expect(text).not.toContain(ARCHIVE_RULE_MODAL.nameBlock);
+    // A submission made anyway (a form opened before AWS lost the details) changes nothing and says why.
+    const card = (await rt.deps.store.get(id))!;
+    await submitRule(JSON.stringify({ f: id, c: card.channel, t: card.ts }), 'every-kms-key');
+    await settled(JOBS.archiveRuleCreate);
+    expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
+    expect(
+      told().some((t) => /Nothing was done: archive rule every-kms-key: AWS gives no principals/.test(t)),
+    ).toBe(true);
+    expect(await audit('archive-rule')).toEqual(['requested', 'failed']);
   });
 
   it('refuses someone who may not make rules: no modal, nothing in AWS, the refusal audited', async () => {
