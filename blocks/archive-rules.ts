@@ -1,8 +1,10 @@
 // Archive rules in Slack: the Archive similar modal (what the rule would archive today, before anyone
 // confirms), its receipt, `/access rules` with a Delete button per rule, and what those jobs answer.
+// AWS's strings (ARNs, analyzer and rule names, filter keys and values, error messages) go into rich
+// text (blocks/rich.ts), which Slack shows as written: no mrkdwn, mention or link can come of them.
 import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
 import type { ArchiveFilter } from '../src/findings/archive-rule.ts';
-import { code, escapeMrkdwn, plain, userRef } from './escape.ts';
+import { plain } from './escape.ts';
 import { ACTION_IDS } from './ids.ts';
 import {
   capBlocks,
@@ -12,9 +14,19 @@ import {
   messageText,
   type SlackMessage,
   section,
-  truncate,
 } from './limits.ts';
 import { formModal } from './modals.ts';
+import {
+  bold,
+  fitLines,
+  freeText,
+  ident,
+  identifierList,
+  type Line,
+  type Piece,
+  person,
+  richLines,
+} from './rich.ts';
 
 export const ARCHIVE_RULE_MODAL = {
   callbackId: 'archive_rule_modal',
@@ -43,16 +55,35 @@ export function parseArchiveRuleMetadata(raw: string): ArchiveRuleModalMetadata 
   }
 }
 
-/** The filter as one line per criterion, each value in a code span (ARNs and `*` read exactly). */
-export function filterLines(filter: ArchiveFilter): string[] {
+/** The filter as one rich text line per criterion, keys and values as identifiers (ARNs and `*` read exactly). */
+export function filterLines(filter: ArchiveFilter): Line[] {
+  const values = (vs: readonly string[]): Line =>
+    vs.flatMap((v, i) => (i === 0 ? [ident(v, 200)] : [' or ', ident(v, 200)]));
   return Object.entries(filter).map(([key, c]) => {
-    const parts: string[] = [];
-    if (c.eq) parts.push(`is ${c.eq.map((v) => code(v, 200)).join(' or ')}`);
-    if (c.neq) parts.push(`is not ${c.neq.map((v) => code(v, 200)).join(' or ')}`);
-    if (c.contains) parts.push(`contains ${c.contains.map((v) => code(v, 200)).join(' or ')}`);
-    if (c.exists !== undefined) parts.push(c.exists ? 'is set' : 'is not set');
-    return `• ${code(key, 120)} ${parts.join(', ')}`;
+    const parts: Line[] = [];
+    if (c.eq) parts.push(['is ', ...values(c.eq)]);
+    if (c.neq) parts.push(['is not ', ...values(c.neq)]);
+    if (c.contains) parts.push(['contains ', ...values(c.contains)]);
+    if (c.exists !== undefined) parts.push([c.exists ? 'is set' : 'is not set']);
+    return ['• ', ident(key, 120), ' ', ...parts.flatMap((p, i) => (i === 0 ? p : [', ', ...p]))];
   });
+}
+
+/** The analyzers as identifiers with their regions: `org-unused` (us-east-1), … and N more. */
+function analyzerList(analyzers: readonly { name: string; region: string; existed?: boolean }[]): Piece[] {
+  return identifierList(
+    analyzers.map(
+      (a): Line => [
+        ident(a.name, 120),
+        ' (',
+        freeText(a.region, 40),
+        ')',
+        a.existed ? ', already there' : '',
+      ],
+    ),
+    10,
+    1500,
+  );
 }
 
 /** Shown at once while the bot counts what the rule would archive (the trigger lasts 3 seconds). */
@@ -73,9 +104,7 @@ export function archiveRuleBlockedModal(why: string): ModalView {
     callback_id: `${ARCHIVE_RULE_MODAL.callbackId}_blocked`,
     title: { type: 'plain_text', text: 'Archive similar' },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [
-      section(`🚫 No archive rule can be made from this finding: ${escapeMrkdwn(truncate(why, 2000))}`),
-    ],
+    blocks: [richLines([['🚫 No archive rule can be made from this finding: ', freeText(why, 2000)]])],
   };
 }
 
@@ -98,19 +127,22 @@ export function archiveRuleModal(input: {
   defaultName: string;
 }): ModalView {
   const n = input.count;
-  const where = input.analyzers
-    .slice(0, 10)
-    .map((a) => `${code(a.name, 120)} (${escapeMrkdwn(a.region)})`)
-    .join(', ');
-  const more = input.analyzers.length > 10 ? `, and ${input.analyzers.length - 10} more` : '';
   const blocks: KnownBlock[] = [
-    section(
-      `Archive findings like ${escapeMrkdwn(truncate(input.resource.type, 100))} ${code(input.resource.arn, 1200)}\nAn archive rule archives the matching ACTIVE findings now, and every new one AWS finds. Findings matching:`,
-    ),
-    section(truncate(filterLines(input.filter).join('\n'), LIMITS.sectionText)),
-    section(
-      `*It would archive ${n} ACTIVE finding${n === 1 ? '' : 's'} today* (this one included), through ${where}${more}.`,
-    ),
+    richLines([
+      ['Archive findings like ', ident(input.resource.type, 100), ' ', ident(input.resource.arn, 1200)],
+      [
+        'An archive rule archives the matching ACTIVE findings now, and every new one AWS finds. Findings matching:',
+      ],
+    ]),
+    richLines(fitLines([], filterLines(input.filter))),
+    richLines([
+      [
+        bold(`It would archive ${n} ACTIVE finding${n === 1 ? '' : 's'} today`),
+        ' (this one included), through ',
+        ...analyzerList(input.analyzers),
+        '.',
+      ],
+    ]),
   ];
   if (input.uncounted) {
     blocks.push(
@@ -120,11 +152,7 @@ export function archiveRuleModal(input: {
     );
   }
   if (input.left.length > 0) {
-    blocks.push(
-      context([
-        truncate(`Not part of the rule: ${input.left.map((l) => escapeMrkdwn(l)).join('; ')}.`, 1900),
-      ]),
-    );
+    blocks.push(richLines([['Not part of the rule: ', freeText(input.left.join('; '), 1900), '.']]));
   }
   blocks.push({
     type: 'input',
@@ -159,20 +187,24 @@ export function archiveRuleReceipt(input: {
   analyzers: readonly { name: string; region: string; existed?: boolean }[];
   matched: number;
 }): SlackMessage {
-  const where = input.analyzers
-    .slice(0, 10)
-    .map((a) => `${code(a.name, 120)} (${escapeMrkdwn(a.region)})${a.existed ? ', already there' : ''}`)
-    .join(', ');
   const n = input.matched;
   return {
     text: messageText(
       `Archive rule ${input.ruleName} created by ${input.userId}: ${n} matching finding${n === 1 ? '' : 's'} archived.`,
     ),
     blocks: capBlocks([
-      section(
-        `🗄️ ${userRef(input.userId)} created the archive rule ${code(input.ruleName, 255)} in ${where} and applied it: ${n} ACTIVE finding${n === 1 ? '' : 's'} matched when it was made, and AWS archives new ones as it finds them. Their messages show Archived after the next scan.`,
-      ),
-      section(truncate(filterLines(input.filter).join('\n'), LIMITS.sectionText)),
+      richLines([
+        [
+          '🗄️ ',
+          person(input.userId),
+          ' created the archive rule ',
+          ident(input.ruleName, 255),
+          ' in ',
+          ...analyzerList(input.analyzers),
+          ` and applied it: ${n} ACTIVE finding${n === 1 ? '' : 's'} matched when it was made, and AWS archives new ones as it finds them. Their messages show Archived after the next scan.`,
+        ],
+      ]),
+      richLines(fitLines([], filterLines(input.filter))),
       context(['Delete the rule with `/access rules`; findings it archived stay archived until unarchived.']),
     ]),
   };
@@ -183,7 +215,7 @@ export function archiveRuleRefusedNote(input: { what: string; why: string }): Sl
   return {
     text: messageText(`Nothing was done: ${input.what}: ${input.why}`),
     blocks: [
-      section(`🚫 Nothing was done: ${escapeMrkdwn(input.what)}: ${escapeMrkdwn(truncate(input.why, 1500))}`),
+      richLines([['🚫 Nothing was done: ', freeText(input.what, 300), ': ', freeText(input.why, 1500)]]),
     ],
   };
 }
@@ -262,22 +294,36 @@ export function archiveRulesReply(input: {
   for (const a of input.analyzers) {
     if (a.error) {
       blocks.push(
-        context([
-          `⚠️ ${code(a.analyzer.name, 120)} (${escapeMrkdwn(a.analyzer.region)}): ${escapeMrkdwn(truncate(a.error, 300))}`,
+        richLines([
+          [
+            '⚠️ ',
+            ident(a.analyzer.name, 120),
+            ' (',
+            freeText(a.analyzer.region, 40),
+            '): ',
+            freeText(a.error, 300),
+          ],
         ]),
       );
       continue;
     }
     if (a.rules.length === 0) continue;
-    blocks.push(context([`Analyzer ${code(a.analyzer.name, 120)} (${escapeMrkdwn(a.analyzer.region)})`]));
+    blocks.push(
+      richLines([['Analyzer ', ident(a.analyzer.name, 120), ' (', freeText(a.analyzer.region, 40), ')']]),
+    );
     for (const r of a.rules) {
       if (blocks.length >= LIMITS.blocksPerMessage - 3) break;
       shown++;
       blocks.push(
-        section(
-          truncate(
-            `*${code(r.ruleName, 255)}*: matches ${r.active} active and ${r.archived} archived finding${r.archived === 1 ? '' : 's'}\n${filterLines(r.filter).join('\n')}`,
-            LIMITS.sectionText,
+        richLines(
+          fitLines(
+            [
+              [
+                { id: r.ruleName, max: 255, bold: true },
+                `: matches ${r.active} active and ${r.archived} archived finding${r.archived === 1 ? '' : 's'}`,
+              ],
+            ],
+            filterLines(r.filter),
           ),
         ),
       );
@@ -302,16 +348,22 @@ export function archiveRuleDeletedNote(input: {
   analyzer: { name: string; region: string };
   alreadyGone?: boolean;
 }): SlackMessage {
-  const where = `${code(input.analyzer.name, 120)} (${escapeMrkdwn(input.analyzer.region)})`;
+  const where: Line = [ident(input.analyzer.name, 120), ' (', freeText(input.analyzer.region, 40), ')'];
   if (input.alreadyGone) {
     return {
       text: messageText(
         `Nothing was done: the archive rule ${input.ruleName} is no longer in ${input.analyzer.name}.`,
       ),
       blocks: [
-        section(
-          `ℹ️ Nothing was done: the archive rule ${code(input.ruleName, 255)} is no longer in ${where}.`,
-        ),
+        richLines([
+          [
+            'ℹ️ Nothing was done: the archive rule ',
+            ident(input.ruleName, 255),
+            ' is no longer in ',
+            ...where,
+            '.',
+          ],
+        ]),
       ],
     };
   }
@@ -320,9 +372,17 @@ export function archiveRuleDeletedNote(input: {
       `Archive rule ${input.ruleName} deleted from ${input.analyzer.name} by ${input.userId}.`,
     ),
     blocks: [
-      section(
-        `🗑️ ${userRef(input.userId)} deleted the archive rule ${code(input.ruleName, 255)} from ${where}. New findings it would have matched stay active; findings it archived stay archived.`,
-      ),
+      richLines([
+        [
+          '🗑️ ',
+          person(input.userId),
+          ' deleted the archive rule ',
+          ident(input.ruleName, 255),
+          ' from ',
+          ...where,
+          '. New findings it would have matched stay active; findings it archived stay archived.',
+        ],
+      ]),
     ],
   };
 }

@@ -138,17 +138,36 @@ export function fixReceipt(o: FixOutcome): SlackMessage {
 }
 
 /** The thread receipt of an Undo. */
-export function undoReceipt(o: Omit<FixOutcome, 'undo'>): SlackMessage {
+export function undoReceipt(
+  o: Omit<FixOutcome, 'undo'> & {
+    /** AWS stopped the Undo half way: the button to undo the rest (the same backup). */
+    stopped?: FixOutcome['undo'];
+  },
+): SlackMessage {
   const undid = o.kind === 'quarantine-role' ? 'said it is still needed' : 'undid the fix';
-  const head: Line = [
-    '↩️ ',
-    person(o.userId),
-    ` ${undid}: ${FIX_WORDS[o.kind].undid} `,
-    ident(o.target, 300),
-    '.',
-  ];
+  const head: Line = o.stopped
+    ? [
+        '↩️ ',
+        person(o.userId),
+        ' started to undo the fix of ',
+        ident(o.target, 300),
+        '; ',
+        bold('AWS stopped it half way'),
+        '.',
+      ]
+    : ['↩️ ', person(o.userId), ` ${undid}: ${FIX_WORDS[o.kind].undid} `, ident(o.target, 300), '.'];
   const blocks: KnownBlock[] = [receiptBlock(head, o), ...shownDocuments(o.before, o.after)];
-  return { text: messageText(`${o.userId} undid the fix of ${o.target}`), blocks: capBlocks(blocks) };
+  if (o.stopped) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'fix_undo',
+      elements: [undoButton(o.kind, o.stopped)],
+    } satisfies ActionsBlock);
+  }
+  const text = o.stopped
+    ? `${o.userId} started to undo the fix of ${o.target}; AWS stopped it half way`
+    : `${o.userId} undid the fix of ${o.target}`;
+  return { text: messageText(text), blocks: capBlocks(blocks) };
 }
 
 /** A fix or Undo that changed nothing, and why (already fixed, changed since, not this kind of finding). */

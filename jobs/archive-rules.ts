@@ -22,6 +22,7 @@ import {
   ruleNameProblem,
   type SimilarCard,
   type SimilarPreview,
+  similarRuleProblem,
 } from '../src/findings/archive-rule.ts';
 import { FINDING_TYPES, type FindingStatus } from '../src/findings/model.ts';
 import type {
@@ -61,16 +62,26 @@ export function sameFilter(a: ArchiveFilter, b: ArchiveFilter): boolean {
   return norm(a) === norm(b);
 }
 
-/** What a rule made from this card would archive today, from the store (service-linked analyzers left out). */
+/**
+ * What a rule made from this card would archive today, from the store (service-linked analyzers
+ * left out). `card` carries the detail values of the finding as AWS has it now (GetFindingV2): the
+ * stored card `cardId` is counted with them, and a card stored before the bot kept them learns them.
+ */
 export async function previewFromStore(
   deps: Pick<JobDeps, 'store' | 'serviceLinked'>,
-  card: SimilarCard,
+  card: SimilarCard & { cardId?: string },
   own: { analyzerArn: string; region: string },
 ): Promise<SimilarPreview> {
   const candidates = await deps.store.ruleCandidates({
     findingType: card.findingType,
     accountId: card.accountId,
   });
+  const self = candidates.find((c) => c.id === card.cardId);
+  if (self && card.filterValues) {
+    if (!self.filterValues)
+      await deps.store.set(self.id, { filterValues: JSON.stringify(card.filterValues) });
+    self.filterValues = card.filterValues;
+  }
   return previewSimilar(card, own, candidates, await deps.serviceLinked.all());
 }
 
@@ -97,6 +108,7 @@ export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePrev
     );
   } else {
     const card = {
+      cardId: d.findingId,
       findingType: finding.findingType,
       resourceType: finding.resourceType,
       accountId: finding.accountId,
@@ -106,7 +118,7 @@ export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePrev
       analyzerArn: finding.analyzerArn,
       region: finding.region,
     });
-    const problem = archiveFilterProblem(preview.filter);
+    const problem = similarRuleProblem(card) ?? archiveFilterProblem(preview.filter);
     outcome = problem ? 'blocked' : 'confirm';
     view = problem
       ? archiveRuleBlockedModal(problem)
@@ -115,7 +127,7 @@ export async function previewArchiveRule(deps: JobDeps, job: Job<ArchiveRulePrev
           resource: { type: finding.resourceType, arn: finding.resourceArn },
           filter: preview.filter,
           left: preview.left,
-          count: preview.matched.length,
+          count: preview.findings.length,
           uncounted: preview.uncounted,
           analyzers: preview.analyzers,
           defaultName: defaultRuleName(preview.filter, finding.findingType),
@@ -176,17 +188,15 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
       const nameProblem = ruleNameProblem(data.ruleName);
       if (nameProblem) return refuse(nameProblem);
       // The rule is made from the finding as AWS has it now, not from what the modal showed.
-      const preview = await previewFromStore(
-        deps,
-        {
-          findingType: finding.findingType,
-          resourceType: finding.resourceType,
-          accountId: finding.accountId,
-          filterValues: filterValuesOf(finding),
-        },
-        acting,
-      );
-      const problem = archiveFilterProblem(preview.filter);
+      const card = {
+        cardId: data.findingId,
+        findingType: finding.findingType,
+        resourceType: finding.resourceType,
+        accountId: finding.accountId,
+        filterValues: filterValuesOf(finding),
+      };
+      const preview = await previewFromStore(deps, card, acting);
+      const problem = similarRuleProblem(card) ?? archiveFilterProblem(preview.filter);
       if (problem) return refuse(problem);
       // Checked in every analyzer before the first change: a name taken by another rule changes nothing.
       const existing: (ArchiveRuleInfo | null)[] = [];
@@ -228,13 +238,13 @@ export function createSimilarRule(deps: JobDeps, job: Job<ArchiveRuleCreateData>
         ruleName: data.ruleName,
         filter: preview.filter,
         analyzers: made,
-        matched: preview.matched.length,
+        matched: preview.findings.length,
       });
       await shown(() => threadReplyOnce(deps, state, receiptMsg, receipt));
       await tell(deps, data, receiptMsg);
       return succeeded(
         'ACTIVE',
-        `rule ${data.ruleName} in ${made.map((m) => m.name).join(', ')}: ${JSON.stringify(preview.filter)}; ${preview.matched.length} matched`,
+        `rule ${data.ruleName} in ${made.map((m) => m.name).join(', ')}: ${JSON.stringify(preview.filter)}; ${preview.findings.length} matched`,
       );
     },
   });
@@ -276,9 +286,17 @@ export async function listArchiveRules(deps: JobDeps, job: Job<ArchiveRulesListD
       for (const r of rules) {
         const count = async (status: FindingStatus) => {
           let n = 0;
+          // Each finding id of this analyzer counts once, in its own status (a card's ids in other
+          // analyzers are their rules' business).
           for (const t of typesOf(r.filter, a.kind)) {
-            for (const c of await cards(t, status))
-              if (c.analyzerArn === a.arn && filterMatches(r.filter, c)) n++;
+            for (const cardStatus of status === 'ACTIVE'
+              ? ['ACTIVE' as const]
+              : ['ACTIVE' as const, status]) {
+              for (const c of await cards(t, cardStatus)) {
+                if (!filterMatches(r.filter, c)) continue;
+                n += c.members.filter((m) => m.analyzerArn === a.arn && m.status === status).length;
+              }
+            }
           }
           return n;
         };

@@ -16,7 +16,12 @@ import { backupFromInspection, type RoleBackup, type RoleInspection } from '../s
 import { iamNameOf } from '../src/aws/tags.ts';
 import type { AppConfig } from '../src/config/schema.ts';
 import type { Finding } from '../src/findings/model.ts';
-import type { ActionRequest, DeleteRolePreviewData, RestoreRoleData } from '../src/queue/index.ts';
+import {
+  type ActionRequest,
+  type DeleteRolePreviewData,
+  JOBS,
+  type RestoreRoleData,
+} from '../src/queue/index.ts';
 import { shortHash } from '../src/util/hash.ts';
 import { readCard } from './card.ts';
 import type { JobDeps } from './deps.ts';
@@ -46,6 +51,16 @@ export function deletionBlocker(
   return null;
 }
 
+/**
+ * Why Delete role is not offered now (roles.unusedRole `quarantine`), or null. A Delete role button
+ * on a message posted before the setting changed, or a typed command, must not delete what the
+ * setting says to quarantine. The end of a quarantine deletes through deleteRole on its own terms.
+ */
+export function deleteRoleOff(config: Pick<AppConfig, 'roles'>): string | null {
+  if (config.roles.unusedRole !== 'quarantine') return null;
+  return 'unused roles are quarantined here, not deleted from Slack (roles.unusedRole is quarantine; this Delete role button is from a message posted before that changed). The role was left as it is. Use Quarantine role on the card, now redrawn with the buttons it offers today: Still needed undoes it in one click, and when the quarantine ends the role is deleted if it is still unused.';
+}
+
 class Blocked extends Error {}
 
 function roleOf(finding: Pick<Finding, 'resourceArn' | 'accountId'>) {
@@ -72,7 +87,17 @@ async function audit(
 export async function deleteRolePreview(deps: JobDeps, job: Job<DeleteRolePreviewData>): Promise<string> {
   const d = job.data;
   const meta = { f: d.findingId, a: d.analyzerArn, r: d.region, c: d.replyChannel };
-  const { finding } = await readCard(deps, d, 'ACTIVE');
+  const { finding, state } = await readCard(deps, d, 'ACTIVE');
+  const unusedRole = finding?.status === 'ACTIVE' && finding.findingType === 'UnusedIAMRole';
+  const off = unusedRole ? deleteRoleOff(deps.config) : null;
+  if (finding && off) {
+    await showInSlack(deps, [], () => redraw(deps, finding, state, { status: 'ACTIVE' }));
+    await deps.slack.web.views.update({
+      view_id: d.viewId,
+      view: deleteRoleBlockedModal(meta, off) as never,
+    });
+    return 'blocked';
+  }
   let inspection: RoleInspection | null = null;
   let blocker: string | null;
   try {
@@ -111,6 +136,17 @@ export async function deleteRole(
     if (finding) await showInSlack(deps, [], () => redraw(deps, finding, state, { status: finding.status }));
     await tell(deps, d, staleNote({ status: finding?.status ?? 'GONE', action: 'delete-role' }));
     await audit(deps, job, 'stale', { detail: `finding is ${finding?.status ?? 'gone'}` });
+    return { outcome: 'stale' };
+  }
+  const off =
+    job.name === JOBS.deleteRole && finding.findingType === 'UnusedIAMRole'
+      ? deleteRoleOff(deps.config)
+      : null;
+  if (off) {
+    // Before anything in AWS: the setting says quarantine. The card is redrawn with what it offers now.
+    await showInSlack(deps, [], () => redraw(deps, finding, state, { status: 'ACTIVE' }));
+    await tell(deps, d, actionFailedNote({ action: 'delete the role of', error: off }));
+    await audit(deps, job, 'stale', { detail: 'roles.unusedRole is quarantine: Delete role is not offered' });
     return { outcome: 'stale' };
   }
   const { accountId, roleName } = roleOf(finding);

@@ -294,12 +294,52 @@ export async function undoFix(deps: JobDeps, job: Job<FixUndoData>): Promise<{ o
     }
   }
   let restored: Awaited<ReturnType<FixSpec<unknown>['restore']>>;
+  const steps: string[] = [];
   try {
-    restored = await spec.restore(deps, backup);
+    restored = await spec.restore(deps, backup, (s) => steps.push(s));
   } catch (err) {
     const message = failureMessage(err);
-    await audit('failed', { error: message });
-    await tell(deps, d, actionFailedNote({ action: 'undo the fix of', error: message }));
+    if (steps.length === 0 && spec.same(await spec.read(deps, backup).catch(() => current), current)) {
+      // AWS refused the first call: nothing changed, and the same Undo works once the cause is gone.
+      await audit('failed', { error: message });
+      await tell(
+        deps,
+        d,
+        actionFailedNote({
+          action: 'undo the fix of',
+          error: `${message}. The backup is kept; Undo again once that is fixed.`,
+        }),
+      );
+      throw new UnrecoverableError(message);
+    }
+    // Stopped half way: say what was done and what AWS has now, and keep the Undo for the rest.
+    const now = await spec.read(deps, backup).catch(() => undefined);
+    const { missed, shown } = afterAwsActed(deps, job.id, 'half-done undo not shown in Slack');
+    const card = await deps.store.get(d.findingId);
+    const msg = undoReceipt({
+      kind: d.kind,
+      userId: d.userId,
+      target: what,
+      done: steps,
+      notDone: [`the rest stopped at: ${message}`],
+      before: spec.show(backup.after),
+      ...(now !== undefined ? { after: spec.show(now) } : {}),
+      notes: [
+        'After shows what AWS has now. The backup is kept: Undo again puts back the rest once that is fixed.',
+      ],
+      stopped: {
+        backupKey: d.backupKey,
+        findingId: d.findingId,
+        analyzerArn: d.analyzerArn,
+        region: d.region,
+      },
+    });
+    if (card) await shown(() => threadReplyOnce(deps, card, msg, onceKey(job, 'receipt')));
+    await tell(deps, d, msg);
+    await audit('failed', {
+      error: message,
+      ...withMissed(`half way: ${steps.join('; ')}; backup ${d.backupKey}`, missed),
+    });
     throw new UnrecoverableError(message);
   }
   // AWS has acted: nothing after this is retried (a retry would act again); Slack trouble is noted.

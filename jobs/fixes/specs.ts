@@ -68,8 +68,16 @@ export interface FixSpec<S> {
   afterUndo?(deps: JobDeps, ctx: { data: FixUndoData; backup: FixBackup<S> }): Promise<string>;
   /** What is there now, in the shape of `before` and `after`. */
   read(deps: JobDeps, backup: FixBackup<S>): Promise<S>;
-  /** Puts `before` back; a secret it made (a new password) is returned, never logged or stored. */
-  restore(deps: JobDeps, backup: FixBackup<S>): Promise<{ secret?: string; change: string }>;
+  /**
+   * Puts `before` back; a secret it made (a new password) is returned, never logged or stored. A
+   * restore of several steps names each AWS call as it is made (`step`), so an Undo that AWS stops
+   * half way can say what it did.
+   */
+  restore(
+    deps: JobDeps,
+    backup: FixBackup<S>,
+    step?: (done: string) => void,
+  ): Promise<{ secret?: string; change: string }>;
   same(a: S, b: S): boolean;
   /** Shown as "Before" and "After" in the receipts. */
   show(s: S): string;
@@ -416,26 +424,30 @@ export const quarantineRole: FixSpec<Quarantine> = {
     !c.gone &&
     (sameQuarantinePolicy(c.policy, b.before.policy) || sameQuarantinePolicy(c.policy, b.after.policy)) &&
     (c.tag === b.before.tag || c.tag === b.after.tag),
-  async restore(deps, b) {
+  async restore(deps, b, step) {
     const role = b.target.role!;
     const now = await quarantineRole.read(deps, b);
     const done: string[] = [];
+    const did = (what: string) => {
+      done.push(what);
+      step?.(what);
+    };
     if (!sameQuarantinePolicy(now.policy, b.before.policy)) {
       if (b.before.policy === null) {
         await deps.fixes.deleteRoleInlinePolicy(b.accountId, role, QUARANTINE_POLICY_NAME);
-        done.push(`DeleteRolePolicy ${QUARANTINE_POLICY_NAME}`);
+        did(`DeleteRolePolicy ${QUARANTINE_POLICY_NAME}`);
       } else {
         await deps.fixes.putRoleInlinePolicy(b.accountId, role, QUARANTINE_POLICY_NAME, b.before.policy);
-        done.push(`PutRolePolicy ${QUARANTINE_POLICY_NAME}: the saved document`);
+        did(`PutRolePolicy ${QUARANTINE_POLICY_NAME}: the saved document`);
       }
     }
     if (now.tag !== b.before.tag) {
       if (b.before.tag === null) {
         await deps.fixes.untagRole(b.accountId, role, [QUARANTINE_TAG_KEY]);
-        done.push(`UntagRole ${QUARANTINE_TAG_KEY}`);
+        did(`UntagRole ${QUARANTINE_TAG_KEY}`);
       } else {
         await deps.fixes.tagRole(b.accountId, role, { [QUARANTINE_TAG_KEY]: b.before.tag });
-        done.push(`TagRole ${QUARANTINE_TAG_KEY}=${b.before.tag}`);
+        did(`TagRole ${QUARANTINE_TAG_KEY}=${b.before.tag}`);
       }
     }
     return { change: `${done.join(' and ') || 'nothing to change'} on role ${role}` };
@@ -620,24 +632,28 @@ export const applyRecommendation: FixSpec<AttachedPolicies> = {
     const kept = b.before.attached.filter((a) => b.after.attached.includes(a));
     return c.attached.every((a) => touched.has(a)) && kept.every((a) => c.attached.includes(a));
   },
-  async restore(deps, b) {
+  async restore(deps, b, step) {
     const principal = targetPrincipal(b.target);
     const now = await applyRecommendation.read(deps, b);
     const done: string[] = [];
+    const did = (what: string) => {
+      done.push(what);
+      step?.(what);
+    };
     for (const arn of detachedOf(b.target)) {
       if (!now.attached.includes(arn)) {
         await deps.fixes.attachPolicy(b.accountId, principal, arn);
-        done.push(`attached ${arn} again`);
+        did(`attached ${arn} again`);
       }
     }
     for (const c of createdOf(b.target)) {
       if (now.attached.includes(c.arn)) {
         await deps.fixes.detachPolicy(b.accountId, principal, c.arn);
-        done.push(`detached ${c.arn}`);
+        did(`detached ${c.arn}`);
       }
       if (now.created[c.arn]) {
         await deps.fixes.deleteManagedPolicy(b.accountId, c.arn);
-        done.push(`DeletePolicy ${c.name}`);
+        did(`DeletePolicy ${c.name}`);
       }
     }
     return { change: `${done.join('; ') || 'nothing to change'} (${principal.kind} ${principal.name})` };

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.ts';
 import type { SandboxAnalyzer, SandboxArchiveRule, SandboxData, SandboxFinding } from '../types.ts';
+import { archiveOnArrival } from './archive-on-arrival.ts';
 import { compileFilter } from './finding-filter.ts';
 import type { PolicyRoute } from './policy-tools.ts';
 import { type AwsRateLimit, tokenBuckets } from './rate-limit.ts';
@@ -85,6 +86,7 @@ export function createAccessAnalyzer(
   policyTools: (method: string, path: string) => PolicyRoute | undefined,
 ) {
   const takeToken = tokenBuckets(() => faults.rateLimit);
+  const rules = archiveOnArrival(data);
   let requests = 0;
   let throttledCount = 0;
 
@@ -482,6 +484,7 @@ export function createAccessAnalyzer(
     const route = routeAnalyzer(method, url.pathname);
     const entry = record('access-analyzer', route.operation, ctx);
     requests++;
+    rules.arrive();
     try {
       const random = faults.random;
       if (random && (random.throttled || random.internalError)) {
@@ -546,6 +549,8 @@ export function createAccessAnalyzer(
         body: { message: f.message, ...f.extra },
         headers: { 'x-amzn-ErrorType': f.code, ...f.headers },
       };
+    } finally {
+      rules.settle();
     }
   };
 

@@ -1,4 +1,6 @@
-// ListFindingsV2 `filter`: which keys AWS accepts, and the predicate a filter means.
+// ListFindingsV2 `filter`: which keys AWS accepts, and the predicate a filter means (each criterion
+// evaluated by the one predicate the bot counts archive rules' matches with).
+import { criterionHolds } from '../../src/findings/archive-rule.ts';
 import type { SandboxData, SandboxFinding } from '../types.ts';
 import { validation } from './wire.ts';
 
@@ -106,14 +108,7 @@ export function compileFilter(
       }
       return out;
     };
-    tests.push((f, data) => {
-      const values = valuesOf(f, data);
-      if (c.eq && !values.some((v) => c.eq!.includes(v))) return false;
-      if (c.neq && values.some((v) => c.neq!.includes(v))) return false;
-      if (c.contains && !values.some((v) => c.contains!.some((s) => v.includes(s)))) return false;
-      if (c.exists !== undefined && values.length > 0 !== c.exists) return false;
-      return true;
-    });
+    tests.push((f, data) => criterionHolds(c, valuesOf(f, data)));
   }
   return (f, data) => tests.every((t) => t(f, data));
 }

@@ -11,6 +11,7 @@ import {
   tagPageXml,
   userXml,
 } from './iam-xml.ts';
+import { isKnownAwsManagedPolicy } from './policy-tools.ts';
 import { invalidValue, memberList, type QueryOp, type QueryService, required } from './query.ts';
 import { reanalyze } from './reanalyze.ts';
 import { AwsFault, type Ctx, isoNow, randomChars, xml } from './wire.ts';
@@ -49,6 +50,30 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       (data.strictAccounts ? undefined : data.users.find((u) => u.name === name));
     if (!found) throw new AwsFault(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
     return found;
+  };
+
+  /**
+   * Managed policies the data holds no document for but that exist: attached to someone when the
+   * stand-in detached them (a policy stays when it is detached; DeletePolicy ends it). A policy the
+   * data has a document for exists while it has it.
+   */
+  const detachedPolicies = new Set<string>();
+  /**
+   * AttachRolePolicy/AttachUserPolicy of a policy IAM does not have answer NoSuchEntity (404): one
+   * with a document in the data (customer managed, CreatePolicy) or AWS's, one attached to someone,
+   * or one the stand-in detached and nobody deleted.
+   */
+  const attachablePolicy = (arn: string): string => {
+    const exists =
+      Boolean(data.managedPolicies?.[arn]) ||
+      isKnownAwsManagedPolicy(arn) ||
+      detachedPolicies.has(arn) ||
+      data.roles.some((r) => (r.attachedPolicies ?? []).includes(arn)) ||
+      data.users.some((u) => (u.attachedPolicies ?? []).includes(arn));
+    if (!exists) {
+      throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+    }
+    return arn;
   };
 
   /** An IAM handler returns the inner XML of `<OpResult>`, or null for operations with no result. */
@@ -115,6 +140,7 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
         throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
       }
       role.attachedPolicies = (role.attachedPolicies ?? []).filter((a) => a !== arn);
+      if (!data.managedPolicies?.[arn]) detachedPolicies.add(arn);
       return null;
     },
     DeleteRolePolicy(ctx, p) {
@@ -258,6 +284,7 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
       const arn = policyArn(required(p, 'PolicyArn'));
       if (isServiceLinked(role)) throw unmodifiable(role);
       const attached = role.attachedPolicies ?? [];
+      if (!attached.includes(arn)) attachablePolicy(arn);
       if (!attached.includes(arn)) {
         if (attached.length >= 20) {
           throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PoliciesPerRole: 20');
@@ -305,12 +332,14 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
         throw new AwsFault(409, 'DeleteConflict', 'Cannot delete a policy attached to entities.');
       }
       delete data.managedPolicies[arn];
+      detachedPolicies.delete(arn);
       return null;
     },
     AttachUserPolicy(ctx, p) {
       const u = userOf(ctx, required(p, 'UserName'));
       const arn = policyArn(required(p, 'PolicyArn'));
       const attached = u.attachedPolicies ?? [];
+      if (!attached.includes(arn)) attachablePolicy(arn);
       if (!attached.includes(arn)) {
         if (attached.length >= 20) {
           throw new AwsFault(409, 'LimitExceeded', 'Cannot exceed quota for PoliciesPerUser: 20');
@@ -327,6 +356,7 @@ export function createIam(data: SandboxData, more: Record<string, QueryOp> = {})
         throw new AwsFault(404, 'NoSuchEntity', `Policy ${arn} was not found.`);
       }
       u.attachedPolicies = (u.attachedPolicies ?? []).filter((a) => a !== arn);
+      if (!data.managedPolicies?.[arn]) detachedPolicies.add(arn);
       keepUser(u);
       return null;
     },

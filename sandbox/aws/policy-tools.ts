@@ -142,6 +142,11 @@ function checkResult(reasons: Record<string, unknown>[], message: { fail: string
     : { result: 'PASS', message: message.pass, reasons: [] };
 }
 
+/** Whether AWS has this AWS managed policy (the few the stand-in knows). */
+export function isKnownAwsManagedPolicy(arn: string): boolean {
+  return Object.hasOwn(AWS_MANAGED, arn);
+}
+
 export function createPolicySandbox(data: SandboxData, fault: Fault) {
   data.policyGenerations ??= [];
   const generations = data.policyGenerations;

@@ -116,6 +116,23 @@ export function similarRule(
   return { filter, left };
 }
 
+/**
+ * Why no rule "like this finding" can be made from it, or undefined. An access finding's rule is
+ * narrowed by its principals and conditions; with none (AWS gave no details: an error finding, or
+ * details that could not be read) it would be only the resource type and account, and archive every
+ * finding of that type in the account, now and later.
+ */
+export function similarRuleProblem(
+  f: Pick<RuleSubject, 'findingType' | 'resourceType' | 'accountId' | 'filterValues'>,
+): string | undefined {
+  if (f.findingType !== 'ExternalAccess' && f.findingType !== 'InternalAccess') return undefined;
+  const narrowing = Object.entries(f.filterValues ?? {}).some(
+    ([k, v]) => (k.startsWith('principal.') || k.startsWith('condition.')) && v.length > 0,
+  );
+  if (narrowing) return undefined;
+  return `AWS gives no principals or conditions for this finding (GetFindingV2 has no details for it), so the rule would be only its resource type ${f.resourceType} and account ${f.accountId}, and would archive every ${f.findingType} finding on such resources there, now and later. Archive this finding on its own, or make a narrower rule in the AWS console.`;
+}
+
 /** Why AWS would refuse this filter in an archive rule, or undefined when it would not. */
 export function archiveFilterProblem(filter: ArchiveFilter): string | undefined {
   const keys = Object.keys(filter);
@@ -159,16 +176,23 @@ function valuesOf(s: RuleSubject, key: string): string[] {
   }
 }
 
+/**
+ * Whether one criterion holds for the values a finding has under its key, as Access Analyzer
+ * evaluates filters (ListFindingsV2 and archive rules alike): eq, one of the values; neq, none of
+ * them; contains, a value holds one of the strings; exists, the key has a value. The sandbox's
+ * Access Analyzer evaluates its filters with this too, so the two cannot drift apart.
+ */
+export function criterionHolds(c: Criterion, values: readonly string[]): boolean {
+  if (c.eq && !values.some((v) => c.eq!.includes(v))) return false;
+  if (c.neq && values.some((v) => c.neq!.includes(v))) return false;
+  if (c.contains && !values.some((v) => c.contains!.some((x) => v.includes(x)))) return false;
+  if (c.exists !== undefined && values.length > 0 !== c.exists) return false;
+  return true;
+}
+
 /** Whether the filter matches the card, as AWS evaluates archive rules. */
 export function filterMatches(filter: ArchiveFilter, s: RuleSubject): boolean {
-  for (const [key, c] of Object.entries(filter)) {
-    const values = valuesOf(s, key);
-    if (c.eq && !values.some((v) => c.eq!.includes(v))) return false;
-    if (c.neq && values.some((v) => c.neq!.includes(v))) return false;
-    if (c.contains && !values.some((v) => c.contains!.some((x) => v.includes(x)))) return false;
-    if (c.exists !== undefined && values.length > 0 !== c.exists) return false;
-  }
-  return true;
+  return Object.entries(filter).every(([key, c]) => criterionHolds(c, valuesOf(s, key)));
 }
 
 /** The finding type a filter restricts to (eq of one type), if it does. */
@@ -191,18 +215,32 @@ export function analyzerOfArn(arn: string, region: string): RuleAnalyzerRef {
 
 export type SimilarCard = Pick<RuleSubject, 'findingType' | 'resourceType' | 'accountId' | 'filterValues'>;
 
-/** A stored ACTIVE card as a rule's preview counts it: the analyzer and status of its first id. */
+/** A stored ACTIVE card as a rule's preview counts it: its summary, detail values and every finding id. */
 export interface PreviewCandidate extends RuleSubject {
-  ownStatus: string;
+  id: string;
+  members: readonly PreviewFinding[];
+}
+
+/** One finding id of a card: an archive rule in its analyzer archives it while it is ACTIVE there. */
+export interface PreviewFinding {
+  id: string;
+  status: string;
   analyzerArn: string;
   region: string;
+  /** Its analyzer was ACTIVE at the last listing (a DISABLED or gone one archives nothing). */
+  live: boolean;
 }
 
 export interface SimilarPreview<C extends PreviewCandidate = PreviewCandidate> {
   filter: ArchiveFilter;
   left: string[];
-  /** The ACTIVE cards the rule matches today. */
+  /** The cards the rule matches that have an ACTIVE finding it would archive. */
   matched: C[];
+  /**
+   * The distinct ACTIVE findings the rule would archive today: every id of every matched card in a
+   * live analyzer the bot may write to (one card reported by two analyzers is two findings).
+   */
+  findings: PreviewFinding[];
   /**
    * ACTIVE cards stored before the bot kept their detail values that match everything else: the
    * rule may archive them too (each learns its values the next time it changes).
@@ -213,8 +251,9 @@ export interface SimilarPreview<C extends PreviewCandidate = PreviewCandidate> {
 }
 
 /**
- * What a rule made from this card would archive today: the stored ACTIVE cards (of its type and
- * account) it matches, and the analyzers holding them. Service-linked analyzers are read-only: left out.
+ * What a rule made from this card would archive today: the ACTIVE findings of the stored cards (of
+ * its type and account) it matches, each counted once under its own id, and the analyzers holding
+ * them. Service-linked analyzers are read-only and not live ones archive nothing: left out.
  */
 export function previewSimilar<C extends PreviewCandidate>(
   card: SimilarCard,
@@ -223,8 +262,12 @@ export function previewSimilar<C extends PreviewCandidate>(
   serviceLinked: ReadonlySet<string>,
 ): SimilarPreview<C> {
   const { filter, left } = similarRule(card);
-  const live = candidates.filter((c) => c.ownStatus === 'ACTIVE' && !serviceLinked.has(c.analyzerArn));
+  const archivable = (m: PreviewFinding) =>
+    m.status === 'ACTIVE' && m.live && !serviceLinked.has(m.analyzerArn);
+  const live = candidates.filter((c) => c.members.some(archivable));
   const matched = live.filter((c) => filterMatches(filter, c));
+  const findings = new Map<string, PreviewFinding>();
+  for (const c of matched) for (const m of c.members) if (archivable(m)) findings.set(m.id, m);
   const detailKeys = Object.keys(filter).filter((k) => !SUMMARY_KEYS.has(k));
   const summaryOnly = Object.fromEntries(Object.entries(filter).filter(([k]) => SUMMARY_KEYS.has(k)));
   const uncounted =
@@ -234,8 +277,15 @@ export function previewSimilar<C extends PreviewCandidate>(
   const analyzers = new Map<string, RuleAnalyzerRef>([
     [own.analyzerArn, analyzerOfArn(own.analyzerArn, own.region)],
   ]);
-  for (const m of matched) {
+  for (const m of findings.values()) {
     if (!analyzers.has(m.analyzerArn)) analyzers.set(m.analyzerArn, analyzerOfArn(m.analyzerArn, m.region));
   }
-  return { filter, left, matched, uncounted, analyzers: [...analyzers.values()] };
+  return {
+    filter,
+    left,
+    matched,
+    findings: [...findings.values()],
+    uncounted,
+    analyzers: [...analyzers.values()],
+  };
 }

@@ -689,10 +689,15 @@ export class FindingStore {
         for (const r of chunk) if (r.status === status && r.findingType === q.findingType) rows.push(r);
       }
     }
+    rows = rows.filter(
+      (r) =>
+        r.status === status &&
+        r.findingType === q.findingType &&
+        (!q.accountId || r.accountId === q.accountId),
+    );
+    const members = await this.findingIdsOf(rows);
     const out: RuleCandidate[] = [];
-    for (const r of rows) {
-      if (r.status !== status || r.findingType !== q.findingType) continue;
-      if (q.accountId && r.accountId !== q.accountId) continue;
+    for (const [i, r] of rows.entries()) {
       let filterValues: Record<string, string[]> | undefined;
       try {
         filterValues = r.filterValues ? (JSON.parse(r.filterValues) as Record<string, string[]>) : undefined;
@@ -709,8 +714,68 @@ export class FindingStore {
         accountId: r.accountId ?? '',
         analyzerArn: aid.startsWith('arn:') ? aid : await this.analyzerArn(aid),
         region: r.region ?? '',
+        members: members[i]!,
         ...(filterValues ? { filterValues } : {}),
       });
+    }
+    return out;
+  }
+
+  /**
+   * Every finding id of each card (its first id first): own status, analyzer, region and whether
+   * the analyzer is live, read in two pipelines (the cards' member sets, then the members' hashes).
+   */
+  private async findingIdsOf(
+    cards: readonly FindingRow<'status' | 'ownStatus' | 'analyzerArn' | 'region'>[],
+  ): Promise<RuleFinding[][]> {
+    const sets = this.redis.pipeline();
+    for (const c of cards) sets.smembers(this.k.cardMembers(c.id));
+    const setRes = cards.length ? ((await sets.exec()) ?? []) : [];
+    const joined = cards.map((_, i) => {
+      const [err, ids] = setRes[i] ?? [];
+      if (err) throw err;
+      return ((ids as string[] | undefined) ?? []).filter((id) => id !== cards[i]!.id).sort();
+    });
+    const all = joined.flat();
+    const hashes = this.redis.pipeline();
+    for (const id of all) hashes.hmget(this.k.member(id), MEMBER.status, MEMBER.analyzer, MEMBER.region);
+    const hashRes = all.length ? ((await hashes.exec()) ?? []) : [];
+    const memberRow = new Map<string, (string | null)[]>();
+    all.forEach((id, i) => {
+      const [err, v] = hashRes[i] ?? [];
+      if (err) throw err;
+      memberRow.set(id, v as (string | null)[]);
+    });
+    const out: RuleFinding[][] = [];
+    for (const [i, c] of cards.entries()) {
+      const aid = c.analyzerArn ?? '';
+      const list: RuleFinding[] = [
+        {
+          id: c.id,
+          status: (c.ownStatus ?? c.status) as FindingStatus,
+          analyzerArn: aid.startsWith('arn:') ? aid : await this.analyzerArn(aid),
+          region: c.region ?? '',
+          live: true,
+        },
+      ];
+      for (const id of joined[i]!) {
+        const [st, an, rg] = memberRow.get(id) ?? [];
+        if (!st || !an) continue;
+        list.push({
+          id,
+          status: st as FindingStatus,
+          analyzerArn: an.startsWith('arn:') ? an : await this.analyzerArn(an),
+          region: rg ?? '',
+          live: true,
+        });
+      }
+      out.push(list);
+    }
+    const arns = [...new Set(out.flat().map((m) => m.analyzerArn))];
+    if (arns.length) {
+      const statuses = await this.redis.hmget(this.k.analyzerStatus(), ...arns.map(analyzerId));
+      const live = new Map(arns.map((a, i) => [a, !statuses[i] || statuses[i] === 'ACTIVE']));
+      for (const m of out.flat()) m.live = live.get(m.analyzerArn) ?? true;
     }
     return out;
   }
@@ -979,7 +1044,20 @@ export interface RuleCandidate {
   accountId: string;
   analyzerArn: string;
   region: string;
+  /** Every finding id of the card (the first id first), each where its analyzer holds it. */
+  members: RuleFinding[];
   filterValues?: Record<string, string[]>;
+}
+
+/** One finding id of a card, as an archive rule in its analyzer sees it. */
+export interface RuleFinding {
+  id: string;
+  /** This id's own status (what its analyzer last listed). */
+  status: FindingStatus;
+  analyzerArn: string;
+  region: string;
+  /** Its analyzer was ACTIVE at the last listing (or has not been listed since the bot knew it). */
+  live: boolean;
 }
 
 export interface FindingFilter {

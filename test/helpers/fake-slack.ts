@@ -52,6 +52,17 @@ export interface FakeSlack {
    */
   existing(channel: string, ts: string, text?: string): void;
   byMethod(method: string): SlackCall[];
+  /**
+   * Slack does what the next `times` calls of `method` ask (those `match` accepts), then the answer
+   * is lost: HTTP `status` (default 500) instead of Slack's answer, as after a 5xx or a timeout.
+   */
+  loseAnswers(
+    method: string,
+    times: number,
+    opts?: { status?: number; match?: (args: Record<string, unknown>) => boolean },
+  ): void;
+  /** The calls whose answers were lost, in order. */
+  lost: SlackCall[];
   reset(): void;
 }
 
@@ -121,8 +132,23 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
     return v;
   };
 
+  const losing: {
+    method: string;
+    times: number;
+    status: number;
+    match?: (args: Record<string, unknown>) => boolean;
+  }[] = [];
   const fake: FakeSlack = {
     calls: [],
+    lost: [],
+    loseAnswers(method, times, opts = {}) {
+      losing.push({
+        method,
+        times,
+        status: opts.status ?? 500,
+        ...(opts.match ? { match: opts.match } : {}),
+      });
+    },
     get posted() {
       return ws.messages.filter((m) => m.user === undefined && !seeded.has(m)).map(postedOf);
     },
@@ -159,6 +185,12 @@ export function fakeSlack(channelIds: Record<string, string> = {}): FakeSlack {
         ws.surfaces.adoptTrigger(decoded.trigger_id, TRIGGER_USER);
       const answer = api.call(method, decoded, tokenOf(headers.authorization, decoded));
       fake.calls.push({ method: answer.status === 429 ? `${method} (429)` : method, args });
+      const lose = losing.find((l) => l.method === method && l.times > 0 && (!l.match || l.match(args)));
+      if (lose && answer.status === 200) {
+        lose.times--;
+        fake.lost.push({ method, args });
+        return [lose.status, `${lose.status} answer lost`, { 'content-type': 'text/plain' }];
+      }
       return [answer.status, answer.body, answer.headers];
     });
   return fake;

@@ -1,6 +1,7 @@
 // Archive similar, `/access rules` and Create analyzer through the real Bolt receiver, real Redis and
 // BullMQ, and the AWS sandbox (archive rules and CreateAnalyzer over the REST-JSON wire protocol);
 // Slack behind nock.
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ARCHIVE_RULE_MODAL } from '../../blocks/archive-rules.ts';
 import { ACTION_IDS } from '../../blocks/ids.ts';
@@ -15,7 +16,7 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { sandboxRuntime, testConfig } from '../helpers/runtime.ts';
+import { REDIS_URL, sandboxRuntime, testConfig } from '../helpers/runtime.ts';
 import { blockActionBody, slashCommandBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
 import {
   type ActionEvents,
@@ -49,10 +50,14 @@ const audit = async (action: string) =>
     .map((e) => e.outcome)
     .reverse();
 
-const clickArchiveSimilar = (actionTs: string, who = ADMIN) =>
+const clickArchiveSimilar = (
+  actionTs: string,
+  who = ADMIN,
+  card: { id: string; analyzer: string } = { id: ID, analyzer: DEMO_ANALYZERS.usUnused },
+) =>
   clickCard(rt, receiver, {
-    findingId: ID,
-    analyzer: DEMO_ANALYZERS.usUnused,
+    findingId: card.id,
+    analyzer: card.analyzer,
     actionId: ACTION_IDS.archiveSimilar,
     user: who,
     channelName: 'team-sandbox',
@@ -138,6 +143,77 @@ describe('Archive similar', () => {
     expect(await audit('archive-rule')).toEqual(['requested', 'succeeded']);
     const receipt = slack.posted.find((p) => p.text.startsWith('Archive rule unused-sandbox-roles'));
     expect(receipt?.text).toContain(`${count} matching findings archived`);
+  });
+
+  it('counts findings, not cards: one share reported by two analyzers is two findings, and the rule goes into both', async () => {
+    const twice = [DEMO_FINDING_IDS.reportedTwiceOrg, DEMO_FINDING_IDS.reportedTwiceAccount];
+    // One card for both ids (named by whichever the scan saw first).
+    const { cardId, state } = (await rt.deps.store.getCard(twice[0]!))!;
+    expect((await rt.deps.store.cardMembers(cardId)).map((m) => m.id).sort()).toEqual([...twice].sort());
+    const before = new Set(archived());
+    await clickArchiveSimilar('1795000000.000150', ADMIN, { id: cardId, analyzer: state.analyzerArn });
+    const { text, view } = await previewModal();
+    const count = Number(/It would archive (\d+) ACTIVE finding/.exec(text)?.[1]);
+    await submitRule(view.private_metadata, 'exports-shared-out');
+    await actions.settled(JOBS.archiveRuleCreate);
+
+    // What AWS archived is what the preview promised: both ids, each in its own analyzer.
+    const nowArchived = archived().filter((id) => !before.has(id));
+    expect(nowArchived.sort()).toEqual([...twice].sort());
+    expect(count).toBe(nowArchived.length);
+    const ruled = aws.data.analyzers
+      .filter((a) => a.archiveRules?.some((r) => r.ruleName === 'exports-shared-out'))
+      .map((a) => a.arn);
+    expect(ruled.sort()).toEqual([DEMO_ANALYZERS.usAccountExternal, DEMO_ANALYZERS.usExternal].sort());
+    const receipt = slack.posted.find((p) => p.text.startsWith('Archive rule exports-shared-out'));
+    expect(receipt?.text).toContain('2 matching findings archived');
+  });
+
+  it('on a card stored before the bot kept its principals and conditions: the rule comes from GetFindingV2, the card is counted, and it learns its values', async () => {
+    const id = DEMO_FINDING_IDS.sqsOrdersEvents;
+    // As an old card was stored: no `fv` field (in the card's hash or its side hash for long values).
+    const redis = new Redis(REDIS_URL);
+    await redis.hdel(rt.deps.keys.finding(id), 'fv');
+    await redis.hdel(rt.deps.keys.findingLong(id), 'fv');
+    await redis.quit();
+    expect((await rt.deps.store.get(id))!.filterValues).toBeUndefined();
+    const before = new Set(archived());
+    await clickArchiveSimilar('1795000000.000160', ADMIN, { id, analyzer: DEMO_ANALYZERS.usExternal });
+    const { text, view } = await previewModal();
+    // The criteria are the finding's own, read from AWS now.
+    expect(text).toContain('principal.AWS');
+    expect(text).toContain('arn:aws:iam::555566667777:role/partner-ingest');
+    expect(text).toContain('condition.aws:SourceIp');
+    const count = Number(/It would archive (\d+) ACTIVE finding/.exec(text)?.[1]);
+    expect(text).not.toMatch(/may match too/);
+    expect(JSON.parse((await rt.deps.store.get(id))!.filterValues!)).toMatchObject({
+      'principal.AWS': ['arn:aws:iam::555566667777:role/partner-ingest'],
+    });
+
+    await submitRule(view.private_metadata, 'partner-ingest-queue');
+    await actions.settled(JOBS.archiveRuleCreate);
+    const nowArchived = archived().filter((x) => !before.has(x));
+    expect(nowArchived).toContain(id);
+    expect(count).toBe(nowArchived.length);
+  });
+
+  it('makes no rule from an access finding AWS gives no details for: it would archive every finding of its type in the account', async () => {
+    const id = DEMO_FINDING_IDS.kmsCrossAccount;
+    aws.data.findings.update(id, { details: [] });
+    await clickArchiveSimilar('1795000000.000170', ADMIN, { id, analyzer: DEMO_ANALYZERS.usExternal });
+    const { text } = await previewModal();
+    expect(text).toContain('No archive rule can be made from this finding');
+    expect(text).toContain('no principals or conditions');
+    expect(text).not.toContain(ARCHIVE_RULE_MODAL.nameBlock);
+    // A submission made anyway (a form opened before AWS lost the details) changes nothing and says why.
+    const card = (await rt.deps.store.get(id))!;
+    await submitRule(JSON.stringify({ f: id, c: card.channel, t: card.ts }), 'every-kms-key');
+    await actions.settled(JOBS.archiveRuleCreate);
+    expect(writes(['CreateArchiveRule', 'ApplyArchiveRule'])).toEqual([]);
+    expect(
+      told().some((t) => /Nothing was done: archive rule every-kms-key: AWS gives no principals/.test(t)),
+    ).toBe(true);
+    expect(await audit('archive-rule')).toEqual(['requested', 'failed']);
   });
 
   it('refuses someone who may not make rules: no modal, nothing in AWS, the refusal audited', async () => {

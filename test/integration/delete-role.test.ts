@@ -61,6 +61,8 @@ beforeEach(async () => {
     scan: { expectedAnalyzerKinds: ['external', 'unused'] },
     organization: { memberRoleName: DEMO_MEMBER_ROLE.name, externalId: DEMO_MEMBER_ROLE.externalId },
     permissions: { admins: { users: [ADMIN] } },
+    // The cards offer Delete role (and Quarantine role).
+    roles: { unusedRole: 'both' },
   });
   rt = sandboxRuntime(config, aws);
   rt.startWorkers();
@@ -258,6 +260,36 @@ describe('delete an unused role', () => {
       outcome: 'failed',
       error: expect.stringMatching(expected),
     });
+  });
+
+  it('deletes nothing from a Delete role button posted before roles.unusedRole became quarantine, says why, and redraws the card with Quarantine role', async () => {
+    const card = (await rt.deps.store.get(ID))!;
+    const posted = slack.byMethod('chat.postMessage').length;
+    // The setting changes after the card (with its Delete role button) was posted.
+    (rt.deps.config.roles as { unusedRole: string }).unusedRole = 'quarantine';
+
+    await run(JOBS.deleteRolePreview, { ...request(), viewId: 'V0CONFIRM2' });
+    const view = String(slack.byMethod('views.update').at(-1)!.args.view);
+    expect(view).toContain('unused roles are quarantined here, not deleted');
+    expect(view).not.toContain('"submit"');
+
+    // A submission anyway (the confirm step was open before the change): nothing in AWS.
+    expect(await run(JOBS.deleteRole, request('1795000000.000200'))).toEqual({ outcome: 'stale' });
+    expect(mutating()).toEqual([]);
+    expect(ciDeployer()).toBeDefined();
+    expect(slack.byMethod('chat.postMessage')).toHaveLength(posted);
+    const told = slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+    expect(told.at(-1)).toMatch(/^Could not delete the role of: unused roles are quarantined here/);
+    const [entry] = await rt.deps.audit.query({ findingId: ID });
+    expect(entry).toMatchObject({ action: 'delete-role', outcome: 'stale' });
+    // The card now offers what the setting says: Quarantine role, no Delete role.
+    const redrawn = slack
+      .byMethod('chat.update')
+      .filter((u) => u.args.ts === card.ts)
+      .at(-1)!;
+    const buttons = JSON.stringify(redrawn.args.blocks);
+    expect(buttons).toContain(ACTION_IDS.quarantineRole);
+    expect(buttons).not.toContain(ACTION_IDS.deleteRole);
   });
 
   it('does nothing when the finding is no longer active', async () => {

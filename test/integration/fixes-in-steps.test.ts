@@ -357,6 +357,90 @@ describe('Apply recommendation', () => {
     expect(await actions.jobsNamed(JOBS.fix)).toHaveLength(1);
   });
 
+  /** The intent of an Undo lingers 2 s after its job (a double click's second half): wait it out. */
+  const afterDoubleClickWindow = () => new Promise((r) => setTimeout(r, 2_100));
+  const told = () => slack.byMethod('chat.postEphemeral').map((e) => String(e.args.text));
+  const backupOf = (value: string) => (JSON.parse(value) as { k: string }).k;
+
+  it('Undo after the old policy was deleted meanwhile: AWS refuses the attach (NoSuchEntity), nothing changes, the backup stays, and Undo works once it is back', async () => {
+    await recommendationReady();
+    const original = policyState();
+    await click(APPLY, '1795000000.001700');
+    await actions.settled(JOBS.fix);
+    const applied = policyState();
+    const undo = undoButton().value;
+    // Someone deletes the detached broad policy in the console.
+    const oldDocument = aws.data.managedPolicies![OLD_POLICY]!;
+    delete aws.data.managedPolicies![OLD_POLICY];
+    aws.requests.length = 0;
+
+    await click(APPLY, '1795000009.001700', ADMIN, undo);
+    await actions.settled(JOBS.fixUndo);
+    expect(failedWrites(POLICY_WRITES)).toEqual(['AttachRolePolicy']);
+    expect(succeededWrites(POLICY_WRITES)).toEqual([]);
+    expect(policyState()).toEqual({ ...applied, managed: aws.data.managedPolicies });
+    expect(role('app-backend')!.attachedPolicies).toEqual(applied.attached);
+    expect(
+      told().some(
+        (t) =>
+          t.startsWith('Could not undo the fix of') &&
+          /NoSuchEntity|does not exist or is not attachable/.test(t),
+      ),
+    ).toBe(true);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo failed');
+    expect(await rt.deps.fixBackups.get(backupOf(undo))).not.toBeNull();
+
+    // The policy is made again: the same Undo now puts everything back.
+    aws.data.managedPolicies![OLD_POLICY] = oldDocument;
+    await afterDoubleClickWindow();
+    await click(APPLY, '1795000009.001701', ADMIN, undo);
+    await actions.settled(JOBS.fixUndo, { count: 2 });
+    expect(policyState()).toEqual(original);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo succeeded');
+  });
+
+  it('Undo stopped half way by NoSuchEntity: the thread says what was put back and where it stopped, and Undo again finishes it', async () => {
+    const EXTRA = `arn:aws:iam::${PROD}:policy/app-backend-extra`;
+    role('app-backend')!.attachedPolicies = [OLD_POLICY, EXTRA];
+    aws.data.managedPolicies![EXTRA] = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }],
+    };
+    await recommendationReady();
+    const original = policyState();
+    await click(APPLY, '1795000000.001800');
+    await actions.settled(JOBS.fix);
+    expect(role('app-backend')!.attachedPolicies).not.toContain(OLD_POLICY);
+    expect(role('app-backend')!.attachedPolicies).not.toContain(EXTRA);
+    const undo = undoButton().value;
+    const extraDocument = aws.data.managedPolicies![EXTRA]!;
+    delete aws.data.managedPolicies![EXTRA];
+    aws.requests.length = 0;
+
+    await click(APPLY, '1795000009.001800', ADMIN, undo);
+    await actions.settled(JOBS.fixUndo);
+    // The broad policy is back; the extra one is refused, and nothing after it was touched.
+    expect(succeededWrites(POLICY_WRITES)).toEqual(['AttachRolePolicy']);
+    expect(failedWrites(POLICY_WRITES)).toEqual(['AttachRolePolicy']);
+    expect(role('app-backend')!.attachedPolicies).toContain(OLD_POLICY);
+    expect(role('app-backend')!.attachedPolicies!.some((a) => a.includes('-recommended-'))).toBe(true);
+    const thread = threadText();
+    expect(thread).toContain('AWS stopped it half way');
+    expect(thread).toContain(`attached ${OLD_POLICY} again`);
+    expect(thread).toMatch(/the rest stopped at: .*does not exist or is not attachable/);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo failed');
+    expect(await rt.deps.fixBackups.get(backupOf(undo))).not.toBeNull();
+
+    aws.data.managedPolicies![EXTRA] = extraDocument;
+    await afterDoubleClickWindow();
+    // The half-way receipt carries the Undo for the rest (the same backup).
+    expect(backupOf(undoButton().value)).toBe(backupOf(undo));
+    await click(APPLY, '1795000009.001801', ADMIN, undoButton().value);
+    await actions.settled(JOBS.fixUndo, { count: 2 });
+    expect(policyState()).toEqual(original);
+    expect((await audit(APPLY.id)).at(-1)).toBe('apply-recommendation-undo succeeded');
+  });
+
   it('stops half way when the role holds 20 policies: says the policies were created but not attached, and Undo deletes them', async () => {
     role('app-backend')!.attachedPolicies = [
       OLD_POLICY,

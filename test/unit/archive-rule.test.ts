@@ -123,25 +123,55 @@ describe('previewSimilar', () => {
   const own = 'arn:aws:access-analyzer:us-east-1:111111111111:analyzer/org-unused';
   const other = 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/eu-unused';
   const linked = 'arn:aws:access-analyzer:us-east-1:111111111111:analyzer/_AccessAnalyzerForSecurityHub-1';
-  const role = (name: string, analyzerArn: string, ownStatus = 'ACTIVE') => ({
+  const id = (findingId: string, analyzerArn: string, status = 'ACTIVE', live = true) => ({
+    id: findingId,
+    status,
+    analyzerArn,
+    region: analyzerArn.split(':')[3]!,
+    live,
+  });
+  const role = (
+    name: string,
+    analyzerArn: string,
+    status = 'ACTIVE',
+    more: ReturnType<typeof id>[] = [],
+  ) => ({
     id: name,
-    ownStatus,
     findingType: 'UnusedIAMRole',
     resourceArn: `arn:aws:iam::222222222222:role/${name}`,
     resourceType: 'AWS::IAM::Role',
     accountId: '222222222222',
-    analyzerArn,
-    region: analyzerArn.split(':')[3]!,
+    members: [id(name, analyzerArn, status), ...more],
   });
+  const card = { findingType: 'UnusedIAMRole', resourceType: 'AWS::IAM::Role', accountId: '222222222222' };
   it('counts the ACTIVE matches and names the analyzers holding them, the card’s own first', () => {
     const p = previewSimilar(
-      { findingType: 'UnusedIAMRole', resourceType: 'AWS::IAM::Role', accountId: '222222222222' },
+      card,
       { analyzerArn: own, region: 'us-east-1' },
       [role('a', other), role('b', own), role('c', own, 'RESOLVED'), role('d', linked)],
       new Set([linked]),
     );
     expect(p.matched.map((m) => m.id)).toEqual(['a', 'b']);
+    expect(p.findings.map((f) => f.id)).toEqual(['a', 'b']);
     expect(p.analyzers).toEqual([analyzerOfArn(own, 'us-east-1'), analyzerOfArn(other, 'eu-west-1')]);
     expect(p.uncounted).toBe(0);
+  });
+  it('counts each ACTIVE finding id of a card, not the card: one problem in two analyzers is two findings', () => {
+    const p = previewSimilar(
+      card,
+      { analyzerArn: own, region: 'us-east-1' },
+      [
+        // Reported by both analyzers: the rule archives it in each.
+        role('a', own, 'ACTIVE', [id('a-eu', other)]),
+        // Its first id is archived already; the id in the other analyzer keeps the card open.
+        role('b', own, 'ARCHIVED', [id('b-eu', other)]),
+        // Its other id is in a service-linked analyzer and one that is gone: neither archives anything.
+        role('c', own, 'ACTIVE', [id('c-sh', linked), id('c-gone', other, 'ACTIVE', false)]),
+      ],
+      new Set([linked]),
+    );
+    expect(p.findings.map((f) => f.id)).toEqual(['a', 'a-eu', 'b-eu', 'c']);
+    expect(p.matched.map((m) => m.id)).toEqual(['a', 'b', 'c']);
+    expect(p.analyzers).toEqual([analyzerOfArn(own, 'us-east-1'), analyzerOfArn(other, 'eu-west-1')]);
   });
 });

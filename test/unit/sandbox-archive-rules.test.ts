@@ -8,9 +8,11 @@ import {
   CreateArchiveRuleCommand,
   DeleteArchiveRuleCommand,
   GetArchiveRuleCommand,
+  GetFindingV2Command,
   ListArchiveRulesCommand,
   ResourceNotFoundException,
   ServiceQuotaExceededException,
+  UpdateFindingsCommand,
   ValidationException,
 } from '@aws-sdk/client-accessanalyzer';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +112,59 @@ describe('archive rules in the sandbox', () => {
     await expect(
       aa.send(new ApplyArchiveRuleCommand({ analyzerArn: DEMO_ANALYZERS.usUnused, ruleName: 'nope' })),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('archives a finding generated or updated after a rule exists when the rule matches it; findings from before wait for ApplyArchiveRule', async () => {
+    const aa = await start();
+    const data = sandbox!.data;
+    const status = async (id: string) =>
+      (await aa.send(new GetFindingV2Command({ analyzerArn: DEMO_ANALYZERS.usUnused, id }))).status;
+    const [first, second] = DEMO_FINDING_IDS.burst;
+    await aa.send(
+      new CreateArchiveRuleCommand({
+        analyzerName: 'org-unused',
+        ruleName: 'experiments',
+        filter: { findingType: { eq: ['UnusedIAMRole'] }, resource: { contains: ['sandbox-experiment-0'] } },
+      }),
+    );
+    // There before the rule: still ACTIVE.
+    expect(await status(first!)).toBe('ACTIVE');
+
+    // New: a matching one and one the rule does not match; and an old one AWS analyzed again.
+    const template = data.findings.get(first!)!;
+    const later = new Date(Date.parse(template.updatedAt) + 60_000).toISOString();
+    const fresh = (id: string, role: string) =>
+      data.findings.add({
+        ...structuredClone(template),
+        id,
+        resource: template.resource.replace(/sandbox-experiment-\d+$/, role),
+        createdAt: later,
+        updatedAt: later,
+      });
+    fresh('new-match', 'sandbox-experiment-07b');
+    fresh('new-other', 'reporting-reader');
+    data.findings.update(second!, { updatedAt: later });
+
+    expect(await status('new-match')).toBe('ARCHIVED');
+    expect(await status('new-other')).toBe('ACTIVE');
+    expect(await status(second!)).toBe('ARCHIVED');
+    expect(await status(first!)).toBe('ACTIVE');
+
+    // Unarchived by someone: the rule does not take it back until AWS updates it again.
+    await aa.send(
+      new UpdateFindingsCommand({
+        analyzerArn: DEMO_ANALYZERS.usUnused,
+        ids: ['new-match'],
+        status: 'ACTIVE',
+      }),
+    );
+    expect(await status('new-match')).toBe('ACTIVE');
+    expect(await status('new-match')).toBe('ACTIVE');
+
+    // Deleted: nothing new is archived by it.
+    await aa.send(new DeleteArchiveRuleCommand({ analyzerName: 'org-unused', ruleName: 'experiments' }));
+    fresh('after-delete', 'sandbox-experiment-08b');
+    expect(await status('after-delete')).toBe('ACTIVE');
   });
 
   it('matches detail keys as the bot counts them: the bot and the sandbox agree on every demo finding', async () => {

@@ -2,6 +2,7 @@
 import {
   AddRoleToInstanceProfileCommand,
   AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
   CreateInstanceProfileCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
@@ -10,6 +11,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  DetachUserPolicyCommand,
   EntityAlreadyExistsException,
   GetInstanceProfileCommand,
   GetRoleCommand,
@@ -439,6 +441,56 @@ describe('sandbox IAM: quarantine calls (inline policy and tags) and managed pol
     expect(await caught(iam().send(new ListRoleTagsCommand({ RoleName: 'nobody' })))).toBeInstanceOf(
       NoSuchEntityException,
     );
+  });
+
+  it('AttachRolePolicy and AttachUserPolicy of a policy IAM does not have answer NoSuchEntity (404) and attach nothing', async () => {
+    const s = await start();
+    const missing = `arn:aws:iam::${s.data.callerAccount}:policy/never-created`;
+    const role = s.data.roles.find((r) => r.name === 'ci-deployer')!;
+    const user = s.data.users.find((u) => u.name === 'alice.admin')!;
+    const roleBefore = [...(role.attachedPolicies ?? [])];
+    const userBefore = [...(user.attachedPolicies ?? [])];
+    for (const send of [
+      () => iam().send(new AttachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: missing })),
+      () => iam().send(new AttachUserPolicyCommand({ UserName: 'alice.admin', PolicyArn: missing })),
+      () =>
+        iam().send(
+          new AttachRolePolicyCommand({
+            RoleName: 'ci-deployer',
+            PolicyArn: 'arn:aws:iam::aws:policy/NoSuchThing',
+          }),
+        ),
+    ]) {
+      const err = await caught(send());
+      expect(err).toBeInstanceOf(NoSuchEntityException);
+      expect(err.$metadata?.httpStatusCode).toBe(404);
+      expect(err.message).toMatch(/does not exist or is not attachable/);
+    }
+    expect(role.attachedPolicies ?? []).toEqual(roleBefore);
+    expect(user.attachedPolicies ?? []).toEqual(userBefore);
+
+    // A policy that exists attaches: AWS's own, and a customer managed one detached (it stays) but
+    // not one deleted after.
+    await iam().send(
+      new AttachUserPolicyCommand({
+        UserName: 'alice.admin',
+        PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess',
+      }),
+    );
+    const allow = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+    });
+    const arn = (await iam().send(new CreatePolicyCommand({ PolicyName: 'kept', PolicyDocument: allow })))
+      .Policy!.Arn!;
+    await iam().send(new AttachUserPolicyCommand({ UserName: 'alice.admin', PolicyArn: arn }));
+    await iam().send(new DetachUserPolicyCommand({ UserName: 'alice.admin', PolicyArn: arn }));
+    await iam().send(new AttachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: arn }));
+    await iam().send(new DetachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: arn }));
+    await iam().send(new DeletePolicyCommand({ PolicyArn: arn }));
+    expect(
+      await caught(iam().send(new AttachRolePolicyCommand({ RoleName: 'ci-deployer', PolicyArn: arn }))),
+    ).toBeInstanceOf(NoSuchEntityException);
   });
 
   it('CreatePolicy makes a customer managed policy (EntityAlreadyExists for the same name); DeletePolicy refuses one still attached', async () => {

@@ -98,6 +98,23 @@ export const fixCases: GoldenCases = {
         done: ['created a login profile that must be reset at first sign-in', 'sent the password by DM'],
         notDone: [],
       }),
+    'stopped-half-way': () =>
+      undoReceipt({
+        kind: 'apply-recommendation',
+        userId: USER,
+        target: 'role app-backend',
+        done: ['attached arn:aws:iam::111111111111:policy/app-backend-broad again'],
+        notDone: [
+          `the rest stopped at: NoSuchEntity: Policy arn:aws:iam::111111111111:policy/${INJECTION} does not exist or is not attachable.`,
+        ],
+        before:
+          '{\n  "attached policies": ["arn:aws:iam::111111111111:policy/app-backend-recommended-1-0a1b2c3d"]\n}',
+        after: '{\n  "attached policies": ["arn:aws:iam::111111111111:policy/app-backend-broad"]\n}',
+        notes: [
+          'After shows what AWS has now. The backup is kept: Undo again puts back the rest once that is fixed.',
+        ],
+        stopped: { ...UNDO, backupKey: 'ap:fix-backup:apply-recommendation:f-1:2025-03-01T10:00:00.000Z' },
+      }),
   },
   fixNothingDoneNote: {
     'already-fixed': () =>
