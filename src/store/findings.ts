@@ -734,8 +734,9 @@ export class FindingStore {
   }
 
   /**
-   * Candidates for what the digest and the App Home show: ACTIVE cards (all, or those of these
-   * channels and owner e-mails), cards closed or first seen since `closedSince`, and `ids`.
+   * Candidates for what the digest and the App Home show: ACTIVE cards (all, or those routed to or
+   * posted in these channels, a `#name` standing for its learned id too, and those of these owner
+   * e-mails), cards closed or first seen since `closedSince`, and `ids`.
    * A superset: callers filter the rows as before. Null while the store is not indexed yet.
    */
   async digestCandidates(q: {
@@ -749,7 +750,7 @@ export class FindingStore {
     const out = new Set<string>(q.ids ?? []);
     if (q.channels || q.emails) {
       const sets = [
-        ...(q.channels ?? []).map((c) => this.k.activeByChannel(c)),
+        ...(await this.channelKeys(q.channels ?? [])).map((c) => this.k.activeByChannel(c)),
         ...(await this.emailKeys(q.emails ?? [])).map((e) => this.k.activeByEmail(e)),
       ];
       if (sets.length) for (const id of await this.redis.sunion(...sets)) out.add(id);
@@ -769,6 +770,21 @@ export class FindingStore {
         '+inf',
       ))
         out.add(id);
+    }
+    return [...out];
+  }
+
+  /**
+   * The channel index names to read for these channels: each as given, and for a `#name` the id
+   * learned for it too. A card posted in the channel its route named is indexed under the posted
+   * id only (src/store/finding-index.ts), so asking by the name must read the id's set.
+   */
+  private async channelKeys(channels: readonly string[]): Promise<string[]> {
+    const out = new Set(channels);
+    const names = [...out].filter((c) => c.startsWith('#'));
+    if (names.length) {
+      const ids = await this.redis.mget(...names.map((n) => this.k.channelId(n)));
+      for (const id of ids) if (id) out.add(id);
     }
     return [...out];
   }
