@@ -124,6 +124,75 @@ export const FINDING_FIELDS: Readonly<typeof FIELDS> = FIELDS;
  */
 const LISTPACK_VALUE_MAX = 64;
 
+/**
+ * Values the index scripts never read (the detail values an archive rule filters on, a long resource
+ * ARN, a reason, a backup key) are kept in the card's own hash instead, cut into pieces of at most
+ * 64 bytes under `<field>`, `<field>.1`, `<field>.2`…: a side hash costs about 380 bytes of its own
+ * and half of the external-access cards needed one. Longer than `MAX_PIECES` pieces, a value still
+ * goes to the side hash.
+ */
+const PIECED: ReadonlySet<keyof FindingState> = new Set<keyof FindingState>([
+  'resourceArn',
+  'filterValues',
+  'routeRule',
+  'archiveReason',
+  'snoozeReason',
+  'backupKey',
+  'quarantineBackupKey',
+]);
+export const MAX_PIECES = 8;
+const PIECED_CODES = [...PIECED].map((f) => FIELDS[f]);
+
+/** The hash field of piece `n` (0: the field itself). */
+function pieceName(code: string, n: number): string {
+  return n === 0 ? code : `${code}.${n}`;
+}
+
+/** Cuts `v` into pieces of at most LISTPACK_VALUE_MAX bytes, never inside a character. */
+function cutPieces(v: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let bytes = 0;
+  for (const ch of v) {
+    const b = Buffer.byteLength(ch);
+    if (bytes + b > LISTPACK_VALUE_MAX) {
+      out.push(cur);
+      cur = '';
+      bytes = 0;
+    }
+    cur += ch;
+    bytes += b;
+  }
+  if (cur || out.length === 0) out.push(cur);
+  return out;
+}
+
+/** A hash as read (HGETALL) with the pieces of each value put back together. */
+function joinPieces(h: Record<string, string>): Record<string, string> {
+  for (const code of PIECED_CODES) {
+    if (h[pieceName(code, 1)] === undefined) continue;
+    let v = h[code] ?? '';
+    for (let n = 1; n < MAX_PIECES; n++) {
+      const piece = h[pieceName(code, n)];
+      if (piece === undefined) break;
+      v += piece;
+    }
+    for (let n = 1; n < MAX_PIECES; n++) delete h[pieceName(code, n)];
+    h[code] = v;
+  }
+  return h;
+}
+
+/** Hash fields to delete for these fields: each, and every piece a pieced value may have. */
+function withPieces(codes: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of codes) {
+    out.push(c);
+    if (PIECED_CODES.includes(c)) for (let n = 1; n < MAX_PIECES; n++) out.push(pieceName(c, n));
+  }
+  return out;
+}
+
 function toHash(state: Partial<FindingState>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(state)) {
@@ -199,7 +268,10 @@ export class FindingStore {
     const res =
       (await this.redis.pipeline().hgetall(this.k.finding(id)).hgetall(this.k.findingLong(id)).exec()) ?? [];
     for (const [err] of res) if (err) throw err;
-    const h = { ...(res[0]?.[1] as Record<string, string>), ...(res[1]?.[1] as Record<string, string>) };
+    const h = {
+      ...joinPieces(res[0]?.[1] as Record<string, string>),
+      ...(res[1]?.[1] as Record<string, string>),
+    };
     if (h.an && !h.an.startsWith('arn:')) h.an = await this.analyzerArn(h.an);
     return fromHash(h);
   }
@@ -404,12 +476,12 @@ export class FindingStore {
     opts: { clear?: readonly (keyof FindingState)[] } = {},
   ): Promise<void> {
     const write = this.writeOf(state);
-    const clear = (opts.clear ?? []).map((f) => FIELDS[f]);
+    const clear = withPieces((opts.clear ?? []).map((f) => FIELDS[f]));
     if (!write) {
       if (clear.length) await this.redis.hdel(this.k.finding(id), ...clear);
       return;
     }
-    await this.index.write(this.redis, id, { ...write, clear });
+    await this.index.write(this.redis, id, { ...write, clear: [...write.clear, ...clear] });
     if (write.analyzer) this.analyzerArns.set(write.analyzer.id, write.analyzer.arn);
   }
 
@@ -449,12 +521,20 @@ export class FindingStore {
     }
     const short: Record<string, string> = {};
     const long: Record<string, string> = {};
+    // Pieces a shorter value no longer has (they are deleted in the same script).
+    const clear: string[] = [];
     for (const [f, v] of Object.entries(h)) {
-      if (Buffer.byteLength(v) > LISTPACK_VALUE_MAX) long[f] = v;
-      else short[f] = v;
+      const pieces = PIECED_CODES.includes(f) ? cutPieces(v) : [v];
+      if (pieces.length === 1 && Buffer.byteLength(v) <= LISTPACK_VALUE_MAX) short[f] = v;
+      else if (pieces.length === 1 || pieces.length > MAX_PIECES) long[f] = v;
+      else pieces.forEach((piece, n) => (short[pieceName(f, n)] = piece));
+      if (PIECED_CODES.includes(f)) {
+        const kept = f in long ? 1 : pieces.length;
+        for (let n = kept; n < MAX_PIECES; n++) clear.push(pieceName(f, n));
+      }
     }
     // A field lives in exactly one of the two hashes; a finding that is active (again) is kept until it closes.
-    return { short, long, persist: state.status === 'ACTIVE', analyzer };
+    return { short, long, clear, persist: state.status === 'ACTIVE', analyzer };
   }
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
@@ -524,20 +604,35 @@ export class FindingStore {
   ): Promise<FindingRow<F>[]> {
     const names = fields.includes('status' as F) ? fields : [...fields, 'status' as F];
     const codes = names.map((f) => FIELDS[f]);
+    // The pieces after the first of pieced fields, read after the fields themselves.
+    const pieced = names.filter((f) => PIECED.has(f));
+    const pieceCodes = pieced.flatMap((f) =>
+      Array.from({ length: MAX_PIECES - 1 }, (_, n) => pieceName(FIELDS[f], n + 1)),
+    );
     const out: FindingRow<F>[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
       const pipe = this.redis.pipeline();
       for (const id of chunk)
-        pipe.hmget(this.k.finding(id), ...codes).hmget(this.k.findingLong(id), ...codes);
+        pipe.hmget(this.k.finding(id), ...codes, ...pieceCodes).hmget(this.k.findingLong(id), ...codes);
       const res = (await pipe.exec()) ?? [];
       chunk.forEach((id, n) => {
         const [e1, short] = res[2 * n] ?? [];
         const [e2, long] = res[2 * n + 1] ?? [];
         if (e1 || e2) throw e1 ?? e2;
+        const main = short as (string | null)[];
         const row: Record<string, string> = { id };
         names.forEach((f, j) => {
-          const v = (short as (string | null)[])[j] || (long as (string | null)[])[j];
+          let v = main[j];
+          const p = pieced.indexOf(f);
+          if (v && p >= 0) {
+            for (let q = 0; q < MAX_PIECES - 1; q++) {
+              const piece = main[codes.length + p * (MAX_PIECES - 1) + q];
+              if (!piece) break;
+              v += piece;
+            }
+          }
+          v = v || (long as (string | null)[])[j];
           if (v) row[f] = v;
         });
         if (row.status) out.push(row as FindingRow<F>);
@@ -849,7 +944,7 @@ export class FindingStore {
   private async del(id: string, ...fields: string[]): Promise<void> {
     await this.redis
       .multi()
-      .hdel(this.k.finding(id), ...fields)
+      .hdel(this.k.finding(id), ...withPieces(fields))
       .hdel(this.k.findingLong(id), ...fields)
       .exec();
   }
