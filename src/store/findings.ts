@@ -527,7 +527,10 @@ export class FindingStore {
       const pieces = PIECED_CODES.includes(f) ? cutPieces(v) : [v];
       if (pieces.length === 1 && Buffer.byteLength(v) <= LISTPACK_VALUE_MAX) short[f] = v;
       else if (pieces.length === 1 || pieces.length > MAX_PIECES) long[f] = v;
-      else pieces.forEach((piece, n) => (short[pieceName(f, n)] = piece));
+      else
+        pieces.forEach((piece, n) => {
+          short[pieceName(f, n)] = piece;
+        });
       if (PIECED_CODES.includes(f)) {
         const kept = f in long ? 1 : pieces.length;
         for (let n = kept; n < MAX_PIECES; n++) clear.push(pieceName(f, n));
