@@ -1,6 +1,6 @@
 // Finding state and message references in Redis: one small hash per finding.
 import type { Redis } from 'ioredis';
-import { type FindingStatus, SEVERITIES, type Severity } from '../findings/model.ts';
+import { type FindingStatus, SEVERITIES, type Severity, type SeverityCategory } from '../findings/model.ts';
 import { FindingIndexScripts, INDEX_VERSION, SEVERITY_BUCKETS } from './finding-index.ts';
 import { analyzerId, type Keys } from './keys.ts';
 
@@ -193,10 +193,92 @@ function withPieces(codes: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Stored codes of the severity categories (one digit, which Redis keeps as a small integer). Frozen:
+ * stored cards carry them, so a new category gets the next digit and none is ever reused.
+ */
+const CATEGORY_CODES: Readonly<Record<SeverityCategory, string>> = {
+  'public-access': '1',
+  'cross-account-access': '2',
+  'internal-access': '3',
+  'unused-role': '4',
+  'unused-credential': '5',
+  'unused-permission': '6',
+};
+const CATEGORY_OF_CODE = new Map(Object.entries(CATEGORY_CODES).map(([c, code]) => [code, c]));
+
+/**
+ * Filter values (JSON of `{ key: values[] }`, src/findings/archive-rule.ts) stored shorter: `~`, then
+ * per key its short name and values joined by \x1f, keys joined by \x1e; the keys an archive rule's
+ * filter has (`isPublic`, `principal.*`, `condition.*`) lose their long names. Anything else (or
+ * a value holding those separators) is stored as the JSON it is.
+ */
+const FV_MARK = '~';
+const FV_KEY = '\x1e';
+const FV_VALUE = '\x1f';
+
+function packFilterValues(json: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return json;
+  const parts: string[] = [];
+  for (const [key, values] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) return json;
+    const short =
+      key === 'isPublic'
+        ? 'P'
+        : key.startsWith('principal.')
+          ? `p${key.slice('principal.'.length)}`
+          : key.startsWith('condition.')
+            ? `c${key.slice('condition.'.length)}`
+            : undefined;
+    const all = [short ?? '', ...(values as string[])];
+    if (short === undefined || all.some((x) => x.includes(FV_KEY) || x.includes(FV_VALUE))) return json;
+    parts.push(all.join(FV_VALUE));
+  }
+  return FV_MARK + parts.join(FV_KEY);
+}
+
+function unpackFilterValues(stored: string): string {
+  if (!stored.startsWith(FV_MARK)) return stored;
+  const out: Record<string, string[]> = {};
+  const body = stored.slice(FV_MARK.length);
+  for (const part of body ? body.split(FV_KEY) : []) {
+    const [short = '', ...values] = part.split(FV_VALUE);
+    const key =
+      short === 'P'
+        ? 'isPublic'
+        : short.startsWith('p')
+          ? `principal.${short.slice(1)}`
+          : `condition.${short.slice(1)}`;
+    out[key] = values;
+  }
+  return JSON.stringify(out);
+}
+
+/** A value as stored, for the fields stored in a shorter form. */
+function packValue(code: string, v: string): string {
+  if (code === FIELDS.category) return CATEGORY_CODES[v as SeverityCategory] ?? v;
+  if (code === FIELDS.filterValues) return packFilterValues(v);
+  return v;
+}
+
+/** A stored value as the store's callers know it. */
+function unpackValue(code: string, v: string): string {
+  if (code === FIELDS.category) return CATEGORY_OF_CODE.get(v) ?? v;
+  if (code === FIELDS.filterValues) return unpackFilterValues(v);
+  return v;
+}
+
 function toHash(state: Partial<FindingState>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(state)) {
-    if (v !== undefined) out[FIELDS[k as keyof FindingState]] = v;
+    const code = FIELDS[k as keyof FindingState];
+    if (v !== undefined) out[code] = packValue(code, v);
   }
   return out;
 }
@@ -206,7 +288,7 @@ function fromHash(h: Record<string, string>): FindingState | null {
   const out: Record<string, string> = {};
   for (const [k, f] of Object.entries(FIELDS)) {
     const v = h[f];
-    if (v !== undefined && v !== '') out[k] = v;
+    if (v !== undefined && v !== '') out[k] = unpackValue(f, v);
   }
   return out as unknown as FindingState;
 }
@@ -636,7 +718,7 @@ export class FindingStore {
             }
           }
           v = v || (long as (string | null)[])[j];
-          if (v) row[f] = v;
+          if (v) row[f] = unpackValue(codes[j]!, v);
         });
         if (row.status) out.push(row as FindingRow<F>);
       });

@@ -322,6 +322,22 @@ describe('FindingStore writes', () => {
     expect((await store.get('f-1'))?.filterValues).toBe('{}');
   });
 
+  it('stores the category and the filter values in a shorter form and reads them back as written', async () => {
+    const store = new FindingStore(redis, k);
+    const filterValues = JSON.stringify({ isPublic: ['true'], 'principal.AWS': ['*'] });
+    await store.set('f-1', card(1, { category: 'unused-permission', filterValues }));
+    expect(await redis.hmget(k.finding('f-1'), 'cg', 'fv')).toEqual(['6', '~P\x1ftrue\x1epAWS\x1f*']);
+    expect(await store.get('f-1')).toMatchObject({ category: 'unused-permission', filterValues });
+    expect(await store.rows(['f-1'], ['category', 'filterValues'])).toEqual([
+      { id: 'f-1', status: 'ACTIVE', category: 'unused-permission', filterValues },
+    ]);
+    // What the short form cannot say is kept as it is.
+    const odd = JSON.stringify({ other: ['x'] });
+    await store.set('f-2', card(2, { category: 'some-new-category' as never, filterValues: odd }));
+    expect(await redis.hmget(k.finding('f-2'), 'cg', 'fv')).toEqual(['some-new-category', odd]);
+    expect(await store.get('f-2')).toMatchObject({ filterValues: odd });
+  });
+
   it('keeps a value too long for its pieces in the side hash, and moves it back when it shrinks', async () => {
     const store = new FindingStore(redis, k);
     const reason = 'r'.repeat(64 * MAX_PIECES + 1);
