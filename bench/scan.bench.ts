@@ -24,6 +24,7 @@ import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { AnalyzerScanResult } from '../src/store/scans.ts';
 import type { BotInit, BotScan } from './bot-child.ts';
 import { runClicks } from './clicks.ts';
+import { PRODUCTION_NODE_FLAGS } from './node-flags.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
@@ -368,6 +369,9 @@ interface Bot {
   close(): Promise<void>;
 }
 
+/** The node flags the bot last started with (printed with its memory). */
+let botNodeFlags = 'none';
+
 async function startBot(init: BotInit): Promise<Bot> {
   const script = args.compiled
     ? compiledBotChild()
@@ -375,7 +379,11 @@ async function startBot(init: BotInit): Promise<Bot> {
   const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
   if (args['bot-max-old-space-mb']) prof.push(`--max-old-space-size=${args['bot-max-old-space-mb']}`);
   if (args['bot-node-flags']) prof.push(...args['bot-node-flags'].split(/\s+/).filter(Boolean));
+  // Compiled, the bot runs as production starts it, with its GC flags (bench/node-flags.ts), unless
+  // --bot-node-flags names others ('' for none).
+  if (args.compiled && args['bot-node-flags'] === undefined) prof.push(...PRODUCTION_NODE_FLAGS);
   const loader = args.compiled ? [] : ['--import', 'tsx'];
+  botNodeFlags = prof.join(' ') || 'none';
   const child = spawn(process.execPath, [...prof, '--expose-gc', ...loader, script], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -586,7 +594,7 @@ async function main(): Promise<void> {
     const bot = await startBot(init);
     bots.push(bot);
     out(
-      `bot process (pid ${bot.child.pid}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
+      `bot process (pid ${bot.child.pid}, node flags: ${botNodeFlags}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
     );
 
     // ------------------------------------------------------------ 1. first scan
