@@ -26,6 +26,7 @@ import type { AnalyzerScanResult } from '../src/store/scans.ts';
 import type { BotInit, BotProbe, BotScan } from './bot-child.ts';
 import { runClicks } from './clicks.ts';
 import type { CpuWindow } from './cpu-track.ts';
+import { PRODUCTION_NODE_FLAGS } from './node-flags.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
@@ -50,6 +51,8 @@ const { values: args } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     /** Run the bot with --max-old-space-size=N (investigation: does a heap cap bound the peak RSS?). */
     'bot-max-old-space-mb': { type: 'string' },
+    /** More node/V8 flags for the bot, space-separated (investigation: GC settings that are not a heap cap). */
+    'bot-node-flags': { type: 'string' },
     /**
      * Run the bot as production does: compiled JavaScript with plain node (no tsx loader), built
      * with the project's build options into dist/bench-build before the run.
@@ -198,6 +201,8 @@ interface RedisUsage {
   encodings: Record<string, number>;
   /** Hash fields whose value is longer than hash-max-listpack-value in the sample, with how often. */
   longFields: string[];
+  /** Per hash field in the sample: how many hashes have it and the mean bytes of its name and value. */
+  fields: { field: string; count: number; meanBytes: number }[];
   listpackValue: number | string;
 }
 
@@ -265,18 +270,27 @@ async function measureRedis(r: Redis, prefix: string): Promise<RedisUsage> {
   const limit = typeof listpackValue === 'number' && Number.isFinite(listpackValue) ? listpackValue : 64;
   const encodings: Record<string, number> = {};
   const long = new Map<string, number>();
+  const fields = new Map<string, { count: number; bytes: number }>();
   const pipe = r.pipeline();
   for (const k of sample.slice(0, n)) pipe.object('ENCODING', k).hgetall(k);
   const res = (await pipe.exec()) ?? [];
   for (let i = 0; i < res.length; i += 2) {
     const enc = String(res[i]?.[1]);
     encodings[enc] = (encodings[enc] ?? 0) + 1;
-    for (const [f, v] of Object.entries((res[i + 1]?.[1] ?? {}) as Record<string, string>))
+    for (const [f, v] of Object.entries((res[i + 1]?.[1] ?? {}) as Record<string, string>)) {
       if (Buffer.byteLength(v) > limit) long.set(f, (long.get(f) ?? 0) + 1);
+      const c = fields.get(f) ?? { count: 0, bytes: 0 };
+      c.count++;
+      c.bytes += Buffer.byteLength(f) + Buffer.byteLength(v);
+      fields.set(f, c);
+    }
   }
   return {
     encodings,
     longFields: [...long].map(([f, c]) => `${f} (${c}/${n})`),
+    fields: [...fields]
+      .map(([field, c]) => ({ field, count: c.count, meanBytes: c.bytes / c.count }))
+      .sort((a, b) => b.meanBytes * b.count - a.meanBytes * a.count),
     listpackValue,
     byCategory,
     findingKeys: findingKeys.length,
@@ -374,13 +388,21 @@ interface Bot {
   close(): Promise<void>;
 }
 
+/** The node flags the bot last started with (printed with its memory). */
+let botNodeFlags = 'none';
+
 async function startBot(init: BotInit): Promise<Bot> {
   const script = args.compiled
     ? compiledBotChild()
     : fileURLToPath(new URL('./bot-child.ts', import.meta.url));
   const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
   if (args['bot-max-old-space-mb']) prof.push(`--max-old-space-size=${args['bot-max-old-space-mb']}`);
+  if (args['bot-node-flags']) prof.push(...args['bot-node-flags'].split(/\s+/).filter(Boolean));
+  // Compiled, the bot runs as production starts it, with its GC flags (bench/node-flags.ts), unless
+  // --bot-node-flags names others ('' for none).
+  if (args.compiled && args['bot-node-flags'] === undefined) prof.push(...PRODUCTION_NODE_FLAGS);
   const loader = args.compiled ? [] : ['--import', 'tsx'];
+  botNodeFlags = prof.join(' ') || 'none';
   const child = spawn(process.execPath, [...prof, '--expose-gc', ...loader, script], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -724,7 +746,7 @@ async function main(): Promise<void> {
     const bot = await startBot(init);
     bots.push(bot);
     out(
-      `bot process (pid ${bot.child.pid}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
+      `bot process (pid ${bot.child.pid}, node flags: ${botNodeFlags}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
     );
 
     // ------------------------------------------------------------ 1. first scan
@@ -904,6 +926,13 @@ async function main(): Promise<void> {
     out(
       `  outbox lists after delivery: ${usage.outboxKeys} keys, ${usage.outboxLength} events; ` +
         `scan scratch TTL ${usage.scratchTtl ?? '-'} s (SCAN_SCRATCH_TTL_SECONDS ${SCAN_SCRATCH_TTL_SECONDS})`,
+    );
+    out(
+      `  finding hash fields in the sample (name+value bytes, mean; hashes that have it): ${usage.fields
+        .map(
+          (f) => `${f.field} ${f.meanBytes.toFixed(0)}${f.count < usage.sampleSize ? ` (${f.count})` : ''}`,
+        )
+        .join(', ')}`,
     );
     if (usage.longFields.length)
       out(

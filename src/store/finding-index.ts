@@ -11,7 +11,7 @@ import { SEVERITIES } from '../findings/model.ts';
 import type { Keys } from './keys.ts';
 
 /** Bump when what the scripts index changes: stores on another version are indexed again. */
-export const INDEX_VERSION = '2';
+export const INDEX_VERSION = '3';
 
 /** Severity buckets in `/access findings` order: unknown severities first (indexOf is -1), then worst first. */
 export const SEVERITY_BUCKETS = ['~', ...SEVERITIES] as const;
@@ -40,7 +40,7 @@ function preamble(f: IndexedFieldNames): string {
 local C = {
   fp = ARGV[1], wp = ARGV[2], acp = ARGV[3], aep = ARGV[4], closed = ARGV[5], reg = ARGV[6],
   och = ARGV[7], oem = ARGV[8], counts = ARGV[9], exp = ARGV[10], expe = ARGV[11],
-  now = tonumber(ARGV[13]), ls = ARGV[14],
+  now = tonumber(ARGV[13]), ls = ARGV[14], cid = ARGV[15],
 }
 local KNOWN = {}
 for s in string.gmatch(ARGV[12], '[^,]+') do KNOWN[s] = true end
@@ -103,13 +103,25 @@ local function where_set(h)
   return h.st .. ':' .. sev .. ':' .. (h.ty or '') .. ':' .. (h.ac or '') .. ':' .. (h.rg or '')
 end
 
+-- A delivered card's routed #name needs no channel entry of its own when the id learned for that
+-- name is the channel it was posted in: a reader asking by the name reads the id's set too
+-- (FindingStore.digestCandidates). Only a card posted elsewhere (a fallback) or routed to a name
+-- whose id is not learned yet keeps both.
+local function route_entry(h)
+  if not h.rc then return false end
+  if not h.ch then return true end
+  if h.rc == h.ch then return false end
+  if string.sub(h.rc, 1, 1) ~= '#' then return true end
+  return redis.call('GET', C.cid .. h.rc) ~= h.ch
+end
+
 -- Every index entry a card has: kind (z sorted set, s set, c counter) S1 key [S1 field] -> score.
 local function tokens(h)
   local t = {}
   if not h.st then return t end
   t['z' .. S1 .. C.wp .. where_set(h)] = fmt(iso_ms(h.cr))
   if h.st == 'ACTIVE' then
-    if h.rc then t['s' .. S1 .. C.acp .. h.rc] = '1' end
+    if route_entry(h) then t['s' .. S1 .. C.acp .. h.rc] = '1' end
     if h.ch then t['s' .. S1 .. C.acp .. h.ch] = '1' end
     if h.oe then t['s' .. S1 .. C.aep .. string.lower(h.oe)] = '1' end
   else
@@ -160,6 +172,12 @@ local function indexed_tokens(id)
   local h = read(id)
   if not h.st then return {}, h end
   local t = tokens(h)
+  -- The route entry depends on the learned channel id, which may have been learned (or changed)
+  -- since the card was written: whether the card has it is read, not assumed.
+  if h.st == 'ACTIVE' and h.rc then
+    local tok = 's' .. S1 .. C.acp .. h.rc
+    if redis.call('SISMEMBER', C.acp .. h.rc, id) == 1 then t[tok] = '1' else t[tok] = nil end
+  end
   if redis.call('ZSCORE', C.wp .. where_set(h), id) then return t, h end
   local have = {}
   for tok, v in pairs(t) do
@@ -218,11 +236,11 @@ end
  * short fields, the long fields, then fields to delete from both hashes (each group: count, items).
  */
 const WRITE = `
-local id = ARGV[15]
+local id = ARGV[16]
 if redis.call('EXISTS', KEYS[1]) == 0 then forget(id) end
 local old = indexed_tokens(id)
-if ARGV[17] ~= '' then redis.call('HSET', KEYS[3], ARGV[17], ARGV[18]) end
-local i = 19
+if ARGV[18] ~= '' then redis.call('HSET', KEYS[3], ARGV[18], ARGV[19]) end
+local i = 20
 for pass = 1, 2 do
   local n = tonumber(ARGV[i])
   i = i + 1
@@ -246,7 +264,7 @@ if nclear > 0 then
   redis.call('HDEL', KEYS[1], unpack(fields))
   redis.call('HDEL', KEYS[2], unpack(fields))
 end
-if ARGV[16] == '1' then
+if ARGV[17] == '1' then
   redis.call('PERSIST', KEYS[1])
   redis.call('PERSIST', KEYS[2])
   redis.call('ZREM', C.exp, id)
@@ -260,24 +278,24 @@ return 1
 
 /** A card was given a TTL (retired): KEYS finding; id, expiry time (ms). */
 const RETIRE = `
-local id = ARGV[15]
+local id = ARGV[16]
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local t = indexed_tokens(id)
-redis.call('ZADD', C.exp, ARGV[16], id)
+redis.call('ZADD', C.exp, ARGV[17], id)
 record_if_expiring(id, t)
 return 1
 `;
 
 /** A card is kept again (no TTL): KEYS finding; id. */
 const KEEP = `
-redis.call('ZREM', C.exp, ARGV[15])
-redis.call('HDEL', C.expe, ARGV[15])
+redis.call('ZREM', C.exp, ARGV[16])
+redis.call('HDEL', C.expe, ARGV[16])
 return 1
 `;
 
 /** Indexes one card from its hash as it is (the one-off rebuild): KEYS finding; id. */
 const REINDEX = `
-local id = ARGV[15]
+local id = ARGV[16]
 local old, h = indexed_tokens(id)
 local new = tokens(h)
 apply(old, new, id)
@@ -288,7 +306,7 @@ return 1
 `;
 
 /** Drops what expired: KEYS expiring. */
-const PRUNE = `return prune(tonumber(ARGV[15]))`;
+const PRUNE = `return prune(tonumber(ARGV[16]))`;
 
 const PAGE = `
 -- KEYS where-sets; status, severity buckets (in order), type, account, region, min and max score,
@@ -296,14 +314,14 @@ const PAGE = `
 -- /access findings order: severity bucket, then createdAt, then id. Every filter names where sets
 -- (status, severity, type, account and region are in their names): no card hash is read.
 prune(200)
-local status, typ, account, region = ARGV[15], ARGV[17], ARGV[18], ARGV[19]
-local lo, hi = ARGV[20], ARGV[21]
-local wstart = tonumber(ARGV[22])
-local limit = tonumber(ARGV[23])
+local status, typ, account, region = ARGV[16], ARGV[18], ARGV[19], ARGV[20]
+local lo, hi = ARGV[21], ARGV[22]
+local wstart = tonumber(ARGV[23])
+local limit = tonumber(ARGV[24])
 local wend = wstart + limit
 if limit < 0 then wend = math.huge end
 local order, want = {}, {}
-for b in string.gmatch(ARGV[16], '[^,]+') do order[#order + 1] = b; want[b] = {} end
+for b in string.gmatch(ARGV[17], '[^,]+') do order[#order + 1] = b; want[b] = {} end
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local st, sev, ty, ac, rg = string.match(m, '^([^:]*):([^:]*):([^:]*):([^:]*):(.*)$')
   if st == status and want[sev] and (typ == '' or ty == typ) and (account == '' or ac == account)
@@ -349,7 +367,7 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if string.sub(m, 1, 7) == 'ACTIVE:' then
     local k = C.wp .. m
     count = count + redis.call('ZCOUNT', k, '(${BAD_TIME - 1}', '+inf')
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[15])) do ids[#ids + 1] = id end
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[16])) do ids[#ids + 1] = id end
   end
 end
 local res = { count }
@@ -388,7 +406,7 @@ export class FindingIndexScripts {
     define(NAMES.activeAged, 1, ACTIVE_AGED);
   }
 
-  /** ARGV[1..14]: where the indexes live, the known severities and the time. */
+  /** ARGV[1..15]: where the indexes live, the known severities and the time. */
   context(now = Date.now()): string[] {
     const k = this.k;
     const p = k.indexPrefixes();
@@ -407,6 +425,7 @@ export class FindingIndexScripts {
       SEVERITIES.join(','),
       String(now),
       k.findingLong('').slice(k.finding('').length),
+      k.channelId(''),
     ];
   }
 

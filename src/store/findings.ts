@@ -1,6 +1,6 @@
 // Finding state and message references in Redis: one small hash per finding.
 import type { Redis } from 'ioredis';
-import { type FindingStatus, SEVERITIES, type Severity } from '../findings/model.ts';
+import { type FindingStatus, SEVERITIES, type Severity, type SeverityCategory } from '../findings/model.ts';
 import { FindingIndexScripts, INDEX_VERSION, SEVERITY_BUCKETS } from './finding-index.ts';
 import { analyzerId, type Keys } from './keys.ts';
 
@@ -124,10 +124,161 @@ export const FINDING_FIELDS: Readonly<typeof FIELDS> = FIELDS;
  */
 const LISTPACK_VALUE_MAX = 64;
 
+/**
+ * Values the index scripts never read (the detail values an archive rule filters on, a long resource
+ * ARN, a reason, a backup key) are kept in the card's own hash instead, cut into pieces of at most
+ * 64 bytes under `<field>`, `<field>.1`, `<field>.2`…: a side hash costs about 380 bytes of its own
+ * and half of the external-access cards needed one. Longer than `MAX_PIECES` pieces, a value still
+ * goes to the side hash.
+ */
+const PIECED: ReadonlySet<keyof FindingState> = new Set<keyof FindingState>([
+  'resourceArn',
+  'filterValues',
+  'routeRule',
+  'archiveReason',
+  'snoozeReason',
+  'backupKey',
+  'quarantineBackupKey',
+]);
+export const MAX_PIECES = 8;
+const PIECED_CODES = [...PIECED].map((f) => FIELDS[f]);
+
+/** The hash field of piece `n` (0: the field itself). */
+function pieceName(code: string, n: number): string {
+  return n === 0 ? code : `${code}.${n}`;
+}
+
+/** Cuts `v` into pieces of at most LISTPACK_VALUE_MAX bytes, never inside a character. */
+function cutPieces(v: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let bytes = 0;
+  for (const ch of v) {
+    const b = Buffer.byteLength(ch);
+    if (bytes + b > LISTPACK_VALUE_MAX) {
+      out.push(cur);
+      cur = '';
+      bytes = 0;
+    }
+    cur += ch;
+    bytes += b;
+  }
+  if (cur || out.length === 0) out.push(cur);
+  return out;
+}
+
+/** A hash as read (HGETALL) with the pieces of each value put back together. */
+function joinPieces(h: Record<string, string>): Record<string, string> {
+  for (const code of PIECED_CODES) {
+    if (h[pieceName(code, 1)] === undefined) continue;
+    let v = h[code] ?? '';
+    for (let n = 1; n < MAX_PIECES; n++) {
+      const piece = h[pieceName(code, n)];
+      if (piece === undefined) break;
+      v += piece;
+    }
+    for (let n = 1; n < MAX_PIECES; n++) delete h[pieceName(code, n)];
+    h[code] = v;
+  }
+  return h;
+}
+
+/** Hash fields to delete for these fields: each, and every piece a pieced value may have. */
+function withPieces(codes: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of codes) {
+    out.push(c);
+    if (PIECED_CODES.includes(c)) for (let n = 1; n < MAX_PIECES; n++) out.push(pieceName(c, n));
+  }
+  return out;
+}
+
+/**
+ * Stored codes of the severity categories (one digit, which Redis keeps as a small integer). Frozen:
+ * stored cards carry them, so a new category gets the next digit and none is ever reused.
+ */
+const CATEGORY_CODES: Readonly<Record<SeverityCategory, string>> = {
+  'public-access': '1',
+  'cross-account-access': '2',
+  'internal-access': '3',
+  'unused-role': '4',
+  'unused-credential': '5',
+  'unused-permission': '6',
+};
+const CATEGORY_OF_CODE = new Map(Object.entries(CATEGORY_CODES).map(([c, code]) => [code, c]));
+
+/**
+ * Filter values (JSON of `{ key: values[] }`, src/findings/archive-rule.ts) stored shorter: `~`, then
+ * per key its short name and values joined by \x1f, keys joined by \x1e; the keys an archive rule's
+ * filter has (`isPublic`, `principal.*`, `condition.*`) lose their long names. Anything else (or
+ * a value holding those separators) is stored as the JSON it is.
+ */
+const FV_MARK = '~';
+const FV_KEY = '\x1e';
+const FV_VALUE = '\x1f';
+
+function packFilterValues(json: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return json;
+  const parts: string[] = [];
+  for (const [key, values] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) return json;
+    const short =
+      key === 'isPublic'
+        ? 'P'
+        : key.startsWith('principal.')
+          ? `p${key.slice('principal.'.length)}`
+          : key.startsWith('condition.')
+            ? `c${key.slice('condition.'.length)}`
+            : undefined;
+    const all = [short ?? '', ...(values as string[])];
+    if (short === undefined || all.some((x) => x.includes(FV_KEY) || x.includes(FV_VALUE))) return json;
+    parts.push(all.join(FV_VALUE));
+  }
+  return FV_MARK + parts.join(FV_KEY);
+}
+
+function unpackFilterValues(stored: string): string {
+  if (!stored.startsWith(FV_MARK)) return stored;
+  const out: Record<string, string[]> = {};
+  const body = stored.slice(FV_MARK.length);
+  for (const part of body ? body.split(FV_KEY) : []) {
+    const [short = '', ...values] = part.split(FV_VALUE);
+    const key =
+      short === 'P'
+        ? 'isPublic'
+        : short.startsWith('p')
+          ? `principal.${short.slice(1)}`
+          : `condition.${short.slice(1)}`;
+    out[key] = values;
+  }
+  return JSON.stringify(out);
+}
+
+/** A value as stored, for the fields stored in a shorter form. */
+function packValue(code: string, v: string): string {
+  if (code === FIELDS.category) return CATEGORY_CODES[v as SeverityCategory] ?? v;
+  if (code === FIELDS.filterValues) return packFilterValues(v);
+  return v;
+}
+
+/** A stored value as the store's callers know it. */
+function unpackValue(code: string, v: string): string {
+  if (code === FIELDS.category) return CATEGORY_OF_CODE.get(v) ?? v;
+  if (code === FIELDS.filterValues) return unpackFilterValues(v);
+  return v;
+}
+
 function toHash(state: Partial<FindingState>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(state)) {
-    if (v !== undefined) out[FIELDS[k as keyof FindingState]] = v;
+    const code = FIELDS[k as keyof FindingState];
+    if (v !== undefined) out[code] = packValue(code, v);
   }
   return out;
 }
@@ -137,7 +288,7 @@ function fromHash(h: Record<string, string>): FindingState | null {
   const out: Record<string, string> = {};
   for (const [k, f] of Object.entries(FIELDS)) {
     const v = h[f];
-    if (v !== undefined && v !== '') out[k] = v;
+    if (v !== undefined && v !== '') out[k] = unpackValue(f, v);
   }
   return out as unknown as FindingState;
 }
@@ -199,7 +350,10 @@ export class FindingStore {
     const res =
       (await this.redis.pipeline().hgetall(this.k.finding(id)).hgetall(this.k.findingLong(id)).exec()) ?? [];
     for (const [err] of res) if (err) throw err;
-    const h = { ...(res[0]?.[1] as Record<string, string>), ...(res[1]?.[1] as Record<string, string>) };
+    const h = {
+      ...joinPieces(res[0]?.[1] as Record<string, string>),
+      ...(res[1]?.[1] as Record<string, string>),
+    };
     if (h.an && !h.an.startsWith('arn:')) h.an = await this.analyzerArn(h.an);
     return fromHash(h);
   }
@@ -404,12 +558,12 @@ export class FindingStore {
     opts: { clear?: readonly (keyof FindingState)[] } = {},
   ): Promise<void> {
     const write = this.writeOf(state);
-    const clear = (opts.clear ?? []).map((f) => FIELDS[f]);
+    const clear = withPieces((opts.clear ?? []).map((f) => FIELDS[f]));
     if (!write) {
       if (clear.length) await this.redis.hdel(this.k.finding(id), ...clear);
       return;
     }
-    await this.index.write(this.redis, id, { ...write, clear });
+    await this.index.write(this.redis, id, { ...write, clear: [...write.clear, ...clear] });
     if (write.analyzer) this.analyzerArns.set(write.analyzer.id, write.analyzer.arn);
   }
 
@@ -449,12 +603,23 @@ export class FindingStore {
     }
     const short: Record<string, string> = {};
     const long: Record<string, string> = {};
+    // Pieces a shorter value no longer has (they are deleted in the same script).
+    const clear: string[] = [];
     for (const [f, v] of Object.entries(h)) {
-      if (Buffer.byteLength(v) > LISTPACK_VALUE_MAX) long[f] = v;
-      else short[f] = v;
+      const pieces = PIECED_CODES.includes(f) ? cutPieces(v) : [v];
+      if (pieces.length === 1 && Buffer.byteLength(v) <= LISTPACK_VALUE_MAX) short[f] = v;
+      else if (pieces.length === 1 || pieces.length > MAX_PIECES) long[f] = v;
+      else
+        pieces.forEach((piece, n) => {
+          short[pieceName(f, n)] = piece;
+        });
+      if (PIECED_CODES.includes(f)) {
+        const kept = f in long ? 1 : pieces.length;
+        for (let n = kept; n < MAX_PIECES; n++) clear.push(pieceName(f, n));
+      }
     }
     // A field lives in exactly one of the two hashes; a finding that is active (again) is kept until it closes.
-    return { short, long, persist: state.status === 'ACTIVE', analyzer };
+    return { short, long, clear, persist: state.status === 'ACTIVE', analyzer };
   }
 
   /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
@@ -524,21 +689,36 @@ export class FindingStore {
   ): Promise<FindingRow<F>[]> {
     const names = fields.includes('status' as F) ? fields : [...fields, 'status' as F];
     const codes = names.map((f) => FIELDS[f]);
+    // The pieces after the first of pieced fields, read after the fields themselves.
+    const pieced = names.filter((f) => PIECED.has(f));
+    const pieceCodes = pieced.flatMap((f) =>
+      Array.from({ length: MAX_PIECES - 1 }, (_, n) => pieceName(FIELDS[f], n + 1)),
+    );
     const out: FindingRow<F>[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
       const pipe = this.redis.pipeline();
       for (const id of chunk)
-        pipe.hmget(this.k.finding(id), ...codes).hmget(this.k.findingLong(id), ...codes);
+        pipe.hmget(this.k.finding(id), ...codes, ...pieceCodes).hmget(this.k.findingLong(id), ...codes);
       const res = (await pipe.exec()) ?? [];
       chunk.forEach((id, n) => {
         const [e1, short] = res[2 * n] ?? [];
         const [e2, long] = res[2 * n + 1] ?? [];
         if (e1 || e2) throw e1 ?? e2;
+        const main = short as (string | null)[];
         const row: Record<string, string> = { id };
         names.forEach((f, j) => {
-          const v = (short as (string | null)[])[j] || (long as (string | null)[])[j];
-          if (v) row[f] = v;
+          let v = main[j];
+          const p = pieced.indexOf(f);
+          if (v && p >= 0) {
+            for (let q = 0; q < MAX_PIECES - 1; q++) {
+              const piece = main[codes.length + p * (MAX_PIECES - 1) + q];
+              if (!piece) break;
+              v += piece;
+            }
+          }
+          v = v || (long as (string | null)[])[j];
+          if (v) row[f] = unpackValue(codes[j]!, v);
         });
         if (row.status) out.push(row as FindingRow<F>);
       });
@@ -799,8 +979,9 @@ export class FindingStore {
   }
 
   /**
-   * Candidates for what the digest and the App Home show: ACTIVE cards (all, or those of these
-   * channels and owner e-mails), cards closed or first seen since `closedSince`, and `ids`.
+   * Candidates for what the digest and the App Home show: ACTIVE cards (all, or those routed to or
+   * posted in these channels, a `#name` standing for its learned id too, and those of these owner
+   * e-mails), cards closed or first seen since `closedSince`, and `ids`.
    * A superset: callers filter the rows as before. Null while the store is not indexed yet.
    */
   async digestCandidates(q: {
@@ -814,7 +995,7 @@ export class FindingStore {
     const out = new Set<string>(q.ids ?? []);
     if (q.channels || q.emails) {
       const sets = [
-        ...(q.channels ?? []).map((c) => this.k.activeByChannel(c)),
+        ...(await this.channelKeys(q.channels ?? [])).map((c) => this.k.activeByChannel(c)),
         ...(await this.emailKeys(q.emails ?? [])).map((e) => this.k.activeByEmail(e)),
       ];
       if (sets.length) for (const id of await this.redis.sunion(...sets)) out.add(id);
@@ -834,6 +1015,21 @@ export class FindingStore {
         '+inf',
       ))
         out.add(id);
+    }
+    return [...out];
+  }
+
+  /**
+   * The channel index names to read for these channels: each as given, and for a `#name` the id
+   * learned for it too. A card posted in the channel its route named is indexed under the posted
+   * id only (src/store/finding-index.ts), so asking by the name must read the id's set.
+   */
+  private async channelKeys(channels: readonly string[]): Promise<string[]> {
+    const out = new Set(channels);
+    const names = [...out].filter((c) => c.startsWith('#'));
+    if (names.length) {
+      const ids = await this.redis.mget(...names.map((n) => this.k.channelId(n)));
+      for (const id of ids) if (id) out.add(id);
     }
     return [...out];
   }
@@ -898,7 +1094,7 @@ export class FindingStore {
   private async del(id: string, ...fields: string[]): Promise<void> {
     await this.redis
       .multi()
-      .hdel(this.k.finding(id), ...fields)
+      .hdel(this.k.finding(id), ...withPieces(fields))
       .hdel(this.k.findingLong(id), ...fields)
       .exec();
   }

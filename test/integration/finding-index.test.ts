@@ -33,6 +33,13 @@ const REGIONS = ['eu-west-1', 'us-east-1'];
 const LONG = `#${'a-very-long-team-channel-name-'.repeat(3)}`;
 const CHANNELS = ['#team-a', '#team-b', 'C0TEAMC', LONG];
 const POSTED_IN = ['C0AAAA', 'C0BBBB', 'C0DEFAULT'];
+/**
+ * The channel ids delivery learns for #names (`channel-id:<#name>`): '#team-a' is known from the
+ * start, '#team-b' is learned part-way (cards written before keep both entries until rewritten).
+ */
+const CHANNEL_IDS: Record<string, string> = { '#team-a': 'C0AAAA', '#team-b': 'C0BBBB' };
+const LEARNED_AT_START = ['#team-a'];
+const LEARN_STEP = 20;
 const EMAILS = ['ana@example.com', 'Bo@Example.com', `${'x'.repeat(70)}@example.com`, undefined];
 const DAY = 86_400_000;
 /**
@@ -155,15 +162,18 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
   expect(owners?.channels.sort(), `${where}: owner channels`).toEqual([...ownerChannels].sort());
   expect(owners?.emails.sort(), `${where}: owner e-mails`).toEqual([...ownerEmails].sort());
 
-  // App Home: ACTIVE cards of some channels and an e-mail.
+  // App Home: ACTIVE cards of some channels and an e-mail; a #name stands for its learned id too.
   const channels = CHANNELS.concat(POSTED_IN).filter(() => r.next() < 0.4);
   const email = r.pick(EMAILS.filter(Boolean))!.toLowerCase();
   const home = await store.digestCandidates({ channels, emails: [email] });
+  const k = keys(prefix);
+  const learned = await Promise.all(channels.map((c) => redis.get(k.channelId(c))));
+  const asked = new Set([...channels, ...learned.filter((c): c is string => !!c)]);
   const homeWalked = rows.filter(
     (x) =>
       x.status === 'ACTIVE' &&
-      ((x.routeChannel && channels.includes(x.routeChannel)) ||
-        (x.channel && channels.includes(x.channel)) ||
+      ((x.routeChannel && asked.has(x.routeChannel)) ||
+        (x.channel && asked.has(x.channel)) ||
         x.ownerEmail?.toLowerCase() === email),
   );
   expect(home?.sort(), `${where}: App Home`).toEqual(homeWalked.map((x) => x.id).sort());
@@ -190,7 +200,44 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
   );
 
   // Every read above dropped the expired cards first: the where sets are now exactly the cards.
-  await checkWhereSets(keys(prefix), rows, where);
+  await checkWhereSets(k, rows, where);
+  await checkChannelSets(k, rows, where);
+}
+
+/**
+ * An ACTIVE card sits in the channel set of the channel it was posted in, and in its route's set
+ * only when that route is not a #name whose learned id is the posted channel (then it is in that
+ * set at most until its next write, if the id was learned after it). Nothing else is in those sets.
+ */
+async function checkChannelSets(k: Keys, rows: Row[], where: string) {
+  const ids = new Map<string, string | null>();
+  for (const name of Object.keys(CHANNEL_IDS)) ids.set(name, await redis.get(k.channelId(name)));
+  const required: string[] = [];
+  const allowed = new Set<string>();
+  for (const x of rows) {
+    if (x.status !== 'ACTIVE') continue;
+    if (x.channel) {
+      required.push(`${x.channel} ${x.id}`);
+      allowed.add(`${x.channel} ${x.id}`);
+    }
+    if (!x.routeChannel) continue;
+    allowed.add(`${x.routeChannel} ${x.id}`);
+    const redundant = x.channel && (x.routeChannel === x.channel || ids.get(x.routeChannel) === x.channel);
+    if (!redundant) required.push(`${x.routeChannel} ${x.id}`);
+  }
+  const actual: string[] = [];
+  const setPrefix = k.activeByChannel('');
+  for (const key of await keysMatching(`${setPrefix}*`))
+    for (const id of await redis.smembers(key)) actual.push(`${key.slice(setPrefix.length)} ${id}`);
+  const have = new Set(actual);
+  expect(
+    required.filter((e) => !have.has(e)),
+    `${where}: channel entries missing`,
+  ).toEqual([]);
+  expect(
+    actual.filter((e) => !allowed.has(e)),
+    `${where}: channel entries of no card`,
+  ).toEqual([]);
 }
 
 /** One random step: what a scan's delivery or an action job writes to the store. */
@@ -203,9 +250,10 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
     // A new finding: the pending write before the post, then the message reference.
     const id = `f-${ids.length}-${r.int(1e6)}`;
     ids.push(id);
+    const route = r.pick(CHANNELS);
     const base: Partial<FindingState> = {
       status: 'ACTIVE',
-      routeChannel: r.pick(CHANNELS),
+      routeChannel: route,
       routeRule: 'rule',
       analyzerArn: 'arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/a',
       region: r.pick(REGIONS),
@@ -224,7 +272,11 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
       await store.set(id, {
         ...base,
         updatedAt: iso(NOW - r.int(10) * DAY),
-        channel: r.pick(POSTED_IN),
+        // Mostly posted where the route named; sometimes elsewhere (a fallback to the default channel).
+        channel:
+          r.next() < 0.7
+            ? (CHANNEL_IDS[route] ?? (route.startsWith('#') ? 'C0DEFAULT' : route))
+            : r.pick(POSTED_IN),
         ts: '1.2',
       });
       await store.clearPending(id);
@@ -304,8 +356,11 @@ describe('finding indexes', () => {
       const r = rng(seed);
       const ids: string[] = [];
       const retired = new Set<string>();
+      const learn = (name: string) => redis.set(k.channelId(name), CHANNEL_IDS[name]!);
+      for (const name of LEARNED_AT_START) await learn(name);
       try {
         for (let i = 0; i < 60; i++) {
+          if (i === LEARN_STEP) await learn('#team-b');
           await step(r, ids, retired);
           if (i % 6 === 5) {
             // A check reads the indexes and walks the hashes: no hash may expire in between.
@@ -365,6 +420,67 @@ describe('finding indexes', () => {
       expect(indexed.total).toBe(listed.total);
       expect(indexed.total).toBeGreaterThan(0);
       await checkAgainstWalk(r, 42, 0);
+    } finally {
+      await wipePrefix(prefix);
+    }
+  });
+
+  it('posts a delivered card under its channel id only, and moves a store that also had it under the #name (version 2)', async () => {
+    prefix = uniquePrefix('fi');
+    const k = keys(prefix);
+    store = new FindingStore(redis, k);
+    walker = new FindingStore(redis, k, { walkOnly: true });
+    try {
+      for (const [name, id] of Object.entries(CHANNEL_IDS)) await redis.set(k.channelId(name), id);
+      const card = {
+        status: 'ACTIVE',
+        routeChannel: '#team-a',
+        findingType: 'UnusedIAMRole',
+        accountId: ACCOUNTS[0],
+        region: REGIONS[0],
+        createdAt: iso(NOW - DAY),
+      } as const;
+      // Pending (not posted yet): under the routed name.
+      await store.set('posted', card);
+      expect(await redis.smembers(k.activeByChannel('#team-a'))).toEqual(['posted']);
+      // Posted in that channel: under its id alone, and found by the name and by the id.
+      await store.set('posted', { ...card, channel: 'C0AAAA', ts: '1.2' });
+      expect(await redis.exists(k.activeByChannel('#team-a'))).toBe(0);
+      expect(await redis.smembers(k.activeByChannel('C0AAAA'))).toEqual(['posted']);
+      expect(await store.digestCandidates({ channels: ['#team-a'] })).toEqual(['posted']);
+      expect(await store.digestCandidates({ channels: ['C0AAAA'] })).toEqual(['posted']);
+      // Posted elsewhere (the default channel after a fallback): under both.
+      await store.set('fallback', { ...card, channel: 'C0DEFAULT', ts: '1.3' });
+      expect(await redis.smembers(k.activeByChannel('#team-a'))).toEqual(['fallback']);
+      expect(await redis.smembers(k.activeByChannel('C0DEFAULT'))).toEqual(['fallback']);
+      expect((await store.digestCandidates({ channels: ['#team-a'] }))?.sort()).toEqual([
+        'fallback',
+        'posted',
+      ]);
+      expect(await store.digestCandidates({ channels: ['C0AAAA'] })).toEqual(['posted']);
+
+      // Random cards, then the store as version 2 left it: every ACTIVE card under its routed name too.
+      const r = rng(11);
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) await step(r, ids, new Set());
+      await new Promise((res) => setTimeout(res, TTL_MS + 20));
+      await store.owners();
+      const rows = await walkAll();
+      const pipe = redis.pipeline();
+      for (const x of rows)
+        if (x.status === 'ACTIVE' && x.routeChannel) pipe.sadd(k.activeByChannel(x.routeChannel), x.id);
+      pipe.set(k.findingIndexVersion(), '2');
+      await pipe.exec();
+      const redundant = rows.filter(
+        (x) => x.status === 'ACTIVE' && x.routeChannel && x.channel === CHANNEL_IDS[x.routeChannel],
+      );
+      expect(redundant.length).toBeGreaterThan(0);
+
+      expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
+      expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
+      for (const x of redundant)
+        expect(await redis.sismember(k.activeByChannel(x.routeChannel!), x.id), x.id).toBe(0);
+      await checkAgainstWalk(r, 11, 0);
     } finally {
       await wipePrefix(prefix);
     }

@@ -137,6 +137,8 @@ describe('findings pipeline', () => {
     expect(await redis.object('ENCODING', `${prefix}finding:f-long`)).toBe('listpack');
     expect(await redis.object('ENCODING', `${prefix}finding:f-short`)).toBe('listpack');
     expect(await redis.exists(`${prefix}finding:f-short:long`)).toBe(0);
+    // The long ARN is kept in pieces in the card's own hash: no side hash either.
+    expect(await redis.exists(`${prefix}finding:f-long:long`)).toBe(0);
     const state = await rt!.deps.store.get('f-long');
     expect(state).toMatchObject({
       resourceArn: `arn:aws:s3:::${longName}`,

@@ -9,7 +9,7 @@ import { ServiceLinkedAnalyzers } from '../../src/store/analyzers.ts';
 import { BurstStore } from '../../src/store/bursts.ts';
 import { ChannelIdStore } from '../../src/store/channels.ts';
 import { DIGEST_SNAPSHOT_TTL_SECONDS, DigestStore } from '../../src/store/digests.ts';
-import { type FindingState, FindingStore, PENDING_FIELDS } from '../../src/store/findings.ts';
+import { type FindingState, FindingStore, MAX_PIECES, PENDING_FIELDS } from '../../src/store/findings.ts';
 import { IntentStore } from '../../src/store/intents.ts';
 import { type Keys, keys, SCAN_SCRATCH_TTL_SECONDS } from '../../src/store/keys.ts';
 import { NOTICE_OK, NoticeStore } from '../../src/store/notices.ts';
@@ -326,6 +326,70 @@ describe('FindingStore writes', () => {
     expect(saved).toMatchObject({ channel: 'C0PAY', ts: '1.2', routeChannel: '#payments' });
     expect(saved?.pendingSince).toBeUndefined();
     expect(saved?.pendingChannel).toBeUndefined();
+  });
+
+  it('keeps a long value the indexes do not read in the card hash, in pieces, and no side hash', async () => {
+    const store = new FindingStore(redis, k);
+    // 3 grants' principals and a condition: over 64 bytes, as half the external-access cards are.
+    const filterValues = JSON.stringify({
+      isPublic: ['false'],
+      'principal.AWS': ['arn:aws:iam::900000012345:root', 'arn:aws:iam::900000054321:root'],
+      'condition.aws:SourceIp': ['203.0.113.0/24'],
+    });
+    const resourceArn = `arn:aws:s3:::exports-${'é'.repeat(60)}`;
+    await store.set('f-1', card(1, { filterValues, resourceArn }));
+
+    expect(await redis.exists(k.findingLong('f-1'))).toBe(0);
+    expect(await redis.object('ENCODING', k.finding('f-1'))).toBe('listpack');
+    const h = await redis.hgetall(k.finding('f-1'));
+    for (const v of Object.values(h)) expect(Buffer.byteLength(v)).toBeLessThanOrEqual(64);
+    expect(Object.keys(h)).toContain('fv.1');
+    expect(await store.get('f-1')).toMatchObject({ filterValues, resourceArn });
+    const [row] = await store.rows(['f-1'], ['filterValues', 'resourceArn']);
+    expect(row).toEqual({ id: 'f-1', status: 'ACTIVE', filterValues, resourceArn });
+    const [rule] = await store.ruleCandidates({ findingType: 'ExternalAccess' });
+    expect(rule?.filterValues).toEqual(JSON.parse(filterValues));
+
+    // A shorter value leaves no piece of the longer one behind.
+    await store.set('f-1', { filterValues: '{}' });
+    expect(Object.keys(await redis.hgetall(k.finding('f-1'))).filter((f) => f.startsWith('fv'))).toEqual([
+      'fv',
+    ]);
+    expect((await store.get('f-1'))?.filterValues).toBe('{}');
+  });
+
+  it('stores the category and the filter values in a shorter form and reads them back as written', async () => {
+    const store = new FindingStore(redis, k);
+    const filterValues = JSON.stringify({ isPublic: ['true'], 'principal.AWS': ['*'] });
+    await store.set('f-1', card(1, { category: 'unused-permission', filterValues }));
+    expect(await redis.hmget(k.finding('f-1'), 'cg', 'fv')).toEqual(['6', '~P\x1ftrue\x1epAWS\x1f*']);
+    expect(await store.get('f-1')).toMatchObject({ category: 'unused-permission', filterValues });
+    expect(await store.rows(['f-1'], ['category', 'filterValues'])).toEqual([
+      { id: 'f-1', status: 'ACTIVE', category: 'unused-permission', filterValues },
+    ]);
+    // What the short form cannot say is kept as it is.
+    const odd = JSON.stringify({ other: ['x'] });
+    await store.set('f-2', card(2, { category: 'some-new-category' as never, filterValues: odd }));
+    expect(await redis.hmget(k.finding('f-2'), 'cg', 'fv')).toEqual(['some-new-category', odd]);
+    expect(await store.get('f-2')).toMatchObject({ filterValues: odd });
+  });
+
+  it('keeps a value too long for its pieces in the side hash, and moves it back when it shrinks', async () => {
+    const store = new FindingStore(redis, k);
+    const reason = 'r'.repeat(64 * MAX_PIECES + 1);
+    await store.set('f-1', card(1, { archiveReason: 'x'.repeat(100) }));
+    await store.set('f-1', { archiveReason: reason });
+    expect(await redis.hgetall(k.findingLong('f-1'))).toEqual({ ar: reason });
+    expect(Object.keys(await redis.hgetall(k.finding('f-1'))).filter((f) => f.startsWith('ar'))).toEqual([]);
+    expect((await store.get('f-1'))?.archiveReason).toBe(reason);
+
+    await store.set('f-1', { archiveReason: 'y'.repeat(100) });
+    expect(await redis.exists(k.findingLong('f-1'))).toBe(0);
+    expect((await store.get('f-1'))?.archiveReason).toBe('y'.repeat(100));
+    // Clearing the archive deletes every piece.
+    await store.clearArchive('f-1');
+    expect(Object.keys(await redis.hgetall(k.finding('f-1'))).filter((f) => f.startsWith('ar'))).toEqual([]);
+    expect((await store.get('f-1'))?.archiveReason).toBeUndefined();
   });
 });
 

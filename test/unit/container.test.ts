@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PRODUCTION_NODE_FLAGS } from '../../bench/node-flags.ts';
 
 const read = (path: string) => readFile(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -30,7 +31,10 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).not.toMatch(/COPY (src|jobs|blocks) /);
     expect(runtime).toMatch(/COPY --from=build \/app\/dist\/src/);
-    expect(runtime).toMatch(/^CMD \["node", "bin\/access-patrol\.js", "start"\]$/m);
+    // The GC flags that keep the first scan's peak RSS down (not a heap cap: no --max-old-space-size).
+    const cmd = JSON.parse(runtime.match(/^CMD (\[.*\])$/m)?.[1] ?? '[]');
+    expect(cmd).toEqual(['node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js', 'start']);
+    expect(runtime).not.toMatch(/max-old-space-size/);
     // The healthcheck follows PORT instead of a fixed port.
     const health = runtime.match(/HEALTHCHECK[^\n]*\\\n([^\n]+)/)?.[1] ?? '';
     expect(health).toContain('process.env.PORT');
@@ -58,6 +62,15 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('npm start', () => {
+  it('runs the compiled bot with the same node flags as the image', async () => {
+    const pkg = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(
+      ['node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js', 'start'].join(' '),
+    );
+  });
+});
+
 describe('docker-compose.yml', () => {
   it('runs Redis with AOF, bounded memory without eviction, an optional password and a published port', async () => {
     const compose = parse(await read('docker-compose.yml')) as { services: Record<string, Service> };
@@ -79,8 +92,9 @@ describe('docker-compose.yml', () => {
       services: Record<string, Service>;
     };
     const { web, worker } = compose.services;
-    expect(web?.command).toEqual(['node', 'bin/access-patrol.js', 'start', '--role', 'web']);
-    expect(worker?.command).toEqual(['node', 'bin/access-patrol.js', 'start', '--role', 'worker']);
+    const node = ['node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js'];
+    expect(web?.command).toEqual([...node, 'start', '--role', 'web']);
+    expect(worker?.command).toEqual([...node, 'start', '--role', 'worker']);
     expect(worker?.deploy?.replicas).toBe(2);
     expect(web?.deploy?.replicas ?? 1).toBe(1);
     for (const bot of [web!, worker!]) {
