@@ -9,6 +9,7 @@ import { ARCHIVE_RULE_MODAL } from '../blocks/archive-rules.ts';
 import { ACTION_IDS, FINDING_MESSAGE_EVENT } from '../blocks/ids.ts';
 import { renderText } from '../blocks/render.ts';
 import { runDigest } from '../jobs/digest.ts';
+import { QUARANTINE_POLICY_NAME, QUARANTINE_TAG_KEY } from '../jobs/fixes/specs.ts';
 import { formatDigestResult, formatScanReport } from '../src/cli.ts';
 import { formatProblems, type LogLevelName } from '../src/config/env.ts';
 import { parseConfigText } from '../src/config/load.ts';
@@ -51,6 +52,8 @@ export interface DemoResult {
   roleRestored: boolean;
   /** Quarantine role put the deny-all policy on the restored ci-deployer and scheduled its end. */
   roleQuarantined: boolean;
+  /** Still needed took the deny-all policy and the tag off ci-deployer and cancelled its deletion. */
+  roleStillNeeded: boolean;
   /** Deactivate key made the key inactive (and the finding resolved); Undo made it active again. */
   keyDeactivated: boolean;
   keyReactivated: boolean;
@@ -193,6 +196,7 @@ async function demoTriage(
     | 'roleDeleted'
     | 'roleRestored'
     | 'roleQuarantined'
+    | 'roleStillNeeded'
     | 'keyDeactivated'
     | 'keyReactivated'
     | 'passwordRemoved'
@@ -284,7 +288,21 @@ async function demoTriage(
   );
   await clickButton(ui, 'U0BOB', surfaceOf(roleId), FIX_ACTION_IDS['quarantine-role'], JOBS.fix);
   show(roleId);
-  const roleQuarantined = !!(await rt.deps.store.get(roleId))?.quarantineBackupKey;
+  const ciDeployerRole = () =>
+    aws.data.roles.find((r) => r.account === DEMO_ACCOUNTS.prod && r.name === 'ci-deployer');
+  const roleQuarantined =
+    !!(await rt.deps.store.get(roleId))?.quarantineBackupKey &&
+    !!ciDeployerRole()?.inlinePolicies?.[QUARANTINE_POLICY_NAME];
+  const seenQuarantine = surfaceOf(roleId).at(-1)?.ts;
+  out(
+    `\nU0BOB clicks Still needed on the quarantine receipt: the deny-all policy and the tag come off, and the deletion is cancelled:`,
+  );
+  await clickButton(ui, 'U0BOB', surfaceOf(roleId), ACTION_IDS.undoFix, JOBS.fixUndo);
+  show(roleId, seenQuarantine);
+  const roleStillNeeded =
+    !ciDeployerRole()?.inlinePolicies?.[QUARANTINE_POLICY_NAME] &&
+    !ciDeployerRole()?.tags?.[QUARANTINE_TAG_KEY] &&
+    !(await rt.deps.store.get(roleId))?.quarantineBackupKey;
 
   /** A one-click fix clicked on the card (or its thread), then Undo clicked on the fix's receipt. */
   const fixThenUndo = async (kind: FixKind, id: string, fixed?: () => void): Promise<void> => {
@@ -374,6 +392,7 @@ async function demoTriage(
     roleDeleted,
     roleRestored,
     roleQuarantined,
+    roleStillNeeded,
     keyDeactivated,
     keyReactivated,
     passwordRemoved,

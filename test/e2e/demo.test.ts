@@ -75,12 +75,20 @@ describe('npm run demo', () => {
     expect(result.secondScanDetailCalls).toBe(0);
     expect(result.resolvedUpdate).toBe(true);
 
+    const section = (from: string, to: string) => {
+      const start = output.indexOf(from);
+      const end = output.indexOf(to, start + 1);
+      expect(start).toBeGreaterThan(-1);
+      expect(end).toBeGreaterThan(start);
+      return output.slice(start, end);
+    };
     // Triage: archive with an expiry, delete the unused role, restore it, quarantine it.
     expect(result).toMatchObject({
       archived: true,
       roleDeleted: true,
       roleRestored: true,
       roleQuarantined: true,
+      roleStillNeeded: true,
       keyDeactivated: true,
       keyReactivated: true,
       passwordRemoved: true,
@@ -90,6 +98,10 @@ describe('npm run demo', () => {
     expect(output).toMatch(/restored role `ci-deployer` from its backup/);
     expect(output).toMatch(/🚧 \*Quarantined by\* @U0BOB \*until \d{4}-\d{2}-\d{2}\*/);
     expect(output).toMatch(/\[Still needed\]/);
+    const stillNeeded = section('U0BOB clicks Still needed', 'U0BOB clicks Block public access');
+    expect(stillNeeded).toContain('Slack asks "Is this role still needed?"');
+    expect(stillNeeded).toMatch(/AWS calls: (.*, )?DeleteRolePolicy, (.*, )?UntagRole/);
+    expect(stillNeeded).toMatch(/↳ ↩️ @U0BOB said it is still needed/);
 
     // Every one-click fix is clicked as Slack sends it (signed, to the bot's receiver, after its confirm
     // dialog), gets its receipt in the card's thread, and its Undo puts back what was there.
@@ -101,13 +113,6 @@ describe('npm run demo', () => {
       recommendationApplied: true,
       recommendationUndone: true,
     });
-    const section = (from: string, to: string) => {
-      const start = output.indexOf(from);
-      const end = output.indexOf(to, start + 1);
-      expect(start).toBeGreaterThan(-1);
-      expect(end).toBeGreaterThan(start);
-      return output.slice(start, end);
-    };
     const bpa = section('U0BOB clicks Block public access', 'U0BOB clicks Remove external access');
     expect(bpa).toContain(
       'Slack asks "Block public access?": Turn on all four Block Public Access settings of bucket logs-prod',
