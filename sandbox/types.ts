@@ -227,6 +227,50 @@ export interface SandboxData {
   policyTools?: SandboxPolicyTools;
   /** Every policy generation started, live (tests cancel or inspect them). */
   policyGenerations?: SandboxPolicyGeneration[];
+  /**
+   * Finding recommendations by finding id, live (sandbox/aws/recommendations.ts): what
+   * GetFindingRecommendation answers and what GenerateFindingRecommendation does next. Tests put a
+   * record here to start from a given state; absent ones behave as the sandbox's own.
+   */
+  recommendations?: Record<string, SandboxRecommendationRecord>;
+}
+
+/** A recommended step as GetFindingRecommendation answers it. */
+export interface WireRecommendedStep {
+  unusedPermissionsRecommendedStep: {
+    recommendedAction: 'CREATE_POLICY' | 'DETACH_POLICY';
+    existingPolicyId?: string;
+    recommendedPolicy?: string;
+    policyUpdatedAt?: string;
+  };
+}
+
+/** A recommendation AWS holds for a finding. */
+export interface SandboxRecommendation {
+  startedAt: string;
+  /** Set when it is done; the sandbox sets it at the first answer after the IN_PROGRESS polls. */
+  completedAt?: string;
+  /** First-page GETs still answered IN_PROGRESS (Infinity: never done). */
+  inProgressPolls: number;
+  /** What it ends as; absent: the sandbox's own (FAILED for principals AWS does not support). */
+  status?: 'SUCCEEDED' | 'FAILED';
+  /** The error of a FAILED one; absent: the sandbox's own. */
+  error?: { code: string; message: string };
+  /** The steps of a SUCCEEDED one; absent: the sandbox's own for the role. */
+  steps?: WireRecommendedStep[];
+  /** At most this many steps per page whatever maxResults asks (AWS may answer fewer). */
+  pageSize?: number;
+}
+
+export interface SandboxRecommendationRecord {
+  /** What GetFindingRecommendation answers; absent: ResourceNotFoundException (none generated). */
+  current?: SandboxRecommendation;
+  /**
+   * What GenerateFindingRecommendation does next (every time): refuse with `fault`, or replace
+   * `current` with a new recommendation whose given fields are these (the others the sandbox's own:
+   * started now, IN_PROGRESS for the sandbox's number of polls).
+   */
+  onGenerate?: { fault: { status: number; code: string; message: string } } | Partial<SandboxRecommendation>;
 }
 
 /**

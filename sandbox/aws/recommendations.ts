@@ -2,14 +2,23 @@
 // GenerateFindingRecommendation (POST /recommendation/{id}?analyzerArn=, no body, empty 200) and
 // GetFindingRecommendation (GET /recommendation/{id}, paginated recommendedSteps). Like AWS, a
 // recommendation is IN_PROGRESS for a while (here: a number of GETs), then SUCCEEDED or FAILED;
-// asking again replaces it.
+// asking again replaces it. The recommendations live in the sandbox data (`data.recommendations`), so
+// a test can start from any state: one already made, one that fails with a given error, steps of its
+// own, a Generate that is refused.
 //
 // What it recommends for a role with unused permissions: for each attached managed policy (or one
 // stand-in policy when the role has none), CREATE_POLICY with a scoped-down document (read actions of
 // the services the role still uses) to replace it, then DETACH_POLICY of the original. Identity Center
 // roles (AWSReservedSSO_…) and IAM users FAIL, as AWS does not support them (a user in a group, an
 // Identity Center role); the error codes are the sandbox's own.
-import type { SandboxData, SandboxFinding, SandboxRole } from '../types.ts';
+import type {
+  SandboxData,
+  SandboxFinding,
+  SandboxRecommendation,
+  SandboxRecommendationRecord,
+  SandboxRole,
+  WireRecommendedStep,
+} from '../types.ts';
 
 export interface RecommendationFault {
   status: number;
@@ -33,27 +42,18 @@ export interface SandboxRecommendationOptions {
   now?: () => Date;
 }
 
-interface Made {
-  startedAt: string;
-  completedAt?: string;
-  pollsLeft: number;
-}
-
-interface Step {
-  unusedPermissionsRecommendedStep: {
-    recommendedAction: 'CREATE_POLICY' | 'DETACH_POLICY';
-    existingPolicyId?: string;
-    recommendedPolicy?: string;
-    policyUpdatedAt?: string;
-  };
-}
+type Step = WireRecommendedStep;
 
 export function sandboxRecommendations(
   data: SandboxData,
   fault: (f: RecommendationFault) => Error,
   opts: SandboxRecommendationOptions = {},
 ): SandboxRecommendations {
-  const made = new Map<string, Made>();
+  const recordOf = (id: string): SandboxRecommendationRecord => {
+    data.recommendations ??= {};
+    data.recommendations[id] ??= {};
+    return data.recommendations[id];
+  };
   const now = opts.now ?? (() => new Date());
   const inProgressPolls = opts.inProgressPolls ?? 2;
 
@@ -76,13 +76,16 @@ export function sandboxRecommendations(
         message: 'Recommendations are supported only for unused permissions findings.',
       });
     }
-    made.set(id, { startedAt: now().toISOString(), pollsLeft: inProgressPolls });
+    const record = recordOf(id);
+    const plan = record.onGenerate ?? {};
+    if ('fault' in plan) throw fault(plan.fault);
+    record.current = { startedAt: now().toISOString(), inProgressPolls, ...plan };
     return undefined;
   };
 
   const get = (analyzerArn: string | null, id: string, q: URLSearchParams) => {
     const f = findingOf(analyzerArn, id);
-    const m = made.get(id);
+    const m: SandboxRecommendation | undefined = data.recommendations?.[id]?.current;
     if (!m)
       throw fault({
         status: 404,
@@ -95,15 +98,21 @@ export function sandboxRecommendations(
       recommendationType: 'UnusedPermissionRecommendation',
     };
     const token = q.get('nextToken');
-    if (!token && m.pollsLeft > 0) {
-      m.pollsLeft--;
+    const size = pageSizeOf(q.get('maxResults'), opts.pageSize ?? 100, fault);
+    if (!token && m.inProgressPolls > 0) {
+      m.inProgressPolls--;
       return { ...base, status: 'IN_PROGRESS' };
     }
     m.completedAt ??= now().toISOString();
-    const unsupported = unsupportedReason(f, data);
-    if (unsupported) return { ...base, completedAt: m.completedAt, status: 'FAILED', error: unsupported };
-    const steps = stepsFor(f, data);
-    const size = pageSizeOf(q.get('maxResults'), opts.pageSize ?? 100, fault);
+    const failed =
+      m.status === 'FAILED'
+        ? (m.error ?? { code: 'SERVICE_ERROR', message: 'The recommendation could not be made.' })
+        : m.status === undefined
+          ? unsupportedReason(f, data)
+          : undefined;
+    if (failed) return { ...base, completedAt: m.completedAt, status: 'FAILED', error: failed };
+    const steps = m.steps ?? stepsFor(f, data);
+    const perPage = Math.min(size, m.pageSize ?? size);
     const start = token ? Number.parseInt(token.replace(/^p/, ''), 10) : 0;
     if (!Number.isInteger(start) || start < 0 || start > steps.length) {
       throw fault({ status: 400, code: 'ValidationException', message: 'Invalid pagination token' });
@@ -112,9 +121,9 @@ export function sandboxRecommendations(
       ...base,
       completedAt: m.completedAt,
       status: 'SUCCEEDED',
-      recommendedSteps: steps.slice(start, start + size),
+      recommendedSteps: steps.slice(start, start + perPage),
     };
-    if (start + size < steps.length) out.nextToken = `p${start + size}`;
+    if (start + perPage < steps.length) out.nextToken = `p${start + perPage}`;
     return out;
   };
 

@@ -1,8 +1,8 @@
 // Access Analyzer behind nock, answered by the AWS sandbox's own Access Analyzer (sandbox/aws/api.ts):
 // the same operations, checks, paging and errors as the sandbox server the end-to-end tests and the
 // demo use, without a port. Tests keep their view of it: analyzers and findings per region (mutated
-// in place between calls), the requests answered, and injected faults (a throttled listing, a region
-// whose ListAnalyzers is denied).
+// in place between calls), finding recommendations by finding id (the sandbox's own records), the
+// requests answered, and injected faults (a throttled listing, a region whose ListAnalyzers is denied).
 import type { AnalyzerSummary, FindingDetails, GetFindingV2Response } from '@aws-sdk/client-accessanalyzer';
 import nock from 'nock';
 import { createAccessAnalyzerApi } from '../../sandbox/aws/api.ts';
@@ -11,6 +11,7 @@ import {
   type SandboxAnalyzer,
   type SandboxData,
   type SandboxFinding,
+  type SandboxRecommendationRecord,
   type WireDetail,
 } from '../../sandbox/types.ts';
 import { analyzerSummary, CALLER_ACCOUNT, externalAccessDetail, findingSummaryV2 } from '../factories/aws.ts';
@@ -36,23 +37,43 @@ export interface FakeRegion {
   listAnalyzersError?: 'AccessDeniedException';
 }
 
+export interface FakeAwsRequest {
+  op: string;
+  region: string;
+  id?: string;
+  /** Recommendation requests: the query parameters and the body as sent. */
+  analyzerArn?: string;
+  nextToken?: string;
+  maxResults?: string;
+  body?: string;
+}
+
 export interface FakeAws {
   regions: Map<string, FakeRegion>;
-  requests: { op: string; region: string; id?: string }[];
+  /**
+   * Finding recommendations by finding id, as the sandbox holds them (live): put a record to start
+   * from a recommendation AWS already has, or to say what GenerateFindingRecommendation does next.
+   */
+  recommendations: Record<string, SandboxRecommendationRecord>;
+  requests: FakeAwsRequest[];
   /** Answer the next N ListFindingsV2 calls in a region with ThrottlingException + Retry-After: 1. */
   throttleList(region: string, times: number): void;
   count(op: string): number;
   reset(): void;
 }
 
-/** The operations tests drive through this stand-in (the others have their own: fake-recommendations.ts). */
-const ROUTES: { method: 'get' | 'post' | 'put'; path: string | RegExp }[] = [
+/** The operations tests drive through this stand-in. */
+const ROUTES: { method: 'get' | 'post' | 'put'; path: string | RegExp; query?: true }[] = [
   { method: 'get', path: '/analyzer' },
   { method: 'post', path: '/findingv2' },
   { method: 'put', path: '/finding' },
   { method: 'post', path: '/resource/scan' },
   { method: 'get', path: /^\/findingv2\/[^/?]+/ },
+  { method: 'post', path: /^\/recommendation\/[^/?]+/, query: true },
+  { method: 'get', path: /^\/recommendation\/[^/?]+/ },
 ];
+
+const RECOMMENDATION_OPS = new Set(['GenerateFindingRecommendation', 'GetFindingRecommendation']);
 
 const iso = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).toISOString());
 
@@ -94,6 +115,7 @@ function sandboxFinding(f: FakeFinding, analyzerArn: string): SandboxFinding {
 export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: AnalyzerSummary[] }>): FakeAws {
   const state: FakeAws = {
     regions: new Map(),
+    recommendations: {},
     requests: [],
     throttleList(region, times) {
       api.faults.throttleNext!.push({ region, operation: 'ListFindingsV2', times });
@@ -114,6 +136,7 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     roles: [],
     users: [],
     resources: {},
+    recommendations: state.recommendations,
   };
   const api = createAccessAnalyzerApi(data);
 
@@ -122,6 +145,7 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     const pairs: [SandboxFinding, FakeFinding][] = [];
     data.analyzers = [];
     data.findings = new FindingStore();
+    data.recommendations = state.recommendations;
     api.faults.accessDenied = [];
     for (const [region, reg] of state.regions) {
       data.analyzers.push(...reg.analyzers.map((a) => sandboxAnalyzer(a, region)));
@@ -135,7 +159,8 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
 
   /** What the test reads back of a request (the finding ids and status of an update, the resource of a scan). */
   const idOf = (operation: string, url: URL, body: Record<string, unknown>): string | undefined => {
-    if (operation === 'GetFindingV2') return decodeURIComponent(url.pathname.split('/')[2] ?? '');
+    if (operation === 'GetFindingV2' || RECOMMENDATION_OPS.has(operation))
+      return decodeURIComponent(url.pathname.split('/')[2] ?? '');
     if (operation === 'UpdateFindings')
       return `${((body.ids as string[] | undefined) ?? []).join(',')}=${String(body.status)}`;
     if (operation === 'StartResourceScan') return String(body.resourceArn);
@@ -154,7 +179,9 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     for (const route of ROUTES) {
       const scope = nock(host).persist();
       const interceptor =
-        route.method === 'get' ? scope.get(route.path).query(true) : scope[route.method](route.path);
+        route.method === 'get' || route.query
+          ? scope[route.method](route.path).query(true)
+          : scope[route.method](route.path);
       interceptor.reply(function (uri, body) {
         const raw =
           body === undefined || body === '' ? '' : typeof body === 'string' ? body : JSON.stringify(body);
@@ -177,6 +204,7 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
           op: a.operation,
           region: a.region ?? region,
           ...optional(idOf(a.operation, url, parsed)),
+          ...(RECOMMENDATION_OPS.has(a.operation) && recommendationRequest(url, raw)),
         });
         // What the sandbox changed (UpdateFindings) shows in the test's findings.
         for (const [sf, f] of pairs) {
@@ -188,6 +216,17 @@ export function fakeAccessAnalyzer(regions: Record<string, { analyzers?: Analyze
     }
   }
   return state;
+}
+
+/** What a recommendation request sent: its query parameters and body. */
+function recommendationRequest(url: URL, body: string): Omit<FakeAwsRequest, 'op' | 'region' | 'id'> {
+  const q = url.searchParams;
+  return {
+    body,
+    ...(q.has('analyzerArn') && { analyzerArn: q.get('analyzerArn')! }),
+    ...(q.has('nextToken') && { nextToken: q.get('nextToken')! }),
+    ...(q.has('maxResults') && { maxResults: q.get('maxResults')! }),
+  };
 }
 
 function optional(id: string | undefined): { id?: string } {

@@ -1,9 +1,11 @@
 // Show recommendation through the real Bolt receiver (signed HTTP), real Redis and BullMQ workers,
 // AWS and Slack behind nock: GenerateFindingRecommendation, then delayed GetFindingRecommendation
 // polls with growing delays (promoted by the test instead of waited for), and what the thread shows.
+// The recommendations are the AWS sandbox's, put in the state each case needs (aws.recommendations).
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, encodeFindingRef } from '../../blocks/ids.ts';
+import type { SandboxRecommendation, WireRecommendedStep } from '../../sandbox/types.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS, jobId } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
@@ -15,11 +17,6 @@ import {
   unusedPermissionDetail,
 } from '../factories/aws.ts';
 import { type FakeAws, fakeAccessAnalyzer } from '../helpers/fake-aws.ts';
-import {
-  type FakeRecommendations,
-  fakeRecommendations,
-  type RecommendationAnswer,
-} from '../helpers/fake-recommendations.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
 import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { displayedBlocks, displayedCode } from '../helpers/slack-display.ts';
@@ -45,7 +42,6 @@ const T0 = new Date('2025-02-10T09:00:00Z');
 
 let config: AppConfig;
 let aws: FakeAws;
-let recs: FakeRecommendations;
 let slack: FakeSlack;
 let rt: Runtime;
 let receiver: Receiver;
@@ -57,26 +53,37 @@ const POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::app-data/*' }],
 });
-const detach = (arn: string) => ({
+const detach = (arn: string): WireRecommendedStep => ({
   unusedPermissionsRecommendedStep: { recommendedAction: 'DETACH_POLICY', existingPolicyId: arn },
 });
-const create = (policy: string, replaces?: string) => ({
+const create = (policy: string, replaces?: string): WireRecommendedStep => ({
   unusedPermissionsRecommendedStep: {
     recommendedAction: 'CREATE_POLICY',
     recommendedPolicy: policy,
     ...(replaces ? { existingPolicyId: replaces } : {}),
   },
 });
-const inProgress: RecommendationAnswer = { status: 'IN_PROGRESS' };
-const succeeded = (over: Partial<RecommendationAnswer> = {}): RecommendationAnswer => ({
-  status: 'SUCCEEDED',
+/** A recommendation started at T0 that is still IN_PROGRESS for `polls` first-page GETs. */
+const inProgress = (polls: number): Partial<SandboxRecommendation> => ({
+  startedAt: T0.toISOString(),
+  inProgressPolls: polls,
+});
+/** A SUCCEEDED recommendation with two steps (after `over`'s IN_PROGRESS polls, if any). */
+const succeeded = (over: Partial<SandboxRecommendation> = {}): SandboxRecommendation => ({
+  startedAt: T0.toISOString(),
   completedAt: '2025-02-10T09:00:20Z',
-  recommendedSteps: [
+  inProgressPolls: 0,
+  status: 'SUCCEEDED',
+  steps: [
     create(POLICY, 'arn:aws:iam::222222222222:policy/app-broad'),
     detach('arn:aws:iam::aws:policy/AmazonS3FullAccess'),
   ],
   ...over,
 });
+
+/** The recommendation requests the bot made, in order. */
+const recRequests = () => aws.requests.filter((r) => r.op.endsWith('FindingRecommendation'));
+const recOps = () => recRequests().map((r) => r.op);
 
 const messageTs = () => slack.posted[0]!.ts;
 const thread = () => slack.posted.filter((p) => p.thread_ts === messageTs());
@@ -119,7 +126,6 @@ beforeEach(async () => {
   aws = fakeAccessAnalyzer({
     [REGION]: { analyzers: [analyzerSummary({ name: 'org-unused', type: 'ORGANIZATION_UNUSED_ACCESS' })] },
   });
-  recs = fakeRecommendations(REGION);
   slack = fakeSlack();
   slack.members[OWNER_CHANNEL] = [MEMBER];
   aws.regions
@@ -157,15 +163,15 @@ describe('Show recommendation', () => {
   });
 
   it('generates, polls with growing delays while IN_PROGRESS, then posts the steps and unused actions in the thread', async () => {
-    recs.afterGenerate = [inProgress, inProgress, succeeded()];
+    aws.recommendations[FID] = { onGenerate: succeeded({ inProgressPolls: 2 }) };
 
     const { requestTs, result } = await clickRecommend();
 
     expect(result).toEqual({ outcome: 'polling', status: 'IN_PROGRESS' });
     await expect.poll(() => responses.length).toBe(1);
     expect(String(responses[0]!.text)).toMatch(/^Asking AWS for a recommendation…/);
-    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
-    const generate = recs.requests[1]!;
+    expect(recOps()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
+    const generate = recRequests()[1]!;
     expect(generate).toMatchObject({ id: FID, analyzerArn: ANALYZER, body: '' });
 
     expect(await runPoll(requestTs, 1, 5_000, 5_000)).toEqual({ outcome: 'polling', status: 'IN_PROGRESS' });
@@ -176,7 +182,7 @@ describe('Show recommendation', () => {
     expect(thread()).toHaveLength(0);
     expect(await runPoll(requestTs, 3, 20_000, 35_000)).toEqual({ outcome: 'posted', status: 'SUCCEEDED' });
 
-    expect(recs.ops()).toEqual([
+    expect(recOps()).toEqual([
       'GetFindingRecommendation',
       'GenerateFindingRecommendation',
       'GetFindingRecommendation',
@@ -218,17 +224,20 @@ describe('Show recommendation', () => {
   });
 
   it('follows nextToken for every page of recommended steps', async () => {
-    recs.afterGenerate = [
-      succeeded({ recommendedSteps: [detach('arn:aws:iam::aws:policy/P1')], nextToken: 'page-2' }),
-    ];
-    recs.pages['page-2'] = { recommendedSteps: [detach('arn:aws:iam::aws:policy/P2')], nextToken: 'page-3' };
-    recs.pages['page-3'] = { recommendedSteps: [detach('arn:aws:iam::aws:policy/P3')] };
+    // AWS may answer fewer steps than maxResults asks: one a page here.
+    aws.recommendations[FID] = {
+      onGenerate: succeeded({
+        steps: ['P1', 'P2', 'P3'].map((p) => detach(`arn:aws:iam::aws:policy/${p}`)),
+        pageSize: 1,
+      }),
+    };
 
     const { requestTs } = await clickRecommend();
     await runPoll(requestTs, 1, 5_000, 5_000);
 
-    const gets = recs.requests.filter((r) => r.op === 'GetFindingRecommendation');
-    expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'page-2', 'page-3']);
+    const gets = recRequests().filter((r) => r.op === 'GetFindingRecommendation');
+    // The tokens are the ones AWS (here the sandbox) gave with the pages before.
+    expect(gets.map((r) => r.nextToken)).toEqual([undefined, undefined, 'p1', 'p2']);
     expect(new Set(gets.map((r) => r.maxResults))).toEqual(new Set(['100']));
     const shown = displayedBlocks(thread()[0]!.blocks);
     expect(shown).toContain('1. Detach policy arn:aws:iam::aws:policy/P1');
@@ -237,13 +246,13 @@ describe('Show recommendation', () => {
   });
 
   it('says in words why AWS could not recommend when the recommendation FAILED', async () => {
-    recs.afterGenerate = [
-      inProgress,
-      {
+    aws.recommendations[FID] = {
+      onGenerate: {
+        ...inProgress(1),
         status: 'FAILED',
         error: { code: 'UNSUPPORTED_PRINCIPAL', message: 'The user <!channel> is in a group.' },
       },
-    ];
+    };
 
     const { requestTs } = await clickRecommend();
     await runPoll(requestTs, 1, 5_000, 5_000);
@@ -267,17 +276,22 @@ describe('Show recommendation', () => {
   });
 
   it('tells the person when AWS refuses to generate one (ValidationException)', async () => {
-    recs.generateError = 'ValidationException';
+    aws.recommendations[FID] = {
+      onGenerate: {
+        fault: { status: 400, code: 'ValidationException', message: 'Recommendations are not available.' },
+      },
+    };
 
     const { result } = await clickRecommend();
 
     expect(result).toEqual({ outcome: 'failed', status: 'FAILED' });
     expect(thread()[0]!.text).toMatch(/^No recommendation: ValidationException/);
+    expect(recOps()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
     expect(await rt.queues.actions.getJobCounts('delayed')).toEqual({ delayed: 0 });
   });
 
   it('stops asking after five minutes and says it timed out', async () => {
-    recs.afterGenerate = [inProgress];
+    aws.recommendations[FID] = { onGenerate: inProgress(Number.POSITIVE_INFINITY) };
     const { requestTs } = await clickRecommend();
 
     const delays = [5_000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000];
@@ -297,12 +311,12 @@ describe('Show recommendation', () => {
   });
 
   it('reuses a recommendation AWS completed recently instead of generating again', async () => {
-    recs.answers = [succeeded({ recommendedSteps: [detach('arn:aws:iam::aws:policy/Old')] })];
+    aws.recommendations[FID] = { current: succeeded({ steps: [detach('arn:aws:iam::aws:policy/Old')] }) };
 
     const { result } = await clickRecommend();
 
     expect(result).toEqual({ outcome: 'posted', status: 'SUCCEEDED' });
-    expect(recs.ops()).toEqual(['GetFindingRecommendation']);
+    expect(recOps()).toEqual(['GetFindingRecommendation']);
     const shown = JSON.stringify(thread()[0]!.blocks);
     expect(displayedBlocks(thread()[0]!.blocks)).toContain('1. Detach policy arn:aws:iam::aws:policy/Old');
     expect(shown).toContain('AWS made this recommendation at 2025-02-10T09:00:20.000Z');
@@ -310,7 +324,7 @@ describe('Show recommendation', () => {
 
   it('tells the person directly when the finding has no message to reply under', async () => {
     await rt.deps.redis.hdel(rt.deps.keys.finding(FID), FINDING_FIELDS.channel, FINDING_FIELDS.ts);
-    recs.answers = [succeeded()];
+    aws.recommendations[FID] = { current: succeeded() };
 
     await clickRecommend();
 
@@ -324,12 +338,14 @@ describe('Show recommendation', () => {
   });
 
   it('generates anew when the recommendation AWS has is older than a day', async () => {
-    recs.answers = [succeeded({ completedAt: '2025-02-08T09:00:00Z' })];
-    recs.afterGenerate = [inProgress];
+    aws.recommendations[FID] = {
+      current: succeeded({ startedAt: '2025-02-08T08:59:40Z', completedAt: '2025-02-08T09:00:00Z' }),
+      onGenerate: inProgress(Number.POSITIVE_INFINITY),
+    };
 
     await clickRecommend();
 
-    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
+    expect(recOps()).toEqual(['GetFindingRecommendation', 'GenerateFindingRecommendation']);
   });
 
   it('changes nothing when the finding was resolved meanwhile', async () => {
@@ -338,7 +354,7 @@ describe('Show recommendation', () => {
     const { result } = await clickRecommend();
 
     expect(result).toEqual({ outcome: 'stale', status: 'RESOLVED' });
-    expect(recs.ops()).toEqual([]);
+    expect(recOps()).toEqual([]);
     expect(String(slack.byMethod('chat.postEphemeral')[0]!.args.text)).toMatch(/already resolved/);
   });
 
@@ -357,7 +373,7 @@ describe('Show recommendation', () => {
 
 describe('a recommendation job retried after a step failed', () => {
   it('posts the recommendation once when the audit append failed after it', async () => {
-    recs.answers = [succeeded()];
+    aws.recommendations[FID] = { current: succeeded() };
     failOnce(rt.deps.audit, 'record');
     const data = {
       findingId: FID,
@@ -379,7 +395,7 @@ describe('a recommendation job retried after a step failed', () => {
     });
 
     expect((await rt.queues.actions.getJob(job.id!))!.attemptsMade).toBe(2);
-    expect(recs.ops()).toEqual(['GetFindingRecommendation', 'GetFindingRecommendation']);
+    expect(recOps()).toEqual(['GetFindingRecommendation', 'GetFindingRecommendation']);
     expect(thread().map((p) => p.text)).toEqual([`Recommendation for ${ROLE}: 2 steps`]);
     const entries = await rt.deps.audit.query({ findingId: FID });
     expect(entries.map((e) => [e.action, e.outcome])).toEqual([['recommend', 'succeeded']]);

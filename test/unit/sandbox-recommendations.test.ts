@@ -130,3 +130,99 @@ describe('sandbox finding recommendations', () => {
     ).rejects.toBeInstanceOf(ValidationException);
   });
 });
+
+describe('sandbox finding recommendations put in the data', () => {
+  const step = (arn: string) => ({
+    unusedPermissionsRecommendedStep: { recommendedAction: 'DETACH_POLICY' as const, existingPolicyId: arn },
+  });
+
+  it('answers one AWS already has, with its dates and steps, paged with the sandbox tokens', async () => {
+    data.recommendations = {
+      [ID]: {
+        current: {
+          startedAt: '2026-11-28T10:00:00.000Z',
+          completedAt: '2026-11-28T10:00:30.000Z',
+          inProgressPolls: 0,
+          status: 'SUCCEEDED',
+          steps: ['P1', 'P2', 'P3'].map((p) => step(`arn:aws:iam::aws:policy/${p}`)),
+          pageSize: 2,
+        },
+      },
+    };
+    const c = client();
+
+    const first = await c.send(
+      new GetFindingRecommendationCommand({ analyzerArn: US.arn, id: ID, maxResults: 100 }),
+    );
+    const second = await c.send(
+      new GetFindingRecommendationCommand({ analyzerArn: US.arn, id: ID, nextToken: first.nextToken }),
+    );
+
+    expect(first).toMatchObject({
+      status: 'SUCCEEDED',
+      startedAt: new Date('2026-11-28T10:00:00.000Z'),
+      completedAt: new Date('2026-11-28T10:00:30.000Z'),
+      nextToken: 'p2',
+    });
+    expect(first.recommendedSteps!.map((s) => s.unusedPermissionsRecommendedStep!.existingPolicyId)).toEqual([
+      'arn:aws:iam::aws:policy/P1',
+      'arn:aws:iam::aws:policy/P2',
+    ]);
+    expect(second.recommendedSteps).toHaveLength(1);
+    expect(second.nextToken).toBeUndefined();
+    // Its own request checks still hold: maxResults out of range, a token it never gave.
+    await expect(
+      c.send(new GetFindingRecommendationCommand({ analyzerArn: US.arn, id: ID, maxResults: 0 })),
+    ).rejects.toBeInstanceOf(ValidationException);
+    await expect(
+      c.send(new GetFindingRecommendationCommand({ analyzerArn: US.arn, id: ID, nextToken: 'page-2' })),
+    ).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it('makes what the data says a Generate makes next: IN_PROGRESS polls, then FAILED with its error', async () => {
+    data.recommendations = {
+      [ID]: {
+        onGenerate: {
+          inProgressPolls: 1,
+          status: 'FAILED',
+          error: { code: 'SERVICE_ERROR', message: 'Try again later.' },
+        },
+      },
+    };
+    await client().send(new GenerateFindingRecommendationCommand({ analyzerArn: US.arn, id: ID }));
+    const g = gateway();
+
+    expect((await g.getFindingRecommendation(US, ID))?.status).toBe('IN_PROGRESS');
+    expect(await g.getFindingRecommendation(US, ID)).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'SERVICE_ERROR', message: 'Try again later.' },
+    });
+    // Asking again starts it anew from the same plan.
+    await client().send(new GenerateFindingRecommendationCommand({ analyzerArn: US.arn, id: ID }));
+    expect((await g.getFindingRecommendation(US, ID))?.status).toBe('IN_PROGRESS');
+  });
+
+  it('refuses a Generate with the fault the data gives, and keeps what it had', async () => {
+    data.recommendations = {
+      [ID]: {
+        onGenerate: { fault: { status: 400, code: 'ValidationException', message: 'Not for this one.' } },
+      },
+    };
+
+    await expect(
+      client().send(new GenerateFindingRecommendationCommand({ analyzerArn: US.arn, id: ID })),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: 'Not for this one.' });
+    await expect(
+      client().send(new GetFindingRecommendationCommand({ analyzerArn: US.arn, id: ID })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('still refuses a recommendation put for a finding of another analyzer', async () => {
+    data.recommendations = {
+      [ID]: { current: { startedAt: NOW.toISOString(), inProgressPolls: 0, status: 'SUCCEEDED', steps: [] } },
+    };
+    await expect(
+      client().send(new GetFindingRecommendationCommand({ analyzerArn: DEMO_ANALYZERS.usExternal, id: ID })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
