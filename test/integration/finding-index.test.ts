@@ -47,7 +47,7 @@ const DAY = 86_400_000;
  * step picks a live card and then writes it: the TTL must outlast one step on a busy machine, or the
  * hash expires in between and the write makes a new, partial card (a race the test does not model).
  */
-const TTL_MS = 250;
+const TTL_MS = 600;
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -522,7 +522,15 @@ describe('finding indexes', () => {
       )!;
       expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id)).toBe(1);
       await store.set(moved.id, { routeChannel: '#team-b' });
-      expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id)).toBe(0);
+      // What the card holds now, should it still be under its old route.
+      const held = async () =>
+        JSON.stringify({
+          moved,
+          hash: await redis.hgetall(k.finding(moved.id)),
+          long: await redis.hgetall(k.findingLong(moved.id)),
+          ttl: await redis.pttl(k.finding(moved.id)),
+        });
+      expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id), await held()).toBe(0);
 
       expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
       expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
