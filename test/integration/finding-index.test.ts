@@ -517,8 +517,14 @@ describe('finding indexes', () => {
       for (const key of await keysMatching(`${p}idx:where:*`)) pipe.del(key);
       await pipe.exec();
       // A card moves to another channel while the older scheme is still in place.
+      // Routed to a channel it was not posted in: moved away, it leaves that channel's set (a card
+      // posted in its route's channel stays in the posted channel's set, rightly).
       const moved = rows.find(
-        (x) => x.status === 'ACTIVE' && x.routeChannel && x.routeChannel !== '#team-b',
+        (x) =>
+          x.status === 'ACTIVE' &&
+          x.routeChannel &&
+          x.routeChannel !== '#team-b' &&
+          x.routeChannel !== x.channel,
       )!;
       expect(await redis.sismember(k.activeByChannel(moved.routeChannel!), moved.id)).toBe(1);
       await store.set(moved.id, { routeChannel: '#team-b' });
