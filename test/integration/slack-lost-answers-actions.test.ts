@@ -18,9 +18,15 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { JOBS } from '../../src/queue/index.ts';
 import type { Runtime } from '../../src/runtime.ts';
 import { type FakeSlack, fakeSlack } from '../helpers/fake-slack.ts';
-import { testConfig, testRuntime, wipePrefix } from '../helpers/runtime.ts';
+import { testConfig, testRuntime } from '../helpers/runtime.ts';
 import { blockActionBody, viewSubmissionBody } from '../helpers/slack-requests.ts';
-import { type ActionEvents, actionEvents, type Receiver, startReceiver } from '../helpers/triage.ts';
+import {
+  type ActionEvents,
+  type Receiver,
+  sandboxRequests,
+  startTriage,
+  stopTriage,
+} from '../helpers/triage.ts';
 
 const SECRET = 'lost-answers-actions-secret';
 const ADMIN = 'U0ADMIN01';
@@ -83,20 +89,16 @@ beforeEach(async () => {
     // The production policy: a lost answer is looked up (posts) or tried again (updates) in the call.
     slackRetries: 4,
   });
-  rt.startWorkers();
-  actions = await actionEvents(rt, config);
-  await rt.scanNow({ timeoutMs: 30_000 });
-  slack.reset();
-  aws.requests.length = 0;
-  receiver = await startReceiver(rt, { secret: SECRET });
+  ({ actions, receiver } = await startTriage(rt, config, {
+    secret: SECRET,
+    forget: [slack, sandboxRequests(aws)],
+    scanTimeoutMs: 30_000,
+  }));
 });
 
 afterEach(async () => {
-  await receiver.stop();
-  await actions.close();
-  await rt.close();
+  await stopTriage(rt, config, { actions, receiver });
   await aws.close();
-  await wipePrefix(config.redis.keyPrefix);
 });
 
 describe('Slack losing answers on the paths that change AWS for good', () => {
