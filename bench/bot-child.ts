@@ -2,7 +2,7 @@
 // Redis connections) exactly as `access-patrol start` builds it, and nothing else. bench/scan.bench.ts
 // drives it over IPC and does its own bookkeeping (sandbox counts, Redis walks) in the parent, so the
 // RSS and heap sampled here are the bot's alone.
-//   parent → { type: 'init', init }        child → { type: 'ready', memory }
+//   parent → { type: 'init', init }        child → { type: 'ready', memory, droppedConfig }
 //   parent → { type: 'scan' }              child → { type: 'scanned', result } | { type: 'error', message }
 //   parent → { type: 'probe', from, to }   child → { type: 'probed', probe } (CPU in a window, deliver jobs)
 //   parent → { type: 'close' }             child exits
@@ -149,9 +149,40 @@ function probe(from: number, to: number): BotProbe {
   return p;
 }
 
+/**
+ * The config as this bot's schema takes it. A bot of an earlier revision (`--against`) does not know
+ * every key of today's config, and its schema refuses unknown keys: those are left out (and
+ * reported), so it runs with its own defaults for them. Any other problem still throws.
+ */
+function configForThisBot(raw: unknown): {
+  config: ReturnType<typeof configSchema.parse>;
+  dropped: string[];
+} {
+  const input = structuredClone(raw) as Record<string, unknown>;
+  const dropped: string[] = [];
+  for (let round = 0; round < 50; round++) {
+    const parsed = configSchema.safeParse(input);
+    if (parsed.success) return { config: parsed.data, dropped };
+    const unknown = parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
+    if (unknown.length === 0 || unknown.length < parsed.error.issues.length) throw parsed.error;
+    for (const issue of unknown) {
+      let at: unknown = input;
+      for (const p of issue.path) at = (at as Record<PropertyKey, unknown>)[p as PropertyKey];
+      for (const k of (issue as { keys: string[] }).keys) {
+        delete (at as Record<string, unknown>)[k];
+        dropped.push([...issue.path, k].join('.'));
+      }
+    }
+  }
+  throw new Error('config: could not leave out the keys this bot does not know');
+}
+
+let droppedConfig: string[] = [];
+
 function start(i: BotInit): void {
   init = i;
-  const config = configSchema.parse(i.config);
+  const { config, dropped } = configForThisBot(i.config);
+  droppedConfig = dropped;
   rt = createRuntime({
     env: { redisUrl: i.redisUrl, slackBotToken: 'xoxb-sandbox-bench', slackApiUrl: i.slackApiUrl },
     config,
@@ -246,7 +277,7 @@ process.on('message', (msg: Msg) => {
   if (msg.type === 'init') {
     startCpuTrack();
     start(msg.init);
-    send({ type: 'ready', memory: process.memoryUsage() });
+    send({ type: 'ready', memory: process.memoryUsage(), droppedConfig });
   } else if (msg.type === 'scan') {
     scan().then(
       (result) => send({ type: 'scanned', result }),

@@ -10,7 +10,7 @@
 // Slack is not paced (slack.postIntervalMs 0, no sandbox rate limit): see the paced estimate printed.
 // See docs/performance.md for the method and the measured figures.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import type { DeliverResult } from '../jobs/deliver.ts';
 import { ensureRedis } from '../sandbox/redis.ts';
-import { configSchema } from '../src/config/schema.ts';
+import { type AppConfig, configSchema } from '../src/config/schema.ts';
 import { bullPrefix, QUEUES } from '../src/queue/index.ts';
 import { SCAN_SCRATCH_TTL_SECONDS } from '../src/store/keys.ts';
 import type { AnalyzerScanResult } from '../src/store/scans.ts';
@@ -27,6 +27,7 @@ import type { BotInit, BotProbe, BotScan } from './bot-child.ts';
 import { runClicks } from './clicks.ts';
 import type { CpuWindow } from './cpu-track.ts';
 import { PRODUCTION_NODE_FLAGS } from './node-flags.ts';
+import { BOT_DIRS, exportRevision } from './revision.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
 const MB = 1024 * 1024;
@@ -84,6 +85,13 @@ const { values: args } = parseArgs({
     'deliver-concurrency': { type: 'string' },
     /** After the steady-state rescans, this many more, printing Redis memory after each (job removal). */
     'repeat-scans': { type: 'string', default: '0' },
+    /**
+     * Side by side: first scans of this git revision's bot (exported next to the working tree,
+     * bench/revision.ts) and of the working tree's, alternating, and CPU per finding of each.
+     */
+    against: { type: 'string' },
+    /** With --against: first scans of each side (default 2). */
+    rounds: { type: 'string', default: '2' },
   },
 });
 const FINDINGS = Number(args.findings);
@@ -94,6 +102,10 @@ const CHANNELS = Number(args.channels);
 const POST_INTERVAL_MS = Number(args['post-interval-ms']);
 const HORIZONTAL = Number(args.horizontal);
 const REPEAT_SCANS = Number(args['repeat-scans']);
+const ROUNDS = Number(args.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds must be an integer >= 1');
+if (args.against !== undefined && !args.against.trim())
+  throw new Error('--against needs a git revision (a commit hash, a branch, main~3…)');
 if (!Number.isInteger(REPEAT_SCANS) || REPEAT_SCANS < 0)
   throw new Error('--repeat-scans must be an integer >= 0');
 const AWS_RATE = Number(args['aws-rate-limit']);
@@ -344,39 +356,44 @@ async function wipe(r: Redis, prefix: string): Promise<void> {
 
 // ---------------------------------------------------------------- the bot child
 
-let compiledChild: string | undefined;
+/** The working tree this benchmark runs from. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const compiledChildren = new Map<string, string>();
 /**
  * The bot child compiled as `npm run build` compiles the bot (tsconfig.build.json: its options,
- * rewritten relative imports), into dist/bench-build/ inside the checkout so node finds node_modules.
+ * rewritten relative imports), into `<tree>/dist/bench-build/` so node finds node_modules. `tree` is
+ * the working tree, or an exported revision (bench/revision.ts), compiled with the same options.
  */
-function compiledBotChild(): string {
-  if (compiledChild) return compiledChild;
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const dir = join(root, 'dist', 'bench-build');
+function compiledBotChild(tree = ROOT): string {
+  const done = compiledChildren.get(tree);
+  if (done) return done;
+  const dir = join(tree, 'dist', 'bench-build');
   mkdirSync(dir, { recursive: true });
   const tsconfig = join(dir, 'tsconfig.json');
   writeFileSync(
     tsconfig,
     JSON.stringify({
-      extends: join(root, 'tsconfig.build.json'),
-      compilerOptions: { outDir: dir, rootDir: root, tsBuildInfoFile: join(dir, '.tsbuildinfo') },
-      include: [
-        join(root, 'src'),
-        join(root, 'blocks'),
-        join(root, 'jobs'),
-        join(root, 'bench', 'bot-child.ts'),
-      ],
+      extends: join(ROOT, 'tsconfig.build.json'),
+      compilerOptions: { outDir: dir, rootDir: tree, tsBuildInfoFile: join(dir, '.tsbuildinfo') },
+      include: [...BOT_DIRS.map((d) => join(tree, d)), join(tree, 'bench', 'bot-child.ts')],
     }),
   );
   const t0 = performance.now();
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], {
-    stdio: 'inherit',
-  });
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], {
+      stdio: tree === ROOT ? 'inherit' : 'pipe',
+    });
+  } catch (err) {
+    // An earlier revision may not type-check against today's dependencies; tsc still emits it.
+    if (tree === ROOT || !existsSync(join(dir, 'bench', 'bot-child.js'))) throw err;
+    out(`  (tsc reported type errors in ${tree}; it emitted the JavaScript, which is what runs)`);
+  }
   out(
-    `compiled the bot with tsc (tsconfig.build.json options) in ${secs(performance.now() - t0)}: plain node, no tsx`,
+    `compiled the bot${tree === ROOT ? '' : ` of ${tree}`} with tsc (tsconfig.build.json options) in ${secs(performance.now() - t0)}: plain node, no tsx`,
   );
-  compiledChild = join(dir, 'bench', 'bot-child.js');
-  return compiledChild;
+  const child = join(dir, 'bench', 'bot-child.js');
+  compiledChildren.set(tree, child);
+  return child;
 }
 
 interface Bot {
@@ -391,10 +408,12 @@ interface Bot {
 /** The node flags the bot last started with (printed with its memory). */
 let botNodeFlags = 'none';
 
-async function startBot(init: BotInit): Promise<Bot> {
-  const script = args.compiled
-    ? compiledBotChild()
-    : fileURLToPath(new URL('./bot-child.ts', import.meta.url));
+/** Config keys the last bot started did not know and ran without (an earlier revision's bot). */
+let droppedConfig: string[] = [];
+
+/** A bot process: the working tree's, or that of an exported revision (`tree`, bench/revision.ts). */
+async function startBot(init: BotInit, tree = ROOT): Promise<Bot> {
+  const script = args.compiled ? compiledBotChild(tree) : join(tree, 'bench', 'bot-child.ts');
   const prof = args['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof-dir']] : [];
   if (args['bot-max-old-space-mb']) prof.push(`--max-old-space-size=${args['bot-max-old-space-mb']}`);
   if (args['bot-node-flags']) prof.push(...args['bot-node-flags'].split(/\s+/).filter(Boolean));
@@ -426,9 +445,10 @@ async function startBot(init: BotInit): Promise<Bot> {
         child.on('message', on);
       }),
     ]);
-  const ready = next<{ memory: NodeJS.MemoryUsage }>('ready');
+  const ready = next<{ memory: NodeJS.MemoryUsage; droppedConfig?: string[] }>('ready');
   child.send({ type: 'init', init });
-  const { memory } = await ready;
+  const { memory, droppedConfig: dropped } = await ready;
+  droppedConfig = dropped ?? [];
   return {
     child,
     idle: memory,
@@ -743,6 +763,17 @@ async function main(): Promise<void> {
 
   const redisBase = await redisInfo(admin);
   try {
+    if (args.against) {
+      await sideBySide(args.against, {
+        init,
+        config,
+        sandbox,
+        admin,
+        activeFindings: expected.activeFindings,
+      });
+      printTargets();
+      return;
+    }
     const bot = await startBot(init);
     bots.push(bot);
     out(
@@ -1055,6 +1086,97 @@ async function main(): Promise<void> {
     sandbox.child.kill('SIGTERM');
     await redisHandle.stop();
   }
+}
+
+// ---------------------------------------------------------------- side by side with a revision
+
+interface SideRun {
+  side: 'revision' | 'tree';
+  m: Measured;
+  load: [number, number];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * `--against REV`: first scans of REV's bot and of the working tree's, alternating (REV, tree, tree,
+ * REV, …: a machine getting busier or quieter weighs on both alike), each from empty state under a
+ * key prefix of its own, against the same sandboxes and data, started the same way (tsx, or
+ * `--compiled` with the same node flags). CPU per finding is the bot process's CPU over the scan
+ * divided by the ACTIVE findings, every one of them new on a first scan.
+ */
+async function sideBySide(
+  asked: string,
+  base: { init: BotInit; config: AppConfig; sandbox: Sandbox; admin: Redis; activeFindings: number },
+): Promise<void> {
+  const rev = exportRevision(ROOT, asked);
+  const treeLabel = `working tree (${execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).trim()}${
+    execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', ...BOT_DIRS], { encoding: 'utf8' }).trim()
+      ? ' with uncommitted changes'
+      : ''
+  })`;
+  out(`\n== Side by side: ${rev.label} against the ${treeLabel} ==`);
+  out(`  revision exported to ${rev.dir} (${BOT_DIRS.join(', ')}; this tree's bench/bot-child.ts drives it)`);
+  if (rev.dependencyDifferences.length)
+    out(
+      `  it runs with this tree's node_modules; its package.json names other versions of: ${rev.dependencyDifferences.join('; ')}`,
+    );
+  const runs: SideRun[] = [];
+  const per = base.activeFindings || 1;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: SideRun['side'][] = round % 2 === 0 ? ['revision', 'tree'] : ['tree', 'revision'];
+    for (const side of order) {
+      const prefix = `bench${Date.now().toString(36)}${side === 'revision' ? 'r' : 't'}:`;
+      const init: BotInit = {
+        ...base.init,
+        config: { ...base.config, redis: { ...base.config.redis, keyPrefix: prefix } },
+      };
+      const load0 = loadavg()[0] ?? 0;
+      const bot = await startBot(init, side === 'revision' ? rev.dir : ROOT);
+      try {
+        if (droppedConfig.length)
+          out(
+            `  (${rev.label.split(' ')[0]} does not know, and ran with its own defaults for: ${droppedConfig.join(', ')})`,
+          );
+        const m = await measure(bot, base.sandbox, base.admin);
+        const run: SideRun = { side, m, load: [load0, loadavg()[0] ?? 0] };
+        runs.push(run);
+        const who = side === 'revision' ? rev.label.split(' ')[0]! : 'tree';
+        const awsCalls = Object.values(m.aws).reduce((s, n) => s + n, 0);
+        const slackCalls = Object.values(m.slack).reduce((s, n) => s + n, 0);
+        out(
+          `  run ${runs.length} ${pad(who, 8)} bot CPU ${secs(m.cpuMs)} = ${(m.cpuMs / per).toFixed(2)} ms per finding; ` +
+            `wall ${secs(m.wallMs)}; Redis ${(m.redis.roundTrips / per).toFixed(2)} round trips, ${(m.redis.commands / per).toFixed(2)} commands per finding; ` +
+            `peak RSS ${mb(m.rss)}; ${m.messages} messages, ${slackCalls} Slack calls, ${awsCalls} AWS requests; ` +
+            `sandbox CPU ${secs(m.childCpuMs)}; load ${run.load[0].toFixed(1)} → ${run.load[1].toFixed(1)}`,
+        );
+      } finally {
+        await bot.close();
+        await wipe(base.admin, prefix);
+      }
+    }
+  }
+  const of = (side: SideRun['side'], f: (m: Measured) => number) =>
+    median(runs.filter((r) => r.side === side).map((r) => f(r.m)));
+  const cpuRev = of('revision', (m) => m.cpuMs / per);
+  const cpuTree = of('tree', (m) => m.cpuMs / per);
+  const ratio = cpuTree / Math.max(1e-9, cpuRev);
+  const trips = (side: SideRun['side']) => of(side, (m) => m.redis.roundTrips / per);
+  out(
+    `  median of ${ROUNDS} each: bot CPU per finding ${cpuRev.toFixed(2)} ms (${rev.label.split(' ')[0]}) → ${cpuTree.toFixed(2)} ms (tree) = ${ratio.toFixed(2)}x; ` +
+      `Redis round trips per finding ${trips('revision').toFixed(2)} → ${trips('tree').toFixed(2)}; ` +
+      `wall ${secs(of('revision', (m) => m.wallMs))} → ${secs(of('tree', (m) => m.wallMs))}; ` +
+      `peak RSS ${mb(of('revision', (m) => m.rss))} → ${mb(of('tree', (m) => m.rss))}`,
+  );
+  targets.push([
+    `first scan: bot CPU per finding at most half of ${rev.label.split(' ')[0]}'s (side by side, ${ROUNDS} runs each)`,
+    `${ratio.toFixed(2)}x (${cpuRev.toFixed(2)} → ${cpuTree.toFixed(2)} ms)`,
+    ratio <= 0.5,
+  ]);
 }
 
 /** Both runs wrote the same number of posts and updates to every channel. */
