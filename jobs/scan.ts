@@ -486,6 +486,8 @@ async function joinedIdEvent(
 
 export async function finalizeScan(deps: JobDeps, job: Job<ScanFinalizeData>): Promise<FinalizeResult> {
   const { scanId } = job.data;
+  // Every analyzer job of the scan is done: the tags it read per resource are not needed again.
+  deps.tags.endScan?.(scanId);
   const children = await job.getChildrenValues<AnalyzerScanResult>();
   const analyzers = Object.values(children);
   // Children that failed after every retry: reported, never left out of the count.

@@ -29,10 +29,38 @@ export interface TagReaderOptions {
   heldMaxMs?: number;
   /** Scans whose tag reads are remembered (the newest ones); default 4. */
   scansRemembered?: number;
+  /**
+   * A scan's reads are forgotten once it has made none for this long (a scan finalized in another
+   * process never says it ended here). Default 15 minutes.
+   */
+  idleForgetMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 type Resource = Parameters<TagReader['getTags']>[0];
 type Tags = Record<string, string> | null;
+
+interface ScanReads {
+  /** Resource key -> its read in flight, or its answer. */
+  entries: Map<string, Promise<Tags> | Tags>;
+  /** One frozen object per distinct set of tags (by their JSON). */
+  shared: Map<string, Readonly<Record<string, string>>>;
+  /** When the scan last read tags (ms). */
+  usedAt: number;
+}
+
+/** The scan's one frozen object with exactly these tags (in this order). */
+function share(shared: ScanReads['shared'], tags: Tags): Tags {
+  if (tags === null) return null;
+  const id = JSON.stringify(tags);
+  let one = shared.get(id);
+  if (!one) {
+    one = Object.freeze(tags);
+    shared.set(id, one);
+  }
+  return one as Record<string, string>;
+}
 
 interface Waiter {
   resolve(tags: Tags): void;
@@ -56,8 +84,13 @@ export function createTagReader(
   const lingerMs = opts.lingerMs ?? 20;
   const heldMaxMs = opts.heldMaxMs ?? 1000;
   const remembered = Math.max(1, opts.scansRemembered ?? 4);
-  // Per scan: one read per resource (an IAM principal, a bucket) however many findings name it.
-  const scans = new Map<string, Map<string, Promise<Tags>>>();
+  const idleForgetMs = opts.idleForgetMs ?? 15 * 60_000;
+  const now = opts.now ?? Date.now;
+  // Per scan: one read per resource (an IAM principal, a bucket) however many findings name it. A
+  // read in flight is its promise; an answer is kept as the tags themselves, one frozen object per
+  // distinct set of tags (most resources of an organisation share a few), so a scan of 100,000
+  // resources holds 100,000 keys and a few objects rather than 100,000 promises and records.
+  const scans = new Map<string, ScanReads>();
   const batches = new Map<string, Batch>();
 
   const readIam = async (resource: Resource): Promise<Tags> => {
@@ -142,26 +175,39 @@ export function createTagReader(
     flush() {
       for (const key of [...batches.keys()]) flush(key);
     },
+    endScan(scanId) {
+      scans.delete(scanId);
+    },
     getTags(resource, scope) {
       if (!scope?.scanId) return readOnce(resource);
-      let cache = scans.get(scope.scanId);
-      if (!cache) {
-        cache = new Map();
-        scans.set(scope.scanId, cache);
+      const at = now();
+      let reads = scans.get(scope.scanId);
+      if (!reads) {
+        for (const [id, old] of scans) if (at - old.usedAt > idleForgetMs) scans.delete(id);
+        reads = { entries: new Map(), shared: new Map(), usedAt: at };
+        scans.set(scope.scanId, reads);
         for (const old of scans.keys()) if (scans.size > remembered) scans.delete(old);
       }
-      const key = `${resource.accountId}|${resource.region}|${resource.arn}`;
-      let hit = cache.get(key);
-      if (!hit) {
-        const entry = readOnce(resource, scope.held === true);
-        hit = entry;
-        cache.set(key, entry);
-        // A failed read is not remembered: the job's retry reads again.
-        entry.catch(() => {
-          if (cache.get(key) === entry) cache.delete(key);
-        });
-      }
-      return hit;
+      reads.usedAt = at;
+      // IAM names are global: the ARN (which holds the account) is the key.
+      const key = resource.type.startsWith('AWS::IAM::')
+        ? resource.arn
+        : `${resource.accountId}|${resource.region}|${resource.arn}`;
+      const hit = reads.entries.get(key);
+      if (hit !== undefined) return hit instanceof Promise ? hit : Promise.resolve(hit);
+      const entries = reads.entries;
+      const shared = reads.shared;
+      const entry = readOnce(resource, scope.held === true).then((tags) => {
+        const kept = share(shared, tags);
+        if (entries.get(key) === entry) entries.set(key, kept);
+        return kept;
+      });
+      entries.set(key, entry);
+      // A failed read is not remembered: the job's retry reads again.
+      entry.catch(() => {
+        if (entries.get(key) === entry) entries.delete(key);
+      });
+      return entry;
     },
   };
 }

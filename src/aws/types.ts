@@ -82,4 +82,6 @@ export interface TagReader {
   ): Promise<Record<string, string> | null>;
   /** Sends every GetResources batch still waiting for more ARNs. */
   flush?(): void;
+  /** The scan is over (finalized): its remembered reads are let go. */
+  endScan?(scanId: string): void;
 }

@@ -2,7 +2,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.ts';
 import { AwsError } from '../../src/aws/errors.ts';
-import { createTagReader, iamNameOf } from '../../src/aws/tags.ts';
+import { createTagReader, iamNameOf, type TagReaderOptions } from '../../src/aws/tags.ts';
 import {
   assumeRoleXml,
   awsQueryErrorXml,
@@ -27,7 +27,7 @@ const organization = {
   sessionDurationSeconds: 3600,
 };
 
-const reader = (useResourceGroupsTaggingApi = true, withOrg = true) =>
+const reader = (useResourceGroupsTaggingApi = true, withOrg = true, opts: TagReaderOptions = {}) =>
   createTagReader(
     createAwsClients({
       credentials: FAKE_CREDENTIALS,
@@ -35,6 +35,7 @@ const reader = (useResourceGroupsTaggingApi = true, withOrg = true) =>
       ...(withOrg ? { organization } : {}),
     }),
     { useResourceGroupsTaggingApi },
+    opts,
   );
 
 const role = (accountId: string, path = '/') => ({
@@ -460,6 +461,48 @@ describe('TagReader: batched reads', () => {
     expect(seen).toHaveLength(1);
     expect(await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' })).toEqual({ team: 'ci' });
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('remembered reads end with their scan', () => {
+  it("reads a role again once its scan has ended, and keeps other scans' reads", async () => {
+    mockSts(false);
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/')
+      .times(3)
+      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    const tags = reader(true, false);
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' });
+    expect(seen).toHaveLength(2);
+    tags.endScan?.('s1');
+    expect(await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' })).toEqual({ team: 'ci' });
+    expect(seen).toHaveLength(2);
+    expect(await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' })).toEqual({ team: 'ci' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('forgets a scan that has read nothing for idleForgetMs when another scan starts reading', async () => {
+    mockSts(false);
+    const seen: Seen[] = [];
+    nock(IAM)
+      .post('/')
+      .times(5)
+      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    let clock = 0;
+    const tags = reader(true, false, { idleForgetMs: 1000, now: () => clock });
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
+    clock = 999;
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' });
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
+    expect(seen).toHaveLength(2);
+    clock = 3000;
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's3' });
+    expect(seen).toHaveLength(3);
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
+    await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' });
+    expect(seen).toHaveLength(5);
   });
 });
 
