@@ -25,6 +25,8 @@ export interface BotInit {
   logLevel: string;
   /** Write a heap snapshot (in the working directory) the first time heapUsed passes this many MB. */
   heapSnapshotMb?: number;
+  /** Write a heap snapshot after the first scan's forced GC: what the bot retains. */
+  heapSnapshotAfter?: boolean;
 }
 
 export interface PhaseTimes {
@@ -58,6 +60,8 @@ export interface BotScan {
   elu: number;
   phases: PhaseTimes;
   heapSnapshot?: string;
+  /** The snapshot written after the forced GC (`heapSnapshotAfter`). */
+  retainedSnapshot?: string;
   /** Redis traffic of every connection of the bot over the scan (counted in the client). */
   redis: RedisTraffic;
 }
@@ -131,6 +135,7 @@ let init: BotInit | undefined;
 let phases: PhaseTimes = { analyzerBusy: 0, slowestAnalyzer: 0 };
 let t0 = 0;
 let snapshotTaken: string | undefined;
+let retainedSnapshot: string | undefined;
 /** Every deliver job this process completed, with the Slack writes it reported. */
 const delivered: { writes: number }[] = [];
 
@@ -266,6 +271,10 @@ async function scan(): Promise<BotScan> {
     if (gc) {
       gc();
       result.afterGc = process.memoryUsage();
+      if (init?.heapSnapshotAfter && !retainedSnapshot) {
+        retainedSnapshot = writeHeapSnapshot(`bench-bot-retained-${Date.now()}.heapsnapshot`);
+        result.retainedSnapshot = retainedSnapshot;
+      }
     }
     return result;
   } finally {

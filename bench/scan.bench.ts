@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'error' },
     /** Write a heap snapshot of the bot when its heapUsed first passes this many MB (investigation). */
     'heap-snapshot-mb': { type: 'string' },
+    /** Write a heap snapshot of the bot after the first scan and a forced GC: what it retains (investigation). */
+    'heap-snapshot-after': { type: 'boolean', default: false },
     /** Run the bot with --cpu-prof, writing .cpuprofile files into this directory (investigation). */
     'cpu-prof-dir': { type: 'string' },
     /** Run the bot with --max-old-space-size=N (investigation: does a heap cap bound the peak RSS?). */
@@ -736,6 +738,7 @@ async function main(): Promise<void> {
     logLevel: args['log-level'],
   };
   if (args['heap-snapshot-mb']) init.heapSnapshotMb = Number(args['heap-snapshot-mb']);
+  if (args['heap-snapshot-after']) init.heapSnapshotAfter = true;
   const admin = new Redis(redisHandle.url);
   const bots: Bot[] = [];
 
@@ -1235,6 +1238,7 @@ function printScan(m: Measured): void {
       `; sandbox child RSS ${mb(m.childRss)} (not counted)`,
   );
   if (m.heapSnapshot) out(`  heap snapshot: ${m.heapSnapshot}`);
+  if (m.retainedSnapshot) out(`  heap snapshot after the forced GC (retained): ${m.retainedSnapshot}`);
   out(
     `scan: ${sum((x) => x.pages)} pages, ${sum((x) => x.active)} active, ${sum((x) => x.new)} new, ` +
       `${sum((x) => x.changed)} changed, ${sum((x) => x.closed)} closed, ${sum((x) => x.detailCalls)} detail calls, ` +

@@ -42,8 +42,8 @@ type Resource = Parameters<TagReader['getTags']>[0];
 type Tags = Record<string, string> | null;
 
 interface ScanReads {
-  /** Resource key -> its read in flight, or its answer. */
-  entries: Map<string, Promise<Tags> | Tags>;
+  /** `account|region` (or `iam`) -> resource ARN -> its read in flight, or its answer. */
+  entries: Map<string, Map<string, Promise<Tags> | Tags>>;
   /** One frozen object per distinct set of tags (by their JSON). */
   shared: Map<string, Readonly<Record<string, string>>>;
   /** When the scan last read tags (ms). */
@@ -189,13 +189,19 @@ export function createTagReader(
         for (const old of scans.keys()) if (scans.size > remembered) scans.delete(old);
       }
       reads.usedAt = at;
-      // IAM names are global: the ARN (which holds the account) is the key.
-      const key = resource.type.startsWith('AWS::IAM::')
-        ? resource.arn
-        : `${resource.accountId}|${resource.region}|${resource.arn}`;
-      const hit = reads.entries.get(key);
+      // By account and region, then ARN (the finding's own string, not a new one per read); IAM
+      // names are global, and an IAM ARN holds its account.
+      const where = resource.type.startsWith('AWS::IAM::')
+        ? 'iam'
+        : `${resource.accountId}|${resource.region}`;
+      let entries = reads.entries.get(where);
+      if (!entries) {
+        entries = new Map();
+        reads.entries.set(where, entries);
+      }
+      const key = resource.arn;
+      const hit = entries.get(key);
       if (hit !== undefined) return hit instanceof Promise ? hit : Promise.resolve(hit);
-      const entries = reads.entries;
       const shared = reads.shared;
       const entry = readOnce(resource, scope.held === true).then((tags) => {
         const kept = share(shared, tags);
