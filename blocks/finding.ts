@@ -714,24 +714,46 @@ function snoozeLine(z: NonNullable<FindingState['snoozed']>): Line {
 
 /** The Slack message for one finding. */
 export function findingMessage(input: FindingView): SlackMessage {
-  const { finding: f, severity, route, accountName, now } = input;
+  const parts = messageParts(input);
+  return assemble(parts, input.now);
+}
+
+/**
+ * A finding message in two halves: the blocks that depend on the time of rendering (the headline,
+ * which may say "unused for N days", and the fields with the age) are built by `timed`, the rest once.
+ */
+interface MessageParts {
+  timed: (now: Date) => { head: Headline; blocks: KnownBlock[] };
+  /** Every block after the timed ones, in order. */
+  rest: KnownBlock[];
+  text: (head: Headline) => string;
+}
+
+function messageParts(input: FindingView): MessageParts {
+  const { finding: f, severity, route, accountName } = input;
   const status: FindingStatus = input.state?.status ?? f.status;
   const state: FindingState | undefined = input.state ?? (f.status === 'ACTIVE' ? undefined : { status });
-  const head = findingHeadline(f, now);
   const emoji = SEVERITY_EMOJI[severity.severity];
 
-  const headline: Line = [`${emoji} `, ...head.pieces];
-  const blocks: KnownBlock[] = [
-    richLines([...stateLines(state), headline], FINDING_BLOCK_IDS.headline),
-    {
-      ...section(undefined, [
-        field('Severity', severityText(severity)),
-        field('Region', escapeMrkdwn(f.region)),
-        field('Age', ageText(f.createdAt, now)),
-        field('Status', statusText(status, state?.at)),
-      ]),
-      block_id: FINDING_BLOCK_IDS.fields,
-    },
+  const timed = (now: Date) => {
+    const head = findingHeadline(f, now);
+    const headline: Line = [`${emoji} `, ...head.pieces];
+    const blocks: KnownBlock[] = [
+      richLines([...stateLines(state), headline], FINDING_BLOCK_IDS.headline),
+      {
+        ...section(undefined, [
+          field('Severity', severityText(severity)),
+          field('Region', escapeMrkdwn(f.region)),
+          field('Age', ageText(f.createdAt, now)),
+          field('Status', statusText(status, state?.at)),
+        ]),
+        block_id: FINDING_BLOCK_IDS.fields,
+      },
+    ];
+    return { head, blocks };
+  };
+
+  const rest: KnownBlock[] = [
     richLines(
       [
         accountLine(f.accountId, accountName),
@@ -742,7 +764,7 @@ export function findingMessage(input: FindingView): SlackMessage {
     ),
   ];
   const details = detailsBlock(f);
-  if (details) blocks.push(details);
+  if (details) rest.push(details);
 
   const ctx = [`Finding ${code(f.id, 80)}`, `Analyzer ${code(analyzerName(f.analyzerArn), 80)}`];
   const reason = route.reason ? `: ${escapeMrkdwn(truncate(route.reason, 300))}` : '';
@@ -750,8 +772,8 @@ export function findingMessage(input: FindingView): SlackMessage {
   if (route.ownerEmail) ctx.push(`Owner ${escapeMrkdwn(truncate(route.ownerEmail, 120))}`);
   if (f.error) ctx.push(`⚠️ Analyzer error: ${code(f.error, 300)}`);
   if (f.managedBy) ctx.push(`🔒 Read-only: its analyzer is managed by ${code(f.managedBy, 120)}`);
-  blocks.push(context(ctx, FINDING_BLOCK_IDS.context));
-  blocks.push(
+  rest.push(context(ctx, FINDING_BLOCK_IDS.context));
+  rest.push(
     actionsBlock(
       f,
       status,
@@ -765,8 +787,14 @@ export function findingMessage(input: FindingView): SlackMessage {
 
   const prefix = status === 'ACTIVE' ? '' : `${status === 'RESOLVED' ? '✅ Resolved' : '🗄️ Archived'}: `;
   const where = `(${escapeMrkdwn(f.accountId)}, ${escapeMrkdwn(f.region)})`;
-  const text = fitMessageText(`${prefix}[${severity.severity.toUpperCase()}] ${head.text} ${where}`);
-  return { text, blocks: capBlocks(blocks) };
+  const text = (head: Headline) =>
+    fitMessageText(`${prefix}[${severity.severity.toUpperCase()}] ${head.text} ${where}`);
+  return { timed, rest, text };
+}
+
+function assemble(parts: MessageParts, now: Date): SlackMessage {
+  const { head, blocks } = parts.timed(now);
+  return { text: parts.text(head), blocks: capBlocks([...blocks, ...parts.rest]) };
 }
 
 function analyzerName(arn: string): string {
@@ -781,10 +809,23 @@ const KEY_REFERENCE_TIME = new Date(0);
  * A stable key of what a finding message shows: sha1 (first 16 hex) of the message JSON rendered at
  * a fixed reference time. Everything computed from `now` (the age field, "unused for N days") drops
  * out, so a day passing does not make a message look changed; any other visible change does.
+ * Stored with every card: a change to what it hashes makes every card look changed once.
  */
 export function findingMessageKey(input: FindingView): string {
-  const message = findingMessage({ ...input, now: KEY_REFERENCE_TIME });
-  return shortHash(JSON.stringify(message), 16);
+  return keyOf(messageParts(input));
+}
+
+function keyOf(parts: MessageParts): string {
+  return shortHash(JSON.stringify(assemble(parts, KEY_REFERENCE_TIME)), 16);
+}
+
+/**
+ * findingMessage and findingMessageKey of one view, the blocks that do not depend on the time built
+ * once for both.
+ */
+export function findingMessageWithKey(input: FindingView): { message: SlackMessage; fingerprint: string } {
+  const parts = messageParts(input);
+  return { message: assemble(parts, input.now), fingerprint: keyOf(parts) };
 }
 
 /**

@@ -15,7 +15,7 @@
 //    have been posting is found again through its pending marker, by whichever delivery is next.
 
 import { DelayedError, type Job } from 'bullmq';
-import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
+import { type FindingView, findingMessageWithKey } from '../blocks/finding.ts';
 import { capBlocks } from '../blocks/limits.ts';
 import { channelFallbackNotice, fallbackNoteBlock } from '../blocks/notice.ts';
 import { filterValuesOf } from '../src/findings/archive-rule.ts';
@@ -542,8 +542,7 @@ async function deliverFinding(
     },
     unusedRole: deps.config.roles.unusedRole,
   };
-  const msg = findingMessage(view);
-  const fingerprint = findingMessageKey(view);
+  const { message: msg, fingerprint } = findingMessageWithKey(view);
   // Drawn from another id of the card (its first id is closed): the card's own fields stay its
   // first id's, so that id's next listing is still compared with what AWS last said of it.
   const own: Partial<FindingState> = event.via
@@ -681,8 +680,9 @@ async function deliverClosed(
     },
     severity,
   );
+  const { message, fingerprint } = findingMessageWithKey(view);
   try {
-    await deps.slack.update(state.channel, state.ts, findingMessage(view));
+    await deps.slack.update(state.channel, state.ts, message);
     await ctx.pace();
   } catch (err) {
     if (!(err instanceof SlackError) || err.code !== 'message_not_found') throw err;
@@ -690,7 +690,7 @@ async function deliverClosed(
   await deps.store.set(event.id, {
     status: event.status,
     updatedAt: event.at,
-    fingerprint: findingMessageKey(view),
+    fingerprint,
   });
   // AWS deletes RESOLVED findings 90 days after their last update; the bot's state follows.
   if (event.status === 'RESOLVED') await deps.store.retire(event.id, deps.config.redis.resolvedRetentionDays);

@@ -1,7 +1,7 @@
 // A finding's Slack message after it was posted: how it is drawn from the stored state, redrawn in
 // place, and answered in its thread, by every job that changes a finding (actions, delivery's closing,
 // aging, recommendations, role deletion).
-import { type FindingView, findingMessage, findingMessageKey } from '../blocks/finding.ts';
+import { type FindingView, findingMessageWithKey } from '../blocks/finding.ts';
 import type { Finding } from '../src/findings/model.ts';
 import { assessSeverity } from '../src/findings/severity.ts';
 import { CHANNEL_UNUSABLE_ERRORS, type OutgoingMessage, SlackError } from '../src/slack/client.ts';
@@ -125,11 +125,11 @@ export async function redraw(
   view: NonNullable<FindingView['state']>,
 ): Promise<void> {
   if (!state?.channel || !state.ts) return;
-  const v = storedFindingView(deps, finding, state, view);
-  await deps.slack.update(state.channel, state.ts, findingMessage(v));
+  const { message, fingerprint } = findingMessageWithKey(storedFindingView(deps, finding, state, view));
+  await deps.slack.update(state.channel, state.ts, message);
   await deps.store.set(finding.id, {
     status: view.status,
-    fingerprint: findingMessageKey(v),
+    fingerprint,
     updatedAt: finding.updatedAt,
   });
 }

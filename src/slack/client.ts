@@ -86,6 +86,16 @@ export function lostAnswerDelayMs(n: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
+/**
+ * Blocks as the JSON text a form-encoded Web API call carries them in: the request is byte for byte
+ * what WebClient sends for the array (it would JSON.stringify it the same way). Given the text, the
+ * client does not copy the block tree and serialise it a second time for its `http request body`
+ * debug line, which it builds at every log level (about 2% of a first scan's CPU for nothing).
+ */
+function blocksParam(blocks: KnownBlock[]): KnownBlock[] {
+  return JSON.stringify(blocks) as unknown as KnownBlock[];
+}
+
 export function createWebClient(opts: SlackClientOptions): WebClient {
   return new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
@@ -192,7 +202,7 @@ export class SlackGateway {
           this.web.chat.postMessage({
             channel,
             text: msg.text,
-            blocks: msg.blocks,
+            blocks: blocksParam(msg.blocks),
             thread_ts: opts.threadTs,
             unfurl_links: false,
             unfurl_media: false,
@@ -223,13 +233,13 @@ export class SlackGateway {
   /** A message only `user` sees; Slack does not guarantee delivery, so never the only record. */
   async ephemeral(channel: string, user: string, msg: OutgoingMessage): Promise<void> {
     await this.call('chat.postEphemeral', () =>
-      this.web.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks }),
+      this.web.chat.postEphemeral({ channel, user, text: msg.text, blocks: blocksParam(msg.blocks) }),
     );
   }
 
   async update(channel: string, ts: string, msg: OutgoingMessage): Promise<void> {
     await this.call('chat.update', () =>
-      this.web.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }),
+      this.web.chat.update({ channel, ts, text: msg.text, blocks: blocksParam(msg.blocks) }),
     );
   }
 

@@ -35,28 +35,50 @@ export interface BurstSummaryRecord {
   pendingChannel?: string;
 }
 
+/**
+ * recordNew in one step. KEYS: the stats hash, the worst set. ARGV: type field, severity field, score,
+ * item JSON, worst kept, TTL seconds. pcall, as a MULTI runs each command whatever the others did
+ * (a score that is not a number leaves the counts counted).
+ */
+const RECORD_NEW = `redis.pcall('HINCRBY', KEYS[1], 'new', 1)
+redis.pcall('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.pcall('HINCRBY', KEYS[1], ARGV[2], 1)
+redis.pcall('EXPIRE', KEYS[1], ARGV[6])
+redis.pcall('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.pcall('ZREMRANGEBYRANK', KEYS[2], ARGV[5], -1)
+redis.pcall('EXPIRE', KEYS[2], ARGV[6])
+return 1`;
+const RECORD_NEW_NAME = 'apBurstRecordNew';
+
+type RecordNewScript = (stats: string, worst: string, ...argv: (string | number)[]) => Promise<unknown>;
+
 export class BurstStore {
   constructor(
     private readonly redis: Redis,
     private readonly k: Keys,
-  ) {}
+  ) {
+    // A script, not a MULTI: ioredis copies every script defined on the connection (BullMQ's too)
+    // into each MULTI it builds, which cost more than the commands themselves, once per new card.
+    if (!(RECORD_NEW_NAME in redis))
+      redis.defineCommand(RECORD_NEW_NAME, { numberOfKeys: 2, lua: RECORD_NEW });
+  }
 
-  /** Counts a new card for `channel`, and keeps it if it is among the worst so far (one MULTI). */
+  /** Counts a new card for `channel`, and keeps it if it is among the worst so far (one script). */
   async recordNew(scanId: string, channel: string, item: BurstItem): Promise<void> {
-    const stats = this.k.burstStats(scanId, channel);
-    const worst = this.k.burstWorst(scanId, channel);
     // Lower rank is worse; older first within a rank.
     const score = item.severity.rank * 1e13 + Date.parse(item.finding.createdAt);
-    await this.redis
-      .multi()
-      .hincrby(stats, 'new', 1)
-      .hincrby(stats, `type:${item.finding.findingType}`, 1)
-      .hincrby(stats, `sev:${item.severity.severity}`, 1)
-      .expire(stats, SCAN_SCRATCH_TTL_SECONDS)
-      .zadd(worst, score, JSON.stringify(item))
-      .zremrangebyrank(worst, BURST_WORST_KEPT, -1)
-      .expire(worst, SCAN_SCRATCH_TTL_SECONDS)
-      .exec();
+    const run = (this.redis as unknown as Record<string, RecordNewScript>)[RECORD_NEW_NAME]!;
+    await run.call(
+      this.redis,
+      this.k.burstStats(scanId, channel),
+      this.k.burstWorst(scanId, channel),
+      `type:${item.finding.findingType}`,
+      `sev:${item.severity.severity}`,
+      score,
+      JSON.stringify(item),
+      BURST_WORST_KEPT,
+      SCAN_SCRATCH_TTL_SECONDS,
+    );
   }
 
   /** The channel's new-card counts in this scan (all zero when it had none). */

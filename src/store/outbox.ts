@@ -19,11 +19,21 @@ export type OutboxEvent =
   /** An admin-channel note; `key` is its notice id (src/store/keys.ts, noticeId). */
   | { kind: 'notice'; key: string; text: string; blocks: KnownBlock[] };
 
+/** LPOP then LINDEX 0 of KEYS[1], atomically: the event after the one removed, or nil. */
+const POP_AND_HEAD = `redis.call('LPOP', KEYS[1])
+return redis.call('LINDEX', KEYS[1], 0)`;
+const POP_AND_HEAD_NAME = 'apOutboxPopAndHead';
+
 export class Outbox {
   constructor(
     private readonly redis: Redis,
     private readonly k: Keys,
-  ) {}
+  ) {
+    // A script, not a MULTI: ioredis copies every script defined on the connection (BullMQ's
+    // too) into each MULTI it builds, which cost more than the two commands, once per delivered event.
+    if (!(POP_AND_HEAD_NAME in redis))
+      redis.defineCommand(POP_AND_HEAD_NAME, { numberOfKeys: 1, lua: POP_AND_HEAD });
+  }
 
   async push(scanId: string, channel: string, events: OutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
@@ -46,13 +56,12 @@ export class Outbox {
     await this.redis.lpop(this.k.outbox(scanId, channel));
   }
 
-  /** Removes the head and returns the event after it, in one round trip (one MULTI). */
+  /** Removes the head and returns the event after it, in one round trip (one script). */
   async popAndHead(scanId: string, channel: string): Promise<OutboxEvent | null> {
-    const key = this.k.outbox(scanId, channel);
-    const res = await this.redis.multi().lpop(key).lindex(key, 0).exec();
-    if (!res) throw new Error('outbox: MULTI aborted');
-    for (const [err] of res) if (err) throw err;
-    const raw = res[1]?.[1] as string | null;
+    const run = (this.redis as unknown as Record<string, (key: string) => Promise<string | null>>)[
+      POP_AND_HEAD_NAME
+    ]!;
+    const raw = await run.call(this.redis, this.k.outbox(scanId, channel));
     return raw ? (JSON.parse(raw) as OutboxEvent) : null;
   }
 

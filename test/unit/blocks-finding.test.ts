@@ -5,6 +5,7 @@ import {
   findingHeadline,
   findingMessage,
   findingMessageKey,
+  findingMessageWithKey,
   SEVERITY_EMOJI,
 } from '../../blocks/finding.ts';
 import { ACTION_IDS, decodeFindingRef } from '../../blocks/ids.ts';
@@ -325,6 +326,59 @@ describe('findingMessageKey', () => {
       },
     });
     expect(findingMessageKey(view({ finding: b }))).not.toBe(findingMessageKey(view({ finding: a })));
+  });
+
+  // Every stored card holds this key: a different value for an unchanged message would make an
+  // upgraded bot update every card once. These values are what the key has always been.
+  it('keeps the value stored cards hold for the same message', () => {
+    const keys: Record<string, string> = {};
+    for (const type of [
+      'ExternalAccess',
+      'InternalAccess',
+      'UnusedIAMRole',
+      'UnusedIAMUserAccessKey',
+      'UnusedIAMUserPassword',
+      'UnusedPermission',
+    ] as const)
+      keys[type] = findingMessageKey(view({ type }));
+    keys.cross = findingMessageKey(view({ finding: makeCrossAccountFinding() }));
+    keys.archived = findingMessageKey(
+      view({
+        type: 'UnusedIAMRole',
+        state: { status: 'ARCHIVED', at: '2025-02-27T10:00:00.000Z', by: 'U123' },
+      }),
+    );
+    keys.snoozed = findingMessageKey(
+      view({
+        state: { status: 'ACTIVE', snoozed: { by: 'U123', until: '2025-03-10', reason: 'migrating' } },
+      }),
+    );
+    expect(keys).toEqual({
+      ExternalAccess: 'f474eb04364d991a',
+      InternalAccess: '0e8369e74b693603',
+      UnusedIAMRole: 'a4d37cbea4832c1f',
+      UnusedIAMUserAccessKey: '546935929798bda0',
+      UnusedIAMUserPassword: '153cbba482412ad8',
+      UnusedPermission: '96788651236b2a58',
+      cross: '4a921ff90b91f86a',
+      archived: '42d020dbbad6c0b2',
+      snoozed: 'ea30aea2a271ac09',
+    });
+  });
+
+  it('findingMessageWithKey gives the message and the key of the same view', () => {
+    const later = new Date(F_NOW.getTime() + 400 * 86_400_000);
+    for (const v of [
+      view(),
+      view({ type: 'UnusedIAMRole', now: later }),
+      view({ type: 'UnusedIAMUserPassword', state: { status: 'RESOLVED', at: '2025-02-28T10:00:00.000Z' } }),
+      view({ finding: makeCrossAccountFinding(), now: later }),
+    ]) {
+      const both = findingMessageWithKey(v);
+      expect(both.message).toEqual(findingMessage(v));
+      expect(both.fingerprint).toBe(findingMessageKey(v));
+      expect(both.fingerprint).toBe(findingMessageKey({ ...v, now: F_NOW }));
+    }
   });
 
   it('changes with status and with last use', () => {

@@ -85,6 +85,7 @@ export const NOT_BUILDERS = new Set([
   'findingConsoleUrl',
   'findingHeadline',
   'findingMessageKey',
+  'findingMessageWithKey',
   'fitButtonText',
   'fitButtonValue',
   'fitContext',
