@@ -1,7 +1,9 @@
 // The store's indexes never drift from the card hashes: after seeded random sequences of scans
 // (new, changed, closed and reopened findings), actions (archive, unarchive, snooze, unsnooze,
 // resolve) and expiries, every indexed read answers what a walk of every hash, filtered the same
-// way, answers. Real Redis; the writes are the store calls delivery and the action jobs make.
+// way, answers, and the natural-key mapping names exactly the live cards that have a key (and the
+// claims whose card is not written yet). Real Redis; the writes are the store calls delivery and
+// the action jobs make.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/findings/model.ts';
@@ -49,6 +51,11 @@ const DAY = 86_400_000;
  */
 const TTL_MS = 600;
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
+/**
+ * Natural keys of new findings: few, so that a key is claimed again while its card lives (a join),
+ * after it retired, and after it expired (a new card); two share a bucket.
+ */
+const NATURAL_KEYS = ['a1b2c3d4e5f60718', 'a1b0000000000001', '0f0f0f0f0f0f0f0f', '9e8d7c6b5a493827'];
 const iso = (ms: number) => new Date(ms).toISOString();
 
 let redis: Redis;
@@ -75,6 +82,7 @@ const FIELDS = [
   'ownerEmail',
   'accountId',
   'region',
+  'naturalKey',
 ] as const;
 
 async function walkAll() {
@@ -202,6 +210,35 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
   // Every read above dropped the expired cards first: the where sets are now exactly the cards.
   await checkWhereSets(k, rows, where);
   await checkChannelSets(k, rows, where);
+  await checkNaturalKeys(k, rows, where);
+}
+
+/** Claims whose card was never written (delivery did not happen yet), by natural key. */
+const unwritten = new Map<string, string>();
+
+/** Every natural key -> card id the buckets hold, as `<key> <id>`. */
+async function naturalKeyMapping(k: Keys): Promise<string[]> {
+  const bucketPrefix = k.naturalKeyBucket('');
+  const out: string[] = [];
+  for (const bucket of await keysMatching(`${bucketPrefix}*`)) {
+    const h = await redis.hgetall(bucket);
+    for (const [field, id] of Object.entries(h))
+      out.push(`${bucket.slice(bucketPrefix.length)}${field} ${id}`);
+  }
+  return out.sort();
+}
+
+/**
+ * The buckets map each live card's key to it, and each claim whose card is not written yet to its
+ * id; nothing else (a card that expired took its mapping with it). No string key per card is left.
+ */
+async function checkNaturalKeys(k: Keys, rows: Row[], where: string) {
+  const expected = [
+    ...rows.filter((x) => x.naturalKey).map((x) => `${x.naturalKey} ${x.id}`),
+    ...[...unwritten].map(([key, id]) => `${key} ${id}`),
+  ];
+  expect(await naturalKeyMapping(k), `${where}: natural keys`).toEqual(expected.sort());
+  expect(await keysMatching(k.legacyNaturalKey('*')), `${where}: natural-key strings`).toEqual([]);
 }
 
 /**
@@ -240,6 +277,28 @@ async function checkChannelSets(k: Keys, rows: Row[], where: string) {
   ).toEqual([]);
 }
 
+/**
+ * The natural-key mapping as index versions before 4 kept it: one `nk:<key>` string per key, with
+ * its card's TTL while the card is retired, none for a claim whose card is not written yet, gone
+ * with an expired card; and not in the retired cards' recorded entries.
+ */
+async function asLegacyNaturalKeys(k: Keys): Promise<void> {
+  const pipe = redis.pipeline();
+  for (const entry of await naturalKeyMapping(k)) {
+    const [key = '', id = ''] = entry.split(' ');
+    const ttl = await redis.pttl(k.finding(id));
+    if (ttl === -2 && unwritten.get(key) !== id) continue;
+    pipe.set(k.legacyNaturalKey(key), id);
+    if (ttl > 0) pipe.pexpire(k.legacyNaturalKey(key), ttl);
+  }
+  for (const bucket of await keysMatching(`${k.naturalKeyBucket('')}*`)) pipe.del(bucket);
+  for (const [id, rec] of Object.entries(await redis.hgetall(k.findingsExpiringEntries()))) {
+    const kept = rec.split('\x02').filter((t) => !t.startsWith('n\x01'));
+    pipe.hset(k.findingsExpiringEntries(), id, kept.join('\x02'));
+  }
+  await pipe.exec();
+}
+
 /** One random step: what a scan's delivery or an action job writes to the store. */
 async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<string>): Promise<boolean> {
   const roll = r.next();
@@ -247,9 +306,31 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
   const any = known.length ? r.pick(known) : undefined;
   const ttl = TTL_MS / DAY; // expiries happen within the test
   if (roll < 0.3 || !any) {
-    // A new finding: the pending write before the post, then the message reference.
+    // A new finding: its natural key claimed (as the scan does), the pending write before the post,
+    // then the message reference.
     const id = `f-${ids.length}-${r.int(1e6)}`;
     ids.push(id);
+    let naturalKey: string | undefined;
+    if (r.next() < 0.6) {
+      naturalKey = r.pick(NATURAL_KEYS);
+      const k = keys(prefix);
+      const holder = await redis.hget(k.naturalKeyBucket(naturalKey), k.naturalKeyField(naturalKey));
+      const holderLived = holder ? await redis.exists(k.finding(holder)) : 0;
+      const cardId = await store.claimNaturalKey(naturalKey, id);
+      if (cardId !== id) {
+        // Another id's card: one whose hash was there just before, or a claim whose card is not
+        // written yet; never one that had expired, even before any read dropped it from the indexes.
+        expect(cardId, `${id} joined`).toBe(holder);
+        const unwrittenClaim = unwritten.get(naturalKey) === cardId;
+        expect(holderLived === 1 || unwrittenClaim, `${id} joined ${cardId}`).toBe(true);
+        return false;
+      }
+      // Now and then the claim's delivery has not happened yet.
+      if (r.next() < 0.1) {
+        unwritten.set(naturalKey, id);
+        return false;
+      }
+    }
     const route = r.pick(CHANNELS);
     const base: Partial<FindingState> = {
       status: 'ACTIVE',
@@ -264,6 +345,7 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
       ...(r.next() < 0.9 ? { createdAt: iso(NOW - r.int(50) * DAY - r.int(DAY)) } : {}),
       firstSeen: iso(NOW - r.int(20) * DAY),
       ...(r.next() < 0.8 ? { ownerEmail: r.pick(EMAILS) } : {}),
+      ...(naturalKey ? { naturalKey } : {}),
     };
     const sev = r.pick(SEVS);
     if (sev) base.severity = sev;
@@ -349,6 +431,7 @@ describe('finding indexes', () => {
     'agree with a walk of every card after random scans, actions and expiries (seed %i)',
     async (seed) => {
       prefix = uniquePrefix('fi');
+      unwritten.clear();
       const k = keys(prefix);
       store = new FindingStore(redis, k);
       walker = new FindingStore(redis, k, { walkOnly: true });
@@ -398,6 +481,7 @@ describe('finding indexes', () => {
 
   it('indexes a store written before the indexes once, on the first read, and agrees with a walk', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -408,7 +492,8 @@ describe('finding indexes', () => {
       // The cards retired in the last steps expire first: a card that expired between the walk and
       // an indexed read would make them disagree for a reason the store does not control.
       await new Promise((res) => setTimeout(res, TTL_MS + 20));
-      // As an older version left it: the card hashes without any index.
+      // As an older version left it: the card hashes without any index, a string per natural key.
+      await asLegacyNaturalKeys(k);
       for await (const found of redis.scanStream({ match: `${prefix}idx:*`, count: 1000 })) {
         if ((found as string[]).length) await redis.del(...(found as string[]));
       }
@@ -427,6 +512,7 @@ describe('finding indexes', () => {
 
   it('posts a delivered card under its channel id only, and moves a store that also had it under the #name (version 2)', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -471,8 +557,11 @@ describe('finding indexes', () => {
         if (x.status === 'ACTIVE' && x.routeChannel) pipe.sadd(k.activeByChannel(x.routeChannel), x.id);
       pipe.set(k.findingIndexVersion(), '2');
       await pipe.exec();
+      await asLegacyNaturalKeys(k);
+      // Posted (a card not posted yet is rightly under its routed name) in its route's learned channel.
       const redundant = rows.filter(
-        (x) => x.status === 'ACTIVE' && x.routeChannel && x.channel === CHANNEL_IDS[x.routeChannel],
+        (x) =>
+          x.status === 'ACTIVE' && x.routeChannel && x.channel && x.channel === CHANNEL_IDS[x.routeChannel],
       );
       expect(redundant.length).toBeGreaterThan(0);
 
@@ -488,6 +577,7 @@ describe('finding indexes', () => {
 
   it('moves a store indexed by the first scheme to the current one: same answers, nothing counted twice, old keys gone', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -516,6 +606,7 @@ describe('finding indexes', () => {
       pipe.del(k.findingWhereSets(), k.findingIndexVersion());
       for (const key of await keysMatching(`${p}idx:where:*`)) pipe.del(key);
       await pipe.exec();
+      await asLegacyNaturalKeys(k);
       // A card moves to another channel while the older scheme is still in place.
       // Routed to a channel it was not posted in: moved away, it leaves that channel's set (a card
       // posted in its route's channel stays in the posted channel's set, rightly).
