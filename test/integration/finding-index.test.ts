@@ -5,7 +5,7 @@
 // claims whose card is not written yet). Real Redis; the writes are the store calls delivery and
 // the action jobs make.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/findings/model.ts';
 import { INDEX_VERSION, NO_TIME } from '../../src/store/finding-index.ts';
 import { type FindingFilter, type FindingState, FindingStore } from '../../src/store/findings.ts';
@@ -638,5 +638,159 @@ describe('finding indexes', () => {
     } finally {
       await wipePrefix(prefix);
     }
+  });
+});
+
+describe('natural-key mapping', () => {
+  const card = (naturalKey: string): Partial<FindingState> => ({
+    status: 'ACTIVE',
+    routeChannel: '#team-a',
+    findingType: 'UnusedIAMRole',
+    accountId: ACCOUNTS[0],
+    region: REGIONS[0],
+    createdAt: iso(NOW - DAY),
+    naturalKey,
+  });
+  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  const LIVE = 'a1b2c3d4e5f60718';
+  const RETIRED = 'a1b0000000000001';
+  const PENDING = '0f0f0f0f0f0f0f0f';
+  const DEAD = '9e8d7c6b5a493827';
+  let k: Keys;
+
+  beforeEach(() => {
+    prefix = uniquePrefix('fi');
+    unwritten.clear();
+    k = keys(prefix);
+    store = new FindingStore(redis, k);
+  });
+  afterEach(async () => {
+    await wipePrefix(prefix);
+  });
+
+  const mapped = (key: string) => redis.hget(k.naturalKeyBucket(key), k.naturalKeyField(key));
+
+  it('makes one card of two claims at once, and names it to a later claim before its hash is written', async () => {
+    const [a, b] = await Promise.all([
+      store.claimNaturalKey(LIVE, 'id-a'),
+      store.claimNaturalKey(LIVE, 'id-b'),
+    ]);
+    expect(a).toBe(b);
+    expect(['id-a', 'id-b']).toContain(a);
+    // One field of a bucket hash, no string key.
+    expect(await redis.hgetall(k.naturalKeyBucket(LIVE))).toEqual({ [k.naturalKeyField(LIVE)]: a });
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // Not delivered yet: an indexed read (which drops what expired) keeps it.
+    await store.owners();
+    expect(await store.claimNaturalKey(LIVE, 'id-c')).toBe(a);
+    // Delivery writes the card with its key; a key of the same bucket is another field.
+    await store.set(a, card(LIVE));
+    expect(await store.claimNaturalKey(LIVE, 'id-c')).toBe(a);
+    expect(await store.claimNaturalKey(RETIRED, 'id-d')).toBe('id-d');
+    expect(k.naturalKeyBucket(RETIRED)).toBe(k.naturalKeyBucket(LIVE));
+    expect(await redis.hlen(k.naturalKeyBucket(LIVE))).toBe(2);
+  });
+
+  it("lets a retired card's key go with its hash: joined while retired, a new card after it expired, even before an indexed read dropped it", async () => {
+    await store.claimNaturalKey(LIVE, 'old');
+    await store.set('old', card(LIVE));
+    await store.set('old', { status: 'RESOLVED' });
+    await store.retire('old', 300 / DAY);
+    // Retired but not expired: a new id of the problem joins it, as it always did.
+    expect(await store.claimNaturalKey(LIVE, 'joins')).toBe('old');
+    await sleep(350);
+    // Expired; no indexed read since, so the mapping still names it: the claim does not join it.
+    expect(await redis.exists(k.finding('old'))).toBe(0);
+    expect(await mapped(LIVE)).toBe('old');
+    expect(await store.claimNaturalKey(LIVE, 'new')).toBe('new');
+    expect(await mapped(LIVE)).toBe('new');
+    // The expired card's other entries went with it.
+    expect(await redis.zscore(k.findingsExpiring(), 'old')).toBeNull();
+    expect(await redis.hexists(k.findingsExpiringEntries(), 'old')).toBe(0);
+    expect(await store.countFindings()).toEqual([]);
+    expect(await store.claimNaturalKey(LIVE, 'later')).toBe('new');
+
+    // Expired and dropped by an indexed read: no mapping left.
+    await store.claimNaturalKey(RETIRED, 'gone');
+    await store.set('gone', { ...card(RETIRED), status: 'RESOLVED' });
+    await store.retire('gone', 300 / DAY);
+    await sleep(350);
+    await store.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+
+    // Reopened before it expired: kept, with its key, past the time it would have expired.
+    await store.claimNaturalKey(PENDING, 'back');
+    await store.set('back', { ...card(PENDING), status: 'RESOLVED' });
+    await store.retire('back', 300 / DAY);
+    await store.set('back', { status: 'ACTIVE' });
+    await store.keep('back');
+    await sleep(350);
+    await store.owners();
+    expect(await store.claimNaturalKey(PENDING, 'other')).toBe('back');
+  });
+
+  /**
+   * A version 3 store: a live card, a retired one, a claim not delivered yet and the string of a
+   * card whose hash has just expired, each as `nk:<key>`; the retired card's recorded entries
+   * without the mapping.
+   */
+  async function versionThreeStore() {
+    await store.claimNaturalKey(LIVE, 'live');
+    await store.set('live', card(LIVE));
+    await store.claimNaturalKey(RETIRED, 'retired');
+    await store.set('retired', { ...card(RETIRED), status: 'RESOLVED' });
+    await store.retire('retired', 800 / DAY);
+    await store.claimNaturalKey(PENDING, 'pending');
+    unwritten.set(PENDING, 'pending');
+    await asLegacyNaturalKeys(k);
+    await redis.set(k.legacyNaturalKey(DEAD), 'dead', 'PX', 60_000);
+    await redis.set(k.findingIndexVersion(), '3');
+    expect((await keysMatching(`${prefix}nk:*`)).sort()).toEqual(
+      [LIVE, RETIRED, PENDING, DEAD].map((key) => k.legacyNaturalKey(key)).sort(),
+    );
+    expect(await redis.pttl(k.legacyNaturalKey(RETIRED))).toBeGreaterThan(0);
+    expect(await redis.pttl(k.legacyNaturalKey(PENDING))).toBe(-1);
+    expect(await keysMatching(`${k.naturalKeyBucket('')}*`)).toEqual([]);
+  }
+
+  it('moves the strings of a version 3 store into the buckets on start: found, joined, and gone with a retired card', async () => {
+    await versionThreeStore();
+    const started = new FindingStore(redis, k);
+    expect(await started.indexesReady()).toBe(true);
+    expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // The string of a card that expired is dropped; a claim not delivered yet is kept.
+    expect(await naturalKeyMapping(k)).toEqual(
+      [`${LIVE} live`, `${RETIRED} retired`, `${PENDING} pending`].sort(),
+    );
+    expect(await started.claimNaturalKey(LIVE, 'second')).toBe('live');
+    expect(await started.claimNaturalKey(PENDING, 'second')).toBe('pending');
+    expect(await started.claimNaturalKey(DEAD, 'newcomer')).toBe('newcomer');
+    expect(await started.claimNaturalKey(RETIRED, 'joins')).toBe('retired');
+    // The retired card expires; the next indexed read drops its mapping with its other entries.
+    await sleep(850);
+    expect(await mapped(RETIRED)).toBe('retired');
+    await started.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+    expect(await started.claimNaturalKey(RETIRED, 'fresh')).toBe('fresh');
+  });
+
+  it('reads the string of a version 3 store in a claim made before the rebuild moved it', async () => {
+    await versionThreeStore();
+    // This version's claims start before its rebuild (which the first indexed read makes) is done.
+    expect(await store.claimNaturalKey(LIVE, 'second')).toBe('live');
+    expect(await store.claimNaturalKey(PENDING, 'second')).toBe('pending');
+    expect(await store.claimNaturalKey(DEAD, 'newcomer')).toBe('newcomer');
+    expect(await store.claimNaturalKey(RETIRED, 'joins')).toBe('retired');
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // The retired card's recorded entries now name its mapping: it goes when the card expires.
+    await sleep(850);
+    expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
+    await store.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+    expect(await store.claimNaturalKey(RETIRED, 'fresh')).toBe('fresh');
+    expect(await naturalKeyMapping(k)).toEqual(
+      [`${LIVE} live`, `${PENDING} pending`, `${DEAD} newcomer`, `${RETIRED} fresh`].sort(),
+    );
   });
 });
