@@ -220,6 +220,9 @@ interface RedisUsage {
   listpackValue: number | string;
 }
 
+/** The natural-key buckets (natural key -> card id), counted in the bytes per finding. */
+const NATURAL_KEYS = 'natural keys (nks:*)';
+
 function categoryOf(prefix: string, key: string): string {
   const rest = key.slice(prefix.length);
   if (rest.startsWith('finding:') && rest.endsWith(':long')) return 'finding long values (side hashes)';
@@ -231,6 +234,7 @@ function categoryOf(prefix: string, key: string): string {
   if (rest.startsWith('scan:')) return 'scan scratch (burst stats/worst, summary, channels)';
   if (rest.startsWith('bull:')) return 'BullMQ jobs and queues';
   if (rest.startsWith('idx:')) return 'finding indexes (idx:*)';
+  if (rest.startsWith('nks:')) return NATURAL_KEYS;
   return 'other (notices, channel ids, last-scan)';
 }
 
@@ -933,7 +937,8 @@ async function main(): Promise<void> {
       (usage.byCategory['finding long values (side hashes)']?.bytes ?? 0) +
       (usage.byCategory['analyzer ids']?.bytes ?? 0);
     const indexTotal = usage.byCategory['finding indexes (idx:*)']?.bytes ?? 0;
-    const perFindingExact = (hashTotal + sideTotal + usage.activeSetBytes + indexTotal) / findings;
+    const nkTotal = usage.byCategory[NATURAL_KEYS]?.bytes ?? 0;
+    const perFindingExact = (hashTotal + sideTotal + usage.activeSetBytes + indexTotal + nkTotal) / findings;
     out(`  ${pad('key group', 56)} ${rpad('keys', 8)} ${rpad('bytes', 12)}`);
     for (const [cat, v] of Object.entries(usage.byCategory).sort((a, b) => b[1].bytes - a[1].bytes))
       out(`  ${pad(cat, 56)} ${rpad(v.keys, 8)} ${rpad(v.bytes, 12)}`);
@@ -949,8 +954,8 @@ async function main(): Promise<void> {
     );
     out(
       `  bytes per finding (sampled hash + active sets): ${perFindingSampled.toFixed(0)} B; ` +
-        `exact over all hashes, side hashes, analyzer ids, active sets and indexes: ${perFindingExact.toFixed(0)} B ` +
-        `(indexes ${(indexTotal / findings).toFixed(0)} B)`,
+        `exact over all hashes, side hashes, analyzer ids, active sets, indexes and natural keys: ${perFindingExact.toFixed(0)} B ` +
+        `(indexes ${(indexTotal / findings).toFixed(0)} B, natural keys ${(nkTotal / findings).toFixed(0)} B)`,
     );
     out(
       `  INFO used_memory delta over the first scan: ${mb(redisAfterFirst.usedMemory - redisBase.usedMemory)} ` +
@@ -974,7 +979,7 @@ async function main(): Promise<void> {
       );
 
     targets.push([
-      'Redis < 1 KB per finding (finding hashes, side hashes, active sets, indexes)',
+      'Redis < 1 KB per finding (hashes, side hashes, active sets, indexes, natural keys)',
       `${perFindingExact.toFixed(0)} B`,
       perFindingExact < TARGETS.redisBytesPerFinding,
     ]);

@@ -8,10 +8,13 @@
 // keys), passed in as arguments: the key names still live in one place.
 import type { Redis } from 'ioredis';
 import { SEVERITIES } from '../findings/model.ts';
-import type { Keys } from './keys.ts';
+import { type Keys, NATURAL_KEY_BUCKET_CHARS } from './keys.ts';
 
-/** Bump when what the scripts index changes: stores on another version are indexed again. */
-export const INDEX_VERSION = '3';
+/**
+ * Bump when what the scripts index changes: stores on another version are indexed again. Version
+ * 4 keeps the natural-key mapping (`nks:*`) with the cards' entries, moving the `nk:*` strings.
+ */
+export const INDEX_VERSION = '4';
 
 /** Severity buckets in `/access findings` order: unknown severities first (indexOf is -1), then worst first. */
 export const SEVERITY_BUCKETS = ['~', ...SEVERITIES] as const;
@@ -33,6 +36,7 @@ export interface IndexedFieldNames {
   ownerEmail: string;
   accountId: string;
   region: string;
+  naturalKey: string;
 }
 
 function preamble(f: IndexedFieldNames): string {
@@ -40,13 +44,14 @@ function preamble(f: IndexedFieldNames): string {
 local C = {
   fp = ARGV[1], wp = ARGV[2], acp = ARGV[3], aep = ARGV[4], closed = ARGV[5], reg = ARGV[6],
   och = ARGV[7], oem = ARGV[8], counts = ARGV[9], exp = ARGV[10], expe = ARGV[11],
-  now = tonumber(ARGV[13]), ls = ARGV[14], cid = ARGV[15],
+  now = tonumber(ARGV[13]), ls = ARGV[14], cid = ARGV[15], nkp = ARGV[16],
 }
 local KNOWN = {}
 for s in string.gmatch(ARGV[12], '[^,]+') do KNOWN[s] = true end
 local NAMES = { '${f.status}', '${f.severity}', '${f.findingType}', '${f.createdAt}', '${f.firstSeen}',
-  '${f.updatedAt}', '${f.routeChannel}', '${f.channel}', '${f.ownerEmail}', '${f.accountId}', '${f.region}' }
-local PROPS = { 'st', 'sv', 'ty', 'cr', 'fs', 'up', 'rc', 'ch', 'oe', 'ac', 'rg' }
+  '${f.updatedAt}', '${f.routeChannel}', '${f.channel}', '${f.ownerEmail}', '${f.accountId}', '${f.region}',
+  '${f.naturalKey}' }
+local PROPS = { 'st', 'sv', 'ty', 'cr', 'fs', 'up', 'rc', 'ch', 'oe', 'ac', 'rg', 'nk' }
 local S1, S2 = '\\1', '\\2'
 
 local function days_from_civil(y, m, d)
@@ -59,9 +64,12 @@ local function days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
--- ISO 8601 as Date.parse reads what AWS and toISOString write: YYYY-MM-DDTHH:MM:SS(.sss)(Z|+HH:MM).
+-- A time as FindingStore stores it: epoch milliseconds (what it writes for an ISO time that reads
+-- back exactly), or ISO 8601 as Date.parse reads what AWS and toISOString write:
+-- YYYY-MM-DDTHH:MM:SS(.sss)(Z|+HH:MM) (cards written before, and times that are not exact).
 local function iso_ms(s)
   if not s then return ${NO_TIME} end
+  if string.match(s, '^%-?%d+$') then return tonumber(s) end
   local y, mo, d, rest = string.match(s, '^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$')
   if not y then return ${BAD_TIME} end
   local hh, mi, ss, ms, off = 0, 0, 0, 0, 0
@@ -115,10 +123,24 @@ local function route_entry(h)
   return redis.call('GET', C.cid .. h.rc) ~= h.ch
 end
 
--- Every index entry a card has: kind (z sorted set, s set, c counter) S1 key [S1 field] -> score.
+-- The natural-key mapping of a card's key: its bucket hash and field (src/store/keys.ts).
+local function nk_at(nk)
+  return C.nkp .. string.sub(nk, 1, ${NATURAL_KEY_BUCKET_CHARS}), string.sub(nk, ${NATURAL_KEY_BUCKET_CHARS + 1})
+end
+
+local function nk_token(h)
+  if not h.st or not h.nk then return nil end
+  local key, field = nk_at(h.nk)
+  return 'n' .. S1 .. key .. S1 .. field
+end
+
+-- Every index entry a card has: kind (z sorted set, s set, c counter, n natural-key mapping) S1 key
+-- [S1 field] -> score.
 local function tokens(h)
   local t = {}
   if not h.st then return t end
+  local nt = nk_token(h)
+  if nt then t[nt] = '1' end
   t['z' .. S1 .. C.wp .. where_set(h)] = fmt(iso_ms(h.cr))
   if h.st == 'ACTIVE' then
     if route_entry(h) then t['s' .. S1 .. C.acp .. h.rc] = '1' end
@@ -148,6 +170,9 @@ local function add(tok, v, id, fresh)
     if fresh and string.sub(key, 1, #C.wp) == C.wp then redis.call('SADD', C.reg, string.sub(key, #C.wp + 1)) end
   elseif kind == 's' then
     redis.call('SADD', key, id)
+  elseif kind == 'n' then
+    -- The claim (FindingStore.claimNaturalKey) set it already; a key another card holds stays its.
+    redis.call('HSETNX', key, field, id)
   elseif fresh then
     redis.call('HINCRBY', key, field, 1)
   end
@@ -157,6 +182,8 @@ local function remove(tok, id)
   local kind, key, field = split(tok)
   if kind == 'z' then redis.call('ZREM', key, id)
   elseif kind == 's' then redis.call('SREM', key, id)
+  elseif kind == 'n' then
+    if redis.call('HGET', key, field) == id then redis.call('HDEL', key, field) end
   elseif redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
 end
 
@@ -172,22 +199,34 @@ local function indexed_tokens(id)
   local h = read(id)
   if not h.st then return {}, h end
   local t = tokens(h)
+  -- The natural-key mapping is the card's when the bucket names it (a store indexed before version
+  -- 4 has none yet; a key claimed by another card is that card's).
+  local nt = nk_token(h)
+  local nk_mine = false
+  if nt then
+    t[nt] = nil
+    local key, field = nk_at(h.nk)
+    nk_mine = redis.call('HGET', key, field) == id
+  end
   -- The route entry depends on the learned channel id, which may have been learned (or changed)
   -- since the card was written: whether the card has it is read, not assumed.
   if h.st == 'ACTIVE' and h.rc then
     local tok = 's' .. S1 .. C.acp .. h.rc
     if redis.call('SISMEMBER', C.acp .. h.rc, id) == 1 then t[tok] = '1' else t[tok] = nil end
   end
-  if redis.call('ZSCORE', C.wp .. where_set(h), id) then return t, h end
-  local have = {}
-  for tok, v in pairs(t) do
-    local kind, key = split(tok)
-    if kind == 's' then
-      if redis.call('SISMEMBER', key, id) == 1 then have[tok] = v end
-    elseif kind == 'z' then
-      if redis.call('ZSCORE', key, id) then have[tok] = v end
+  local have = t
+  if not redis.call('ZSCORE', C.wp .. where_set(h), id) then
+    have = {}
+    for tok, v in pairs(t) do
+      local kind, key = split(tok)
+      if kind == 's' then
+        if redis.call('SISMEMBER', key, id) == 1 then have[tok] = v end
+      elseif kind == 'z' then
+        if redis.call('ZSCORE', key, id) then have[tok] = v end
+      end
     end
   end
+  if nk_mine then have[nt] = '1' end
   return have, h
 end
 
@@ -228,6 +267,29 @@ local function prune(limit)
   end
   return n
 end
+
+-- A card gone for good: its hash is gone while it is listed as retiring (expired, and no indexed
+-- read has dropped it yet). A card whose hash is not written yet (a claim whose delivery is still to
+-- come) was never retired.
+local function expired_card(cid)
+  return redis.call('EXISTS', C.fp .. cid) == 0 and redis.call('ZSCORE', C.exp, cid) ~= false
+end
+
+-- A natural key's string from before version 4 (\`nk:<key>\`), moved into its bucket field (absent
+-- here). A string with a TTL whose card hash is gone expired with its card and is dropped; one whose
+-- card exists, or has no TTL (a claim whose delivery is still to come), moves. The card id, or false.
+local function adopt_legacy(bucket, field, legacy)
+  local cid = redis.call('GET', legacy)
+  if not cid then return false end
+  local ttl = redis.call('PTTL', legacy)
+  redis.call('DEL', legacy)
+  local exists = redis.call('EXISTS', C.fp .. cid) == 1
+  if not exists and ttl >= 0 then return false end
+  redis.call('HSET', bucket, field, cid)
+  -- A retiring card's recorded entries now name the mapping, so that it goes with the card.
+  if exists then record_if_expiring(cid, (indexed_tokens(cid))) end
+  return cid
+end
 `;
 }
 
@@ -236,11 +298,11 @@ end
  * short fields, the long fields, then fields to delete from both hashes (each group: count, items).
  */
 const WRITE = `
-local id = ARGV[16]
+local id = ARGV[17]
 if redis.call('EXISTS', KEYS[1]) == 0 then forget(id) end
 local old = indexed_tokens(id)
-if ARGV[18] ~= '' then redis.call('HSET', KEYS[3], ARGV[18], ARGV[19]) end
-local i = 20
+if ARGV[19] ~= '' then redis.call('HSET', KEYS[3], ARGV[19], ARGV[20]) end
+local i = 21
 for pass = 1, 2 do
   local n = tonumber(ARGV[i])
   i = i + 1
@@ -264,7 +326,7 @@ if nclear > 0 then
   redis.call('HDEL', KEYS[1], unpack(fields))
   redis.call('HDEL', KEYS[2], unpack(fields))
 end
-if ARGV[17] == '1' then
+if ARGV[18] == '1' then
   redis.call('PERSIST', KEYS[1])
   redis.call('PERSIST', KEYS[2])
   redis.call('ZREM', C.exp, id)
@@ -278,24 +340,24 @@ return 1
 
 /** A card was given a TTL (retired): KEYS finding; id, expiry time (ms). */
 const RETIRE = `
-local id = ARGV[16]
+local id = ARGV[17]
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local t = indexed_tokens(id)
-redis.call('ZADD', C.exp, ARGV[17], id)
+redis.call('ZADD', C.exp, ARGV[18], id)
 record_if_expiring(id, t)
 return 1
 `;
 
 /** A card is kept again (no TTL): KEYS finding; id. */
 const KEEP = `
-redis.call('ZREM', C.exp, ARGV[16])
-redis.call('HDEL', C.expe, ARGV[16])
+redis.call('ZREM', C.exp, ARGV[17])
+redis.call('HDEL', C.expe, ARGV[17])
 return 1
 `;
 
 /** Indexes one card from its hash as it is (the one-off rebuild): KEYS finding; id. */
 const REINDEX = `
-local id = ARGV[16]
+local id = ARGV[17]
 local old, h = indexed_tokens(id)
 local new = tokens(h)
 apply(old, new, id)
@@ -305,8 +367,37 @@ record_if_expiring(id, new)
 return 1
 `;
 
+/**
+ * Claims a natural key (SET NX semantics): KEYS bucket, legacy string; id, field. Returns the id of
+ * the key's card: the caller's id when no card had it. The string a version before 4 kept is read
+ * when the bucket has no field (a claim made while the rebuild has not moved it yet).
+ */
+const CLAIM = `
+local id, field = ARGV[17], ARGV[18]
+local cur = redis.call('HGET', KEYS[1], field)
+if not cur then cur = adopt_legacy(KEYS[1], field, KEYS[2]) end
+if cur then
+  if not expired_card(cur) then return cur end
+  -- The key's card expired (its mapping goes with it at the next indexed read, which has not come
+  -- yet): its entries are dropped now, and the key starts a new card.
+  forget(cur)
+end
+redis.call('HSET', KEYS[1], field, id)
+return id
+`;
+
+/** Moves one string of a version before 4 into its bucket (the rebuild): KEYS bucket, legacy; field. */
+const MOVE_LEGACY_KEY = `
+if redis.call('HEXISTS', KEYS[1], ARGV[17]) == 1 then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+if adopt_legacy(KEYS[1], ARGV[17], KEYS[2]) then return 1 end
+return 0
+`;
+
 /** Drops what expired: KEYS expiring. */
-const PRUNE = `return prune(tonumber(ARGV[16]))`;
+const PRUNE = `return prune(tonumber(ARGV[17]))`;
 
 const PAGE = `
 -- KEYS where-sets; status, severity buckets (in order), type, account, region, min and max score,
@@ -314,14 +405,14 @@ const PAGE = `
 -- /access findings order: severity bucket, then createdAt, then id. Every filter names where sets
 -- (status, severity, type, account and region are in their names): no card hash is read.
 prune(200)
-local status, typ, account, region = ARGV[16], ARGV[18], ARGV[19], ARGV[20]
-local lo, hi = ARGV[21], ARGV[22]
-local wstart = tonumber(ARGV[23])
-local limit = tonumber(ARGV[24])
+local status, typ, account, region = ARGV[17], ARGV[19], ARGV[20], ARGV[21]
+local lo, hi = ARGV[22], ARGV[23]
+local wstart = tonumber(ARGV[24])
+local limit = tonumber(ARGV[25])
 local wend = wstart + limit
 if limit < 0 then wend = math.huge end
 local order, want = {}, {}
-for b in string.gmatch(ARGV[17], '[^,]+') do order[#order + 1] = b; want[b] = {} end
+for b in string.gmatch(ARGV[18], '[^,]+') do order[#order + 1] = b; want[b] = {} end
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local st, sev, ty, ac, rg = string.match(m, '^([^:]*):([^:]*):([^:]*):([^:]*):(.*)$')
   if st == status and want[sev] and (typ == '' or ty == typ) and (account == '' or ac == account)
@@ -367,7 +458,7 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if string.sub(m, 1, 7) == 'ACTIVE:' then
     local k = C.wp .. m
     count = count + redis.call('ZCOUNT', k, '(${BAD_TIME - 1}', '+inf')
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[16])) do ids[#ids + 1] = id end
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '(${BAD_TIME - 1}', ARGV[17])) do ids[#ids + 1] = id end
   end
 end
 local res = { count }
@@ -384,6 +475,8 @@ const NAMES = {
   prune: 'apFindingPrune',
   page: 'apFindingPage',
   activeAged: 'apFindingActiveAged',
+  claim: 'apFindingClaimNaturalKey',
+  moveLegacyKey: 'apFindingMoveLegacyNaturalKey',
 } as const;
 
 /** The scripts, defined on a connection (ioredis sends EVALSHA, loading the script when Redis lacks it). */
@@ -404,9 +497,11 @@ export class FindingIndexScripts {
     define(NAMES.prune, 1, PRUNE);
     define(NAMES.page, 1, PAGE);
     define(NAMES.activeAged, 1, ACTIVE_AGED);
+    define(NAMES.claim, 2, CLAIM);
+    define(NAMES.moveLegacyKey, 2, MOVE_LEGACY_KEY);
   }
 
-  /** ARGV[1..15]: where the indexes live, the known severities and the time. */
+  /** ARGV[1..16]: where the indexes live, the known severities and the time. */
   context(now = Date.now()): string[] {
     const k = this.k;
     const p = k.indexPrefixes();
@@ -426,6 +521,7 @@ export class FindingIndexScripts {
       String(now),
       k.findingLong('').slice(k.finding('').length),
       k.channelId(''),
+      p.naturalKeys,
     ];
   }
 
@@ -473,6 +569,29 @@ export class FindingIndexScripts {
 
   reindex(target: Redis | ReturnType<Redis['pipeline']>, id: string): Promise<unknown> {
     return this.run(target, NAMES.reindex)(this.k.finding(id), ...this.context(), id);
+  }
+
+  /** The id of the natural key's card, which is `id` when no live card had the key (it is `id`'s now). */
+  async claim(naturalKey: string, id: string): Promise<string> {
+    return String(
+      await this.run(this.redis, NAMES.claim)(
+        this.k.naturalKeyBucket(naturalKey),
+        this.k.legacyNaturalKey(naturalKey),
+        ...this.context(),
+        id,
+        this.k.naturalKeyField(naturalKey),
+      ),
+    );
+  }
+
+  /** Moves the `nk:<key>` string of a version before 4 into its bucket (or drops it: see the script). */
+  moveLegacyKey(target: Redis | ReturnType<Redis['pipeline']>, naturalKey: string): Promise<unknown> {
+    return this.run(target, NAMES.moveLegacyKey)(
+      this.k.naturalKeyBucket(naturalKey),
+      this.k.legacyNaturalKey(naturalKey),
+      ...this.context(),
+      this.k.naturalKeyField(naturalKey),
+    );
   }
 
   async prune(limit = 1000): Promise<number> {

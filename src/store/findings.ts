@@ -260,10 +260,38 @@ function unpackFilterValues(stored: string): string {
   return JSON.stringify(out);
 }
 
+/**
+ * Times stored as integers, which a listpack keeps in 9 bytes instead of a 24-character string:
+ * ISO times (createdAt, firstSeen, updatedAt) as epoch milliseconds, when `toISOString` of those
+ * gives back exactly the value; Slack message ts (`1733155448.123456`) as their 16 digits without
+ * the dot. Any other value is stored as it is, and read either way (cards written before keep their
+ * ISO strings until rewritten; the bot writes no digits-only value into these fields otherwise).
+ * The index scripts read the times too (`iso_ms` in src/store/finding-index.ts).
+ */
+const ISO_TIME_CODES: ReadonlySet<string> = new Set([FIELDS.createdAt, FIELDS.firstSeen, FIELDS.updatedAt]);
+const SLACK_TS_CODES: ReadonlySet<string> = new Set([FIELDS.ts, FIELDS.threadTs]);
+const SLACK_TS = /^\d{10}\.\d{6}$/;
+const PACKED_TS = /^\d{16}$/;
+const PACKED_MS = /^-?\d+$/;
+
+function packIsoTime(v: string): string {
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return v;
+  return new Date(ms).toISOString() === v ? String(ms) : v;
+}
+
+function unpackIsoTime(v: string): string {
+  if (!PACKED_MS.test(v)) return v;
+  const d = new Date(Number(v));
+  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
+
 /** A value as stored, for the fields stored in a shorter form. */
 function packValue(code: string, v: string): string {
   if (code === FIELDS.category) return CATEGORY_CODES[v as SeverityCategory] ?? v;
   if (code === FIELDS.filterValues) return packFilterValues(v);
+  if (ISO_TIME_CODES.has(code)) return packIsoTime(v);
+  if (SLACK_TS_CODES.has(code)) return SLACK_TS.test(v) ? v.replace('.', '') : v;
   return v;
 }
 
@@ -271,6 +299,8 @@ function packValue(code: string, v: string): string {
 function unpackValue(code: string, v: string): string {
   if (code === FIELDS.category) return CATEGORY_OF_CODE.get(v) ?? v;
   if (code === FIELDS.filterValues) return unpackFilterValues(v);
+  if (ISO_TIME_CODES.has(code)) return unpackIsoTime(v);
+  if (SLACK_TS_CODES.has(code)) return PACKED_TS.test(v) ? `${v.slice(0, 10)}.${v.slice(10)}` : v;
   return v;
 }
 
@@ -343,6 +373,7 @@ export class FindingStore {
       ownerEmail: FIELDS.ownerEmail,
       accountId: FIELDS.accountId,
       region: FIELDS.region,
+      naturalKey: FIELDS.naturalKey,
     });
   }
 
@@ -384,14 +415,15 @@ export class FindingStore {
       const [e2, member] = res[2 * i + 1] ?? [];
       if (e1) throw e1;
       if (e2) throw e2;
-      const [status, updatedAt, own] = card as (string | null)[];
+      const [status, stored, own] = card as (string | null)[];
+      const updatedAt = stored ? unpackValue(FIELDS.updatedAt, stored) : '';
       if (status) {
         return {
           kind: 'card',
           cardId: id,
           status: (own ?? status) as FindingStatus,
           cardStatus: status as FindingStatus,
-          updatedAt: updatedAt ?? '',
+          updatedAt,
         };
       }
       const [mStatus, mUpdated, cardId] = member as (string | null)[];
@@ -406,13 +438,12 @@ export class FindingStore {
 
   /**
    * Claims a natural key for a new id: returns the id of the key's card, which is `id` itself when
-   * no card had the key (SET NX, so two analyzer jobs seeing the same problem at once make one card).
+   * no card had the key (set only when absent, in one script, so two analyzer jobs seeing the same
+   * problem at once make one card; the claiming card's hash may not be written yet). A key whose
+   * card has expired since it was retired is taken over, not joined (src/store/finding-index.ts).
    */
   async claimNaturalKey(naturalKey: string, id: string): Promise<string> {
-    const key = this.k.naturalKey(naturalKey);
-    const claimed = await this.redis.set(key, id, 'NX');
-    if (claimed === 'OK') return id;
-    return (await this.redis.get(key)) ?? id;
+    return this.index.claim(naturalKey, id);
   }
 
   /**
@@ -622,37 +653,32 @@ export class FindingStore {
     return { short, long, clear, persist: state.status === 'ACTIVE', analyzer };
   }
 
-  /** Lets a closed card's state expire (its message stays in Slack as it is), with its ids and key. */
+  /**
+   * Lets a closed card's state expire (its message stays in Slack as it is), with its ids. Its
+   * index entries, the natural-key mapping among them, go when the hash does (the next indexed read
+   * drops them, and a claim of the key takes it over).
+   */
   async retire(id: string, days: number): Promise<void> {
     const ms = Math.max(1, Math.round(days * 86_400_000));
-    const [naturalKey, members] = await Promise.all([
-      this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
-      this.redis.smembers(this.k.cardMembers(id)),
-    ]);
+    const members = await this.redis.smembers(this.k.cardMembers(id));
     const multi = this.redis
       .multi()
       .pexpire(this.k.finding(id), ms)
       .pexpire(this.k.findingLong(id), ms)
       .pexpire(this.k.cardMembers(id), ms);
-    if (naturalKey) multi.pexpire(this.k.naturalKey(naturalKey), ms);
     for (const m of members) multi.pexpire(this.k.member(m), ms);
-    // Its index entries go when the hash does (the next indexed read drops them).
     void this.index.retire(multi, id, Date.now() + ms);
     await execOrThrow(multi);
   }
 
-  /** A card that became ACTIVE again is kept until it closes, with its ids and key. */
+  /** A card that became ACTIVE again is kept until it closes, with its ids (and so its key). */
   async keep(id: string): Promise<void> {
-    const [naturalKey, members] = await Promise.all([
-      this.redis.hget(this.k.finding(id), FIELDS.naturalKey),
-      this.redis.smembers(this.k.cardMembers(id)),
-    ]);
+    const members = await this.redis.smembers(this.k.cardMembers(id));
     const multi = this.redis
       .multi()
       .persist(this.k.finding(id))
       .persist(this.k.findingLong(id))
       .persist(this.k.cardMembers(id));
-    if (naturalKey) multi.persist(this.k.naturalKey(naturalKey));
     for (const m of members) multi.persist(this.k.member(m));
     void this.index.keep(multi, id);
     await execOrThrow(multi);
@@ -767,6 +793,7 @@ export class FindingStore {
         for (const id of ids) void this.index.reindex(pipe, id);
         for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
       } while (cursor !== '0');
+      await this.moveLegacyNaturalKeys();
       await this.redis.set(this.k.findingIndexVersion(), INDEX_VERSION);
       this.indexed = true;
       await this.dropRetiredIndexes();
@@ -774,6 +801,25 @@ export class FindingStore {
     } finally {
       if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
     }
+  }
+
+  /**
+   * Moves the `nk:<key>` strings of index versions up to 3 into the natural-key buckets, after the
+   * cards were indexed (which wrote the mapping of every card that has its key, and recorded it with
+   * a retiring card's entries). A string whose card expired is dropped; a claim whose card is not
+   * written yet moves as it is.
+   */
+  private async moveLegacyNaturalKeys(): Promise<void> {
+    const prefix = this.k.legacyNaturalKey('');
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (!found.length) continue;
+      const pipe = this.redis.pipeline();
+      for (const key of found) void this.index.moveLegacyKey(pipe, key.slice(prefix.length));
+      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    } while (cursor !== '0');
   }
 
   /** Deletes what an earlier index scheme kept and the current one does not read. */

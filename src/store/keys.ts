@@ -68,8 +68,20 @@ export function keys(prefix: string) {
     member: (id: string) => `${p}member:${id}`,
     /** The ids that joined a card after its first (a set; absent while the card has one id). */
     cardMembers: (cardId: string) => `${p}card-members:${cardId}`,
-    /** Natural key (src/findings/natural-key.ts) -> the id of its card. */
-    naturalKey: (key: string) => `${p}nk:${key}`,
+    /**
+     * Natural key (src/findings/natural-key.ts, 16 hex characters) -> the id of its card: one small
+     * hash per bucket of keys (`nks:<first 3 characters>`, 4096 of them), the rest of the key as the
+     * field. At 100,000 cards a bucket holds about 24 fields and stays a listpack; one string key
+     * per card cost about 137 bytes. Kept with the card's index entries (src/store/finding-index.ts),
+     * so a retired card's mapping goes when its hash expires.
+     */
+    naturalKeyBucket: (key: string) => `${p}nks:${key.slice(0, NATURAL_KEY_BUCKET_CHARS)}`,
+    naturalKeyField: (key: string) => key.slice(NATURAL_KEY_BUCKET_CHARS),
+    /**
+     * The string key per natural key that index versions up to 3 kept (`nk:<key>` -> card id),
+     * moved into the buckets when the indexes are built again (FindingStore.rebuildIndexes).
+     */
+    legacyNaturalKey: (key: string) => `${p}nk:${key}`,
     /**
      * Indexes over the finding cards, kept by FindingStore in the same script as every write
      * (src/store/finding-index.ts mirrors these names in Lua, from the prefixes in `indexPrefixes`).
@@ -112,6 +124,7 @@ export function keys(prefix: string) {
       where: `${p}idx:where:`,
       activeChannel: `${p}idx:active-channel:`,
       activeEmail: `${p}idx:active-email:`,
+      naturalKeys: `${p}nks:`,
     }),
     analyzerActive: (analyzerArn: string) => `${p}analyzer:${analyzerId(analyzerArn)}:active`,
     analyzerSeen: (analyzerArn: string, scanId: string) =>
@@ -173,6 +186,9 @@ export function keys(prefix: string) {
   };
 }
 export type Keys = ReturnType<typeof keys>;
+
+/** How many characters of a natural key name its bucket (`nks:<chars>`); the rest is the field. */
+export const NATURAL_KEY_BUCKET_CHARS = 3;
 
 /** Scratch keys of one scan expire on their own even if a scan dies half-way. */
 export const SCAN_SCRATCH_TTL_SECONDS = 2 * 24 * 3600;

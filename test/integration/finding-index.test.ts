@@ -1,9 +1,11 @@
 // The store's indexes never drift from the card hashes: after seeded random sequences of scans
 // (new, changed, closed and reopened findings), actions (archive, unarchive, snooze, unsnooze,
 // resolve) and expiries, every indexed read answers what a walk of every hash, filtered the same
-// way, answers. Real Redis; the writes are the store calls delivery and the action jobs make.
+// way, answers, and the natural-key mapping names exactly the live cards that have a key (and the
+// claims whose card is not written yet). Real Redis; the writes are the store calls delivery and
+// the action jobs make.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/findings/model.ts';
 import { INDEX_VERSION, NO_TIME } from '../../src/store/finding-index.ts';
 import { type FindingFilter, type FindingState, FindingStore } from '../../src/store/findings.ts';
@@ -49,6 +51,11 @@ const DAY = 86_400_000;
  */
 const TTL_MS = 600;
 const NOW = Date.parse('2030-06-01T12:00:00.000Z');
+/**
+ * Natural keys of new findings: few, so that a key is claimed again while its card lives (a join),
+ * after it retired, and after it expired (a new card); two share a bucket.
+ */
+const NATURAL_KEYS = ['a1b2c3d4e5f60718', 'a1b0000000000001', '0f0f0f0f0f0f0f0f', '9e8d7c6b5a493827'];
 const iso = (ms: number) => new Date(ms).toISOString();
 
 let redis: Redis;
@@ -75,6 +82,7 @@ const FIELDS = [
   'ownerEmail',
   'accountId',
   'region',
+  'naturalKey',
 ] as const;
 
 async function walkAll() {
@@ -202,6 +210,35 @@ async function checkAgainstWalk(r: ReturnType<typeof rng>, seed: number, step: n
   // Every read above dropped the expired cards first: the where sets are now exactly the cards.
   await checkWhereSets(k, rows, where);
   await checkChannelSets(k, rows, where);
+  await checkNaturalKeys(k, rows, where);
+}
+
+/** Claims whose card was never written (delivery did not happen yet), by natural key. */
+const unwritten = new Map<string, string>();
+
+/** Every natural key -> card id the buckets hold, as `<key> <id>`. */
+async function naturalKeyMapping(k: Keys): Promise<string[]> {
+  const bucketPrefix = k.naturalKeyBucket('');
+  const out: string[] = [];
+  for (const bucket of await keysMatching(`${bucketPrefix}*`)) {
+    const h = await redis.hgetall(bucket);
+    for (const [field, id] of Object.entries(h))
+      out.push(`${bucket.slice(bucketPrefix.length)}${field} ${id}`);
+  }
+  return out.sort();
+}
+
+/**
+ * The buckets map each live card's key to it, and each claim whose card is not written yet to its
+ * id; nothing else (a card that expired took its mapping with it). No string key per card is left.
+ */
+async function checkNaturalKeys(k: Keys, rows: Row[], where: string) {
+  const expected = [
+    ...rows.filter((x) => x.naturalKey).map((x) => `${x.naturalKey} ${x.id}`),
+    ...[...unwritten].map(([key, id]) => `${key} ${id}`),
+  ];
+  expect(await naturalKeyMapping(k), `${where}: natural keys`).toEqual(expected.sort());
+  expect(await keysMatching(k.legacyNaturalKey('*')), `${where}: natural-key strings`).toEqual([]);
 }
 
 /**
@@ -240,6 +277,28 @@ async function checkChannelSets(k: Keys, rows: Row[], where: string) {
   ).toEqual([]);
 }
 
+/**
+ * The natural-key mapping as index versions before 4 kept it: one `nk:<key>` string per key, with
+ * its card's TTL while the card is retired, none for a claim whose card is not written yet, gone
+ * with an expired card; and not in the retired cards' recorded entries.
+ */
+async function asLegacyNaturalKeys(k: Keys): Promise<void> {
+  const pipe = redis.pipeline();
+  for (const entry of await naturalKeyMapping(k)) {
+    const [key = '', id = ''] = entry.split(' ');
+    const ttl = await redis.pttl(k.finding(id));
+    if (ttl === -2 && unwritten.get(key) !== id) continue;
+    pipe.set(k.legacyNaturalKey(key), id);
+    if (ttl > 0) pipe.pexpire(k.legacyNaturalKey(key), ttl);
+  }
+  for (const bucket of await keysMatching(`${k.naturalKeyBucket('')}*`)) pipe.del(bucket);
+  for (const [id, rec] of Object.entries(await redis.hgetall(k.findingsExpiringEntries()))) {
+    const kept = rec.split('\x02').filter((t) => !t.startsWith('n\x01'));
+    pipe.hset(k.findingsExpiringEntries(), id, kept.join('\x02'));
+  }
+  await pipe.exec();
+}
+
 /** One random step: what a scan's delivery or an action job writes to the store. */
 async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<string>): Promise<boolean> {
   const roll = r.next();
@@ -247,9 +306,31 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
   const any = known.length ? r.pick(known) : undefined;
   const ttl = TTL_MS / DAY; // expiries happen within the test
   if (roll < 0.3 || !any) {
-    // A new finding: the pending write before the post, then the message reference.
+    // A new finding: its natural key claimed (as the scan does), the pending write before the post,
+    // then the message reference.
     const id = `f-${ids.length}-${r.int(1e6)}`;
     ids.push(id);
+    let naturalKey: string | undefined;
+    if (r.next() < 0.6) {
+      naturalKey = r.pick(NATURAL_KEYS);
+      const k = keys(prefix);
+      const holder = await redis.hget(k.naturalKeyBucket(naturalKey), k.naturalKeyField(naturalKey));
+      const holderLived = holder ? await redis.exists(k.finding(holder)) : 0;
+      const cardId = await store.claimNaturalKey(naturalKey, id);
+      if (cardId !== id) {
+        // Another id's card: one whose hash was there just before, or a claim whose card is not
+        // written yet; never one that had expired, even before any read dropped it from the indexes.
+        expect(cardId, `${id} joined`).toBe(holder);
+        const unwrittenClaim = unwritten.get(naturalKey) === cardId;
+        expect(holderLived === 1 || unwrittenClaim, `${id} joined ${cardId}`).toBe(true);
+        return false;
+      }
+      // Now and then the claim's delivery has not happened yet.
+      if (r.next() < 0.1) {
+        unwritten.set(naturalKey, id);
+        return false;
+      }
+    }
     const route = r.pick(CHANNELS);
     const base: Partial<FindingState> = {
       status: 'ACTIVE',
@@ -264,6 +345,7 @@ async function step(r: ReturnType<typeof rng>, ids: string[], retired: Set<strin
       ...(r.next() < 0.9 ? { createdAt: iso(NOW - r.int(50) * DAY - r.int(DAY)) } : {}),
       firstSeen: iso(NOW - r.int(20) * DAY),
       ...(r.next() < 0.8 ? { ownerEmail: r.pick(EMAILS) } : {}),
+      ...(naturalKey ? { naturalKey } : {}),
     };
     const sev = r.pick(SEVS);
     if (sev) base.severity = sev;
@@ -349,6 +431,7 @@ describe('finding indexes', () => {
     'agree with a walk of every card after random scans, actions and expiries (seed %i)',
     async (seed) => {
       prefix = uniquePrefix('fi');
+      unwritten.clear();
       const k = keys(prefix);
       store = new FindingStore(redis, k);
       walker = new FindingStore(redis, k, { walkOnly: true });
@@ -398,6 +481,7 @@ describe('finding indexes', () => {
 
   it('indexes a store written before the indexes once, on the first read, and agrees with a walk', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -408,7 +492,8 @@ describe('finding indexes', () => {
       // The cards retired in the last steps expire first: a card that expired between the walk and
       // an indexed read would make them disagree for a reason the store does not control.
       await new Promise((res) => setTimeout(res, TTL_MS + 20));
-      // As an older version left it: the card hashes without any index.
+      // As an older version left it: the card hashes without any index, a string per natural key.
+      await asLegacyNaturalKeys(k);
       for await (const found of redis.scanStream({ match: `${prefix}idx:*`, count: 1000 })) {
         if ((found as string[]).length) await redis.del(...(found as string[]));
       }
@@ -427,6 +512,7 @@ describe('finding indexes', () => {
 
   it('posts a delivered card under its channel id only, and moves a store that also had it under the #name (version 2)', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -471,8 +557,11 @@ describe('finding indexes', () => {
         if (x.status === 'ACTIVE' && x.routeChannel) pipe.sadd(k.activeByChannel(x.routeChannel), x.id);
       pipe.set(k.findingIndexVersion(), '2');
       await pipe.exec();
+      await asLegacyNaturalKeys(k);
+      // Posted (a card not posted yet is rightly under its routed name) in its route's learned channel.
       const redundant = rows.filter(
-        (x) => x.status === 'ACTIVE' && x.routeChannel && x.channel === CHANNEL_IDS[x.routeChannel],
+        (x) =>
+          x.status === 'ACTIVE' && x.routeChannel && x.channel && x.channel === CHANNEL_IDS[x.routeChannel],
       );
       expect(redundant.length).toBeGreaterThan(0);
 
@@ -488,6 +577,7 @@ describe('finding indexes', () => {
 
   it('moves a store indexed by the first scheme to the current one: same answers, nothing counted twice, old keys gone', async () => {
     prefix = uniquePrefix('fi');
+    unwritten.clear();
     const k = keys(prefix);
     store = new FindingStore(redis, k);
     walker = new FindingStore(redis, k, { walkOnly: true });
@@ -516,6 +606,7 @@ describe('finding indexes', () => {
       pipe.del(k.findingWhereSets(), k.findingIndexVersion());
       for (const key of await keysMatching(`${p}idx:where:*`)) pipe.del(key);
       await pipe.exec();
+      await asLegacyNaturalKeys(k);
       // A card moves to another channel while the older scheme is still in place.
       // Routed to a channel it was not posted in: moved away, it leaves that channel's set (a card
       // posted in its route's channel stays in the posted channel's set, rightly).
@@ -547,5 +638,159 @@ describe('finding indexes', () => {
     } finally {
       await wipePrefix(prefix);
     }
+  });
+});
+
+describe('natural-key mapping', () => {
+  const card = (naturalKey: string): Partial<FindingState> => ({
+    status: 'ACTIVE',
+    routeChannel: '#team-a',
+    findingType: 'UnusedIAMRole',
+    accountId: ACCOUNTS[0],
+    region: REGIONS[0],
+    createdAt: iso(NOW - DAY),
+    naturalKey,
+  });
+  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  const LIVE = 'a1b2c3d4e5f60718';
+  const RETIRED = 'a1b0000000000001';
+  const PENDING = '0f0f0f0f0f0f0f0f';
+  const DEAD = '9e8d7c6b5a493827';
+  let k: Keys;
+
+  beforeEach(() => {
+    prefix = uniquePrefix('fi');
+    unwritten.clear();
+    k = keys(prefix);
+    store = new FindingStore(redis, k);
+  });
+  afterEach(async () => {
+    await wipePrefix(prefix);
+  });
+
+  const mapped = (key: string) => redis.hget(k.naturalKeyBucket(key), k.naturalKeyField(key));
+
+  it('makes one card of two claims at once, and names it to a later claim before its hash is written', async () => {
+    const [a, b] = await Promise.all([
+      store.claimNaturalKey(LIVE, 'id-a'),
+      store.claimNaturalKey(LIVE, 'id-b'),
+    ]);
+    expect(a).toBe(b);
+    expect(['id-a', 'id-b']).toContain(a);
+    // One field of a bucket hash, no string key.
+    expect(await redis.hgetall(k.naturalKeyBucket(LIVE))).toEqual({ [k.naturalKeyField(LIVE)]: a });
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // Not delivered yet: an indexed read (which drops what expired) keeps it.
+    await store.owners();
+    expect(await store.claimNaturalKey(LIVE, 'id-c')).toBe(a);
+    // Delivery writes the card with its key; a key of the same bucket is another field.
+    await store.set(a, card(LIVE));
+    expect(await store.claimNaturalKey(LIVE, 'id-c')).toBe(a);
+    expect(await store.claimNaturalKey(RETIRED, 'id-d')).toBe('id-d');
+    expect(k.naturalKeyBucket(RETIRED)).toBe(k.naturalKeyBucket(LIVE));
+    expect(await redis.hlen(k.naturalKeyBucket(LIVE))).toBe(2);
+  });
+
+  it("lets a retired card's key go with its hash: joined while retired, a new card after it expired, even before an indexed read dropped it", async () => {
+    await store.claimNaturalKey(LIVE, 'old');
+    await store.set('old', card(LIVE));
+    await store.set('old', { status: 'RESOLVED' });
+    await store.retire('old', 300 / DAY);
+    // Retired but not expired: a new id of the problem joins it, as it always did.
+    expect(await store.claimNaturalKey(LIVE, 'joins')).toBe('old');
+    await sleep(350);
+    // Expired; no indexed read since, so the mapping still names it: the claim does not join it.
+    expect(await redis.exists(k.finding('old'))).toBe(0);
+    expect(await mapped(LIVE)).toBe('old');
+    expect(await store.claimNaturalKey(LIVE, 'new')).toBe('new');
+    expect(await mapped(LIVE)).toBe('new');
+    // The expired card's other entries went with it.
+    expect(await redis.zscore(k.findingsExpiring(), 'old')).toBeNull();
+    expect(await redis.hexists(k.findingsExpiringEntries(), 'old')).toBe(0);
+    expect(await store.countFindings()).toEqual([]);
+    expect(await store.claimNaturalKey(LIVE, 'later')).toBe('new');
+
+    // Expired and dropped by an indexed read: no mapping left.
+    await store.claimNaturalKey(RETIRED, 'gone');
+    await store.set('gone', { ...card(RETIRED), status: 'RESOLVED' });
+    await store.retire('gone', 300 / DAY);
+    await sleep(350);
+    await store.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+
+    // Reopened before it expired: kept, with its key, past the time it would have expired.
+    await store.claimNaturalKey(PENDING, 'back');
+    await store.set('back', { ...card(PENDING), status: 'RESOLVED' });
+    await store.retire('back', 300 / DAY);
+    await store.set('back', { status: 'ACTIVE' });
+    await store.keep('back');
+    await sleep(350);
+    await store.owners();
+    expect(await store.claimNaturalKey(PENDING, 'other')).toBe('back');
+  });
+
+  /**
+   * A version 3 store: a live card, a retired one, a claim not delivered yet and the string of a
+   * card whose hash has just expired, each as `nk:<key>`; the retired card's recorded entries
+   * without the mapping.
+   */
+  async function versionThreeStore() {
+    await store.claimNaturalKey(LIVE, 'live');
+    await store.set('live', card(LIVE));
+    await store.claimNaturalKey(RETIRED, 'retired');
+    await store.set('retired', { ...card(RETIRED), status: 'RESOLVED' });
+    await store.retire('retired', 800 / DAY);
+    await store.claimNaturalKey(PENDING, 'pending');
+    unwritten.set(PENDING, 'pending');
+    await asLegacyNaturalKeys(k);
+    await redis.set(k.legacyNaturalKey(DEAD), 'dead', 'PX', 60_000);
+    await redis.set(k.findingIndexVersion(), '3');
+    expect((await keysMatching(`${prefix}nk:*`)).sort()).toEqual(
+      [LIVE, RETIRED, PENDING, DEAD].map((key) => k.legacyNaturalKey(key)).sort(),
+    );
+    expect(await redis.pttl(k.legacyNaturalKey(RETIRED))).toBeGreaterThan(0);
+    expect(await redis.pttl(k.legacyNaturalKey(PENDING))).toBe(-1);
+    expect(await keysMatching(`${k.naturalKeyBucket('')}*`)).toEqual([]);
+  }
+
+  it('moves the strings of a version 3 store into the buckets on start: found, joined, and gone with a retired card', async () => {
+    await versionThreeStore();
+    const started = new FindingStore(redis, k);
+    expect(await started.indexesReady()).toBe(true);
+    expect(await redis.get(k.findingIndexVersion())).toBe(INDEX_VERSION);
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // The string of a card that expired is dropped; a claim not delivered yet is kept.
+    expect(await naturalKeyMapping(k)).toEqual(
+      [`${LIVE} live`, `${RETIRED} retired`, `${PENDING} pending`].sort(),
+    );
+    expect(await started.claimNaturalKey(LIVE, 'second')).toBe('live');
+    expect(await started.claimNaturalKey(PENDING, 'second')).toBe('pending');
+    expect(await started.claimNaturalKey(DEAD, 'newcomer')).toBe('newcomer');
+    expect(await started.claimNaturalKey(RETIRED, 'joins')).toBe('retired');
+    // The retired card expires; the next indexed read drops its mapping with its other entries.
+    await sleep(850);
+    expect(await mapped(RETIRED)).toBe('retired');
+    await started.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+    expect(await started.claimNaturalKey(RETIRED, 'fresh')).toBe('fresh');
+  });
+
+  it('reads the string of a version 3 store in a claim made before the rebuild moved it', async () => {
+    await versionThreeStore();
+    // This version's claims start before its rebuild (which the first indexed read makes) is done.
+    expect(await store.claimNaturalKey(LIVE, 'second')).toBe('live');
+    expect(await store.claimNaturalKey(PENDING, 'second')).toBe('pending');
+    expect(await store.claimNaturalKey(DEAD, 'newcomer')).toBe('newcomer');
+    expect(await store.claimNaturalKey(RETIRED, 'joins')).toBe('retired');
+    expect(await keysMatching(`${prefix}nk:*`)).toEqual([]);
+    // The retired card's recorded entries now name its mapping: it goes when the card expires.
+    await sleep(850);
+    expect(await new FindingStore(redis, k).indexesReady()).toBe(true);
+    await store.owners();
+    expect(await mapped(RETIRED)).toBeNull();
+    expect(await store.claimNaturalKey(RETIRED, 'fresh')).toBe('fresh');
+    expect(await naturalKeyMapping(k)).toEqual(
+      [`${LIVE} live`, `${PENDING} pending`, `${DEAD} newcomer`, `${RETIRED} fresh`].sort(),
+    );
   });
 });

@@ -374,6 +374,90 @@ describe('FindingStore writes', () => {
     expect(await store.get('f-2')).toMatchObject({ filterValues: odd });
   });
 
+  it('stores times as epoch milliseconds and Slack ts as 16 digits, reads them back as written, and reads cards written before', async () => {
+    const store = new FindingStore(redis, k);
+    const times = {
+      createdAt: '2025-01-02T00:00:00.000Z',
+      firstSeen: '2025-01-03T04:05:06.789Z',
+      updatedAt: '2025-01-04T00:00:00.000Z',
+      channel: 'C0PAY',
+      ts: '1733155448.123456',
+      threadTs: '1733155400.000100',
+    };
+    await store.set('f-1', card(1, times));
+    expect(await redis.hmget(k.finding('f-1'), 'cr', 'fs', 'up', 'ts', 'tt')).toEqual([
+      '1735776000000',
+      '1735877106789',
+      '1735948800000',
+      '1733155448123456',
+      '1733155400000100',
+    ]);
+    expect(await redis.object('ENCODING', k.finding('f-1'))).toBe('listpack');
+    expect(await store.get('f-1')).toMatchObject(times);
+    const { channel: _, ...read } = times;
+    expect(await store.rows(['f-1'], ['createdAt', 'firstSeen', 'updatedAt', 'ts', 'threadTs'])).toEqual([
+      { id: 'f-1', status: 'ACTIVE', ...read },
+    ]);
+    expect((await store.getMany(['f-1']))[0]).toMatchObject({ updatedAt: times.updatedAt });
+
+    // What would not read back exactly is kept as written.
+    const odd = { createdAt: '2025-01-02T00:00:00Z', updatedAt: '', ts: '1.2', threadTs: '1733155400.1' };
+    await store.set('f-2', card(2, odd));
+    expect(await redis.hmget(k.finding('f-2'), 'cr', 'up', 'ts', 'tt')).toEqual([
+      odd.createdAt,
+      '',
+      odd.ts,
+      odd.threadTs,
+    ]);
+    expect(await store.get('f-2')).toMatchObject({
+      createdAt: odd.createdAt,
+      ts: '1.2',
+      threadTs: odd.threadTs,
+    });
+
+    // A card an earlier version wrote (ISO strings, ts with its dot) reads the same, and the indexes
+    // order and filter both forms alike.
+    await store.set('f-3', card(3));
+    await redis.hset(k.finding('f-3'), { cr: '2025-01-03T00:00:00.000Z', up: times.updatedAt, ts: times.ts });
+    await store.set('f-3', { severity: 'critical' });
+    expect(await store.get('f-3')).toMatchObject({ createdAt: '2025-01-03T00:00:00.000Z', ts: times.ts });
+    expect((await store.getMany(['f-3']))[0]).toMatchObject({ updatedAt: times.updatedAt });
+    const where = (i: number) =>
+      k.findingsWhere(
+        'ACTIVE',
+        i === 3 ? 'critical' : 'high',
+        'ExternalAccess',
+        i % 2 ? '111111111111' : '222222222222',
+        'eu-west-1',
+      );
+    expect(await redis.zscore(where(1), 'f-1')).toBe(String(Date.parse(times.createdAt)));
+    expect(await redis.zscore(where(3), 'f-3')).toBe(String(Date.parse('2025-01-03T00:00:00.000Z')));
+    const before = await store.findingsPage(
+      { createdBefore: '2025-01-02T12:00:00.000Z' },
+      { offset: 0, limit: 10 },
+    );
+    expect(before.items.map((x) => x.id)).toEqual(['f-1', 'f-2']);
+    const all = await store.findingsPage({}, { offset: 0, limit: 10 });
+    expect(all.items.map((x) => [x.id, x.createdAt, x.ts])).toEqual([
+      ['f-3', '2025-01-03T00:00:00.000Z', times.ts],
+      ['f-1', times.createdAt, times.ts],
+      ['f-2', odd.createdAt, odd.ts],
+    ]);
+    // A closed card is listed by the later of firstSeen and updatedAt, in either form.
+    await store.set('f-1', { status: 'RESOLVED', updatedAt: '2025-02-01T00:00:00.000Z' });
+    await redis.hset(k.finding('f-3'), 'fs', '2025-02-10T00:00:00.000Z');
+    await store.set('f-3', { status: 'ARCHIVED' });
+    expect(await store.digestCandidates({ closedSince: new Date('2025-01-20T00:00:00.000Z') })).toEqual(
+      expect.arrayContaining(['f-1', 'f-3']),
+    );
+    expect(await redis.zrange(k.closedFindings(), 0, -1, 'WITHSCORES')).toEqual([
+      'f-1',
+      String(Date.parse('2025-02-01T00:00:00.000Z')),
+      'f-3',
+      String(Date.parse('2025-02-10T00:00:00.000Z')),
+    ]);
+  });
+
   it('keeps a value too long for its pieces in the side hash, and moves it back when it shrinks', async () => {
     const store = new FindingStore(redis, k);
     const reason = 'r'.repeat(64 * MAX_PIECES + 1);
