@@ -445,12 +445,7 @@ describe('TagReader: batched reads', () => {
   });
 
   it('reads an IAM role once per scan however many findings name it, and again in the next scan', async () => {
-    mockSts(false);
-    const seen: Seen[] = [];
-    nock(IAM)
-      .post('/')
-      .times(2)
-      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    const seen = roleReads(2);
     const tags = reader(true, false);
 
     const first = await Promise.all(
@@ -464,14 +459,20 @@ describe('TagReader: batched reads', () => {
   });
 });
 
+/** GetRole of `deployer` (tags team=ci) answered `times` times; each request is recorded in the array returned. */
+function roleReads(times: number): Seen[] {
+  mockSts(false);
+  const seen: Seen[] = [];
+  nock(IAM)
+    .post('/')
+    .times(times)
+    .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+  return seen;
+}
+
 describe('remembered reads end with their scan', () => {
   it("reads a role again once its scan has ended, and keeps other scans' reads", async () => {
-    mockSts(false);
-    const seen: Seen[] = [];
-    nock(IAM)
-      .post('/')
-      .times(3)
-      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    const seen = roleReads(3);
     const tags = reader(true, false);
     await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
     await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's2' });
@@ -484,12 +485,7 @@ describe('remembered reads end with their scan', () => {
   });
 
   it('forgets a scan that has read nothing for idleForgetMs when another scan starts reading', async () => {
-    mockSts(false);
-    const seen: Seen[] = [];
-    nock(IAM)
-      .post('/')
-      .times(5)
-      .reply(recordIam(seen, getRoleXml('deployer', CALLER_ACCOUNT, { team: 'ci' })));
+    const seen = roleReads(5);
     let clock = 0;
     const tags = reader(true, false, { idleForgetMs: 1000, now: () => clock });
     await tags.getTags(role(CALLER_ACCOUNT), { scanId: 's1' });
