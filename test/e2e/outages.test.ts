@@ -2,12 +2,12 @@
 // step, not ready, then ready once Redis returns), `scan` without Redis, and a revoked bot token.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { BIN, ensureBuilt } from '../helpers/build.ts';
+import { freePort } from '../helpers/ports.ts';
 import { uniquePrefix } from '../helpers/runtime.ts';
 
 const children: ChildProcess[] = [];
@@ -19,17 +19,6 @@ afterEach(async () => {
   await slack?.close();
   slack = undefined;
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;

@@ -11,6 +11,7 @@ import { type AwsSandbox, startAwsSandbox } from '../../sandbox/aws.ts';
 import { DEMO_CHANNELS, demoData } from '../../sandbox/fixtures/demo-org.ts';
 import { type SlackSandbox, startSlackSandbox } from '../../sandbox/slack.ts';
 import { BIN, ensureBuilt } from '../helpers/build.ts';
+import { freePort } from '../helpers/ports.ts';
 import { REDIS_URL, uniquePrefix, wipePrefix } from '../helpers/runtime.ts';
 
 let child: ChildProcess | undefined;
@@ -62,7 +63,7 @@ routing:
   - match: { tag: { key: access-patrol-channel } }
 `,
       );
-      const port = 30_000 + Math.floor(Math.random() * 20_000);
+      const port = await freePort();
       let stderr = '';
       child = spawn(process.execPath, [BIN, 'start'], {
         cwd: dir, // no developer's .env

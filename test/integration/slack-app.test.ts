@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.ts';
+import { freePort } from '../helpers/ports.ts';
 import {
   blockActionBody,
   signedPost,
@@ -327,7 +328,7 @@ describe('Slack Socket Mode receiver', () => {
     nock.cleanAll();
     nock(API).post('/api/apps.connections.open').reply(200, { ok: false, error: 'internal_error' });
     nock(API).post('/api/apps.connections.open').reply(200, { ok: true, url: ws.url });
-    const port = 40_000 + Math.floor(Math.random() * 10_000);
+    const port = await freePort();
     const retrying = createSlackApp({
       receiver: { mode: 'socket', appToken: 'xapp-1-A0PATROL-test' },
       botToken: 'xoxb-integration-test',
