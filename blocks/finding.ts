@@ -1,6 +1,7 @@
 // One finding as one Slack message. Pure: the same input gives the same JSON (time comes from `now`).
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
-import { differenceInDays, formatDistanceStrict } from 'date-fns';
+import { differenceInDays } from 'date-fns/differenceInDays';
+import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import {
   type CardButton,
   cardButtonsFor,

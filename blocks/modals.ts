@@ -1,7 +1,7 @@
 // Modals opened from finding messages. The finding travels in private_metadata (its id and the
 // channel to answer in, nothing more); the handler reloads everything else from the stored card.
 import type { KnownBlock, ModalView } from '@slack/types';
-import { formatISO } from 'date-fns';
+import { formatISO } from 'date-fns/formatISO';
 import { code } from './escape.ts';
 import { fitPrivateMetadata, section, truncate } from './limits.ts';
 

@@ -1,7 +1,7 @@
 // Messages and modals of least-privilege policy generation and policy validation. Everything that
 // comes from AWS (policies, finding details, error messages) goes through the escape helpers.
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import { formatISO } from 'date-fns';
+import { formatISO } from 'date-fns/formatISO';
 import type { CheckResult, GeneratedPolicyResult, PolicyFinding, PolicyType } from '../src/aws/policy.ts';
 import type { ActionComparison } from '../src/findings/policy-actions.ts';
 import { code, escapeMrkdwn, plain, verbatimJson, verbatimText } from './escape.ts';

@@ -9,7 +9,8 @@
 // without generating again; an IN_PROGRESS one is polled rather than started twice. Anything else
 // (none, FAILED, older) is generated anew: AWS replaces the finding's recommendation when asked again.
 import { type Job, UnrecoverableError } from 'bullmq';
-import { differenceInMilliseconds, parseISO } from 'date-fns';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
+import { parseISO } from 'date-fns/parseISO';
 import { actionFailedNote, readOnlyNote, staleNote } from '../blocks/receipts.ts';
 import {
   recommendationFailedMessage,

@@ -3,7 +3,7 @@
 // backup (Redis and the thread) before the first change, then deletes; restore recreates the role.
 
 import { type Job, UnrecoverableError } from 'bullmq';
-import { differenceInDays } from 'date-fns';
+import { differenceInDays } from 'date-fns/differenceInDays';
 import {
   backupSnippet,
   deleteRoleBlockedModal,

@@ -1,8 +1,9 @@
 // Structured logging: one pino root logger with secrets redacted, and an adapter so Bolt and the Slack
 // SDKs log through it.
-import { type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+
+import { createRequire } from 'node:module';
+import { type Logger as BoltLogger, LogLevel } from '@slack/logger';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { LogLevelName } from './config/env.ts';
 
 export type { Logger } from 'pino';
@@ -95,11 +96,16 @@ export interface LoggerOptions {
   secrets?: readonly string[];
 }
 
+/** pino-pretty (about 30 modules) is loaded only when a terminal asks for it, not by every process. */
+function loadPretty(): typeof import('pino-pretty') {
+  return createRequire(import.meta.url)('pino-pretty');
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.destination ?? pino.destination({ dest: 2, sync: true });
   const secrets = [...new Set(options.secrets ?? [])].filter((v) => v.length >= 8);
   const format = options.pretty
-    ? prettyFactory({
+    ? loadPretty().prettyFactory({
         colorize: options.destination === undefined && process.stderr.isTTY === true,
         translateTime: 'SYS:HH:MM:ss',
         ignore: 'pid,hostname',

@@ -118,9 +118,12 @@ export function awsRetries(
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, logger } = opts;
-  // Two connections. Workers block on Redis, so theirs has maxRetriesPerRequest: null. The other one
-  // carries every command and the queues' producer calls, for the job processors and the Slack
-  // listeners alike. It keeps ioredis's offline queue (enableOfflineQueue: true) on purpose: without
+  // Three connections. Workers block on Redis, so theirs has maxRetriesPerRequest: null. The queues'
+  // producer calls have one of their own: BullMQ defines its scripts (about 70) on the connection it is
+  // given, and ioredis copies every script of a connection into each pipeline and MULTI built on it, so
+  // the store's pipelines, on the third connection, would pay for BullMQ's scripts on every one. The
+  // command connection carries the store's commands for the job processors and the Slack listeners
+  // alike. Both keep ioredis's offline queue (enableOfflineQueue: true) on purpose: without
   // it every command sent before the connection is ready, at start or while it reconnects after a
   // Redis restart or failover, is refused at once ("Stream isn't writeable"), failing jobs half way
   // through a step. Queued commands are bounded instead: maxRetriesPerRequest: 3 rejects them after
@@ -137,12 +140,14 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     });
   const workerRedis = connect({ maxRetriesPerRequest: null, lazyConnect: false, retryStrategy });
   const redis = connect({ maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy });
+  const queueRedis = connect({ maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy });
   const monitor = watchRedis(redis, opts.env.redisUrl, logger);
   redis.on('reconnecting', () => metrics.redisReconnects.inc());
   // The command connection reports outages (one line per backoff step); the others stay quiet.
   workerRedis.on('error', () => undefined);
+  queueRedis.on('error', () => undefined);
   const k = keys(config.redis.keyPrefix);
-  const queues = createQueues(redis, config.redis.keyPrefix, config.scan);
+  const queues = createQueues(queueRedis, config.redis.keyPrefix, config.scan);
   // Without a listener BullMQ prints every connection error with console.error.
   const onQueueError = (err: Error) => {
     if (isConnectionError(err)) logger.debug({ err: err.message }, 'queue lost Redis');
@@ -338,7 +343,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       await queues.close();
       monitor.stop();
       // quit() needs an answer; with Redis down, drop the connections instead of waiting for one.
-      await Promise.all([workerRedis, redis].map((r) => (r.status === 'ready' ? r.quit() : r.disconnect())));
+      await Promise.all(
+        [workerRedis, queueRedis, redis].map((r) => (r.status === 'ready' ? r.quit() : r.disconnect())),
+      );
     },
   };
 }

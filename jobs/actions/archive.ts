@@ -1,7 +1,7 @@
 // Archive a card (every id of it, in every analyzer that has it) with who, why and an optional
 // expiry; on that date archive-expiry makes it ACTIVE again (AWS's own archive never expires).
 import type { Job } from 'bullmq';
-import { parseISO } from 'date-fns';
+import { parseISO } from 'date-fns/parseISO';
 import { archivedReceipt, unarchivedReceipt } from '../../blocks/receipts.ts';
 import { type ActionRequest, type ArchiveData, JOBS } from '../../src/queue/index.ts';
 import { setCardStatus } from '../card.ts';

@@ -3,7 +3,7 @@
 // person told why), keep a service-linked analyzer's findings read-only, and audit what AWS did,
 // whatever happens to the messages about it afterwards.
 import { type Job, UnrecoverableError } from 'bullmq';
-import { differenceInMilliseconds } from 'date-fns';
+import { differenceInMilliseconds } from 'date-fns/differenceInMilliseconds';
 import { actionFailedNote, notShownNote, readOnlyNote, staleNote } from '../../blocks/receipts.ts';
 import type { Finding, FindingStatus } from '../../src/findings/model.ts';
 import { type ActionRequest, enqueue, type JOBS } from '../../src/queue/index.ts';

@@ -2,7 +2,8 @@
 // (the aging sweep skips findings whose snoozedUntil is in the future). Unsnooze, or snooze-end on
 // its day, clears it and says in the thread that reminders resume.
 import type { Job } from 'bullmq';
-import { addDays, parseISO } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { parseISO } from 'date-fns/parseISO';
 import { snoozedReceipt, unsnoozedReceipt } from '../../blocks/receipts.ts';
 import { type ActionRequest, JOBS, type SnoozeData } from '../../src/queue/index.ts';
 import type { JobDeps } from '../deps.ts';

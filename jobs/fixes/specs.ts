@@ -4,7 +4,7 @@
 // is there now in the same shape as the backup, and `restore` puts the backup's `before` back (from
 // wherever a fix that stopped half way left it). jobs/fixes/run.ts does everything around them.
 import { randomInt } from 'node:crypto';
-import { addDays } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
 import { AwsError } from '../../src/aws/errors.ts';
 import {
   type AccessKey,

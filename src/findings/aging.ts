@@ -1,6 +1,6 @@
 // How old a finding is against its SLA, in calendar days of a time zone: the rules the aging sweep,
 // the digest and the App Home share. Pure: no I/O.
-import { differenceInCalendarDays } from 'date-fns';
+import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
 import type { AppConfig } from '../config/schema.ts';
 import { SEVERITY_CATEGORIES, type SeverityCategory } from './model.ts';
 

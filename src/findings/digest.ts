@@ -6,7 +6,8 @@
 // twice and never miss one. The week's id is the ISO week the digest runs in (e.g. 2026-W49): every
 // run within one ISO week (the scheduled one, a retry, a manual one) shares it, so an owner gets at
 // most one digest per ISO week.
-import { format, subDays } from 'date-fns';
+import { format } from 'date-fns/format';
+import { subDays } from 'date-fns/subDays';
 import type { AppConfig } from '../config/schema.ts';
 import { agingState, calendarDay, daysBetween } from './aging.ts';
 import { SEVERITIES } from './model.ts';

@@ -11,7 +11,7 @@
 // once-key in Slack metadata), a send whose answer was lost leaves `pending <epoch s>`, and a retry
 // that finds `pending` or `claimed` looks for the message in the channel before posting again
 // (SlackGateway.post's `lookFirst`): exactly once, at the cost of a history read on such retries only.
-import { formatISO } from 'date-fns';
+import { formatISO } from 'date-fns/formatISO';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
 

@@ -1,7 +1,8 @@
 // The archive modal's submission: validate (reason required, expiry a future date within a year),
 // then enqueue the archive job. Validation errors go back into the modal, next to the field.
 import type { App, ViewSubmitAction } from '@slack/bolt';
-import { addDays, formatISO } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { formatISO } from 'date-fns/formatISO';
 import { ARCHIVE_MODAL, parseArchiveMetadata } from '../../../blocks/modals.ts';
 import { MAX_ARCHIVE_DAYS, MAX_REASON_LENGTH } from '../../findings/limits.ts';
 import { type ArchiveData, JOBS } from '../../queue/index.ts';
