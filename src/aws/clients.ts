@@ -1,6 +1,8 @@
 // Builds and caches the SDK clients, and the credentials for member accounts (STS AssumeRole).
 // Retries are the SDK's own strategy (standard by default; it honours Retry-After as a lower bound), with
 // maxAttempts and retryMode from AWS_MAX_ATTEMPTS and AWS_RETRY_MODE (read by src/config/env.ts).
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -84,6 +86,11 @@ export interface AwsClients {
 export const SESSION_NAME = 'access-patrol';
 /** IAM is global; its endpoint signs for us-east-1 in the commercial partition. */
 const IAM_REGION = 'us-east-1';
+/**
+ * Connections at once per endpoint host in the pool every client shares. The SDK's default (50 per
+ * client) was per client, so per account and region; shared, one host's sockets serve every account.
+ */
+export const MAX_SOCKETS_PER_HOST = 128;
 /** Assumed credentials are renewed this long before they expire. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
@@ -114,8 +121,18 @@ export function createAwsClients(opts: AwsClientsOptions = {}): AwsClients {
     return client;
   };
 
+  // One pool of keep-alive connections for every client. Each SDK client otherwise builds its own
+  // agents, so its own connections (and TLS sessions) per account, region and service: with a
+  // client per member account and region, a large organisation held hundreds of agents and open
+  // sockets to the same few hosts, and each new client paid its own handshakes.
+  const requestHandler = {
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST }),
+  };
+
   const baseConfig = (region: string, endpoint: string | undefined) => ({
     region,
+    requestHandler,
     maxAttempts,
     retryMode,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ListAnalyzersCommand } from '@aws-sdk/client-accessanalyzer';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { GetPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
 import nock from 'nock';
@@ -188,6 +191,54 @@ describe('createAwsClients: client cache and endpoints', () => {
     await clients.accessAnalyzer('eu-west-1').send(new ListAnalyzersCommand({}));
 
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('createAwsClients: one connection pool', () => {
+  it('serves every client from the same keep-alive connections: two regions and two services, one TCP connection', async () => {
+    // nock's pass-through to loopback opens a connection per request: the real http module here.
+    nock.restore();
+    let connections = 0;
+    const targets: string[] = [];
+    const server = createServer((req, res) => {
+      targets.push(String(req.headers['x-amz-target'] ?? req.url));
+      req.resume().on('end', () => {
+        const json = String(req.headers['x-amz-target'] ?? '').startsWith('ResourceGroupsTagging');
+        res.writeHead(200, { 'content-type': json ? 'application/x-amz-json-1.1' : 'application/json' });
+        res.end(json ? '{"ResourceTagMappingList":[]}' : '{"analyzers":[]}');
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const clients = createAwsClients({
+        credentials: FAKE_CREDENTIALS,
+        maxAttempts: 1,
+        endpoints: { tagging: url, accessAnalyzer: url },
+      });
+      expect(clients.tagging('eu-west-1')).not.toBe(clients.tagging('us-east-1'));
+      await clients
+        .tagging('eu-west-1')
+        .send(new GetResourcesCommand({ ResourceARNList: ['arn:aws:s3:::a'] }));
+      await clients
+        .tagging('us-east-1')
+        .send(new GetResourcesCommand({ ResourceARNList: ['arn:aws:s3:::b'] }));
+      await clients.accessAnalyzer('eu-west-2').send(new ListAnalyzersCommand({}));
+
+      expect(targets).toEqual([
+        'ResourceGroupsTaggingAPI_20170126.GetResources',
+        'ResourceGroupsTaggingAPI_20170126.GetResources',
+        '/analyzer',
+      ]);
+      expect(connections).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      nock.activate();
+      nock.disableNetConnect();
+      nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/);
+    }
   });
 });
 
