@@ -14,6 +14,7 @@ RUN npm run build
 FROM node:26-trixie-slim
 WORKDIR /app
 ENV NODE_ENV=production
+ENV MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
@@ -33,4 +34,8 @@ STOPSIGNAL SIGTERM
 # semi-spaces (--max-semi-space-size=8, instead of 16). At 10,000 findings the compiled bot peaked at
 # 197 MB instead of 352 MB (docs/performance.md, "Peak RSS of the compiled bot"). --heap-growing-percent
 # is not allowed in NODE_OPTIONS, hence on the command line (docker-compose.yml runs the same flags).
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=10", "bin/access-patrol.js", "start"]
+# --liftoff-only: the first fetch (the Slack client's) compiles undici's WebAssembly HTTP parser; V8's
+# optimising compiler took about 30 MB for a moment doing so, the bot's peak at 100,000 findings.
+# MALLOC_ARENA_MAX=2: glibc's malloc keeps an arena per allocating thread (V8's GC and compiler
+# threads), and memory freed in one is not reused by the others; two are enough for one JS thread.
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=10", "--liftoff-only", "bin/access-patrol.js", "start"]

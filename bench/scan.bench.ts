@@ -26,7 +26,7 @@ import type { AnalyzerScanResult } from '../src/store/scans.ts';
 import type { BotInit, BotProbe, BotScan } from './bot-child.ts';
 import { runClicks } from './clicks.ts';
 import type { CpuWindow } from './cpu-track.ts';
-import { PRODUCTION_NODE_FLAGS } from './node-flags.ts';
+import { PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from './node-flags.ts';
 import { BOT_DIRS, exportRevision } from './revision.ts';
 import type { ChildStats, Expected } from './sandbox-child.ts';
 
@@ -413,6 +413,8 @@ interface Bot {
 
 /** The node flags the bot last started with (printed with its memory). */
 let botNodeFlags = 'none';
+/** The environment production sets that the bot last started with (printed with its memory). */
+let botEnv = 'inherited';
 
 /** Config keys the last bot started did not know and ran without (an earlier revision's bot). */
 let droppedConfig: string[] = [];
@@ -428,8 +430,16 @@ async function startBot(init: BotInit, tree = ROOT): Promise<Bot> {
   if (args.compiled && args['bot-node-flags'] === undefined) prof.push(...PRODUCTION_NODE_FLAGS);
   const loader = args.compiled ? [] : ['--import', 'tsx'];
   botNodeFlags = prof.join(' ') || 'none';
+  // Its environment too (PRODUCTION_ENV), with the same exception.
+  const production = args.compiled && args['bot-node-flags'] === undefined;
+  botEnv = production
+    ? Object.entries(PRODUCTION_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : 'inherited';
   const child = spawn(process.execPath, [...prof, '--expose-gc', ...loader, script], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: production ? { ...process.env, ...PRODUCTION_ENV } : process.env,
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`bot child exited with code ${code}`))),
@@ -784,7 +794,7 @@ async function main(): Promise<void> {
     const bot = await startBot(init);
     bots.push(bot);
     out(
-      `bot process (pid ${bot.child.pid}, node flags: ${botNodeFlags}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
+      `bot process (pid ${bot.child.pid}, node flags: ${botNodeFlags}; environment: ${botEnv}) idle before the first scan: RSS ${mb(bot.idle.rss)}, heapUsed ${mb(bot.idle.heapUsed)}`,
     );
 
     // ------------------------------------------------------------ 1. first scan

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PRODUCTION_NODE_FLAGS } from '../../bench/node-flags.ts';
+import { PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from '../../bench/node-flags.ts';
 
 const read = (path: string) => readFile(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -35,6 +35,9 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(runtime.match(/^CMD (\[.*\])$/m)?.[1] ?? '[]');
     expect(cmd).toEqual(['node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js', 'start']);
     expect(runtime).not.toMatch(/max-old-space-size/);
+    // And the environment (glibc's malloc arenas), for every command the image runs.
+    for (const [name, value] of Object.entries(PRODUCTION_ENV))
+      expect(runtime).toMatch(new RegExp(`^ENV ${name}=${value}$`, 'm'));
     // The healthcheck follows PORT instead of a fixed port.
     const health = runtime.match(/HEALTHCHECK[^\n]*\\\n([^\n]+)/)?.[1] ?? '';
     expect(health).toContain('process.env.PORT');
@@ -63,10 +66,11 @@ describe('Dockerfile', () => {
 });
 
 describe('npm start', () => {
-  it('runs the compiled bot with the same node flags as the image', async () => {
+  it('runs the compiled bot with the same node flags and environment as the image', async () => {
     const pkg = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
+    const env = Object.entries(PRODUCTION_ENV).map(([name, value]) => `${name}=${value}`);
     expect(pkg.scripts.start).toBe(
-      ['node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js', 'start'].join(' '),
+      [...env, 'node', ...PRODUCTION_NODE_FLAGS, 'bin/access-patrol.js', 'start'].join(' '),
     );
   });
 });
