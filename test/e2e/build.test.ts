@@ -86,4 +86,30 @@ describe('the compiled build', () => {
     expect(outside).toEqual([]);
     expect(imported).toContain('bullmq');
   });
+
+  it('loads Bolt and pino-pretty in the web role only: a worker imports neither', async () => {
+    // The CommonJS packages a process has loaded, after importing the worker's modules, then the web's.
+    const script = `
+      import { createRequire } from 'node:module';
+      const pkgOf = (path) => {
+        const [scope, name] = path.split('node_modules/').at(-1).split('/');
+        return scope.startsWith('@') ? scope + '/' + name : scope;
+      };
+      const loaded = () => [...new Set(Object.keys(createRequire(import.meta.url).cache)
+        .filter((k) => k.includes('node_modules/')).map(pkgOf))];
+      await import('./dist/src/cli.js');
+      await import('./dist/src/runtime.js');
+      const worker = loaded();
+      await import('./dist/src/slack/app.js');
+      console.log(JSON.stringify({ worker, web: loaded() }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+    });
+    const { worker, web } = JSON.parse(stdout) as { worker: string[]; web: string[] };
+    expect(worker).toEqual(expect.arrayContaining(['bullmq', 'ioredis', '@slack/web-api']));
+    expect(worker).not.toContain('@slack/bolt');
+    expect(worker).not.toContain('@slack/socket-mode');
+    expect(worker).not.toContain('pino-pretty');
+    expect(web).toEqual(expect.arrayContaining(['@slack/bolt', '@slack/socket-mode']));
+  });
 });
