@@ -12,7 +12,7 @@ export interface RedisConnectOptions {
   keyPrefix: string;
   options?: Pick<
     RedisOptions,
-    'maxRetriesPerRequest' | 'enableOfflineQueue' | 'retryStrategy' | 'lazyConnect' | 'enableAutoPipelining'
+    'maxRetriesPerRequest' | 'enableOfflineQueue' | 'retryStrategy' | 'lazyConnect'
   >;
 }
 
@@ -23,11 +23,10 @@ export interface RedisConnectOptions {
 export function connectRedis(opts: RedisConnectOptions): Redis {
   if (!opts.cluster) return new Redis(opts.url, opts.options ?? {});
   const u = new URL(opts.url);
-  const { retryStrategy, enableOfflineQueue, enableAutoPipelining, ...redisOptions } = opts.options ?? {};
+  const { retryStrategy, enableOfflineQueue, ...redisOptions } = opts.options ?? {};
   const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     ...(retryStrategy && { clusterRetryStrategy: retryStrategy }),
     ...(enableOfflineQueue !== undefined && { enableOfflineQueue }),
-    ...(enableAutoPipelining !== undefined && { enableAutoPipelining }),
     // Managed clusters announce their nodes by address; keep TLS checking against the seed's name.
     dnsLookup: (address, callback) => callback(null, address),
     redisOptions: {
