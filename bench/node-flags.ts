@@ -2,13 +2,13 @@
 // docker-compose.yml, `npm start`): V8 garbage-collection settings, not a heap cap, and glibc's
 // malloc limited to two arenas. `npm run bench -- --compiled` runs the bot with them;
 // test/unit/container.test.ts checks that every way of starting the bot passes these. Why these
-// values: docs/performance.md, "Peak RSS of the compiled bot" and "Two malloc arenas".
+// values: docs/performance.md, "Peak RSS of the compiled bot" and "Peak RSS at 100,000 findings".
 export const PRODUCTION_NODE_FLAGS = [
-  '--max-semi-space-size=8',
+  '--max-semi-space-size=4',
   '--heap-growing-percent=10',
   // fetch (undici, the Slack Web API client's transport) parses HTTP with llhttp compiled to
   // WebAssembly; V8's optimising compile of that module, at the process's first fetch, took about
-  // 30 MB for a moment: the bot's peak RSS, as it came right after a first scan's listing. The
+  // 30 MB for a moment on Node 20: the bot's peak RSS, right after a first scan's listing. The
   // baseline compiler alone keeps that moment under 1 MB.
   '--liftoff-only',
 ] as const;
