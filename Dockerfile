@@ -32,7 +32,7 @@ STOPSIGNAL SIGTERM
 # before it collects. These two flags are not a heap cap: the old generation may grow to 1.1x what
 # the last full GC left live (--heap-growing-percent=10, instead of up to 4x), and the young one to 4 MB
 # semi-spaces (--max-semi-space-size=4, instead of 16; 8 until Node 22's first scan of 100,000 findings
-# peaked at 204 MB with it, 189 MB with 4, for 2-5% more CPU). At 10,000 findings the compiled bot peaked at
+# peaked at 204 MB with it, 189 MB with 4, for about 24% more CPU on that first scan). At 10,000 findings the compiled bot peaked at
 # 197 MB instead of 352 MB (docs/performance.md, "Peak RSS of the compiled bot"). --heap-growing-percent
 # is not allowed in NODE_OPTIONS, hence on the command line (docker-compose.yml runs the same flags).
 # --liftoff-only: the first fetch (the Slack client's) compiles undici's WebAssembly HTTP parser; V8's

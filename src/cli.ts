@@ -363,7 +363,7 @@ async function start(
       const web = requireWebEnv(env);
       if (!web.ok) throw new Error(`the web role needs:\n${formatProblems(web.problems)}`);
       // Bolt, its receivers and the listeners are loaded by the processes that serve Slack only: a
-      // worker process is about 16 MB smaller without them (docs/performance.md).
+      // worker process is about 9 MB smaller without them (docs/performance.md).
       const [{ createSlackApp }, { registerListeners }] = await Promise.all([
         import('./slack/app.ts'),
         import('./slack/listeners/index.ts'),

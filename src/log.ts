@@ -1,6 +1,5 @@
 // Structured logging: one pino root logger with secrets redacted, and an adapter so Bolt and the Slack
 // SDKs log through it.
-
 import { createRequire } from 'node:module';
 import { type Logger as BoltLogger, LogLevel } from '@slack/logger';
 import pino, { type DestinationStream, type Logger } from 'pino';

@@ -139,8 +139,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       options,
     });
   const workerRedis = connect({ maxRetriesPerRequest: null, lazyConnect: false, retryStrategy });
-  const redis = connect({ maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy });
-  const queueRedis = connect({ maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy });
+  const commandOptions = { maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy };
+  const redis = connect(commandOptions);
+  const queueRedis = connect(commandOptions);
   const monitor = watchRedis(redis, opts.env.redisUrl, logger);
   redis.on('reconnecting', () => metrics.redisReconnects.inc());
   // The command connection reports outages (one line per backoff step); the others stay quiet.

@@ -2,9 +2,9 @@
 // because @slack/web-api captures globalThis.fetch at construction time.
 import nock from 'nock';
 import { afterEach } from 'vitest';
+import { onlyLoopback } from './helpers/net.ts';
 
-nock.disableNetConnect();
-nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/);
+onlyLoopback();
 
 afterEach(() => {
   nock.cleanAll();

@@ -90,7 +90,7 @@ const IAM_REGION = 'us-east-1';
  * Connections at once per endpoint host in the pool every client shares. The SDK's default (50 per
  * client) was per client, so per account and region; shared, one host's sockets serve every account.
  */
-export const MAX_SOCKETS_PER_HOST = 128;
+const MAX_SOCKETS_PER_HOST = 128;
 /** Assumed credentials are renewed this long before they expire. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 

@@ -19,6 +19,7 @@ import {
   getCallerIdentityXml,
   MEMBER_ACCOUNT,
 } from '../factories/aws.ts';
+import { onlyLoopback } from '../helpers/net.ts';
 import { REDIS_URL, testConfig } from '../helpers/runtime.ts';
 
 const STS = 'https://sts.us-east-1.amazonaws.com';
@@ -236,8 +237,7 @@ describe('createAwsClients: one connection pool', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       nock.activate();
-      nock.disableNetConnect();
-      nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/);
+      onlyLoopback();
     }
   });
 });
